@@ -1,0 +1,51 @@
+//! The one error type of the core; the shell maps each variant to a SQLSTATE.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Error {
+    /// A name that cannot be a TVIEW name.
+    #[error("invalid TVIEW name \"{name}\": {reason}")]
+    InvalidName { name: String, reason: &'static str },
+
+    /// No column can serve as the row identity.
+    #[error("cannot choose a key column for TVIEW \"{tview}\"")]
+    NoKey { tview: String, hint: String },
+
+    /// The `key` argument names a column the definition does not have.
+    #[error("key column \"{key}\" is not a column of the definition of TVIEW \"{tview}\"")]
+    UnknownKey {
+        tview: String,
+        key: String,
+        columns: Vec<String>,
+    },
+
+    /// More than one `pk_*` column and nothing to choose between them.
+    #[error("TVIEW \"{tview}\" has several pk_* columns: {}", candidates.join(", "))]
+    AmbiguousKey {
+        tview: String,
+        candidates: Vec<String>,
+    },
+}
+
+impl Error {
+    /// The HINT a user sees with the error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::InvalidName { .. } => Some(
+                "A TVIEW name is an identifier of at most 60 bytes; the table is named tv_<name>."
+                    .into(),
+            ),
+            Error::NoKey { hint, .. } => Some(hint.clone()),
+            Error::UnknownKey { columns, .. } => Some(format!(
+                "The definition's columns are: {}.",
+                columns.join(", ")
+            )),
+            Error::AmbiguousKey { .. } => {
+                Some("Pass key => '<column>' to pg_tviews_create to choose one.".into())
+            }
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Run every test layer, or the ones named:
+#
+#   scripts/test.sh                 all of: lint unit pg regress
+#   scripts/test.sh unit regress    only those layers
+#
+# lint     cargo fmt --check, cargo clippy --all-targets -D warnings
+# unit     pure Rust unit and property tests of the backend-free crates (cargo test)
+# pg       #[pg_test] tests inside PostgreSQL 17 (cargo pgrx test, server run as `postgres`)
+# regress  golden SQL files under tests/pg_regress, run by PostgreSQL's pg_regress against a
+#          throwaway cluster; any difference from the expected output fails
+#
+# The first run bootstraps cargo-pgrx and PostgreSQL 17 (see scripts/bootstrap.sh).
+# REGRESS_ACCEPT=1 scripts/test.sh regress  rewrites the expected files from the results.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+ALL=(lint unit pg regress)
+LAYERS=("$@")
+[ ${#LAYERS[@]} -eq 0 ] && LAYERS=("${ALL[@]}")
+for l in "${LAYERS[@]}"; do
+    case " ${ALL[*]} " in *" $l "*) ;; *) die "unknown layer '$l' (layers: ${ALL[*]})" ;; esac
+done
+
+bootstrap debug
+cd "$ROOT"
+START=$(date +%s)
+SUMMARY=()
+
+layer_lint() {
+    say "lint: cargo fmt --check"
+    cargo fmt --all -- --check
+    say "lint: cargo clippy --all-targets -- -D warnings"
+    cargo clippy --workspace --all-targets -- -D warnings
+    SUMMARY+=("lint: fmt and clippy clean")
+}
+
+layer_unit() {
+    say "unit: cargo test (backend-free crates)"
+    local log
+    log=$(mktemp)
+    cargo test -p jsonb_ivm_core -p tviews_core 2>&1 | tee "$log"
+    SUMMARY+=("unit: $(sum_cargo_results "$log")")
+    rm -f "$log"
+}
+
+# Add up the "test result:" lines of cargo's output.
+sum_cargo_results() {
+    awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+         END { printf "%d passed, %d failed", p, f }' "$1"
+}
+
+layer_pg() {
+    local pgdata=/tmp/pg_tviews-pgtest
+    mkdir -p "$pgdata"
+    chown postgres: "$pgdata"
+    local log
+    log=$(mktemp)
+    for ext in "${EXTENSIONS[@]}"; do
+        say "pg: cargo pgrx test pg17 -p $ext (server runs as postgres)"
+        rm -rf "${pgdata:?}/$ext"
+        as_postgres mkdir -p "$pgdata/$ext"
+        (cd "$ROOT/$ext" && cargo pgrx test pg17 --runas postgres --pgdata "$pgdata/$ext") 2>&1 | tee -a "$log"
+    done
+    SUMMARY+=("pg: $(sum_cargo_results "$log")")
+    rm -f "$log"
+}
+
+layer_regress() {
+    install_extensions
+    local work
+    work=$(mktemp -d /tmp/pg_tviews-regress.XXXXXX)
+    chmod 755 "$work"
+    trap 'cluster_stop' EXIT
+    cluster_start "$work/cluster"
+    local pgxs
+    pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+    local tests=()
+    for f in "$ROOT"/tests/pg_regress/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
+    say "regress: pg_regress ${tests[*]}"
+    local out="$work/out"
+    mkdir -p "$out"
+    chown postgres: "$out"
+    set +e
+    as_postgres "$pgxs/test/regress/pg_regress" \
+        --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres \
+        --inputdir="$ROOT/tests/pg_regress" --outputdir="$out" \
+        --dbname=pg_tviews_regress "${tests[@]}" 2>&1 | tee "$work/pg_regress.log"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    if [ "${REGRESS_ACCEPT:-0}" = 1 ]; then
+        # Developer aid: take the results as the new expected output. Review the diff!
+        cp "$out"/results/*.out "$ROOT/tests/pg_regress/expected/"
+        say "regress: results copied to tests/pg_regress/expected (review with git diff)"
+        rc=0
+    fi
+    if [ "$rc" -ne 0 ]; then
+        [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
+        cluster_stop
+        die "golden SQL tests failed (diffs above; results in $out/results)"
+    fi
+    SUMMARY+=("regress: $(grep -Eo 'All [0-9]+ tests passed' "$work/pg_regress.log" || echo "${#tests[@]} files passed")")
+    cluster_stop
+    trap - EXIT
+    rm -rf "$work"
+}
+
+for l in "${LAYERS[@]}"; do "layer_$l"; done
+
+say "summary ($(( $(date +%s) - START )) s)"
+printf '  %s\n' "${SUMMARY[@]}"
