@@ -1,36 +1,128 @@
-//! The extension's own catalog: one row per TVIEW in `pg_tview_meta`.
+//! The extension's own catalog: one row per TVIEW in `pg_tview_meta`, and the schema that
+//! holds the definition views.
 //!
-//! It is an extension configuration table, so pg_dump dumps its rows and a restore brings the
-//! TVIEWs back with their bookkeeping.
+//! `pg_tview_meta` is an extension configuration table, so pg_dump dumps its rows and a
+//! restore brings the TVIEWs back with their bookkeeping. Its rows are written only by
+//! pg_tviews' functions, as the extension's owner.
 
 use pgrx::prelude::*;
 
+use crate::errors::TviewError;
+use crate::pg::names::relation_name;
+
+/// Schema of the views that hold TVIEW definitions.
+pub const DEFINITION_SCHEMA: &str = "tviews_def";
+
 extension_sql!(
     r#"
+CREATE SCHEMA tviews_def;
+COMMENT ON SCHEMA tviews_def IS 'pg_tviews: one view per TVIEW holding its definition (dropped with the TVIEW''s table). Not for direct use.';
+GRANT USAGE, CREATE ON SCHEMA tviews_def TO PUBLIC;
+
 CREATE TABLE pg_tview_meta (
-    tview_name  text        NOT NULL PRIMARY KEY,
-    table_name  regclass    NOT NULL UNIQUE,
-    definition  text        NOT NULL,
-    key_column  name        NOT NULL,
-    sources     regclass[]  NOT NULL DEFAULT '{}',
-    mode        text        NOT NULL DEFAULT 'immediate'
-                CHECK (mode IN ('immediate', 'deferred')),
-    created_at  timestamptz NOT NULL DEFAULT now()
+    table_name      regclass    NOT NULL PRIMARY KEY,
+    tview_name      text        NOT NULL,
+    definition_view regclass    NOT NULL UNIQUE,
+    definition      text        NOT NULL,
+    key_column      name        NOT NULL,
+    sources         regclass[]  NOT NULL,
+    mode            text        NOT NULL DEFAULT 'immediate'
+                    CHECK (mode IN ('immediate', 'deferred')),
+    created_at      timestamptz NOT NULL DEFAULT now()
 );
 SELECT pg_catalog.pg_extension_config_dump('pg_tview_meta', '');
+GRANT SELECT ON pg_tview_meta TO PUBLIC;
 
-COMMENT ON TABLE pg_tview_meta IS 'pg_tviews catalog: one row per TVIEW (transactional view). Maintained by pg_tviews_create and DROP; do not edit by hand.';
-COMMENT ON COLUMN pg_tview_meta.tview_name IS 'The TVIEW''s name without the tv_ prefix.';
+COMMENT ON TABLE pg_tview_meta IS 'pg_tviews catalog: one row per TVIEW (transactional view). Written by pg_tviews_create and DROP TABLE; do not edit by hand.';
 COMMENT ON COLUMN pg_tview_meta.table_name IS 'The table that holds the TVIEW''s rows (tv_<name>).';
-COMMENT ON COLUMN pg_tview_meta.definition IS 'The SELECT the table is kept equal to.';
-COMMENT ON COLUMN pg_tview_meta.key_column IS 'The column that identifies a row: unique and not null.';
-COMMENT ON COLUMN pg_tview_meta.sources IS 'Base tables the definition reads, helper views and other TVIEWs followed to their tables.';
-COMMENT ON COLUMN pg_tview_meta.mode IS 'immediate: maintained after every statement; deferred: at commit.';
+COMMENT ON COLUMN pg_tview_meta.tview_name IS 'The TVIEW''s name without the tv_ prefix.';
+COMMENT ON COLUMN pg_tview_meta.definition_view IS 'The view in schema tviews_def that holds the definition; PostgreSQL tracks its dependencies on the sources.';
+COMMENT ON COLUMN pg_tview_meta.definition IS 'The SELECT the table is kept equal to, as PostgreSQL printed it back with qualified names.';
+COMMENT ON COLUMN pg_tview_meta.key_column IS 'The column that identifies a row: unique and not null; the table''s primary key.';
+COMMENT ON COLUMN pg_tview_meta.sources IS 'Tables the definition reads, with helper views expanded (other TVIEWs'' tables included).';
+COMMENT ON COLUMN pg_tview_meta.mode IS 'immediate: maintained at the end of every statement that changes a source.';
 COMMENT ON COLUMN pg_tview_meta.created_at IS 'When the TVIEW was created.';
 "#,
     name = "catalog",
     bootstrap
 );
+
+/// One TVIEW's catalog row, with names resolved.
+#[derive(Debug, Clone)]
+pub struct TviewMeta {
+    pub table: pg_sys::Oid,
+    pub table_name: (String, String),
+    pub tview_name: String,
+    pub view: pg_sys::Oid,
+    pub view_name: (String, String),
+    pub key: String,
+    pub sources: Vec<pg_sys::Oid>,
+    pub owner: pg_sys::Oid,
+}
+
+/// Every TVIEW, as the current snapshot sees the catalog.
+pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT m.table_name::oid, m.tview_name, m.definition_view::oid, m.key_column::text, \
+                    m.sources::oid[], c.relowner \
+               FROM @extschema@.pg_tview_meta m JOIN pg_catalog.pg_class c ON c.oid = m.table_name \
+              ORDER BY m.table_name::oid"
+                .replace("@extschema@", &extension_schema_quoted()?)
+                .as_str(),
+            None,
+            &[],
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let table: pg_sys::Oid = row.get(1)?.unwrap_or(pg_sys::InvalidOid);
+            let view: pg_sys::Oid = row.get(3)?.unwrap_or(pg_sys::InvalidOid);
+            let (Some(table_name), Some(view_name)) = (relation_name(table), relation_name(view))
+            else {
+                continue; // dropped in this transaction; the sql_drop trigger removes the row
+            };
+            out.push(TviewMeta {
+                table,
+                table_name,
+                tview_name: row.get(2)?.unwrap_or_default(),
+                view,
+                view_name,
+                key: row.get(4)?.unwrap_or_default(),
+                sources: row.get::<Vec<pg_sys::Oid>>(5)?.unwrap_or_default(),
+                owner: row.get(6)?.unwrap_or(pg_sys::InvalidOid),
+            });
+        }
+        Ok(out)
+    })
+}
+
+/// The schema pg_tviews is installed in, quoted.
+pub fn extension_schema_quoted() -> Result<String, TviewError> {
+    let schema: Option<String> = Spi::get_one(
+        "SELECT (SELECT n.nspname::text FROM pg_catalog.pg_extension e \
+           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_tviews')",
+    )?;
+    let schema = schema.ok_or(TviewError::Internal("pg_tviews is not installed".into()))?;
+    Ok(tviews_core::sqlgen::quote_ident(&schema))
+}
+
+/// OID of `pg_tview_meta` (InvalidOid if the extension is not installed).
+pub fn catalog_oid() -> Result<pg_sys::Oid, TviewError> {
+    let oid: Option<pg_sys::Oid> = Spi::get_one(
+        "SELECT (SELECT c.oid FROM pg_catalog.pg_class c \
+           JOIN pg_catalog.pg_extension e ON c.relnamespace = e.extnamespace \
+          WHERE e.extname = 'pg_tviews' AND c.relname = 'pg_tview_meta')",
+    )?;
+    Ok(oid.unwrap_or(pg_sys::InvalidOid))
+}
+
+/// The role that owns the extension (a superuser): catalog rows are written as it.
+pub fn extension_owner() -> Result<pg_sys::Oid, TviewError> {
+    let owner: Option<pg_sys::Oid> = Spi::get_one(
+        "SELECT (SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pg_tviews')",
+    )?;
+    owner.ok_or(TviewError::Internal("pg_tviews is not installed".into()))
+}
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]

@@ -1,13 +1,25 @@
 //! `pg_tviews`: transactional views for PostgreSQL.
 //!
 //! A TVIEW is a table `tv_<name>` whose rows equal a SELECT at all times. This crate is the
-//! pgrx shell around `tviews_core`: catalog access, SPI, triggers and transaction callbacks.
-//! The pipeline: [`catalog`] (bookkeeping) → analyze the definition → plan → install
-//! triggers → maintain.
+//! pgrx shell around `tviews_core`; the pipeline, one module per step:
+//!
+//! 1. [`analyze`]: the SELECT through PostgreSQL's parser, analyzer and rewriter, into the
+//!    core's definition model and maintenance plan;
+//! 2. [`create`] and [`install`]: definition view, table, catalog row ([`catalog`]), triggers;
+//! 3. [`maintain`]: statement triggers turning changed rows into keys and keys into a MERGE;
+//! 4. [`api`] and [`ddl`]: the SQL functions and the DDL event triggers users meet.
 
 use pgrx::prelude::*;
 
+pub mod analyze;
+pub mod api;
 pub mod catalog;
+pub mod create;
+pub mod ddl;
+pub mod errors;
+pub mod install;
+pub mod maintain;
+pub mod pg;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -24,6 +36,29 @@ COMMENT ON FUNCTION pg_tviews_version() IS 'The version of the pg_tviews library
     name = "comment_version",
     requires = [pg_tviews_version]
 );
+
+/// Per-transaction state is reset at every transaction end, whatever path it takes, so
+/// nothing leaks to the next client of a pooled connection.
+#[pg_guard]
+unsafe extern "C-unwind" fn on_xact_event(
+    event: pg_sys::XactEvent::Type,
+    _arg: *mut std::ffi::c_void,
+) {
+    use pg_sys::XactEvent::*;
+    if matches!(
+        event,
+        XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_ABORT
+    ) {
+        maintain::trigger::reset();
+    }
+}
+
+/// Called once when the library is loaded into a backend.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    // SAFETY: registers a static callback for the backend's lifetime.
+    unsafe { pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut()) };
+}
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

@@ -20,6 +20,10 @@ pub enum Error {
         columns: Vec<String>,
     },
 
+    /// The key column does not come from a table whose changes can be traced.
+    #[error("the key column of a TVIEW must be a column of one of its tables: {reason}")]
+    KeyNotTraceable { reason: String },
+
     /// More than one `pk_*` column and nothing to choose between them.
     #[error("TVIEW \"{tview}\" has several pk_* columns: {}", candidates.join(", "))]
     AmbiguousKey {
@@ -41,6 +45,10 @@ impl Error {
                 "The definition's columns are: {}.",
                 columns.join(", ")
             )),
+            Error::KeyNotTraceable { .. } => Some(
+                "Select the root table's key column as it is (for example p.pk_post), not an expression or an aggregate."
+                    .into(),
+            ),
             Error::AmbiguousKey { .. } => {
                 Some("Pass key => '<column>' to pg_tviews_create to choose one.".into())
             }

@@ -11,6 +11,9 @@
 
 pub mod error;
 pub mod key;
+pub mod model;
 pub mod naming;
+pub mod plan;
+pub mod sqlgen;
 
 pub use error::{Error, Result};

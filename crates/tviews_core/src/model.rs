@@ -1,0 +1,111 @@
+//! The definition model: what the analyzer found in a TVIEW's SELECT, reduced to what
+//! maintenance needs.
+//!
+//! The shell walks PostgreSQL's analyzed and rewritten query tree (views expanded) and
+//! describes it here:
+//!
+//! * every **occurrence** of a base table (one per appearance: a table joined twice is two
+//!   occurrences), with the scope it sits in;
+//! * every **edge**: a conjunct `a.x OP b.y` between columns of two different occurrences, with
+//!   the set of occurrences it *guards*: those whose rows can only contribute to a TVIEW row
+//!   while the conjunct holds. A WHERE conjunct guards every occurrence under its query level;
+//!   an inner join's ON guards both sides; a LEFT JOIN's ON guards only the nullable side; a
+//!   correlated subquery's conjuncts guard that subquery's occurrences;
+//! * the **root**: the occurrence whose column is the TVIEW's key.
+//!
+//! Occurrences whose influence cannot be traced through edges (inside an uncorrelated
+//! subquery with LIMIT, behind an OR, ...) are marked with the reason; changes to them
+//! recompute every row.
+
+use std::collections::BTreeSet;
+
+/// Index into [`DefinitionModel::occurrences`].
+pub type OccId = usize;
+
+/// A table as SQL sees it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableRef {
+    pub oid: u32,
+    pub schema: String,
+    pub name: String,
+}
+
+/// A schema-qualified operator, as `OPERATOR(schema.name)` spells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRef {
+    pub schema: String,
+    pub name: String,
+}
+
+impl OperatorRef {
+    pub fn equals() -> OperatorRef {
+        OperatorRef {
+            schema: "pg_catalog".into(),
+            name: "=".into(),
+        }
+    }
+}
+
+/// One appearance of a base table in the definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Occurrence {
+    pub table: TableRef,
+    /// Why changes to this occurrence cannot be traced to keys, if they cannot.
+    pub untraceable: Option<String>,
+}
+
+/// A column of an occurrence.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ColumnRef {
+    pub occ: OccId,
+    pub column: String,
+}
+
+/// A conjunct `left OP right` linking two occurrences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edge {
+    pub left: ColumnRef,
+    pub right: ColumnRef,
+    pub operator: OperatorRef,
+    /// Occurrences whose contribution requires this conjunct to hold.
+    pub guards: BTreeSet<OccId>,
+}
+
+impl Edge {
+    /// May a path step from `from` across this edge? Only towards a guarded occurrence.
+    pub fn step_from(&self, from: OccId) -> Option<(&ColumnRef, &ColumnRef)> {
+        if self.left.occ == from && self.guards.contains(&self.right.occ) {
+            Some((&self.left, &self.right))
+        } else if self.right.occ == from && self.guards.contains(&self.left.occ) {
+            Some((&self.right, &self.left))
+        } else {
+            None
+        }
+    }
+}
+
+/// Everything maintenance needs to know about a definition.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DefinitionModel {
+    pub occurrences: Vec<Occurrence>,
+    pub edges: Vec<Edge>,
+    /// The key column's origin: a column of the root occurrence.
+    pub root: Option<ColumnRef>,
+}
+
+impl DefinitionModel {
+    /// The distinct tables the definition reads, ordered by OID.
+    pub fn tables(&self) -> Vec<TableRef> {
+        let set: BTreeSet<&TableRef> = self.occurrences.iter().map(|o| &o.table).collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// Occurrences of table `oid`.
+    pub fn occurrences_of(&self, oid: u32) -> impl Iterator<Item = OccId> + '_ {
+        self.occurrences
+            .iter()
+            .enumerate()
+            .filter(move |(_, o)| o.table.oid == oid)
+            .map(|(i, _)| i)
+    }
+}

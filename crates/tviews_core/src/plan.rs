@@ -1,0 +1,250 @@
+//! Where a changed row becomes a set of keys to refresh.
+//!
+//! For every occurrence of a source table, find a path of edges from the root occurrence to
+//! it (breadth-first, so the shortest). A changed row of that table affects exactly the TVIEW
+//! rows whose root row reaches it along such a path, in the state before or after the change;
+//! joining the path's tables (current state) with the changed rows (old and new images)
+//! therefore yields every affected key, possibly a few more, never fewer:
+//!
+//! *If a TVIEW row changes, some changed row contributes to it before or after the change.
+//! Follow the path from the root row to that row and stop at the first changed row on the
+//! way: every row before it is unchanged, so the path query over the current state finds
+//! the root key through that changed row's old or new image.*
+//!
+//! Conditions other than the path's edges (filters, LIMIT, aggregates) are left out: they can
+//! only remove keys, and extra keys cost a recompute that finds nothing to change.
+
+use std::collections::VecDeque;
+
+use crate::error::{Error, Result};
+use crate::model::{ColumnRef, DefinitionModel, OccId, OperatorRef, TableRef};
+
+/// One step of a path: from a column of an occurrence already reached to a column of the
+/// next one, through `operator`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub from: ColumnRef,
+    pub to: ColumnRef,
+    pub operator: OperatorRef,
+    /// The conjunct was written `from OP to` (else `to OP from`); operand order matters for
+    /// operators that do not commute.
+    pub from_is_left: bool,
+}
+
+/// How changes to one occurrence reach the keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// The root itself: a changed row's key column is the key.
+    Root,
+    /// Through these hops, the last one landing on the occurrence.
+    Path(Vec<Hop>),
+    /// No traceable path: any change recomputes every row.
+    Untraceable(String),
+}
+
+/// How changes to one source table are maintained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePlan {
+    pub table: TableRef,
+    pub reaches: Vec<(OccId, Reach)>,
+}
+
+impl SourcePlan {
+    /// Why this table's changes recompute every row, if they do.
+    pub fn recompute_all_reason(&self) -> Option<&str> {
+        self.reaches.iter().find_map(|(_, r)| match r {
+            Reach::Untraceable(why) => Some(why.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// The maintenance plan of a TVIEW: one entry per source table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaintenancePlan {
+    pub root: ColumnRef,
+    pub sources: Vec<SourcePlan>,
+}
+
+impl MaintenancePlan {
+    pub fn source(&self, oid: u32) -> Option<&SourcePlan> {
+        self.sources.iter().find(|s| s.table.oid == oid)
+    }
+}
+
+/// Build the plan: a reach for every occurrence of every source table.
+pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
+    let root = model.root.clone().ok_or(Error::KeyNotTraceable {
+        reason: "the key column is not a column of a table".into(),
+    })?;
+    if let Some(why) = &model.occurrences[root.occ].untraceable {
+        return Err(Error::KeyNotTraceable {
+            reason: why.clone(),
+        });
+    }
+    let paths = shortest_paths(model, root.occ);
+    let sources = model
+        .tables()
+        .into_iter()
+        .map(|table| {
+            let reaches = model
+                .occurrences_of(table.oid)
+                .map(|occ| {
+                    let reach = if let Some(why) = &model.occurrences[occ].untraceable {
+                        Reach::Untraceable(why.clone())
+                    } else if occ == root.occ {
+                        Reach::Root
+                    } else if let Some(path) = &paths[occ] {
+                        Reach::Path(path.clone())
+                    } else {
+                        Reach::Untraceable(format!(
+                            "no join condition links {}.{} to the key's table",
+                            table.schema, table.name
+                        ))
+                    };
+                    (occ, reach)
+                })
+                .collect();
+            SourcePlan { table, reaches }
+        })
+        .collect();
+    Ok(MaintenancePlan { root, sources })
+}
+
+/// Breadth-first search over usable edge directions; edges are tried in model order so the
+/// result is deterministic.
+fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>> {
+    let n = model.occurrences.len();
+    let mut paths: Vec<Option<Vec<Hop>>> = vec![None; n];
+    paths[root] = Some(Vec::new());
+    let mut queue = VecDeque::from([root]);
+    while let Some(at) = queue.pop_front() {
+        if model.occurrences[at].untraceable.is_some() {
+            continue; // nothing is reached through an untraceable occurrence
+        }
+        for edge in &model.edges {
+            let Some((from, to)) = edge.step_from(at) else {
+                continue;
+            };
+            if paths[to.occ].is_some() {
+                continue;
+            }
+            let mut path = paths[at].clone().unwrap_or_default();
+            path.push(Hop {
+                from: from.clone(),
+                to: to.clone(),
+                operator: edge.operator.clone(),
+                from_is_left: edge.left == *from,
+            });
+            paths[to.occ] = Some(path);
+            queue.push_back(to.occ);
+        }
+    }
+    paths
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Edge, Occurrence};
+    use std::collections::BTreeSet;
+
+    fn table(oid: u32, name: &str) -> Occurrence {
+        Occurrence {
+            table: TableRef {
+                oid,
+                schema: "public".into(),
+                name: name.into(),
+            },
+            untraceable: None,
+        }
+    }
+
+    fn col(occ: OccId, column: &str) -> ColumnRef {
+        ColumnRef {
+            occ,
+            column: column.into(),
+        }
+    }
+
+    fn edge(l: ColumnRef, r: ColumnRef, guards: &[OccId]) -> Edge {
+        Edge {
+            left: l,
+            right: r,
+            operator: OperatorRef::equals(),
+            guards: guards.iter().copied().collect::<BTreeSet<_>>(),
+        }
+    }
+
+    /// tb_post p LEFT JOIN tb_user u ON u.pk_user = p.fk_user, plus a correlated subquery over
+    /// tb_comment c (c.fk_post = p.pk_post) joined to its author a (inner join in the subquery).
+    fn blog() -> DefinitionModel {
+        DefinitionModel {
+            occurrences: vec![
+                table(10, "tb_post"),
+                table(11, "tb_user"),
+                table(12, "tb_comment"),
+                table(11, "tb_user"),
+            ],
+            edges: vec![
+                edge(col(1, "pk_user"), col(0, "fk_user"), &[1]),
+                edge(col(2, "fk_post"), col(0, "pk_post"), &[2, 3]),
+                edge(col(3, "pk_user"), col(2, "fk_user"), &[2, 3]),
+            ],
+            root: Some(col(0, "pk_post")),
+        }
+    }
+
+    #[test]
+    fn every_occurrence_gets_its_shortest_path() {
+        let p = plan(&blog()).unwrap();
+        assert_eq!(p.source(10).unwrap().reaches, vec![(0, Reach::Root)]);
+        let users = &p.source(11).unwrap().reaches;
+        assert_eq!(users.len(), 2);
+        match &users[0].1 {
+            Reach::Path(h) => {
+                assert_eq!(h.len(), 1);
+                assert_eq!(h[0].from, col(0, "fk_user"));
+                assert_eq!(h[0].to, col(1, "pk_user"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match &users[1].1 {
+            Reach::Path(h) => assert_eq!(h.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_left_join_is_not_walked_back_towards_its_preserved_side() {
+        // Root is the nullable side's table: the ON condition does not guard tb_post, so
+        // tb_post is not reachable from tb_user through it.
+        let mut m = blog();
+        m.root = Some(col(1, "pk_user"));
+        let p = plan(&m).unwrap();
+        assert!(p.source(10).unwrap().recompute_all_reason().is_some());
+    }
+
+    #[test]
+    fn untraceable_occurrences_recompute_everything_and_block_paths() {
+        let mut m = blog();
+        m.occurrences[2].untraceable = Some("inside a subquery with LIMIT".into());
+        let p = plan(&m).unwrap();
+        assert_eq!(
+            p.source(12).unwrap().recompute_all_reason(),
+            Some("inside a subquery with LIMIT")
+        );
+        // The comment's author was only reachable through the comment.
+        assert!(matches!(
+            p.source(11).unwrap().reaches[1].1,
+            Reach::Untraceable(_)
+        ));
+    }
+
+    #[test]
+    fn a_key_from_an_untraceable_occurrence_is_refused() {
+        let mut m = blog();
+        m.occurrences[0].untraceable = Some("x".into());
+        assert!(matches!(plan(&m), Err(Error::KeyNotTraceable { .. })));
+    }
+}

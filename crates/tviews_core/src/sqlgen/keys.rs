@@ -1,0 +1,172 @@
+//! Key queries: from a statement's transition tables to the TVIEW keys it may affect.
+//!
+//! One query per (source table, statement kind) returns `array_agg(DISTINCT key)` over one
+//! branch per occurrence of the table: the path from the root to the occurrence, joined with
+//! the changed rows. Its cost does not depend on how many rows changed beyond reading them.
+
+use std::collections::HashMap;
+
+use super::quote::{operator, quote_ident, table};
+use super::{TRANSITION_NEW, TRANSITION_OLD};
+use crate::model::{DefinitionModel, OccId};
+use crate::plan::{Reach, SourcePlan};
+
+/// Which transition tables a statement provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Event {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl Event {
+    /// The changed rows: new images, old images, or both.
+    fn delta(self) -> String {
+        match self {
+            Event::Insert => quote_ident(TRANSITION_NEW),
+            Event::Delete => quote_ident(TRANSITION_OLD),
+            Event::Update => format!(
+                "(SELECT * FROM {} UNION ALL SELECT * FROM {})",
+                quote_ident(TRANSITION_OLD),
+                quote_ident(TRANSITION_NEW)
+            ),
+        }
+    }
+}
+
+/// The key query of `source` for `event`, or `None` when a change to it recomputes every row.
+pub fn key_query(model: &DefinitionModel, source: &SourcePlan, event: Event) -> Option<String> {
+    if source.recompute_all_reason().is_some() {
+        return None;
+    }
+    let root = model.root.as_ref()?;
+    let delta = event.delta();
+    let branches: Vec<String> = source
+        .reaches
+        .iter()
+        .map(|(occ, reach)| match reach {
+            Reach::Root => format!("SELECT d.{} FROM {} AS d", quote_ident(&root.column), delta),
+            Reach::Path(hops) => path_branch(model, root.occ, &root.column, *occ, hops, &delta),
+            Reach::Untraceable(_) => unreachable!("checked by recompute_all_reason"),
+        })
+        .collect();
+    Some(format!(
+        "SELECT array_agg(DISTINCT k) FROM ({}) AS s(k)",
+        branches.join(" UNION ALL ")
+    ))
+}
+
+fn path_branch(
+    model: &DefinitionModel,
+    root: OccId,
+    key: &str,
+    target: OccId,
+    hops: &[crate::plan::Hop],
+    delta: &str,
+) -> String {
+    let mut alias: HashMap<OccId, String> = HashMap::new();
+    alias.insert(root, "t0".into());
+    let mut sql = format!(
+        "SELECT t0.{} FROM {} AS t0",
+        quote_ident(key),
+        table(&model.occurrences[root].table)
+    );
+    for (i, hop) in hops.iter().enumerate() {
+        let to = hop.to.occ;
+        let (name, source) = if to == target && i == hops.len() - 1 {
+            ("d".to_string(), delta.to_string())
+        } else {
+            (format!("t{}", i + 1), table(&model.occurrences[to].table))
+        };
+        let from_col = format!("{}.{}", alias[&hop.from.occ], quote_ident(&hop.from.column));
+        let to_col = format!("{}.{}", name, quote_ident(&hop.to.column));
+        let (l, r) = if hop.from_is_left {
+            (from_col, to_col)
+        } else {
+            (to_col, from_col)
+        };
+        sql.push_str(&format!(
+            " JOIN {source} AS {name} ON {l} {} {r}",
+            operator(&hop.operator)
+        ));
+        alias.insert(to, name);
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ColumnRef, Edge, Occurrence, OperatorRef, TableRef};
+    use crate::plan::plan;
+
+    fn occ(oid: u32, name: &str) -> Occurrence {
+        Occurrence {
+            table: TableRef {
+                oid,
+                schema: "public".into(),
+                name: name.into(),
+            },
+            untraceable: None,
+        }
+    }
+
+    fn model() -> DefinitionModel {
+        let c = |occ, column: &str| ColumnRef {
+            occ,
+            column: column.into(),
+        };
+        DefinitionModel {
+            occurrences: vec![
+                occ(1, "tb_product"),
+                occ(2, "tb_category"),
+                occ(3, "tb_review"),
+            ],
+            edges: vec![
+                Edge {
+                    left: c(1, "pk_category"),
+                    right: c(0, "fk_category"),
+                    operator: OperatorRef::equals(),
+                    guards: [1].into(),
+                },
+                Edge {
+                    left: c(2, "fk_product"),
+                    right: c(0, "pk_product"),
+                    operator: OperatorRef::equals(),
+                    guards: [2].into(),
+                },
+            ],
+            root: Some(c(0, "pk_product")),
+        }
+    }
+
+    #[test]
+    fn root_changes_read_the_key_from_the_changed_rows() {
+        let m = model();
+        let p = plan(&m).unwrap();
+        assert_eq!(
+            key_query(&m, p.source(1).unwrap(), Event::Delete).unwrap(),
+            "SELECT array_agg(DISTINCT k) FROM (SELECT d.\"pk_product\" FROM \"pgtv_old\" AS d) AS s(k)"
+        );
+    }
+
+    #[test]
+    fn lookup_changes_join_back_to_the_root_keeping_operand_order() {
+        let m = model();
+        let p = plan(&m).unwrap();
+        assert_eq!(
+            key_query(&m, p.source(2).unwrap(), Event::Update).unwrap(),
+            "SELECT array_agg(DISTINCT k) FROM (SELECT t0.\"pk_product\" FROM \"public\".\"tb_product\" AS t0 \
+             JOIN (SELECT * FROM \"pgtv_old\" UNION ALL SELECT * FROM \"pgtv_new\") AS d \
+             ON d.\"pk_category\" OPERATOR(\"pg_catalog\".=) t0.\"fk_category\") AS s(k)"
+        );
+    }
+
+    #[test]
+    fn untraceable_sources_have_no_key_query() {
+        let mut m = model();
+        m.occurrences[2].untraceable = Some("why".into());
+        let p = plan(&m).unwrap();
+        assert_eq!(key_query(&m, p.source(3).unwrap(), Event::Insert), None);
+    }
+}

@@ -1,0 +1,44 @@
+//! Identifier quoting. Every identifier is double-quoted, so case, spaces, quotes and
+//! keywords all survive; an embedded quote is doubled.
+
+use crate::model::{OperatorRef, TableRef};
+
+/// `"name"`, with `"` doubled.
+pub fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// `"schema"."name"`.
+pub fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+pub fn table(t: &TableRef) -> String {
+    qualified(&t.schema, &t.name)
+}
+
+/// `OPERATOR("schema".=)`: the exact operator, whatever the search_path.
+pub fn operator(op: &OperatorRef) -> String {
+    format!("OPERATOR({}.{})", quote_ident(&op.schema), op.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_everything_and_doubles_quotes() {
+        assert_eq!(quote_ident("tb_post"), "\"tb_post\"");
+        assert_eq!(quote_ident("My \"Odd\" Name"), "\"My \"\"Odd\"\" Name\"");
+        assert_eq!(qualified("app", "select"), "\"app\".\"select\"");
+    }
+}

@@ -1,0 +1,170 @@
+//! Making a TVIEW's table equal its definition: for a set of keys, for all rows, and the
+//! oracle that checks it.
+//!
+//! Rows are compared by their binary image (`*<>`), so a recomputed document that is equal
+//! but not identical (`1` vs `1.0`) is still written and the table holds exactly what the
+//! definition returns; rows that are identical are not touched at all.
+
+use super::quote::{qualified, quote_ident};
+use super::RESERVED_PREFIX;
+
+/// What the refresh statements need to know about a TVIEW.
+#[derive(Debug, Clone)]
+pub struct RefreshTarget<'a> {
+    /// The TVIEW's table.
+    pub table: (&'a str, &'a str),
+    /// The view holding its definition.
+    pub definition: (&'a str, &'a str),
+    /// The columns, in order.
+    pub columns: &'a [String],
+    pub key: &'a str,
+}
+
+impl RefreshTarget<'_> {
+    fn table_sql(&self) -> String {
+        qualified(self.table.0, self.table.1)
+    }
+
+    fn definition_sql(&self) -> String {
+        qualified(self.definition.0, self.definition.1)
+    }
+
+    fn list(&self, prefix: &str) -> String {
+        self.columns
+            .iter()
+            .map(|c| format!("{prefix}{}", quote_ident(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The casts to record keep PostgreSQL from comparing the two row constructors column
+    /// by column: `*<>` must see two whole records.
+    fn differs(&self) -> String {
+        format!(
+            "ROW({})::record OPERATOR(pg_catalog.*<>) ROW({})::record",
+            self.list("t."),
+            self.list("s.")
+        )
+    }
+
+    fn set_list(&self) -> String {
+        self.columns
+            .iter()
+            .filter(|c| c.as_str() != self.key)
+            .map(|c| format!("{} = s.{}", quote_ident(c), quote_ident(c)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn update_clause(&self) -> String {
+        let set = self.set_list();
+        if set.is_empty() {
+            // Only the key: a matched row can never differ.
+            String::new()
+        } else {
+            format!(" WHEN MATCHED AND {} THEN UPDATE SET {set}", self.differs())
+        }
+    }
+}
+
+/// The keys refreshed by [`refresh_keys`] are its parameter `$1`, an array of the key type.
+pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
+    let key = quote_ident(t.key);
+    let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
+    format!(
+        "MERGE INTO {table} AS t \
+         USING (SELECT k.k AS {k}, d.* FROM unnest($1) AS k(k) \
+                LEFT JOIN (SELECT * FROM {def} WHERE {key} = ANY ($1)) AS d ON d.{key} = k.k) AS s \
+         ON t.{key} = s.{k} \
+         WHEN MATCHED AND s.{key} IS NULL THEN DELETE{update} \
+         WHEN NOT MATCHED AND s.{key} IS NOT NULL THEN INSERT ({cols}) VALUES ({vals})",
+        table = t.table_sql(),
+        def = t.definition_sql(),
+        update = t.update_clause(),
+        cols = t.list(""),
+        vals = t.list("s."),
+    )
+}
+
+/// Recompute every row (TRUNCATE of a source, untraceable changes, pg_tviews_refresh).
+pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
+    let key = quote_ident(t.key);
+    format!(
+        "MERGE INTO {table} AS t USING {def} AS s ON t.{key} = s.{key}{update} \
+         WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
+         WHEN NOT MATCHED BY SOURCE THEN DELETE",
+        table = t.table_sql(),
+        def = t.definition_sql(),
+        update = t.update_clause(),
+        cols = t.list(""),
+        vals = t.list("s."),
+    )
+}
+
+/// The initial fill of an empty table.
+pub fn fill(t: &RefreshTarget<'_>) -> String {
+    format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {}",
+        t.table_sql(),
+        t.list(""),
+        t.list(""),
+        t.definition_sql()
+    )
+}
+
+/// The oracle: keys of rows that are in the table but not the definition or the other way
+/// round (multiset difference, both directions).
+pub fn differing_keys(t: &RefreshTarget<'_>) -> String {
+    let cols = t.list("");
+    let (table, def) = (t.table_sql(), t.definition_sql());
+    format!(
+        "SELECT DISTINCT {key} FROM (\
+         (SELECT {cols} FROM {table} EXCEPT ALL SELECT {cols} FROM {def}) UNION ALL \
+         (SELECT {cols} FROM {def} EXCEPT ALL SELECT {cols} FROM {table})) AS diff ORDER BY 1",
+        key = quote_ident(t.key),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols() -> Vec<String> {
+        vec!["pk_post".into(), "data".into()]
+    }
+
+    fn target(c: &[String]) -> RefreshTarget<'_> {
+        RefreshTarget {
+            table: ("public", "tv_post"),
+            definition: ("tviews_def", "post"),
+            columns: c,
+            key: "pk_post",
+        }
+    }
+
+    #[test]
+    fn keyed_refresh_is_one_merge_over_the_keys() {
+        let c = cols();
+        let sql = refresh_keys(&target(&c));
+        assert!(sql.starts_with(
+            "MERGE INTO \"public\".\"tv_post\" AS t USING (SELECT k.k AS \"__pgtv_key\""
+        ));
+        assert!(sql.contains("WHERE \"pk_post\" = ANY ($1)"));
+        assert!(sql.contains("WHEN MATCHED AND s.\"pk_post\" IS NULL THEN DELETE"));
+        assert!(sql.contains("UPDATE SET \"data\" = s.\"data\""));
+        assert!(!sql.contains("SET \"pk_post\""));
+    }
+
+    #[test]
+    fn a_key_only_tview_has_no_update_branch() {
+        let c = vec!["pk_post".to_string()];
+        assert!(!refresh_all(&target(&c)).contains("UPDATE"));
+    }
+
+    #[test]
+    fn the_oracle_compares_both_ways() {
+        let c = cols();
+        let sql = differing_keys(&target(&c));
+        assert_eq!(sql.matches("EXCEPT ALL").count(), 2);
+    }
+}

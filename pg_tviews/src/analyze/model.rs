@@ -1,0 +1,485 @@
+//! From PostgreSQL's analyzed and rewritten query tree to the [`DefinitionModel`].
+//!
+//! The walk visits every query level (the definition, the views it reads, which the rewriter
+//! has expanded into subqueries, FROM-subqueries, CTEs and sublinks) and records:
+//! occurrences of base tables, the conjuncts `a.x OP b.y` that link two of them with the
+//! occurrences each guards, and where every output column comes from. See `tviews_core::model`
+//! for what the guards mean and `tviews_core::plan` for how they are used.
+
+use std::collections::BTreeSet;
+
+use pgrx::pg_sys;
+use tviews_core::model::{
+    ColumnRef, DefinitionModel, Edge, OccId, Occurrence, OperatorRef, TableRef,
+};
+
+use crate::errors::TviewError;
+use crate::pg::names::{attribute_name, operator_name, relation_name};
+use crate::pg::nodes::{conjuncts, is_a, list_iter, list_nth, strip_relabel};
+
+/// What the walk learned besides the model.
+#[derive(Debug, Default)]
+pub struct Extracted {
+    pub model: DefinitionModel,
+    /// Output columns of the outermost query, in order, with their origin when it is a
+    /// plain column of a table.
+    pub outputs: Vec<(String, Option<ColumnRef>)>,
+    /// Per occurrence: on the nullable side of an outer join, or inside a sublink.
+    pub flags: Vec<OccFlags>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OccFlags {
+    pub nullable: bool,
+    pub in_sublink: bool,
+}
+
+enum Rte {
+    Relation(OccId),
+    Subquery {
+        outputs: Vec<Option<ColumnRef>>,
+        occs: Vec<OccId>,
+    },
+    Join,
+    Other,
+}
+
+struct Level {
+    query: *mut pg_sys::Query,
+    rtes: Vec<Rte>,
+    untraceable: Option<String>,
+    in_sublink: bool,
+    /// Every occurrence created while this level was being walked (its own and nested ones).
+    occs: Vec<OccId>,
+}
+
+enum Guards {
+    /// A WHERE conjunct: every occurrence under the level.
+    Level,
+    Set(BTreeSet<OccId>),
+}
+
+struct Walker {
+    out: Extracted,
+    levels: Vec<Level>,
+}
+
+/// Walk `query` (analyzed and rewritten) into the model.
+///
+/// # Safety
+/// `query` must be a valid analyzed `Query`, alive for the call.
+pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError> {
+    let mut w = Walker {
+        out: Extracted::default(),
+        levels: Vec::new(),
+    };
+    // SAFETY: per contract.
+    let outputs = unsafe { w.level(query, None, false)? };
+    // SAFETY: the target list belongs to `query`.
+    let names = unsafe { output_names(query) };
+    w.out.outputs = names.into_iter().zip(outputs).collect();
+    Ok(w.out)
+}
+
+/// Names of the non-junk target entries.
+unsafe fn output_names(query: *mut pg_sys::Query) -> Vec<String> {
+    // SAFETY: a valid Query's target list holds TargetEntry nodes.
+    unsafe {
+        list_iter::<pg_sys::TargetEntry>((*query).targetList)
+            .filter(|te| !(**te).resjunk)
+            .map(|te| crate::pg::nodes::cstring((*te).resname).unwrap_or_default())
+            .collect()
+    }
+}
+
+/// Does `q` reference any query level outside itself (a correlated or LATERAL subquery)?
+unsafe fn references_outer(q: *mut pg_sys::Query, levels_out: usize) -> bool {
+    // SAFETY: q is a valid Query; contain_vars_of_level walks it read-only.
+    (1..=levels_out as i32)
+        .any(|k| unsafe { pg_sys::contain_vars_of_level(q as *mut pg_sys::Node, k) })
+}
+
+/// Why the rows of a subquery can influence TVIEW rows they are not linked to, if they can.
+/// LIMIT and friends stay local when the subquery is evaluated per outer row (correlated):
+/// only rows satisfying the correlation compete for its slots.
+unsafe fn nonlocal_reason(q: *mut pg_sys::Query) -> Option<String> {
+    // SAFETY: q is a valid Query.
+    unsafe {
+        let q = &*q;
+        if !q.limitCount.is_null() || !q.limitOffset.is_null() {
+            Some("it is inside a subquery with LIMIT or OFFSET".into())
+        } else if q.hasWindowFuncs {
+            Some("it is inside a subquery with window functions".into())
+        } else if q.hasDistinctOn {
+            Some("it is inside a subquery with DISTINCT ON".into())
+        } else if !q.setOperations.is_null() {
+            Some("it is inside UNION, INTERSECT or EXCEPT".into())
+        } else {
+            None
+        }
+    }
+}
+
+impl Walker {
+    fn depth(&self) -> usize {
+        self.levels.len() - 1
+    }
+
+    /// Walk one query level; returns where each output column comes from.
+    unsafe fn level(
+        &mut self,
+        query: *mut pg_sys::Query,
+        untraceable: Option<String>,
+        in_sublink: bool,
+    ) -> Result<Vec<Option<ColumnRef>>, TviewError> {
+        self.levels.push(Level {
+            query,
+            rtes: Vec::new(),
+            untraceable,
+            in_sublink,
+            occs: Vec::new(),
+        });
+        // SAFETY: query is valid; every node is cast only after its tag is checked.
+        unsafe {
+            for rte in list_iter::<pg_sys::RangeTblEntry>((*query).rtable) {
+                let r = self.rte(rte)?;
+                self.levels.last_mut().expect("pushed above").rtes.push(r);
+            }
+            let mut pending = Vec::new();
+            self.jointree((*query).jointree as *mut pg_sys::Node, false, &mut pending);
+            self.sublinks_in((*query).targetList as *mut pg_sys::Node)?;
+            self.sublinks_in((*query).jointree as *mut pg_sys::Node)?;
+            self.sublinks_in((*query).havingQual)?;
+            let depth = self.depth();
+            let outputs = list_iter::<pg_sys::TargetEntry>((*query).targetList)
+                .filter(|te| !(**te).resjunk)
+                .map(|te| self.resolve((*te).expr as *mut pg_sys::Node, depth))
+                .collect();
+            for (conjunct, guards) in pending {
+                if let Some(mut edge) = self.edge(conjunct) {
+                    edge.guards = match guards {
+                        Guards::Level => self.levels[depth].occs.iter().copied().collect(),
+                        Guards::Set(s) => s,
+                    };
+                    self.out.model.edges.push(edge);
+                }
+            }
+            self.levels.pop();
+            Ok(outputs)
+        }
+    }
+
+    fn new_occurrence(&mut self, relid: pg_sys::Oid) -> Result<OccId, TviewError> {
+        let (schema, name) = relation_name(relid).ok_or(TviewError::Internal(
+            "a relation of the definition disappeared".into(),
+        ))?;
+        let level = self.levels.last().expect("inside a level");
+        let id = self.out.model.occurrences.len();
+        self.out.model.occurrences.push(Occurrence {
+            table: TableRef {
+                oid: relid.to_u32(),
+                schema,
+                name,
+            },
+            untraceable: level.untraceable.clone(),
+        });
+        self.out.flags.push(OccFlags {
+            nullable: false,
+            in_sublink: level.in_sublink,
+        });
+        for l in &mut self.levels {
+            l.occs.push(id);
+        }
+        Ok(id)
+    }
+
+    unsafe fn rte(&mut self, rte: *mut pg_sys::RangeTblEntry) -> Result<Rte, TviewError> {
+        // SAFETY: rte comes from a valid range table.
+        unsafe {
+            let r = &*rte;
+            Ok(match r.rtekind {
+                pg_sys::RTEKind::RTE_RELATION => {
+                    check_source(r)?;
+                    Rte::Relation(self.new_occurrence(r.relid)?)
+                }
+                pg_sys::RTEKind::RTE_SUBQUERY => {
+                    let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
+                    let correlated = references_outer(r.subquery, self.levels.len());
+                    let reason = inherited
+                        .or_else(|| (!correlated).then(|| nonlocal_reason(r.subquery)).flatten());
+                    let in_sublink = self.levels.last().is_some_and(|l| l.in_sublink);
+                    let before = self.out.model.occurrences.len();
+                    let outputs = self.level(r.subquery, reason, in_sublink)?;
+                    let occs = (before..self.out.model.occurrences.len()).collect();
+                    Rte::Subquery { outputs, occs }
+                }
+                pg_sys::RTEKind::RTE_CTE => {
+                    let cte = self.find_cte(r)?;
+                    let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
+                    let reason = if (*cte).cterecursive {
+                        Some("it is inside a recursive WITH query".into())
+                    } else {
+                        inherited.or_else(|| nonlocal_reason((*cte).ctequery as *mut pg_sys::Query))
+                    };
+                    let in_sublink = self.levels.last().is_some_and(|l| l.in_sublink);
+                    let before = self.out.model.occurrences.len();
+                    let outputs =
+                        self.level((*cte).ctequery as *mut pg_sys::Query, reason, in_sublink)?;
+                    let occs = (before..self.out.model.occurrences.len()).collect();
+                    Rte::Subquery { outputs, occs }
+                }
+                pg_sys::RTEKind::RTE_JOIN => Rte::Join,
+                _ => Rte::Other,
+            })
+        }
+    }
+
+    unsafe fn find_cte(
+        &self,
+        r: &pg_sys::RangeTblEntry,
+    ) -> Result<*mut pg_sys::CommonTableExpr, TviewError> {
+        let at = self
+            .depth()
+            .checked_sub(r.ctelevelsup as usize)
+            .ok_or(TviewError::Internal("WITH reference out of range".into()))?;
+        // SAFETY: the CTE list of a valid query holds CommonTableExpr nodes.
+        unsafe {
+            let want = std::ffi::CStr::from_ptr(r.ctename);
+            list_iter::<pg_sys::CommonTableExpr>((*self.levels[at].query).cteList)
+                .find(|c| std::ffi::CStr::from_ptr((**c).ctename) == want)
+                .ok_or(TviewError::Internal("WITH query not found".into()))
+        }
+    }
+
+    /// Walk a join tree, collecting conjuncts with their guards; returns the occurrences
+    /// under `node`.
+    unsafe fn jointree(
+        &mut self,
+        node: *mut pg_sys::Node,
+        nullable: bool,
+        pending: &mut Vec<(*mut pg_sys::Node, Guards)>,
+    ) -> BTreeSet<OccId> {
+        let depth = self.depth();
+        // SAFETY: tags checked before each cast; all nodes belong to the current query.
+        unsafe {
+            if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+                let idx = (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize - 1;
+                let occs: BTreeSet<OccId> = match &self.levels[depth].rtes[idx] {
+                    Rte::Relation(o) => [*o].into(),
+                    Rte::Subquery { occs, .. } => occs.iter().copied().collect(),
+                    _ => BTreeSet::new(),
+                };
+                if nullable {
+                    for o in &occs {
+                        self.out.flags[*o].nullable = true;
+                    }
+                }
+                occs
+            } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+                let j = &*(node as *mut pg_sys::JoinExpr);
+                use pg_sys::JoinType::*;
+                let left_nullable = nullable || matches!(j.jointype, JOIN_RIGHT | JOIN_FULL);
+                let right_nullable = nullable || matches!(j.jointype, JOIN_LEFT | JOIN_FULL);
+                let l = self.jointree(j.larg, left_nullable, pending);
+                let r = self.jointree(j.rarg, right_nullable, pending);
+                let guarded: BTreeSet<OccId> = match j.jointype {
+                    JOIN_INNER => l.union(&r).copied().collect(),
+                    JOIN_LEFT => r.clone(),
+                    JOIN_RIGHT => l.clone(),
+                    _ => BTreeSet::new(),
+                };
+                let mut cs = Vec::new();
+                conjuncts(j.quals, &mut cs);
+                for c in cs {
+                    pending.push((c, Guards::Set(guarded.clone())));
+                }
+                l.union(&r).copied().collect()
+            } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+                let f = &*(node as *mut pg_sys::FromExpr);
+                let mut all = BTreeSet::new();
+                for child in list_iter::<pg_sys::Node>(f.fromlist) {
+                    all.extend(self.jointree(child, nullable, pending));
+                }
+                let mut cs = Vec::new();
+                conjuncts(f.quals, &mut cs);
+                for c in cs {
+                    pending.push((c, Guards::Level));
+                }
+                all
+            } else {
+                BTreeSet::new()
+            }
+        }
+    }
+
+    /// Walk every SubLink in `node` (not descending into their queries, which become levels).
+    unsafe fn sublinks_in(&mut self, node: *mut pg_sys::Node) -> Result<(), TviewError> {
+        let mut found = Vec::new();
+        // SAFETY: the walker only reads the tree.
+        unsafe { collect_sublinks(node, &mut found) };
+        for sublink in found {
+            // SAFETY: collect_sublinks returns SubLink nodes whose subselect is a Query.
+            unsafe {
+                let sub = (*sublink).subselect as *mut pg_sys::Query;
+                let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
+                let correlated = references_outer(sub, self.levels.len());
+                let reason = inherited.or_else(|| {
+                    if correlated {
+                        None // LIMIT and friends apply per outer row: still local
+                    } else {
+                        nonlocal_reason(sub)
+                    }
+                });
+                self.level(sub, reason, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Where an expression comes from, when it is a plain column of a table.
+    unsafe fn resolve(&self, node: *mut pg_sys::Node, depth: usize) -> Option<ColumnRef> {
+        // SAFETY: tags checked; Vars index the range table of the level they belong to.
+        unsafe {
+            let node = strip_relabel(node);
+            if !is_a(node, pg_sys::NodeTag::T_Var) {
+                return None;
+            }
+            let var = &*(node as *mut pg_sys::Var);
+            let at = depth.checked_sub(var.varlevelsup as usize)?;
+            let level = self.levels.get(at)?;
+            let idx = (var.varno as usize).checked_sub(1)?;
+            if var.varattno <= 0 {
+                return None; // system column or whole-row reference
+            }
+            let attno = var.varattno as usize;
+            match level.rtes.get(idx)? {
+                Rte::Relation(occ) => {
+                    let relid = pg_sys::Oid::from(self.out.model.occurrences[*occ].table.oid);
+                    Some(ColumnRef {
+                        occ: *occ,
+                        column: attribute_name(relid, var.varattno)?,
+                    })
+                }
+                Rte::Subquery { outputs, .. } => outputs.get(attno - 1)?.clone(),
+                Rte::Join => {
+                    let rte = list_nth::<pg_sys::RangeTblEntry>((*level.query).rtable, idx)?;
+                    let alias = list_nth::<pg_sys::Node>((*rte).joinaliasvars, attno - 1)?;
+                    self.resolve(alias, at)
+                }
+                Rte::Other => None,
+            }
+        }
+    }
+
+    /// An edge from a conjunct of the current level, if it is `col OP col` across two
+    /// occurrences with a non-volatile boolean operator.
+    unsafe fn edge(&self, conjunct: *mut pg_sys::Node) -> Option<Edge> {
+        // SAFETY: tag checked before the cast.
+        unsafe {
+            if !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
+                return None;
+            }
+            let op = &*(conjunct as *mut pg_sys::OpExpr);
+            if crate::pg::nodes::list_len(op.args) != 2
+                || op.opresulttype != pg_sys::BOOLOID
+                || op.opretset
+                || pg_sys::op_volatile(op.opno) == pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
+            {
+                return None;
+            }
+            let depth = self.depth();
+            let left = self.resolve(list_nth(op.args, 0)?, depth)?;
+            let right = self.resolve(list_nth(op.args, 1)?, depth)?;
+            if left.occ == right.occ {
+                return None;
+            }
+            let (schema, name) = operator_name(op.opno)?;
+            Some(Edge {
+                left,
+                right,
+                operator: OperatorRef { schema, name },
+                guards: BTreeSet::new(),
+            })
+        }
+    }
+}
+
+/// Refuse tables whose changes statement triggers with transition tables cannot see.
+fn check_source(r: &pg_sys::RangeTblEntry) -> Result<(), TviewError> {
+    let what = match r.relkind as u8 {
+        b'r' => {
+            let has_children = pgrx::Spi::get_one_with_args::<bool>(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = $1)",
+                &[r.relid.into()],
+            )?
+            .unwrap_or(false);
+            if r.inh && has_children {
+                Some("a table with inheritance children")
+            } else {
+                None
+            }
+        }
+        b'p' => Some("a partitioned table"),
+        b'm' => Some("a materialized view"),
+        b'f' => Some("a foreign table"),
+        _ => Some("a relation of this kind"),
+    };
+    match what {
+        None => Ok(()),
+        Some(kind) => {
+            let (schema, name) = relation_name(r.relid).unwrap_or_default();
+            Err(TviewError::UnsupportedSource {
+                relation: format!("{schema}.{name}"),
+                kind: kind.into(),
+            })
+        }
+    }
+}
+
+/// Collect SubLink nodes in an expression tree without entering their subqueries.
+unsafe fn collect_sublinks(node: *mut pg_sys::Node, out: &mut Vec<*mut pg_sys::SubLink>) {
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn walker(
+        node: *mut pg_sys::Node,
+        ctx: *mut std::ffi::c_void,
+    ) -> bool {
+        if node.is_null() {
+            return false;
+        }
+        // SAFETY: ctx is the Vec passed below; tags checked before casts.
+        unsafe {
+            let out = &mut *(ctx as *mut Vec<*mut pg_sys::SubLink>);
+            if is_a(node, pg_sys::NodeTag::T_SubLink) {
+                let s = node as *mut pg_sys::SubLink;
+                out.push(s);
+                // The test expression belongs to this level; the subquery is walked as its
+                // own level by the caller.
+                return walker((*s).testexpr, ctx);
+            }
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                return false;
+            }
+            if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+                let f = node as *mut pg_sys::FromExpr;
+                for child in list_iter::<pg_sys::Node>((*f).fromlist) {
+                    walker(child, ctx);
+                }
+                return walker((*f).quals, ctx);
+            }
+            if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+                let j = node as *mut pg_sys::JoinExpr;
+                walker((*j).larg, ctx);
+                walker((*j).rarg, ctx);
+                return walker((*j).quals, ctx);
+            }
+            if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+                return false;
+            }
+            pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
+        }
+    }
+    // SAFETY: the walker only reads the tree and appends to `out`.
+    unsafe {
+        walker(node, out as *mut _ as *mut std::ffi::c_void);
+    }
+}

@@ -1,0 +1,202 @@
+//! The user's SELECT, through PostgreSQL's own parser and analyzer.
+//!
+//! The text is parsed once; it must be exactly one SELECT. The analyzed query is checked for
+//! constructs a TVIEW cannot hold and printed back by PostgreSQL's deparser with every name
+//! schema-qualified: that text, not the user's, defines the TVIEW, so a later search_path
+//! cannot change what it means.
+
+use std::ffi::CString;
+
+use pgrx::pg_sys;
+
+use crate::errors::TviewError;
+use crate::pg::nodes::{cstring, is_a, list_iter, list_len};
+use tviews_core::sqlgen::RESERVED_PREFIX;
+
+/// Parse, analyze, check and deparse a definition; returns the normalized SELECT text.
+pub fn normalize_definition(sql: &str) -> Result<String, TviewError> {
+    let c = CString::new(sql).map_err(|_| TviewError::NotASingleSelect {
+        found: "a NUL byte".into(),
+    })?;
+    // SAFETY: raw_parser and parse analysis work on the C string and return palloc'd trees
+    // valid for the current memory context; node casts follow tag checks.
+    unsafe {
+        let stmts = pg_sys::raw_parser(c.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+        let n = list_len(stmts);
+        if n != 1 {
+            return Err(TviewError::NotASingleSelect {
+                found: format!("{n} statements"),
+            });
+        }
+        let raw = list_iter::<pg_sys::RawStmt>(stmts)
+            .next()
+            .expect("one statement");
+        check_raw((*raw).stmt)?;
+        let query = pg_sys::parse_analyze_fixedparams(
+            raw,
+            c.as_ptr(),
+            std::ptr::null(),
+            0,
+            std::ptr::null_mut(),
+        );
+        normalize_query(query)
+    }
+}
+
+/// Check an analyzed SELECT and print it back with qualified names.
+///
+/// # Safety
+/// `query` must be a valid analyzed Query.
+pub unsafe fn normalize_query(query: *mut pg_sys::Query) -> Result<String, TviewError> {
+    // SAFETY: per contract.
+    unsafe {
+        check_query(query)?;
+        Ok(deparse_qualified(query))
+    }
+}
+
+/// Refuse anything but a plain SELECT at the statement level.
+unsafe fn check_raw(stmt: *mut pg_sys::Node) -> Result<(), TviewError> {
+    use pg_sys::NodeTag::*;
+    // SAFETY: tag checked before the cast.
+    unsafe {
+        let found = if is_a(stmt, T_SelectStmt) {
+            let s = &*(stmt as *mut pg_sys::SelectStmt);
+            if !s.intoClause.is_null() {
+                "SELECT INTO"
+            } else if !s.lockingClause.is_null() {
+                "SELECT with FOR UPDATE or FOR SHARE"
+            } else {
+                return Ok(());
+            }
+        } else {
+            match (*stmt).type_ {
+                T_InsertStmt => "an INSERT statement",
+                T_UpdateStmt => "an UPDATE statement",
+                T_DeleteStmt => "a DELETE statement",
+                T_MergeStmt => "a MERGE statement",
+                _ => "a statement that is not a SELECT",
+            }
+        };
+        Err(TviewError::NotASingleSelect {
+            found: found.into(),
+        })
+    }
+}
+
+fn refused(construct: &str, hint: &str) -> TviewError {
+    TviewError::Refused {
+        construct: construct.into(),
+        hint: hint.into(),
+    }
+}
+
+/// Refuse constructs whose result no incremental maintenance can follow.
+unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
+    // SAFETY: q is a freshly analyzed Query.
+    unsafe {
+        let query = &*q;
+        if query.hasModifyingCTE {
+            return Err(refused(
+                "data-modifying statements in WITH",
+                "A definition only reads; write to the source tables in separate statements.",
+            ));
+        }
+        if !query.limitCount.is_null() || !query.limitOffset.is_null() {
+            return Err(refused(
+                "LIMIT or OFFSET at its top level",
+                "A TVIEW holds every row of its definition; filter rows with WHERE instead.",
+            ));
+        }
+        if query.hasWindowFuncs {
+            return Err(refused(
+                "window functions at its top level",
+                "A window function makes every row depend on all others; compute it in a correlated subquery per row instead.",
+            ));
+        }
+        if !query.setOperations.is_null() {
+            return Err(refused(
+                "UNION, INTERSECT or EXCEPT at its top level",
+                "Create one TVIEW per branch, or move the set operation into a subquery of a single-root SELECT.",
+            ));
+        }
+        if query.hasDistinctOn {
+            return Err(refused(
+                "DISTINCT ON at its top level",
+                "Select one row per key with GROUP BY on the key column instead.",
+            ));
+        }
+        if pg_sys::contain_volatile_functions(q as *mut pg_sys::Node) {
+            return Err(refused(
+                "volatile functions",
+                "Functions such as random(), nextval() or clock_timestamp() return something new on every call, so no stored row could equal the definition.",
+            ));
+        }
+        for te in list_iter::<pg_sys::TargetEntry>(query.targetList) {
+            if (*te).resjunk {
+                continue;
+            }
+            let name = cstring((*te).resname).unwrap_or_default();
+            if name.starts_with(RESERVED_PREFIX) {
+                return Err(TviewError::ReservedColumn(name));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Deparse with `search_path` reduced to pg_catalog, so every other name is qualified.
+unsafe fn deparse_qualified(q: *mut pg_sys::Query) -> String {
+    // SAFETY: a GUC nest level scopes the search_path change; it is popped right after the
+    // deparse (and by transaction abort if the deparse raises).
+    unsafe {
+        let nest = pg_sys::NewGUCNestLevel();
+        let name = CString::new("search_path").expect("no NUL");
+        let value = CString::new("pg_catalog").expect("no NUL");
+        pg_sys::set_config_option(
+            name.as_ptr(),
+            value.as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        let text = cstring(pg_sys::pg_get_querydef(q, true)).unwrap_or_default();
+        pg_sys::AtEOXact_GUC(true, nest);
+        text
+    }
+}
+
+/// The analyzed and rewritten query of `SELECT * FROM <view>`: the definition with every
+/// view it reads expanded, ready for [`super::model::extract`].
+pub fn rewritten_view_query(
+    view_schema: &str,
+    view_name: &str,
+) -> Result<*mut pg_sys::Query, TviewError> {
+    let sql = format!(
+        "SELECT * FROM {}",
+        tviews_core::sqlgen::qualified(view_schema, view_name)
+    );
+    let c = CString::new(sql).map_err(|_| TviewError::Internal("NUL in a name".into()))?;
+    // SAFETY: as in normalize_definition; the rewriter returns one Query for a SELECT.
+    unsafe {
+        let stmts = pg_sys::raw_parser(c.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+        let raw = list_iter::<pg_sys::RawStmt>(stmts)
+            .next()
+            .ok_or(TviewError::Internal("empty parse".into()))?;
+        let queries = pg_sys::pg_analyze_and_rewrite_fixedparams(
+            raw,
+            c.as_ptr(),
+            std::ptr::null(),
+            0,
+            std::ptr::null_mut(),
+        );
+        list_iter::<pg_sys::Query>(queries)
+            .next()
+            .ok_or(TviewError::Internal(
+                "the rewriter returned no query".into(),
+            ))
+    }
+}

@@ -1,0 +1,156 @@
+//! The SQL functions users call: create, drop, refresh, check.
+
+use pgrx::callconv::{BoxRet, FcInfo};
+use pgrx::datum::Datum;
+use pgrx::prelude::*;
+use pgrx::{impl_sql_translatable, IntoDatum};
+
+use crate::catalog::TviewMeta;
+use crate::create::{create_tview, relation_oid, resolve_target, split_qualified};
+use crate::errors::{OrRaise, TviewError};
+use crate::maintain::cache;
+use crate::maintain::trigger::refresh_all_rows;
+use tviews_core::naming::TviewName;
+use tviews_core::sqlgen::refresh::{differing_keys, RefreshTarget};
+
+/// A `regclass` result.
+pub struct Regclass(pub pg_sys::Oid);
+
+impl IntoDatum for Regclass {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        Some(pg_sys::Datum::from(self.0))
+    }
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::REGCLASSOID
+    }
+}
+
+unsafe impl BoxRet for Regclass {
+    unsafe fn box_into<'fcx>(self, fcinfo: &mut FcInfo<'fcx>) -> Datum<'fcx> {
+        // SAFETY: an OID is passed by value.
+        unsafe { fcinfo.return_raw_datum(pg_sys::Datum::from(self.0)) }
+    }
+}
+
+impl_sql_translatable!(Regclass, "regclass");
+
+fn required<'a>(value: Option<&'a str>, argument: &str) -> &'a str {
+    value.unwrap_or_else(|| {
+        pgrx::ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            format!("{argument} must not be NULL")
+        );
+    })
+}
+
+/// Create a TVIEW: the table `tv_<name>` kept equal to `select_sql`.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_create(
+    tview_name: Option<&str>,
+    select_sql: Option<&str>,
+    key: default!(Option<&str>, "NULL"),
+) -> Regclass {
+    let name = required(tview_name, "tview_name");
+    let sql = required(select_sql, "select_sql");
+    let target = resolve_target(name).or_raise();
+    Regclass(create_tview(&target, sql, key, None).or_raise())
+}
+
+/// The catalog row of a TVIEW named as users name it (`post`, `tv_post`, `app.tv_post`).
+pub fn find_tview(tview_name: &str) -> Result<Option<TviewMeta>, TviewError> {
+    let (schema, name) = split_qualified(tview_name)?;
+    let name = TviewName::parse(&name)?;
+    let oid = match schema {
+        Some(s) => relation_oid(&s, &name.table).ok(),
+        None => {
+            let table = std::ffi::CString::new(name.table.as_str()).expect("checked: no NUL");
+            // SAFETY: a search_path lookup; InvalidOid when not found.
+            let oid = unsafe { pg_sys::RelnameGetRelid(table.as_ptr()) };
+            (oid != pg_sys::InvalidOid).then_some(oid)
+        }
+    };
+    let Some(oid) = oid else { return Ok(None) };
+    Ok(cache::all()?.into_iter().find(|m| m.table == oid))
+}
+
+fn existing_tview(tview_name: &str) -> TviewMeta {
+    find_tview(tview_name)
+        .or_raise()
+        .unwrap_or_else(|| TviewError::NoSuchTview(tview_name.into()).raise())
+}
+
+/// Drop a TVIEW: its table, definition view, catalog row and, when no other TVIEW needs
+/// them, the triggers on its sources. Same as DROP TABLE on its table.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_drop(tview_name: Option<&str>, if_exists: default!(bool, false)) {
+    let name = required(tview_name, "tview_name");
+    match find_tview(name).or_raise() {
+        None if if_exists => {
+            pgrx::notice!("TVIEW \"{name}\" does not exist, skipping");
+        }
+        None => TviewError::NoSuchTview(name.into()).raise(),
+        Some(meta) => {
+            let t = tviews_core::sqlgen::qualified(&meta.table_name.0, &meta.table_name.1);
+            Spi::run(&format!("DROP TABLE {t}")).or_raise();
+        }
+    }
+}
+
+/// Recompute every row of a TVIEW from its definition (normally never needed).
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_refresh(tview_name: Option<&str>) {
+    let meta = existing_tview(required(tview_name, "tview_name"));
+    // SAFETY: an ownership check of an existing relation by the current user.
+    let owner = unsafe {
+        pg_sys::object_ownercheck(pg_sys::RelationRelationId, meta.table, pg_sys::GetUserId())
+    };
+    if !owner {
+        TviewError::NotOwner(meta.tview_name.clone()).raise();
+    }
+    refresh_all_rows(&meta).or_raise();
+}
+
+/// The keys whose stored row differs from the definition (none when the TVIEW is exact):
+/// the table and the definition compared with EXCEPT ALL in both directions.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
+    let meta = existing_tview(required(tview_name, "tview_name"));
+    let compiled = cache::compiled(&meta).or_raise();
+    let sql = differing_keys(&RefreshTarget {
+        table: (&meta.table_name.0, &meta.table_name.1),
+        definition: (&meta.view_name.0, &meta.view_name.1),
+        columns: &compiled.def.columns,
+        key: &compiled.def.key,
+    });
+    let keys: Vec<String> = Spi::connect(|client| {
+        let rows = client.select(&format!("SELECT k::text FROM ({sql}) AS d(k)"), None, &[])?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row.get::<String>(1)?.unwrap_or_else(|| "NULL".into()));
+        }
+        Ok::<_, TviewError>(out)
+    })
+    .or_raise();
+    SetOfIterator::new(keys)
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION pg_tviews_create(text, text, text) IS
+'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>, the only pk_* column, or the root table''s primary key). Returns the table.';
+COMMENT ON FUNCTION pg_tviews_drop(text, boolean) IS
+'Drop a TVIEW with its table, definition and triggers (same as DROP TABLE tv_<name>). With if_exists, a missing TVIEW is a notice, not an error.';
+COMMENT ON FUNCTION pg_tviews_refresh(text) IS
+'Recompute every row of a TVIEW from its definition. Maintenance keeps TVIEWs exact, so this is for repairs and tests.';
+COMMENT ON FUNCTION pg_tviews_check(text) IS
+'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways. No rows means exact.';
+"#,
+    name = "comment_api",
+    requires = [
+        pg_tviews_create,
+        pg_tviews_drop,
+        pg_tviews_refresh,
+        pg_tviews_check
+    ]
+);

@@ -1,0 +1,297 @@
+//! Step 2 of the pipeline: turning an analyzed definition into a maintained table.
+//!
+//! `pg_tviews_create` (and `CREATE TABLE tv_x AS SELECT`, through the DDL event trigger)
+//! end here: definition view, key checks, table with its primary key, initial fill, catalog
+//! row, triggers. Everything runs in the caller's transaction, so a failure at any step leaves
+//! nothing behind.
+
+use std::ffi::CString;
+
+use pgrx::prelude::*;
+use tviews_core::naming::{TviewName, MAX_IDENTIFIER_BYTES};
+use tviews_core::plan::Reach;
+use tviews_core::sqlgen::{qualified, quote_ident};
+
+use crate::analyze::{analyze_view, parse, Definition, KeyRequest};
+use crate::catalog::{extension_owner, extension_schema_quoted, DEFINITION_SCHEMA};
+use crate::errors::TviewError;
+use crate::install;
+use crate::maintain::cache;
+use crate::maintain::trigger::MaintenanceScope;
+use crate::pg::names::relation_name;
+use crate::pg::nodes::{cstring, list_iter, list_len};
+use crate::pg::security::as_user;
+
+/// Where a TVIEW's table goes.
+pub struct Target {
+    pub schema: String,
+    pub name: TviewName,
+}
+
+/// Split a user-given name (`post`, `tv_post`, `app.post`, `"My Schema".post`) with
+/// PostgreSQL's identifier rules and pick the schema (the creation schema of the search_path
+/// when none is given).
+pub fn resolve_target(tview_name: &str) -> Result<Target, TviewError> {
+    let (schema, name) = split_qualified(tview_name)?;
+    let name = TviewName::parse(&name)?;
+    let schema = match schema {
+        Some(s) => s,
+        None => {
+            let table = CString::new(name.table.as_str()).expect("checked: no NUL");
+            // SAFETY: makeRangeVar copies nothing and RangeVarGetCreationNamespace reads the
+            // search_path; it raises if no schema is available.
+            unsafe {
+                let rv = pg_sys::makeRangeVar(std::ptr::null_mut(), table.as_ptr() as *mut _, -1);
+                let nsp = pg_sys::RangeVarGetCreationNamespace(rv);
+                cstring(pg_sys::get_namespace_name(nsp))
+                    .ok_or(TviewError::Internal("creation schema vanished".into()))?
+            }
+        }
+    };
+    Ok(Target { schema, name })
+}
+
+/// `(schema, name)` from a possibly qualified, possibly quoted name.
+pub fn split_qualified(text: &str) -> Result<(Option<String>, String), TviewError> {
+    let invalid = |reason| {
+        TviewError::Core(tviews_core::Error::InvalidName {
+            name: text.to_string(),
+            reason,
+        })
+    };
+    let c = CString::new(text).map_err(|_| invalid("it contains a NUL byte"))?;
+    // SAFETY: stringToQualifiedNameList returns a list of String nodes or raises on bad
+    // syntax (unterminated quotes and the like).
+    unsafe {
+        let list = pg_sys::stringToQualifiedNameList(c.as_ptr(), std::ptr::null_mut());
+        let parts: Vec<String> = list_iter::<pg_sys::String>(list)
+            .map(|s| cstring((*s).sval).unwrap_or_default())
+            .collect();
+        match parts.as_slice() {
+            [name] => Ok((None, name.clone())),
+            [schema, name] => Ok((Some(schema.clone()), name.clone())),
+            _ if list_len(list) == 0 => Err(invalid("the name is empty")),
+            _ => Err(invalid("it has more than two dotted parts")),
+        }
+    }
+}
+
+/// Create a TVIEW. With `existing`, convert that table (made by CREATE TABLE AS from the
+/// same query) instead of creating one.
+pub fn create_tview(
+    target: &Target,
+    select_sql: &str,
+    key: Option<&str>,
+    existing: Option<pg_sys::Oid>,
+) -> Result<pg_sys::Oid, TviewError> {
+    let definition = parse::normalize_definition(select_sql)?;
+    let view_name = free_view_name(&target.name.table)?;
+    Spi::run(&format!(
+        "CREATE VIEW {} AS {}",
+        qualified(DEFINITION_SCHEMA, &view_name),
+        definition
+    ))?;
+    let def = analyze_view(
+        DEFINITION_SCHEMA,
+        &view_name,
+        &target.name.entity,
+        KeyRequest::Choose(key),
+    )?;
+    warn_recompute_all(&def);
+    let view_sql = qualified(DEFINITION_SCHEMA, &view_name);
+    check_key(&target.name.entity, &def.key, &view_sql)?;
+
+    let table_sql = qualified(&target.schema, &target.name.table);
+    let table = match existing {
+        None => {
+            // LIKE copies the view's column names, types, typmods and collations; CREATE TABLE
+            // AS would also do, but would fire our own CREATE TABLE AS adoption.
+            Spi::run(&format!("CREATE TABLE {table_sql} (LIKE {view_sql})"))?;
+            let oid = relation_oid(&target.schema, &target.name.table)?;
+            let _scope = MaintenanceScope::enter();
+            Spi::run(&format!("INSERT INTO {table_sql} SELECT * FROM {view_sql}"))?;
+            oid
+        }
+        Some(oid) => {
+            check_same_columns(oid, relation_oid(DEFINITION_SCHEMA, &view_name)?)?;
+            oid
+        }
+    };
+    Spi::run(&format!(
+        "ALTER TABLE {table_sql} ADD PRIMARY KEY ({})",
+        quote_ident(&def.key)
+    ))?;
+    let view = relation_oid(DEFINITION_SCHEMA, &view_name)?;
+    record_internal_dependency(view, table);
+
+    let sources: Vec<pg_sys::Oid> = def
+        .model
+        .tables()
+        .iter()
+        .map(|t| pg_sys::Oid::from(t.oid))
+        .collect();
+    let ext = extension_schema_quoted()?;
+    let owner = extension_owner()?;
+    let entity = target.name.entity.clone();
+    let key_column = def.key.clone();
+    as_user(owner, false, || {
+        Spi::run_with_args(
+            &format!(
+                "INSERT INTO {ext}.pg_tview_meta \
+                 (table_name, tview_name, definition_view, definition, key_column, sources) \
+                 VALUES ($1::regclass, $2, $3::regclass, $4, $5, $6::regclass[])"
+            ),
+            &[
+                table.into(),
+                entity.as_str().into(),
+                view.into(),
+                definition.as_str().into(),
+                key_column.as_str().into(),
+                sources.clone().into(),
+            ],
+        )
+    })?;
+    for s in &sources {
+        install::source_triggers(*s, &ext)?;
+    }
+    install::guard_trigger(table, &ext)?;
+    install::invalidate(&sources, table)?;
+    cache::invalidate();
+    Ok(table)
+}
+
+/// Tell the user which sources make every change a full recompute.
+fn warn_recompute_all(def: &Definition) {
+    for sp in &def.plan.sources {
+        for (_, reach) in &sp.reaches {
+            if let Reach::Untraceable(why) = reach {
+                pgrx::warning!(
+                    "changes to {}.{} will recompute every row of this TVIEW: {}",
+                    sp.table.schema,
+                    sp.table.name,
+                    why
+                );
+                break;
+            }
+        }
+    }
+}
+
+/// The key must be unique and never NULL in the definition.
+fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
+    let k = quote_ident(key);
+    let dup: Option<String> = Spi::get_one(&format!(
+        "SELECT (SELECT {k}::text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1 LIMIT 1)"
+    ))?;
+    if let Some(example) = dup {
+        return Err(TviewError::KeyNotUnique {
+            tview: tview.into(),
+            key: key.into(),
+            example,
+        });
+    }
+    let null: Option<bool> = Spi::get_one(&format!(
+        "SELECT EXISTS (SELECT 1 FROM {view_sql} WHERE {k} IS NULL)"
+    ))?;
+    if null == Some(true) {
+        return Err(TviewError::KeyNull {
+            tview: tview.into(),
+            key: key.into(),
+        });
+    }
+    Ok(())
+}
+
+/// A table made by CREATE TABLE AS must have exactly the definition's columns.
+fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), TviewError> {
+    let same: Option<bool> = Spi::get_one_with_args(
+        "SELECT (SELECT array_agg((attname, atttypid, atttypmod) ORDER BY attnum) \
+                   FROM pg_catalog.pg_attribute \
+                  WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped) \
+              = (SELECT array_agg((attname, atttypid, atttypmod) ORDER BY attnum) \
+                   FROM pg_catalog.pg_attribute \
+                  WHERE attrelid = $2 AND attnum > 0 AND NOT attisdropped)",
+        &[table.into(), view.into()],
+    )?;
+    if same == Some(true) {
+        Ok(())
+    } else {
+        Err(TviewError::Refused {
+            construct: "a column list in CREATE TABLE ... AS".into(),
+            hint: "Name the columns in the SELECT instead: SELECT p.pk_post AS pk_post, ...".into(),
+        })
+    }
+}
+
+/// A name for the definition view that is free in the definition schema.
+fn free_view_name(table: &str) -> Result<String, TviewError> {
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            table.to_string()
+        } else {
+            let suffix = format!("_{n}");
+            let mut base = table.to_string();
+            while base.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
+                base.pop();
+            }
+            base + &suffix
+        };
+        if relation_oid(DEFINITION_SCHEMA, &candidate).is_err() {
+            return Ok(candidate);
+        }
+    }
+    Err(TviewError::Internal("no free definition view name".into()))
+}
+
+/// OID of `schema.name`, or an error if there is no such relation.
+pub fn relation_oid(schema: &str, name: &str) -> Result<pg_sys::Oid, TviewError> {
+    let (s, n) = (
+        CString::new(schema).map_err(|_| TviewError::Internal("NUL".into()))?,
+        CString::new(name).map_err(|_| TviewError::Internal("NUL".into()))?,
+    );
+    // SAFETY: catalog lookups by name; missing objects give InvalidOid.
+    let oid = unsafe {
+        let nsp = pg_sys::get_namespace_oid(s.as_ptr(), true);
+        if nsp == pg_sys::InvalidOid {
+            pg_sys::InvalidOid
+        } else {
+            pg_sys::get_relname_relid(n.as_ptr(), nsp)
+        }
+    };
+    if oid == pg_sys::InvalidOid {
+        Err(TviewError::NoSuchTview(format!("{schema}.{name}")))
+    } else {
+        Ok(oid)
+    }
+}
+
+/// The definition view is part of the table: DROP TABLE drops it, DROP VIEW is refused, and
+/// a CASCADE that reaches the view drops the table too.
+fn record_internal_dependency(view: pg_sys::Oid, table: pg_sys::Oid) {
+    let dependent = pg_sys::ObjectAddress {
+        classId: pg_sys::RelationRelationId,
+        objectId: view,
+        objectSubId: 0,
+    };
+    let owner = pg_sys::ObjectAddress {
+        classId: pg_sys::RelationRelationId,
+        objectId: table,
+        objectSubId: 0,
+    };
+    // SAFETY: both objects exist in this transaction.
+    unsafe {
+        pg_sys::recordDependencyOn(
+            &dependent,
+            &owner,
+            pg_sys::DependencyType::DEPENDENCY_INTERNAL,
+        );
+        pg_sys::CommandCounterIncrement();
+    }
+}
+
+/// Describe a relation for messages.
+pub fn describe(oid: pg_sys::Oid) -> String {
+    relation_name(oid)
+        .map(|(s, n)| format!("{s}.{n}"))
+        .unwrap_or_else(|| format!("relation {}", oid.to_u32()))
+}

@@ -1,0 +1,145 @@
+//! Every error pg_tviews raises: SQLSTATE, message, detail and hint, in one place so the
+//! golden tests can rely on the texts.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::{PgLogLevel, PgSqlErrorCode};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum TviewError {
+    #[error(transparent)]
+    Core(#[from] tviews_core::Error),
+
+    #[error("select_sql must be exactly one SELECT statement")]
+    NotASingleSelect { found: String },
+
+    #[error("a TVIEW definition cannot use {construct}")]
+    Refused { construct: String, hint: String },
+
+    #[error("cannot maintain a TVIEW over {relation}: it is {kind}")]
+    UnsupportedSource { relation: String, kind: String },
+
+    #[error("TVIEW \"{0}\" does not exist")]
+    NoSuchTview(String),
+
+    #[error("key column \"{key}\" of TVIEW \"{tview}\" is not unique in its definition")]
+    KeyNotUnique {
+        tview: String,
+        key: String,
+        example: String,
+    },
+
+    #[error("key column \"{key}\" of TVIEW \"{tview}\" is NULL in some rows of its definition")]
+    KeyNull { tview: String, key: String },
+
+    #[error("column name \"{0}\" is reserved for pg_tviews")]
+    ReservedColumn(String),
+
+    #[error("cannot write to TVIEW table {0} directly")]
+    DirectWrite(String),
+
+    #[error("must be owner of TVIEW \"{0}\"")]
+    NotOwner(String),
+
+    #[error("pg_tviews internal error: {0}")]
+    Internal(String),
+
+    #[error("{0}")]
+    Spi(String),
+}
+
+impl TviewError {
+    fn sqlstate(&self) -> PgSqlErrorCode {
+        use tviews_core::Error as C;
+        use PgSqlErrorCode::*;
+        match self {
+            TviewError::Core(C::InvalidName { .. }) => ERRCODE_INVALID_NAME,
+            TviewError::Core(C::UnknownKey { .. }) => ERRCODE_UNDEFINED_COLUMN,
+            TviewError::Core(_) => ERRCODE_INVALID_TABLE_DEFINITION,
+            TviewError::NotASingleSelect { .. } => ERRCODE_WRONG_OBJECT_TYPE,
+            TviewError::Refused { .. } | TviewError::UnsupportedSource { .. } => {
+                ERRCODE_FEATURE_NOT_SUPPORTED
+            }
+            TviewError::NoSuchTview(_) => ERRCODE_UNDEFINED_TABLE,
+            TviewError::KeyNotUnique { .. } => ERRCODE_UNIQUE_VIOLATION,
+            TviewError::KeyNull { .. } => ERRCODE_NOT_NULL_VIOLATION,
+            TviewError::ReservedColumn(_) => ERRCODE_RESERVED_NAME,
+            TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
+            TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
+            TviewError::Internal(_) => ERRCODE_INTERNAL_ERROR,
+            TviewError::Spi(_) => ERRCODE_INTERNAL_ERROR,
+        }
+    }
+
+    fn detail(&self) -> Option<String> {
+        match self {
+            TviewError::NotASingleSelect { found } => Some(format!("Found {found}.")),
+            TviewError::KeyNotUnique { example, .. } => {
+                Some(format!("Key value {example} appears more than once."))
+            }
+            _ => None,
+        }
+    }
+
+    fn hint(&self) -> Option<String> {
+        match self {
+            TviewError::Core(e) => e.hint(),
+            TviewError::NotASingleSelect { .. } => Some(
+                "Pass one SELECT, without a trailing statement; WITH ... SELECT is fine.".into(),
+            ),
+            TviewError::Refused { hint, .. } => Some(hint.clone()),
+            TviewError::UnsupportedSource { .. } => Some(
+                "TVIEW sources must be plain tables (or other TVIEWs) whose changes fire statement triggers."
+                    .into(),
+            ),
+            TviewError::NoSuchTview(_) => {
+                Some("SELECT tview_name FROM pg_tview_meta lists the TVIEWs.".into())
+            }
+            TviewError::KeyNotUnique { .. } | TviewError::KeyNull { .. } => Some(
+                "The key identifies one row per value: select the root table's primary key, or GROUP BY it."
+                    .into(),
+            ),
+            TviewError::ReservedColumn(_) => {
+                Some("Rename the column: names starting with __pgtv_ are reserved.".into())
+            }
+            TviewError::DirectWrite(_) => Some(
+                "A TVIEW's rows follow its definition: change the source tables instead, or call pg_tviews_refresh()."
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Raise as a PostgreSQL ERROR. Never returns.
+    pub fn raise(self) -> ! {
+        let mut report = ErrorReport::new(self.sqlstate(), self.to_string(), "pg_tviews");
+        if let Some(d) = self.detail() {
+            report = report.set_detail(d);
+        }
+        if let Some(h) = self.hint() {
+            report = report.set_hint(h);
+        }
+        report.report(PgLogLevel::ERROR);
+        unreachable!("ERROR does not return")
+    }
+}
+
+/// Unwrap a result or raise its error.
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T, E: Into<TviewError>> OrRaise<T> for Result<T, E> {
+    fn or_raise(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => e.into().raise(),
+        }
+    }
+}
+
+impl From<pgrx::spi::SpiError> for TviewError {
+    fn from(e: pgrx::spi::SpiError) -> Self {
+        TviewError::Spi(e.to_string())
+    }
+}

@@ -1,0 +1,119 @@
+//! Installing and removing the triggers maintenance needs.
+//!
+//! Every source table gets one set of statement triggers (named `pgtv_*`), shared by all
+//! TVIEWs that read it; every TVIEW table gets a guard. Triggers are created as the user
+//! creating the TVIEW, so PostgreSQL checks their TRIGGER privilege on each source; they are
+//! removed as the extension owner when the last TVIEW reading a table goes.
+
+use pgrx::prelude::*;
+use tviews_core::sqlgen::{quote_ident, TRANSITION_NEW, TRANSITION_OLD};
+
+use crate::create::describe;
+use crate::errors::TviewError;
+use crate::pg::names::relation_name;
+
+/// The source triggers: (name, timing and event, transition tables).
+fn source_trigger_specs() -> [(&'static str, &'static str, String); 4] {
+    let (old, new) = (quote_ident(TRANSITION_OLD), quote_ident(TRANSITION_NEW));
+    [
+        (
+            "pgtv_insert",
+            "AFTER INSERT",
+            format!("REFERENCING NEW TABLE AS {new}"),
+        ),
+        (
+            "pgtv_update",
+            "AFTER UPDATE",
+            format!("REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}"),
+        ),
+        (
+            "pgtv_delete",
+            "AFTER DELETE",
+            format!("REFERENCING OLD TABLE AS {old}"),
+        ),
+        ("pgtv_truncate", "AFTER TRUNCATE", String::new()),
+    ]
+}
+
+const GUARD_TRIGGER: &str = "pgtv_guard";
+
+fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
+    let (s, n) = relation_name(oid).ok_or(TviewError::Internal(format!(
+        "table {} vanished",
+        describe(oid)
+    )))?;
+    Ok(tviews_core::sqlgen::qualified(&s, &n))
+}
+
+fn has_trigger(table: pg_sys::Oid, name: &str) -> Result<bool, TviewError> {
+    Ok(Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = $2)",
+        &[table.into(), name.into()],
+    )?
+    .unwrap_or(false))
+}
+
+/// Make sure `table` has the source triggers.
+pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
+    let t = qualified_table(table)?;
+    for (name, event, referencing) in source_trigger_specs() {
+        if has_trigger(table, name)? {
+            continue;
+        }
+        Spi::run(&format!(
+            "CREATE TRIGGER {} {event} ON {t} {referencing} FOR EACH STATEMENT \
+             EXECUTE FUNCTION {ext_schema}.pg_tviews_source_trigger()",
+            quote_ident(name)
+        ))?;
+    }
+    Ok(())
+}
+
+/// Make sure the TVIEW table `table` refuses direct writes.
+pub fn guard_trigger(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
+    if has_trigger(table, GUARD_TRIGGER)? {
+        return Ok(());
+    }
+    Spi::run(&format!(
+        "CREATE TRIGGER {} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {} \
+         FOR EACH STATEMENT EXECUTE FUNCTION {ext_schema}.pg_tviews_guard_trigger()",
+        quote_ident(GUARD_TRIGGER),
+        qualified_table(table)?
+    ))?;
+    Ok(())
+}
+
+/// Remove the source triggers from `table` (it is no longer read by any TVIEW).
+pub fn remove_source_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
+    let Ok(t) = qualified_table(table) else {
+        return Ok(()); // dropped along
+    };
+    for (name, _, _) in source_trigger_specs() {
+        Spi::run(&format!(
+            "DROP TRIGGER IF EXISTS {} ON {t}",
+            quote_ident(name)
+        ))?;
+    }
+    Ok(())
+}
+
+/// Make every backend rebuild its compiled TVIEWs that involve these relations. The
+/// catalog's own entry is always invalidated: every backend watches it, including those that
+/// knew no TVIEW reading these sources yet.
+pub fn invalidate(sources: &[pg_sys::Oid], table: pg_sys::Oid) -> Result<(), TviewError> {
+    let catalog = crate::catalog::catalog_oid()?;
+    // SAFETY: queues relcache invalidations, delivered to other backends at commit and to
+    // this one at the next command boundary.
+    unsafe {
+        if catalog != pg_sys::InvalidOid {
+            pg_sys::CacheInvalidateRelcacheByRelid(catalog);
+        }
+        for s in sources {
+            pg_sys::CacheInvalidateRelcacheByRelid(*s);
+        }
+        if table != pg_sys::InvalidOid {
+            pg_sys::CacheInvalidateRelcacheByRelid(table);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! The backend's compiled TVIEWs: catalog rows, analyzed definitions and prepared plans.
+//!
+//! Built lazily on first use and thrown away when a relation it depends on changes (a
+//! relcache invalidation for a source, a TVIEW table, a definition view or the catalog).
+//! Entries are reference-counted, so a trigger that is using one keeps it alive even if an
+//! invalidation arrives while it runs; nothing is freed under a running plan.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
+
+use pgrx::pg_sys;
+use tviews_core::sqlgen::keys::{key_query, Event};
+use tviews_core::sqlgen::refresh::{refresh_all, refresh_keys, RefreshTarget};
+
+use crate::analyze::{analyze_view, Definition, KeyRequest};
+use crate::catalog::{load_all, TviewMeta};
+use crate::errors::TviewError;
+use crate::pg::spi::KeptPlan;
+
+/// Key query plans by (source table, kind of change); `None` means "recompute all".
+type KeyQueryPlans = HashMap<(u32, Event), Option<Rc<KeptPlan>>>;
+
+/// A TVIEW ready to maintain.
+pub struct Compiled {
+    pub meta: TviewMeta,
+    pub def: Definition,
+    pub key_array_type: pg_sys::Oid,
+    /// Position in dependency order: TVIEWs read by others come first.
+    pub level: usize,
+    refresh_keys: RefCell<Option<Rc<KeptPlan>>>,
+    refresh_all: RefCell<Option<Rc<KeptPlan>>>,
+    key_queries: RefCell<KeyQueryPlans>,
+}
+
+impl Compiled {
+    fn target(&self) -> RefreshTarget<'_> {
+        RefreshTarget {
+            table: (&self.meta.table_name.0, &self.meta.table_name.1),
+            definition: (&self.meta.view_name.0, &self.meta.view_name.1),
+            columns: &self.def.columns,
+            key: &self.def.key,
+        }
+    }
+
+    /// The MERGE refreshing the keys in `$1`. Must run inside an SPI connection.
+    pub fn refresh_keys_plan(&self) -> Result<Rc<KeptPlan>, TviewError> {
+        cached(&self.refresh_keys, || {
+            KeptPlan::prepare(&refresh_keys(&self.target()), &[self.key_array_type])
+        })
+    }
+
+    /// The MERGE recomputing every row. Must run inside an SPI connection.
+    pub fn refresh_all_plan(&self) -> Result<Rc<KeptPlan>, TviewError> {
+        cached(&self.refresh_all, || {
+            KeptPlan::prepare(&refresh_all(&self.target()), &[])
+        })
+    }
+
+    /// The key query for changes of `source` by `event`, or `None` when such changes
+    /// recompute every row. Must run inside an SPI connection with the trigger's transition
+    /// tables registered.
+    pub fn key_query_plan(
+        &self,
+        source: pg_sys::Oid,
+        event: Event,
+    ) -> Result<Option<Rc<KeptPlan>>, TviewError> {
+        let k = (source.to_u32(), event);
+        if let Some(p) = self.key_queries.borrow().get(&k) {
+            return Ok(p.clone());
+        }
+        let plan = match self.def.plan.source(source.to_u32()) {
+            None => None,
+            Some(sp) => match key_query(&self.def.model, sp, event) {
+                None => None,
+                Some(sql) => Some(Rc::new(KeptPlan::prepare(&sql, &[])?)),
+            },
+        };
+        self.key_queries.borrow_mut().insert(k, plan.clone());
+        Ok(plan)
+    }
+}
+
+fn cached(
+    slot: &RefCell<Option<Rc<KeptPlan>>>,
+    make: impl FnOnce() -> Result<KeptPlan, TviewError>,
+) -> Result<Rc<KeptPlan>, TviewError> {
+    if let Some(p) = slot.borrow().as_ref() {
+        return Ok(p.clone());
+    }
+    let p = Rc::new(make()?);
+    *slot.borrow_mut() = Some(p.clone());
+    Ok(p)
+}
+
+#[derive(Default)]
+struct Cache {
+    loaded: bool,
+    metas: Vec<TviewMeta>,
+    compiled: HashMap<u32, Rc<Compiled>>,
+    /// Relations whose invalidation makes the cache stale.
+    watched: HashSet<pg_sys::Oid>,
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    static STALE: Cell<bool> = const { Cell::new(true) };
+    static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    if relid == pg_sys::InvalidOid {
+        STALE.set(true);
+        return;
+    }
+    // try_borrow: an invalidation can arrive while the cache is being rebuilt; the rebuild
+    // then reads the new state anyway.
+    CACHE.with(|c| match c.try_borrow() {
+        Ok(c) if !c.watched.contains(&relid) => {}
+        _ => STALE.set(true),
+    });
+}
+
+fn ensure_callback() {
+    if !CALLBACK_REGISTERED.get() {
+        // SAFETY: registers a plain function for the backend's lifetime (it cannot be removed,
+        // hence the once-only flag).
+        unsafe {
+            pg_sys::CacheRegisterRelcacheCallback(
+                Some(on_relcache_invalidation),
+                pg_sys::Datum::from(0),
+            );
+        }
+        CALLBACK_REGISTERED.set(true);
+    }
+}
+
+/// Forget everything compiled (after this backend changes the catalog).
+pub fn invalidate() {
+    STALE.set(true);
+}
+
+fn refresh_if_stale() -> Result<(), TviewError> {
+    ensure_callback();
+    if !STALE.get() && CACHE.with(|c| c.borrow().loaded) {
+        return Ok(());
+    }
+    STALE.set(false);
+    let metas = load_all()?;
+    let mut watched: HashSet<pg_sys::Oid> = HashSet::new();
+    for m in &metas {
+        watched.insert(m.table);
+        watched.insert(m.view);
+        watched.extend(m.sources.iter().copied());
+    }
+    watched.insert(crate::catalog::catalog_oid()?);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.loaded = true;
+        c.metas = metas;
+        c.compiled.clear();
+        c.watched = watched;
+    });
+    Ok(())
+}
+
+/// The catalog rows of TVIEWs that read `source`, in dependency order.
+pub fn tviews_reading(source: pg_sys::Oid) -> Result<Vec<TviewMeta>, TviewError> {
+    refresh_if_stale()?;
+    let mut list: Vec<TviewMeta> = CACHE.with(|c| {
+        c.borrow()
+            .metas
+            .iter()
+            .filter(|m| m.sources.contains(&source))
+            .cloned()
+            .collect()
+    });
+    let levels = levels();
+    list.sort_by_key(|m| (levels.get(&m.table).copied().unwrap_or(0), m.table.to_u32()));
+    Ok(list)
+}
+
+/// All TVIEWs' catalog rows.
+pub fn all() -> Result<Vec<TviewMeta>, TviewError> {
+    refresh_if_stale()?;
+    Ok(CACHE.with(|c| c.borrow().metas.clone()))
+}
+
+/// Dependency level of every TVIEW: 0 when it reads no other TVIEW, else one more than the
+/// deepest TVIEW it reads.
+fn levels() -> HashMap<pg_sys::Oid, usize> {
+    CACHE.with(|c| {
+        let c = c.borrow();
+        let tables: HashSet<pg_sys::Oid> = c.metas.iter().map(|m| m.table).collect();
+        let mut level: HashMap<pg_sys::Oid, usize> = HashMap::new();
+        // Relaxation terminates because dependencies are acyclic (a view cannot read a table
+        // created after it); the bound guards against a corrupted catalog.
+        for _ in 0..=c.metas.len() {
+            let mut changed = false;
+            for m in &c.metas {
+                let l = m
+                    .sources
+                    .iter()
+                    .filter(|s| tables.contains(s))
+                    .map(|s| level.get(s).copied().unwrap_or(0) + 1)
+                    .max()
+                    .unwrap_or(0);
+                if level.get(&m.table) != Some(&l) {
+                    level.insert(m.table, l);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        level
+    })
+}
+
+/// The compiled form of a TVIEW, building it if needed.
+pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
+    if let Some(c) = CACHE.with(|c| c.borrow().compiled.get(&meta.table.to_u32()).cloned()) {
+        return Ok(c);
+    }
+    let def = analyze_view(
+        &meta.view_name.0,
+        &meta.view_name.1,
+        &meta.tview_name,
+        KeyRequest::Fixed(&meta.key),
+    )?;
+    let key_type = key_type(meta.table, &meta.key)?;
+    // SAFETY: a catalog lookup of the array type of an existing type.
+    let key_array_type = unsafe { pg_sys::get_array_type(key_type) };
+    let level = levels().get(&meta.table).copied().unwrap_or(0);
+    let c = Rc::new(Compiled {
+        meta: meta.clone(),
+        def,
+        key_array_type,
+        level,
+        refresh_keys: RefCell::new(None),
+        refresh_all: RefCell::new(None),
+        key_queries: RefCell::new(HashMap::new()),
+    });
+    CACHE.with(|cache| {
+        cache
+            .borrow_mut()
+            .compiled
+            .insert(meta.table.to_u32(), c.clone())
+    });
+    Ok(c)
+}
+
+/// The type of column `key` of `table`.
+fn key_type(table: pg_sys::Oid, key: &str) -> Result<pg_sys::Oid, TviewError> {
+    let c = std::ffi::CString::new(key).map_err(|_| TviewError::Internal("NUL in key".into()))?;
+    // SAFETY: attribute lookups on an existing relation.
+    unsafe {
+        let attnum = pg_sys::get_attnum(table, c.as_ptr());
+        if attnum <= 0 {
+            return Err(TviewError::Internal(format!("key column {key} not found")));
+        }
+        Ok(pg_sys::get_atttype(table, attnum))
+    }
+}

@@ -1,0 +1,150 @@
+//! The triggers: one set per source table serving every TVIEW that reads it, and a guard on
+//! every TVIEW table.
+//!
+//! A source statement fires one AFTER ... FOR EACH STATEMENT trigger per kind of change, with
+//! its transition tables. For each TVIEW reading the table, in dependency order: one key
+//! query over the transition tables, then one MERGE for those keys — two queries per TVIEW
+//! whatever the number of changed rows. A MERGE into a TVIEW that others read fires that
+//! table's own triggers, which carries the change up the chain.
+
+use std::cell::Cell;
+
+use pgrx::prelude::*;
+use tviews_core::sqlgen::keys::Event;
+
+use crate::errors::{OrRaise, TviewError};
+use crate::maintain::cache::{self, Compiled};
+use crate::pg::security::as_user;
+use crate::pg::spi::{first_datum, Connection};
+
+thread_local! {
+    /// Depth of maintenance in progress in this backend; writes to TVIEW tables are allowed
+    /// only while it is positive.
+    static MAINTAINING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Marks maintenance in progress for its lifetime (also when an ERROR unwinds through it).
+pub struct MaintenanceScope(());
+
+impl MaintenanceScope {
+    pub fn enter() -> MaintenanceScope {
+        MAINTAINING.set(MAINTAINING.get() + 1);
+        MaintenanceScope(())
+    }
+}
+
+impl Drop for MaintenanceScope {
+    fn drop(&mut self) {
+        MAINTAINING.set(MAINTAINING.get().saturating_sub(1));
+    }
+}
+
+/// Reset at transaction end, whatever happened.
+pub fn reset() {
+    MAINTAINING.set(0);
+}
+
+/// What to do for one TVIEW after a statement on one of its sources.
+enum Work {
+    Keys(std::rc::Rc<crate::pg::spi::KeptPlan>),
+    All,
+}
+
+/// Make `tview` equal its definition for the rows a statement on `source` may have changed.
+fn maintain(
+    tview: &Compiled,
+    source: pg_sys::Oid,
+    event: Option<Event>,
+    td: *mut pg_sys::TriggerData,
+) -> Result<(), TviewError> {
+    as_user(tview.meta.owner, true, || {
+        let conn = Connection::open()?;
+        // SAFETY: td is the TriggerData of the trigger call in progress.
+        unsafe { conn.register_trigger_data(td) };
+        let work = match event {
+            None => Work::All, // TRUNCATE
+            Some(e) => match tview.key_query_plan(source, e)? {
+                Some(p) => Work::Keys(p),
+                None => Work::All,
+            },
+        };
+        let _scope = MaintenanceScope::enter();
+        match work {
+            Work::All => {
+                tview.refresh_all_plan()?.execute(&[])?;
+            }
+            Work::Keys(key_query) => {
+                key_query.execute(&[])?;
+                if let Some(keys) = first_datum() {
+                    tview.refresh_keys_plan()?.execute(&[keys])?;
+                }
+            }
+        }
+        drop(conn);
+        Ok(())
+    })
+}
+
+/// Maintain every TVIEW reading the trigger's table.
+#[pg_trigger]
+fn pg_tviews_source_trigger<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, TviewError> {
+    let td = trigger.trigger_data() as *const pg_sys::TriggerData as *mut pg_sys::TriggerData;
+    let op = trigger.trigger_data().tg_event & pg_sys::TRIGGER_EVENT_OPMASK;
+    let event = match op {
+        pg_sys::TRIGGER_EVENT_INSERT => Some(Event::Insert),
+        pg_sys::TRIGGER_EVENT_UPDATE => Some(Event::Update),
+        pg_sys::TRIGGER_EVENT_DELETE => Some(Event::Delete),
+        _ => None,
+    };
+    let run = || -> Result<(), TviewError> {
+        let source = trigger
+            .relid()
+            .map_err(|e| TviewError::Internal(e.to_string()))?;
+        for meta in cache::tviews_reading(source)? {
+            let compiled = cache::compiled(&meta)?;
+            maintain(&compiled, source, event, td)?;
+        }
+        Ok(())
+    };
+    run().or_raise();
+    Ok(None)
+}
+
+/// Refuse writes to a TVIEW table that do not come from maintenance.
+#[pg_trigger]
+fn pg_tviews_guard_trigger<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, TviewError> {
+    if MAINTAINING.get() == 0 {
+        let name = format!(
+            "{}.{}",
+            trigger.table_schema().unwrap_or_default(),
+            trigger.table_name().unwrap_or_default()
+        );
+        TviewError::DirectWrite(name).raise();
+    }
+    Ok(None)
+}
+
+/// Recompute every row of a TVIEW (pg_tviews_refresh, creation after a restore).
+pub fn refresh_all_rows(meta: &crate::catalog::TviewMeta) -> Result<u64, TviewError> {
+    let compiled = cache::compiled(meta)?;
+    as_user(meta.owner, true, || {
+        let conn = Connection::open()?;
+        let _scope = MaintenanceScope::enter();
+        let n = compiled.refresh_all_plan()?.execute(&[])?;
+        drop(conn);
+        Ok(n)
+    })
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION pg_tviews_source_trigger() IS 'pg_tviews: statement trigger on a TVIEW source table; maintains every TVIEW that reads it.';
+COMMENT ON FUNCTION pg_tviews_guard_trigger() IS 'pg_tviews: statement trigger on a TVIEW table; refuses writes that do not come from maintenance.';
+"#,
+    name = "comment_triggers",
+    requires = [pg_tviews_source_trigger, pg_tviews_guard_trigger]
+);

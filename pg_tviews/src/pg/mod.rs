@@ -1,0 +1,9 @@
+//! Thin, documented wrappers over the PostgreSQL C API that the rest of the shell uses:
+//! node and list access, catalog name lookups, raw SPI for the trigger path, GUC scopes.
+//! Every `unsafe` block of the extension that touches raw pointers lives here or states its
+//! invariant where it stands.
+
+pub mod names;
+pub mod nodes;
+pub mod security;
+pub mod spi;

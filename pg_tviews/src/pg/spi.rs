@@ -1,0 +1,117 @@
+//! Raw SPI for the maintenance path: prepared plans kept for the backend's life, executed
+//! with datums as they are (the key array from one query is the parameter of the next,
+//! never converted to Rust and back).
+
+use std::ffi::CString;
+
+use pgrx::pg_sys;
+
+use crate::errors::TviewError;
+
+/// A plan prepared with `SPI_prepare` and kept with `SPI_keepplan`; freed on drop.
+pub struct KeptPlan(pg_sys::SPIPlanPtr);
+
+impl KeptPlan {
+    /// Prepare `sql` with parameter types `args`. Must run inside an SPI connection.
+    pub fn prepare(sql: &str, args: &[pg_sys::Oid]) -> Result<KeptPlan, TviewError> {
+        let c = CString::new(sql).map_err(|_| TviewError::Internal("NUL in SQL".into()))?;
+        let mut types = args.to_vec();
+        // SAFETY: inside an SPI connection (caller's contract); SPI copies the text and types.
+        unsafe {
+            let plan = pg_sys::SPI_prepare(c.as_ptr(), types.len() as i32, types.as_mut_ptr());
+            if plan.is_null() {
+                let code = pg_sys::SPI_result;
+                return Err(TviewError::Internal(format!(
+                    "SPI_prepare failed ({code}) for: {sql}"
+                )));
+            }
+            if pg_sys::SPI_keepplan(plan) != 0 {
+                return Err(TviewError::Internal("SPI_keepplan failed".into()));
+            }
+            Ok(KeptPlan(plan))
+        }
+    }
+
+    /// Execute with `args` (all non-null); returns the number of rows processed.
+    pub fn execute(&self, args: &[pg_sys::Datum]) -> Result<u64, TviewError> {
+        let mut values = args.to_vec();
+        let nulls = vec![b' ' as std::ffi::c_char; args.len()];
+        // SAFETY: the plan is alive (kept); values and nulls have the plan's arity.
+        unsafe {
+            let rc =
+                pg_sys::SPI_execute_plan(self.0, values.as_mut_ptr(), nulls.as_ptr(), false, 0);
+            if rc < 0 {
+                return Err(TviewError::Internal(format!(
+                    "SPI_execute_plan failed ({rc})"
+                )));
+            }
+            Ok(pg_sys::SPI_processed)
+        }
+    }
+}
+
+impl Drop for KeptPlan {
+    fn drop(&mut self) {
+        // SAFETY: the plan was kept by us and is freed once.
+        unsafe {
+            pg_sys::SPI_freeplan(self.0);
+        }
+    }
+}
+
+/// The first column of the first row of the last result, if there is one and it is not
+/// NULL. The datum lives in the SPI procedure context until `SPI_finish`.
+pub fn first_datum() -> Option<pg_sys::Datum> {
+    // SAFETY: SPI_tuptable is the last result of this connection (or null).
+    unsafe {
+        let tt = pg_sys::SPI_tuptable;
+        if tt.is_null() || pg_sys::SPI_processed == 0 {
+            return None;
+        }
+        let mut isnull = false;
+        let d = pg_sys::SPI_getbinval(*(*tt).vals, (*tt).tupdesc, 1, &mut isnull);
+        if isnull {
+            None
+        } else {
+            Some(d)
+        }
+    }
+}
+
+/// An open SPI connection, finished on drop (also when unwinding from an error).
+pub struct Connection(());
+
+impl Connection {
+    pub fn open() -> Result<Connection, TviewError> {
+        // SAFETY: plain SPI_connect; the matching SPI_finish is in Drop.
+        let rc = unsafe { pg_sys::SPI_connect() };
+        if rc < 0 {
+            return Err(TviewError::Internal(format!("SPI_connect failed ({rc})")));
+        }
+        Ok(Connection(()))
+    }
+
+    /// Make a trigger's transition tables visible to the queries of this connection.
+    ///
+    /// # Safety
+    /// `td` must be the TriggerData of the trigger call in progress.
+    pub unsafe fn register_trigger_data(&self, td: *mut pg_sys::TriggerData) {
+        // SAFETY: per contract.
+        unsafe {
+            pg_sys::SPI_register_trigger_data(td);
+        }
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // An ERROR is propagating: transaction abort cleans the SPI stack up.
+            return;
+        }
+        // SAFETY: we opened this connection.
+        unsafe {
+            pg_sys::SPI_finish();
+        }
+    }
+}
