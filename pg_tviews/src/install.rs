@@ -108,11 +108,11 @@ pub fn invalidate(sources: &[pg_sys::Oid], table: pg_sys::Oid) -> Result<(), Tvi
         if catalog != pg_sys::InvalidOid {
             pg_sys::CacheInvalidateRelcacheByRelid(catalog);
         }
-        for s in sources {
-            pg_sys::CacheInvalidateRelcacheByRelid(*s);
-        }
-        if table != pg_sys::InvalidOid {
-            pg_sys::CacheInvalidateRelcacheByRelid(table);
+        // Relations dropped in this transaction have no relcache entry left to invalidate.
+        for rel in sources.iter().chain(std::iter::once(&table)) {
+            if *rel != pg_sys::InvalidOid && relation_name(*rel).is_some() {
+                pg_sys::CacheInvalidateRelcacheByRelid(*rel);
+            }
         }
     }
     Ok(())
