@@ -12,6 +12,7 @@
 #
 # The first run bootstraps cargo-pgrx and PostgreSQL 17 (see scripts/bootstrap.sh).
 # REGRESS_ACCEPT=1 scripts/test.sh regress  rewrites the expected files from the results.
+# REGRESS_ONLY="tview_01_single_table" scripts/test.sh regress  runs only those files.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -77,11 +78,18 @@ layer_regress() {
     pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/..
     local tests=()
     for f in "$ROOT"/tests/pg_regress/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
+    if [ -n "${REGRESS_ONLY:-}" ]; then
+        # Developer aid: run only these files (after the install file they all need).
+        # shellcheck disable=SC2206
+        tests=(00_install $REGRESS_ONLY)
+    fi
     say "regress: pg_regress ${tests[*]}"
     local out="$work/out"
     mkdir -p "$out"
     chown postgres: "$out"
     set +e
+    # From the repository root: tests include shared SQL with paths relative to it.
+    cd "$ROOT"
     as_postgres "$pgxs/test/regress/pg_regress" \
         --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres \
         --inputdir="$ROOT/tests/pg_regress" --outputdir="$out" \

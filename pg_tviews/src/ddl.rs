@@ -62,7 +62,7 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid, command: DdlCommand) {
     let Some((schema, name)) = relation_name(table) else {
         return;
     };
-    if !name.starts_with(TABLE_PREFIX) {
+    if !name.starts_with(TABLE_PREFIX) || !crate::guc::CREATE_TABLE_AS.get() {
         return;
     }
     // SAFETY: the datum is a CollectedCommand for a CREATE TABLE AS, whose parse tree is a

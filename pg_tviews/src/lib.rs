@@ -17,6 +17,7 @@ pub mod catalog;
 pub mod create;
 pub mod ddl;
 pub mod errors;
+pub mod guc;
 pub mod install;
 pub mod maintain;
 pub mod pg;
@@ -56,6 +57,7 @@ unsafe extern "C-unwind" fn on_xact_event(
 /// Called once when the library is loaded into a backend.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    guc::init();
     // SAFETY: registers a static callback for the backend's lifetime.
     unsafe { pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut()) };
 }

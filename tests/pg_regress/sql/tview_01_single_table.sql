@@ -89,3 +89,11 @@ SELECT count(*) FROM pg_tview_meta;
 SELECT count(*) FROM pg_trigger WHERE tgrelid = 'tb_post'::regclass;
 
 RESET search_path;
+
+-- With pg_tviews.create_table_as off, CREATE TABLE tv_x AS makes a plain table.
+SET pg_tviews.create_table_as = off;
+CREATE TABLE tv_plain AS SELECT 1 AS x;
+SELECT count(*) FROM pg_tview_meta;
+DROP TABLE tv_plain;
+RESET pg_tviews.create_table_as;
+SET pg_tviews.no_such_setting = 1;
