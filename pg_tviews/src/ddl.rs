@@ -2,14 +2,17 @@
 //! shared_preload_libraries:
 //!
 //! * `CREATE TABLE tv_x AS SELECT ...` (and `SELECT ... INTO tv_x`) turns the new table into a
-//!   TVIEW of that SELECT;
+//!   TVIEW of that SELECT. The SELECT is captured at `ddl_command_start`, while its analyzed
+//!   query is intact (executing CREATE TABLE AS rewrites and plans it in place, after which
+//!   PostgreSQL's deparser can no longer print it), and the table is adopted at
+//!   `ddl_command_end`;
 //! * `DROP TABLE tv_x` (or a CASCADE reaching it) removes its catalog row and the triggers no
 //!   TVIEW needs any more.
 
-use pgrx::callconv::{Arg, ArgAbi};
-use pgrx::nullable::Nullable;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use pgrx::prelude::*;
-use pgrx::{impl_sql_translatable, FromDatum};
 
 use crate::analyze::parse::normalize_query;
 use crate::catalog::{extension_owner, extension_schema_quoted};
@@ -18,69 +21,103 @@ use crate::errors::{OrRaise, TviewError};
 use crate::install;
 use crate::maintain::cache;
 use crate::pg::names::relation_name;
-use crate::pg::nodes::is_a;
+use crate::pg::nodes::{cstring, is_a};
 use crate::pg::security::as_user;
 use tviews_core::naming::{TviewName, TABLE_PREFIX};
 
-/// A `pg_ddl_command` argument: PostgreSQL's CollectedCommand for one DDL command.
-pub struct DdlCommand(pg_sys::Datum);
+thread_local! {
+    /// SELECTs of CREATE TABLE tv_x AS statements seen at ddl_command_start, by
+    /// (schema or "", table), waiting for ddl_command_end. Cleared at transaction end.
+    static PENDING: RefCell<HashMap<(String, String), (String, bool)>> = RefCell::new(HashMap::new());
+}
 
-impl FromDatum for DdlCommand {
-    unsafe fn from_polymorphic_datum(
-        d: pg_sys::Datum,
-        is_null: bool,
-        _: pg_sys::Oid,
-    ) -> Option<Self> {
-        (!is_null).then_some(DdlCommand(d))
+/// Forget captured statements (transaction end).
+pub fn reset() {
+    PENDING.with(|p| p.borrow_mut().clear());
+}
+
+/// V1 call-convention record of [`pg_tviews_on_ddl_command_start`].
+#[no_mangle]
+pub extern "C" fn pg_finfo_pg_tviews_on_ddl_command_start() -> &'static pg_sys::Pg_finfo_record {
+    const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+    &V1
+}
+
+/// The `ddl_command_start` event trigger function (declared in SQL below; pgrx has no
+/// event_trigger return type): capture the SELECT of `CREATE TABLE tv_x AS`.
+///
+/// # Safety
+/// Called by PostgreSQL as an event trigger, with an EventTriggerData context.
+#[no_mangle]
+#[pg_guard]
+pub unsafe extern "C-unwind" fn pg_tviews_on_ddl_command_start(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    // SAFETY: the context is checked to be EventTriggerData; parse-tree nodes are cast after
+    // their tags are checked.
+    unsafe {
+        let ctx = (*fcinfo).context;
+        if !is_a(ctx, pg_sys::NodeTag::T_EventTriggerData) {
+            pgrx::error!("pg_tviews_on_ddl_command_start must be called as an event trigger");
+        }
+        let data = &*(ctx as *mut pg_sys::EventTriggerData);
+        if crate::guc::CREATE_TABLE_AS.get() {
+            capture(data.parsetree).or_raise();
+        }
+        pg_sys::Datum::from(0)
     }
 }
 
-unsafe impl<'fcx> ArgAbi<'fcx> for DdlCommand {
-    unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
-        // SAFETY: the argument is declared pg_ddl_command.
-        unsafe { arg.unbox_arg_using_from_datum() }.expect("command must not be null")
-    }
-    unsafe fn unbox_nullable_arg(arg: Arg<'_, 'fcx>) -> Nullable<Self> {
-        // SAFETY: as above.
-        unsafe { arg.unbox_arg_using_from_datum() }.into()
+/// Remember the SELECT of a CREATE TABLE tv_x AS statement.
+unsafe fn capture(stmt: *mut pg_sys::Node) -> Result<(), TviewError> {
+    // SAFETY: tags checked before casts; the Query is analyzed but not yet rewritten.
+    unsafe {
+        if !is_a(stmt, pg_sys::NodeTag::T_CreateTableAsStmt) {
+            return Ok(());
+        }
+        let ctas = &*(stmt as *mut pg_sys::CreateTableAsStmt);
+        if ctas.objtype != pg_sys::ObjectType::OBJECT_TABLE || ctas.into.is_null() {
+            return Ok(());
+        }
+        let into = &*ctas.into;
+        let rel = &*into.rel;
+        let name = cstring(rel.relname).unwrap_or_default();
+        if !name.starts_with(TABLE_PREFIX) {
+            return Ok(());
+        }
+        if !into.colNames.is_null() {
+            return Err(TviewError::Refused {
+                construct: "a column list in CREATE TABLE ... AS".into(),
+                hint: "Name the columns in the SELECT instead: SELECT p.pk_post AS pk_post, ...".into(),
+            });
+        }
+        let query = ctas.query as *mut pg_sys::Query;
+        if !is_a(ctas.query, pg_sys::NodeTag::T_Query) || !(*query).utilityStmt.is_null() {
+            return Err(TviewError::NotASingleSelect {
+                found: "CREATE TABLE ... AS EXECUTE".into(),
+            });
+        }
+        let sql = normalize_query(query)?;
+        let schema = cstring(rel.schemaname).unwrap_or_default();
+        PENDING.with(|p| p.borrow_mut().insert((schema, name), (sql, into.skipData)));
+        Ok(())
     }
 }
 
-impl_sql_translatable!(DdlCommand, arg_only = "pg_ddl_command");
-
-/// The leading fields of `CollectedCommand` (tcop/deparse_utility.h).
-#[repr(C)]
-struct CollectedCommandHead {
-    kind: std::ffi::c_int,
-    in_extension: bool,
-    parsetree: *mut pg_sys::Node,
-}
-
-/// Turn a table just made by CREATE TABLE AS into a TVIEW when it is named tv_*.
+/// Turn a table just made by CREATE TABLE AS into a TVIEW when its SELECT was captured.
 #[pg_extern(volatile, parallel_unsafe)]
-fn pg_tviews_adopt_table(table: pg_sys::Oid, command: DdlCommand) {
+fn pg_tviews_adopt_table(table: pg_sys::Oid) {
     let Some((schema, name)) = relation_name(table) else {
         return;
     };
-    if !name.starts_with(TABLE_PREFIX) || !crate::guc::CREATE_TABLE_AS.get() {
+    // The statement named the table with or without its schema.
+    let captured = PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        p.remove(&(schema.clone(), name.clone()))
+            .or_else(|| p.remove(&(String::new(), name.clone())))
+    });
+    let Some((sql, skip_data)) = captured else {
         return;
-    }
-    // SAFETY: the datum is a CollectedCommand for a CREATE TABLE AS, whose parse tree is a
-    // CreateTableAsStmt holding the analyzed Query (tags are checked before each cast).
-    let (sql, skip_data) = unsafe {
-        let head = command.0.cast_mut_ptr::<CollectedCommandHead>();
-        let stmt = (*head).parsetree;
-        if !is_a(stmt, pg_sys::NodeTag::T_CreateTableAsStmt) {
-            return;
-        }
-        let ctas = &*(stmt as *mut pg_sys::CreateTableAsStmt);
-        if ctas.objtype != pg_sys::ObjectType::OBJECT_TABLE
-            || !is_a(ctas.query, pg_sys::NodeTag::T_Query)
-        {
-            return;
-        }
-        let sql = normalize_query(ctas.query as *mut pg_sys::Query).or_raise();
-        (sql, !ctas.into.is_null() && (*ctas.into).skipData)
     };
     let target = Target {
         schema,
@@ -145,15 +182,20 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
 
 extension_sql!(
     r#"
-COMMENT ON FUNCTION pg_tviews_adopt_table(oid, pg_ddl_command) IS
+COMMENT ON FUNCTION pg_tviews_adopt_table(oid) IS
 'pg_tviews internal: called by the ddl_command_end event trigger to turn a table made by CREATE TABLE tv_<name> AS SELECT into a TVIEW.';
+
+CREATE FUNCTION pg_tviews_on_ddl_command_start() RETURNS event_trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'pg_tviews_on_ddl_command_start';
+COMMENT ON FUNCTION pg_tviews_on_ddl_command_start() IS
+'pg_tviews: event trigger function capturing the SELECT of CREATE TABLE tv_<name> AS before it runs.';
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
 
 CREATE FUNCTION pg_tviews_on_ddl_command_end() RETURNS event_trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM @extschema@.pg_tviews_adopt_table(c.objid, c.command)
+    PERFORM @extschema@.pg_tviews_adopt_table(c.objid)
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
       WHERE c.command_tag IN ('CREATE TABLE AS', 'SELECT INTO') AND c.object_type = 'table';
 END
@@ -171,6 +213,12 @@ END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_sql_drop() IS
 'pg_tviews: event trigger function cleaning up after dropped TVIEWs.';
+
+CREATE EVENT TRIGGER pg_tviews_ddl_command_start ON ddl_command_start
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO')
+    EXECUTE FUNCTION pg_tviews_on_ddl_command_start();
+COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_start IS
+'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates.';
 
 CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO')

@@ -51,6 +51,7 @@ unsafe extern "C-unwind" fn on_xact_event(
         XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_ABORT
     ) {
         maintain::trigger::reset();
+        ddl::reset();
     }
 }
 

@@ -48,10 +48,13 @@ pub fn normalize_definition(sql: &str) -> Result<String, TviewError> {
 /// # Safety
 /// `query` must be a valid analyzed Query.
 pub unsafe fn normalize_query(query: *mut pg_sys::Query) -> Result<String, TviewError> {
-    // SAFETY: per contract.
+    // SAFETY: per contract. The deparser scribbles on the tree it prints (it takes rewrite
+    // locks and rebuilds join alias lists in the current memory context), so it prints a copy:
+    // the caller's tree may belong to a statement that is still to run.
     unsafe {
         check_query(query)?;
-        Ok(deparse_qualified(query))
+        let copy = pg_sys::copyObjectImpl(query as *const std::ffi::c_void) as *mut pg_sys::Query;
+        Ok(deparse_qualified(copy))
     }
 }
 

@@ -74,3 +74,17 @@ SELECT data->'author'->>'company' AS company FROM tv_post WHERE pk_post = 1000;
 SELECT * FROM pg_tviews_check('post');
 
 RESET search_path;
+
+-- CREATE TABLE AS with joins and a subquery creates the same kind of TVIEW.
+SET search_path = shape2, public;
+CREATE TABLE tv_user_posts AS
+SELECT u.pk_user,
+       jsonb_build_object('name', u.name, 'company', c.name,
+                          'posts', (SELECT count(*) FROM tb_post p WHERE p.fk_author = u.pk_user)) AS data
+  FROM tb_user u JOIN tb_firm c ON c.pk_company = u.fk_company;
+UPDATE tb_post SET fk_author = 100 WHERE pk_post = 1001;
+SELECT pk_user, data FROM tv_user_posts ORDER BY 1;
+SELECT * FROM pg_tviews_check('user_posts');
+-- A column list cannot rename a TVIEW's columns.
+CREATE TABLE tv_renamed (a, b) AS SELECT pk_user, name FROM tb_user;
+RESET search_path;
