@@ -88,7 +88,8 @@ unsafe fn capture(stmt: *mut pg_sys::Node) -> Result<(), TviewError> {
         if !into.colNames.is_null() {
             return Err(TviewError::Refused {
                 construct: "a column list in CREATE TABLE ... AS".into(),
-                hint: "Name the columns in the SELECT instead: SELECT p.pk_post AS pk_post, ...".into(),
+                hint: "Name the columns in the SELECT instead: SELECT p.pk_post AS pk_post, ..."
+                    .into(),
             });
         }
         let query = ctas.query as *mut pg_sys::Query;
