@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Run every test layer, or the ones named:
 #
-#   scripts/test.sh                 all of: lint unit pg regress
+#   scripts/test.sh                 all of: lint unit fuzz pg regress
 #   scripts/test.sh unit regress    only those layers
 #
 # lint     cargo fmt --check, cargo clippy --all-targets -D warnings
 # unit     pure Rust unit and property tests of the backend-free crates (cargo test)
+# fuzz     one minute of coverage-guided fuzzing of jsonb_ivm_core (scripts/fuzz.sh)
 # pg       #[pg_test] tests inside PostgreSQL 17 (cargo pgrx test, server run as `postgres`)
 # regress  golden SQL files under tests/pg_regress, run by PostgreSQL's pg_regress against a
 #          throwaway cluster; any difference from the expected output fails
@@ -16,7 +17,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-ALL=(lint unit pg regress)
+ALL=(lint unit fuzz pg regress)
 LAYERS=("$@")
 [ ${#LAYERS[@]} -eq 0 ] && LAYERS=("${ALL[@]}")
 for l in "${LAYERS[@]}"; do
@@ -49,6 +50,12 @@ layer_unit() {
 sum_cargo_results() {
     awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
          END { printf "%d passed, %d failed", p, f }' "$1"
+}
+
+layer_fuzz() {
+    say "fuzz: 60 seconds over the jsonb_ivm_core targets"
+    "$ROOT/scripts/fuzz.sh" --seconds 60
+    SUMMARY+=("fuzz: 3 targets, 60 s, no failure")
 }
 
 layer_pg() {

@@ -73,6 +73,22 @@ unsafe impl<'fcx> ArgAbi<'fcx> for Jsonb {
 
 impl_sql_translatable!(Jsonb, "jsonb");
 
+// SAFETY: array elements of type jsonb are varlena datums; from_datum detoasts them.
+unsafe impl pgrx::datum::UnboxDatum for Jsonb {
+    type As<'src>
+        = Jsonb
+    where
+        Self: 'src;
+
+    unsafe fn unbox<'src>(d: Datum<'src>) -> Jsonb
+    where
+        Self: 'src,
+    {
+        // SAFETY: a non-null jsonb element datum (the caller checks nullness).
+        unsafe { Jsonb::from_datum(d.sans_lifetime(), false) }.expect("non-null element")
+    }
+}
+
 /// A jsonb result: a complete varlena image built by the core's writer.
 pub struct JsonbOut(pub Vec<u8>);
 

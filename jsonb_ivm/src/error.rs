@@ -1,6 +1,7 @@
 //! The core's errors as PostgreSQL errors: SQLSTATE, message, hint.
 //!
-//! Message texts live here, in one place, so the golden tests can rely on them.
+//! Message texts come from `jsonb_ivm_core::Error`; the SQLSTATE and the hint are decided
+//! here, in one place, so the golden tests can rely on them.
 
 use jsonb_ivm_core::Error;
 use pgrx::pg_sys::panic::ErrorReport;
@@ -17,28 +18,53 @@ pub fn raise(e: Error) -> ! {
     unreachable!("ERROR does not return")
 }
 
-fn classify(e: &Error) -> (PgSqlErrorCode, Option<String>) {
-    match e {
-        Error::Corrupt(_) => (PgSqlErrorCode::ERRCODE_DATA_CORRUPTED, None),
-        Error::TooLarge(_) => (PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED, None),
-        Error::WrongType {
-            argument, expected, ..
-        } => (
-            wrong_type_code(expected),
-            Some(format!(
-                "Pass {expected} as {argument}; jsonb_typeof() shows what a value is."
-            )),
-        ),
-        Error::InvalidArgument { .. } => (PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, None),
-        Error::InvalidNumber(_) => (PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION, None),
-    }
+/// Raise the SQL-level "argument must not be NULL" error.
+pub fn null_argument(argument: &str) -> ! {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+        format!("{argument} must not be NULL"),
+        "jsonb_ivm",
+    )
+    .report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
 }
 
-/// The SQL/JSON error family has a code for each expected kind (2203x).
-fn wrong_type_code(expected: &str) -> PgSqlErrorCode {
-    match expected {
-        "an object" => PgSqlErrorCode::ERRCODE_SQL_JSON_OBJECT_NOT_FOUND,
-        "an array" => PgSqlErrorCode::ERRCODE_SQL_JSON_ARRAY_NOT_FOUND,
-        _ => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+fn classify(e: &Error) -> (PgSqlErrorCode, Option<String>) {
+    use PgSqlErrorCode::*;
+    match e {
+        Error::Corrupt(_) => (ERRCODE_DATA_CORRUPTED, None),
+        Error::TooLarge(_) => (ERRCODE_PROGRAM_LIMIT_EXCEEDED, None),
+        Error::WrongType { expected, .. } => (
+            match *expected {
+                "an object" => ERRCODE_SQL_JSON_OBJECT_NOT_FOUND,
+                "an array" => ERRCODE_SQL_JSON_ARRAY_NOT_FOUND,
+                _ => ERRCODE_INVALID_PARAMETER_VALUE,
+            },
+            Some("jsonb_typeof() shows the type of a value.".into()),
+        ),
+        Error::InvalidArgument { argument, .. } => (
+            ERRCODE_INVALID_PARAMETER_VALUE,
+            match *argument {
+                "path" | "update_path" => Some(
+                    "Paths look like a.b[2].c: keys separated by dots, integer indexes in brackets, \"quoted\" keys for names with dots or brackets."
+                        .into(),
+                ),
+                "sort_order" => Some("Use ASC or DESC (any case), or NULL for ASC.".into()),
+                "operations" => Some(
+                    "A JSON Patch (RFC 6902) is an array of objects such as {\"op\": \"replace\", \"path\": \"/a/0\", \"value\": 1}."
+                        .into(),
+                ),
+                "updates_array" => Some(
+                    "Each element looks like {\"match_value\": 42, \"updates\": {\"field\": \"new value\"}}.".into(),
+                ),
+                _ => None,
+            },
+        ),
+        Error::PathNotFound { .. } => (
+            ERRCODE_SQL_JSON_MEMBER_NOT_FOUND,
+            Some("JSON Pointers look like /a/b/0; ~1 stands for / and ~0 for ~ inside a key.".into()),
+        ),
+        Error::TestFailed { .. } => (ERRCODE_INVALID_PARAMETER_VALUE, None),
+        Error::InvalidNumber(_) => (ERRCODE_INVALID_TEXT_REPRESENTATION, None),
     }
 }

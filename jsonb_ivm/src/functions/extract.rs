@@ -19,19 +19,3 @@ COMMENT ON FUNCTION jsonb_extract_id(jsonb, text) IS
     name = "comment_extract",
     requires = [jsonb_extract_id]
 );
-
-#[cfg(any(test, feature = "pg_test"))]
-#[pg_schema]
-mod tests {
-    use pgrx::prelude::*;
-
-    #[pg_test]
-    fn extract_id_reads_strings_numbers_and_missing_keys() {
-        let got = Spi::get_three::<String, String, String>(
-            r#"SELECT jsonb_extract_id('{"id": "a-1"}'),
-                      jsonb_extract_id('{"pk": 10.50}', 'pk'),
-                      jsonb_extract_id('{"x": 1}')"#,
-        );
-        assert_eq!(got, Ok((Some("a-1".into()), Some("10.50".into()), None)));
-    }
-}

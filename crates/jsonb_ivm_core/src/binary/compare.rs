@@ -46,3 +46,14 @@ pub fn containers_equal(a: &Container<'_>, b: &Container<'_>) -> Result<bool> {
     }
     Ok(true)
 }
+
+/// Are `a` and `b` the same jsonb value byte for byte (so `1` and `1.0` differ)?
+pub fn identical(a: &Value<'_>, b: &Value<'_>) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::String(x), Value::String(y)) | (Value::Numeric(x), Value::Numeric(y)) => x == y,
+        (Value::Container(x), Value::Container(y)) => x.bytes() == y.bytes(),
+        _ => false,
+    }
+}

@@ -7,12 +7,14 @@
 pub mod compare;
 pub mod format;
 pub mod numeric;
+pub mod order;
 pub mod reader;
 pub mod text;
 pub mod writer;
 
-pub use compare::{containers_equal, values_equal};
+pub use compare::{containers_equal, identical, values_equal};
 pub use numeric::NumericRef;
+pub use order::cmp_values;
 pub use reader::{key_cmp, Container, Kind, Value};
 pub use writer::{encode, Node};
 

@@ -129,6 +129,34 @@ impl<'a> NumericRef<'a> {
         (self.weight - first as i32, first, last)
     }
 
+    /// Is this numeric in the form PostgreSQL always stores: no leading or trailing zero
+    /// digits, no digits beyond the display scale, zero stored as positive with weight 0?
+    pub fn is_canonical(&self) -> bool {
+        let n = self.ndigits();
+        if n == 0 {
+            return !self.negative && self.weight == 0;
+        }
+        if self.digit(0) == 0 || self.digit(n - 1) == 0 {
+            return false;
+        }
+        // Decimal places held by the digits: (n - weight - 1) groups of 4 after the point.
+        let groups_after_point = n as i32 - self.weight - 1;
+        if groups_after_point <= 0 {
+            return true;
+        }
+        let places = groups_after_point * DEC_DIGITS;
+        let dscale = self.dscale as i32;
+        if places <= dscale {
+            return true;
+        }
+        // The last digit may hold at most `dscale mod 4` significant places.
+        let unused = places - dscale;
+        if unused >= DEC_DIGITS {
+            return false;
+        }
+        self.digit(n - 1).is_multiple_of(10u16.pow(unused as u32))
+    }
+
     pub fn is_zero(&self) -> bool {
         let (_, first, last) = self.stripped();
         first == last
@@ -487,5 +515,28 @@ mod tests {
         }
         assert_eq!(NumericRef::decode(&num("1.5")).unwrap().to_i64(), None);
         assert_eq!(NumericRef::decode(&num("2.000")).unwrap().to_i64(), Some(2));
+    }
+}
+
+#[cfg(test)]
+mod canonical_tests {
+    use super::*;
+
+    #[test]
+    fn everything_numeric_in_builds_is_canonical() {
+        for t in [
+            "0",
+            "1",
+            "-1",
+            "10.50",
+            "0.0001",
+            "123456789.123456789",
+            "1e100",
+            "1.5e-7",
+            "99990000",
+        ] {
+            let b = encode_numeric_text(t).unwrap();
+            assert!(NumericRef::decode(&b).unwrap().is_canonical(), "{t}");
+        }
     }
 }

@@ -349,6 +349,13 @@ impl<'a> Value<'a> {
                 .map(|_| ())
                 .map_err(|_| Error::Corrupt("string is not UTF-8")),
             Value::Container(c) => c.validate_depth(depth + 1),
+            Value::Numeric(n) => {
+                if super::numeric::NumericRef::decode(n)?.is_canonical() {
+                    Ok(())
+                } else {
+                    Err(Error::Corrupt("numeric not in canonical form"))
+                }
+            }
             _ => Ok(()),
         }
     }
