@@ -38,17 +38,21 @@ OUT="$ROOT/results/jsonb_ivm-$(date -u +%Y%m%dT%H%M%SZ).md"
 {
     echo "jsonb_ivm per-call time, µs (lower is better); $("$PG_BIN/postgres" --version), $(nproc) cores; scripts/bench_jsonb.sh --scale $SCALE"
     echo
-    pg -d bench -v scale="$SCALE" -AF '|' -P footer=off <<'SQL'
-\pset format markdown
-WITH r AS (SELECT * FROM jsonb_ivm_bench.run(:scale))
-SELECT r.operation, r.size, r.doc_bytes AS bytes,
-       max(r.us_per_call) FILTER (WHERE r.approach = 'jsonb_ivm') AS jsonb_ivm,
-       max(r.us_per_call) FILTER (WHERE r.approach = 'native SQL') AS native_sql,
-       max(r.us_per_call) FILTER (WHERE r.approach = 'PL/pgSQL stub') AS plpgsql_stub,
-       round(max(r.us_per_call) FILTER (WHERE r.approach = 'native SQL')
-             / nullif(max(r.us_per_call) FILTER (WHERE r.approach = 'jsonb_ivm'), 0), 1) AS speedup_vs_native,
-       bool_and(r.same_result) AS same_results
-  FROM r GROUP BY 1, 2, 3 ORDER BY 1, 3;
+    pg -d bench -v scale="$SCALE" -At <<'SQL'
+CREATE TEMP TABLE r AS SELECT * FROM jsonb_ivm_bench.run(:scale);
+SELECT '| operation | size | bytes | jsonb_ivm | native SQL | PL/pgSQL stub | speed-up vs native | same results |';
+SELECT '|---|---|---:|---:|---:|---:|---:|---|';
+SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s |', operation, size, bytes,
+              coalesce(ours::text, '-'), coalesce(native::text, '-'), coalesce(stub::text, '-'),
+              coalesce(round(native / nullif(ours, 0), 1)::text || 'x', '-'),
+              CASE WHEN same THEN 'yes' ELSE 'NO' END)
+  FROM (SELECT operation, size, max(doc_bytes) AS bytes,
+               max(us_per_call) FILTER (WHERE approach = 'jsonb_ivm') AS ours,
+               max(us_per_call) FILTER (WHERE approach = 'native SQL') AS native,
+               max(us_per_call) FILTER (WHERE approach = 'PL/pgSQL stub') AS stub,
+               bool_and(same_result) AS same
+          FROM r GROUP BY 1, 2) t
+ ORDER BY operation, bytes;
 SQL
 } | tee "$OUT"
 say "written to ${OUT#$ROOT/}"
