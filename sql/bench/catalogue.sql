@@ -1,0 +1,449 @@
+-- The in-database benchmark: an e-commerce catalogue kept as one JSONB document per product,
+-- maintained by several approaches on the same data, every timing including its COMMIT,
+-- every result checked against the definition before its time is reported.
+--
+--   CALL tviews_bench.setup('small');                     -- or 'medium', 'large', 'tiny'
+--   CALL tviews_bench.run('{price,review_insert}', '{bare,pg_tviews}', 20);
+--   SELECT * FROM tviews_bench.report;                    -- median, p95, exactness
+--
+-- Driven end to end by scripts/bench.sh, which also runs the concurrent scenarios (pgbench)
+-- and writes the CSV, markdown report and SVG chart.
+CREATE SCHEMA tviews_bench;
+COMMENT ON SCHEMA tviews_bench IS 'pg_tviews benchmark: catalogue workload, approaches, scenarios, results.';
+SET search_path = tviews_bench, public;
+
+-- The workload -------------------------------------------------------------------------
+
+CREATE TABLE tb_category (pk_category int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_supplier (pk_supplier int PRIMARY KEY, name text NOT NULL, email text NOT NULL);
+CREATE TABLE tb_product (
+    pk_product  int PRIMARY KEY,
+    name        text NOT NULL,
+    price       numeric(10, 2) NOT NULL,
+    currency    text NOT NULL DEFAULT 'EUR',
+    status      text NOT NULL,
+    fk_category int NOT NULL REFERENCES tb_category,
+    fk_supplier int REFERENCES tb_supplier
+);
+CREATE INDEX ON tb_product (fk_category);
+CREATE INDEX ON tb_product (fk_supplier);
+CREATE TABLE tb_inventory (
+    fk_product int PRIMARY KEY REFERENCES tb_product ON DELETE CASCADE,
+    quantity   int NOT NULL,
+    warehouse  text NOT NULL
+);
+CREATE TABLE tb_review (
+    pk_review  bigint PRIMARY KEY,
+    fk_product int NOT NULL REFERENCES tb_product ON DELETE CASCADE,
+    rating     int NOT NULL,
+    body       text NOT NULL,
+    created_at timestamptz NOT NULL
+);
+CREATE INDEX ON tb_review (fk_product, created_at DESC, pk_review DESC);
+CREATE SEQUENCE review_seq;
+
+COMMENT ON TABLE tb_product IS 'Benchmark catalogue: products.';
+COMMENT ON TABLE tb_review IS 'Benchmark catalogue: reviews (5 per product on average).';
+
+-- Sizes: products and reviews per scale; 100 categories (so a category holds about 1% of the
+-- products), one supplier per 20 products, one product in 10 without a supplier.
+CREATE TABLE scales (scale text PRIMARY KEY, products int NOT NULL, reviews int NOT NULL);
+INSERT INTO scales VALUES ('tiny', 200, 1000), ('small', 1000, 5000), ('medium', 100000, 500000),
+                          ('large', 1000000, 5000000);
+
+-- The definition every approach must reproduce.
+CREATE VIEW v_product AS
+SELECT p.pk_product,
+       jsonb_build_object(
+           'id', p.pk_product,
+           'name', p.name,
+           'price', jsonb_build_object('amount', p.price, 'currency', p.currency),
+           'status', p.status,
+           'category', jsonb_build_object('id', c.pk_category, 'name', c.name),
+           'supplier', CASE WHEN s.pk_supplier IS NULL THEN NULL
+                            ELSE jsonb_build_object('id', s.pk_supplier, 'name', s.name, 'email', s.email) END,
+           'inventory', jsonb_build_object('quantity', coalesce(i.quantity, 0), 'warehouse', i.warehouse),
+           'reviews', jsonb_build_object(
+               'count', (SELECT count(*) FROM tb_review r WHERE r.fk_product = p.pk_product),
+               'average', (SELECT round(avg(r.rating), 2) FROM tb_review r WHERE r.fk_product = p.pk_product),
+               'latest', coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.pk_review, 'rating', l.rating, 'body', l.body)
+                                                    ORDER BY l.created_at DESC, l.pk_review DESC)
+                                     FROM (SELECT r.pk_review, r.rating, r.body, r.created_at FROM tb_review r
+                                            WHERE r.fk_product = p.pk_product
+                                            ORDER BY r.created_at DESC, r.pk_review DESC LIMIT 5) l), '[]'))) AS data
+  FROM tb_product p
+  JOIN tb_category c ON c.pk_category = p.fk_category
+  LEFT JOIN tb_supplier s ON s.pk_supplier = p.fk_supplier
+  LEFT JOIN tb_inventory i ON i.fk_product = p.pk_product;
+COMMENT ON VIEW v_product IS 'The product document: the definition every approach reproduces.';
+
+-- Generate the data set-based, with progress messages.
+CREATE PROCEDURE setup(scale text) LANGUAGE plpgsql AS $$
+DECLARE
+    n int;
+    nr int;
+BEGIN
+    SELECT s.products, s.reviews INTO n, nr FROM tviews_bench.scales s WHERE s.scale = setup.scale;
+    IF n IS NULL THEN
+        RAISE EXCEPTION 'unknown scale "%"', scale USING HINT = 'Use tiny, small, medium or large.';
+    END IF;
+    TRUNCATE tviews_bench.tb_review, tviews_bench.tb_inventory, tviews_bench.tb_product,
+             tviews_bench.tb_supplier, tviews_bench.tb_category;
+    RAISE NOTICE 'setup %: 100 categories, % suppliers', scale, n / 20;
+    INSERT INTO tviews_bench.tb_category SELECT g, 'category ' || g FROM generate_series(1, 100) g;
+    INSERT INTO tviews_bench.tb_supplier
+        SELECT g, 'supplier ' || g, 'contact' || g || '@supplier.example' FROM generate_series(1, greatest(n / 20, 1)) g;
+    RAISE NOTICE 'setup %: % products', scale, n;
+    INSERT INTO tviews_bench.tb_product
+        SELECT g, 'product ' || g, (1 + (g * 7919) % 100000) / 100.0, 'EUR',
+               (ARRAY['active', 'active', 'active', 'draft', 'archived'])[1 + g % 5],
+               1 + (g * 31) % 100,
+               CASE WHEN g % 10 = 0 THEN NULL ELSE 1 + (g * 17) % greatest(n / 20, 1) END
+          FROM generate_series(1, n) g;
+    INSERT INTO tviews_bench.tb_inventory
+        SELECT g, (g * 13) % 500, 'wh-' || (1 + g % 8) FROM generate_series(1, n) g;
+    RAISE NOTICE 'setup %: % reviews', scale, nr;
+    INSERT INTO tviews_bench.tb_review
+        SELECT g, 1 + (g * 7) % n, 1 + (g * 3) % 5, 'review ' || g,
+               timestamptz '2026-01-01' + g * interval '1 minute'
+          FROM generate_series(1, nr) g;
+    PERFORM setval('tviews_bench.review_seq', nr);
+    RAISE NOTICE 'setup %: analyze', scale;
+    ANALYZE tviews_bench.tb_category, tviews_bench.tb_supplier, tviews_bench.tb_product,
+            tviews_bench.tb_inventory, tviews_bench.tb_review;
+    TRUNCATE tviews_bench.results;
+    DELETE FROM tviews_bench.settings;
+    INSERT INTO tviews_bench.settings VALUES ('scale', scale), ('products', n::text), ('reviews', nr::text);
+END $$;
+
+-- Approaches -----------------------------------------------------------------------------
+-- Each approach installs a read model, can tell whether it equals the definition, and
+-- uninstalls itself. Only one is installed at a time.
+
+CREATE TABLE approaches (approach text PRIMARY KEY, description text NOT NULL, position int NOT NULL);
+INSERT INTO approaches VALUES
+ ('bare',          'no read model: the DML alone (the floor)', 1),
+ ('pg_tviews',     'pg_tviews TVIEW tv_product, immediate mode', 2),
+ ('pg_ivm',        'pg_ivm IMMVs over the flat joins and the review aggregates, JSON built at read time', 3),
+ ('manual',        'hand-written statement triggers recomputing the affected documents', 4),
+ ('matview',       'REFRESH MATERIALIZED VIEW after each change', 5),
+ ('matview_concurrently', 'REFRESH MATERIALIZED VIEW CONCURRENTLY after each change', 6);
+
+CREATE FUNCTION approach_available(approach text) RETURNS boolean LANGUAGE sql AS $$
+    SELECT CASE approach
+        WHEN 'pg_tviews' THEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_tviews')
+        WHEN 'pg_ivm' THEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_ivm')
+        ELSE true END
+$$;
+
+-- The hand-written approach: what a careful user writes without pg_tviews. Statement
+-- triggers with transition tables find the affected products and upsert their documents.
+CREATE TABLE manual_product (pk_product int PRIMARY KEY, data jsonb NOT NULL);
+CREATE FUNCTION manual_refresh(keys int[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tviews_bench.manual_product m WHERE m.pk_product = ANY (keys)
+       AND NOT EXISTS (SELECT 1 FROM tviews_bench.tb_product p WHERE p.pk_product = m.pk_product);
+    INSERT INTO tviews_bench.manual_product
+         SELECT v.pk_product, v.data FROM tviews_bench.v_product v WHERE v.pk_product = ANY (keys)
+    ON CONFLICT (pk_product) DO UPDATE SET data = excluded.data;
+END $$;
+-- One trigger function per way of finding the affected products; each is attached as three
+-- statement triggers (insert, update, delete), each with the transition tables it has.
+CREATE FUNCTION manual_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    keys int[] := '{}';
+    k int[];
+    how text := TG_ARGV[0];
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        CASE how
+        WHEN 'product' THEN SELECT array_agg(pk_product) INTO k FROM new_rows;
+        WHEN 'fk_product' THEN SELECT array_agg(fk_product) INTO k FROM new_rows;
+        WHEN 'category' THEN SELECT array_agg(p.pk_product) INTO k FROM tviews_bench.tb_product p
+                              WHERE p.fk_category IN (SELECT pk_category FROM new_rows);
+        WHEN 'supplier' THEN SELECT array_agg(p.pk_product) INTO k FROM tviews_bench.tb_product p
+                              WHERE p.fk_supplier IN (SELECT pk_supplier FROM new_rows);
+        END CASE;
+        keys := keys || coalesce(k, '{}');
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        CASE how
+        WHEN 'product' THEN SELECT array_agg(pk_product) INTO k FROM old_rows;
+        WHEN 'fk_product' THEN SELECT array_agg(fk_product) INTO k FROM old_rows;
+        WHEN 'category' THEN SELECT array_agg(p.pk_product) INTO k FROM tviews_bench.tb_product p
+                              WHERE p.fk_category IN (SELECT pk_category FROM old_rows);
+        WHEN 'supplier' THEN SELECT array_agg(p.pk_product) INTO k FROM tviews_bench.tb_product p
+                              WHERE p.fk_supplier IN (SELECT pk_supplier FROM old_rows);
+        END CASE;
+        keys := keys || coalesce(k, '{}');
+    END IF;
+    IF cardinality(keys) > 0 THEN
+        PERFORM tviews_bench.manual_refresh(keys);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE PROCEDURE install(approach text) LANGUAGE plpgsql AS $$
+DECLARE
+    t text;
+    f text;
+BEGIN
+    CASE approach
+    WHEN 'bare' THEN NULL;
+    WHEN 'pg_tviews' THEN
+        PERFORM pg_tviews_create('tviews_bench.product', pg_get_viewdef('tviews_bench.v_product'::regclass));
+    WHEN 'pg_ivm' THEN
+        -- pg_ivm cannot maintain jsonb_build_object (STABLE) nor jsonb_agg: it maintains the
+        -- relational parts, and a view builds the JSON at read time.
+        PERFORM pgivm.create_immv('tviews_bench.ivm_product_flat', $q$
+            SELECT p.pk_product, p.name, p.price, p.currency, p.status, p.fk_category, p.fk_supplier,
+                   c.pk_category, c.name AS category_name,
+                   s.pk_supplier, s.name AS supplier_name, s.email AS supplier_email,
+                   i.fk_product AS inventory_product, i.quantity, i.warehouse
+              FROM tviews_bench.tb_product p
+              JOIN tviews_bench.tb_category c ON c.pk_category = p.fk_category
+              LEFT JOIN tviews_bench.tb_supplier s ON s.pk_supplier = p.fk_supplier
+              LEFT JOIN tviews_bench.tb_inventory i ON i.fk_product = p.pk_product $q$);
+        PERFORM pgivm.create_immv('tviews_bench.ivm_review_stats', $q$
+            SELECT r.fk_product, count(*) AS n, sum(r.rating) AS rating_sum
+              FROM tviews_bench.tb_review r GROUP BY r.fk_product $q$);
+        CREATE INDEX ON tviews_bench.ivm_product_flat (pk_product);
+        CREATE INDEX ON tviews_bench.ivm_review_stats (fk_product);
+        CREATE VIEW tviews_bench.ivm_product AS
+        SELECT f.pk_product,
+               jsonb_build_object(
+                   'id', f.pk_product, 'name', f.name,
+                   'price', jsonb_build_object('amount', f.price, 'currency', f.currency),
+                   'status', f.status,
+                   'category', jsonb_build_object('id', f.pk_category, 'name', f.category_name),
+                   'supplier', CASE WHEN f.pk_supplier IS NULL THEN NULL
+                                    ELSE jsonb_build_object('id', f.pk_supplier, 'name', f.supplier_name, 'email', f.supplier_email) END,
+                   'inventory', jsonb_build_object('quantity', coalesce(f.quantity, 0), 'warehouse', f.warehouse),
+                   'reviews', jsonb_build_object(
+                       'count', coalesce(rs.n, 0),
+                       'average', round(rs.rating_sum::numeric / nullif(rs.n, 0), 2),
+                       'latest', coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.pk_review, 'rating', l.rating, 'body', l.body)
+                                                            ORDER BY l.created_at DESC, l.pk_review DESC)
+                                             FROM (SELECT r.pk_review, r.rating, r.body, r.created_at FROM tviews_bench.tb_review r
+                                                    WHERE r.fk_product = f.pk_product
+                                                    ORDER BY r.created_at DESC, r.pk_review DESC LIMIT 5) l), '[]'))) AS data
+          FROM tviews_bench.ivm_product_flat f
+          LEFT JOIN tviews_bench.ivm_review_stats rs ON rs.fk_product = f.pk_product;
+    WHEN 'manual' THEN
+        TRUNCATE tviews_bench.manual_product;
+        INSERT INTO tviews_bench.manual_product SELECT * FROM tviews_bench.v_product;
+        FOREACH t IN ARRAY ARRAY['product', 'inventory', 'review', 'category', 'supplier'] LOOP
+            f := CASE t WHEN 'inventory' THEN 'fk_product' WHEN 'review' THEN 'fk_product' ELSE t END;
+            EXECUTE format('CREATE TRIGGER manual_ins AFTER INSERT ON tviews_bench.%I REFERENCING NEW TABLE AS new_rows
+                            FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_trg(%L)', 'tb_' || t, f);
+            EXECUTE format('CREATE TRIGGER manual_upd AFTER UPDATE ON tviews_bench.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                            FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_trg(%L)', 'tb_' || t, f);
+            EXECUTE format('CREATE TRIGGER manual_del AFTER DELETE ON tviews_bench.%I REFERENCING OLD TABLE AS old_rows
+                            FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_trg(%L)', 'tb_' || t, f);
+        END LOOP;
+    WHEN 'matview', 'matview_concurrently' THEN
+        CREATE MATERIALIZED VIEW tviews_bench.mv_product AS SELECT * FROM tviews_bench.v_product;
+        CREATE UNIQUE INDEX ON tviews_bench.mv_product (pk_product);
+    END CASE;
+END $$;
+
+CREATE PROCEDURE uninstall(approach text) LANGUAGE plpgsql AS $$
+DECLARE
+    t text;
+BEGIN
+    CASE approach
+    WHEN 'bare' THEN NULL;
+    WHEN 'pg_tviews' THEN PERFORM pg_tviews_drop('tviews_bench.product', if_exists => true);
+    WHEN 'pg_ivm' THEN
+        DROP VIEW IF EXISTS tviews_bench.ivm_product;
+        DROP TABLE IF EXISTS tviews_bench.ivm_product_flat, tviews_bench.ivm_review_stats;
+    WHEN 'manual' THEN
+        FOREACH t IN ARRAY ARRAY['product', 'inventory', 'review', 'category', 'supplier'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS manual_ins ON tviews_bench.%I', 'tb_' || t);
+            EXECUTE format('DROP TRIGGER IF EXISTS manual_upd ON tviews_bench.%I', 'tb_' || t);
+            EXECUTE format('DROP TRIGGER IF EXISTS manual_del ON tviews_bench.%I', 'tb_' || t);
+        END LOOP;
+        TRUNCATE tviews_bench.manual_product;
+    WHEN 'matview', 'matview_concurrently' THEN
+        DROP MATERIALIZED VIEW IF EXISTS tviews_bench.mv_product;
+    END CASE;
+END $$;
+
+-- Rows where the approach's read model and the definition differ (both directions); NULL
+-- for the approach without a read model.
+CREATE FUNCTION differing_rows(approach text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    model text := CASE approach
+        WHEN 'pg_tviews' THEN 'tviews_bench.tv_product'
+        WHEN 'pg_ivm' THEN 'tviews_bench.ivm_product'
+        WHEN 'manual' THEN 'tviews_bench.manual_product'
+        WHEN 'matview' THEN 'tviews_bench.mv_product'
+        WHEN 'matview_concurrently' THEN 'tviews_bench.mv_product'
+        END;
+    n bigint;
+BEGIN
+    IF model IS NULL THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM ((SELECT pk_product, data FROM %s EXCEPT ALL SELECT pk_product, data FROM tviews_bench.v_product)
+                                          UNION ALL
+                                          (SELECT pk_product, data FROM tviews_bench.v_product EXCEPT ALL SELECT pk_product, data FROM %s)) d',
+                   model, model) INTO n;
+    RETURN n;
+END $$;
+
+-- Scenarios ------------------------------------------------------------------------------
+
+CREATE TABLE scenarios (scenario text PRIMARY KEY, description text NOT NULL, position int NOT NULL);
+INSERT INTO scenarios VALUES
+ ('price',           'one product''s price', 1),
+ ('review_insert',   'one review inserted', 2),
+ ('review_delete',   'one review deleted (a product''s latest)', 3),
+ ('category_rename', 'a category renamed (about 1% of products)', 4),
+ ('supplier_email',  'a supplier''s email changed', 5),
+ ('bulk_100',        '100 products'' prices in one UPDATE', 6),
+ ('bulk_1000',       '1,000 products'' prices in one UPDATE', 7),
+ ('product_delete',  'one product deleted (with its reviews and inventory)', 8);
+
+CREATE TABLE settings (name text PRIMARY KEY, value text NOT NULL);
+
+-- Iteration i's statement; targets are spread over the data deterministically, so every
+-- approach changes the same rows.
+CREATE FUNCTION do_scenario(scenario text, i int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    n int := (SELECT value::int FROM tviews_bench.settings WHERE name = 'products');
+    p int := 1 + ((i * 7919) % n);
+BEGIN
+    CASE scenario
+    WHEN 'price' THEN
+        UPDATE tviews_bench.tb_product SET price = price + 0.01 WHERE pk_product = p;
+    WHEN 'review_insert' THEN
+        INSERT INTO tviews_bench.tb_review
+        VALUES (nextval('tviews_bench.review_seq'), (SELECT max(pk_product) FROM tviews_bench.tb_product WHERE pk_product <= p),
+                1 + i % 5, 'bench review ' || i, clock_timestamp());
+    WHEN 'review_delete' THEN
+        DELETE FROM tviews_bench.tb_review
+         WHERE pk_review = (SELECT r.pk_review FROM tviews_bench.tb_review r WHERE r.fk_product = p
+                             ORDER BY r.created_at DESC, r.pk_review DESC LIMIT 1);
+    WHEN 'category_rename' THEN
+        UPDATE tviews_bench.tb_category SET name = 'category ' || (1 + i % 100) || ' v' || i
+         WHERE pk_category = 1 + i % 100;
+    WHEN 'supplier_email' THEN
+        UPDATE tviews_bench.tb_supplier SET email = 'v' || i || '@supplier.example'
+         WHERE pk_supplier = 1 + (i * 31) % greatest(n / 20, 1);
+    WHEN 'bulk_100' THEN
+        UPDATE tviews_bench.tb_product SET price = price + 0.01
+         WHERE pk_product BETWEEN 1 + (i * 977) % greatest(n - 100, 1) AND 100 + (i * 977) % greatest(n - 100, 1);
+    WHEN 'bulk_1000' THEN
+        UPDATE tviews_bench.tb_product SET price = price + 0.01
+         WHERE pk_product BETWEEN 1 + (i * 977) % greatest(n - 1000, 1) AND 1000 + (i * 977) % greatest(n - 1000, 1);
+    WHEN 'product_delete' THEN
+        DELETE FROM tviews_bench.tb_product WHERE pk_product = (SELECT max(pk_product) FROM tviews_bench.tb_product);
+    END CASE;
+END $$;
+
+-- Results --------------------------------------------------------------------------------
+
+CREATE TABLE results (
+    approach  text NOT NULL,
+    scenario  text NOT NULL,
+    iteration int NOT NULL,
+    ms        float8 NOT NULL
+);
+CREATE TABLE checks (
+    approach  text NOT NULL,
+    scenario  text NOT NULL,
+    differing bigint,
+    PRIMARY KEY (approach, scenario)
+);
+CREATE TABLE concurrent_results (
+    approach text NOT NULL,
+    scenario text NOT NULL,
+    clients  int NOT NULL,
+    tps      float8 NOT NULL,
+    latency_ms float8 NOT NULL,
+    differing bigint
+);
+COMMENT ON TABLE results IS 'One row per timed iteration: the statement and its COMMIT, in milliseconds.';
+COMMENT ON TABLE checks IS 'After each approach ran a scenario: rows where its read model differs from the definition.';
+
+-- Time one scenario for one approach: warm-up iterations, then timed ones, each committed.
+CREATE PROCEDURE run_one(approach text, scenario text, iterations int, warmup int DEFAULT 2)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    ms float8;
+BEGIN
+    FOR i IN 1 .. warmup + iterations LOOP
+        t0 := clock_timestamp();
+        PERFORM tviews_bench.do_scenario(scenario, i);
+        IF approach = 'matview' THEN
+            REFRESH MATERIALIZED VIEW tviews_bench.mv_product;
+        ELSIF approach = 'matview_concurrently' THEN
+            REFRESH MATERIALIZED VIEW CONCURRENTLY tviews_bench.mv_product;
+        END IF;
+        COMMIT;
+        ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
+        IF i > warmup THEN
+            INSERT INTO tviews_bench.results VALUES (approach, scenario, i - warmup, ms);
+            COMMIT;
+        END IF;
+    END LOOP;
+    INSERT INTO tviews_bench.checks VALUES (approach, scenario, tviews_bench.differing_rows(approach))
+        ON CONFLICT ON CONSTRAINT checks_pkey DO UPDATE SET differing = excluded.differing;
+    COMMIT;
+END $$;
+
+-- Run scenarios x approaches (NULL: all). Approaches that are not installed are skipped with
+-- a NOTICE; refreshing a materialized view after each change at large scales is limited to
+-- 3 timed iterations per scenario (each refresh recomputes every document).
+CREATE PROCEDURE run(scenario_list text[] DEFAULT NULL, approach_list text[] DEFAULT NULL, iterations int DEFAULT 20)
+LANGUAGE plpgsql AS $$
+DECLARE
+    a text;
+    s text;
+    n int;
+    products int := (SELECT value::int FROM tviews_bench.settings WHERE name = 'products');
+BEGIN
+    IF products IS NULL THEN
+        RAISE EXCEPTION 'no data' USING HINT = 'CALL tviews_bench.setup(''small'') first.';
+    END IF;
+    FOR a IN SELECT x.approach FROM tviews_bench.approaches x
+              WHERE approach_list IS NULL OR x.approach = ANY (approach_list) ORDER BY x.position LOOP
+        IF NOT tviews_bench.approach_available(a) THEN
+            RAISE NOTICE 'approach %: skipped, extension not installed', a;
+            INSERT INTO tviews_bench.checks VALUES (a, '(skipped: not installed)', NULL) ON CONFLICT DO NOTHING;
+            COMMIT;
+            CONTINUE;
+        END IF;
+        RAISE NOTICE 'approach %: installing', a;
+        CALL tviews_bench.install(a);
+        COMMIT;
+        FOR s IN SELECT x.scenario FROM tviews_bench.scenarios x
+                  WHERE scenario_list IS NULL OR x.scenario = ANY (scenario_list) ORDER BY x.position LOOP
+            n := CASE WHEN a LIKE 'matview%' AND products > 10000 THEN least(iterations, 3) ELSE iterations END;
+            RAISE NOTICE 'approach %: scenario % (% iterations)', a, s, n;
+            CALL tviews_bench.run_one(a, s, n, CASE WHEN a LIKE 'matview%' AND products > 10000 THEN 1 ELSE 2 END);
+        END LOOP;
+        CALL tviews_bench.uninstall(a);
+        COMMIT;
+    END LOOP;
+END $$;
+
+-- Median and p95 per scenario and approach, with the exactness verdict beside the number.
+CREATE VIEW report AS
+SELECT s.position AS scenario_position, r.scenario, a.position AS approach_position, r.approach,
+       count(*) AS iterations,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms)::numeric, 3) AS median_ms,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY r.ms)::numeric, 3) AS p95_ms,
+       CASE WHEN c.differing IS NULL THEN 'n/a (no read model)'
+            WHEN c.differing = 0 THEN 'exact'
+            ELSE 'WRONG: ' || c.differing || ' rows differ' END AS verdict
+  FROM results r
+  JOIN scenarios s USING (scenario)
+  JOIN approaches a USING (approach)
+  LEFT JOIN checks c USING (approach, scenario)
+ GROUP BY s.position, r.scenario, a.position, r.approach, c.differing;
+COMMENT ON VIEW report IS 'Benchmark report: median and p95 latency (statement + COMMIT) per scenario and approach, with the exactness verdict.';
+
+RESET search_path;
