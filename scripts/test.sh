@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Run every test layer, or the ones named:
 #
-#   scripts/test.sh                 all of: lint unit fuzz pg regress
+#   scripts/test.sh                 all of: lint unit fuzz pg regress bench
 #   scripts/test.sh unit regress    only those layers
 #
 # lint     cargo fmt --check, cargo clippy --all-targets -D warnings
 # unit     pure Rust unit and property tests of the backend-free crates (cargo test)
 # fuzz     one minute of coverage-guided fuzzing of jsonb_ivm_core (scripts/fuzz.sh)
 # pg       #[pg_test] tests inside PostgreSQL 17 (cargo pgrx test, server run as `postgres`)
+# bench    the benchmark driver end to end at a tiny scale on the test build (its report is
+#          produced and complete; the numbers mean nothing here)
 # regress  golden SQL files under tests/pg_regress, run by PostgreSQL's pg_regress against a
 #          throwaway cluster; any difference from the expected output fails
 #
@@ -17,7 +19,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-ALL=(lint unit fuzz pg regress)
+ALL=(lint unit fuzz pg regress bench)
 LAYERS=("$@")
 [ ${#LAYERS[@]} -eq 0 ] && LAYERS=("${ALL[@]}")
 for l in "${LAYERS[@]}"; do
@@ -72,6 +74,28 @@ layer_pg() {
     done
     SUMMARY+=("pg: $(sum_cargo_results "$log")")
     rm -f "$log"
+}
+
+layer_bench() {
+    say "bench: scripts/bench.sh at tiny scale on the test build"
+    local log
+    log=$(mktemp)
+    "$ROOT/scripts/bench.sh" --flavor debug --scale tiny --iterations 2 --seconds 2 --clients 2 >"$log" 2>&1 \
+        || { tail -n 40 "$log"; die "the benchmark driver failed"; }
+    local dir
+    dir=$(sed -nE 's/^==> report \((.*)\/report.md\)$/\1/p' "$log" | tail -n1)
+    [ -n "$dir" ] || { tail -n 40 "$log"; die "the benchmark printed no report"; }
+    for f in report.md results.csv concurrent.csv chart.svg bench.log; do
+        [ -s "$ROOT/$dir/$f" ] || die "benchmark output $dir/$f is missing or empty"
+    done
+    for a in bare pg_tviews manual matview matview_concurrently; do
+        grep -q "$a" "$ROOT/$dir/results.csv" || die "approach $a missing from $dir/results.csv"
+    done
+    grep -q "pg_ivm was skipped" "$ROOT/$dir/report.md" || grep -q "pg_ivm," "$ROOT/$dir/results.csv" \
+        || die "pg_ivm neither measured nor reported as skipped"
+    if grep -q "ERROR" "$ROOT/$dir/results.csv"; then die "an approach failed a scenario: see $dir/report.md"; fi
+    rm -rf "${ROOT:?}/$dir" "$log"
+    SUMMARY+=("bench: driver, report, CSV and chart produced at tiny scale")
 }
 
 layer_regress() {

@@ -354,6 +354,7 @@ CREATE TABLE checks (
     approach  text NOT NULL,
     scenario  text NOT NULL,
     differing bigint,
+    error     text,
     PRIMARY KEY (approach, scenario)
 );
 CREATE TABLE concurrent_results (
@@ -390,7 +391,7 @@ BEGIN
         END IF;
     END LOOP;
     INSERT INTO tviews_bench.checks VALUES (approach, scenario, tviews_bench.differing_rows(approach))
-        ON CONFLICT ON CONSTRAINT checks_pkey DO UPDATE SET differing = excluded.differing;
+        ON CONFLICT ON CONSTRAINT checks_pkey DO UPDATE SET differing = excluded.differing, error = NULL;
     COMMIT;
 END $$;
 
@@ -412,7 +413,7 @@ BEGIN
               WHERE approach_list IS NULL OR x.approach = ANY (approach_list) ORDER BY x.position LOOP
         IF NOT tviews_bench.approach_available(a) THEN
             RAISE NOTICE 'approach %: skipped, extension not installed', a;
-            INSERT INTO tviews_bench.checks VALUES (a, '(skipped: not installed)', NULL) ON CONFLICT DO NOTHING;
+            INSERT INTO tviews_bench.checks VALUES (a, '(skipped: not installed)', NULL, NULL) ON CONFLICT DO NOTHING;
             COMMIT;
             CONTINUE;
         END IF;
@@ -432,18 +433,19 @@ END $$;
 
 -- Median and p95 per scenario and approach, with the exactness verdict beside the number.
 CREATE VIEW report AS
-SELECT s.position AS scenario_position, r.scenario, a.position AS approach_position, r.approach,
-       count(*) AS iterations,
+SELECT s.position AS scenario_position, c.scenario, a.position AS approach_position, c.approach,
+       count(r.ms) AS iterations,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.ms)::numeric, 3) AS median_ms,
        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY r.ms)::numeric, 3) AS p95_ms,
-       CASE WHEN c.differing IS NULL THEN 'n/a (no read model)'
+       CASE WHEN c.error IS NOT NULL THEN 'ERROR: ' || c.error
+            WHEN c.differing IS NULL THEN 'n/a (no read model)'
             WHEN c.differing = 0 THEN 'exact'
             ELSE 'WRONG: ' || c.differing || ' rows differ' END AS verdict
-  FROM results r
+  FROM checks c
   JOIN scenarios s USING (scenario)
   JOIN approaches a USING (approach)
-  LEFT JOIN checks c USING (approach, scenario)
- GROUP BY s.position, r.scenario, a.position, r.approach, c.differing;
+  LEFT JOIN results r USING (approach, scenario)
+ GROUP BY s.position, c.scenario, a.position, c.approach, c.differing, c.error;
 COMMENT ON VIEW report IS 'Benchmark report: median and p95 latency (statement + COMMIT) per scenario and approach, with the exactness verdict.';
 
 RESET search_path;
