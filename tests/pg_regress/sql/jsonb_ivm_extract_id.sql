@@ -6,3 +6,8 @@ SELECT jsonb_extract_id('{"id": "7f1c"}')          AS string_id,
        jsonb_extract_id('{"other": 1}')            AS missing,
        jsonb_extract_id('{"id": {"nested": 1}}')   AS not_an_id,
        jsonb_extract_id('[{"id": 1}]')             AS not_an_object;
+
+-- NULL in, NULL out (the function is inlined, so it is not declared STRICT).
+SELECT jsonb_extract_id(NULL) IS NULL AS null_doc, jsonb_extract_id('{"id": 1}', NULL) IS NULL AS null_key;
+-- It is inlined: the plan shows the expression, not a function call.
+EXPLAIN (COSTS OFF, VERBOSE) SELECT jsonb_extract_id(d) FROM (VALUES ('{"id": 1}'::jsonb)) v(d);
