@@ -39,6 +39,47 @@ pub(crate) fn matches(e: &Value<'_>, key: &str, value: &Value<'_>) -> Result<boo
     }
 }
 
+/// What to do with one array element.
+pub(crate) enum ElemEdit<'a> {
+    Keep,
+    Replace(Node<'a>),
+    Remove,
+}
+
+/// Rewrite the array at `array_path` of object `target` element by element. The document is
+/// returned as it is (copied) when the array is absent or `edit` keeps every element.
+pub(crate) fn rewrite_array<'a>(
+    target: &Value<'a>,
+    array_path: &'a str,
+    mut edit: impl FnMut(Value<'a>) -> Result<ElemEdit<'a>>,
+) -> Result<Node<'a>> {
+    let t = expect_object("target", target)?;
+    let Some(arr) = array_at(&t, array_path)? else {
+        return Ok(Node::Copy(t));
+    };
+    let mut changed = false;
+    let mut elems = Vec::with_capacity(arr.len());
+    for e in arr.elems() {
+        let e = e?;
+        match edit(e)? {
+            ElemEdit::Keep => elems.push(Node::from(e)),
+            ElemEdit::Replace(n) => {
+                changed = true;
+                elems.push(n);
+            }
+            ElemEdit::Remove => changed = true,
+        }
+    }
+    if !changed {
+        return Ok(Node::Copy(t));
+    }
+    object_with(
+        Some(&t),
+        Cow::Borrowed(array_path.as_bytes()),
+        Node::Array(elems),
+    )
+}
+
 /// Shallow-merge `updates` into every element whose `match_key` equals `match_value`.
 pub fn update_where<'a>(
     target: &Value<'a>,
@@ -76,30 +117,15 @@ fn update_matching<'a>(
     updates: &Value<'a>,
     updates_name: &'static str,
 ) -> Result<Node<'a>> {
-    let t = expect_object("target", target)?;
+    expect_object("target", target)?;
     let u = expect_object(updates_name, updates)?;
-    let Some(arr) = array_at(&t, array_path)? else {
-        return Ok(Node::Copy(t));
-    };
-    let mut changed = false;
-    let mut elems = Vec::with_capacity(arr.len());
-    for e in arr.elems() {
-        let e = e?;
-        if matches(&e, match_key, match_value)? {
-            changed = true;
-            elems.push(merge_objects(e.as_object().as_ref(), &u)?);
+    rewrite_array(target, array_path, |e| {
+        Ok(if matches(&e, match_key, match_value)? {
+            ElemEdit::Replace(merge_objects(e.as_object().as_ref(), &u)?)
         } else {
-            elems.push(Node::from(e));
-        }
-    }
-    if !changed {
-        return Ok(Node::Copy(t));
-    }
-    object_with(
-        Some(&t),
-        Cow::Borrowed(array_path.as_bytes()),
-        Node::Array(elems),
-    )
+            ElemEdit::Keep
+        })
+    })
 }
 
 /// One `{"match_value": ..., "updates": {...}}` of a batch.
@@ -142,22 +168,14 @@ pub fn update_where_batch<'a>(
     match_key: &str,
     updates_array: &Value<'a>,
 ) -> Result<Node<'a>> {
-    let t = expect_object("target", target)?;
+    expect_object("target", target)?;
     let specs = parse_specs(updates_array)?;
-    let Some(arr) = array_at(&t, array_path)? else {
-        return Ok(Node::Copy(t));
-    };
-    let mut changed = false;
-    let mut elems = Vec::with_capacity(arr.len());
-    for e in arr.elems() {
-        let e = e?;
+    rewrite_array(target, array_path, |e| {
         let Some(obj) = e.as_object() else {
-            elems.push(Node::from(e));
-            continue;
+            return Ok(ElemEdit::Keep);
         };
         let Some(id) = obj.get(match_key.as_bytes())? else {
-            elems.push(Node::from(e));
-            continue;
+            return Ok(ElemEdit::Keep);
         };
         let mut pairs: Option<Vec<(Cow<'a, [u8]>, Node<'a>)>> = None;
         for spec in &specs {
@@ -169,22 +187,11 @@ pub fn update_where_batch<'a>(
                 pairs = Some(override_pairs(base, &spec.updates)?);
             }
         }
-        match pairs {
-            Some(p) => {
-                changed = true;
-                elems.push(Node::Object(p));
-            }
-            None => elems.push(Node::from(e)),
-        }
-    }
-    if !changed {
-        return Ok(Node::Copy(t));
-    }
-    object_with(
-        Some(&t),
-        Cow::Borrowed(array_path.as_bytes()),
-        Node::Array(elems),
-    )
+        Ok(match pairs {
+            Some(p) => ElemEdit::Replace(Node::Object(p)),
+            None => ElemEdit::Keep,
+        })
+    })
 }
 
 fn own_pairs<'a>(o: &Container<'a>) -> Result<Vec<(Cow<'a, [u8]>, Node<'a>)>> {
@@ -225,25 +232,13 @@ pub fn delete_where<'a>(
     match_key: &str,
     match_value: &Value<'a>,
 ) -> Result<Node<'a>> {
-    let t = expect_object("target", target)?;
-    let Some(arr) = array_at(&t, array_path)? else {
-        return Ok(Node::Copy(t));
-    };
-    let mut elems = Vec::with_capacity(arr.len());
-    for e in arr.elems() {
-        let e = e?;
-        if !matches(&e, match_key, match_value)? {
-            elems.push(Node::from(e));
-        }
-    }
-    if elems.len() == arr.len() {
-        return Ok(Node::Copy(t));
-    }
-    object_with(
-        Some(&t),
-        Cow::Borrowed(array_path.as_bytes()),
-        Node::Array(elems),
-    )
+    rewrite_array(target, array_path, |e| {
+        Ok(if matches(&e, match_key, match_value)? {
+            ElemEdit::Remove
+        } else {
+            ElemEdit::Keep
+        })
+    })
 }
 
 /// Sort direction of [`insert_where`].

@@ -7,8 +7,8 @@
 
 use std::borrow::Cow;
 
-use super::array::{array_at, matches};
-use super::{expect_object, object_with};
+use super::array::{matches, rewrite_array, ElemEdit};
+use super::object_with;
 use crate::binary::{Container, Node, Value};
 use crate::error::{Error, Result};
 
@@ -244,29 +244,13 @@ pub fn array_update_where_path<'a>(
     update_path: &'a [Segment],
     update_value: &Value<'a>,
 ) -> Result<Node<'a>> {
-    let t = expect_object("target", target)?;
-    let Some(arr) = array_at(&t, array_key)? else {
-        return Ok(Node::Copy(t));
-    };
-    let mut changed = false;
-    let mut elems = Vec::with_capacity(arr.len());
-    for e in arr.elems() {
-        let e = e?;
-        if matches(&e, match_key, match_value)? {
-            changed = true;
-            elems.push(set_at(Some(e), update_path, 0, update_value, "element")?);
+    rewrite_array(target, array_key, |e| {
+        Ok(if matches(&e, match_key, match_value)? {
+            ElemEdit::Replace(set_at(Some(e), update_path, 0, update_value, "element")?)
         } else {
-            elems.push(Node::from(e));
-        }
-    }
-    if !changed {
-        return Ok(Node::Copy(t));
-    }
-    object_with(
-        Some(&t),
-        Cow::Borrowed(array_key.as_bytes()),
-        Node::Array(elems),
-    )
+            ElemEdit::Keep
+        })
+    })
 }
 
 #[cfg(test)]
