@@ -85,6 +85,7 @@ layer_bench() {
     local dir
     dir=$(sed -nE 's/^==> report \((.*)\/report.md\)$/\1/p' "$log" | tail -n1)
     [ -n "$dir" ] || { tail -n 40 "$log"; die "the benchmark printed no report"; }
+    dir=${dir#"$ROOT"/}
     for f in report.md results.csv concurrent.csv chart.svg bench.log; do
         [ -s "$ROOT/$dir/$f" ] || die "benchmark output $dir/$f is missing or empty"
     done

@@ -448,4 +448,122 @@ SELECT s.position AS scenario_position, c.scenario, a.position AS approach_posit
  GROUP BY s.position, c.scenario, a.position, c.approach, c.differing, c.error;
 COMMENT ON VIEW report IS 'Benchmark report: median and p95 latency (statement + COMMIT) per scenario and approach, with the exactness verdict.';
 
+
+-- Report rendering -------------------------------------------------------------------------
+-- The report and the chart are rendered here, in SQL, so that any client with psql (the
+-- host driver, or the Docker image) produces the same files without other tools.
+
+CREATE TABLE concurrent_meta (clients int, seconds int);
+
+-- The markdown report; `header` holds the lines describing the run (command, build, machine).
+CREATE FUNCTION report_markdown(header text) RETURNS text LANGUAGE sql STABLE AS $$
+WITH present AS (
+    SELECT a.approach, a.position FROM tviews_bench.approaches a
+     WHERE a.approach IN (SELECT approach FROM tviews_bench.report)
+), cells AS (
+    SELECT s.position AS spos, s.description, p.position AS apos,
+           CASE WHEN r.verdict LIKE 'ERROR%' THEN '**' || r.verdict || '**'
+                ELSE coalesce(r.median_ms || ' / ' || r.p95_ms ||
+                     CASE WHEN r.verdict LIKE 'WRONG%' THEN ' **' || r.verdict || '**'
+                          WHEN r.verdict = 'exact' THEN ' ✓' ELSE '' END, '-') END AS cell
+      FROM tviews_bench.scenarios s
+     CROSS JOIN present p
+      LEFT JOIN tviews_bench.report r ON r.scenario = s.scenario AND r.approach = p.approach
+     WHERE s.scenario IN (SELECT scenario FROM tviews_bench.report)
+)
+SELECT concat_ws(E'\n',
+    header,
+    '- data: ' || (SELECT string_agg(name || ' ' || value, ', ' ORDER BY name) FROM tviews_bench.settings),
+    '',
+    '## One change at a time: median / p95 latency in ms, and whether the read model was exact afterwards',
+    '',
+    (SELECT '| scenario | ' || string_agg(approach, ' | ' ORDER BY position) || ' |' FROM present),
+    (SELECT '|---|' || string_agg('---:', '|') || '|' FROM present),
+    (SELECT string_agg(line, E'\n' ORDER BY spos)
+       FROM (SELECT spos, '| ' || description || ' | ' || string_agg(cell, ' | ' ORDER BY apos) || ' |' AS line
+               FROM cells GROUP BY spos, description) l),
+    '',
+    '✓: the read model equalled its definition (EXCEPT ALL both ways) after the scenario.',
+    '',
+    CASE WHEN EXISTS (SELECT 1 FROM tviews_bench.concurrent_results) THEN concat_ws(E'\n',
+        '## Concurrent writers (pgbench, ' || (SELECT clients FROM tviews_bench.concurrent_meta LIMIT 1) || ' clients, '
+            || (SELECT seconds FROM tviews_bench.concurrent_meta LIMIT 1) || ' s)',
+        '',
+        '| writers | approach | tps | latency ms | result |',
+        '|---|---|---:|---:|---|',
+        (SELECT string_agg('| ' || CASE scenario WHEN 'random' THEN 'random products (price)' ELSE '3 hot products (review insert)' END
+                           || ' | ' || approach || ' | ' || round(tps::numeric, 1) || ' | ' || round(latency_ms::numeric, 3) || ' | '
+                           || CASE WHEN differing IS NULL THEN 'n/a' WHEN differing = 0 THEN 'exact'
+                                   ELSE '**WRONG: ' || differing || ' rows differ**' END || ' |',
+                           E'\n' ORDER BY scenario DESC, approach)
+           FROM tviews_bench.concurrent_results),
+        '') END,
+    'Approaches: ' || (SELECT string_agg(approach || ' = ' || description, '; ' ORDER BY position) FROM tviews_bench.approaches) || '.',
+    CASE WHEN NOT tviews_bench.approach_available('pg_ivm')
+         THEN 'pg_ivm was skipped: it is not installed in this PostgreSQL (see docs/benchmarks.md).' END,
+    '',
+    'Chart: chart.svg (median latency per scenario and approach, log scale).',
+    '')
+$$;
+
+-- The chart: median latency per scenario and approach, horizontal bars on a log scale.
+CREATE FUNCTION chart_svg() RETURNS text LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    colors jsonb := '{"bare": "#9e9e9e", "pg_tviews": "#1f77b4", "pg_ivm": "#2ca02c", "manual": "#ff7f0e",
+                      "matview": "#d62728", "matview_concurrently": "#9467bd"}';
+    lo float8; hi float8;
+    lft int := 170; plot_w int := 690; top int := 60; bar int := 11; gap int := 14;
+    n_app int; n_scen int; height int; y int;
+    out text[] := '{}';
+    s record; a record; r record;
+    d float8; lx int;
+BEGIN
+    SELECT power(10, floor(log(min(median_ms)::float8))), power(10, ceil(log(max(median_ms)::float8)))
+      INTO lo, hi FROM tviews_bench.report WHERE median_ms > 0;
+    lo := coalesce(lo, 0.01); hi := greatest(coalesce(hi, 1000), lo * 10);
+    SELECT count(DISTINCT approach) INTO n_app FROM tviews_bench.report;
+    SELECT count(DISTINCT scenario) INTO n_scen FROM tviews_bench.report;
+    height := top + n_scen * (n_app * bar + gap) + 60;
+    out := out || format('<svg xmlns="http://www.w3.org/2000/svg" width="900" height="%s" font-family="sans-serif" font-size="11">', height)
+               || format('<rect width="900" height="%s" fill="white"/>', height)
+               || format('<text x="%s" y="20" font-size="14" font-weight="bold">Median latency per change, statement + COMMIT (ms, log scale)</text>', lft)
+               || format('<text x="%s" y="38" fill="#555">Bars marked ✗ are results that did not equal the definition, or failed.</text>', lft);
+    d := lo;
+    WHILE d <= hi * 1.0001 LOOP
+        out := out || format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ddd"/>',
+                             round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1), top - 8,
+                             round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1), height - 50)
+                   || format('<text x="%s" y="%s" text-anchor="middle" fill="#555">%s</text>',
+                             round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1), height - 36, d::text);
+        d := d * 10;
+    END LOOP;
+    y := top;
+    FOR s IN SELECT DISTINCT scenario, scenario_position FROM tviews_bench.report ORDER BY scenario_position LOOP
+        out := out || format('<text x="%s" y="%s" text-anchor="end" font-weight="bold">%s</text>', lft - 8, y + n_app * bar / 2 + 4, s.scenario);
+        FOR a IN SELECT DISTINCT approach, approach_position FROM tviews_bench.report ORDER BY approach_position LOOP
+            SELECT * INTO r FROM tviews_bench.report x WHERE x.scenario = s.scenario AND x.approach = a.approach;
+            IF r.median_ms IS NULL AND r.verdict LIKE 'ERROR%' THEN
+                out := out || format('<text x="%s" y="%s" fill="#b00">✗ %s failed (see the report)</text>', lft + 4, y + bar - 3, a.approach);
+            ELSIF r.median_ms IS NOT NULL THEN
+                out := out || format('<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>', lft, y,
+                                     round(greatest(plot_w * (log(greatest(r.median_ms::float8, lo)) - log(lo)) / (log(hi) - log(lo)), 1)::numeric, 1),
+                                     bar - 2, coalesce(colors ->> a.approach, '#444'))
+                           || format('<text x="%s" y="%s" fill="#333">%s%s</text>',
+                                     round((lft + plot_w * (log(greatest(r.median_ms::float8, lo)) - log(lo)) / (log(hi) - log(lo)) + 4)::numeric, 1),
+                                     y + bar - 3, r.median_ms::float8::text,
+                                     CASE WHEN r.verdict LIKE 'WRONG%' THEN ' ✗' ELSE '' END);
+            END IF;
+            y := y + bar;
+        END LOOP;
+        y := y + gap;
+    END LOOP;
+    lx := lft;
+    FOR a IN SELECT DISTINCT approach, approach_position FROM tviews_bench.report ORDER BY approach_position LOOP
+        out := out || format('<rect x="%s" y="%s" width="10" height="10" fill="%s"/>', lx, height - 22, coalesce(colors ->> a.approach, '#444'))
+                   || format('<text x="%s" y="%s">%s</text>', lx + 14, height - 13, a.approach);
+        lx := lx + 24 + 7 * length(a.approach);
+    END LOOP;
+    RETURN array_to_string(out || '</svg>'::text, E'\n') || E'\n';
+END $$;
+
 RESET search_path;

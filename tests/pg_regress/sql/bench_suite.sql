@@ -28,3 +28,8 @@ CALL tviews_bench.run(NULL, '{bare,pg_tviews,manual}', 2);
 SELECT scenario, approach, iterations, verdict FROM tviews_bench.report
  ORDER BY scenario_position, approach_position;
 RESET client_min_messages;
+
+-- The report and the chart render from the results.
+SELECT left(tviews_bench.chart_svg(), 57) AS chart_start,
+       tviews_bench.chart_svg() LIKE '%</svg>%' AS chart_complete,
+       position('| a category renamed (about 1% of products) |' IN tviews_bench.report_markdown('# test')) > 0 AS report_has_rows;
