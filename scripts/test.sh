@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test layer, or the ones named:
 #
-#   scripts/test.sh                 all of: lint unit fuzz pg regress bench
+#   scripts/test.sh                 all of: lint unit fuzz pg regress isolation stress bench
 #   scripts/test.sh unit regress    only those layers
 #
 # lint     cargo fmt --check, cargo clippy --all-targets -D warnings
@@ -12,6 +12,9 @@
 #          produced and complete; the numbers mean nothing here)
 # regress  golden SQL files under tests/pg_regress, run by PostgreSQL's pg_regress against a
 #          throwaway cluster; any difference from the expected output fails
+# isolation  concurrent sessions interleaved step by step (tests/isolation/specs), run by
+#          PostgreSQL's pg_isolation_regress; each permutation ends with the oracle
+# stress   scripts/stress.sh for 15 s: 8 pgbench clients on hot documents, then the oracle
 #
 # The first run bootstraps cargo-pgrx and PostgreSQL 17 (see scripts/bootstrap.sh).
 # REGRESS_ACCEPT=1 scripts/test.sh regress  rewrites the expected files from the results.
@@ -19,7 +22,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-ALL=(lint unit fuzz pg regress bench)
+ALL=(lint unit fuzz pg regress isolation stress bench)
 LAYERS=("$@")
 [ ${#LAYERS[@]} -eq 0 ] && LAYERS=("${ALL[@]}")
 for l in "${LAYERS[@]}"; do
@@ -140,6 +143,50 @@ layer_regress() {
         die "golden SQL tests failed (diffs above; results in $out/results)"
     fi
     SUMMARY+=("regress: $(grep -Eo 'All [0-9]+ tests passed' "$work/pg_regress.log" || echo "${#tests[@]} files passed")")
+    cluster_stop
+    trap - EXIT
+    rm -rf "$work"
+}
+
+layer_stress() {
+    say "stress: scripts/stress.sh, 8 clients, 15 s, on the test build"
+    "$ROOT/scripts/stress.sh" --flavor debug --clients 8 --seconds 15
+    SUMMARY+=("stress: 8 concurrent clients for 15 s, every TVIEW exact")
+}
+
+layer_isolation() {
+    install_extensions
+    local work
+    work=$(mktemp -d /tmp/pg_tviews-isolation.XXXXXX)
+    chmod 755 "$work"
+    trap 'cluster_stop' EXIT
+    CLUSTER_OPTIONS="-c max_prepared_transactions=10" cluster_start "$work/cluster"
+    local pgxs
+    pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+    local specs=()
+    for f in "$ROOT"/tests/isolation/specs/*.spec; do specs+=("$(basename "$f" .spec)"); done
+    say "isolation: pg_isolation_regress ${specs[*]}"
+    local out="$work/out"
+    mkdir -p "$out"
+    chown postgres: "$out"
+    set +e
+    as_postgres "$pgxs/test/isolation/pg_isolation_regress" \
+        --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres \
+        --inputdir="$ROOT/tests/isolation" --outputdir="$out" \
+        --dbname=pg_tviews_isolation "${specs[@]}" 2>&1 | tee "$work/isolation.log"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    if [ "${REGRESS_ACCEPT:-0}" = 1 ]; then
+        cp "$out"/results/*.out "$ROOT/tests/isolation/expected/"
+        say "isolation: results copied to tests/isolation/expected (review with git diff)"
+        rc=0
+    fi
+    if [ "$rc" -ne 0 ]; then
+        [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
+        cluster_stop
+        die "isolation tests failed (diffs above; results in $out/results)"
+    fi
+    SUMMARY+=("isolation: $(grep -Eo 'All [0-9]+ tests passed' "$work/isolation.log" || echo "${#specs[@]} specs passed")")
     cluster_stop
     trap - EXIT
     rm -rf "$work"

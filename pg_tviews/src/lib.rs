@@ -55,12 +55,29 @@ unsafe extern "C-unwind" fn on_xact_event(
     }
 }
 
+/// Locks taken in a subtransaction that rolls back are released with it: forget what the
+/// lock module believes it holds (taking a held lock again is cheap).
+#[pg_guard]
+unsafe extern "C-unwind" fn on_subxact_event(
+    event: pg_sys::SubXactEvent::Type,
+    _my: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+        maintain::lock::reset();
+    }
+}
+
 /// Called once when the library is loaded into a backend.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::init();
     // SAFETY: registers a static callback for the backend's lifetime.
-    unsafe { pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut()) };
+    unsafe {
+        pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut());
+        pg_sys::RegisterSubXactCallback(Some(on_subxact_event), std::ptr::null_mut());
+    }
 }
 
 /// Required by `cargo pgrx test`.

@@ -57,6 +57,20 @@ impl SourcePlan {
             _ => None,
         })
     }
+
+    /// Do a change's own rows name every key it affects? True for the key's table itself and
+    /// for tables joined straight to the key column (children): the key query then reads
+    /// nothing another transaction could be changing along the way, so locking the keys it
+    /// returns is enough to serialize with concurrent maintenance of the same rows. Changes
+    /// of other sources (lookups reached through other rows, untraceable occurrences) are
+    /// found through rows a concurrent transaction may be moving, and need the whole TVIEW.
+    pub fn is_direct(&self, root: &ColumnRef) -> bool {
+        self.reaches.iter().all(|(_, reach)| match reach {
+            Reach::Root => true,
+            Reach::Path(hops) => hops.len() == 1 && hops[0].from == *root,
+            Reach::Untraceable(_) => false,
+        })
+    }
 }
 
 /// The maintenance plan of a TVIEW: one entry per source table.
@@ -213,6 +227,21 @@ mod tests {
             Reach::Path(h) => assert_eq!(h.len(), 2),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn children_are_direct_and_lookups_are_not() {
+        let p = plan(&blog()).unwrap();
+        let root = col(0, "pk_post");
+        assert!(p.source(10).unwrap().is_direct(&root));
+        assert!(
+            p.source(12).unwrap().is_direct(&root),
+            "comments join the key column"
+        );
+        assert!(
+            !p.source(11).unwrap().is_direct(&root),
+            "users are found through posts' and comments' foreign keys"
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ type KeyQueryPlans = HashMap<(u32, Event), Option<Rc<KeptPlan>>>;
 pub struct Compiled {
     pub meta: TviewMeta,
     pub def: Definition,
+    pub key_type: pg_sys::Oid,
     pub key_array_type: pg_sys::Oid,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
@@ -55,6 +56,16 @@ impl Compiled {
         cached(&self.refresh_all, || {
             KeptPlan::prepare(&refresh_all(&self.target()), &[])
         })
+    }
+
+    /// Do the changed rows of `source` name every key they affect (see
+    /// [`tviews_core::plan::SourcePlan::is_direct`])? Tables the plan does not know count as
+    /// indirect.
+    pub fn source_is_direct(&self, source: pg_sys::Oid) -> bool {
+        self.def
+            .plan
+            .source(source.to_u32())
+            .is_some_and(|sp| sp.is_direct(&self.def.plan.root))
     }
 
     /// The key query for changes of `source` by `event`, or `None` when such changes
@@ -237,6 +248,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     let c = Rc::new(Compiled {
         meta: meta.clone(),
         def,
+        key_type,
         key_array_type,
         level,
         refresh_keys: RefCell::new(None),

@@ -14,6 +14,7 @@ use tviews_core::sqlgen::keys::Event;
 
 use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache::{self, Compiled};
+use crate::maintain::lock;
 use crate::pg::security::as_user;
 use crate::pg::spi::{first_datum, Connection};
 
@@ -42,15 +43,21 @@ impl Drop for MaintenanceScope {
 /// Reset at transaction end, whatever happened.
 pub fn reset() {
     MAINTAINING.set(0);
+    lock::reset();
 }
 
 /// What to do for one TVIEW after a statement on one of its sources.
 enum Work {
+    /// Recompute the keys the key query returns.
     Keys(std::rc::Rc<crate::pg::spi::KeptPlan>),
+    /// Recompute every row.
     All,
 }
 
 /// Make `tview` equal its definition for the rows a statement on `source` may have changed.
+///
+/// Locks first (see [`lock`]), recompute after, each query a statement of its own so that it
+/// sees what transactions that held the locks before have committed.
 fn maintain(
     tview: &Compiled,
     source: pg_sys::Oid,
@@ -71,11 +78,21 @@ fn maintain(
         let _scope = MaintenanceScope::enter();
         match work {
             Work::All => {
+                lock::lock_whole(tview.meta.table);
                 tview.refresh_all_plan()?.execute(&[])?;
             }
             Work::Keys(key_query) => {
+                let direct = tview.source_is_direct(source);
+                if !direct {
+                    // The key query must see every row a concurrent writer moved.
+                    lock::lock_whole(tview.meta.table);
+                }
                 key_query.execute(&[])?;
                 if let Some(keys) = first_datum() {
+                    if direct {
+                        // SAFETY: the key query returns an array of the key type.
+                        unsafe { lock::lock_keys(tview.meta.table, keys, tview.key_type)? };
+                    }
                     tview.refresh_keys_plan()?.execute(&[keys])?;
                 }
             }
@@ -134,6 +151,7 @@ pub fn refresh_all_rows(meta: &crate::catalog::TviewMeta) -> Result<u64, TviewEr
     as_user(meta.owner, true, || {
         let conn = Connection::open()?;
         let _scope = MaintenanceScope::enter();
+        lock::lock_whole(meta.table);
         let n = compiled.refresh_all_plan()?.execute(&[])?;
         drop(conn);
         Ok(n)

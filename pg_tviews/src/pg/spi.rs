@@ -46,8 +46,24 @@ impl KeptPlan {
         let nulls = vec![b' ' as std::ffi::c_char; args.len()];
         // SAFETY: the plan is alive (kept); values and nulls have the plan's arity.
         unsafe {
-            let rc =
-                pg_sys::SPI_execute_plan(self.0, values.as_mut_ptr(), nulls.as_ptr(), false, 0);
+            let rc = if pg_sys::XactIsoLevel >= pg_sys::XACT_REPEATABLE_READ as i32 {
+                // Maintenance must see what was committed before it took its locks, which
+                // the transaction's own snapshot would hide: read the latest state (own
+                // changes included), the way foreign-key checks do.
+                pg_sys::SPI_execute_snapshot(
+                    self.0,
+                    values.as_mut_ptr(),
+                    nulls.as_ptr(),
+                    pg_sys::GetLatestSnapshot(),
+                    std::ptr::null_mut(),
+                    false,
+                    true,
+                    0,
+                )
+            } else {
+                // Read committed: every statement takes a new snapshot already.
+                pg_sys::SPI_execute_plan(self.0, values.as_mut_ptr(), nulls.as_ptr(), false, 0)
+            };
             if rc < 0 {
                 return Err(TviewError::Internal(format!(
                     "SPI_execute_plan failed ({rc})"
