@@ -42,15 +42,8 @@ for list in "$APPROACHES" "$SCENARIOS"; do [[ "$list" =~ ^[a-z0-9_,]*$ ]] || die
 sql_array() { if [ -z "$1" ]; then echo "NULL"; else echo "'{$1}'"; fi; }
 
 case "$FLAVOR" in release|debug) ;; *) die "--flavor must be release or debug" ;; esac
-bootstrap "$FLAVOR"
-if [ "$FLAVOR" = release ]; then
-    # pgrx generates bindings for the pg_config it builds against: one target dir per build.
-    export CARGO_TARGET_DIR="$ROOT/target/release-pg"
-    install_extensions release
-else
-    # The test build: checks that the suite works, its numbers mean nothing.
-    install_extensions
-fi
+# The debug flavor (the test build) checks that the suite works; its numbers mean nothing.
+prepare_flavor "$FLAVOR"
 
 OUT="$ROOT/results/$(date -u +%Y%m%dT%H%M%SZ)-$SCALE"
 mkdir -p "$OUT"

@@ -28,13 +28,7 @@ done
 for n in "$CLIENTS" "$SECONDS_RUN"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "positive numbers only: '$n'"; done
 case "$FLAVOR" in release|debug) ;; *) die "--flavor must be release or debug" ;; esac
 
-bootstrap "$FLAVOR"
-if [ "$FLAVOR" = release ]; then
-    export CARGO_TARGET_DIR="$ROOT/target/release-pg"
-    install_extensions release
-else
-    install_extensions
-fi
+prepare_flavor "$FLAVOR"
 
 WORK=$(mktemp -d /tmp/pg_tviews-stress.XXXXXX)
 chmod 755 "$WORK"

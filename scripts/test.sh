@@ -102,15 +102,51 @@ layer_bench() {
     SUMMARY+=("bench: driver, report, CSV and chart produced at tiny scale")
 }
 
-layer_regress() {
+# run_golden LAYER TOOL DIR TESTS...: run PostgreSQL's pg_regress or pg_isolation_regress (TOOL,
+# relative to pgxs/src/test) over TESTS from tests/DIR against a throwaway cluster started with
+# $CLUSTER_OPTIONS; any difference from tests/DIR/expected fails. REGRESS_ACCEPT=1 copies the
+# results over the expected files instead (review the diff before committing).
+run_golden() {
+    local layer=$1 tool=$2 dir=$3
+    shift 3
     install_extensions
     local work
-    work=$(mktemp -d /tmp/pg_tviews-regress.XXXXXX)
+    work=$(mktemp -d "/tmp/pg_tviews-$layer.XXXXXX")
     chmod 755 "$work"
     trap 'cluster_stop' EXIT
     cluster_start "$work/cluster"
     local pgxs
     pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+    say "$layer: $(basename "$tool") $*"
+    local out="$work/out"
+    mkdir -p "$out"
+    chown postgres: "$out"
+    set +e
+    # From the repository root: tests include shared SQL with paths relative to it.
+    cd "$ROOT"
+    as_postgres "$pgxs/test/$tool" \
+        --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres \
+        --inputdir="$ROOT/tests/$dir" --outputdir="$out" \
+        --dbname="pg_tviews_$layer" "$@" 2>&1 | tee "$work/$layer.log"
+    local rc=${PIPESTATUS[0]}
+    set -e
+    if [ "${REGRESS_ACCEPT:-0}" = 1 ]; then
+        cp "$out"/results/*.out "$ROOT/tests/$dir/expected/"
+        say "$layer: results copied to tests/$dir/expected (review with git diff)"
+        rc=0
+    fi
+    if [ "$rc" -ne 0 ]; then
+        [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
+        cluster_stop
+        die "$layer tests failed (diffs above; results in $out/results)"
+    fi
+    SUMMARY+=("$layer: $(grep -Eo 'All [0-9]+ tests passed' "$work/$layer.log" || echo "$# files passed")")
+    cluster_stop
+    trap - EXIT
+    rm -rf "$work"
+}
+
+layer_regress() {
     local tests=()
     for f in "$ROOT"/tests/pg_regress/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
     if [ -n "${REGRESS_ONLY:-}" ]; then
@@ -118,78 +154,21 @@ layer_regress() {
         # shellcheck disable=SC2206
         tests=(00_install $REGRESS_ONLY)
     fi
-    say "regress: pg_regress ${tests[*]}"
-    local out="$work/out"
-    mkdir -p "$out"
-    chown postgres: "$out"
-    set +e
-    # From the repository root: tests include shared SQL with paths relative to it.
-    cd "$ROOT"
-    as_postgres "$pgxs/test/regress/pg_regress" \
-        --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres \
-        --inputdir="$ROOT/tests/pg_regress" --outputdir="$out" \
-        --dbname=pg_tviews_regress "${tests[@]}" 2>&1 | tee "$work/pg_regress.log"
-    local rc=${PIPESTATUS[0]}
-    set -e
-    if [ "${REGRESS_ACCEPT:-0}" = 1 ]; then
-        # Developer aid: take the results as the new expected output. Review the diff!
-        cp "$out"/results/*.out "$ROOT/tests/pg_regress/expected/"
-        say "regress: results copied to tests/pg_regress/expected (review with git diff)"
-        rc=0
-    fi
-    if [ "$rc" -ne 0 ]; then
-        [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
-        cluster_stop
-        die "golden SQL tests failed (diffs above; results in $out/results)"
-    fi
-    SUMMARY+=("regress: $(grep -Eo 'All [0-9]+ tests passed' "$work/pg_regress.log" || echo "${#tests[@]} files passed")")
-    cluster_stop
-    trap - EXIT
-    rm -rf "$work"
+    CLUSTER_OPTIONS="" run_golden regress regress/pg_regress pg_regress "${tests[@]}"
+}
+
+layer_isolation() {
+    local specs=()
+    for f in "$ROOT"/tests/isolation/specs/*.spec; do specs+=("$(basename "$f" .spec)"); done
+    # Two-phase commit is among the specs.
+    CLUSTER_OPTIONS="-c max_prepared_transactions=10" \
+        run_golden isolation isolation/pg_isolation_regress isolation "${specs[@]}"
 }
 
 layer_stress() {
     say "stress: scripts/stress.sh, 8 clients, 15 s, on the test build"
     "$ROOT/scripts/stress.sh" --flavor debug --clients 8 --seconds 15
     SUMMARY+=("stress: 8 concurrent clients for 15 s, every TVIEW exact")
-}
-
-layer_isolation() {
-    install_extensions
-    local work
-    work=$(mktemp -d /tmp/pg_tviews-isolation.XXXXXX)
-    chmod 755 "$work"
-    trap 'cluster_stop' EXIT
-    CLUSTER_OPTIONS="-c max_prepared_transactions=10" cluster_start "$work/cluster"
-    local pgxs
-    pgxs=$(dirname "$("$PG_CONFIG" --pgxs)")/..
-    local specs=()
-    for f in "$ROOT"/tests/isolation/specs/*.spec; do specs+=("$(basename "$f" .spec)"); done
-    say "isolation: pg_isolation_regress ${specs[*]}"
-    local out="$work/out"
-    mkdir -p "$out"
-    chown postgres: "$out"
-    set +e
-    as_postgres "$pgxs/test/isolation/pg_isolation_regress" \
-        --bindir="$PG_BIN" --host="$PGHOST" --port="$PGPORT" --user=postgres \
-        --inputdir="$ROOT/tests/isolation" --outputdir="$out" \
-        --dbname=pg_tviews_isolation "${specs[@]}" 2>&1 | tee "$work/isolation.log"
-    local rc=${PIPESTATUS[0]}
-    set -e
-    if [ "${REGRESS_ACCEPT:-0}" = 1 ]; then
-        cp "$out"/results/*.out "$ROOT/tests/isolation/expected/"
-        say "isolation: results copied to tests/isolation/expected (review with git diff)"
-        rc=0
-    fi
-    if [ "$rc" -ne 0 ]; then
-        [ -f "$out/regression.diffs" ] && cat "$out/regression.diffs"
-        cluster_stop
-        die "isolation tests failed (diffs above; results in $out/results)"
-    fi
-    SUMMARY+=("isolation: $(grep -Eo 'All [0-9]+ tests passed' "$work/isolation.log" || echo "${#specs[@]} specs passed")")
-    cluster_stop
-    trap - EXIT
-    rm -rf "$work"
 }
 
 for l in "${LAYERS[@]}"; do "layer_$l"; done

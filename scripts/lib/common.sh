@@ -27,6 +27,18 @@ install_extensions() {
     done
 }
 
+# prepare_flavor debug|release: bootstrap that PostgreSQL build and install both extensions
+# into it. Release builds use a target dir of their own: pgrx binds to one pg_config per build.
+prepare_flavor() {
+    bootstrap "$1"
+    if [ "$1" = release ]; then
+        export CARGO_TARGET_DIR="$ROOT/target/release-pg"
+        install_extensions release
+    else
+        install_extensions
+    fi
+}
+
 # Run a command as the postgres OS user (the server refuses to run as root).
 as_postgres() {
     if [ "$(id -un)" = postgres ]; then "$@"; else sudo -u postgres -- "$@"; fi
