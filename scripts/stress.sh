@@ -41,7 +41,7 @@ pg -d stress -q -f "$SQL/schema.sql"
 
 say "pgbench: $CLIENTS clients, $SECONDS_RUN s, hot spots on 3 products and 3 categories"
 set +e
-"$PG_BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" --max-tries=20 --failures-detailed \
+"$PG_BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" --max-tries=100 --failures-detailed \
     -f "$SQL/hot_review.sql@10" -f "$SQL/move_review.sql@5" -f "$SQL/delete_review.sql@3" \
     -f "$SQL/move_product.sql@2" -f "$SQL/rename_category.sql@1" -f "$SQL/price.sql@10" \
     -f "$SQL/transfer.sql@3" stress 2>&1 | tee "$WORK/pgbench.log"
