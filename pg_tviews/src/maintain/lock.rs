@@ -30,8 +30,6 @@ use std::collections::HashMap;
 
 use pgrx::pg_sys;
 
-use crate::errors::TviewError;
-
 /// `locktag_field4` of the TVIEW lock ("tt") and of key locks ("tk").
 const SPACE_TVIEW: u16 = 0x7474;
 const SPACE_KEY: u16 = 0x746b;
@@ -87,32 +85,27 @@ pub fn lock_whole(tview: pg_sys::Oid) {
 ///
 /// # Safety
 /// `keys` must be a non-null array datum of element type `key_type`, valid for this call.
-pub unsafe fn lock_keys(
-    tview: pg_sys::Oid,
-    keys: pg_sys::Datum,
-    key_type: pg_sys::Oid,
-) -> Result<(), TviewError> {
+pub unsafe fn lock_keys(tview: pg_sys::Oid, keys: pg_sys::Datum, key_type: pg_sys::Oid) {
     let held = HELD.with(|h| h.borrow().get(&tview.to_u32()).copied().unwrap_or_default());
     if held.whole {
-        return Ok(());
+        return;
     }
     // SAFETY: per contract.
     let Some(mut hashes) = (unsafe { key_hashes(keys, key_type) }) else {
         lock_whole(tview);
-        return Ok(());
+        return;
     };
     hashes.sort_unstable();
     hashes.dedup();
     if hashes.len() > MAX_KEYS_PER_STATEMENT || held.keys + hashes.len() > MAX_KEY_LOCKS {
         lock_whole(tview);
-        return Ok(());
+        return;
     }
     acquire(tview, 0, SPACE_TVIEW, pg_sys::RowExclusiveLock);
     for h in &hashes {
         acquire(tview, *h, SPACE_KEY, pg_sys::ExclusiveLock);
     }
     HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().keys += hashes.len());
-    Ok(())
 }
 
 /// The hash of every non-null element, by the type's own hash function (so keys that are

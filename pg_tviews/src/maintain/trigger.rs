@@ -91,7 +91,7 @@ fn maintain(
                 if let Some(keys) = first_datum() {
                     if direct {
                         // SAFETY: the key query returns an array of the key type.
-                        unsafe { lock::lock_keys(tview.meta.table, keys, tview.key_type)? };
+                        unsafe { lock::lock_keys(tview.meta.table, keys, tview.key_type) };
                     }
                     tview.refresh_keys_plan()?.execute(&[keys])?;
                 }
