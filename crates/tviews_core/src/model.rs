@@ -54,6 +54,21 @@ pub struct Occurrence {
     pub untraceable: Option<String>,
 }
 
+#[cfg(test)]
+impl Occurrence {
+    /// A traceable occurrence of `public.<name>`, for tests.
+    pub fn public(oid: u32, name: &str) -> Occurrence {
+        Occurrence {
+            table: TableRef {
+                oid,
+                schema: "public".into(),
+                name: name.into(),
+            },
+            untraceable: None,
+        }
+    }
+}
+
 /// A column of an occurrence.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ColumnRef {

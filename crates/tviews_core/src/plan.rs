@@ -164,14 +164,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn table(oid: u32, name: &str) -> Occurrence {
-        Occurrence {
-            table: TableRef {
-                oid,
-                schema: "public".into(),
-                name: name.into(),
-            },
-            untraceable: None,
-        }
+        Occurrence::public(oid, name)
     }
 
     fn col(occ: OccId, column: &str) -> ColumnRef {

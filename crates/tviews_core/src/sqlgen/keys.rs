@@ -97,18 +97,11 @@ fn path_branch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ColumnRef, Edge, Occurrence, OperatorRef, TableRef};
+    use crate::model::{ColumnRef, Edge, Occurrence, OperatorRef};
     use crate::plan::plan;
 
     fn occ(oid: u32, name: &str) -> Occurrence {
-        Occurrence {
-            table: TableRef {
-                oid,
-                schema: "public".into(),
-                name: name.into(),
-            },
-            untraceable: None,
-        }
+        Occurrence::public(oid, name)
     }
 
     fn model() -> DefinitionModel {
