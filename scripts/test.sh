@@ -14,7 +14,8 @@
 #          throwaway cluster; any difference from the expected output fails
 # isolation  concurrent sessions interleaved step by step (tests/isolation/specs), run by
 #          PostgreSQL's pg_isolation_regress; each permutation ends with the oracle
-# stress   scripts/stress.sh for 15 s: 8 pgbench clients on hot documents, then the oracle
+# stress   scripts/stress.sh for 15 s in each mode: 8 pgbench clients on hot documents, then
+#          the oracle (deferred mode must not deadlock at all)
 #
 # The first run bootstraps cargo-pgrx and PostgreSQL 17 (see scripts/bootstrap.sh).
 # REGRESS_ACCEPT=1 scripts/test.sh regress  rewrites the expected files from the results.
@@ -166,9 +167,11 @@ layer_isolation() {
 }
 
 layer_stress() {
-    say "stress: scripts/stress.sh, 8 clients, 15 s, on the test build"
-    "$ROOT/scripts/stress.sh" --flavor debug --clients 8 --seconds 15
-    SUMMARY+=("stress: 8 concurrent clients for 15 s, every TVIEW exact")
+    for mode in immediate deferred; do
+        say "stress: scripts/stress.sh, 8 clients, 15 s, $mode mode, on the test build"
+        "$ROOT/scripts/stress.sh" --flavor debug --clients 8 --seconds 15 --mode "$mode"
+    done
+    SUMMARY+=("stress: 8 concurrent clients for 15 s in each mode, every TVIEW exact")
 }
 
 for l in "${LAYERS[@]}"; do "layer_$l"; done

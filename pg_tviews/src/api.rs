@@ -1,4 +1,4 @@
-//! The SQL functions users call: create, drop, refresh, check.
+//! The SQL functions users call: create, set_mode, drop, refresh, check.
 
 use pgrx::callconv::{BoxRet, FcInfo};
 use pgrx::datum::Datum;
@@ -11,6 +11,7 @@ use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache;
 use crate::maintain::trigger::refresh_all_rows;
 use tviews_core::naming::TviewName;
+use tviews_core::queue::Mode;
 use tviews_core::sqlgen::refresh::{differing_keys, RefreshTarget};
 
 /// A `regclass` result.
@@ -50,11 +51,46 @@ fn pg_tviews_create(
     tview_name: Option<&str>,
     select_sql: Option<&str>,
     key: default!(Option<&str>, "NULL"),
+    mode: default!(Option<&str>, "'immediate'"),
 ) -> Regclass {
     let name = required(tview_name, "tview_name");
     let sql = required(select_sql, "select_sql");
+    let mode = Mode::parse(required(mode, "mode")).or_raise();
     let target = resolve_target(name).or_raise();
-    Regclass(create_tview(&target, sql, key, None).or_raise())
+    Regclass(create_tview(&target, sql, key, mode, None).or_raise())
+}
+
+/// Switch a TVIEW between immediate and deferred maintenance. Takes effect for statements
+/// that start after the switch (in other sessions, after it commits); keys already queued
+/// by this transaction are still applied at its commit.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_set_mode(tview_name: Option<&str>, mode: Option<&str>) {
+    let meta = existing_tview(required(tview_name, "tview_name"));
+    let mode = Mode::parse(required(mode, "mode")).or_raise();
+    check_owner(&meta);
+    let ext = crate::catalog::extension_schema_quoted().or_raise();
+    let owner = crate::catalog::extension_owner().or_raise();
+    crate::pg::security::as_user(owner, false, || {
+        Spi::run_with_args(
+            &format!("UPDATE {ext}.pg_tview_meta SET mode = $2 WHERE table_name = $1::regclass"),
+            &[meta.table.into(), mode.as_str().into()],
+        )
+    })
+    .or_raise();
+    // Every backend's compiled TVIEWs watch the table: they reload the catalog row.
+    // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+    cache::invalidate();
+}
+
+fn check_owner(meta: &TviewMeta) {
+    // SAFETY: an ownership check of an existing relation by the current user.
+    let owner = unsafe {
+        pg_sys::object_ownercheck(pg_sys::RelationRelationId, meta.table, pg_sys::GetUserId())
+    };
+    if !owner {
+        TviewError::NotOwner(meta.tview_name.clone()).raise();
+    }
 }
 
 /// The catalog row of a TVIEW named as users name it (`post`, `tv_post`, `app.tv_post`).
@@ -101,13 +137,7 @@ fn pg_tviews_drop(tview_name: Option<&str>, if_exists: default!(bool, false)) {
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_refresh(tview_name: Option<&str>) {
     let meta = existing_tview(required(tview_name, "tview_name"));
-    // SAFETY: an ownership check of an existing relation by the current user.
-    let owner = unsafe {
-        pg_sys::object_ownercheck(pg_sys::RelationRelationId, meta.table, pg_sys::GetUserId())
-    };
-    if !owner {
-        TviewError::NotOwner(meta.tview_name.clone()).raise();
-    }
+    check_owner(&meta);
     refresh_all_rows(&meta).or_raise();
 }
 
@@ -137,8 +167,10 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
 
 extension_sql!(
     r#"
-COMMENT ON FUNCTION pg_tviews_create(text, text, text) IS
-'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>, the only pk_* column, or the root table''s primary key). Returns the table.';
+COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
+'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>, the only pk_* column, or the root table''s primary key). mode: immediate (maintained by each statement, the default) or deferred (once per transaction, at commit). Returns the table.';
+COMMENT ON FUNCTION pg_tviews_set_mode(text, text) IS
+'Switch a TVIEW to immediate (maintained by each statement) or deferred (maintained once per transaction, at commit or pg_tviews_flush()) maintenance. Owner only.';
 COMMENT ON FUNCTION pg_tviews_drop(text, boolean) IS
 'Drop a TVIEW with its table, definition and triggers (same as DROP TABLE tv_<name>). With if_exists, a missing TVIEW is a notice, not an error.';
 COMMENT ON FUNCTION pg_tviews_refresh(text) IS
@@ -149,6 +181,7 @@ COMMENT ON FUNCTION pg_tviews_check(text) IS
     name = "comment_api",
     requires = [
         pg_tviews_create,
+        pg_tviews_set_mode,
         pg_tviews_drop,
         pg_tviews_refresh,
         pg_tviews_check

@@ -7,6 +7,8 @@
 
 use pgrx::prelude::*;
 
+use tviews_core::queue::Mode;
+
 use crate::errors::TviewError;
 use crate::pg::names::relation_name;
 
@@ -40,7 +42,7 @@ COMMENT ON COLUMN pg_tview_meta.definition_view IS 'The view in schema tviews_de
 COMMENT ON COLUMN pg_tview_meta.definition IS 'The SELECT the table is kept equal to, as PostgreSQL printed it back with qualified names.';
 COMMENT ON COLUMN pg_tview_meta.key_column IS 'The column that identifies a row: unique and not null; the table''s primary key.';
 COMMENT ON COLUMN pg_tview_meta.sources IS 'Tables the definition reads, with helper views expanded (other TVIEWs'' tables included).';
-COMMENT ON COLUMN pg_tview_meta.mode IS 'immediate: maintained at the end of every statement that changes a source.';
+COMMENT ON COLUMN pg_tview_meta.mode IS 'immediate: maintained at the end of every statement that changes a source; deferred: the affected keys are collected and refreshed once, at commit (or pg_tviews_flush()). Change with pg_tviews_set_mode.';
 COMMENT ON COLUMN pg_tview_meta.created_at IS 'When the TVIEW was created.';
 "#,
     name = "catalog",
@@ -58,6 +60,7 @@ pub struct TviewMeta {
     pub key: String,
     pub sources: Vec<pg_sys::Oid>,
     pub owner: pg_sys::Oid,
+    pub mode: Mode,
 }
 
 /// Every TVIEW, as the current snapshot sees the catalog.
@@ -65,7 +68,7 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
     Spi::connect(|client| {
         let rows = client.select(
             "SELECT m.table_name::oid, m.tview_name, m.definition_view::oid, m.key_column::text, \
-                    m.sources::oid[], c.relowner \
+                    m.sources::oid[], c.relowner, m.mode \
                FROM @extschema@.pg_tview_meta m JOIN pg_catalog.pg_class c ON c.oid = m.table_name \
               ORDER BY m.table_name::oid"
                 .replace("@extschema@", &extension_schema_quoted()?)
@@ -90,6 +93,7 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
                 key: row.get(4)?.unwrap_or_default(),
                 sources: row.get::<Vec<pg_sys::Oid>>(5)?.unwrap_or_default(),
                 owner: row.get(6)?.unwrap_or(pg_sys::InvalidOid),
+                mode: Mode::parse(&row.get::<String>(7)?.unwrap_or_default())?,
             });
         }
         Ok(out)

@@ -10,6 +10,7 @@ use std::ffi::CString;
 use pgrx::prelude::*;
 use tviews_core::naming::{TviewName, MAX_IDENTIFIER_BYTES};
 use tviews_core::plan::Reach;
+use tviews_core::queue::Mode;
 use tviews_core::sqlgen::{qualified, quote_ident};
 
 use crate::analyze::{analyze_view, parse, Definition, KeyRequest};
@@ -82,6 +83,7 @@ pub fn create_tview(
     target: &Target,
     select_sql: &str,
     key: Option<&str>,
+    mode: Mode,
     existing: Option<pg_sys::Oid>,
 ) -> Result<pg_sys::Oid, TviewError> {
     let definition = parse::normalize_definition(select_sql)?;
@@ -138,8 +140,8 @@ pub fn create_tview(
         Spi::run_with_args(
             &format!(
                 "INSERT INTO {ext}.pg_tview_meta \
-                 (table_name, tview_name, definition_view, definition, key_column, sources) \
-                 VALUES ($1::regclass, $2, $3::regclass, $4, $5, $6::regclass[])"
+                 (table_name, tview_name, definition_view, definition, key_column, sources, mode) \
+                 VALUES ($1::regclass, $2, $3::regclass, $4, $5, $6::regclass[], $7)"
             ),
             &[
                 table.into(),
@@ -148,6 +150,7 @@ pub fn create_tview(
                 definition.as_str().into(),
                 key_column.as_str().into(),
                 sources.clone().into(),
+                mode.as_str().into(),
             ],
         )
     })?;

@@ -24,6 +24,7 @@ use crate::pg::names::relation_name;
 use crate::pg::nodes::{cstring, is_a};
 use crate::pg::security::as_user;
 use tviews_core::naming::{TviewName, TABLE_PREFIX};
+use tviews_core::queue::Mode;
 
 thread_local! {
     /// SELECTs of CREATE TABLE tv_x AS statements seen at ddl_command_start, by
@@ -124,7 +125,7 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
         schema,
         name: TviewName::parse(&name).or_raise(),
     };
-    create_tview(&target, &sql, None, Some(table)).or_raise();
+    create_tview(&target, &sql, None, Mode::Immediate, Some(table)).or_raise();
     if skip_data {
         // WITH NO DATA made an empty table; a TVIEW always holds its rows.
         let meta = crate::api::find_tview(&format!(

@@ -55,6 +55,7 @@ impl TviewError {
         match self {
             TviewError::Core(C::InvalidName { .. }) => ERRCODE_INVALID_NAME,
             TviewError::Core(C::UnknownKey { .. }) => ERRCODE_UNDEFINED_COLUMN,
+            TviewError::Core(C::InvalidMode { .. }) => ERRCODE_INVALID_PARAMETER_VALUE,
             TviewError::Core(_) => ERRCODE_INVALID_TABLE_DEFINITION,
             TviewError::NotASingleSelect { .. } => ERRCODE_WRONG_OBJECT_TYPE,
             TviewError::Refused { .. } | TviewError::UnsupportedSource { .. } => {

@@ -46,6 +46,12 @@ unsafe extern "C-unwind" fn on_xact_event(
     _arg: *mut std::ffi::c_void,
 ) {
     use pg_sys::XactEvent::*;
+    if matches!(event, XACT_EVENT_PRE_COMMIT | XACT_EVENT_PRE_PREPARE) {
+        // Deferred TVIEWs are refreshed here: the last point where work may fail and
+        // abort the transaction instead.
+        maintain::deferred::at_pre_commit();
+        return;
+    }
     if matches!(
         event,
         XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_ABORT
@@ -55,17 +61,24 @@ unsafe extern "C-unwind" fn on_xact_event(
     }
 }
 
-/// Locks taken in a subtransaction that rolls back are released with it: forget what the
-/// lock module believes it holds (taking a held lock again is cheap).
+/// Savepoints: the deferred queue follows them. Locks taken in a subtransaction that rolls
+/// back are released with it: forget what the lock module believes it holds (taking a held
+/// lock again is cheap).
 #[pg_guard]
 unsafe extern "C-unwind" fn on_subxact_event(
     event: pg_sys::SubXactEvent::Type,
-    _my: pg_sys::SubTransactionId,
-    _parent: pg_sys::SubTransactionId,
+    my: pg_sys::SubTransactionId,
+    parent: pg_sys::SubTransactionId,
     _arg: *mut std::ffi::c_void,
 ) {
-    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
-        maintain::lock::reset();
+    use pg_sys::SubXactEvent::*;
+    match event {
+        SUBXACT_EVENT_COMMIT_SUB => maintain::deferred::subxact_committed(my, parent),
+        SUBXACT_EVENT_ABORT_SUB => {
+            maintain::deferred::subxact_aborted(my);
+            maintain::lock::reset();
+        }
+        _ => {}
     }
 }
 

@@ -124,8 +124,12 @@ END
 $fn$;
 
 -- Run n statements, each in its own subtransaction; 5% are rolled back after running.
+-- Every check_every statements, pg_tviews_flush() applies what deferred TVIEWs collected
+-- and every TVIEW is checked. Half of the rolled-back subtransactions flush before rolling
+-- back, so refreshes are undone with the changes they stood for.
 -- Returns the number of statements run and of TVIEW checks that found a difference.
-CREATE FUNCTION random_workload(seed float8, n int) RETURNS TABLE (statements int, rolled_back int, mismatches int)
+CREATE FUNCTION random_workload(seed float8, n int, check_every int DEFAULT 1)
+RETURNS TABLE (statements int, rolled_back int, mismatches int)
 LANGUAGE plpgsql SET search_path = rnd, public AS $fn$
 DECLARE
     tv text;
@@ -138,6 +142,9 @@ BEGIN
         BEGIN
             what := random_statement();
             IF random() < 0.05 THEN
+                IF i % 2 = 0 THEN
+                    PERFORM pg_tviews_flush();
+                END IF;
                 RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'roll back';
             END IF;
         EXCEPTION
@@ -145,6 +152,8 @@ BEGIN
             WHEN unique_violation THEN NULL;
         END;
         statements := statements + 1;
+        CONTINUE WHEN i % check_every <> 0 AND i <> n;
+        PERFORM pg_tviews_flush();
         FOR tv IN SELECT m.tview_name FROM pg_tview_meta m
                    WHERE m.table_name::oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'rnd'::regnamespace)
         LOOP

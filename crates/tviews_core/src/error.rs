@@ -24,6 +24,10 @@ pub enum Error {
     #[error("the key column of a TVIEW must be a column of one of its tables: {reason}")]
     KeyNotTraceable { reason: String },
 
+    /// A maintenance mode other than `immediate` or `deferred`.
+    #[error("invalid TVIEW mode \"{given}\"")]
+    InvalidMode { given: String },
+
     /// More than one `pk_*` column and nothing to choose between them.
     #[error("TVIEW \"{tview}\" has several pk_* columns: {}", candidates.join(", "))]
     AmbiguousKey {
@@ -47,6 +51,10 @@ impl Error {
             )),
             Error::KeyNotTraceable { .. } => Some(
                 "Select the root table's key column as it is (for example p.pk_post), not an expression or an aggregate."
+                    .into(),
+            ),
+            Error::InvalidMode { .. } => Some(
+                "immediate: maintained at the end of each statement; deferred: at commit or pg_tviews_flush()."
                     .into(),
             ),
             Error::AmbiguousKey { .. } => {

@@ -4,8 +4,10 @@
 //!
 //! 1. [`naming`]: what a TVIEW is called and which table holds it;
 //! 2. [`key`]: which column identifies a row of it;
-//! 3. (to come) the definition model built from PostgreSQL's analyzer, the dependency map
-//!    from each source table to the TVIEW keys it affects, and the maintenance plan.
+//! 3. [`model`]: the definition as PostgreSQL's analyzer saw it (tables and join conditions);
+//! 4. [`plan`]: where a changed row of each source becomes TVIEW keys;
+//! 5. [`sqlgen`]: the key queries and refresh statements;
+//! 6. [`queue`]: the keys deferred TVIEWs still owe at commit, following savepoints.
 //!
 //! The `pg_tviews` crate is the shell that feeds these from the catalogs and runs the plan.
 
@@ -14,6 +16,7 @@ pub mod key;
 pub mod model;
 pub mod naming;
 pub mod plan;
+pub mod queue;
 pub mod sqlgen;
 
 pub use error::{Error, Result};

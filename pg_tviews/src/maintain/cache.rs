@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use pgrx::pg_sys;
-use tviews_core::sqlgen::keys::{key_query, Event};
+use tviews_core::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
 use tviews_core::sqlgen::refresh::{refresh_all, refresh_keys, RefreshTarget};
 
 use crate::analyze::{analyze_view, Definition, KeyRequest};
@@ -20,6 +20,8 @@ use crate::pg::spi::KeptPlan;
 
 /// Key query plans by (source table, kind of change); `None` means "recompute all".
 type KeyQueryPlans = HashMap<(u32, Event), Option<Rc<KeptPlan>>>;
+/// Deferred mode's replayed key queries by source table; `None` means "recompute all".
+type ReplayPlans = HashMap<u32, Option<Rc<KeptPlan>>>;
 
 /// A TVIEW ready to maintain.
 pub struct Compiled {
@@ -32,6 +34,8 @@ pub struct Compiled {
     refresh_keys: RefCell<Option<Rc<KeptPlan>>>,
     refresh_all: RefCell<Option<Rc<KeptPlan>>>,
     key_queries: RefCell<KeyQueryPlans>,
+    captures: RefCell<KeyQueryPlans>,
+    replays: RefCell<ReplayPlans>,
 }
 
 impl Compiled {
@@ -89,6 +93,75 @@ impl Compiled {
         };
         self.key_queries.borrow_mut().insert(k, plan.clone());
         Ok(plan)
+    }
+
+    /// Deferred mode: the query capturing what the key query of `source` reads of the changed
+    /// rows (see [`tviews_core::sqlgen::keys::capture_query`]); `None` when such changes
+    /// recompute every row. Needs the trigger's transition tables, like the key query.
+    pub fn capture_plan(
+        &self,
+        source: pg_sys::Oid,
+        event: Event,
+    ) -> Result<Option<Rc<KeptPlan>>, TviewError> {
+        let k = (source.to_u32(), event);
+        if let Some(p) = self.captures.borrow().get(&k) {
+            return Ok(p.clone());
+        }
+        let plan = match self.def.plan.source(source.to_u32()) {
+            None => None,
+            Some(sp) => match capture_query(&self.def.model, sp, event) {
+                None => None,
+                Some(sql) => Some(Rc::new(KeptPlan::prepare(&sql, &[])?)),
+            },
+        };
+        self.captures.borrow_mut().insert(k, plan.clone());
+        Ok(plan)
+    }
+
+    /// Deferred mode, at commit: the key query of `source` over captured values (one
+    /// `text[]` parameter per delta column); `None` when they cannot be replayed (the
+    /// definition changed since they were captured): recompute every row then.
+    pub fn replay_plan(&self, source: u32) -> Result<Option<Rc<KeptPlan>>, TviewError> {
+        if let Some(p) = self.replays.borrow().get(&source) {
+            return Ok(p.clone());
+        }
+        let plan = match self.def.plan.source(source) {
+            None => None,
+            Some(sp) => {
+                let cols = delta_columns(&self.def.model, sp);
+                let types = cols
+                    .iter()
+                    .map(|c| column_type_sql(pg_sys::Oid::from(source), c))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match replay_key_query(&self.def.model, sp, &types) {
+                    None => None,
+                    Some(sql) => {
+                        let args = vec![pg_sys::TEXTARRAYOID; cols.len()];
+                        Some(Rc::new(KeptPlan::prepare(&sql, &args)?))
+                    }
+                }
+            }
+        };
+        self.replays.borrow_mut().insert(source, plan.clone());
+        Ok(plan)
+    }
+}
+
+/// The type of `column` of `table`, as SQL that names it from any search_path.
+fn column_type_sql(table: pg_sys::Oid, column: &str) -> Result<String, TviewError> {
+    let c =
+        std::ffi::CString::new(column).map_err(|_| TviewError::Internal("NUL in name".into()))?;
+    // SAFETY: attribute and type lookups on an existing relation; the returned string is
+    // palloc'd and copied.
+    unsafe {
+        let attnum = pg_sys::get_attnum(table, c.as_ptr());
+        if attnum <= 0 {
+            return Err(TviewError::Internal(format!("column {column} not found")));
+        }
+        let name = pg_sys::format_type_be_qualified(pg_sys::get_atttype(table, attnum));
+        Ok(std::ffi::CStr::from_ptr(name)
+            .to_string_lossy()
+            .into_owned())
     }
 }
 
@@ -254,6 +327,8 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         refresh_keys: RefCell::new(None),
         refresh_all: RefCell::new(None),
         key_queries: RefCell::new(HashMap::new()),
+        captures: RefCell::new(HashMap::new()),
+        replays: RefCell::new(HashMap::new()),
     });
     CACHE.with(|cache| {
         cache

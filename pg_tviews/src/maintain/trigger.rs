@@ -10,13 +10,14 @@
 use std::cell::Cell;
 
 use pgrx::prelude::*;
+use tviews_core::queue::Mode;
 use tviews_core::sqlgen::keys::Event;
 
 use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache::{self, Compiled};
-use crate::maintain::lock;
+use crate::maintain::{deferred, lock};
 use crate::pg::security::as_user;
-use crate::pg::spi::{first_datum, Connection};
+use crate::pg::spi::{first_datum, first_row, Connection};
 
 thread_local! {
     /// Depth of maintenance in progress in this backend; writes to TVIEW tables are allowed
@@ -44,17 +45,22 @@ impl Drop for MaintenanceScope {
 pub fn reset() {
     MAINTAINING.set(0);
     lock::reset();
+    deferred::reset();
 }
 
 /// What to do for one TVIEW after a statement on one of its sources.
 enum Work {
-    /// Recompute the keys the key query returns.
+    /// Recompute the keys the key query returns (or queue them, in deferred mode).
     Keys(std::rc::Rc<crate::pg::spi::KeptPlan>),
+    /// Deferred mode, changes found through other rows: capture what the key query reads of
+    /// the changed rows, to find the keys at commit.
+    Capture(std::rc::Rc<crate::pg::spi::KeptPlan>),
     /// Recompute every row.
     All,
 }
 
-/// Make `tview` equal its definition for the rows a statement on `source` may have changed.
+/// Make `tview` equal its definition for the rows a statement on `source` may have changed,
+/// now (immediate mode) or by queueing the keys for commit (deferred mode).
 ///
 /// Locks first (see [`lock`]), recompute after, each query a statement of its own so that it
 /// sees what transactions that held the locks before have committed.
@@ -64,12 +70,19 @@ fn maintain(
     event: Option<Event>,
     td: *mut pg_sys::TriggerData,
 ) -> Result<(), TviewError> {
+    let deferred = tview.meta.mode == Mode::Deferred;
     as_user(tview.meta.owner, true, || {
         let conn = Connection::open()?;
         // SAFETY: td is the TriggerData of the trigger call in progress.
         unsafe { conn.register_trigger_data(td) };
         let work = match event {
             None => Work::All, // TRUNCATE
+            Some(e) if deferred && !tview.source_is_direct(source) => {
+                match tview.capture_plan(source, e)? {
+                    Some(p) => Work::Capture(p),
+                    None => Work::All,
+                }
+            }
             Some(e) => match tview.key_query_plan(source, e)? {
                 Some(p) => Work::Keys(p),
                 None => Work::All,
@@ -77,6 +90,12 @@ fn maintain(
         };
         let _scope = MaintenanceScope::enter();
         match work {
+            Work::All if deferred => deferred::queue_all(tview),
+            Work::Capture(capture) => {
+                capture.execute(&[])?;
+                // SAFETY: the capture query returns one text[] per delta column.
+                unsafe { deferred::queue_lookup(tview, source, &first_row()) };
+            }
             Work::All => {
                 lock::lock_whole(tview.meta.table);
                 tview.refresh_all_plan()?.execute(&[])?;
@@ -89,16 +108,36 @@ fn maintain(
                 }
                 key_query.execute(&[])?;
                 if let Some(keys) = first_datum() {
-                    if direct {
+                    if deferred {
                         // SAFETY: the key query returns an array of the key type.
-                        unsafe { lock::lock_keys(tview.meta.table, keys, tview.key_type) };
+                        unsafe { deferred::queue_keys(tview, keys) };
+                    } else {
+                        if direct {
+                            // SAFETY: as above.
+                            unsafe { lock::lock_keys(tview.meta.table, keys, tview.key_type) };
+                        }
+                        tview.refresh_keys_plan()?.execute(&[keys])?;
                     }
-                    tview.refresh_keys_plan()?.execute(&[keys])?;
                 }
             }
         }
         drop(conn);
         Ok(())
+    })
+}
+
+/// Run `f` the way maintenance runs: as the TVIEW's owner (security-restricted), inside an
+/// SPI connection, with writes to TVIEW tables allowed.
+pub fn with_maintenance<R>(
+    tview: &Compiled,
+    f: impl FnOnce() -> Result<R, TviewError>,
+) -> Result<R, TviewError> {
+    as_user(tview.meta.owner, true, || {
+        let conn = Connection::open()?;
+        let _scope = MaintenanceScope::enter();
+        let r = f()?;
+        drop(conn);
+        Ok(r)
     })
 }
 

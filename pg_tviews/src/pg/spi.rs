@@ -102,6 +102,26 @@ pub fn first_datum() -> Option<pg_sys::Datum> {
     }
 }
 
+/// Every column of the first row of the last result (`None` for NULL); empty without a row.
+/// The datums live in the SPI procedure context until `SPI_finish`.
+pub fn first_row() -> Vec<Option<pg_sys::Datum>> {
+    // SAFETY: SPI_tuptable is the last result of this connection (or null).
+    unsafe {
+        let tt = pg_sys::SPI_tuptable;
+        if tt.is_null() || pg_sys::SPI_processed == 0 {
+            return Vec::new();
+        }
+        let n = (*(*tt).tupdesc).natts;
+        (1..=n)
+            .map(|i| {
+                let mut isnull = false;
+                let d = pg_sys::SPI_getbinval(*(*tt).vals, (*tt).tupdesc, i, &mut isnull);
+                (!isnull).then_some(d)
+            })
+            .collect()
+    }
+}
+
 /// An open SPI connection, finished on drop (also when unwinding from an error).
 pub struct Connection(());
 

@@ -36,17 +36,99 @@ impl Event {
 
 /// The key query of `source` for `event`, or `None` when a change to it recomputes every row.
 pub fn key_query(model: &DefinitionModel, source: &SourcePlan, event: Event) -> Option<String> {
+    let delta = event.delta();
+    branches_query(model, source, &|_| delta.clone())
+}
+
+/// The columns of the changed rows that the key query reads, each once, in a fixed order:
+/// the key column for changes of the root, the joined column of the last hop otherwise.
+pub fn delta_columns(model: &DefinitionModel, source: &SourcePlan) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for (_, reach) in &source.reaches {
+        let c = match reach {
+            Reach::Root => match &model.root {
+                Some(r) => r.column.clone(),
+                None => continue,
+            },
+            Reach::Path(hops) => match hops.last() {
+                Some(h) => h.to.column.clone(),
+                None => continue,
+            },
+            Reach::Untraceable(_) => continue,
+        };
+        if !cols.contains(&c) {
+            cols.push(c);
+        }
+    }
+    cols
+}
+
+/// Deferred mode, at statement time: the values (as text, NULLs kept) of each of
+/// [`delta_columns`] over the changed rows, one `text[]` column each. Kept until commit,
+/// they stand in for the transition tables in [`replay_key_query`].
+pub fn capture_query(model: &DefinitionModel, source: &SourcePlan, event: Event) -> Option<String> {
+    if source.recompute_all_reason().is_some() || model.root.is_none() {
+        return None;
+    }
+    let delta = event.delta();
+    let cols: Vec<String> = delta_columns(model, source)
+        .iter()
+        .map(|c| {
+            let c = quote_ident(c);
+            format!("(SELECT array_agg(DISTINCT d.{c}::pg_catalog.text) FROM {delta} AS d)")
+        })
+        .collect();
+    Some(format!("SELECT {}", cols.join(", ")))
+}
+
+/// Deferred mode, at commit: the key query of `source` over the values captured by
+/// [`capture_query`], passed as `$1`, `$2`, ... (`text[]`, one per delta column, in order)
+/// and turned back into `types` (the SQL type of each delta column). Run under the TVIEW
+/// lock, it finds the documents the changed rows reach as of commit.
+pub fn replay_key_query(
+    model: &DefinitionModel,
+    source: &SourcePlan,
+    types: &[String],
+) -> Option<String> {
+    let cols = delta_columns(model, source);
+    if cols.len() != types.len() {
+        return None;
+    }
+    branches_query(model, source, &|column| {
+        let i = cols.iter().position(|c| c == column).unwrap_or(0);
+        format!(
+            "(SELECT u.v::{} AS {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
+            types[i],
+            quote_ident(column),
+            i + 1
+        )
+    })
+}
+
+/// `array_agg(DISTINCT key)` over one branch per reach of `source`; `delta(column)` is the
+/// relation standing for the changed rows in a branch that reads `column` of them.
+fn branches_query(
+    model: &DefinitionModel,
+    source: &SourcePlan,
+    delta: &dyn Fn(&str) -> String,
+) -> Option<String> {
     if source.recompute_all_reason().is_some() {
         return None;
     }
     let root = model.root.as_ref()?;
-    let delta = event.delta();
     let branches: Vec<String> = source
         .reaches
         .iter()
         .map(|(occ, reach)| match reach {
-            Reach::Root => format!("SELECT d.{} FROM {} AS d", quote_ident(&root.column), delta),
-            Reach::Path(hops) => path_branch(model, root.occ, &root.column, *occ, hops, &delta),
+            Reach::Root => format!(
+                "SELECT d.{} FROM {} AS d",
+                quote_ident(&root.column),
+                delta(&root.column)
+            ),
+            Reach::Path(hops) => {
+                let last = &hops.last().expect("a path has hops").to.column;
+                path_branch(model, root.occ, &root.column, *occ, hops, &delta(last))
+            }
             Reach::Untraceable(_) => unreachable!("checked by recompute_all_reason"),
         })
         .collect();
@@ -156,10 +238,28 @@ mod tests {
     }
 
     #[test]
+    fn deferred_lookup_changes_capture_the_joined_column_and_replay_it() {
+        let m = model();
+        let p = plan(&m).unwrap();
+        let src = p.source(2).unwrap();
+        assert_eq!(delta_columns(&m, src), vec!["pk_category".to_string()]);
+        assert_eq!(
+            capture_query(&m, src, Event::Delete).unwrap(),
+            "SELECT (SELECT array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text) FROM \"pgtv_old\" AS d)"
+        );
+        let replay = replay_key_query(&m, src, &["integer".to_string()]).unwrap();
+        assert!(replay.contains(
+            "JOIN (SELECT u.v::integer AS \"pk_category\" FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v)) AS d"
+        ));
+        assert_eq!(replay_key_query(&m, src, &[]), None);
+    }
+
+    #[test]
     fn untraceable_sources_have_no_key_query() {
         let mut m = model();
         m.occurrences[2].untraceable = Some("why".into());
         let p = plan(&m).unwrap();
         assert_eq!(key_query(&m, p.source(3).unwrap(), Event::Insert), None);
+        assert_eq!(capture_query(&m, p.source(3).unwrap(), Event::Insert), None);
     }
 }

@@ -68,12 +68,14 @@ impl RefreshTarget<'_> {
 }
 
 /// The keys refreshed by [`refresh_keys`] are its parameter `$1`, an array of the key type.
+/// The array may hold a key twice (deferred maintenance collects keys as text, and `1.0` and
+/// `1.00` are one numeric key): DISTINCT keeps MERGE from meeting a target row twice.
 pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
     let key = quote_ident(t.key);
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT k.k AS {k}, d.* FROM unnest($1) AS k(k) \
+         USING (SELECT k.k AS {k}, d.* FROM (SELECT DISTINCT u.k FROM unnest($1) AS u(k)) AS k \
                 LEFT JOIN (SELECT * FROM {def} WHERE {key} = ANY ($1)) AS d ON d.{key} = k.k) AS s \
          ON t.{key} = s.{k} \
          WHEN MATCHED AND s.{key} IS NULL THEN DELETE{update} \

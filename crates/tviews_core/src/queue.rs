@@ -1,0 +1,457 @@
+//! The deferred-mode queue: which rows of which TVIEWs a transaction still has to refresh.
+//!
+//! A TVIEW in deferred mode is not maintained when its sources change; the keys each
+//! statement affects are collected here instead and applied once, at commit (or earlier, at
+//! `pg_tviews_flush()`). A key changed by 100 statements is one entry. The queue follows the
+//! transaction's subtransactions, so that `ROLLBACK TO SAVEPOINT` takes back exactly what the
+//! rolled-back work queued:
+//!
+//! * every entry is tagged with the subtransaction that queued it; when a subtransaction
+//!   commits, its entries pass to its parent; when it aborts, they are dropped (the source
+//!   changes they stood for are gone);
+//! * work taken out to be applied ([`DeferredQueue::next_batch`]) is remembered as *done in*
+//!   the subtransaction that applied it. If that subtransaction aborts, the refresh it wrote
+//!   is rolled back with it, so the work returns to the queue (under the parent). This may
+//!   refresh a few keys that no longer need it, which is harmless: a refresh is always exact.
+//!
+//! Batches come out in dependency order (level, then TVIEW), so TVIEWs read by others are
+//! refreshed before them, and every transaction takes its commit-time locks in the same
+//! global order.
+//!
+//! The queue is generic over the key representation `K`; the shell stores keys in a form it
+//! can turn back into a key array.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::Hash;
+
+use crate::Error;
+
+/// When a TVIEW is maintained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// At the end of every statement that changes a source.
+    Immediate,
+    /// Once per transaction, at commit (or `pg_tviews_flush()`), through this queue.
+    Deferred,
+}
+
+impl Mode {
+    /// The mode named `text` (case-insensitive, surrounding blanks ignored).
+    pub fn parse(text: &str) -> Result<Mode, Error> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "immediate" => Ok(Mode::Immediate),
+            "deferred" => Ok(Mode::Deferred),
+            _ => Err(Error::InvalidMode {
+                given: text.to_string(),
+            }),
+        }
+    }
+
+    /// The name stored in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Immediate => "immediate",
+            Mode::Deferred => "deferred",
+        }
+    }
+}
+
+/// A subtransaction, as PostgreSQL numbers them (the top level is 1).
+pub type SubXact = u32;
+
+/// Where a TVIEW sits in the order batches come out: `(level, table OID)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Slot {
+    /// Dependency level: 0 for a TVIEW that reads no other TVIEW.
+    pub level: usize,
+    /// The TVIEW's table.
+    pub tview: u32,
+}
+
+/// Changed rows of a source whose keys are found through other rows (a renamed category
+/// finds its products through their foreign keys): the values, as text, of each column the
+/// key query joins on (see `sqlgen::keys::capture_query`). The keys themselves are found at
+/// commit, under the TVIEW lock, so that rows other transactions moved meanwhile count.
+pub type Captured = Vec<HashSet<Option<String>>>;
+
+/// What one TVIEW needs.
+#[derive(Debug, Clone)]
+pub struct Work<K> {
+    /// Recompute every row (a TRUNCATE, an untraceable change); the rest is then irrelevant.
+    pub all: bool,
+    /// Keys to refresh.
+    pub keys: HashSet<K>,
+    /// Captured changes by source table OID, whose keys are to be found at commit.
+    pub lookups: BTreeMap<u32, Captured>,
+}
+
+impl<K> Default for Work<K> {
+    fn default() -> Self {
+        Work {
+            all: false,
+            keys: HashSet::new(),
+            lookups: BTreeMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq> Work<K> {
+    fn absorb(&mut self, other: Work<K>) {
+        self.all |= other.all;
+        if self.all {
+            self.keys.clear();
+            self.lookups.clear();
+            return;
+        }
+        self.keys.extend(other.keys);
+        for (source, captured) in other.lookups {
+            merge_captured(self.lookups.entry(source).or_default(), captured);
+        }
+    }
+
+    fn size(&self) -> usize {
+        self.keys.len()
+            + self
+                .lookups
+                .values()
+                .flat_map(|c| c.iter().map(HashSet::len))
+                .sum::<usize>()
+    }
+
+    /// Beyond `max` keys and values a full recompute is cheaper than tracking and locking
+    /// every key.
+    fn cap(&mut self, max: usize) {
+        if !self.all && self.size() > max {
+            self.all = true;
+            self.keys.clear();
+            self.lookups.clear();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        !self.all && self.keys.is_empty() && self.lookups.is_empty()
+    }
+}
+
+fn merge_captured(into: &mut Captured, from: Captured) {
+    if into.len() < from.len() {
+        into.resize_with(from.len(), HashSet::new);
+    }
+    for (set, values) in into.iter_mut().zip(from) {
+        set.extend(values);
+    }
+}
+
+/// One TVIEW's work taken out of the queue to be applied now.
+#[derive(Debug, Clone)]
+pub struct Batch<K> {
+    pub slot: Slot,
+    pub work: Work<K>,
+}
+
+/// The queue of one transaction.
+#[derive(Debug)]
+pub struct DeferredQueue<K> {
+    /// Waiting work by (slot, subtransaction that queued it).
+    pending: BTreeMap<(Slot, SubXact), Work<K>>,
+    /// Applied work by (subtransaction that applied it, slot, subtransaction that queued
+    /// it): queued again if the first aborts while the second survives.
+    done: BTreeMap<(SubXact, Slot, SubXact), Work<K>>,
+    /// Above this many keys for one TVIEW, recompute it whole.
+    max_keys: usize,
+}
+
+impl<K: Hash + Eq + Clone> DeferredQueue<K> {
+    pub fn new(max_keys: usize) -> Self {
+        DeferredQueue {
+            pending: BTreeMap::new(),
+            done: BTreeMap::new(),
+            max_keys,
+        }
+    }
+
+    /// Nothing waits to be applied.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// Forget everything (the transaction ended).
+    pub fn clear(&mut self) {
+        self.pending.clear();
+        self.done.clear();
+    }
+
+    /// Queue `keys` of the TVIEW in `slot`, changed in subtransaction `sub`.
+    pub fn add_keys(&mut self, slot: Slot, sub: SubXact, keys: impl IntoIterator<Item = K>) {
+        let max = self.max_keys;
+        let w = self.pending.entry((slot, sub)).or_default();
+        if !w.all {
+            w.keys.extend(keys);
+            w.cap(max);
+        }
+        if w.is_empty() {
+            self.pending.remove(&(slot, sub));
+        }
+    }
+
+    /// Queue changes of `source`, captured by `sqlgen::keys::capture_query`, whose keys are
+    /// found at commit.
+    pub fn add_lookup(&mut self, slot: Slot, sub: SubXact, source: u32, captured: Captured) {
+        let max = self.max_keys;
+        let w = self.pending.entry((slot, sub)).or_default();
+        if !w.all {
+            merge_captured(w.lookups.entry(source).or_default(), captured);
+            w.cap(max);
+        }
+    }
+
+    /// Queue a recompute of every row of the TVIEW in `slot`.
+    pub fn add_all(&mut self, slot: Slot, sub: SubXact) {
+        let w = self.pending.entry((slot, sub)).or_default();
+        w.all = true;
+        w.keys.clear();
+        w.lookups.clear();
+    }
+
+    /// Subtransaction `sub` committed into `parent`: what it queued and applied is now the
+    /// parent's.
+    pub fn commit_sub(&mut self, sub: SubXact, parent: SubXact) {
+        let up = |s: SubXact| if s == sub { parent } else { s };
+        for ((slot, s), w) in std::mem::take(&mut self.pending) {
+            self.pending.entry((slot, up(s))).or_default().absorb(w);
+        }
+        for ((a, slot, s), w) in std::mem::take(&mut self.done) {
+            self.done.entry((up(a), slot, up(s))).or_default().absorb(w);
+        }
+    }
+
+    /// Subtransaction `sub` rolled back: drop what it queued; what it applied of work queued
+    /// before it waits again, since the refresh is rolled back too.
+    pub fn abort_sub(&mut self, sub: SubXact) {
+        self.pending.retain(|(_, s), _| *s != sub);
+        for ((a, slot, s), w) in std::mem::take(&mut self.done) {
+            if a != sub {
+                self.done.insert((a, slot, s), w);
+            } else if s != sub {
+                self.pending.entry((slot, s)).or_default().absorb(w);
+            }
+        }
+    }
+
+    /// Take out all the work of the first TVIEW in dependency order, recording it as applied
+    /// in subtransaction `sub` (the one running now). `None` when nothing waits.
+    pub fn next_batch(&mut self, sub: SubXact) -> Option<Batch<K>> {
+        let slot = self.pending.keys().next()?.0;
+        let taken: Vec<(Slot, SubXact)> = self
+            .pending
+            .range((slot, SubXact::MIN)..=(slot, SubXact::MAX))
+            .map(|(k, _)| *k)
+            .collect();
+        let mut work = Work::default();
+        for k in taken {
+            if let Some(w) = self.pending.remove(&k) {
+                work.absorb(w.clone());
+                self.done.entry((sub, slot, k.1)).or_default().absorb(w);
+            }
+        }
+        Some(Batch { slot, work })
+    }
+
+    /// Number of keys and captured values waiting, over all TVIEWs (a recompute-all counts
+    /// as one).
+    pub fn pending_len(&self) -> usize {
+        self.pending
+            .values()
+            .map(|w| if w.all { 1 } else { w.size() })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn slot(level: usize, tview: u32) -> Slot {
+        Slot { level, tview }
+    }
+
+    fn keys(b: &Batch<i32>) -> Vec<i32> {
+        let mut v: Vec<i32> = b.work.keys.iter().copied().collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn modes_parse_by_name() {
+        assert_eq!(Mode::parse(" Deferred "), Ok(Mode::Deferred));
+        assert_eq!(Mode::parse("immediate").map(Mode::as_str), Ok("immediate"));
+        assert!(matches!(
+            Mode::parse("lazy"),
+            Err(Error::InvalidMode { .. })
+        ));
+    }
+
+    #[test]
+    fn a_key_changed_many_times_is_refreshed_once() {
+        let mut q = DeferredQueue::new(100);
+        for _ in 0..100 {
+            q.add_keys(slot(0, 10), 1, [7]);
+        }
+        let b = q.next_batch(1).unwrap();
+        assert_eq!(keys(&b), vec![7]);
+        assert!(q.next_batch(1).is_none());
+    }
+
+    #[test]
+    fn batches_come_in_dependency_order() {
+        let mut q = DeferredQueue::new(100);
+        q.add_keys(slot(1, 5), 1, [1]);
+        q.add_keys(slot(0, 20), 1, [2]);
+        q.add_keys(slot(0, 10), 1, [3]);
+        let order: Vec<Slot> = std::iter::from_fn(|| q.next_batch(1).map(|b| b.slot)).collect();
+        assert_eq!(order, vec![slot(0, 10), slot(0, 20), slot(1, 5)]);
+    }
+
+    #[test]
+    fn a_rolled_back_savepoint_takes_back_its_keys() {
+        let mut q = DeferredQueue::new(100);
+        q.add_keys(slot(0, 10), 1, [1]);
+        q.add_keys(slot(0, 10), 2, [2]);
+        q.abort_sub(2);
+        assert_eq!(keys(&q.next_batch(1).unwrap()), vec![1]);
+    }
+
+    #[test]
+    fn a_released_savepoint_hands_its_keys_to_the_parent() {
+        let mut q = DeferredQueue::new(100);
+        q.add_keys(slot(0, 10), 3, [3]);
+        q.commit_sub(3, 2);
+        q.abort_sub(4); // a later sibling rolled back: nothing of 3 touched
+        assert_eq!(keys(&q.next_batch(2).unwrap()), vec![3]);
+    }
+
+    #[test]
+    fn work_applied_in_a_rolled_back_savepoint_is_queued_again() {
+        let mut q = DeferredQueue::new(100);
+        q.add_keys(slot(0, 10), 1, [1]);
+        // SAVEPOINT (sub 2); flush applies key 1 there; ROLLBACK TO SAVEPOINT.
+        assert_eq!(keys(&q.next_batch(2).unwrap()), vec![1]);
+        assert!(q.is_empty());
+        q.abort_sub(2);
+        assert_eq!(keys(&q.next_batch(1).unwrap()), vec![1]);
+    }
+
+    #[test]
+    fn work_applied_in_a_released_savepoint_stays_applied() {
+        let mut q = DeferredQueue::new(100);
+        q.add_keys(slot(0, 10), 1, [1]);
+        q.next_batch(2).unwrap();
+        q.commit_sub(2, 1);
+        q.abort_sub(3);
+        assert!(q.is_empty());
+    }
+
+    #[test]
+    fn too_many_keys_become_a_full_recompute() {
+        let mut q = DeferredQueue::new(3);
+        q.add_keys(slot(0, 10), 1, [1, 2, 3, 4]);
+        q.add_keys(slot(0, 10), 1, [5]);
+        let b = q.next_batch(1).unwrap();
+        assert!(b.work.all);
+        assert!(b.work.keys.is_empty());
+        assert_eq!(q.pending_len(), 0);
+    }
+
+    #[test]
+    fn captured_lookups_merge_per_column_and_count_toward_the_cap() {
+        let mut q: DeferredQueue<i32> = DeferredQueue::new(3);
+        let cap = |v: &[&str]| {
+            vec![v
+                .iter()
+                .map(|s| Some(s.to_string()))
+                .collect::<HashSet<_>>()]
+        };
+        q.add_lookup(slot(0, 10), 1, 77, cap(&["1", "2"]));
+        q.add_lookup(slot(0, 10), 2, 77, cap(&["2"]));
+        q.commit_sub(2, 1);
+        let b = q.next_batch(1).unwrap();
+        assert_eq!(b.work.lookups[&77][0].len(), 2);
+        q.add_lookup(slot(0, 10), 1, 77, cap(&["1", "2", "3", "4"]));
+        assert!(q.next_batch(1).unwrap().work.all);
+    }
+
+    #[test]
+    fn a_recompute_all_absorbs_keys_from_other_subtransactions() {
+        let mut q = DeferredQueue::new(100);
+        q.add_keys(slot(0, 10), 1, [1]);
+        q.add_all(slot(0, 10), 2);
+        q.add_keys(slot(0, 10), 2, [2]);
+        let b = q.next_batch(2).unwrap();
+        assert!(b.work.all && b.work.keys.is_empty());
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Add(u32, i32),
+        Savepoint,
+        Release,
+        Rollback,
+        Flush,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u32..3, 0i32..6).prop_map(|(t, k)| Op::Add(t, k)),
+            1 => Just(Op::Savepoint),
+            1 => Just(Op::Release),
+            1 => Just(Op::Rollback),
+            1 => Just(Op::Flush),
+        ]
+    }
+
+    // What must hold at commit: every key whose last surviving change came after its last
+    // surviving refresh is refreshed. The model keeps the set of such "stale" keys, with a
+    // copy saved at each savepoint to return to on rollback.
+    proptest! {
+        #[test]
+        fn commit_refreshes_every_surviving_change(ops in proptest::collection::vec(op(), 0..60)) {
+            let mut q: DeferredQueue<i32> = DeferredQueue::new(1000);
+            // Stack of (subxact id, stale set at its start); stale = changed and not
+            // refreshed, as the surviving history sees it.
+            let mut stack: Vec<(SubXact, HashSet<(u32, i32)>)> = vec![(1, HashSet::new())];
+            let mut stale: HashSet<(u32, i32)> = HashSet::new();
+            let mut next_id: SubXact = 2;
+            for o in ops {
+                let cur = stack.last().unwrap().0;
+                match o {
+                    Op::Add(t, k) => { q.add_keys(slot(0, t), cur, [k]); stale.insert((t, k)); }
+                    Op::Savepoint => { stack.push((next_id, stale.clone())); next_id += 1; }
+                    Op::Release => if stack.len() > 1 {
+                        let (id, _) = stack.pop().unwrap();
+                        q.commit_sub(id, stack.last().unwrap().0);
+                    },
+                    Op::Rollback => if stack.len() > 1 {
+                        let (id, saved) = stack.pop().unwrap();
+                        q.abort_sub(id);
+                        stale = saved;
+                    },
+                    Op::Flush => {
+                        while let Some(b) = q.next_batch(cur) {
+                            for k in b.work.keys { stale.remove(&(b.slot.tview, k)); }
+                        }
+                    }
+                }
+            }
+            while stack.len() > 1 {
+                let (id, _) = stack.pop().unwrap();
+                q.commit_sub(id, stack.last().unwrap().0);
+            }
+            let mut refreshed: HashSet<(u32, i32)> = HashSet::new();
+            while let Some(b) = q.next_batch(1) {
+                for k in b.work.keys { refreshed.insert((b.slot.tview, k)); }
+            }
+            prop_assert!(stale.is_subset(&refreshed), "stale {:?} not refreshed {:?}", stale, refreshed);
+        }
+    }
+}

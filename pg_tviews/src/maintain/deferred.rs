@@ -1,0 +1,292 @@
+//! Deferred mode: a transaction's changes to the sources of a deferred TVIEW are turned into
+//! keys as they happen (the transition tables exist only then), queued, and applied once per
+//! key at commit or PREPARE TRANSACTION (or at `pg_tviews_flush()`).
+//!
+//! The queue itself ([`tviews_core::queue`]) follows savepoints; this module feeds it from
+//! the statement triggers, drains it from the transaction callbacks, and stores keys in a
+//! form that outlives the statement: the datum itself for pass-by-value key types, the
+//! type's text form otherwise (turned back by the type's input function at commit; two
+//! spellings of one value, `1.0` and `1.00`, are merged by the refresh's DISTINCT).
+//!
+//! Applying in dependency order with all of a TVIEW's key locks taken at once, in hash
+//! order, means that transactions committing at the same time lock in one global order
+//! (level, TVIEW, hash) and never wait for each other in a cycle.
+
+use std::cell::RefCell;
+
+use std::collections::HashSet;
+
+use pgrx::prelude::*;
+use pgrx::{FromDatum, IntoDatum};
+use tviews_core::queue::{Batch, Captured, DeferredQueue, Slot, SubXact, Work};
+
+use crate::errors::TviewError;
+use crate::maintain::cache::{self, Compiled};
+use crate::maintain::{lock, trigger};
+use crate::pg::spi::first_datum;
+
+/// A key kept until commit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum StoredKey {
+    /// A pass-by-value datum (int, bigint, date, ...): equal bits are equal keys.
+    Word(u64),
+    /// The output of the type's output function.
+    Text(String),
+}
+
+/// Above this many queued keys for one TVIEW, refresh it whole at commit.
+const MAX_QUEUED_KEYS: usize = 100_000;
+
+thread_local! {
+    static QUEUE: RefCell<DeferredQueue<StoredKey>> = RefCell::new(DeferredQueue::new(MAX_QUEUED_KEYS));
+}
+
+fn current_sub() -> SubXact {
+    // SAFETY: a plain read of the transaction state.
+    unsafe { pg_sys::GetCurrentSubTransactionId() }
+}
+
+fn slot(tview: &Compiled) -> Slot {
+    Slot {
+        level: tview.level,
+        tview: tview.meta.table.to_u32(),
+    }
+}
+
+/// Forget the queue (the transaction ended, whichever way).
+pub fn reset() {
+    QUEUE.with(|q| q.borrow_mut().clear());
+}
+
+/// Nothing is waiting for commit.
+pub fn is_empty() -> bool {
+    QUEUE.with(|q| q.borrow().is_empty())
+}
+
+/// A subtransaction committed into its parent.
+pub fn subxact_committed(sub: SubXact, parent: SubXact) {
+    QUEUE.with(|q| q.borrow_mut().commit_sub(sub, parent));
+}
+
+/// A subtransaction rolled back.
+pub fn subxact_aborted(sub: SubXact) {
+    QUEUE.with(|q| q.borrow_mut().abort_sub(sub));
+}
+
+/// Queue a recompute of every row of `tview`.
+pub fn queue_all(tview: &Compiled) {
+    QUEUE.with(|q| q.borrow_mut().add_all(slot(tview), current_sub()));
+}
+
+/// Queue the keys in `keys`, an array of the TVIEW's key type.
+///
+/// # Safety
+/// `keys` must be a non-null array datum of element type `tview.key_type`, valid for this
+/// call.
+pub unsafe fn queue_keys(tview: &Compiled, keys: pg_sys::Datum) {
+    // SAFETY: per contract.
+    let stored = unsafe { to_stored(keys, tview.key_type) };
+    QUEUE.with(|q| q.borrow_mut().add_keys(slot(tview), current_sub(), stored));
+}
+
+/// Queue changes of `source` found through other rows: `captured` is the row of its capture
+/// query (one `text[]` per delta column, NULL when no row had a value).
+///
+/// # Safety
+/// Every non-null datum must be a `text[]`, valid for this call.
+pub unsafe fn queue_lookup(
+    tview: &Compiled,
+    source: pg_sys::Oid,
+    captured: &[Option<pg_sys::Datum>],
+) {
+    let captured: Captured = captured
+        .iter()
+        .map(|d| match d {
+            // SAFETY: per contract, a text[] datum.
+            Some(d) => unsafe { Vec::<Option<String>>::from_datum(*d, false) }
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            None => HashSet::new(),
+        })
+        .collect();
+    QUEUE.with(|q| {
+        q.borrow_mut()
+            .add_lookup(slot(tview), current_sub(), source.to_u32(), captured)
+    });
+}
+
+/// Apply everything queued, in dependency order. Refreshing one TVIEW may queue keys of
+/// TVIEWs that read it; they come later in the order and are applied in the same call.
+pub fn flush() -> Result<(), TviewError> {
+    while let Some(batch) = QUEUE.with(|q| q.borrow_mut().next_batch(current_sub())) {
+        apply(batch)?;
+    }
+    Ok(())
+}
+
+fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
+    let Some(meta) = cache::all()?
+        .into_iter()
+        .find(|m| m.table.to_u32() == batch.slot.tview)
+    else {
+        return Ok(()); // dropped in this transaction
+    };
+    if batch.work.all {
+        trigger::refresh_all_rows(&meta)?;
+        return Ok(());
+    }
+    let tview = cache::compiled(&meta)?;
+    let Work {
+        mut keys, lookups, ..
+    } = batch.work;
+    let table = tview.meta.table;
+    let everything = trigger::with_maintenance(&tview, || {
+        if !lookups.is_empty() {
+            // Keys reached through other rows are found now, under the whole TVIEW's lock,
+            // from what is committed now: a row another transaction moved meanwhile is
+            // either seen here or refreshed by that transaction after this one commits.
+            lock::lock_whole(table);
+            for (source, captured) in lookups {
+                let Some(replay) = tview.replay_plan(source)? else {
+                    return Ok(true);
+                };
+                let args: Vec<pg_sys::Datum> = captured
+                    .into_iter()
+                    .map(|values| {
+                        let v: Vec<Option<String>> = values.into_iter().collect();
+                        v.into_datum().expect("an array is never NULL")
+                    })
+                    .collect();
+                replay.execute(&args)?;
+                if let Some(found) = first_datum() {
+                    // SAFETY: the replayed key query returns an array of the key type.
+                    keys.extend(unsafe { to_stored(found, tview.key_type) });
+                }
+            }
+        }
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        // SAFETY: the array is built in the SPI connection's context, which lives until
+        // the refresh is done; the lock module reads an array of the key type.
+        unsafe {
+            let array = from_stored(&keys, tview.key_type);
+            lock::lock_keys(table, array, tview.key_type);
+            tview.refresh_keys_plan()?.execute(&[array])?;
+        }
+        Ok(false)
+    })?;
+    if everything {
+        // The definition changed since the changes were captured.
+        trigger::refresh_all_rows(&meta)?;
+    }
+    Ok(())
+}
+
+/// The elements of an array datum as stored keys.
+unsafe fn to_stored(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey> {
+    // SAFETY: catalog lookups and array access on a valid array datum (caller's contract).
+    unsafe {
+        let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+        pg_sys::get_typlenbyvalalign(key_type, &mut len, &mut byval, &mut align);
+        let arr = pg_sys::pg_detoast_datum(keys.cast_mut_ptr()) as *mut pg_sys::ArrayType;
+        let mut elems: *mut pg_sys::Datum = std::ptr::null_mut();
+        let mut nulls: *mut bool = std::ptr::null_mut();
+        let mut n: i32 = 0;
+        pg_sys::deconstruct_array(
+            arr, key_type, len as i32, byval, align, &mut elems, &mut nulls, &mut n,
+        );
+        let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+        if !byval {
+            pg_sys::getTypeOutputInfo(key_type, &mut output, &mut varlena);
+        }
+        let mut out = Vec::with_capacity(n as usize);
+        for i in 0..n as usize {
+            if *nulls.add(i) {
+                continue; // a NULL key matches no row
+            }
+            let d = *elems.add(i);
+            if byval {
+                out.push(StoredKey::Word(d.value() as u64));
+            } else {
+                let text = pg_sys::OidOutputFunctionCall(output, d);
+                out.push(StoredKey::Text(
+                    std::ffi::CStr::from_ptr(text)
+                        .to_string_lossy()
+                        .into_owned(),
+                ));
+                pg_sys::pfree(text.cast());
+            }
+        }
+        out
+    }
+}
+
+/// An array datum of `key_type` holding `keys`, in the current memory context.
+unsafe fn from_stored(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sys::Datum {
+    // SAFETY: catalog lookups, input function calls and array construction for an existing
+    // type; every text was produced by that type's output function.
+    unsafe {
+        let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+        pg_sys::get_typlenbyvalalign(key_type, &mut len, &mut byval, &mut align);
+        let (mut input, mut ioparam) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
+        pg_sys::getTypeInputInfo(key_type, &mut input, &mut ioparam);
+        let mut datums: Vec<pg_sys::Datum> = Vec::with_capacity(keys.len());
+        for k in keys {
+            datums.push(match k {
+                StoredKey::Word(w) => pg_sys::Datum::from(*w as usize),
+                StoredKey::Text(t) => {
+                    let c = std::ffi::CString::new(t.as_str()).unwrap_or_default();
+                    pg_sys::OidInputFunctionCall(input, c.as_ptr().cast_mut(), ioparam, -1)
+                }
+            });
+        }
+        let arr = pg_sys::construct_array(
+            datums.as_mut_ptr(),
+            datums.len() as i32,
+            key_type,
+            len as i32,
+            byval,
+            align,
+        );
+        pg_sys::Datum::from(arr)
+    }
+}
+
+/// Apply the queue at PRE_COMMIT / PRE_PREPARE. Errors abort the transaction like any
+/// error raised by COMMIT.
+pub fn at_pre_commit() {
+    if is_empty() {
+        return;
+    }
+    // COMMIT runs outside any portal, without the snapshot SPI needs to start from. In read
+    // committed, each refresh statement still takes a snapshot of its own after its locks.
+    // SAFETY: pushed and popped around the flush; an error unwinds to transaction abort,
+    // which clears the active snapshot stack.
+    unsafe { pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot()) };
+    let result = flush();
+    // SAFETY: pops what was pushed above.
+    unsafe { pg_sys::PopActiveSnapshot() };
+    if let Err(e) = result {
+        e.raise();
+    }
+}
+
+/// Apply this transaction's queued changes to deferred TVIEWs now, so that it can read its
+/// own writes through them. Locks taken stay held until the transaction ends.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_flush() {
+    if let Err(e) = flush() {
+        e.raise();
+    }
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION pg_tviews_flush() IS
+'Apply now the changes this transaction made to the sources of deferred TVIEWs (normally applied at commit), so that it reads its own writes through them.';
+"#,
+    name = "comment_flush",
+    requires = [pg_tviews_flush]
+);
