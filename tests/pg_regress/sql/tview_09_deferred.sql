@@ -17,7 +17,7 @@ SELECT pg_tviews_create('post', $$
                               'comments', coalesce((SELECT jsonb_agg(c.body ORDER BY c.pk_comment)
                                                       FROM tb_comment c WHERE c.fk_post = p.pk_post), '[]')) AS data
       FROM tb_post p JOIN tb_author a ON a.pk_author = p.fk_author $$, mode => 'deferred');
-SELECT tview_name, mode FROM pg_tview_meta WHERE tview_name = 'post';
+SELECT tview_name, mode FROM pg_tview_meta WHERE table_name::oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'deferred'::regnamespace);
 
 -- Inside the transaction the TVIEW still shows the last committed state ...
 BEGIN;
@@ -95,7 +95,7 @@ SELECT pk_author, data FROM tv_author ORDER BY 1;
 COMMIT;
 SELECT pk_author, data FROM tv_author ORDER BY 1;
 SELECT tview_name, (SELECT count(*) FROM pg_tviews_check(tview_name)) AS differing
-  FROM pg_tview_meta WHERE tview_name IN ('post', 'author') ORDER BY 1;
+  FROM pg_tview_meta WHERE table_name::oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'deferred'::regnamespace) ORDER BY 1;
 
 -- Switching modes: back to immediate, the next statement maintains again.
 SELECT pg_tviews_set_mode('post', 'immediate');
@@ -104,7 +104,7 @@ UPDATE tb_post SET title = 'now' WHERE pk_post = 1;
 SELECT data->>'title' AS title FROM tv_post WHERE pk_post = 1;
 COMMIT;
 SELECT pg_tviews_set_mode('deferred.tv_post', 'DEFERRED');
-SELECT tview_name, mode FROM pg_tview_meta WHERE tview_name IN ('post', 'author') ORDER BY 1;
+SELECT tview_name, mode FROM pg_tview_meta WHERE table_name::oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'deferred'::regnamespace) ORDER BY 1;
 
 -- Bad input.
 SELECT pg_tviews_set_mode('post', 'lazy');
@@ -125,7 +125,8 @@ UPDATE tb_post SET title = 'gone' WHERE pk_post = 1;
 DROP TABLE tv_author;
 DROP TABLE tv_post;
 COMMIT;
-SELECT count(*) AS tviews_left FROM pg_tview_meta WHERE tview_name IN ('post', 'author');
+SELECT count(*) AS tviews_left FROM pg_tview_meta WHERE tview_name IN ('post', 'author')
+   AND definition LIKE '%deferred.tb\_%';
 
 DROP SCHEMA deferred CASCADE;
 RESET search_path;
