@@ -35,7 +35,7 @@ unsafe impl BoxRet for Regclass {
 
 impl_sql_translatable!(Regclass, "regclass");
 
-fn required<'a>(value: Option<&'a str>, argument: &str) -> &'a str {
+pub fn required<'a>(value: Option<&'a str>, argument: &str) -> &'a str {
     value.unwrap_or_else(|| {
         pgrx::ereport!(
             ERROR,
@@ -110,7 +110,7 @@ pub fn find_tview(tview_name: &str) -> Result<Option<TviewMeta>, TviewError> {
     Ok(cache::all()?.into_iter().find(|m| m.table == oid))
 }
 
-fn existing_tview(tview_name: &str) -> TviewMeta {
+pub fn existing_tview(tview_name: &str) -> TviewMeta {
     find_tview(tview_name)
         .or_raise()
         .unwrap_or_else(|| TviewError::NoSuchTview(tview_name.into()).raise())

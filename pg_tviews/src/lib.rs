@@ -7,7 +7,8 @@
 //!    core's definition model and maintenance plan;
 //! 2. [`create`] and [`install`]: definition view, table, catalog row ([`catalog`]), triggers;
 //! 3. [`maintain`]: statement triggers turning changed rows into keys and keys into a MERGE;
-//! 4. [`api`] and [`ddl`]: the SQL functions and the DDL event triggers users meet.
+//! 4. [`api`] and [`ddl`]: the SQL functions and the DDL event triggers users meet;
+//!    [`monitor`]: explain and health check.
 
 use pgrx::prelude::*;
 
@@ -20,6 +21,7 @@ pub mod errors;
 pub mod guc;
 pub mod install;
 pub mod maintain;
+pub mod monitor;
 pub mod pg;
 
 ::pgrx::pg_module_magic!(name, version);

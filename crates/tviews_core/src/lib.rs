@@ -7,11 +7,13 @@
 //! 3. [`model`]: the definition as PostgreSQL's analyzer saw it (tables and join conditions);
 //! 4. [`plan`]: where a changed row of each source becomes TVIEW keys;
 //! 5. [`sqlgen`]: the key queries and refresh statements;
-//! 6. [`queue`]: the keys deferred TVIEWs still owe at commit, following savepoints.
+//! 6. [`queue`]: the keys deferred TVIEWs still owe at commit, following savepoints;
+//! 7. [`explain`]: all of the above in words, for `pg_tviews_explain`.
 //!
 //! The `pg_tviews` crate is the shell that feeds these from the catalogs and runs the plan.
 
 pub mod error;
+pub mod explain;
 pub mod key;
 pub mod model;
 pub mod naming;

@@ -1,0 +1,159 @@
+//! Looking inside: how a TVIEW is maintained (`pg_tviews_explain`) and whether everything it
+//! relies on is in place (`pg_tviews_health_check`).
+
+use pgrx::prelude::*;
+use tviews_core::explain::explain;
+use tviews_core::sqlgen::keys::{key_query, Event};
+
+use crate::api::{existing_tview, required};
+use crate::catalog::TviewMeta;
+use crate::errors::OrRaise;
+use crate::maintain::cache;
+
+/// One row per source table of a TVIEW: how its changed rows reach the keys, what
+/// maintenance does and when, and the key query run for an UPDATE.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_explain(
+    tview_name: Option<&str>,
+) -> TableIterator<
+    'static,
+    (
+        name!(source, String),
+        name!(reaches, String),
+        name!(maintenance, String),
+        name!(key_query, Option<String>),
+    ),
+> {
+    let meta = existing_tview(required(tview_name, "tview_name"));
+    let compiled = cache::compiled(&meta).or_raise();
+    let def = &compiled.def;
+    let rows: Vec<_> = explain(&def.model, &def.plan, meta.mode)
+        .into_iter()
+        .zip(def.plan.sources.iter())
+        .map(|(e, sp)| {
+            (
+                e.source,
+                e.reaches,
+                e.maintenance,
+                key_query(&def.model, sp, Event::Update),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
+}
+
+/// The catalog-side checks, one row per (TVIEW, check); `$1` is the TVIEW table.
+const CATALOG_CHECKS: &str = r#"
+WITH m AS (
+    SELECT table_name, definition_view, key_column, sources
+      FROM @ext@.pg_tview_meta WHERE table_name = $1::regclass
+), expected(tgname) AS (
+    VALUES ('pgtv_insert'), ('pgtv_update'), ('pgtv_delete'), ('pgtv_truncate')
+), source_triggers AS (
+    SELECT s.src, e.tgname, t.tgenabled
+      FROM m, unnest(m.sources) AS s(src)
+     CROSS JOIN expected e
+      LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.src AND t.tgname = e.tgname
+)
+SELECT 'primary key', EXISTS (
+           SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indisprimary AND i.indnatts = 1 AND a.attname = m.key_column),
+       'the key column is the table''s primary key'
+UNION ALL
+SELECT 'definition view', EXISTS (
+           SELECT 1 FROM pg_catalog.pg_depend d JOIN m ON d.objid = (
+                  SELECT r.oid FROM pg_catalog.pg_rewrite r WHERE r.ev_class = m.definition_view)
+            WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.deptype = 'n'),
+       'the definition view exists and depends on its sources'
+UNION ALL
+SELECT 'source triggers', coalesce(bool_and(tgenabled IS NOT NULL AND tgenabled <> 'D'), true),
+       coalesce('missing or disabled: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
+                  FILTER (WHERE tgenabled IS NULL OR tgenabled = 'D'),
+                'every source has its four statement triggers, enabled')
+  FROM source_triggers
+UNION ALL
+SELECT 'guard trigger', EXISTS (
+           SELECT 1 FROM pg_catalog.pg_trigger t JOIN m ON t.tgrelid = m.table_name
+            WHERE t.tgname = 'pgtv_guard' AND t.tgenabled <> 'D'),
+       'direct writes to the table are refused'
+"#;
+
+/// (tview, check_name, ok, detail)
+type HealthRow = (String, String, bool, String);
+
+fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
+    let tview = meta.tview_name.clone();
+    let mut out: Vec<HealthRow> = Spi::connect(|client| {
+        let rows = client.select(
+            &CATALOG_CHECKS.replace("@ext@", ext),
+            None,
+            &[meta.table.into()],
+        )?;
+        let mut v = Vec::new();
+        for r in rows {
+            v.push((
+                tview.clone(),
+                r.get::<String>(1)?.unwrap_or_default(),
+                r.get::<bool>(2)?.unwrap_or(false),
+                r.get::<String>(3)?.unwrap_or_default(),
+            ));
+        }
+        Ok::<_, pgrx::spi::SpiError>(v)
+    })
+    .or_raise();
+    // The definition must still analyze to the plan maintenance runs, over the same sources.
+    let (ok, detail) = match cache::compiled(meta) {
+        Err(e) => (false, format!("the definition no longer analyzes: {e}")),
+        Ok(c) => {
+            let mut found: Vec<u32> = c.def.model.tables().iter().map(|t| t.oid).collect();
+            let mut recorded: Vec<u32> = meta.sources.iter().map(|s| s.to_u32()).collect();
+            found.sort_unstable();
+            recorded.sort_unstable();
+            if found == recorded {
+                (
+                    true,
+                    "the definition analyzes; its tables are the recorded sources".into(),
+                )
+            } else {
+                (
+                    false,
+                    "the definition's tables differ from the recorded sources".into(),
+                )
+            }
+        }
+    };
+    out.push((tview, "definition".into(), ok, detail));
+    out
+}
+
+/// Every TVIEW's catalog row, triggers, key and definition, checked; one row per check.
+/// Whether the rows are exact is `pg_tviews_check`'s job (it reads the whole TVIEW).
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_health_check() -> TableIterator<
+    'static,
+    (
+        name!(tview, String),
+        name!(check_name, String),
+        name!(ok, bool),
+        name!(detail, String),
+    ),
+> {
+    let ext = crate::catalog::extension_schema_quoted().or_raise();
+    let mut rows = Vec::new();
+    for meta in cache::all().or_raise() {
+        rows.extend(check_one(&meta, &ext));
+    }
+    TableIterator::new(rows)
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION pg_tviews_explain(text) IS
+'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE.';
+COMMENT ON FUNCTION pg_tviews_health_check() IS
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the four statement triggers on every source (present and enabled), the guard trigger, and that the definition still analyzes over the recorded sources. One row per check; ok = false needs attention.';
+"#,
+    name = "comment_monitor",
+    requires = [pg_tviews_explain, pg_tviews_health_check]
+);

@@ -1,0 +1,42 @@
+-- Looking inside: pg_tviews_explain tells how each source's changes become refreshed keys;
+-- pg_tviews_health_check verifies what maintenance relies on.
+CREATE SCHEMA monitor;
+SET search_path = monitor, public;
+CREATE TABLE tb_category (pk_category int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_product (pk_product int PRIMARY KEY, fk_category int REFERENCES tb_category,
+                         name text NOT NULL);
+CREATE TABLE tb_review (pk_review int PRIMARY KEY, fk_product int REFERENCES tb_product,
+                        rating int NOT NULL);
+SELECT pg_tviews_create('product', $$
+    SELECT p.pk_product,
+           jsonb_build_object('name', p.name, 'category', c.name,
+                              'ratings', (SELECT jsonb_agg(r.rating ORDER BY r.pk_review)
+                                            FROM tb_review r WHERE r.fk_product = p.pk_product)) AS data
+      FROM tb_product p LEFT JOIN tb_category c ON c.pk_category = p.fk_category $$);
+SELECT pg_tviews_create('top', $$
+    SELECT p.pk_product, p.name FROM tb_product p
+     WHERE p.pk_product IN (SELECT r.fk_product FROM tb_review r ORDER BY r.rating DESC LIMIT 3) $$,
+    mode => 'deferred');
+
+\x on
+SELECT * FROM pg_tviews_explain('product') ORDER BY source;
+\x off
+SELECT source, reaches, maintenance FROM pg_tviews_explain('monitor.tv_top') ORDER BY source;
+SELECT pg_tviews_set_mode('product', 'deferred');
+SELECT source, maintenance FROM pg_tviews_explain('product') ORDER BY source;
+
+-- Everything in place.
+SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE tview = 'product' ORDER BY 1;
+SELECT bool_and(ok) AS all_ok FROM pg_tviews_health_check();
+
+-- A disabled source trigger and a dropped guard trigger are reported.
+ALTER TABLE tb_review DISABLE TRIGGER pgtv_update;
+DROP TRIGGER pgtv_guard ON tv_product;
+SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE NOT ok ORDER BY 1, 3;
+ALTER TABLE tb_review ENABLE TRIGGER pgtv_update;
+
+SELECT pg_tviews_explain('nope');
+SELECT pg_tviews_explain(NULL);
+
+DROP SCHEMA monitor CASCADE;
+RESET search_path;
