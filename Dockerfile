@@ -28,7 +28,7 @@ ENV RUSTUP_HOME=/usr/local/rustup \
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-        binutils build-essential ca-certificates clang curl git libclang-dev pkg-config \
+        binutils build-essential ca-certificates clang curl git libclang-dev libssl-dev pkg-config \
         "postgresql-server-dev-${PG_MAJOR}" \
  && rm -rf /var/lib/apt/lists/*
 
@@ -40,9 +40,10 @@ RUN curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs \
 
 # pg_ivm, for the benchmark's side-by-side comparison: upstream at a pinned release tag, built
 # with PGXS and installed into this stage's PostgreSQL, where build-artifacts.sh picks it up.
+# with_llvm=no: no JIT bitcode (the image ships none), so no need for PGXS's exact clang version.
 RUN git clone --quiet --depth 1 --branch "${PG_IVM_TAG}" https://github.com/sraoss/pg_ivm.git /tmp/pg_ivm \
- && make -C /tmp/pg_ivm -j"$(nproc)" PG_CONFIG="/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config" \
- && make -C /tmp/pg_ivm install PG_CONFIG="/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config" \
+ && make -C /tmp/pg_ivm -j"$(nproc)" with_llvm=no PG_CONFIG="/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config" \
+ && make -C /tmp/pg_ivm install with_llvm=no PG_CONFIG="/usr/lib/postgresql/${PG_MAJOR}/bin/pg_config" \
  && rm -rf /tmp/pg_ivm
 
 # Crates are fetched from the manifests alone (empty crate roots stand in for the sources),
@@ -100,5 +101,4 @@ COPY docker/pg_tviews_bench /usr/local/bin/
 RUN if [ -f "/usr/lib/postgresql/${PG_MAJOR}/lib/pg_ivm.so" ]; then \
         sample=$(readlink -f "/usr/share/postgresql/${PG_MAJOR}/postgresql.conf.sample") \
      && printf "\n# Added by the pg_tviews image: pg_ivm must be preloaded.\nshared_preload_libraries = 'pg_ivm'\n" >>"$sample"; \
-    fi \
- && chmod 0755 /usr/local/bin/pg_tviews_bench /usr/local/share/pg_tviews/bench/bench_run.sh
+    fi
