@@ -47,7 +47,8 @@ RUN git clone --quiet --depth 1 --branch "${PG_IVM_TAG}" https://github.com/srao
  && rm -rf /tmp/pg_ivm
 
 # Crates are fetched from the manifests alone (empty crate roots stand in for the sources),
-# so this layer survives any source change; the build below then runs offline.
+# so this layer survives any source change; the build below then runs offline. Only the
+# build platform's crates: 175 MB instead of 480 MB with every platform's.
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY crates/jsonb_ivm_core/Cargo.toml crates/jsonb_ivm_core/
@@ -57,7 +58,7 @@ COPY pg_tviews/Cargo.toml pg_tviews/
 RUN for crate in crates/jsonb_ivm_core crates/tviews_core jsonb_ivm pg_tviews; do \
         mkdir -p "$crate/src" && touch "$crate/src/lib.rs"; \
     done \
- && cargo fetch --locked
+ && cargo fetch --locked --target "$(rustc -vV | sed -n 's/^host: //p')"
 
 # The same script the host uses for the prebuilt artifacts (scripts/docker_test.sh). The
 # target directory is a build cache, kept between builds but never part of a layer.

@@ -40,6 +40,7 @@ if [ "$FORCE" = 0 ] && [ "$have" = "$RECIPE" ]; then
     exit 0
 fi
 
+old_id=$("$DOCKER" image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)
 ROOTFS=$(mktemp -d /tmp/pg_tviews-standin.XXXXXX)
 trap 'rm -rf "$ROOTFS"' EXIT
 say "debootstrap trixie + postgresql-17 into $ROOTFS (about a minute)"
@@ -65,5 +66,9 @@ tar -C "$ROOTFS" -c . | "$DOCKER" import \
     --change "LABEL org.pg_tviews.standin-recipe=$RECIPE" \
     --change 'CMD ["postgres"]' \
     - "$TAG" >/dev/null
+# The stand-in it replaces would stay behind untagged (half a gigabyte).
+if [ -n "$old_id" ] && [ "$old_id" != "$("$DOCKER" image inspect -f '{{.Id}}' "$TAG")" ]; then
+    "$DOCKER" image rm "$old_id" >/dev/null 2>&1 || say "the previous stand-in $old_id is still in use; remove it later"
+fi
 say "stand-in base image $TAG: $("$DOCKER" image inspect -f '{{.Size}}' "$TAG") bytes"
 echo "$TAG"
