@@ -87,11 +87,13 @@ if [ "$PG_IVM" != skip ]; then
     fi
 fi
 
-# No debug information and no LLVM bitcode may leave this directory.
+# No debug information and no LLVM bitcode may leave this directory. (Output captured, not
+# piped into grep -q: under pipefail, grep exiting at the first match fails the pipeline.)
 for so in "$OUT"/lib/*.so; do
-    if readelf -S "$so" 2>/dev/null | grep -q '\.debug_'; then die "$so still has debug sections"; fi
+    sections=$(readelf -S "$so") || die "readelf cannot read $so"
+    if grep -q '\.debug_' <<<"$sections"; then die "$so still has debug sections"; fi
 done
-if find "$OUT" -name '*.bc' | grep -q .; then die "bitcode found under $OUT"; fi
+[ -z "$(find "$OUT" -name '*.bc')" ] || die "bitcode found under $OUT"
 echo "pg $("$PGC" --version | sed 's/^PostgreSQL //')" >>"$OUT/MANIFEST"
 say "staged in $OUT"
 (cd "$OUT" && find lib extension -type f -printf '%s\t%p\n' | sort -k2) >&2

@@ -54,6 +54,8 @@ export POSTGRES_PASSWORD=docker-test
 WORK=$(mktemp -d /tmp/pg_tviews-docker.XXXXXX)
 DOCKERD_PID=""
 UP=0
+# A user's own docker/prebuilt/ is put aside for the test's and restored afterwards.
+[ -e "$ROOT/docker/prebuilt" ] && mv "$ROOT/docker/prebuilt" "$WORK/prebuilt.saved"
 
 cleanup() {
     local rc=$?
@@ -63,7 +65,9 @@ cleanup() {
         "$ROOT/docker/bench.sh" down >/dev/null 2>&1
     fi
     "${DOCKER:-docker}" image rm -f "$PG_TVIEWS_IMAGE" >/dev/null 2>&1
-    rm -rf "$ROOT/docker/prebuilt" "$WORK"
+    rm -rf "$ROOT/docker/prebuilt"
+    [ -e "$WORK/prebuilt.saved" ] && mv "$WORK/prebuilt.saved" "$ROOT/docker/prebuilt"
+    rm -rf "$WORK"
     if [ -n "$DOCKERD_PID" ]; then
         kill "$DOCKERD_PID" 2>/dev/null
         wait "$DOCKERD_PID" 2>/dev/null
@@ -77,7 +81,7 @@ APT_UPDATED=0
 apt_install() {
     local missing=()
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
     done
     [ ${#missing[@]} -gt 0 ] || return 0
     if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
@@ -152,7 +156,7 @@ step "host artifacts (release PostgreSQL, cargo pgrx package)"
 # first) would be taken as is: the artifacts must come from the build without assertions.
 unset PG_CONFIG PG_BIN
 bootstrap release
-if "$PG_CONFIG" --configure | grep -q -- --enable-cassert; then
+if [[ "$("$PG_CONFIG" --configure)" == *--enable-cassert* ]]; then
     die "$PG_CONFIG has assertions enabled: the image's artifacts need the release build"
 fi
 # The benchmark's release target directory: pgrx binds one build to one pg_config.
@@ -195,17 +199,22 @@ for diff_id in "${image_layers[@]:${#base_layers[@]}}"; do
 done
 rm -rf "$WORK/save"
 [ ${#ADDED[@]} -gt 0 ] || die "the image adds no files to its base"
+# (Lists are matched in bash or on captured output, never by piping into grep -q: under
+# pipefail, grep leaving at the first match can fail the pipeline with SIGPIPE.)
+declare -A IS_ADDED=()
+for f in "${ADDED[@]}"; do IS_ADDED[$f]=1; done
 allowed='^(usr/lib/postgresql/17/lib/[a-z_]+\.so|usr/share/postgresql/17/extension/[a-z_]+(--[0-9a-z._-]+)?\.(control|sql)|usr/share/postgresql/(17/)?postgresql\.conf\.sample|usr/local/bin/pg_tviews_bench|usr/local/share/pg_tviews/bench/(bench_run\.sh|sql/[a-z_]+\.sql))$'
 for f in "${ADDED[@]}"; do
     [[ "$f" =~ $allowed ]] || die "the image adds $f, which is not an extension file or the benchmark"
 done
 for ext in pg_tviews jsonb_ivm; do
     for f in "usr/lib/postgresql/17/lib/$ext.so" "usr/share/postgresql/17/extension/$ext.control"; do
-        printf '%s\n' "${ADDED[@]}" | grep -qx "$f" || die "the image lacks $f"
+        [ -n "${IS_ADDED[$f]:-}" ] || die "the image lacks $f"
     done
 done
 for so in "$WORK"/added/usr/lib/postgresql/17/lib/*.so; do
-    if readelf -S "$so" | grep -q '\.debug_'; then die "$(basename "$so") in the image has debug sections"; fi
+    sections=$(readelf -S "$so") || die "readelf cannot read $so"
+    if grep -q '\.debug_' <<<"$sections"; then die "$(basename "$so") in the image has debug sections"; fi
 done
 if [ "$HAVE_IVM" = 1 ]; then
     grep -Eq "^shared_preload_libraries = 'pg_ivm'" "$WORK"/added/usr/share/postgresql/17/postgresql.conf.sample \
@@ -247,18 +256,19 @@ else
 fi
 # pg_ivm 1.15 fails the product deletion on PostgreSQL 17 with an internal error of its own
 # (docs/benchmarks.md); any other failure is ours.
-if grep "ERROR" "$dir/results.csv" | grep -qv '^[^,]*,pg_ivm,'; then
+if [ -n "$(awk -F, '$2 != "pg_ivm" && /ERROR/' "$dir/results.csv")" ]; then
     die "an approach failed a scenario in the container: see $dir/report.md"
 fi
 # pg_tviews exact everywhere; the others' verdicts are measurements (hand-written triggers do
 # go wrong under concurrent writers, docs/benchmarks.md), not this test's business.
-if grep '^[^,]*,pg_tviews,' "$dir/results.csv" | grep -v ',exact$' | grep -q . \
-    || grep '^pg_tviews,' "$dir/concurrent.csv" | grep -v ',exact$' | grep -q .; then
+if [ -n "$(awk -F, '$2 == "pg_tviews" && $NF != "exact"' "$dir/results.csv")" ] \
+    || [ -n "$(awk -F, '$1 == "pg_tviews" && $NF != "exact"' "$dir/concurrent.csv")" ]; then
     die "pg_tviews was not exact in the container: see $dir/report.md"
 fi
 [ "$(grep -c '^pg_tviews,' "$dir/concurrent.csv")" = 2 ] || die "concurrent runs of pg_tviews missing from concurrent.csv"
 grep -q "^<svg" "$dir/chart.svg" || die "chart.svg is not an SVG"
-"$ROOT/docker/bench.sh" results | grep -q "pg_tviews benchmark in Docker" || die "docker/bench.sh results shows no report"
+results_out=$("$ROOT/docker/bench.sh" results 2>/dev/null) || die "docker/bench.sh results failed"
+grep -q "pg_tviews benchmark in Docker" <<<"$results_out" || die "docker/bench.sh results shows no report"
 
 # Through the published port, with the password, as a client on the host would connect.
 host_pg() { PGPASSWORD=$POSTGRES_PASSWORD "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_TVIEWS_PORT" -U postgres "$@"; }
