@@ -23,8 +23,8 @@ ENV RUSTUP_HOME=/usr/local/rustup \
     CARGO_HOME=/usr/local/cargo \
     PATH=/usr/local/cargo/bin:$PATH
 
-# The server headers and PGXS come from the same PGDG repository as the base image's server
-# (unpinned on purpose: the headers must match whatever minor release the base image has).
+# The server headers and PGXS come from the base image's own apt sources (PGDG in the official
+# image). Unpinned on purpose: headers of any 17.x build extensions for every 17.x server.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
