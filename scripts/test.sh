@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test layer, or the ones named:
 #
-#   scripts/test.sh                 all of: lint unit fuzz pg regress isolation stress bench
+#   scripts/test.sh                 all of: lint unit fuzz pg regress isolation stress bench docker
 #   scripts/test.sh unit regress    only those layers
 #
 # lint     cargo fmt --check, cargo clippy --all-targets -D warnings
@@ -16,6 +16,8 @@
 #          PostgreSQL's pg_isolation_regress; each permutation ends with the oracle
 # stress   scripts/stress.sh for 15 s in each mode: 8 pgbench clients on hot documents, then
 #          the oracle (deferred mode must not deadlock at all)
+# docker   scripts/docker_test.sh: the image built from host-built artifacts on an offline
+#          stand-in for postgres:17, the compose benchmark at tiny scale, CREATE EXTENSION
 #
 # The first run bootstraps cargo-pgrx and PostgreSQL 17 (see scripts/bootstrap.sh).
 # REGRESS_ACCEPT=1 scripts/test.sh regress  rewrites the expected files from the results.
@@ -23,7 +25,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-ALL=(lint unit fuzz pg regress isolation stress bench)
+ALL=(lint unit fuzz pg regress isolation stress bench docker)
 LAYERS=("$@")
 [ ${#LAYERS[@]} -eq 0 ] && LAYERS=("${ALL[@]}")
 for l in "${LAYERS[@]}"; do
@@ -172,6 +174,14 @@ layer_stress() {
         "$ROOT/scripts/stress.sh" --flavor debug --clients 8 --seconds 15 --mode "$mode"
     done
     SUMMARY+=("stress: 8 concurrent clients for 15 s in each mode, every TVIEW exact")
+}
+
+layer_docker() {
+    local log
+    log=$(mktemp)
+    "$ROOT/scripts/docker_test.sh" 2>&1 | tee "$log"
+    SUMMARY+=("$(sed -n 's/^docker summary: /docker: /p' "$log" | tail -n1)")
+    rm -f "$log"
 }
 
 for l in "${LAYERS[@]}"; do "layer_$l"; done
