@@ -42,7 +42,8 @@ fn pg_tviews_explain(
     TableIterator::new(rows)
 }
 
-/// The catalog-side checks, one row per (TVIEW, check); `$1` is the TVIEW table.
+/// The catalog-side checks, one row per (TVIEW, check): name, ok, and a detail saying what
+/// was found. `$1` is the TVIEW table.
 const CATALOG_CHECKS: &str = r#"
 WITH m AS (
     SELECT table_name, definition_view, key_column, sources
@@ -54,29 +55,34 @@ WITH m AS (
       FROM m, unnest(m.sources) AS s(src)
      CROSS JOIN expected e
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.src AND t.tgname = e.tgname
+), c(check_name, ok, good, bad) AS (
+    SELECT 'primary key', EXISTS (
+               SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
+                 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE i.indisprimary AND i.indnatts = 1 AND a.attname = m.key_column),
+           'the key column is the table''s primary key',
+           'the table has no primary key on its key column: maintenance needs it to find rows'
+    UNION ALL
+    SELECT 'definition view', EXISTS (
+               SELECT 1 FROM pg_catalog.pg_depend d JOIN m ON d.objid = (
+                      SELECT r.oid FROM pg_catalog.pg_rewrite r WHERE r.ev_class = m.definition_view)
+                WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.deptype = 'n'),
+           'the definition view exists and depends on its sources',
+           'the definition view records no dependency on its sources'
+    UNION ALL
+    SELECT 'source triggers', coalesce(bool_and(tgenabled IS NOT NULL AND tgenabled <> 'D'), true),
+           'every source has its four statement triggers, enabled',
+           'missing or disabled: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
+                                      FILTER (WHERE tgenabled IS NULL OR tgenabled = 'D')
+      FROM source_triggers
+    UNION ALL
+    SELECT 'guard trigger', EXISTS (
+               SELECT 1 FROM pg_catalog.pg_trigger t JOIN m ON t.tgrelid = m.table_name
+                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled <> 'D'),
+           'direct writes to the table are refused',
+           'trigger pgtv_guard is missing or disabled: direct writes to the table are not refused'
 )
-SELECT 'primary key', EXISTS (
-           SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-            WHERE i.indisprimary AND i.indnatts = 1 AND a.attname = m.key_column),
-       'the key column is the table''s primary key'
-UNION ALL
-SELECT 'definition view', EXISTS (
-           SELECT 1 FROM pg_catalog.pg_depend d JOIN m ON d.objid = (
-                  SELECT r.oid FROM pg_catalog.pg_rewrite r WHERE r.ev_class = m.definition_view)
-            WHERE d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.deptype = 'n'),
-       'the definition view exists and depends on its sources'
-UNION ALL
-SELECT 'source triggers', coalesce(bool_and(tgenabled IS NOT NULL AND tgenabled <> 'D'), true),
-       coalesce('missing or disabled: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
-                  FILTER (WHERE tgenabled IS NULL OR tgenabled = 'D'),
-                'every source has its four statement triggers, enabled')
-  FROM source_triggers
-UNION ALL
-SELECT 'guard trigger', EXISTS (
-           SELECT 1 FROM pg_catalog.pg_trigger t JOIN m ON t.tgrelid = m.table_name
-            WHERE t.tgname = 'pgtv_guard' AND t.tgenabled <> 'D'),
-       'direct writes to the table are refused'
+SELECT check_name, ok, CASE WHEN ok THEN good ELSE bad END FROM c
 "#;
 
 /// (tview, check_name, ok, detail)

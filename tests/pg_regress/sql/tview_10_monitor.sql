@@ -32,7 +32,7 @@ SELECT bool_and(ok) AS all_ok FROM pg_tviews_health_check();
 -- A disabled source trigger and a dropped guard trigger are reported.
 ALTER TABLE tb_review DISABLE TRIGGER pgtv_update;
 DROP TRIGGER pgtv_guard ON tv_product;
-SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE NOT ok ORDER BY 1, 3;
+SELECT tview, check_name, ok, detail FROM pg_tviews_health_check() WHERE NOT ok ORDER BY 1, 2;
 ALTER TABLE tb_review ENABLE TRIGGER pgtv_update;
 
 SELECT pg_tviews_explain('nope');
