@@ -89,7 +89,8 @@ SELECT check_name, ok, CASE WHEN ok THEN good ELSE bad END FROM c
 type HealthRow = (String, String, bool, String);
 
 fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
-    let tview = meta.tview_name.clone();
+    // Schema-qualified: TVIEWs of the same name may live in several schemas.
+    let tview = format!("{}.{}", meta.table_name.0, meta.table_name.1);
     let mut out: Vec<HealthRow> = Spi::connect(|client| {
         let rows = client.select(
             &CATALOG_CHECKS.replace("@ext@", ext),

@@ -26,13 +26,14 @@ SELECT pg_tviews_set_mode('product', 'deferred');
 SELECT source, maintenance FROM pg_tviews_explain('product') ORDER BY source;
 
 -- Everything in place.
-SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE tview = 'product' ORDER BY 1;
-SELECT bool_and(ok) AS all_ok FROM pg_tviews_health_check();
+SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE tview = 'monitor.tv_product' ORDER BY 1;
+SELECT bool_and(ok) AS all_ok FROM pg_tviews_health_check() WHERE tview LIKE 'monitor.%';
 
 -- A disabled source trigger and a dropped guard trigger are reported.
 ALTER TABLE tb_review DISABLE TRIGGER pgtv_update;
 DROP TRIGGER pgtv_guard ON tv_product;
-SELECT tview, check_name, ok, detail FROM pg_tviews_health_check() WHERE NOT ok ORDER BY 1, 2;
+SELECT tview, check_name, ok, detail FROM pg_tviews_health_check()
+ WHERE NOT ok AND tview LIKE 'monitor.%' ORDER BY 1, 2;
 ALTER TABLE tb_review ENABLE TRIGGER pgtv_update;
 
 SELECT pg_tviews_explain('nope');
