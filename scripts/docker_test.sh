@@ -242,12 +242,7 @@ run_log="$WORK/run.log"
 "$ROOT/docker/bench.sh" run --scale tiny --iterations 2 --seconds 2 --clients 2 | tee "$run_log"
 dir=$(tail -n1 "$run_log")
 case "$dir" in "$PG_TVIEWS_RESULTS"/*) ;; *) die "docker/bench.sh run printed no results directory" ;; esac
-for f in report.md results.csv concurrent.csv chart.svg bench.log; do
-    [ -s "$dir/$f" ] || die "benchmark output $f is missing or empty on the host ($dir)"
-done
-for a in bare pg_tviews manual matview matview_concurrently; do
-    grep -q "^[^,]*,$a," "$dir/results.csv" || die "approach $a missing from results.csv"
-done
+check_bench_files "$dir"
 if [ "$HAVE_IVM" = 1 ]; then
     grep -q ",pg_ivm," "$dir/results.csv" || die "pg_ivm is in the image but was not measured"
     grep -q "pg_ivm: in the image, preloaded" "$dir/report.md" || die "the report does not show pg_ivm preloaded"

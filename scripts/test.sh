@@ -92,12 +92,7 @@ layer_bench() {
     dir=$(sed -nE 's/^==> report \((.*)\/report.md\)$/\1/p' "$log" | tail -n1)
     [ -n "$dir" ] || { tail -n 40 "$log"; die "the benchmark printed no report"; }
     dir=${dir#"$ROOT"/}
-    for f in report.md results.csv concurrent.csv chart.svg bench.log; do
-        [ -s "$ROOT/$dir/$f" ] || die "benchmark output $dir/$f is missing or empty"
-    done
-    for a in bare pg_tviews manual matview matview_concurrently; do
-        grep -q "$a" "$ROOT/$dir/results.csv" || die "approach $a missing from $dir/results.csv"
-    done
+    check_bench_files "$ROOT/$dir"
     grep -q "pg_ivm was skipped" "$ROOT/$dir/report.md" || grep -q "pg_ivm," "$ROOT/$dir/results.csv" \
         || die "pg_ivm neither measured nor reported as skipped"
     if grep -q "ERROR" "$ROOT/$dir/results.csv"; then die "an approach failed a scenario: see $dir/report.md"; fi

@@ -78,3 +78,15 @@ cluster_stop() {
 
 # psql against the throwaway cluster, stopping at the first error.
 pg() { "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 "$@"; }
+
+# check_bench_files DIR: a benchmark run's output in DIR is complete: every file written and
+# not empty, every approach that needs no other extension present in results.csv.
+check_bench_files() {
+    local dir=$1 f a
+    for f in report.md results.csv concurrent.csv chart.svg bench.log; do
+        [ -s "$dir/$f" ] || die "benchmark output $dir/$f is missing or empty"
+    done
+    for a in bare pg_tviews manual matview matview_concurrently; do
+        grep -q "^[^,]*,$a," "$dir/results.csv" || die "approach $a missing from $dir/results.csv"
+    done
+}

@@ -86,36 +86,10 @@ pub fn explain(model: &DefinitionModel, plan: &MaintenancePlan, mode: Mode) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Edge, Occurrence, OperatorRef};
     use crate::plan::plan;
 
     fn model() -> DefinitionModel {
-        let c = |occ, column: &str| ColumnRef {
-            occ,
-            column: column.into(),
-        };
-        DefinitionModel {
-            occurrences: vec![
-                Occurrence::public(1, "tb_product"),
-                Occurrence::public(2, "tb_category"),
-                Occurrence::public(3, "tb_review"),
-            ],
-            edges: vec![
-                Edge {
-                    left: c(1, "pk_category"),
-                    right: c(0, "fk_category"),
-                    operator: OperatorRef::equals(),
-                    guards: [1].into(),
-                },
-                Edge {
-                    left: c(2, "fk_product"),
-                    right: c(0, "pk_product"),
-                    operator: OperatorRef::equals(),
-                    guards: [2].into(),
-                },
-            ],
-            root: Some(c(0, "pk_product")),
-        }
+        DefinitionModel::product_category_review()
     }
 
     #[test]

@@ -69,6 +69,40 @@ impl Occurrence {
     }
 }
 
+#[cfg(test)]
+impl DefinitionModel {
+    /// Products (the root, key `pk_product`) with their category (a lookup joined on
+    /// `fk_category`) and reviews (children joined on `fk_product`), for tests.
+    pub fn product_category_review() -> DefinitionModel {
+        let c = |occ, column: &str| ColumnRef {
+            occ,
+            column: column.into(),
+        };
+        DefinitionModel {
+            occurrences: vec![
+                Occurrence::public(1, "tb_product"),
+                Occurrence::public(2, "tb_category"),
+                Occurrence::public(3, "tb_review"),
+            ],
+            edges: vec![
+                Edge {
+                    left: c(1, "pk_category"),
+                    right: c(0, "fk_category"),
+                    operator: OperatorRef::equals(),
+                    guards: [1].into(),
+                },
+                Edge {
+                    left: c(2, "fk_product"),
+                    right: c(0, "pk_product"),
+                    operator: OperatorRef::equals(),
+                    guards: [2].into(),
+                },
+            ],
+            root: Some(c(0, "pk_product")),
+        }
+    }
+}
+
 /// A column of an occurrence.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ColumnRef {

@@ -80,19 +80,14 @@ impl Compiled {
         source: pg_sys::Oid,
         event: Event,
     ) -> Result<Option<Rc<KeptPlan>>, TviewError> {
-        let k = (source.to_u32(), event);
-        if let Some(p) = self.key_queries.borrow().get(&k) {
-            return Ok(p.clone());
-        }
-        let plan = match self.def.plan.source(source.to_u32()) {
-            None => None,
-            Some(sp) => match key_query(&self.def.model, sp, event) {
-                None => None,
-                Some(sql) => Some(Rc::new(KeptPlan::prepare(&sql, &[])?)),
-            },
-        };
-        self.key_queries.borrow_mut().insert(k, plan.clone());
-        Ok(plan)
+        memo(&self.key_queries, (source.to_u32(), event), || {
+            let sql = self
+                .def
+                .plan
+                .source(source.to_u32())
+                .and_then(|sp| key_query(&self.def.model, sp, event));
+            Ok(sql.map(|sql| (sql, vec![])))
+        })
     }
 
     /// Deferred mode: the query capturing what the key query of `source` reads of the changed
@@ -103,48 +98,51 @@ impl Compiled {
         source: pg_sys::Oid,
         event: Event,
     ) -> Result<Option<Rc<KeptPlan>>, TviewError> {
-        let k = (source.to_u32(), event);
-        if let Some(p) = self.captures.borrow().get(&k) {
-            return Ok(p.clone());
-        }
-        let plan = match self.def.plan.source(source.to_u32()) {
-            None => None,
-            Some(sp) => match capture_query(&self.def.model, sp, event) {
-                None => None,
-                Some(sql) => Some(Rc::new(KeptPlan::prepare(&sql, &[])?)),
-            },
-        };
-        self.captures.borrow_mut().insert(k, plan.clone());
-        Ok(plan)
+        memo(&self.captures, (source.to_u32(), event), || {
+            let sql = self
+                .def
+                .plan
+                .source(source.to_u32())
+                .and_then(|sp| capture_query(&self.def.model, sp, event));
+            Ok(sql.map(|sql| (sql, vec![])))
+        })
     }
 
     /// Deferred mode, at commit: the key query of `source` over captured values (one
     /// `text[]` parameter per delta column); `None` when they cannot be replayed (the
     /// definition changed since they were captured): recompute every row then.
     pub fn replay_plan(&self, source: u32) -> Result<Option<Rc<KeptPlan>>, TviewError> {
-        if let Some(p) = self.replays.borrow().get(&source) {
-            return Ok(p.clone());
-        }
-        let plan = match self.def.plan.source(source) {
-            None => None,
-            Some(sp) => {
-                let cols = delta_columns(&self.def.model, sp);
-                let types = cols
-                    .iter()
-                    .map(|c| column_type_sql(pg_sys::Oid::from(source), c))
-                    .collect::<Result<Vec<_>, _>>()?;
-                match replay_key_query(&self.def.model, sp, &types) {
-                    None => None,
-                    Some(sql) => {
-                        let args = vec![pg_sys::TEXTARRAYOID; cols.len()];
-                        Some(Rc::new(KeptPlan::prepare(&sql, &args)?))
-                    }
-                }
-            }
-        };
-        self.replays.borrow_mut().insert(source, plan.clone());
-        Ok(plan)
+        memo(&self.replays, source, || {
+            let Some(sp) = self.def.plan.source(source) else {
+                return Ok(None);
+            };
+            let cols = delta_columns(&self.def.model, sp);
+            let types = cols
+                .iter()
+                .map(|c| column_type_sql(pg_sys::Oid::from(source), c))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(replay_key_query(&self.def.model, sp, &types)
+                .map(|sql| (sql, vec![pg_sys::TEXTARRAYOID; cols.len()])))
+        })
     }
+}
+
+/// The plan memoized in `map` under `key`, made from `make`'s SQL and parameter types the
+/// first time; `None` (recompute every row) is memoized too.
+fn memo<K: std::hash::Hash + Eq>(
+    map: &RefCell<HashMap<K, Option<Rc<KeptPlan>>>>,
+    key: K,
+    make: impl FnOnce() -> Result<Option<(String, Vec<pg_sys::Oid>)>, TviewError>,
+) -> Result<Option<Rc<KeptPlan>>, TviewError> {
+    if let Some(p) = map.borrow().get(&key) {
+        return Ok(p.clone());
+    }
+    let plan = match make()? {
+        None => None,
+        Some((sql, args)) => Some(Rc::new(KeptPlan::prepare(&sql, &args)?)),
+    };
+    map.borrow_mut().insert(key, plan.clone());
+    Ok(plan)
 }
 
 /// The type of `column` of `table`, as SQL that names it from any search_path.

@@ -141,7 +141,7 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         mut keys, lookups, ..
     } = batch.work;
     let table = tview.meta.table;
-    let everything = trigger::with_maintenance(&tview, || {
+    let everything = trigger::with_maintenance(&tview, |_| {
         if !lookups.is_empty() {
             // Keys reached through other rows are found now, under the whole TVIEW's lock,
             // from what is committed now: a row another transaction moved meanwhile is

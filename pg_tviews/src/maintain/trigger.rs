@@ -71,24 +71,21 @@ fn maintain(
     td: *mut pg_sys::TriggerData,
 ) -> Result<(), TviewError> {
     let deferred = tview.meta.mode == Mode::Deferred;
-    as_user(tview.meta.owner, true, || {
-        let conn = Connection::open()?;
+    let direct = tview.source_is_direct(source);
+    with_maintenance(tview, |conn| {
         // SAFETY: td is the TriggerData of the trigger call in progress.
         unsafe { conn.register_trigger_data(td) };
         let work = match event {
             None => Work::All, // TRUNCATE
-            Some(e) if deferred && !tview.source_is_direct(source) => {
-                match tview.capture_plan(source, e)? {
-                    Some(p) => Work::Capture(p),
-                    None => Work::All,
-                }
-            }
+            Some(e) if deferred && !direct => match tview.capture_plan(source, e)? {
+                Some(p) => Work::Capture(p),
+                None => Work::All,
+            },
             Some(e) => match tview.key_query_plan(source, e)? {
                 Some(p) => Work::Keys(p),
                 None => Work::All,
             },
         };
-        let _scope = MaintenanceScope::enter();
         match work {
             Work::All if deferred => deferred::queue_all(tview),
             Work::Capture(capture) => {
@@ -101,7 +98,6 @@ fn maintain(
                 tview.refresh_all_plan()?.execute(&[])?;
             }
             Work::Keys(key_query) => {
-                let direct = tview.source_is_direct(source);
                 if !direct {
                     // The key query must see every row a concurrent writer moved.
                     lock::lock_whole(tview.meta.table);
@@ -121,7 +117,6 @@ fn maintain(
                 }
             }
         }
-        drop(conn);
         Ok(())
     })
 }
@@ -130,12 +125,12 @@ fn maintain(
 /// SPI connection, with writes to TVIEW tables allowed.
 pub fn with_maintenance<R>(
     tview: &Compiled,
-    f: impl FnOnce() -> Result<R, TviewError>,
+    f: impl FnOnce(&Connection) -> Result<R, TviewError>,
 ) -> Result<R, TviewError> {
     as_user(tview.meta.owner, true, || {
         let conn = Connection::open()?;
         let _scope = MaintenanceScope::enter();
-        let r = f()?;
+        let r = f(&conn)?;
         drop(conn);
         Ok(r)
     })
@@ -187,13 +182,9 @@ fn pg_tviews_guard_trigger<'a>(
 /// Recompute every row of a TVIEW (pg_tviews_refresh, creation after a restore).
 pub fn refresh_all_rows(meta: &crate::catalog::TviewMeta) -> Result<u64, TviewError> {
     let compiled = cache::compiled(meta)?;
-    as_user(meta.owner, true, || {
-        let conn = Connection::open()?;
-        let _scope = MaintenanceScope::enter();
+    with_maintenance(&compiled, |_| {
         lock::lock_whole(meta.table);
-        let n = compiled.refresh_all_plan()?.execute(&[])?;
-        drop(conn);
-        Ok(n)
+        compiled.refresh_all_plan()?.execute(&[])
     })
 }
 

@@ -179,40 +179,10 @@ fn path_branch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ColumnRef, Edge, Occurrence, OperatorRef};
     use crate::plan::plan;
 
-    fn occ(oid: u32, name: &str) -> Occurrence {
-        Occurrence::public(oid, name)
-    }
-
     fn model() -> DefinitionModel {
-        let c = |occ, column: &str| ColumnRef {
-            occ,
-            column: column.into(),
-        };
-        DefinitionModel {
-            occurrences: vec![
-                occ(1, "tb_product"),
-                occ(2, "tb_category"),
-                occ(3, "tb_review"),
-            ],
-            edges: vec![
-                Edge {
-                    left: c(1, "pk_category"),
-                    right: c(0, "fk_category"),
-                    operator: OperatorRef::equals(),
-                    guards: [1].into(),
-                },
-                Edge {
-                    left: c(2, "fk_product"),
-                    right: c(0, "pk_product"),
-                    operator: OperatorRef::equals(),
-                    guards: [2].into(),
-                },
-            ],
-            root: Some(c(0, "pk_product")),
-        }
+        DefinitionModel::product_category_review()
     }
 
     #[test]
