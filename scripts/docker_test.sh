@@ -152,9 +152,7 @@ step "stand-in base image (debootstrap, cached)"
 
 # ---------------------------------------------------------------------------------------------
 step "host artifacts (release PostgreSQL, cargo pgrx package)"
-# A PG_CONFIG exported by an earlier bootstrap (scripts/test.sh bootstraps the debug build
-# first) would be taken as is: the artifacts must come from the build without assertions.
-unset PG_CONFIG PG_BIN
+# The artifacts must come from the build without assertions (a PG_CONFIG the user gave wins).
 bootstrap release
 if [[ "$("$PG_CONFIG" --configure)" == *--enable-cassert* ]]; then
     die "$PG_CONFIG has assertions enabled: the image's artifacts need the release build"

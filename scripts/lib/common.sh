@@ -9,10 +9,16 @@ die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 # The extension crates, in install order.
 EXTENSIONS=(jsonb_ivm pg_tviews)
 
+# A PG_CONFIG the user gave is remembered once, before any script exports the one a bootstrap
+# chose: a nested script asking for the other flavor must not inherit its caller's choice.
+if [ -z "${PG_TVIEWS_USER_PG_CONFIG+set}" ]; then
+    export PG_TVIEWS_USER_PG_CONFIG=${PG_CONFIG:-}
+fi
+
 # Run the bootstrap and export PG_CONFIG and PG_BIN for the chosen flavor.
 bootstrap() {
     local flavor=${1:-debug}
-    PG_CONFIG=$("$ROOT/scripts/bootstrap.sh" --flavor "$flavor" | tail -n 1)
+    PG_CONFIG=$(PG_CONFIG=$PG_TVIEWS_USER_PG_CONFIG "$ROOT/scripts/bootstrap.sh" --flavor "$flavor" | tail -n 1)
     PG_BIN=$("$PG_CONFIG" --bindir)
     export PG_CONFIG PG_BIN
 }
