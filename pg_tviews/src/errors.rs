@@ -41,6 +41,9 @@ pub enum TviewError {
     #[error("must be owner of TVIEW \"{0}\"")]
     NotOwner(String),
 
+    #[error("table {0} has pg_tviews maintenance triggers but no TVIEW reads it")]
+    OrphanSource(String),
+
     #[error("pg_tviews internal error: {0}")]
     Internal(String),
 
@@ -67,6 +70,7 @@ impl TviewError {
             TviewError::ReservedColumn(_) => ERRCODE_RESERVED_NAME,
             TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
+            TviewError::OrphanSource(_) => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             TviewError::Internal(_) => ERRCODE_INTERNAL_ERROR,
             TviewError::Spi(_) => ERRCODE_INTERNAL_ERROR,
         }
@@ -104,7 +108,14 @@ impl TviewError {
                 Some("Rename the column: names starting with __pgtv_ are reserved.".into())
             }
             TviewError::DirectWrite(_) => Some(
-                "A TVIEW's rows follow its definition: change the source tables instead, or call pg_tviews_refresh()."
+                "A TVIEW's rows follow its definition: change the source tables instead, or call pg_tviews_refresh(). \
+                 A data-only restore must disable triggers (pg_dump or pg_restore --disable-triggers)."
+                    .into(),
+            ),
+            TviewError::OrphanSource(_) => Some(
+                "pg_tview_meta lost its rows, so this change cannot reach the TVIEWs: most likely a schema-only \
+                 restore whose data has not been restored yet (restore it with --disable-triggers). \
+                 pg_tviews_health_check() lists what is missing."
                     .into(),
             ),
             _ => None,

@@ -151,7 +151,42 @@ fn pg_tviews_health_check() -> TableIterator<
     for meta in cache::all().or_raise() {
         rows.extend(check_one(&meta, &ext));
     }
+    rows.extend(orphans(&ext));
     TableIterator::new(rows)
+}
+
+/// Tables carrying pg_tviews triggers with no catalog row behind them: TVIEW tables missing
+/// from pg_tview_meta, sources no TVIEW reads (a schema-only restore without its data leaves
+/// both). Writes to such a source fail rather than leave a TVIEW stale.
+const ORPHAN_CHECK: &str = r#"
+SELECT t.tgrelid::regclass::text,
+       CASE WHEN t.tgname = 'pgtv_guard' THEN 'catalog row' ELSE 'orphan source triggers' END,
+       CASE WHEN t.tgname = 'pgtv_guard'
+            THEN 'a guard trigger protects this table but pg_tview_meta has no TVIEW for it'
+            ELSE 'triggers ' || string_agg(t.tgname, ', ' ORDER BY t.tgname)
+                 || ' maintain TVIEWs but pg_tview_meta has no TVIEW reading this table: writes to it fail' END
+  FROM pg_catalog.pg_trigger t
+ WHERE t.tgname IN ('pgtv_insert', 'pgtv_update', 'pgtv_delete', 'pgtv_truncate', 'pgtv_guard')
+   AND NOT EXISTS (SELECT 1 FROM @ext@.pg_tview_meta m
+                    WHERE m.table_name = t.tgrelid OR t.tgrelid = ANY (m.sources::oid[]))
+ GROUP BY t.tgrelid, t.tgname = 'pgtv_guard'
+ ORDER BY 1, 2
+"#;
+
+fn orphans(ext: &str) -> Vec<HealthRow> {
+    Spi::connect(|client| {
+        let mut v = Vec::new();
+        for r in client.select(&ORPHAN_CHECK.replace("@ext@", ext), None, &[])? {
+            v.push((
+                r.get::<String>(1)?.unwrap_or_default(),
+                r.get::<String>(2)?.unwrap_or_default(),
+                false,
+                r.get::<String>(3)?.unwrap_or_default(),
+            ));
+        }
+        Ok::<_, pgrx::spi::SpiError>(v)
+    })
+    .or_raise()
 }
 
 extension_sql!(
@@ -159,7 +194,7 @@ extension_sql!(
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
 'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE.';
 COMMENT ON FUNCTION pg_tviews_health_check() IS
-'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the four statement triggers on every source (present and enabled), the guard trigger, and that the definition still analyzes over the recorded sources. One row per check; ok = false needs attention.';
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the four statement triggers on every source (present and enabled), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore). One row per check; ok = false needs attention.';
 "#,
     name = "comment_monitor",
     requires = [pg_tviews_explain, pg_tviews_health_check]

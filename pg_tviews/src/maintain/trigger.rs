@@ -153,7 +153,16 @@ fn pg_tviews_source_trigger<'a>(
         let source = trigger
             .relid()
             .map_err(|e| TviewError::Internal(e.to_string()))?;
-        for meta in cache::tviews_reading(source)? {
+        let tviews = cache::tviews_reading(source)?;
+        if tviews.is_empty() {
+            // Triggers are dropped with the last TVIEW reading a table: the catalog is
+            // missing rows, and a change maintained nowhere would silently go stale.
+            let name = crate::pg::names::relation_name(source)
+                .map(|(s, n)| tviews_core::sqlgen::qualified(&s, &n))
+                .unwrap_or_else(|| source.to_string());
+            return Err(TviewError::OrphanSource(name));
+        }
+        for meta in tviews {
             let compiled = cache::compiled(&meta)?;
             maintain(&compiled, source, event, td)?;
         }

@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# Production operations, each on real components started here on loopback:
+#
+#   scripts/ops_test.sh [--flavor debug|release] [--seconds 10] [--soak-seconds 30]
+#                       [STEP...]        steps: backup pooling replica crash upgrade soak
+#
+# backup   pg_dump/pg_restore of a database with every TVIEW shape, cascades, immediate and
+#          deferred TVIEWs: custom format, schema-only + data-only, and the restore with the
+#          TVIEWs' data before and after their sources' data; exact and maintained after
+# pooling  PgBouncer (Debian package) in transaction pooling mode, 16 clients on 3 server
+#          connections running the concurrent workload while TVIEW modes are switched
+# replica  a streaming standby made by pg_basebackup: after the workload its TVIEWs equal the
+#          primary's, and reads, the oracle, explain and the health check work on it
+# crash    kill -9 of the postmaster during the concurrent workload; exact after restart
+# upgrade  ALTER EXTENSION ... UPDATE from every released version (*/sql/history) with TVIEWs
+#          in use; the upgraded schema must equal a fresh install's (sql/ops/fingerprint.sql),
+#          which fails when the schema changed without an upgrade script
+# soak     the randomized oracle workload in one backend, transaction after transaction; its
+#          memory must not grow after warm-up, every TVIEW exact at the end
+#
+# --seconds is the length of each concurrent workload; --soak-seconds the soak's (the long
+# documented run is --soak-seconds 600 soak). Exits non-zero at the first failure.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+
+FLAVOR=debug
+WORKLOAD_SECONDS=10
+SOAK_SECONDS=30
+ALL_STEPS=(backup pooling replica crash upgrade soak)
+STEPS=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --flavor) FLAVOR=${2:?}; shift 2 ;;
+        --seconds) WORKLOAD_SECONDS=${2:?}; shift 2 ;;
+        --soak-seconds) SOAK_SECONDS=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -*) die "unknown argument '$1' (try --help)" ;;
+        *) case " ${ALL_STEPS[*]} " in *" $1 "*) STEPS+=("$1"); shift ;; *) die "unknown step '$1' (steps: ${ALL_STEPS[*]})" ;; esac ;;
+    esac
+done
+[ ${#STEPS[@]} -eq 0 ] && STEPS=("${ALL_STEPS[@]}")
+for n in "$WORKLOAD_SECONDS" "$SOAK_SECONDS"; do [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "positive numbers only: '$n'"; done
+case "$FLAVOR" in release|debug) ;; *) die "--flavor must be release or debug" ;; esac
+
+prepare_flavor "$FLAVOR"
+SQL="$ROOT/sql"
+WORK=$(mktemp -d /tmp/pg_tviews-ops.XXXXXX)
+chmod 755 "$WORK"
+STANDBY_DIR=""
+cleanup() {
+    [ -n "$STANDBY_DIR" ] && as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -m immediate -w stop >/dev/null 2>&1
+    [ -f "$WORK/pgbouncer.pid" ] && kill "$(cat "$WORK/pgbouncer.pid")" 2>/dev/null
+    cluster_stop
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+RESULTS=()
+
+# A primary listening on loopback too (replication and PgBouncer connect over TCP).
+CLUSTER_OPTIONS="-c listen_addresses=127.0.0.1 -c max_connections=60 -c deadlock_timeout=100ms \
+-c max_prepared_transactions=10 -c wal_level=replica -c max_wal_senders=4" cluster_start "$WORK/primary"
+
+# The database every step starts from: the stress schema (three TVIEWs, a cascade, the
+# category documents deferred) and the oracle's schema rnd (every shape, one deferred).
+make_database() {
+    local db=$1
+    pg -d postgres -qc "CREATE DATABASE $db"
+    pg -d "$db" -q -f "$SQL/stress/schema.sql" >/dev/null
+    pg -d "$db" -q -f "$ROOT/tests/oracle/random_workload.sql" >/dev/null
+    pg -d "$db" -qc "SELECT pg_tviews_set_mode('category', 'deferred'), pg_tviews_set_mode('rnd.prod', 'deferred')" >/dev/null
+}
+
+# verdict DB [PORT]: every TVIEW against its definition and the health check; prints one line.
+verdict() {
+    local db=$1 port=${2:-$PGPORT}
+    pg -p "$port" -d "$db" -Atq -f "$SQL/ops/verdict.sql"
+}
+
+# expect_exact DB WHAT [PORT]: the verdict must report every TVIEW exact and healthy.
+expect_exact() {
+    local v
+    v=$(verdict "$1" "${3:-}")
+    [[ "$v" =~ ^tviews=[1-9][0-9]*\ differing=0\ unhealthy=0$ ]] || die "$2: $v"
+    echo "  $2: $v"
+}
+
+# Writes of every kind in one database (sequential), then the deferred queue committed.
+some_writes() {
+    pg -d "$1" -q >/dev/null <<'SQL'
+INSERT INTO tb_review (fk_product, rating) SELECT 1 + g % 50, 1 + g % 5 FROM generate_series(1, 100) g;
+UPDATE tb_product SET price = price + 1 WHERE pk_product % 7 = 0;
+UPDATE tb_category SET name = name || '+' WHERE pk_category = 2;
+DELETE FROM tb_review WHERE pk_review IN (SELECT pk_review FROM tb_review ORDER BY pk_review LIMIT 20);
+SELECT * FROM rnd.random_workload(0.25, 60, 20);
+SQL
+}
+
+# concurrent_workload DB SECONDS CLIENTS [pgbench connection options...]: the stress mix.
+concurrent_workload() {
+    local db=$1 secs=$2 clients=$3
+    shift 3
+    "$PG_BIN/pgbench" -n -c "$clients" -j 2 -T "$secs" --max-tries=100 "$@" \
+        -f "$SQL/stress/hot_review.sql@10" -f "$SQL/stress/move_review.sql@5" \
+        -f "$SQL/stress/delete_review.sql@3" -f "$SQL/stress/move_product.sql@2" \
+        -f "$SQL/stress/rename_category.sql@1" -f "$SQL/stress/price.sql@10" \
+        -f "$SQL/stress/transfer.sql@3" "$db"
+}
+
+# ---------------------------------------------------------------------------------------------
+step_backup() {
+    say "backup: pg_dump and pg_restore"
+    make_database bk
+    some_writes bk
+    expect_exact bk "source database"
+    pg_dump_() { as_postgres "$PG_BIN/pg_dump" -h "$PGHOST" -p "$PGPORT" "$@"; }
+    restore_into() { pg -d postgres -qc "CREATE DATABASE $1"; }
+    local d="$WORK/dump"
+    mkdir -p "$d" && chown postgres: "$d"
+
+    # 1. Custom format, restored whole.
+    pg_dump_ -Fc -d bk -f "$d/bk.dump"
+    restore_into bk_full
+    as_postgres "$PG_BIN/pg_restore" -h "$PGHOST" -p "$PGPORT" --exit-on-error -d bk_full "$d/bk.dump"
+    expect_exact bk_full "pg_restore (custom format)"
+    some_writes bk_full
+    expect_exact bk_full "pg_restore, then writes"
+
+    # 2. The TVIEWs' data restored before, then after, their sources' data.
+    as_postgres "$PG_BIN/pg_restore" -l "$d/bk.dump" >"$d/list"
+    grep ' SEQUENCE SET ' "$d/list" >"$d/list.seq"
+    grep ' TABLE DATA ' "$d/list" | grep ' tv_' >"$d/list.tv"
+    grep ' TABLE DATA ' "$d/list" | grep -v ' tv_' >"$d/list.src"
+    local order
+    for order in tv_first tv_last; do
+        if [ $order = tv_first ]; then
+            cat "$d/list.tv" "$d/list.src" "$d/list.seq"
+        else
+            cat "$d/list.src" "$d/list.tv" "$d/list.seq"
+        fi >"$d/data.$order"
+        # pg_restore runs a list in the dump's own order; one call per section keeps ours.
+        restore_into "bk_$order"
+        as_postgres "$PG_BIN/pg_restore" -h "$PGHOST" -p "$PGPORT" --exit-on-error -d "bk_$order" \
+            --section=pre-data "$d/bk.dump"
+        local line
+        while IFS= read -r line; do
+            printf '%s\n' "$line" >"$d/one"
+            as_postgres "$PG_BIN/pg_restore" -h "$PGHOST" -p "$PGPORT" --exit-on-error -d "bk_$order" \
+                -L "$d/one" "$d/bk.dump"
+        done <"$d/data.$order"
+        as_postgres "$PG_BIN/pg_restore" -h "$PGHOST" -p "$PGPORT" --exit-on-error -d "bk_$order" \
+            --section=post-data "$d/bk.dump"
+        expect_exact "bk_$order" "restore with the TVIEWs' data ${order/_/ }"
+        some_writes "bk_$order"
+        expect_exact "bk_$order" "restore with the TVIEWs' data ${order/_/ }, then writes"
+    done
+
+    # 3. Plain schema-only dump, then a data-only dump restored with triggers disabled.
+    pg_dump_ --schema-only -d bk -f "$d/schema.sql"
+    pg_dump_ --data-only --disable-triggers -d bk -f "$d/data.sql"
+    restore_into bk_split
+    pg -d bk_split -q -f "$d/schema.sql" >/dev/null
+    pg -d bk_split -q -f "$d/data.sql" >/dev/null
+    expect_exact bk_split "schema-only + data-only (--disable-triggers)"
+    some_writes bk_split
+    expect_exact bk_split "schema-only + data-only, then writes"
+
+    # 4. A data-only restore without --disable-triggers stops at the first TVIEW table with an
+    #    error that says what to do (its transaction rolls back; nothing is silently wrong).
+    pg_dump_ --data-only -d bk -f "$d/data-live.sql"
+    restore_into bk_live
+    pg -d bk_live -q -f "$d/schema.sql" >/dev/null
+    if pg -d bk_live -q -f "$d/data-live.sql" >"$d/live.log" 2>&1; then
+        die "a data-only restore with live triggers was expected to be refused"
+    fi
+    grep -q -- "--disable-triggers" "$d/live.log" || { cat "$d/live.log" >&2; die "the refusal does not say what to do"; }
+    echo "  data-only restore with live triggers: refused with a hint to use --disable-triggers"
+    RESULTS+=("backup: custom-format restore, TVIEW data before/after sources, schema-only + data-only: exact and maintained")
+}
+
+# ---------------------------------------------------------------------------------------------
+step_pooling() {
+    say "pooling: PgBouncer in transaction pooling mode"
+    if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then
+        apt-get install -y -qq pgbouncer >/dev/null || die "could not install pgbouncer"
+    fi
+    local bouncer
+    bouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
+    # The Debian package starts its own instance; this test runs one of its own.
+    systemctl stop pgbouncer >/dev/null 2>&1 || service pgbouncer stop >/dev/null 2>&1 || true
+    make_database pool
+    local port
+    port=$(free_port 56430)
+    local b="$WORK/bouncer"
+    mkdir -p "$b"
+    printf '"postgres" ""\n' >"$b/users.txt"
+    cat >"$b/pgbouncer.ini" <<EOF
+[databases]
+pool = host=$PGHOST port=$PGPORT dbname=pool
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $b/users.txt
+pool_mode = transaction
+default_pool_size = 3
+max_client_conn = 100
+pidfile = $WORK/pgbouncer.pid
+logfile = $b/pgbouncer.log
+EOF
+    chown -R postgres: "$b"
+    as_postgres "$bouncer" -d "$b/pgbouncer.ini" || die "pgbouncer did not start"
+    local i
+    for i in $(seq 1 50); do
+        "$PG_BIN/psql" -X -h 127.0.0.1 -p "$port" -d pool -Atqc "SELECT 1" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    # Modes switched through the pooler while the clients run: every backend must notice.
+    (
+        for i in 1 2 3; do
+            sleep "$(( WORKLOAD_SECONDS / 4 + 1 ))"
+            "$PG_BIN/psql" -X -h 127.0.0.1 -p "$port" -d pool -Atqc \
+                "SELECT pg_tviews_set_mode('review', CASE WHEN $i % 2 = 1 THEN 'deferred' ELSE 'immediate' END)" >/dev/null
+        done
+    ) &
+    local switcher=$!
+    concurrent_workload pool "$WORKLOAD_SECONDS" 16 -h 127.0.0.1 -p "$port" >"$WORK/pool.log" 2>&1 \
+        || { cat "$WORK/pool.log" >&2; die "the workload through PgBouncer failed"; }
+    wait "$switcher" || die "switching modes through PgBouncer failed"
+    grep -E "^number of failed transactions: 0 " "$WORK/pool.log" >/dev/null \
+        || { cat "$WORK/pool.log" >&2; die "transactions failed through PgBouncer"; }
+    local tx backends
+    tx=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$WORK/pool.log")
+    backends=$(pg -d postgres -Atqc "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pool'")
+    expect_exact pool "after $tx transactions of 16 clients on $backends server connections"
+    kill "$(cat "$WORK/pgbouncer.pid")" && rm -f "$WORK/pgbouncer.pid"
+    RESULTS+=("pooling: $tx transactions, 16 clients through PgBouncer (transaction pooling, $backends server connections), modes switched meanwhile: exact")
+}
+
+# ---------------------------------------------------------------------------------------------
+step_replica() {
+    say "replica: streaming standby from pg_basebackup"
+    make_database rep
+    STANDBY_DIR="$WORK/standby"
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -D "$STANDBY_DIR" -R -X stream -c fast
+    local sport
+    sport=$(free_port $((PGPORT + 1)))
+    as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -l "$WORK/standby.log" -w \
+        -o "-p $sport -k $PGHOST -c listen_addresses=''" start >/dev/null \
+        || { tail -n 30 "$WORK/standby.log" >&2; die "the standby did not start"; }
+    concurrent_workload rep "$WORKLOAD_SECONDS" 8 >"$WORK/rep.log" 2>&1 \
+        || { cat "$WORK/rep.log" >&2; die "the workload on the primary failed"; }
+    some_writes rep
+    local lsn i
+    lsn=$(pg -d rep -Atqc "SELECT pg_current_wal_lsn()")
+    for i in $(seq 1 100); do
+        [ "$(pg -p "$sport" -d rep -Atqc "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
+        sleep 0.2
+    done
+    [ "$i" -lt 100 ] || die "the standby did not replay up to $lsn"
+    expect_exact rep "primary"
+    expect_exact rep "standby (oracle and health check run there)" "$sport"
+    # The same rows on both sides, TVIEW by TVIEW.
+    pg -d rep -Atq -f "$SQL/ops/table_digest.sql" >"$WORK/digest.primary"
+    pg -p "$sport" -d rep -Atq -f "$SQL/ops/table_digest.sql" >"$WORK/digest.standby"
+    diff "$WORK/digest.primary" "$WORK/digest.standby" >&2 \
+        || die "a TVIEW table differs between the primary and the standby"
+    pg -p "$sport" -d rep -Atq >/dev/null <<'SQL'
+SELECT count(*) FROM tv_product WHERE data->'category'->>'name' LIKE 'category%';
+SELECT * FROM pg_tviews_explain('product');
+SELECT * FROM pg_tviews_explain('rnd.prod');
+SQL
+    if pg -p "$sport" -d rep -qc "UPDATE tb_product SET price = 1 WHERE pk_product = 1" 2>"$WORK/ro.log"; then
+        die "a write on the standby succeeded"
+    fi
+    grep -q "read-only transaction" "$WORK/ro.log" || { cat "$WORK/ro.log" >&2; die "unexpected error on the standby"; }
+    as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -m fast -w stop >/dev/null
+    STANDBY_DIR=""
+    RESULTS+=("replica: standby equal to the primary table by table after the workload; oracle, explain, health check and reads work there")
+}
+
+# ---------------------------------------------------------------------------------------------
+step_crash() {
+    say "crash: kill -9 of the postmaster during the workload"
+    make_database crash
+    concurrent_workload crash $((WORKLOAD_SECONDS * 3)) 8 >"$WORK/crash.log" 2>&1 &
+    local bench=$!
+    sleep "$(( WORKLOAD_SECONDS / 2 + 1 ))"
+    local pid
+    pid=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
+    kill -9 "$pid"
+    wait "$bench" || true  # the clients lose their connections
+    # The orphaned backends notice the postmaster's death and exit; then it can start again.
+    local i
+    for i in $(seq 1 100); do
+        pgrep -u postgres -f "postgres: .*crash" >/dev/null || break
+        sleep 0.2
+    done
+    as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \
+        -o "-p $PGPORT -k $CLUSTER_DIR $CLUSTER_OPTIONS" start >/dev/null \
+        || { tail -n 30 "$CLUSTER_DIR/server.log" >&2; die "the server did not restart after the crash"; }
+    grep -q "database system was interrupted\|not properly shut down" "$CLUSTER_DIR/server.log" \
+        || die "the server log shows no crash recovery"
+    expect_exact crash "after crash recovery"
+    some_writes crash
+    expect_exact crash "after crash recovery, then writes"
+    RESULTS+=("crash: kill -9 of the postmaster under 8 writers; after recovery every TVIEW exact and maintained")
+}
+
+# ---------------------------------------------------------------------------------------------
+step_upgrade() {
+    say "upgrade: ALTER EXTENSION UPDATE from every released version"
+    local extdir current
+    extdir="$("$PG_CONFIG" --sharedir)/extension"
+    current=$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
+        | sed -nE 's/.*"name":"pg_tviews","version":"([^"]+)".*/\1/p')
+    [ -n "$current" ] || die "cannot read the current version from Cargo metadata"
+    # The fingerprint of a fresh install of the current version.
+    pg -d postgres -qc "CREATE DATABASE up_fresh"
+    pg -d up_fresh -qc "CREATE EXTENSION jsonb_ivm" -c "CREATE EXTENSION pg_tviews"
+    local ext
+    for ext in "${EXTENSIONS[@]}"; do
+        pg -d up_fresh -v ext="$ext" -q -f "$SQL/ops/fingerprint.sql" >"$WORK/fresh.$ext"
+    done
+    local f old n=0
+    for f in "$ROOT"/pg_tviews/sql/history/pg_tviews--*.sql; do
+        old=$(basename "$f" .sql)
+        old=${old#pg_tviews--}
+        for ext in "${EXTENSIONS[@]}"; do
+            [ -f "$ROOT/$ext/sql/history/$ext--$old.sql" ] || die "$ext has no released script for $old"
+            install -m 644 "$ROOT/$ext/sql/history/$ext--$old.sql" "$extdir/"
+        done
+        local db="up_${old//./_}"
+        pg -d postgres -qc "CREATE DATABASE $db"
+        pg -d "$db" -qc "CREATE EXTENSION jsonb_ivm VERSION '$old'" -c "CREATE EXTENSION pg_tviews VERSION '$old'"
+        pg -d "$db" -q -f "$SQL/stress/schema.sql" >/dev/null
+        pg -d "$db" -q -f "$ROOT/tests/oracle/random_workload.sql" >/dev/null
+        pg -d "$db" -qc "SELECT pg_tviews_set_mode('category', 'deferred')" >/dev/null
+        some_writes "$db"
+        for ext in "${EXTENSIONS[@]}"; do
+            pg -d "$db" -qc "ALTER EXTENSION $ext UPDATE"
+            [ "$(pg -d "$db" -Atqc "SELECT extversion FROM pg_extension WHERE extname = '$ext'")" = "$current" ] \
+                || die "$ext did not reach $current from $old"
+            pg -d "$db" -v ext="$ext" -q -f "$SQL/ops/fingerprint.sql" >"$WORK/upgraded.$ext"
+            diff -u "$WORK/fresh.$ext" "$WORK/upgraded.$ext" >&2 || die \
+"$ext $old upgraded to $current differs from a fresh install of $current (diff above): the
+SQL schema changed without an upgrade script. Put the change in $ext/sql/$ext--<previous>--$current.sql
+(and bump the version if $current was released)."
+        done
+        expect_exact "$db" "$old -> $current, TVIEWs made before the upgrade"
+        some_writes "$db"
+        expect_exact "$db" "$old -> $current, then writes"
+        n=$((n + 1))
+    done
+    [ "$n" -gt 0 ] || die "no released version in pg_tviews/sql/history"
+    RESULTS+=("upgrade: $n released version(s) updated to $current with TVIEWs in use; schema equal to a fresh install")
+}
+
+# ---------------------------------------------------------------------------------------------
+step_soak() {
+    say "soak: the randomized workload for $SOAK_SECONDS s in one backend"
+    make_database soak
+    cat >"$WORK/soak.sql" <<'SQL'
+\set s random(1, 999999)
+SELECT 1 / (CASE WHEN mismatches = 0 THEN 1 ELSE 0 END) FROM rnd.random_workload(:s / 1000000.0, 30, 10);
+SQL
+    "$PG_BIN/pgbench" -n -c 1 -T "$SOAK_SECONDS" -f "$WORK/soak.sql" soak >"$WORK/soak.log" 2>&1 &
+    local bench=$! pid="" i
+    for i in $(seq 1 50); do
+        pid=$(pg -d postgres -Atqc "SELECT pid FROM pg_stat_activity WHERE datname = 'soak' AND application_name = 'pgbench'")
+        [ -n "$pid" ] && break
+        sleep 0.2
+    done
+    [ -n "$pid" ] || die "the soak's backend did not appear"
+    rss() { sed -nE 's/^RssAnon:[[:space:]]+([0-9]+) kB/\1/p' "/proc/$pid/status"; }
+    xacts() { pg -d postgres -Atqc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'soak'"; }
+    # Warm-up: the first third fills the plan caches; memory is then sampled to the end.
+    sleep $(( SOAK_SECONDS / 3 + 1 ))
+    local rss0 tx0 rss1 tx1 peak
+    rss0=$(rss); tx0=$(xacts); peak=$rss0
+    while kill -0 "$bench" 2>/dev/null && [ -e "/proc/$pid/status" ]; do
+        rss1=$(rss) || break
+        [ -n "$rss1" ] && [ "$rss1" -gt "$peak" ] && peak=$rss1
+        tx1=$(xacts)
+        sleep 1
+    done
+    wait "$bench" || { cat "$WORK/soak.log" >&2; die "the soak workload failed (a mismatch divides by zero)"; }
+    local growth=$(( peak - rss0 )) n=$(( tx1 - tx0 ))
+    echo "  backend memory (RssAnon) after warm-up ${rss0} kB, peak ${peak} kB over the next $n transactions"
+    # Allocator noise is a few hundred kB; a leak per transaction shows as steady growth.
+    [ "$growth" -le 2048 ] || die "the backend grew by $growth kB over $n transactions after warm-up"
+    expect_exact soak "after the soak"
+    RESULTS+=("soak: $SOAK_SECONDS s of random transactions in one backend, memory +$growth kB after warm-up over $n transactions, exact")
+}
+
+for s in "${STEPS[@]}"; do "step_$s"; done
+say "ops summary"
+printf '  %s\n' "${RESULTS[@]}"
+printf 'ops summary: %s steps green (%s)\n' "${#STEPS[@]}" "${STEPS[*]}"
