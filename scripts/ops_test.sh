@@ -48,8 +48,9 @@ WORK=$(mktemp -d /tmp/pg_tviews-ops.XXXXXX)
 chmod 755 "$WORK"
 STANDBY_DIR=""
 cleanup() {
+    set +e
     [ -n "$STANDBY_DIR" ] && as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -m immediate -w stop >/dev/null 2>&1
-    [ -f "$WORK/pgbouncer.pid" ] && kill "$(cat "$WORK/pgbouncer.pid")" 2>/dev/null
+    [ -f "$WORK/bouncer/pgbouncer.pid" ] && kill "$(cat "$WORK/bouncer/pgbouncer.pid")" 2>/dev/null
     cluster_stop
     rm -rf "$WORK"
 }
@@ -58,7 +59,8 @@ RESULTS=()
 
 # A primary listening on loopback too (replication and PgBouncer connect over TCP).
 CLUSTER_OPTIONS="-c listen_addresses=127.0.0.1 -c max_connections=60 -c deadlock_timeout=100ms \
--c max_prepared_transactions=10 -c wal_level=replica -c max_wal_senders=4" cluster_start "$WORK/primary"
+-c max_prepared_transactions=10 -c wal_level=replica -c max_wal_senders=4"
+cluster_start "$WORK/primary"
 
 # The database every step starts from: the stress schema (three TVIEWs, a cascade, the
 # category documents deferred) and the oracle's schema rnd (every shape, one deferred).
@@ -205,7 +207,7 @@ auth_file = $b/users.txt
 pool_mode = transaction
 default_pool_size = 3
 max_client_conn = 100
-pidfile = $WORK/pgbouncer.pid
+pidfile = $b/pgbouncer.pid
 logfile = $b/pgbouncer.log
 EOF
     chown -R postgres: "$b"
@@ -233,7 +235,7 @@ EOF
     tx=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$WORK/pool.log")
     backends=$(pg -d postgres -Atqc "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pool'")
     expect_exact pool "after $tx transactions of 16 clients on $backends server connections"
-    kill "$(cat "$WORK/pgbouncer.pid")" && rm -f "$WORK/pgbouncer.pid"
+    kill "$(cat "$b/pgbouncer.pid")" && rm -f "$b/pgbouncer.pid"
     RESULTS+=("pooling: $tx transactions, 16 clients through PgBouncer (transaction pooling, $backends server connections), modes switched meanwhile: exact")
 }
 
@@ -241,13 +243,15 @@ EOF
 step_replica() {
     say "replica: streaming standby from pg_basebackup"
     make_database rep
-    STANDBY_DIR="$WORK/standby"
+    mkdir -p "$WORK/replica"
+    chown postgres: "$WORK/replica"
+    STANDBY_DIR="$WORK/replica/data"
     as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -D "$STANDBY_DIR" -R -X stream -c fast
     local sport
     sport=$(free_port $((PGPORT + 1)))
-    as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -l "$WORK/standby.log" -w \
-        -o "-p $sport -k $PGHOST -c listen_addresses=''" start >/dev/null \
-        || { tail -n 30 "$WORK/standby.log" >&2; die "the standby did not start"; }
+    as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -l "$WORK/replica/standby.log" -w \
+        -o "-p $sport -k $PGHOST $CLUSTER_OPTIONS -c listen_addresses=''" start >/dev/null \
+        || { tail -n 30 "$WORK/replica/standby.log" >&2; die "the standby did not start"; }
     concurrent_workload rep "$WORKLOAD_SECONDS" 8 >"$WORK/rep.log" 2>&1 \
         || { cat "$WORK/rep.log" >&2; die "the workload on the primary failed"; }
     some_writes rep
@@ -290,10 +294,10 @@ step_crash() {
     pid=$(head -n 1 "$CLUSTER_DIR/data/postmaster.pid")
     kill -9 "$pid"
     wait "$bench" || true  # the clients lose their connections
-    # The orphaned backends notice the postmaster's death and exit; then it can start again.
+    # The postmaster goes, then its orphaned backends notice and exit; then it can start again.
     local i
     for i in $(seq 1 100); do
-        pgrep -u postgres -f "postgres: .*crash" >/dev/null || break
+        kill -0 "$pid" 2>/dev/null || pgrep -f "^postgres: .*crash" >/dev/null || break
         sleep 0.2
     done
     as_postgres "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/server.log" -w \

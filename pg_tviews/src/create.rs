@@ -183,7 +183,7 @@ fn warn_recompute_all(def: &Definition) {
 /// The key must be unique and never NULL in the definition.
 fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
     let k = quote_ident(key);
-    let dup: Option<String> = Spi::get_one(&format!(
+    let dup: Option<String> = crate::pg::spi::read_one_noargs(&format!(
         "SELECT (SELECT {k}::text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1 LIMIT 1)"
     ))?;
     if let Some(example) = dup {
@@ -193,7 +193,7 @@ fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
             example,
         });
     }
-    let null: Option<bool> = Spi::get_one(&format!(
+    let null: Option<bool> = crate::pg::spi::read_one_noargs(&format!(
         "SELECT EXISTS (SELECT 1 FROM {view_sql} WHERE {k} IS NULL)"
     ))?;
     if null == Some(true) {
@@ -207,7 +207,7 @@ fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
 
 /// A table made by CREATE TABLE AS must have exactly the definition's columns.
 fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), TviewError> {
-    let same: Option<bool> = Spi::get_one_with_args(
+    let same: Option<bool> = crate::pg::spi::read_one(
         "SELECT (SELECT array_agg((attname, atttypid, atttypmod) ORDER BY attnum) \
                    FROM pg_catalog.pg_attribute \
                   WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped) \

@@ -155,7 +155,7 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
         let ext = extension_schema_quoted()?;
         let owner = extension_owner()?;
         as_user(owner, false, || -> Result<(), TviewError> {
-            let gone: Option<Vec<pg_sys::Oid>> = Spi::get_one_with_args(
+            let gone: Option<Vec<pg_sys::Oid>> = crate::pg::spi::read_one(
                 &format!(
                     "WITH d AS (DELETE FROM {ext}.pg_tview_meta WHERE table_name::oid = ANY ($1) \
                      RETURNING sources) \
@@ -167,7 +167,7 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
             if gone.is_empty() {
                 return Ok(());
             }
-            let still: Option<Vec<pg_sys::Oid>> = Spi::get_one(&format!(
+            let still: Option<Vec<pg_sys::Oid>> = crate::pg::spi::read_one_noargs(&format!(
                 "SELECT array_agg(DISTINCT s::oid) FROM {ext}.pg_tview_meta, unnest(sources) AS s"
             ))?;
             let still = still.unwrap_or_default();

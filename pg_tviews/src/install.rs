@@ -46,7 +46,7 @@ fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
 }
 
 fn has_trigger(table: pg_sys::Oid, name: &str) -> Result<bool, TviewError> {
-    Ok(Spi::get_one_with_args::<bool>(
+    Ok(crate::pg::spi::read_one::<bool>(
         "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = $2)",
         &[table.into(), name.into()],
     )?

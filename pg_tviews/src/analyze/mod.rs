@@ -101,7 +101,7 @@ fn root_primary_key_column(ex: &model::Extracted) -> Result<Option<String>, Tvie
             continue;
         }
         let oid = pg_sys::Oid::from(ex.model.occurrences[c.occ].table.oid);
-        let pk: Option<String> = Spi::get_one_with_args(
+        let pk: Option<String> = crate::pg::spi::read_one(
             "SELECT (SELECT a.attname::text FROM pg_catalog.pg_index i \
              JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
              WHERE i.indrelid = $1 AND i.indisprimary AND i.indnkeyatts = 1)",

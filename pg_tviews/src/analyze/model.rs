@@ -408,7 +408,7 @@ impl Walker {
 fn check_source(r: &pg_sys::RangeTblEntry) -> Result<(), TviewError> {
     let what = match r.relkind as u8 {
         b'r' => {
-            let has_children = pgrx::Spi::get_one_with_args::<bool>(
+            let has_children = crate::pg::spi::read_one::<bool>(
                 "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = $1)",
                 &[r.relid.into()],
             )?

@@ -159,3 +159,26 @@ impl Drop for Connection {
         }
     }
 }
+
+/// The first column of the first row of a read-only query (None when it returns no row or
+/// NULL). Unlike pgrx's `Spi::get_one`, it does not mark the transaction as writing, which
+/// would assign a transaction id: impossible on a standby, and wasteful anywhere else.
+pub fn read_one<A: pgrx::FromDatum + pgrx::IntoDatum>(
+    sql: &str,
+    args: &[pgrx::datum::DatumWithOid],
+) -> Result<Option<A>, pgrx::spi::SpiError> {
+    pgrx::Spi::connect(|client| {
+        let table = client.select(sql, Some(1), args)?;
+        if table.is_empty() {
+            return Ok(None);
+        }
+        table.first().get_one::<A>()
+    })
+}
+
+/// [`read_one`] without parameters.
+pub fn read_one_noargs<A: pgrx::FromDatum + pgrx::IntoDatum>(
+    sql: &str,
+) -> Result<Option<A>, pgrx::spi::SpiError> {
+    read_one(sql, &[])
+}
