@@ -60,11 +60,25 @@ pub fn split_qualified(text: &str) -> Result<(Option<String>, String), TviewErro
             reason,
         })
     };
+    if text.trim().is_empty() {
+        return Err(invalid("the name is empty"));
+    }
     let c = CString::new(text).map_err(|_| invalid("it contains a NUL byte"))?;
-    // SAFETY: stringToQualifiedNameList returns a list of String nodes or raises on bad
-    // syntax (unterminated quotes and the like).
+    // SAFETY: stringToQualifiedNameList returns a list of String nodes, or NIL with the soft
+    // error context set on bad syntax (unterminated quotes and the like).
     unsafe {
-        let list = pg_sys::stringToQualifiedNameList(c.as_ptr(), std::ptr::null_mut());
+        // A soft-error context: bad syntax comes back as our error, with its hint.
+        let mut soft: pg_sys::ErrorSaveContext = std::mem::zeroed();
+        soft.type_ = pg_sys::NodeTag::T_ErrorSaveContext;
+        let list = pg_sys::stringToQualifiedNameList(
+            c.as_ptr(),
+            &mut soft as *mut pg_sys::ErrorSaveContext as *mut pg_sys::Node,
+        );
+        if soft.error_occurred {
+            return Err(invalid(
+                "it is not a valid identifier (write names with spaces, capitals or quotes in double quotes, as SQL does: '\"My Name\"')",
+            ));
+        }
         let parts: Vec<String> = list_iter::<pg_sys::String>(list)
             .map(|s| cstring((*s).sval).unwrap_or_default())
             .collect();

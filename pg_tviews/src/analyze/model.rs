@@ -406,7 +406,10 @@ impl Walker {
 
 /// Refuse tables whose changes statement triggers with transition tables cannot see.
 fn check_source(r: &pg_sys::RangeTblEntry) -> Result<(), TviewError> {
+    // SAFETY: a catalog lookup of a relation the analyzer just resolved.
+    let system = unsafe { pg_sys::IsCatalogRelationOid(r.relid) };
     let what = match r.relkind as u8 {
+        _ if system => Some("a system catalog"),
         b'r' => {
             let has_children = crate::pg::spi::read_one::<bool>(
                 "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = $1)",
