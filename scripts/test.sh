@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test layer, or the ones named:
 #
-#   scripts/test.sh                 all of: lint unit fuzz pg regress isolation stress bench docker
+#   scripts/test.sh                 all of: lint unit fuzz pg regress isolation stress ops bench docker
 #   scripts/test.sh unit regress    only those layers
 #
 # lint     cargo fmt --check, cargo clippy --all-targets -D warnings
@@ -16,6 +16,9 @@
 #          PostgreSQL's pg_isolation_regress; each permutation ends with the oracle
 # stress   scripts/stress.sh for 15 s in each mode: 8 pgbench clients on hot documents, then
 #          the oracle (deferred mode must not deadlock at all)
+# ops      scripts/ops_test.sh, short form: pg_dump/pg_restore four ways, PgBouncer transaction
+#          pooling, a streaming standby, kill -9 of the postmaster, ALTER EXTENSION UPDATE from
+#          every released version (schema equal to a fresh install), a 30 s soak
 # docker   scripts/docker_test.sh: the image built from host-built artifacts on an offline
 #          stand-in for postgres:17, the compose benchmark at tiny scale, CREATE EXTENSION
 #
@@ -25,7 +28,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-ALL=(lint unit fuzz pg regress isolation stress bench docker)
+ALL=(lint unit fuzz pg regress isolation stress ops bench docker)
 LAYERS=("$@")
 [ ${#LAYERS[@]} -eq 0 ] && LAYERS=("${ALL[@]}")
 for l in "${LAYERS[@]}"; do
@@ -169,6 +172,14 @@ layer_stress() {
         "$ROOT/scripts/stress.sh" --flavor debug --clients 8 --seconds 15 --mode "$mode"
     done
     SUMMARY+=("stress: 8 concurrent clients for 15 s in each mode, every TVIEW exact")
+}
+
+layer_ops() {
+    local log
+    log=$(mktemp)
+    "$ROOT/scripts/ops_test.sh" --seconds 8 --soak-seconds 30 2>&1 | tee "$log"
+    SUMMARY+=("$(sed -n 's/^ops summary: /ops: /p' "$log" | tail -n1)")
+    rm -f "$log"
 }
 
 layer_docker() {
