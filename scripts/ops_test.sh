@@ -235,6 +235,11 @@ EOF
     tx=$(sed -nE 's/^number of transactions actually processed: ([0-9]+).*/\1/p' "$WORK/pool.log")
     backends=$(pg -d postgres -Atqc "SELECT count(*) FROM pg_stat_activity WHERE datname = 'pool'")
     expect_exact pool "after $tx transactions of 16 clients on $backends server connections"
+    # The statistics are shared: a new session sees what the pooled backends counted.
+    local runs
+    runs=$(pg -d pool -Atqc "SELECT sum(runs) FROM pg_tviews_stats")
+    [ "${runs:-0}" -gt 0 ] || die "pg_tviews_stats counted no maintenance run"
+    echo "  pg_tviews_stats, read from another session: $runs maintenance runs"
     kill "$(cat "$b/pgbouncer.pid")" && rm -f "$b/pgbouncer.pid"
     RESULTS+=("pooling: $tx transactions, 16 clients through PgBouncer (transaction pooling, $backends server connections), modes switched meanwhile: exact")
 }

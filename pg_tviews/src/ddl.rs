@@ -155,7 +155,8 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
         let ext = extension_schema_quoted()?;
         let owner = extension_owner()?;
         as_user(owner, false, || -> Result<(), TviewError> {
-            let gone: Option<Vec<pg_sys::Oid>> = crate::pg::spi::read_one(
+            // A write: pgrx's get_one marks the transaction as writing (DROP did already).
+            let gone: Option<Vec<pg_sys::Oid>> = Spi::get_one_with_args(
                 &format!(
                     "WITH d AS (DELETE FROM {ext}.pg_tview_meta WHERE table_name::oid = ANY ($1) \
                      RETURNING sources) \
@@ -163,6 +164,9 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
                 ),
                 &[dropped.clone().into()],
             )?;
+            for t in &dropped {
+                crate::stats::forget(*t);
+            }
             let gone = gone.unwrap_or_default();
             if gone.is_empty() {
                 return Ok(());

@@ -23,6 +23,7 @@ pub mod install;
 pub mod maintain;
 pub mod monitor;
 pub mod pg;
+pub mod stats;
 
 ::pgrx::pg_module_magic!(name, version);
 

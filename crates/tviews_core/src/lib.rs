@@ -8,7 +8,8 @@
 //! 4. [`plan`]: where a changed row of each source becomes TVIEW keys;
 //! 5. [`sqlgen`]: the key queries and refresh statements;
 //! 6. [`queue`]: the keys deferred TVIEWs still owe at commit, following savepoints;
-//! 7. [`explain`]: all of the above in words, for `pg_tviews_explain`.
+//! 7. [`explain`]: all of the above in words, for `pg_tviews_explain`;
+//! 8. [`stats`]: the per-TVIEW maintenance counters shared by every backend.
 //!
 //! The `pg_tviews` crate is the shell that feeds these from the catalogs and runs the plan.
 
@@ -20,5 +21,6 @@ pub mod naming;
 pub mod plan;
 pub mod queue;
 pub mod sqlgen;
+pub mod stats;
 
 pub use error::{Error, Result};

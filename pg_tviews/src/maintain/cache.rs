@@ -62,6 +62,32 @@ impl Compiled {
         })
     }
 
+    /// Recompute the documents of `keys` (an array of the key type), counted in
+    /// pg_tviews_stats. Must run inside an SPI connection.
+    ///
+    /// # Safety
+    /// `keys` must be a valid array datum of the key type.
+    pub unsafe fn refresh_keys(&self, keys: pg_sys::Datum) -> Result<u64, TviewError> {
+        let written = self.refresh_keys_plan()?.execute(&[keys])?;
+        // SAFETY: caller's contract.
+        let n = unsafe { crate::stats::array_len(keys) };
+        crate::stats::record(self.meta.table, |c| {
+            c.keys_recomputed += n;
+            c.rows_written += written;
+        });
+        Ok(written)
+    }
+
+    /// Recompute every row, counted in pg_tviews_stats. Must run inside an SPI connection.
+    pub fn refresh_everything(&self) -> Result<u64, TviewError> {
+        let written = self.refresh_all_plan()?.execute(&[])?;
+        crate::stats::record(self.meta.table, |c| {
+            c.full_recomputes += 1;
+            c.rows_written += written;
+        });
+        Ok(written)
+    }
+
     /// Do the changed rows of `source` name every key they affect (see
     /// [`tviews_core::plan::SourcePlan::is_direct`])? Tables the plan does not know count as
     /// indirect.

@@ -173,7 +173,7 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         unsafe {
             let array = from_stored(&keys, tview.key_type);
             lock::lock_keys(table, array, tview.key_type);
-            tview.refresh_keys_plan()?.execute(&[array])?;
+            tview.refresh_keys(array)?;
         }
         Ok(false)
     })?;

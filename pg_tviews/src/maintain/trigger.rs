@@ -95,7 +95,7 @@ fn maintain(
             }
             Work::All => {
                 lock::lock_whole(tview.meta.table);
-                tview.refresh_all_plan()?.execute(&[])?;
+                tview.refresh_everything()?;
             }
             Work::Keys(key_query) => {
                 if !direct {
@@ -112,7 +112,8 @@ fn maintain(
                             // SAFETY: as above.
                             unsafe { lock::lock_keys(tview.meta.table, keys, tview.key_type) };
                         }
-                        tview.refresh_keys_plan()?.execute(&[keys])?;
+                        // SAFETY: as above.
+                        unsafe { tview.refresh_keys(keys)? };
                     }
                 }
             }
@@ -127,13 +128,16 @@ pub fn with_maintenance<R>(
     tview: &Compiled,
     f: impl FnOnce(&Connection) -> Result<R, TviewError>,
 ) -> Result<R, TviewError> {
-    as_user(tview.meta.owner, true, || {
+    let run = crate::stats::Run::start(tview.meta.table);
+    let r = as_user(tview.meta.owner, true, || -> Result<R, TviewError> {
         let conn = Connection::open()?;
         let _scope = MaintenanceScope::enter();
         let r = f(&conn)?;
         drop(conn);
         Ok(r)
-    })
+    })?;
+    run.finish();
+    Ok(r)
 }
 
 /// Maintain every TVIEW reading the trigger's table.
@@ -193,7 +197,7 @@ pub fn refresh_all_rows(meta: &crate::catalog::TviewMeta) -> Result<u64, TviewEr
     let compiled = cache::compiled(meta)?;
     with_maintenance(&compiled, |_| {
         lock::lock_whole(meta.table);
-        compiled.refresh_all_plan()?.execute(&[])
+        compiled.refresh_everything()
     })
 }
 

@@ -39,5 +39,32 @@ ALTER TABLE tb_review ENABLE TRIGGER pgtv_update;
 SELECT pg_tviews_explain('nope');
 SELECT pg_tviews_explain(NULL);
 
+-- Maintenance statistics: what ran, how many documents were recomputed and written.
+SELECT pg_tviews_set_mode('product', 'immediate');
+INSERT INTO tb_category VALUES (1, 'tools');
+INSERT INTO tb_product VALUES (1, 1, 'hammer'), (2, 1, 'saw'), (3, NULL, 'glue');
+SELECT pg_tviews_stats_reset();
+SELECT tview, runs, keys_recomputed, rows_written, last_run FROM pg_tviews_stats
+ WHERE tview::text LIKE 'tv_%' ORDER BY 1;
+UPDATE tb_product SET name = name WHERE pk_product = 1;       -- recomputed, unchanged: no write
+UPDATE tb_product SET name = name || '!' WHERE pk_product <= 2;
+BEGIN;
+INSERT INTO tb_review (pk_review, fk_product, rating) VALUES (100, 1, 5), (101, 1, 4), (102, 2, 1);
+DELETE FROM tb_review WHERE pk_review = 100;
+COMMIT;                                                        -- tv_top (deferred) applies once
+SELECT pg_tviews_refresh('product');
+SELECT tview, mode, runs, keys_recomputed, full_recomputes, rows_written, rows_patched,
+       total_time_ms > 0 AS timed, last_run IS NOT NULL AS ran
+  FROM pg_tviews_stats WHERE tview::text LIKE 'tv_%' ORDER BY 1;
+SELECT pg_tviews_stats_reset();
+SELECT count(*) AS counted FROM pg_tviews_stats WHERE runs > 0 AND tview::text LIKE 'tv_%';
+-- Resetting is for superusers unless granted.
+CREATE ROLE tviews_monitor;
+SET ROLE tviews_monitor;
+SELECT count(*) >= 0 AS readable FROM pg_tviews_stats;
+SELECT pg_tviews_stats_reset();
+RESET ROLE;
+DROP ROLE tviews_monitor;
+
 DROP SCHEMA monitor CASCADE;
 RESET search_path;

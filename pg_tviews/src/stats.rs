@@ -1,0 +1,220 @@
+//! `pg_tviews_stats`: per-TVIEW maintenance counters that every backend adds to.
+//!
+//! The counters live in a shared memory segment from PostgreSQL 17's DSM registry
+//! (`GetNamedDSMSegment`): the first backend that needs it creates it, the others attach,
+//! and no `shared_preload_libraries` entry is needed. It holds the table of
+//! [`tviews_core::stats`] behind one LWLock, held for a few hundred nanoseconds per
+//! maintenance run. Like PostgreSQL's own statistics, the counters start at zero when the
+//! server starts and include work of transactions that later rolled back.
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::time::Instant;
+
+use pgrx::prelude::*;
+use tviews_core::stats::{self as table, Counters, Slot};
+
+/// TVIEWs counted across all databases; more go uncounted (their row shows zeros).
+const SLOTS: usize = 4096;
+const SEGMENT: &std::ffi::CStr = c"pg_tviews_stats";
+
+#[repr(C)]
+struct Shared {
+    lock: pg_sys::LWLock,
+    tranche: i32,
+    slots: [Slot; SLOTS],
+}
+
+thread_local! {
+    /// This backend's mapping of the segment (set on first use, valid for its life).
+    static SHARED: Cell<*mut Shared> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+#[pg_guard]
+unsafe extern "C-unwind" fn init_segment(ptr: *mut c_void) {
+    // SAFETY: the registry hands over a fresh segment of size_of::<Shared>() bytes, under its
+    // own lock; all-zero bytes are a valid Shared (free slots, counters at zero).
+    unsafe {
+        let shared = ptr as *mut Shared;
+        std::ptr::write_bytes(shared as *mut u8, 0, std::mem::size_of::<Shared>());
+        (*shared).tranche = pg_sys::LWLockNewTrancheId();
+        pg_sys::LWLockInitialize(&mut (*shared).lock, (*shared).tranche);
+    }
+}
+
+fn shared() -> *mut Shared {
+    SHARED.with(|cell| {
+        if cell.get().is_null() {
+            let mut found = false;
+            // SAFETY: the registry creates or attaches the named segment and keeps it mapped
+            // for the backend's life; the tranche name is a static string.
+            unsafe {
+                let p = pg_sys::GetNamedDSMSegment(
+                    SEGMENT.as_ptr(),
+                    std::mem::size_of::<Shared>(),
+                    Some(init_segment),
+                    &mut found,
+                ) as *mut Shared;
+                pg_sys::LWLockRegisterTranche((*p).tranche, SEGMENT.as_ptr());
+                cell.set(p);
+            }
+        }
+        cell.get()
+    })
+}
+
+/// Run `f` on the slots under the lock (exclusive to change them, shared to read).
+fn with_slots<R>(exclusive: bool, f: impl FnOnce(&mut [Slot]) -> R) -> R {
+    let s = shared();
+    let mode = if exclusive {
+        pg_sys::LWLockMode::LW_EXCLUSIVE
+    } else {
+        pg_sys::LWLockMode::LW_SHARED
+    };
+    // SAFETY: the segment is mapped for the backend's life. An ERROR between acquire and
+    // release cannot happen in `f` (plain memory work), and abort would release it anyway.
+    unsafe {
+        pg_sys::LWLockAcquire(&mut (*s).lock, mode);
+        let r = f(&mut (*s).slots);
+        pg_sys::LWLockRelease(&mut (*s).lock);
+        r
+    }
+}
+
+fn database() -> u32 {
+    // SAFETY: set once the backend is connected to a database.
+    unsafe { pg_sys::MyDatabaseId }.to_u32()
+}
+
+/// Add to the counters of the TVIEW whose table is `table`.
+pub fn record(table: pg_sys::Oid, f: impl FnOnce(&mut Counters)) {
+    let db = database();
+    with_slots(true, |slots| table::record(slots, db, table.to_u32(), f));
+}
+
+/// Times one maintenance run of a TVIEW; counts it when finished.
+pub struct Run {
+    table: pg_sys::Oid,
+    started: Instant,
+}
+
+impl Run {
+    pub fn start(table: pg_sys::Oid) -> Run {
+        Run {
+            table,
+            started: Instant::now(),
+        }
+    }
+
+    pub fn finish(self) {
+        let us = self.started.elapsed().as_micros() as u64;
+        // SAFETY: reads the clock.
+        let now = unsafe { pg_sys::GetCurrentTimestamp() };
+        record(self.table, |c| {
+            c.runs += 1;
+            c.time_us += us;
+            c.last_run = now;
+        });
+    }
+}
+
+/// Number of elements of an array datum.
+///
+/// # Safety
+/// `array` must be a valid array datum.
+pub unsafe fn array_len(array: pg_sys::Datum) -> u64 {
+    // SAFETY: caller's contract; the dimensions follow the fixed header.
+    unsafe {
+        let a = pg_sys::pg_detoast_datum(array.cast_mut_ptr()) as *const pg_sys::ArrayType;
+        let ndim = (*a).ndim;
+        if ndim <= 0 {
+            return 0;
+        }
+        let dims = (a as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32;
+        pg_sys::ArrayGetNItems(ndim, dims).max(0) as u64
+    }
+}
+
+/// Forget a dropped TVIEW's counters.
+pub fn forget(table: pg_sys::Oid) {
+    let db = database();
+    with_slots(true, |slots| table::forget(slots, db, table.to_u32()));
+}
+
+/// The raw counters of this database's TVIEWs; the view `pg_tviews_stats` names them.
+#[allow(clippy::type_complexity)] // pgrx needs the named columns spelled out here
+#[pg_extern(volatile, parallel_restricted)]
+fn pg_tviews_stats_raw() -> TableIterator<
+    'static,
+    (
+        name!(table_oid, pg_sys::Oid),
+        name!(runs, i64),
+        name!(keys_recomputed, i64),
+        name!(full_recomputes, i64),
+        name!(rows_written, i64),
+        name!(rows_patched, i64),
+        name!(total_time_ms, f64),
+        name!(last_run, Option<TimestampWithTimeZone>),
+    ),
+> {
+    let db = database();
+    let rows = with_slots(false, |slots| table::of_database(slots, db));
+    let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    TableIterator::new(rows.into_iter().map(move |(t, c)| {
+        (
+            pg_sys::Oid::from(t),
+            clamp(c.runs),
+            clamp(c.keys_recomputed),
+            clamp(c.full_recomputes),
+            clamp(c.rows_written),
+            clamp(c.rows_patched),
+            c.time_us as f64 / 1000.0,
+            (c.last_run != 0)
+                .then(|| TimestampWithTimeZone::try_from(c.last_run).ok())
+                .flatten(),
+        )
+    }))
+}
+
+/// Zero the counters of every TVIEW of this database.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_stats_reset() {
+    let db = database();
+    with_slots(true, |slots| table::reset(slots, db));
+}
+
+extension_sql!(
+    r#"
+CREATE VIEW pg_tviews_stats AS
+SELECT m.table_name AS tview,
+       m.tview_name,
+       m.mode,
+       coalesce(s.runs, 0) AS runs,
+       coalesce(s.keys_recomputed, 0) AS keys_recomputed,
+       coalesce(s.full_recomputes, 0) AS full_recomputes,
+       coalesce(s.rows_written, 0) AS rows_written,
+       coalesce(s.rows_patched, 0) AS rows_patched,
+       coalesce(s.total_time_ms, 0) AS total_time_ms,
+       s.last_run
+  FROM pg_tview_meta m
+  LEFT JOIN pg_tviews_stats_raw() s ON s.table_oid = m.table_name::oid;
+GRANT SELECT ON pg_tviews_stats TO PUBLIC;
+REVOKE EXECUTE ON FUNCTION pg_tviews_stats_reset() FROM PUBLIC;
+
+COMMENT ON VIEW pg_tviews_stats IS 'pg_tviews: maintenance counters per TVIEW of this database, shared by all sessions, since the server started or pg_tviews_stats_reset().';
+COMMENT ON COLUMN pg_tviews_stats.tview IS 'The TVIEW''s table.';
+COMMENT ON COLUMN pg_tviews_stats.tview_name IS 'The TVIEW''s name without the tv_ prefix.';
+COMMENT ON COLUMN pg_tviews_stats.mode IS 'immediate or deferred.';
+COMMENT ON COLUMN pg_tviews_stats.runs IS 'Maintenance runs: one per source statement (in deferred mode, the queueing step), one per commit or flush that applied the TVIEW''s queue, one per pg_tviews_refresh.';
+COMMENT ON COLUMN pg_tviews_stats.keys_recomputed IS 'Documents recomputed through the definition by key.';
+COMMENT ON COLUMN pg_tviews_stats.full_recomputes IS 'Runs that recomputed every row (TRUNCATE, sources with no join path, large deferred queues, pg_tviews_refresh).';
+COMMENT ON COLUMN pg_tviews_stats.rows_written IS 'Rows inserted, updated or deleted in the TVIEW table: documents that actually changed.';
+COMMENT ON COLUMN pg_tviews_stats.rows_patched IS 'Documents patched in place without a recompute (JSONB fast path; 0 in this version).';
+COMMENT ON COLUMN pg_tviews_stats.total_time_ms IS 'Wall-clock milliseconds spent in maintenance, lock waits and cascaded TVIEWs included.';
+COMMENT ON COLUMN pg_tviews_stats.last_run IS 'When maintenance last ran (NULL: not since the server started or the last reset).';
+COMMENT ON FUNCTION pg_tviews_stats_raw() IS 'pg_tviews internal: the counters behind the view pg_tviews_stats.';
+COMMENT ON FUNCTION pg_tviews_stats_reset() IS 'Zero the pg_tviews_stats counters of every TVIEW in this database (superuser unless granted).';
+"#,
+    name = "stats_view",
+    requires = ["catalog", pg_tviews_stats_raw, pg_tviews_stats_reset]
+);
