@@ -6,11 +6,13 @@
 
 pub mod model;
 pub mod parse;
+pub mod patch;
 
 use pgrx::prelude::*;
 use tviews_core::key::{choose_key, KeyInputs};
 use tviews_core::model::DefinitionModel;
 use tviews_core::plan::{plan, MaintenancePlan};
+use tviews_core::sqlgen::patch::PatchSource;
 
 use crate::errors::TviewError;
 
@@ -21,6 +23,8 @@ pub struct Definition {
     pub plan: MaintenancePlan,
     pub columns: Vec<String>,
     pub key: String,
+    /// Sources whose UPDATEs may patch documents in place (the fast path).
+    pub patches: Vec<PatchSource>,
 }
 
 /// How the key column is decided.
@@ -83,11 +87,14 @@ pub fn analyze_view(
         Some(c) => Some(c.clone()),
     };
     let plan = plan(&model)?;
+    // SAFETY: the same query, still alive.
+    let patches = unsafe { patch::patch_sources(query, &model, &plan)? };
     Ok(Definition {
         model,
         plan,
         columns,
         key,
+        patches,
     })
 }
 

@@ -150,8 +150,36 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
 
 /// Deparse with `search_path` reduced to pg_catalog, so every other name is qualified.
 unsafe fn deparse_qualified(q: *mut pg_sys::Query) -> String {
-    // SAFETY: a GUC nest level scopes the search_path change; it is popped right after the
-    // deparse (and by transaction abort if the deparse raises).
+    // SAFETY: q is a valid Query (caller's contract).
+    with_catalog_search_path(|| unsafe {
+        cstring(pg_sys::pg_get_querydef(q, true)).unwrap_or_default()
+    })
+}
+
+/// Deparse an expression whose Vars all have varno 1, naming that relation (`relid`) `alias`,
+/// with every name outside pg_catalog qualified.
+///
+/// # Safety
+/// `node` must be a valid expression tree whose Vars reference `relid` as varno 1.
+pub unsafe fn deparse_expression_over(
+    node: *mut pg_sys::Node,
+    relid: pg_sys::Oid,
+    alias: &str,
+) -> String {
+    let alias = CString::new(alias).expect("no NUL in an alias");
+    with_catalog_search_path(|| {
+        // SAFETY: per contract; the context describes the one relation the Vars reference.
+        unsafe {
+            let ctx = pg_sys::deparse_context_for(alias.as_ptr(), relid);
+            cstring(pg_sys::deparse_expression(node, ctx, true, false)).unwrap_or_default()
+        }
+    })
+}
+
+/// Run `f` with `search_path` set to pg_catalog only.
+fn with_catalog_search_path<R>(f: impl FnOnce() -> R) -> R {
+    // SAFETY: a GUC nest level scopes the search_path change; it is popped right after `f`
+    // (and by transaction abort if `f` raises).
     unsafe {
         let nest = pg_sys::NewGUCNestLevel();
         let name = CString::new("search_path").expect("no NUL");
@@ -166,9 +194,9 @@ unsafe fn deparse_qualified(q: *mut pg_sys::Query) -> String {
             0,
             false,
         );
-        let text = cstring(pg_sys::pg_get_querydef(q, true)).unwrap_or_default();
+        let r = f();
         pg_sys::AtEOXact_GUC(true, nest);
-        text
+        r
     }
 }
 

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use pgrx::pg_sys;
 use tviews_core::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
+use tviews_core::sqlgen::patch::{change_query, patch_statement, Change, PatchSource};
 use tviews_core::sqlgen::refresh::{refresh_all, refresh_keys, RefreshTarget};
 
 use crate::analyze::{analyze_view, Definition, KeyRequest};
@@ -36,6 +37,9 @@ pub struct Compiled {
     key_queries: RefCell<KeyQueryPlans>,
     captures: RefCell<KeyQueryPlans>,
     replays: RefCell<ReplayPlans>,
+    /// Fast path, by source table: what an UPDATE changed, and the patch statement.
+    changes: RefCell<ReplayPlans>,
+    patches: RefCell<ReplayPlans>,
 }
 
 impl Compiled {
@@ -75,6 +79,48 @@ impl Compiled {
             c.keys_recomputed += n;
             c.rows_written += written;
         });
+        Ok(written)
+    }
+
+    /// The fast path for UPDATEs of `source`, if it has one.
+    pub fn patch_source(&self, source: pg_sys::Oid) -> Option<&PatchSource> {
+        self.def
+            .patches
+            .iter()
+            .find(|p| p.table.oid == source.to_u32())
+    }
+
+    /// What an UPDATE of `source` changed (see [`tviews_core::sqlgen::patch::change_query`]).
+    /// Needs the trigger's transition tables.
+    pub fn change(&self, source: pg_sys::Oid) -> Result<Change, TviewError> {
+        let plan = memo(&self.changes, source.to_u32(), || {
+            Ok(self.patch_source(source).map(|p| (change_query(p), vec![])))
+        })?;
+        let Some(plan) = plan else {
+            return Ok(Change::Recompute);
+        };
+        plan.execute(&[])?;
+        let flags: Vec<bool> = crate::pg::spi::first_row()
+            .into_iter()
+            .map(|d| d.is_some_and(|d| d.value() != 0))
+            .collect();
+        Ok(match flags.as_slice() {
+            [paired, guarded, patchable] => Change::from_flags(*paired, *guarded, *patchable),
+            _ => Change::Recompute,
+        })
+    }
+
+    /// Patch the documents of an UPDATE of `source` in place, counted in pg_tviews_stats.
+    /// Needs the trigger's transition tables.
+    pub fn patch(&self, source: pg_sys::Oid) -> Result<u64, TviewError> {
+        let plan = memo(&self.patches, source.to_u32(), || {
+            Ok(self
+                .patch_source(source)
+                .map(|p| (patch_statement(p, &self.target()), vec![])))
+        })?;
+        let plan = plan.ok_or(TviewError::Internal("no patch for this source".into()))?;
+        let written = plan.execute(&[])?;
+        crate::stats::record(self.meta.table, |c| c.rows_patched += written);
         Ok(written)
     }
 
@@ -353,6 +399,8 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_queries: RefCell::new(HashMap::new()),
         captures: RefCell::new(HashMap::new()),
         replays: RefCell::new(HashMap::new()),
+        changes: RefCell::new(HashMap::new()),
+        patches: RefCell::new(HashMap::new()),
     });
     CACHE.with(|cache| {
         cache

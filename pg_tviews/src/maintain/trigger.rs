@@ -12,6 +12,7 @@ use std::cell::Cell;
 use pgrx::prelude::*;
 use tviews_core::queue::Mode;
 use tviews_core::sqlgen::keys::Event;
+use tviews_core::sqlgen::patch::Change;
 
 use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache::{self, Compiled};
@@ -75,6 +76,13 @@ fn maintain(
     with_maintenance(tview, |conn| {
         // SAFETY: td is the TriggerData of the trigger call in progress.
         unsafe { conn.register_trigger_data(td) };
+        if event == Some(Event::Update) && !deferred && tview.patch_source(source).is_some() {
+            match tview.change(source)? {
+                Change::Nothing => return Ok(()),
+                Change::Patch => return patch(tview, source, direct),
+                Change::Recompute => {}
+            }
+        }
         let work = match event {
             None => Work::All, // TRUNCATE
             Some(e) if deferred && !direct => match tview.capture_plan(source, e)? {
@@ -120,6 +128,24 @@ fn maintain(
         }
         Ok(())
     })
+}
+
+/// The fast path: patch the documents an UPDATE of `source` changed, under the same locks
+/// a recompute would take (the keys of the changed rows, or the whole TVIEW for a lookup).
+fn patch(tview: &Compiled, source: pg_sys::Oid, direct: bool) -> Result<(), TviewError> {
+    if direct {
+        if let Some(key_query) = tview.key_query_plan(source, Event::Update)? {
+            key_query.execute(&[])?;
+            if let Some(keys) = first_datum() {
+                // SAFETY: the key query returns an array of the key type.
+                unsafe { lock::lock_keys(tview.meta.table, keys, tview.key_type) };
+            }
+        }
+    } else {
+        lock::lock_whole(tview.meta.table);
+    }
+    tview.patch(source)?;
+    Ok(())
 }
 
 /// Run `f` the way maintenance runs: as the TVIEW's owner (security-restricted), inside an

@@ -4,9 +4,11 @@
 //!
 //! * [`keys`]: the key query of a source table, over its transition tables;
 //! * [`refresh`]: the MERGE that makes the TVIEW equal its definition for a set of keys (or all
-//!   rows), the initial fill, and the oracle's difference query.
+//!   rows), the initial fill, and the oracle's difference query;
+//! * [`patch`]: the fast path, patching document keys in place when only what they read changed.
 
 pub mod keys;
+pub mod patch;
 pub mod quote;
 pub mod refresh;
 

@@ -115,15 +115,17 @@ pub fn fill(t: &RefreshTarget<'_>) -> String {
 }
 
 /// The oracle: keys of rows that are in the table but not the definition or the other way
-/// round (multiset difference, both directions).
+/// round (multiset difference, both directions). Rows are compared by their text form, which
+/// is stricter than equality (`1.0` and `1.00` differ, as do two jsonb documents that are
+/// equal but not identical) and works for types without an equality operator.
 pub fn differing_keys(t: &RefreshTarget<'_>) -> String {
-    let cols = t.list("");
+    let key = quote_ident(t.key);
+    let row = format!("{key}, ROW({})::pg_catalog.text", t.list(""));
     let (table, def) = (t.table_sql(), t.definition_sql());
     format!(
         "SELECT DISTINCT {key} FROM (\
-         (SELECT {cols} FROM {table} EXCEPT ALL SELECT {cols} FROM {def}) UNION ALL \
-         (SELECT {cols} FROM {def} EXCEPT ALL SELECT {cols} FROM {table})) AS diff ORDER BY 1",
-        key = quote_ident(t.key),
+         (SELECT {row} FROM {table} EXCEPT ALL SELECT {row} FROM {def}) UNION ALL \
+         (SELECT {row} FROM {def} EXCEPT ALL SELECT {row} FROM {table})) AS diff ORDER BY 1",
     )
 }
 

@@ -1,0 +1,312 @@
+//! The fast path: an UPDATE of a source whose changed columns feed only some keys of the
+//! documents patches those keys in the stored documents instead of recomputing them, and an
+//! UPDATE that changes no column the definition reads does nothing at all.
+//!
+//! It applies to a source table that occurs once in the definition, at its top level, as the
+//! key's table (the root) or as a lookup joined to it by one condition, and to document
+//! columns built by a top-level `jsonb_build_object` with constant keys. The shell decides
+//! which values qualify (those reading only that table's columns, without subqueries) and
+//! which of the table's columns are read anywhere else (`guarded`: joins, filters, other
+//! columns). Per statement, [`change_query`] pairs old and new rows by the table's primary key
+//! and says which kind of column changed:
+//!
+//! * a guarded column changed, or rows could not be paired: recompute, as without this path;
+//! * only patchable columns changed: [`patch_statement`] sets, for the documents of the
+//!   changed rows, each key those rows feed to its new value: `doc || jsonb_build_object(k,
+//!   v)`. A jsonb object is stored canonically (keys sorted, no duplicates), so the result
+//!   has exactly the bytes `jsonb_build_object` gives when it recomputes the whole document
+//!   from the same rows; the oracle compares text forms to prove it;
+//! * nothing the definition reads changed: nothing to do.
+
+use super::quote::{operator, quote_ident, table};
+use super::refresh::RefreshTarget;
+use super::{TRANSITION_NEW, TRANSITION_OLD};
+use crate::model::{OperatorRef, TableRef};
+
+/// How documents find the changed rows of the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// The source is the key's table: a row's `key_column` is its document's key.
+    Root { key_column: String },
+    /// The source is a lookup joined to the root by `root.root_column OP source.source_column`
+    /// (operands in that order when `root_is_left`); the documents are those of the root rows
+    /// it joins, keyed by `root.key_column`.
+    Lookup {
+        root: TableRef,
+        key_column: String,
+        root_column: String,
+        source_column: String,
+        operator: OperatorRef,
+        root_is_left: bool,
+    },
+}
+
+/// One document key fed by the source: its name and its value as SQL over the new row `n`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyValue {
+    pub key: String,
+    pub value_sql: String,
+}
+
+/// Keys of one document column that the source feeds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentPatch {
+    pub column: String,
+    pub keys: Vec<KeyValue>,
+}
+
+/// Everything the fast path needs for one source table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchSource {
+    pub table: TableRef,
+    /// The table's primary key columns: old and new rows are paired on them.
+    pub identity: Vec<String>,
+    /// Columns read only inside patchable values.
+    pub patchable: Vec<String>,
+    /// Columns read anywhere else in the definition: a change recomputes.
+    pub guarded: Vec<String>,
+    pub via: Via,
+    pub documents: Vec<DocumentPatch>,
+}
+
+/// What a statement changed, as [`change_query`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Recompute the affected documents (guarded columns changed, or rows not paired).
+    Recompute,
+    /// Patch the documents of the rows whose patchable columns changed.
+    Patch,
+    /// Nothing the definition reads changed.
+    Nothing,
+}
+
+impl Change {
+    /// From the three booleans of [`change_query`]: (paired, guarded changed, patchable changed).
+    pub fn from_flags(paired: bool, guarded: bool, patchable: bool) -> Change {
+        if !paired || guarded {
+            Change::Recompute
+        } else if patchable {
+            Change::Patch
+        } else {
+            Change::Nothing
+        }
+    }
+}
+
+fn text_row(alias: &str, columns: &[String]) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| format!("{alias}.{}::pg_catalog.text", quote_ident(c)))
+        .collect();
+    format!("ROW({})", cols.join(", "))
+}
+
+/// `ROW(o.c::text, ...) IS DISTINCT FROM ROW(n.c::text, ...)`, or `false` without columns.
+/// Text forms: a value whose type has no equality still compares, and a change that keeps
+/// the value equal but not identical (`1.0` to `1.00`) counts as a change.
+fn changed(columns: &[String]) -> String {
+    if columns.is_empty() {
+        "false".into()
+    } else {
+        format!(
+            "{} IS DISTINCT FROM {}",
+            text_row("o", columns),
+            text_row("n", columns)
+        )
+    }
+}
+
+fn paired_rows(p: &PatchSource) -> String {
+    let on: Vec<String> = p
+        .identity
+        .iter()
+        .map(|c| {
+            let c = quote_ident(c);
+            format!("o.{c} = n.{c}")
+        })
+        .collect();
+    format!(
+        "{} AS n JOIN {} AS o ON {}",
+        quote_ident(TRANSITION_NEW),
+        quote_ident(TRANSITION_OLD),
+        on.join(" AND ")
+    )
+}
+
+/// Over an UPDATE's transition tables: `(paired, guarded_changed, patchable_changed)`.
+pub fn change_query(p: &PatchSource) -> String {
+    format!(
+        "SELECT count(*) = (SELECT count(*) FROM {new}), \
+                coalesce(bool_or({guarded}), false), coalesce(bool_or({patchable}), false) \
+           FROM {pairs}",
+        new = quote_ident(TRANSITION_NEW),
+        guarded = changed(&p.guarded),
+        patchable = changed(&p.patchable),
+        pairs = paired_rows(p),
+    )
+}
+
+/// The UPDATE patching the documents of the changed rows. `t` names the TVIEW's table.
+pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
+    let sets: Vec<String> = p
+        .documents
+        .iter()
+        .map(|d| {
+            let col = quote_ident(&d.column);
+            let pairs: Vec<String> = d
+                .keys
+                .iter()
+                .map(|k| format!("{}, ({})", literal(&k.key), k.value_sql))
+                .collect();
+            format!(
+                "{col} = t.{col} OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object({})",
+                pairs.join(", ")
+            )
+        })
+        .collect();
+    let key = quote_ident(t.key);
+    let (from, key_of_row) = match &p.via {
+        Via::Root { key_column } => (paired_rows(p), format!("n.{}", quote_ident(key_column))),
+        Via::Lookup {
+            root,
+            key_column,
+            root_column,
+            source_column,
+            operator: op,
+            root_is_left,
+        } => {
+            let (r, s) = (
+                format!("r.{}", quote_ident(root_column)),
+                format!("n.{}", quote_ident(source_column)),
+            );
+            let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
+            (
+                format!(
+                    "{} JOIN {} AS r ON {l} {} {rr}",
+                    paired_rows(p),
+                    table(root),
+                    operator(op)
+                ),
+                format!("r.{}", quote_ident(key_column)),
+            )
+        }
+    };
+    format!(
+        "UPDATE {table} AS t SET {sets} FROM {from} WHERE t.{key} = {key_of_row} AND {changed}",
+        table = super::qualified(t.table.0, t.table.1),
+        sets = sets.join(", "),
+        changed = changed(&p.patchable),
+    )
+}
+
+/// A string literal (standard_conforming_strings on, as PostgreSQL has required since 9.1
+/// for this syntax: E'' is not used, so only single quotes need doubling).
+fn literal(s: &str) -> String {
+    format!("'{}'::pg_catalog.text", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn product() -> TableRef {
+        TableRef {
+            oid: 1,
+            schema: "public".into(),
+            name: "tb_product".into(),
+        }
+    }
+
+    fn price_patch() -> PatchSource {
+        PatchSource {
+            table: product(),
+            identity: vec!["pk_product".into()],
+            patchable: vec!["price".into(), "name".into()],
+            guarded: vec!["pk_product".into(), "fk_category".into()],
+            via: Via::Root {
+                key_column: "pk_product".into(),
+            },
+            documents: vec![DocumentPatch {
+                column: "data".into(),
+                keys: vec![
+                    KeyValue {
+                        key: "price".into(),
+                        value_sql: "n.price".into(),
+                    },
+                    KeyValue {
+                        key: "it's".into(),
+                        value_sql: "upper(n.name)".into(),
+                    },
+                ],
+            }],
+        }
+    }
+
+    fn target(cols: &[String]) -> RefreshTarget<'_> {
+        RefreshTarget {
+            table: ("public", "tv_product"),
+            definition: ("tviews_def", "tv_product"),
+            columns: cols,
+            key: "pk_product",
+        }
+    }
+
+    #[test]
+    fn decisions() {
+        assert_eq!(Change::from_flags(false, false, true), Change::Recompute);
+        assert_eq!(Change::from_flags(true, true, true), Change::Recompute);
+        assert_eq!(Change::from_flags(true, false, true), Change::Patch);
+        assert_eq!(Change::from_flags(true, false, false), Change::Nothing);
+    }
+
+    #[test]
+    fn the_change_query_pairs_rows_by_primary_key_and_compares_text_forms() {
+        let sql = change_query(&price_patch());
+        assert!(sql.contains(
+            "FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" = n.\"pk_product\""
+        ));
+        assert!(sql.contains("bool_or(ROW(o.\"pk_product\"::pg_catalog.text, o.\"fk_category\"::pg_catalog.text) IS DISTINCT FROM ROW(n.\"pk_product\"::pg_catalog.text, n.\"fk_category\"::pg_catalog.text))"));
+        let mut none = price_patch();
+        none.guarded.clear();
+        assert!(change_query(&none).contains("coalesce(bool_or(false), false)"));
+    }
+
+    #[test]
+    fn a_root_patch_sets_the_keys_of_the_changed_rows_documents() {
+        let cols = vec!["pk_product".to_string(), "data".to_string()];
+        let sql = patch_statement(&price_patch(), &target(&cols));
+        assert_eq!(
+            sql,
+            "UPDATE \"public\".\"tv_product\" AS t SET \"data\" = t.\"data\" OPERATOR(pg_catalog.||) \
+             pg_catalog.jsonb_build_object('price'::pg_catalog.text, (n.price), 'it''s'::pg_catalog.text, (upper(n.name))) \
+             FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" = n.\"pk_product\" \
+             WHERE t.\"pk_product\" = n.\"pk_product\" AND ROW(o.\"price\"::pg_catalog.text, o.\"name\"::pg_catalog.text) \
+             IS DISTINCT FROM ROW(n.\"price\"::pg_catalog.text, n.\"name\"::pg_catalog.text)"
+        );
+    }
+
+    #[test]
+    fn a_lookup_patch_reaches_the_documents_through_the_root_rows() {
+        let mut p = price_patch();
+        p.table = TableRef {
+            oid: 2,
+            schema: "public".into(),
+            name: "tb_category".into(),
+        };
+        p.identity = vec!["pk_category".into()];
+        p.via = Via::Lookup {
+            root: product(),
+            key_column: "pk_product".into(),
+            root_column: "fk_category".into(),
+            source_column: "pk_category".into(),
+            operator: OperatorRef::equals(),
+            root_is_left: false,
+        };
+        let cols = vec!["pk_product".to_string(), "data".to_string()];
+        let sql = patch_statement(&p, &target(&cols));
+        assert!(sql.contains(
+            "JOIN \"public\".\"tb_product\" AS r ON n.\"pk_category\" OPERATOR(\"pg_catalog\".=) r.\"fk_category\" \
+             WHERE t.\"pk_product\" = r.\"pk_product\" AND"
+        ), "{sql}");
+    }
+}

@@ -1,0 +1,402 @@
+//! Which sources may take the fast path (see `tviews_core::sqlgen::patch`), read from the
+//! analyzed definition.
+//!
+//! The definition's own level (the view query under `SELECT * FROM view`) must be a plain
+//! join: no grouping, aggregates, DISTINCT, window functions, set operations, LIMIT or WITH.
+//! A source qualifies when it occurs once in the whole definition, as a table of that level,
+//! and is the root or a lookup one join away from it. Its patchable values are arguments of a
+//! top-level `jsonb_build_object` with constant, distinct keys that read only that table's
+//! columns (no subquery, no aggregate). Every other place reading one of its columns (joins,
+//! filters, other output columns, correlated subqueries, also through join aliases) makes
+//! that column guarded.
+
+use std::collections::BTreeSet;
+use std::ffi::c_void;
+
+use pgrx::pg_sys;
+use tviews_core::model::DefinitionModel;
+use tviews_core::plan::{MaintenancePlan, Reach};
+use tviews_core::sqlgen::patch::{DocumentPatch, KeyValue, PatchSource, Via};
+
+use crate::errors::TviewError;
+use crate::pg::names::attribute_name;
+use crate::pg::nodes::{cstring, is_a, list_iter, list_len, list_nth};
+
+/// The fast-path description of every qualifying source of the definition under `outer`
+/// (the analyzed, rewritten `SELECT * FROM <definition view>`).
+///
+/// # Safety
+/// `outer` must be a valid analyzed query, alive for the call.
+pub unsafe fn patch_sources(
+    outer: *mut pg_sys::Query,
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+) -> Result<Vec<PatchSource>, TviewError> {
+    // SAFETY: per contract; nodes are cast only after their tags are checked.
+    unsafe {
+        let Some(d) = definition_level(outer) else {
+            return Ok(Vec::new());
+        };
+        if !plain_level(d) {
+            return Ok(Vec::new());
+        }
+        let root = &plan.root;
+        let docs = document_columns(d);
+        let mut out = Vec::new();
+        for (i, rte) in list_iter::<pg_sys::RangeTblEntry>((*d).rtable).enumerate() {
+            if (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION {
+                continue;
+            }
+            let relid = (*rte).relid;
+            let oid = relid.to_u32();
+            if model.occurrences_of(oid).count() != 1 {
+                continue;
+            }
+            let Some(sp) = plan.source(oid) else { continue };
+            let via = match sp.reaches.as_slice() {
+                [(_, Reach::Root)] => Via::Root {
+                    key_column: root.column.clone(),
+                },
+                [(_, Reach::Path(hops))] if hops.len() == 1 && hops[0].from.occ == root.occ => {
+                    Via::Lookup {
+                        root: model.occurrences[root.occ].table.clone(),
+                        key_column: root.column.clone(),
+                        root_column: hops[0].from.column.clone(),
+                        source_column: hops[0].to.column.clone(),
+                        operator: hops[0].operator.clone(),
+                        root_is_left: hops[0].from_is_left,
+                    }
+                }
+                _ => continue,
+            };
+            let Some(identity) = primary_key(relid)? else {
+                continue;
+            };
+            let x = (i + 1) as i32;
+            if let Some(p) = source_patch(d, x, relid, &docs, via, identity)? {
+                out.push(p);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The definition's own query: the one subquery under `SELECT * FROM view`.
+unsafe fn definition_level(outer: *mut pg_sys::Query) -> Option<*mut pg_sys::Query> {
+    // SAFETY: a valid analyzed query (caller's contract).
+    unsafe {
+        if list_len((*outer).rtable) != 1 {
+            return None;
+        }
+        let rte = list_nth::<pg_sys::RangeTblEntry>((*outer).rtable, 0)?;
+        ((*rte).rtekind == pg_sys::RTEKind::RTE_SUBQUERY && !(*rte).subquery.is_null())
+            .then_some((*rte).subquery)
+    }
+}
+
+unsafe fn plain_level(d: *mut pg_sys::Query) -> bool {
+    // SAFETY: a valid Query.
+    unsafe {
+        let q = &*d;
+        !q.hasAggs
+            && !q.hasWindowFuncs
+            && !q.hasTargetSRFs
+            && !q.hasRecursive
+            && !q.hasDistinctOn
+            && q.groupClause.is_null()
+            && q.groupingSets.is_null()
+            && q.havingQual.is_null()
+            && q.distinctClause.is_null()
+            && q.setOperations.is_null()
+            && q.limitCount.is_null()
+            && q.limitOffset.is_null()
+            && q.cteList.is_null()
+            && q.rowMarks.is_null()
+    }
+}
+
+/// A top-level `jsonb_build_object(<const key>, <value>, ...)` output column: its name and
+/// its (key, value node) pairs.
+struct Document {
+    column: String,
+    pairs: Vec<(String, *mut pg_sys::Node)>,
+}
+
+unsafe fn document_columns(d: *mut pg_sys::Query) -> Vec<Document> {
+    let mut out = Vec::new();
+    // SAFETY: a valid Query; nodes are checked before casts.
+    unsafe {
+        for te in list_iter::<pg_sys::TargetEntry>((*d).targetList) {
+            if (*te).resjunk {
+                continue;
+            }
+            let expr = (*te).expr as *mut pg_sys::Node;
+            if !is_a(expr, pg_sys::NodeTag::T_FuncExpr) {
+                continue;
+            }
+            let f = &*(expr as *mut pg_sys::FuncExpr);
+            if f.funcid.to_u32() != pg_sys::F_JSONB_BUILD_OBJECT_ANY || f.funcvariadic {
+                continue;
+            }
+            let args: Vec<*mut pg_sys::Node> = list_iter::<pg_sys::Node>(f.args).collect();
+            if args.is_empty() || !args.len().is_multiple_of(2) {
+                continue;
+            }
+            let mut pairs = Vec::new();
+            let mut keys = BTreeSet::new();
+            let mut ok = true;
+            for pair in args.chunks(2) {
+                match const_text(pair[0]) {
+                    Some(k) if keys.insert(k.clone()) => pairs.push((k, pair[1])),
+                    _ => {
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            if ok {
+                out.push(Document {
+                    column: cstring((*te).resname).unwrap_or_default(),
+                    pairs,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The value of a non-null text (or unknown-typed literal) constant.
+unsafe fn const_text(node: *mut pg_sys::Node) -> Option<String> {
+    // SAFETY: the tag is checked before the cast; a text Const holds a text datum.
+    unsafe {
+        if !is_a(node, pg_sys::NodeTag::T_Const) {
+            return None;
+        }
+        let c = &*(node as *mut pg_sys::Const);
+        if c.constisnull {
+            return None;
+        }
+        match c.consttype {
+            pg_sys::TEXTOID => cstring(pg_sys::text_to_cstring(c.constvalue.cast_mut_ptr())),
+            // A literal passed to a VARIADIC "any" parameter keeps type unknown (a C string),
+            // which jsonb_build_object reads as text.
+            pg_sys::UNKNOWNOID => cstring(c.constvalue.cast_mut_ptr()),
+            _ => None,
+        }
+    }
+}
+
+/// What a value reads, if it reads only columns of range table entry `x` of its level.
+struct Pure {
+    x: i32,
+    ok: bool,
+    attnos: BTreeSet<i16>,
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn pure_walker(node: *mut pg_sys::Node, ctx: *mut c_void) -> bool {
+    if node.is_null() {
+        return false;
+    }
+    // SAFETY: ctx is the Pure of `pure_reads`; nodes are checked before casts.
+    unsafe {
+        let p = &mut *(ctx as *mut Pure);
+        if is_a(node, pg_sys::NodeTag::T_Var) {
+            let v = &*(node as *mut pg_sys::Var);
+            if v.varlevelsup != 0 || v.varno != p.x || v.varattno <= 0 {
+                p.ok = false;
+                return true;
+            }
+            p.attnos.insert(v.varattno);
+            return false;
+        }
+        if is_a(node, pg_sys::NodeTag::T_SubLink)
+            || is_a(node, pg_sys::NodeTag::T_Aggref)
+            || is_a(node, pg_sys::NodeTag::T_WindowFunc)
+            || is_a(node, pg_sys::NodeTag::T_GroupingFunc)
+            || is_a(node, pg_sys::NodeTag::T_Param)
+            || is_a(node, pg_sys::NodeTag::T_Query)
+        {
+            p.ok = false;
+            return true;
+        }
+        pg_sys::expression_tree_walker_impl(node, Some(pure_walker), ctx)
+    }
+}
+
+/// The columns (attribute numbers) `value` reads, if it reads only entry `x`'s columns.
+unsafe fn pure_reads(value: *mut pg_sys::Node, x: i32) -> Option<BTreeSet<i16>> {
+    let mut p = Pure {
+        x,
+        ok: true,
+        attnos: BTreeSet::new(),
+    };
+    // SAFETY: a valid expression; the walker only reads it.
+    unsafe { pure_walker(value, &mut p as *mut Pure as *mut c_void) };
+    (p.ok && !p.attnos.is_empty() && !unsafe { pg_sys::contain_volatile_functions(value) })
+        .then_some(p.attnos)
+}
+
+/// Columns of entry `x` of the definition level read anywhere but in `skip`.
+struct Scan {
+    d: *mut pg_sys::Query,
+    x: i32,
+    depth: u32,
+    skip: Vec<*mut pg_sys::Node>,
+    attnos: BTreeSet<i16>,
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn scan_walker(node: *mut pg_sys::Node, ctx: *mut c_void) -> bool {
+    if node.is_null() {
+        return false;
+    }
+    // SAFETY: ctx is the Scan of `guarded_reads`; nodes are checked before casts.
+    unsafe {
+        let s = &mut *(ctx as *mut Scan);
+        if s.skip.contains(&node) {
+            return false;
+        }
+        if is_a(node, pg_sys::NodeTag::T_Var) {
+            let v = &*(node as *mut pg_sys::Var);
+            if v.varlevelsup != s.depth {
+                return false;
+            }
+            if v.varno == s.x {
+                s.attnos.insert(v.varattno);
+            } else if let Some(rte) =
+                list_nth::<pg_sys::RangeTblEntry>((*s.d).rtable, (v.varno as usize).wrapping_sub(1))
+            {
+                if (*rte).rtekind == pg_sys::RTEKind::RTE_JOIN {
+                    // A join alias column (USING, or a whole-row join reference) stands for
+                    // columns of the joined tables: read what it stands for.
+                    if v.varattno <= 0 {
+                        s.attnos.insert(0);
+                    } else if let Some(alias) =
+                        list_nth::<pg_sys::Node>((*rte).joinaliasvars, v.varattno as usize - 1)
+                    {
+                        let depth = s.depth;
+                        s.depth = 0;
+                        scan_walker(alias, ctx);
+                        s.depth = depth;
+                    }
+                }
+            }
+            return false;
+        }
+        if is_a(node, pg_sys::NodeTag::T_Query) {
+            s.depth += 1;
+            let r = pg_sys::query_tree_walker_impl(
+                node as *mut pg_sys::Query,
+                Some(scan_walker),
+                ctx,
+                pg_sys::QTW_IGNORE_JOINALIASES as i32,
+            );
+            s.depth -= 1;
+            return r;
+        }
+        pg_sys::expression_tree_walker_impl(node, Some(scan_walker), ctx)
+    }
+}
+
+unsafe fn guarded_reads(
+    d: *mut pg_sys::Query,
+    x: i32,
+    skip: Vec<*mut pg_sys::Node>,
+) -> BTreeSet<i16> {
+    let mut s = Scan {
+        d,
+        x,
+        depth: 0,
+        skip,
+        attnos: BTreeSet::new(),
+    };
+    // SAFETY: a valid Query; the walker only reads it.
+    unsafe {
+        pg_sys::query_tree_walker_impl(
+            d,
+            Some(scan_walker),
+            &mut s as *mut Scan as *mut c_void,
+            pg_sys::QTW_IGNORE_JOINALIASES as i32,
+        );
+    }
+    s.attnos
+}
+
+unsafe fn source_patch(
+    d: *mut pg_sys::Query,
+    x: i32,
+    relid: pg_sys::Oid,
+    docs: &[Document],
+    via: Via,
+    identity: Vec<String>,
+) -> Result<Option<PatchSource>, TviewError> {
+    // SAFETY: d is valid; value nodes belong to its target list.
+    unsafe {
+        let mut skip = Vec::new();
+        let mut reads_in_values: BTreeSet<i16> = BTreeSet::new();
+        let mut documents = Vec::new();
+        for doc in docs {
+            let mut keys = Vec::new();
+            for (key, value) in &doc.pairs {
+                let Some(attnos) = pure_reads(*value, x) else {
+                    continue;
+                };
+                skip.push(*value);
+                reads_in_values.extend(attnos);
+                let copy = pg_sys::copyObjectImpl(*value as *const c_void) as *mut pg_sys::Node;
+                pg_sys::ChangeVarNodes(copy, x, 1, 0);
+                keys.push(KeyValue {
+                    key: key.clone(),
+                    value_sql: crate::analyze::parse::deparse_expression_over(copy, relid, "n"),
+                });
+            }
+            if !keys.is_empty() {
+                documents.push(DocumentPatch {
+                    column: doc.column.clone(),
+                    keys,
+                });
+            }
+        }
+        let guarded = guarded_reads(d, x, skip);
+        if guarded.iter().any(|a| *a <= 0) {
+            return Ok(None); // whole-row or system column references: every change counts
+        }
+        let name = |a: &i16| {
+            attribute_name(relid, *a).ok_or(TviewError::Internal("a column vanished".into()))
+        };
+        let patchable = reads_in_values
+            .iter()
+            .filter(|a| !guarded.contains(a))
+            .map(name)
+            .collect::<Result<Vec<_>, _>>()?;
+        let guarded = guarded.iter().map(name).collect::<Result<Vec<_>, _>>()?;
+        let (schema, table) = crate::pg::names::relation_name(relid)
+            .ok_or(TviewError::Internal("a table vanished".into()))?;
+        Ok(Some(PatchSource {
+            table: tviews_core::model::TableRef {
+                oid: relid.to_u32(),
+                schema,
+                name: table,
+            },
+            identity,
+            patchable,
+            guarded,
+            via,
+            documents,
+        }))
+    }
+}
+
+/// The primary key columns of a table, if it has a primary key.
+fn primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, TviewError> {
+    let cols: Option<Vec<String>> = crate::pg::spi::read_one(
+        "SELECT array_agg(a.attname::text ORDER BY k.ord) \
+           FROM pg_catalog.pg_index i \
+           CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord) \
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+          WHERE i.indrelid = $1 AND i.indisprimary",
+        &[relid.into()],
+    )?;
+    Ok(cols.filter(|c| !c.is_empty()))
+}
