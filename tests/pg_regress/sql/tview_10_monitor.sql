@@ -46,8 +46,8 @@ INSERT INTO tb_product VALUES (1, 1, 'hammer'), (2, 1, 'saw'), (3, NULL, 'glue')
 SELECT pg_tviews_stats_reset();
 SELECT tview, runs, keys_recomputed, rows_written, last_run FROM pg_tviews_stats
  WHERE tview::text LIKE 'tv_%' ORDER BY 1;
-UPDATE tb_product SET name = name WHERE pk_product = 1;       -- recomputed, unchanged: no write
-UPDATE tb_product SET name = name || '!' WHERE pk_product <= 2;
+UPDATE tb_product SET name = name WHERE pk_product = 1;       -- nothing changed: no work
+UPDATE tb_product SET name = name || '!' WHERE pk_product <= 2;  -- patched in place
 BEGIN;
 INSERT INTO tb_review (pk_review, fk_product, rating) VALUES (100, 1, 5), (101, 1, 4), (102, 2, 1);
 DELETE FROM tb_review WHERE pk_review = 100;
