@@ -385,21 +385,25 @@ SQL
     xacts() { pg -d postgres -Atqc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'soak'"; }
     # Warm-up: the first third fills the plan caches; memory is then sampled to the end.
     sleep $(( SOAK_SECONDS / 3 + 1 ))
-    local rss0 tx0 rss1 tx1 peak
+    local rss0 tx0 rss1 tx1 peak samples=()
     rss0=$(rss); tx0=$(xacts); peak=$rss0
     while kill -0 "$bench" 2>/dev/null && [ -e "/proc/$pid/status" ]; do
         rss1=$(rss) || break
-        [ -n "$rss1" ] && [ "$rss1" -gt "$peak" ] && peak=$rss1
+        [ -n "$rss1" ] || break
+        samples+=("$rss1")
+        [ "$rss1" -gt "$peak" ] && peak=$rss1
         tx1=$(xacts)
         sleep 1
     done
     wait "$bench" || { cat "$WORK/soak.log" >&2; die "the soak workload failed (a mismatch divides by zero)"; }
-    local growth=$(( peak - rss0 )) n=$(( tx1 - tx0 ))
-    echo "  backend memory (RssAnon) after warm-up ${rss0} kB, peak ${peak} kB over the next $n transactions"
+    local growth=$(( peak - rss0 )) n=$(( tx1 - tx0 )) half=$(( ${#samples[@]} / 2 ))
+    # A leak grows in both halves; allocator warm-up only in the first.
+    local mid=${samples[$half]:-$rss0} last=${samples[-1]:-$rss0}
+    echo "  backend memory (RssAnon): ${rss0} kB after warm-up, ${mid} kB halfway, ${last} kB at the end, peak ${peak} kB, over $n transactions"
     # Allocator noise is a few hundred kB; a leak per transaction shows as steady growth.
     [ "$growth" -le 2048 ] || die "the backend grew by $growth kB over $n transactions after warm-up"
     expect_exact soak "after the soak"
-    RESULTS+=("soak: $SOAK_SECONDS s of random transactions in one backend, memory +$growth kB after warm-up over $n transactions, exact")
+    RESULTS+=("soak: $SOAK_SECONDS s of random transactions in one backend, memory ${rss0} -> ${mid} -> ${last} kB (peak +$growth kB) over $n transactions after warm-up, exact")
 }
 
 for s in "${STEPS[@]}"; do "step_$s"; done
