@@ -1,0 +1,112 @@
+-- The fast path: UPDATEs whose changed columns feed only keys of a top-level
+-- jsonb_build_object patch those keys in place; UPDATEs of columns the definition does not
+-- read do nothing; everything else recomputes. pg_tviews_stats shows which happened, and the
+-- oracle (which compares text forms) that the patched documents are what a recompute gives.
+CREATE SCHEMA fast;
+SET search_path = fast, public;
+CREATE TABLE tb_category (pk_category int PRIMARY KEY, name text NOT NULL, secret text);
+CREATE TABLE tb_supplier (pk_supplier int PRIMARY KEY, name text NOT NULL, email text);
+CREATE TABLE tb_product (pk_product int PRIMARY KEY, name text NOT NULL, price numeric(10, 2) NOT NULL,
+                         currency text NOT NULL DEFAULT 'EUR', active boolean NOT NULL DEFAULT true,
+                         fk_category int NOT NULL REFERENCES tb_category,
+                         fk_supplier int REFERENCES tb_supplier, note text);
+CREATE TABLE tb_review (pk_review int PRIMARY KEY, fk_product int NOT NULL REFERENCES tb_product,
+                        rating int NOT NULL);
+INSERT INTO tb_category VALUES (1, 'tools', 's1'), (2, 'garden', 's2');
+INSERT INTO tb_supplier VALUES (1, 'Acme', 'a@acme.test'), (2, 'Bolt', NULL);
+INSERT INTO tb_product (pk_product, name, price, fk_category, fk_supplier)
+SELECT g, 'product ' || g, g * 1.5, 1 + g % 2, CASE WHEN g % 3 = 0 THEN NULL ELSE 1 + g % 2 END
+  FROM generate_series(1, 10) g;
+INSERT INTO tb_review SELECT g, 1 + g % 10, 1 + g % 5 FROM generate_series(1, 30) g;
+
+SELECT pg_tviews_create('product', $$
+    SELECT p.pk_product, p.fk_category,
+           jsonb_build_object(
+               'name', p.name,
+               'price', jsonb_build_object('amount', p.price, 'currency', p.currency),
+               'label', upper(p.name) || ' (' || p.currency || ')',
+               'category', jsonb_build_object('id', c.pk_category, 'name', c.name),
+               'supplier', CASE WHEN s.pk_supplier IS NULL THEN NULL
+                                ELSE jsonb_build_object('name', s.name, 'email', s.email) END,
+               'mixed', p.name || '/' || c.name,
+               'reviews', (SELECT count(*) FROM tb_review r WHERE r.fk_product = p.pk_product)) AS data
+      FROM tb_product p
+      JOIN tb_category c ON c.pk_category = p.fk_category
+      LEFT JOIN tb_supplier s ON s.pk_supplier = p.fk_supplier
+     WHERE p.active $$);
+SELECT source, maintenance FROM pg_tviews_explain('product') ORDER BY source;
+
+CREATE FUNCTION fast.step(what text) RETURNS TABLE (step text, patched bigint, recomputed bigint, exact boolean)
+LANGUAGE sql AS $$
+    SELECT what, rows_patched, keys_recomputed, NOT EXISTS (SELECT 1 FROM pg_tviews_check('fast.product'))
+      FROM pg_tviews_stats WHERE tview = 'fast.tv_product'::regclass $$;
+
+SELECT pg_tviews_stats_reset();
+-- Patched: columns read only in patchable values.
+UPDATE tb_product SET price = price * 2 WHERE pk_product <= 3;
+SELECT * FROM fast.step('price of 3 products');
+UPDATE tb_product SET currency = 'USD' WHERE pk_product = 4;
+SELECT * FROM fast.step('currency (two keys read it)');
+UPDATE tb_supplier SET email = 'sales@acme.test' WHERE pk_supplier = 1;
+SELECT * FROM fast.step('supplier email (lookup, CASE)');
+UPDATE tb_product SET price = 10.10 WHERE pk_product = 5;
+UPDATE tb_product SET price = 10.1 WHERE pk_product = 5;        -- equal, not identical: 10.10
+SELECT * FROM fast.step('same price written again');
+SELECT data->'price' AS price FROM tv_product WHERE pk_product = 5;
+-- Nothing to do: columns the definition does not read.
+UPDATE tb_product SET note = 'n' WHERE pk_product <= 5;
+UPDATE tb_category SET secret = 'x';
+SELECT * FROM fast.step('unread columns');
+-- Recomputed: a column read elsewhere too (the 'mixed' key reads two tables, the filter,
+-- the join, the output column fk_category).
+UPDATE tb_product SET name = name || '!' WHERE pk_product = 6;
+SELECT * FROM fast.step('name (also in mixed)');
+UPDATE tb_category SET name = 'TOOLS' WHERE pk_category = 1;
+SELECT * FROM fast.step('category name (also in mixed)');
+UPDATE tb_product SET active = false WHERE pk_product = 7;
+SELECT * FROM fast.step('filter column');
+UPDATE tb_product SET fk_category = 1 WHERE pk_product = 8;
+SELECT * FROM fast.step('join column');
+UPDATE tb_product SET pk_product = 100 WHERE pk_product = 9;
+SELECT * FROM fast.step('primary key');
+-- A statement mixing both kinds recomputes.
+UPDATE tb_product SET price = 1, fk_category = 2 WHERE pk_product = 10;
+SELECT * FROM fast.step('price and join column');
+SELECT pk_product, data FROM tv_product ORDER BY 1;
+
+-- Deferred mode keeps the queue (the fast path is for immediate mode).
+SELECT pg_tviews_set_mode('product', 'deferred');
+SELECT pg_tviews_stats_reset();
+UPDATE tb_product SET price = 3 WHERE pk_product = 1;
+SELECT * FROM fast.step('deferred');
+SELECT pg_tviews_set_mode('product', 'immediate');
+
+-- Not patchable: a definition reading the table twice, or grouped at the top level.
+SELECT pg_tviews_create('pair', $$
+    SELECT a.pk_product, jsonb_build_object('name', a.name, 'next', b.name) AS data
+      FROM tb_product a LEFT JOIN tb_product b ON b.pk_product = a.pk_product + 1 $$);
+SELECT pg_tviews_create('per_category', $$
+    SELECT p.fk_category, jsonb_build_object('total', sum(p.price)) AS data
+      FROM tb_product p GROUP BY p.fk_category $$);
+SELECT pg_tviews_stats_reset();
+UPDATE tb_product SET price = 7 WHERE pk_product = 2;
+SELECT tview, rows_patched, keys_recomputed FROM pg_tviews_stats
+ WHERE tview::text IN ('tv_pair', 'tv_per_category', 'tv_product') ORDER BY 1;
+SELECT t, (SELECT count(*) FROM pg_tviews_check('fast.' || t)) AS differing
+  FROM unnest(ARRAY['product', 'pair', 'per_category']) t;
+
+-- A join through USING: the merged column stands for the columns of both tables.
+CREATE TABLE tb_a (id int PRIMARY KEY, x int);
+CREATE TABLE tb_b (id int PRIMARY KEY, y int);
+INSERT INTO tb_a VALUES (1, 1), (2, 2);
+INSERT INTO tb_b VALUES (1, 10), (2, 20);
+SELECT pg_tviews_create('ab', $$
+    SELECT id, jsonb_build_object('x', a.x, 'y', b.y, 'id', id) AS data FROM tb_a a JOIN tb_b b USING (id) $$);
+SELECT source, maintenance FROM pg_tviews_explain('ab') ORDER BY source;
+UPDATE tb_b SET y = y + 1;
+UPDATE tb_a SET x = 5 WHERE id = 2;
+SELECT * FROM tv_ab ORDER BY 1;
+SELECT * FROM pg_tviews_check('ab');
+
+DROP SCHEMA fast CASCADE;
+RESET search_path;
