@@ -52,7 +52,7 @@ fn fast_path_text(
     mode: tviews_core::queue::Mode,
 ) -> String {
     if mode == tviews_core::queue::Mode::Deferred {
-        return " (The fast path applies in immediate mode only.)".into();
+        return " (the fast path applies in immediate mode only)".into();
     }
     let keys: Vec<String> = p
         .documents
@@ -66,12 +66,12 @@ fn fast_path_text(
     let mut out = String::new();
     if !p.patchable.is_empty() && !keys.is_empty() {
         out.push_str(&format!(
-            " An UPDATE changing only {} patches {} in place.",
+            "; an UPDATE changing only {} patches {} in place",
             p.patchable.join(", "),
             keys.join(", ")
         ));
     }
-    out.push_str(" An UPDATE changing no column the definition reads does nothing.");
+    out.push_str("; an UPDATE changing no column the definition reads does nothing");
     out
 }
 

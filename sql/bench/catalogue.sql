@@ -326,10 +326,12 @@ BEGIN
          WHERE pk_review = (SELECT r.pk_review FROM tviews_bench.tb_review r WHERE r.fk_product = p
                              ORDER BY r.created_at DESC, r.pk_review DESC LIMIT 1);
     WHEN 'category_rename' THEN
-        UPDATE tviews_bench.tb_category SET name = 'category ' || (1 + i % 100) || ' v' || i
+        -- The transaction id makes the value new for every approach: an UPDATE writing the
+        -- value a previous approach's run left would change nothing a read model reads.
+        UPDATE tviews_bench.tb_category SET name = 'category ' || (1 + i % 100) || ' v' || pg_current_xact_id()::text
          WHERE pk_category = 1 + i % 100;
     WHEN 'supplier_email' THEN
-        UPDATE tviews_bench.tb_supplier SET email = 'v' || i || '@supplier.example'
+        UPDATE tviews_bench.tb_supplier SET email = 'v' || pg_current_xact_id()::text || '@supplier.example'
          WHERE pk_supplier = 1 + (i * 31) % greatest(n / 20, 1);
     WHEN 'bulk_100' THEN
         UPDATE tviews_bench.tb_product SET price = price + 0.01

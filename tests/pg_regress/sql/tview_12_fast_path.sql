@@ -50,7 +50,7 @@ SELECT * FROM fast.step('currency (two keys read it)');
 UPDATE tb_supplier SET email = 'sales@acme.test' WHERE pk_supplier = 1;
 SELECT * FROM fast.step('supplier email (lookup, CASE)');
 UPDATE tb_product SET price = 10.10 WHERE pk_product = 5;
-UPDATE tb_product SET price = 10.1 WHERE pk_product = 5;        -- equal, not identical: 10.10
+UPDATE tb_product SET price = 10.1 WHERE pk_product = 5;        -- numeric(10,2) stores 10.10 again
 SELECT * FROM fast.step('same price written again');
 SELECT data->'price' AS price FROM tv_product WHERE pk_product = 5;
 -- Nothing to do: columns the definition does not read.
@@ -67,7 +67,8 @@ UPDATE tb_product SET active = false WHERE pk_product = 7;
 SELECT * FROM fast.step('filter column');
 UPDATE tb_product SET fk_category = 1 WHERE pk_product = 8;
 SELECT * FROM fast.step('join column');
-UPDATE tb_product SET pk_product = 100 WHERE pk_product = 9;
+INSERT INTO tb_product (pk_product, name, price, fk_category) VALUES (11, 'product 11', 5, 1);
+UPDATE tb_product SET pk_product = 12, price = 6 WHERE pk_product = 11;
 SELECT * FROM fast.step('primary key');
 -- A statement mixing both kinds recomputes.
 UPDATE tb_product SET price = 1, fk_category = 2 WHERE pk_product = 10;
@@ -84,13 +85,13 @@ SELECT pg_tviews_set_mode('product', 'immediate');
 -- Not patchable: a definition reading the table twice, or grouped at the top level.
 SELECT pg_tviews_create('pair', $$
     SELECT a.pk_product, jsonb_build_object('name', a.name, 'next', b.name) AS data
-      FROM tb_product a LEFT JOIN tb_product b ON b.pk_product = a.pk_product + 1 $$);
+      FROM tb_product a LEFT JOIN tb_product b ON b.pk_product = a.fk_supplier $$);
 SELECT pg_tviews_create('per_category', $$
     SELECT p.fk_category, jsonb_build_object('total', sum(p.price)) AS data
-      FROM tb_product p GROUP BY p.fk_category $$);
+      FROM tb_product p GROUP BY p.fk_category $$, key => 'fk_category');
 SELECT pg_tviews_stats_reset();
 UPDATE tb_product SET price = 7 WHERE pk_product = 2;
-SELECT tview, rows_patched, keys_recomputed FROM pg_tviews_stats
+SELECT tview, rows_patched, keys_recomputed, full_recomputes FROM pg_tviews_stats
  WHERE tview::text IN ('tv_pair', 'tv_per_category', 'tv_product') ORDER BY 1;
 SELECT t, (SELECT count(*) FROM pg_tviews_check('fast.' || t)) AS differing
   FROM unnest(ARRAY['product', 'pair', 'per_category']) t;
