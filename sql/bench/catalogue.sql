@@ -95,7 +95,7 @@ BEGIN
         SELECT g, 'supplier ' || g, 'contact' || g || '@supplier.example' FROM generate_series(1, greatest(n / 20, 1)) g;
     RAISE NOTICE 'setup %: % products', scale, n;
     INSERT INTO tviews_bench.tb_product
-        SELECT g, 'product ' || g, (1 + (g * 7919) % 100000) / 100.0, 'EUR',
+        SELECT g, 'product ' || g, (1 + (g::bigint * 7919) % 100000) / 100.0, 'EUR',
                (ARRAY['active', 'active', 'active', 'draft', 'archived'])[1 + g % 5],
                1 + (g * 31) % 100,
                CASE WHEN g % 10 = 0 THEN NULL ELSE 1 + (g * 17) % greatest(n / 20, 1) END
