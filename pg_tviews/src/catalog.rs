@@ -102,9 +102,10 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
 
 /// The schema pg_tviews is installed in, quoted.
 pub fn extension_schema_quoted() -> Result<String, TviewError> {
-    let schema: Option<String> = crate::pg::spi::read_one_noargs(
+    let schema: Option<String> = crate::pg::spi::read_one(
         "SELECT (SELECT n.nspname::text FROM pg_catalog.pg_extension e \
            JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_tviews')",
+        &[],
     )?;
     let schema = schema.ok_or(TviewError::Internal("pg_tviews is not installed".into()))?;
     Ok(tviews_core::sqlgen::quote_ident(&schema))
@@ -112,18 +113,20 @@ pub fn extension_schema_quoted() -> Result<String, TviewError> {
 
 /// OID of `pg_tview_meta` (InvalidOid if the extension is not installed).
 pub fn catalog_oid() -> Result<pg_sys::Oid, TviewError> {
-    let oid: Option<pg_sys::Oid> = crate::pg::spi::read_one_noargs(
+    let oid: Option<pg_sys::Oid> = crate::pg::spi::read_one(
         "SELECT (SELECT c.oid FROM pg_catalog.pg_class c \
            JOIN pg_catalog.pg_extension e ON c.relnamespace = e.extnamespace \
           WHERE e.extname = 'pg_tviews' AND c.relname = 'pg_tview_meta')",
+        &[],
     )?;
     Ok(oid.unwrap_or(pg_sys::InvalidOid))
 }
 
 /// The role that owns the extension (a superuser): catalog rows are written as it.
 pub fn extension_owner() -> Result<pg_sys::Oid, TviewError> {
-    let owner: Option<pg_sys::Oid> = crate::pg::spi::read_one_noargs(
+    let owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(
         "SELECT (SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pg_tviews')",
+        &[],
     )?;
     owner.ok_or(TviewError::Internal("pg_tviews is not installed".into()))
 }

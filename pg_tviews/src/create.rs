@@ -197,9 +197,9 @@ fn warn_recompute_all(def: &Definition) {
 /// The key must be unique and never NULL in the definition.
 fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
     let k = quote_ident(key);
-    let dup: Option<String> = crate::pg::spi::read_one_noargs(&format!(
+    let dup: Option<String> = crate::pg::spi::read_one(&format!(
         "SELECT (SELECT {k}::text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1 LIMIT 1)"
-    ))?;
+    ), &[])?;
     if let Some(example) = dup {
         return Err(TviewError::KeyNotUnique {
             tview: tview.into(),
@@ -207,9 +207,10 @@ fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
             example,
         });
     }
-    let null: Option<bool> = crate::pg::spi::read_one_noargs(&format!(
-        "SELECT EXISTS (SELECT 1 FROM {view_sql} WHERE {k} IS NULL)"
-    ))?;
+    let null: Option<bool> = crate::pg::spi::read_one(
+        &format!("SELECT EXISTS (SELECT 1 FROM {view_sql} WHERE {k} IS NULL)"),
+        &[],
+    )?;
     if null == Some(true) {
         return Err(TviewError::KeyNull {
             tview: tview.into(),

@@ -171,9 +171,12 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
             if gone.is_empty() {
                 return Ok(());
             }
-            let still: Option<Vec<pg_sys::Oid>> = crate::pg::spi::read_one_noargs(&format!(
+            let still: Option<Vec<pg_sys::Oid>> = crate::pg::spi::read_one(
+                &format!(
                 "SELECT array_agg(DISTINCT s::oid) FROM {ext}.pg_tview_meta, unnest(sources) AS s"
-            ))?;
+            ),
+                &[],
+            )?;
             let still = still.unwrap_or_default();
             for s in gone.iter().filter(|s| !still.contains(s)) {
                 install::remove_source_triggers(*s)?;

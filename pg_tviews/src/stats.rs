@@ -86,35 +86,67 @@ fn database() -> u32 {
     unsafe { pg_sys::MyDatabaseId }.to_u32()
 }
 
-/// Add to the counters of the TVIEW whose table is `table`.
-pub fn record(table: pg_sys::Oid, f: impl FnOnce(&mut Counters)) {
-    let db = database();
-    with_slots(true, |slots| table::record(slots, db, table.to_u32(), f));
+thread_local! {
+    /// The counters of the maintenance runs in progress in this backend, innermost last (a
+    /// run's MERGE can start the run of a TVIEW built on it). Added to shared memory once,
+    /// when a run finishes: one lock per run, whatever it did.
+    static RUNS: std::cell::RefCell<Vec<Counters>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Times one maintenance run of a TVIEW; counts it when finished.
+/// Add to the counters of the innermost maintenance run in progress (see [`Run`]).
+pub fn add(f: impl FnOnce(&mut Counters)) {
+    RUNS.with(|r| {
+        if let Some(top) = r.borrow_mut().last_mut() {
+            f(top);
+        }
+    });
+}
+
+/// Forget runs left in progress (transaction end).
+pub fn reset() {
+    RUNS.with(|r| r.borrow_mut().clear());
+}
+
+/// Times one maintenance run of a TVIEW and collects what it did ([`add`]); counted in
+/// shared memory by [`Run::finish`]. A run dropped unfinished (an error) counts nothing.
 pub struct Run {
     table: pg_sys::Oid,
     started: Instant,
+    depth: usize,
 }
 
 impl Run {
     pub fn start(table: pg_sys::Oid) -> Run {
+        let depth = RUNS.with(|r| {
+            let mut r = r.borrow_mut();
+            r.push(Counters::default());
+            r.len()
+        });
         Run {
             table,
             started: Instant::now(),
+            depth,
         }
     }
 
     pub fn finish(self) {
-        let us = self.started.elapsed().as_micros() as u64;
+        let mut done = RUNS
+            .with(|r| r.borrow_mut().get(self.depth - 1).copied())
+            .unwrap_or_default();
+        done.runs += 1;
+        done.time_us += self.started.elapsed().as_micros() as u64;
         // SAFETY: reads the clock.
-        let now = unsafe { pg_sys::GetCurrentTimestamp() };
-        record(self.table, |c| {
-            c.runs += 1;
-            c.time_us += us;
-            c.last_run = now;
+        done.last_run = unsafe { pg_sys::GetCurrentTimestamp() };
+        let (db, table) = (database(), self.table.to_u32());
+        with_slots(true, |slots| {
+            table::record(slots, db, table, |c| c.add(&done))
         });
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        RUNS.with(|r| r.borrow_mut().truncate(self.depth - 1));
     }
 }
 

@@ -28,6 +28,19 @@ pub struct Counters {
     pub last_run: i64,
 }
 
+impl Counters {
+    /// Add `other` to these counters (the later `last_run` wins).
+    pub fn add(&mut self, other: &Counters) {
+        self.runs += other.runs;
+        self.keys_recomputed += other.keys_recomputed;
+        self.full_recomputes += other.full_recomputes;
+        self.rows_written += other.rows_written;
+        self.rows_patched += other.rows_patched;
+        self.time_us += other.time_us;
+        self.last_run = self.last_run.max(other.last_run);
+    }
+}
+
 /// One slot of the table.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -154,6 +167,26 @@ mod tests {
         assert_eq!(five.len(), 1);
         assert_eq!(five[0].1.runs, 3);
         assert_eq!(of_database(&t, 6)[0].1.rows_written, 7);
+    }
+
+    #[test]
+    fn adding_counters_sums_them_and_keeps_the_latest_run() {
+        let mut a = Counters {
+            runs: 1,
+            rows_written: 2,
+            last_run: 50,
+            ..Default::default()
+        };
+        a.add(&Counters {
+            runs: 1,
+            keys_recomputed: 3,
+            last_run: 40,
+            ..Default::default()
+        });
+        assert_eq!(
+            (a.runs, a.keys_recomputed, a.rows_written, a.last_run),
+            (2, 3, 2, 50)
+        );
     }
 
     #[test]

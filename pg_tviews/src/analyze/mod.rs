@@ -108,15 +108,22 @@ fn root_primary_key_column(ex: &model::Extracted) -> Result<Option<String>, Tvie
             continue;
         }
         let oid = pg_sys::Oid::from(ex.model.occurrences[c.occ].table.oid);
-        let pk: Option<String> = crate::pg::spi::read_one(
-            "SELECT (SELECT a.attname::text FROM pg_catalog.pg_index i \
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
-             WHERE i.indrelid = $1 AND i.indisprimary AND i.indnkeyatts = 1)",
-            &[oid.into()],
-        )?;
-        if pk.as_deref() == Some(c.column.as_str()) {
+        if primary_key(oid)?.as_deref() == Some(std::slice::from_ref(&c.column)) {
             return Ok(Some(name.clone()));
         }
     }
     Ok(None)
+}
+
+/// The primary key columns of a table, if it has a primary key.
+pub fn primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, TviewError> {
+    let cols: Option<Vec<String>> = crate::pg::spi::read_one(
+        "SELECT array_agg(a.attname::text ORDER BY k.ord) \
+           FROM pg_catalog.pg_index i \
+           CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord) \
+           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+          WHERE i.indrelid = $1 AND i.indisprimary",
+        &[relid.into()],
+    )?;
+    Ok(cols.filter(|c| !c.is_empty()))
 }

@@ -69,7 +69,7 @@ pub unsafe fn patch_sources(
                 }
                 _ => continue,
             };
-            let Some(identity) = primary_key(relid)? else {
+            let Some(identity) = super::primary_key(relid)? else {
                 continue;
             };
             let x = (i + 1) as i32;
@@ -386,17 +386,4 @@ unsafe fn source_patch(
             documents,
         }))
     }
-}
-
-/// The primary key columns of a table, if it has a primary key.
-fn primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, TviewError> {
-    let cols: Option<Vec<String>> = crate::pg::spi::read_one(
-        "SELECT array_agg(a.attname::text ORDER BY k.ord) \
-           FROM pg_catalog.pg_index i \
-           CROSS JOIN LATERAL unnest(i.indkey[0:i.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord) \
-           JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-          WHERE i.indrelid = $1 AND i.indisprimary",
-        &[relid.into()],
-    )?;
-    Ok(cols.filter(|c| !c.is_empty()))
 }

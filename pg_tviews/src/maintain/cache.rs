@@ -75,7 +75,7 @@ impl Compiled {
         let written = self.refresh_keys_plan()?.execute(&[keys])?;
         // SAFETY: caller's contract.
         let n = unsafe { crate::stats::array_len(keys) };
-        crate::stats::record(self.meta.table, |c| {
+        crate::stats::add(|c| {
             c.keys_recomputed += n;
             c.rows_written += written;
         });
@@ -120,14 +120,14 @@ impl Compiled {
         })?;
         let plan = plan.ok_or(TviewError::Internal("no patch for this source".into()))?;
         let written = plan.execute(&[])?;
-        crate::stats::record(self.meta.table, |c| c.rows_patched += written);
+        crate::stats::add(|c| c.rows_patched += written);
         Ok(written)
     }
 
     /// Recompute every row, counted in pg_tviews_stats. Must run inside an SPI connection.
     pub fn refresh_everything(&self) -> Result<u64, TviewError> {
         let written = self.refresh_all_plan()?.execute(&[])?;
-        crate::stats::record(self.meta.table, |c| {
+        crate::stats::add(|c| {
             c.full_recomputes += 1;
             c.rows_written += written;
         });

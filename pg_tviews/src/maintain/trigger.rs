@@ -47,6 +47,7 @@ pub fn reset() {
     MAINTAINING.set(0);
     lock::reset();
     deferred::reset();
+    crate::stats::reset();
 }
 
 /// What to do for one TVIEW after a statement on one of its sources.
@@ -187,10 +188,7 @@ fn pg_tviews_source_trigger<'a>(
         if tviews.is_empty() {
             // Triggers are dropped with the last TVIEW reading a table: the catalog is
             // missing rows, and a change maintained nowhere would silently go stale.
-            let name = crate::pg::names::relation_name(source)
-                .map(|(s, n)| tviews_core::sqlgen::qualified(&s, &n))
-                .unwrap_or_else(|| source.to_string());
-            return Err(TviewError::OrphanSource(name));
+            return Err(TviewError::OrphanSource(crate::create::describe(source)));
         }
         for meta in tviews {
             let compiled = cache::compiled(&meta)?;

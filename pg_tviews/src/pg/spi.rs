@@ -175,10 +175,3 @@ pub fn read_one<A: pgrx::FromDatum + pgrx::IntoDatum>(
         table.first().get_one::<A>()
     })
 }
-
-/// [`read_one`] without parameters.
-pub fn read_one_noargs<A: pgrx::FromDatum + pgrx::IntoDatum>(
-    sql: &str,
-) -> Result<Option<A>, pgrx::spi::SpiError> {
-    read_one(sql, &[])
-}
