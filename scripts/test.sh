@@ -39,13 +39,22 @@ bootstrap debug
 cd "$ROOT"
 START=$(date +%s)
 SUMMARY=()
+# The tests want assertions; when no assertion build could be had, they still run on the
+# release binaries (scripts/bootstrap.sh), and that must not go unnoticed.
+NO_ASSERTIONS=""
+if [[ "$("$PG_CONFIG" --configure)" != *--enable-cassert* ]]; then
+    NO_ASSERTIONS="!!!! NO ASSERTIONS: every layer ran on $("$PG_CONFIG" --version) built without --enable-cassert ($PG_CONFIG): the bootstrap could download no source for an assertion build (its [fetch] lines say what it tried), or PG_CONFIG names such a build. The results are real, but an assertion failing inside PostgreSQL goes unseen."
+    say "$NO_ASSERTIONS"
+fi
 
 layer_lint() {
     say "lint: cargo fmt --check"
     cargo fmt --all -- --check
     say "lint: cargo clippy --all-targets -- -D warnings"
     cargo clippy --workspace --all-targets -- -D warnings
-    SUMMARY+=("lint: fmt and clippy clean")
+    say "lint: pinned downloads (scripts/test_fetch.sh, offline)"
+    "$ROOT/scripts/test_fetch.sh"
+    SUMMARY+=("lint: fmt and clippy clean; pinned-download fallbacks checked")
 }
 
 layer_unit() {
@@ -194,3 +203,4 @@ for l in "${LAYERS[@]}"; do "layer_$l"; done
 
 say "summary ($(( $(date +%s) - START )) s)"
 printf '  %s\n' "${SUMMARY[@]}"
+[ -z "$NO_ASSERTIONS" ] || printf '%s\n' "$NO_ASSERTIONS"
