@@ -69,18 +69,70 @@ fn pg_tviews_set_mode(tview_name: Option<&str>, mode: Option<&str>) {
     let mode = Mode::parse(required(mode, "mode")).or_raise();
     check_owner(&meta);
     let ext = crate::catalog::extension_schema_quoted().or_raise();
-    let owner = crate::catalog::extension_owner().or_raise();
-    crate::pg::security::as_user(owner, false, || {
-        Spi::run_with_args(
-            &format!("UPDATE {ext}.pg_tview_meta SET mode = $2 WHERE table_name = $1::regclass"),
+    crate::catalog::as_extension_owner(|| {
+        Ok(Spi::run_with_args(
+            &format!(
+                "UPDATE {ext}.pg_tview_meta SET mode = $2 \
+                  WHERE table_name OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+            ),
             &[meta.table.into(), mode.as_str().into()],
-        )
+        )?)
     })
     .or_raise();
     // Every backend's compiled TVIEWs watch the table: they reload the catalog row.
     // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
     cache::invalidate();
+}
+
+/// Change a setting a TVIEW pins (DateStyle, TimeZone, extra_float_digits, ...: the list is
+/// tviews_core::settings::CAPTURED), then recompute every row under the new value.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_set_setting(tview_name: Option<&str>, setting: Option<&str>, value: Option<&str>) {
+    let meta = existing_tview(required(tview_name, "tview_name"));
+    let given = required(setting, "setting");
+    let value = required(value, "value");
+    check_owner(&meta);
+    let name = tviews_core::settings::captured_name(given)
+        .ok_or_else(|| tviews_core::Error::BadSetting(given.to_string()))
+        .or_raise();
+    // PostgreSQL checks the value (and raises its own error for a bad one); the stored value
+    // is the one it reads back, as SHOW prints it.
+    let normalized = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
+        crate::pg::context::set_local(name, value)?;
+        crate::pg::context::current(name)
+    })
+    .or_raise();
+    let mut settings = meta.settings.clone();
+    match settings.iter_mut().find(|(n, _)| n == name) {
+        Some(entry) => entry.1 = normalized,
+        None => settings.push((name.to_string(), normalized)),
+    }
+    let stored: Vec<String> = settings
+        .iter()
+        .map(|(n, v)| tviews_core::settings::format_setting(n, v))
+        .collect();
+    let ext = crate::catalog::extension_schema_quoted().or_raise();
+    crate::catalog::as_extension_owner(|| {
+        Ok(Spi::run_with_args(
+            &format!(
+                "UPDATE {ext}.pg_tview_meta SET settings = $2 \
+                  WHERE table_name OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+            ),
+            &[meta.table.into(), stored.into()],
+        )?)
+    })
+    .or_raise();
+    // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+    cache::invalidate();
+    // The stored documents were computed under the old value.
+    let updated = cache::all()
+        .or_raise()
+        .into_iter()
+        .find(|m| m.table == meta.table)
+        .unwrap_or_else(|| TviewError::NoSuchTview(meta.tview_name.clone()).raise());
+    refresh_all_rows(&updated).or_raise();
 }
 
 fn check_owner(meta: &TviewMeta) {
@@ -152,16 +204,26 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
         definition: (&meta.view_name.0, &meta.view_name.1),
         columns: &compiled.def.columns,
         key: &compiled.def.key,
+        key_eq: &compiled.key_eq,
     });
-    let keys: Vec<String> = Spi::connect(|client| {
-        let rows = client.select(&format!("SELECT k::text FROM ({sql}) AS d(k)"), None, &[])?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row.get::<String>(1)?.unwrap_or_else(|| "NULL".into()));
-        }
-        Ok::<_, TviewError>(out)
-    })
-    .or_raise();
+    // The definition is evaluated as maintenance evaluates it: the TVIEW's settings, the
+    // search_path restricted (with the caller's rights).
+    let keys: Vec<String> =
+        crate::pg::context::run(crate::pg::context::Role::Caller, &meta.settings, || {
+            Spi::connect(|client| {
+                let rows = client.select(
+                    &format!("SELECT k::pg_catalog.text FROM ({sql}) AS d(k)"),
+                    None,
+                    &[],
+                )?;
+                let mut out = Vec::new();
+                for row in rows {
+                    out.push(row.get::<String>(1)?.unwrap_or_else(|| "NULL".into()));
+                }
+                Ok::<_, TviewError>(out)
+            })
+        })
+        .or_raise();
     SetOfIterator::new(keys)
 }
 
@@ -173,6 +235,8 @@ COMMENT ON FUNCTION pg_tviews_set_mode(text, text) IS
 'Switch a TVIEW to immediate (maintained by each statement) or deferred (maintained once per transaction, at commit or pg_tviews_flush()) maintenance. Owner only.';
 COMMENT ON FUNCTION pg_tviews_drop(text, boolean) IS
 'Drop a TVIEW with its table, definition and triggers (same as DROP TABLE tv_<name>). With if_exists, a missing TVIEW is a notice, not an error.';
+COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
+'Change one of the settings a TVIEW pins (DateStyle, TimeZone, extra_float_digits and the others pg_tviews_explain lists), captured from the creating session, then recompute every row under the new value. Owner only.';
 COMMENT ON FUNCTION pg_tviews_refresh(text) IS
 'Recompute every row of a TVIEW from its definition. Maintenance keeps TVIEWs exact, so this is for repairs and tests.';
 COMMENT ON FUNCTION pg_tviews_check(text) IS
@@ -182,6 +246,7 @@ COMMENT ON FUNCTION pg_tviews_check(text) IS
     requires = [
         pg_tviews_create,
         pg_tviews_set_mode,
+        pg_tviews_set_setting,
         pg_tviews_drop,
         pg_tviews_refresh,
         pg_tviews_check

@@ -30,7 +30,8 @@ CREATE TABLE pg_tview_meta (
     sources         regclass[]  NOT NULL,
     mode            text        NOT NULL DEFAULT 'immediate'
                     CHECK (mode IN ('immediate', 'deferred')),
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    settings        text[]      NOT NULL DEFAULT '{}'
 );
 SELECT pg_catalog.pg_extension_config_dump('pg_tview_meta', '');
 GRANT SELECT ON pg_tview_meta TO PUBLIC;
@@ -44,6 +45,7 @@ COMMENT ON COLUMN pg_tview_meta.key_column IS 'The column that identifies a row:
 COMMENT ON COLUMN pg_tview_meta.sources IS 'Tables the definition reads, with helper views expanded (other TVIEWs'' tables included).';
 COMMENT ON COLUMN pg_tview_meta.mode IS 'immediate: maintained at the end of every statement that changes a source; deferred: the affected keys are collected and refreshed once, at commit (or pg_tviews_flush()). Change with pg_tviews_set_mode.';
 COMMENT ON COLUMN pg_tview_meta.created_at IS 'When the TVIEW was created.';
+COMMENT ON COLUMN pg_tview_meta.settings IS 'The settings maintenance, refresh and pg_tviews_check run with, as name=value (DateStyle, TimeZone, extra_float_digits, ...), captured from the creating session; the writer''s own settings never apply. Change with pg_tviews_set_setting.';
 "#,
     name = "catalog",
     bootstrap
@@ -61,16 +63,20 @@ pub struct TviewMeta {
     pub sources: Vec<pg_sys::Oid>,
     pub owner: pg_sys::Oid,
     pub mode: Mode,
+    /// The pinned settings (name, value) maintenance runs with.
+    pub settings: Vec<(String, String)>,
 }
 
 /// Every TVIEW, as the current snapshot sees the catalog.
 pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
     Spi::connect(|client| {
         let rows = client.select(
-            "SELECT m.table_name::oid, m.tview_name, m.definition_view::oid, m.key_column::text, \
-                    m.sources::oid[], c.relowner, m.mode \
-               FROM @extschema@.pg_tview_meta m JOIN pg_catalog.pg_class c ON c.oid = m.table_name \
-              ORDER BY m.table_name::oid"
+            "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
+                    m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
+                    m.settings \
+               FROM @extschema@.pg_tview_meta m \
+               JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
+              ORDER BY m.table_name::pg_catalog.oid"
                 .replace("@extschema@", &extension_schema_quoted()?)
                 .as_str(),
             None,
@@ -94,6 +100,9 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
                 sources: row.get::<Vec<pg_sys::Oid>>(5)?.unwrap_or_default(),
                 owner: row.get(6)?.unwrap_or(pg_sys::InvalidOid),
                 mode: Mode::parse(&row.get::<String>(7)?.unwrap_or_default())?,
+                settings: tviews_core::settings::parse_settings(
+                    &row.get::<Vec<String>>(8)?.unwrap_or_default(),
+                )?,
             });
         }
         Ok(out)
@@ -103,8 +112,9 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
 /// The schema pg_tviews is installed in, quoted.
 pub fn extension_schema_quoted() -> Result<String, TviewError> {
     let schema: Option<String> = crate::pg::spi::read_one(
-        "SELECT (SELECT n.nspname::text FROM pg_catalog.pg_extension e \
-           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_tviews')",
+        "SELECT (SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_extension e \
+           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
+          WHERE e.extname OPERATOR(pg_catalog.=) 'pg_tviews')",
         &[],
     )?;
     let schema = schema.ok_or(TviewError::Internal("pg_tviews is not installed".into()))?;
@@ -115,17 +125,33 @@ pub fn extension_schema_quoted() -> Result<String, TviewError> {
 pub fn catalog_oid() -> Result<pg_sys::Oid, TviewError> {
     let oid: Option<pg_sys::Oid> = crate::pg::spi::read_one(
         "SELECT (SELECT c.oid FROM pg_catalog.pg_class c \
-           JOIN pg_catalog.pg_extension e ON c.relnamespace = e.extnamespace \
-          WHERE e.extname = 'pg_tviews' AND c.relname = 'pg_tview_meta')",
+           JOIN pg_catalog.pg_extension e ON c.relnamespace OPERATOR(pg_catalog.=) e.extnamespace \
+          WHERE e.extname OPERATOR(pg_catalog.=) 'pg_tviews' \
+            AND c.relname OPERATOR(pg_catalog.=) 'pg_tview_meta')",
         &[],
     )?;
     Ok(oid.unwrap_or(pg_sys::InvalidOid))
 }
 
+/// Run `f` as the extension's owner (a superuser), with the search_path restricted: the
+/// catalog rows are written this way, whoever calls.
+pub fn as_extension_owner<R>(f: impl FnOnce() -> Result<R, TviewError>) -> Result<R, TviewError> {
+    let owner = extension_owner()?;
+    crate::pg::context::run(
+        crate::pg::context::Role::As {
+            user: owner,
+            restricted: false,
+        },
+        &[],
+        f,
+    )
+}
+
 /// The role that owns the extension (a superuser): catalog rows are written as it.
 pub fn extension_owner() -> Result<pg_sys::Oid, TviewError> {
     let owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(
-        "SELECT (SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'pg_tviews')",
+        "SELECT (SELECT extowner FROM pg_catalog.pg_extension \
+          WHERE extname OPERATOR(pg_catalog.=) 'pg_tviews')",
         &[],
     )?;
     owner.ok_or(TviewError::Internal("pg_tviews is not installed".into()))

@@ -14,14 +14,14 @@ use tviews_core::queue::Mode;
 use tviews_core::sqlgen::{qualified, quote_ident};
 
 use crate::analyze::{analyze_view, parse, Definition, KeyRequest};
-use crate::catalog::{extension_owner, extension_schema_quoted, DEFINITION_SCHEMA};
+use crate::catalog::{as_extension_owner, extension_schema_quoted, DEFINITION_SCHEMA};
 use crate::errors::TviewError;
 use crate::install;
 use crate::maintain::cache;
 use crate::maintain::trigger::MaintenanceScope;
+use crate::pg::context::{self, Role};
 use crate::pg::names::relation_name;
 use crate::pg::nodes::{cstring, list_iter, list_len};
-use crate::pg::security::as_user;
 
 /// Where a TVIEW's table goes.
 pub struct Target {
@@ -36,6 +36,9 @@ pub fn resolve_target(tview_name: &str) -> Result<Target, TviewError> {
     let (schema, name) = split_qualified(tview_name)?;
     let name = TviewName::parse(&name)?;
     let schema = match schema {
+        Some(s) if s == "pg_temp" || s.starts_with("pg_temp_") => {
+            return Err(TviewError::TemporaryTable);
+        }
         Some(s) => s,
         None => {
             let table = CString::new(name.table.as_str()).expect("checked: no NUL");
@@ -91,8 +94,20 @@ pub fn split_qualified(text: &str) -> Result<(Option<String>, String), TviewErro
     }
 }
 
+/// The current values of the settings a TVIEW pins (tviews_core::settings::CAPTURED).
+pub fn current_settings() -> Result<Vec<(String, String)>, TviewError> {
+    tviews_core::settings::CAPTURED
+        .iter()
+        .map(|(name, _)| Ok((name.to_string(), context::current(name)?)))
+        .collect()
+}
+
 /// Create a TVIEW. With `existing`, convert that table (made by CREATE TABLE AS from the
 /// same query) instead of creating one.
+///
+/// The user's SELECT is parsed in the user's session (its search_path names the tables);
+/// everything after runs with the search_path restricted and the settings this session has
+/// now pinned for the TVIEW, as maintenance will run.
 pub fn create_tview(
     target: &Target,
     select_sql: &str,
@@ -101,6 +116,20 @@ pub fn create_tview(
     existing: Option<pg_sys::Oid>,
 ) -> Result<pg_sys::Oid, TviewError> {
     let definition = parse::normalize_definition(select_sql)?;
+    let settings = current_settings()?;
+    context::run(Role::Caller, &settings, || {
+        create_from_definition(target, &definition, key, mode, existing, &settings)
+    })
+}
+
+fn create_from_definition(
+    target: &Target,
+    definition: &str,
+    key: Option<&str>,
+    mode: Mode,
+    existing: Option<pg_sys::Oid>,
+    settings: &[(String, String)],
+) -> Result<pg_sys::Oid, TviewError> {
     let view_name = free_view_name(&target.name.table)?;
     Spi::run(&format!(
         "CREATE VIEW {} AS {}",
@@ -124,8 +153,19 @@ pub fn create_tview(
             // AS would also do, but would fire our own CREATE TABLE AS adoption.
             Spi::run(&format!("CREATE TABLE {table_sql} (LIKE {view_sql})"))?;
             let oid = relation_oid(&target.schema, &target.name.table)?;
-            let _scope = MaintenanceScope::enter();
-            Spi::run(&format!("INSERT INTO {table_sql} SELECT * FROM {view_sql}"))?;
+            // The first fill runs the way maintenance will: security-restricted.
+            // SAFETY: reads the current user id.
+            let me = unsafe { pg_sys::GetUserId() };
+            let restricted = Role::As {
+                user: me,
+                restricted: true,
+            };
+            context::run(restricted, &[], || {
+                let _scope = MaintenanceScope::enter();
+                Ok(Spi::run(&format!(
+                    "INSERT INTO {table_sql} SELECT * FROM {view_sql}"
+                ))?)
+            })?;
             oid
         }
         Some(oid) => {
@@ -133,6 +173,12 @@ pub fn create_tview(
             oid
         }
     };
+    // SAFETY: a catalog lookup of an existing relation.
+    if unsafe { pg_sys::get_rel_persistence(table) }
+        == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char
+    {
+        return Err(TviewError::TemporaryTable);
+    }
     Spi::run(&format!(
         "ALTER TABLE {table_sql} ADD PRIMARY KEY ({})",
         quote_ident(&def.key)
@@ -147,26 +193,32 @@ pub fn create_tview(
         .map(|t| pg_sys::Oid::from(t.oid))
         .collect();
     let ext = extension_schema_quoted()?;
-    let owner = extension_owner()?;
     let entity = target.name.entity.clone();
     let key_column = def.key.clone();
-    as_user(owner, false, || {
-        Spi::run_with_args(
+    let stored: Vec<String> = settings
+        .iter()
+        .map(|(n, v)| tviews_core::settings::format_setting(n, v))
+        .collect();
+    as_extension_owner(|| {
+        Ok(Spi::run_with_args(
             &format!(
                 "INSERT INTO {ext}.pg_tview_meta \
-                 (table_name, tview_name, definition_view, definition, key_column, sources, mode) \
-                 VALUES ($1::regclass, $2, $3::regclass, $4, $5, $6::regclass[], $7)"
+                 (table_name, tview_name, definition_view, definition, key_column, sources, mode, \
+                  settings) \
+                 VALUES ($1::pg_catalog.regclass, $2, $3::pg_catalog.regclass, $4, $5, \
+                         $6::pg_catalog.regclass[], $7, $8)"
             ),
             &[
                 table.into(),
                 entity.as_str().into(),
                 view.into(),
-                definition.as_str().into(),
+                definition.into(),
                 key_column.as_str().into(),
                 sources.clone().into(),
                 mode.as_str().into(),
+                stored.clone().into(),
             ],
-        )
+        )?)
     })?;
     for s in &sources {
         install::source_triggers(*s, &ext)?;
@@ -197,9 +249,13 @@ fn warn_recompute_all(def: &Definition) {
 /// The key must be unique and never NULL in the definition.
 fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
     let k = quote_ident(key);
-    let dup: Option<String> = crate::pg::spi::read_one(&format!(
-        "SELECT (SELECT {k}::text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} HAVING count(*) > 1 LIMIT 1)"
-    ), &[])?;
+    let dup: Option<String> = crate::pg::spi::read_one(
+        &format!(
+        "SELECT (SELECT {k}::pg_catalog.text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} \
+                  HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1)"
+    ),
+        &[],
+    )?;
     if let Some(example) = dup {
         return Err(TviewError::KeyNotUnique {
             tview: tview.into(),
@@ -221,7 +277,7 @@ fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
 }
 
 /// A table made by CREATE TABLE AS must have exactly the definition's columns.
-fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), TviewError> {
+pub fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), TviewError> {
     let same: Option<bool> = crate::pg::spi::read_one(
         "SELECT (SELECT array_agg((attname, atttypid, atttypmod) ORDER BY attnum) \
                    FROM pg_catalog.pg_attribute \

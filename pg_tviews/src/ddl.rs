@@ -7,7 +7,10 @@
 //!   PostgreSQL's deparser can no longer print it), and the table is adopted at
 //!   `ddl_command_end`;
 //! * `DROP TABLE tv_x` (or a CASCADE reaching it) removes its catalog row and the triggers no
-//!   TVIEW needs any more.
+//!   TVIEW needs any more;
+//! * `ALTER TABLE tv_x OWNER TO r` carries the TVIEW: its definition view follows, so
+//!   maintenance runs as `r` reading with `r`'s rights; ALTER TABLE that would make maintenance
+//!   wrong (FORCE ROW LEVEL SECURITY, renamed or retyped columns) is refused.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,14 +18,13 @@ use std::collections::HashMap;
 use pgrx::prelude::*;
 
 use crate::analyze::parse::normalize_query;
-use crate::catalog::{extension_owner, extension_schema_quoted};
+use crate::catalog::{as_extension_owner, extension_schema_quoted};
 use crate::create::{create_tview, Target};
 use crate::errors::{OrRaise, TviewError};
 use crate::install;
 use crate::maintain::cache;
 use crate::pg::names::relation_name;
 use crate::pg::nodes::{cstring, is_a};
-use crate::pg::security::as_user;
 use tviews_core::naming::{TviewName, TABLE_PREFIX};
 use tviews_core::queue::Mode;
 
@@ -153,14 +155,14 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
     }
     let run = || -> Result<(), TviewError> {
         let ext = extension_schema_quoted()?;
-        let owner = extension_owner()?;
-        as_user(owner, false, || -> Result<(), TviewError> {
+        as_extension_owner(|| -> Result<(), TviewError> {
             // A write: pgrx's get_one marks the transaction as writing (DROP did already).
             let gone: Option<Vec<pg_sys::Oid>> = Spi::get_one_with_args(
                 &format!(
-                    "WITH d AS (DELETE FROM {ext}.pg_tview_meta WHERE table_name::oid = ANY ($1) \
-                     RETURNING sources) \
-                     SELECT array_agg(DISTINCT s::oid) FROM d, unnest(d.sources) AS s"
+                    "WITH d AS (DELETE FROM {ext}.pg_tview_meta \
+                     WHERE table_name::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) RETURNING sources) \
+                     SELECT pg_catalog.array_agg(DISTINCT s::pg_catalog.oid) \
+                       FROM d, pg_catalog.unnest(d.sources) AS s"
                 ),
                 &[dropped.clone().into()],
             )?;
@@ -173,8 +175,9 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
             }
             let still: Option<Vec<pg_sys::Oid>> = crate::pg::spi::read_one(
                 &format!(
-                "SELECT array_agg(DISTINCT s::oid) FROM {ext}.pg_tview_meta, unnest(sources) AS s"
-            ),
+                    "SELECT pg_catalog.array_agg(DISTINCT s::pg_catalog.oid) \
+                   FROM {ext}.pg_tview_meta, pg_catalog.unnest(sources) AS s"
+                ),
                 &[],
             )?;
             let still = still.unwrap_or_default();
@@ -189,6 +192,109 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
     cache::invalidate();
 }
 
+/// The owner of a relation.
+fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
+    Ok(crate::pg::spi::read_one::<pg_sys::Oid>(
+        "SELECT relowner FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1",
+        &[relid.into()],
+    )?
+    .unwrap_or(pg_sys::InvalidOid))
+}
+
+/// After ALTER TABLE or ALTER VIEW: keep what maintenance relies on true for a TVIEW whose
+/// table or definition view `relation` is. Other relations are left alone, so calling it by
+/// hand changes nothing but re-applying the rules.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_after_alter(relation: pg_sys::Oid) {
+    let run = || -> Result<(), TviewError> {
+        let Some(meta) = cache::all()?
+            .into_iter()
+            .find(|m| m.table == relation || m.view == relation)
+        else {
+            return Ok(());
+        };
+        let (table_owner, view_owner) = (relation_owner(meta.table)?, relation_owner(meta.view)?);
+        let table = crate::create::describe(meta.table);
+        if relation == meta.view && table_owner != view_owner {
+            return Err(TviewError::AlterRefused {
+                table: table.clone(),
+                change: "give the definition view an owner other than that".into(),
+                hint: format!(
+                    "The definition view follows its TVIEW: ALTER TABLE {table} OWNER TO ... changes both."
+                ),
+            });
+        }
+        let forced: Option<bool> = crate::pg::spi::read_one(
+            "SELECT relforcerowsecurity FROM pg_catalog.pg_class \
+              WHERE oid OPERATOR(pg_catalog.=) $1",
+            &[meta.table.into()],
+        )?;
+        if forced == Some(true) {
+            return Err(TviewError::AlterRefused {
+                table,
+                change: "force row level security on the owner".into(),
+                hint: "Maintenance writes every row as the table's owner, who must see them all. ENABLE ROW LEVEL SECURITY alone lets policies filter what other roles read.".into(),
+            });
+        }
+        crate::create::check_same_columns(meta.table, meta.view).map_err(|_| TviewError::AlterRefused {
+            table,
+            change: "rename, retype, add or drop columns".into(),
+            hint: "A TVIEW's columns are its definition's: drop the TVIEW and create it again with the new SELECT.".into(),
+        })?;
+        if table_owner != view_owner {
+            let view = tviews_core::sqlgen::qualified(&meta.view_name.0, &meta.view_name.1);
+            // SAFETY: a catalog lookup of an existing role's name (palloc'd).
+            let role =
+                unsafe { crate::pg::nodes::cstring(pg_sys::GetUserNameFromId(table_owner, false)) }
+                    .ok_or(TviewError::Internal("the owner has no name".into()))?;
+            as_extension_owner(|| {
+                Ok(Spi::run(&format!(
+                    "ALTER VIEW {view} OWNER TO {}",
+                    tviews_core::sqlgen::quote_ident(&role)
+                ))?)
+            })?;
+            // The new owner must be able to read what the definition reads: maintenance runs
+            // as it. PostgreSQL checks the privileges when the query starts, rows or not.
+            let as_owner = crate::pg::context::Role::As {
+                user: table_owner,
+                restricted: true,
+            };
+            crate::pg::context::run(as_owner, &meta.settings, || {
+                Ok(Spi::run(&format!("SELECT FROM {view} LIMIT 0"))?)
+            })?;
+            cache::invalidate();
+        }
+        Ok(())
+    };
+    crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE and ALTER VIEW; the definition view follows its TVIEW table''s owner, and FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table are refused.';
+
+CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.pg_tviews_after_alter(c.objid)
+       FROM (SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
+              WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) AS c;
+END
+$$;
+COMMENT ON FUNCTION pg_tviews_on_alter() IS
+'pg_tviews: event trigger function keeping TVIEW tables and their definition views consistent after ALTER TABLE and ALTER VIEW.';
+
+CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW')
+    EXECUTE FUNCTION pg_tviews_on_alter();
+COMMENT ON EVENT TRIGGER pg_tviews_alter IS
+'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';
+"#,
+    name = "event_trigger_alter",
+    requires = [pg_tviews_after_alter]
+);
+
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_adopt_table(oid) IS
@@ -202,22 +308,24 @@ COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
 
 CREATE FUNCTION pg_tviews_on_ddl_command_end() RETURNS event_trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.pg_tviews_adopt_table(c.objid)
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
-      WHERE c.command_tag IN ('CREATE TABLE AS', 'SELECT INTO') AND c.object_type = 'table';
+      WHERE c.command_tag OPERATOR(pg_catalog.=) ANY (ARRAY['CREATE TABLE AS', 'SELECT INTO'])
+        AND c.object_type OPERATOR(pg_catalog.=) 'table';
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_end() IS
 'pg_tviews: event trigger function making CREATE TABLE tv_<name> AS SELECT create a TVIEW.';
 
 CREATE FUNCTION pg_tviews_on_sql_drop() RETURNS event_trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    PERFORM @extschema@.pg_tviews_forget_dropped(array_agg(d.objid))
+    PERFORM @extschema@.pg_tviews_forget_dropped(pg_catalog.array_agg(d.objid))
        FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
-      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objsubid = 0;
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+        AND d.objsubid OPERATOR(pg_catalog.=) 0;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_sql_drop() IS

@@ -44,6 +44,16 @@ pub enum TviewError {
     #[error("table {0} has pg_tviews maintenance triggers but no TVIEW reads it")]
     OrphanSource(String),
 
+    #[error("a TVIEW's table cannot be temporary")]
+    TemporaryTable,
+
+    #[error("cannot {change} of TVIEW table {table}")]
+    AlterRefused {
+        table: String,
+        change: String,
+        hint: String,
+    },
+
     #[error("pg_tviews internal error: {0}")]
     Internal(String),
 
@@ -58,7 +68,9 @@ impl TviewError {
         match self {
             TviewError::Core(C::InvalidName { .. }) => ERRCODE_INVALID_NAME,
             TviewError::Core(C::UnknownKey { .. }) => ERRCODE_UNDEFINED_COLUMN,
-            TviewError::Core(C::InvalidMode { .. }) => ERRCODE_INVALID_PARAMETER_VALUE,
+            TviewError::Core(C::InvalidMode { .. } | C::BadSetting(_)) => {
+                ERRCODE_INVALID_PARAMETER_VALUE
+            }
             TviewError::Core(_) => ERRCODE_INVALID_TABLE_DEFINITION,
             TviewError::NotASingleSelect { .. } => ERRCODE_WRONG_OBJECT_TYPE,
             TviewError::Refused { .. } | TviewError::UnsupportedSource { .. } => {
@@ -71,6 +83,9 @@ impl TviewError {
             TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::OrphanSource(_) => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            TviewError::TemporaryTable | TviewError::AlterRefused { .. } => {
+                ERRCODE_FEATURE_NOT_SUPPORTED
+            }
             TviewError::Internal(_) => ERRCODE_INTERNAL_ERROR,
             TviewError::Spi(_) => ERRCODE_INTERNAL_ERROR,
         }
@@ -118,6 +133,11 @@ impl TviewError {
                  pg_tviews_health_check() lists what is missing."
                     .into(),
             ),
+            TviewError::TemporaryTable => Some(
+                "Every session's writes to the sources maintain a TVIEW, so its table must be visible to every session: create it in a regular schema."
+                    .into(),
+            ),
+            TviewError::AlterRefused { hint, .. } => Some(hint.clone()),
             _ => None,
         }
     }

@@ -27,7 +27,7 @@ fn pg_tviews_explain(
     let meta = existing_tview(required(tview_name, "tview_name"));
     let compiled = cache::compiled(&meta).or_raise();
     let def = &compiled.def;
-    let rows: Vec<_> = explain(&def.model, &def.plan, meta.mode)
+    let mut rows: Vec<_> = explain(&def.model, &def.plan, meta.mode)
         .into_iter()
         .zip(def.plan.sources.iter())
         .map(|(e, sp)| {
@@ -43,6 +43,15 @@ fn pg_tviews_explain(
             )
         })
         .collect();
+    // SAFETY: a catalog lookup of an existing role's name (palloc'd).
+    let owner = unsafe { crate::pg::nodes::cstring(pg_sys::GetUserNameFromId(meta.owner, true)) }
+        .unwrap_or_else(|| format!("role {}", meta.owner.to_u32()));
+    rows.push((
+        "(every source)".into(),
+        "-".into(),
+        tviews_core::settings::describe(&owner, &meta.settings),
+        None,
+    ));
     TableIterator::new(rows)
 }
 
@@ -179,12 +188,17 @@ fn pg_tviews_health_check() -> TableIterator<
         name!(detail, String),
     ),
 > {
-    let ext = crate::catalog::extension_schema_quoted().or_raise();
-    let mut rows = Vec::new();
-    for meta in cache::all().or_raise() {
-        rows.extend(check_one(&meta, &ext));
-    }
-    rows.extend(orphans(&ext));
+    // Catalog queries with the search_path restricted: the caller's schemas steer nothing.
+    let rows = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
+        let ext = crate::catalog::extension_schema_quoted()?;
+        let mut rows = Vec::new();
+        for meta in cache::all()? {
+            rows.extend(check_one(&meta, &ext));
+        }
+        rows.extend(orphans(&ext));
+        Ok(rows)
+    })
+    .or_raise();
     TableIterator::new(rows)
 }
 
@@ -225,7 +239,7 @@ fn orphans(ext: &str) -> Vec<HealthRow> {
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
-'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE.';
+'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
 COMMENT ON FUNCTION pg_tviews_health_check() IS
 'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the four statement triggers on every source (present and enabled), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore). One row per check; ok = false needs attention.';
 "#,

@@ -34,6 +34,10 @@ pub enum Error {
         tview: String,
         candidates: Vec<String>,
     },
+
+    /// A setting a TVIEW cannot pin, or a stored entry that is not `name=value`.
+    #[error("\"{0}\" is not a setting a TVIEW pins")]
+    BadSetting(String),
 }
 
 impl Error {
@@ -60,6 +64,14 @@ impl Error {
             Error::AmbiguousKey { .. } => {
                 Some("Pass key => '<column>' to pg_tviews_create to choose one.".into())
             }
+            Error::BadSetting(_) => Some(format!(
+                "The settings a TVIEW pins are: {}.",
+                crate::settings::CAPTURED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         }
     }
 }

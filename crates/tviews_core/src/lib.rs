@@ -9,7 +9,8 @@
 //! 5. [`sqlgen`]: the key queries and refresh statements;
 //! 6. [`queue`]: the keys deferred TVIEWs still owe at commit, following savepoints;
 //! 7. [`explain`]: all of the above in words, for `pg_tviews_explain`;
-//! 8. [`stats`]: the per-TVIEW maintenance counters shared by every backend.
+//! 8. [`stats`]: the per-TVIEW maintenance counters shared by every backend;
+//! 9. [`settings`]: the settings maintenance pins, whoever writes.
 //!
 //! The `pg_tviews` crate is the shell that feeds these from the catalogs and runs the plan.
 
@@ -20,6 +21,7 @@ pub mod model;
 pub mod naming;
 pub mod plan;
 pub mod queue;
+pub mod settings;
 pub mod sqlgen;
 pub mod stats;
 

@@ -46,6 +46,14 @@ impl OperatorRef {
     }
 }
 
+/// A column together with the equality operator that identifies its values (the default
+/// btree operator class's of its type, as a primary key uses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EqColumn {
+    pub name: String,
+    pub eq: OperatorRef,
+}
+
 /// One appearance of a base table in the definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occurrence {

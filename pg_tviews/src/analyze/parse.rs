@@ -151,7 +151,7 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
 /// Deparse with `search_path` reduced to pg_catalog, so every other name is qualified.
 unsafe fn deparse_qualified(q: *mut pg_sys::Query) -> String {
     // SAFETY: q is a valid Query (caller's contract).
-    with_catalog_search_path(|| unsafe {
+    crate::pg::context::with_catalog_search_path(|| unsafe {
         cstring(pg_sys::pg_get_querydef(q, true)).unwrap_or_default()
     })
 }
@@ -167,37 +167,13 @@ pub unsafe fn deparse_expression_over(
     alias: &str,
 ) -> String {
     let alias = CString::new(alias).expect("no NUL in an alias");
-    with_catalog_search_path(|| {
+    crate::pg::context::with_catalog_search_path(|| {
         // SAFETY: per contract; the context describes the one relation the Vars reference.
         unsafe {
             let ctx = pg_sys::deparse_context_for(alias.as_ptr(), relid);
             cstring(pg_sys::deparse_expression(node, ctx, true, false)).unwrap_or_default()
         }
     })
-}
-
-/// Run `f` with `search_path` set to pg_catalog only.
-fn with_catalog_search_path<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: a GUC nest level scopes the search_path change; it is popped right after `f`
-    // (and by transaction abort if `f` raises).
-    unsafe {
-        let nest = pg_sys::NewGUCNestLevel();
-        let name = CString::new("search_path").expect("no NUL");
-        let value = CString::new("pg_catalog").expect("no NUL");
-        pg_sys::set_config_option(
-            name.as_ptr(),
-            value.as_ptr(),
-            pg_sys::GucContext::PGC_USERSET,
-            pg_sys::GucSource::PGC_S_SESSION,
-            pg_sys::GucAction::GUC_ACTION_SAVE,
-            true,
-            0,
-            false,
-        );
-        let r = f();
-        pg_sys::AtEOXact_GUC(true, nest);
-        r
-    }
 }
 
 /// The analyzed and rewritten query of `SELECT * FROM <view>`: the definition with every

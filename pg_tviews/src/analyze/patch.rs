@@ -72,6 +72,10 @@ pub unsafe fn patch_sources(
             let Some(identity) = super::primary_key(relid)? else {
                 continue;
             };
+            let identity = identity
+                .iter()
+                .map(|c| crate::pg::names::eq_column(relid, c))
+                .collect::<Result<Vec<_>, _>>()?;
             let x = (i + 1) as i32;
             if let Some(p) = source_patch(d, x, relid, &docs, via, identity)? {
                 out.push(p);
@@ -329,7 +333,7 @@ unsafe fn source_patch(
     relid: pg_sys::Oid,
     docs: &[Document],
     via: Via,
-    identity: Vec<String>,
+    identity: Vec<tviews_core::model::EqColumn>,
 ) -> Result<Option<PatchSource>, TviewError> {
     // SAFETY: d is valid; value nodes belong to its target list.
     unsafe {

@@ -30,6 +30,8 @@ pub struct Compiled {
     pub def: Definition,
     pub key_type: pg_sys::Oid,
     pub key_array_type: pg_sys::Oid,
+    /// The key type's equality, for the statements that find rows by key.
+    pub key_eq: tviews_core::model::OperatorRef,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
     refresh_keys: RefCell<Option<Rc<KeptPlan>>>,
@@ -49,6 +51,7 @@ impl Compiled {
             definition: (&self.meta.view_name.0, &self.meta.view_name.1),
             columns: &self.def.columns,
             key: &self.def.key,
+            key_eq: &self.key_eq,
         }
     }
 
@@ -219,16 +222,10 @@ fn memo<K: std::hash::Hash + Eq>(
 
 /// The type of `column` of `table`, as SQL that names it from any search_path.
 fn column_type_sql(table: pg_sys::Oid, column: &str) -> Result<String, TviewError> {
-    let c =
-        std::ffi::CString::new(column).map_err(|_| TviewError::Internal("NUL in name".into()))?;
-    // SAFETY: attribute and type lookups on an existing relation; the returned string is
-    // palloc'd and copied.
+    let typ = crate::pg::names::column_type(table, column)?;
+    // SAFETY: a type lookup; the returned string is palloc'd and copied.
     unsafe {
-        let attnum = pg_sys::get_attnum(table, c.as_ptr());
-        if attnum <= 0 {
-            return Err(TviewError::Internal(format!("column {column} not found")));
-        }
-        let name = pg_sys::format_type_be_qualified(pg_sys::get_atttype(table, attnum));
+        let name = pg_sys::format_type_be_qualified(typ);
         Ok(std::ffi::CStr::from_ptr(name)
             .to_string_lossy()
             .into_owned())
@@ -301,14 +298,18 @@ fn refresh_if_stale() -> Result<(), TviewError> {
         return Ok(());
     }
     STALE.set(false);
-    let metas = load_all()?;
+    // Catalog reads never resolve a name through the caller's search_path.
+    let caller = crate::pg::context::Role::Caller;
+    let (metas, catalog) = crate::pg::context::run(caller, &[], || {
+        Ok((load_all()?, crate::catalog::catalog_oid()?))
+    })?;
     let mut watched: HashSet<pg_sys::Oid> = HashSet::new();
     for m in &metas {
         watched.insert(m.table);
         watched.insert(m.view);
         watched.extend(m.sources.iter().copied());
     }
-    watched.insert(crate::catalog::catalog_oid()?);
+    watched.insert(catalog);
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.loaded = true;
@@ -378,13 +379,19 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     if let Some(c) = CACHE.with(|c| c.borrow().compiled.get(&meta.table.to_u32()).cloned()) {
         return Ok(c);
     }
-    let def = analyze_view(
-        &meta.view_name.0,
-        &meta.view_name.1,
-        &meta.tview_name,
-        KeyRequest::Fixed(&meta.key),
-    )?;
-    let key_type = key_type(meta.table, &meta.key)?;
+    // The analysis reads catalogs with SQL: with the search_path restricted.
+    let def = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
+        analyze_view(
+            &meta.view_name.0,
+            &meta.view_name.1,
+            &meta.tview_name,
+            KeyRequest::Fixed(&meta.key),
+        )
+    })?;
+    let key_type = crate::pg::names::column_type(meta.table, &meta.key)?;
+    let key_eq = crate::pg::names::equality_operator(key_type).ok_or_else(|| {
+        TviewError::Internal(format!("key column {} has no equality operator", meta.key))
+    })?;
     // SAFETY: a catalog lookup of the array type of an existing type.
     let key_array_type = unsafe { pg_sys::get_array_type(key_type) };
     let level = levels().get(&meta.table).copied().unwrap_or(0);
@@ -393,6 +400,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         def,
         key_type,
         key_array_type,
+        key_eq,
         level,
         refresh_keys: RefCell::new(None),
         refresh_all: RefCell::new(None),
@@ -409,17 +417,4 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             .insert(meta.table.to_u32(), c.clone())
     });
     Ok(c)
-}
-
-/// The type of column `key` of `table`.
-fn key_type(table: pg_sys::Oid, key: &str) -> Result<pg_sys::Oid, TviewError> {
-    let c = std::ffi::CString::new(key).map_err(|_| TviewError::Internal("NUL in key".into()))?;
-    // SAFETY: attribute lookups on an existing relation.
-    unsafe {
-        let attnum = pg_sys::get_attnum(table, c.as_ptr());
-        if attnum <= 0 {
-            return Err(TviewError::Internal(format!("key column {key} not found")));
-        }
-        Ok(pg_sys::get_atttype(table, attnum))
-    }
 }

@@ -119,10 +119,14 @@ pub unsafe fn queue_lookup(
 /// Apply everything queued, in dependency order. Refreshing one TVIEW may queue keys of
 /// TVIEWs that read it; they come later in the order and are applied in the same call.
 pub fn flush() -> Result<(), TviewError> {
-    while let Some(batch) = QUEUE.with(|q| q.borrow_mut().next_batch(current_sub())) {
-        apply(batch)?;
-    }
-    Ok(())
+    // Catalog reads with the search_path restricted; each TVIEW's refresh then runs in its
+    // own maintenance context (trigger::with_maintenance).
+    crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
+        while let Some(batch) = QUEUE.with(|q| q.borrow_mut().next_batch(current_sub())) {
+            apply(batch)?;
+        }
+        Ok(())
+    })
 }
 
 fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {

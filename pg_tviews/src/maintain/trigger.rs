@@ -17,7 +17,7 @@ use tviews_core::sqlgen::patch::Change;
 use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache::{self, Compiled};
 use crate::maintain::{deferred, lock};
-use crate::pg::security::as_user;
+use crate::pg::context::{self, Role};
 use crate::pg::spi::{first_datum, first_row, Connection};
 
 thread_local! {
@@ -149,14 +149,19 @@ fn patch(tview: &Compiled, source: pg_sys::Oid, direct: bool) -> Result<(), Tvie
     Ok(())
 }
 
-/// Run `f` the way maintenance runs: as the TVIEW's owner (security-restricted), inside an
-/// SPI connection, with writes to TVIEW tables allowed.
+/// Run `f` the way maintenance runs: as the TVIEW's owner (security-restricted), with the
+/// search_path restricted and the TVIEW's pinned settings (see [`context`]), inside an SPI
+/// connection, with writes to TVIEW tables allowed.
 pub fn with_maintenance<R>(
     tview: &Compiled,
     f: impl FnOnce(&Connection) -> Result<R, TviewError>,
 ) -> Result<R, TviewError> {
     let run = crate::stats::Run::start(tview.meta.table);
-    let r = as_user(tview.meta.owner, true, || -> Result<R, TviewError> {
+    let owner = Role::As {
+        user: tview.meta.owner,
+        restricted: true,
+    };
+    let r = context::run(owner, &tview.meta.settings, || -> Result<R, TviewError> {
         let conn = Connection::open()?;
         let _scope = MaintenanceScope::enter();
         let r = f(&conn)?;
@@ -180,6 +185,8 @@ fn pg_tviews_source_trigger<'a>(
         pg_sys::TRIGGER_EVENT_DELETE => Some(Event::Delete),
         _ => None,
     };
+    // The catalog reads and the analysis run with the search_path restricted too: the writer's
+    // session steers nothing of what happens here.
     let run = || -> Result<(), TviewError> {
         let source = trigger
             .relid()
@@ -196,7 +203,7 @@ fn pg_tviews_source_trigger<'a>(
         }
         Ok(())
     };
-    run().or_raise();
+    context::run(Role::Caller, &[], run).or_raise();
     Ok(None)
 }
 

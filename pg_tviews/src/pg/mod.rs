@@ -3,7 +3,7 @@
 //! Every `unsafe` block of the extension that touches raw pointers lives here or states its
 //! invariant where it stands.
 
+pub mod context;
 pub mod names;
 pub mod nodes;
-pub mod security;
 pub mod spi;

@@ -41,3 +41,51 @@ pub fn operator_name(opno: pg_sys::Oid) -> Option<(String, String)> {
         Some((cstring(pg_sys::get_namespace_name(namespace))?, name?))
     }
 }
+
+/// The equality operator of `typ`'s default btree operator class (the one a primary key
+/// compares with), schema-qualified.
+pub fn equality_operator(typ: pg_sys::Oid) -> Option<tviews_core::model::OperatorRef> {
+    // SAFETY: a type cache lookup of an existing type; eq_opr is InvalidOid when it has none.
+    let opno = unsafe {
+        let entry = pg_sys::lookup_type_cache(typ, pg_sys::TYPECACHE_EQ_OPR as i32);
+        (*entry).eq_opr
+    };
+    if opno == pg_sys::InvalidOid {
+        return None;
+    }
+    operator_name(opno).map(|(schema, name)| tviews_core::model::OperatorRef { schema, name })
+}
+
+/// Column `column` of `relid` with its type's equality operator.
+pub fn eq_column(
+    relid: pg_sys::Oid,
+    column: &str,
+) -> Result<tviews_core::model::EqColumn, crate::errors::TviewError> {
+    let typ = column_type(relid, column)?;
+    let eq = equality_operator(typ).ok_or_else(|| {
+        crate::errors::TviewError::Internal(format!("column {column} has no equality operator"))
+    })?;
+    Ok(tviews_core::model::EqColumn {
+        name: column.to_string(),
+        eq,
+    })
+}
+
+/// The type of column `column` of `relid`.
+pub fn column_type(
+    relid: pg_sys::Oid,
+    column: &str,
+) -> Result<pg_sys::Oid, crate::errors::TviewError> {
+    let c = std::ffi::CString::new(column)
+        .map_err(|_| crate::errors::TviewError::Internal("NUL in a column name".into()))?;
+    // SAFETY: attribute lookups on an existing relation.
+    unsafe {
+        let attnum = pg_sys::get_attnum(relid, c.as_ptr());
+        if attnum <= 0 {
+            return Err(crate::errors::TviewError::Internal(format!(
+                "column {column} not found"
+            )));
+        }
+        Ok(pg_sys::get_atttype(relid, attnum))
+    }
+}

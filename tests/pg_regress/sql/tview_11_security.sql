@@ -37,7 +37,7 @@ SELECT * FROM pg_tviews_check('"Odd ""Schema"" ;"."Parent ""Doc"" ;"');
 SELECT pg_tviews_set_mode('"Odd ""Schema"" ;"."Parent ""Doc"" ;"', 'immediate');
 UPDATE "TB_Child" SET "value ""quoted""" = 50 WHERE "Id" = 11;
 SELECT * FROM pg_tviews_check('"Parent ""Doc"" ;"');
-SELECT source, reaches FROM pg_tviews_explain('"Parent ""Doc"" ;"') ORDER BY 1;
+SELECT source, reaches FROM pg_tviews_explain('"Parent ""Doc"" ;"') WHERE source <> '(every source)' ORDER BY 1;
 -- CREATE TABLE ... AS works with such names too.
 CREATE TABLE "tv_Other Doc" AS SELECT c."Id", c."value ""quoted""" * 2 AS "Twice" FROM "TB_Child" c;
 UPDATE "TB_Child" SET "value ""quoted""" = 1;

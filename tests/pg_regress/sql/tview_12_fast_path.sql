@@ -34,7 +34,7 @@ SELECT pg_tviews_create('product', $$
       JOIN tb_category c ON c.pk_category = p.fk_category
       LEFT JOIN tb_supplier s ON s.pk_supplier = p.fk_supplier
      WHERE p.active $$);
-SELECT source, maintenance FROM pg_tviews_explain('product') ORDER BY source;
+SELECT source, maintenance FROM pg_tviews_explain('product') WHERE source <> '(every source)' ORDER BY source;
 
 CREATE FUNCTION fast.step(what text) RETURNS TABLE (step text, patched bigint, recomputed bigint, exact boolean)
 LANGUAGE sql AS $$
@@ -103,7 +103,7 @@ INSERT INTO tb_a VALUES (1, 1), (2, 2);
 INSERT INTO tb_b VALUES (1, 10), (2, 20);
 SELECT pg_tviews_create('ab', $$
     SELECT id, jsonb_build_object('x', a.x, 'y', b.y, 'id', id) AS data FROM tb_a a JOIN tb_b b USING (id) $$);
-SELECT source, maintenance FROM pg_tviews_explain('ab') ORDER BY source;
+SELECT source, maintenance FROM pg_tviews_explain('ab') WHERE source <> '(every source)' ORDER BY source;
 UPDATE tb_b SET y = y + 1;
 UPDATE tb_a SET x = 5 WHERE id = 2;
 SELECT * FROM tv_ab ORDER BY 1;

@@ -75,7 +75,9 @@ pub fn capture_query(model: &DefinitionModel, source: &SourcePlan, event: Event)
         .iter()
         .map(|c| {
             let c = quote_ident(c);
-            format!("(SELECT array_agg(DISTINCT d.{c}::pg_catalog.text) FROM {delta} AS d)")
+            format!(
+                "(SELECT pg_catalog.array_agg(DISTINCT d.{c}::pg_catalog.text) FROM {delta} AS d)"
+            )
         })
         .collect();
     Some(format!("SELECT {}", cols.join(", ")))
@@ -105,7 +107,7 @@ pub fn replay_key_query(
     })
 }
 
-/// `array_agg(DISTINCT key)` over one branch per reach of `source`; `delta(column)` is the
+/// `pg_catalog.array_agg(DISTINCT key)` over one branch per reach of `source`; `delta(column)` is the
 /// relation standing for the changed rows in a branch that reads `column` of them.
 fn branches_query(
     model: &DefinitionModel,
@@ -133,7 +135,7 @@ fn branches_query(
         })
         .collect();
     Some(format!(
-        "SELECT array_agg(DISTINCT k) FROM ({}) AS s(k)",
+        "SELECT pg_catalog.array_agg(DISTINCT k) FROM ({}) AS s(k)",
         branches.join(" UNION ALL ")
     ))
 }
@@ -191,7 +193,7 @@ mod tests {
         let p = plan(&m).unwrap();
         assert_eq!(
             key_query(&m, p.source(1).unwrap(), Event::Delete).unwrap(),
-            "SELECT array_agg(DISTINCT k) FROM (SELECT d.\"pk_product\" FROM \"pgtv_old\" AS d) AS s(k)"
+            "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT d.\"pk_product\" FROM \"pgtv_old\" AS d) AS s(k)"
         );
     }
 
@@ -201,7 +203,7 @@ mod tests {
         let p = plan(&m).unwrap();
         assert_eq!(
             key_query(&m, p.source(2).unwrap(), Event::Update).unwrap(),
-            "SELECT array_agg(DISTINCT k) FROM (SELECT t0.\"pk_product\" FROM \"public\".\"tb_product\" AS t0 \
+            "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT t0.\"pk_product\" FROM \"public\".\"tb_product\" AS t0 \
              JOIN (SELECT * FROM \"pgtv_old\" UNION ALL SELECT * FROM \"pgtv_new\") AS d \
              ON d.\"pk_category\" OPERATOR(\"pg_catalog\".=) t0.\"fk_category\") AS s(k)"
         );
@@ -215,7 +217,7 @@ mod tests {
         assert_eq!(delta_columns(&m, src), vec!["pk_category".to_string()]);
         assert_eq!(
             capture_query(&m, src, Event::Delete).unwrap(),
-            "SELECT (SELECT array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text) FROM \"pgtv_old\" AS d)"
+            "SELECT (SELECT pg_catalog.array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text) FROM \"pgtv_old\" AS d)"
         );
         let replay = replay_key_query(&m, src, &["integer".to_string()]).unwrap();
         assert!(replay.contains(

@@ -20,3 +20,5 @@ pub const TRANSITION_NEW: &str = "pgtv_new";
 
 /// The prefix reserved for columns pg_tviews adds in its own queries.
 pub const RESERVED_PREFIX: &str = "__pgtv_";
+#[cfg(test)]
+pub mod lint;

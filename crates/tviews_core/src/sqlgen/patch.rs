@@ -21,7 +21,7 @@
 use super::quote::{operator, quote_ident, table};
 use super::refresh::RefreshTarget;
 use super::{TRANSITION_NEW, TRANSITION_OLD};
-use crate::model::{OperatorRef, TableRef};
+use crate::model::{EqColumn, OperatorRef, TableRef};
 
 /// How documents find the changed rows of the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub struct DocumentPatch {
 pub struct PatchSource {
     pub table: TableRef,
     /// The table's primary key columns: old and new rows are paired on them.
-    pub identity: Vec<String>,
+    pub identity: Vec<EqColumn>,
     /// Columns read only inside patchable values.
     pub patchable: Vec<String>,
     /// Columns read anywhere else in the definition: a change recomputes.
@@ -93,25 +93,27 @@ impl Change {
     }
 }
 
-fn text_row(alias: &str, columns: &[String]) -> String {
+fn row(alias: &str, columns: &[String]) -> String {
     let cols: Vec<String> = columns
         .iter()
-        .map(|c| format!("{alias}.{}::pg_catalog.text", quote_ident(c)))
+        .map(|c| format!("{alias}.{}", quote_ident(c)))
         .collect();
-    format!("ROW({})", cols.join(", "))
+    format!("ROW({})::pg_catalog.record", cols.join(", "))
 }
 
-/// `ROW(o.c::text, ...) IS DISTINCT FROM ROW(n.c::text, ...)`, or `false` without columns.
-/// Text forms: a value whose type has no equality still compares, and a change that keeps
-/// the value equal but not identical (`1.0` to `1.00`) counts as a change.
+/// `ROW(o.c, ...) *<> ROW(n.c, ...)`, or `false` without columns: old and new values compared
+/// by their binary images, NULLs included. No setting can hide a change this way (a text
+/// form depends on extra_float_digits, DateStyle, ...), a value whose type has no equality
+/// still compares, and a change that keeps the value equal but not identical (`1.0` to
+/// `1.00`, `0` to `-0`) counts as a change.
 fn changed(columns: &[String]) -> String {
     if columns.is_empty() {
         "false".into()
     } else {
         format!(
-            "{} IS DISTINCT FROM {}",
-            text_row("o", columns),
-            text_row("n", columns)
+            "{} OPERATOR(pg_catalog.*<>) {}",
+            row("o", columns),
+            row("n", columns)
         )
     }
 }
@@ -121,8 +123,8 @@ fn paired_rows(p: &PatchSource) -> String {
         .identity
         .iter()
         .map(|c| {
-            let c = quote_ident(c);
-            format!("o.{c} = n.{c}")
+            let name = quote_ident(&c.name);
+            format!("o.{name} {} n.{name}", operator(&c.eq))
         })
         .collect();
     format!(
@@ -136,8 +138,9 @@ fn paired_rows(p: &PatchSource) -> String {
 /// Over an UPDATE's transition tables: `(paired, guarded_changed, patchable_changed)`.
 pub fn change_query(p: &PatchSource) -> String {
     format!(
-        "SELECT count(*) = (SELECT count(*) FROM {new}), \
-                coalesce(bool_or({guarded}), false), coalesce(bool_or({patchable}), false) \
+        "SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) (SELECT pg_catalog.count(*) FROM {new}), \
+                coalesce(pg_catalog.bool_or({guarded}), false), \
+                coalesce(pg_catalog.bool_or({patchable}), false) \
            FROM {pairs}",
         new = quote_ident(TRANSITION_NEW),
         guarded = changed(&p.guarded),
@@ -165,6 +168,7 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         })
         .collect();
     let key = quote_ident(t.key);
+    let eq = operator(t.key_eq);
     let (from, key_of_row) = match &p.via {
         Via::Root { key_column } => (paired_rows(p), format!("n.{}", quote_ident(key_column))),
         Via::Lookup {
@@ -192,22 +196,33 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         }
     };
     format!(
-        "UPDATE {table} AS t SET {sets} FROM {from} WHERE t.{key} = {key_of_row} AND {changed}",
+        "UPDATE {table} AS t SET {sets} FROM {from} WHERE t.{key} {eq} {key_of_row} AND {changed}",
         table = super::qualified(t.table.0, t.table.1),
         sets = sets.join(", "),
         changed = changed(&p.patchable),
     )
 }
 
-/// A string literal (standard_conforming_strings on, as PostgreSQL has required since 9.1
-/// for this syntax: E'' is not used, so only single quotes need doubling).
+/// A text literal that reads the same whatever standard_conforming_strings says: an escape
+/// string (`E'...'`) always treats a backslash as an escape, so backslashes and quotes are
+/// doubled.
 fn literal(s: &str) -> String {
-    format!("'{}'::pg_catalog.text", s.replace('\'', "''"))
+    format!(
+        "E'{}'::pg_catalog.text",
+        s.replace('\\', "\\\\").replace('\'', "''")
+    )
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    fn pk(name: &str) -> Vec<EqColumn> {
+        vec![EqColumn {
+            name: name.into(),
+            eq: OperatorRef::equals(),
+        }]
+    }
 
     fn product() -> TableRef {
         TableRef {
@@ -217,10 +232,10 @@ mod tests {
         }
     }
 
-    fn price_patch() -> PatchSource {
+    pub(crate) fn price_patch() -> PatchSource {
         PatchSource {
             table: product(),
-            identity: vec!["pk_product".into()],
+            identity: pk("pk_product"),
             patchable: vec!["price".into(), "name".into()],
             guarded: vec!["pk_product".into(), "fk_category".into()],
             via: Via::Root {
@@ -242,13 +257,34 @@ mod tests {
         }
     }
 
-    fn target(cols: &[String]) -> RefreshTarget<'_> {
+    pub(crate) fn target(cols: &[String]) -> RefreshTarget<'_> {
         RefreshTarget {
             table: ("public", "tv_product"),
             definition: ("tviews_def", "tv_product"),
             columns: cols,
             key: "pk_product",
+            key_eq: Box::leak(Box::new(OperatorRef::equals())),
         }
+    }
+
+    /// The price patch moved to the category table, reached through the products.
+    pub(crate) fn category_patch() -> PatchSource {
+        let mut p = price_patch();
+        p.table = TableRef {
+            oid: 2,
+            schema: "public".into(),
+            name: "tb_category".into(),
+        };
+        p.identity = pk("pk_category");
+        p.via = Via::Lookup {
+            root: product(),
+            key_column: "pk_product".into(),
+            root_column: "fk_category".into(),
+            source_column: "pk_category".into(),
+            operator: OperatorRef::equals(),
+            root_is_left: false,
+        };
+        p
     }
 
     #[test]
@@ -260,15 +296,21 @@ mod tests {
     }
 
     #[test]
-    fn the_change_query_pairs_rows_by_primary_key_and_compares_text_forms() {
+    fn the_change_query_pairs_rows_by_primary_key_and_compares_binary_images() {
         let sql = change_query(&price_patch());
         assert!(sql.contains(
-            "FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" = n.\"pk_product\""
+            "FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" OPERATOR(\"pg_catalog\".=) n.\"pk_product\""
         ));
-        assert!(sql.contains("bool_or(ROW(o.\"pk_product\"::pg_catalog.text, o.\"fk_category\"::pg_catalog.text) IS DISTINCT FROM ROW(n.\"pk_product\"::pg_catalog.text, n.\"fk_category\"::pg_catalog.text))"));
+        assert!(sql.contains("pg_catalog.bool_or(ROW(o.\"pk_product\", o.\"fk_category\")::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW(n.\"pk_product\", n.\"fk_category\")::pg_catalog.record)"), "{sql}");
         let mut none = price_patch();
         none.guarded.clear();
-        assert!(change_query(&none).contains("coalesce(bool_or(false), false)"));
+        assert!(change_query(&none).contains("coalesce(pg_catalog.bool_or(false), false)"));
+    }
+
+    #[test]
+    fn document_keys_are_escape_string_literals() {
+        assert_eq!(literal("it's"), "E'it''s'::pg_catalog.text");
+        assert_eq!(literal("a\\nb"), "E'a\\\\nb'::pg_catalog.text");
     }
 
     #[test]
@@ -278,35 +320,20 @@ mod tests {
         assert_eq!(
             sql,
             "UPDATE \"public\".\"tv_product\" AS t SET \"data\" = t.\"data\" OPERATOR(pg_catalog.||) \
-             pg_catalog.jsonb_build_object('price'::pg_catalog.text, (n.price), 'it''s'::pg_catalog.text, (upper(n.name))) \
-             FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" = n.\"pk_product\" \
-             WHERE t.\"pk_product\" = n.\"pk_product\" AND ROW(o.\"price\"::pg_catalog.text, o.\"name\"::pg_catalog.text) \
-             IS DISTINCT FROM ROW(n.\"price\"::pg_catalog.text, n.\"name\"::pg_catalog.text)"
+             pg_catalog.jsonb_build_object(E'price'::pg_catalog.text, (n.price), E'it''s'::pg_catalog.text, (upper(n.name))) \
+             FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" OPERATOR(\"pg_catalog\".=) n.\"pk_product\" \
+             WHERE t.\"pk_product\" OPERATOR(\"pg_catalog\".=) n.\"pk_product\" AND ROW(o.\"price\", o.\"name\")::pg_catalog.record \
+             OPERATOR(pg_catalog.*<>) ROW(n.\"price\", n.\"name\")::pg_catalog.record"
         );
     }
 
     #[test]
     fn a_lookup_patch_reaches_the_documents_through_the_root_rows() {
-        let mut p = price_patch();
-        p.table = TableRef {
-            oid: 2,
-            schema: "public".into(),
-            name: "tb_category".into(),
-        };
-        p.identity = vec!["pk_category".into()];
-        p.via = Via::Lookup {
-            root: product(),
-            key_column: "pk_product".into(),
-            root_column: "fk_category".into(),
-            source_column: "pk_category".into(),
-            operator: OperatorRef::equals(),
-            root_is_left: false,
-        };
         let cols = vec!["pk_product".to_string(), "data".to_string()];
-        let sql = patch_statement(&p, &target(&cols));
+        let sql = patch_statement(&category_patch(), &target(&cols));
         assert!(sql.contains(
             "JOIN \"public\".\"tb_product\" AS r ON n.\"pk_category\" OPERATOR(\"pg_catalog\".=) r.\"fk_category\" \
-             WHERE t.\"pk_product\" = r.\"pk_product\" AND"
+             WHERE t.\"pk_product\" OPERATOR(\"pg_catalog\".=) r.\"pk_product\" AND"
         ), "{sql}");
     }
 }

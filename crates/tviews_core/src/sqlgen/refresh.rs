@@ -5,8 +5,9 @@
 //! but not identical (`1` vs `1.0`) is still written and the table holds exactly what the
 //! definition returns; rows that are identical are not touched at all.
 
-use super::quote::{qualified, quote_ident};
+use super::quote::{operator, qualified, quote_ident};
 use super::RESERVED_PREFIX;
+use crate::model::OperatorRef;
 
 /// What the refresh statements need to know about a TVIEW.
 #[derive(Debug, Clone)]
@@ -18,6 +19,10 @@ pub struct RefreshTarget<'a> {
     /// The columns, in order.
     pub columns: &'a [String],
     pub key: &'a str,
+    /// The equality of the key's type (its default btree operator class's, as the primary
+    /// key uses), qualified wherever it lives: a key of a type from an extension compares
+    /// with that extension's operator, never with one search_path happens to find.
+    pub key_eq: &'a OperatorRef,
 }
 
 impl RefreshTarget<'_> {
@@ -41,7 +46,7 @@ impl RefreshTarget<'_> {
     /// by column: `*<>` must see two whole records.
     fn differs(&self) -> String {
         format!(
-            "ROW({})::record OPERATOR(pg_catalog.*<>) ROW({})::record",
+            "ROW({})::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW({})::pg_catalog.record",
             self.list("t."),
             self.list("s.")
         )
@@ -73,11 +78,12 @@ impl RefreshTarget<'_> {
 pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
     let key = quote_ident(t.key);
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
+    let eq = operator(t.key_eq);
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT k.k AS {k}, d.* FROM (SELECT DISTINCT u.k FROM unnest($1) AS u(k)) AS k \
-                LEFT JOIN (SELECT * FROM {def} WHERE {key} = ANY ($1)) AS d ON d.{key} = k.k) AS s \
-         ON t.{key} = s.{k} \
+         USING (SELECT k.k AS {k}, d.* FROM (SELECT DISTINCT u.k FROM pg_catalog.unnest($1) AS u(k)) AS k \
+                LEFT JOIN (SELECT * FROM {def} WHERE {key} {eq} ANY ($1)) AS d ON d.{key} {eq} k.k) AS s \
+         ON t.{key} {eq} s.{k} \
          WHEN MATCHED AND s.{key} IS NULL THEN DELETE{update} \
          WHEN NOT MATCHED AND s.{key} IS NOT NULL THEN INSERT ({cols}) VALUES ({vals})",
         table = t.table_sql(),
@@ -91,8 +97,9 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
 /// Recompute every row (TRUNCATE of a source, untraceable changes, pg_tviews_refresh).
 pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
     let key = quote_ident(t.key);
+    let eq = operator(t.key_eq);
     format!(
-        "MERGE INTO {table} AS t USING {def} AS s ON t.{key} = s.{key}{update} \
+        "MERGE INTO {table} AS t USING {def} AS s ON t.{key} {eq} s.{key}{update} \
          WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
          WHEN NOT MATCHED BY SOURCE THEN DELETE",
         table = t.table_sql(),
@@ -130,19 +137,20 @@ pub fn differing_keys(t: &RefreshTarget<'_>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn cols() -> Vec<String> {
         vec!["pk_post".into(), "data".into()]
     }
 
-    fn target(c: &[String]) -> RefreshTarget<'_> {
+    pub(crate) fn target(c: &[String]) -> RefreshTarget<'_> {
         RefreshTarget {
             table: ("public", "tv_post"),
             definition: ("tviews_def", "post"),
             columns: c,
             key: "pk_post",
+            key_eq: Box::leak(Box::new(OperatorRef::equals())),
         }
     }
 
@@ -153,7 +161,7 @@ mod tests {
         assert!(sql.starts_with(
             "MERGE INTO \"public\".\"tv_post\" AS t USING (SELECT k.k AS \"__pgtv_key\""
         ));
-        assert!(sql.contains("WHERE \"pk_post\" = ANY ($1)"));
+        assert!(sql.contains("WHERE \"pk_post\" OPERATOR(\"pg_catalog\".=) ANY ($1)"));
         assert!(sql.contains("WHEN MATCHED AND s.\"pk_post\" IS NULL THEN DELETE"));
         assert!(sql.contains("UPDATE SET \"data\" = s.\"data\""));
         assert!(!sql.contains("SET \"pk_post\""));

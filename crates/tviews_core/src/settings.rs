@@ -1,0 +1,145 @@
+//! Settings that never come from the session that happens to write a source.
+//!
+//! A writer's session settings must not change what maintenance computes: a `DateStyle` or
+//! `extra_float_digits` of the writer's choosing would turn the same rows into other documents
+//! than the definition gives anywhere else. Two kinds of setting are pinned:
+//!
+//! * [`CAPTURED`]: settings that change what a definition computes (how dates, floats, bytea,
+//!   money and XML print, the time zone, array and text-search input). Their values are
+//!   captured from the creating session into the TVIEW's catalog row, like a function's SET
+//!   clause, applied to maintenance, refresh and the oracle alike, shown by explain, and
+//!   changed only by the owner (`pg_tviews_set_setting`);
+//! * [`FIXED`]: settings with one right value for maintenance, whoever created the TVIEW.
+//!
+//! On top of both, `search_path` is `pg_catalog, pg_temp` (PostgreSQL's RestrictSearchPath).
+//! This table is the one place the list lives: the shell applies it, explain prints it, and
+//! the user guide's table is checked against it.
+
+use crate::error::Error;
+
+/// A setting captured at creation: (name as PostgreSQL spells it, what it changes).
+pub const CAPTURED: &[(&str, &str)] = &[
+    (
+        "DateStyle",
+        "how date and time values print, and how date strings are read",
+    ),
+    ("IntervalStyle", "how intervals print"),
+    ("TimeZone", "how timestamptz values print and convert"),
+    (
+        "timezone_abbreviations",
+        "which time zone abbreviations date strings may use",
+    ),
+    (
+        "extra_float_digits",
+        "how many digits real and double precision values print",
+    ),
+    ("bytea_output", "how bytea values print (hex or escape)"),
+    ("lc_monetary", "how money values print"),
+    ("lc_numeric", "to_char's number formatting"),
+    ("lc_time", "to_char's month and day names"),
+    (
+        "xmloption",
+        "whether text becomes an XML document or content",
+    ),
+    ("xmlbinary", "how bytea values print in XML"),
+    (
+        "array_nulls",
+        "whether NULL in array input is a null element",
+    ),
+    (
+        "default_text_search_config",
+        "the text search configuration of one-argument to_tsvector and friends",
+    ),
+];
+
+/// Settings maintenance always runs with: (name, value).
+pub const FIXED: &[(&str, &str)] = &[
+    // Literals in generated SQL never depend on the session.
+    ("standard_conforming_strings", "on"),
+    // Row security policies apply as they do to the TVIEW's owner anywhere else; off would
+    // make a policy an error instead.
+    ("row_security", "on"),
+    // A GIN index scan under a limit returns a sample of the rows.
+    ("gin_fuzzy_search_limit", "0"),
+];
+
+/// Is `name` one of the captured settings (PostgreSQL compares setting names without case)?
+pub fn captured_name(name: &str) -> Option<&'static str> {
+    CAPTURED
+        .iter()
+        .map(|(n, _)| *n)
+        .find(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// `name=value`, the form of `pg_tview_meta.settings` (and of pg_proc.proconfig).
+pub fn format_setting(name: &str, value: &str) -> String {
+    format!("{name}={value}")
+}
+
+/// Parse stored `name=value` entries; every name must be a captured setting.
+pub fn parse_settings(stored: &[String]) -> Result<Vec<(String, String)>, Error> {
+    stored
+        .iter()
+        .map(|s| {
+            let (name, value) = s
+                .split_once('=')
+                .ok_or_else(|| Error::BadSetting(s.clone()))?;
+            let name = captured_name(name).ok_or_else(|| Error::BadSetting(s.clone()))?;
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// How maintenance runs, in words, for explain: role, search_path and every pinned value.
+pub fn describe(owner: &str, settings: &[(String, String)]) -> String {
+    let mut parts: Vec<String> = settings.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    parts.extend(FIXED.iter().map(|(n, v)| format!("{n}={v}")));
+    format!(
+        "maintenance and refresh run as {owner} (security-restricted); they and pg_tviews_check \
+         run with search_path=pg_catalog, pg_temp; {}",
+        parts.join("; ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_match_without_case() {
+        assert_eq!(captured_name("datestyle"), Some("DateStyle"));
+        assert_eq!(captured_name("search_path"), None);
+    }
+
+    #[test]
+    fn stored_settings_round_trip() {
+        let stored = vec![
+            format_setting("DateStyle", "ISO, MDY"),
+            format_setting("TimeZone", "Europe/Paris"),
+        ];
+        assert_eq!(
+            parse_settings(&stored).unwrap(),
+            vec![
+                ("DateStyle".to_string(), "ISO, MDY".to_string()),
+                ("TimeZone".to_string(), "Europe/Paris".to_string())
+            ]
+        );
+        assert!(parse_settings(&["search_path=evil".to_string()]).is_err());
+        assert!(parse_settings(&["no equals sign".to_string()]).is_err());
+    }
+
+    #[test]
+    fn the_description_names_role_path_and_every_setting() {
+        let d = describe("alice", &[("TimeZone".into(), "UTC".into())]);
+        assert!(d.starts_with("maintenance and refresh run as alice"));
+        assert!(d.contains("search_path=pg_catalog, pg_temp; TimeZone=UTC; "));
+        assert!(d.ends_with("gin_fuzzy_search_limit=0"));
+    }
+
+    #[test]
+    fn no_setting_is_both_captured_and_fixed() {
+        for (n, _) in FIXED {
+            assert!(captured_name(n).is_none(), "{n}");
+        }
+    }
+}

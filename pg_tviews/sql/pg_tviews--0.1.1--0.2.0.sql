@@ -1,0 +1,82 @@
+-- pg_tviews 0.1.1 -> 0.2.0 (ALTER EXTENSION pg_tviews UPDATE).
+--
+-- Every upgrade script brings the objects of the previous released version to exactly what a
+-- fresh CREATE EXTENSION of the new version makes; scripts/ops_test.sh (upgrade) proves it by
+-- comparing the two databases' fingerprints (sql/ops/fingerprint.sql).
+\echo Use "ALTER EXTENSION pg_tviews UPDATE" to load this file. \quit
+
+-- Settings pinned per TVIEW. TVIEWs made before this version get the values of the session
+-- running the upgrade (a fresh TVIEW gets its creator's); pg_tviews_set_setting changes them.
+ALTER TABLE @extschema@.pg_tview_meta ADD COLUMN settings text[] NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN @extschema@.pg_tview_meta.settings IS 'The settings maintenance, refresh and pg_tviews_check run with, as name=value (DateStyle, TimeZone, extra_float_digits, ...), captured from the creating session; the writer''s own settings never apply. Change with pg_tviews_set_setting.';
+UPDATE @extschema@.pg_tview_meta
+   SET settings = ARRAY(
+       SELECT s.name OPERATOR(pg_catalog.||) '=' OPERATOR(pg_catalog.||) pg_catalog.current_setting(s.name)
+         FROM pg_catalog.unnest(ARRAY['DateStyle', 'IntervalStyle', 'TimeZone', 'timezone_abbreviations',
+                                      'extra_float_digits', 'bytea_output', 'lc_monetary', 'lc_numeric',
+                                      'lc_time', 'xmloption', 'xmlbinary', 'array_nulls',
+                                      'default_text_search_config']) WITH ORDINALITY AS s(name, i)
+        ORDER BY s.i);
+
+CREATE  FUNCTION "pg_tviews_set_setting"(
+	"tview_name" TEXT, /* Option < & str > */
+	"setting" TEXT, /* Option < & str > */
+	"value" TEXT /* Option < & str > */
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_set_setting_wrapper';
+COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
+'Change one of the settings a TVIEW pins (DateStyle, TimeZone, extra_float_digits and the others pg_tviews_explain lists), captured from the creating session, then recompute every row under the new value. Owner only.';
+
+COMMENT ON FUNCTION pg_tviews_explain(text) IS
+'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
+
+-- The event trigger functions no longer resolve anything through the caller's search_path.
+CREATE OR REPLACE FUNCTION pg_tviews_on_ddl_command_end() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.pg_tviews_adopt_table(c.objid)
+       FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
+      WHERE c.command_tag OPERATOR(pg_catalog.=) ANY (ARRAY['CREATE TABLE AS', 'SELECT INTO'])
+        AND c.object_type OPERATOR(pg_catalog.=) 'table';
+END
+$$;
+
+CREATE OR REPLACE FUNCTION pg_tviews_on_sql_drop() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.pg_tviews_forget_dropped(pg_catalog.array_agg(d.objid))
+       FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+        AND d.objsubid OPERATOR(pg_catalog.=) 0;
+END
+$$;
+
+-- ALTER TABLE tv_x OWNER TO carries the TVIEW; FORCE ROW LEVEL SECURITY and changed columns on
+-- a TVIEW table are refused.
+CREATE  FUNCTION "pg_tviews_after_alter"(
+	"relation" oid /* pg_sys :: Oid */
+) RETURNS void
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_after_alter_wrapper';
+COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE and ALTER VIEW; the definition view follows its TVIEW table''s owner, and FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table are refused.';
+
+CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@.pg_tviews_after_alter(c.objid)
+       FROM (SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
+              WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) AS c;
+END
+$$;
+COMMENT ON FUNCTION pg_tviews_on_alter() IS
+'pg_tviews: event trigger function keeping TVIEW tables and their definition views consistent after ALTER TABLE and ALTER VIEW.';
+
+CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW')
+    EXECUTE FUNCTION pg_tviews_on_alter();
+COMMENT ON EVENT TRIGGER pg_tviews_alter IS
+'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

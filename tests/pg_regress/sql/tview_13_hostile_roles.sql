@@ -1,0 +1,233 @@
+-- Hostile roles: nobody steers maintenance. A writer of the sources, a TVIEW creator and a
+-- role allowed to create objects in public each plant a function, operator or aggregate
+-- under every name pg_tviews' statements use (tests/pg_regress/include/plant_hostile.sql),
+-- then do everything they may: write in both modes, create, switch modes, flush, check,
+-- explain, drop. Every planted object writes to hr.loot when it runs; at the end the loot
+-- is empty, nobody gained a privilege and every TVIEW is exact. Then the writer does it all
+-- again under unusual values of every setting that can change a document.
+\set VERBOSITY default
+
+CREATE SCHEMA hr;
+GRANT USAGE ON SCHEMA hr TO PUBLIC;
+CREATE TABLE hr.loot (who text, what text);
+GRANT INSERT, SELECT ON hr.loot TO PUBLIC;
+CREATE TABLE hr.tb_cat (pk_cat int PRIMARY KEY, title text NOT NULL);
+CREATE TABLE hr.tb_item (pk_item int PRIMARY KEY, fk_cat int, name text NOT NULL,
+                         price numeric NOT NULL, ratio float8 NOT NULL, made date NOT NULL,
+                         took interval NOT NULL, seen timestamptz NOT NULL, raw bytea NOT NULL,
+                         secret text);
+CREATE TABLE hr.tb_day (pk_day int PRIMARY KEY, day date NOT NULL UNIQUE, label text NOT NULL);
+CREATE TABLE hr.tb_event (pk_event int PRIMARY KEY, day date NOT NULL, what text NOT NULL);
+INSERT INTO hr.tb_cat VALUES (1, 'tools'), (2, 'toys');
+INSERT INTO hr.tb_item VALUES
+    (1, 1, 'hammer', 10.50, 0.25, '2026-03-04', '1 day 02:00', '2026-03-04 12:00+00', '\x00ff', 's1'),
+    (2, 2, 'kite', 3.00, 0.75, '2026-05-06', '3 hours', '2026-05-06 08:30+00', '\xbeef', 's2');
+INSERT INTO hr.tb_day VALUES (1, '2026-03-04', 'fourth of March'), (2, '2026-04-03', 'third of April');
+INSERT INTO hr.tb_event VALUES (1, '2026-03-04', 'opening');
+
+-- A superuser's TVIEW (the prize: maintenance runs as its owner), printing every kind of
+-- value whose text depends on a setting, with a document key holding a backslash, a filter
+-- on a float and a lookup the fast path patches.
+SELECT pg_tviews_create('hr.item', $$
+    SELECT i.pk_item,
+           jsonb_build_object('name', i.name, 'price', i.price, 'ratio', i.ratio,
+                              'made', i.made, 'took', i.took, 'seen', i.seen,
+                              'raw', i.raw::text, 'back\slash', i.name, 'cat', c.title,
+                              'day', to_char(i.made, 'TMDay'), 'words', to_tsvector(i.name)::text) AS data
+      FROM hr.tb_item i LEFT JOIN hr.tb_cat c ON c.pk_cat = i.fk_cat
+     WHERE i.ratio < 0.5 $$);
+-- A deferred TVIEW reached through a date: changes of tb_event are captured as text at the
+-- statement and turned back into dates at commit.
+SELECT pg_tviews_create('hr.day', $$
+    SELECT d.pk_day, jsonb_build_object('label', d.label,
+               'events', (SELECT coalesce(jsonb_agg(e.what ORDER BY e.pk_event), '[]')
+                            FROM hr.tb_event e WHERE e.day = d.day)) AS data
+      FROM hr.tb_day d $$, mode => 'deferred');
+SELECT pg_tviews_create('hr.cat_count', $$
+    SELECT c.pk_cat, (SELECT count(*) FROM hr.tb_item i WHERE i.fk_cat = c.pk_cat) AS n
+      FROM hr.tb_cat c $$);
+
+-- The writer may write the sources and read their keys only; its schema comes first.
+CREATE ROLE hr_writer;
+CREATE SCHEMA hr_writer AUTHORIZATION hr_writer;
+GRANT INSERT, UPDATE, DELETE ON hr.tb_item, hr.tb_cat, hr.tb_event TO hr_writer;
+GRANT SELECT (pk_item) ON hr.tb_item TO hr_writer;
+GRANT SELECT (pk_cat) ON hr.tb_cat TO hr_writer;
+GRANT SELECT (pk_event) ON hr.tb_event TO hr_writer;
+-- The creator makes TVIEWs of its own from what it may read.
+CREATE ROLE hr_creator;
+CREATE SCHEMA hr_creator AUTHORIZATION hr_creator;
+GRANT SELECT, TRIGGER ON hr.tb_item, hr.tb_cat TO hr_creator;
+GRANT INSERT, UPDATE ON hr.tb_item TO hr_creator;
+GRANT USAGE, CREATE ON SCHEMA hr TO hr_creator;
+-- This role may create in public, which every default search_path reads.
+CREATE ROLE hr_public;
+GRANT CREATE ON SCHEMA public TO hr_public;
+GRANT INSERT, UPDATE ON hr.tb_item TO hr_public;
+GRANT SELECT (pk_item) ON hr.tb_item TO hr_public;
+
+\set ECHO none
+\i tests/pg_regress/include/plant_hostile.sql
+\set ECHO all
+SET ROLE hr_public;
+SET search_path = public;
+SELECT hr.plant();
+RESET ROLE;
+RESET search_path;
+SET ROLE hr_writer;
+SET search_path = hr_writer, public, pg_catalog, hr;
+SELECT hr.plant();
+RESET ROLE;
+RESET search_path;
+SELECT count(*) > 30 AS planted_in_each_schema, count(DISTINCT pronamespace) AS schemas
+  FROM pg_proc WHERE pronamespace IN ('public'::regnamespace, 'hr_writer'::regnamespace);
+
+-- The creator builds a TVIEW with its ordinary search_path, then plants and attacks the
+-- paths that run as the extension's owner: mode switches, flushes, drops.
+SET ROLE hr_creator;
+SET search_path = hr, public;
+SELECT pg_tviews_create('hr.mine', $$
+    SELECT i.pk_item, jsonb_build_object('name', i.name, 'secret', i.secret) AS data
+      FROM hr.tb_item i $$);
+SET search_path = hr_creator, public, pg_catalog, hr;
+SELECT hr.plant();
+SELECT pg_tviews_set_mode('hr.mine', 'deferred');
+BEGIN;
+UPDATE hr.tb_item SET name = 'claw hammer' WHERE pk_item BETWEEN 1 AND 1;
+SELECT pg_tviews_flush();
+COMMIT;
+SELECT pg_tviews_set_mode('hr.mine', 'immediate');
+SELECT * FROM pg_tviews_check('hr.mine');
+SELECT source FROM pg_tviews_explain('hr.mine') ORDER BY 1;
+RESET ROLE;
+RESET search_path;
+
+-- The writer, everything it may do, in both modes, with its plants first on its path.
+SET ROLE hr_writer;
+SET search_path = hr_writer, public, pg_catalog, hr;
+INSERT INTO hr.tb_item VALUES (3, 1, 'saw', 7.25, 0.125, '2026-07-08', '2 days', '2026-07-08 00:00+00', '\x01', 's3');
+UPDATE hr.tb_item SET price = 11.00 WHERE pk_item BETWEEN 1 AND 1;            -- fast path
+UPDATE hr.tb_item SET fk_cat = 2 WHERE pk_item BETWEEN 3 AND 3;               -- recompute
+UPDATE hr.tb_cat SET title = 'hand tools' WHERE pk_cat BETWEEN 1 AND 1;       -- lookup patch
+DELETE FROM hr.tb_item WHERE pk_item BETWEEN 2 AND 2;
+BEGIN;
+INSERT INTO hr.tb_event VALUES (2, '2026-04-03', 'fair');
+UPDATE hr.tb_event SET what = 'grand opening' WHERE pk_event BETWEEN 1 AND 1;
+COMMIT;
+RESET ROLE;
+RESET search_path;
+SET ROLE hr_public;
+SET search_path = public;
+UPDATE hr.tb_item SET name = 'big saw' WHERE pk_item BETWEEN 3 AND 3;
+RESET ROLE;
+RESET search_path;
+
+-- The creator's TVIEW goes, through DROP TABLE (the sql_drop cleanup runs as the extension
+-- owner) with the plants still first on its path.
+SET ROLE hr_creator;
+SET search_path = hr_creator, public, pg_catalog, hr;
+DROP TABLE hr.tv_mine;
+RESET ROLE;
+RESET search_path;
+
+SELECT * FROM hr.loot;
+SELECT rolname, rolsuper, rolcreaterole, rolbypassrls FROM pg_roles WHERE rolname LIKE 'hr\_%' ORDER BY 1;
+SELECT m.tview_name, (SELECT count(*) FROM pg_tviews_check(m.table_name::text)) AS differing
+  FROM pg_tview_meta m ORDER BY 1;
+SELECT * FROM hr.tv_item ORDER BY 1;
+
+-- The same writer under unusual values of every setting that can change a document or how
+-- maintenance compares and writes values. The TVIEWs keep their creator's settings.
+SET ROLE hr_writer;
+SET search_path = hr_writer, public, pg_catalog, hr;
+SET DateStyle = 'SQL, DMY';
+SET IntervalStyle = 'sql_standard';
+SET TimeZone = 'Pacific/Chatham';
+SET timezone_abbreviations = 'India';
+SET extra_float_digits = -3;
+SET bytea_output = 'escape';
+SET standard_conforming_strings = off;
+SET xmloption = document;
+SET array_nulls = off;
+SET default_text_search_config = 'simple';
+SET lc_time = 'C';
+SET row_security = off;
+-- A float change that extra_float_digits = -3 prints as no change: 0.49999999999999994 and
+-- 0.5000000000000001 both print as 0.5, and the second leaves the filter.
+UPDATE hr.tb_item SET ratio = 0.49999999999999994 WHERE pk_item BETWEEN 1 AND 1;
+UPDATE hr.tb_item SET ratio = 0.5000000000000001 WHERE pk_item BETWEEN 1 AND 1;
+RESET ROLE;   -- the settings stay: only a reader's check in between
+SELECT pk_item FROM hr.tv_item ORDER BY 1;
+SELECT * FROM pg_tviews_check('hr.item');
+SET ROLE hr_writer;
+UPDATE hr.tb_item SET ratio = 0.25, name = 'hammer' WHERE pk_item BETWEEN 1 AND 1;
+UPDATE hr.tb_item SET made = '01/02/2026', seen = '01/02/2026 10:00 IST', took = '1 2:00:00'
+ WHERE pk_item BETWEEN 1 AND 1;
+INSERT INTO hr.tb_item VALUES (4, 1, 'drills', 99.9, 0.0625, '05/06/2026', '0 1:00:00', '05/06/2026 09:00 IST', '\\x6162', 's4');
+-- A date captured under one DateStyle and replayed at commit under another.
+BEGIN;
+SET LOCAL DateStyle = 'SQL, MDY';
+INSERT INTO hr.tb_event VALUES (3, '2026-03-04', 'march');
+SET LOCAL DateStyle = 'SQL, DMY';
+COMMIT;
+RESET ALL;
+RESET ROLE;
+
+SELECT * FROM hr.loot;
+SELECT m.tview_name, (SELECT count(*) FROM pg_tviews_check(m.table_name::text)) AS differing
+  FROM pg_tview_meta m ORDER BY 1;
+SELECT * FROM hr.tv_item ORDER BY 1;
+SELECT * FROM hr.tv_day ORDER BY 1;
+
+-- The settings are the creator's, shown by explain, and changed only by the owner.
+SELECT settings FROM pg_tview_meta WHERE tview_name = 'item';
+SELECT maintenance FROM pg_tviews_explain('hr.item') WHERE source = '(every source)';
+SET ROLE hr_writer;
+SELECT pg_tviews_set_setting('hr.item', 'TimeZone', 'Asia/Tokyo');
+RESET ROLE;
+RESET search_path;
+SELECT pg_tviews_set_setting('hr.item', 'search_path', 'hr_writer');
+SELECT pg_tviews_set_setting('hr.item', 'TimeZone', 'no such zone');
+SELECT pg_tviews_set_setting('hr.item', 'timezone', 'Asia/Tokyo');
+SELECT data->>'seen' AS seen_in_tokyo FROM hr.tv_item ORDER BY pk_item;
+SELECT * FROM pg_tviews_check('hr.item');
+SET TimeZone = 'UTC';
+SELECT * FROM pg_tviews_check('hr.item');
+RESET TimeZone;
+
+-- Ownership and row security. A TVIEW changes owner with its definition: maintenance then
+-- runs as the new owner, who must be able to read the sources.
+CREATE ROLE hr_heir;
+ALTER TABLE hr.tv_cat_count OWNER TO hr_heir;
+GRANT SELECT ON hr.tb_cat, hr.tb_item TO hr_heir;
+ALTER TABLE hr.tv_cat_count OWNER TO hr_heir;
+SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c
+ WHERE c.oid IN (SELECT table_name FROM pg_tview_meta WHERE tview_name = 'cat_count'
+                 UNION ALL SELECT definition_view FROM pg_tview_meta WHERE tview_name = 'cat_count')
+ ORDER BY 1;
+INSERT INTO hr.tb_item VALUES (5, 2, 'ball', 1, 0.5, '2026-01-01', '1 hour', '2026-01-01 00:00+00', '\x', NULL);
+SELECT * FROM hr.tv_cat_count ORDER BY 1;
+SELECT * FROM pg_tviews_check('hr.cat_count');
+ALTER VIEW tviews_def.tv_cat_count OWNER TO hr_writer;
+-- Policies may filter what other roles read; they may not filter what maintenance writes.
+ALTER TABLE hr.tv_cat_count ENABLE ROW LEVEL SECURITY;
+CREATE POLICY only_toys ON hr.tv_cat_count USING (pk_cat = 2);
+ALTER TABLE hr.tv_cat_count FORCE ROW LEVEL SECURITY;
+INSERT INTO hr.tb_item VALUES (6, 1, 'nail', 0.1, 0.5, '2026-01-01', '1 hour', '2026-01-01 00:00+00', '\x', NULL);
+SELECT * FROM hr.tv_cat_count ORDER BY 1;
+-- A renamed column of a TVIEW table would make every write fail later: refused now.
+ALTER TABLE hr.tv_cat_count RENAME COLUMN n TO how_many;
+-- A temporary TVIEW would be seen by one session only while its triggers fire in all.
+CREATE TEMP TABLE tv_scratch AS SELECT c.pk_cat FROM hr.tb_cat c;
+SELECT pg_tviews_create('pg_temp.scratch', 'SELECT c.pk_cat FROM hr.tb_cat c');
+SELECT count(*) AS temporary_tviews FROM pg_tview_meta WHERE tview_name = 'scratch';
+UPDATE hr.tb_cat SET title = 'games' WHERE pk_cat = 2;
+
+SELECT * FROM hr.loot;
+SELECT m.tview_name, (SELECT count(*) FROM pg_tviews_check(m.table_name::text)) AS differing
+  FROM pg_tview_meta m ORDER BY 1;
+
+DROP SCHEMA hr, hr_writer, hr_creator CASCADE;
+DROP OWNED BY hr_public, hr_heir;
+REVOKE CREATE ON SCHEMA public FROM hr_public;
+DROP ROLE hr_writer, hr_creator, hr_public, hr_heir;
