@@ -136,6 +136,25 @@ mod tests {
         assert!(d.ends_with("gin_fuzzy_search_limit=0"));
     }
 
+    /// docs/operations.md lists the pinned settings in prose: the same names, in this order.
+    #[test]
+    fn the_operations_guide_lists_exactly_these_settings() {
+        let doc = include_str!("../../../docs/operations.md");
+        let start = doc.find("### Pinned settings").expect("the section exists");
+        let section = &doc[start..];
+        let section = &section[..section[4..].find("\n#").map_or(section.len(), |e| e + 4)];
+        let mut at = 0;
+        for (name, _) in CAPTURED {
+            let found = section[at..]
+                .find(&format!("`{name}`"))
+                .unwrap_or_else(|| panic!("{name} missing, or out of order, in the guide"));
+            at += found + name.len();
+        }
+        for (name, value) in FIXED {
+            assert!(section.contains(&format!("`{name} = {value}`")), "{name}");
+        }
+    }
+
     #[test]
     fn no_setting_is_both_captured_and_fixed() {
         for (n, _) in FIXED {
