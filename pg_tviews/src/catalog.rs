@@ -67,46 +67,45 @@ pub struct TviewMeta {
     pub settings: Vec<(String, String)>,
 }
 
-/// Every TVIEW, as the current snapshot sees the catalog.
+/// Every TVIEW, as the latest committed catalog has it (see
+/// [`crate::pg::spi::select_latest`]): a REPEATABLE READ writer whose snapshot predates a
+/// TVIEW's creation still maintains it, since the TVIEW's triggers, being catalog entries,
+/// already fire for it.
 pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
-    Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
-                    m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
-                    m.settings \
-               FROM @extschema@.pg_tview_meta m \
-               JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
-              ORDER BY m.table_name::pg_catalog.oid"
-                .replace("@extschema@", &extension_schema_quoted()?)
-                .as_str(),
-            None,
-            &[],
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let table: pg_sys::Oid = row.get(1)?.unwrap_or(pg_sys::InvalidOid);
-            let view: pg_sys::Oid = row.get(3)?.unwrap_or(pg_sys::InvalidOid);
+    use crate::pg::spi::{select_latest, value};
+    let sql = "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
+                      m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
+                      m.settings \
+                 FROM @extschema@.pg_tview_meta m \
+                 JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
+                ORDER BY m.table_name::pg_catalog.oid"
+        .replace("@extschema@", &extension_schema_quoted()?);
+    let rows = select_latest(&sql, &[], |r| {
+        // SAFETY: the columns have the types the query selects.
+        unsafe {
+            let table: pg_sys::Oid = value(r[0]).unwrap_or(pg_sys::InvalidOid);
+            let view: pg_sys::Oid = value(r[2]).unwrap_or(pg_sys::InvalidOid);
             let (Some(table_name), Some(view_name)) = (relation_name(table), relation_name(view))
             else {
-                continue; // dropped in this transaction; the sql_drop trigger removes the row
+                return Ok(None); // dropped in this transaction; the sql_drop trigger removes the row
             };
-            out.push(TviewMeta {
+            Ok(Some(TviewMeta {
                 table,
                 table_name,
-                tview_name: row.get(2)?.unwrap_or_default(),
+                tview_name: value(r[1]).unwrap_or_default(),
                 view,
                 view_name,
-                key: row.get(4)?.unwrap_or_default(),
-                sources: row.get::<Vec<pg_sys::Oid>>(5)?.unwrap_or_default(),
-                owner: row.get(6)?.unwrap_or(pg_sys::InvalidOid),
-                mode: Mode::parse(&row.get::<String>(7)?.unwrap_or_default())?,
+                key: value(r[3]).unwrap_or_default(),
+                sources: value::<Vec<pg_sys::Oid>>(r[4]).unwrap_or_default(),
+                owner: value(r[5]).unwrap_or(pg_sys::InvalidOid),
+                mode: Mode::parse(&value::<String>(r[6]).unwrap_or_default())?,
                 settings: tviews_core::settings::parse_settings(
-                    &row.get::<Vec<String>>(8)?.unwrap_or_default(),
+                    &value::<Vec<String>>(r[7]).unwrap_or_default(),
                 )?,
-            });
+            }))
         }
-        Ok(out)
-    })
+    })?;
+    Ok(rows.into_iter().flatten().collect())
 }
 
 /// The schema pg_tviews is installed in, quoted.

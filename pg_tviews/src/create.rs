@@ -144,6 +144,15 @@ fn create_from_definition(
     )?;
     warn_recompute_all(&def);
     let view_sql = qualified(DEFINITION_SCHEMA, &view_name);
+    let sources: Vec<pg_sys::Oid> = def
+        .model
+        .tables()
+        .iter()
+        .map(|t| pg_sys::Oid::from(t.oid))
+        .collect();
+    // From here on no writer changes a source until this transaction ends: the rows the
+    // first fill reads are all there is, and later writes find the triggers and catalog row.
+    lock_sources(&sources);
     check_key(&target.name.entity, &def.key, &view_sql)?;
 
     let table_sql = qualified(&target.schema, &target.name.table);
@@ -162,9 +171,17 @@ fn create_from_definition(
             };
             context::run(restricted, &[], || {
                 let _scope = MaintenanceScope::enter();
-                Ok(Spi::run(&format!(
-                    "INSERT INTO {table_sql} SELECT * FROM {view_sql}"
-                ))?)
+                // A kept plan reads the latest committed state even in REPEATABLE READ, like
+                // maintenance (see KeptPlan::execute).
+                let conn = crate::pg::spi::Connection::open()?;
+                let fill = crate::pg::spi::KeptPlan::prepare(
+                    &format!("INSERT INTO {table_sql} SELECT * FROM {view_sql}"),
+                    &[],
+                )?;
+                fill.execute(&[])?;
+                drop(fill);
+                drop(conn);
+                Ok(())
             })?;
             oid
         }
@@ -186,12 +203,6 @@ fn create_from_definition(
     let view = relation_oid(DEFINITION_SCHEMA, &view_name)?;
     record_internal_dependency(view, table);
 
-    let sources: Vec<pg_sys::Oid> = def
-        .model
-        .tables()
-        .iter()
-        .map(|t| pg_sys::Oid::from(t.oid))
-        .collect();
     let ext = extension_schema_quoted()?;
     let entity = target.name.entity.clone();
     let key_column = def.key.clone();
@@ -229,6 +240,43 @@ fn create_from_definition(
     Ok(table)
 }
 
+/// Take the lock CREATE TRIGGER takes (SHARE ROW EXCLUSIVE: writers wait, readers do not) on
+/// every source, in OID order, after checking the TRIGGER privilege on each: a TVIEW makes
+/// every writer of its sources run its maintenance, which is what that privilege guards, also
+/// when another TVIEW installed the triggers already.
+fn lock_sources(sources: &[pg_sys::Oid]) {
+    for &source in sources {
+        // SAFETY: privilege check of an existing relation; aclcheck_error raises.
+        unsafe {
+            let acl = pg_sys::pg_class_aclcheck(
+                source,
+                pg_sys::GetUserId(),
+                pg_sys::ACL_TRIGGER as pg_sys::AclMode,
+            );
+            if acl != pg_sys::AclResult::ACLCHECK_OK {
+                pg_sys::aclcheck_error(
+                    acl,
+                    pg_sys::get_relkind_objtype(pg_sys::get_rel_relkind(source)),
+                    pg_sys::get_rel_name(source),
+                );
+            }
+        }
+    }
+    lock_in_order(sources, pg_sys::ShareRowExclusiveLock);
+}
+
+/// Lock `relations` in `mode`, in OID order (one global order: no deadlock between two
+/// sessions doing the same).
+pub fn lock_in_order(relations: &[pg_sys::Oid], mode: u32) {
+    let mut sorted = relations.to_vec();
+    sorted.sort_by_key(|o| o.to_u32());
+    sorted.dedup();
+    for relation in sorted {
+        // SAFETY: a heavyweight lock by OID; released at transaction end.
+        unsafe { pg_sys::LockRelationOid(relation, mode as pg_sys::LOCKMODE) };
+    }
+}
+
 /// Tell the user which sources make every change a full recompute.
 fn warn_recompute_all(def: &Definition) {
     for sp in &def.plan.sources {
@@ -246,16 +294,23 @@ fn warn_recompute_all(def: &Definition) {
     }
 }
 
-/// The key must be unique and never NULL in the definition.
+/// The key must be unique and never NULL in the definition, as the latest committed state
+/// has it (the sources are locked by now, so it stays so until the triggers are in place).
 fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
+    use crate::pg::spi::{select_latest, value};
     let k = quote_ident(key);
-    let dup: Option<String> = crate::pg::spi::read_one(
+    let dup: Option<String> = select_latest(
         &format!(
-        "SELECT (SELECT {k}::pg_catalog.text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} \
-                  HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1)"
-    ),
+            "SELECT {k}::pg_catalog.text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} \
+              HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1"
+        ),
         &[],
-    )?;
+        // SAFETY: a text column.
+        |r| Ok(unsafe { value::<String>(r[0]) }),
+    )?
+    .into_iter()
+    .flatten()
+    .next();
     if let Some(example) = dup {
         return Err(TviewError::KeyNotUnique {
             tview: tview.into(),
@@ -263,11 +318,12 @@ fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
             example,
         });
     }
-    let null: Option<bool> = crate::pg::spi::read_one(
-        &format!("SELECT EXISTS (SELECT 1 FROM {view_sql} WHERE {k} IS NULL)"),
+    let null = select_latest(
+        &format!("SELECT 1 FROM {view_sql} WHERE {k} IS NULL LIMIT 1"),
         &[],
+        |_| Ok(()),
     )?;
-    if null == Some(true) {
+    if !null.is_empty() {
         return Err(TviewError::KeyNull {
             tview: tview.into(),
             key: key.into(),

@@ -28,15 +28,30 @@ use crate::pg::nodes::{cstring, is_a};
 use tviews_core::naming::{TviewName, TABLE_PREFIX};
 use tviews_core::queue::Mode;
 
+/// A captured CREATE TABLE tv_x AS: its SELECT, WITH NO DATA, and the subtransaction that ran
+/// it.
+struct Captured {
+    sql: String,
+    skip_data: bool,
+    sub: pg_sys::SubTransactionId,
+}
+
 thread_local! {
     /// SELECTs of CREATE TABLE tv_x AS statements seen at ddl_command_start, by
-    /// (schema or "", table), waiting for ddl_command_end. Cleared at transaction end.
-    static PENDING: RefCell<HashMap<(String, String), (String, bool)>> = RefCell::new(HashMap::new());
+    /// (schema or "", table), waiting for ddl_command_end. Cleared at transaction end, and
+    /// for a subtransaction that rolls back: a statement that failed there leaves nothing a
+    /// later CREATE TABLE of the same name could be mistaken for.
+    static PENDING: RefCell<HashMap<(String, String), Captured>> = RefCell::new(HashMap::new());
 }
 
 /// Forget captured statements (transaction end).
 pub fn reset() {
     PENDING.with(|p| p.borrow_mut().clear());
+}
+
+/// Forget what subtransaction `sub` (and those it contained, whose ids are larger) captured.
+pub fn subxact_aborted(sub: pg_sys::SubTransactionId) {
+    PENDING.with(|p| p.borrow_mut().retain(|_, c| c.sub < sub));
 }
 
 /// V1 call-convention record of [`pg_tviews_on_ddl_command_start`].
@@ -103,7 +118,12 @@ unsafe fn capture(stmt: *mut pg_sys::Node) -> Result<(), TviewError> {
         }
         let sql = normalize_query(query)?;
         let schema = cstring(rel.schemaname).unwrap_or_default();
-        PENDING.with(|p| p.borrow_mut().insert((schema, name), (sql, into.skipData)));
+        let captured = Captured {
+            sql,
+            skip_data: into.skipData,
+            sub: pg_sys::GetCurrentSubTransactionId(),
+        };
+        PENDING.with(|p| p.borrow_mut().insert((schema, name), captured));
         Ok(())
     }
 }
@@ -120,7 +140,7 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
         p.remove(&(schema.clone(), name.clone()))
             .or_else(|| p.remove(&(String::new(), name.clone())))
     });
-    let Some((sql, skip_data)) = captured else {
+    let Some(Captured { sql, skip_data, .. }) = captured else {
         return;
     };
     let target = Target {
@@ -173,14 +193,26 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
             if gone.is_empty() {
                 return Ok(());
             }
-            let still: Option<Vec<pg_sys::Oid>> = crate::pg::spi::read_one(
+            // Concurrent drops of the last TVIEWs on a source must not each leave the
+            // triggers to the other: whoever drops second waits here, then sees the first.
+            let existing: Vec<pg_sys::Oid> = gone
+                .iter()
+                .copied()
+                .filter(|s| relation_name(*s).is_some())
+                .collect();
+            crate::create::lock_in_order(&existing, pg_sys::ShareRowExclusiveLock);
+            let still: Vec<pg_sys::Oid> = crate::pg::spi::select_latest(
                 &format!(
-                    "SELECT pg_catalog.array_agg(DISTINCT s::pg_catalog.oid) \
-                   FROM {ext}.pg_tview_meta, pg_catalog.unnest(sources) AS s"
+                    "SELECT DISTINCT s::pg_catalog.oid \
+                       FROM {ext}.pg_tview_meta, pg_catalog.unnest(sources) AS s"
                 ),
                 &[],
-            )?;
-            let still = still.unwrap_or_default();
+                // SAFETY: an oid column.
+                |r| Ok(unsafe { crate::pg::spi::value::<pg_sys::Oid>(r[0]) }),
+            )?
+            .into_iter()
+            .flatten()
+            .collect();
             for s in gone.iter().filter(|s| !still.contains(s)) {
                 install::remove_source_triggers(*s)?;
             }

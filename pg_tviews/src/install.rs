@@ -45,12 +45,21 @@ fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
     Ok(tviews_core::sqlgen::qualified(&s, &n))
 }
 
+/// Does `table` have a trigger `name`, as the latest committed catalog has it? (A TVIEW
+/// created concurrently on the same source may have just added it.)
 fn has_trigger(table: pg_sys::Oid, name: &str) -> Result<bool, TviewError> {
-    Ok(crate::pg::spi::read_one::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = $1 AND tgname = $2)",
-        &[table.into(), name.into()],
-    )?
-    .unwrap_or(false))
+    use pgrx::IntoDatum;
+    let name = name.into_datum().expect("a text is never NULL");
+    let found = crate::pg::spi::select_latest(
+        "SELECT 1 FROM pg_catalog.pg_trigger \
+          WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
+        &[
+            (pg_sys::OIDOID, pg_sys::Datum::from(table)),
+            (pg_sys::TEXTOID, name),
+        ],
+        |_| Ok(()),
+    )?;
+    Ok(!found.is_empty())
 }
 
 /// Make sure `table` has the source triggers.

@@ -80,6 +80,7 @@ unsafe extern "C-unwind" fn on_subxact_event(
         SUBXACT_EVENT_ABORT_SUB => {
             maintain::deferred::subxact_aborted(my);
             maintain::lock::reset();
+            ddl::subxact_aborted(my);
         }
         _ => {}
     }

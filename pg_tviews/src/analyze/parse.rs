@@ -129,6 +129,12 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
                 "Select one row per key with GROUP BY on the key column instead.",
             ));
         }
+        if uses_tablesample(q) {
+            return Err(refused(
+                "TABLESAMPLE",
+                "A sample is a different set of rows each time it is drawn (and REPEATABLE depends on where rows are stored), so no stored row could equal the definition.",
+            ));
+        }
         if pg_sys::contain_volatile_functions(q as *mut pg_sys::Node) {
             return Err(refused(
                 "volatile functions",
@@ -146,6 +152,38 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
         }
         Ok(())
     }
+}
+
+/// Does any level of the query (subqueries and CTEs included) read a table with TABLESAMPLE?
+unsafe fn uses_tablesample(q: *mut pg_sys::Query) -> bool {
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn walker(
+        node: *mut pg_sys::Node,
+        ctx: *mut std::ffi::c_void,
+    ) -> bool {
+        if node.is_null() {
+            return false;
+        }
+        // SAFETY: tags are checked before casts; the walkers only read the tree.
+        unsafe {
+            if is_a(node, pg_sys::NodeTag::T_RangeTblEntry) {
+                return !(*(node as *mut pg_sys::RangeTblEntry))
+                    .tablesample
+                    .is_null();
+            }
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                return pg_sys::query_tree_walker_impl(
+                    node as *mut pg_sys::Query,
+                    Some(walker),
+                    ctx,
+                    pg_sys::QTW_EXAMINE_RTES_BEFORE as i32,
+                );
+            }
+            pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
+        }
+    }
+    // SAFETY: a valid Query (caller's contract).
+    unsafe { walker(q as *mut pg_sys::Node, std::ptr::null_mut()) }
 }
 
 /// Deparse with `search_path` reduced to pg_catalog, so every other name is qualified.

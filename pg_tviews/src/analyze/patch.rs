@@ -57,7 +57,11 @@ pub unsafe fn patch_sources(
                 [(_, Reach::Root)] => Via::Root {
                     key_column: root.column.clone(),
                 },
-                [(_, Reach::Path(hops))] if hops.len() == 1 && hops[0].from.occ == root.occ => {
+                [(_, Reach::Path(hops))]
+                    if hops.len() == 1
+                        && hops[0].from.occ == root.occ
+                        && joined_by_one_condition(d, (i + 1) as i32) =>
+                {
                     Via::Lookup {
                         root: model.occurrences[root.occ].table.clone(),
                         key_column: root.column.clone(),
@@ -82,6 +86,67 @@ pub unsafe fn patch_sources(
             }
         }
         Ok(out)
+    }
+}
+
+/// Is range table entry `x` of level `d` mentioned by exactly one condition of the level (its
+/// join to the root), which stands alone in its ON clause or WHERE? Any other condition on
+/// the lookup (`AND t.lang = 'en'`, a second join column, a range, a filter in WHERE) or next
+/// to its join condition in an outer join's ON decides which lookup row, if any, a document
+/// shows: a changed lookup row could then be patched into documents that do not show it.
+unsafe fn joined_by_one_condition(d: *mut pg_sys::Query, x: i32) -> bool {
+    // SAFETY: a valid Query; nodes are checked before casts.
+    unsafe {
+        let mut groups: Vec<Vec<*mut pg_sys::Node>> = Vec::new();
+        collect_qual_groups((*d).jointree as *mut pg_sys::Node, &mut groups);
+        let mut mentions = 0;
+        let mut alone = false;
+        for group in &groups {
+            for conjunct in group {
+                let mut s = Scan {
+                    d,
+                    x,
+                    depth: 0,
+                    skip: Vec::new(),
+                    attnos: BTreeSet::new(),
+                };
+                scan_walker(*conjunct, &mut s as *mut Scan as *mut c_void);
+                if !s.attnos.is_empty() {
+                    mentions += 1;
+                    alone = group.len() == 1;
+                }
+            }
+        }
+        mentions == 1 && alone
+    }
+}
+
+/// The conjuncts of every WHERE and ON clause of a join tree, one group per clause.
+unsafe fn collect_qual_groups(node: *mut pg_sys::Node, out: &mut Vec<Vec<*mut pg_sys::Node>>) {
+    if node.is_null() {
+        return;
+    }
+    // SAFETY: tags checked before casts.
+    unsafe {
+        let quals = if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+            let f = &*(node as *mut pg_sys::FromExpr);
+            for child in list_iter::<pg_sys::Node>(f.fromlist) {
+                collect_qual_groups(child, out);
+            }
+            f.quals
+        } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+            let j = &*(node as *mut pg_sys::JoinExpr);
+            collect_qual_groups(j.larg, out);
+            collect_qual_groups(j.rarg, out);
+            j.quals
+        } else {
+            return;
+        };
+        let mut group = Vec::new();
+        crate::pg::nodes::conjuncts(quals, &mut group);
+        if !group.is_empty() {
+            out.push(group);
+        }
     }
 }
 

@@ -198,6 +198,9 @@ fn pg_tviews_source_trigger<'a>(
             return Err(TviewError::OrphanSource(crate::create::describe(source)));
         }
         for meta in tviews {
+            if !lock_tview_table(meta.table) {
+                continue; // dropped by a transaction that committed while this one waited
+            }
             let compiled = cache::compiled(&meta)?;
             maintain(&compiled, source, event, td)?;
         }
@@ -205,6 +208,30 @@ fn pg_tviews_source_trigger<'a>(
     };
     context::run(Role::Caller, &[], run).or_raise();
     Ok(None)
+}
+
+/// Take the lock a write of the TVIEW table takes (ROW EXCLUSIVE) now, at the source
+/// statement, in both modes; false when the table is gone once the lock is granted. A
+/// concurrent DROP TABLE of the TVIEW then either waits for this transaction (so a deferred
+/// commit never deadlocks with it) or has committed, and this write simply no longer
+/// maintains the TVIEW.
+fn lock_tview_table(table: pg_sys::Oid) -> bool {
+    // SAFETY: a lock by OID (valid whether or not the relation still exists), then a syscache
+    // probe, which sees the drop once the lock is granted (locking accepts invalidations).
+    unsafe {
+        pg_sys::LockRelationOid(table, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+        if pg_sys::SearchSysCacheExists(
+            pg_sys::SysCacheIdentifier::RELOID as i32,
+            pg_sys::Datum::from(table),
+            pg_sys::Datum::from(0),
+            pg_sys::Datum::from(0),
+            pg_sys::Datum::from(0),
+        ) {
+            return true;
+        }
+        pg_sys::UnlockRelationOid(table, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+        false
+    }
 }
 
 /// Refuse writes to a TVIEW table that do not come from maintenance.

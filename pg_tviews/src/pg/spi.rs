@@ -175,3 +175,73 @@ pub fn read_one<A: pgrx::FromDatum + pgrx::IntoDatum>(
         table.first().get_one::<A>()
     })
 }
+
+/// The rows of a read-only query run against the latest committed state, whatever this
+/// transaction's snapshot (REPEATABLE READ included) and whether or not it has written: what
+/// transactions committed while it waited for a lock, or since its snapshot was taken, is
+/// seen, the way foreign-key checks look. `row` turns each row (its columns as datums, `None`
+/// for NULL, valid until the call returns) into a value.
+pub fn select_latest<T>(
+    sql: &str,
+    args: &[(pg_sys::Oid, pg_sys::Datum)],
+    mut row: impl FnMut(&[Option<pg_sys::Datum>]) -> Result<T, TviewError>,
+) -> Result<Vec<T>, TviewError> {
+    let c = CString::new(sql).map_err(|_| TviewError::Internal("NUL in SQL".into()))?;
+    let conn = Connection::open()?;
+    let mut types: Vec<pg_sys::Oid> = args.iter().map(|(t, _)| *t).collect();
+    let mut values: Vec<pg_sys::Datum> = args.iter().map(|(_, v)| *v).collect();
+    let nulls = vec![b' ' as std::ffi::c_char; args.len()];
+    let mut out = Vec::new();
+    // SAFETY: inside the SPI connection opened above; the plan lives until SPI_finish; the
+    // result's datums are read before the connection closes.
+    unsafe {
+        let plan = pg_sys::SPI_prepare(c.as_ptr(), types.len() as i32, types.as_mut_ptr());
+        if plan.is_null() {
+            let code = pg_sys::SPI_result;
+            return Err(TviewError::Internal(format!(
+                "SPI_prepare failed ({code}) for: {sql}"
+            )));
+        }
+        let rc = pg_sys::SPI_execute_snapshot(
+            plan,
+            values.as_mut_ptr(),
+            nulls.as_ptr(),
+            pg_sys::GetLatestSnapshot(),
+            std::ptr::null_mut(),
+            true,
+            false,
+            0,
+        );
+        if rc < 0 {
+            return Err(TviewError::Internal(format!(
+                "SPI_execute_snapshot failed ({rc})"
+            )));
+        }
+        let tt = pg_sys::SPI_tuptable;
+        if !tt.is_null() {
+            let natts = (*(*tt).tupdesc).natts;
+            for i in 0..pg_sys::SPI_processed as usize {
+                let tuple = *(*tt).vals.add(i);
+                let cols: Vec<Option<pg_sys::Datum>> = (1..=natts)
+                    .map(|n| {
+                        let mut isnull = false;
+                        let d = pg_sys::SPI_getbinval(tuple, (*tt).tupdesc, n, &mut isnull);
+                        (!isnull).then_some(d)
+                    })
+                    .collect();
+                out.push(row(&cols)?);
+            }
+        }
+    }
+    drop(conn);
+    Ok(out)
+}
+
+/// A column of a [`select_latest`] row as a Rust value (`None` for NULL).
+///
+/// # Safety
+/// `datum` must be a datum of the SQL type `T` maps from, alive for the call.
+pub unsafe fn value<T: pgrx::FromDatum>(datum: Option<pg_sys::Datum>) -> Option<T> {
+    // SAFETY: per contract.
+    datum.and_then(|d| unsafe { T::from_datum(d, false) })
+}

@@ -52,23 +52,23 @@ impl RefreshTarget<'_> {
         )
     }
 
+    /// Every column, the key included: a key equal to the stored one but spelled otherwise
+    /// (`1.0` and `1.00`, `0` and `-0`) matches the stored row, and the row must then take
+    /// the definition's spelling.
     fn set_list(&self) -> String {
         self.columns
             .iter()
-            .filter(|c| c.as_str() != self.key)
             .map(|c| format!("{} = s.{}", quote_ident(c), quote_ident(c)))
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     fn update_clause(&self) -> String {
-        let set = self.set_list();
-        if set.is_empty() {
-            // Only the key: a matched row can never differ.
-            String::new()
-        } else {
-            format!(" WHEN MATCHED AND {} THEN UPDATE SET {set}", self.differs())
-        }
+        format!(
+            " WHEN MATCHED AND {} THEN UPDATE SET {}",
+            self.differs(),
+            self.set_list()
+        )
     }
 }
 
@@ -163,14 +163,13 @@ pub(crate) mod tests {
         ));
         assert!(sql.contains("WHERE \"pk_post\" OPERATOR(\"pg_catalog\".=) ANY ($1)"));
         assert!(sql.contains("WHEN MATCHED AND s.\"pk_post\" IS NULL THEN DELETE"));
-        assert!(sql.contains("UPDATE SET \"data\" = s.\"data\""));
-        assert!(!sql.contains("SET \"pk_post\""));
+        assert!(sql.contains("UPDATE SET \"pk_post\" = s.\"pk_post\", \"data\" = s.\"data\""));
     }
 
     #[test]
-    fn a_key_only_tview_has_no_update_branch() {
+    fn a_key_only_tview_still_rewrites_a_key_spelled_otherwise() {
         let c = vec!["pk_post".to_string()];
-        assert!(!refresh_all(&target(&c)).contains("UPDATE"));
+        assert!(refresh_all(&target(&c)).contains("UPDATE SET \"pk_post\" = s.\"pk_post\""));
     }
 
     #[test]
