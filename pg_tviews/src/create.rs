@@ -153,6 +153,10 @@ fn create_from_definition(
     // From here on no writer changes a source until this transaction ends: the rows the
     // first fill reads are all there is, and later writes find the triggers and catalog row.
     lock_sources(&sources);
+    // SAFETY: reads the current user id.
+    check_row_security(&target.name.entity, &sources, unsafe {
+        pg_sys::GetUserId()
+    })?;
     check_key(&target.name.entity, &def.key, &view_sql)?;
 
     let table_sql = qualified(&target.schema, &target.name.table);
@@ -170,7 +174,7 @@ fn create_from_definition(
                 restricted: true,
             };
             context::run(restricted, &[], || {
-                let _scope = MaintenanceScope::enter();
+                let _scope = MaintenanceScope::enter(oid);
                 // A kept plan reads the latest committed state even in REPEATABLE READ, like
                 // maintenance (see KeptPlan::execute).
                 let conn = crate::pg::spi::Connection::open()?;
@@ -263,6 +267,30 @@ fn lock_sources(sources: &[pg_sys::Oid]) {
         }
     }
     lock_in_order(sources, pg_sys::ShareRowExclusiveLock);
+}
+
+/// Refuse sources whose row level security applies to `owner`, who maintenance runs as: a
+/// policy can read tables that are not sources, or depend on who asks.
+pub fn check_row_security(
+    tview: &str,
+    sources: &[pg_sys::Oid],
+    owner: pg_sys::Oid,
+) -> Result<(), TviewError> {
+    for &source in sources {
+        // SAFETY: check_enable_rls reads the catalogs of an existing relation; noError.
+        let rls = unsafe { pg_sys::check_enable_rls(source, owner, true) };
+        if rls == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32 {
+            // SAFETY: a catalog lookup of an existing role's name (palloc'd).
+            let owner =
+                unsafe { cstring(pg_sys::GetUserNameFromId(owner, true)) }.unwrap_or_default();
+            return Err(TviewError::RowSecurityOnSource {
+                tview: tview.to_string(),
+                relation: describe(source),
+                owner,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Lock `relations` in `mode`, in OID order (one global order: no deadlock between two

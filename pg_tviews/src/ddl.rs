@@ -239,7 +239,12 @@ fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_after_alter(relation: pg_sys::Oid) {
     let run = || -> Result<(), TviewError> {
-        let Some(meta) = cache::all()?
+        let all = cache::all()?;
+        // A source whose row level security now applies to a TVIEW's owner.
+        for m in all.iter().filter(|m| m.sources.contains(&relation)) {
+            crate::create::check_row_security(&m.tview_name, &[relation], m.owner)?;
+        }
+        let Some(meta) = all
             .into_iter()
             .find(|m| m.table == relation || m.view == relation)
         else {

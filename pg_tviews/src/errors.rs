@@ -47,6 +47,13 @@ pub enum TviewError {
     #[error("a TVIEW's table cannot be temporary")]
     TemporaryTable,
 
+    #[error("row level security on {relation} applies to {owner}, the owner of TVIEW {tview}")]
+    RowSecurityOnSource {
+        tview: String,
+        relation: String,
+        owner: String,
+    },
+
     #[error("cannot {change} of TVIEW table {table}")]
     AlterRefused {
         table: String,
@@ -83,9 +90,9 @@ impl TviewError {
             TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::OrphanSource(_) => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            TviewError::TemporaryTable | TviewError::AlterRefused { .. } => {
-                ERRCODE_FEATURE_NOT_SUPPORTED
-            }
+            TviewError::TemporaryTable
+            | TviewError::AlterRefused { .. }
+            | TviewError::RowSecurityOnSource { .. } => ERRCODE_FEATURE_NOT_SUPPORTED,
             TviewError::Internal(_) => ERRCODE_INTERNAL_ERROR,
             TviewError::Spi(_) => ERRCODE_INTERNAL_ERROR,
         }
@@ -138,6 +145,10 @@ impl TviewError {
                     .into(),
             ),
             TviewError::AlterRefused { hint, .. } => Some(hint.clone()),
+            TviewError::RowSecurityOnSource { .. } => Some(
+                "Maintenance reads the sources as the TVIEW's owner, and a policy may read other tables or depend on who asks, which maintenance cannot follow. Let the owner bypass the policies (BYPASSRLS, or own the source without FORCE ROW LEVEL SECURITY), and filter what readers see with policies on the TVIEW's table instead."
+                    .into(),
+            ),
             _ => None,
         }
     }

@@ -7,7 +7,7 @@
 //! whatever the number of changed rows. A MERGE into a TVIEW that others read fires that
 //! table's own triggers, which carries the change up the chain.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 
 use pgrx::prelude::*;
 use tviews_core::queue::Mode;
@@ -21,30 +21,43 @@ use crate::pg::context::{self, Role};
 use crate::pg::spi::{first_datum, first_row, Connection};
 
 thread_local! {
-    /// Depth of maintenance in progress in this backend; writes to TVIEW tables are allowed
-    /// only while it is positive.
-    static MAINTAINING: Cell<u32> = const { Cell::new(0) };
+    /// The maintenance in progress in this backend: which TVIEW table it writes, and the
+    /// trigger depth its statements run at. The guard lets a write through only when it is
+    /// one of those statements: the same table, one trigger level deeper (the guard is a
+    /// trigger of that statement). A write from anything those statements fire in turn
+    /// (a user's trigger on a TVIEW table, another TVIEW's maintenance writing elsewhere) runs
+    /// deeper still, and is refused like any direct write.
+    static MAINTAINING: RefCell<Vec<(pg_sys::Oid, i32)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Marks maintenance in progress for its lifetime (also when an ERROR unwinds through it).
+/// The current trigger nesting level (what `pg_trigger_depth()` returns).
+fn trigger_depth() -> i32 {
+    // SAFETY: pg_trigger_depth reads a backend-global counter and never looks at its argument.
+    let d = unsafe { pg_sys::pg_trigger_depth(std::ptr::null_mut()) };
+    d.value() as i32
+}
+
+/// Marks maintenance of one TVIEW table in progress for its lifetime (also when an ERROR
+/// unwinds through it).
 pub struct MaintenanceScope(());
 
 impl MaintenanceScope {
-    pub fn enter() -> MaintenanceScope {
-        MAINTAINING.set(MAINTAINING.get() + 1);
+    pub fn enter(table: pg_sys::Oid) -> MaintenanceScope {
+        let depth = trigger_depth();
+        MAINTAINING.with(|m| m.borrow_mut().push((table, depth)));
         MaintenanceScope(())
     }
 }
 
 impl Drop for MaintenanceScope {
     fn drop(&mut self) {
-        MAINTAINING.set(MAINTAINING.get().saturating_sub(1));
+        MAINTAINING.with(|m| m.borrow_mut().pop());
     }
 }
 
 /// Reset at transaction end, whatever happened.
 pub fn reset() {
-    MAINTAINING.set(0);
+    MAINTAINING.with(|m| m.borrow_mut().clear());
     lock::reset();
     deferred::reset();
     crate::stats::reset();
@@ -163,7 +176,7 @@ pub fn with_maintenance<R>(
     };
     let r = context::run(owner, &tview.meta.settings, || -> Result<R, TviewError> {
         let conn = Connection::open()?;
-        let _scope = MaintenanceScope::enter();
+        let _scope = MaintenanceScope::enter(tview.meta.table);
         let r = f(&conn)?;
         drop(conn);
         Ok(r)
@@ -239,7 +252,16 @@ fn lock_tview_table(table: pg_sys::Oid) -> bool {
 fn pg_tviews_guard_trigger<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, TviewError> {
-    if MAINTAINING.get() == 0 {
+    let table = trigger
+        .relid()
+        .map_err(|e| TviewError::Internal(e.to_string()))?;
+    let depth = trigger_depth();
+    let ours = MAINTAINING.with(|m| {
+        m.borrow()
+            .iter()
+            .any(|(t, d)| *t == table && *d + 1 == depth)
+    });
+    if !ours {
         let name = format!(
             "{}.{}",
             trigger.table_schema().unwrap_or_default(),

@@ -121,14 +121,26 @@ pub fn run<R>(
 }
 
 /// Run `f` with `search_path` set to pg_catalog only (not even pg_temp), as the deparser needs
-/// to qualify every name outside pg_catalog.
+/// to qualify every name outside pg_catalog, and every setting that changes how a constant
+/// prints set to a value whose output reads back the same under any setting (ISO dates,
+/// ISO 8601 intervals, shortest-exact floats, hex bytea): deparsed text is parsed again later,
+/// possibly under other settings, and must mean the same.
 pub fn with_catalog_search_path<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: a GUC nest level scopes the change; it is popped right after `f` (and by
+    // SAFETY: a GUC nest level scopes the changes; it is popped right after `f` (and by
     // transaction abort if `f` raises).
     let nest = unsafe { pg_sys::NewGUCNestLevel() };
-    set_local("search_path", "pg_catalog").expect("no NUL in a constant");
+    for (name, value) in [
+        ("search_path", "pg_catalog"),
+        ("DateStyle", "ISO, MDY"),
+        ("IntervalStyle", "iso_8601"),
+        ("extra_float_digits", "3"),
+        ("bytea_output", "hex"),
+        ("standard_conforming_strings", "on"),
+    ] {
+        set_local(name, value).expect("no NUL in a constant");
+    }
     let r = f();
     // SAFETY: pops the level opened above.
-    unsafe { pg_sys::AtEOXact_GUC(true, nest) };
+    unsafe { pg_sys::AtEOXact_GUC(false, nest) };
     r
 }

@@ -223,11 +223,83 @@ SELECT pg_tviews_create('pg_temp.scratch', 'SELECT c.pk_cat FROM hr.tb_cat c');
 SELECT count(*) AS temporary_tviews FROM pg_tview_meta WHERE tview_name = 'scratch';
 UPDATE hr.tb_cat SET title = 'games' WHERE pk_cat = 2;
 
+-- Maintenance of one TVIEW opens no door to another's table: a role with DML rights on a
+-- TVIEW table (GRANT ... ON ALL TABLES) writes to it from a trigger on its own TVIEW's table,
+-- which fires inside maintenance. Refused like any direct write.
+CREATE ROLE hr_app;
+CREATE SCHEMA hr_app AUTHORIZATION hr_app;
+GRANT USAGE ON SCHEMA hr TO hr_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA hr TO hr_app;
+SET ROLE hr_app;
+CREATE TABLE hr_app.tb_x (pk_x int PRIMARY KEY);
+SELECT pg_tviews_create('hr_app.x', 'SELECT x.pk_x FROM hr_app.tb_x x');
+CREATE FUNCTION hr_app.plant() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE hr.tv_cat_count SET n = 1000000 WHERE pk_cat = 1;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER plant AFTER INSERT ON hr_app.tv_x FOR EACH STATEMENT EXECUTE FUNCTION hr_app.plant();
+INSERT INTO hr_app.tb_x VALUES (1);
+-- Its own TVIEW table, the same way: refused too.
+CREATE OR REPLACE FUNCTION hr_app.plant() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO hr_app.tv_x VALUES (666);
+    RETURN NULL;
+END $$;
+INSERT INTO hr_app.tb_x VALUES (2);
+RESET ROLE;
+SELECT * FROM hr.tv_cat_count ORDER BY 1;
+
+-- Row level security on a source that applies to the TVIEW's owner: a policy may read other
+-- tables (or ask who the user is), which maintenance cannot follow. Refused at creation, and
+-- when it is turned on later.
+CREATE TABLE hr.tb_acl (doc int PRIMARY KEY);
+CREATE TABLE hr.tb_doc (pk_doc int PRIMARY KEY, title text NOT NULL);
+INSERT INTO hr.tb_doc VALUES (1, 'one'), (2, 'two');
+INSERT INTO hr.tb_acl VALUES (1);
+CREATE POLICY acl ON hr.tb_doc FOR SELECT TO hr_app
+    USING (EXISTS (SELECT 1 FROM hr.tb_acl a WHERE a.doc = tb_doc.pk_doc));
+GRANT SELECT, TRIGGER ON hr.tb_doc TO hr_app;
+GRANT SELECT ON hr.tb_acl TO hr_app;
+ALTER TABLE hr.tb_doc ENABLE ROW LEVEL SECURITY;
+SET ROLE hr_app;
+SELECT pg_tviews_create('hr_app.doc', 'SELECT d.pk_doc, d.title FROM hr.tb_doc d');
+RESET ROLE;
+ALTER TABLE hr.tb_doc DISABLE ROW LEVEL SECURITY;
+SET ROLE hr_app;
+SELECT pg_tviews_create('hr_app.doc', 'SELECT d.pk_doc, d.title FROM hr.tb_doc d');
+RESET ROLE;
+ALTER TABLE hr.tb_doc ENABLE ROW LEVEL SECURITY;
+SELECT * FROM pg_tviews_check('hr_app.doc');
+
+-- Constants in a value the fast path patches are printed and read back the same whatever the
+-- session that first compiles the TVIEW has set (a pooled connection's first client).
+CREATE TABLE hr.tb_task (pk_task int PRIMARY KEY, due date, ratio float8, title text);
+INSERT INTO hr.tb_task VALUES (1, NULL, 1, 'a'), (2, NULL, 1, 'a');
+SELECT pg_tviews_create('hr.task', $$
+    SELECT t.pk_task, jsonb_build_object('title', t.title,
+             'due', coalesce(t.due, DATE '2026-01-02'),
+             'took', coalesce(NULL::interval, INTERVAL '-1 day 02:00'),
+             'scaled', t.ratio * '1.2345678901234567'::float8) AS data
+      FROM hr.tb_task t $$);
+GRANT UPDATE, SELECT (pk_task) ON hr.tb_task TO hr_writer;
+\c
+SET ROLE hr_writer;
+SET DateStyle = 'SQL, DMY';
+SET IntervalStyle = 'sql_standard';
+SET extra_float_digits = -3;
+UPDATE hr.tb_task SET title = 'b', ratio = 2 WHERE pk_task = 1;
+RESET ALL;
+UPDATE hr.tb_task SET title = 'c', ratio = 3 WHERE pk_task = 2;
+\c
+SELECT * FROM hr.tv_task ORDER BY 1;
+SELECT * FROM pg_tviews_check('hr.task');
+
 SELECT * FROM hr.loot;
 SELECT m.tview_name, (SELECT count(*) FROM pg_tviews_check(m.table_name::text)) AS differing
   FROM pg_tview_meta m ORDER BY 1;
 
-DROP SCHEMA hr, hr_writer, hr_creator CASCADE;
-DROP OWNED BY hr_public, hr_heir;
+DROP SCHEMA hr, hr_writer, hr_creator, hr_app CASCADE;
+DROP OWNED BY hr_public, hr_heir, hr_app;
 REVOKE CREATE ON SCHEMA public FROM hr_public;
-DROP ROLE hr_writer, hr_creator, hr_public, hr_heir;
+DROP ROLE hr_writer, hr_creator, hr_public, hr_heir, hr_app;
