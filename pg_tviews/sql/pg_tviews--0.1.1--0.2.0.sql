@@ -54,7 +54,8 @@ END
 $$;
 
 -- ALTER TABLE tv_x OWNER TO carries the TVIEW; FORCE ROW LEVEL SECURITY and changed columns on
--- a TVIEW table are refused.
+-- a TVIEW table, and row security on a source that applies to its owner, are refused; a
+-- replaced helper view or a column added to a table read as whole rows recomputes the TVIEW.
 CREATE  FUNCTION "pg_tviews_after_alter"(
 	"relation" oid /* pg_sys :: Oid */
 ) RETURNS void
@@ -62,7 +63,7 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_after_alter_wrapper';
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE and ALTER VIEW; the definition view follows its TVIEW table''s owner, and FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table are refused.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW; the definition view follows its TVIEW table''s owner, FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table and row security on a source that applies to its owner are refused, and TVIEWs whose definition changed under them (a helper view replaced, a column added to a table read as whole rows) are recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -73,10 +74,10 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
-'pg_tviews: event trigger function keeping TVIEW tables and their definition views consistent after ALTER TABLE and ALTER VIEW.';
+'pg_tviews: event trigger function keeping TVIEWs consistent after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW.';
 
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

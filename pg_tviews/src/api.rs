@@ -135,6 +135,32 @@ fn pg_tviews_set_setting(tview_name: Option<&str>, setting: Option<&str>, value:
     refresh_all_rows(&updated).or_raise();
 }
 
+/// The oracle reports keys of rows that differ, read as the owner: the caller must be allowed
+/// to read every row of the TVIEW table.
+fn check_may_read_every_row(meta: &TviewMeta) {
+    // SAFETY: privilege and row security checks of an existing relation by the current user;
+    // aclcheck_error raises.
+    unsafe {
+        let acl = pg_sys::pg_class_aclcheck(
+            meta.table,
+            pg_sys::GetUserId(),
+            pg_sys::ACL_SELECT as pg_sys::AclMode,
+        );
+        if acl != pg_sys::AclResult::ACLCHECK_OK {
+            pg_sys::aclcheck_error(
+                acl,
+                pg_sys::ObjectType::OBJECT_TABLE,
+                pg_sys::get_rel_name(meta.table),
+            );
+        }
+        if pg_sys::check_enable_rls(meta.table, pg_sys::InvalidOid, true)
+            == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32
+        {
+            TviewError::OracleFiltered(crate::create::describe(meta.table)).raise();
+        }
+    }
+}
+
 fn check_owner(meta: &TviewMeta) {
     // SAFETY: an ownership check of an existing relation by the current user.
     let owner = unsafe {
@@ -206,24 +232,30 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
         key: &compiled.def.key,
         key_eq: &compiled.key_eq,
     });
-    // The definition is evaluated as maintenance evaluates it: the TVIEW's settings, the
-    // search_path restricted (with the caller's rights).
-    let keys: Vec<String> =
-        crate::pg::context::run(crate::pg::context::Role::Caller, &meta.settings, || {
-            Spi::connect(|client| {
-                let rows = client.select(
-                    &format!("SELECT k::pg_catalog.text FROM ({sql}) AS d(k)"),
-                    None,
-                    &[],
-                )?;
-                let mut out = Vec::new();
-                for row in rows {
-                    out.push(row.get::<String>(1)?.unwrap_or_else(|| "NULL".into()));
-                }
-                Ok::<_, TviewError>(out)
-            })
+    check_may_read_every_row(&meta);
+    // The definition is evaluated exactly as maintenance evaluates it: as the TVIEW's owner,
+    // security-restricted, with its settings and the search_path restricted. Never with the
+    // caller's rights: a superuser checking a TVIEW after a restore must not run code its
+    // creator put in the definition with superuser rights.
+    let owner = crate::pg::context::Role::As {
+        user: meta.owner,
+        restricted: true,
+    };
+    let keys: Vec<String> = crate::pg::context::run(owner, &meta.settings, || {
+        Spi::connect(|client| {
+            let rows = client.select(
+                &format!("SELECT k::pg_catalog.text FROM ({sql}) AS d(k)"),
+                None,
+                &[],
+            )?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row.get::<String>(1)?.unwrap_or_else(|| "NULL".into()));
+            }
+            Ok::<_, TviewError>(out)
         })
-        .or_raise();
+    })
+    .or_raise();
     SetOfIterator::new(keys)
 }
 

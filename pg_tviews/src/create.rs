@@ -143,6 +143,12 @@ fn create_from_definition(
         KeyRequest::Choose(key),
     )?;
     warn_recompute_all(&def);
+    check_functions(relation_oid(DEFINITION_SCHEMA, &view_name)?)?;
+    check_key_type(
+        &target.name.entity,
+        &def.key,
+        relation_oid(DEFINITION_SCHEMA, &view_name)?,
+    )?;
     let view_sql = qualified(DEFINITION_SCHEMA, &view_name);
     let sources: Vec<pg_sys::Oid> = def
         .model
@@ -267,6 +273,120 @@ fn lock_sources(sources: &[pg_sys::Oid]) {
         }
     }
     lock_in_order(sources, pg_sys::ShareRowExclusiveLock);
+}
+
+/// The functions a definition calls (directly, through operators and aggregates, and through
+/// the helper views it reads), as PostgreSQL recorded its dependencies.
+const DEFINITION_FUNCTIONS: &str = "
+WITH RECURSIVE rels(rel) AS (
+    SELECT $1::pg_catalog.oid
+    UNION
+    SELECT d.refobjid
+      FROM rels r
+      JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) r.rel
+      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) w.oid
+       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid
+       AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['v', 'm']::pg_catalog.\"char\"[])
+), deps AS (
+    SELECT d.refclassid, d.refobjid
+      FROM rels r
+      JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) r.rel
+      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) w.oid
+       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+), funcs(f) AS (
+    SELECT refobjid FROM deps
+     WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+    UNION
+    SELECT o.oprcode FROM deps JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) deps.refobjid
+     WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+), all_funcs(f) AS (
+    SELECT f FROM funcs
+    UNION
+    SELECT x FROM funcs JOIN pg_catalog.pg_aggregate a ON a.aggfnoid OPERATOR(pg_catalog.=) funcs.f,
+           LATERAL (VALUES (a.aggtransfn), (a.aggfinalfn), (a.aggcombinefn)) AS v(x)
+     WHERE x OPERATOR(pg_catalog.<>) 0
+)
+SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text,
+       p.provolatile,
+       l.lanname,
+       p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace,
+       EXISTS (SELECT 1 FROM pg_catalog.unnest(p.proconfig) AS c(setting)
+                WHERE c.setting OPERATOR(pg_catalog.~~) 'search_path=%'
+                  AND c.setting OPERATOR(pg_catalog.!~~) '%pg_temp%')
+  FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
+  JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
+ ORDER BY 1";
+
+/// Refuse functions that would make maintenance inexact or steerable:
+///
+/// * a function that sets its own search_path without `pg_temp` in it searches the session's
+///   temporary schema first: run by maintenance in a writer's session, as the TVIEW's owner, it
+///   would find what the writer put there (the rule PostgreSQL gives SECURITY DEFINER
+///   functions);
+/// * a function of the user's own (SQL or a procedural language) that is not IMMUTABLE may
+///   read tables: those would be sources pg_tviews cannot see, and a change to them would
+///   leave the TVIEW stale.
+fn check_functions(view: pg_sys::Oid) -> Result<(), TviewError> {
+    use crate::pg::spi::{select_latest, value};
+    let rows = select_latest(
+        DEFINITION_FUNCTIONS,
+        &[(pg_sys::OIDOID, pg_sys::Datum::from(view))],
+        // SAFETY: the columns have the types the query selects.
+        |r| unsafe {
+            Ok((
+                value::<String>(r[0]).unwrap_or_default(),
+                value::<i8>(r[1]).unwrap_or(0) as u8 as char,
+                value::<String>(r[2]).unwrap_or_default(),
+                value::<bool>(r[3]).unwrap_or(false),
+                value::<bool>(r[4]).unwrap_or(false),
+            ))
+        },
+    )?;
+    for (function, volatility, language, builtin, unsafe_path) in rows {
+        if unsafe_path {
+            return Err(TviewError::UnsafeFunction {
+                function,
+                reason: "it sets a search_path without pg_temp".into(),
+                hint: "Maintenance runs it as the TVIEW's owner in whichever session writes a source, whose temporary objects it would find first: list pg_temp last, as for SECURITY DEFINER functions (SET search_path = app, pg_temp).".into(),
+            });
+        }
+        if !builtin && volatility == 's' && language != "c" && language != "internal" {
+            return Err(TviewError::UnsafeFunction {
+                function,
+                reason: "it is STABLE, so it may read tables that are not sources of the TVIEW".into(),
+                hint: "Changes to a table read inside a function would not reach the TVIEW. If the function reads no table, declare it IMMUTABLE; if it does, join that table in the definition instead.".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A key is a scalar with an equality operator: maintenance collects keys into arrays of the
+/// key type and compares them with that operator (an array or composite key would be taken
+/// apart by both).
+fn check_key_type(tview: &str, key: &str, view: pg_sys::Oid) -> Result<(), TviewError> {
+    let typ = crate::pg::names::column_type(view, key)?;
+    // SAFETY: type catalog lookups of an existing type.
+    let (scalar, name) = unsafe {
+        let base = pg_sys::getBaseType(typ);
+        let scalar = pg_sys::get_element_type(base) == pg_sys::InvalidOid
+            && !pg_sys::type_is_rowtype(base)
+            && pg_sys::get_array_type(typ) != pg_sys::InvalidOid;
+        (
+            scalar,
+            cstring(pg_sys::format_type_be(typ)).unwrap_or_default(),
+        )
+    };
+    if scalar && crate::pg::names::equality_operator(typ).is_some() {
+        return Ok(());
+    }
+    Err(TviewError::KeyType {
+        tview: tview.to_string(),
+        key: key.to_string(),
+        type_name: name,
+    })
 }
 
 /// Refuse sources whose row level security applies to `owner`, who maintenance runs as: a

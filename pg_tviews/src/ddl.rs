@@ -224,6 +224,27 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
     cache::invalidate();
 }
 
+/// The views a definition view reads, directly or through other views.
+fn helper_views(view: pg_sys::Oid) -> Result<Vec<pg_sys::Oid>, TviewError> {
+    crate::pg::spi::select_latest(
+        "WITH RECURSIVE rels(rel) AS ( \
+             SELECT $1::pg_catalog.oid \
+             UNION \
+             SELECT d.refobjid FROM rels r \
+               JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) r.rel \
+               JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) w.oid \
+                AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+                AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
+               JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid \
+                AND c.relkind OPERATOR(pg_catalog.=) 'v'::pg_catalog.\"char\") \
+         SELECT rel FROM rels WHERE rel OPERATOR(pg_catalog.<>) $1",
+        &[(pg_sys::OIDOID, pg_sys::Datum::from(view))],
+        // SAFETY: an oid column.
+        |r| Ok(unsafe { crate::pg::spi::value::<pg_sys::Oid>(r[0]) }),
+    )
+    .map(|v| v.into_iter().flatten().collect())
+}
+
 /// The owner of a relation.
 fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
     Ok(crate::pg::spi::read_one::<pg_sys::Oid>(
@@ -243,6 +264,30 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // A source whose row level security now applies to a TVIEW's owner.
         for m in all.iter().filter(|m| m.sources.contains(&relation)) {
             crate::create::check_row_security(&m.tview_name, &[relation], m.owner)?;
+        }
+        // What a definition computes changed under it: recompute (every backend recompiles,
+        // since the TVIEW table's relcache entry is invalidated).
+        for m in &all {
+            let stale = if m.sources.contains(&relation) {
+                // ADD, DROP or RENAME COLUMN on a table read as whole rows.
+                cache::compiled(m)?
+                    .def
+                    .whole_row_sources
+                    .contains(&relation)
+            } else {
+                // CREATE OR REPLACE VIEW of a helper view the definition reads.
+                m.view != relation && helper_views(m.view)?.contains(&relation)
+            };
+            if stale {
+                // SAFETY: queues a relcache invalidation of an existing relation.
+                unsafe { pg_sys::CacheInvalidateRelcacheByRelid(m.table) };
+                cache::invalidate();
+                let fresh = cache::all()?
+                    .into_iter()
+                    .find(|x| x.table == m.table)
+                    .ok_or_else(|| TviewError::NoSuchTview(m.tview_name.clone()))?;
+                crate::maintain::trigger::refresh_all_rows(&fresh)?;
+            }
         }
         let Some(meta) = all
             .into_iter()
@@ -279,6 +324,8 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             hint: "A TVIEW's columns are its definition's: drop the TVIEW and create it again with the new SELECT.".into(),
         })?;
         if table_owner != view_owner {
+            // The new owner is who maintenance runs as: the same rules as at creation.
+            crate::create::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
             let view = tviews_core::sqlgen::qualified(&meta.view_name.0, &meta.view_name.1);
             // SAFETY: a catalog lookup of an existing role's name (palloc'd).
             let role =
@@ -300,6 +347,15 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 Ok(Spi::run(&format!("SELECT FROM {view} LIMIT 0"))?)
             })?;
             cache::invalidate();
+            // What the definition returns may depend on who asks (current_user, policies the
+            // new owner bypasses): the rows are recomputed as the new owner.
+            // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
+            unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+            let moved = cache::all()?
+                .into_iter()
+                .find(|m| m.table == meta.table)
+                .ok_or_else(|| TviewError::NoSuchTview(meta.tview_name.clone()))?;
+            crate::maintain::trigger::refresh_all_rows(&moved)?;
         }
         Ok(())
     };
@@ -309,7 +365,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE and ALTER VIEW; the definition view follows its TVIEW table''s owner, and FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table are refused.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW; the definition view follows its TVIEW table''s owner, FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table and row security on a source that applies to its owner are refused, and TVIEWs whose definition changed under them (a helper view replaced, a column added to a table read as whole rows) are recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -320,10 +376,10 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
-'pg_tviews: event trigger function keeping TVIEW tables and their definition views consistent after ALTER TABLE and ALTER VIEW.';
+'pg_tviews: event trigger function keeping TVIEWs consistent after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW.';
 
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

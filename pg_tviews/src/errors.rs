@@ -47,6 +47,28 @@ pub enum TviewError {
     #[error("a TVIEW's table cannot be temporary")]
     TemporaryTable,
 
+    #[error("table {table} already has a trigger named {trigger} that is not pg_tviews'")]
+    ForeignTrigger { table: String, trigger: String },
+
+    #[error("row level security filters what you see of TVIEW table {0}")]
+    OracleFiltered(String),
+
+    #[error("a TVIEW definition cannot call {function}: {reason}")]
+    UnsafeFunction {
+        function: String,
+        reason: String,
+        hint: String,
+    },
+
+    #[error(
+        "key column \"{key}\" of TVIEW \"{tview}\" has type {type_name}, which cannot be a key"
+    )]
+    KeyType {
+        tview: String,
+        key: String,
+        type_name: String,
+    },
+
     #[error("row level security on {relation} applies to {owner}, the owner of TVIEW {tview}")]
     RowSecurityOnSource {
         tview: String,
@@ -90,7 +112,11 @@ impl TviewError {
             TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::OrphanSource(_) => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            TviewError::ForeignTrigger { .. } => ERRCODE_DUPLICATE_OBJECT,
             TviewError::TemporaryTable
+            | TviewError::UnsafeFunction { .. }
+            | TviewError::KeyType { .. }
+            | TviewError::OracleFiltered(_)
             | TviewError::AlterRefused { .. }
             | TviewError::RowSecurityOnSource { .. } => ERRCODE_FEATURE_NOT_SUPPORTED,
             TviewError::Internal(_) => ERRCODE_INTERNAL_ERROR,
@@ -145,6 +171,19 @@ impl TviewError {
                     .into(),
             ),
             TviewError::AlterRefused { hint, .. } => Some(hint.clone()),
+            TviewError::UnsafeFunction { hint, .. } => Some(hint.clone()),
+            TviewError::ForeignTrigger { .. } => Some(
+                "pg_tviews reserves the trigger names pgtv_insert, pgtv_update, pgtv_delete, pgtv_truncate and pgtv_guard: rename or drop the other trigger."
+                    .into(),
+            ),
+            TviewError::OracleFiltered(_) => Some(
+                "pg_tviews_check compares every row of the TVIEW with its definition: run it as the owner or as a role the table's policies do not filter."
+                    .into(),
+            ),
+            TviewError::KeyType { .. } => Some(
+                "A key is one scalar value with an equality operator: an integer, text, uuid, numeric, date, enum, or a domain over one. Select such a column as the key, for example the root table's primary key."
+                    .into(),
+            ),
             TviewError::RowSecurityOnSource { .. } => Some(
                 "Maintenance reads the sources as the TVIEW's owner, and a policy may read other tables or depend on who asks, which maintenance cannot follow. Let the owner bypass the policies (BYPASSRLS, or own the source without FORCE ROW LEVEL SECURITY), and filter what readers see with policies on the TVIEW's table instead."
                     .into(),

@@ -45,28 +45,42 @@ fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
     Ok(tviews_core::sqlgen::qualified(&s, &n))
 }
 
-/// Does `table` have a trigger `name`, as the latest committed catalog has it? (A TVIEW
-/// created concurrently on the same source may have just added it.)
-fn has_trigger(table: pg_sys::Oid, name: &str) -> Result<bool, TviewError> {
+/// Does `table` have pg_tviews' trigger `name`, as the latest committed catalog has it? (A
+/// TVIEW created concurrently on the same source may have just added it.) A trigger of that
+/// name calling another function is refused: it would pass for ours and maintain nothing.
+fn has_trigger(table: pg_sys::Oid, name: &str, function: &str) -> Result<bool, TviewError> {
     use pgrx::IntoDatum;
-    let name = name.into_datum().expect("a text is never NULL");
+    let name_datum = name.into_datum().expect("a text is never NULL");
+    let function_datum = function.into_datum().expect("a text is never NULL");
     let found = crate::pg::spi::select_latest(
-        "SELECT 1 FROM pg_catalog.pg_trigger \
-          WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
+        "SELECT t.tgfoid OPERATOR(pg_catalog.=) $3::pg_catalog.regprocedure \
+           FROM pg_catalog.pg_trigger t \
+          WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+            AND t.tgname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
         &[
             (pg_sys::OIDOID, pg_sys::Datum::from(table)),
-            (pg_sys::TEXTOID, name),
+            (pg_sys::TEXTOID, name_datum),
+            (pg_sys::TEXTOID, function_datum),
         ],
-        |_| Ok(()),
+        // SAFETY: a boolean column.
+        |r| Ok(unsafe { crate::pg::spi::value::<bool>(r[0]) }.unwrap_or(false)),
     )?;
-    Ok(!found.is_empty())
+    match found.first() {
+        None => Ok(false),
+        Some(true) => Ok(true),
+        Some(false) => Err(TviewError::ForeignTrigger {
+            table: describe(table),
+            trigger: name.to_string(),
+        }),
+    }
 }
 
 /// Make sure `table` has the source triggers.
 pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
     let t = qualified_table(table)?;
+    let function = format!("{ext_schema}.pg_tviews_source_trigger()");
     for (name, event, referencing) in source_trigger_specs() {
-        if has_trigger(table, name)? {
+        if has_trigger(table, name, &function)? {
             continue;
         }
         Spi::run(&format!(
@@ -80,7 +94,11 @@ pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), Tview
 
 /// Make sure the TVIEW table `table` refuses direct writes.
 pub fn guard_trigger(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
-    if has_trigger(table, GUARD_TRIGGER)? {
+    if has_trigger(
+        table,
+        GUARD_TRIGGER,
+        &format!("{ext_schema}.pg_tviews_guard_trigger()"),
+    )? {
         return Ok(());
     }
     Spi::run(&format!(

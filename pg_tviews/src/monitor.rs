@@ -90,6 +90,13 @@ const CATALOG_CHECKS: &str = r#"
 WITH m AS (
     SELECT table_name, definition_view, key_column, sources
       FROM @ext@.pg_tview_meta WHERE table_name = $1::regclass
+), ours AS (
+    -- The trigger functions of this installation: a trigger with the right name that calls
+    -- something else maintains nothing.
+    SELECT p.oid, p.proname FROM pg_catalog.pg_proc p
+      JOIN pg_catalog.pg_extension x ON p.pronamespace = x.extnamespace
+     WHERE x.extname = 'pg_tviews'
+       AND p.proname IN ('pg_tviews_source_trigger', 'pg_tviews_guard_trigger')
 ), expected(tgname) AS (
     VALUES ('pgtv_insert'), ('pgtv_update'), ('pgtv_delete'), ('pgtv_truncate')
 ), source_triggers AS (
@@ -97,6 +104,7 @@ WITH m AS (
       FROM m, unnest(m.sources) AS s(src)
      CROSS JOIN expected e
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.src AND t.tgname = e.tgname
+                                       AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_source_trigger')
 ), c(check_name, ok, good, bad) AS (
     SELECT 'primary key', EXISTS (
                SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
@@ -114,13 +122,14 @@ WITH m AS (
     UNION ALL
     SELECT 'source triggers', coalesce(bool_and(tgenabled IS NOT NULL AND tgenabled <> 'D'), true),
            'every source has its four statement triggers, enabled',
-           'missing or disabled: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
+           'missing, disabled or not calling pg_tviews: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
                                       FILTER (WHERE tgenabled IS NULL OR tgenabled = 'D')
       FROM source_triggers
     UNION ALL
     SELECT 'guard trigger', EXISTS (
                SELECT 1 FROM pg_catalog.pg_trigger t JOIN m ON t.tgrelid = m.table_name
-                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled <> 'D'),
+                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled <> 'D'
+                  AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_guard_trigger')),
            'direct writes to the table are refused',
            'trigger pgtv_guard is missing or disabled: direct writes to the table are not refused'
 )

@@ -30,18 +30,27 @@ pub struct TableRef {
     pub name: String,
 }
 
-/// A schema-qualified operator, as `OPERATOR(schema.name)` spells it.
+/// One operator exactly: its schema and name, as `OPERATOR(schema.name)` spells it, and its
+/// declared operand types (qualified SQL type names). Generated SQL casts both operands to
+/// those types, so PostgreSQL's operator resolution, which looks at every operator of that
+/// name and schema, finds this one as the exact match: an operator someone adds later for
+/// other operand types (a domain over the key's type, say) is never chosen instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperatorRef {
     pub schema: String,
     pub name: String,
+    pub left: String,
+    pub right: String,
 }
 
 impl OperatorRef {
+    /// `pg_catalog.=(int4, int4)`, for tests.
     pub fn equals() -> OperatorRef {
         OperatorRef {
             schema: "pg_catalog".into(),
             name: "=".into(),
+            left: "integer".into(),
+            right: "integer".into(),
         }
     }
 }

@@ -61,6 +61,8 @@ pub const FIXED: &[(&str, &str)] = &[
     ("row_security", "on"),
     // A GIN index scan under a limit returns a sample of the rows.
     ("gin_fuzzy_search_limit", "0"),
+    // quote_ident, format('%I') and regclass output would quote every name.
+    ("quote_all_identifiers", "off"),
 ];
 
 /// Is `name` one of the captured settings (PostgreSQL compares setting names without case)?
@@ -133,7 +135,7 @@ mod tests {
         let d = describe("alice", &[("TimeZone".into(), "UTC".into())]);
         assert!(d.starts_with("maintenance and refresh run as alice"));
         assert!(d.contains("search_path=pg_catalog, pg_temp; TimeZone=UTC; "));
-        assert!(d.ends_with("gin_fuzzy_search_limit=0"));
+        assert!(d.ends_with("quote_all_identifiers=off"));
     }
 
     /// docs/operations.md lists the pinned settings in prose: the same names, in this order.

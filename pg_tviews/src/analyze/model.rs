@@ -9,12 +9,10 @@
 use std::collections::BTreeSet;
 
 use pgrx::pg_sys;
-use tviews_core::model::{
-    ColumnRef, DefinitionModel, Edge, OccId, Occurrence, OperatorRef, TableRef,
-};
+use tviews_core::model::{ColumnRef, DefinitionModel, Edge, OccId, Occurrence, TableRef};
 
 use crate::errors::TviewError;
-use crate::pg::names::{attribute_name, operator_name, relation_name};
+use crate::pg::names::{attribute_name, relation_name};
 use crate::pg::nodes::{conjuncts, is_a, list_iter, list_nth, strip_relabel};
 
 /// What the walk learned besides the model.
@@ -393,11 +391,10 @@ impl Walker {
             if left.occ == right.occ {
                 return None;
             }
-            let (schema, name) = operator_name(op.opno)?;
             Some(Edge {
                 left,
                 right,
-                operator: OperatorRef { schema, name },
+                operator: crate::pg::names::operator_ref(op.opno)?,
                 guards: BTreeSet::new(),
             })
         }

@@ -67,13 +67,13 @@ pub unsafe fn patch_sources(
                         key_column: root.column.clone(),
                         root_column: hops[0].from.column.clone(),
                         source_column: hops[0].to.column.clone(),
-                        operator: hops[0].operator.clone(),
+                        operator: Box::new(hops[0].operator.clone()),
                         root_is_left: hops[0].from_is_left,
                     }
                 }
                 _ => continue,
             };
-            let Some(identity) = super::primary_key(relid)? else {
+            let Some(identity) = super::immediate_primary_key(relid)? else {
                 continue;
             };
             let identity = identity

@@ -222,14 +222,9 @@ fn memo<K: std::hash::Hash + Eq>(
 
 /// The type of `column` of `table`, as SQL that names it from any search_path.
 fn column_type_sql(table: pg_sys::Oid, column: &str) -> Result<String, TviewError> {
-    let typ = crate::pg::names::column_type(table, column)?;
-    // SAFETY: a type lookup; the returned string is palloc'd and copied.
-    unsafe {
-        let name = pg_sys::format_type_be_qualified(typ);
-        Ok(std::ffi::CStr::from_ptr(name)
-            .to_string_lossy()
-            .into_owned())
-    }
+    Ok(crate::pg::names::qualified_type(
+        crate::pg::names::column_type(table, column)?,
+    ))
 }
 
 fn cached(

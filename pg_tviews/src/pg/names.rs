@@ -53,7 +53,31 @@ pub fn equality_operator(typ: pg_sys::Oid) -> Option<tviews_core::model::Operato
     if opno == pg_sys::InvalidOid {
         return None;
     }
-    operator_name(opno).map(|(schema, name)| tviews_core::model::OperatorRef { schema, name })
+    operator_ref(opno)
+}
+
+/// An operator with its declared operand types, for generated SQL (see
+/// [`tviews_core::model::OperatorRef`]).
+pub fn operator_ref(opno: pg_sys::Oid) -> Option<tviews_core::model::OperatorRef> {
+    let (schema, name) = operator_name(opno)?;
+    let (mut left, mut right) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
+    // SAFETY: a syscache lookup of an existing operator's input types.
+    unsafe { pg_sys::op_input_types(opno, &mut left, &mut right) };
+    if left == pg_sys::InvalidOid || right == pg_sys::InvalidOid {
+        return None; // a prefix operator: never a join or key comparison
+    }
+    Some(tviews_core::model::OperatorRef {
+        schema,
+        name,
+        left: qualified_type(left),
+        right: qualified_type(right),
+    })
+}
+
+/// A type's name as SQL that means it from any search_path.
+pub fn qualified_type(typ: pg_sys::Oid) -> String {
+    // SAFETY: a type lookup; the returned string is palloc'd and copied.
+    unsafe { cstring(pg_sys::format_type_be_qualified(typ)).unwrap_or_default() }
 }
 
 /// Column `column` of `relid` with its type's equality operator.

@@ -86,6 +86,62 @@ SELECT pg_tviews_create('edge.mine', 'SELECT n.pk_n FROM edge.tb_n n');
 RESET ROLE;
 DROP TABLE tv_mine;
 
+-- A key must be one scalar value: arrays and composite values are taken apart by maintenance.
+CREATE TABLE tb_arr (pk_arr int[] PRIMARY KEY, v text);
+CREATE TYPE pair AS (a int, b int);
+CREATE TABLE tb_pair (pk_pair pair PRIMARY KEY, v text);
+SELECT pg_tviews_create('arr', 'SELECT a.pk_arr, a.v FROM tb_arr a');
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_tviews_create('pair', 'SELECT p.pk_pair, p.v FROM tb_pair p');
+\echo :LAST_ERROR_SQLSTATE
+-- A domain over a scalar is fine.
+CREATE DOMAIN code AS text CHECK (VALUE ~ '^[a-z]+$');
+CREATE TABLE tb_code (pk_code code PRIMARY KEY, v text NOT NULL);
+INSERT INTO tb_code VALUES ('abc', 'x');
+SELECT pg_tviews_create('code', 'SELECT c.pk_code, c.v FROM tb_code c');
+UPDATE tb_code SET v = 'y';
+INSERT INTO tb_code VALUES ('def', 'z');
+SELECT * FROM pg_tviews_check('code');
+
+-- A DEFERRABLE primary key lets two new rows claim one old row's key until commit: old and
+-- new rows cannot be paired on it, so UPDATEs recompute instead of patching.
+CREATE TABLE tb_dk (pk_dk int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, v text NOT NULL);
+INSERT INTO tb_dk VALUES (1, 'a'), (2, 'b');
+SELECT pg_tviews_create('dk', $$ SELECT d.pk_dk, jsonb_build_object('v', d.v) AS data FROM tb_dk d $$);
+BEGIN;
+UPDATE tb_dk SET pk_dk = 1, v = 'y' WHERE pk_dk = 2;
+DELETE FROM tb_dk WHERE v = 'a';
+COMMIT;
+SELECT * FROM tv_dk ORDER BY 1;
+SELECT * FROM pg_tviews_check('dk');
+
+-- A helper view replaced under a TVIEW: the TVIEW is recomputed, and maintenance follows the
+-- new definition.
+CREATE TABLE tb_person (pk_person int PRIMARY KEY, name text NOT NULL, nick text NOT NULL);
+CREATE TABLE tb_post (pk_post int PRIMARY KEY, fk_person int NOT NULL, title text NOT NULL);
+INSERT INTO tb_person VALUES (1, 'Robert', 'bob'), (2, 'Alice', 'ali');
+INSERT INTO tb_post VALUES (10, 1, 'hello'), (11, 2, 'hi');
+CREATE VIEW v_author AS SELECT p.pk_person, p.name FROM tb_person p;
+SELECT pg_tviews_create('post', $$
+    SELECT t.pk_post, jsonb_build_object('title', t.title, 'author', a.name) AS data
+      FROM tb_post t JOIN v_author a ON a.pk_person = t.fk_person $$);
+CREATE OR REPLACE VIEW v_author AS SELECT p.pk_person, p.nick AS name FROM tb_person p;
+SELECT * FROM tv_post ORDER BY 1;
+UPDATE tb_person SET nick = 'bobby' WHERE pk_person = 1;
+SELECT * FROM pg_tviews_check('post');
+
+-- A table read as whole rows gains, loses or renames a column: every document changes, and
+-- the TVIEW is recomputed.
+CREATE TABLE tb_doc (pk_doc int PRIMARY KEY, body text NOT NULL);
+INSERT INTO tb_doc VALUES (1, 'one'), (2, 'two');
+SELECT pg_tviews_create('doc', $$ SELECT d.pk_doc, to_jsonb(d) AS data FROM tb_doc d $$);
+ALTER TABLE tb_doc ADD COLUMN lang text NOT NULL DEFAULT 'en';
+SELECT * FROM tv_doc ORDER BY 1;
+ALTER TABLE tb_doc RENAME COLUMN body TO text;
+ALTER TABLE tb_doc DROP COLUMN lang;
+SELECT * FROM tv_doc ORDER BY 1;
+SELECT * FROM pg_tviews_check('doc');
+
 RESET search_path;
 DROP SCHEMA edge CASCADE;
 DROP OWNED BY edge_reader;

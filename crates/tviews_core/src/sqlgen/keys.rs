@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::quote::{operator, quote_ident, table};
+use super::quote::{compare, quote_ident, table};
 use super::{TRANSITION_NEW, TRANSITION_OLD};
 use crate::model::{DefinitionModel, OccId};
 use crate::plan::{Reach, SourcePlan};
@@ -170,8 +170,8 @@ fn path_branch(
             (to_col, from_col)
         };
         sql.push_str(&format!(
-            " JOIN {source} AS {name} ON {l} {} {r}",
-            operator(&hop.operator)
+            " JOIN {source} AS {name} ON {}",
+            compare(&l, &hop.operator, &r)
         ));
         alias.insert(to, name);
     }
@@ -205,7 +205,7 @@ mod tests {
             key_query(&m, p.source(2).unwrap(), Event::Update).unwrap(),
             "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT t0.\"pk_product\" FROM \"public\".\"tb_product\" AS t0 \
              JOIN (SELECT * FROM \"pgtv_old\" UNION ALL SELECT * FROM \"pgtv_new\") AS d \
-             ON d.\"pk_category\" OPERATOR(\"pg_catalog\".=) t0.\"fk_category\") AS s(k)"
+             ON d.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) t0.\"fk_category\"::integer) AS s(k)"
         );
     }
 

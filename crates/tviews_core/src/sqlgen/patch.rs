@@ -18,7 +18,7 @@
 //!   from the same rows; the oracle compares text forms to prove it;
 //! * nothing the definition reads changed: nothing to do.
 
-use super::quote::{operator, quote_ident, table};
+use super::quote::{compare, quote_ident, table};
 use super::refresh::RefreshTarget;
 use super::{TRANSITION_NEW, TRANSITION_OLD};
 use crate::model::{EqColumn, OperatorRef, TableRef};
@@ -36,7 +36,7 @@ pub enum Via {
         key_column: String,
         root_column: String,
         source_column: String,
-        operator: OperatorRef,
+        operator: Box<OperatorRef>,
         root_is_left: bool,
     },
 }
@@ -124,7 +124,7 @@ fn paired_rows(p: &PatchSource) -> String {
         .iter()
         .map(|c| {
             let name = quote_ident(&c.name);
-            format!("o.{name} {} n.{name}", operator(&c.eq))
+            compare(&format!("o.{name}"), &c.eq, &format!("n.{name}"))
         })
         .collect();
     format!(
@@ -168,7 +168,6 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         })
         .collect();
     let key = quote_ident(t.key);
-    let eq = operator(t.key_eq);
     let (from, key_of_row) = match &p.via {
         Via::Root { key_column } => (paired_rows(p), format!("n.{}", quote_ident(key_column))),
         Via::Lookup {
@@ -186,19 +185,20 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
             let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
             (
                 format!(
-                    "{} JOIN {} AS r ON {l} {} {rr}",
+                    "{} JOIN {} AS r ON {}",
                     paired_rows(p),
                     table(root),
-                    operator(op)
+                    compare(&l, op, &rr)
                 ),
                 format!("r.{}", quote_ident(key_column)),
             )
         }
     };
     format!(
-        "UPDATE {table} AS t SET {sets} FROM {from} WHERE t.{key} {eq} {key_of_row} AND {changed}",
+        "UPDATE {table} AS t SET {sets} FROM {from} WHERE {matches} AND {changed}",
         table = super::qualified(t.table.0, t.table.1),
         sets = sets.join(", "),
+        matches = compare(&format!("t.{key}"), t.key_eq, &key_of_row),
         changed = changed(&p.patchable),
     )
 }
@@ -281,7 +281,7 @@ pub(crate) mod tests {
             key_column: "pk_product".into(),
             root_column: "fk_category".into(),
             source_column: "pk_category".into(),
-            operator: OperatorRef::equals(),
+            operator: Box::new(OperatorRef::equals()),
             root_is_left: false,
         };
         p
@@ -299,7 +299,7 @@ pub(crate) mod tests {
     fn the_change_query_pairs_rows_by_primary_key_and_compares_binary_images() {
         let sql = change_query(&price_patch());
         assert!(sql.contains(
-            "FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" OPERATOR(\"pg_catalog\".=) n.\"pk_product\""
+            "FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer"
         ));
         assert!(sql.contains("pg_catalog.bool_or(ROW(o.\"pk_product\", o.\"fk_category\")::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW(n.\"pk_product\", n.\"fk_category\")::pg_catalog.record)"), "{sql}");
         let mut none = price_patch();
@@ -321,8 +321,8 @@ pub(crate) mod tests {
             sql,
             "UPDATE \"public\".\"tv_product\" AS t SET \"data\" = t.\"data\" OPERATOR(pg_catalog.||) \
              pg_catalog.jsonb_build_object(E'price'::pg_catalog.text, (n.price), E'it''s'::pg_catalog.text, (upper(n.name))) \
-             FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\" OPERATOR(\"pg_catalog\".=) n.\"pk_product\" \
-             WHERE t.\"pk_product\" OPERATOR(\"pg_catalog\".=) n.\"pk_product\" AND ROW(o.\"price\", o.\"name\")::pg_catalog.record \
+             FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer \
+             WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer AND ROW(o.\"price\", o.\"name\")::pg_catalog.record \
              OPERATOR(pg_catalog.*<>) ROW(n.\"price\", n.\"name\")::pg_catalog.record"
         );
     }
@@ -332,8 +332,8 @@ pub(crate) mod tests {
         let cols = vec!["pk_product".to_string(), "data".to_string()];
         let sql = patch_statement(&category_patch(), &target(&cols));
         assert!(sql.contains(
-            "JOIN \"public\".\"tb_product\" AS r ON n.\"pk_category\" OPERATOR(\"pg_catalog\".=) r.\"fk_category\" \
-             WHERE t.\"pk_product\" OPERATOR(\"pg_catalog\".=) r.\"pk_product\" AND"
+            "JOIN \"public\".\"tb_product\" AS r ON n.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) r.\"fk_category\"::integer \
+             WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) r.\"pk_product\"::integer AND"
         ), "{sql}");
     }
 }

@@ -26,9 +26,26 @@ pub fn table(t: &TableRef) -> String {
     qualified(&t.schema, &t.name)
 }
 
-/// `OPERATOR("schema".=)`: the exact operator, whatever the search_path.
+/// `OPERATOR("schema".=)`: the operator's name, whatever the search_path.
 pub fn operator(op: &OperatorRef) -> String {
     format!("OPERATOR({}.{})", quote_ident(&op.schema), op.name)
+}
+
+/// `lhs::L OPERATOR("schema".op) rhs::R`: the operator applied with its operands cast to its
+/// declared types, so that it is the one resolution picks (see [`OperatorRef`]). A cast to
+/// the type an operand already has is dropped by the parser and costs nothing.
+pub fn compare(lhs: &str, op: &OperatorRef, rhs: &str) -> String {
+    format!("{lhs}::{} {} {rhs}::{}", op.left, operator(op), op.right)
+}
+
+/// `lhs::L OPERATOR("schema".op) ANY (array::R[])`.
+pub fn compare_any(lhs: &str, op: &OperatorRef, array: &str) -> String {
+    format!(
+        "{lhs}::{} {} ANY ({array}::{}[])",
+        op.left,
+        operator(op),
+        op.right
+    )
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! but not identical (`1` vs `1.0`) is still written and the table holds exactly what the
 //! definition returns; rows that are identical are not touched at all.
 
-use super::quote::{operator, qualified, quote_ident};
+use super::quote::{compare, compare_any, qualified, quote_ident};
 use super::RESERVED_PREFIX;
 use crate::model::OperatorRef;
 
@@ -78,16 +78,19 @@ impl RefreshTarget<'_> {
 pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
     let key = quote_ident(t.key);
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
-    let eq = operator(t.key_eq);
+    let eq = t.key_eq;
     format!(
         "MERGE INTO {table} AS t \
          USING (SELECT k.k AS {k}, d.* FROM (SELECT DISTINCT u.k FROM pg_catalog.unnest($1) AS u(k)) AS k \
-                LEFT JOIN (SELECT * FROM {def} WHERE {key} {eq} ANY ($1)) AS d ON d.{key} {eq} k.k) AS s \
-         ON t.{key} {eq} s.{k} \
+                LEFT JOIN (SELECT * FROM {def} WHERE {any}) AS d ON {on_d}) AS s \
+         ON {on_t} \
          WHEN MATCHED AND s.{key} IS NULL THEN DELETE{update} \
          WHEN NOT MATCHED AND s.{key} IS NOT NULL THEN INSERT ({cols}) VALUES ({vals})",
         table = t.table_sql(),
         def = t.definition_sql(),
+        any = compare_any(&key, eq, "$1"),
+        on_d = compare(&format!("d.{key}"), eq, "k.k"),
+        on_t = compare(&format!("t.{key}"), eq, &format!("s.{k}")),
         update = t.update_clause(),
         cols = t.list(""),
         vals = t.list("s."),
@@ -97,9 +100,9 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
 /// Recompute every row (TRUNCATE of a source, untraceable changes, pg_tviews_refresh).
 pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
     let key = quote_ident(t.key);
-    let eq = operator(t.key_eq);
+    let on = compare(&format!("t.{key}"), t.key_eq, &format!("s.{key}"));
     format!(
-        "MERGE INTO {table} AS t USING {def} AS s ON t.{key} {eq} s.{key}{update} \
+        "MERGE INTO {table} AS t USING {def} AS s ON {on}{update} \
          WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
          WHEN NOT MATCHED BY SOURCE THEN DELETE",
         table = t.table_sql(),
@@ -161,7 +164,11 @@ pub(crate) mod tests {
         assert!(sql.starts_with(
             "MERGE INTO \"public\".\"tv_post\" AS t USING (SELECT k.k AS \"__pgtv_key\""
         ));
-        assert!(sql.contains("WHERE \"pk_post\" OPERATOR(\"pg_catalog\".=) ANY ($1)"));
+        assert!(sql
+            .contains("WHERE \"pk_post\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[])"));
+        assert!(sql.contains(
+            "ON t.\"pk_post\"::integer OPERATOR(\"pg_catalog\".=) s.\"__pgtv_key\"::integer"
+        ));
         assert!(sql.contains("WHEN MATCHED AND s.\"pk_post\" IS NULL THEN DELETE"));
         assert!(sql.contains("UPDATE SET \"pk_post\" = s.\"pk_post\", \"data\" = s.\"data\""));
     }
