@@ -93,6 +93,9 @@ fn pg_tviews_set_setting(tview_name: Option<&str>, setting: Option<&str>, value:
     let given = required(setting, "setting");
     let value = required(value, "value");
     check_owner(&meta);
+    if !crate::catalog::has_settings_column().or_raise() {
+        TviewError::CatalogNeedsUpdate.raise();
+    }
     let name = tviews_core::settings::captured_name(given)
         .ok_or_else(|| tviews_core::Error::BadSetting(given.to_string()))
         .or_raise();

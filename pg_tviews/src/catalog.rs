@@ -73,13 +73,20 @@ pub struct TviewMeta {
 /// already fire for it.
 pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
     use crate::pg::spi::{select_latest, value};
-    let sql = "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
-                      m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
-                      m.settings \
-                 FROM @extschema@.pg_tview_meta m \
-                 JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
-                ORDER BY m.table_name::pg_catalog.oid"
-        .replace("@extschema@", &extension_schema_quoted()?);
+    let settings = if has_settings_column()? {
+        "m.settings"
+    } else {
+        "NULL::pg_catalog.text[]"
+    };
+    let sql = format!(
+        "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
+                m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
+                {settings} \
+           FROM @extschema@.pg_tview_meta m \
+           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
+          ORDER BY m.table_name::pg_catalog.oid"
+    )
+    .replace("@extschema@", &extension_schema_quoted()?);
     let rows = select_latest(&sql, &[], |r| {
         // SAFETY: the columns have the types the query selects.
         unsafe {
@@ -106,6 +113,19 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
         }
     })?;
     Ok(rows.into_iter().flatten().collect())
+}
+
+/// Does the catalog have the `settings` column (version 0.2.0)? Between installing a new
+/// library and `ALTER EXTENSION pg_tviews UPDATE`, the library runs against the previous
+/// version's catalog: TVIEWs keep being maintained, without pinned settings until the update
+/// (as before it).
+pub fn has_settings_column() -> Result<bool, TviewError> {
+    let catalog = catalog_oid()?;
+    if catalog == pg_sys::InvalidOid {
+        return Ok(false);
+    }
+    // SAFETY: an attribute lookup of an existing relation.
+    Ok(unsafe { pg_sys::get_attnum(catalog, c"settings".as_ptr()) } > 0)
 }
 
 /// The schema pg_tviews is installed in, quoted.

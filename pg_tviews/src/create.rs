@@ -220,25 +220,34 @@ fn create_from_definition(
         .iter()
         .map(|(n, v)| tviews_core::settings::format_setting(n, v))
         .collect();
+    // Before ALTER EXTENSION UPDATE to 0.2.0 the catalog has no settings column yet.
+    let (settings_column, settings_value) = if crate::catalog::has_settings_column()? {
+        (", settings", ", $8")
+    } else {
+        ("", "")
+    };
     as_extension_owner(|| {
+        let mut args: Vec<pgrx::datum::DatumWithOid> = vec![
+            table.into(),
+            entity.as_str().into(),
+            view.into(),
+            definition.into(),
+            key_column.as_str().into(),
+            sources.clone().into(),
+            mode.as_str().into(),
+        ];
+        if !settings_column.is_empty() {
+            args.push(stored.clone().into());
+        }
         Ok(Spi::run_with_args(
             &format!(
                 "INSERT INTO {ext}.pg_tview_meta \
-                 (table_name, tview_name, definition_view, definition, key_column, sources, mode, \
-                  settings) \
+                 (table_name, tview_name, definition_view, definition, key_column, sources, mode\
+                  {settings_column}) \
                  VALUES ($1::pg_catalog.regclass, $2, $3::pg_catalog.regclass, $4, $5, \
-                         $6::pg_catalog.regclass[], $7, $8)"
+                         $6::pg_catalog.regclass[], $7{settings_value})"
             ),
-            &[
-                table.into(),
-                entity.as_str().into(),
-                view.into(),
-                definition.into(),
-                key_column.as_str().into(),
-                sources.clone().into(),
-                mode.as_str().into(),
-                stored.clone().into(),
-            ],
+            &args,
         )?)
     })?;
     for s in &sources {

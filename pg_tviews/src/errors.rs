@@ -47,6 +47,9 @@ pub enum TviewError {
     #[error("a TVIEW's table cannot be temporary")]
     TemporaryTable,
 
+    #[error("the pg_tviews catalog predates pinned settings")]
+    CatalogNeedsUpdate,
+
     #[error("table {table} already has a trigger named {trigger} that is not pg_tviews'")]
     ForeignTrigger { table: String, trigger: String },
 
@@ -111,7 +114,9 @@ impl TviewError {
             TviewError::ReservedColumn(_) => ERRCODE_RESERVED_NAME,
             TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
-            TviewError::OrphanSource(_) => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            TviewError::OrphanSource(_) | TviewError::CatalogNeedsUpdate => {
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
+            }
             TviewError::ForeignTrigger { .. } => ERRCODE_DUPLICATE_OBJECT,
             TviewError::TemporaryTable
             | TviewError::UnsafeFunction { .. }
@@ -166,6 +171,9 @@ impl TviewError {
                  pg_tviews_health_check() lists what is missing."
                     .into(),
             ),
+            TviewError::CatalogNeedsUpdate => {
+                Some("Run ALTER EXTENSION pg_tviews UPDATE first.".into())
+            }
             TviewError::TemporaryTable => Some(
                 "Every session's writes to the sources maintain a TVIEW, so its table must be visible to every session: create it in a regular schema."
                     .into(),
