@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every test layer, or the ones named:
 #
-#   scripts/test.sh                 all of: lint unit fuzz pg regress isolation stress ops bench docker
+#   scripts/test.sh                 all of: lint unit fuzz pg regress defs isolation stress ops bench docker
 #   scripts/test.sh unit regress    only those layers
 #
 # lint     cargo fmt --check, cargo clippy --all-targets -D warnings
@@ -12,6 +12,8 @@
 #          produced and complete; the numbers mean nothing here)
 # regress  golden SQL files under tests/pg_regress, run by PostgreSQL's pg_regress against a
 #          throwaway cluster; any difference from the expected output fails
+# defs     the definition fuzzer: 150 random TVIEW definitions with random writes under random
+#          settings, the oracle after every batch (scripts/fuzz_definitions.sh)
 # isolation  concurrent sessions interleaved step by step (tests/isolation/specs), run by
 #          PostgreSQL's pg_isolation_regress; each permutation ends with the oracle
 # stress   scripts/stress.sh for 15 s in each mode: 8 pgbench clients on hot documents, then
@@ -28,7 +30,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-ALL=(lint unit fuzz pg regress isolation stress ops bench docker)
+ALL=(lint unit fuzz pg regress defs isolation stress ops bench docker)
 LAYERS=("$@")
 [ ${#LAYERS[@]} -eq 0 ] && LAYERS=("${ALL[@]}")
 for l in "${LAYERS[@]}"; do
@@ -165,6 +167,14 @@ layer_regress() {
         tests=(00_install $REGRESS_ONLY)
     fi
     CLUSTER_OPTIONS="" run_golden regress regress/pg_regress pg_regress "${tests[@]}"
+}
+
+layer_defs() {
+    local log
+    log=$(mktemp)
+    "$ROOT/scripts/fuzz_definitions.sh" --cases 150 --seed "${FUZZ_SEED:-1}" 2>&1 | tee "$log"
+    SUMMARY+=("defs: $(sed -n 's/^definition fuzzer: //p' "$log" | tail -n1)")
+    rm -f "$log"
 }
 
 layer_isolation() {

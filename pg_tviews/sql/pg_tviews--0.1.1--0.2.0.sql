@@ -81,3 +81,13 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';
+
+-- A change that makes a key appear twice in a definition raises through this function.
+CREATE  FUNCTION "pg_tviews_key_repeats"(
+	"tview" oid, /* pg_sys :: Oid */
+	"key" anyelement /* pgrx :: AnyElement */
+) RETURNS anyelement /* pgrx :: AnyElement */
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_key_repeats_wrapper';
+COMMENT ON FUNCTION pg_tviews_key_repeats(oid, anyelement) IS 'pg_tviews internal: raises the error for a key that a change makes appear more than once in a TVIEW''s definition (called by maintenance''s MERGE).';

@@ -234,6 +234,8 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
         columns: &compiled.def.columns,
         key: &compiled.def.key,
         key_eq: &compiled.key_eq,
+        extension: &compiled.extension,
+        table_oid: meta.table.to_u32(),
     });
     check_may_read_every_row(&meta);
     // The definition is evaluated exactly as maintenance evaluates it: as the TVIEW's owner,

@@ -128,16 +128,20 @@ pub fn has_settings_column() -> Result<bool, TviewError> {
     Ok(unsafe { pg_sys::get_attnum(catalog, c"settings".as_ptr()) } > 0)
 }
 
-/// The schema pg_tviews is installed in, quoted.
-pub fn extension_schema_quoted() -> Result<String, TviewError> {
+/// The schema pg_tviews is installed in.
+pub fn extension_schema() -> Result<String, TviewError> {
     let schema: Option<String> = crate::pg::spi::read_one(
         "SELECT (SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_extension e \
            JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
           WHERE e.extname OPERATOR(pg_catalog.=) 'pg_tviews')",
         &[],
     )?;
-    let schema = schema.ok_or(TviewError::Internal("pg_tviews is not installed".into()))?;
-    Ok(tviews_core::sqlgen::quote_ident(&schema))
+    schema.ok_or(TviewError::Internal("pg_tviews is not installed".into()))
+}
+
+/// The schema pg_tviews is installed in, quoted.
+pub fn extension_schema_quoted() -> Result<String, TviewError> {
+    Ok(tviews_core::sqlgen::quote_ident(&extension_schema()?))
 }
 
 /// OID of `pg_tview_meta` (InvalidOid if the extension is not installed).

@@ -47,6 +47,11 @@ pub enum TviewError {
     #[error("a TVIEW's table cannot be temporary")]
     TemporaryTable,
 
+    #[error(
+        "this change makes key {key} appear more than once in the definition of TVIEW {tview}"
+    )]
+    KeyRepeats { tview: String, key: String },
+
     #[error("the pg_tviews catalog predates pinned settings")]
     CatalogNeedsUpdate,
 
@@ -109,7 +114,9 @@ impl TviewError {
                 ERRCODE_FEATURE_NOT_SUPPORTED
             }
             TviewError::NoSuchTview(_) => ERRCODE_UNDEFINED_TABLE,
-            TviewError::KeyNotUnique { .. } => ERRCODE_UNIQUE_VIOLATION,
+            TviewError::KeyNotUnique { .. } | TviewError::KeyRepeats { .. } => {
+                ERRCODE_UNIQUE_VIOLATION
+            }
             TviewError::KeyNull { .. } => ERRCODE_NOT_NULL_VIOLATION,
             TviewError::ReservedColumn(_) => ERRCODE_RESERVED_NAME,
             TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
@@ -169,6 +176,10 @@ impl TviewError {
                 "pg_tview_meta lost its rows, so this change cannot reach the TVIEWs: most likely a schema-only \
                  restore whose data has not been restored yet (restore it with --disable-triggers). \
                  pg_tviews_health_check() lists what is missing."
+                    .into(),
+            ),
+            TviewError::KeyRepeats { .. } => Some(
+                "A key identifies one row of the TVIEW. After this change the definition returns several rows for it: a join now matches more than one row (a range or a non-unique column), or the key column repeats. Undo the change, or make the definition return one row per key."
                     .into(),
             ),
             TviewError::CatalogNeedsUpdate => {

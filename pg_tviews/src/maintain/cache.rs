@@ -32,6 +32,8 @@ pub struct Compiled {
     pub key_array_type: pg_sys::Oid,
     /// The key type's equality, for the statements that find rows by key.
     pub key_eq: tviews_core::model::OperatorRef,
+    /// The schema pg_tviews is installed in (its functions are called by generated SQL).
+    pub extension: String,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
     refresh_keys: RefCell<Option<Rc<KeptPlan>>>,
@@ -52,6 +54,8 @@ impl Compiled {
             columns: &self.def.columns,
             key: &self.def.key,
             key_eq: &self.key_eq,
+            extension: &self.extension,
+            table_oid: self.meta.table.to_u32(),
         }
     }
 
@@ -396,6 +400,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_type,
         key_array_type,
         key_eq,
+        extension: crate::catalog::extension_schema()?,
         level,
         refresh_keys: RefCell::new(None),
         refresh_all: RefCell::new(None),

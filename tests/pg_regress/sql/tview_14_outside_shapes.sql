@@ -142,6 +142,29 @@ ALTER TABLE tb_doc DROP COLUMN lang;
 SELECT * FROM tv_doc ORDER BY 1;
 SELECT * FROM pg_tviews_check('doc');
 
+-- 3. A change that makes a key appear twice in the definition (here a range join whose ranges
+-- come to overlap) fails with an error naming the TVIEW and the key, in both modes, instead of
+-- keeping one of the rows. (Found by the definition fuzzer.)
+CREATE TABLE tb_score (pk_score int PRIMARY KEY, score int NOT NULL);
+CREATE TABLE tb_grade (pk_grade int PRIMARY KEY, lo int NOT NULL, hi int NOT NULL, label text NOT NULL);
+INSERT INTO tb_score VALUES (1, 3), (2, 6);
+INSERT INTO tb_grade VALUES (1, 0, 4, 'low'), (2, 4, 8, 'mid');
+SELECT pg_tviews_create('score', $$
+    SELECT s.pk_score, jsonb_build_object('score', s.score, 'grade', g.label) AS data
+      FROM tb_score s LEFT JOIN tb_grade g ON s.score >= g.lo AND s.score < g.hi $$);
+SELECT pg_tviews_create('score_later', $$
+    SELECT s.pk_score, g.label FROM tb_score s LEFT JOIN tb_grade g ON s.score >= g.lo AND s.score < g.hi $$,
+    mode => 'deferred');
+UPDATE tb_grade SET lo = 2 WHERE pk_grade = 2;
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_tviews_drop('score');
+BEGIN;
+UPDATE tb_grade SET lo = 2 WHERE pk_grade = 2;
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM tv_score_later ORDER BY 1;
+SELECT * FROM pg_tviews_check('score_later');
+
 RESET search_path;
 DROP SCHEMA edge CASCADE;
 DROP OWNED BY edge_reader;

@@ -264,6 +264,8 @@ pub(crate) mod tests {
             columns: cols,
             key: "pk_product",
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
+            extension: "public",
+            table_oid: 16384,
         }
     }
 

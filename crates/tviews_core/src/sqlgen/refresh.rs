@@ -23,9 +23,42 @@ pub struct RefreshTarget<'a> {
     /// key uses), qualified wherever it lives: a key of a type from an extension compares
     /// with that extension's operator, never with one search_path happens to find.
     pub key_eq: &'a OperatorRef,
+    /// The schema pg_tviews is installed in, and the TVIEW table's OID: a write that makes a
+    /// key appear twice in the definition raises through `pg_tviews_key_repeats` there.
+    pub extension: &'a str,
+    pub table_oid: u32,
+}
+
+/// The column of the MERGE source counting the definition's rows per key.
+fn rows_column() -> String {
+    quote_ident(&format!("{RESERVED_PREFIX}rows"))
 }
 
 impl RefreshTarget<'_> {
+    /// The call that raises "key repeats" for key expression `key`.
+    fn repeats(&self, key: &str) -> String {
+        format!(
+            "{}.pg_tviews_key_repeats({}::pg_catalog.oid, {key})",
+            quote_ident(self.extension),
+            self.table_oid
+        )
+    }
+
+    /// The first WHEN clauses of a refresh: a key the definition returns more than once
+    /// raises instead of keeping one of its rows (a MERGE would otherwise update the stored
+    /// row from one of them, or insert both and fail on the primary key).
+    fn repeats_clauses(&self) -> String {
+        let key = quote_ident(self.key);
+        let more_than_one = format!(
+            "s.{} OPERATOR(pg_catalog.>) 1::pg_catalog.int8",
+            rows_column()
+        );
+        let raise = self.repeats(&format!("s.{key}"));
+        format!(
+            " WHEN MATCHED AND {more_than_one} THEN UPDATE SET {key} = {raise} \
+             WHEN NOT MATCHED AND {more_than_one} THEN INSERT ({key}) VALUES ({raise})"
+        )
+    }
     fn table_sql(&self) -> String {
         qualified(self.table.0, self.table.1)
     }
@@ -81,9 +114,10 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
     let eq = t.key_eq;
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT k.k AS {k}, d.* FROM (SELECT DISTINCT u.k FROM pg_catalog.unnest($1) AS u(k)) AS k \
+         USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{key}) OVER (PARTITION BY k.k) AS {rows} \
+                  FROM (SELECT DISTINCT u.k FROM pg_catalog.unnest($1) AS u(k)) AS k \
                 LEFT JOIN (SELECT * FROM {def} WHERE {any}) AS d ON {on_d}) AS s \
-         ON {on_t} \
+         ON {on_t}{repeats} \
          WHEN MATCHED AND s.{key} IS NULL THEN DELETE{update} \
          WHEN NOT MATCHED AND s.{key} IS NOT NULL THEN INSERT ({cols}) VALUES ({vals})",
         table = t.table_sql(),
@@ -91,6 +125,8 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
         any = compare_any(&key, eq, "$1"),
         on_d = compare(&format!("d.{key}"), eq, "k.k"),
         on_t = compare(&format!("t.{key}"), eq, &format!("s.{k}")),
+        rows = rows_column(),
+        repeats = t.repeats_clauses(),
         update = t.update_clause(),
         cols = t.list(""),
         vals = t.list("s."),
@@ -102,11 +138,15 @@ pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
     let key = quote_ident(t.key);
     let on = compare(&format!("t.{key}"), t.key_eq, &format!("s.{key}"));
     format!(
-        "MERGE INTO {table} AS t USING {def} AS s ON {on}{update} \
+        "MERGE INTO {table} AS t \
+         USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY d.{key}) AS {rows} FROM {def} AS d) AS s \
+         ON {on}{repeats}{update} \
          WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
          WHEN NOT MATCHED BY SOURCE THEN DELETE",
         table = t.table_sql(),
         def = t.definition_sql(),
+        rows = rows_column(),
+        repeats = t.repeats_clauses(),
         update = t.update_clause(),
         cols = t.list(""),
         vals = t.list("s."),
@@ -154,6 +194,8 @@ pub(crate) mod tests {
             columns: c,
             key: "pk_post",
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
+            extension: "public",
+            table_oid: 16384,
         }
     }
 
@@ -171,6 +213,18 @@ pub(crate) mod tests {
         ));
         assert!(sql.contains("WHEN MATCHED AND s.\"pk_post\" IS NULL THEN DELETE"));
         assert!(sql.contains("UPDATE SET \"pk_post\" = s.\"pk_post\", \"data\" = s.\"data\""));
+    }
+
+    #[test]
+    fn a_key_the_definition_returns_twice_raises_before_anything_is_written() {
+        let c = cols();
+        for sql in [refresh_keys(&target(&c)), refresh_all(&target(&c))] {
+            let repeats = sql.find("pg_tviews_key_repeats").expect("the guard");
+            assert!(repeats < sql.find("THEN DELETE").unwrap(), "{sql}");
+            assert!(sql.contains(
+                "\"public\".pg_tviews_key_repeats(16384::pg_catalog.oid, s.\"pk_post\")"
+            ));
+        }
     }
 
     #[test]

@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+"""The definition fuzzer: random TVIEW definitions over a family of tables, random writes
+under random session settings, and the oracle (pg_tviews_check) after every batch.
+
+Every case is a fresh database made from a template that holds pg_tviews and the harness
+(harness.sql). A case creates 1 to 3 TVIEWs (some deferred, some over another TVIEW, some
+through a helper view), then runs batches of 1 to 4 statements, each batch one transaction
+whose statements each run in a subtransaction of their own. A failure is any TVIEW that
+differs from its definition after a batch, any internal error (SQLSTATE XX...), and a lost
+server connection. A refusal at creation or an error raised by a write is not a failure:
+the fuzzer counts them.
+
+A failing case is shrunk (whole batches, then single statements, then whole TVIEWs are
+dropped while the same kind of failure remains) and written as a plain SQL script that
+reproduces it: the raw material of a golden test.
+
+    fuzz.py --psql PATH --host H --port P --cases N [--seconds S] [--seed X] [--out DIR]
+
+Exit status: 0 no failure, 1 failures (scripts written to DIR), 2 usage or setup error.
+"""
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+SCHEMA = """
+CREATE SCHEMA fzs;
+CREATE TABLE fzs.lk3 (pk int PRIMARY KEY, title text);
+CREATE TABLE fzs.lk1 (pk int PRIMARY KEY, grp int, x int, name text, fk3 int);
+CREATE TABLE fzs.lk2 (pk int PRIMARY KEY, lang text, label text);
+CREATE TABLE fzs.band (pk int PRIMARY KEY, lo int NOT NULL, hi int NOT NULL, label text);
+CREATE TABLE fzs.root (pk int PRIMARY KEY, a int, b int, n numeric(8,2), f float8, d date,
+                       t text, fk1 int, fk2 int);
+CREATE TABLE fzs.child (pk int PRIMARY KEY, fk int NOT NULL, v int, w text, lang text, f float8);
+CREATE TABLE fzs.tr (fk int NOT NULL, lang text NOT NULL, title text, PRIMARY KEY (fk, lang));
+"""
+
+FLOATS = ["0.5", "0.49999999999999994", "0.5000000000000001", "-0.0", "0.1", "1e-300", "2.5",
+          "'NaN'", "'Infinity'", "NULL", "0.25", "1.0000000000000002"]
+NUMERICS = ["1", "1.0", "1.00", "2.50", "-0.00", "NULL", "10.5", "99.99", "0"]
+DATES = ["DATE '2026-01-02'", "DATE '2026-02-01'", "DATE '2026-01-10'", "DATE '2025-12-31'",
+         "'infinity'::date", "NULL", "DATE '2026-03-04'"]
+TEXTS = ["'a'", "'b'", "'ab'", "'A'", "'a\\b'", "'it''s'", "''", "NULL", "'é'", "'bb'"]
+LANGS = ["'en'", "'fr'", "NULL"]
+SETTINGS = [
+    "SET LOCAL extra_float_digits = -3",
+    "SET LOCAL DateStyle = 'SQL, DMY'",
+    "SET LOCAL DateStyle = 'German'",
+    "SET LOCAL TimeZone = 'Asia/Kolkata'",
+    "SET LOCAL IntervalStyle = 'sql_standard'",
+    "SET LOCAL standard_conforming_strings = off",
+    "SET LOCAL bytea_output = 'escape'",
+    "SET LOCAL quote_all_identifiers = on",
+    "SET LOCAL search_path = fzs, pg_catalog, public",
+    "SET LOCAL enable_hashjoin = off",
+]
+
+
+def initial_data(rng):
+    """INSERTs of a small random data set (keys collide on purpose)."""
+    out = []
+    for pk in range(1, 5):
+        out.append(f"INSERT INTO fzs.lk3 VALUES ({pk}, {rng.choice(TEXTS)})")
+    for pk in range(1, 7):
+        out.append(f"INSERT INTO fzs.lk1 VALUES ({pk}, {rng.choice(['1', '2', 'NULL'])}, "
+                   f"{rng.randint(0, 9)}, {rng.choice(TEXTS)}, {rng.choice(['1', '2', '3', '9', 'NULL'])})")
+    for pk in range(1, 5):
+        out.append(f"INSERT INTO fzs.lk2 VALUES ({pk}, {rng.choice(LANGS)}, {rng.choice(TEXTS)})")
+    out.append("INSERT INTO fzs.band VALUES (1, 0, 4, 'low'), (2, 4, 8, 'mid'), (3, 8, 100, 'high')")
+    for pk in range(1, 13):
+        out.append(root_insert(rng, pk))
+    for pk in range(1, 26):
+        out.append(child_insert(rng, pk))
+    for fk in range(1, 13):
+        for lang in ["'en'", "'fr'"]:
+            if rng.random() < 0.6:
+                out.append(f"INSERT INTO fzs.tr VALUES ({fk}, {lang}, {rng.choice(TEXTS)})")
+    return out
+
+
+def root_insert(rng, pk):
+    return (f"INSERT INTO fzs.root VALUES ({pk}, {rng.randint(0, 12)}, {rng.choice(['1', '2', 'NULL'])}, "
+            f"{rng.choice(NUMERICS)}, {rng.choice(FLOATS)}, {rng.choice(DATES)}, {rng.choice(TEXTS)}, "
+            f"{rng.choice(['1', '2', '3', '6', '7', 'NULL'])}, {rng.choice(['1', '2', '4', 'NULL'])})")
+
+
+def child_insert(rng, pk):
+    return (f"INSERT INTO fzs.child VALUES ({pk}, {rng.randint(1, 14)}, {rng.choice(['1', '5', '7', 'NULL'])}, "
+            f"{rng.choice(TEXTS)}, {rng.choice(LANGS)}, {rng.choice(FLOATS)})")
+
+
+class Definition:
+    """One generated TVIEW."""
+
+    def __init__(self, name, sql, mode, exposes_fk1=False):
+        self.name, self.sql, self.mode = name, sql, mode
+        self.exposes_fk1 = exposes_fk1
+
+
+def root_definition(rng, name, helper_view):
+    """A document per root row: lookups (some with extra conditions), child arrays and
+    aggregates, filters, casts, whole rows."""
+    joins, values = [], []
+    l1 = "fzs.v_lk1" if helper_view else "fzs.lk1"
+    has_l1 = rng.random() < 0.7
+    if has_l1:
+        kind = rng.choice(["JOIN", "LEFT JOIN"])
+        extra = rng.choice(["", "", " AND l1.grp = 1", " AND l1.x > r.a", " AND l1.grp = r.b"])
+        joins.append(f"{kind} {l1} l1 ON l1.pk = r.fk1{extra}")
+        values += ["l1.name", "l1.x", "to_jsonb(l1)", "coalesce(l1.name, '-')"]
+        if rng.random() < 0.5:
+            joins.append("LEFT JOIN fzs.lk3 l3 ON l3.pk = l1.fk3")
+            values += ["l3.title"]
+    if rng.random() < 0.5:
+        joins.append("LEFT JOIN fzs.lk2 l2 ON l2.pk = r.fk2")
+        values += ["l2.label", "l2.lang"]
+    if rng.random() < 0.3:
+        joins.append("LEFT JOIN fzs.band b ON r.a >= b.lo AND r.a < b.hi")
+        values += ["b.label"]
+    if rng.random() < 0.3:
+        joins.append("LEFT JOIN fzs.tr tr ON tr.fk = r.pk AND tr.lang = 'en'")
+        values += ["tr.title"]
+    values += ["r.a", "r.n", "r.f", "r.d", "r.t", "r.b", "coalesce(r.b, -1)", "r.f::text", "r.n::text",
+               "r.d::text", "CASE WHEN r.a > 5 THEN 'big' ELSE 'small' END", "to_jsonb(r)",
+               "(r.f * 3)::numeric(20,4)", "upper(r.t)"]
+    cfilter = rng.choice(["", "", " AND c.lang = 'en'", " AND c.v > 3"])
+    values += [
+        f"(SELECT coalesce(jsonb_agg(c.v ORDER BY c.pk), '[]') FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        f"(SELECT count(*) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        f"(SELECT sum(c.v) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        f"(SELECT round(avg(c.v), 3) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        f"(SELECT max(c.f) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        "coalesce((SELECT jsonb_agg(x.w ORDER BY x.pk) FROM (SELECT c.pk, c.w FROM fzs.child c "
+        "WHERE c.fk = r.pk ORDER BY c.pk DESC LIMIT 2) x), '[]')",
+    ]
+    chosen = rng.sample(values, k=min(len(values), rng.randint(1, 7)))
+    pairs = ", ".join(f"'k{i}', {v}" for i, v in enumerate(chosen))
+    wheres = rng.sample(["r.f < 0.5", "r.d > DATE '2026-01-10'", "r.b IS NOT NULL", "r.t LIKE 'a%'",
+                         "r.n >= 1"] + (["l1.grp IS DISTINCT FROM 2"] if has_l1 else []),
+                        k=rng.choice([0, 0, 1, 2]))
+    exposes_fk1 = rng.random() < 0.4
+    extra_cols = ", r.fk1" if exposes_fk1 else ""
+    sql = (f"SELECT r.pk, jsonb_build_object({pairs}) AS data{extra_cols} FROM fzs.root r "
+           + " ".join(joins) + (" WHERE " + " AND ".join(wheres) if wheres else ""))
+    return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]), exposes_fk1)
+
+
+def group_definition(rng, name):
+    """One row per child group (GROUP BY the key)."""
+    having = rng.choice(["", " HAVING count(*) > 1"])
+    filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
+    sql = (f"SELECT c.fk AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws, "
+           f"min(c.f) AS lo FROM fzs.child c{filt} GROUP BY c.fk{having}")
+    return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+
+
+def cascade_definition(rng, name, over):
+    """A TVIEW over another TVIEW's table (which exposes fk1)."""
+    sql = (f"SELECT l1.pk, l1.name, (SELECT coalesce(jsonb_agg(m.data ORDER BY m.pk), '[]') "
+           f"FROM fzs.tv_{over} m WHERE m.fk1 = l1.pk) AS docs FROM fzs.lk1 l1")
+    return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+
+
+def definitions(rng):
+    helper = rng.random() < 0.2
+    out = [root_definition(rng, "m0", helper)]
+    if rng.random() < 0.4:
+        out.append(group_definition(rng, "g1"))
+    if out[0].exposes_fk1 and rng.random() < 0.6:
+        out.append(cascade_definition(rng, "c2", "m0"))
+    return out, helper
+
+
+def statement(rng):
+    """One random write."""
+    k = rng.randint(1, 14)
+    r = rng.random()
+    if r < 0.30:
+        col, vals = rng.choice([("a", [str(rng.randint(0, 12)), "NULL"]), ("b", ["1", "2", "NULL"]),
+                                ("n", NUMERICS), ("f", FLOATS), ("d", DATES), ("t", TEXTS),
+                                ("fk1", ["1", "2", "3", "6", "NULL"]), ("fk2", ["1", "2", "NULL"])])
+        where = rng.choice([f"pk = {k}", f"pk = {k}", f"a > {rng.randint(0, 12)}", "pk IN (1, 2, 3)"])
+        return f"UPDATE fzs.root SET {col} = {rng.choice(vals)} WHERE {where}"
+    if r < 0.36:
+        return root_insert(rng, k) + rng.choice([" ON CONFLICT DO NOTHING",
+                                                 " ON CONFLICT (pk) DO UPDATE SET a = excluded.a, f = excluded.f"])
+    if r < 0.40:
+        return rng.choice([f"DELETE FROM fzs.root WHERE pk = {k}",
+                           f"UPDATE fzs.root SET pk = pk + 100 WHERE pk = {k}",
+                           f"UPDATE fzs.root SET pk = pk - 100 WHERE pk = {k + 100}"])
+    if r < 0.58:
+        col, vals = rng.choice([("v", ["1", "5", "7", "NULL"]), ("w", TEXTS), ("lang", LANGS),
+                                ("f", FLOATS), ("fk", [str(rng.randint(1, 14))])])
+        return f"UPDATE fzs.child SET {col} = {rng.choice(vals)} WHERE pk = {rng.randint(1, 30)}"
+    if r < 0.64:
+        return child_insert(rng, rng.randint(1, 30)) + " ON CONFLICT DO NOTHING"
+    if r < 0.68:
+        return f"DELETE FROM fzs.child WHERE pk = {rng.randint(1, 30)}"
+    if r < 0.70:
+        pk = rng.randint(1, 30)
+        return (f"MERGE INTO fzs.child c USING (VALUES ({pk}, {rng.randint(1, 14)}, {rng.choice(['1', '5', 'NULL'])}::int)) "
+                f"AS s(pk, fk, v) ON c.pk = s.pk WHEN MATCHED AND s.v IS NULL THEN DELETE "
+                f"WHEN MATCHED THEN UPDATE SET v = s.v, fk = s.fk "
+                f"WHEN NOT MATCHED THEN INSERT (pk, fk, v) VALUES (s.pk, s.fk, s.v)")
+    if r < 0.82:
+        col, vals = rng.choice([("name", TEXTS), ("x", [str(rng.randint(0, 9))]), ("grp", ["1", "2", "NULL"]),
+                                ("fk3", ["1", "2", "9", "NULL"]), ("pk", [str(rng.randint(1, 9))])])
+        return f"UPDATE fzs.lk1 SET {col} = {rng.choice(vals)} WHERE pk = {rng.randint(1, 8)}"
+    if r < 0.85:
+        return rng.choice([f"INSERT INTO fzs.lk1 VALUES ({rng.randint(1, 8)}, 1, 3, 'new', 1) ON CONFLICT DO NOTHING",
+                           f"DELETE FROM fzs.lk1 WHERE pk = {rng.randint(1, 8)}"])
+    if r < 0.89:
+        return f"UPDATE fzs.lk3 SET title = {rng.choice(TEXTS)} WHERE pk = {rng.randint(1, 4)}"
+    if r < 0.92:
+        return rng.choice([f"UPDATE fzs.lk2 SET label = {rng.choice(TEXTS)} WHERE pk = {rng.randint(1, 4)}",
+                           f"UPDATE fzs.lk2 SET lang = {rng.choice(LANGS)} WHERE pk = {rng.randint(1, 4)}"])
+    if r < 0.95:
+        return rng.choice([f"UPDATE fzs.band SET label = {rng.choice(TEXTS)} WHERE pk = {rng.randint(1, 3)}",
+                           f"UPDATE fzs.band SET lo = {rng.randint(0, 6)} WHERE pk = 2",
+                           "TRUNCATE fzs.band",
+                           "INSERT INTO fzs.band VALUES (1, 0, 4, 'low'), (2, 4, 8, 'mid') ON CONFLICT DO NOTHING"])
+    if r < 0.99:
+        lang = rng.choice(["'en'", "'fr'"])
+        return rng.choice([f"UPDATE fzs.tr SET title = {rng.choice(TEXTS)} WHERE fk = {k} AND lang = {lang}",
+                           f"INSERT INTO fzs.tr VALUES ({k}, {lang}, {rng.choice(TEXTS)}) ON CONFLICT DO NOTHING",
+                           f"DELETE FROM fzs.tr WHERE fk = {k} AND lang = {lang}"])
+    return rng.choice(["TRUNCATE fzs.child", "DELETE FROM fzs.root WHERE a > 10"])
+
+
+def batches(rng, n):
+    out = []
+    for _ in range(n):
+        stmts = []
+        if rng.random() < 0.3:
+            stmts.append(rng.choice(SETTINGS))
+        stmts += [statement(rng) for _ in range(rng.randint(1, 4))]
+        out.append((stmts, rng.random() < 0.5))
+    return out
+
+
+def dollar(s):
+    tag = "$q$"
+    while tag in s:
+        tag = "$q" + tag[2:-1] + "x$"
+    return f"{tag}{s}{tag}"
+
+
+def case_script(data, defs, helper, batch_list):
+    """The SQL the harness runs for one case."""
+    lines = ["\\set VERBOSITY sqlstate", "SET client_min_messages = error;", SCHEMA]
+    lines += [s + ";" for s in data]
+    if helper:
+        lines.append("CREATE VIEW fzs.v_lk1 AS SELECT pk, grp, x, name, fk3 FROM fzs.lk1;")
+    for d in defs:
+        lines.append(f"SELECT fz.create({dollar('fzs.' + d.name)}, {dollar(d.sql)}, '{d.mode}');")
+    lines.append("SELECT fz.check(0);")
+    for i, (stmts, flush) in enumerate(batch_list, start=1):
+        arr = ", ".join(dollar(s) for s in stmts)
+        lines.append(f"SELECT fz.run({i}, ARRAY[{arr}]::text[], {'true' if flush else 'false'});")
+        lines.append(f"SELECT fz.check({i});")
+    lines.append("\\echo @@RESULT")
+    lines.append("SELECT kind || '|' || batch || '|' || coalesce(sqlstate, '') || '|' || detail "
+                 "FROM fz.log ORDER BY batch, kind;")
+    return "\n".join(lines) + "\n"
+
+
+def repro_script(data, defs, helper, batch_list):
+    """The same case as plain SQL, for a golden test: each batch a transaction."""
+    lines = ["-- Found by the definition fuzzer (tests/fuzz_definitions/fuzz.py).",
+             "CREATE EXTENSION IF NOT EXISTS pg_tviews;", SCHEMA]
+    lines += [s + ";" for s in data]
+    if helper:
+        lines.append("CREATE VIEW fzs.v_lk1 AS SELECT pk, grp, x, name, fk3 FROM fzs.lk1;")
+    for d in defs:
+        lines.append(f"SELECT pg_tviews_create({dollar('fzs.' + d.name)}, {dollar(d.sql)}, mode => '{d.mode}');")
+    for stmts, flush in batch_list:
+        lines.append("BEGIN;")
+        lines += [s + ";" for s in stmts]
+        if flush:
+            lines.append("SELECT pg_tviews_flush();")
+        lines.append("COMMIT;")
+    for d in defs:
+        lines.append(f"SELECT * FROM pg_tviews_check('fzs.{d.name}');")
+    return "\n".join(lines) + "\n"
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.env = dict(os.environ, PGHOST=args.host, PGPORT=str(args.port), PGUSER=args.user)
+
+    def psql(self, db, script, timeout=300):
+        try:
+            p = subprocess.run([self.args.psql, "-X", "-q", "-A", "-t", "-d", db],
+                               input=script, capture_output=True, text=True, env=self.env,
+                               timeout=timeout)
+            return p.stdout, p.stderr
+        except subprocess.TimeoutExpired:
+            return "", "TIMEOUT"
+
+    def setup_template(self):
+        harness = open(os.path.join(HERE, "harness.sql")).read()
+        self.psql("postgres", "DROP DATABASE IF EXISTS fz_template;\nCREATE DATABASE fz_template;\n")
+        out, err = self.psql("fz_template", "CREATE EXTENSION pg_tviews;\n" + harness)
+        if "ERROR" in err:
+            sys.stderr.write(err)
+            sys.exit(2)
+
+    def run_case(self, script):
+        """(failure kind or None, detail, counts) for one case script."""
+        self.psql("postgres", "DROP DATABASE IF EXISTS fz_case;\nCREATE DATABASE fz_case TEMPLATE fz_template;\n")
+        out, err = self.psql("fz_case", script)
+        if "TIMEOUT" in err:
+            return "timeout", "the case ran longer than 300 s", {}
+        if "server closed the connection" in err or "connection to server" in err:
+            return "crash", err.strip()[-400:], {}
+        counts = {"refused": 0, "error": 0, "mismatch": 0, "internal": 0}
+        failure, detail = None, ""
+        for line in err.splitlines():
+            # Errors that escaped the harness: a COMMIT that failed (deferred work).
+            if line.startswith("ERROR:") and "XX" in line:
+                failure, detail = "internal", line
+        if "@@RESULT" not in out:
+            return failure or "harness", (err.strip()[-400:] or "no result"), counts
+        for line in out.split("@@RESULT", 1)[1].splitlines():
+            if not line.strip():
+                continue
+            kind, batch, state, text = (line.split("|", 3) + ["", "", ""])[:4]
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind in ("mismatch", "internal") and failure is None:
+                failure, detail = kind, f"batch {batch}: {state} {text}"
+        return failure, detail, counts
+
+
+def shrink(runner, kind, data, defs, helper, batch_list, deadline):
+    """Drop batches, statements and TVIEWs while the same kind of failure remains."""
+    def fails(d, b):
+        if time.time() > deadline:
+            return False
+        k, _, _ = runner.run_case(case_script(data, d, helper, b))
+        return k == kind
+
+    changed = True
+    while changed and time.time() < deadline:
+        changed = False
+        # Whole batches, from the end (later batches rarely matter).
+        i = len(batch_list) - 1
+        while i >= 0 and time.time() < deadline:
+            cand = batch_list[:i] + batch_list[i + 1:]
+            if cand and fails(defs, cand):
+                batch_list, changed = cand, True
+            i -= 1
+        # Single statements.
+        for bi in range(len(batch_list)):
+            stmts, flush = batch_list[bi]
+            si = len(stmts) - 1
+            while si >= 0 and len(stmts) > 1 and time.time() < deadline:
+                cand_stmts = stmts[:si] + stmts[si + 1:]
+                cand = batch_list[:bi] + [(cand_stmts, flush)] + batch_list[bi + 1:]
+                if fails(defs, cand):
+                    batch_list, stmts, changed = cand, cand_stmts, True
+                si -= 1
+        # Whole TVIEWs (those no other one reads).
+        for d in list(defs):
+            if len(defs) > 1 and not any(f"tv_{d.name}" in o.sql for o in defs if o is not d):
+                cand = [o for o in defs if o is not d]
+                if fails(cand, batch_list):
+                    defs, changed = cand, True
+    return defs, batch_list
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--psql", required=True)
+    ap.add_argument("--host", required=True)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--user", default="postgres")
+    ap.add_argument("--cases", type=int, default=40)
+    ap.add_argument("--seconds", type=int, default=0, help="stop after this long (0: run all cases)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--batches", type=int, default=30)
+    ap.add_argument("--out", default="target/fuzz-definitions")
+    ap.add_argument("--shrink-seconds", type=int, default=180)
+    args = ap.parse_args()
+
+    runner = Runner(args)
+    runner.setup_template()
+    os.makedirs(args.out, exist_ok=True)
+    start = time.time()
+    totals = {"cases": 0, "tviews": 0, "refused": 0, "error": 0, "batches": 0}
+    failures = []
+    case = 0
+    while case < args.cases or args.seconds:
+        if args.seconds and time.time() - start > args.seconds:
+            break
+        if not args.seconds and case >= args.cases:
+            break
+        rng = random.Random(args.seed * 1_000_003 + case)
+        data = initial_data(rng)
+        defs, helper = definitions(rng)
+        batch_list = batches(rng, args.batches)
+        kind, detail, counts = runner.run_case(case_script(data, defs, helper, batch_list))
+        totals["cases"] += 1
+        totals["tviews"] += len(defs) - counts.get("refused", 0)
+        totals["refused"] += counts.get("refused", 0)
+        totals["error"] += counts.get("error", 0)
+        totals["batches"] += len(batch_list)
+        if kind:
+            print(f"case {case} (seed {args.seed}): {kind}: {detail}", flush=True)
+            sdefs, sbatches = shrink(runner, kind, data, defs, helper, batch_list,
+                                     time.time() + args.shrink_seconds)
+            path = os.path.join(args.out, f"failure-seed{args.seed}-case{case}.sql")
+            with open(path, "w") as f:
+                f.write(f"-- {kind}: {detail}\n")
+                f.write(repro_script(data, sdefs, helper, sbatches))
+            print(f"  shrunk to {len(sdefs)} TVIEW(s), {len(sbatches)} batch(es): {path}", flush=True)
+            failures.append(path)
+        case += 1
+        if case % 10 == 0:
+            print(f"  {case} cases, {len(failures)} failures ({int(time.time() - start)} s)", flush=True)
+    runner.psql("postgres", "DROP DATABASE IF EXISTS fz_case;\nDROP DATABASE IF EXISTS fz_template;\n")
+    print(f"definition fuzzer: {totals['cases']} cases, {totals['tviews']} TVIEWs created, "
+          f"{totals['refused']} refused at creation, {totals['batches']} batches, "
+          f"{totals['error']} writes refused with an error, {len(failures)} failures "
+          f"({int(time.time() - start)} s, seed {args.seed})")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
