@@ -63,21 +63,24 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_after_alter_wrapper';
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW; the definition view follows its TVIEW table''s owner, FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table and row security on a source that applies to its owner are refused, and TVIEWs whose definition changed under them (a helper view replaced, a column added to a table read as whole rows) are recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE and ALTER DOMAIN, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function or a type they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.pg_tviews_after_alter(c.objid)
        FROM (SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
-              WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) AS c;
+              WHERE classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_class'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_proc'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_type'::pg_catalog.regclass])) AS c;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
-'pg_tviews: event trigger function keeping TVIEWs consistent after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW.';
+'pg_tviews: event trigger function keeping TVIEWs consistent after DDL on their tables, views, functions and types.';
 
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
+                 'ALTER TYPE', 'ALTER DOMAIN')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';
@@ -85,9 +88,9 @@ COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 -- A change that makes a key appear twice in a definition raises through this function.
 CREATE  FUNCTION "pg_tviews_key_repeats"(
 	"tview" oid, /* pg_sys :: Oid */
-	"key" anyelement /* pgrx :: AnyElement */
-) RETURNS anyelement /* pgrx :: AnyElement */
+	"key" TEXT /* &str */
+) RETURNS TEXT /* alloc::string::String */
 STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_key_repeats_wrapper';
-COMMENT ON FUNCTION pg_tviews_key_repeats(oid, anyelement) IS 'pg_tviews internal: raises the error for a key that a change makes appear more than once in a TVIEW''s definition (called by maintenance''s MERGE).';
+COMMENT ON FUNCTION pg_tviews_key_repeats(oid, text) IS 'pg_tviews internal: raises the error for a key that a change makes appear more than once in a TVIEW''s definition (called by maintenance''s MERGE).';

@@ -236,6 +236,7 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
         key_eq: &compiled.key_eq,
         extension: &compiled.extension,
         table_oid: meta.table.to_u32(),
+        key_type: &compiled.key_type_sql,
     });
     check_may_read_every_row(&meta);
     // The definition is evaluated exactly as maintenance evaluates it: as the TVIEW's owner,

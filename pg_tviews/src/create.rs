@@ -115,6 +115,13 @@ pub fn create_tview(
     mode: Mode,
     existing: Option<pg_sys::Oid>,
 ) -> Result<pg_sys::Oid, TviewError> {
+    // SAFETY: reads the database's encoding.
+    let encoding = unsafe { pg_sys::GetDatabaseEncoding() };
+    if encoding != pg_sys::pg_enc::PG_UTF8 as i32 {
+        // SAFETY: the name of a valid encoding id (a static string).
+        let name = unsafe { cstring(pg_sys::GetDatabaseEncodingName()) }.unwrap_or_default();
+        return Err(TviewError::Encoding(name));
+    }
     let definition = parse::normalize_definition(select_sql)?;
     let settings = current_settings()?;
     context::run(Role::Caller, &settings, || {
@@ -143,7 +150,10 @@ fn create_from_definition(
         KeyRequest::Choose(key),
     )?;
     warn_recompute_all(&def);
-    check_functions(relation_oid(DEFINITION_SCHEMA, &view_name)?)?;
+    // SAFETY: reads the current user id (who will own the TVIEW).
+    check_functions(relation_oid(DEFINITION_SCHEMA, &view_name)?, unsafe {
+        pg_sys::GetUserId()
+    })?;
     check_key_type(
         &target.name.entity,
         &def.key,
@@ -201,11 +211,7 @@ fn create_from_definition(
         }
     };
     // SAFETY: a catalog lookup of an existing relation.
-    if unsafe { pg_sys::get_rel_persistence(table) }
-        == pg_sys::RELPERSISTENCE_TEMP as std::ffi::c_char
-    {
-        return Err(TviewError::TemporaryTable);
-    }
+    check_persistence(table)?;
     Spi::run(&format!(
         "ALTER TABLE {table_sql} ADD PRIMARY KEY ({})",
         quote_ident(&def.key)
@@ -286,7 +292,10 @@ fn lock_sources(sources: &[pg_sys::Oid]) {
 
 /// The functions a definition calls (directly, through operators and aggregates, and through
 /// the helper views it reads), as PostgreSQL recorded its dependencies.
-const DEFINITION_FUNCTIONS: &str = "
+/// The objects a definition depends on, as PostgreSQL recorded them for its view and the
+/// helper views it reads (`deps`: class and OID), and the functions it calls directly,
+/// through operators and through aggregates (`all_funcs`). `$1` is the definition view.
+const DEFINITION_DEPENDENCIES: &str = "
 WITH RECURSIVE rels(rel) AS (
     SELECT $1::pg_catalog.oid
     UNION
@@ -317,13 +326,54 @@ WITH RECURSIVE rels(rel) AS (
            LATERAL (VALUES (a.aggtransfn), (a.aggfinalfn), (a.aggcombinefn)) AS v(x)
      WHERE x OPERATOR(pg_catalog.<>) 0
 )
+";
+
+/// Does the definition of view `$1` depend on function or type `$2` (directly, through an
+/// operator or aggregate, through a helper view, or as the type of a column of one of the
+/// sources `$3`)?
+pub fn definition_depends_on(
+    view: pg_sys::Oid,
+    object: pg_sys::Oid,
+    sources: &[pg_sys::Oid],
+) -> Result<bool, TviewError> {
+    use pgrx::IntoDatum;
+    let sources = sources
+        .to_vec()
+        .into_datum()
+        .expect("an array is never NULL");
+    let found = crate::pg::spi::select_latest(
+        &format!(
+            "{DEFINITION_DEPENDENCIES}
+             SELECT 1 WHERE EXISTS (SELECT 1 FROM deps WHERE refobjid OPERATOR(pg_catalog.=) $2)
+                 OR EXISTS (SELECT 1 FROM all_funcs WHERE f OPERATOR(pg_catalog.=) $2)
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                             WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($3)
+                               AND NOT a.attisdropped
+                               AND (a.atttypid OPERATOR(pg_catalog.=) $2
+                                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+                                                WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid
+                                                  AND (t.typbasetype OPERATOR(pg_catalog.=) $2
+                                                       OR t.typelem OPERATOR(pg_catalog.=) $2))))"
+        ),
+        &[
+            (pg_sys::OIDOID, pg_sys::Datum::from(view)),
+            (pg_sys::OIDOID, pg_sys::Datum::from(object)),
+            (pg_sys::OIDARRAYOID, sources),
+        ],
+        |_| Ok(()),
+    )?;
+    Ok(!found.is_empty())
+}
+
+/// The functions a definition calls, with what the rules below need to know of each.
+const DEFINITION_FUNCTIONS: &str = "
 SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text,
-       p.provolatile,
-       l.lanname,
+       p.provolatile::pg_catalog.text,
+       l.lanname::pg_catalog.text,
        p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace,
-       EXISTS (SELECT 1 FROM pg_catalog.unnest(p.proconfig) AS c(setting)
-                WHERE c.setting OPERATOR(pg_catalog.~~) 'search_path=%'
-                  AND c.setting OPERATOR(pg_catalog.!~~) '%pg_temp%')
+       (SELECT pg_catalog.substr(c.setting, 13) FROM pg_catalog.unnest(p.proconfig) AS c(setting)
+         WHERE c.setting OPERATOR(pg_catalog.~~) 'search_path=%' LIMIT 1),
+       (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) p.proowner)
   FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
   JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
  ORDER BY 1";
@@ -337,35 +387,47 @@ SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text,
 /// * a function of the user's own (SQL or a procedural language) that is not IMMUTABLE may
 ///   read tables: those would be sources pg_tviews cannot see, and a change to them would
 ///   leave the TVIEW stale.
-fn check_functions(view: pg_sys::Oid) -> Result<(), TviewError> {
+pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
     use crate::pg::spi::{select_latest, value};
     let rows = select_latest(
-        DEFINITION_FUNCTIONS,
+        &format!("{DEFINITION_DEPENDENCIES}{DEFINITION_FUNCTIONS}"),
         &[(pg_sys::OIDOID, pg_sys::Datum::from(view))],
         // SAFETY: the columns have the types the query selects.
         |r| unsafe {
             Ok((
                 value::<String>(r[0]).unwrap_or_default(),
-                value::<i8>(r[1]).unwrap_or(0) as u8 as char,
+                value::<String>(r[1]).unwrap_or_default(),
                 value::<String>(r[2]).unwrap_or_default(),
                 value::<bool>(r[3]).unwrap_or(false),
-                value::<bool>(r[4]).unwrap_or(false),
+                value::<String>(r[4]),
+                value::<bool>(r[5]).unwrap_or(false),
             ))
         },
     )?;
-    for (function, volatility, language, builtin, unsafe_path) in rows {
-        if unsafe_path {
-            return Err(TviewError::UnsafeFunction {
-                function,
-                reason: "it sets a search_path without pg_temp".into(),
-                hint: "Maintenance runs it as the TVIEW's owner in whichever session writes a source, whose temporary objects it would find first: list pg_temp last, as for SECURITY DEFINER functions (SET search_path = app, pg_temp).".into(),
-            });
+    // SAFETY: a catalog lookup of an existing role.
+    let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
+    for (function, volatility, language, builtin, search_path, owned_by_superuser) in rows {
+        if let Some(path) = search_path {
+            if !tviews_core::settings::search_path_keeps_pg_temp_last(&path) {
+                return Err(TviewError::UnsafeFunction {
+                    function,
+                    reason: format!("it sets search_path = {path}, which does not end with pg_temp"),
+                    hint: "Maintenance runs it as the TVIEW's owner in whichever session writes a source, whose temporary objects it would find first: list pg_temp last (SET search_path = app, pg_temp), as for SECURITY DEFINER functions.".into(),
+                });
+            }
         }
-        if !builtin && volatility == 's' && language != "c" && language != "internal" {
+        if !builtin && volatility == "s" && language != "c" && language != "internal" {
             return Err(TviewError::UnsafeFunction {
                 function,
                 reason: "it is STABLE, so it may read tables that are not sources of the TVIEW".into(),
                 hint: "Changes to a table read inside a function would not reach the TVIEW. If the function reads no table, declare it IMMUTABLE; if it does, join that table in the definition instead.".into(),
+            });
+        }
+        if owner_is_superuser && !owned_by_superuser {
+            return Err(TviewError::UnsafeFunction {
+                function,
+                reason: "its owner is not a superuser, and the TVIEW's owner is: every write to a source would run code that role can change with superuser rights".into(),
+                hint: "Let a role that is not a superuser own the TVIEW (ALTER TABLE ... OWNER TO, or create it as that role), or have a superuser own the function.".into(),
             });
         }
     }
@@ -396,6 +458,18 @@ fn check_key_type(tview: &str, key: &str, view: pg_sys::Oid) -> Result<(), Tview
         key: key.to_string(),
         type_name: name,
     })
+}
+
+/// A TVIEW's table is logged and permanent: a temporary one is invisible to the sessions whose
+/// writes maintain it, an unlogged one is emptied by crash recovery while its sources are not.
+pub fn check_persistence(table: pg_sys::Oid) -> Result<(), TviewError> {
+    // SAFETY: a catalog lookup of an existing relation.
+    let persistence = unsafe { pg_sys::get_rel_persistence(table) } as u8;
+    match persistence {
+        p if p == pg_sys::RELPERSISTENCE_TEMP => Err(TviewError::TemporaryTable),
+        p if p == pg_sys::RELPERSISTENCE_UNLOGGED => Err(TviewError::UnloggedTable),
+        _ => Ok(()),
+    }
 }
 
 /// Refuse sources whose row level security applies to `owner`, who maintenance runs as: a
@@ -574,6 +648,13 @@ fn record_internal_dependency(view: pg_sys::Oid, table: pg_sys::Oid) {
         );
         pg_sys::CommandCounterIncrement();
     }
+}
+
+/// Describe a function for messages (`schema.name(argument types)`).
+pub fn describe_function(oid: pg_sys::Oid) -> String {
+    // SAFETY: formats an existing function's signature (palloc'd), or its OID.
+    unsafe { cstring(pg_sys::format_procedure_qualified(oid)) }
+        .unwrap_or_else(|| format!("function {}", oid.to_u32()))
 }
 
 /// Describe a relation for messages.

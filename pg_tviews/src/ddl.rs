@@ -28,11 +28,10 @@ use crate::pg::nodes::{cstring, is_a};
 use tviews_core::naming::{TviewName, TABLE_PREFIX};
 use tviews_core::queue::Mode;
 
-/// A captured CREATE TABLE tv_x AS: its SELECT, WITH NO DATA, and the subtransaction that ran
-/// it.
+/// A captured CREATE TABLE tv_x AS: its SELECT and the subtransaction that ran it. (WITH NO
+/// DATA needs no note: every adopted table is recomputed.)
 struct Captured {
     sql: String,
-    skip_data: bool,
     sub: pg_sys::SubTransactionId,
 }
 
@@ -120,7 +119,6 @@ unsafe fn capture(stmt: *mut pg_sys::Node) -> Result<(), TviewError> {
         let schema = cstring(rel.schemaname).unwrap_or_default();
         let captured = Captured {
             sql,
-            skip_data: into.skipData,
             sub: pg_sys::GetCurrentSubTransactionId(),
         };
         PENDING.with(|p| p.borrow_mut().insert((schema, name), captured));
@@ -140,7 +138,7 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
         p.remove(&(schema.clone(), name.clone()))
             .or_else(|| p.remove(&(String::new(), name.clone())))
     });
-    let Some(Captured { sql, skip_data, .. }) = captured else {
+    let Some(Captured { sql, .. }) = captured else {
         return;
     };
     let target = Target {
@@ -148,17 +146,18 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
         name: TviewName::parse(&name).or_raise(),
     };
     create_tview(&target, &sql, None, Mode::Immediate, Some(table)).or_raise();
-    if skip_data {
-        // WITH NO DATA made an empty table; a TVIEW always holds its rows.
-        let meta = crate::api::find_tview(&format!(
-            "{}.{}",
-            tviews_core::sqlgen::quote_ident(&target.schema),
-            tviews_core::sqlgen::quote_ident(&target.name.table)
-        ))
-        .or_raise()
-        .unwrap_or_else(|| TviewError::Internal("adopted TVIEW not found".into()).raise());
-        crate::maintain::trigger::refresh_all_rows(&meta).or_raise();
-    }
+    // CREATE TABLE AS filled the table (or, WITH NO DATA, did not) from a snapshot taken
+    // before pg_tviews locked the sources: a write committed in between would be missing.
+    // Recompute from the latest committed state, now that no writer can slip in; only rows
+    // that differ are written.
+    let meta = crate::api::find_tview(&format!(
+        "{}.{}",
+        tviews_core::sqlgen::quote_ident(&target.schema),
+        tviews_core::sqlgen::quote_ident(&target.name.table)
+    ))
+    .or_raise()
+    .unwrap_or_else(|| TviewError::Internal("adopted TVIEW not found".into()).raise());
+    crate::maintain::trigger::refresh_all_rows(&meta).or_raise();
 }
 
 /// Forget TVIEWs whose tables were dropped; remove triggers no TVIEW needs any more. Only
@@ -260,6 +259,17 @@ fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_after_alter(relation: pg_sys::Oid) {
     let run = || -> Result<(), TviewError> {
+        // Only for what the DDL command in progress changed: called by hand (it is
+        // callable, as event trigger functions must be), it raises, as
+        // pg_event_trigger_ddl_commands() does outside an event trigger.
+        let changed: Option<bool> = crate::pg::spi::read_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() AS c \
+                             WHERE c.objid OPERATOR(pg_catalog.=) $1)",
+            &[relation.into()],
+        )?;
+        if changed != Some(true) {
+            return Ok(());
+        }
         let all = cache::all()?;
         // A source whose row level security now applies to a TVIEW's owner.
         for m in all.iter().filter(|m| m.sources.contains(&relation)) {
@@ -267,6 +277,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         }
         // What a definition computes changed under it: recompute (every backend recompiles,
         // since the TVIEW table's relcache entry is invalidated).
+        let is_relation = relation_name(relation).is_some();
         for m in &all {
             let stale = if m.sources.contains(&relation) {
                 // ADD, DROP or RENAME COLUMN on a table read as whole rows.
@@ -274,9 +285,13 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                     .def
                     .whole_row_sources
                     .contains(&relation)
-            } else {
+            } else if is_relation {
                 // CREATE OR REPLACE VIEW of a helper view the definition reads.
                 m.view != relation && helper_views(m.view)?.contains(&relation)
+            } else {
+                // CREATE OR REPLACE FUNCTION, ALTER FUNCTION, ALTER TYPE (RENAME VALUE,
+                // RENAME ATTRIBUTE), ALTER DOMAIN of something the definition uses.
+                crate::create::definition_depends_on(m.view, relation, &m.sources)?
             };
             if stale {
                 // SAFETY: queues a relcache invalidation of an existing relation.
@@ -286,6 +301,20 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                     .into_iter()
                     .find(|x| x.table == m.table)
                     .ok_or_else(|| TviewError::NoSuchTview(m.tview_name.clone()))?;
+                // Analyzing it again applies every rule of creation to what it reads now; a
+                // helper view that now reads other tables would leave those without triggers.
+                let compiled = cache::compiled(&fresh)?;
+                let mut now: Vec<u32> = compiled.def.model.tables().iter().map(|t| t.oid).collect();
+                let mut then: Vec<u32> = fresh.sources.iter().map(|o| o.to_u32()).collect();
+                now.sort_unstable();
+                then.sort_unstable();
+                if now != then {
+                    return Err(TviewError::AlterRefused {
+                        table: crate::create::describe(fresh.table),
+                        change: "read other tables through a replaced view".into(),
+                        hint: "The TVIEW keeps triggers on the tables it was created over: drop it, replace the view, and create the TVIEW again.".into(),
+                    });
+                }
                 crate::maintain::trigger::refresh_all_rows(&fresh)?;
             }
         }
@@ -306,6 +335,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 ),
             });
         }
+        crate::create::check_persistence(meta.table)?;
         let forced: Option<bool> = crate::pg::spi::read_one(
             "SELECT relforcerowsecurity FROM pg_catalog.pg_class \
               WHERE oid OPERATOR(pg_catalog.=) $1",
@@ -326,6 +356,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         if table_owner != view_owner {
             // The new owner is who maintenance runs as: the same rules as at creation.
             crate::create::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
+            crate::create::check_functions(meta.view, table_owner)?;
             let view = tviews_core::sqlgen::qualified(&meta.view_name.0, &meta.view_name.1);
             // SAFETY: a catalog lookup of an existing role's name (palloc'd).
             let role =
@@ -365,21 +396,24 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW; the definition view follows its TVIEW table''s owner, FORCE ROW LEVEL SECURITY or changed columns on a TVIEW table and row security on a source that applies to its owner are refused, and TVIEWs whose definition changed under them (a helper view replaced, a column added to a table read as whole rows) are recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE and ALTER DOMAIN, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function or a type they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.pg_tviews_after_alter(c.objid)
        FROM (SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
-              WHERE classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass) AS c;
+              WHERE classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_class'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_proc'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_type'::pg_catalog.regclass])) AS c;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
-'pg_tviews: event trigger function keeping TVIEWs consistent after ALTER TABLE, ALTER VIEW and CREATE (OR REPLACE) VIEW.';
+'pg_tviews: event trigger function keeping TVIEWs consistent after DDL on their tables, views, functions and types.';
 
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
-    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW')
+    WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
+                 'ALTER TYPE', 'ALTER DOMAIN')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

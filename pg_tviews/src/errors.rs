@@ -47,6 +47,12 @@ pub enum TviewError {
     #[error("a TVIEW's table cannot be temporary")]
     TemporaryTable,
 
+    #[error("a TVIEW's table cannot be unlogged")]
+    UnloggedTable,
+
+    #[error("pg_tviews needs a database encoded in UTF8, not {0}")]
+    Encoding(String),
+
     #[error(
         "this change makes key {key} appear more than once in the definition of TVIEW {tview}"
     )]
@@ -126,6 +132,8 @@ impl TviewError {
             }
             TviewError::ForeignTrigger { .. } => ERRCODE_DUPLICATE_OBJECT,
             TviewError::TemporaryTable
+            | TviewError::UnloggedTable
+            | TviewError::Encoding(_)
             | TviewError::UnsafeFunction { .. }
             | TviewError::KeyType { .. }
             | TviewError::OracleFiltered(_)
@@ -185,6 +193,14 @@ impl TviewError {
             TviewError::CatalogNeedsUpdate => {
                 Some("Run ALTER EXTENSION pg_tviews UPDATE first.".into())
             }
+            TviewError::UnloggedTable => Some(
+                "After a crash PostgreSQL empties unlogged tables but not the sources they follow: keep the TVIEW's table logged."
+                    .into(),
+            ),
+            TviewError::Encoding(_) => Some(
+                "Definitions, keys and names travel through pg_tviews as UTF-8: create the database with ENCODING 'UTF8'."
+                    .into(),
+            ),
             TviewError::TemporaryTable => Some(
                 "Every session's writes to the sources maintain a TVIEW, so its table must be visible to every session: create it in a regular schema."
                     .into(),

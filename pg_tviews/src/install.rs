@@ -12,27 +12,75 @@ use crate::create::describe;
 use crate::errors::TviewError;
 use crate::pg::names::relation_name;
 
-/// The source triggers: (name, timing and event, transition tables).
-fn source_trigger_specs() -> [(&'static str, &'static str, String); 4] {
+/// One trigger pg_tviews installs: its name, the SQL of its timing and event, and what
+/// `pg_trigger` then holds (`tgtype`, transition table names), so that a trigger of that name
+/// made by someone else can be told apart from it.
+struct TriggerSpec {
+    name: &'static str,
+    event: &'static str,
+    referencing: String,
+    tgtype: i16,
+    old_table: Option<&'static str>,
+    new_table: Option<&'static str>,
+}
+
+// pg_trigger.tgtype bits (trigger.h): BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32;
+// no ROW bit (statement triggers), no INSTEAD.
+const TYPE_BEFORE: i16 = 2;
+const TYPE_INSERT: i16 = 4;
+const TYPE_DELETE: i16 = 8;
+const TYPE_UPDATE: i16 = 16;
+const TYPE_TRUNCATE: i16 = 32;
+
+/// The source triggers.
+fn source_trigger_specs() -> [TriggerSpec; 4] {
     let (old, new) = (quote_ident(TRANSITION_OLD), quote_ident(TRANSITION_NEW));
     [
-        (
-            "pgtv_insert",
-            "AFTER INSERT",
-            format!("REFERENCING NEW TABLE AS {new}"),
-        ),
-        (
-            "pgtv_update",
-            "AFTER UPDATE",
-            format!("REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}"),
-        ),
-        (
-            "pgtv_delete",
-            "AFTER DELETE",
-            format!("REFERENCING OLD TABLE AS {old}"),
-        ),
-        ("pgtv_truncate", "AFTER TRUNCATE", String::new()),
+        TriggerSpec {
+            name: "pgtv_insert",
+            event: "AFTER INSERT",
+            referencing: format!("REFERENCING NEW TABLE AS {new}"),
+            tgtype: TYPE_INSERT,
+            old_table: None,
+            new_table: Some(TRANSITION_NEW),
+        },
+        TriggerSpec {
+            name: "pgtv_update",
+            event: "AFTER UPDATE",
+            referencing: format!("REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}"),
+            tgtype: TYPE_UPDATE,
+            old_table: Some(TRANSITION_OLD),
+            new_table: Some(TRANSITION_NEW),
+        },
+        TriggerSpec {
+            name: "pgtv_delete",
+            event: "AFTER DELETE",
+            referencing: format!("REFERENCING OLD TABLE AS {old}"),
+            tgtype: TYPE_DELETE,
+            old_table: Some(TRANSITION_OLD),
+            new_table: None,
+        },
+        TriggerSpec {
+            name: "pgtv_truncate",
+            event: "AFTER TRUNCATE",
+            referencing: String::new(),
+            tgtype: TYPE_TRUNCATE,
+            old_table: None,
+            new_table: None,
+        },
     ]
+}
+
+/// The guard on TVIEW tables.
+fn guard_spec() -> TriggerSpec {
+    TriggerSpec {
+        name: GUARD_TRIGGER,
+        event: "BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE",
+        referencing: String::new(),
+        tgtype: TYPE_BEFORE | TYPE_INSERT | TYPE_UPDATE | TYPE_DELETE | TYPE_TRUNCATE,
+        old_table: None,
+        new_table: None,
+    }
 }
 
 const GUARD_TRIGGER: &str = "pgtv_guard";
@@ -45,23 +93,33 @@ fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
     Ok(tviews_core::sqlgen::qualified(&s, &n))
 }
 
-/// Does `table` have pg_tviews' trigger `name`, as the latest committed catalog has it? (A
+/// Does `table` have pg_tviews' trigger `spec`, as the latest committed catalog has it? (A
 /// TVIEW created concurrently on the same source may have just added it.) A trigger of that
-/// name calling another function is refused: it would pass for ours and maintain nothing.
-fn has_trigger(table: pg_sys::Oid, name: &str, function: &str) -> Result<bool, TviewError> {
+/// name that differs in anything (its function, events, timing, columns, WHEN condition or
+/// transition tables) is refused: it would pass for ours and maintain nothing.
+fn has_trigger(table: pg_sys::Oid, spec: &TriggerSpec, function: &str) -> Result<bool, TviewError> {
     use pgrx::IntoDatum;
-    let name_datum = name.into_datum().expect("a text is never NULL");
-    let function_datum = function.into_datum().expect("a text is never NULL");
-    let found = crate::pg::spi::select_latest(
+    let text = |v: &str| v.into_datum().expect("a text is never NULL");
+    let optional = |v: Option<&str>| v.map(text);
+    let args = [
+        (pg_sys::OIDOID, Some(pg_sys::Datum::from(table))),
+        (pg_sys::TEXTOID, Some(text(spec.name))),
+        (pg_sys::TEXTOID, Some(text(function))),
+        (pg_sys::INT2OID, spec.tgtype.into_datum()),
+        (pg_sys::TEXTOID, optional(spec.old_table)),
+        (pg_sys::TEXTOID, optional(spec.new_table)),
+    ];
+    let found = crate::pg::spi::select_latest_nullable(
         "SELECT t.tgfoid OPERATOR(pg_catalog.=) $3::pg_catalog.regprocedure \
+            AND t.tgtype OPERATOR(pg_catalog.=) $4 \
+            AND pg_catalog.cardinality(t.tgattr::pg_catalog.int2[]) OPERATOR(pg_catalog.=) 0 \
+            AND t.tgqual IS NULL \
+            AND t.tgoldtable::pg_catalog.text IS NOT DISTINCT FROM $5 \
+            AND t.tgnewtable::pg_catalog.text IS NOT DISTINCT FROM $6 \
            FROM pg_catalog.pg_trigger t \
           WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
             AND t.tgname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
-        &[
-            (pg_sys::OIDOID, pg_sys::Datum::from(table)),
-            (pg_sys::TEXTOID, name_datum),
-            (pg_sys::TEXTOID, function_datum),
-        ],
+        &args,
         // SAFETY: a boolean column.
         |r| Ok(unsafe { crate::pg::spi::value::<bool>(r[0]) }.unwrap_or(false)),
     )?;
@@ -70,7 +128,7 @@ fn has_trigger(table: pg_sys::Oid, name: &str, function: &str) -> Result<bool, T
         Some(true) => Ok(true),
         Some(false) => Err(TviewError::ForeignTrigger {
             table: describe(table),
-            trigger: name.to_string(),
+            trigger: spec.name.to_string(),
         }),
     }
 }
@@ -79,14 +137,16 @@ fn has_trigger(table: pg_sys::Oid, name: &str, function: &str) -> Result<bool, T
 pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
     let t = qualified_table(table)?;
     let function = format!("{ext_schema}.pg_tviews_source_trigger()");
-    for (name, event, referencing) in source_trigger_specs() {
-        if has_trigger(table, name, &function)? {
+    for spec in source_trigger_specs() {
+        if has_trigger(table, &spec, &function)? {
             continue;
         }
         Spi::run(&format!(
-            "CREATE TRIGGER {} {event} ON {t} {referencing} FOR EACH STATEMENT \
+            "CREATE TRIGGER {} {} ON {t} {} FOR EACH STATEMENT \
              EXECUTE FUNCTION {ext_schema}.pg_tviews_source_trigger()",
-            quote_ident(name)
+            quote_ident(spec.name),
+            spec.event,
+            spec.referencing
         ))?;
     }
     Ok(())
@@ -94,17 +154,19 @@ pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), Tview
 
 /// Make sure the TVIEW table `table` refuses direct writes.
 pub fn guard_trigger(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
+    let spec = guard_spec();
     if has_trigger(
         table,
-        GUARD_TRIGGER,
+        &spec,
         &format!("{ext_schema}.pg_tviews_guard_trigger()"),
     )? {
         return Ok(());
     }
     Spi::run(&format!(
-        "CREATE TRIGGER {} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON {} \
+        "CREATE TRIGGER {} {} ON {} \
          FOR EACH STATEMENT EXECUTE FUNCTION {ext_schema}.pg_tviews_guard_trigger()",
-        quote_ident(GUARD_TRIGGER),
+        quote_ident(spec.name),
+        spec.event,
         qualified_table(table)?
     ))?;
     Ok(())
@@ -115,10 +177,10 @@ pub fn remove_source_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
     let Ok(t) = qualified_table(table) else {
         return Ok(()); // dropped along
     };
-    for (name, _, _) in source_trigger_specs() {
+    for spec in source_trigger_specs() {
         Spi::run(&format!(
             "DROP TRIGGER IF EXISTS {} ON {t}",
-            quote_ident(name)
+            quote_ident(spec.name)
         ))?;
     }
     Ok(())

@@ -61,6 +61,7 @@ unsafe extern "C-unwind" fn on_xact_event(
     ) {
         maintain::trigger::reset();
         ddl::reset();
+        pg::hooks::reset();
     }
 }
 
@@ -90,6 +91,7 @@ unsafe extern "C-unwind" fn on_subxact_event(
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::init();
+    pg::hooks::install();
     // SAFETY: registers a static callback for the backend's lifetime.
     unsafe {
         pg_sys::RegisterXactCallback(Some(on_xact_event), std::ptr::null_mut());

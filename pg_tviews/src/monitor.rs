@@ -97,14 +97,20 @@ WITH m AS (
       JOIN pg_catalog.pg_extension x ON p.pronamespace = x.extnamespace
      WHERE x.extname = 'pg_tviews'
        AND p.proname IN ('pg_tviews_source_trigger', 'pg_tviews_guard_trigger')
-), expected(tgname) AS (
-    VALUES ('pgtv_insert'), ('pgtv_update'), ('pgtv_delete'), ('pgtv_truncate')
+), expected(tgname, tgtype, oldtable, newtable) AS (
+    -- What pg_tviews creates (install.rs): AFTER ... FOR EACH STATEMENT, with transition tables.
+    VALUES ('pgtv_insert', 4, NULL, 'pgtv_new'), ('pgtv_update', 16, 'pgtv_old', 'pgtv_new'),
+           ('pgtv_delete', 8, 'pgtv_old', NULL), ('pgtv_truncate', 32, NULL, NULL)
 ), source_triggers AS (
     SELECT s.src, e.tgname, t.tgenabled
       FROM m, unnest(m.sources) AS s(src)
      CROSS JOIN expected e
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.src AND t.tgname = e.tgname
                                        AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_source_trigger')
+                                       AND t.tgtype = e.tgtype AND t.tgqual IS NULL
+                                       AND cardinality(t.tgattr::int2[]) = 0
+                                       AND t.tgoldtable IS NOT DISTINCT FROM e.oldtable
+                                       AND t.tgnewtable IS NOT DISTINCT FROM e.newtable
 ), c(check_name, ok, good, bad) AS (
     SELECT 'primary key', EXISTS (
                SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
@@ -120,18 +126,19 @@ WITH m AS (
            'the definition view exists and depends on its sources',
            'the definition view records no dependency on its sources'
     UNION ALL
-    SELECT 'source triggers', coalesce(bool_and(tgenabled IS NOT NULL AND tgenabled <> 'D'), true),
+    SELECT 'source triggers', coalesce(bool_and(coalesce(tgenabled IN ('O', 'A'), false)), true),
            'every source has its four statement triggers, enabled',
-           'missing, disabled or not calling pg_tviews: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
-                                      FILTER (WHERE tgenabled IS NULL OR tgenabled = 'D')
+           'missing, disabled, replica-only or not pg_tviews'' own: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
+                                      FILTER (WHERE tgenabled IS NULL OR tgenabled NOT IN ('O', 'A'))
       FROM source_triggers
     UNION ALL
     SELECT 'guard trigger', EXISTS (
                SELECT 1 FROM pg_catalog.pg_trigger t JOIN m ON t.tgrelid = m.table_name
-                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled <> 'D'
+                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled IN ('O', 'A') AND t.tgtype = 62
+                  AND t.tgqual IS NULL AND cardinality(t.tgattr::int2[]) = 0
                   AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_guard_trigger')),
            'direct writes to the table are refused',
-           'trigger pgtv_guard is missing or disabled: direct writes to the table are not refused'
+           'trigger pgtv_guard is missing, disabled, replica-only or not pg_tviews'' own: direct writes to the table are not refused'
 )
 SELECT check_name, ok, CASE WHEN ok THEN good ELSE bad END FROM c
 "#;

@@ -65,6 +65,19 @@ pub const FIXED: &[(&str, &str)] = &[
     ("quote_all_identifiers", "off"),
 ];
 
+/// Does a function's own `search_path` setting (the value of its `SET search_path = ...`)
+/// keep the session's temporary schema out of reach? Only when `pg_temp` is listed, last:
+/// otherwise PostgreSQL searches it first for tables, views and types, and whoever runs a
+/// session could put objects there that a function run as another role would then use
+/// (PostgreSQL gives the same rule for SECURITY DEFINER functions).
+pub fn search_path_keeps_pg_temp_last(value: &str) -> bool {
+    let last = value
+        .split(',')
+        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
+        .rfind(|s| !s.is_empty());
+    last.as_deref() == Some("pg_temp")
+}
+
 /// Is `name` one of the captured settings (PostgreSQL compares setting names without case)?
 pub fn captured_name(name: &str) -> Option<&'static str> {
     CAPTURED
@@ -111,6 +124,17 @@ mod tests {
     fn names_match_without_case() {
         assert_eq!(captured_name("datestyle"), Some("DateStyle"));
         assert_eq!(captured_name("search_path"), None);
+    }
+
+    #[test]
+    fn pg_temp_must_come_last() {
+        assert!(search_path_keeps_pg_temp_last("app, pg_temp"));
+        assert!(search_path_keeps_pg_temp_last("\"app\", \"pg_temp\""));
+        assert!(search_path_keeps_pg_temp_last("pg_temp"));
+        assert!(!search_path_keeps_pg_temp_last("app"));
+        assert!(!search_path_keeps_pg_temp_last("pg_temp, app"));
+        assert!(!search_path_keeps_pg_temp_last(""));
+        assert!(!search_path_keeps_pg_temp_last("pg_temp_3"));
     }
 
     #[test]

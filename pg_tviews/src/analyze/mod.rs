@@ -47,6 +47,8 @@ pub fn analyze_view(
 ) -> Result<Definition, TviewError> {
     let query = parse::rewritten_view_query(schema, name)?;
     // SAFETY: the query was just produced by the analyzer and rewriter.
+    unsafe { parse::check_expanded(query)? };
+    // SAFETY: the query was just produced by the analyzer and rewriter.
     let extracted = unsafe { model::extract(query)? };
     let columns: Vec<String> = extracted.outputs.iter().map(|(n, _)| n.clone()).collect();
     let key = match key {

@@ -394,7 +394,11 @@ impl Walker {
             Some(Edge {
                 left,
                 right,
-                operator: crate::pg::names::operator_ref(op.opno)?,
+                operator: crate::pg::names::operator_ref(
+                    op.opno,
+                    pg_sys::exprType(list_nth(op.args, 0)?),
+                    pg_sys::exprType(list_nth(op.args, 1)?),
+                )?,
                 guards: BTreeSet::new(),
             })
         }
@@ -408,13 +412,23 @@ fn check_source(r: &pg_sys::RangeTblEntry) -> Result<(), TviewError> {
     let what = match r.relkind as u8 {
         _ if system => Some("a system catalog"),
         b'r' => {
-            let has_children = crate::pg::spi::read_one::<bool>(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits WHERE inhparent = $1)",
-                &[r.relid.into()],
-            )?
-            .unwrap_or(false);
+            let inherits = |column: &str| -> Result<bool, TviewError> {
+                Ok(crate::pg::spi::read_one::<bool>(
+                    &format!(
+                        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits \
+                                         WHERE {column} OPERATOR(pg_catalog.=) $1)"
+                    ),
+                    &[r.relid.into()],
+                )?
+                .unwrap_or(false))
+            };
+            let (has_children, is_child) = (inherits("inhparent")?, inherits("inhrelid")?);
             if r.inh && has_children {
                 Some("a table with inheritance children")
+            } else if is_child {
+                // Writes made through the parent (or the partitioned table) fire the parent's
+                // statement triggers, not the child's.
+                Some("a partition or an inheritance child")
             } else {
                 None
             }

@@ -154,6 +154,158 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
     }
 }
 
+/// Check the definition with every helper view expanded (the rewritten `SELECT * FROM
+/// <definition view>`): what the user's own SELECT showed is checked again where views hid
+/// it, and what only a whole tree shows: aggregates and LIMITs whose result depends on an
+/// order nothing fixes, system columns, functions that answer differently per session.
+///
+/// # Safety
+/// `q` must be a valid analyzed and rewritten Query.
+pub unsafe fn check_expanded(q: *mut pg_sys::Query) -> Result<(), TviewError> {
+    // SAFETY: per contract.
+    unsafe {
+        check_query(q)?;
+        let mut found: Option<TviewError> = None;
+        nondeterministic(q, &mut found);
+        match found {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Aggregates that collect rows in the order they arrive.
+const ORDER_SENSITIVE_AGGREGATES: &[&str] = &[
+    "array_agg",
+    "jsonb_agg",
+    "json_agg",
+    "string_agg",
+    "xmlagg",
+    "jsonb_object_agg",
+    "json_object_agg",
+    "jsonb_agg_strict",
+    "json_agg_strict",
+    "jsonb_object_agg_strict",
+    "jsonb_object_agg_unique",
+    "jsonb_object_agg_unique_strict",
+];
+
+/// Built-in functions whose result depends on the session that calls them.
+const SESSION_FUNCTIONS: &[&str] = &[
+    "current_setting",
+    "pg_client_encoding",
+    "inet_client_addr",
+    "inet_client_port",
+    "inet_server_addr",
+    "inet_server_port",
+    "pg_backend_pid",
+    "pg_my_temp_schema",
+    "pg_trigger_depth",
+];
+
+/// The first construct in `q` whose result is not determined by the rows alone.
+unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>) {
+    struct Walk<'a> {
+        found: &'a mut Option<TviewError>,
+    }
+    fn builtin_name(func: pg_sys::Oid) -> Option<String> {
+        // SAFETY: syscache lookups of an existing function.
+        unsafe {
+            if pg_sys::get_func_namespace(func) != pg_sys::PG_CATALOG_NAMESPACE.into() {
+                return None;
+            }
+            cstring(pg_sys::get_func_name(func))
+        }
+    }
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn walker(
+        node: *mut pg_sys::Node,
+        ctx: *mut std::ffi::c_void,
+    ) -> bool {
+        if node.is_null() {
+            return false;
+        }
+        // SAFETY: ctx is the Walk below; tags are checked before casts.
+        unsafe {
+            let w = &mut *(ctx as *mut Walk);
+            if w.found.is_some() {
+                return true;
+            }
+            if is_a(node, pg_sys::NodeTag::T_Aggref) {
+                let a = &*(node as *mut pg_sys::Aggref);
+                if a.aggorder.is_null() && a.aggdistinct.is_null() {
+                    if let Some(name) = builtin_name(a.aggfnoid) {
+                        if ORDER_SENSITIVE_AGGREGATES.contains(&name.as_str()) {
+                            *w.found = Some(refused(
+                                &format!("{name} without ORDER BY"),
+                                &format!("{name} keeps rows in the order they happen to arrive, which another plan or write changes: add ORDER BY inside it, on columns that order the rows completely ({name}(x ORDER BY t.pk))."),
+                            ));
+                            return true;
+                        }
+                    }
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_FuncExpr) {
+                let f = &*(node as *mut pg_sys::FuncExpr);
+                if let Some(name) = builtin_name(f.funcid) {
+                    if SESSION_FUNCTIONS.contains(&name.as_str()) {
+                        *w.found = Some(refused(
+                            &format!("{name}()"),
+                            "Its result depends on the session that runs it, and maintenance runs in whichever session writes a source.",
+                        ));
+                        return true;
+                    }
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_SQLValueFunction) {
+                let f = &*(node as *mut pg_sys::SQLValueFunction);
+                if f.op == pg_sys::SQLValueFunctionOp::SVFOP_SESSION_USER {
+                    *w.found = Some(refused(
+                        "SESSION_USER",
+                        "It names whoever writes a source, a different role in every session; CURRENT_USER is the TVIEW's owner during maintenance.",
+                    ));
+                    return true;
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_Var) {
+                let v = &*(node as *mut pg_sys::Var);
+                if v.varattno < 0
+                    && v.varattno != pg_sys::TableOidAttributeNumber as pg_sys::AttrNumber
+                {
+                    *w.found = Some(refused(
+                        "system columns (ctid, xmin, xmax, cmin, cmax)",
+                        "They change without any write to the row (VACUUM FULL, CLUSTER, any update), so no stored row could follow them.",
+                    ));
+                    return true;
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_Query) {
+                let sub = &*(node as *mut pg_sys::Query);
+                if (!sub.limitCount.is_null() || !sub.limitOffset.is_null())
+                    && sub.sortClause.is_null()
+                {
+                    *w.found = Some(refused(
+                        "LIMIT or OFFSET without ORDER BY in a subquery",
+                        "Which rows a LIMIT keeps without ORDER BY depends on the plan: order them completely (ORDER BY ..., t.pk).",
+                    ));
+                    return true;
+                }
+                return pg_sys::query_tree_walker_impl(
+                    node as *mut pg_sys::Query,
+                    Some(walker),
+                    ctx,
+                    0,
+                );
+            }
+            pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
+        }
+    }
+    let mut w = Walk { found };
+    // SAFETY: a valid Query (caller's contract).
+    unsafe {
+        walker(
+            q as *mut pg_sys::Node,
+            &mut w as *mut Walk as *mut std::ffi::c_void,
+        )
+    };
+}
+
 /// Does any level of the query (subqueries and CTEs included) read a table with TABLESAMPLE?
 unsafe fn uses_tablesample(q: *mut pg_sys::Query) -> bool {
     #[pgrx::pg_guard]

@@ -34,6 +34,8 @@ pub struct Compiled {
     pub key_eq: tviews_core::model::OperatorRef,
     /// The schema pg_tviews is installed in (its functions are called by generated SQL).
     pub extension: String,
+    /// The key's type as qualified SQL.
+    pub key_type_sql: String,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
     refresh_keys: RefCell<Option<Rc<KeptPlan>>>,
@@ -56,6 +58,7 @@ impl Compiled {
             key_eq: &self.key_eq,
             extension: &self.extension,
             table_oid: self.meta.table.to_u32(),
+            key_type: &self.key_type_sql,
         }
     }
 
@@ -380,6 +383,9 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     }
     // The analysis reads catalogs with SQL: with the search_path restricted.
     let def = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
+        // What creation refused may have come about since (functions altered, ownership
+        // reassigned): maintenance refuses to run it.
+        crate::create::check_functions(meta.view, meta.owner)?;
         analyze_view(
             &meta.view_name.0,
             &meta.view_name.1,
@@ -401,6 +407,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_array_type,
         key_eq,
         extension: crate::catalog::extension_schema()?,
+        key_type_sql: crate::pg::names::qualified_type(key_type),
         level,
         refresh_keys: RefCell::new(None),
         refresh_all: RefCell::new(None),

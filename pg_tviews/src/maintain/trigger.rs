@@ -169,6 +169,13 @@ pub fn with_maintenance<R>(
     tview: &Compiled,
     f: impl FnOnce(&Connection) -> Result<R, TviewError>,
 ) -> Result<R, TviewError> {
+    // Row security that has come to apply to the owner since creation (ALTER ROLE ...
+    // NOBYPASSRLS, say): refuse to maintain rather than follow what it filters.
+    crate::create::check_row_security(
+        &tview.meta.tview_name,
+        &tview.meta.sources,
+        tview.meta.owner,
+    )?;
     let run = crate::stats::Run::start(tview.meta.table);
     let owner = Role::As {
         user: tview.meta.owner,
@@ -282,26 +289,19 @@ pub fn refresh_all_rows(meta: &crate::catalog::TviewMeta) -> Result<u64, TviewEr
 }
 
 /// Raised from inside a refresh (see `tviews_core::sqlgen::refresh`) when the definition
-/// returns `key` more than once for TVIEW table `tview`. Never returns.
+/// returns `key` (as text) more than once for TVIEW table `tview`. Never returns.
 #[pg_extern(volatile, parallel_unsafe)]
-fn pg_tviews_key_repeats(tview: pg_sys::Oid, key: pgrx::AnyElement) -> pgrx::AnyElement {
-    // SAFETY: the datum and its type come from the call's argument.
-    let text = unsafe {
-        let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
-        pg_sys::getTypeOutputInfo(key.oid(), &mut output, &mut varlena);
-        crate::pg::nodes::cstring(pg_sys::OidOutputFunctionCall(output, key.datum()))
-            .unwrap_or_default()
-    };
+fn pg_tviews_key_repeats(tview: pg_sys::Oid, key: &str) -> String {
     TviewError::KeyRepeats {
         tview: crate::create::describe(tview),
-        key: text,
+        key: key.to_string(),
     }
     .raise()
 }
 
 extension_sql!(
     r#"
-COMMENT ON FUNCTION pg_tviews_key_repeats(oid, anyelement) IS 'pg_tviews internal: raises the error for a key that a change makes appear more than once in a TVIEW''s definition (called by maintenance''s MERGE).';
+COMMENT ON FUNCTION pg_tviews_key_repeats(oid, text) IS 'pg_tviews internal: raises the error for a key that a change makes appear more than once in a TVIEW''s definition (called by maintenance''s MERGE).';
 COMMENT ON FUNCTION pg_tviews_source_trigger() IS 'pg_tviews: statement trigger on a TVIEW source table; maintains every TVIEW that reads it.';
 COMMENT ON FUNCTION pg_tviews_guard_trigger() IS 'pg_tviews: statement trigger on a TVIEW table; refuses writes that do not come from maintenance.';
 "#,

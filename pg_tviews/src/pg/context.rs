@@ -108,6 +108,14 @@ pub fn run<R>(
             nest,
         }
     };
+    let _elevated = matches!(
+        role,
+        Role::As {
+            restricted: true,
+            ..
+        }
+    )
+    .then(crate::pg::hooks::Elevated::enter);
     for (name, value) in tviews_core::settings::FIXED
         .iter()
         .map(|(n, v)| (*n, *v))

@@ -4,6 +4,7 @@
 //! invariant where it stands.
 
 pub mod context;
+pub mod hooks;
 pub mod names;
 pub mod nodes;
 pub mod spi;

@@ -53,18 +53,32 @@ pub fn equality_operator(typ: pg_sys::Oid) -> Option<tviews_core::model::Operato
     if opno == pg_sys::InvalidOid {
         return None;
     }
-    operator_ref(opno)
+    operator_ref(opno, typ, typ)
 }
 
 /// An operator with its declared operand types, for generated SQL (see
-/// [`tviews_core::model::OperatorRef`]).
-pub fn operator_ref(opno: pg_sys::Oid) -> Option<tviews_core::model::OperatorRef> {
+/// [`tviews_core::model::OperatorRef`]). Where it declares a pseudo-type (`anyenum`,
+/// `anyrange`, ...), which no value can be cast to, the operand's own type stands in:
+/// `actual_left` and `actual_right`.
+pub fn operator_ref(
+    opno: pg_sys::Oid,
+    actual_left: pg_sys::Oid,
+    actual_right: pg_sys::Oid,
+) -> Option<tviews_core::model::OperatorRef> {
     let (schema, name) = operator_name(opno)?;
     let (mut left, mut right) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
-    // SAFETY: a syscache lookup of an existing operator's input types.
-    unsafe { pg_sys::op_input_types(opno, &mut left, &mut right) };
-    if left == pg_sys::InvalidOid || right == pg_sys::InvalidOid {
-        return None; // a prefix operator: never a join or key comparison
+    // SAFETY: syscache lookups of an existing operator's input types and of types.
+    unsafe {
+        pg_sys::op_input_types(opno, &mut left, &mut right);
+        if left == pg_sys::InvalidOid || right == pg_sys::InvalidOid {
+            return None; // a prefix operator: never a join or key comparison
+        }
+        if pg_sys::get_typtype(left) == pg_sys::TYPTYPE_PSEUDO as std::ffi::c_char {
+            left = actual_left;
+        }
+        if pg_sys::get_typtype(right) == pg_sys::TYPTYPE_PSEUDO as std::ffi::c_char {
+            right = actual_right;
+        }
     }
     Some(tviews_core::model::OperatorRef {
         schema,

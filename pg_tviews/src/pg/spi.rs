@@ -184,13 +184,30 @@ pub fn read_one<A: pgrx::FromDatum + pgrx::IntoDatum>(
 pub fn select_latest<T>(
     sql: &str,
     args: &[(pg_sys::Oid, pg_sys::Datum)],
+    row: impl FnMut(&[Option<pg_sys::Datum>]) -> Result<T, TviewError>,
+) -> Result<Vec<T>, TviewError> {
+    let args: Vec<(pg_sys::Oid, Option<pg_sys::Datum>)> =
+        args.iter().map(|(t, v)| (*t, Some(*v))).collect();
+    select_latest_nullable(sql, &args, row)
+}
+
+/// [`select_latest`] with parameters that may be NULL (`None`).
+pub fn select_latest_nullable<T>(
+    sql: &str,
+    args: &[(pg_sys::Oid, Option<pg_sys::Datum>)],
     mut row: impl FnMut(&[Option<pg_sys::Datum>]) -> Result<T, TviewError>,
 ) -> Result<Vec<T>, TviewError> {
     let c = CString::new(sql).map_err(|_| TviewError::Internal("NUL in SQL".into()))?;
     let conn = Connection::open()?;
     let mut types: Vec<pg_sys::Oid> = args.iter().map(|(t, _)| *t).collect();
-    let mut values: Vec<pg_sys::Datum> = args.iter().map(|(_, v)| *v).collect();
-    let nulls = vec![b' ' as std::ffi::c_char; args.len()];
+    let mut values: Vec<pg_sys::Datum> = args
+        .iter()
+        .map(|(_, v)| v.unwrap_or(pg_sys::Datum::from(0)))
+        .collect();
+    let nulls: Vec<std::ffi::c_char> = args
+        .iter()
+        .map(|(_, v)| if v.is_some() { b' ' } else { b'n' } as std::ffi::c_char)
+        .collect();
     let mut out = Vec::new();
     // SAFETY: inside the SPI connection opened above; the plan lives until SPI_finish; the
     // result's datums are read before the connection closes.

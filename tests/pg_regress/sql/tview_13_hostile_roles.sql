@@ -6,6 +6,7 @@
 -- is empty, nobody gained a privilege and every TVIEW is exact. Then the writer does it all
 -- again under unusual values of every setting that can change a document.
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 
 CREATE SCHEMA hr;
 GRANT USAGE ON SCHEMA hr TO PUBLIC;
@@ -182,7 +183,7 @@ SELECT * FROM hr.tv_item ORDER BY 1;
 SELECT * FROM hr.tv_day ORDER BY 1;
 
 -- The settings are the creator's, shown by explain, and changed only by the owner.
-SELECT settings FROM pg_tview_meta WHERE tview_name = 'item';
+SELECT settings FROM pg_tview_meta WHERE table_name::oid = 'hr.tv_item'::regclass::oid;
 SELECT maintenance FROM pg_tviews_explain('hr.item') WHERE source = '(every source)';
 SET ROLE hr_writer;
 SELECT pg_tviews_set_setting('hr.item', 'TimeZone', 'Asia/Tokyo');
@@ -377,6 +378,76 @@ SET ROLE hr_app;
 SELECT * FROM pg_tviews_check('hr.cat_count');
 RESET ROLE;
 SELECT * FROM pg_tviews_check('hr.cat_count');
+
+-- Second round. A function reached only through another one, with a search_path that lets the
+-- session's temporary schema in first: caught when it runs as another role (here already by
+-- the first fill, which runs as maintenance will).
+CREATE FUNCTION hr_fn.inner_rate(v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+    SET search_path = hr_fn AS $$ SELECT v * 3 $$;
+CREATE FUNCTION hr_fn.outer_rate(v numeric) RETURNS numeric LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN RETURN hr_fn.inner_rate(v); END $$;
+SELECT pg_tviews_create('hr.nested', 'SELECT i.pk_item, hr_fn.outer_rate(i.price) AS r FROM hr.tb_item i');
+-- pg_temp listed first is no better than not at all.
+CREATE FUNCTION hr_fn.temp_first(v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+    SET search_path = pg_temp, hr_fn AS $$ SELECT v $$;
+SELECT pg_tviews_create('hr.nested', 'SELECT i.pk_item, hr_fn.temp_first(i.price) AS r FROM hr.tb_item i');
+-- A PL/pgSQL function is fine (its language is read as what it is), and one altered after
+-- creation to set such a search_path is refused at the ALTER.
+CREATE FUNCTION hr_fn.plain(v numeric) RETURNS numeric LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN RETURN v + 1; END $$;
+SELECT pg_tviews_create('hr.plain', 'SELECT i.pk_item, hr_fn.plain(i.price) AS r FROM hr.tb_item i');
+ALTER FUNCTION hr_fn.plain(numeric) SET search_path = hr_fn;
+CREATE OR REPLACE FUNCTION hr_fn.plain(v numeric) RETURNS numeric LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN RETURN v + 2; END $$;
+SELECT pk_item, r FROM hr.tv_plain ORDER BY 1;
+SELECT * FROM pg_tviews_check('hr.plain');
+
+-- pg_tviews' own function in generated SQL is called with its exact argument types: an
+-- overload planted next to it (public is writable here) is never chosen.
+SET ROLE hr_public;
+CREATE FUNCTION public.pg_tviews_key_repeats(t oid, k integer) RETURNS integer LANGUAGE plpgsql AS
+    $$BEGIN INSERT INTO hr.loot VALUES (CURRENT_USER, 'pg_tviews_key_repeats(oid, int)'); RETURN k; END$$;
+RESET ROLE;
+CREATE TABLE hr.tb_rank (pk int PRIMARY KEY, score int NOT NULL);
+CREATE TABLE hr.tb_tier (pk int PRIMARY KEY, lo int NOT NULL, hi int NOT NULL);
+INSERT INTO hr.tb_rank VALUES (1, 3);
+INSERT INTO hr.tb_tier VALUES (1, 0, 5), (2, 5, 9);
+SELECT pg_tviews_create('hr.rank', $$ SELECT r.pk, t.pk AS tier FROM hr.tb_rank r
+                                       LEFT JOIN hr.tb_tier t ON r.score >= t.lo AND r.score < t.hi $$);
+\c
+UPDATE hr.tb_tier SET lo = 1 WHERE pk = 2;
+SELECT * FROM hr.loot;
+
+-- Only the DDL in progress calls the event trigger's function usefully: by hand it raises.
+SELECT pg_tviews_after_alter('hr.tb_item'::regclass);
+
+-- A trigger named like pg_tviews' and calling its function, but for other events, is not
+-- taken for pg_tviews' own.
+CREATE TABLE hr.tb_decoy2 (pk int PRIMARY KEY, v int);
+GRANT TRIGGER ON hr.tb_decoy2 TO hr_app;
+SET ROLE hr_app;
+CREATE TRIGGER pgtv_insert AFTER TRUNCATE ON hr.tb_decoy2 FOR EACH STATEMENT EXECUTE FUNCTION public.pg_tviews_source_trigger();
+RESET ROLE;
+SELECT pg_tviews_create('hr.decoy2', 'SELECT d.pk, d.v FROM hr.tb_decoy2 d');
+-- Triggers switched to fire only on replicas no longer maintain: the health check says so.
+ALTER TABLE hr.tb_cat ENABLE REPLICA TRIGGER pgtv_update;
+SELECT tview, check_name, ok FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE 'hr.%' ORDER BY 1, 2;
+ALTER TABLE hr.tb_cat ENABLE TRIGGER pgtv_update;
+
+-- A TVIEW reassigned to a superuser would run, on every write, code its creator can still
+-- change: maintenance refuses it.
+SET ROLE hr_app;
+CREATE FUNCTION hr_app.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(t) $$;
+RESET ROLE;
+GRANT USAGE ON SCHEMA hr_app TO hr_creator;
+SET ROLE hr_creator;
+SELECT pg_tviews_create('hr.loud', 'SELECT c.pk_cat, hr_app.shout(c.title) AS t FROM hr.tb_cat c');
+RESET ROLE;
+REASSIGN OWNED BY hr_creator TO postgres;
+UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
+ALTER FUNCTION hr_app.shout(text) OWNER TO postgres;
+UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
+SELECT * FROM pg_tviews_check('hr.loud');
 
 SELECT * FROM hr.loot;
 SELECT m.tview_name, (SELECT count(*) FROM pg_tviews_check(m.table_name::text)) AS differing

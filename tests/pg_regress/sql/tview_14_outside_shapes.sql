@@ -2,6 +2,7 @@
 -- a TVIEW silently different from its definition: every one ends exact, or is refused with
 -- a clear error.
 \set VERBOSITY default
+\set SHOW_CONTEXT never
 CREATE SCHEMA edge;
 SET search_path = edge, public;
 
@@ -99,6 +100,20 @@ CREATE DOMAIN code AS text CHECK (VALUE ~ '^[a-z]+$');
 CREATE TABLE tb_code (pk_code code PRIMARY KEY, v text NOT NULL);
 INSERT INTO tb_code VALUES ('abc', 'x');
 SELECT pg_tviews_create('code', 'SELECT c.pk_code, c.v FROM tb_code c');
+-- So are enums and ranges, whose equality is declared for any enum or range.
+CREATE TYPE size AS ENUM ('s', 'm', 'l');
+CREATE TABLE tb_size (pk_size size PRIMARY KEY, v text NOT NULL);
+CREATE TABLE tb_span (pk_span int4range PRIMARY KEY, v text NOT NULL);
+INSERT INTO tb_size VALUES ('s', 'small'), ('l', 'large');
+INSERT INTO tb_span VALUES ('[1,5)', 'a'), ('[5,9)', 'b');
+SELECT pg_tviews_create('size', 'SELECT s.pk_size, s.v FROM tb_size s');
+SELECT pg_tviews_create('span', 'SELECT s.pk_span, s.v FROM tb_span s', mode => 'deferred');
+INSERT INTO tb_size VALUES ('m', 'medium');
+UPDATE tb_size SET pk_size = 'l', v = 'LARGE' WHERE pk_size = 'l';
+UPDATE tb_span SET v = 'B' WHERE pk_span = '[5,9)';
+INSERT INTO tb_span VALUES ('[9,12)', 'c');
+SELECT * FROM pg_tviews_check('size');
+SELECT * FROM pg_tviews_check('span');
 UPDATE tb_code SET v = 'y';
 INSERT INTO tb_code VALUES ('def', 'z');
 SELECT * FROM pg_tviews_check('code');
@@ -165,7 +180,66 @@ COMMIT;
 SELECT * FROM tv_score_later ORDER BY 1;
 SELECT * FROM pg_tviews_check('score_later');
 
+-- Definitions whose result is not fixed by the rows alone are refused, also inside helper
+-- views: aggregates collecting rows in arrival order, a LIMIT without ORDER BY, system
+-- columns, functions answering per session, volatile functions, samples.
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, (SELECT jsonb_agg(f.v) FROM tb_f f) AS vs FROM tb_n n $$);
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, (SELECT f.v FROM tb_f f LIMIT 1) AS v FROM tb_n n $$);
+SELECT pg_tviews_create('loose', 'SELECT n.pk_n, n.ctid FROM tb_n n');
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, current_setting('application_name') AS app FROM tb_n n $$);
+SELECT pg_tviews_create('loose', 'SELECT n.pk_n, session_user AS who FROM tb_n n');
+CREATE VIEW v_noisy AS SELECT n.pk_n, random() AS r FROM tb_n n;
+SELECT pg_tviews_create('loose', 'SELECT v.pk_n, v.r FROM v_noisy v');
+CREATE VIEW v_sampled AS SELECT n.pk_n FROM tb_n n TABLESAMPLE SYSTEM (50);
+SELECT pg_tviews_create('loose', 'SELECT v.pk_n FROM v_sampled v');
+-- With the order fixed, the same aggregate is fine.
+SELECT pg_tviews_create('tight', $$ SELECT n.pk_n, (SELECT jsonb_agg(f.v ORDER BY f.pk_f) FROM tb_f f) AS vs FROM tb_n n $$);
+
+-- A helper view replaced so that it reads other tables: refused (those tables would have no
+-- triggers); replaced with a refused construct: refused too.
+CREATE TABLE tb_nick (pk_person int PRIMARY KEY, nick text NOT NULL);
+CREATE OR REPLACE VIEW v_author AS
+    SELECT p.pk_person, coalesce(k.nick, p.nick) AS name FROM tb_person p LEFT JOIN tb_nick k USING (pk_person);
+CREATE OR REPLACE VIEW v_author AS SELECT p.pk_person, p.nick || random()::text AS name FROM tb_person p;
+SELECT * FROM pg_tviews_check('post');
+
+-- Type and function DDL under a definition: ALTER TYPE ... RENAME VALUE, CREATE OR REPLACE
+-- FUNCTION of a function it calls: recomputed.
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE tb_mood (pk_mood mood PRIMARY KEY, since int NOT NULL);
+INSERT INTO tb_mood VALUES ('sad', 1), ('happy', 2);
+CREATE FUNCTION label(m mood) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'feeling ' || m::text $$;
+SELECT pg_tviews_create('mood', $$ SELECT m.pk_mood, jsonb_build_object('since', m.since, 'label', label(m.pk_mood)) AS data FROM tb_mood m $$);
+UPDATE tb_mood SET since = 3 WHERE pk_mood = 'happy';
+ALTER TYPE mood RENAME VALUE 'sad' TO 'blue';
+SELECT * FROM tv_mood ORDER BY 1;
+CREATE OR REPLACE FUNCTION label(m mood) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'mood: ' || m::text $$;
+SELECT * FROM tv_mood ORDER BY 1;
+SELECT * FROM pg_tviews_check('mood');
+
+-- Partitions and inheritance children as sources: writes through the parent fire no
+-- statement trigger on them. Refused.
+CREATE TABLE tb_parted (pk int, region text, v int, PRIMARY KEY (pk, region)) PARTITION BY LIST (region);
+CREATE TABLE tb_parted_eu PARTITION OF tb_parted FOR VALUES IN ('eu');
+CREATE TABLE tb_parent (pk int PRIMARY KEY, v int);
+CREATE TABLE tb_child (extra int) INHERITS (tb_parent);
+SELECT pg_tviews_create('leaf', 'SELECT p.pk, p.v FROM tb_parted_eu p');
+SELECT pg_tviews_create('leaf', 'SELECT c.pk, c.v FROM ONLY tb_child c');
+
+-- An unlogged TVIEW table would be empty after a crash while its sources are not.
+CREATE UNLOGGED TABLE tv_unlogged AS SELECT n.pk_n, n.v FROM tb_n n;
+ALTER TABLE tv_n SET UNLOGGED;
+
 RESET search_path;
 DROP SCHEMA edge CASCADE;
 DROP OWNED BY edge_reader;
 DROP ROLE edge_reader;
+
+-- Definitions, keys and names travel as UTF-8: another database encoding is refused.
+CREATE DATABASE tviews_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+\c tviews_latin1
+CREATE EXTENSION pg_tviews;
+CREATE TABLE tb_word (pk_word int PRIMARY KEY, word text NOT NULL);
+SELECT pg_tviews_create('word', 'SELECT w.pk_word, w.word FROM tb_word w');
+\c pg_tviews_regress
+DROP DATABASE tviews_latin1;

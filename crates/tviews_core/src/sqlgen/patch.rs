@@ -266,6 +266,7 @@ pub(crate) mod tests {
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
             extension: "public",
             table_oid: 16384,
+            key_type: "integer",
         }
     }
 
