@@ -234,7 +234,7 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
         columns: &compiled.def.columns,
         key: &compiled.def.key,
         key_eq: &compiled.key_eq,
-        extension: &compiled.extension,
+        extension: compiled.extension.as_deref(),
         table_oid: meta.table.to_u32(),
         key_type: &compiled.key_type_sql,
     });

@@ -32,8 +32,9 @@ pub struct Compiled {
     pub key_array_type: pg_sys::Oid,
     /// The key type's equality, for the statements that find rows by key.
     pub key_eq: tviews_core::model::OperatorRef,
-    /// The schema pg_tviews is installed in (its functions are called by generated SQL).
-    pub extension: String,
+    /// The schema pg_tviews is installed in (its functions are called by generated SQL), or
+    /// `None` while the catalog predates them (see `RefreshTarget::extension`).
+    pub extension: Option<String>,
     /// The key's type as qualified SQL.
     pub key_type_sql: String,
     /// Position in dependency order: TVIEWs read by others come first.
@@ -56,7 +57,7 @@ impl Compiled {
             columns: &self.def.columns,
             key: &self.def.key,
             key_eq: &self.key_eq,
-            extension: &self.extension,
+            extension: self.extension.as_deref(),
             table_oid: self.meta.table.to_u32(),
             key_type: &self.key_type_sql,
         }
@@ -406,7 +407,11 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_type,
         key_array_type,
         key_eq,
-        extension: crate::catalog::extension_schema()?,
+        extension: if crate::catalog::has_settings_column()? {
+            Some(crate::catalog::extension_schema()?)
+        } else {
+            None
+        },
         key_type_sql: crate::pg::names::qualified_type(key_type),
         level,
         refresh_keys: RefCell::new(None),

@@ -264,7 +264,7 @@ pub(crate) mod tests {
             columns: cols,
             key: "pk_product",
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
-            extension: "public",
+            extension: Some("public"),
             table_oid: 16384,
             key_type: "integer",
         }

@@ -25,7 +25,9 @@ pub struct RefreshTarget<'a> {
     pub key_eq: &'a OperatorRef,
     /// The schema pg_tviews is installed in, and the TVIEW table's OID: a write that makes a
     /// key appear twice in the definition raises through `pg_tviews_key_repeats` there.
-    pub extension: &'a str,
+    /// `None` while the catalog is still a version before that function (the library was
+    /// upgraded, `ALTER EXTENSION UPDATE` not yet run): no such check then.
+    pub extension: Option<&'a str>,
     pub table_oid: u32,
     /// The key column's type, as SQL that names it from any search_path.
     pub key_type: &'a str,
@@ -40,10 +42,10 @@ impl RefreshTarget<'_> {
     /// The call that raises "key repeats" for key expression `key`. Its arguments have the
     /// function's exact declared types (oid, text), so no overload anyone adds to that schema
     /// can be chosen instead; its text result, never produced, is cast to the key's type.
-    fn repeats(&self, key: &str) -> String {
+    fn repeats(&self, extension: &str, key: &str) -> String {
         format!(
             "{}.pg_tviews_key_repeats({}::pg_catalog.oid, {key}::pg_catalog.text)::{}",
-            quote_ident(self.extension),
+            quote_ident(extension),
             self.table_oid,
             self.key_type
         )
@@ -53,12 +55,15 @@ impl RefreshTarget<'_> {
     /// raises instead of keeping one of its rows (a MERGE would otherwise update the stored
     /// row from one of them, or insert both and fail on the primary key).
     fn repeats_clauses(&self) -> String {
+        let Some(extension) = self.extension else {
+            return String::new();
+        };
         let key = quote_ident(self.key);
         let more_than_one = format!(
             "s.{} OPERATOR(pg_catalog.>) 1::pg_catalog.int8",
             rows_column()
         );
-        let raise = self.repeats(&format!("s.{key}"));
+        let raise = self.repeats(extension, &format!("s.{key}"));
         format!(
             " WHEN MATCHED AND {more_than_one} THEN UPDATE SET {key} = {raise} \
              WHEN NOT MATCHED AND {more_than_one} THEN INSERT ({key}) VALUES ({raise})"
@@ -199,7 +204,7 @@ pub(crate) mod tests {
             columns: c,
             key: "pk_post",
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
-            extension: "public",
+            extension: Some("public"),
             table_oid: 16384,
             key_type: "integer",
         }
