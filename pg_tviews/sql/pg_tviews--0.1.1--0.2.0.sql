@@ -94,3 +94,13 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_key_repeats_wrapper';
 COMMENT ON FUNCTION pg_tviews_key_repeats(oid, text) IS 'pg_tviews internal: raises the error for a key that a change makes appear more than once in a TVIEW''s definition (called by maintenance''s MERGE).';
+
+-- A change that gives a row of a definition a NULL key raises through this function.
+CREATE  FUNCTION "pg_tviews_key_null"(
+	"tview" oid, /* pg_sys :: Oid */
+	"key" TEXT /* &str */
+) RETURNS TEXT /* alloc::string::String */
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_key_null_wrapper';
+COMMENT ON FUNCTION pg_tviews_key_null(oid, text) IS 'pg_tviews internal: raises the error for a change that gives a row of a TVIEW''s definition a NULL key (called by maintenance''s MERGE).';

@@ -32,6 +32,9 @@ pub enum StoredKey {
     Word(u64),
     /// The output of the type's output function.
     Text(String),
+    /// A NULL among the keys: the refresh checks whether the definition now has a row with a
+    /// NULL key (which would vanish from the TVIEW) and raises if so.
+    Null,
 }
 
 /// Above this many queued keys for one TVIEW, refresh it whole at commit.
@@ -208,7 +211,8 @@ unsafe fn to_stored(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey
         let mut out = Vec::with_capacity(n as usize);
         for i in 0..n as usize {
             if *nulls.add(i) {
-                continue; // a NULL key matches no row
+                out.push(StoredKey::Null);
+                continue;
             }
             let d = *elems.add(i);
             if byval {
@@ -237,6 +241,7 @@ unsafe fn from_stored(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sy
         let (mut input, mut ioparam) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
         pg_sys::getTypeInputInfo(key_type, &mut input, &mut ioparam);
         let mut datums: Vec<pg_sys::Datum> = Vec::with_capacity(keys.len());
+        let mut nulls: Vec<bool> = Vec::with_capacity(keys.len());
         for k in keys {
             datums.push(match k {
                 StoredKey::Word(w) => pg_sys::Datum::from(*w as usize),
@@ -244,11 +249,18 @@ unsafe fn from_stored(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sy
                     let c = std::ffi::CString::new(t.as_str()).unwrap_or_default();
                     pg_sys::OidInputFunctionCall(input, c.as_ptr().cast_mut(), ioparam, -1)
                 }
+                StoredKey::Null => pg_sys::Datum::from(0),
             });
+            nulls.push(matches!(k, StoredKey::Null));
         }
-        let arr = pg_sys::construct_array(
+        let mut dims = [datums.len() as i32];
+        let mut lbs = [1i32];
+        let arr = pg_sys::construct_md_array(
             datums.as_mut_ptr(),
-            datums.len() as i32,
+            nulls.as_mut_ptr(),
+            1,
+            dims.as_mut_ptr(),
+            lbs.as_mut_ptr(),
             key_type,
             len as i32,
             byval,

@@ -299,8 +299,21 @@ fn pg_tviews_key_repeats(tview: pg_sys::Oid, key: &str) -> String {
     .raise()
 }
 
+/// Raised from inside a refresh when a change gives a row of the definition of TVIEW table
+/// `tview` a NULL key `key` (the key column's name): that row could not be stored. Never
+/// returns.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_key_null(tview: pg_sys::Oid, key: &str) -> String {
+    TviewError::KeyNull {
+        tview: crate::create::describe(tview),
+        key: key.to_string(),
+    }
+    .raise()
+}
+
 extension_sql!(
     r#"
+COMMENT ON FUNCTION pg_tviews_key_null(oid, text) IS 'pg_tviews internal: raises the error for a change that gives a row of a TVIEW''s definition a NULL key (called by maintenance''s MERGE).';
 COMMENT ON FUNCTION pg_tviews_key_repeats(oid, text) IS 'pg_tviews internal: raises the error for a key that a change makes appear more than once in a TVIEW''s definition (called by maintenance''s MERGE).';
 COMMENT ON FUNCTION pg_tviews_source_trigger() IS 'pg_tviews: statement trigger on a TVIEW source table; maintains every TVIEW that reads it.';
 COMMENT ON FUNCTION pg_tviews_guard_trigger() IS 'pg_tviews: statement trigger on a TVIEW table; refuses writes that do not come from maintenance.';

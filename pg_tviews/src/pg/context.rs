@@ -116,12 +116,16 @@ pub fn run<R>(
         }
     )
     .then(crate::pg::hooks::Elevated::enter);
+    // Only what differs is set: most sessions already run with the creator's values, and
+    // assigning some settings costs (TimeZone and lc_* are parsed and checked anew).
     for (name, value) in tviews_core::settings::FIXED
         .iter()
         .map(|(n, v)| (*n, *v))
         .chain(settings.iter().map(|(n, v)| (n.as_str(), v.as_str())))
     {
-        set_local(name, value)?;
+        if current(name)? != value {
+            set_local(name, value)?;
+        }
     }
     let r = f();
     drop(restore);

@@ -179,6 +179,23 @@ COMMIT;
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM tv_score_later ORDER BY 1;
 SELECT * FROM pg_tviews_check('score_later');
+-- The same for a key of the user's choosing that a write makes NULL: the row would vanish.
+CREATE TABLE tb_sku (pk_sku int PRIMARY KEY, code text, name text NOT NULL);
+INSERT INTO tb_sku VALUES (1, 'a-1', 'one'), (2, 'b-2', 'two');
+SELECT pg_tviews_create('sku', 'SELECT s.code, s.name FROM tb_sku s', key => 'code');
+SELECT pg_tviews_create('sku_later', 'SELECT s.code, s.name FROM tb_sku s', key => 'code', mode => 'deferred');
+INSERT INTO tb_sku VALUES (3, NULL, 'three');
+\echo :LAST_ERROR_SQLSTATE
+UPDATE tb_sku SET code = NULL WHERE pk_sku = 2;
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_tviews_drop('sku');
+BEGIN;
+UPDATE tb_sku SET code = NULL WHERE pk_sku = 2;
+COMMIT;
+\echo :LAST_ERROR_SQLSTATE
+UPDATE tb_sku SET code = 'b-3' WHERE pk_sku = 2;
+SELECT * FROM tv_sku_later ORDER BY 1;
+SELECT * FROM pg_tviews_check('sku_later');
 
 -- Definitions whose result is not fixed by the rows alone are refused, also inside helper
 -- views: aggregates collecting rows in arrival order, a LIMIT without ORDER BY, system

@@ -18,7 +18,7 @@
 //!   from the same rows; the oracle compares text forms to prove it;
 //! * nothing the definition reads changed: nothing to do.
 
-use super::quote::{compare, quote_ident, table};
+use super::quote::{compare, literal, quote_ident, table};
 use super::refresh::RefreshTarget;
 use super::{TRANSITION_NEW, TRANSITION_OLD};
 use crate::model::{EqColumn, OperatorRef, TableRef};
@@ -200,16 +200,6 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         sets = sets.join(", "),
         matches = compare(&format!("t.{key}"), t.key_eq, &key_of_row),
         changed = changed(&p.patchable),
-    )
-}
-
-/// A text literal that reads the same whatever standard_conforming_strings says: an escape
-/// string (`E'...'`) always treats a backslash as an escape, so backslashes and quotes are
-/// doubled.
-fn literal(s: &str) -> String {
-    format!(
-        "E'{}'::pg_catalog.text",
-        s.replace('\\', "\\\\").replace('\'', "''")
     )
 }
 

@@ -48,6 +48,16 @@ pub fn compare_any(lhs: &str, op: &OperatorRef, array: &str) -> String {
     )
 }
 
+/// A text literal that reads the same whatever standard_conforming_strings says: an escape
+/// string (`E'...'`) always treats a backslash as an escape, so backslashes and quotes are
+/// doubled.
+pub fn literal(s: &str) -> String {
+    format!(
+        "E'{}'::pg_catalog.text",
+        s.replace('\\', "\\\\").replace('\'', "''")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 //! but not identical (`1` vs `1.0`) is still written and the table holds exactly what the
 //! definition returns; rows that are identical are not touched at all.
 
-use super::quote::{compare, compare_any, qualified, quote_ident};
+use super::quote::{compare, compare_any, literal, qualified, quote_ident};
 use super::RESERVED_PREFIX;
 use crate::model::OperatorRef;
 
@@ -38,6 +38,12 @@ fn rows_column() -> String {
     quote_ident(&format!("{RESERVED_PREFIX}rows"))
 }
 
+/// The column of the MERGE source saying, for the NULL among the keys to refresh, whether
+/// the definition now has a row with a NULL key.
+fn null_key_column() -> String {
+    quote_ident(&format!("{RESERVED_PREFIX}null_key"))
+}
+
 impl RefreshTarget<'_> {
     /// The call that raises "key repeats" for key expression `key`. Its arguments have the
     /// function's exact declared types (oid, text), so no overload anyone adds to that schema
@@ -47,6 +53,17 @@ impl RefreshTarget<'_> {
             "{}.pg_tviews_key_repeats({}::pg_catalog.oid, {key}::pg_catalog.text)::{}",
             quote_ident(extension),
             self.table_oid,
+            self.key_type
+        )
+    }
+
+    /// The call that raises "key is NULL".
+    fn null_key(&self, extension: &str) -> String {
+        format!(
+            "{}.pg_tviews_key_null({}::pg_catalog.oid, {}::pg_catalog.text)::{}",
+            quote_ident(extension),
+            self.table_oid,
+            literal(self.key),
             self.key_type
         )
     }
@@ -65,8 +82,11 @@ impl RefreshTarget<'_> {
         );
         let raise = self.repeats(extension, &format!("s.{key}"));
         format!(
-            " WHEN MATCHED AND {more_than_one} THEN UPDATE SET {key} = {raise} \
-             WHEN NOT MATCHED AND {more_than_one} THEN INSERT ({key}) VALUES ({raise})"
+            " WHEN NOT MATCHED AND s.{null} THEN INSERT ({key}) VALUES ({raise_null}) \
+             WHEN MATCHED AND {more_than_one} THEN UPDATE SET {key} = {raise} \
+             WHEN NOT MATCHED AND {more_than_one} THEN INSERT ({key}) VALUES ({raise})",
+            null = null_key_column(),
+            raise_null = self.null_key(extension),
         )
     }
     fn table_sql(&self) -> String {
@@ -124,7 +144,9 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
     let eq = t.key_eq;
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{key}) OVER (PARTITION BY k.k) AS {rows} \
+         USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{key}) OVER (PARTITION BY k.k) AS {rows}, \
+                       CASE WHEN k.k IS NULL THEN EXISTS (SELECT FROM {def} AS z WHERE z.{key} IS NULL) \
+                       END AS {null} \
                   FROM (SELECT DISTINCT u.k FROM pg_catalog.unnest($1) AS u(k)) AS k \
                 LEFT JOIN (SELECT * FROM {def} WHERE {any}) AS d ON {on_d}) AS s \
          ON {on_t}{repeats} \
@@ -136,6 +158,7 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
         on_d = compare(&format!("d.{key}"), eq, "k.k"),
         on_t = compare(&format!("t.{key}"), eq, &format!("s.{k}")),
         rows = rows_column(),
+        null = null_key_column(),
         repeats = t.repeats_clauses(),
         update = t.update_clause(),
         cols = t.list(""),
@@ -149,13 +172,15 @@ pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
     let on = compare(&format!("t.{key}"), t.key_eq, &format!("s.{key}"));
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY d.{key}) AS {rows} FROM {def} AS d) AS s \
+         USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY d.{key}) AS {rows}, \
+                       d.{key} IS NULL AS {null} FROM {def} AS d) AS s \
          ON {on}{repeats}{update} \
          WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
          WHEN NOT MATCHED BY SOURCE THEN DELETE",
         table = t.table_sql(),
         def = t.definition_sql(),
         rows = rows_column(),
+        null = null_key_column(),
         repeats = t.repeats_clauses(),
         update = t.update_clause(),
         cols = t.list(""),
