@@ -319,6 +319,14 @@ WITH RECURSIVE rels(rel) AS (
     UNION
     SELECT o.oprcode FROM deps JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) deps.refobjid
      WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+    UNION
+    -- The CHECK constraints of domains the definition casts to run as part of it.
+    SELECT d2.refobjid FROM deps
+      JOIN pg_catalog.pg_constraint k ON k.contypid OPERATOR(pg_catalog.=) deps.refobjid
+      JOIN pg_catalog.pg_depend d2 ON d2.objid OPERATOR(pg_catalog.=) k.oid
+       AND d2.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+       AND d2.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+     WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
 ), all_funcs(f) AS (
     SELECT f FROM funcs
     UNION
@@ -346,6 +354,11 @@ pub fn definition_depends_on(
             "{DEFINITION_DEPENDENCIES}
              SELECT 1 WHERE EXISTS (SELECT 1 FROM deps WHERE refobjid OPERATOR(pg_catalog.=) $2)
                  OR EXISTS (SELECT 1 FROM all_funcs WHERE f OPERATOR(pg_catalog.=) $2)
+                 OR EXISTS (SELECT 1 FROM deps
+                              JOIN pg_catalog.pg_ts_config_map m
+                                ON m.mapcfg OPERATOR(pg_catalog.=) deps.refobjid
+                             WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_ts_config'::pg_catalog.regclass
+                               AND m.mapdict OPERATOR(pg_catalog.=) $2)
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                              WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($3)
                                AND NOT a.attisdropped

@@ -253,6 +253,39 @@ fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
     .unwrap_or(pg_sys::InvalidOid))
 }
 
+/// Does the `default_text_search_config` TVIEW `m` runs with name `object` (a text search
+/// configuration), or a configuration using `object` (a dictionary)?
+fn default_text_search_config_is(
+    m: &crate::catalog::TviewMeta,
+    object: pg_sys::Oid,
+) -> Result<bool, TviewError> {
+    let Some((_, config)) = m
+        .settings
+        .iter()
+        .find(|(name, _)| name == "default_text_search_config")
+    else {
+        return Ok(false);
+    };
+    Ok(crate::pg::spi::read_one::<bool>(
+        // PostgreSQL stores the setting schema-qualified when it can resolve it; a bare
+        // name resolves in pg_catalog under maintenance's fixed search_path.
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config c
+                           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.cfgnamespace,
+                                pg_catalog.parse_ident($1) AS p(parts)
+                         WHERE c.cfgname OPERATOR(pg_catalog.=)
+                                   p.parts[pg_catalog.array_length(p.parts, 1)]::pg_catalog.name
+                           AND n.nspname OPERATOR(pg_catalog.=)
+                                   (CASE WHEN pg_catalog.array_length(p.parts, 1) OPERATOR(pg_catalog.>) 1
+                                         THEN p.parts[1] ELSE 'pg_catalog' END)::pg_catalog.name
+                           AND (c.oid OPERATOR(pg_catalog.=) $2
+                                OR EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config_map m
+                                            WHERE m.mapcfg OPERATOR(pg_catalog.=) c.oid
+                                              AND m.mapdict OPERATOR(pg_catalog.=) $2)))",
+        &[config.as_str().into(), object.into()],
+    )?
+    .unwrap_or(false))
+}
+
 /// After ALTER TABLE or ALTER VIEW: keep what maintenance relies on true for a TVIEW whose
 /// table or definition view `relation` is. Other relations are left alone, so calling it by
 /// hand changes nothing but re-applying the rules.
@@ -290,8 +323,11 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 m.view != relation && helper_views(m.view)?.contains(&relation)
             } else {
                 // CREATE OR REPLACE FUNCTION, ALTER FUNCTION, ALTER TYPE (RENAME VALUE,
-                // RENAME ATTRIBUTE), ALTER DOMAIN of something the definition uses.
+                // RENAME ATTRIBUTE), ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or
+                // DICTIONARY of something the definition uses, or of the text search
+                // configuration its pinned default_text_search_config names.
                 crate::create::definition_depends_on(m.view, relation, &m.sources)?
+                    || default_text_search_config_is(m, relation)?
             };
             if stale {
                 // SAFETY: queues a relcache invalidation of an existing relation.
@@ -396,7 +432,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE and ALTER DOMAIN, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function or a type they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN and ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -405,7 +441,9 @@ BEGIN
        FROM (SELECT DISTINCT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
               WHERE classid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_class'::pg_catalog.regclass,
                                                               'pg_catalog.pg_proc'::pg_catalog.regclass,
-                                                              'pg_catalog.pg_type'::pg_catalog.regclass])) AS c;
+                                                              'pg_catalog.pg_type'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_ts_config'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_ts_dict'::pg_catalog.regclass])) AS c;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
@@ -413,7 +451,8 @@ COMMENT ON FUNCTION pg_tviews_on_alter() IS
 
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
-                 'ALTER TYPE', 'ALTER DOMAIN')
+                 'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
+                 'ALTER TEXT SEARCH DICTIONARY')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

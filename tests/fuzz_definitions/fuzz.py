@@ -30,14 +30,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 SCHEMA = """
 CREATE SCHEMA fzs;
-CREATE TABLE fzs.lk3 (pk int PRIMARY KEY, title text);
+CREATE TABLE fzs.lk4 (pk int PRIMARY KEY, tag text);
+CREATE TABLE fzs.lk3 (pk int PRIMARY KEY, title text, fk4 int);
 CREATE TABLE fzs.lk1 (pk int PRIMARY KEY, grp int, x int, name text, fk3 int);
 CREATE TABLE fzs.lk2 (pk int PRIMARY KEY, lang text, label text);
 CREATE TABLE fzs.band (pk int PRIMARY KEY, lo int NOT NULL, hi int NOT NULL, label text);
 CREATE TABLE fzs.root (pk int PRIMARY KEY, a int, b int, n numeric(8,2), f float8, d date,
-                       t text, fk1 int, fk2 int);
+                       t text, fk1 int, fk2 int, ts timestamptz);
 CREATE TABLE fzs.child (pk int PRIMARY KEY, fk int NOT NULL, v int, w text, lang text, f float8);
 CREATE TABLE fzs.tr (fk int NOT NULL, lang text NOT NULL, title text, PRIMARY KEY (fk, lang));
+CREATE TABLE fzs.parted (pk int, region int, v int, PRIMARY KEY (pk, region)) PARTITION BY LIST (region);
+CREATE TABLE fzs.parted_1 PARTITION OF fzs.parted FOR VALUES IN (1);
+CREATE TABLE fzs.kin (pk int PRIMARY KEY, v int);
+CREATE TABLE fzs.kin_child (extra int) INHERITS (fzs.kin);
 """
 
 FLOATS = ["0.5", "0.49999999999999994", "0.5000000000000001", "-0.0", "0.1", "1e-300", "2.5",
@@ -47,6 +52,9 @@ DATES = ["DATE '2026-01-02'", "DATE '2026-02-01'", "DATE '2026-01-10'", "DATE '2
          "'infinity'::date", "NULL", "DATE '2026-03-04'"]
 TEXTS = ["'a'", "'b'", "'ab'", "'A'", "'a\\b'", "'it''s'", "''", "NULL", "'é'", "'bb'"]
 LANGS = ["'en'", "'fr'", "NULL"]
+TIMESTAMPS = ["TIMESTAMPTZ '2026-01-02 23:30:00+00'", "TIMESTAMPTZ '2026-03-29 01:59:59.999999+00'",
+              "TIMESTAMPTZ '2026-01-02 00:00:00+05:30'", "'infinity'::timestamptz", "NULL",
+              "TIMESTAMPTZ '1999-12-31 23:59:59.5+00'"]
 SETTINGS = [
     "SET LOCAL extra_float_digits = -3",
     "SET LOCAL DateStyle = 'SQL, DMY'",
@@ -64,8 +72,12 @@ SETTINGS = [
 def initial_data(rng):
     """INSERTs of a small random data set (keys collide on purpose)."""
     out = []
+    for pk in range(1, 4):
+        out.append(f"INSERT INTO fzs.lk4 VALUES ({pk}, {rng.choice(TEXTS)})")
     for pk in range(1, 5):
-        out.append(f"INSERT INTO fzs.lk3 VALUES ({pk}, {rng.choice(TEXTS)})")
+        out.append(f"INSERT INTO fzs.lk3 VALUES ({pk}, {rng.choice(TEXTS)}, {rng.choice(['1', '2', '5', 'NULL'])})")
+    out.append("INSERT INTO fzs.parted VALUES (1, 1, 1), (2, 1, 2)")
+    out.append("INSERT INTO fzs.kin VALUES (1, 1), (2, 2)")
     for pk in range(1, 7):
         out.append(f"INSERT INTO fzs.lk1 VALUES ({pk}, {rng.choice(['1', '2', 'NULL'])}, "
                    f"{rng.randint(0, 9)}, {rng.choice(TEXTS)}, {rng.choice(['1', '2', '3', '9', 'NULL'])})")
@@ -86,7 +98,8 @@ def initial_data(rng):
 def root_insert(rng, pk):
     return (f"INSERT INTO fzs.root VALUES ({pk}, {rng.randint(0, 12)}, {rng.choice(['1', '2', 'NULL'])}, "
             f"{rng.choice(NUMERICS)}, {rng.choice(FLOATS)}, {rng.choice(DATES)}, {rng.choice(TEXTS)}, "
-            f"{rng.choice(['1', '2', '3', '6', '7', 'NULL'])}, {rng.choice(['1', '2', '4', 'NULL'])})")
+            f"{rng.choice(['1', '2', '3', '6', '7', 'NULL'])}, {rng.choice(['1', '2', '4', 'NULL'])}, "
+            f"{rng.choice(TIMESTAMPS)})")
 
 
 def child_insert(rng, pk):
@@ -97,9 +110,12 @@ def child_insert(rng, pk):
 class Definition:
     """One generated TVIEW."""
 
-    def __init__(self, name, sql, mode, exposes_fk1=False):
+    def __init__(self, name, sql, mode, exposes_fk1=False, key=None):
         self.name, self.sql, self.mode = name, sql, mode
         self.exposes_fk1 = exposes_fk1
+        # A key passed by name: the definition may repeat it (writes that do fail with
+        # 23505); without one, pg_tviews must prove the key it picks unique.
+        self.key = key
 
 
 def root_definition(rng, name, helper_view):
@@ -116,18 +132,27 @@ def root_definition(rng, name, helper_view):
         if rng.random() < 0.5:
             joins.append("LEFT JOIN fzs.lk3 l3 ON l3.pk = l1.fk3")
             values += ["l3.title"]
+            if rng.random() < 0.5:
+                # A third hop.
+                joins.append("LEFT JOIN fzs.lk4 l4 ON l4.pk = l3.fk4")
+                values += ["l4.tag", "coalesce(l4.tag, l3.title)"]
     if rng.random() < 0.5:
         joins.append("LEFT JOIN fzs.lk2 l2 ON l2.pk = r.fk2")
         values += ["l2.label", "l2.lang"]
+    key = None
     if rng.random() < 0.3:
+        # Bands may overlap: nothing proves one band per root row, so the key is named.
         joins.append("LEFT JOIN fzs.band b ON r.a >= b.lo AND r.a < b.hi")
         values += ["b.label"]
+        key = "pk"
     if rng.random() < 0.3:
         joins.append("LEFT JOIN fzs.tr tr ON tr.fk = r.pk AND tr.lang = 'en'")
         values += ["tr.title"]
     values += ["r.a", "r.n", "r.f", "r.d", "r.t", "r.b", "coalesce(r.b, -1)", "r.f::text", "r.n::text",
                "r.d::text", "CASE WHEN r.a > 5 THEN 'big' ELSE 'small' END", "to_jsonb(r)",
-               "(r.f * 3)::numeric(20,4)", "upper(r.t)"]
+               "(r.f * 3)::numeric(20,4)", "upper(r.t)", "r.ts", "r.ts::date", "date_trunc('hour', r.ts)",
+               "to_char(r.ts, 'YYYY-MM-DD HH24:MI:SS.US TZ')", "extract(epoch FROM r.ts)", "r.ts::text",
+               "(r.ts AT TIME ZONE 'UTC')::timestamp(0)"]
     cfilter = rng.choice(["", "", " AND c.lang = 'en'", " AND c.v > 3"])
     values += [
         f"(SELECT coalesce(jsonb_agg(c.v ORDER BY c.pk), '[]') FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
@@ -147,16 +172,35 @@ def root_definition(rng, name, helper_view):
     extra_cols = ", r.fk1" if exposes_fk1 else ""
     sql = (f"SELECT r.pk, jsonb_build_object({pairs}) AS data{extra_cols} FROM fzs.root r "
            + " ".join(joins) + (" WHERE " + " AND ".join(wheres) if wheres else ""))
-    return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]), exposes_fk1)
+    return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]), exposes_fk1, key)
 
 
 def group_definition(rng, name):
-    """One row per child group (GROUP BY the key)."""
+    """One row per child group (GROUP BY the key), or per language: a column that can be
+    NULL, so a NULL group is refused at the write that makes it, unless filtered out."""
     having = rng.choice(["", " HAVING count(*) > 1"])
+    if rng.random() < 0.3:
+        filt = rng.choice([" WHERE c.lang IS NOT NULL", " WHERE c.lang IS NOT NULL AND c.v > 1", ""])
+        sql = (f"SELECT c.lang AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws "
+               f"FROM fzs.child c{filt} GROUP BY c.lang{having}")
+        return Definition(name, sql, rng.choice(["immediate", "deferred"]))
     filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
     sql = (f"SELECT c.fk AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws, "
            f"min(c.f) AS lo FROM fzs.child c{filt} GROUP BY c.fk{having}")
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+
+
+def refused_definition(rng, name):
+    """A shape that must be refused at creation (a partitioned or inherited source, a
+    cross join under an automatic key): the case goes on with the other TVIEWs."""
+    sql = rng.choice([
+        "SELECT p.pk, p.v FROM fzs.parted p",
+        "SELECT p.pk, p.v FROM fzs.parted_1 p",
+        "SELECT k.pk, k.v FROM fzs.kin k",
+        "SELECT r.pk, l.name FROM fzs.root r, fzs.lk1 l",
+        "SELECT r.pk, c.v FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk",
+    ])
+    return Definition(name, sql, "immediate")
 
 
 def cascade_definition(rng, name, over):
@@ -173,6 +217,8 @@ def definitions(rng):
         out.append(group_definition(rng, "g1"))
     if out[0].exposes_fk1 and rng.random() < 0.6:
         out.append(cascade_definition(rng, "c2", "m0"))
+    if rng.random() < 0.1:
+        out.append(refused_definition(rng, "x3"))
     return out, helper
 
 
@@ -183,7 +229,8 @@ def statement(rng):
     if r < 0.30:
         col, vals = rng.choice([("a", [str(rng.randint(0, 12)), "NULL"]), ("b", ["1", "2", "NULL"]),
                                 ("n", NUMERICS), ("f", FLOATS), ("d", DATES), ("t", TEXTS),
-                                ("fk1", ["1", "2", "3", "6", "NULL"]), ("fk2", ["1", "2", "NULL"])])
+                                ("fk1", ["1", "2", "3", "6", "NULL"]), ("fk2", ["1", "2", "NULL"]),
+                                ("ts", TIMESTAMPS)])
         where = rng.choice([f"pk = {k}", f"pk = {k}", f"a > {rng.randint(0, 12)}", "pk IN (1, 2, 3)"])
         return f"UPDATE fzs.root SET {col} = {rng.choice(vals)} WHERE {where}"
     if r < 0.36:
@@ -200,6 +247,12 @@ def statement(rng):
     if r < 0.64:
         return child_insert(rng, rng.randint(1, 30)) + " ON CONFLICT DO NOTHING"
     if r < 0.68:
+        if rng.random() < 0.25:
+            # COPY reaches the statement triggers like any INSERT.
+            rows = " ".join(f"{pk},{rng.randint(1, 14)},{rng.choice(['1', '5', ''])},{rng.choice(['en', 'fr', ''])}"
+                            for pk in rng.sample(range(26, 41), rng.randint(1, 3)))
+            return (f"COPY fzs.child (pk, fk, v, lang) FROM PROGRAM 'printf \"%s\\n\" {rows}' "
+                    f"WITH (FORMAT csv)")
         return f"DELETE FROM fzs.child WHERE pk = {rng.randint(1, 30)}"
     if r < 0.70:
         pk = rng.randint(1, 30)
@@ -215,7 +268,10 @@ def statement(rng):
         return rng.choice([f"INSERT INTO fzs.lk1 VALUES ({rng.randint(1, 8)}, 1, 3, 'new', 1) ON CONFLICT DO NOTHING",
                            f"DELETE FROM fzs.lk1 WHERE pk = {rng.randint(1, 8)}"])
     if r < 0.89:
-        return f"UPDATE fzs.lk3 SET title = {rng.choice(TEXTS)} WHERE pk = {rng.randint(1, 4)}"
+        return rng.choice([f"UPDATE fzs.lk3 SET title = {rng.choice(TEXTS)} WHERE pk = {rng.randint(1, 4)}",
+                           f"UPDATE fzs.lk3 SET fk4 = {rng.choice(['1', '2', '5', 'NULL'])} WHERE pk = {rng.randint(1, 4)}",
+                           f"UPDATE fzs.lk4 SET tag = {rng.choice(TEXTS)} WHERE pk = {rng.randint(1, 3)}",
+                           f"DELETE FROM fzs.lk4 WHERE pk = {rng.randint(1, 3)}"])
     if r < 0.92:
         return rng.choice([f"UPDATE fzs.lk2 SET label = {rng.choice(TEXTS)} WHERE pk = {rng.randint(1, 4)}",
                            f"UPDATE fzs.lk2 SET lang = {rng.choice(LANGS)} WHERE pk = {rng.randint(1, 4)}"])
@@ -257,7 +313,8 @@ def case_script(data, defs, helper, batch_list):
     if helper:
         lines.append("CREATE VIEW fzs.v_lk1 AS SELECT pk, grp, x, name, fk3 FROM fzs.lk1;")
     for d in defs:
-        lines.append(f"SELECT fz.create({dollar('fzs.' + d.name)}, {dollar(d.sql)}, '{d.mode}');")
+        key = f", '{d.key}'" if d.key else ""
+        lines.append(f"SELECT fz.create({dollar('fzs.' + d.name)}, {dollar(d.sql)}, '{d.mode}'{key});")
     lines.append("SELECT fz.check(0);")
     for i, (stmts, flush) in enumerate(batch_list, start=1):
         arr = ", ".join(dollar(s) for s in stmts)
@@ -277,7 +334,8 @@ def repro_script(data, defs, helper, batch_list):
     if helper:
         lines.append("CREATE VIEW fzs.v_lk1 AS SELECT pk, grp, x, name, fk3 FROM fzs.lk1;")
     for d in defs:
-        lines.append(f"SELECT pg_tviews_create({dollar('fzs.' + d.name)}, {dollar(d.sql)}, mode => '{d.mode}');")
+        key = f"key => '{d.key}', " if d.key else ""
+        lines.append(f"SELECT pg_tviews_create({dollar('fzs.' + d.name)}, {dollar(d.sql)}, {key}mode => '{d.mode}');")
     for stmts, flush in batch_list:
         lines.append("BEGIN;")
         lines += [s + ";" for s in stmts]

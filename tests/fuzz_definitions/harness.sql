@@ -13,9 +13,10 @@
 CREATE SCHEMA fz;
 CREATE TABLE fz.log (batch int, kind text, sqlstate text, detail text);
 
-CREATE FUNCTION fz.create(name text, sql text, mode text) RETURNS boolean LANGUAGE plpgsql AS $$
+CREATE FUNCTION fz.create(name text, sql text, mode text, key text DEFAULT NULL) RETURNS boolean
+LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_tviews_create(name, sql, mode => mode);
+    PERFORM pg_tviews_create(name, sql, key => key, mode => mode);
     RETURN true;
 EXCEPTION WHEN OTHERS THEN
     INSERT INTO fz.log VALUES (0, CASE WHEN SQLSTATE LIKE 'XX%' THEN 'internal' ELSE 'refused' END,

@@ -24,6 +24,14 @@ pub enum Error {
     #[error("the key column of a TVIEW must be a column of one of its tables: {reason}")]
     KeyNotTraceable { reason: String },
 
+    /// The key pg_tviews chose by itself can repeat for some content of the sources.
+    #[error("key column \"{key}\" of TVIEW \"{tview}\" is not unique for every content of its sources: {} can repeat its values", repeating.join(", "))]
+    KeyNotProvablyUnique {
+        tview: String,
+        key: String,
+        repeating: Vec<String>,
+    },
+
     /// A maintenance mode other than `immediate` or `deferred`.
     #[error("invalid TVIEW mode \"{given}\"")]
     InvalidMode { given: String },
@@ -57,6 +65,9 @@ impl Error {
                 "Select the root table's key column as it is (for example p.pk_post), not an expression or an aggregate."
                     .into(),
             ),
+            Error::KeyNotProvablyUnique { key, .. } => Some(format!(
+                "Join each of them on its primary key or on the columns of another unique index (each then adds at most one row per key), or group by the key; or pass key => '{key}' to rely on the data instead (a write that repeats a key then fails with 23505)."
+            )),
             Error::InvalidMode { .. } => Some(
                 "immediate: maintained at the end of each statement; deferred: at commit or pg_tviews_flush()."
                     .into(),

@@ -3,7 +3,7 @@
 //! The extension's pipeline, with the parts that need no backend living here:
 //!
 //! 1. [`naming`]: what a TVIEW is called and which table holds it;
-//! 2. [`key`]: which column identifies a row of it;
+//! 2. [`key`]: which column identifies a row of it, and [`unique`]: the proof that it does;
 //! 3. [`model`]: the definition as PostgreSQL's analyzer saw it (tables and join conditions);
 //! 4. [`plan`]: where a changed row of each source becomes TVIEW keys;
 //! 5. [`sqlgen`]: the key queries and refresh statements;
@@ -24,5 +24,6 @@ pub mod queue;
 pub mod settings;
 pub mod sqlgen;
 pub mod stats;
+pub mod unique;
 
 pub use error::{Error, Result};

@@ -65,17 +65,68 @@ pub const FIXED: &[(&str, &str)] = &[
     ("quote_all_identifiers", "off"),
 ];
 
+/// The schema names of a `search_path` value as PostgreSQL reads it (its identifier-list
+/// syntax: comma-separated, unquoted names folded to lower case, double-quoted names kept
+/// as written with `""` for a quote), or `None` when it does not parse.
+pub fn search_path_names(value: &str) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    let mut chars = value.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        let mut name = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        name.push('"');
+                    }
+                    '"' => break,
+                    c => name.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' || c.is_whitespace() {
+                    break;
+                }
+                name.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+            if name.is_empty() {
+                if names.is_empty() && chars.peek().is_none() {
+                    return Some(names); // an empty search_path
+                }
+                return None;
+            }
+        }
+        names.push(name);
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        match chars.next() {
+            None => return Some(names),
+            Some(',') => continue,
+            Some(_) => return None,
+        }
+    }
+}
+
 /// Does a function's own `search_path` setting (the value of its `SET search_path = ...`)
-/// keep the session's temporary schema out of reach? Only when `pg_temp` is listed, last:
-/// otherwise PostgreSQL searches it first for tables, views and types, and whoever runs a
-/// session could put objects there that a function run as another role would then use
-/// (PostgreSQL gives the same rule for SECURITY DEFINER functions).
+/// keep the session's temporary schema out of reach? Only when `pg_temp` is listed once,
+/// last: PostgreSQL searches the temporary schema where `pg_temp` first appears, and first
+/// of all (for tables, views and types) when it is not listed, so whoever runs a session
+/// could put objects there that a function run as another role would then use (PostgreSQL
+/// gives the same rule for SECURITY DEFINER functions).
 pub fn search_path_keeps_pg_temp_last(value: &str) -> bool {
-    let last = value
-        .split(',')
-        .map(|s| s.trim().trim_matches('"').to_ascii_lowercase())
-        .rfind(|s| !s.is_empty());
-    last.as_deref() == Some("pg_temp")
+    let Some(names) = search_path_names(value) else {
+        return false;
+    };
+    names.iter().position(|n| n == "pg_temp") == Some(names.len().wrapping_sub(1))
+        && !names.is_empty()
 }
 
 /// Is `name` one of the captured settings (PostgreSQL compares setting names without case)?
@@ -135,6 +186,23 @@ mod tests {
         assert!(!search_path_keeps_pg_temp_last("pg_temp, app"));
         assert!(!search_path_keeps_pg_temp_last(""));
         assert!(!search_path_keeps_pg_temp_last("pg_temp_3"));
+        // The first occurrence is the one searched.
+        assert!(!search_path_keeps_pg_temp_last("pg_temp, app, pg_temp"));
+        // One quoted name that merely contains a comma.
+        assert!(!search_path_keeps_pg_temp_last("\"app, pg_temp\""));
+        assert!(search_path_keeps_pg_temp_last("App, PG_TEMP"));
+        assert!(!search_path_keeps_pg_temp_last("\"PG_TEMP\""));
+        assert!(!search_path_keeps_pg_temp_last("app,, pg_temp"));
+    }
+
+    #[test]
+    fn search_paths_parse_as_postgresql_reads_them() {
+        assert_eq!(
+            search_path_names("\"My \"\"Schema\"\"\", Public ,x").unwrap(),
+            vec!["My \"Schema\"", "public", "x"]
+        );
+        assert_eq!(search_path_names("").unwrap(), Vec::<String>::new());
+        assert!(search_path_names("\"open").is_none());
     }
 
     #[test]

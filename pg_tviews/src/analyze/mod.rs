@@ -1,15 +1,16 @@
 //! Step 1 of the pipeline: understand a definition.
 //!
 //! [`parse`] checks and normalizes the user's SELECT; [`model`] walks the analyzed, rewritten
-//! query into `tviews_core`'s model; [`analyze_view`] ties them to a key column and a
-//! maintenance plan.
+//! query into `tviews_core`'s model; [`unique`] proves a key pg_tviews chose by itself
+//! unique; [`analyze_view`] ties them to a key column and a maintenance plan.
 
 pub mod model;
 pub mod parse;
 pub mod patch;
+pub mod unique;
 
 use pgrx::prelude::*;
-use tviews_core::key::{choose_key, KeyInputs};
+use tviews_core::key::{choose_key, KeyInputs, KeySource};
 use tviews_core::model::DefinitionModel;
 use tviews_core::plan::{plan, MaintenancePlan};
 use tviews_core::sqlgen::patch::PatchSource;
@@ -51,17 +52,21 @@ pub fn analyze_view(
     // SAFETY: the query was just produced by the analyzer and rewriter.
     let extracted = unsafe { model::extract(query)? };
     let columns: Vec<String> = extracted.outputs.iter().map(|(n, _)| n.clone()).collect();
+    let mut prove_unique = false;
     let key = match key {
         KeyRequest::Fixed(k) => k.to_string(),
         KeyRequest::Choose(requested) => {
             let pk = root_primary_key_column(&extracted)?;
-            choose_key(&KeyInputs {
+            let (key, source) = choose_key(&KeyInputs {
                 tview,
                 columns: &columns,
                 requested,
                 root_primary_key: pk.as_deref(),
-            })?
-            .0
+            })?;
+            // A key passed by name is the user's promise (writes that break it fail); one
+            // chosen here must hold for every content of the sources.
+            prove_unique = source != KeySource::Argument;
+            key
         }
     };
     let (_, origin) = extracted
@@ -91,6 +96,18 @@ pub fn analyze_view(
         }
         Some(c) => Some(c.clone()),
     };
+    if prove_unique {
+        let resno = columns.iter().position(|c| *c == key).map_or(0, |i| i + 1);
+        // SAFETY: the same query, still alive.
+        if let Err(repeating) = unsafe { unique::output_column_unique(query, resno)? } {
+            return Err(tviews_core::Error::KeyNotProvablyUnique {
+                tview: tview.to_string(),
+                key,
+                repeating,
+            }
+            .into());
+        }
+    }
     let plan = plan(&model)?;
     // SAFETY: the same query, still alive.
     let patches = unsafe { patch::patch_sources(query, &model, &plan)? };

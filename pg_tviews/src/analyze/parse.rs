@@ -188,6 +188,10 @@ const ORDER_SENSITIVE_AGGREGATES: &[&str] = &[
     "jsonb_object_agg_strict",
     "jsonb_object_agg_unique",
     "jsonb_object_agg_unique_strict",
+    "json_object_agg_strict",
+    "json_object_agg_unique",
+    "json_object_agg_unique_strict",
+    "any_value",
 ];
 
 /// Built-in functions whose result depends on the session that calls them.
@@ -201,12 +205,171 @@ const SESSION_FUNCTIONS: &[&str] = &[
     "pg_backend_pid",
     "pg_my_temp_schema",
     "pg_trigger_depth",
+    "current_schemas",
+    "pg_listening_channels",
+    "pg_show_all_settings",
+    "pg_notification_queue_usage",
+    "pg_current_logfile",
+    "pg_stat_get_activity",
 ];
+
+/// Built-in functions that print or test catalog state (names, comments, privileges,
+/// definitions), which renames, COMMENT, GRANT and DDL change without any write to a source.
+const CATALOG_FUNCTIONS: &[&str] = &[
+    "pg_get_userbyid",
+    "obj_description",
+    "col_description",
+    "shobj_description",
+    "format_type",
+    "pg_get_viewdef",
+    "pg_get_functiondef",
+    "pg_get_function_arguments",
+    "pg_get_function_identity_arguments",
+    "pg_get_function_result",
+    "pg_get_constraintdef",
+    "pg_get_indexdef",
+    "pg_get_triggerdef",
+    "pg_get_ruledef",
+    "pg_get_statisticsobjdef",
+    "pg_get_partkeydef",
+    "pg_get_expr",
+    "pg_get_serial_sequence",
+    "pg_describe_object",
+    "pg_identify_object",
+    "pg_identify_object_as_address",
+    "pg_get_object_address",
+    "to_regclass",
+    "to_regtype",
+    "to_regtypemod",
+    "to_regproc",
+    "to_regprocedure",
+    "to_regoper",
+    "to_regoperator",
+    "to_regrole",
+    "to_regnamespace",
+    "to_regcollation",
+    "has_table_privilege",
+    "has_column_privilege",
+    "has_any_column_privilege",
+    "has_schema_privilege",
+    "has_function_privilege",
+    "has_sequence_privilege",
+    "has_database_privilege",
+    "has_type_privilege",
+    "has_language_privilege",
+    "has_foreign_data_wrapper_privilege",
+    "has_server_privilege",
+    "has_tablespace_privilege",
+    "has_parameter_privilege",
+    "pg_has_role",
+    "pg_table_is_visible",
+    "pg_type_is_visible",
+    "pg_function_is_visible",
+    "pg_operator_is_visible",
+    "pg_collation_is_visible",
+];
+
+/// The object identifier types, whose values print as the catalog names of the objects.
+const NAME_PRINTING_TYPES: &[pg_sys::Oid] = &[
+    pg_sys::REGPROCOID,
+    pg_sys::REGPROCEDUREOID,
+    pg_sys::REGOPEROID,
+    pg_sys::REGOPERATOROID,
+    pg_sys::REGCLASSOID,
+    pg_sys::REGTYPEOID,
+    pg_sys::REGCOLLATIONOID,
+    pg_sys::REGCONFIGOID,
+    pg_sys::REGDICTIONARYOID,
+    pg_sys::REGNAMESPACEOID,
+    pg_sys::REGROLEOID,
+];
+
+/// Is `node` a value of an object identifier type, or an array of them?
+unsafe fn is_catalog_reference(node: *mut pg_sys::Node) -> bool {
+    // SAFETY: a valid expression node (caller's contract).
+    unsafe {
+        let ty = pg_sys::exprType(node);
+        NAME_PRINTING_TYPES.contains(&ty)
+            || NAME_PRINTING_TYPES.contains(&pg_sys::get_element_type(ty))
+    }
+}
+
+/// Does `node` turn an object identifier into text, which is the object's current name (a
+/// rename changes it without any write to a source)? Passing one to a parameter of its own
+/// type (to_tsvector's regconfig, a comparison of two regclass values) uses the OID and is
+/// fine, as is a polymorphic function that returns the values (array_agg); a cast to text,
+/// an output function, or a parameter of another type (format, ||, jsonb_build_object,
+/// to_jsonb, jsonb_agg) prints the name.
+unsafe fn prints_catalog_name(node: *mut pg_sys::Node) -> bool {
+    use pg_sys::NodeTag::*;
+    // SAFETY: tags are checked before casts; nodes come from a valid Query.
+    unsafe {
+        if is_a(node, T_CoerceViaIO) {
+            return is_catalog_reference((*(node as *mut pg_sys::CoerceViaIO)).arg as _);
+        }
+        let (func, args): (pg_sys::Oid, Vec<*mut pg_sys::Node>) = if is_a(node, T_FuncExpr) {
+            let f = &*(node as *mut pg_sys::FuncExpr);
+            (f.funcid, list_iter(f.args).collect())
+        } else if is_a(node, T_OpExpr) || is_a(node, T_DistinctExpr) || is_a(node, T_NullIfExpr) {
+            let f = &*(node as *mut pg_sys::OpExpr);
+            (f.opfuncid, list_iter(f.args).collect())
+        } else if is_a(node, T_ScalarArrayOpExpr) {
+            let f = &*(node as *mut pg_sys::ScalarArrayOpExpr);
+            (f.opfuncid, list_iter(f.args).collect())
+        } else if is_a(node, T_WindowFunc) {
+            let f = &*(node as *mut pg_sys::WindowFunc);
+            (f.winfnoid, list_iter(f.args).collect())
+        } else if is_a(node, T_Aggref) {
+            let a = &*(node as *mut pg_sys::Aggref);
+            let direct = list_iter::<pg_sys::Node>(a.aggdirectargs);
+            let aggregated =
+                list_iter::<pg_sys::TargetEntry>(a.args).map(|t| (*t).expr as *mut pg_sys::Node);
+            (a.aggfnoid, direct.chain(aggregated).collect())
+        } else {
+            return false;
+        };
+        if func == pg_sys::InvalidOid || !args.iter().any(|a| is_catalog_reference(*a)) {
+            return false;
+        }
+        let returns = pg_sys::get_func_rettype(func);
+        if returns == pg_sys::CSTRINGOID {
+            return true;
+        }
+        const POLYMORPHIC: &[pg_sys::Oid] = &[
+            pg_sys::ANYELEMENTOID,
+            pg_sys::ANYARRAYOID,
+            pg_sys::ANYNONARRAYOID,
+            pg_sys::ANYENUMOID,
+            pg_sys::ANYRANGEOID,
+            pg_sys::ANYMULTIRANGEOID,
+            pg_sys::ANYCOMPATIBLEOID,
+            pg_sys::ANYCOMPATIBLEARRAYOID,
+            pg_sys::ANYCOMPATIBLENONARRAYOID,
+            pg_sys::ANYCOMPATIBLERANGEOID,
+            pg_sys::ANYCOMPATIBLEMULTIRANGEOID,
+        ];
+        let mut declared: *mut pg_sys::Oid = std::ptr::null_mut();
+        let mut n: std::ffi::c_int = 0;
+        pg_sys::get_func_signature(func, &mut declared, &mut n);
+        let declared: Vec<pg_sys::Oid> = (0..n.max(0) as usize).map(|i| *declared.add(i)).collect();
+        args.iter().enumerate().any(|(i, a)| {
+            // Arguments past the declared ones fill the VARIADIC parameter.
+            let param = declared.get(i).or(declared.last()).copied();
+            // A polymorphic function returning a polymorphic type (array_agg, array_append)
+            // carries the OIDs along without printing them.
+            let carried =
+                param.is_some_and(|p| POLYMORPHIC.contains(&p)) && POLYMORPHIC.contains(&returns);
+            is_catalog_reference(*a) && param != Some(pg_sys::exprType(*a)) && !carried
+        })
+    }
+}
 
 /// The first construct in `q` whose result is not determined by the rows alone.
 unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>) {
     struct Walk<'a> {
         found: &'a mut Option<TviewError>,
+        /// The queries enclosing the node, innermost last.
+        levels: Vec<*mut pg_sys::Query>,
     }
     fn builtin_name(func: pg_sys::Oid) -> Option<String> {
         // SAFETY: syscache lookups of an existing function.
@@ -229,6 +392,13 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
         unsafe {
             let w = &mut *(ctx as *mut Walk);
             if w.found.is_some() {
+                return true;
+            }
+            if prints_catalog_name(node) {
+                *w.found = Some(refused(
+                    "catalog names (a regclass, regtype, regproc, regrole, ... value turned into text)",
+                    "The text of an object identifier is the object's current name, which a rename changes without any write to a source: keep the value itself (its column stores the OID), compare it, or read names from a table of your own.",
+                ));
                 return true;
             }
             if is_a(node, pg_sys::NodeTag::T_Aggref) {
@@ -254,6 +424,13 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                         ));
                         return true;
                     }
+                    if CATALOG_FUNCTIONS.contains(&name.as_str()) {
+                        *w.found = Some(refused(
+                            &format!("{name}()"),
+                            "It reads the catalogs (names, comments, privileges, definitions), which renames, COMMENT, GRANT and DDL change without any write to a source, so stored rows would not follow.",
+                        ));
+                        return true;
+                    }
                 }
             } else if is_a(node, pg_sys::NodeTag::T_SQLValueFunction) {
                 let f = &*(node as *mut pg_sys::SQLValueFunction);
@@ -275,8 +452,42 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                     ));
                     return true;
                 }
+            } else if is_a(node, pg_sys::NodeTag::T_SubLink) {
+                let l = &*(node as *mut pg_sys::SubLink);
+                if l.subLinkType == pg_sys::SubLinkType::ARRAY_SUBLINK
+                    && is_a(l.subselect, pg_sys::NodeTag::T_Query)
+                    && (*(l.subselect as *mut pg_sys::Query)).sortClause.is_null()
+                {
+                    *w.found = Some(refused(
+                        "ARRAY(SELECT ...) without ORDER BY",
+                        "The array keeps rows in the order they happen to arrive, which another plan or write changes: add ORDER BY, on columns that order the rows completely.",
+                    ));
+                    return true;
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_WindowFunc) {
+                let f = &*(node as *mut pg_sys::WindowFunc);
+                let level = w.levels.last().copied();
+                let ordered = level.is_some_and(|q| {
+                    list_iter::<pg_sys::WindowClause>((*q).windowClause)
+                        .find(|c| (**c).winref == f.winref)
+                        .is_some_and(|c| !(*c).orderClause.is_null())
+                });
+                if !f.winagg && !ordered {
+                    *w.found = Some(refused(
+                        "a window function without ORDER BY in its window",
+                        "Without ORDER BY the rows of a window come in the order they happen to arrive: order them completely (OVER (ORDER BY ..., t.pk)).",
+                    ));
+                    return true;
+                }
             } else if is_a(node, pg_sys::NodeTag::T_Query) {
                 let sub = &*(node as *mut pg_sys::Query);
+                if sub.hasDistinctOn && list_len(sub.sortClause) <= list_len(sub.distinctClause) {
+                    *w.found = Some(refused(
+                        "DISTINCT ON without an ORDER BY that picks the row",
+                        "DISTINCT ON keeps the first row of each group in ORDER BY order: add ORDER BY columns after the DISTINCT ON ones that order each group completely.",
+                    ));
+                    return true;
+                }
                 if (!sub.limitCount.is_null() || !sub.limitOffset.is_null())
                     && sub.sortClause.is_null()
                 {
@@ -286,17 +497,23 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                     ));
                     return true;
                 }
-                return pg_sys::query_tree_walker_impl(
+                w.levels.push(node as *mut pg_sys::Query);
+                let r = pg_sys::query_tree_walker_impl(
                     node as *mut pg_sys::Query,
                     Some(walker),
                     ctx,
                     0,
                 );
+                w.levels.pop();
+                return r;
             }
             pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
         }
     }
-    let mut w = Walk { found };
+    let mut w = Walk {
+        found,
+        levels: Vec::new(),
+    };
     // SAFETY: a valid Query (caller's contract).
     unsafe {
         walker(

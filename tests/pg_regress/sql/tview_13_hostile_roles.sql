@@ -348,9 +348,9 @@ UPDATE hr.tb_user SET pk_email = 'A@X.ORG' WHERE name = 'Ann';
 SELECT * FROM hr.tv_user ORDER BY 1;
 SELECT * FROM pg_tviews_check('hr.user');
 
--- A writer's quote_all_identifiers changes what quote_ident and regclass print: pinned off.
+-- A writer's quote_all_identifiers changes what quote_ident and format('%I') print: pinned off.
 SELECT pg_tviews_create('hr.quoted', $$
-    SELECT c.pk_cat, quote_ident(c.title) AS q, 'hr.tb_cat'::regclass::text AS t FROM hr.tb_cat c $$);
+    SELECT c.pk_cat, quote_ident(c.title) AS q, format('%I', c.title) AS f FROM hr.tb_cat c $$);
 SET ROLE hr_writer;
 SET quote_all_identifiers = on;
 UPDATE hr.tb_cat SET title = 'toys' WHERE pk_cat BETWEEN 2 AND 2;
@@ -413,7 +413,7 @@ CREATE TABLE hr.tb_tier (pk int PRIMARY KEY, lo int NOT NULL, hi int NOT NULL);
 INSERT INTO hr.tb_rank VALUES (1, 3);
 INSERT INTO hr.tb_tier VALUES (1, 0, 5), (2, 5, 9);
 SELECT pg_tviews_create('hr.rank', $$ SELECT r.pk, t.pk AS tier FROM hr.tb_rank r
-                                       LEFT JOIN hr.tb_tier t ON r.score >= t.lo AND r.score < t.hi $$);
+                                       LEFT JOIN hr.tb_tier t ON r.score >= t.lo AND r.score < t.hi $$, key => 'pk');
 \c
 UPDATE hr.tb_tier SET lo = 1 WHERE pk = 2;
 SELECT * FROM hr.loot;
@@ -448,6 +448,21 @@ UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
 ALTER FUNCTION hr_app.shout(text) OWNER TO postgres;
 UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
 SELECT * FROM pg_tviews_check('hr.loud');
+
+-- Third round. pg_temp must come once, last, in search_path as PostgreSQL reads it: listed
+-- twice (the first one counts), or inside one quoted name, it does not.
+CREATE FUNCTION hr_fn.twice(v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+    SET search_path = pg_temp, hr_fn, pg_temp AS $$ SELECT v $$;
+CREATE FUNCTION hr_fn.quoted(v numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+    SET search_path = 'hr_fn, pg_temp' AS $$ SELECT v $$;
+SELECT pg_tviews_create('hr.sp', 'SELECT i.pk_item, hr_fn.twice(i.price) AS r FROM hr.tb_item i');
+SELECT pg_tviews_create('hr.sp', 'SELECT i.pk_item, hr_fn.quoted(i.price) AS r FROM hr.tb_item i');
+-- A superuser's TVIEW may not cast to a domain whose CHECK calls another role's function.
+SET ROLE hr_app;
+CREATE FUNCTION hr_app.valid(t text) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT t <> '' $$;
+CREATE DOMAIN hr_app.label AS text CHECK (hr_app.valid(VALUE));
+RESET ROLE;
+SELECT pg_tviews_create('hr.labels', 'SELECT c.pk_cat, c.title::hr_app.label AS l FROM hr.tb_cat c');
 
 SELECT * FROM hr.loot;
 SELECT m.tview_name, (SELECT count(*) FROM pg_tviews_check(m.table_name::text)) AS differing

@@ -26,7 +26,7 @@ SELECT pg_tviews_create('item', $$
       LEFT JOIN tb_translation t ON t.fk_item = i.pk_item AND t.lang = 'en'
       LEFT JOIN tb_region_note n ON n.fk_item = i.pk_item AND n.region = i.region
       LEFT JOIN tb_band b ON i.score >= b.lo AND i.score < b.hi
-      LEFT JOIN tb_ref r ON r.pk_ref = i.active_ref AND r.active $$);
+      LEFT JOIN tb_ref r ON r.pk_ref = i.active_ref AND r.active $$, key => 'pk_item');
 UPDATE tb_translation SET title = 'Le marteau' WHERE lang = 'fr' AND fk_item = 1;
 UPDATE tb_region_note SET note = 'banned in the US' WHERE pk_note = 2;
 UPDATE tb_band SET label = 'HIGH' WHERE pk_band = 2;
@@ -122,7 +122,7 @@ SELECT * FROM pg_tviews_check('code');
 -- new rows cannot be paired on it, so UPDATEs recompute instead of patching.
 CREATE TABLE tb_dk (pk_dk int PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, v text NOT NULL);
 INSERT INTO tb_dk VALUES (1, 'a'), (2, 'b');
-SELECT pg_tviews_create('dk', $$ SELECT d.pk_dk, jsonb_build_object('v', d.v) AS data FROM tb_dk d $$);
+SELECT pg_tviews_create('dk', $$ SELECT d.pk_dk, jsonb_build_object('v', d.v) AS data FROM tb_dk d $$, key => 'pk_dk');
 BEGIN;
 UPDATE tb_dk SET pk_dk = 1, v = 'y' WHERE pk_dk = 2;
 DELETE FROM tb_dk WHERE v = 'a';
@@ -166,10 +166,10 @@ INSERT INTO tb_score VALUES (1, 3), (2, 6);
 INSERT INTO tb_grade VALUES (1, 0, 4, 'low'), (2, 4, 8, 'mid');
 SELECT pg_tviews_create('score', $$
     SELECT s.pk_score, jsonb_build_object('score', s.score, 'grade', g.label) AS data
-      FROM tb_score s LEFT JOIN tb_grade g ON s.score >= g.lo AND s.score < g.hi $$);
+      FROM tb_score s LEFT JOIN tb_grade g ON s.score >= g.lo AND s.score < g.hi $$, key => 'pk_score');
 SELECT pg_tviews_create('score_later', $$
     SELECT s.pk_score, g.label FROM tb_score s LEFT JOIN tb_grade g ON s.score >= g.lo AND s.score < g.hi $$,
-    mode => 'deferred');
+    key => 'pk_score', mode => 'deferred');
 UPDATE tb_grade SET lo = 2 WHERE pk_grade = 2;
 \echo :LAST_ERROR_SQLSTATE
 SELECT pg_tviews_drop('score');
@@ -209,6 +209,14 @@ CREATE VIEW v_noisy AS SELECT n.pk_n, random() AS r FROM tb_n n;
 SELECT pg_tviews_create('loose', 'SELECT v.pk_n, v.r FROM v_noisy v');
 CREATE VIEW v_sampled AS SELECT n.pk_n FROM tb_n n TABLESAMPLE SYSTEM (50);
 SELECT pg_tviews_create('loose', 'SELECT v.pk_n FROM v_sampled v');
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, (SELECT any_value(f.v) FROM tb_f f) AS v FROM tb_n n $$);
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, ARRAY(SELECT f.v FROM tb_f f) AS vs FROM tb_n n $$);
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, (SELECT jsonb_agg(x.v ORDER BY x.v) FROM
+    (SELECT DISTINCT ON (f.v) f.v, f.pk_f FROM tb_f f ORDER BY f.v) x) AS vs FROM tb_n n $$);
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, (SELECT max(x.r) FROM
+    (SELECT row_number() OVER () AS r FROM tb_f f) x) AS r FROM tb_n n $$);
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, current_schemas(true) AS s FROM tb_n n $$);
+SELECT pg_tviews_create('loose', $$ SELECT n.pk_n, (SELECT s.setting FROM pg_settings s WHERE s.name = 'application_name') AS app FROM tb_n n $$);
 -- With the order fixed, the same aggregate is fine.
 SELECT pg_tviews_create('tight', $$ SELECT n.pk_n, (SELECT jsonb_agg(f.v ORDER BY f.pk_f) FROM tb_f f) AS vs FROM tb_n n $$);
 
@@ -233,6 +241,75 @@ SELECT * FROM tv_mood ORDER BY 1;
 CREATE OR REPLACE FUNCTION label(m mood) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'mood: ' || m::text $$;
 SELECT * FROM tv_mood ORDER BY 1;
 SELECT * FROM pg_tviews_check('mood');
+
+-- Catalog names change with no write to a source (a rename): printing one is refused, keeping
+-- the identifier itself (stored as its OID) or comparing it is fine.
+CREATE TABLE tb_note (pk_note int PRIMARY KEY, body text NOT NULL, kind regtype NOT NULL);
+INSERT INTO tb_note VALUES (1, 'the quick brown foxes jumped', 'int4'), (2, 'a lazy dog', 'text');
+SELECT pg_tviews_create('loose', $$ SELECT d.pk_note, d.tableoid::regclass::text AS src FROM tb_note d $$);
+SELECT pg_tviews_create('loose', $$ SELECT d.pk_note, jsonb_build_object('kind', d.kind) AS data FROM tb_note d $$);
+SELECT pg_tviews_create('loose', $$ SELECT d.pk_note, 'type ' || d.kind AS k FROM tb_note d $$);
+SELECT pg_tviews_create('loose', $$ SELECT d.pk_note, (SELECT pg_get_userbyid(c.relowner) FROM pg_class c WHERE c.oid = d.tableoid) AS o FROM tb_note d $$);
+SELECT pg_tviews_create('kinds', $$ SELECT d.pk_note, d.kind,
+    (SELECT array_agg(x.kind ORDER BY x.pk_note) FROM tb_note x WHERE x.pk_note <= d.pk_note) AS upto,
+    d.kind = 'int4'::regtype AS is_int FROM tb_note d WHERE d.tableoid = 'tb_note'::regclass $$);
+SELECT pk_note, kind, upto, is_int FROM tv_kinds ORDER BY 1;
+-- Text search configurations and dictionaries a definition uses, named in it or through its
+-- pinned default_text_search_config, are followed: altering one recomputes the TVIEW.
+CREATE TEXT SEARCH DICTIONARY edge_stop (TEMPLATE = pg_catalog.simple, STOPWORDS = english);
+CREATE TEXT SEARCH CONFIGURATION edge_conf (COPY = pg_catalog.simple);
+ALTER TEXT SEARCH CONFIGURATION edge_conf ALTER MAPPING FOR asciiword WITH edge_stop;
+CREATE TEXT SEARCH CONFIGURATION edge_default (COPY = pg_catalog.simple);
+SELECT pg_tviews_create('search', $$ SELECT d.pk_note, to_tsvector('edge_conf', d.body)::text AS named FROM tb_note d $$);
+SET default_text_search_config = 'edge.edge_default';
+SELECT pg_tviews_create('search_default', $$ SELECT d.pk_note, to_tsvector(d.body)::text AS implied FROM tb_note d $$);
+RESET default_text_search_config;
+SELECT s.pk_note, s.named, d.implied FROM tv_search s JOIN tv_search_default d USING (pk_note) ORDER BY 1;
+-- A dictionary that stops accepting words, a configuration that stops indexing them:
+ALTER TEXT SEARCH DICTIONARY edge_stop (ACCEPT = false);
+ALTER TEXT SEARCH CONFIGURATION edge_default DROP MAPPING FOR asciiword;
+SELECT s.pk_note, s.named, d.implied FROM tv_search s JOIN tv_search_default d USING (pk_note) ORDER BY 1;
+ALTER TEXT SEARCH CONFIGURATION edge_conf ALTER MAPPING FOR asciiword WITH pg_catalog.simple;
+SELECT * FROM tv_search ORDER BY 1;
+SELECT * FROM pg_tviews_check('search');
+SELECT * FROM pg_tviews_check('search_default');
+
+-- A key pg_tviews picks itself (a pk_* column, the root table's primary key) must be unique
+-- for every content of the sources, not just today's rows: every other table must add at most
+-- one row per key (joined on all columns of a unique index, or one row in all).
+CREATE TABLE base_a (i int PRIMARY KEY, v int);
+CREATE TABLE base_b (j int PRIMARY KEY, a_i int, code text UNIQUE, tenant int NOT NULL DEFAULT 1,
+                     UNIQUE (tenant, a_i));
+INSERT INTO base_a VALUES (1, 10), (2, 20);
+INSERT INTO base_b VALUES (1, 1, '10', 1), (2, 2, 'x', 1);
+SELECT pg_tviews_create('keyed', 'SELECT a.i, b.j FROM base_a a, base_b b');
+SELECT pg_tviews_create('keyed', 'SELECT a.i FROM base_a a, generate_series(1, 10)');
+SELECT pg_tviews_create('keyed', 'SELECT a.i AS pk_keyed, b.j FROM base_a a JOIN base_b b ON b.a_i = a.i');
+SELECT pg_tviews_create('keyed', 'SELECT a.i, generate_series(1, 2) AS n FROM base_a a');
+SELECT pg_tviews_create('keyed', 'SELECT b.a_i AS pk_keyed, b.code, count(*) AS n FROM base_b b GROUP BY b.a_i, b.code');
+SELECT pg_tviews_create('keyed', $$ SELECT a.i, b.j FROM base_a a LEFT JOIN base_b b ON b.code = a.v::text OR b.j = a.i $$);
+SELECT pg_tviews_create('keyed', $$ SELECT a.i, b.j FROM base_a a LEFT JOIN base_b b ON b.a_i = a.i AND b.tenant > 0 $$);
+-- Proven: lookups on a primary key, on a unique column, on a two-column unique key (one column
+-- pinned by a constant), an aggregate of one row, a LATERAL ... LIMIT 1, GROUP BY the key (and
+-- columns its table's key determines).
+SELECT pg_tviews_create('k1', 'SELECT b.j, a.v FROM base_b b JOIN base_a a ON a.i = b.a_i');
+SELECT pg_tviews_create('k2', $$ SELECT a.i, b.j FROM base_a a LEFT JOIN base_b b ON b.code = a.v::text $$);
+SELECT pg_tviews_create('k3', $$ SELECT a.i, b.code FROM base_a a LEFT JOIN base_b b ON b.a_i = a.i AND b.tenant = 1 $$);
+SELECT pg_tviews_create('k4', 'SELECT a.i, t.n FROM base_a a CROSS JOIN (SELECT count(*) AS n FROM base_b) t');
+SELECT pg_tviews_create('k5', $$ SELECT a.i, x.j FROM base_a a LEFT JOIN LATERAL
+    (SELECT b.j FROM base_b b WHERE b.a_i = a.i ORDER BY b.j LIMIT 1) x ON true $$);
+SELECT pg_tviews_create('k6', $$ SELECT a.i AS pk_k6, a.v, count(b.j) AS n FROM base_a a
+    LEFT JOIN base_b b ON b.a_i = a.i GROUP BY a.i, a.v $$);
+SELECT pg_tviews_create('k7', $$ SELECT DISTINCT b.a_i AS pk_k7 FROM base_b b WHERE b.a_i IS NOT NULL $$);
+CREATE VIEW v_b AS SELECT b.j, b.code FROM base_b b;
+SELECT pg_tviews_create('k8', $$ SELECT a.i, v.j FROM base_a a JOIN v_b v ON v.j = a.i $$);
+SELECT (SELECT count(*) FROM tv_k1) + (SELECT count(*) FROM tv_k2) + (SELECT count(*) FROM tv_k3)
+     + (SELECT count(*) FROM tv_k4) + (SELECT count(*) FROM tv_k5) + (SELECT count(*) FROM tv_k6)
+     + (SELECT count(*) FROM tv_k7) + (SELECT count(*) FROM tv_k8) AS rows;
+-- A key passed by name is the user's promise: accepted, and a write that breaks it fails.
+SELECT pg_tviews_create('promised', 'SELECT a.i, b.j FROM base_a a JOIN base_b b ON b.a_i = a.i', key => 'i');
+INSERT INTO base_b VALUES (3, 1, 'y', 2);
+SELECT * FROM tv_promised ORDER BY 1;
 
 -- Partitions and inheritance children as sources: writes through the parent fire no
 -- statement trigger on them. Refused.

@@ -1,0 +1,580 @@
+//! Is the key column unique for every content of the sources? The query tree side of
+//! `tviews_core::unique`.
+//!
+//! Each query level is described as FROM items with their unique sets (a table's unique
+//! indexes under its default btree operator class and the column's own collation; a
+//! subquery's proven unique output columns) and the equalities that pin an item's column to
+//! values other items decide. A level's output columns are unique when they are a GROUP BY
+//! list (less the columns a grouped table's unique set determines), a DISTINCT list, any
+//! column of an aggregate without GROUP BY (one row), or a unique set of one item from which
+//! every other item is reached through pinned unique sets.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pgrx::pg_sys;
+use tviews_core::unique::{identifies_rows, pinned_by_constants, reached_from, Item, Pin};
+
+use crate::errors::TviewError;
+use crate::pg::nodes::{conjuncts, is_a, list_iter, list_nth, strip_relabel};
+
+/// Why output column `resno` (1-based, counting the non-junk columns) of `query` can repeat a
+/// value: the names of the FROM items that can, or a description. `Ok` when it cannot.
+///
+/// # Safety
+/// `query` must be a valid analyzed and rewritten Query.
+pub unsafe fn output_column_unique(
+    query: *mut pg_sys::Query,
+    resno: usize,
+) -> Result<Result<(), Vec<String>>, TviewError> {
+    // SAFETY: per contract.
+    unsafe {
+        let te = output_entry(query, resno)
+            .ok_or_else(|| TviewError::Internal(format!("output column {resno} vanished")))?;
+        let resno = (*te).resno as u32;
+        let sets = unique_sets(query)?;
+        if sets.iter().any(|s| s.iter().all(|c| *c == resno)) {
+            return Ok(Ok(()));
+        }
+        // Say what repeats it.
+        let q = &*query;
+        if let Some(why) = shape_repeats(q) {
+            return Ok(Err(vec![why]));
+        }
+        if !q.groupClause.is_null() {
+            return Ok(Err(vec!["the other GROUP BY columns".into()]));
+        }
+        let level = Level::describe(query)?;
+        let Some((item, column)) = level.origin((*te).expr as *mut pg_sys::Node) else {
+            return Ok(Err(vec!["the expression that computes it".into()]));
+        };
+        let items = level.items();
+        Ok(
+            match identifies_rows(&items, &level.pins, item, &[column].into()) {
+                Ok(()) => Ok(()),
+                // The column repeats inside the subquery it comes from (the definition view,
+                // a helper view): say what repeats it there.
+                Err(ids) if ids == [item] => match level.subquery(item) {
+                    Some(sub) => output_column_unique(sub, column as usize)?,
+                    None => Err(vec![format!("rows of {}", items[item].name)]),
+                },
+                Err(ids) => Err(ids
+                    .into_iter()
+                    .map(|i| format!("rows of {}", items[i].name))
+                    .collect()),
+            },
+        )
+    }
+}
+
+/// The non-junk target entry number `resno` (1-based).
+unsafe fn output_entry(
+    query: *mut pg_sys::Query,
+    resno: usize,
+) -> Option<*mut pg_sys::TargetEntry> {
+    // SAFETY: a valid Query's target list holds TargetEntry nodes.
+    unsafe {
+        list_iter::<pg_sys::TargetEntry>((*query).targetList)
+            .filter(|te| !(**te).resjunk)
+            .nth(resno.checked_sub(1)?)
+    }
+}
+
+/// A shape of the level that repeats rows whatever the FROM items hold.
+fn shape_repeats(q: &pg_sys::Query) -> Option<String> {
+    if q.hasTargetSRFs {
+        Some("the set-returning function in its select list".into())
+    } else if !q.setOperations.is_null() {
+        Some("UNION, INTERSECT or EXCEPT".into())
+    } else if !q.groupingSets.is_null() {
+        Some("GROUPING SETS, ROLLUP or CUBE".into())
+    } else {
+        None
+    }
+}
+
+/// Sets of output columns (target entry numbers) of `query` that hold each combination of
+/// values at most once. An empty set: the query returns at most one row.
+unsafe fn unique_sets(query: *mut pg_sys::Query) -> Result<Vec<BTreeSet<u32>>, TviewError> {
+    // SAFETY: query is valid; nodes are cast after their tags are checked.
+    unsafe {
+        let q = &*query;
+        if shape_repeats(q).is_some() {
+            return Ok(Vec::new());
+        }
+        if !q.groupClause.is_null() {
+            return Ok(grouped_set(query)?.into_iter().collect());
+        }
+        if q.hasAggs || !q.havingQual.is_null() || at_most_one_row_limit(q) {
+            return Ok(vec![BTreeSet::new()]);
+        }
+        let mut sets = Vec::new();
+        if !q.distinctClause.is_null() {
+            if let Some(s) = clause_outputs(query, q.distinctClause) {
+                sets.push(s);
+            }
+        }
+        let level = Level::describe(query)?;
+        let items = level.items();
+        // Output columns that are plain columns of an item.
+        let mut shown: BTreeMap<(usize, u32), u32> = BTreeMap::new();
+        for te in list_iter::<pg_sys::TargetEntry>(q.targetList) {
+            if (*te).resjunk {
+                continue;
+            }
+            if let Some(origin) = level.origin((*te).expr as *mut pg_sys::Node) {
+                shown.entry(origin).or_insert((*te).resno as u32);
+            }
+        }
+        for (id, item) in items.iter().enumerate() {
+            let constants = pinned_by_constants(&level.pins, id);
+            for set in &item.unique_sets {
+                let outputs: Option<BTreeSet<u32>> = set
+                    .iter()
+                    .filter(|c| !constants.contains(c))
+                    .map(|c| shown.get(&(id, *c)).copied())
+                    .collect();
+                let Some(outputs) = outputs else { continue };
+                if reached_from(&items, &level.pins, id).len() == items.len() {
+                    sets.push(outputs);
+                }
+            }
+        }
+        Ok(sets)
+    }
+}
+
+/// `LIMIT 1` or `LIMIT 0` (a constant).
+unsafe fn at_most_one_row_limit(q: &pg_sys::Query) -> bool {
+    // SAFETY: tag checked before the cast.
+    unsafe {
+        if q.limitCount.is_null() {
+            return false;
+        }
+        // The analyzer leaves the cast of `LIMIT 1` to bigint unevaluated.
+        let node = pg_sys::eval_const_expressions(std::ptr::null_mut(), q.limitCount);
+        if !is_a(node, pg_sys::NodeTag::T_Const) {
+            return false;
+        }
+        let c = &*(node as *mut pg_sys::Const);
+        c.consttype == pg_sys::INT8OID
+            && !c.constisnull
+            && (c.constvalue.value() as i64) <= 1
+            && q.limitOption != pg_sys::LimitOption::LIMIT_OPTION_WITH_TIES
+    }
+}
+
+/// The output columns of a GROUP BY level that identify its groups: every grouping
+/// expression, less the columns of an item whose unique set is among the grouping columns (the
+/// rest of that item's row is then the same in the group). None when a grouping expression
+/// that matters is not an output column, or groups with another equality than its type's.
+unsafe fn grouped_set(query: *mut pg_sys::Query) -> Result<Option<BTreeSet<u32>>, TviewError> {
+    // SAFETY: as for unique_sets.
+    unsafe {
+        let q = &*query;
+        let level = Level::describe(query)?;
+        let items = level.items();
+        let mut grouping: Vec<(*mut pg_sys::TargetEntry, Option<(usize, u32)>)> = Vec::new();
+        for sgc in list_iter::<pg_sys::SortGroupClause>(q.groupClause) {
+            let Some(te) = entry_by_ref(q.targetList, (*sgc).tleSortGroupRef) else {
+                return Ok(None);
+            };
+            let expr = (*te).expr as *mut pg_sys::Node;
+            if !is_default_equality((*sgc).eqop, pg_sys::exprType(expr)) {
+                return Ok(None);
+            }
+            grouping.push((te, level.origin(expr)));
+        }
+        let columns: BTreeSet<(usize, u32)> = grouping.iter().filter_map(|(_, o)| *o).collect();
+        // For each item with a unique set among the grouping columns: that set. Its other
+        // grouping columns are the same throughout a group.
+        let determining: BTreeMap<usize, &BTreeSet<u32>> = (0..items.len())
+            .filter_map(|id| {
+                items[id]
+                    .unique_sets
+                    .iter()
+                    .find(|s| s.iter().all(|c| columns.contains(&(id, *c))))
+                    .map(|s| (id, s))
+            })
+            .collect();
+        let mut set = BTreeSet::new();
+        for (te, origin) in grouping {
+            let dependent =
+                origin.is_some_and(|(id, c)| determining.get(&id).is_some_and(|s| !s.contains(&c)));
+            if dependent {
+                continue;
+            }
+            if (*te).resjunk {
+                return Ok(None);
+            }
+            set.insert((*te).resno as u32);
+        }
+        Ok(Some(set))
+    }
+}
+
+/// The target entry a SortGroupClause points at.
+unsafe fn entry_by_ref(
+    tlist: *mut pg_sys::List,
+    sortgroupref: u32,
+) -> Option<*mut pg_sys::TargetEntry> {
+    // SAFETY: a target list holds TargetEntry nodes.
+    unsafe {
+        list_iter::<pg_sys::TargetEntry>(tlist).find(|te| (**te).ressortgroupref == sortgroupref)
+    }
+}
+
+/// The output columns a DISTINCT or DISTINCT ON list names, if all are output columns and
+/// compared with their type's own equality.
+unsafe fn clause_outputs(
+    query: *mut pg_sys::Query,
+    clause: *mut pg_sys::List,
+) -> Option<BTreeSet<u32>> {
+    // SAFETY: the clause holds SortGroupClause nodes of this query.
+    unsafe {
+        let mut set = BTreeSet::new();
+        for sgc in list_iter::<pg_sys::SortGroupClause>(clause) {
+            let te = entry_by_ref((*query).targetList, (*sgc).tleSortGroupRef)?;
+            if (*te).resjunk
+                || !is_default_equality(
+                    (*sgc).eqop,
+                    pg_sys::exprType((*te).expr as *mut pg_sys::Node),
+                )
+            {
+                return None;
+            }
+            set.insert((*te).resno as u32);
+        }
+        Some(set)
+    }
+}
+
+/// Is `opno` the equality of the default btree operator class of `typ` (or a cross-type
+/// equality of the same family)? Unique indexes and GROUP BY under that class agree with it.
+fn is_default_equality(opno: pg_sys::Oid, typ: pg_sys::Oid) -> bool {
+    // SAFETY: catalog lookups by OID; unknown OIDs give InvalidOid / false.
+    unsafe {
+        let opclass = pg_sys::GetDefaultOpClass(typ, pg_sys::BTREE_AM_OID);
+        if opclass == pg_sys::InvalidOid {
+            return false;
+        }
+        let family = pg_sys::get_opclass_family(opclass);
+        pg_sys::op_in_opfamily(opno, family)
+            && pg_sys::get_op_opfamily_strategy(opno, family)
+                == pg_sys::BTEqualStrategyNumber as i32
+    }
+}
+
+/// Does comparing under collation `compared` find at most the values that are equal under
+/// `unique` (the collation uniqueness holds in)? A deterministic collation only finds
+/// identical strings.
+fn collation_within(compared: pg_sys::Oid, unique: pg_sys::Oid) -> bool {
+    // SAFETY: a syscache lookup of a collation OID from the parse tree.
+    compared == unique
+        || compared == pg_sys::InvalidOid
+        || unsafe { pg_sys::get_collation_isdeterministic(compared) }
+}
+
+/// One query level: its FROM items (leaves of the join tree) and the pins of its conditions.
+struct Level {
+    query: *mut pg_sys::Query,
+    /// Range-table index (1-based) of each item.
+    rtindexes: Vec<usize>,
+    names: Vec<String>,
+    sets: Vec<Vec<BTreeSet<u32>>>,
+    pins: Vec<Pin>,
+}
+
+impl Level {
+    unsafe fn describe(query: *mut pg_sys::Query) -> Result<Level, TviewError> {
+        let mut level = Level {
+            query,
+            rtindexes: Vec::new(),
+            names: Vec::new(),
+            sets: Vec::new(),
+            pins: Vec::new(),
+        };
+        // SAFETY: query is valid.
+        unsafe {
+            let mut conditions = Vec::new();
+            level.walk((*query).jointree as *mut pg_sys::Node, &mut conditions)?;
+            for (cond, usable) in conditions {
+                level.pin(cond, &usable);
+            }
+        }
+        Ok(level)
+    }
+
+    fn items(&self) -> Vec<Item> {
+        self.names
+            .iter()
+            .zip(&self.sets)
+            .map(|(n, s)| Item {
+                name: n.clone(),
+                unique_sets: s.clone(),
+            })
+            .collect()
+    }
+
+    /// The query of item `item`, when it is a subquery.
+    unsafe fn subquery(&self, item: usize) -> Option<*mut pg_sys::Query> {
+        // SAFETY: rtindexes index this query's range table.
+        unsafe {
+            let rte =
+                list_nth::<pg_sys::RangeTblEntry>((*self.query).rtable, self.rtindexes[item] - 1)?;
+            ((*rte).rtekind == pg_sys::RTEKind::RTE_SUBQUERY).then_some((*rte).subquery)
+        }
+    }
+
+    fn item_of(&self, rtindex: usize) -> Option<usize> {
+        self.rtindexes.iter().position(|r| *r == rtindex)
+    }
+
+    /// Walk the join tree: add its leaves as items, collect its conditions with the items
+    /// each may pin. Returns the items under `node`.
+    unsafe fn walk(
+        &mut self,
+        node: *mut pg_sys::Node,
+        conditions: &mut Vec<(*mut pg_sys::Node, BTreeSet<usize>)>,
+    ) -> Result<BTreeSet<usize>, TviewError> {
+        // SAFETY: tags checked before casts; nodes belong to self.query.
+        unsafe {
+            if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+                let rtindex = (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize;
+                let rte = list_nth::<pg_sys::RangeTblEntry>((*self.query).rtable, rtindex - 1)
+                    .ok_or_else(|| TviewError::Internal("range table index out of range".into()))?;
+                let (name, sets) = describe_item(rte)?;
+                self.rtindexes.push(rtindex);
+                self.names.push(name);
+                self.sets.push(sets);
+                Ok([self.rtindexes.len() - 1].into())
+            } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+                let j = &*(node as *mut pg_sys::JoinExpr);
+                let l = self.walk(j.larg, conditions)?;
+                let r = self.walk(j.rarg, conditions)?;
+                use pg_sys::JoinType::*;
+                let usable: BTreeSet<usize> = match j.jointype {
+                    JOIN_INNER => l.union(&r).copied().collect(),
+                    JOIN_LEFT => r.clone(),
+                    JOIN_RIGHT => l.clone(),
+                    _ => BTreeSet::new(),
+                };
+                let mut cs = Vec::new();
+                conjuncts(j.quals, &mut cs);
+                conditions.extend(cs.into_iter().map(|c| (c, usable.clone())));
+                Ok(l.union(&r).copied().collect())
+            } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+                let f = &*(node as *mut pg_sys::FromExpr);
+                let mut all = BTreeSet::new();
+                for child in list_iter::<pg_sys::Node>(f.fromlist) {
+                    all.extend(self.walk(child, conditions)?);
+                }
+                let mut cs = Vec::new();
+                conjuncts(f.quals, &mut cs);
+                conditions.extend(cs.into_iter().map(|c| (c, all.clone())));
+                Ok(all)
+            } else {
+                Ok(BTreeSet::new())
+            }
+        }
+    }
+
+    /// Record `cond` as a pin when it is `item.column = expr` (either way round) with the
+    /// column's own equality, `expr` stable, and the item among `usable`.
+    unsafe fn pin(&mut self, cond: *mut pg_sys::Node, usable: &BTreeSet<usize>) {
+        // SAFETY: tags checked before casts.
+        unsafe {
+            if !is_a(cond, pg_sys::NodeTag::T_OpExpr) {
+                return;
+            }
+            let op = &*(cond as *mut pg_sys::OpExpr);
+            if crate::pg::nodes::list_len(op.args) != 2 || op.opretset {
+                return;
+            }
+            let (Some(a), Some(b)) = (
+                list_nth::<pg_sys::Node>(op.args, 0),
+                list_nth::<pg_sys::Node>(op.args, 1),
+            ) else {
+                return;
+            };
+            for (side, other) in [(a, b), (b, a)] {
+                let Some((item, column)) = self.origin(side) else {
+                    continue;
+                };
+                if !usable.contains(&item)
+                    || !is_default_equality(op.opno, pg_sys::exprType(side))
+                    || !collation_within(op.inputcollid, pg_sys::exprCollation(side))
+                    || pg_sys::contain_volatile_functions(other)
+                    || pg_sys::contain_subplans(other)
+                {
+                    continue;
+                }
+                let Some(needs) = self.items_read(other) else {
+                    continue;
+                };
+                if needs.contains(&item) {
+                    continue;
+                }
+                self.pins.push(Pin {
+                    item,
+                    column,
+                    needs,
+                });
+            }
+        }
+    }
+
+    /// The item and column a level-0 expression is, when it is a plain column of an item
+    /// (through binary relabelings and join aliases).
+    unsafe fn origin(&self, node: *mut pg_sys::Node) -> Option<(usize, u32)> {
+        // SAFETY: tags checked; Vars of level 0 index this query's range table.
+        unsafe {
+            let node = strip_relabel(node);
+            if !is_a(node, pg_sys::NodeTag::T_Var) {
+                return None;
+            }
+            let v = &*(node as *mut pg_sys::Var);
+            if v.varlevelsup != 0 || v.varattno <= 0 {
+                return None;
+            }
+            let rtindex = v.varno as usize;
+            if let Some(item) = self.item_of(rtindex) {
+                return Some((item, v.varattno as u32));
+            }
+            let rte =
+                list_nth::<pg_sys::RangeTblEntry>((*self.query).rtable, rtindex.checked_sub(1)?)?;
+            if (*rte).rtekind != pg_sys::RTEKind::RTE_JOIN {
+                return None;
+            }
+            let alias = list_nth::<pg_sys::Node>((*rte).joinaliasvars, v.varattno as usize - 1)?;
+            self.origin(alias)
+        }
+    }
+
+    /// The items whose columns a level-0 expression reads; None when it reads one this level
+    /// cannot attribute (a join alias that is not a plain column, say).
+    unsafe fn items_read(&self, node: *mut pg_sys::Node) -> Option<BTreeSet<usize>> {
+        struct Walk<'a> {
+            level: &'a Level,
+            found: BTreeSet<usize>,
+            unknown: bool,
+        }
+        #[pgrx::pg_guard]
+        unsafe extern "C-unwind" fn walker(
+            node: *mut pg_sys::Node,
+            ctx: *mut std::ffi::c_void,
+        ) -> bool {
+            if node.is_null() {
+                return false;
+            }
+            // SAFETY: ctx is the Walk below; tags checked before casts.
+            unsafe {
+                let w = &mut *(ctx as *mut Walk);
+                if is_a(node, pg_sys::NodeTag::T_Var) {
+                    let v = &*(node as *mut pg_sys::Var);
+                    if v.varlevelsup == 0 {
+                        match w.level.item_of(v.varno as usize) {
+                            Some(i) => {
+                                w.found.insert(i);
+                            }
+                            None => match w.level.origin(node) {
+                                Some((i, _)) => {
+                                    w.found.insert(i);
+                                }
+                                None => w.unknown = true,
+                            },
+                        }
+                    }
+                    return false;
+                }
+                if is_a(node, pg_sys::NodeTag::T_PlaceHolderVar)
+                    || is_a(node, pg_sys::NodeTag::T_Query)
+                {
+                    w.unknown = true;
+                    return false;
+                }
+                pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
+            }
+        }
+        let mut w = Walk {
+            level: self,
+            found: BTreeSet::new(),
+            unknown: false,
+        };
+        // SAFETY: a valid expression of this level.
+        unsafe { walker(node, &mut w as *mut Walk as *mut std::ffi::c_void) };
+        (!w.unknown).then_some(w.found)
+    }
+}
+
+/// A FROM item's name and unique sets.
+unsafe fn describe_item(
+    rte: *mut pg_sys::RangeTblEntry,
+) -> Result<(String, Vec<BTreeSet<u32>>), TviewError> {
+    // SAFETY: rte is a valid range-table entry.
+    unsafe {
+        let r = &*rte;
+        let alias = || {
+            let a = if r.eref.is_null() {
+                std::ptr::null()
+            } else {
+                (*r.eref).aliasname
+            };
+            crate::pg::nodes::cstring(a).unwrap_or_else(|| "?".into())
+        };
+        Ok(match r.rtekind {
+            pg_sys::RTEKind::RTE_RELATION => {
+                let name = crate::pg::names::relation_name(r.relid)
+                    .map(|(s, n)| format!("{s}.{n}"))
+                    .unwrap_or_else(alias);
+                let sets = unique_indexes(r.relid)?;
+                let deferrable = sets.is_empty()
+                    && super::primary_key(r.relid)?.is_some()
+                    && super::immediate_primary_key(r.relid)?.is_none();
+                if deferrable {
+                    (
+                        format!("{name} (its primary key is DEFERRABLE: checked only at commit)"),
+                        sets,
+                    )
+                } else {
+                    (name, sets)
+                }
+            }
+            pg_sys::RTEKind::RTE_SUBQUERY => {
+                (format!("subquery {}", alias()), unique_sets(r.subquery)?)
+            }
+            pg_sys::RTEKind::RTE_FUNCTION => (format!("function {}", alias()), Vec::new()),
+            _ => (alias(), Vec::new()),
+        })
+    }
+}
+
+/// The column sets of `relid`'s unique indexes that hold at every statement, without a
+/// predicate or expressions, under the default btree operator class and each column's own
+/// collation.
+fn unique_indexes(relid: pg_sys::Oid) -> Result<Vec<BTreeSet<u32>>, TviewError> {
+    let sets: Option<Vec<String>> = crate::pg::spi::read_one(
+        "SELECT pg_catalog.array_agg(u.cols) FROM (
+           SELECT pg_catalog.string_agg(k.attnum::pg_catalog.text, ',') AS cols
+             FROM pg_catalog.pg_index i
+            CROSS JOIN LATERAL ROWS FROM (
+                    pg_catalog.unnest(i.indkey[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]::pg_catalog.int2[]),
+                    pg_catalog.unnest(i.indclass[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]::pg_catalog.oid[]),
+                    pg_catalog.unnest(i.indcollation[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]::pg_catalog.oid[]))
+                   AS k(attnum, opclass, coll)
+             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
+                   AND a.attnum OPERATOR(pg_catalog.=) k.attnum
+             LEFT JOIN pg_catalog.pg_opclass c ON c.oid OPERATOR(pg_catalog.=) k.opclass
+            WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisunique AND i.indimmediate
+              AND i.indisvalid AND i.indpred IS NULL
+            GROUP BY i.indexrelid
+           HAVING pg_catalog.bool_and(k.attnum OPERATOR(pg_catalog.>) 0 AND c.opcdefault
+                      AND c.opcmethod OPERATOR(pg_catalog.=) $2
+                      AND k.coll OPERATOR(pg_catalog.=) a.attcollation)) u",
+        &[relid.into(), pg_sys::BTREE_AM_OID.into()],
+    )?;
+    Ok(sets
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.split(',').filter_map(|c| c.parse().ok()).collect())
+        .collect())
+}
