@@ -11,7 +11,7 @@ use pgrx::{impl_sql_translatable, pg_sys, FromDatum, IntoDatum};
 
 use jsonb_ivm_core::binary::{self, Value};
 
-use crate::error::raise;
+use crate::error::OrRaise;
 
 /// A jsonb argument: a pointer to its detoasted varlena (4-byte header first).
 ///
@@ -31,7 +31,7 @@ impl Jsonb {
 
     /// The root value; raises a data-corrupted error on bytes that are not jsonb.
     pub fn root(&self) -> Value<'_> {
-        binary::root_of_datum(self.datum_bytes()).unwrap_or_else(|e| raise(e))
+        binary::root_of_datum(self.datum_bytes()).or_raise()
     }
 }
 
@@ -95,7 +95,7 @@ pub struct JsonbOut(pub Vec<u8>);
 impl JsonbOut {
     /// Encode `node`, raising the mapped PostgreSQL error on failure.
     pub fn encode(node: &binary::Node<'_>) -> JsonbOut {
-        JsonbOut(binary::encode(node).unwrap_or_else(|e| raise(e)))
+        JsonbOut(binary::encode(node).or_raise())
     }
 }
 

@@ -3,6 +3,7 @@
 //! Message texts come from `jsonb_ivm_core::Error`; the SQLSTATE and the hint are decided
 //! here, in one place, so the golden tests can rely on them.
 
+use jsonb_ivm_core::error::Expected;
 use jsonb_ivm_core::Error;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
@@ -16,6 +17,17 @@ pub fn raise(e: Error) -> ! {
     }
     report.report(PgLogLevel::ERROR);
     unreachable!("ERROR does not return")
+}
+
+/// `.or_raise()` on a core result: the value, or the error raised as an ERROR.
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T> OrRaise<T> for Result<T, Error> {
+    fn or_raise(self) -> T {
+        self.unwrap_or_else(|e| raise(e))
+    }
 }
 
 /// Raise the SQL-level "argument must not be NULL" error.
@@ -35,10 +47,9 @@ fn classify(e: &Error) -> (PgSqlErrorCode, Option<String>) {
         Error::Corrupt(_) => (ERRCODE_DATA_CORRUPTED, None),
         Error::TooLarge(_) => (ERRCODE_PROGRAM_LIMIT_EXCEEDED, None),
         Error::WrongType { expected, .. } => (
-            match *expected {
-                "an object" => ERRCODE_SQL_JSON_OBJECT_NOT_FOUND,
-                "an array" => ERRCODE_SQL_JSON_ARRAY_NOT_FOUND,
-                _ => ERRCODE_INVALID_PARAMETER_VALUE,
+            match expected {
+                Expected::Object => ERRCODE_SQL_JSON_OBJECT_NOT_FOUND,
+                Expected::Array => ERRCODE_SQL_JSON_ARRAY_NOT_FOUND,
             },
             Some("jsonb_typeof() shows the type of a value.".into()),
         ),

@@ -17,6 +17,9 @@ UPDATE @extschema@.pg_tview_meta
                                       'lc_time', 'xmloption', 'xmlbinary', 'array_nulls',
                                       'default_text_search_config']) WITH ORDINALITY AS s(name, i)
         ORDER BY s.i);
+-- Keys of TVIEWs made before this version count as passed by name: never proven.
+ALTER TABLE @extschema@.pg_tview_meta ADD COLUMN key_proven boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN @extschema@.pg_tview_meta.key_proven IS 'true when pg_tviews chose the key itself (no key argument) and proved it unique for every content of the sources; DDL that changes what the definition reads must keep that proof. false for a key passed by name, which writes that repeat it refuse (23505).';
 
 CREATE  FUNCTION "pg_tviews_set_setting"(
 	"tview_name" TEXT, /* Option < & str > */
@@ -63,7 +66,7 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_after_alter_wrapper';
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN and ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION and CREATE RULE, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -74,7 +77,8 @@ BEGIN
                                                               'pg_catalog.pg_proc'::pg_catalog.regclass,
                                                               'pg_catalog.pg_type'::pg_catalog.regclass,
                                                               'pg_catalog.pg_ts_config'::pg_catalog.regclass,
-                                                              'pg_catalog.pg_ts_dict'::pg_catalog.regclass])) AS c;
+                                                              'pg_catalog.pg_ts_dict'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_rewrite'::pg_catalog.regclass])) AS c;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
@@ -83,7 +87,7 @@ COMMENT ON FUNCTION pg_tviews_on_alter() IS
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
-                 'ALTER TEXT SEARCH DICTIONARY')
+                 'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

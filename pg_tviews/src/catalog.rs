@@ -31,7 +31,8 @@ CREATE TABLE pg_tview_meta (
     mode            text        NOT NULL DEFAULT 'immediate'
                     CHECK (mode IN ('immediate', 'deferred')),
     created_at      timestamptz NOT NULL DEFAULT now(),
-    settings        text[]      NOT NULL DEFAULT '{}'
+    settings        text[]      NOT NULL DEFAULT '{}',
+    key_proven      boolean     NOT NULL DEFAULT false
 );
 SELECT pg_catalog.pg_extension_config_dump('pg_tview_meta', '');
 GRANT SELECT ON pg_tview_meta TO PUBLIC;
@@ -46,6 +47,7 @@ COMMENT ON COLUMN pg_tview_meta.sources IS 'Tables the definition reads, with he
 COMMENT ON COLUMN pg_tview_meta.mode IS 'immediate: maintained at the end of every statement that changes a source; deferred: the affected keys are collected and refreshed once, at commit (or pg_tviews_flush()). Change with pg_tviews_set_mode.';
 COMMENT ON COLUMN pg_tview_meta.created_at IS 'When the TVIEW was created.';
 COMMENT ON COLUMN pg_tview_meta.settings IS 'The settings maintenance, refresh and pg_tviews_check run with, as name=value (DateStyle, TimeZone, extra_float_digits, ...), captured from the creating session; the writer''s own settings never apply. Change with pg_tviews_set_setting.';
+COMMENT ON COLUMN pg_tview_meta.key_proven IS 'true when pg_tviews chose the key itself (no key argument) and proved it unique for every content of the sources; DDL that changes what the definition reads must keep that proof. false for a key passed by name, which writes that repeat it refuse (23505).';
 "#,
     name = "catalog",
     bootstrap
@@ -65,6 +67,8 @@ pub struct TviewMeta {
     pub mode: Mode,
     /// The pinned settings (name, value) maintenance runs with.
     pub settings: Vec<(String, String)>,
+    /// pg_tviews chose the key and proved it unique: DDL must keep the proof.
+    pub key_proven: bool,
 }
 
 /// Every TVIEW, as the latest committed catalog has it (see
@@ -73,15 +77,16 @@ pub struct TviewMeta {
 /// already fire for it.
 pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
     use crate::pg::spi::{select_latest, value};
-    let settings = if has_settings_column()? {
-        "m.settings"
+    // Both columns arrive with 0.2.0.
+    let (settings, key_proven) = if has_settings_column()? {
+        ("m.settings", "m.key_proven")
     } else {
-        "NULL::pg_catalog.text[]"
+        ("NULL::pg_catalog.text[]", "false")
     };
     let sql = format!(
         "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
                 m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
-                {settings} \
+                {settings}, {key_proven} \
            FROM @extschema@.pg_tview_meta m \
            JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
           ORDER BY m.table_name::pg_catalog.oid"
@@ -109,6 +114,7 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
                 settings: tviews_core::settings::parse_settings(
                     &value::<Vec<String>>(r[7]).unwrap_or_default(),
                 )?,
+                key_proven: value(r[8]).unwrap_or(false),
             }))
         }
     })?;

@@ -228,7 +228,7 @@ fn create_from_definition(
         .collect();
     // Before ALTER EXTENSION UPDATE to 0.2.0 the catalog has no settings column yet.
     let (settings_column, settings_value) = if crate::catalog::has_settings_column()? {
-        (", settings", ", $8")
+        (", settings, key_proven", ", $8, $9")
     } else {
         ("", "")
     };
@@ -244,6 +244,7 @@ fn create_from_definition(
         ];
         if !settings_column.is_empty() {
             args.push(stored.clone().into());
+            args.push(def.key_proven.into());
         }
         Ok(Spi::run_with_args(
             &format!(
@@ -336,6 +337,10 @@ WITH RECURSIVE rels(rel) AS (
 )
 ";
 
+/// The types of text search: a function taking or returning one may use any configuration.
+const TEXT_SEARCH_TYPES: &str = "ARRAY['pg_catalog.tsvector'::pg_catalog.regtype, 'pg_catalog.tsquery'::pg_catalog.regtype,
+       'pg_catalog.regconfig'::pg_catalog.regtype, 'pg_catalog.regdictionary'::pg_catalog.regtype]::pg_catalog.oid[]";
+
 /// Does the definition of view `$1` depend on function or type `$2` (directly, through an
 /// operator or aggregate, through a helper view, or as the type of a column of one of the
 /// sources `$3`)?
@@ -359,6 +364,15 @@ pub fn definition_depends_on(
                                 ON m.mapcfg OPERATOR(pg_catalog.=) deps.refobjid
                              WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_ts_config'::pg_catalog.regclass
                                AND m.mapdict OPERATOR(pg_catalog.=) $2)
+                 -- A text search configuration or dictionary may also be reached through
+                 -- data (a regconfig column, a cast) or a function body: any text search
+                 -- function, or any function of a user's, counts.
+                 OR ((EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config c WHERE c.oid OPERATOR(pg_catalog.=) $2)
+                      OR EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict t WHERE t.oid OPERATOR(pg_catalog.=) $2))
+                     AND EXISTS (SELECT 1 FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
+                                  WHERE p.pronamespace OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.regnamespace
+                                     OR p.prorettype OPERATOR(pg_catalog.=) ANY ({TEXT_SEARCH_TYPES})
+                                     OR p.proargtypes::pg_catalog.oid[] OPERATOR(pg_catalog.&&) {TEXT_SEARCH_TYPES}))
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                              WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($3)
                                AND NOT a.attisdropped

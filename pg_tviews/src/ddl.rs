@@ -253,6 +253,24 @@ fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
     .unwrap_or(pg_sys::InvalidOid))
 }
 
+/// The relation whose rule `object` is, when it is a rule.
+fn rule_relation(object: pg_sys::Oid) -> Result<Option<pg_sys::Oid>, TviewError> {
+    Ok(crate::pg::spi::read_one::<pg_sys::Oid>(
+        "SELECT r.ev_class FROM pg_catalog.pg_rewrite r WHERE r.oid OPERATOR(pg_catalog.=) $1",
+        &[object.into()],
+    )?)
+}
+
+/// Is `object` a text search configuration or dictionary?
+fn is_text_search_object(object: pg_sys::Oid) -> Result<bool, TviewError> {
+    Ok(crate::pg::spi::read_one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config c WHERE c.oid OPERATOR(pg_catalog.=) $1)
+             OR EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict d WHERE d.oid OPERATOR(pg_catalog.=) $1)",
+        &[object.into()],
+    )?
+    .unwrap_or(false))
+}
+
 /// Does the `default_text_search_config` TVIEW `m` runs with name `object` (a text search
 /// configuration), or a configuration using `object` (a dictionary)?
 fn default_text_search_config_is(
@@ -303,6 +321,19 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         if changed != Some(true) {
             return Ok(());
         }
+        let tag: String = crate::pg::spi::read_one(
+            "SELECT pg_catalog.min(c.command_tag) FROM pg_catalog.pg_event_trigger_ddl_commands() AS c \
+              WHERE c.objid OPERATOR(pg_catalog.=) $1",
+            &[relation.into()],
+        )?
+        .unwrap_or_default();
+        // CREATE TEXT SEARCH CONFIGURATION matters to a TVIEW whose pinned
+        // default_text_search_config names it (one dropped and made again), not to others.
+        let created = tag.starts_with("CREATE");
+        // CREATE OR REPLACE VIEW, or CREATE RULE "_RETURN" (which replaces a view's query,
+        // reported as the rule): the view's query is new.
+        let replaced = tag == "CREATE VIEW" || tag == "CREATE RULE";
+        let relation = rule_relation(relation)?.unwrap_or(relation);
         let all = cache::all()?;
         // A source whose row level security now applies to a TVIEW's owner.
         for m in all.iter().filter(|m| m.sources.contains(&relation)) {
@@ -319,8 +350,17 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                     .whole_row_sources
                     .contains(&relation)
             } else if is_relation {
-                // CREATE OR REPLACE VIEW of a helper view the definition reads.
-                m.view != relation && helper_views(m.view)?.contains(&relation)
+                // CREATE OR REPLACE VIEW (or RULE) of a helper view the definition reads or of
+                // its own definition view; RENAME ATTRIBUTE or COLUMN of a composite type, a
+                // table or a view whose row type the definition uses (ROW(...)::t).
+                (m.view == relation && replaced)
+                    || (m.view != relation && helper_views(m.view)?.contains(&relation))
+                    || crate::create::definition_depends_on(
+                        m.view,
+                        // SAFETY: a syscache lookup of an existing relation.
+                        unsafe { pg_sys::get_rel_type_id(relation) },
+                        &m.sources,
+                    )?
             } else {
                 // CREATE OR REPLACE FUNCTION, ALTER FUNCTION, ALTER TYPE (RENAME VALUE,
                 // RENAME ATTRIBUTE), ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or
@@ -328,6 +368,9 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 // configuration its pinned default_text_search_config names.
                 crate::create::definition_depends_on(m.view, relation, &m.sources)?
                     || default_text_search_config_is(m, relation)?
+                    || (is_text_search_object(relation)?
+                        && !created
+                        && cache::compiled(m)?.def.text_search)
             };
             if stale {
                 // SAFETY: queues a relcache invalidation of an existing relation.
@@ -350,6 +393,17 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                         change: "read other tables through a replaced view".into(),
                         hint: "The TVIEW keeps triggers on the tables it was created over: drop it, replace the view, and create the TVIEW again.".into(),
                     });
+                }
+                // A proven key stays proven through a replaced helper view or function (not
+                // re-proven at ALTER TABLE of a source: a restore adds constraints in any
+                // order, and a dropped unique index is caught by the first repeating write).
+                if fresh.key_proven && !fresh.sources.contains(&relation) {
+                    crate::analyze::prove_key_again(
+                        &fresh.view_name.0,
+                        &fresh.view_name.1,
+                        &fresh.tview_name,
+                        &fresh.key,
+                    )?;
                 }
                 crate::maintain::trigger::refresh_all_rows(&fresh)?;
             }
@@ -432,7 +486,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN and ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION and CREATE RULE, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -443,7 +497,8 @@ BEGIN
                                                               'pg_catalog.pg_proc'::pg_catalog.regclass,
                                                               'pg_catalog.pg_type'::pg_catalog.regclass,
                                                               'pg_catalog.pg_ts_config'::pg_catalog.regclass,
-                                                              'pg_catalog.pg_ts_dict'::pg_catalog.regclass])) AS c;
+                                                              'pg_catalog.pg_ts_dict'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_rewrite'::pg_catalog.regclass])) AS c;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
@@ -452,7 +507,7 @@ COMMENT ON FUNCTION pg_tviews_on_alter() IS
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
-                 'ALTER TEXT SEARCH DICTIONARY')
+                 'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

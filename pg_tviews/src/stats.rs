@@ -150,23 +150,6 @@ impl Drop for Run {
     }
 }
 
-/// Number of elements of an array datum.
-///
-/// # Safety
-/// `array` must be a valid array datum.
-pub unsafe fn array_len(array: pg_sys::Datum) -> u64 {
-    // SAFETY: caller's contract; the dimensions follow the fixed header.
-    unsafe {
-        let a = pg_sys::pg_detoast_datum(array.cast_mut_ptr()) as *const pg_sys::ArrayType;
-        let ndim = (*a).ndim;
-        if ndim <= 0 {
-            return 0;
-        }
-        let dims = (a as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32;
-        pg_sys::ArrayGetNItems(ndim, dims).max(0) as u64
-    }
-}
-
 /// Forget a dropped TVIEW's counters.
 pub fn forget(table: pg_sys::Oid) {
     let db = database();

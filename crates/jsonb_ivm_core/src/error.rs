@@ -3,6 +3,23 @@
 
 use thiserror::Error;
 
+/// The JSON type an argument (or a value inside it) must have. Part of the error's kind: the
+/// shell chooses the SQLSTATE from it, never from the message text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expected {
+    Object,
+    Array,
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Expected::Object => "an object",
+            Expected::Array => "an array",
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum Error {
     /// The bytes are not a well-formed jsonb value. Inputs coming from PostgreSQL never hit
@@ -18,7 +35,7 @@ pub enum Error {
     #[error("{argument}{} must be {expected}, not {found}", at.as_ref().map(|p| format!(" at {p}")).unwrap_or_default())]
     WrongType {
         argument: &'static str,
-        expected: &'static str,
+        expected: Expected,
         found: &'static str,
         /// Where inside the argument, in the argument's own path syntax.
         at: Option<String>,
@@ -50,7 +67,7 @@ pub enum Error {
 impl Error {
     pub(crate) fn wrong_type(
         argument: &'static str,
-        expected: &'static str,
+        expected: Expected,
         found: &'static str,
     ) -> Error {
         Error::WrongType {

@@ -63,6 +63,8 @@ pub const FIXED: &[(&str, &str)] = &[
     ("gin_fuzzy_search_limit", "0"),
     // quote_ident, format('%I') and regclass output would quote every name.
     ("quote_all_identifiers", "off"),
+    // `x = NULL` in a SQL function body inlined into maintenance would mean `x IS NULL`.
+    ("transform_null_equals", "off"),
 ];
 
 /// The schema names of a `search_path` value as PostgreSQL reads it (its identifier-list
@@ -227,7 +229,8 @@ mod tests {
         let d = describe("alice", &[("TimeZone".into(), "UTC".into())]);
         assert!(d.starts_with("maintenance and refresh run as alice"));
         assert!(d.contains("search_path=pg_catalog, pg_temp; TimeZone=UTC; "));
-        assert!(d.ends_with("quote_all_identifiers=off"));
+        let (last, value) = FIXED[FIXED.len() - 1];
+        assert!(d.ends_with(&format!("{last}={value}")));
     }
 
     /// docs/operations.md lists the pinned settings in prose: the same names, in this order.

@@ -25,6 +25,9 @@ pub struct Item {
     /// Sets of its columns (attribute numbers) whose values identify at most one of its rows.
     /// An empty set: the item has at most one row.
     pub unique_sets: Vec<BTreeSet<u32>>,
+    /// Items a LATERAL item reads: its unique sets hold per row of those only, so it counts
+    /// as reached only once they are.
+    pub needs: BTreeSet<ItemId>,
 }
 
 /// An equality `item.column = <expression>` that every row of the level satisfies (a WHERE
@@ -61,7 +64,9 @@ pub fn reached_from(items: &[Item], pins: &[Pin], start: ItemId) -> BTreeSet<Ite
                 .filter(|p| p.item == id && p.needs.iter().all(|n| reached.contains(n)))
                 .map(|p| p.column)
                 .collect();
-            if item.unique_sets.iter().any(|s| s.is_subset(&pinned)) {
+            if item.needs.iter().all(|n| reached.contains(n))
+                && item.unique_sets.iter().any(|s| s.is_subset(&pinned))
+            {
                 reached.insert(id);
             }
         }
@@ -103,6 +108,7 @@ mod tests {
         Item {
             name: name.into(),
             unique_sets: sets.iter().map(|s| s.iter().copied().collect()).collect(),
+            needs: BTreeSet::new(),
         }
     }
 
@@ -171,6 +177,23 @@ mod tests {
             identifies_rows(&items, &pins, 0, &[1].into()),
             Err(vec![1, 2])
         );
+    }
+
+    #[test]
+    fn a_lateral_item_counts_only_once_what_it_reads_is_reached() {
+        // a, c (pk 1), s = LATERAL (one row per c row); WHERE c.pk = s.m: circular, so
+        // neither c nor s is reached from a.
+        let mut s = item("s", &[&[]]);
+        s.needs = [1].into();
+        let items = [item("a", &[&[1]]), item("c", &[&[1]]), s];
+        let pins = [pin(1, 1, &[2])];
+        assert_eq!(
+            identifies_rows(&items, &pins, 0, &[1].into()),
+            Err(vec![1, 2])
+        );
+        // Once c is pinned by a, s follows.
+        let pins = [pin(1, 1, &[0])];
+        assert_eq!(identifies_rows(&items, &pins, 0, &[1].into()), Ok(()));
     }
 
     #[test]

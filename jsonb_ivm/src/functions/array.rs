@@ -4,7 +4,7 @@ use pgrx::datum::Array;
 use pgrx::prelude::*;
 
 use crate::datum::{Jsonb, JsonbOut};
-use crate::error::{null_argument, raise};
+use crate::error::{null_argument, OrRaise};
 use jsonb_ivm_core::ops::array;
 
 /// Shallow-merge `updates` into every element of `target[array_path]` whose `match_key`
@@ -24,7 +24,7 @@ fn jsonb_array_update_where(
         &match_value.root(),
         &updates.root(),
     );
-    JsonbOut::encode(&r.unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&r.or_raise())
 }
 
 /// `jsonb_array_update_where` with the patch second.
@@ -43,7 +43,7 @@ fn jsonb_smart_patch_array(
         match_key,
         &match_value.root(),
     );
-    JsonbOut::encode(&r.unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&r.or_raise())
 }
 
 /// Several updates by key in one pass.
@@ -55,7 +55,7 @@ fn jsonb_array_update_where_batch(
     updates_array: Jsonb,
 ) -> JsonbOut {
     let r = array::update_where_batch(&target.root(), array_path, match_key, &updates_array.root());
-    JsonbOut::encode(&r.unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&r.or_raise())
 }
 
 /// `jsonb_array_update_where` over many documents: one result row per input, in order
@@ -75,7 +75,7 @@ fn jsonb_array_update_multi_row(
         .map(|t| {
             (t.map(|t| {
                 let r = array::update_where(&t.root(), array_path, match_key, &mv, &up);
-                JsonbOut::encode(&r.unwrap_or_else(|e| raise(e)))
+                JsonbOut::encode(&r.or_raise())
             }),)
         })
         .collect();
@@ -91,7 +91,7 @@ fn jsonb_array_delete_where(
     match_value: Jsonb,
 ) -> JsonbOut {
     let r = array::delete_where(&target.root(), array_path, match_key, &match_value.root());
-    JsonbOut::encode(&r.unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&r.or_raise())
 }
 
 /// Insert an element, keeping the array sorted by `sort_key` when one is given.
@@ -106,7 +106,7 @@ fn jsonb_array_insert_where(
     let target = target?;
     let array_path = array_path.unwrap_or_else(|| null_argument("array_path"));
     let new_element = new_element.unwrap_or_else(|| null_argument("new_element"));
-    let order = array::SortOrder::parse(sort_order).unwrap_or_else(|e| raise(e));
+    let order = array::SortOrder::parse(sort_order).or_raise();
     let r = array::insert_where(
         &target.root(),
         array_path,
@@ -114,14 +114,13 @@ fn jsonb_array_insert_where(
         sort_key,
         order,
     );
-    Some(JsonbOut::encode(&r.unwrap_or_else(|e| raise(e))))
+    Some(JsonbOut::encode(&r.or_raise()))
 }
 
 /// Does `data[array_path]` hold an element whose `id_key` equals `id_value`?
 #[pg_extern(immutable, strict, parallel_safe)]
 fn jsonb_array_contains_id(data: Jsonb, array_path: &str, id_key: &str, id_value: Jsonb) -> bool {
-    array::contains_id(&data.root(), array_path, id_key, &id_value.root())
-        .unwrap_or_else(|e| raise(e))
+    array::contains_id(&data.root(), array_path, id_key, &id_value.root()).or_raise()
 }
 
 extension_sql!(

@@ -5,15 +5,13 @@ use pgrx::prelude::*;
 
 use super::text_path;
 use crate::datum::{Jsonb, JsonbOut};
-use crate::error::raise;
+use crate::error::OrRaise;
 use jsonb_ivm_core::ops;
 
 /// `target || source` for two objects, without rebuilding the unchanged values.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn jsonb_merge_shallow(target: Jsonb, source: Jsonb) -> JsonbOut {
-    JsonbOut::encode(
-        &ops::merge_shallow(&target.root(), &source.root()).unwrap_or_else(|e| raise(e)),
-    )
+    JsonbOut::encode(&ops::merge_shallow(&target.root(), &source.root()).or_raise())
 }
 
 /// Same as `jsonb_merge_shallow` (the name the public jsonb_ivm API uses for scalar patches).
@@ -27,9 +25,7 @@ fn jsonb_smart_patch_scalar(target: Jsonb, source: Jsonb) -> JsonbOut {
 fn jsonb_merge_at_path(target: Jsonb, source: Jsonb, path: Array<'_, &str>) -> JsonbOut {
     let owned = text_path(&path, "path");
     let p: Vec<&str> = owned.iter().map(String::as_str).collect();
-    JsonbOut::encode(
-        &ops::merge_at_path(&target.root(), &source.root(), &p).unwrap_or_else(|e| raise(e)),
-    )
+    JsonbOut::encode(&ops::merge_at_path(&target.root(), &source.root(), &p).or_raise())
 }
 
 /// The nested patch: same as `jsonb_merge_at_path`.
@@ -41,13 +37,13 @@ fn jsonb_smart_patch_nested(target: Jsonb, source: Jsonb, path: Array<'_, &str>)
 /// Recursive merge of objects; anything else in `source` replaces.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn jsonb_deep_merge(target: Jsonb, source: Jsonb) -> JsonbOut {
-    JsonbOut::encode(&ops::deep_merge(&target.root(), &source.root()).unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&ops::deep_merge(&target.root(), &source.root()).or_raise())
 }
 
 /// RFC 7386 JSON Merge Patch.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn jsonb_merge_patch(target: Jsonb, patch: Jsonb) -> JsonbOut {
-    JsonbOut::encode(&ops::merge_patch(&target.root(), &patch.root()).unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&ops::merge_patch(&target.root(), &patch.root()).or_raise())
 }
 
 extension_sql!(

@@ -3,19 +3,19 @@
 use pgrx::prelude::*;
 
 use crate::datum::{Jsonb, JsonbOut};
-use crate::error::raise;
+use crate::error::OrRaise;
 use jsonb_ivm_core::ops::patch;
 
 /// Apply an RFC 6902 patch; a failing `test` operation is an error.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn jsonb_patch(target: Jsonb, operations: Jsonb) -> JsonbOut {
-    JsonbOut(patch::apply(&target.root(), &operations.root()).unwrap_or_else(|e| raise(e)))
+    JsonbOut(patch::apply(&target.root(), &operations.root()).or_raise())
 }
 
 /// An RFC 6902 patch turning `a` into `b`.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn jsonb_diff(a: Jsonb, b: Jsonb) -> JsonbOut {
-    JsonbOut::encode(&patch::diff(&a.root(), &b.root()).unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&patch::diff(&a.root(), &b.root()).or_raise())
 }
 
 extension_sql!(

@@ -3,16 +3,14 @@
 use pgrx::prelude::*;
 
 use crate::datum::{Jsonb, JsonbOut};
-use crate::error::raise;
+use crate::error::OrRaise;
 use jsonb_ivm_core::ops::path;
 
 /// Set the value at `path`, creating missing objects and arrays.
 #[pg_extern(immutable, strict, parallel_safe)]
 fn jsonb_ivm_set_path(target: Jsonb, path: &str, value: Jsonb) -> JsonbOut {
-    let segs = path::parse_path(path, "path").unwrap_or_else(|e| raise(e));
-    JsonbOut::encode(
-        &path::set_path(&target.root(), &segs, &value.root()).unwrap_or_else(|e| raise(e)),
-    )
+    let segs = path::parse_path(path, "path").or_raise();
+    JsonbOut::encode(&path::set_path(&target.root(), &segs, &value.root()).or_raise())
 }
 
 /// In every element of `target[array_key]` matching, set `update_path` to `update_value`.
@@ -25,7 +23,7 @@ fn jsonb_ivm_array_update_where_path(
     update_path: &str,
     update_value: Jsonb,
 ) -> JsonbOut {
-    let segs = path::parse_path(update_path, "update_path").unwrap_or_else(|e| raise(e));
+    let segs = path::parse_path(update_path, "update_path").or_raise();
     let r = path::array_update_where_path(
         &target.root(),
         array_key,
@@ -34,7 +32,7 @@ fn jsonb_ivm_array_update_where_path(
         &segs,
         &update_value.root(),
     );
-    JsonbOut::encode(&r.unwrap_or_else(|e| raise(e)))
+    JsonbOut::encode(&r.or_raise())
 }
 
 extension_sql!(

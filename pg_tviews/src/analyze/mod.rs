@@ -24,11 +24,16 @@ pub struct Definition {
     pub plan: MaintenancePlan,
     pub columns: Vec<String>,
     pub key: String,
+    /// pg_tviews chose the key itself and proved it unique (`unique`).
+    pub key_proven: bool,
     /// Sources whose UPDATEs may patch documents in place (the fast path).
     pub patches: Vec<PatchSource>,
     /// Tables the definition reads as whole rows (`to_jsonb(t)`, `t.*` in a function call):
     /// adding, dropping or renaming one of their columns changes what it computes.
     pub whole_row_sources: Vec<pg_sys::Oid>,
+    /// The definition calls a text search function (or passes text search values): any
+    /// text search configuration or dictionary may change what it computes.
+    pub text_search: bool,
 }
 
 /// How the key column is decided.
@@ -53,6 +58,7 @@ pub fn analyze_view(
     let extracted = unsafe { model::extract(query)? };
     let columns: Vec<String> = extracted.outputs.iter().map(|(n, _)| n.clone()).collect();
     let mut prove_unique = false;
+    let creating = matches!(key, KeyRequest::Choose(_));
     let key = match key {
         KeyRequest::Fixed(k) => k.to_string(),
         KeyRequest::Choose(requested) => {
@@ -82,6 +88,20 @@ pub fn analyze_view(
             }
             .into())
         }
+        // A binary coercion to another type (text shown as character, varchar): the key
+        // would compare and collect as a type its table does not have.
+        Some(c)
+            if creating
+                && crate::pg::names::column_type(
+                    pg_sys::Oid::from(model.occurrences[c.occ].table.oid),
+                    &c.column,
+                )? != unsafe { output_type(query, &columns, &key) } =>
+        {
+            return Err(tviews_core::Error::KeyNotTraceable {
+                reason: format!("\"{key}\" converts its table's column to another type"),
+            }
+            .into())
+        }
         Some(c) if extracted.flags[c.occ].nullable => {
             return Err(tviews_core::Error::KeyNotTraceable {
                 reason: format!("\"{key}\" comes from the nullable side of an outer join"),
@@ -97,96 +117,172 @@ pub fn analyze_view(
         Some(c) => Some(c.clone()),
     };
     if prove_unique {
-        let resno = columns.iter().position(|c| *c == key).map_or(0, |i| i + 1);
         // SAFETY: the same query, still alive.
-        if let Err(repeating) = unsafe { unique::output_column_unique(query, resno)? } {
-            return Err(tviews_core::Error::KeyNotProvablyUnique {
-                tview: tview.to_string(),
-                key,
-                repeating,
-            }
-            .into());
-        }
+        unsafe { prove_key(query, tview, &key, &columns)? };
     }
     let plan = plan(&model)?;
     // SAFETY: the same query, still alive.
     let patches = unsafe { patch::patch_sources(query, &model, &plan)? };
     // SAFETY: as above.
     let whole_row_sources = unsafe { whole_row_relations(query) };
+    // SAFETY: as above.
+    let text_search = unsafe { uses_text_search(query) };
     Ok(Definition {
         model,
         plan,
         columns,
         key,
+        key_proven: prove_unique,
         patches,
         whole_row_sources,
+        text_search,
     })
+}
+
+/// The type of output column `name` of `query`.
+unsafe fn output_type(query: *mut pg_sys::Query, columns: &[String], name: &str) -> pg_sys::Oid {
+    let Some(i) = columns.iter().position(|c| c == name) else {
+        return pg_sys::InvalidOid;
+    };
+    // SAFETY: a valid Query's target list holds TargetEntry nodes.
+    unsafe {
+        crate::pg::nodes::list_iter::<pg_sys::TargetEntry>((*query).targetList)
+            .filter(|te| !(**te).resjunk)
+            .nth(i)
+            .map_or(pg_sys::InvalidOid, |te| {
+                pg_sys::exprType((*te).expr as *mut pg_sys::Node)
+            })
+    }
+}
+
+/// Refuse unless output column `key` of `query` is unique for every content of the sources.
+unsafe fn prove_key(
+    query: *mut pg_sys::Query,
+    tview: &str,
+    key: &str,
+    columns: &[String],
+) -> Result<(), TviewError> {
+    let resno = columns.iter().position(|c| c == key).map_or(0, |i| i + 1);
+    // SAFETY: per the caller, a valid analyzed and rewritten query.
+    match unsafe { unique::output_column_unique(query, resno)? } {
+        Ok(()) => Ok(()),
+        Err(repeating) => Err(tviews_core::Error::KeyNotProvablyUnique {
+            tview: tview.to_string(),
+            key: key.to_string(),
+            repeating,
+        }
+        .into()),
+    }
+}
+
+/// After DDL changed what the definition held by view `schema.name` reads: is the key
+/// pg_tviews chose and proved at creation still unique for every content of the sources?
+pub fn prove_key_again(schema: &str, name: &str, tview: &str, key: &str) -> Result<(), TviewError> {
+    let query = parse::rewritten_view_query(schema, name)?;
+    // SAFETY: the query was just produced by the analyzer and rewriter.
+    let columns: Vec<String> = unsafe { model::extract(query)? }
+        .outputs
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    // SAFETY: as above.
+    unsafe { prove_key(query, tview, key, &columns) }
+}
+
+/// Does `q` call a function taking or returning a text search type (to_tsvector, ts_rank,
+/// plainto_tsquery, @@, ...) anywhere, views and sublinks included? Those read text search
+/// configurations (named, from a column, or the default) that ALTER TEXT SEARCH changes.
+unsafe fn uses_text_search(q: *mut pg_sys::Query) -> bool {
+    use crate::pg::nodes::{is_a, walk, Visit};
+    use pg_sys::NodeTag::*;
+    const TYPES: [pg_sys::Oid; 4] = [
+        pg_sys::TSVECTOROID,
+        pg_sys::TSQUERYOID,
+        pg_sys::REGCONFIGOID,
+        pg_sys::REGDICTIONARYOID,
+    ];
+    let function_uses = |func: pg_sys::Oid| -> bool {
+        if func == pg_sys::InvalidOid {
+            return false;
+        }
+        // SAFETY: syscache lookups of a function the analyzer resolved.
+        unsafe {
+            let mut args: *mut pg_sys::Oid = std::ptr::null_mut();
+            let mut n: std::ffi::c_int = 0;
+            let returns = pg_sys::get_func_signature(func, &mut args, &mut n);
+            // text @@ text (ts_match_tt) reads the default configuration with no text search
+            // type in its signature.
+            let name = crate::pg::nodes::cstring(pg_sys::get_func_name(func)).unwrap_or_default();
+            TYPES.contains(&returns)
+                || (0..n.max(0) as usize).any(|i| TYPES.contains(&*args.add(i)))
+                || name.starts_with("ts_")
+                || name.contains("tsvector")
+                || name.contains("tsquery")
+        }
+    };
+    // SAFETY: a valid Query (caller's contract); tags are checked before casts.
+    unsafe {
+        walk(q as *mut pg_sys::Node, &mut |node, _| {
+            let func = if is_a(node, T_FuncExpr) {
+                (*(node as *mut pg_sys::FuncExpr)).funcid
+            } else if is_a(node, T_OpExpr) || is_a(node, T_DistinctExpr) || is_a(node, T_NullIfExpr)
+            {
+                pg_sys::get_opcode((*(node as *mut pg_sys::OpExpr)).opno)
+            } else if is_a(node, T_ScalarArrayOpExpr) {
+                pg_sys::get_opcode((*(node as *mut pg_sys::ScalarArrayOpExpr)).opno)
+            } else if is_a(node, T_Aggref) {
+                (*(node as *mut pg_sys::Aggref)).aggfnoid
+            } else if is_a(node, T_WindowFunc) {
+                (*(node as *mut pg_sys::WindowFunc)).winfnoid
+            } else if is_a(node, T_CoerceViaIO) {
+                if TYPES.contains(&(*(node as *mut pg_sys::CoerceViaIO)).resulttype) {
+                    return Visit::Stop;
+                }
+                pg_sys::InvalidOid
+            } else {
+                pg_sys::InvalidOid
+            };
+            if function_uses(func) {
+                Visit::Stop
+            } else {
+                Visit::Descend
+            }
+        })
+    }
 }
 
 /// The tables read through whole-row references anywhere in `q`.
 unsafe fn whole_row_relations(q: *mut pg_sys::Query) -> Vec<pg_sys::Oid> {
-    struct Walk {
-        levels: Vec<*mut pg_sys::Query>,
-        found: Vec<pg_sys::Oid>,
-    }
-    #[pgrx::pg_guard]
-    unsafe extern "C-unwind" fn walker(
-        node: *mut pg_sys::Node,
-        ctx: *mut std::ffi::c_void,
-    ) -> bool {
-        use crate::pg::nodes::{is_a, list_nth};
-        if node.is_null() {
-            return false;
-        }
-        // SAFETY: ctx is the Walk below; tags are checked before casts; levels are the
-        // queries enclosing the node, innermost last.
-        unsafe {
-            let w = &mut *(ctx as *mut Walk);
-            if is_a(node, pg_sys::NodeTag::T_Var) {
-                let v = &*(node as *mut pg_sys::Var);
-                if v.varattno == 0 {
-                    let level = w.levels.len().checked_sub(1 + v.varlevelsup as usize);
-                    if let Some(level) = level.map(|l| w.levels[l]) {
-                        if let Some(rte) = list_nth::<pg_sys::RangeTblEntry>(
-                            (*level).rtable,
-                            (v.varno as usize).wrapping_sub(1),
-                        ) {
-                            if (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION {
-                                w.found.push((*rte).relid);
-                            }
-                        }
+    use crate::pg::nodes::{is_a, list_nth, walk, Visit};
+    let mut found = Vec::new();
+    // SAFETY: a valid Query (caller's contract); tags are checked before casts; `levels` are
+    // the queries enclosing the node, innermost last.
+    unsafe {
+        walk(q as *mut pg_sys::Node, &mut |node, levels| {
+            if !is_a(node, pg_sys::NodeTag::T_Var) {
+                return Visit::Descend;
+            }
+            let v = &*(node as *mut pg_sys::Var);
+            let level = levels
+                .len()
+                .checked_sub(1 + v.varlevelsup as usize)
+                .map(|l| levels[l]);
+            if let (0, Some(level)) = (v.varattno, level) {
+                if let Some(rte) = list_nth::<pg_sys::RangeTblEntry>(
+                    (*level).rtable,
+                    (v.varno as usize).wrapping_sub(1),
+                ) {
+                    if (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION {
+                        found.push((*rte).relid);
                     }
                 }
-                return false;
             }
-            if is_a(node, pg_sys::NodeTag::T_Query) {
-                w.levels.push(node as *mut pg_sys::Query);
-                let r = pg_sys::query_tree_walker_impl(
-                    node as *mut pg_sys::Query,
-                    Some(walker),
-                    ctx,
-                    0,
-                );
-                w.levels.pop();
-                return r;
-            }
-            pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
-        }
+            Visit::Skip
+        });
     }
-    let mut w = Walk {
-        levels: Vec::new(),
-        found: Vec::new(),
-    };
-    // SAFETY: a valid Query (caller's contract).
-    unsafe {
-        walker(
-            q as *mut pg_sys::Node,
-            &mut w as *mut Walk as *mut std::ffi::c_void,
-        )
-    };
-    w.found.sort_by_key(|o| o.to_u32());
-    w.found.dedup();
-    w.found
+    found.sort_by_key(|o| o.to_u32());
+    found.dedup();
+    found
 }
 
 /// The first output column that is, as it is, the single-column primary key of a table

@@ -10,7 +10,7 @@ use std::ffi::CString;
 use pgrx::pg_sys;
 
 use crate::errors::TviewError;
-use crate::pg::nodes::{cstring, is_a, list_iter, list_len};
+use crate::pg::nodes::{cstring, is_a, list_iter, list_len, walk, Visit};
 use tviews_core::sqlgen::RESERVED_PREFIX;
 
 /// Parse, analyze, check and deparse a definition; returns the normalized SELECT text.
@@ -213,6 +213,12 @@ const SESSION_FUNCTIONS: &[&str] = &[
     "pg_stat_get_activity",
 ];
 
+/// Built-in aggregates whose result over floating-point input depends on the order of the
+/// rows (addition rounds); a trailing `_` matches a family (`regr_`, `covar_`, `stddev_`).
+const FLOAT_ORDER_SENSITIVE_AGGREGATES: &[&str] = &[
+    "sum", "avg", "stddev", "stddev_", "variance", "var_", "regr_", "covar_", "corr",
+];
+
 /// Built-in functions that print or test catalog state (names, comments, privileges,
 /// definitions), which renames, COMMENT, GRANT and DDL change without any write to a source.
 const CATALOG_FUNCTIONS: &[&str] = &[
@@ -267,7 +273,54 @@ const CATALOG_FUNCTIONS: &[&str] = &[
     "pg_function_is_visible",
     "pg_operator_is_visible",
     "pg_collation_is_visible",
+    "pg_relation_filenode",
+    "pg_relation_filepath",
+    "pg_filenode_relation",
+    "pg_tablespace_location",
+    "pg_get_function_sqlbody",
+    "pg_get_function_arg_default",
+    "current_database",
+    "ts_debug",
+    "ts_token_type",
+    "ts_parse",
+    "pg_column_is_updatable",
+    "pg_collation_for",
+    "pg_input_is_valid",
+    "pg_input_error_info",
+    "pg_partition_root",
+    "pg_partition_ancestors",
+    "pg_partition_tree",
+    "regclass",
+    "pg_sequence_parameters",
+    "pg_sequence_last_value",
+    "pg_column_compression",
+    "pg_column_size",
+    "pg_column_toast_chunk_id",
+    "pg_is_other_temp_schema",
+    "row_security_active",
+    "pg_conf_load_time",
+    "pg_postmaster_start_time",
+    "pg_current_snapshot",
+    "pg_current_xact_id",
+    "pg_current_xact_id_if_assigned",
+    "txid_current",
+    "txid_current_if_assigned",
+    "txid_current_snapshot",
+    "acldefault",
+    "makeaclitem",
 ];
+
+/// The families of built-ins that read catalog state, by name: `pg_get_*` (definitions),
+/// `*_is_visible`, `has_*_privilege`, `to_reg*`, `pg_relation_*` (storage, updatability),
+/// `*_has_property`.
+fn reads_catalog_by_name(name: &str) -> bool {
+    name.starts_with("pg_get_")
+        || name.ends_with("_is_visible")
+        || (name.starts_with("has_") && name.ends_with("_privilege"))
+        || name.starts_with("to_reg")
+        || name.starts_with("pg_relation_")
+        || name.ends_with("_has_property")
+}
 
 /// The object identifier types, whose values print as the catalog names of the objects.
 const NAME_PRINTING_TYPES: &[pg_sys::Oid] = &[
@@ -282,15 +335,51 @@ const NAME_PRINTING_TYPES: &[pg_sys::Oid] = &[
     pg_sys::REGDICTIONARYOID,
     pg_sys::REGNAMESPACEOID,
     pg_sys::REGROLEOID,
+    // An ACL entry prints the role names it grants to and from.
+    pg_sys::ACLITEMOID,
 ];
 
-/// Is `node` a value of an object identifier type, or an array of them?
-unsafe fn is_catalog_reference(node: *mut pg_sys::Node) -> bool {
-    // SAFETY: a valid expression node (caller's contract).
+/// Does a value of type `ty` hold an object identifier: one of those types, or a domain,
+/// array, range or composite type built on one?
+fn type_holds_catalog_reference(ty: pg_sys::Oid, depth: u32) -> bool {
+    if depth > 8 || ty == pg_sys::InvalidOid {
+        return false;
+    }
+    // SAFETY: syscache and typcache lookups of a type the analyzer resolved.
     unsafe {
-        let ty = pg_sys::exprType(node);
-        NAME_PRINTING_TYPES.contains(&ty)
-            || NAME_PRINTING_TYPES.contains(&pg_sys::get_element_type(ty))
+        let base = pg_sys::getBaseType(ty);
+        if NAME_PRINTING_TYPES.contains(&base) {
+            return true;
+        }
+        let element = pg_sys::get_element_type(base);
+        if element != pg_sys::InvalidOid {
+            return type_holds_catalog_reference(element, depth + 1);
+        }
+        if pg_sys::type_is_range(base) {
+            return type_holds_catalog_reference(pg_sys::get_range_subtype(base), depth + 1);
+        }
+        if base != pg_sys::RECORDOID && pg_sys::type_is_rowtype(base) {
+            let desc = pg_sys::lookup_rowtype_tupdesc(base, -1);
+            let attrs = (*desc).attrs.as_slice((*desc).natts as usize);
+            let found = attrs
+                .iter()
+                .any(|a| !a.attisdropped && type_holds_catalog_reference(a.atttypid, depth + 1));
+            pg_sys::DecrTupleDescRefCount(desc);
+            return found;
+        }
+        false
+    }
+}
+
+/// Is `node` a value holding an object identifier (see [`type_holds_catalog_reference`]), or
+/// a ROW(...) with one among its fields?
+unsafe fn is_catalog_reference(node: *mut pg_sys::Node) -> bool {
+    // SAFETY: a valid expression node (caller's contract); tag checked before the cast.
+    unsafe {
+        type_holds_catalog_reference(pg_sys::exprType(node), 0)
+            || (is_a(node, pg_sys::NodeTag::T_RowExpr)
+                && list_iter::<pg_sys::Node>((*(node as *mut pg_sys::RowExpr)).args)
+                    .any(|a| is_catalog_reference(a)))
     }
 }
 
@@ -305,7 +394,22 @@ unsafe fn prints_catalog_name(node: *mut pg_sys::Node) -> bool {
     // SAFETY: tags are checked before casts; nodes come from a valid Query.
     unsafe {
         if is_a(node, T_CoerceViaIO) {
-            return is_catalog_reference((*(node as *mut pg_sys::CoerceViaIO)).arg as _);
+            // Out as a name, or in from one (text::regclass looks the name up).
+            let c = &*(node as *mut pg_sys::CoerceViaIO);
+            return is_catalog_reference(c.arg as _)
+                || type_holds_catalog_reference(c.resulttype, 0);
+        }
+        // JSON_OBJECT(...), JSON_ARRAY(...), JSON_SCALAR(...) and the XML constructors print
+        // their arguments.
+        if is_a(node, T_JsonConstructorExpr) {
+            return list_iter::<pg_sys::Node>((*(node as *mut pg_sys::JsonConstructorExpr)).args)
+                .any(|a| is_catalog_reference(a));
+        }
+        if is_a(node, T_XmlExpr) {
+            let x = &*(node as *mut pg_sys::XmlExpr);
+            return list_iter::<pg_sys::Node>(x.args)
+                .chain(list_iter::<pg_sys::Node>(x.named_args))
+                .any(|a| is_catalog_reference(a));
         }
         let (func, args): (pg_sys::Oid, Vec<*mut pg_sys::Node>) = if is_a(node, T_FuncExpr) {
             let f = &*(node as *mut pg_sys::FuncExpr);
@@ -359,18 +463,19 @@ unsafe fn prints_catalog_name(node: *mut pg_sys::Node) -> bool {
             // carries the OIDs along without printing them.
             let carried =
                 param.is_some_and(|p| POLYMORPHIC.contains(&p)) && POLYMORPHIC.contains(&returns);
-            is_catalog_reference(*a) && param != Some(pg_sys::exprType(*a)) && !carried
+            // A row, array or domain holding one, taken apart by a function whose result
+            // holds none (row_to_json, record_out) and is no comparison: printed.
+            let ty = pg_sys::exprType(*a);
+            let taken_apart = !NAME_PRINTING_TYPES.contains(&ty)
+                && returns != pg_sys::BOOLOID
+                && !type_holds_catalog_reference(returns, 0);
+            is_catalog_reference(*a) && ((param != Some(ty) && !carried) || taken_apart)
         })
     }
 }
 
 /// The first construct in `q` whose result is not determined by the rows alone.
 unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>) {
-    struct Walk<'a> {
-        found: &'a mut Option<TviewError>,
-        /// The queries enclosing the node, innermost last.
-        levels: Vec<*mut pg_sys::Query>,
-    }
     fn builtin_name(func: pg_sys::Oid) -> Option<String> {
         // SAFETY: syscache lookups of an existing function.
         unsafe {
@@ -380,77 +485,104 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
             cstring(pg_sys::get_func_name(func))
         }
     }
-    #[pgrx::pg_guard]
-    unsafe extern "C-unwind" fn walker(
-        node: *mut pg_sys::Node,
-        ctx: *mut std::ffi::c_void,
-    ) -> bool {
-        if node.is_null() {
-            return false;
-        }
-        // SAFETY: ctx is the Walk below; tags are checked before casts.
-        unsafe {
-            let w = &mut *(ctx as *mut Walk);
-            if w.found.is_some() {
-                return true;
-            }
+    // SAFETY: a valid Query (caller's contract); tags are checked before casts; `levels` are
+    // the queries enclosing the node, innermost last.
+    unsafe {
+        walk(q as *mut pg_sys::Node, &mut |node, levels| {
             if prints_catalog_name(node) {
-                *w.found = Some(refused(
-                    "catalog names (a regclass, regtype, regproc, regrole, ... value turned into text)",
+                *found = Some(refused(
+                    "catalog names (a regclass, regtype, regproc, regrole, ... value turned into text, or text looked up as one)",
                     "The text of an object identifier is the object's current name, which a rename changes without any write to a source: keep the value itself (its column stores the OID), compare it, or read names from a table of your own.",
                 ));
-                return true;
+                return Visit::Stop;
             }
             if is_a(node, pg_sys::NodeTag::T_Aggref) {
                 let a = &*(node as *mut pg_sys::Aggref);
                 if a.aggorder.is_null() && a.aggdistinct.is_null() {
-                    if let Some(name) = builtin_name(a.aggfnoid) {
-                        if ORDER_SENSITIVE_AGGREGATES.contains(&name.as_str()) {
-                            *w.found = Some(refused(
-                                &format!("{name} without ORDER BY"),
-                                &format!("{name} keeps rows in the order they happen to arrive, which another plan or write changes: add ORDER BY inside it, on columns that order the rows completely ({name}(x ORDER BY t.pk))."),
-                            ));
-                            return true;
-                        }
+                    // An aggregate of a user's may depend on the order of its rows (its
+                    // transition function is opaque); floating-point sums round differently
+                    // in another order.
+                    let float_input = list_iter::<pg_sys::TargetEntry>(a.args).any(|t| {
+                        let ty = pg_sys::exprType((*t).expr as *mut pg_sys::Node);
+                        ty == pg_sys::FLOAT4OID || ty == pg_sys::FLOAT8OID
+                    });
+                    let name = match builtin_name(a.aggfnoid) {
+                        Some(n) => n,
+                        None => cstring(pg_sys::get_func_name(a.aggfnoid)).unwrap_or_default(),
+                    };
+                    let builtin = builtin_name(a.aggfnoid).is_some();
+                    let float_sensitive = float_input
+                        && FLOAT_ORDER_SENSITIVE_AGGREGATES
+                            .iter()
+                            .any(|p| name == *p || (p.ends_with('_') && name.starts_with(p)));
+                    if !builtin || float_sensitive {
+                        *found = Some(refused(
+                            &format!("{name} without ORDER BY"),
+                            &format!("{}, and that order changes with the plan or a write: add ORDER BY inside it, on columns that order the rows completely ({name}(x ORDER BY t.pk)).",
+                                if builtin { format!("{name} over floating-point values rounds differently when its rows come in another order") } else { "An aggregate of your own may depend on the order its rows come in".to_string() }),
+                        ));
+                        return Visit::Stop;
+                    }
+                    if builtin && ORDER_SENSITIVE_AGGREGATES.contains(&name.as_str()) {
+                        *found = Some(refused(
+                            &format!("{name} without ORDER BY"),
+                            &format!("{name} keeps rows in the order they happen to arrive, which another plan or write changes: add ORDER BY inside it, on columns that order the rows completely ({name}(x ORDER BY t.pk))."),
+                        ));
+                        return Visit::Stop;
                     }
                 }
             } else if is_a(node, pg_sys::NodeTag::T_FuncExpr) {
                 let f = &*(node as *mut pg_sys::FuncExpr);
                 if let Some(name) = builtin_name(f.funcid) {
                     if SESSION_FUNCTIONS.contains(&name.as_str()) {
-                        *w.found = Some(refused(
+                        *found = Some(refused(
                             &format!("{name}()"),
                             "Its result depends on the session that runs it, and maintenance runs in whichever session writes a source.",
                         ));
-                        return true;
+                        return Visit::Stop;
                     }
-                    if CATALOG_FUNCTIONS.contains(&name.as_str()) {
-                        *w.found = Some(refused(
+                    if CATALOG_FUNCTIONS.contains(&name.as_str()) || reads_catalog_by_name(&name) {
+                        *found = Some(refused(
                             &format!("{name}()"),
                             "It reads the catalogs (names, comments, privileges, definitions), which renames, COMMENT, GRANT and DDL change without any write to a source, so stored rows would not follow.",
                         ));
-                        return true;
+                        return Visit::Stop;
                     }
                 }
             } else if is_a(node, pg_sys::NodeTag::T_SQLValueFunction) {
                 let f = &*(node as *mut pg_sys::SQLValueFunction);
-                if f.op == pg_sys::SQLValueFunctionOp::SVFOP_SESSION_USER {
-                    *w.found = Some(refused(
+                use pg_sys::SQLValueFunctionOp::*;
+                if f.op == SVFOP_SESSION_USER {
+                    *found = Some(refused(
                         "SESSION_USER",
-                        "It names whoever writes a source, a different role in every session; CURRENT_USER is the TVIEW's owner during maintenance.",
+                        "It names whoever writes a source, a different role in every session.",
                     ));
-                    return true;
+                    return Visit::Stop;
+                }
+                let name = match f.op {
+                    SVFOP_CURRENT_USER => Some("CURRENT_USER"),
+                    SVFOP_CURRENT_ROLE => Some("CURRENT_ROLE"),
+                    SVFOP_USER => Some("USER"),
+                    SVFOP_CURRENT_CATALOG => Some("CURRENT_CATALOG"),
+                    _ => None,
+                };
+                if let Some(name) = name {
+                    *found = Some(refused(
+                        name,
+                        "It prints a catalog name (the TVIEW owner's, the database's), which ALTER ... RENAME changes without any write to a source.",
+                    ));
+                    return Visit::Stop;
                 }
             } else if is_a(node, pg_sys::NodeTag::T_Var) {
                 let v = &*(node as *mut pg_sys::Var);
                 if v.varattno < 0
                     && v.varattno != pg_sys::TableOidAttributeNumber as pg_sys::AttrNumber
                 {
-                    *w.found = Some(refused(
+                    *found = Some(refused(
                         "system columns (ctid, xmin, xmax, cmin, cmax)",
                         "They change without any write to the row (VACUUM FULL, CLUSTER, any update), so no stored row could follow them.",
                     ));
-                    return true;
+                    return Visit::Stop;
                 }
             } else if is_a(node, pg_sys::NodeTag::T_SubLink) {
                 let l = &*(node as *mut pg_sys::SubLink);
@@ -458,69 +590,49 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                     && is_a(l.subselect, pg_sys::NodeTag::T_Query)
                     && (*(l.subselect as *mut pg_sys::Query)).sortClause.is_null()
                 {
-                    *w.found = Some(refused(
+                    *found = Some(refused(
                         "ARRAY(SELECT ...) without ORDER BY",
                         "The array keeps rows in the order they happen to arrive, which another plan or write changes: add ORDER BY, on columns that order the rows completely.",
                     ));
-                    return true;
+                    return Visit::Stop;
                 }
             } else if is_a(node, pg_sys::NodeTag::T_WindowFunc) {
                 let f = &*(node as *mut pg_sys::WindowFunc);
-                let level = w.levels.last().copied();
+                let level = levels.last().copied();
                 let ordered = level.is_some_and(|q| {
                     list_iter::<pg_sys::WindowClause>((*q).windowClause)
                         .find(|c| (**c).winref == f.winref)
                         .is_some_and(|c| !(*c).orderClause.is_null())
                 });
                 if !f.winagg && !ordered {
-                    *w.found = Some(refused(
+                    *found = Some(refused(
                         "a window function without ORDER BY in its window",
                         "Without ORDER BY the rows of a window come in the order they happen to arrive: order them completely (OVER (ORDER BY ..., t.pk)).",
                     ));
-                    return true;
+                    return Visit::Stop;
                 }
             } else if is_a(node, pg_sys::NodeTag::T_Query) {
                 let sub = &*(node as *mut pg_sys::Query);
                 if sub.hasDistinctOn && list_len(sub.sortClause) <= list_len(sub.distinctClause) {
-                    *w.found = Some(refused(
+                    *found = Some(refused(
                         "DISTINCT ON without an ORDER BY that picks the row",
                         "DISTINCT ON keeps the first row of each group in ORDER BY order: add ORDER BY columns after the DISTINCT ON ones that order each group completely.",
                     ));
-                    return true;
+                    return Visit::Stop;
                 }
                 if (!sub.limitCount.is_null() || !sub.limitOffset.is_null())
                     && sub.sortClause.is_null()
                 {
-                    *w.found = Some(refused(
+                    *found = Some(refused(
                         "LIMIT or OFFSET without ORDER BY in a subquery",
                         "Which rows a LIMIT keeps without ORDER BY depends on the plan: order them completely (ORDER BY ..., t.pk).",
                     ));
-                    return true;
+                    return Visit::Stop;
                 }
-                w.levels.push(node as *mut pg_sys::Query);
-                let r = pg_sys::query_tree_walker_impl(
-                    node as *mut pg_sys::Query,
-                    Some(walker),
-                    ctx,
-                    0,
-                );
-                w.levels.pop();
-                return r;
             }
-            pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
-        }
+            Visit::Descend
+        });
     }
-    let mut w = Walk {
-        found,
-        levels: Vec::new(),
-    };
-    // SAFETY: a valid Query (caller's contract).
-    unsafe {
-        walker(
-            q as *mut pg_sys::Node,
-            &mut w as *mut Walk as *mut std::ffi::c_void,
-        )
-    };
 }
 
 /// Does any level of the query (subqueries and CTEs included) read a table with TABLESAMPLE?

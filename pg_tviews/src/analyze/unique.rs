@@ -15,7 +15,7 @@ use pgrx::pg_sys;
 use tviews_core::unique::{identifies_rows, pinned_by_constants, reached_from, Item, Pin};
 
 use crate::errors::TviewError;
-use crate::pg::nodes::{conjuncts, is_a, list_iter, list_nth, strip_relabel};
+use crate::pg::nodes::{conjuncts, is_a, list_iter, list_nth, walk, Visit};
 
 /// Why output column `resno` (1-based, counting the non-junk columns) of `query` can repeat a
 /// value: the names of the FROM items that can, or a description. `Ok` when it cannot.
@@ -53,8 +53,12 @@ pub unsafe fn output_column_unique(
                 Ok(()) => Ok(()),
                 // The column repeats inside the subquery it comes from (the definition view,
                 // a helper view): say what repeats it there.
+                // (For the message only: what repeats it inside may be all there is to say.)
                 Err(ids) if ids == [item] => match level.subquery(item) {
-                    Some(sub) => output_column_unique(sub, column as usize)?,
+                    Some(sub) => match output_column_unique(sub, column as usize)? {
+                        Err(inner) => Err(inner),
+                        Ok(()) => Err(vec![format!("rows of {}", items[item].name)]),
+                    },
                     None => Err(vec![format!("rows of {}", items[item].name)]),
                 },
                 Err(ids) => Err(ids
@@ -63,6 +67,36 @@ pub unsafe fn output_column_unique(
                     .collect()),
             },
         )
+    }
+}
+
+/// Strip binary coercions that keep the equality (varchar to text), not those that change it
+/// (text to character, where trailing spaces stop counting).
+unsafe fn strip_same_equality(mut node: *mut pg_sys::Node) -> *mut pg_sys::Node {
+    // SAFETY: tag checked before the cast.
+    unsafe {
+        while is_a(node, pg_sys::NodeTag::T_RelabelType) {
+            let r = &*(node as *mut pg_sys::RelabelType);
+            let arg = r.arg as *mut pg_sys::Node;
+            if default_btree_family(r.resulttype) != default_btree_family(pg_sys::exprType(arg)) {
+                return node;
+            }
+            node = arg;
+        }
+    }
+    node
+}
+
+/// The operator family of `typ`'s default btree operator class, if it has one.
+fn default_btree_family(typ: pg_sys::Oid) -> pg_sys::Oid {
+    // SAFETY: catalog lookups by OID.
+    unsafe {
+        let opclass = pg_sys::GetDefaultOpClass(typ, pg_sys::BTREE_AM_OID);
+        if opclass == pg_sys::InvalidOid {
+            pg_sys::InvalidOid
+        } else {
+            pg_sys::get_opclass_family(opclass)
+        }
     }
 }
 
@@ -116,26 +150,39 @@ unsafe fn unique_sets(query: *mut pg_sys::Query) -> Result<Vec<BTreeSet<u32>>, T
         let level = Level::describe(query)?;
         let items = level.items();
         // Output columns that are plain columns of an item.
-        let mut shown: BTreeMap<(usize, u32), u32> = BTreeMap::new();
+        // Output columns that are plain columns of an item (a column may be shown twice).
+        let mut shown: BTreeMap<(usize, u32), Vec<u32>> = BTreeMap::new();
         for te in list_iter::<pg_sys::TargetEntry>(q.targetList) {
             if (*te).resjunk {
                 continue;
             }
             if let Some(origin) = level.origin((*te).expr as *mut pg_sys::Node) {
-                shown.entry(origin).or_insert((*te).resno as u32);
+                shown.entry(origin).or_default().push((*te).resno as u32);
             }
         }
         for (id, item) in items.iter().enumerate() {
+            if reached_from(&items, &level.pins, id).len() != items.len() {
+                continue;
+            }
             let constants = pinned_by_constants(&level.pins, id);
             for set in &item.unique_sets {
-                let outputs: Option<BTreeSet<u32>> = set
+                let needed: Vec<u32> = set
                     .iter()
                     .filter(|c| !constants.contains(c))
-                    .map(|c| shown.get(&(id, *c)).copied())
+                    .copied()
                     .collect();
-                let Some(outputs) = outputs else { continue };
-                if reached_from(&items, &level.pins, id).len() == items.len() {
-                    sets.push(outputs);
+                let Some(copies) = needed
+                    .iter()
+                    .map(|c| shown.get(&(id, *c)))
+                    .collect::<Option<Vec<&Vec<u32>>>>()
+                else {
+                    continue;
+                };
+                // Every copy of a one-column set is unique; for wider sets, the first copies.
+                if let [only] = copies.as_slice() {
+                    sets.extend(only.iter().map(|r| BTreeSet::from([*r])));
+                } else {
+                    sets.push(copies.iter().map(|c| c[0]).collect());
                 }
             }
         }
@@ -185,12 +232,14 @@ unsafe fn grouped_set(query: *mut pg_sys::Query) -> Result<Option<BTreeSet<u32>>
             grouping.push((te, level.origin(expr)));
         }
         let columns: BTreeSet<(usize, u32)> = grouping.iter().filter_map(|(_, o)| *o).collect();
-        // For each item with a unique set among the grouping columns: that set. Its other
-        // grouping columns are the same throughout a group.
+        // For each table with a unique set of NOT NULL columns among the grouping columns:
+        // that set. Its other grouping columns are the same throughout a group (a row with
+        // the set NULL is a null-extended row, all NULL). A subquery's or a one-row item's
+        // unique sets do not count: a NULL-extended and a real row, or LATERAL rows of
+        // different outer rows, can meet in one group.
         let determining: BTreeMap<usize, &BTreeSet<u32>> = (0..items.len())
             .filter_map(|id| {
-                items[id]
-                    .unique_sets
+                level.determining[id]
                     .iter()
                     .find(|s| s.iter().all(|c| columns.contains(&(id, *c))))
                     .map(|s| (id, s))
@@ -264,6 +313,33 @@ fn is_default_equality(opno: pg_sys::Oid, typ: pg_sys::Oid) -> bool {
     }
 }
 
+/// Does an equality whose operand types are `own` (the unique column's side) and `theirs`
+/// match at most one value of the column? Same-type equalities do; so do the cross-type ones
+/// of the core families whose conversion of the column's values is one-to-one (integers,
+/// floats, text and name, dates and timestamps), except a `date` or `timestamp` column
+/// compared with `timestamptz`. Other families' cross-type operators are not trusted.
+fn keeps_values_apart(own: pg_sys::Oid, theirs: pg_sys::Oid) -> bool {
+    use pg_sys::{
+        DATEOID, FLOAT4OID, FLOAT8OID, INT2OID, INT4OID, INT8OID, NAMEOID, TEXTOID, TIMESTAMPOID,
+        TIMESTAMPTZOID,
+    };
+    if own == theirs {
+        return true;
+    }
+    let groups: [&[pg_sys::Oid]; 4] = [
+        &[INT2OID, INT4OID, INT8OID],
+        &[FLOAT4OID, FLOAT8OID],
+        &[TEXTOID, NAMEOID],
+        &[DATEOID, TIMESTAMPOID, TIMESTAMPTZOID],
+    ];
+    groups
+        .iter()
+        .any(|g| g.contains(&own) && g.contains(&theirs))
+        // A local date or time becomes an instant through the time zone, which can map two
+        // of them to one (a daylight saving change, a zone that skipped a day).
+        && !((own == TIMESTAMPOID || own == DATEOID) && theirs == TIMESTAMPTZOID)
+}
+
 /// Does comparing under collation `compared` find at most the values that are equal under
 /// `unique` (the collation uniqueness holds in)? A deterministic collation only finds
 /// identical strings.
@@ -281,6 +357,10 @@ struct Level {
     rtindexes: Vec<usize>,
     names: Vec<String>,
     sets: Vec<Vec<BTreeSet<u32>>>,
+    /// Per item, the unique sets that determine the rest of its row in a GROUP BY.
+    determining: Vec<Vec<BTreeSet<u32>>>,
+    /// Per item, the range-table indexes of this level a LATERAL item reads.
+    lateral: Vec<BTreeSet<usize>>,
     pins: Vec<Pin>,
 }
 
@@ -291,12 +371,18 @@ impl Level {
             rtindexes: Vec::new(),
             names: Vec::new(),
             sets: Vec::new(),
+            determining: Vec::new(),
+            lateral: Vec::new(),
             pins: Vec::new(),
         };
         // SAFETY: query is valid.
         unsafe {
             let mut conditions = Vec::new();
-            level.walk((*query).jointree as *mut pg_sys::Node, &mut conditions)?;
+            level.walk(
+                (*query).jointree as *mut pg_sys::Node,
+                false,
+                &mut conditions,
+            )?;
             for (cond, usable) in conditions {
                 level.pin(cond, &usable);
             }
@@ -305,12 +391,19 @@ impl Level {
     }
 
     fn items(&self) -> Vec<Item> {
-        self.names
-            .iter()
-            .zip(&self.sets)
-            .map(|(n, s)| Item {
-                name: n.clone(),
-                unique_sets: s.clone(),
+        (0..self.names.len())
+            .map(|id| Item {
+                name: self.names[id].clone(),
+                unique_sets: self.sets[id].clone(),
+                // What a LATERAL item reads, as items; a join's columns count as every
+                // other item.
+                needs: self.lateral[id]
+                    .iter()
+                    .flat_map(|rt| match self.item_of(*rt) {
+                        Some(i) => vec![i],
+                        None => (0..self.names.len()).filter(|i| *i != id).collect(),
+                    })
+                    .collect(),
             })
             .collect()
     }
@@ -331,9 +424,12 @@ impl Level {
 
     /// Walk the join tree: add its leaves as items, collect its conditions with the items
     /// each may pin. Returns the items under `node`.
+    /// Under a FULL JOIN, rows of either side also come NULL-extended, unmatched: such items
+    /// get no unique set.
     unsafe fn walk(
         &mut self,
         node: *mut pg_sys::Node,
+        under_full: bool,
         conditions: &mut Vec<(*mut pg_sys::Node, BTreeSet<usize>)>,
     ) -> Result<BTreeSet<usize>, TviewError> {
         // SAFETY: tags checked before casts; nodes belong to self.query.
@@ -342,16 +438,23 @@ impl Level {
                 let rtindex = (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize;
                 let rte = list_nth::<pg_sys::RangeTblEntry>((*self.query).rtable, rtindex - 1)
                     .ok_or_else(|| TviewError::Internal("range table index out of range".into()))?;
-                let (name, sets) = describe_item(rte)?;
+                let d = describe_item(rte)?;
                 self.rtindexes.push(rtindex);
-                self.names.push(name);
-                self.sets.push(sets);
+                self.names.push(d.name);
+                self.sets.push(if under_full { Vec::new() } else { d.sets });
+                self.determining.push(if under_full {
+                    Vec::new()
+                } else {
+                    d.determining
+                });
+                self.lateral.push(d.lateral);
                 Ok([self.rtindexes.len() - 1].into())
             } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
                 let j = &*(node as *mut pg_sys::JoinExpr);
-                let l = self.walk(j.larg, conditions)?;
-                let r = self.walk(j.rarg, conditions)?;
                 use pg_sys::JoinType::*;
+                let full = under_full || j.jointype == JOIN_FULL;
+                let l = self.walk(j.larg, full, conditions)?;
+                let r = self.walk(j.rarg, full, conditions)?;
                 let usable: BTreeSet<usize> = match j.jointype {
                     JOIN_INNER => l.union(&r).copied().collect(),
                     JOIN_LEFT => r.clone(),
@@ -366,7 +469,7 @@ impl Level {
                 let f = &*(node as *mut pg_sys::FromExpr);
                 let mut all = BTreeSet::new();
                 for child in list_iter::<pg_sys::Node>(f.fromlist) {
-                    all.extend(self.walk(child, conditions)?);
+                    all.extend(self.walk(child, under_full, conditions)?);
                 }
                 let mut cs = Vec::new();
                 conjuncts(f.quals, &mut cs);
@@ -396,11 +499,14 @@ impl Level {
             ) else {
                 return;
             };
-            for (side, other) in [(a, b), (b, a)] {
+            let (mut left, mut right) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
+            pg_sys::op_input_types(op.opno, &mut left, &mut right);
+            for (side, other, own, theirs) in [(a, b, left, right), (b, a, right, left)] {
                 let Some((item, column)) = self.origin(side) else {
                     continue;
                 };
                 if !usable.contains(&item)
+                    || !keeps_values_apart(own, theirs)
                     || !is_default_equality(op.opno, pg_sys::exprType(side))
                     || !collation_within(op.inputcollid, pg_sys::exprCollation(side))
                     || pg_sys::contain_volatile_functions(other)
@@ -428,7 +534,7 @@ impl Level {
     unsafe fn origin(&self, node: *mut pg_sys::Node) -> Option<(usize, u32)> {
         // SAFETY: tags checked; Vars of level 0 index this query's range table.
         unsafe {
-            let node = strip_relabel(node);
+            let node = strip_same_equality(node);
             if !is_a(node, pg_sys::NodeTag::T_Var) {
                 return None;
             }
@@ -453,63 +559,47 @@ impl Level {
     /// The items whose columns a level-0 expression reads; None when it reads one this level
     /// cannot attribute (a join alias that is not a plain column, say).
     unsafe fn items_read(&self, node: *mut pg_sys::Node) -> Option<BTreeSet<usize>> {
-        struct Walk<'a> {
-            level: &'a Level,
-            found: BTreeSet<usize>,
-            unknown: bool,
-        }
-        #[pgrx::pg_guard]
-        unsafe extern "C-unwind" fn walker(
-            node: *mut pg_sys::Node,
-            ctx: *mut std::ffi::c_void,
-        ) -> bool {
-            if node.is_null() {
-                return false;
-            }
-            // SAFETY: ctx is the Walk below; tags checked before casts.
-            unsafe {
-                let w = &mut *(ctx as *mut Walk);
-                if is_a(node, pg_sys::NodeTag::T_Var) {
-                    let v = &*(node as *mut pg_sys::Var);
+        let mut found = BTreeSet::new();
+        let mut unknown = false;
+        // SAFETY: a valid expression of this level; tags checked before casts.
+        unsafe {
+            walk(node, &mut |n, _| {
+                if is_a(n, pg_sys::NodeTag::T_Var) {
+                    let v = &*(n as *mut pg_sys::Var);
                     if v.varlevelsup == 0 {
-                        match w.level.item_of(v.varno as usize) {
+                        match self
+                            .item_of(v.varno as usize)
+                            .or_else(|| self.origin(n).map(|o| o.0))
+                        {
                             Some(i) => {
-                                w.found.insert(i);
+                                found.insert(i);
                             }
-                            None => match w.level.origin(node) {
-                                Some((i, _)) => {
-                                    w.found.insert(i);
-                                }
-                                None => w.unknown = true,
-                            },
+                            None => unknown = true,
                         }
                     }
-                    return false;
+                    return Visit::Skip;
                 }
-                if is_a(node, pg_sys::NodeTag::T_PlaceHolderVar)
-                    || is_a(node, pg_sys::NodeTag::T_Query)
-                {
-                    w.unknown = true;
-                    return false;
+                if is_a(n, pg_sys::NodeTag::T_PlaceHolderVar) || is_a(n, pg_sys::NodeTag::T_Query) {
+                    unknown = true;
+                    return Visit::Skip;
                 }
-                pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
-            }
+                Visit::Descend
+            });
         }
-        let mut w = Walk {
-            level: self,
-            found: BTreeSet::new(),
-            unknown: false,
-        };
-        // SAFETY: a valid expression of this level.
-        unsafe { walker(node, &mut w as *mut Walk as *mut std::ffi::c_void) };
-        (!w.unknown).then_some(w.found)
+        (!unknown).then_some(found)
     }
 }
 
-/// A FROM item's name and unique sets.
-unsafe fn describe_item(
-    rte: *mut pg_sys::RangeTblEntry,
-) -> Result<(String, Vec<BTreeSet<u32>>), TviewError> {
+/// What the proof knows of one FROM item.
+struct ItemInfo {
+    name: String,
+    sets: Vec<BTreeSet<u32>>,
+    determining: Vec<BTreeSet<u32>>,
+    lateral: BTreeSet<usize>,
+}
+
+/// A FROM item's name, unique sets and, for a LATERAL one, what it reads of its level.
+unsafe fn describe_item(rte: *mut pg_sys::RangeTblEntry) -> Result<ItemInfo, TviewError> {
     // SAFETY: rte is a valid range-table entry.
     unsafe {
         let r = &*rte;
@@ -521,40 +611,84 @@ unsafe fn describe_item(
             };
             crate::pg::nodes::cstring(a).unwrap_or_else(|| "?".into())
         };
+        let item = |name, sets, determining, lateral| ItemInfo {
+            name,
+            sets,
+            determining,
+            lateral,
+        };
         Ok(match r.rtekind {
             pg_sys::RTEKind::RTE_RELATION => {
-                let name = crate::pg::names::relation_name(r.relid)
+                let mut name = crate::pg::names::relation_name(r.relid)
                     .map(|(s, n)| format!("{s}.{n}"))
                     .unwrap_or_else(alias);
-                let sets = unique_indexes(r.relid)?;
-                let deferrable = sets.is_empty()
+                let indexes = unique_indexes(r.relid)?;
+                let sets: Vec<BTreeSet<u32>> = indexes.iter().map(|(s, _)| s.clone()).collect();
+                let determining = indexes
+                    .into_iter()
+                    .filter(|(_, nn)| *nn)
+                    .map(|(s, _)| s)
+                    .collect();
+                if sets.is_empty()
                     && super::primary_key(r.relid)?.is_some()
-                    && super::immediate_primary_key(r.relid)?.is_none();
-                if deferrable {
-                    (
-                        format!("{name} (its primary key is DEFERRABLE: checked only at commit)"),
-                        sets,
-                    )
-                } else {
-                    (name, sets)
+                    && super::immediate_primary_key(r.relid)?.is_none()
+                {
+                    name =
+                        format!("{name} (its primary key is DEFERRABLE: checked only at commit)");
                 }
+                item(name, sets, determining, BTreeSet::new())
             }
-            pg_sys::RTEKind::RTE_SUBQUERY => {
-                (format!("subquery {}", alias()), unique_sets(r.subquery)?)
-            }
-            pg_sys::RTEKind::RTE_FUNCTION => (format!("function {}", alias()), Vec::new()),
-            _ => (alias(), Vec::new()),
+            pg_sys::RTEKind::RTE_SUBQUERY => item(
+                format!("subquery {}", alias()),
+                unique_sets(r.subquery)?,
+                Vec::new(),
+                if r.lateral {
+                    outer_references(r.subquery)
+                } else {
+                    BTreeSet::new()
+                },
+            ),
+            pg_sys::RTEKind::RTE_FUNCTION => item(
+                format!("function {}", alias()),
+                Vec::new(),
+                Vec::new(),
+                BTreeSet::new(),
+            ),
+            _ => item(alias(), Vec::new(), Vec::new(), BTreeSet::new()),
         })
     }
 }
 
+/// The range-table indexes of the enclosing level that subquery `q` reads (LATERAL).
+unsafe fn outer_references(q: *mut pg_sys::Query) -> BTreeSet<usize> {
+    let mut found = BTreeSet::new();
+    // SAFETY: a valid Query; tags checked before casts. Inside the subquery, a Var as many
+    // levels up as there are queries around it (the subquery's own included) is of the
+    // enclosing level.
+    unsafe {
+        walk(q as *mut pg_sys::Node, &mut |node, levels| {
+            if !is_a(node, pg_sys::NodeTag::T_Var) {
+                return Visit::Descend;
+            }
+            let v = &*(node as *mut pg_sys::Var);
+            if v.varlevelsup as usize == levels.len() {
+                found.insert(v.varno as usize);
+            }
+            Visit::Skip
+        });
+    }
+    found
+}
+
 /// The column sets of `relid`'s unique indexes that hold at every statement, without a
 /// predicate or expressions, under the default btree operator class and each column's own
-/// collation.
-fn unique_indexes(relid: pg_sys::Oid) -> Result<Vec<BTreeSet<u32>>, TviewError> {
+/// collation; with whether all their columns are NOT NULL.
+fn unique_indexes(relid: pg_sys::Oid) -> Result<Vec<(BTreeSet<u32>, bool)>, TviewError> {
     let sets: Option<Vec<String>> = crate::pg::spi::read_one(
         "SELECT pg_catalog.array_agg(u.cols) FROM (
-           SELECT pg_catalog.string_agg(k.attnum::pg_catalog.text, ',') AS cols
+           SELECT pg_catalog.string_agg(k.attnum::pg_catalog.text, ',')
+                  OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.bool_and(a.attnotnull) THEN '!' ELSE '' END
+                  AS cols
              FROM pg_catalog.pg_index i
             CROSS JOIN LATERAL ROWS FROM (
                     pg_catalog.unnest(i.indkey[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]::pg_catalog.int2[]),
@@ -575,6 +709,14 @@ fn unique_indexes(relid: pg_sys::Oid) -> Result<Vec<BTreeSet<u32>>, TviewError> 
     Ok(sets
         .unwrap_or_default()
         .iter()
-        .map(|s| s.split(',').filter_map(|c| c.parse().ok()).collect())
+        .map(|s| {
+            let not_null = s.ends_with('!');
+            let cols = s
+                .trim_end_matches('!')
+                .split(',')
+                .filter_map(|c| c.parse().ok())
+                .collect();
+            (cols, not_null)
+        })
         .collect())
 }

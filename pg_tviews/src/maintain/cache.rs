@@ -85,7 +85,7 @@ impl Compiled {
     pub unsafe fn refresh_keys(&self, keys: pg_sys::Datum) -> Result<u64, TviewError> {
         let written = self.refresh_keys_plan()?.execute(&[keys])?;
         // SAFETY: caller's contract.
-        let n = unsafe { crate::stats::array_len(keys) };
+        let n = unsafe { crate::pg::arrays::len(keys) };
         crate::stats::add(|c| {
             c.keys_recomputed += n;
             c.rows_written += written;

@@ -193,41 +193,29 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
 
 /// The elements of an array datum as stored keys.
 unsafe fn to_stored(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey> {
-    // SAFETY: catalog lookups and array access on a valid array datum (caller's contract).
+    // SAFETY: catalog lookups and array access on a valid array datum (caller's contract);
+    // by-reference elements are printed by their type's output function.
     unsafe {
-        let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
-        pg_sys::get_typlenbyvalalign(key_type, &mut len, &mut byval, &mut align);
-        let arr = pg_sys::pg_detoast_datum(keys.cast_mut_ptr()) as *mut pg_sys::ArrayType;
-        let mut elems: *mut pg_sys::Datum = std::ptr::null_mut();
-        let mut nulls: *mut bool = std::ptr::null_mut();
-        let mut n: i32 = 0;
-        pg_sys::deconstruct_array(
-            arr, key_type, len as i32, byval, align, &mut elems, &mut nulls, &mut n,
-        );
+        let byval = pg_sys::get_typbyval(key_type);
         let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
         if !byval {
             pg_sys::getTypeOutputInfo(key_type, &mut output, &mut varlena);
         }
-        let mut out = Vec::with_capacity(n as usize);
-        for i in 0..n as usize {
-            if *nulls.add(i) {
-                out.push(StoredKey::Null);
-                continue;
-            }
-            let d = *elems.add(i);
-            if byval {
-                out.push(StoredKey::Word(d.value() as u64));
-            } else {
-                let text = pg_sys::OidOutputFunctionCall(output, d);
-                out.push(StoredKey::Text(
-                    std::ffi::CStr::from_ptr(text)
+        crate::pg::arrays::elements(keys, key_type)
+            .into_iter()
+            .map(|e| match e {
+                None => StoredKey::Null,
+                Some(d) if byval => StoredKey::Word(d.value() as u64),
+                Some(d) => {
+                    let text = pg_sys::OidOutputFunctionCall(output, d);
+                    let s = std::ffi::CStr::from_ptr(text)
                         .to_string_lossy()
-                        .into_owned(),
-                ));
-                pg_sys::pfree(text.cast());
-            }
-        }
-        out
+                        .into_owned();
+                    pg_sys::pfree(text.cast());
+                    StoredKey::Text(s)
+                }
+            })
+            .collect()
     }
 }
 

@@ -117,32 +117,14 @@ unsafe fn key_hashes(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Option<Vec<u
         if tce.is_null() || (*tce).hash_proc == pg_sys::InvalidOid {
             return None;
         }
-        let arr = pg_sys::pg_detoast_datum(keys.cast_mut_ptr()) as *mut pg_sys::ArrayType;
-        let mut elems: *mut pg_sys::Datum = std::ptr::null_mut();
-        let mut nulls: *mut bool = std::ptr::null_mut();
-        let mut n: i32 = 0;
-        pg_sys::deconstruct_array(
-            arr,
-            key_type,
-            (*tce).typlen as i32,
-            (*tce).typbyval,
-            (*tce).typalign,
-            &mut elems,
-            &mut nulls,
-            &mut n,
-        );
-        let mut out = Vec::with_capacity(n as usize);
-        for i in 0..n as usize {
-            if *nulls.add(i) {
-                continue;
-            }
-            let h = pg_sys::FunctionCall1Coll(
-                &mut (*tce).hash_proc_finfo,
-                (*tce).typcollation,
-                *elems.add(i),
-            );
-            out.push(h.value() as u32);
-        }
+        let out = crate::pg::arrays::elements(keys, key_type)
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                pg_sys::FunctionCall1Coll(&mut (*tce).hash_proc_finfo, (*tce).typcollation, d)
+                    .value() as u32
+            })
+            .collect();
         Some(out)
     }
 }

@@ -32,9 +32,7 @@ pub fn operator_name(opno: pg_sys::Oid) -> Option<(String, String)> {
         if tup.is_null() {
             return None;
         }
-        let header = (*tup).t_data;
-        let op = (header as *mut u8).add((*header).t_hoff as usize)
-            as *const pg_sys::FormData_pg_operator;
+        let op = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_operator>(tup);
         let name = cstring((*op).oprname.data.as_ptr());
         let namespace = (*op).oprnamespace;
         pg_sys::ReleaseSysCache(tup);

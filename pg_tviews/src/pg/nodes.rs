@@ -116,3 +116,62 @@ pub unsafe fn strip_relabel(mut node: *mut pg_sys::Node) -> *mut pg_sys::Node {
     }
     node
 }
+
+/// What a [`walk`] callback wants next.
+pub enum Visit {
+    /// Look inside this node (sub-expressions, and for a Query its range table, quals and
+    /// target list).
+    Descend,
+    /// Do not look inside this node; go on with its siblings.
+    Skip,
+    /// Stop the whole walk.
+    Stop,
+}
+
+/// Visit every node of an expression or query tree, sublinks and subqueries in FROM
+/// included, calling `f` with the node and the queries enclosing it (innermost last; a
+/// Query node itself is not among them). Returns true when `f` stopped the walk.
+///
+/// # Safety
+/// `node` must be null or a valid analyzed expression or query tree, alive for the call.
+pub unsafe fn walk(
+    node: *mut pg_sys::Node,
+    f: &mut dyn FnMut(*mut pg_sys::Node, &[*mut pg_sys::Query]) -> Visit,
+) -> bool {
+    struct Ctx<'a> {
+        f: &'a mut dyn FnMut(*mut pg_sys::Node, &[*mut pg_sys::Query]) -> Visit,
+        levels: Vec<*mut pg_sys::Query>,
+    }
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn trampoline(
+        node: *mut pg_sys::Node,
+        ctx: *mut std::ffi::c_void,
+    ) -> bool {
+        if node.is_null() {
+            return false;
+        }
+        // SAFETY: ctx is the Ctx below, alive for the walk; tags are checked before casts.
+        unsafe {
+            let c = &mut *(ctx as *mut Ctx);
+            match (c.f)(node, &c.levels) {
+                Visit::Stop => return true,
+                Visit::Skip => return false,
+                Visit::Descend => {}
+            }
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                let q = node as *mut pg_sys::Query;
+                c.levels.push(q);
+                let stopped = pg_sys::query_tree_walker_impl(q, Some(trampoline), ctx, 0);
+                c.levels.pop();
+                return stopped;
+            }
+            pg_sys::expression_tree_walker_impl(node, Some(trampoline), ctx)
+        }
+    }
+    let mut ctx = Ctx {
+        f,
+        levels: Vec::new(),
+    };
+    // SAFETY: per the contract; the trampoline only reads the tree.
+    unsafe { trampoline(node, &mut ctx as *mut Ctx as *mut std::ffi::c_void) }
+}

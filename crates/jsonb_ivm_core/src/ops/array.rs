@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use super::merge::merge_objects;
 use super::{expect_object, object_with};
 use crate::binary::{cmp_values, key_cmp, values_equal, Container, Node, Value};
-use crate::error::{Error, Result};
+use crate::error::{Error, Expected, Result};
 
 /// The array at key `array_path` of `t`; `None` when the key is absent.
 pub(crate) fn array_at<'a>(t: &Container<'a>, array_path: &str) -> Result<Option<Container<'a>>> {
@@ -21,7 +21,7 @@ pub(crate) fn array_at<'a>(t: &Container<'a>, array_path: &str) -> Result<Option
         None => Ok(None),
         Some(v) => v.as_array().map(Some).ok_or_else(|| Error::WrongType {
             argument: "target",
-            expected: "an array",
+            expected: Expected::Array,
             found: v.kind().name(),
             at: Some(format!("key \"{array_path}\" (array_path)")),
         }),
@@ -136,7 +136,11 @@ struct Spec<'a> {
 
 fn parse_specs<'a>(updates_array: &Value<'a>) -> Result<Vec<Spec<'a>>> {
     let arr = updates_array.as_array().ok_or_else(|| {
-        Error::wrong_type("updates_array", "an array", updates_array.kind().name())
+        Error::wrong_type(
+            "updates_array",
+            Expected::Array,
+            updates_array.kind().name(),
+        )
     })?;
     let mut specs = Vec::with_capacity(arr.len());
     for (i, s) in arr.elems().enumerate() {

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use super::{expect_object, object_with};
 use crate::binary::{key_cmp, Container, Node, Value};
-use crate::error::{Error, Result};
+use crate::error::{Error, Expected, Result};
 
 /// Shallow merge: every top-level key of `source` replaces or adds the same key of `target`,
 /// as `target || source` does for two objects. Both key lists are already sorted, so this is
@@ -82,7 +82,7 @@ fn merge_at<'a>(
         None => None,
         Some(v) => Some(v.as_object().ok_or_else(|| Error::WrongType {
             argument: "target",
-            expected: "an object",
+            expected: Expected::Object,
             found: v.kind().name(),
             at: Some(format!("path {}", text_array(&path[..=depth]))),
         })?),

@@ -22,12 +22,12 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::binary::{key_cmp, Container, Node, Value};
-use crate::error::{Error, Result};
+use crate::error::{Error, Expected, Result};
 
 /// `v` as an object, or a [`Error::WrongType`] naming `argument`.
 pub(crate) fn expect_object<'a>(argument: &'static str, v: &Value<'a>) -> Result<Container<'a>> {
     v.as_object()
-        .ok_or_else(|| Error::wrong_type(argument, "an object", v.kind().name()))
+        .ok_or_else(|| Error::wrong_type(argument, Expected::Object, v.kind().name()))
 }
 
 /// The pairs of `obj` with `key` set to `value` (replaced, or inserted in key order).

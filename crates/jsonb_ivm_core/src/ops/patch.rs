@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use super::{object_with, object_without};
 use crate::binary::{self, identical, values_equal, Container, Node, Value};
-use crate::error::{Error, Result};
+use crate::error::{Error, Expected, Result};
 
 /// Parse an RFC 6901 pointer into its reference tokens.
 pub fn parse_pointer(p: &str) -> Result<Vec<String>> {
@@ -187,9 +187,9 @@ fn string_field(op: &Container<'_>, name: &str, index: usize) -> Result<String> 
 /// Apply an RFC 6902 patch (an array of operation objects) to `target`; returns the result
 /// as a complete jsonb datum.
 pub fn apply(target: &Value<'_>, operations: &Value<'_>) -> Result<Vec<u8>> {
-    let ops = operations
-        .as_array()
-        .ok_or_else(|| Error::wrong_type("operations", "an array", operations.kind().name()))?;
+    let ops = operations.as_array().ok_or_else(|| {
+        Error::wrong_type("operations", Expected::Array, operations.kind().name())
+    })?;
     let mut doc = binary::encode(&Node::from(*target))?;
     for index in 0..ops.len() {
         let op = ops.elem(index)?.as_object().ok_or_else(|| {

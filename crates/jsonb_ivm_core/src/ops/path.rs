@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use super::array::{matches, rewrite_array, ElemEdit};
 use super::object_with;
 use crate::binary::{Container, Node, Value};
-use crate::error::{Error, Result};
+use crate::error::{Error, Expected, Result};
 
 /// How far past the end of an array an index may point (the gap is filled with nulls).
 /// A bound keeps a typo such as `[100000000]` from building a gigabyte of nulls.
@@ -163,7 +163,7 @@ fn set_at<'a>(
         Segment::Key(k) => {
             let obj: Option<Container<'a>> = match cur {
                 None => None,
-                Some(v) => Some(v.as_object().ok_or_else(|| wrong(&v, "an object"))?),
+                Some(v) => Some(v.as_object().ok_or_else(|| wrong(&v, Expected::Object))?),
             };
             let child = match &obj {
                 Some(o) => o.get(k.as_bytes())?,
@@ -175,7 +175,7 @@ fn set_at<'a>(
         Segment::Index(i) => {
             let arr: Option<Container<'a>> = match cur {
                 None => None,
-                Some(v) => Some(v.as_array().ok_or_else(|| wrong(&v, "an array"))?),
+                Some(v) => Some(v.as_array().ok_or_else(|| wrong(&v, Expected::Array))?),
             };
             let len = arr.map_or(0, |a| a.len());
             let idx = if *i < 0 { len as i64 + i } else { *i };
