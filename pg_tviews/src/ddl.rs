@@ -342,6 +342,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // What a definition computes changed under it: recompute (every backend recompiles,
         // since the TVIEW table's relcache entry is invalidated).
         let is_relation = relation_name(relation).is_some();
+        let text_search_object = !is_relation && is_text_search_object(relation)?;
         for m in &all {
             let stale = if m.sources.contains(&relation) {
                 // ADD, DROP or RENAME COLUMN on a table read as whole rows.
@@ -368,9 +369,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 // configuration its pinned default_text_search_config names.
                 crate::create::definition_depends_on(m.view, relation, &m.sources)?
                     || default_text_search_config_is(m, relation)?
-                    || (is_text_search_object(relation)?
-                        && !created
-                        && cache::compiled(m)?.def.text_search)
+                    || (text_search_object && !created && cache::compiled(m)?.def.text_search)
             };
             if stale {
                 // SAFETY: queues a relcache invalidation of an existing relation.

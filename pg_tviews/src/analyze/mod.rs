@@ -180,11 +180,7 @@ unsafe fn prove_key(
 pub fn prove_key_again(schema: &str, name: &str, tview: &str, key: &str) -> Result<(), TviewError> {
     let query = parse::rewritten_view_query(schema, name)?;
     // SAFETY: the query was just produced by the analyzer and rewriter.
-    let columns: Vec<String> = unsafe { model::extract(query)? }
-        .outputs
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
+    let columns = unsafe { model::output_names(query) };
     // SAFETY: as above.
     unsafe { prove_key(query, tview, key, &columns) }
 }

@@ -80,7 +80,7 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
 }
 
 /// Names of the non-junk target entries.
-unsafe fn output_names(query: *mut pg_sys::Query) -> Vec<String> {
+pub(super) unsafe fn output_names(query: *mut pg_sys::Query) -> Vec<String> {
     // SAFETY: a valid Query's target list holds TargetEntry nodes.
     unsafe {
         list_iter::<pg_sys::TargetEntry>((*query).targetList)
@@ -280,12 +280,7 @@ impl Walker {
                 let right_nullable = nullable || matches!(j.jointype, JOIN_LEFT | JOIN_FULL);
                 let l = self.jointree(j.larg, left_nullable, pending);
                 let r = self.jointree(j.rarg, right_nullable, pending);
-                let guarded: BTreeSet<OccId> = match j.jointype {
-                    JOIN_INNER => l.union(&r).copied().collect(),
-                    JOIN_LEFT => r.clone(),
-                    JOIN_RIGHT => l.clone(),
-                    _ => BTreeSet::new(),
-                };
+                let guarded = constrained_by_join(j.jointype, &l, &r);
                 let mut cs = Vec::new();
                 conjuncts(j.quals, &mut cs);
                 for c in cs {
@@ -450,50 +445,37 @@ fn check_source(r: &pg_sys::RangeTblEntry) -> Result<(), TviewError> {
     }
 }
 
+/// The items (of the left side `l` and the right side `r`) whose rows a join's condition
+/// constrains: both sides of an inner join, the nullable side of an outer join, none of a
+/// FULL JOIN.
+pub fn constrained_by_join(
+    jointype: pg_sys::JoinType::Type,
+    l: &BTreeSet<usize>,
+    r: &BTreeSet<usize>,
+) -> BTreeSet<usize> {
+    use pg_sys::JoinType::*;
+    match jointype {
+        JOIN_INNER => l.union(r).copied().collect(),
+        JOIN_LEFT => r.clone(),
+        JOIN_RIGHT => l.clone(),
+        _ => BTreeSet::new(),
+    }
+}
+
 /// Collect SubLink nodes in an expression tree without entering their subqueries.
 unsafe fn collect_sublinks(node: *mut pg_sys::Node, out: &mut Vec<*mut pg_sys::SubLink>) {
-    #[pgrx::pg_guard]
-    unsafe extern "C-unwind" fn walker(
-        node: *mut pg_sys::Node,
-        ctx: *mut std::ffi::c_void,
-    ) -> bool {
-        if node.is_null() {
-            return false;
-        }
-        // SAFETY: ctx is the Vec passed below; tags checked before casts.
-        unsafe {
-            let out = &mut *(ctx as *mut Vec<*mut pg_sys::SubLink>);
-            if is_a(node, pg_sys::NodeTag::T_SubLink) {
-                let s = node as *mut pg_sys::SubLink;
-                out.push(s);
-                // The test expression belongs to this level; the subquery is walked as its
-                // own level by the caller.
-                return walker((*s).testexpr, ctx);
-            }
-            if is_a(node, pg_sys::NodeTag::T_Query) {
-                return false;
-            }
-            if is_a(node, pg_sys::NodeTag::T_FromExpr) {
-                let f = node as *mut pg_sys::FromExpr;
-                for child in list_iter::<pg_sys::Node>((*f).fromlist) {
-                    walker(child, ctx);
-                }
-                return walker((*f).quals, ctx);
-            }
-            if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
-                let j = node as *mut pg_sys::JoinExpr;
-                walker((*j).larg, ctx);
-                walker((*j).rarg, ctx);
-                return walker((*j).quals, ctx);
-            }
-            if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
-                return false;
-            }
-            pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
-        }
-    }
-    // SAFETY: the walker only reads the tree and appends to `out`.
+    use crate::pg::nodes::{walk, Visit};
+    // SAFETY: the walk only reads the tree; tags are checked before casts. A sublink's test
+    // expression belongs to this level; its subquery is walked as its own level by the
+    // caller.
     unsafe {
-        walker(node, out as *mut _ as *mut std::ffi::c_void);
+        walk(node, &mut |n, _| {
+            if is_a(n, pg_sys::NodeTag::T_SubLink) {
+                out.push(n as *mut pg_sys::SubLink);
+            } else if is_a(n, pg_sys::NodeTag::T_Query) {
+                return Visit::Skip;
+            }
+            Visit::Descend
+        });
     }
 }

@@ -637,34 +637,20 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
 
 /// Does any level of the query (subqueries and CTEs included) read a table with TABLESAMPLE?
 unsafe fn uses_tablesample(q: *mut pg_sys::Query) -> bool {
-    #[pgrx::pg_guard]
-    unsafe extern "C-unwind" fn walker(
-        node: *mut pg_sys::Node,
-        ctx: *mut std::ffi::c_void,
-    ) -> bool {
-        if node.is_null() {
-            return false;
-        }
-        // SAFETY: tags are checked before casts; the walkers only read the tree.
-        unsafe {
-            if is_a(node, pg_sys::NodeTag::T_RangeTblEntry) {
-                return !(*(node as *mut pg_sys::RangeTblEntry))
-                    .tablesample
-                    .is_null();
+    // SAFETY: a valid Query (caller's contract); the walk visits every query level, whose
+    // range tables are read here.
+    unsafe {
+        walk(q as *mut pg_sys::Node, &mut |node, _| {
+            let sampled = is_a(node, pg_sys::NodeTag::T_Query)
+                && list_iter::<pg_sys::RangeTblEntry>((*(node as *mut pg_sys::Query)).rtable)
+                    .any(|rte| !(*rte).tablesample.is_null());
+            if sampled {
+                Visit::Stop
+            } else {
+                Visit::Descend
             }
-            if is_a(node, pg_sys::NodeTag::T_Query) {
-                return pg_sys::query_tree_walker_impl(
-                    node as *mut pg_sys::Query,
-                    Some(walker),
-                    ctx,
-                    pg_sys::QTW_EXAMINE_RTES_BEFORE as i32,
-                );
-            }
-            pg_sys::expression_tree_walker_impl(node, Some(walker), ctx)
-        }
+        })
     }
-    // SAFETY: a valid Query (caller's contract).
-    unsafe { walker(q as *mut pg_sys::Node, std::ptr::null_mut()) }
 }
 
 /// Deparse with `search_path` reduced to pg_catalog, so every other name is qualified.

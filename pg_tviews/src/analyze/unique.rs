@@ -31,7 +31,7 @@ pub unsafe fn output_column_unique(
         let te = output_entry(query, resno)
             .ok_or_else(|| TviewError::Internal(format!("output column {resno} vanished")))?;
         let resno = (*te).resno as u32;
-        let sets = unique_sets(query)?;
+        let (sets, described) = unique_sets(query)?;
         if sets.iter().any(|s| s.iter().all(|c| *c == resno)) {
             return Ok(Ok(()));
         }
@@ -43,7 +43,10 @@ pub unsafe fn output_column_unique(
         if !q.groupClause.is_null() {
             return Ok(Err(vec!["the other GROUP BY columns".into()]));
         }
-        let level = Level::describe(query)?;
+        let level = match described {
+            Some(level) => level,
+            None => Level::describe(query)?,
+        };
         let Some((item, column)) = level.origin((*te).expr as *mut pg_sys::Node) else {
             return Ok(Err(vec!["the expression that computes it".into()]));
         };
@@ -127,19 +130,22 @@ fn shape_repeats(q: &pg_sys::Query) -> Option<String> {
 }
 
 /// Sets of output columns (target entry numbers) of `query` that hold each combination of
-/// values at most once. An empty set: the query returns at most one row.
-unsafe fn unique_sets(query: *mut pg_sys::Query) -> Result<Vec<BTreeSet<u32>>, TviewError> {
+/// values at most once. An empty set: the query returns at most one row. With the level's
+/// description when it was needed (for messages, without reading the catalogs again).
+unsafe fn unique_sets(
+    query: *mut pg_sys::Query,
+) -> Result<(Vec<BTreeSet<u32>>, Option<Level>), TviewError> {
     // SAFETY: query is valid; nodes are cast after their tags are checked.
     unsafe {
         let q = &*query;
         if shape_repeats(q).is_some() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         if !q.groupClause.is_null() {
-            return Ok(grouped_set(query)?.into_iter().collect());
+            return Ok((grouped_set(query)?.into_iter().collect(), None));
         }
         if q.hasAggs || !q.havingQual.is_null() || at_most_one_row_limit(q) {
-            return Ok(vec![BTreeSet::new()]);
+            return Ok((vec![BTreeSet::new()], None));
         }
         let mut sets = Vec::new();
         if !q.distinctClause.is_null() {
@@ -149,7 +155,6 @@ unsafe fn unique_sets(query: *mut pg_sys::Query) -> Result<Vec<BTreeSet<u32>>, T
         }
         let level = Level::describe(query)?;
         let items = level.items();
-        // Output columns that are plain columns of an item.
         // Output columns that are plain columns of an item (a column may be shown twice).
         let mut shown: BTreeMap<(usize, u32), Vec<u32>> = BTreeMap::new();
         for te in list_iter::<pg_sys::TargetEntry>(q.targetList) {
@@ -186,7 +191,7 @@ unsafe fn unique_sets(query: *mut pg_sys::Query) -> Result<Vec<BTreeSet<u32>>, T
                 }
             }
         }
-        Ok(sets)
+        Ok((sets, Some(level)))
     }
 }
 
@@ -455,12 +460,7 @@ impl Level {
                 let full = under_full || j.jointype == JOIN_FULL;
                 let l = self.walk(j.larg, full, conditions)?;
                 let r = self.walk(j.rarg, full, conditions)?;
-                let usable: BTreeSet<usize> = match j.jointype {
-                    JOIN_INNER => l.union(&r).copied().collect(),
-                    JOIN_LEFT => r.clone(),
-                    JOIN_RIGHT => l.clone(),
-                    _ => BTreeSet::new(),
-                };
+                let usable = super::model::constrained_by_join(j.jointype, &l, &r);
                 let mut cs = Vec::new();
                 conjuncts(j.quals, &mut cs);
                 conditions.extend(cs.into_iter().map(|c| (c, usable.clone())));
@@ -640,7 +640,7 @@ unsafe fn describe_item(rte: *mut pg_sys::RangeTblEntry) -> Result<ItemInfo, Tvi
             }
             pg_sys::RTEKind::RTE_SUBQUERY => item(
                 format!("subquery {}", alias()),
-                unique_sets(r.subquery)?,
+                unique_sets(r.subquery)?.0,
                 Vec::new(),
                 if r.lateral {
                     outer_references(r.subquery)
