@@ -6,12 +6,13 @@ use pgrx::prelude::*;
 use pgrx::{impl_sql_translatable, IntoDatum};
 
 use crate::catalog::TviewMeta;
-use crate::create::{create_tview, relation_oid, resolve_target, split_qualified};
+use crate::create::{create_tview, resolve_target, split_qualified};
 use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache;
-use crate::maintain::trigger::refresh_all_rows;
+use crate::maintain::run::refresh_all_rows;
+use crate::pg::names::relation_oid;
+use tviews_core::action::Mode;
 use tviews_core::naming::TviewName;
-use tviews_core::queue::Mode;
 use tviews_core::sqlgen::refresh::{differing_keys, RefreshTarget};
 
 /// A `regclass` result.
@@ -159,7 +160,7 @@ fn check_may_read_every_row(meta: &TviewMeta) {
         if pg_sys::check_enable_rls(meta.table, pg_sys::InvalidOid, true)
             == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32
         {
-            TviewError::OracleFiltered(crate::create::describe(meta.table)).raise();
+            TviewError::OracleFiltered(crate::pg::names::describe(meta.table)).raise();
         }
     }
 }
@@ -179,7 +180,7 @@ pub fn find_tview(tview_name: &str) -> Result<Option<TviewMeta>, TviewError> {
     let (schema, name) = split_qualified(tview_name)?;
     let name = TviewName::parse(&name)?;
     let oid = match schema {
-        Some(s) => relation_oid(&s, &name.table).ok(),
+        Some(s) => relation_oid(&s, &name.table),
         None => {
             let table = std::ffi::CString::new(name.table.as_str()).expect("checked: no NUL");
             // SAFETY: a search_path lookup; InvalidOid when not found.

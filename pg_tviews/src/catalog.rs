@@ -7,7 +7,7 @@
 
 use pgrx::prelude::*;
 
-use tviews_core::queue::Mode;
+use tviews_core::action::Mode;
 
 use crate::errors::TviewError;
 use crate::pg::names::relation_name;
@@ -54,7 +54,7 @@ COMMENT ON COLUMN pg_tview_meta.key_proven IS 'true when pg_tviews chose the key
 );
 
 /// One TVIEW's catalog row, with names resolved.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TviewMeta {
     pub table: pg_sys::Oid,
     pub table_name: (String, String),

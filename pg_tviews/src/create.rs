@@ -8,19 +8,20 @@
 use std::ffi::CString;
 
 use pgrx::prelude::*;
+use tviews_core::action::Mode;
 use tviews_core::naming::{TviewName, MAX_IDENTIFIER_BYTES};
 use tviews_core::plan::Reach;
-use tviews_core::queue::Mode;
 use tviews_core::sqlgen::{qualified, quote_ident};
 
 use crate::analyze::{analyze_view, parse, Definition, KeyRequest};
 use crate::catalog::{as_extension_owner, extension_schema_quoted, DEFINITION_SCHEMA};
+use crate::checks::{check_functions, check_persistence, check_row_security};
 use crate::errors::TviewError;
 use crate::install;
 use crate::maintain::cache;
-use crate::maintain::trigger::MaintenanceScope;
+use crate::maintain::run::MaintenanceScope;
 use crate::pg::context::{self, Role};
-use crate::pg::names::relation_name;
+use crate::pg::names::relation_oid;
 use crate::pg::nodes::{cstring, list_iter, list_len};
 
 /// Where a TVIEW's table goes.
@@ -151,13 +152,13 @@ fn create_from_definition(
     )?;
     warn_recompute_all(&def);
     // SAFETY: reads the current user id (who will own the TVIEW).
-    check_functions(relation_oid(DEFINITION_SCHEMA, &view_name)?, unsafe {
+    check_functions(created(DEFINITION_SCHEMA, &view_name)?, unsafe {
         pg_sys::GetUserId()
     })?;
     check_key_type(
         &target.name.entity,
         &def.key,
-        relation_oid(DEFINITION_SCHEMA, &view_name)?,
+        created(DEFINITION_SCHEMA, &view_name)?,
     )?;
     let view_sql = qualified(DEFINITION_SCHEMA, &view_name);
     let sources: Vec<pg_sys::Oid> = def
@@ -181,7 +182,7 @@ fn create_from_definition(
             // LIKE copies the view's column names, types, typmods and collations; CREATE TABLE
             // AS would also do, but would fire our own CREATE TABLE AS adoption.
             Spi::run(&format!("CREATE TABLE {table_sql} (LIKE {view_sql})"))?;
-            let oid = relation_oid(&target.schema, &target.name.table)?;
+            let oid = created(&target.schema, &target.name.table)?;
             // The first fill runs the way maintenance will: security-restricted.
             // SAFETY: reads the current user id.
             let me = unsafe { pg_sys::GetUserId() };
@@ -206,7 +207,7 @@ fn create_from_definition(
             oid
         }
         Some(oid) => {
-            check_same_columns(oid, relation_oid(DEFINITION_SCHEMA, &view_name)?)?;
+            check_same_columns(oid, created(DEFINITION_SCHEMA, &view_name)?)?;
             oid
         }
     };
@@ -216,7 +217,7 @@ fn create_from_definition(
         "ALTER TABLE {table_sql} ADD PRIMARY KEY ({})",
         quote_ident(&def.key)
     ))?;
-    let view = relation_oid(DEFINITION_SCHEMA, &view_name)?;
+    let view = created(DEFINITION_SCHEMA, &view_name)?;
     record_internal_dependency(view, table);
 
     let ext = extension_schema_quoted()?;
@@ -291,176 +292,6 @@ fn lock_sources(sources: &[pg_sys::Oid]) {
     lock_in_order(sources, pg_sys::ShareRowExclusiveLock);
 }
 
-/// The functions a definition calls (directly, through operators and aggregates, and through
-/// the helper views it reads), as PostgreSQL recorded its dependencies.
-/// The objects a definition depends on, as PostgreSQL recorded them for its view and the
-/// helper views it reads (`deps`: class and OID), and the functions it calls directly,
-/// through operators and through aggregates (`all_funcs`). `$1` is the definition view.
-const DEFINITION_DEPENDENCIES: &str = "
-WITH RECURSIVE rels(rel) AS (
-    SELECT $1::pg_catalog.oid
-    UNION
-    SELECT d.refobjid
-      FROM rels r
-      JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) r.rel
-      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) w.oid
-       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid
-       AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['v', 'm']::pg_catalog.\"char\"[])
-), deps AS (
-    SELECT d.refclassid, d.refobjid
-      FROM rels r
-      JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) r.rel
-      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) w.oid
-       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-), funcs(f) AS (
-    SELECT refobjid FROM deps
-     WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-    UNION
-    SELECT o.oprcode FROM deps JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) deps.refobjid
-     WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
-    UNION
-    -- The CHECK constraints of domains the definition casts to run as part of it.
-    SELECT d2.refobjid FROM deps
-      JOIN pg_catalog.pg_constraint k ON k.contypid OPERATOR(pg_catalog.=) deps.refobjid
-      JOIN pg_catalog.pg_depend d2 ON d2.objid OPERATOR(pg_catalog.=) k.oid
-       AND d2.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
-       AND d2.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
-     WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
-), all_funcs(f) AS (
-    SELECT f FROM funcs
-    UNION
-    SELECT x FROM funcs JOIN pg_catalog.pg_aggregate a ON a.aggfnoid OPERATOR(pg_catalog.=) funcs.f,
-           LATERAL (VALUES (a.aggtransfn), (a.aggfinalfn), (a.aggcombinefn)) AS v(x)
-     WHERE x OPERATOR(pg_catalog.<>) 0
-)
-";
-
-/// The types of text search: a function taking or returning one may use any configuration.
-const TEXT_SEARCH_TYPES: &str = "ARRAY['pg_catalog.tsvector'::pg_catalog.regtype, 'pg_catalog.tsquery'::pg_catalog.regtype,
-       'pg_catalog.regconfig'::pg_catalog.regtype, 'pg_catalog.regdictionary'::pg_catalog.regtype]::pg_catalog.oid[]";
-
-/// Does the definition of view `$1` depend on function or type `$2` (directly, through an
-/// operator or aggregate, through a helper view, or as the type of a column of one of the
-/// sources `$3`)?
-pub fn definition_depends_on(
-    view: pg_sys::Oid,
-    object: pg_sys::Oid,
-    sources: &[pg_sys::Oid],
-) -> Result<bool, TviewError> {
-    use pgrx::IntoDatum;
-    let sources = sources
-        .to_vec()
-        .into_datum()
-        .expect("an array is never NULL");
-    let found = crate::pg::spi::select_latest(
-        &format!(
-            "{DEFINITION_DEPENDENCIES}
-             SELECT 1 WHERE EXISTS (SELECT 1 FROM deps WHERE refobjid OPERATOR(pg_catalog.=) $2)
-                 OR EXISTS (SELECT 1 FROM all_funcs WHERE f OPERATOR(pg_catalog.=) $2)
-                 OR EXISTS (SELECT 1 FROM deps
-                              JOIN pg_catalog.pg_ts_config_map m
-                                ON m.mapcfg OPERATOR(pg_catalog.=) deps.refobjid
-                             WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_ts_config'::pg_catalog.regclass
-                               AND m.mapdict OPERATOR(pg_catalog.=) $2)
-                 -- A text search configuration or dictionary may also be reached through
-                 -- data (a regconfig column, a cast) or a function body: any text search
-                 -- function, or any function of a user's, counts.
-                 OR ((EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config c WHERE c.oid OPERATOR(pg_catalog.=) $2)
-                      OR EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict t WHERE t.oid OPERATOR(pg_catalog.=) $2))
-                     AND EXISTS (SELECT 1 FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
-                                  WHERE p.pronamespace OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.regnamespace
-                                     OR p.prorettype OPERATOR(pg_catalog.=) ANY ({TEXT_SEARCH_TYPES})
-                                     OR p.proargtypes::pg_catalog.oid[] OPERATOR(pg_catalog.&&) {TEXT_SEARCH_TYPES}))
-                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-                             WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($3)
-                               AND NOT a.attisdropped
-                               AND (a.atttypid OPERATOR(pg_catalog.=) $2
-                                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t
-                                                WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid
-                                                  AND (t.typbasetype OPERATOR(pg_catalog.=) $2
-                                                       OR t.typelem OPERATOR(pg_catalog.=) $2))))"
-        ),
-        &[
-            (pg_sys::OIDOID, pg_sys::Datum::from(view)),
-            (pg_sys::OIDOID, pg_sys::Datum::from(object)),
-            (pg_sys::OIDARRAYOID, sources),
-        ],
-        |_| Ok(()),
-    )?;
-    Ok(!found.is_empty())
-}
-
-/// The functions a definition calls, with what the rules below need to know of each.
-const DEFINITION_FUNCTIONS: &str = "
-SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text,
-       p.provolatile::pg_catalog.text,
-       l.lanname::pg_catalog.text,
-       p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace,
-       (SELECT pg_catalog.substr(c.setting, 13) FROM pg_catalog.unnest(p.proconfig) AS c(setting)
-         WHERE c.setting OPERATOR(pg_catalog.~~) 'search_path=%' LIMIT 1),
-       (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) p.proowner)
-  FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
-  JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
- ORDER BY 1";
-
-/// Refuse functions that would make maintenance inexact or steerable:
-///
-/// * a function that sets its own search_path without `pg_temp` in it searches the session's
-///   temporary schema first: run by maintenance in a writer's session, as the TVIEW's owner, it
-///   would find what the writer put there (the rule PostgreSQL gives SECURITY DEFINER
-///   functions);
-/// * a function of the user's own (SQL or a procedural language) that is not IMMUTABLE may
-///   read tables: those would be sources pg_tviews cannot see, and a change to them would
-///   leave the TVIEW stale.
-pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
-    use crate::pg::spi::{select_latest, value};
-    let rows = select_latest(
-        &format!("{DEFINITION_DEPENDENCIES}{DEFINITION_FUNCTIONS}"),
-        &[(pg_sys::OIDOID, pg_sys::Datum::from(view))],
-        // SAFETY: the columns have the types the query selects.
-        |r| unsafe {
-            Ok((
-                value::<String>(r[0]).unwrap_or_default(),
-                value::<String>(r[1]).unwrap_or_default(),
-                value::<String>(r[2]).unwrap_or_default(),
-                value::<bool>(r[3]).unwrap_or(false),
-                value::<String>(r[4]),
-                value::<bool>(r[5]).unwrap_or(false),
-            ))
-        },
-    )?;
-    // SAFETY: a catalog lookup of an existing role.
-    let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
-    for (function, volatility, language, builtin, search_path, owned_by_superuser) in rows {
-        if let Some(path) = search_path {
-            if !tviews_core::settings::search_path_keeps_pg_temp_last(&path) {
-                return Err(TviewError::UnsafeFunction {
-                    function,
-                    reason: format!("it sets search_path = {path}, which does not end with pg_temp"),
-                    hint: "Maintenance runs it as the TVIEW's owner in whichever session writes a source, whose temporary objects it would find first: list pg_temp last (SET search_path = app, pg_temp), as for SECURITY DEFINER functions.".into(),
-                });
-            }
-        }
-        if !builtin && volatility == "s" && language != "c" && language != "internal" {
-            return Err(TviewError::UnsafeFunction {
-                function,
-                reason: "it is STABLE, so it may read tables that are not sources of the TVIEW".into(),
-                hint: "Changes to a table read inside a function would not reach the TVIEW. If the function reads no table, declare it IMMUTABLE; if it does, join that table in the definition instead.".into(),
-            });
-        }
-        if owner_is_superuser && !owned_by_superuser {
-            return Err(TviewError::UnsafeFunction {
-                function,
-                reason: "its owner is not a superuser, and the TVIEW's owner is: every write to a source would run code that role can change with superuser rights".into(),
-                hint: "Let a role that is not a superuser own the TVIEW (ALTER TABLE ... OWNER TO, or create it as that role), or have a superuser own the function.".into(),
-            });
-        }
-    }
-    Ok(())
-}
-
 /// A key is a scalar with an equality operator: maintenance collects keys into arrays of the
 /// key type and compares them with that operator (an array or composite key would be taken
 /// apart by both).
@@ -485,42 +316,6 @@ fn check_key_type(tview: &str, key: &str, view: pg_sys::Oid) -> Result<(), Tview
         key: key.to_string(),
         type_name: name,
     })
-}
-
-/// A TVIEW's table is logged and permanent: a temporary one is invisible to the sessions whose
-/// writes maintain it, an unlogged one is emptied by crash recovery while its sources are not.
-pub fn check_persistence(table: pg_sys::Oid) -> Result<(), TviewError> {
-    // SAFETY: a catalog lookup of an existing relation.
-    let persistence = unsafe { pg_sys::get_rel_persistence(table) } as u8;
-    match persistence {
-        p if p == pg_sys::RELPERSISTENCE_TEMP => Err(TviewError::TemporaryTable),
-        p if p == pg_sys::RELPERSISTENCE_UNLOGGED => Err(TviewError::UnloggedTable),
-        _ => Ok(()),
-    }
-}
-
-/// Refuse sources whose row level security applies to `owner`, who maintenance runs as: a
-/// policy can read tables that are not sources, or depend on who asks.
-pub fn check_row_security(
-    tview: &str,
-    sources: &[pg_sys::Oid],
-    owner: pg_sys::Oid,
-) -> Result<(), TviewError> {
-    for &source in sources {
-        // SAFETY: check_enable_rls reads the catalogs of an existing relation; noError.
-        let rls = unsafe { pg_sys::check_enable_rls(source, owner, true) };
-        if rls == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32 {
-            // SAFETY: a catalog lookup of an existing role's name (palloc'd).
-            let owner =
-                unsafe { cstring(pg_sys::GetUserNameFromId(owner, true)) }.unwrap_or_default();
-            return Err(TviewError::RowSecurityOnSource {
-                tview: tview.to_string(),
-                relation: describe(source),
-                owner,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// Lock `relations` in `mode`, in OID order (one global order: no deadlock between two
@@ -624,33 +419,11 @@ fn free_view_name(table: &str) -> Result<String, TviewError> {
             }
             base + &suffix
         };
-        if relation_oid(DEFINITION_SCHEMA, &candidate).is_err() {
+        if relation_oid(DEFINITION_SCHEMA, &candidate).is_none() {
             return Ok(candidate);
         }
     }
     Err(TviewError::Internal("no free definition view name".into()))
-}
-
-/// OID of `schema.name`, or an error if there is no such relation.
-pub fn relation_oid(schema: &str, name: &str) -> Result<pg_sys::Oid, TviewError> {
-    let (s, n) = (
-        CString::new(schema).map_err(|_| TviewError::Internal("NUL".into()))?,
-        CString::new(name).map_err(|_| TviewError::Internal("NUL".into()))?,
-    );
-    // SAFETY: catalog lookups by name; missing objects give InvalidOid.
-    let oid = unsafe {
-        let nsp = pg_sys::get_namespace_oid(s.as_ptr(), true);
-        if nsp == pg_sys::InvalidOid {
-            pg_sys::InvalidOid
-        } else {
-            pg_sys::get_relname_relid(n.as_ptr(), nsp)
-        }
-    };
-    if oid == pg_sys::InvalidOid {
-        Err(TviewError::NoSuchTview(format!("{schema}.{name}")))
-    } else {
-        Ok(oid)
-    }
 }
 
 /// The definition view is part of the table: DROP TABLE drops it, DROP VIEW is refused, and
@@ -677,16 +450,11 @@ fn record_internal_dependency(view: pg_sys::Oid, table: pg_sys::Oid) {
     }
 }
 
-/// Describe a function for messages (`schema.name(argument types)`).
-pub fn describe_function(oid: pg_sys::Oid) -> String {
-    // SAFETY: formats an existing function's signature (palloc'd), or its OID.
-    unsafe { cstring(pg_sys::format_procedure_qualified(oid)) }
-        .unwrap_or_else(|| format!("function {}", oid.to_u32()))
-}
-
-/// Describe a relation for messages.
-pub fn describe(oid: pg_sys::Oid) -> String {
-    relation_name(oid)
-        .map(|(s, n)| format!("{s}.{n}"))
-        .unwrap_or_else(|| format!("relation {}", oid.to_u32()))
+/// OID of relation `schema.name`, which this creation has just made.
+fn created(schema: &str, name: &str) -> Result<pg_sys::Oid, TviewError> {
+    relation_oid(schema, name).ok_or_else(|| {
+        TviewError::Internal(format!(
+            "relation {schema}.{name} made by this creation is missing"
+        ))
+    })
 }

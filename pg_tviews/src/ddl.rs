@@ -25,8 +25,8 @@ use crate::install;
 use crate::maintain::cache;
 use crate::pg::names::relation_name;
 use crate::pg::nodes::{cstring, is_a};
+use tviews_core::action::Mode;
 use tviews_core::naming::{TviewName, TABLE_PREFIX};
-use tviews_core::queue::Mode;
 
 /// A captured CREATE TABLE tv_x AS: its SELECT and the subtransaction that ran it. (WITH NO
 /// DATA needs no note: every adopted table is recomputed.)
@@ -157,7 +157,7 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
     ))
     .or_raise()
     .unwrap_or_else(|| TviewError::Internal("adopted TVIEW not found".into()).raise());
-    crate::maintain::trigger::refresh_all_rows(&meta).or_raise();
+    crate::maintain::run::refresh_all_rows(&meta).or_raise();
 }
 
 /// Forget TVIEWs whose tables were dropped; remove triggers no TVIEW needs any more. Only
@@ -337,7 +337,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         let all = cache::all()?;
         // A source whose row level security now applies to a TVIEW's owner.
         for m in all.iter().filter(|m| m.sources.contains(&relation)) {
-            crate::create::check_row_security(&m.tview_name, &[relation], m.owner)?;
+            crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
         }
         // What a definition computes changed under it: recompute (every backend recompiles,
         // since the TVIEW table's relcache entry is invalidated).
@@ -356,7 +356,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 // table or a view whose row type the definition uses (ROW(...)::t).
                 (m.view == relation && replaced)
                     || (m.view != relation && helper_views(m.view)?.contains(&relation))
-                    || crate::create::definition_depends_on(
+                    || crate::checks::definition_depends_on(
                         m.view,
                         // SAFETY: a syscache lookup of an existing relation.
                         unsafe { pg_sys::get_rel_type_id(relation) },
@@ -367,7 +367,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 // RENAME ATTRIBUTE), ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or
                 // DICTIONARY of something the definition uses, or of the text search
                 // configuration its pinned default_text_search_config names.
-                crate::create::definition_depends_on(m.view, relation, &m.sources)?
+                crate::checks::definition_depends_on(m.view, relation, &m.sources)?
                     || default_text_search_config_is(m, relation)?
                     || (text_search_object && !created && cache::compiled(m)?.def.text_search)
             };
@@ -388,7 +388,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 then.sort_unstable();
                 if now != then {
                     return Err(TviewError::AlterRefused {
-                        table: crate::create::describe(fresh.table),
+                        table: crate::pg::names::describe(fresh.table),
                         change: "read other tables through a replaced view".into(),
                         hint: "The TVIEW keeps triggers on the tables it was created over: drop it, replace the view, and create the TVIEW again.".into(),
                     });
@@ -404,7 +404,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                         &fresh.key,
                     )?;
                 }
-                crate::maintain::trigger::refresh_all_rows(&fresh)?;
+                crate::maintain::run::refresh_all_rows(&fresh)?;
             }
         }
         let Some(meta) = all
@@ -414,7 +414,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             return Ok(());
         };
         let (table_owner, view_owner) = (relation_owner(meta.table)?, relation_owner(meta.view)?);
-        let table = crate::create::describe(meta.table);
+        let table = crate::pg::names::describe(meta.table);
         if relation == meta.view && table_owner != view_owner {
             return Err(TviewError::AlterRefused {
                 table: table.clone(),
@@ -424,7 +424,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 ),
             });
         }
-        crate::create::check_persistence(meta.table)?;
+        crate::checks::check_persistence(meta.table)?;
         let forced: Option<bool> = crate::pg::spi::read_one(
             "SELECT relforcerowsecurity FROM pg_catalog.pg_class \
               WHERE oid OPERATOR(pg_catalog.=) $1",
@@ -444,8 +444,8 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         })?;
         if table_owner != view_owner {
             // The new owner is who maintenance runs as: the same rules as at creation.
-            crate::create::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
-            crate::create::check_functions(meta.view, table_owner)?;
+            crate::checks::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
+            crate::checks::check_functions(meta.view, table_owner)?;
             let view = tviews_core::sqlgen::qualified(&meta.view_name.0, &meta.view_name.1);
             // SAFETY: a catalog lookup of an existing role's name (palloc'd).
             let role =
@@ -475,7 +475,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 .into_iter()
                 .find(|m| m.table == meta.table)
                 .ok_or_else(|| TviewError::NoSuchTview(meta.tview_name.clone()))?;
-            crate::maintain::trigger::refresh_all_rows(&moved)?;
+            crate::maintain::run::refresh_all_rows(&moved)?;
         }
         Ok(())
     };

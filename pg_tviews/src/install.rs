@@ -8,8 +8,8 @@
 use pgrx::prelude::*;
 use tviews_core::sqlgen::{quote_ident, TRANSITION_NEW, TRANSITION_OLD};
 
-use crate::create::describe;
 use crate::errors::TviewError;
+use crate::pg::names::describe;
 use crate::pg::names::relation_name;
 
 /// One trigger pg_tviews installs: its name, the SQL of its timing and event, and what

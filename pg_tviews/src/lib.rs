@@ -6,7 +6,10 @@
 //! 1. [`analyze`]: the SELECT through PostgreSQL's parser, analyzer and rewriter, into the
 //!    core's definition model and maintenance plan;
 //! 2. [`create`] and [`install`]: definition view, table, catalog row ([`catalog`]), triggers;
-//! 3. [`maintain`]: statement triggers turning changed rows into keys and keys into a MERGE;
+//!    [`checks`]: what must hold for maintenance to be exact and safe (creation, DDL and
+//!    every maintenance run check it);
+//! 3. [`maintain`]: statement triggers running the action `tviews_core::action` decides:
+//!    changed rows into keys, keys into a MERGE or a patch;
 //! 4. [`api`] and [`ddl`]: the SQL functions and the DDL event triggers users meet;
 //!    [`monitor`]: explain and health check.
 
@@ -15,6 +18,7 @@ use pgrx::prelude::*;
 pub mod analyze;
 pub mod api;
 pub mod catalog;
+pub mod checks;
 pub mod create;
 pub mod ddl;
 pub mod errors;
@@ -59,7 +63,7 @@ unsafe extern "C-unwind" fn on_xact_event(
         event,
         XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_ABORT
     ) {
-        maintain::trigger::reset();
+        maintain::reset();
         ddl::reset();
         pg::hooks::reset();
     }

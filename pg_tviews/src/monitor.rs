@@ -27,18 +27,14 @@ fn pg_tviews_explain(
     let meta = existing_tview(required(tview_name, "tview_name"));
     let compiled = cache::compiled(&meta).or_raise();
     let def = &compiled.def;
-    let mut rows: Vec<_> = explain(&def.model, &def.plan, meta.mode)
+    let mut rows: Vec<_> = explain(&compiled.inputs())
         .into_iter()
         .zip(def.plan.sources.iter())
         .map(|(e, sp)| {
-            let fast = compiled
-                .patch_source(pg_sys::Oid::from(sp.table.oid))
-                .map(|p| fast_path_text(p, meta.mode))
-                .unwrap_or_default();
             (
                 e.source,
                 e.reaches,
-                format!("{}{fast}", e.maintenance),
+                e.maintenance,
                 key_query(&def.model, sp, Event::Update),
             )
         })
@@ -53,35 +49,6 @@ fn pg_tviews_explain(
         None,
     ));
     TableIterator::new(rows)
-}
-
-/// How the fast path treats UPDATEs of a source, in words.
-fn fast_path_text(
-    p: &tviews_core::sqlgen::patch::PatchSource,
-    mode: tviews_core::queue::Mode,
-) -> String {
-    if mode == tviews_core::queue::Mode::Deferred {
-        return " (the fast path applies in immediate mode only)".into();
-    }
-    let keys: Vec<String> = p
-        .documents
-        .iter()
-        .flat_map(|d| {
-            d.keys
-                .iter()
-                .map(move |k| format!("{}.{}", d.column, k.key))
-        })
-        .collect();
-    let mut out = String::new();
-    if !p.patchable.is_empty() && !keys.is_empty() {
-        out.push_str(&format!(
-            "; an UPDATE changing only {} patches {} in place",
-            p.patchable.join(", "),
-            keys.join(", ")
-        ));
-    }
-    out.push_str("; an UPDATE changing no column the definition reads does nothing");
-    out
 }
 
 /// The catalog-side checks, one row per (TVIEW, check): name, ok, and a detail saying what

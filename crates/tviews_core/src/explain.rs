@@ -1,8 +1,8 @@
 //! `pg_tviews_explain`: how each source's changes become refreshed keys, in words.
 
+use crate::action::Inputs;
 use crate::model::{ColumnRef, DefinitionModel};
-use crate::plan::{MaintenancePlan, Reach, SourcePlan};
-use crate::queue::Mode;
+use crate::plan::Reach;
 
 /// What maintenance does for changes of one source table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,7 +12,7 @@ pub struct SourceExplain {
     /// How a changed row reaches the keys, one line per appearance of the table in the
     /// definition, joined by "; ".
     pub reaches: String,
-    /// What happens and when, given the TVIEW's mode.
+    /// What happens and when, given the TVIEW's mode ([`crate::action`]).
     pub maintenance: String,
 }
 
@@ -44,31 +44,12 @@ fn describe_reach(model: &DefinitionModel, reach: &Reach) -> String {
     }
 }
 
-fn describe_maintenance(source: &SourcePlan, root: &ColumnRef, mode: Mode) -> String {
-    let text = match (source.recompute_all_reason().is_some(), source.is_direct(root), mode) {
-        (true, _, Mode::Immediate) => {
-            "each statement: TVIEW lock, then every row recomputed"
-        }
-        (true, _, Mode::Deferred) => "at commit: TVIEW lock, then every row recomputed",
-        (false, true, Mode::Immediate) => {
-            "each statement: keys from the changed rows, one lock per key, MERGE of those keys"
-        }
-        (false, true, Mode::Deferred) => {
-            "each statement: keys from the changed rows queued; at commit: one lock per key, MERGE of those keys"
-        }
-        (false, false, Mode::Immediate) => {
-            "each statement: TVIEW lock, keys found through the join path, MERGE of those keys"
-        }
-        (false, false, Mode::Deferred) => {
-            "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys"
-        }
-    };
-    text.to_string()
-}
-
 /// One entry per source table, in the plan's order.
-pub fn explain(model: &DefinitionModel, plan: &MaintenancePlan, mode: Mode) -> Vec<SourceExplain> {
-    plan.sources
+pub fn explain(inputs: &Inputs<'_>) -> Vec<SourceExplain> {
+    let model = inputs.model;
+    inputs
+        .plan
+        .sources
         .iter()
         .map(|s| SourceExplain {
             source: format!("{}.{}", s.table.schema, s.table.name),
@@ -78,7 +59,7 @@ pub fn explain(model: &DefinitionModel, plan: &MaintenancePlan, mode: Mode) -> V
                 .map(|(_, r)| describe_reach(model, r))
                 .collect::<Vec<_>>()
                 .join("; "),
-            maintenance: describe_maintenance(s, &plan.root, mode),
+            maintenance: inputs.describe_source(s.table.oid),
         })
         .collect()
 }
@@ -86,6 +67,7 @@ pub fn explain(model: &DefinitionModel, plan: &MaintenancePlan, mode: Mode) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::action::Mode;
     use crate::plan::plan;
 
     fn model() -> DefinitionModel {
@@ -96,7 +78,13 @@ mod tests {
     fn every_source_is_explained_in_its_mode() {
         let m = model();
         let p = plan(&m).unwrap();
-        let e = explain(&m, &p, Mode::Deferred);
+        let inputs = |mode| Inputs {
+            model: &m,
+            plan: &p,
+            patches: &[],
+            mode,
+        };
+        let e = explain(&inputs(Mode::Deferred));
         let by = |t: &str| e.iter().find(|x| x.source == t).unwrap();
         assert_eq!(
             by("public.tb_product").reaches,
@@ -108,7 +96,7 @@ mod tests {
         );
         assert!(by("public.tb_review").maintenance.contains("queued"));
         assert!(by("public.tb_category").maintenance.contains("captured"));
-        let i = explain(&m, &p, Mode::Immediate);
+        let i = explain(&inputs(Mode::Immediate));
         assert!(i[0].maintenance.starts_with("each statement"));
     }
 }

@@ -7,13 +7,16 @@
 //! 3. [`model`]: the definition as PostgreSQL's analyzer saw it (tables and join conditions);
 //! 4. [`plan`]: where a changed row of each source becomes TVIEW keys;
 //! 5. [`sqlgen`]: the key queries and refresh statements;
-//! 6. [`queue`]: the keys deferred TVIEWs still owe at commit, following savepoints;
-//! 7. [`explain`]: all of the above in words, for `pg_tviews_explain`;
-//! 8. [`stats`]: the per-TVIEW maintenance counters shared by every backend;
-//! 9. [`settings`]: the settings maintenance pins, whoever writes.
+//! 6. [`action`]: what maintenance does after a statement on a source, as data (the trigger
+//!    runs it, explain prints it, the docs table is checked against it);
+//! 7. [`queue`]: the keys deferred TVIEWs still owe at commit, following savepoints;
+//! 8. [`explain`]: all of the above in words, for `pg_tviews_explain`;
+//! 9. [`stats`]: the per-TVIEW maintenance counters shared by every backend;
+//! 10. [`settings`]: the settings maintenance pins, whoever writes.
 //!
 //! The `pg_tviews` crate is the shell that feeds these from the catalogs and runs the plan.
 
+pub mod action;
 pub mod error;
 pub mod explain;
 pub mod key;

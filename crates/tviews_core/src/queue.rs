@@ -24,38 +24,6 @@
 use std::collections::{BTreeMap, HashSet};
 use std::hash::Hash;
 
-use crate::Error;
-
-/// When a TVIEW is maintained.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// At the end of every statement that changes a source.
-    Immediate,
-    /// Once per transaction, at commit (or `pg_tviews_flush()`), through this queue.
-    Deferred,
-}
-
-impl Mode {
-    /// The mode named `text` (case-insensitive, surrounding blanks ignored).
-    pub fn parse(text: &str) -> Result<Mode, Error> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "immediate" => Ok(Mode::Immediate),
-            "deferred" => Ok(Mode::Deferred),
-            _ => Err(Error::InvalidMode {
-                given: text.to_string(),
-            }),
-        }
-    }
-
-    /// The name stored in the catalog.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Immediate => "immediate",
-            Mode::Deferred => "deferred",
-        }
-    }
-}
-
 /// A subtransaction, as PostgreSQL numbers them (the top level is 1).
 pub type SubXact = u32;
 
@@ -280,16 +248,6 @@ mod tests {
         let mut v: Vec<i32> = b.work.keys.iter().copied().collect();
         v.sort();
         v
-    }
-
-    #[test]
-    fn modes_parse_by_name() {
-        assert_eq!(Mode::parse(" Deferred "), Ok(Mode::Deferred));
-        assert_eq!(Mode::parse("immediate").map(Mode::as_str), Ok("immediate"));
-        assert!(matches!(
-            Mode::parse("lazy"),
-            Err(Error::InvalidMode { .. })
-        ));
     }
 
     #[test]

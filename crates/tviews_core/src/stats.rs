@@ -28,7 +28,33 @@ pub struct Counters {
     pub last_run: i64,
 }
 
+/// What one step of an action (`crate::action`) did, as the counters see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Done {
+    /// `Query::RefreshKeys` recomputed `keys` documents and wrote `written` rows.
+    RecomputedKeys { keys: u64, written: u64 },
+    /// `Query::RefreshAll` wrote `written` rows.
+    RecomputedAll { written: u64 },
+    /// `Query::Patch` patched `written` documents.
+    Patched { written: u64 },
+}
+
 impl Counters {
+    /// Count a step of a maintenance run.
+    pub fn count(&mut self, done: Done) {
+        match done {
+            Done::RecomputedKeys { keys, written } => {
+                self.keys_recomputed += keys;
+                self.rows_written += written;
+            }
+            Done::RecomputedAll { written } => {
+                self.full_recomputes += 1;
+                self.rows_written += written;
+            }
+            Done::Patched { written } => self.rows_patched += written,
+        }
+    }
+
     /// Add `other` to these counters (the later `last_run` wins).
     pub fn add(&mut self, other: &Counters) {
         self.runs += other.runs;
@@ -155,6 +181,27 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn each_step_lands_in_its_counters() {
+        let mut c = Counters::default();
+        c.count(Done::RecomputedKeys {
+            keys: 3,
+            written: 2,
+        });
+        c.count(Done::RecomputedAll { written: 10 });
+        c.count(Done::Patched { written: 4 });
+        assert_eq!(
+            (
+                c.keys_recomputed,
+                c.rows_written,
+                c.full_recomputes,
+                c.rows_patched
+            ),
+            (3, 12, 1, 4)
+        );
+        assert_eq!(c.runs, 0, "runs are counted by the run, not its steps");
+    }
 
     #[test]
     fn counters_add_up_per_tview() {

@@ -1,7 +1,8 @@
 //! The backend's compiled TVIEWs: catalog rows, analyzed definitions and prepared plans.
 //!
-//! Built lazily on first use and thrown away when a relation it depends on changes (a
-//! relcache invalidation for a source, a TVIEW table, a definition view or the catalog).
+//! Built lazily on first use. A relcache invalidation of a relation a TVIEW was built from (a
+//! source, its table, its definition view) throws that TVIEW's entry away and no other; one
+//! of the catalog, or of every relation, throws everything away.
 //! Entries are reference-counted, so a trigger that is using one keeps it alive even if an
 //! invalidation arrives while it runs; nothing is freed under a running plan.
 
@@ -10,19 +11,15 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use pgrx::pg_sys;
-use tviews_core::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
-use tviews_core::sqlgen::patch::{change_query, patch_statement, Change, PatchSource};
-use tviews_core::sqlgen::refresh::{refresh_all, refresh_keys, RefreshTarget};
+use tviews_core::action::{Action, Inputs, Params, Query, Write};
+use tviews_core::sqlgen::patch::Change;
+use tviews_core::sqlgen::refresh::RefreshTarget;
+use tviews_core::stats::Done;
 
 use crate::analyze::{analyze_view, Definition, KeyRequest};
 use crate::catalog::{load_all, TviewMeta};
 use crate::errors::TviewError;
 use crate::pg::spi::KeptPlan;
-
-/// Key query plans by (source table, kind of change); `None` means "recompute all".
-type KeyQueryPlans = HashMap<(u32, Event), Option<Rc<KeptPlan>>>;
-/// Deferred mode's replayed key queries by source table; `None` means "recompute all".
-type ReplayPlans = HashMap<u32, Option<Rc<KeptPlan>>>;
 
 /// A TVIEW ready to maintain.
 pub struct Compiled {
@@ -39,14 +36,9 @@ pub struct Compiled {
     pub key_type_sql: String,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
-    refresh_keys: RefCell<Option<Rc<KeptPlan>>>,
-    refresh_all: RefCell<Option<Rc<KeptPlan>>>,
-    key_queries: RefCell<KeyQueryPlans>,
-    captures: RefCell<KeyQueryPlans>,
-    replays: RefCell<ReplayPlans>,
-    /// Fast path, by source table: what an UPDATE changed, and the patch statement.
-    changes: RefCell<ReplayPlans>,
-    patches: RefCell<ReplayPlans>,
+    /// One prepared plan per query the actions name (`None`: the TVIEW has no such
+    /// statement, see [`Inputs::statement`]), made on first use.
+    plans: RefCell<HashMap<Query, Option<Rc<KeptPlan>>>>,
 }
 
 impl Compiled {
@@ -63,18 +55,51 @@ impl Compiled {
         }
     }
 
-    /// The MERGE refreshing the keys in `$1`. Must run inside an SPI connection.
-    pub fn refresh_keys_plan(&self) -> Result<Rc<KeptPlan>, TviewError> {
-        cached(&self.refresh_keys, || {
-            KeptPlan::prepare(&refresh_keys(&self.target()), &[self.key_array_type])
-        })
+    /// What the decision and the SQL generation read of this TVIEW.
+    pub fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            model: &self.def.model,
+            plan: &self.def.plan,
+            patches: &self.def.patches,
+            mode: self.meta.mode,
+        }
     }
 
-    /// The MERGE recomputing every row. Must run inside an SPI connection.
-    pub fn refresh_all_plan(&self) -> Result<Rc<KeptPlan>, TviewError> {
-        cached(&self.refresh_all, || {
-            KeptPlan::prepare(&refresh_all(&self.target()), &[])
-        })
+    /// What maintenance does for `write` on `source` (see [`tviews_core::action`]).
+    pub fn decide(&self, source: pg_sys::Oid, write: Write) -> Action {
+        self.inputs().decide(source.to_u32(), write)
+    }
+
+    /// The prepared plan of `query`, or `None` when the TVIEW has no such statement. Must run
+    /// inside an SPI connection (with the trigger's transition tables registered for the
+    /// queries that read them).
+    pub fn plan(&self, query: Query) -> Result<Option<Rc<KeptPlan>>, TviewError> {
+        if let Some(p) = self.plans.borrow().get(&query) {
+            return Ok(p.clone());
+        }
+        let statement = self
+            .inputs()
+            .statement(query, &self.target(), &mut |source, column| {
+                column_type_sql(pg_sys::Oid::from(source), column)
+            })?;
+        let plan = match statement {
+            None => None,
+            Some(s) => {
+                let args = match s.params {
+                    Params::None => vec![],
+                    Params::KeyArray => vec![self.key_array_type],
+                    Params::TextArrays(n) => vec![pg_sys::TEXTARRAYOID; n],
+                };
+                Some(Rc::new(KeptPlan::prepare(&s.sql, &args)?))
+            }
+        };
+        self.plans.borrow_mut().insert(query, plan.clone());
+        Ok(plan)
+    }
+
+    fn required(&self, query: Query) -> Result<Rc<KeptPlan>, TviewError> {
+        self.plan(query)?
+            .ok_or_else(|| TviewError::Internal(format!("no statement for {query:?}")))
     }
 
     /// Recompute the documents of `keys` (an array of the key type), counted in
@@ -83,31 +108,24 @@ impl Compiled {
     /// # Safety
     /// `keys` must be a valid array datum of the key type.
     pub unsafe fn refresh_keys(&self, keys: pg_sys::Datum) -> Result<u64, TviewError> {
-        let written = self.refresh_keys_plan()?.execute(&[keys])?;
+        let written = self.required(Query::RefreshKeys)?.execute(&[keys])?;
         // SAFETY: caller's contract.
         let n = unsafe { crate::pg::arrays::len(keys) };
-        crate::stats::add(|c| {
-            c.keys_recomputed += n;
-            c.rows_written += written;
-        });
+        crate::stats::add(|c| c.count(Done::RecomputedKeys { keys: n, written }));
         Ok(written)
     }
 
-    /// The fast path for UPDATEs of `source`, if it has one.
-    pub fn patch_source(&self, source: pg_sys::Oid) -> Option<&PatchSource> {
-        self.def
-            .patches
-            .iter()
-            .find(|p| p.table.oid == source.to_u32())
+    /// Recompute every row, counted in pg_tviews_stats. Must run inside an SPI connection.
+    pub fn refresh_everything(&self) -> Result<u64, TviewError> {
+        let written = self.required(Query::RefreshAll)?.execute(&[])?;
+        crate::stats::add(|c| c.count(Done::RecomputedAll { written }));
+        Ok(written)
     }
 
-    /// What an UPDATE of `source` changed (see [`tviews_core::sqlgen::patch::change_query`]).
-    /// Needs the trigger's transition tables.
-    pub fn change(&self, source: pg_sys::Oid) -> Result<Change, TviewError> {
-        let plan = memo(&self.changes, source.to_u32(), || {
-            Ok(self.patch_source(source).map(|p| (change_query(p), vec![])))
-        })?;
-        let Some(plan) = plan else {
+    /// What an UPDATE changed, by `classify` (a [`Query::Classify`]); a TVIEW without that
+    /// statement recomputes. Needs the trigger's transition tables.
+    pub fn classify(&self, classify: Query) -> Result<Change, TviewError> {
+        let Some(plan) = self.plan(classify)? else {
             return Ok(Change::Recompute);
         };
         plan.execute(&[])?;
@@ -121,111 +139,13 @@ impl Compiled {
         })
     }
 
-    /// Patch the documents of an UPDATE of `source` in place, counted in pg_tviews_stats.
+    /// Patch documents in place by `patch` (a [`Query::Patch`]), counted in pg_tviews_stats.
     /// Needs the trigger's transition tables.
-    pub fn patch(&self, source: pg_sys::Oid) -> Result<u64, TviewError> {
-        let plan = memo(&self.patches, source.to_u32(), || {
-            Ok(self
-                .patch_source(source)
-                .map(|p| (patch_statement(p, &self.target()), vec![])))
-        })?;
-        let plan = plan.ok_or(TviewError::Internal("no patch for this source".into()))?;
-        let written = plan.execute(&[])?;
-        crate::stats::add(|c| c.rows_patched += written);
+    pub fn patch(&self, patch: Query) -> Result<u64, TviewError> {
+        let written = self.required(patch)?.execute(&[])?;
+        crate::stats::add(|c| c.count(Done::Patched { written }));
         Ok(written)
     }
-
-    /// Recompute every row, counted in pg_tviews_stats. Must run inside an SPI connection.
-    pub fn refresh_everything(&self) -> Result<u64, TviewError> {
-        let written = self.refresh_all_plan()?.execute(&[])?;
-        crate::stats::add(|c| {
-            c.full_recomputes += 1;
-            c.rows_written += written;
-        });
-        Ok(written)
-    }
-
-    /// Do the changed rows of `source` name every key they affect (see
-    /// [`tviews_core::plan::SourcePlan::is_direct`])? Tables the plan does not know count as
-    /// indirect.
-    pub fn source_is_direct(&self, source: pg_sys::Oid) -> bool {
-        self.def
-            .plan
-            .source(source.to_u32())
-            .is_some_and(|sp| sp.is_direct(&self.def.plan.root))
-    }
-
-    /// The key query for changes of `source` by `event`, or `None` when such changes
-    /// recompute every row. Must run inside an SPI connection with the trigger's transition
-    /// tables registered.
-    pub fn key_query_plan(
-        &self,
-        source: pg_sys::Oid,
-        event: Event,
-    ) -> Result<Option<Rc<KeptPlan>>, TviewError> {
-        memo(&self.key_queries, (source.to_u32(), event), || {
-            let sql = self
-                .def
-                .plan
-                .source(source.to_u32())
-                .and_then(|sp| key_query(&self.def.model, sp, event));
-            Ok(sql.map(|sql| (sql, vec![])))
-        })
-    }
-
-    /// Deferred mode: the query capturing what the key query of `source` reads of the changed
-    /// rows (see [`tviews_core::sqlgen::keys::capture_query`]); `None` when such changes
-    /// recompute every row. Needs the trigger's transition tables, like the key query.
-    pub fn capture_plan(
-        &self,
-        source: pg_sys::Oid,
-        event: Event,
-    ) -> Result<Option<Rc<KeptPlan>>, TviewError> {
-        memo(&self.captures, (source.to_u32(), event), || {
-            let sql = self
-                .def
-                .plan
-                .source(source.to_u32())
-                .and_then(|sp| capture_query(&self.def.model, sp, event));
-            Ok(sql.map(|sql| (sql, vec![])))
-        })
-    }
-
-    /// Deferred mode, at commit: the key query of `source` over captured values (one
-    /// `text[]` parameter per delta column); `None` when they cannot be replayed (the
-    /// definition changed since they were captured): recompute every row then.
-    pub fn replay_plan(&self, source: u32) -> Result<Option<Rc<KeptPlan>>, TviewError> {
-        memo(&self.replays, source, || {
-            let Some(sp) = self.def.plan.source(source) else {
-                return Ok(None);
-            };
-            let cols = delta_columns(&self.def.model, sp);
-            let types = cols
-                .iter()
-                .map(|c| column_type_sql(pg_sys::Oid::from(source), c))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(replay_key_query(&self.def.model, sp, &types)
-                .map(|sql| (sql, vec![pg_sys::TEXTARRAYOID; cols.len()])))
-        })
-    }
-}
-
-/// The plan memoized in `map` under `key`, made from `make`'s SQL and parameter types the
-/// first time; `None` (recompute every row) is memoized too.
-fn memo<K: std::hash::Hash + Eq>(
-    map: &RefCell<HashMap<K, Option<Rc<KeptPlan>>>>,
-    key: K,
-    make: impl FnOnce() -> Result<Option<(String, Vec<pg_sys::Oid>)>, TviewError>,
-) -> Result<Option<Rc<KeptPlan>>, TviewError> {
-    if let Some(p) = map.borrow().get(&key) {
-        return Ok(p.clone());
-    }
-    let plan = match make()? {
-        None => None,
-        Some((sql, args)) => Some(Rc::new(KeptPlan::prepare(&sql, &args)?)),
-    };
-    map.borrow_mut().insert(key, plan.clone());
-    Ok(plan)
 }
 
 /// The type of `column` of `table`, as SQL that names it from any search_path.
@@ -235,30 +155,25 @@ fn column_type_sql(table: pg_sys::Oid, column: &str) -> Result<String, TviewErro
     ))
 }
 
-fn cached(
-    slot: &RefCell<Option<Rc<KeptPlan>>>,
-    make: impl FnOnce() -> Result<KeptPlan, TviewError>,
-) -> Result<Rc<KeptPlan>, TviewError> {
-    if let Some(p) = slot.borrow().as_ref() {
-        return Ok(p.clone());
-    }
-    let p = Rc::new(make()?);
-    *slot.borrow_mut() = Some(p.clone());
-    Ok(p)
-}
-
 #[derive(Default)]
 struct Cache {
     loaded: bool,
     metas: Vec<TviewMeta>,
     compiled: HashMap<u32, Rc<Compiled>>,
-    /// Relations whose invalidation makes the cache stale.
+    /// pg_tview_meta: its invalidation means TVIEWs were created, dropped or changed.
+    catalog: pg_sys::Oid,
+    /// Relations whose invalidation makes some entry stale: the catalog, and every TVIEW's
+    /// table, definition view and sources.
     watched: HashSet<pg_sys::Oid>,
 }
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+    /// Everything must be reloaded (an invalidation of every relation, or of the catalog).
     static STALE: Cell<bool> = const { Cell::new(true) };
+    /// Watched relations invalidated since the last use: the compiled TVIEWs that depend on
+    /// one of them are rebuilt, the others kept.
+    static DIRTY: RefCell<Vec<pg_sys::Oid>> = const { RefCell::new(Vec::new()) };
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -268,21 +183,44 @@ unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid:
         STALE.set(true);
         return;
     }
-    // try_borrow: an invalidation can arrive while the cache is being rebuilt; the rebuild
-    // then reads the new state anyway.
+    // try_borrow: an invalidation can arrive while the cache is being rebuilt; everything is
+    // reloaded then, to be safe.
     CACHE.with(|c| match c.try_borrow() {
+        Ok(c) if c.catalog == relid => STALE.set(true),
         Ok(c) if !c.watched.contains(&relid) => {}
-        _ => STALE.set(true),
+        Ok(_) => DIRTY.with(|d| match d.try_borrow_mut() {
+            Ok(mut d) => d.push(relid),
+            Err(_) => STALE.set(true),
+        }),
+        Err(_) => STALE.set(true),
     });
+}
+
+/// A schema was created, renamed, moved or dropped. Generated SQL names every relation,
+/// type and function through its schema, and a schema rename sends no relcache invalidation
+/// for what it holds: PostgreSQL would re-parse the kept plans with the old names (and find
+/// nothing, or tables made since under those names). Everything is rebuilt from OIDs.
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn on_namespace_invalidation(
+    _arg: pg_sys::Datum,
+    _cacheid: std::ffi::c_int,
+    _hashvalue: u32,
+) {
+    STALE.set(true);
 }
 
 fn ensure_callback() {
     if !CALLBACK_REGISTERED.get() {
-        // SAFETY: registers a plain function for the backend's lifetime (it cannot be removed,
-        // hence the once-only flag).
+        // SAFETY: registers plain functions for the backend's lifetime (they cannot be
+        // removed, hence the once-only flag).
         unsafe {
             pg_sys::CacheRegisterRelcacheCallback(
                 Some(on_relcache_invalidation),
+                pg_sys::Datum::from(0),
+            );
+            pg_sys::CacheRegisterSyscacheCallback(
+                pg_sys::SysCacheIdentifier::NAMESPACEOID as std::ffi::c_int,
+                Some(on_namespace_invalidation),
                 pg_sys::Datum::from(0),
             );
         }
@@ -295,12 +233,23 @@ pub fn invalidate() {
     STALE.set(true);
 }
 
+/// The relations a compiled TVIEW was built from: an invalidation of any of them rebuilds it.
+fn depends_on(meta: &TviewMeta, relid: pg_sys::Oid) -> bool {
+    meta.table == relid || meta.view == relid || meta.sources.contains(&relid)
+}
+
 fn refresh_if_stale() -> Result<(), TviewError> {
     ensure_callback();
-    if !STALE.get() && CACHE.with(|c| c.borrow().loaded) {
+    let dirty: Vec<pg_sys::Oid> = DIRTY.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    let everything = STALE.get() || !CACHE.with(|c| c.borrow().loaded);
+    if !everything && dirty.is_empty() {
         return Ok(());
     }
     STALE.set(false);
+    // The catalog rows are re-read either way: they carry the names generated SQL uses (a
+    // renamed TVIEW table or definition view invalidates only itself). An entry is kept when
+    // its row is unchanged and it reads nothing invalidated: one catalog query instead of an
+    // analysis and a dozen prepared plans per TVIEW.
     // Catalog reads never resolve a name through the caller's search_path.
     let caller = crate::pg::context::Role::Caller;
     let (metas, catalog) = crate::pg::context::run(caller, &[], || {
@@ -312,14 +261,30 @@ fn refresh_if_stale() -> Result<(), TviewError> {
         watched.insert(m.view);
         watched.extend(m.sources.iter().copied());
     }
-    watched.insert(catalog);
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         c.loaded = true;
+        if everything {
+            c.compiled.clear();
+        } else {
+            // Kept: TVIEWs whose catalog row is unchanged and that read nothing invalidated.
+            c.compiled.retain(|_, t| {
+                metas.iter().any(|m| *m == t.meta) && !dirty.iter().any(|r| depends_on(&t.meta, *r))
+            });
+        }
         c.metas = metas;
-        c.compiled.clear();
+        c.catalog = catalog;
         c.watched = watched;
     });
+    if !everything {
+        // Dependency levels follow the catalog rows; an entry whose level moved is rebuilt.
+        let levels = levels();
+        CACHE.with(|c| {
+            c.borrow_mut()
+                .compiled
+                .retain(|_, t| levels.get(&t.meta.table).copied().unwrap_or(0) == t.level)
+        });
+    }
     Ok(())
 }
 
@@ -386,7 +351,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     let def = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
         // What creation refused may have come about since (functions altered, ownership
         // reassigned): maintenance refuses to run it.
-        crate::create::check_functions(meta.view, meta.owner)?;
+        crate::checks::check_functions(meta.view, meta.owner)?;
         analyze_view(
             &meta.view_name.0,
             &meta.view_name.1,
@@ -414,13 +379,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         },
         key_type_sql: crate::pg::names::qualified_type(key_type),
         level,
-        refresh_keys: RefCell::new(None),
-        refresh_all: RefCell::new(None),
-        key_queries: RefCell::new(HashMap::new()),
-        captures: RefCell::new(HashMap::new()),
-        replays: RefCell::new(HashMap::new()),
-        changes: RefCell::new(HashMap::new()),
-        patches: RefCell::new(HashMap::new()),
+        plans: RefCell::new(HashMap::new()),
     });
     CACHE.with(|cache| {
         cache

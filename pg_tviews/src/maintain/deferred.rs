@@ -18,11 +18,12 @@ use std::collections::HashSet;
 
 use pgrx::prelude::*;
 use pgrx::{FromDatum, IntoDatum};
+use tviews_core::action::Query;
 use tviews_core::queue::{Batch, Captured, DeferredQueue, Slot, SubXact, Work};
 
 use crate::errors::TviewError;
 use crate::maintain::cache::{self, Compiled};
-use crate::maintain::{lock, trigger};
+use crate::maintain::{lock, run};
 use crate::pg::spi::first_datum;
 
 /// A key kept until commit.
@@ -97,11 +98,7 @@ pub unsafe fn queue_keys(tview: &Compiled, keys: pg_sys::Datum) {
 ///
 /// # Safety
 /// Every non-null datum must be a `text[]`, valid for this call.
-pub unsafe fn queue_lookup(
-    tview: &Compiled,
-    source: pg_sys::Oid,
-    captured: &[Option<pg_sys::Datum>],
-) {
+pub unsafe fn queue_lookup(tview: &Compiled, source: u32, captured: &[Option<pg_sys::Datum>]) {
     let captured: Captured = captured
         .iter()
         .map(|d| match d {
@@ -115,7 +112,7 @@ pub unsafe fn queue_lookup(
         .collect();
     QUEUE.with(|q| {
         q.borrow_mut()
-            .add_lookup(slot(tview), current_sub(), source.to_u32(), captured)
+            .add_lookup(slot(tview), current_sub(), source, captured)
     });
 }
 
@@ -123,7 +120,7 @@ pub unsafe fn queue_lookup(
 /// TVIEWs that read it; they come later in the order and are applied in the same call.
 pub fn flush() -> Result<(), TviewError> {
     // Catalog reads with the search_path restricted; each TVIEW's refresh then runs in its
-    // own maintenance context (trigger::with_maintenance).
+    // own maintenance context (run::with_maintenance).
     crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
         while let Some(batch) = QUEUE.with(|q| q.borrow_mut().next_batch(current_sub())) {
             apply(batch)?;
@@ -140,7 +137,7 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         return Ok(()); // dropped in this transaction
     };
     if batch.work.all {
-        trigger::refresh_all_rows(&meta)?;
+        run::refresh_all_rows(&meta)?;
         return Ok(());
     }
     let tview = cache::compiled(&meta)?;
@@ -148,14 +145,14 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         mut keys, lookups, ..
     } = batch.work;
     let table = tview.meta.table;
-    let everything = trigger::with_maintenance(&tview, |_| {
+    let everything = run::with_maintenance(&tview, |_| {
         if !lookups.is_empty() {
             // Keys reached through other rows are found now, under the whole TVIEW's lock,
             // from what is committed now: a row another transaction moved meanwhile is
             // either seen here or refreshed by that transaction after this one commits.
             lock::lock_whole(table);
             for (source, captured) in lookups {
-                let Some(replay) = tview.replay_plan(source)? else {
+                let Some(replay) = tview.plan(Query::Replay { source })? else {
                     return Ok(true);
                 };
                 let args: Vec<pg_sys::Datum> = captured
@@ -186,7 +183,7 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     })?;
     if everything {
         // The definition changed since the changes were captured.
-        trigger::refresh_all_rows(&meta)?;
+        run::refresh_all_rows(&meta)?;
     }
     Ok(())
 }

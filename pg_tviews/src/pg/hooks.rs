@@ -88,7 +88,7 @@ unsafe extern "C-unwind" fn check_call(
     if let Some(path) = own_search_path(function) {
         if !tviews_core::settings::search_path_keeps_pg_temp_last(&path) {
             TviewError::UnsafeFunction {
-                function: crate::create::describe_function(function),
+                function: crate::pg::names::describe_function(function),
                 reason: format!(
                     "it sets search_path = {path}, which does not end with pg_temp, and pg_tviews runs it as another role"
                 ),

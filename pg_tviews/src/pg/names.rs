@@ -2,6 +2,8 @@
 
 use pgrx::pg_sys;
 
+use std::ffi::CString;
+
 use super::nodes::cstring;
 
 /// `(schema, name)` of a relation, if it exists.
@@ -124,4 +126,33 @@ pub fn column_type(
         }
         Ok(pg_sys::get_atttype(relid, attnum))
     }
+}
+
+/// OID of relation `schema.name`, if there is one.
+pub fn relation_oid(schema: &str, name: &str) -> Option<pg_sys::Oid> {
+    let (s, n) = (CString::new(schema).ok()?, CString::new(name).ok()?);
+    // SAFETY: catalog lookups by name; missing objects give InvalidOid.
+    let oid = unsafe {
+        let nsp = pg_sys::get_namespace_oid(s.as_ptr(), true);
+        if nsp == pg_sys::InvalidOid {
+            pg_sys::InvalidOid
+        } else {
+            pg_sys::get_relname_relid(n.as_ptr(), nsp)
+        }
+    };
+    (oid != pg_sys::InvalidOid).then_some(oid)
+}
+
+/// Describe a function for messages (`schema.name(argument types)`).
+pub fn describe_function(oid: pg_sys::Oid) -> String {
+    // SAFETY: formats an existing function's signature (palloc'd), or its OID.
+    unsafe { cstring(pg_sys::format_procedure_qualified(oid)) }
+        .unwrap_or_else(|| format!("function {}", oid.to_u32()))
+}
+
+/// Describe a relation for messages.
+pub fn describe(oid: pg_sys::Oid) -> String {
+    relation_name(oid)
+        .map(|(s, n)| format!("{s}.{n}"))
+        .unwrap_or_else(|| format!("relation {}", oid.to_u32()))
 }

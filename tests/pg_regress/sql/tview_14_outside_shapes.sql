@@ -440,6 +440,38 @@ SELECT pg_tviews_create('leaf', 'SELECT c.pk, c.v FROM ONLY tb_child c');
 CREATE UNLOGGED TABLE tv_unlogged AS SELECT n.pk_n, n.v FROM tb_n n;
 ALTER TABLE tv_n SET UNLOGGED;
 
+-- Renames of what generated SQL names, in a session that has maintained the TVIEW already
+-- (its prepared statements name the old objects): the definition view renamed or moved, the
+-- schema of the sources and the TVIEW renamed, then the old names taken by new, empty tables.
+-- Maintenance follows the objects, not the names.
+CREATE SCHEMA ren;
+CREATE TABLE ren.tb_cat (pk_cat int PRIMARY KEY, name text);
+CREATE TABLE ren.tb_prod (pk_prod int PRIMARY KEY, fk_cat int REFERENCES ren.tb_cat, name text);
+INSERT INTO ren.tb_cat VALUES (1, 'tools'), (2, 'toys');
+INSERT INTO ren.tb_prod VALUES (1, 1, 'saw'), (2, 2, 'ball'), (3, 2, 'kite');
+SELECT pg_tviews_create('ren.prod', $$ SELECT p.pk_prod, jsonb_build_object('name', p.name, 'cat', c.name) AS data
+                                      FROM ren.tb_prod p JOIN ren.tb_cat c ON c.pk_cat = p.fk_cat $$);
+UPDATE ren.tb_cat SET name = 'Toys' WHERE pk_cat = 2;
+DO $$ BEGIN
+    EXECUTE format('ALTER VIEW %s RENAME TO prod_def_renamed', (SELECT definition_view FROM pg_tview_meta WHERE table_name = 'ren.tv_prod'::regclass));
+END $$;
+UPDATE ren.tb_prod SET name = 'Saw' WHERE pk_prod = 1;
+UPDATE ren.tb_cat SET name = 'TOYS' WHERE pk_cat = 2;
+SELECT * FROM pg_tviews_check('ren.prod');
+ALTER SCHEMA ren RENAME TO ren2;
+UPDATE ren2.tb_cat SET name = 'Tools' WHERE pk_cat = 1;
+CREATE SCHEMA ren;
+CREATE TABLE ren.tb_cat (LIKE ren2.tb_cat);
+CREATE TABLE ren.tb_prod (LIKE ren2.tb_prod);
+CREATE TABLE ren.tv_prod (LIKE ren2.tv_prod);
+INSERT INTO ren2.tb_prod VALUES (4, 1, 'drill');
+UPDATE ren2.tb_cat SET name = 'TOOLS' WHERE pk_cat = 1;
+SELECT pk_prod, data FROM ren2.tv_prod ORDER BY pk_prod;
+SELECT * FROM pg_tviews_check('ren2.prod');
+DROP SCHEMA ren CASCADE;
+DROP TABLE ren2.tv_prod;
+DROP SCHEMA ren2 CASCADE;
+
 RESET search_path;
 DROP SCHEMA edge CASCADE;
 DROP OWNED BY edge_reader;

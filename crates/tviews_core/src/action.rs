@@ -1,0 +1,685 @@
+//! What maintenance does for one TVIEW after one statement on one of its sources, decided in
+//! one place, as data.
+//!
+//! [`decide`] is the whole decision. The shell's trigger executes the [`Action`] it returns
+//! step by step, `pg_tviews_explain` prints [`describe`] of it, the statistics count what the
+//! executed steps did, and the table "How maintenance decides" in docs/pg_tviews.md is
+//! compared with [`docs_table`] by a unit test. Every step names the statement it runs as a
+//! [`Query`]; [`Inputs::statement`] is the only place a query becomes SQL, and the shell
+//! prepares one plan per query.
+
+use crate::model::DefinitionModel;
+use crate::plan::{MaintenancePlan, SourcePlan};
+use crate::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
+use crate::sqlgen::patch::{change_query, patch_statement, PatchSource};
+use crate::sqlgen::refresh::{refresh_all, refresh_keys, RefreshTarget};
+use crate::Error;
+
+/// When a TVIEW is maintained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// At the end of every statement that changes a source.
+    Immediate,
+    /// Once per transaction, at commit (or `pg_tviews_flush()`), through the queue.
+    Deferred,
+}
+
+impl Mode {
+    pub const BOTH: [Mode; 2] = [Mode::Immediate, Mode::Deferred];
+
+    /// The mode named `text` (case-insensitive, surrounding blanks ignored).
+    pub fn parse(text: &str) -> Result<Mode, Error> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "immediate" => Ok(Mode::Immediate),
+            "deferred" => Ok(Mode::Deferred),
+            _ => Err(Error::InvalidMode {
+                given: text.to_string(),
+            }),
+        }
+    }
+
+    /// The name stored in the catalog.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Immediate => "immediate",
+            Mode::Deferred => "deferred",
+        }
+    }
+}
+
+/// The kind of statement that changed a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Write {
+    Insert,
+    Update,
+    Delete,
+    Truncate,
+}
+
+impl Write {
+    pub const ALL: [Write; 4] = [Write::Insert, Write::Update, Write::Delete, Write::Truncate];
+
+    /// The transition tables the statement provides; none for TRUNCATE.
+    pub fn rows(self) -> Option<Event> {
+        match self {
+            Write::Insert => Some(Event::Insert),
+            Write::Update => Some(Event::Update),
+            Write::Delete => Some(Event::Delete),
+            Write::Truncate => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Write::Insert => "INSERT",
+            Write::Update => "UPDATE",
+            Write::Delete => "DELETE",
+            Write::Truncate => "TRUNCATE",
+        }
+    }
+}
+
+/// A statement maintenance runs; the shell keeps one prepared plan per query and TVIEW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Query {
+    /// The keys the changed rows of `source` reach, over the statement's transition tables.
+    Keys { source: u32, rows: Event },
+    /// Deferred mode, at the statement: the values the key query of `source` joins on, kept
+    /// until commit (the transition tables are gone by then).
+    Capture { source: u32, rows: Event },
+    /// Deferred mode, at commit: the key query of `source` over the captured values.
+    Replay { source: u32 },
+    /// The fast path: what an UPDATE of `source` changed (nothing read, only patchable
+    /// columns, or more).
+    Classify { source: u32 },
+    /// The fast path: patch the documents an UPDATE of `source` changed, in place.
+    Patch { source: u32 },
+    /// The MERGE recomputing the keys in `$1`.
+    RefreshKeys,
+    /// The MERGE recomputing every row.
+    RefreshAll,
+}
+
+impl Query {
+    /// The source table the query is about, if any.
+    pub fn source(self) -> Option<u32> {
+        match self {
+            Query::Keys { source, .. }
+            | Query::Capture { source, .. }
+            | Query::Replay { source }
+            | Query::Classify { source }
+            | Query::Patch { source } => Some(source),
+            Query::RefreshKeys | Query::RefreshAll => None,
+        }
+    }
+}
+
+/// How maintenance orders itself with concurrent writers of the same TVIEW (docs/pg_tviews.md,
+/// "Concurrent writers").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// One transaction lock per key, taken after the key query found the keys: the changed
+    /// rows themselves name every key they affect.
+    EachKey,
+    /// The whole TVIEW, taken before anything is read: the keys are found through rows a
+    /// concurrent transaction may be moving.
+    Whole,
+}
+
+/// When the documents are recomputed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    /// At the end of the statement.
+    Now,
+    /// At commit (or `pg_tviews_flush()`), once per key for the whole transaction.
+    AtCommit,
+}
+
+/// Why every row is recomputed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Everything {
+    /// A TRUNCATE has no transition tables.
+    Truncate,
+    /// No join path leads from the source's rows to the keys (or the source is not in the
+    /// plan any more).
+    Untraceable,
+}
+
+/// What maintenance does for one TVIEW after one statement on one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Recompute every row (`Query::RefreshAll`) under the whole-TVIEW lock.
+    All { why: Everything, when: When },
+    /// Run `keys`; now: lock them (`lock`) and recompute them (`Query::RefreshKeys`); at
+    /// commit: queue them, then lock each and recompute them once for the transaction.
+    Keys { keys: Query, lock: Lock, when: When },
+    /// Deferred mode, keys found through other rows: run `capture` now; at commit, under the
+    /// whole-TVIEW lock, `replay` finds the keys as of commit, then `Query::RefreshKeys`.
+    Capture { capture: Query, replay: Query },
+    /// The fast path (UPDATE, immediate mode): `classify` says what the statement changed.
+    /// No column the definition reads: nothing to do. Only patchable columns: lock (`lock`,
+    /// the keys found by `keys` or the whole TVIEW) and run `patch`. Anything else:
+    /// `otherwise`.
+    Patch {
+        classify: Query,
+        keys: Query,
+        lock: Lock,
+        patch: Query,
+        otherwise: Box<Action>,
+    },
+}
+
+/// The facts about one source that the decision reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Every appearance of the source in the definition has a join path to the key.
+    pub traceable: bool,
+    /// The changed rows name every key they affect (the key's table, tables joined straight
+    /// to the key column); see [`SourcePlan::is_direct`].
+    pub direct: bool,
+    /// UPDATEs of the source may patch documents in place (the fast path).
+    pub patchable: bool,
+}
+
+/// The decision: what maintenance does for changes of `source` (of shape `shape`) by `write`
+/// in `mode`.
+pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
+    let when = match mode {
+        Mode::Immediate => When::Now,
+        Mode::Deferred => When::AtCommit,
+    };
+    let Some(rows) = write.rows() else {
+        return Action::All {
+            why: Everything::Truncate,
+            when,
+        };
+    };
+    if !shape.traceable {
+        return Action::All {
+            why: Everything::Untraceable,
+            when,
+        };
+    }
+    let keys = Query::Keys { source, rows };
+    let recompute = match (mode, shape.direct) {
+        (Mode::Immediate, direct) => Action::Keys {
+            keys,
+            lock: if direct { Lock::EachKey } else { Lock::Whole },
+            when,
+        },
+        (Mode::Deferred, true) => Action::Keys {
+            keys,
+            lock: Lock::EachKey,
+            when,
+        },
+        (Mode::Deferred, false) => Action::Capture {
+            capture: Query::Capture { source, rows },
+            replay: Query::Replay { source },
+        },
+    };
+    // The fast path reads the transition tables as the statement left them; deferred mode
+    // keeps its queue (one recompute per key at commit).
+    if write == Write::Update && mode == Mode::Immediate && shape.patchable {
+        return Action::Patch {
+            classify: Query::Classify { source },
+            keys,
+            lock: if shape.direct {
+                Lock::EachKey
+            } else {
+                Lock::Whole
+            },
+            patch: Query::Patch { source },
+            otherwise: Box::new(recompute),
+        };
+    }
+    recompute
+}
+
+/// What the shell has compiled of a TVIEW: everything the decision and the SQL read.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    pub model: &'a DefinitionModel,
+    pub plan: &'a MaintenancePlan,
+    pub patches: &'a [PatchSource],
+    pub mode: Mode,
+}
+
+/// What a statement's parameters are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Params {
+    None,
+    /// `$1`: an array of the key's type.
+    KeyArray,
+    /// `$1` ... `$n`: `text[]` each.
+    TextArrays(usize),
+}
+
+/// A query's SQL and parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Params,
+}
+
+impl<'a> Inputs<'a> {
+    fn source_plan(&self, source: u32) -> Option<&'a SourcePlan> {
+        self.plan.source(source)
+    }
+
+    fn patch_source(&self, source: u32) -> Option<&'a PatchSource> {
+        self.patches.iter().find(|p| p.table.oid == source)
+    }
+
+    /// The shape of `source`; a table the plan does not know is untraceable.
+    pub fn shape(&self, source: u32) -> Shape {
+        match self.source_plan(source) {
+            None => Shape {
+                traceable: false,
+                direct: false,
+                patchable: false,
+            },
+            Some(sp) => Shape {
+                traceable: sp.recompute_all_reason().is_none(),
+                direct: sp.is_direct(&self.plan.root),
+                patchable: self.patch_source(source).is_some(),
+            },
+        }
+    }
+
+    /// What maintenance does for `write` on `source`.
+    pub fn decide(&self, source: u32, write: Write) -> Action {
+        decide(source, self.shape(source), write, self.mode)
+    }
+
+    /// The SQL of `query`, or `None` when the TVIEW has no such statement (a source no longer
+    /// in the plan, captured values that no longer fit it). `column_type(source, column)` is
+    /// the SQL type of a source column, for turning captured text back into values.
+    pub fn statement<E>(
+        &self,
+        query: Query,
+        target: &RefreshTarget<'_>,
+        column_type: &mut dyn FnMut(u32, &str) -> Result<String, E>,
+    ) -> Result<Option<Statement>, E> {
+        let plain = |sql: Option<String>| {
+            sql.map(|sql| Statement {
+                sql,
+                params: Params::None,
+            })
+        };
+        Ok(match query {
+            Query::Keys { source, rows } => plain(
+                self.source_plan(source)
+                    .and_then(|sp| key_query(self.model, sp, rows)),
+            ),
+            Query::Capture { source, rows } => plain(
+                self.source_plan(source)
+                    .and_then(|sp| capture_query(self.model, sp, rows)),
+            ),
+            Query::Replay { source } => {
+                let Some(sp) = self.source_plan(source) else {
+                    return Ok(None);
+                };
+                let columns = delta_columns(self.model, sp);
+                let types = columns
+                    .iter()
+                    .map(|c| column_type(source, c))
+                    .collect::<Result<Vec<_>, E>>()?;
+                replay_key_query(self.model, sp, &types).map(|sql| Statement {
+                    sql,
+                    params: Params::TextArrays(columns.len()),
+                })
+            }
+            Query::Classify { source } => plain(self.patch_source(source).map(change_query)),
+            Query::Patch { source } => plain(
+                self.patch_source(source)
+                    .map(|p| patch_statement(p, target)),
+            ),
+            Query::RefreshKeys => Some(Statement {
+                sql: refresh_keys(target),
+                params: Params::KeyArray,
+            }),
+            Query::RefreshAll => plain(Some(refresh_all(target))),
+        })
+    }
+
+    /// What maintenance does for changes of `source`, in words (`pg_tviews_explain`): the
+    /// action of an INSERT or DELETE, then what an UPDATE does besides.
+    pub fn describe_source(&self, source: u32) -> String {
+        let mut text = describe(&self.decide(source, Write::Insert));
+        match self.decide(source, Write::Update) {
+            Action::Patch { .. } => {
+                text.push_str(&describe_patch(self.patch_source(source)));
+            }
+            _ if self.shape(source).patchable => {
+                text.push_str(" (the fast path applies in immediate mode only)");
+            }
+            _ => {}
+        }
+        text
+    }
+}
+
+/// An action in words. For the fast path, the patched columns are named generically; see
+/// [`Inputs::describe_source`] for the TVIEW's own.
+pub fn describe(action: &Action) -> String {
+    match action {
+        Action::All { when: When::Now, .. } => {
+            "each statement: TVIEW lock, then every row recomputed".into()
+        }
+        Action::All {
+            when: When::AtCommit,
+            ..
+        } => "at commit: TVIEW lock, then every row recomputed".into(),
+        Action::Keys {
+            lock: Lock::EachKey,
+            when: When::Now,
+            ..
+        } => "each statement: keys from the changed rows, one lock per key, MERGE of those keys"
+            .into(),
+        Action::Keys {
+            lock: Lock::Whole,
+            when: When::Now,
+            ..
+        } => "each statement: TVIEW lock, keys found through the join path, MERGE of those keys"
+            .into(),
+        Action::Keys {
+            when: When::AtCommit,
+            ..
+        } => "each statement: keys from the changed rows queued; at commit: one lock per key, MERGE of those keys".into(),
+        Action::Capture { .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
+        Action::Patch { otherwise, .. } => {
+            format!("{}{}", describe(otherwise), describe_patch(None))
+        }
+    }
+}
+
+/// What the fast path adds, naming the columns and document keys of `patch` when given.
+fn describe_patch(patch: Option<&PatchSource>) -> String {
+    let mut out = String::new();
+    match patch {
+        None => out.push_str(
+            "; an UPDATE changing only patchable columns patches their document keys in place, under the same locks",
+        ),
+        Some(p) => {
+            let keys: Vec<String> = p
+                .documents
+                .iter()
+                .flat_map(|d| d.keys.iter().map(move |k| format!("{}.{}", d.column, k.key)))
+                .collect();
+            if !p.patchable.is_empty() && !keys.is_empty() {
+                out.push_str(&format!(
+                    "; an UPDATE changing only {} patches {} in place",
+                    p.patchable.join(", "),
+                    keys.join(", ")
+                ));
+            }
+        }
+    }
+    out.push_str("; an UPDATE changing no column the definition reads does nothing");
+    out
+}
+
+/// The kinds of source the docs table lists, with the shape each has.
+const DOC_SHAPES: [(&str, Shape); 5] = [
+    (
+        "the key's table, or a table joined straight to the key column (a child)",
+        Shape {
+            traceable: true,
+            direct: true,
+            patchable: false,
+        },
+    ),
+    (
+        "the key's table, with patchable columns (the fast path)",
+        Shape {
+            traceable: true,
+            direct: true,
+            patchable: true,
+        },
+    ),
+    (
+        "a table reached through other rows (a lookup)",
+        Shape {
+            traceable: true,
+            direct: false,
+            patchable: false,
+        },
+    ),
+    (
+        "a lookup joined to the key's table by one condition, with patchable columns",
+        Shape {
+            traceable: true,
+            direct: false,
+            patchable: true,
+        },
+    ),
+    (
+        "a table with no join path to the key",
+        Shape {
+            traceable: false,
+            direct: false,
+            patchable: false,
+        },
+    ),
+];
+
+/// The table of docs/pg_tviews.md "How maintenance decides", in Markdown: one row per kind
+/// of source and the statements it treats alike (a fast-path shape lists only what the fast
+/// path changes), immediate and deferred mode side by side, TRUNCATE last.
+pub fn docs_table() -> String {
+    let texts =
+        |shape: Shape, write: Write| Mode::BOTH.map(|m| describe(&decide(0, shape, write, m)));
+    let mut out = String::from(
+        "| source | statement | immediate mode | deferred mode |\n|---|---|---|---|\n",
+    );
+    let mut row = |what: &str, writes: &[&str], [now, later]: [String; 2]| {
+        out.push_str(&format!(
+            "| {what} | {} | {now} | {later} |\n",
+            writes.join(", ")
+        ));
+    };
+    for (what, shape) in DOC_SHAPES {
+        let plain = Shape {
+            patchable: false,
+            ..shape
+        };
+        let mut groups: Vec<(Vec<&str>, [String; 2])> = Vec::new();
+        for write in [Write::Insert, Write::Update, Write::Delete] {
+            let t = texts(shape, write);
+            if shape.patchable && t == texts(plain, write) {
+                continue; // the row of the same source without the fast path says it
+            }
+            match groups.iter_mut().find(|(_, g)| *g == t) {
+                Some((writes, _)) => writes.push(write.as_str()),
+                None => groups.push((vec![write.as_str()], t)),
+            }
+        }
+        for (writes, t) in groups {
+            row(what, &writes, t);
+        }
+    }
+    let truncate = DOC_SHAPES.map(|(_, shape)| texts(shape, Write::Truncate));
+    assert!(
+        truncate.iter().all(|t| *t == truncate[0]),
+        "TRUNCATE depends on the source"
+    );
+    row("any source", &["TRUNCATE"], truncate[0].clone());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::plan;
+
+    fn shapes() -> impl Iterator<Item = Shape> {
+        (0..8).map(|bits| Shape {
+            traceable: bits & 1 != 0,
+            direct: bits & 2 != 0,
+            patchable: bits & 4 != 0,
+        })
+    }
+
+    /// Every decision, over every shape, statement and mode, keeps the rules the locking and
+    /// the queue rely on.
+    #[test]
+    fn modes_parse_by_name() {
+        assert_eq!(Mode::parse(" Deferred "), Ok(Mode::Deferred));
+        assert_eq!(Mode::parse("immediate").map(Mode::as_str), Ok("immediate"));
+        assert!(matches!(
+            Mode::parse("lazy"),
+            Err(Error::InvalidMode { .. })
+        ));
+    }
+
+    #[test]
+    fn every_decision_keeps_the_invariants() {
+        for shape in shapes() {
+            for write in Write::ALL {
+                for mode in Mode::BOTH {
+                    let a = decide(7, shape, write, mode);
+                    let when = if mode == Mode::Immediate {
+                        When::Now
+                    } else {
+                        When::AtCommit
+                    };
+                    match &a {
+                        Action::All { why, when: w } => {
+                            assert_eq!(*w, when);
+                            assert!(
+                                write == Write::Truncate || !shape.traceable,
+                                "{shape:?} {write:?}: recomputes every row without reason"
+                            );
+                            assert_eq!(*why == Everything::Truncate, write == Write::Truncate);
+                        }
+                        Action::Keys {
+                            keys,
+                            lock,
+                            when: w,
+                        } => {
+                            assert!(shape.traceable);
+                            assert_eq!(*w, when);
+                            assert_eq!(
+                                *keys,
+                                Query::Keys {
+                                    source: 7,
+                                    rows: write.rows().unwrap()
+                                }
+                            );
+                            // Keys found through other rows are only exact under the whole lock.
+                            assert!(shape.direct || *lock == Lock::Whole, "{a:?}");
+                            // At commit the keys are locked one by one: only for direct sources.
+                            assert!(*w == When::Now || shape.direct, "{a:?}");
+                        }
+                        Action::Capture { .. } => {
+                            assert!(shape.traceable && !shape.direct);
+                            assert_eq!(mode, Mode::Deferred);
+                        }
+                        Action::Patch {
+                            lock, otherwise, ..
+                        } => {
+                            assert!(shape.patchable && shape.traceable);
+                            assert_eq!((write, mode), (Write::Update, Mode::Immediate));
+                            assert_eq!(*lock == Lock::EachKey, shape.direct);
+                            assert!(matches!(**otherwise, Action::Keys { .. }));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_docs_table_is_the_decision() {
+        let docs = include_str!("../../../docs/pg_tviews.md");
+        let begin = "<!-- action table: generated by tviews_core::action::docs_table -->\n";
+        let start = docs
+            .find(begin)
+            .expect("docs/pg_tviews.md has the action table marker")
+            + begin.len();
+        let end = start + docs[start..].find("\n\n").unwrap_or(docs.len() - start) + 1;
+        let table = docs_table();
+        assert_eq!(
+            &docs[start..end],
+            table,
+            "docs/pg_tviews.md \"How maintenance decides\" differs from the decision; put this there:\n{table}"
+        );
+    }
+
+    #[test]
+    fn a_query_has_sql_exactly_when_an_action_runs_it() {
+        let m = DefinitionModel::product_category_review();
+        let p = plan(&m).unwrap();
+        for mode in Mode::BOTH {
+            let inputs = Inputs {
+                model: &m,
+                plan: &p,
+                patches: &[],
+                mode,
+            };
+            let columns = vec!["pk_post".to_string(), "data".to_string()];
+            let target = crate::sqlgen::refresh::tests::target(&columns);
+            for s in &p.sources {
+                for write in Write::ALL {
+                    let a = inputs.decide(s.table.oid, write);
+                    let mut queries = Vec::new();
+                    collect(&a, &mut queries);
+                    for q in queries {
+                        let sql = inputs
+                            .statement(q, &target, &mut |_, _| {
+                                Ok::<_, ()>("pg_catalog.int8".into())
+                            })
+                            .unwrap();
+                        assert!(sql.is_some(), "{a:?}: {q:?} has no SQL");
+                    }
+                }
+            }
+        }
+    }
+
+    fn collect(a: &Action, out: &mut Vec<Query>) {
+        match a {
+            Action::All { .. } => out.push(Query::RefreshAll),
+            Action::Keys { keys, .. } => out.extend([*keys, Query::RefreshKeys]),
+            Action::Capture { capture, replay } => {
+                out.extend([*capture, *replay, Query::RefreshKeys])
+            }
+            Action::Patch {
+                classify,
+                keys,
+                patch,
+                otherwise,
+                ..
+            } => {
+                out.extend([*classify, *keys, *patch]);
+                collect(otherwise, out);
+            }
+        }
+    }
+
+    #[test]
+    fn explain_texts_per_source() {
+        let m = DefinitionModel::product_category_review();
+        let p = plan(&m).unwrap();
+        let by = |mode, oid| {
+            Inputs {
+                model: &m,
+                plan: &p,
+                patches: &[],
+                mode,
+            }
+            .describe_source(oid)
+        };
+        let oid = |name: &str| {
+            p.sources
+                .iter()
+                .find(|s| s.table.name == name)
+                .unwrap()
+                .table
+                .oid
+        };
+        assert!(by(Mode::Deferred, oid("tb_review")).contains("queued"));
+        assert!(by(Mode::Deferred, oid("tb_category")).contains("captured"));
+        assert!(by(Mode::Immediate, oid("tb_product")).starts_with("each statement"));
+    }
+}

@@ -1,0 +1,213 @@
+//! What must hold for a TVIEW to be maintained exactly and safely, whoever writes: checked at
+//! creation ([`crate::create`]), after DDL ([`crate::ddl`]) and before maintenance runs
+//! ([`crate::maintain`]), so it lives below all three.
+
+use pgrx::pg_sys;
+
+use crate::errors::TviewError;
+use crate::pg::names::describe;
+use crate::pg::nodes::cstring;
+
+/// The objects a definition depends on, as PostgreSQL recorded them for its view and the
+/// helper views it reads (`deps`: class and OID), and the functions it calls directly,
+/// through operators and through aggregates (`all_funcs`). `$1` is the definition view.
+const DEFINITION_DEPENDENCIES: &str = "
+WITH RECURSIVE rels(rel) AS (
+    SELECT $1::pg_catalog.oid
+    UNION
+    SELECT d.refobjid
+      FROM rels r
+      JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) r.rel
+      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) w.oid
+       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid
+       AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['v', 'm']::pg_catalog.\"char\"[])
+), deps AS (
+    SELECT d.refclassid, d.refobjid
+      FROM rels r
+      JOIN pg_catalog.pg_rewrite w ON w.ev_class OPERATOR(pg_catalog.=) r.rel
+      JOIN pg_catalog.pg_depend d ON d.objid OPERATOR(pg_catalog.=) w.oid
+       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+), funcs(f) AS (
+    SELECT refobjid FROM deps
+     WHERE refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+    UNION
+    SELECT o.oprcode FROM deps JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) deps.refobjid
+     WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+    UNION
+    -- The CHECK constraints of domains the definition casts to run as part of it.
+    SELECT d2.refobjid FROM deps
+      JOIN pg_catalog.pg_constraint k ON k.contypid OPERATOR(pg_catalog.=) deps.refobjid
+      JOIN pg_catalog.pg_depend d2 ON d2.objid OPERATOR(pg_catalog.=) k.oid
+       AND d2.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass
+       AND d2.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+     WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass
+), all_funcs(f) AS (
+    SELECT f FROM funcs
+    UNION
+    SELECT x FROM funcs JOIN pg_catalog.pg_aggregate a ON a.aggfnoid OPERATOR(pg_catalog.=) funcs.f,
+           LATERAL (VALUES (a.aggtransfn), (a.aggfinalfn), (a.aggcombinefn)) AS v(x)
+     WHERE x OPERATOR(pg_catalog.<>) 0
+)
+";
+
+/// The types of text search: a function taking or returning one may use any configuration.
+const TEXT_SEARCH_TYPES: &str = "ARRAY['pg_catalog.tsvector'::pg_catalog.regtype, 'pg_catalog.tsquery'::pg_catalog.regtype,
+       'pg_catalog.regconfig'::pg_catalog.regtype, 'pg_catalog.regdictionary'::pg_catalog.regtype]::pg_catalog.oid[]";
+
+/// Does the definition of view `$1` depend on function or type `$2` (directly, through an
+/// operator or aggregate, through a helper view, or as the type of a column of one of the
+/// sources `$3`)?
+pub fn definition_depends_on(
+    view: pg_sys::Oid,
+    object: pg_sys::Oid,
+    sources: &[pg_sys::Oid],
+) -> Result<bool, TviewError> {
+    use pgrx::IntoDatum;
+    let sources = sources
+        .to_vec()
+        .into_datum()
+        .expect("an array is never NULL");
+    let found = crate::pg::spi::select_latest(
+        &format!(
+            "{DEFINITION_DEPENDENCIES}
+             SELECT 1 WHERE EXISTS (SELECT 1 FROM deps WHERE refobjid OPERATOR(pg_catalog.=) $2)
+                 OR EXISTS (SELECT 1 FROM all_funcs WHERE f OPERATOR(pg_catalog.=) $2)
+                 OR EXISTS (SELECT 1 FROM deps
+                              JOIN pg_catalog.pg_ts_config_map m
+                                ON m.mapcfg OPERATOR(pg_catalog.=) deps.refobjid
+                             WHERE deps.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_ts_config'::pg_catalog.regclass
+                               AND m.mapdict OPERATOR(pg_catalog.=) $2)
+                 -- A text search configuration or dictionary may also be reached through
+                 -- data (a regconfig column, a cast) or a function body: any text search
+                 -- function, or any function of a user's, counts.
+                 OR ((EXISTS (SELECT 1 FROM pg_catalog.pg_ts_config c WHERE c.oid OPERATOR(pg_catalog.=) $2)
+                      OR EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict t WHERE t.oid OPERATOR(pg_catalog.=) $2))
+                     AND EXISTS (SELECT 1 FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
+                                  WHERE p.pronamespace OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.regnamespace
+                                     OR p.prorettype OPERATOR(pg_catalog.=) ANY ({TEXT_SEARCH_TYPES})
+                                     OR p.proargtypes::pg_catalog.oid[] OPERATOR(pg_catalog.&&) {TEXT_SEARCH_TYPES}))
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                             WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($3)
+                               AND NOT a.attisdropped
+                               AND (a.atttypid OPERATOR(pg_catalog.=) $2
+                                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_type t
+                                                WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid
+                                                  AND (t.typbasetype OPERATOR(pg_catalog.=) $2
+                                                       OR t.typelem OPERATOR(pg_catalog.=) $2))))"
+        ),
+        &[
+            (pg_sys::OIDOID, pg_sys::Datum::from(view)),
+            (pg_sys::OIDOID, pg_sys::Datum::from(object)),
+            (pg_sys::OIDARRAYOID, sources),
+        ],
+        |_| Ok(()),
+    )?;
+    Ok(!found.is_empty())
+}
+
+/// The functions a definition calls, with what the rules below need to know of each.
+const DEFINITION_FUNCTIONS: &str = "
+SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text,
+       p.provolatile::pg_catalog.text,
+       l.lanname::pg_catalog.text,
+       p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace,
+       (SELECT pg_catalog.substr(c.setting, 13) FROM pg_catalog.unnest(p.proconfig) AS c(setting)
+         WHERE c.setting OPERATOR(pg_catalog.~~) 'search_path=%' LIMIT 1),
+       (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) p.proowner)
+  FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
+  JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
+ ORDER BY 1";
+
+/// Refuse functions that would make maintenance inexact or steerable:
+///
+/// * a function that sets its own search_path without `pg_temp` in it searches the session's
+///   temporary schema first: run by maintenance in a writer's session, as the TVIEW's owner, it
+///   would find what the writer put there (the rule PostgreSQL gives SECURITY DEFINER
+///   functions);
+/// * a function of the user's own (SQL or a procedural language) that is not IMMUTABLE may
+///   read tables: those would be sources pg_tviews cannot see, and a change to them would
+///   leave the TVIEW stale.
+pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
+    use crate::pg::spi::{select_latest, value};
+    let rows = select_latest(
+        &format!("{DEFINITION_DEPENDENCIES}{DEFINITION_FUNCTIONS}"),
+        &[(pg_sys::OIDOID, pg_sys::Datum::from(view))],
+        // SAFETY: the columns have the types the query selects.
+        |r| unsafe {
+            Ok((
+                value::<String>(r[0]).unwrap_or_default(),
+                value::<String>(r[1]).unwrap_or_default(),
+                value::<String>(r[2]).unwrap_or_default(),
+                value::<bool>(r[3]).unwrap_or(false),
+                value::<String>(r[4]),
+                value::<bool>(r[5]).unwrap_or(false),
+            ))
+        },
+    )?;
+    // SAFETY: a catalog lookup of an existing role.
+    let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
+    for (function, volatility, language, builtin, search_path, owned_by_superuser) in rows {
+        if let Some(path) = search_path {
+            if !tviews_core::settings::search_path_keeps_pg_temp_last(&path) {
+                return Err(TviewError::UnsafeFunction {
+                    function,
+                    reason: format!("it sets search_path = {path}, which does not end with pg_temp"),
+                    hint: "Maintenance runs it as the TVIEW's owner in whichever session writes a source, whose temporary objects it would find first: list pg_temp last (SET search_path = app, pg_temp), as for SECURITY DEFINER functions.".into(),
+                });
+            }
+        }
+        if !builtin && volatility == "s" && language != "c" && language != "internal" {
+            return Err(TviewError::UnsafeFunction {
+                function,
+                reason: "it is STABLE, so it may read tables that are not sources of the TVIEW".into(),
+                hint: "Changes to a table read inside a function would not reach the TVIEW. If the function reads no table, declare it IMMUTABLE; if it does, join that table in the definition instead.".into(),
+            });
+        }
+        if owner_is_superuser && !owned_by_superuser {
+            return Err(TviewError::UnsafeFunction {
+                function,
+                reason: "its owner is not a superuser, and the TVIEW's owner is: every write to a source would run code that role can change with superuser rights".into(),
+                hint: "Let a role that is not a superuser own the TVIEW (ALTER TABLE ... OWNER TO, or create it as that role), or have a superuser own the function.".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A TVIEW's table is logged and permanent: a temporary one is invisible to the sessions whose
+/// writes maintain it, an unlogged one is emptied by crash recovery while its sources are not.
+pub fn check_persistence(table: pg_sys::Oid) -> Result<(), TviewError> {
+    // SAFETY: a catalog lookup of an existing relation.
+    let persistence = unsafe { pg_sys::get_rel_persistence(table) } as u8;
+    match persistence {
+        p if p == pg_sys::RELPERSISTENCE_TEMP => Err(TviewError::TemporaryTable),
+        p if p == pg_sys::RELPERSISTENCE_UNLOGGED => Err(TviewError::UnloggedTable),
+        _ => Ok(()),
+    }
+}
+
+/// Refuse sources whose row level security applies to `owner`, who maintenance runs as: a
+/// policy can read tables that are not sources, or depend on who asks.
+pub fn check_row_security(
+    tview: &str,
+    sources: &[pg_sys::Oid],
+    owner: pg_sys::Oid,
+) -> Result<(), TviewError> {
+    for &source in sources {
+        // SAFETY: check_enable_rls reads the catalogs of an existing relation; noError.
+        let rls = unsafe { pg_sys::check_enable_rls(source, owner, true) };
+        if rls == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32 {
+            // SAFETY: a catalog lookup of an existing role's name (palloc'd).
+            let owner =
+                unsafe { cstring(pg_sys::GetUserNameFromId(owner, true)) }.unwrap_or_default();
+            return Err(TviewError::RowSecurityOnSource {
+                tview: tview.to_string(),
+                relation: describe(source),
+                owner,
+            });
+        }
+    }
+    Ok(())
+}
