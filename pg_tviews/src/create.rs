@@ -198,6 +198,7 @@ fn create_from_definition(
                 let fill = crate::pg::spi::KeptPlan::prepare(
                     &format!("INSERT INTO {table_sql} SELECT * FROM {view_sql}"),
                     &[],
+                    true,
                 )?;
                 fill.execute(&[])?;
                 drop(fill);

@@ -62,8 +62,7 @@ for approach in $(q -Atc "SELECT approach FROM tviews_bench.approaches WHERE $(s
     say "approach $approach: installing"
     q -qc "CALL tviews_bench.install('$approach')"
     for scenario in $(q -Atc "SELECT scenario FROM tviews_bench.scenarios WHERE $(sql_array "$SCENARIOS") IS NULL OR scenario = ANY ($(sql_array "$SCENARIOS")) ORDER BY position"); do
-        n=$ITERATIONS; warm=2
-        if [[ "$approach" == matview* ]] && [ "$PRODUCTS" -gt 10000 ]; then n=$(( ITERATIONS < 3 ? ITERATIONS : 3 )); warm=1; fi
+        IFS='|' read -r n warm < <(q -Atc "SELECT timed, warmup FROM tviews_bench.iterations('$approach', '$scenario', $ITERATIONS)")
         echo "  $approach / $scenario: $n iterations"
         if ! err=$(q -qc "CALL tviews_bench.run_one('$approach', '$scenario', $n, $warm)" 2>&1); then
             msg=$(echo "$err" | sed -nE 's/^.*ERROR: +//p' | head -n1)

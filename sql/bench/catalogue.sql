@@ -294,16 +294,20 @@ END $$;
 
 -- Scenarios ------------------------------------------------------------------------------
 
-CREATE TABLE scenarios (scenario text PRIMARY KEY, description text NOT NULL, position int NOT NULL);
+-- heavy: one iteration changes up to 100,000 documents; at medium scale and above such
+-- scenarios, like refreshing a materialized view, get 3 timed iterations (see iterations()).
+CREATE TABLE scenarios (scenario text PRIMARY KEY, description text NOT NULL, position int NOT NULL,
+                        heavy boolean NOT NULL DEFAULT false);
 INSERT INTO scenarios VALUES
- ('price',           'one product''s price', 1),
- ('review_insert',   'one review inserted', 2),
- ('review_delete',   'one review deleted (a product''s latest)', 3),
- ('category_rename', 'a category renamed (about 1% of products)', 4),
- ('supplier_email',  'a supplier''s email changed', 5),
- ('bulk_100',        '100 products'' prices in one UPDATE', 6),
- ('bulk_1000',       '1,000 products'' prices in one UPDATE', 7),
- ('product_delete',  'one product deleted (with its reviews and inventory)', 8);
+ ('price',           'one product''s price', 1, false),
+ ('review_insert',   'one review inserted', 2, false),
+ ('review_delete',   'one review deleted (a product''s latest)', 3, false),
+ ('category_rename', 'a category renamed (about 1% of products)', 4, false),
+ ('supplier_email',  'a supplier''s email changed', 5, false),
+ ('bulk_100',        '100 products'' prices in one UPDATE', 6, false),
+ ('bulk_1000',       '1,000 products'' prices in one UPDATE', 7, false),
+ ('bulk_recompute',  '100,000 products moved to another supplier in one UPDATE (every document recomputed)', 8, true),
+ ('product_delete',  'one product deleted (with its reviews and inventory)', 9, false);
 
 CREATE TABLE settings (name text PRIMARY KEY, value text NOT NULL);
 
@@ -339,6 +343,11 @@ BEGIN
     WHEN 'bulk_1000' THEN
         UPDATE tviews_bench.tb_product SET price = price + 0.01
          WHERE pk_product BETWEEN 1 + (i * 977) % greatest(n - 1000, 1) AND 1000 + (i * 977) % greatest(n - 1000, 1);
+    WHEN 'bulk_recompute' THEN
+        -- A column joined on, not patched: each document is recomputed through the definition,
+        -- 100,000 keys in one statement.
+        UPDATE tviews_bench.tb_product SET fk_supplier = 1 + fk_supplier % greatest(n / 20, 1)
+         WHERE pk_product <= 100000 AND fk_supplier IS NOT NULL;
     WHEN 'product_delete' THEN
         DELETE FROM tviews_bench.tb_product WHERE pk_product = (SELECT max(pk_product) FROM tviews_bench.tb_product);
     END CASE;
@@ -397,15 +406,25 @@ BEGIN
     COMMIT;
 END $$;
 
+-- Timed and warm-up iterations of one approach and scenario: as requested, except that
+-- refreshing a materialized view after each change, and heavy scenarios, get 3 timed
+-- iterations and 1 warm-up above 10,000 products (each one recomputes up to every document).
+CREATE FUNCTION iterations(approach text, scenario text, requested int, OUT timed int, OUT warmup int)
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN capped THEN least(requested, 3) ELSE requested END, CASE WHEN capped THEN 1 ELSE 2 END
+      FROM (SELECT (approach LIKE 'matview%' OR coalesce((SELECT heavy FROM tviews_bench.scenarios x WHERE x.scenario = iterations.scenario), false))
+                   AND (SELECT value::int FROM tviews_bench.settings WHERE name = 'products') > 10000 AS capped) c
+$$;
+
 -- Run scenarios x approaches (NULL: all). Approaches that are not installed are skipped with
--- a NOTICE; refreshing a materialized view after each change at large scales is limited to
--- 3 timed iterations per scenario (each refresh recomputes every document).
+-- a NOTICE.
 CREATE PROCEDURE run(scenario_list text[] DEFAULT NULL, approach_list text[] DEFAULT NULL, iterations int DEFAULT 20)
 LANGUAGE plpgsql AS $$
 DECLARE
     a text;
     s text;
     n int;
+    w int;
     products int := (SELECT value::int FROM tviews_bench.settings WHERE name = 'products');
 BEGIN
     IF products IS NULL THEN
@@ -424,9 +443,9 @@ BEGIN
         COMMIT;
         FOR s IN SELECT x.scenario FROM tviews_bench.scenarios x
                   WHERE scenario_list IS NULL OR x.scenario = ANY (scenario_list) ORDER BY x.position LOOP
-            n := CASE WHEN a LIKE 'matview%' AND products > 10000 THEN least(iterations, 3) ELSE iterations END;
+            SELECT i.timed, i.warmup INTO n, w FROM tviews_bench.iterations(a, s, iterations) i;
             RAISE NOTICE 'approach %: scenario % (% iterations)', a, s, n;
-            CALL tviews_bench.run_one(a, s, n, CASE WHEN a LIKE 'matview%' AND products > 10000 THEN 1 ELSE 2 END);
+            CALL tviews_bench.run_one(a, s, n, w);
         END LOOP;
         CALL tviews_bench.uninstall(a);
         COMMIT;

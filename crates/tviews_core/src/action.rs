@@ -12,7 +12,7 @@ use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
 use crate::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
 use crate::sqlgen::patch::{change_query, patch_statement, PatchSource};
-use crate::sqlgen::refresh::{refresh_all, refresh_keys, RefreshTarget};
+use crate::sqlgen::refresh::{refresh_all, refresh_keys, refresh_many_keys, RefreshTarget};
 use crate::Error;
 
 /// When a TVIEW is maintained.
@@ -96,8 +96,28 @@ pub enum Query {
     Patch { source: u32 },
     /// The MERGE recomputing the keys in `$1`.
     RefreshKeys,
+    /// The same MERGE for a large set of keys, planned for the keys at hand (see
+    /// [`refresh_for`]).
+    RefreshManyKeys,
     /// The MERGE recomputing every row.
     RefreshAll,
+}
+
+/// From this many keys on, a recompute joins the definition with its keys and is planned for
+/// them ([`Query::RefreshManyKeys`], see `sqlgen::refresh::refresh_many_keys`). The plan kept
+/// for a few keys pushes `key = ANY ($1)` into the definition, down to index scans that sort
+/// the array again on every rescan: harmless for a few keys, quadratic for 100,000 (over 6
+/// minutes for the benchmark's 100,000-product UPDATE). Planning for the keys costs about a
+/// millisecond: nothing next to recomputing a thousand documents.
+pub const MANY_KEYS: u64 = 1_000;
+
+/// The recompute to run for `keys` keys.
+pub fn refresh_for(keys: u64) -> Query {
+    if keys >= MANY_KEYS {
+        Query::RefreshManyKeys
+    } else {
+        Query::RefreshKeys
+    }
 }
 
 impl Query {
@@ -109,7 +129,7 @@ impl Query {
             | Query::Replay { source }
             | Query::Classify { source }
             | Query::Patch { source } => Some(source),
-            Query::RefreshKeys | Query::RefreshAll => None,
+            Query::RefreshKeys | Query::RefreshManyKeys | Query::RefreshAll => None,
         }
     }
 }
@@ -150,11 +170,11 @@ pub enum Everything {
 pub enum Action {
     /// Recompute every row (`Query::RefreshAll`) under the whole-TVIEW lock.
     All { why: Everything, when: When },
-    /// Run `keys`; now: lock them (`lock`) and recompute them (`Query::RefreshKeys`); at
+    /// Run `keys`; now: lock them (`lock`) and recompute them ([`refresh_for`] their number); at
     /// commit: queue them, then lock each and recompute them once for the transaction.
     Keys { keys: Query, lock: Lock, when: When },
     /// Deferred mode, keys found through other rows: run `capture` now; at commit, under the
-    /// whole-TVIEW lock, `replay` finds the keys as of commit, then `Query::RefreshKeys`.
+    /// whole-TVIEW lock, `replay` finds the keys as of commit, then [`refresh_for`] them.
     Capture { capture: Query, replay: Query },
     /// The fast path (UPDATE, immediate mode): `classify` says what the statement changed.
     /// No column the definition reads: nothing to do. Only patchable columns: lock (`lock`,
@@ -259,6 +279,8 @@ pub enum Params {
 pub struct Statement {
     pub sql: String,
     pub params: Params,
+    /// Plan it for the parameters of each execution, not once for all (see [`MANY_KEYS`]).
+    pub plan_per_execution: bool,
 }
 
 impl<'a> Inputs<'a> {
@@ -304,6 +326,7 @@ impl<'a> Inputs<'a> {
             sql.map(|sql| Statement {
                 sql,
                 params: Params::None,
+                plan_per_execution: false,
             })
         };
         Ok(match query {
@@ -327,6 +350,7 @@ impl<'a> Inputs<'a> {
                 replay_key_query(self.model, sp, &types).map(|sql| Statement {
                     sql,
                     params: Params::TextArrays(columns.len()),
+                    plan_per_execution: false,
                 })
             }
             Query::Classify { source } => plain(self.patch_source(source).map(change_query)),
@@ -337,6 +361,12 @@ impl<'a> Inputs<'a> {
             Query::RefreshKeys => Some(Statement {
                 sql: refresh_keys(target),
                 params: Params::KeyArray,
+                plan_per_execution: false,
+            }),
+            Query::RefreshManyKeys => Some(Statement {
+                sql: refresh_many_keys(target),
+                params: Params::KeyArray,
+                plan_per_execution: true,
             }),
             Query::RefreshAll => plain(Some(refresh_all(target))),
         })
@@ -655,6 +685,35 @@ mod tests {
                 collect(otherwise, out);
             }
         }
+    }
+
+    #[test]
+    fn large_key_sets_are_planned_for_their_keys() {
+        assert_eq!(refresh_for(1), Query::RefreshKeys);
+        assert_eq!(refresh_for(MANY_KEYS - 1), Query::RefreshKeys);
+        assert_eq!(refresh_for(MANY_KEYS), Query::RefreshManyKeys);
+        let m = DefinitionModel::product_category_review();
+        let p = plan(&m).unwrap();
+        let inputs = Inputs {
+            model: &m,
+            plan: &p,
+            patches: &[],
+            mode: Mode::Immediate,
+        };
+        let columns = vec!["pk_post".to_string(), "data".to_string()];
+        let target = crate::sqlgen::refresh::tests::target(&columns);
+        let mut types = |_: u32, _: &str| Ok::<_, ()>(String::new());
+        let few = inputs
+            .statement(Query::RefreshKeys, &target, &mut types)
+            .unwrap()
+            .unwrap();
+        let many = inputs
+            .statement(Query::RefreshManyKeys, &target, &mut types)
+            .unwrap()
+            .unwrap();
+        assert!(few.sql.contains("ANY ($1::"), "{}", few.sql);
+        assert!(many.sql.contains("ANY (SELECT u.k::"), "{}", many.sql);
+        assert!(!few.plan_per_execution && many.plan_per_execution);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use pgrx::pg_sys;
-use tviews_core::action::{Action, Inputs, Params, Query, Write};
+use tviews_core::action::{refresh_for, Action, Inputs, Params, Query, Write};
 use tviews_core::sqlgen::patch::Change;
 use tviews_core::sqlgen::refresh::RefreshTarget;
 use tviews_core::stats::Done;
@@ -90,7 +90,11 @@ impl Compiled {
                     Params::KeyArray => vec![self.key_array_type],
                     Params::TextArrays(n) => vec![pg_sys::TEXTARRAYOID; n],
                 };
-                Some(Rc::new(KeptPlan::prepare(&s.sql, &args)?))
+                Some(Rc::new(KeptPlan::prepare(
+                    &s.sql,
+                    &args,
+                    !s.plan_per_execution,
+                )?))
             }
         };
         self.plans.borrow_mut().insert(query, plan.clone());
@@ -108,9 +112,9 @@ impl Compiled {
     /// # Safety
     /// `keys` must be a valid array datum of the key type.
     pub unsafe fn refresh_keys(&self, keys: pg_sys::Datum) -> Result<u64, TviewError> {
-        let written = self.required(Query::RefreshKeys)?.execute(&[keys])?;
         // SAFETY: caller's contract.
         let n = unsafe { crate::pg::arrays::len(keys) };
+        let written = self.required(refresh_for(n))?.execute(&[keys])?;
         crate::stats::add(|c| c.count(Done::RecomputedKeys { keys: n, written }));
         Ok(written)
     }

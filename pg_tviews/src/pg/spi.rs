@@ -12,20 +12,27 @@ use crate::errors::TviewError;
 pub struct KeptPlan(pg_sys::SPIPlanPtr);
 
 impl KeptPlan {
-    /// Prepare `sql` with parameter types `args`. Must run inside an SPI connection.
-    pub fn prepare(sql: &str, args: &[pg_sys::Oid]) -> Result<KeptPlan, TviewError> {
+    /// Prepare `sql` with parameter types `args`, planned once for all executions (`generic`)
+    /// or for the parameters of each. Must run inside an SPI connection.
+    pub fn prepare(sql: &str, args: &[pg_sys::Oid], generic: bool) -> Result<KeptPlan, TviewError> {
         let c = CString::new(sql).map_err(|_| TviewError::Internal("NUL in SQL".into()))?;
         let mut types = args.to_vec();
         // SAFETY: inside an SPI connection (caller's contract); SPI copies the text and types.
         unsafe {
-            // Always a generic plan: maintenance runs the same statements with different keys
+            // Generic plans as a rule: maintenance runs the same statements with different keys
             // on every write, and re-planning the definition each time (custom plans) costs
             // more than executing it (1.5 ms against 0.3 ms for the benchmark's document).
+            // Large key sets are the exception (`tviews_core::action::MANY_KEYS`).
+            let options = if generic {
+                pg_sys::CURSOR_OPT_GENERIC_PLAN
+            } else {
+                pg_sys::CURSOR_OPT_CUSTOM_PLAN
+            };
             let plan = pg_sys::SPI_prepare_cursor(
                 c.as_ptr(),
                 types.len() as i32,
                 types.as_mut_ptr(),
-                pg_sys::CURSOR_OPT_GENERIC_PLAN as i32,
+                options as i32,
             );
             if plan.is_null() {
                 let code = pg_sys::SPI_result;

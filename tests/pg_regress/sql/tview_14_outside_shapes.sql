@@ -440,6 +440,27 @@ SELECT pg_tviews_create('leaf', 'SELECT c.pk, c.v FROM ONLY tb_child c');
 CREATE UNLOGGED TABLE tv_unlogged AS SELECT n.pk_n, n.v FROM tb_n n;
 ALTER TABLE tv_n SET UNLOGGED;
 
+-- Statements changing 1,000 documents or more are recomputed through a join with their keys
+-- (planned for them), not an array test pushed into the definition: a flat definition, one
+-- grouped by its key, a text key, and deferred mode, each checked by the oracle.
+CREATE SCHEMA many;
+CREATE TABLE many.tb_owner (pk_owner int PRIMARY KEY, name text);
+CREATE TABLE many.tb_item (pk_item int PRIMARY KEY, fk_owner int REFERENCES many.tb_owner, v int, code text UNIQUE NOT NULL);
+INSERT INTO many.tb_owner SELECT g, 'o' || g FROM generate_series(1, 50) g;
+INSERT INTO many.tb_item SELECT g, 1 + g % 50, g, 'c' || g FROM generate_series(1, 3000) g;
+SELECT pg_tviews_create('many.flat', $$ SELECT i.pk_item, i.v, o.name FROM many.tb_item i JOIN many.tb_owner o ON o.pk_owner = i.fk_owner $$);
+SELECT pg_tviews_create('many.grouped', $$ SELECT i.fk_owner, count(*) AS n, sum(i.v) AS total FROM many.tb_item i GROUP BY i.fk_owner $$, key => 'fk_owner');
+SELECT pg_tviews_create('many.coded', $$ SELECT i.code, i.v FROM many.tb_item i $$, key => 'code');
+SELECT pg_tviews_create('many.late', $$ SELECT i.pk_item, i.v * 2 AS v2 FROM many.tb_item i $$, mode => 'deferred');
+UPDATE many.tb_item SET v = v + 1, fk_owner = 1 + (fk_owner + 7) % 50 WHERE pk_item <= 2500;
+DELETE FROM many.tb_item WHERE pk_item BETWEEN 1001 AND 2200;
+SELECT (SELECT count(*) FROM pg_tviews_check('many.flat')) AS flat,
+       (SELECT count(*) FROM pg_tviews_check('many.grouped')) AS grouped,
+       (SELECT count(*) FROM pg_tviews_check('many.coded')) AS coded,
+       (SELECT count(*) FROM pg_tviews_check('many.late')) AS late,
+       (SELECT count(*) FROM many.tv_flat) AS rows;
+DROP SCHEMA many CASCADE;
+
 -- Renames of what generated SQL names, in a session that has maintained the TVIEW already
 -- (its prepared statements name the old objects): the definition view renamed or moved, the
 -- schema of the sources and the TVIEW renamed, then the old names taken by new, empty tables.

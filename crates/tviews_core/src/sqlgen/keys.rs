@@ -118,22 +118,25 @@ fn branches_query(
         return None;
     }
     let root = model.root.as_ref()?;
-    let branches: Vec<String> = source
-        .reaches
-        .iter()
-        .map(|(occ, reach)| match reach {
-            Reach::Root => format!(
-                "SELECT d.{} FROM {} AS d",
-                quote_ident(&root.column),
-                delta(&root.column)
-            ),
-            Reach::Path(hops) => {
-                let last = &hops.last().expect("a path has hops").to.column;
-                path_branch(model, root.occ, &root.column, *occ, hops, &delta(last))
-            }
-            Reach::Untraceable(_) => unreachable!("checked by recompute_all_reason"),
-        })
-        .collect();
+    let mut branches: Vec<String> = Vec::new();
+    for branch in source.reaches.iter().map(|(occ, reach)| match reach {
+        Reach::Root => format!(
+            "SELECT d.{} FROM {} AS d",
+            quote_ident(&root.column),
+            delta(&root.column)
+        ),
+        Reach::Path(hops) => {
+            let last = &hops.last().expect("a path has hops").to.column;
+            path_branch(model, root.occ, &root.column, *occ, hops, &delta(last))
+        }
+        Reach::Untraceable(_) => unreachable!("checked by recompute_all_reason"),
+    }) {
+        // Two appearances reached the same way (two correlated subqueries over the same
+        // children, say) give the same branch: it is read once.
+        if !branches.contains(&branch) {
+            branches.push(branch);
+        }
+    }
     Some(format!(
         "SELECT pg_catalog.array_agg(DISTINCT k) FROM ({}) AS s(k)",
         branches.join(" UNION ALL ")
@@ -224,6 +227,29 @@ mod tests {
             "JOIN (SELECT u.v::integer AS \"pk_category\" FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v)) AS d"
         ));
         assert_eq!(replay_key_query(&m, src, &[]), None);
+    }
+
+    #[test]
+    fn a_table_reached_twice_the_same_way_is_read_once() {
+        // Two correlated subqueries over tb_review (count and average, say).
+        let mut m = model();
+        m.occurrences
+            .push(crate::model::Occurrence::public(3, "tb_review"));
+        let mut e = m.edges[1].clone();
+        e.left.occ = 3;
+        e.guards = [3].into();
+        m.edges.push(e);
+        let p = plan(&m).unwrap();
+        assert_eq!(p.source(3).unwrap().reaches.len(), 2);
+        assert_eq!(
+            key_query(&m, p.source(3).unwrap(), Event::Insert).unwrap(),
+            key_query(
+                &model(),
+                plan(&model()).unwrap().source(3).unwrap(),
+                Event::Insert
+            )
+            .unwrap()
+        );
     }
 
     #[test]
