@@ -22,7 +22,10 @@
 #   6. compose   docker/bench.sh up (health check, resource limits), run --scale tiny (report,
 #                CSV and chart on the host, every approach present, pg_ivm measured when
 #                staged), results; CREATE EXTENSION and sql/demo.sql over the published port
-#   7. teardown  docker/bench.sh down, test image and staging removed (the base image stays)
+#   7. debs      scripts/package_deb.sh on the same artifacts; the .deb files installed with
+#                apt-get into the stand-in base (Debian's postgresql-17), CREATE EXTENSION and
+#                sql/demo.sql in a cluster of that server, then removed (no file left)
+#   8. teardown  docker/bench.sh down, test image and staging removed (the base image stays)
 #
 # The stand-in has no official entrypoint: the test override docker/test/compose.standin.yml
 # starts it with docker/test/standin-entrypoint.sh. Prints the time of each step and, last,
@@ -277,6 +280,31 @@ fi
 grep -Eq '^ +0$' "$WORK/demo.out" || { cat "$WORK/demo.out"; die "the demo's oracle did not report 0 differing keys"; }
 
 # ---------------------------------------------------------------------------------------------
+step "Debian packages (scripts/package_deb.sh; apt-get install into the stand-in base)"
+# The user's path without Docker: the .deb files built from the same artifacts, installed with
+# apt-get into Debian's own postgresql-17 (the stand-in is Debian trixie with it), offline
+# (nothing is downloaded: the dependencies are what the base already has), then CREATE EXTENSION and
+# the demo in a cluster of that server, and removal leaves no file behind.
+"$ROOT/scripts/package_deb.sh" --artifacts "$ROOT/docker/prebuilt" --out "$WORK/debs"
+cp "$ROOT/sql/demo.sql" "$WORK/debs/demo.sql"
+deb_out=$("$DOCKER" run --rm -v "$WORK/debs:/debs:ro" --entrypoint /bin/bash "$STANDIN" -ec '
+    apt-get install -y -q /debs/*.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }
+    bin=/usr/lib/postgresql/17/bin
+    install -d -o postgres /tmp/pg
+    su postgres -s /bin/sh -c "$bin/initdb -D /tmp/pg/data -U postgres --auth=trust >/dev/null && $bin/pg_ctl -D /tmp/pg/data -l /tmp/pg/log -w -o \"-k /tmp/pg -c listen_addresses=\" start >/dev/null"
+    psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h /tmp/pg -U postgres "$@"; }
+    psql -d postgres -f /debs/demo.sql
+    su postgres -s /bin/sh -c "$bin/pg_ctl -D /tmp/pg/data -m fast -w stop >/dev/null"
+    dpkg -r postgresql-17-pg-tviews postgresql-17-jsonb-ivm >/dev/null
+    left=$(ls /usr/lib/postgresql/17/lib/pg_tviews.so /usr/lib/postgresql/17/lib/jsonb_ivm.so /usr/share/postgresql/17/extension/pg_tviews* /usr/share/postgresql/17/extension/jsonb_ivm* 2>/dev/null || true)
+    [ -z "$left" ] || { echo "left after dpkg -r: $left"; exit 1; }
+    echo "debs: installed, demo run, removed"
+') || { echo "$deb_out"; die "the Debian packages did not install and run in the stand-in base"; }
+grep -q "debs: installed, demo run, removed" <<<"$deb_out" || { echo "$deb_out"; die "the Debian package check did not finish"; }
+grep -Eq '^ +0$' <<<"$deb_out" || { echo "$deb_out"; die "the demo's oracle did not report 0 differing keys after apt-get install"; }
+DEBS=$(cd "$WORK/debs" && ls ./*.deb | sed 's|^\./||' | paste -sd ' ')
+
+# ---------------------------------------------------------------------------------------------
 step "teardown"
 "$ROOT/docker/bench.sh" down
 UP=0
@@ -285,4 +313,4 @@ step ""
 
 say "docker test timings"
 printf '  %s\n' "${TIMES[@]}"
-echo "docker summary: image from host-built artifacts on a stand-in base adds $(awk -v d="$DELTA" 'BEGIN { printf "%.1f", d / 1e6 }') MB (budget 15); compose bench run at tiny scale, report on the host; CREATE EXTENSION ${exts[*]}; $(( $(date +%s) - START )) s"
+echo "docker summary: image from host-built artifacts on a stand-in base adds $(awk -v d="$DELTA" 'BEGIN { printf "%.1f", d / 1e6 }') MB (budget 15); compose bench run at tiny scale, report on the host; CREATE EXTENSION ${exts[*]}; $DEBS installed with apt-get and the demo run; $(( $(date +%s) - START )) s"

@@ -250,10 +250,28 @@ fn refresh_if_stale() -> Result<(), TviewError> {
         return Ok(());
     }
     STALE.set(false);
-    // The catalog rows are re-read either way: they carry the names generated SQL uses (a
-    // renamed TVIEW table or definition view invalidates only itself). An entry is kept when
-    // its row is unchanged and it reads nothing invalidated: one catalog query instead of an
-    // analysis and a dozen prepared plans per TVIEW.
+    if !everything {
+        // Only sources changed (ALTER TABLE, an index, a GRANT, ANALYZE or autovacuum writing
+        // statistics): rebuild the TVIEWs that read them, keep the others' prepared plans.
+        let rows_may_differ = CACHE.with(|c| {
+            let c = c.borrow();
+            dirty
+                .iter()
+                .any(|r| c.metas.iter().any(|m| m.table == *r || m.view == *r))
+        });
+        if !rows_may_differ {
+            CACHE.with(|c| {
+                c.borrow_mut()
+                    .compiled
+                    .retain(|_, t| !dirty.iter().any(|r| depends_on(&t.meta, *r)))
+            });
+            return Ok(());
+        }
+    }
+    // A TVIEW table or definition view changed: its catalog row carries their names, which
+    // generated SQL uses (a rename invalidates only the renamed relation), and its mode,
+    // owner and settings. The rows are re-read; an entry is kept when its row is unchanged and
+    // it reads nothing invalidated.
     // Catalog reads never resolve a name through the caller's search_path.
     let caller = crate::pg::context::Role::Caller;
     let (metas, catalog) = crate::pg::context::run(caller, &[], || {
