@@ -238,6 +238,7 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
         extension: compiled.extension.as_deref(),
         table_oid: meta.table.to_u32(),
         key_type: &compiled.key_type_sql,
+        key_collation: compiled.key_collation.as_deref(),
     });
     check_may_read_every_row(&meta);
     // The definition is evaluated exactly as maintenance evaluates it: as the TVIEW's owner,

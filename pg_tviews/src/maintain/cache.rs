@@ -34,6 +34,8 @@ pub struct Compiled {
     pub extension: Option<String>,
     /// The key's type as qualified SQL.
     pub key_type_sql: String,
+    /// The key column's collation as qualified SQL, for a type that has one.
+    pub key_collation: Option<String>,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
@@ -52,6 +54,7 @@ impl Compiled {
             extension: self.extension.as_deref(),
             table_oid: self.meta.table.to_u32(),
             key_type: &self.key_type_sql,
+            key_collation: self.key_collation.as_deref(),
         }
     }
 
@@ -400,6 +403,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             None
         },
         key_type_sql: crate::pg::names::qualified_type(key_type),
+        key_collation: crate::pg::names::column_collation_sql(meta.table, &meta.key)?,
         level,
         plans: RefCell::new(HashMap::new()),
     });

@@ -88,10 +88,21 @@ pub fn operator_ref(
     })
 }
 
-/// A type's name as SQL that means it from any search_path.
+/// A type's name as SQL that means it from any search_path, and means the type itself: with
+/// no length. The SQL-standard spellings `character` and `bit` mean `character(1)` and
+/// `bit(1)` in a cast, which compared `char(4)` keys by their first character (one key's
+/// change rewrote its neighbours' documents); given "no typmod", PostgreSQL spells them
+/// `pg_catalog.bpchar` and `"bit"`.
 pub fn qualified_type(typ: pg_sys::Oid) -> String {
     // SAFETY: a type lookup; the returned string is palloc'd and copied.
-    unsafe { cstring(pg_sys::format_type_be_qualified(typ)).unwrap_or_default() }
+    unsafe {
+        cstring(pg_sys::format_type_extended(
+            typ,
+            -1,
+            (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY) as _,
+        ))
+        .unwrap_or_default()
+    }
 }
 
 /// Column `column` of `relid` with its type's equality operator.
@@ -107,6 +118,51 @@ pub fn eq_column(
         name: column.to_string(),
         eq,
     })
+}
+
+/// The collation of column `column` of `relid` as qualified SQL (`"pg_catalog"."default"`),
+/// or `None` for a type without collation.
+pub fn column_collation_sql(
+    relid: pg_sys::Oid,
+    column: &str,
+) -> Result<Option<String>, crate::errors::TviewError> {
+    let c = std::ffi::CString::new(column)
+        .map_err(|_| crate::errors::TviewError::Internal("NUL in a column name".into()))?;
+    // SAFETY: attribute and collation syscache lookups on existing objects; the collation's
+    // fixed part is a FormData_pg_collation, read before the tuple is released.
+    unsafe {
+        let attnum = pg_sys::get_attnum(relid, c.as_ptr());
+        if attnum <= 0 {
+            return Err(crate::errors::TviewError::Internal(format!(
+                "column {column} not found"
+            )));
+        }
+        let (mut typ, mut typmod, mut coll) = (pg_sys::InvalidOid, 0, pg_sys::InvalidOid);
+        pg_sys::get_atttypetypmodcoll(relid, attnum, &mut typ, &mut typmod, &mut coll);
+        if coll == pg_sys::InvalidOid {
+            return Ok(None);
+        }
+        let tup = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::COLLOID as _,
+            pg_sys::Datum::from(coll),
+        );
+        if tup.is_null() {
+            return Err(crate::errors::TviewError::Internal(format!(
+                "collation {} of column {column} not found",
+                coll.to_u32()
+            )));
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_collation>(tup);
+        let name = cstring((*form).collname.data.as_ptr()).unwrap_or_default();
+        let namespace = (*form).collnamespace;
+        pg_sys::ReleaseSysCache(tup);
+        let schema = cstring(pg_sys::get_namespace_name(namespace)).unwrap_or_default();
+        Ok(Some(format!(
+            "{}.{}",
+            tviews_core::sqlgen::quote::quote_ident(&schema),
+            tviews_core::sqlgen::quote::quote_ident(&name)
+        )))
+    }
 }
 
 /// The type of column `column` of `relid`.

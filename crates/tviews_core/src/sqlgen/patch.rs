@@ -257,6 +257,7 @@ pub(crate) mod tests {
             extension: Some("public"),
             table_oid: 16384,
             key_type: "integer",
+            key_collation: None,
         }
     }
 

@@ -31,6 +31,10 @@ pub struct RefreshTarget<'a> {
     pub table_oid: u32,
     /// The key column's type, as SQL that names it from any search_path.
     pub key_type: &'a str,
+    /// The key column's collation, qualified, when its type has one: keys to refresh are told
+    /// apart with it (under a case-insensitive collation `K1` and `k1` are one key, which two
+    /// deferred statements may have queued in both spellings).
+    pub key_collation: Option<&'a str>,
 }
 
 /// The column of the MERGE source counting the definition's rows per key.
@@ -89,6 +93,13 @@ impl RefreshTarget<'_> {
             raise_null = self.null_key(extension),
         )
     }
+    /// ` COLLATE <key collation>`, or nothing for a type without one.
+    fn collate(&self) -> String {
+        self.key_collation
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default()
+    }
+
     fn table_sql(&self) -> String {
         qualified(self.table.0, self.table.1)
     }
@@ -154,11 +165,12 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
 pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
     let eq = t.key_eq;
     let among = format!(
-        "{}::{} {} ANY (SELECT u.k::{} FROM pg_catalog.unnest($1) AS u(k))",
+        "{}::{} {} ANY (SELECT u.k::{}{} FROM pg_catalog.unnest($1) AS u(k))",
         quote_ident(t.key),
         eq.left,
         operator(eq),
-        eq.right
+        eq.right,
+        t.collate()
     );
     refresh_keys_where(t, &among)
 }
@@ -172,7 +184,7 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: &str) -> String {
          USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{key}) OVER (PARTITION BY k.k) AS {rows}, \
                        CASE WHEN k.k IS NULL THEN EXISTS (SELECT FROM {def} AS z WHERE z.{key} IS NULL) \
                        END AS {null} \
-                  FROM (SELECT DISTINCT u.k FROM pg_catalog.unnest($1) AS u(k)) AS k \
+                  FROM (SELECT DISTINCT u.k{collate} AS k FROM pg_catalog.unnest($1) AS u(k)) AS k \
                 LEFT JOIN (SELECT * FROM {def} WHERE {among}) AS d ON {on_d}) AS s \
          ON {on_t}{repeats} \
          WHEN MATCHED AND s.{key} IS NULL THEN DELETE{update} \
@@ -181,6 +193,7 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: &str) -> String {
         def = t.definition_sql(),
         on_d = compare(&format!("d.{key}"), eq, "k.k"),
         on_t = compare(&format!("t.{key}"), eq, &format!("s.{k}")),
+        collate = t.collate(),
         rows = rows_column(),
         null = null_key_column(),
         repeats = t.repeats_clauses(),
@@ -256,6 +269,7 @@ pub(crate) mod tests {
             extension: Some("public"),
             table_oid: 16384,
             key_type: "integer",
+            key_collation: None,
         }
     }
 
