@@ -126,17 +126,10 @@ pub fn column_collation_sql(
     relid: pg_sys::Oid,
     column: &str,
 ) -> Result<Option<String>, crate::errors::TviewError> {
-    let c = std::ffi::CString::new(column)
-        .map_err(|_| crate::errors::TviewError::Internal("NUL in a column name".into()))?;
+    let attnum = attnum(relid, column)?;
     // SAFETY: attribute and collation syscache lookups on existing objects; the collation's
     // fixed part is a FormData_pg_collation, read before the tuple is released.
     unsafe {
-        let attnum = pg_sys::get_attnum(relid, c.as_ptr());
-        if attnum <= 0 {
-            return Err(crate::errors::TviewError::Internal(format!(
-                "column {column} not found"
-            )));
-        }
         let (mut typ, mut typmod, mut coll) = (pg_sys::InvalidOid, 0, pg_sys::InvalidOid);
         pg_sys::get_atttypetypmodcoll(relid, attnum, &mut typ, &mut typmod, &mut coll);
         if coll == pg_sys::InvalidOid {
@@ -170,18 +163,23 @@ pub fn column_type(
     relid: pg_sys::Oid,
     column: &str,
 ) -> Result<pg_sys::Oid, crate::errors::TviewError> {
+    let attnum = attnum(relid, column)?;
+    // SAFETY: an attribute lookup on an existing relation.
+    Ok(unsafe { pg_sys::get_atttype(relid, attnum) })
+}
+
+/// The number of user column `column` of `relid`.
+fn attnum(relid: pg_sys::Oid, column: &str) -> Result<i16, crate::errors::TviewError> {
     let c = std::ffi::CString::new(column)
         .map_err(|_| crate::errors::TviewError::Internal("NUL in a column name".into()))?;
-    // SAFETY: attribute lookups on an existing relation.
-    unsafe {
-        let attnum = pg_sys::get_attnum(relid, c.as_ptr());
-        if attnum <= 0 {
-            return Err(crate::errors::TviewError::Internal(format!(
-                "column {column} not found"
-            )));
-        }
-        Ok(pg_sys::get_atttype(relid, attnum))
+    // SAFETY: an attribute lookup on an existing relation; InvalidAttrNumber when missing.
+    let attnum = unsafe { pg_sys::get_attnum(relid, c.as_ptr()) };
+    if attnum <= 0 {
+        return Err(crate::errors::TviewError::Internal(format!(
+            "column {column} not found"
+        )));
     }
+    Ok(attnum)
 }
 
 /// OID of relation `schema.name`, if there is one.
