@@ -52,13 +52,19 @@ WITH RECURSIVE rels(rel) AS (
 )
 ";
 
-/// The types of text search: a function taking or returning one may use any configuration.
-const TEXT_SEARCH_TYPES: &str = "ARRAY['pg_catalog.tsvector'::pg_catalog.regtype, 'pg_catalog.tsquery'::pg_catalog.regtype,
-       'pg_catalog.regconfig'::pg_catalog.regtype, 'pg_catalog.regdictionary'::pg_catalog.regtype]::pg_catalog.oid[]";
+/// The types of text search: a function taking or returning one may use any configuration
+/// (named, from a column, or the default). The analysis (`analyze::uses_text_search`) and the
+/// DDL check ([`definition_depends_on`]) both read this list.
+pub const TEXT_SEARCH_TYPES: [pg_sys::Oid; 4] = [
+    pg_sys::TSVECTOROID,
+    pg_sys::TSQUERYOID,
+    pg_sys::REGCONFIGOID,
+    pg_sys::REGDICTIONARYOID,
+];
 
 /// Does the definition of view `$1` depend on function or type `$2` (directly, through an
 /// operator or aggregate, through a helper view, or as the type of a column of one of the
-/// sources `$3`)?
+/// sources `$3`)? `$4` is [`TEXT_SEARCH_TYPES`].
 pub fn definition_depends_on(
     view: pg_sys::Oid,
     object: pg_sys::Oid,
@@ -66,6 +72,10 @@ pub fn definition_depends_on(
 ) -> Result<bool, TviewError> {
     use pgrx::IntoDatum;
     let sources = sources
+        .to_vec()
+        .into_datum()
+        .expect("an array is never NULL");
+    let text_search_types = TEXT_SEARCH_TYPES
         .to_vec()
         .into_datum()
         .expect("an array is never NULL");
@@ -86,8 +96,8 @@ pub fn definition_depends_on(
                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_ts_dict t WHERE t.oid OPERATOR(pg_catalog.=) $2))
                      AND EXISTS (SELECT 1 FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
                                   WHERE p.pronamespace OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.regnamespace
-                                     OR p.prorettype OPERATOR(pg_catalog.=) ANY ({TEXT_SEARCH_TYPES})
-                                     OR p.proargtypes::pg_catalog.oid[] OPERATOR(pg_catalog.&&) {TEXT_SEARCH_TYPES}))
+                                     OR p.prorettype OPERATOR(pg_catalog.=) ANY ($4)
+                                     OR p.proargtypes::pg_catalog.oid[] OPERATOR(pg_catalog.&&) $4))
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
                              WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($3)
                                AND NOT a.attisdropped
@@ -101,6 +111,7 @@ pub fn definition_depends_on(
             (pg_sys::OIDOID, pg_sys::Datum::from(view)),
             (pg_sys::OIDOID, pg_sys::Datum::from(object)),
             (pg_sys::OIDARRAYOID, sources),
+            (pg_sys::OIDARRAYOID, text_search_types),
         ],
         |_| Ok(()),
     )?;

@@ -191,12 +191,7 @@ pub fn prove_key_again(schema: &str, name: &str, tview: &str, key: &str) -> Resu
 unsafe fn uses_text_search(q: *mut pg_sys::Query) -> bool {
     use crate::pg::nodes::{is_a, walk, Visit};
     use pg_sys::NodeTag::*;
-    const TYPES: [pg_sys::Oid; 4] = [
-        pg_sys::TSVECTOROID,
-        pg_sys::TSQUERYOID,
-        pg_sys::REGCONFIGOID,
-        pg_sys::REGDICTIONARYOID,
-    ];
+    const TYPES: [pg_sys::Oid; 4] = crate::checks::TEXT_SEARCH_TYPES;
     let function_uses = |func: pg_sys::Oid| -> bool {
         if func == pg_sys::InvalidOid {
             return false;
