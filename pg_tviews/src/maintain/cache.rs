@@ -169,8 +169,8 @@ struct Cache {
     compiled: HashMap<u32, Rc<Compiled>>,
     /// pg_tview_meta: its invalidation means TVIEWs were created, dropped or changed.
     catalog: pg_sys::Oid,
-    /// Relations whose invalidation makes some entry stale: the catalog, and every TVIEW's
-    /// table, definition view and sources.
+    /// Relations whose invalidation makes some entry stale: every TVIEW's table, definition
+    /// view and sources (the catalog is `catalog`).
     watched: HashSet<pg_sys::Oid>,
 }
 
@@ -254,32 +254,30 @@ fn refresh_if_stale() -> Result<(), TviewError> {
     }
     STALE.set(false);
     if !everything {
-        // Only sources changed (ALTER TABLE, an index, a GRANT, ANALYZE or autovacuum writing
-        // statistics): rebuild the TVIEWs that read them, keep the others' prepared plans.
+        // Whatever changed, the TVIEWs built from it are rebuilt and the others keep their
+        // prepared plans. Only sources changed (ALTER TABLE, an index, a GRANT, ANALYZE or
+        // autovacuum writing statistics): that is all.
         let rows_may_differ = CACHE.with(|c| {
-            let c = c.borrow();
+            let mut c = c.borrow_mut();
+            c.compiled
+                .retain(|_, t| !dirty.iter().any(|r| depends_on(&t.meta, *r)));
             dirty
                 .iter()
                 .any(|r| c.metas.iter().any(|m| m.table == *r || m.view == *r))
         });
         if !rows_may_differ {
-            CACHE.with(|c| {
-                c.borrow_mut()
-                    .compiled
-                    .retain(|_, t| !dirty.iter().any(|r| depends_on(&t.meta, *r)))
-            });
             return Ok(());
         }
     }
     // A TVIEW table or definition view changed: its catalog row carries their names, which
     // generated SQL uses (a rename invalidates only the renamed relation), and its mode,
-    // owner and settings. The rows are re-read; an entry is kept when its row is unchanged and
-    // it reads nothing invalidated.
+    // owner and settings. The rows are re-read; an entry is kept when its row is unchanged.
     // Catalog reads never resolve a name through the caller's search_path.
     let caller = crate::pg::context::Role::Caller;
     let (metas, catalog) = crate::pg::context::run(caller, &[], || {
         Ok((load_all()?, crate::catalog::catalog_oid()?))
-    })?;
+    })
+    .inspect_err(|_| STALE.set(true))?; // not read: the next use tries again
     let mut watched: HashSet<pg_sys::Oid> = HashSet::new();
     for m in &metas {
         watched.insert(m.table);
@@ -292,10 +290,8 @@ fn refresh_if_stale() -> Result<(), TviewError> {
         if everything {
             c.compiled.clear();
         } else {
-            // Kept: TVIEWs whose catalog row is unchanged and that read nothing invalidated.
-            c.compiled.retain(|_, t| {
-                metas.iter().any(|m| *m == t.meta) && !dirty.iter().any(|r| depends_on(&t.meta, *r))
-            });
+            // Kept: TVIEWs whose catalog row is unchanged.
+            c.compiled.retain(|_, t| metas.iter().any(|m| *m == t.meta));
         }
         c.metas = metas;
         c.catalog = catalog;
