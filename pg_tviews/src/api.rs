@@ -13,7 +13,7 @@ use crate::maintain::run::refresh_all_rows;
 use crate::pg::names::relation_oid;
 use tviews_core::action::Mode;
 use tviews_core::naming::TviewName;
-use tviews_core::sqlgen::refresh::{differing_keys, RefreshTarget};
+use tviews_core::sqlgen::refresh::differing_keys;
 
 /// A `regclass` result.
 pub struct Regclass(pub pg_sys::Oid);
@@ -229,17 +229,7 @@ fn pg_tviews_refresh(tview_name: Option<&str>) {
 fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
     let meta = existing_tview(required(tview_name, "tview_name"));
     let compiled = cache::compiled(&meta).or_raise();
-    let sql = differing_keys(&RefreshTarget {
-        table: (&meta.table_name.0, &meta.table_name.1),
-        definition: (&meta.view_name.0, &meta.view_name.1),
-        columns: &compiled.def.columns,
-        key: &compiled.def.key,
-        key_eq: &compiled.key_eq,
-        extension: compiled.extension.as_deref(),
-        table_oid: meta.table.to_u32(),
-        key_type: &compiled.key_type_sql,
-        key_collation: compiled.key_collation.as_deref(),
-    });
+    let sql = differing_keys(&compiled.target());
     check_may_read_every_row(&meta);
     // The definition is evaluated exactly as maintenance evaluates it: as the TVIEW's owner,
     // security-restricted, with its settings and the search_path restricted. Never with the

@@ -174,7 +174,17 @@ fn create_from_definition(
     check_row_security(&target.name.entity, &sources, unsafe {
         pg_sys::GetUserId()
     })?;
-    check_key(&target.name.entity, &def.key, &view_sql)?;
+    // A key whose column may be NULL (a GROUP BY column without NOT NULL) has a NULL group
+    // like any other value; the table records the decision in its key column's NOT NULL,
+    // which maintenance reads (cache.rs).
+    let key_nullable = match &def.model.root {
+        Some(c) => !crate::pg::names::column_not_null(
+            pg_sys::Oid::from(def.model.occurrences[c.occ].table.oid),
+            &c.column,
+        )?,
+        None => true,
+    };
+    check_key(&target.name.entity, &def.key, &view_sql, key_nullable)?;
 
     let table_sql = qualified(&target.schema, &target.name.table);
     let table = match existing {
@@ -215,7 +225,12 @@ fn create_from_definition(
     // SAFETY: a catalog lookup of an existing relation.
     check_persistence(table)?;
     Spi::run(&format!(
-        "ALTER TABLE {table_sql} ADD PRIMARY KEY ({})",
+        "ALTER TABLE {table_sql} ADD {} ({})",
+        if key_nullable {
+            "UNIQUE NULLS NOT DISTINCT"
+        } else {
+            "PRIMARY KEY"
+        },
         quote_ident(&def.key)
     ))?;
     let view = created(DEFINITION_SCHEMA, &view_name)?;
@@ -333,6 +348,10 @@ pub fn lock_in_order(relations: &[pg_sys::Oid], mode: u32) {
 
 /// Tell the user which sources make every change a full recompute.
 fn warn_recompute_all(def: &Definition) {
+    // A definition of at most one row is recomputed by every change by design.
+    if def.plan.root.is_none() {
+        return;
+    }
     for sp in &def.plan.sources {
         for (_, reach) in &sp.reaches {
             if let Reach::Untraceable(why) = reach {
@@ -348,14 +367,20 @@ fn warn_recompute_all(def: &Definition) {
     }
 }
 
-/// The key must be unique and never NULL in the definition, as the latest committed state
-/// has it (the sources are locked by now, so it stays so until the triggers are in place).
-fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
+/// The key must be unique in the definition (NULL counting as one value) and, unless it may
+/// be NULL, never NULL, as the latest committed state has it (the sources are locked by now,
+/// so it stays so until the triggers are in place).
+fn check_key(tview: &str, key: &str, view_sql: &str, nullable: bool) -> Result<(), TviewError> {
     use crate::pg::spi::{select_latest, value};
     let k = quote_ident(key);
+    let not_null = if nullable {
+        String::new()
+    } else {
+        format!(" WHERE {k} IS NOT NULL")
+    };
     let dup: Option<String> = select_latest(
         &format!(
-            "SELECT {k}::pg_catalog.text FROM {view_sql} WHERE {k} IS NOT NULL GROUP BY {k} \
+            "SELECT COALESCE({k}::pg_catalog.text, 'NULL'::pg_catalog.text) FROM {view_sql}{not_null} GROUP BY {k} \
               HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1"
         ),
         &[],
@@ -371,6 +396,9 @@ fn check_key(tview: &str, key: &str, view_sql: &str) -> Result<(), TviewError> {
             key: key.into(),
             example,
         });
+    }
+    if nullable {
+        return Ok(());
     }
     let null = select_latest(
         &format!("SELECT 1 FROM {view_sql} WHERE {k} IS NULL LIMIT 1"),

@@ -79,11 +79,17 @@ WITH m AS (
                                        AND t.tgoldtable IS NOT DISTINCT FROM e.oldtable
                                        AND t.tgnewtable IS NOT DISTINCT FROM e.newtable
 ), c(check_name, ok, good, bad) AS (
+    -- A key that may be NULL (its column has no NOT NULL) has a unique index that counts
+    -- NULL as one value instead: its NULL group is one row.
     SELECT 'primary key', EXISTS (
                SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                WHERE i.indisprimary AND i.indnatts = 1 AND a.attname = m.key_column),
-           'the key column is the table''s primary key',
+                WHERE (i.indisprimary OR (i.indisunique AND i.indnullsnotdistinct AND NOT a.attnotnull
+                                          AND i.indpred IS NULL AND i.indimmediate))
+                  AND i.indnatts = 1 AND a.attname = m.key_column),
+           (SELECT CASE WHEN a.attnotnull THEN 'the key column is the table''s primary key'
+                        ELSE 'the key column, which may be NULL, has a unique index counting NULL as one value' END
+              FROM m JOIN pg_catalog.pg_attribute a ON a.attrelid = m.table_name AND a.attname = m.key_column),
            'the table has no primary key on its key column: maintenance needs it to find rows'
     UNION ALL
     SELECT 'definition view', EXISTS (

@@ -176,17 +176,35 @@ def root_definition(rng, name, helper_view):
 
 
 def group_definition(rng, name):
-    """One row per child group (GROUP BY the key), or per language: a column that can be
-    NULL, so a NULL group is refused at the write that makes it, unless filtered out."""
+    """One row per child group (GROUP BY the key), per language, or per lookup group: columns
+    that can be NULL, whose NULL group is a row like any other. The key is named pk_* or
+    left for pg_tviews to find (the GROUP BY column)."""
     having = rng.choice(["", " HAVING count(*) > 1"])
-    if rng.random() < 0.3:
+    roll = rng.random()
+    if roll < 0.3:
         filt = rng.choice([" WHERE c.lang IS NOT NULL", " WHERE c.lang IS NOT NULL AND c.v > 1", ""])
-        sql = (f"SELECT c.lang AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws "
+        col = rng.choice([f"c.lang AS pk_{name}", "c.lang"])
+        sql = (f"SELECT {col}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws "
                f"FROM fzs.child c{filt} GROUP BY c.lang{having}")
+        return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+    if roll < 0.5:
+        # A nullable column of a lookup: changes to lk1 reach groups through root rows.
+        sql = (f"SELECT l.grp, count(*) AS n, sum(r.a) AS s, jsonb_agg(r.pk ORDER BY r.pk) AS pks "
+               f"FROM fzs.root r JOIN fzs.lk1 l ON l.pk = r.fk1 GROUP BY l.grp{having}")
         return Definition(name, sql, rng.choice(["immediate", "deferred"]))
     filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
     sql = (f"SELECT c.fk AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws, "
            f"min(c.f) AS lo FROM fzs.child c{filt} GROUP BY c.fk{having}")
+    return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+
+
+def one_row_definition(rng, name):
+    """An aggregate without GROUP BY: one row, recomputed by every change, whose key is a
+    computed column (count or a sum that is NULL without rows)."""
+    filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
+    first = rng.choice(["sum(c.v) AS s, count(*) AS n", "count(*) AS n, sum(c.v) AS s"])
+    sql = (f"SELECT {first}, jsonb_build_object('ws', jsonb_agg(c.w ORDER BY c.pk), 'lo', min(c.f)) AS data "
+           f"FROM fzs.child c{filt}")
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 
 
@@ -219,6 +237,8 @@ def definitions(rng):
         out.append(cascade_definition(rng, "c2", "m0"))
     if rng.random() < 0.1:
         out.append(refused_definition(rng, "x3"))
+    if rng.random() < 0.2:
+        out.append(one_row_definition(rng, "o4"))
     return out, helper
 
 

@@ -302,7 +302,7 @@ impl<'a> Inputs<'a> {
             },
             Some(sp) => Shape {
                 traceable: sp.recompute_all_reason().is_none(),
-                direct: sp.is_direct(&self.plan.root),
+                direct: sp.is_direct(self.plan.root.as_ref()),
                 patchable: self.patch_source(source).is_some(),
             },
         }

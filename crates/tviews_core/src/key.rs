@@ -1,7 +1,10 @@
 //! Row identity: which column of the definition is the TVIEW's key.
 //!
-//! In order: the `key` argument; else `pk_<entity>`; else the only `pk_*` column; else the
-//! root table's primary key column when the definition selects it as is.
+//! In order: the `key` argument; else `pk_<entity>`; else the only `pk_*` column (of several,
+//! the only one proven unique); else the root table's primary key column when the definition
+//! selects it as is; else the first column proven unique (the GROUP BY column of a grouped
+//! definition, a DISTINCT column); else, for a definition of at most one row (an aggregate
+//! without GROUP BY), its first column that has an equality.
 
 use crate::error::{Error, Result};
 
@@ -15,6 +18,15 @@ pub struct KeyInputs<'a> {
     pub requested: Option<&'a str>,
     /// The output column that is the root table's single-column primary key, if any.
     pub root_primary_key: Option<&'a str>,
+    /// The output columns, in order, that are a table's column as it is and proven unique
+    /// for every content of the sources.
+    pub proven_unique: &'a [String],
+    /// For a definition of at most one row whatever the sources hold: its first column whose
+    /// type has an equality.
+    pub one_row: Option<&'a str>,
+    /// Output columns that identify the rows together when no single one does (the columns
+    /// of a GROUP BY list), for the message.
+    pub identified_together: &'a [String],
 }
 
 /// How the key was chosen, for messages and `pg_tviews_explain`.
@@ -23,6 +35,10 @@ pub enum KeySource {
     Argument,
     PkColumn,
     RootPrimaryKey,
+    /// The first column proven unique.
+    ProvenUnique,
+    /// A column of a definition of at most one row: every change recomputes that row.
+    OneRow,
 }
 
 /// The chosen key column and why.
@@ -51,19 +67,47 @@ pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(String, KeySource)> {
         [one] => return Ok(((*one).clone(), KeySource::PkColumn)),
         [] => {}
         many => {
+            // A join of products and their lines selects both pk_product and pk_line; only
+            // pk_line identifies the rows.
+            let unique: Vec<&&String> = many
+                .iter()
+                .filter(|c| inputs.proven_unique.contains(c))
+                .collect();
+            if let [one] = unique.as_slice() {
+                return Ok(((**one).clone(), KeySource::PkColumn));
+            }
             return Err(Error::AmbiguousKey {
                 tview: inputs.tview.to_string(),
                 candidates: many.iter().map(|s| s.to_string()).collect(),
-            })
+            });
         }
     }
+    // The root table's primary key, unless another column is proven unique and it is not
+    // (a child joined to the root repeats it).
     if let Some(pk) = inputs.root_primary_key {
-        return Ok((pk.to_string(), KeySource::RootPrimaryKey));
+        if inputs.proven_unique.is_empty() || inputs.proven_unique.iter().any(|c| c == pk) {
+            return Ok((pk.to_string(), KeySource::RootPrimaryKey));
+        }
+    }
+    if let Some(first) = inputs.proven_unique.first() {
+        return Ok((first.clone(), KeySource::ProvenUnique));
+    }
+    if let Some(column) = inputs.one_row {
+        return Ok((column.to_string(), KeySource::OneRow));
+    }
+    if !inputs.identified_together.is_empty() {
+        return Err(Error::NoKey {
+            tview: inputs.tview.to_string(),
+            hint: format!(
+                "The rows are identified by {} together; a TVIEW's key is one column (keys of several columns are not supported yet). Select one column that identifies the rows, such as the root table's primary key or a single GROUP BY column.",
+                inputs.identified_together.join(", ")
+            ),
+        });
     }
     Err(Error::NoKey {
         tview: inputs.tview.to_string(),
         hint: format!(
-            "Select the root table's primary key, for example as pk_{}, or pass key => '<column>' naming a unique, non-null column.",
+            "Select the root table's primary key, for example as pk_{}, or pass key => '<column>' naming a column that identifies the rows.",
             inputs.tview
         ),
     })
@@ -84,7 +128,7 @@ mod tests {
             tview: "post",
             columns: &c,
             requested: Some("id"),
-            root_primary_key: None,
+            ..Default::default()
         });
         assert_eq!(k, Ok(("id".into(), KeySource::Argument)));
     }
@@ -96,7 +140,7 @@ mod tests {
             tview: "post",
             columns: &c,
             requested: Some("nope"),
-            root_primary_key: None,
+            ..Default::default()
         })
         .unwrap_err();
         assert_eq!(
@@ -135,6 +179,7 @@ mod tests {
             columns: &c,
             requested: None,
             root_primary_key: Some("id"),
+            ..Default::default()
         });
         assert_eq!(k, Ok(("id".into(), KeySource::RootPrimaryKey)));
         let e = choose_key(&KeyInputs {
@@ -144,5 +189,57 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.hint().unwrap().contains("pk_post"));
+    }
+
+    #[test]
+    fn of_several_pk_columns_the_one_proven_unique_is_the_key() {
+        let c = cols(&["pk_order", "pk_line", "data"]);
+        let unique = cols(&["pk_line"]);
+        let k = choose_key(&KeyInputs {
+            tview: "order_line",
+            columns: &c,
+            proven_unique: &unique,
+            ..Default::default()
+        });
+        assert_eq!(k, Ok(("pk_line".into(), KeySource::PkColumn)));
+    }
+
+    #[test]
+    fn a_grouped_definition_is_keyed_by_its_group_column() {
+        let c = cols(&["category", "n", "total"]);
+        let unique = cols(&["category"]);
+        let k = choose_key(&KeyInputs {
+            tview: "sales",
+            columns: &c,
+            proven_unique: &unique,
+            ..Default::default()
+        });
+        assert_eq!(k, Ok(("category".into(), KeySource::ProvenUnique)));
+    }
+
+    #[test]
+    fn a_one_row_definition_is_keyed_by_its_column_with_an_equality() {
+        let c = cols(&["doc", "n"]);
+        let k = choose_key(&KeyInputs {
+            tview: "totals",
+            columns: &c,
+            one_row: Some("n"),
+            ..Default::default()
+        });
+        assert_eq!(k, Ok(("n".into(), KeySource::OneRow)));
+    }
+
+    #[test]
+    fn columns_that_identify_rows_only_together_are_named() {
+        let c = cols(&["grp", "cat", "n"]);
+        let together = cols(&["grp", "cat"]);
+        let e = choose_key(&KeyInputs {
+            tview: "sales",
+            columns: &c,
+            identified_together: &together,
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.hint().unwrap().contains("grp, cat together"), "{e:?}");
     }
 }

@@ -64,10 +64,10 @@ impl SourcePlan {
     /// returns is enough to serialize with concurrent maintenance of the same rows. Changes
     /// of other sources (lookups reached through other rows, untraceable occurrences) are
     /// found through rows a concurrent transaction may be moving, and need the whole TVIEW.
-    pub fn is_direct(&self, root: &ColumnRef) -> bool {
+    pub fn is_direct(&self, root: Option<&ColumnRef>) -> bool {
         self.reaches.iter().all(|(_, reach)| match reach {
             Reach::Root => true,
-            Reach::Path(hops) => hops.len() == 1 && hops[0].from == *root,
+            Reach::Path(hops) => hops.len() == 1 && Some(&hops[0].from) == root,
             Reach::Untraceable(_) => false,
         })
     }
@@ -76,7 +76,9 @@ impl SourcePlan {
 /// The maintenance plan of a TVIEW: one entry per source table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenancePlan {
-    pub root: ColumnRef,
+    /// The key column's origin; `None` for a definition of at most one row keyed by a
+    /// computed column, whose every source is untraceable (each change recomputes that row).
+    pub root: Option<ColumnRef>,
     pub sources: Vec<SourcePlan>,
 }
 
@@ -88,9 +90,26 @@ impl MaintenancePlan {
 
 /// Build the plan: a reach for every occurrence of every source table.
 pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
-    let root = model.root.clone().ok_or(Error::KeyNotTraceable {
-        reason: "the key column is not a column of a table".into(),
-    })?;
+    let Some(root) = model.root.clone() else {
+        // Every source untraceable (a one-row definition): each change recomputes.
+        let mut sources = Vec::new();
+        for table in model.tables() {
+            let mut reaches = Vec::new();
+            for occ in model.occurrences_of(table.oid) {
+                let Some(why) = &model.occurrences[occ].untraceable else {
+                    return Err(Error::KeyNotTraceable {
+                        reason: "the key column is not a column of a table".into(),
+                    });
+                };
+                reaches.push((occ, Reach::Untraceable(why.clone())));
+            }
+            sources.push(SourcePlan { table, reaches });
+        }
+        return Ok(MaintenancePlan {
+            root: None,
+            sources,
+        });
+    };
     if let Some(why) = &model.occurrences[root.occ].untraceable {
         return Err(Error::KeyNotTraceable {
             reason: why.clone(),
@@ -122,7 +141,10 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
             SourcePlan { table, reaches }
         })
         .collect();
-    Ok(MaintenancePlan { root, sources })
+    Ok(MaintenancePlan {
+        root: Some(root),
+        sources,
+    })
 }
 
 /// Breadth-first search over usable edge directions; edges are tried in model order so the
@@ -226,13 +248,13 @@ mod tests {
     fn children_are_direct_and_lookups_are_not() {
         let p = plan(&blog()).unwrap();
         let root = col(0, "pk_post");
-        assert!(p.source(10).unwrap().is_direct(&root));
+        assert!(p.source(10).unwrap().is_direct(Some(&root)));
         assert!(
-            p.source(12).unwrap().is_direct(&root),
+            p.source(12).unwrap().is_direct(Some(&root)),
             "comments join the key column"
         );
         assert!(
-            !p.source(11).unwrap().is_direct(&root),
+            !p.source(11).unwrap().is_direct(Some(&root)),
             "users are found through posts' and comments' foreign keys"
         );
     }

@@ -59,21 +59,60 @@ pub fn analyze_view(
     let columns: Vec<String> = extracted.outputs.iter().map(|(n, _)| n.clone()).collect();
     let mut prove_unique = false;
     let creating = matches!(key, KeyRequest::Choose(_));
+    let mut one_row_keyed = false;
     let key = match key {
-        KeyRequest::Fixed(k) => k.to_string(),
         KeyRequest::Choose(requested) => {
             let pk = root_primary_key_column(&extracted)?;
-            let (key, source) = choose_key(&KeyInputs {
+            // Only needed when no key is named, and a proof per column costs a walk each.
+            let proven_unique = match requested {
+                Some(_) => Vec::new(),
+                // SAFETY: the same query, still alive.
+                None => unsafe { proven_unique_columns(query, &extracted)? },
+            };
+            // SAFETY: the same query, still alive.
+            let one_row = match requested {
+                Some(_) => None,
+                None => unsafe { one_row_key(query, &columns)? },
+            };
+            let inputs = KeyInputs {
                 tview,
                 columns: &columns,
                 requested,
                 root_primary_key: pk.as_deref(),
-            })?;
+                proven_unique: &proven_unique,
+                one_row: one_row.as_deref(),
+                identified_together: &[],
+            };
+            let (key, source) = match choose_key(&inputs) {
+                Err(tviews_core::Error::NoKey { .. }) => {
+                    // Say which columns would identify the rows together.
+                    // SAFETY: the same query, still alive.
+                    let together = unsafe { unique::identified_together(query, &columns)? };
+                    choose_key(&KeyInputs {
+                        identified_together: &together,
+                        ..inputs
+                    })?
+                }
+                other => other?,
+            };
             // A key passed by name is the user's promise (writes that break it fail); one
             // chosen here must hold for every content of the sources.
             prove_unique = source != KeySource::Argument;
+            one_row_keyed = source == KeySource::OneRow;
             key
         }
+        // Recorded keys of one-row definitions are computed columns: keyed the same way.
+        KeyRequest::Fixed(k)
+            if unsafe { one_row_key(query, &columns)? }.is_some()
+                && extracted
+                    .outputs
+                    .iter()
+                    .any(|(n, origin)| n == k && origin.is_none()) =>
+        {
+            one_row_keyed = true;
+            k.to_string()
+        }
+        KeyRequest::Fixed(k) => k.to_string(),
     };
     let (_, origin) = extracted
         .outputs
@@ -82,6 +121,13 @@ pub fn analyze_view(
         .ok_or_else(|| TviewError::Internal(format!("key column {key} vanished")))?;
     let mut model = extracted.model;
     model.root = match origin {
+        // At most one row: every change recomputes it, whatever the key column is.
+        _ if one_row_keyed => {
+            for occ in &mut model.occurrences {
+                occ.untraceable.get_or_insert_with(|| ONE_ROW.to_string());
+            }
+            None
+        }
         None => {
             return Err(tviews_core::Error::KeyNotTraceable {
                 reason: format!("\"{key}\" is computed, not a column of a table"),
@@ -274,6 +320,57 @@ unsafe fn whole_row_relations(q: *mut pg_sys::Query) -> Vec<pg_sys::Oid> {
     found.sort_by_key(|o| o.to_u32());
     found.dedup();
     found
+}
+
+/// Why every change to a one-row definition recomputes its row.
+const ONE_ROW: &str =
+    "the definition is at most one row (an aggregate without GROUP BY): a change recomputes it";
+
+/// For a definition of at most one row whatever the sources hold: its first output column
+/// whose type has an equality (the key of that row).
+///
+/// # Safety
+/// `query` must be a valid analyzed and rewritten query.
+unsafe fn one_row_key(
+    query: *mut pg_sys::Query,
+    columns: &[String],
+) -> Result<Option<String>, TviewError> {
+    // SAFETY: per contract.
+    if !unsafe { unique::at_most_one_row(query)? } {
+        return Ok(None);
+    }
+    for name in columns {
+        // SAFETY: per contract.
+        let typ = unsafe { output_type(query, columns, name) };
+        if crate::pg::names::equality_operator(typ).is_some() {
+            return Ok(Some(name.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// The output columns, in order, that are a column of a table joined at the top level (not
+/// nullable, not in a subquery), as it is, and proven unique for every content of the sources.
+///
+/// # Safety
+/// `query` must be the valid analyzed and rewritten query `ex` was extracted from.
+unsafe fn proven_unique_columns(
+    query: *mut pg_sys::Query,
+    ex: &model::Extracted,
+) -> Result<Vec<String>, TviewError> {
+    let mut out = Vec::new();
+    for (i, (name, origin)) in ex.outputs.iter().enumerate() {
+        let Some(c) = origin else { continue };
+        let flags = ex.flags[c.occ];
+        if flags.nullable || flags.in_sublink {
+            continue;
+        }
+        // SAFETY: per contract.
+        if let Ok(()) = unsafe { unique::output_column_unique(query, i + 1)? } {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// The first output column that is, as it is, the single-column primary key of a table

@@ -40,7 +40,9 @@ pub unsafe fn patch_sources(
         if !plain_level(d) {
             return Ok(Vec::new());
         }
-        let root = &plan.root;
+        let Some(root) = &plan.root else {
+            return Ok(Vec::new());
+        };
         let docs = document_columns(d);
         let mut out = Vec::new();
         for (i, rte) in list_iter::<pg_sys::RangeTblEntry>((*d).rtable).enumerate() {

@@ -73,6 +73,41 @@ pub unsafe fn output_column_unique(
     }
 }
 
+/// Does `query` return at most one row whatever the sources hold (an aggregate without GROUP
+/// BY, `LIMIT 1`)?
+///
+/// # Safety
+/// `query` must be a valid analyzed and rewritten Query.
+pub unsafe fn at_most_one_row(query: *mut pg_sys::Query) -> Result<bool, TviewError> {
+    // SAFETY: per contract.
+    Ok(unsafe { unique_sets(query)? }
+        .0
+        .iter()
+        .any(|s| s.is_empty()))
+}
+
+/// The first set of several output columns (names, from `columns`) proven to identify the
+/// rows together, if any: what a key of several columns would be.
+///
+/// # Safety
+/// `query` must be a valid analyzed and rewritten Query whose output columns are `columns`.
+pub unsafe fn identified_together(
+    query: *mut pg_sys::Query,
+    columns: &[String],
+) -> Result<Vec<String>, TviewError> {
+    // SAFETY: per contract.
+    let (sets, _) = unsafe { unique_sets(query)? };
+    Ok(sets
+        .into_iter()
+        .find(|s| s.len() > 1)
+        .map(|s| {
+            s.into_iter()
+                .filter_map(|resno| columns.get(resno as usize - 1).cloned())
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// Strip binary coercions that keep the equality (varchar to text), not those that change it
 /// (text to character, where trailing spaces stop counting).
 unsafe fn strip_same_equality(mut node: *mut pg_sys::Node) -> *mut pg_sys::Node {

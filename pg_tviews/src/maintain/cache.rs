@@ -36,6 +36,8 @@ pub struct Compiled {
     pub key_type_sql: String,
     /// The key column's collation as qualified SQL, for a type that has one.
     pub key_collation: Option<String>,
+    /// The key may be NULL: its NULL group is a row like any other.
+    pub key_nullable: bool,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
@@ -44,7 +46,8 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    fn target(&self) -> RefreshTarget<'_> {
+    /// What the refresh statements (and the oracle) need to know about this TVIEW.
+    pub fn target(&self) -> RefreshTarget<'_> {
         RefreshTarget {
             table: (&self.meta.table_name.0, &self.meta.table_name.1),
             definition: (&self.meta.view_name.0, &self.meta.view_name.1),
@@ -55,6 +58,7 @@ impl Compiled {
             table_oid: self.meta.table.to_u32(),
             key_type: &self.key_type_sql,
             key_collation: self.key_collation.as_deref(),
+            key_nullable: self.key_nullable,
         }
     }
 
@@ -400,6 +404,8 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         },
         key_type_sql: crate::pg::names::qualified_type(key_type),
         key_collation: crate::pg::names::column_collation_sql(meta.table, &meta.key)?,
+        // Creation decides (see create.rs) and the table's key column records it.
+        key_nullable: !crate::pg::names::column_not_null(meta.table, &meta.key)?,
         level,
         plans: RefCell::new(HashMap::new()),
     });

@@ -108,8 +108,9 @@ pub unsafe fn lock_keys(tview: pg_sys::Oid, keys: pg_sys::Datum, key_type: pg_sy
     HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().keys += hashes.len());
 }
 
-/// The hash of every non-null element, by the type's own hash function (so keys that are
-/// equal hash alike even when their bytes differ); `None` if the type has none.
+/// The hash of every element, by the type's own hash function (so keys that are equal hash
+/// alike even when their bytes differ), 0 for the NULL key (a group like any other where the
+/// key may be NULL); `None` if the type has none.
 unsafe fn key_hashes(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Option<Vec<u32>> {
     // SAFETY: catalog lookups and array access on a valid array datum (caller's contract).
     unsafe {
@@ -119,10 +120,12 @@ unsafe fn key_hashes(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Option<Vec<u
         }
         let out = crate::pg::arrays::elements(keys, key_type)
             .into_iter()
-            .flatten()
-            .map(|d| {
-                pg_sys::FunctionCall1Coll(&mut (*tce).hash_proc_finfo, (*tce).typcollation, d)
-                    .value() as u32
+            .map(|d| match d {
+                Some(d) => {
+                    pg_sys::FunctionCall1Coll(&mut (*tce).hash_proc_finfo, (*tce).typcollation, d)
+                        .value() as u32
+                }
+                None => 0,
             })
             .collect();
         Some(out)

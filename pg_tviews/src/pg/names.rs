@@ -168,6 +168,29 @@ pub fn column_type(
     Ok(unsafe { pg_sys::get_atttype(relid, attnum) })
 }
 
+/// Whether column `column` of `relid` is NOT NULL.
+pub fn column_not_null(
+    relid: pg_sys::Oid,
+    column: &str,
+) -> Result<bool, crate::errors::TviewError> {
+    let c = std::ffi::CString::new(column)
+        .map_err(|_| crate::errors::TviewError::Internal("NUL in a column name".into()))?;
+    // SAFETY: an attribute syscache lookup; the fixed part is a FormData_pg_attribute, read
+    // before the tuple is released.
+    unsafe {
+        let tup = pg_sys::SearchSysCacheAttName(relid, c.as_ptr());
+        if tup.is_null() {
+            return Err(crate::errors::TviewError::Internal(format!(
+                "column {column} not found"
+            )));
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_attribute>(tup);
+        let not_null = (*form).attnotnull;
+        pg_sys::ReleaseSysCache(tup);
+        Ok(not_null)
+    }
+}
+
 /// The number of user column `column` of `relid`.
 fn attnum(relid: pg_sys::Oid, column: &str) -> Result<i16, crate::errors::TviewError> {
     let c = std::ffi::CString::new(column)

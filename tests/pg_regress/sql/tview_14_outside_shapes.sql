@@ -179,7 +179,8 @@ COMMIT;
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM tv_score_later ORDER BY 1;
 SELECT * FROM pg_tviews_check('score_later');
--- The same for a key of the user's choosing that a write makes NULL: the row would vanish.
+-- A key of the user's choosing whose column may be NULL: one row with a NULL key is a row
+-- like any other (tview_15_keys); a second repeats the key and is refused, in both modes.
 CREATE TABLE tb_sku (pk_sku int PRIMARY KEY, code text, name text NOT NULL);
 INSERT INTO tb_sku VALUES (1, 'a-1', 'one'), (2, 'b-2', 'two');
 SELECT pg_tviews_create('sku', 'SELECT s.code, s.name FROM tb_sku s', key => 'code');

@@ -198,7 +198,7 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         "UPDATE {table} AS t SET {sets} FROM {from} WHERE {matches} AND {changed}",
         table = super::qualified(t.table.0, t.table.1),
         sets = sets.join(", "),
-        matches = compare(&format!("t.{key}"), t.key_eq, &key_of_row),
+        matches = t.same_key(&format!("t.{key}"), &key_of_row),
         changed = changed(&p.patchable),
     )
 }
@@ -258,6 +258,7 @@ pub(crate) mod tests {
             table_oid: 16384,
             key_type: "integer",
             key_collation: None,
+            key_nullable: false,
         }
     }
 

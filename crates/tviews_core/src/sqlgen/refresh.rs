@@ -35,11 +35,22 @@ pub struct RefreshTarget<'a> {
     /// apart with it (under a case-insensitive collation `K1` and `k1` are one key, which two
     /// deferred statements may have queued in both spellings).
     pub key_collation: Option<&'a str>,
+    /// The key may be NULL (a GROUP BY column without NOT NULL): the NULL group is one row
+    /// like any other, keys match NULL-safely, and the table's key index treats NULLs as
+    /// equal. `false`: the key is never NULL, and a change that would give a row a NULL key
+    /// raises.
+    pub key_nullable: bool,
 }
 
 /// The column of the MERGE source counting the definition's rows per key.
 fn rows_column() -> String {
     quote_ident(&format!("{RESERVED_PREFIX}rows"))
+}
+
+/// The column the definition's side of a keyed refresh carries (`true`), so that a key with
+/// no row in the definition is told from a row whose key is NULL.
+fn found_column() -> String {
+    quote_ident(&format!("{RESERVED_PREFIX}found"))
 }
 
 /// The column of the MERGE source saying, for the NULL among the keys to refresh, whether
@@ -53,8 +64,9 @@ impl RefreshTarget<'_> {
     /// function's exact declared types (oid, text), so no overload anyone adds to that schema
     /// can be chosen instead; its text result, never produced, is cast to the key's type.
     fn repeats(&self, extension: &str, key: &str) -> String {
+        // The function is strict: a NULL key (the NULL group repeating) is named NULL.
         format!(
-            "{}.pg_tviews_key_repeats({}::pg_catalog.oid, {key}::pg_catalog.text)::{}",
+            "{}.pg_tviews_key_repeats({}::pg_catalog.oid, COALESCE({key}::pg_catalog.text, 'NULL'::pg_catalog.text))::{}",
             quote_ident(extension),
             self.table_oid,
             self.key_type
@@ -85,13 +97,59 @@ impl RefreshTarget<'_> {
             rows_column()
         );
         let raise = self.repeats(extension, &format!("s.{key}"));
+        let null_clause = if self.key_nullable {
+            String::new()
+        } else {
+            format!(
+                " WHEN NOT MATCHED AND s.{} THEN INSERT ({key}) VALUES ({})",
+                null_key_column(),
+                self.null_key(extension)
+            )
+        };
         format!(
-            " WHEN NOT MATCHED AND s.{null} THEN INSERT ({key}) VALUES ({raise_null}) \
+            "{null_clause} \
              WHEN MATCHED AND {more_than_one} THEN UPDATE SET {key} = {raise} \
              WHEN NOT MATCHED AND {more_than_one} THEN INSERT ({key}) VALUES ({raise})",
-            null = null_key_column(),
-            raise_null = self.null_key(extension),
         )
+    }
+
+    /// `lhs` and `rhs` are the same key: equal by the key's equality, or, for a key that may
+    /// be NULL, both NULL.
+    pub(crate) fn same_key(&self, lhs: &str, rhs: &str) -> String {
+        let eq = compare(lhs, self.key_eq, rhs);
+        if self.key_nullable {
+            format!("({eq} OR ({lhs} IS NULL AND {rhs} IS NULL))")
+        } else {
+            eq
+        }
+    }
+
+    /// [`Self::same_key`] as a condition a full join can use (MERGE with `NOT MATCHED BY
+    /// SOURCE` is one, and accepts only conditions it can merge or hash): for a key that may
+    /// be NULL, the two keys as one-column records, which compare NULL equal to NULL.
+    fn same_key_joinable(&self, lhs: &str, rhs: &str) -> String {
+        if self.key_nullable {
+            let c = self.collate();
+            format!(
+                "ROW({lhs}{c})::pg_catalog.record OPERATOR(pg_catalog.=) ROW({rhs}{c})::pg_catalog.record"
+            )
+        } else {
+            compare(lhs, self.key_eq, rhs)
+        }
+    }
+
+    /// The definition's rows whose key is among the keys of `$1` by test `among` (which no
+    /// NULL satisfies); for a key that may be NULL, also the NULL group when `$1` holds a
+    /// NULL. Both halves reach an index of the key's table, even under GROUP BY.
+    fn among_keys(&self, among: String) -> String {
+        if self.key_nullable {
+            format!(
+                "({among} OR ({} IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)))",
+                quote_ident(self.key)
+            )
+        } else {
+            among
+        }
     }
     /// ` COLLATE <key collation>`, or nothing for a type without one.
     fn collate(&self) -> String {
@@ -157,7 +215,7 @@ impl RefreshTarget<'_> {
 /// every rescan, and as the inner side of a nested loop (products of each supplier) that was
 /// quadratic (100,000 keys: over 6 minutes).
 pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
-    refresh_keys_where(t, &compare_any(&quote_ident(t.key), t.key_eq, "$1"))
+    refresh_keys_where(t, compare_any(&quote_ident(t.key), t.key_eq, "$1"))
 }
 
 /// [`refresh_keys`] for many keys: the definition's rows are those whose key is among the
@@ -172,30 +230,37 @@ pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
         eq.right,
         t.collate()
     );
-    refresh_keys_where(t, &among)
+    refresh_keys_where(t, among)
 }
 
-fn refresh_keys_where(t: &RefreshTarget<'_>, among: &str) -> String {
+fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
     let key = quote_ident(t.key);
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
-    let eq = t.key_eq;
+    let found = found_column();
+    let null = if t.key_nullable {
+        String::new()
+    } else {
+        format!(
+            ", CASE WHEN k.k IS NULL THEN EXISTS (SELECT FROM {} AS z WHERE z.{key} IS NULL) END AS {}",
+            t.definition_sql(),
+            null_key_column()
+        )
+    };
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{key}) OVER (PARTITION BY k.k) AS {rows}, \
-                       CASE WHEN k.k IS NULL THEN EXISTS (SELECT FROM {def} AS z WHERE z.{key} IS NULL) \
-                       END AS {null} \
+         USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{found}) OVER (PARTITION BY k.k) AS {rows}{null} \
                   FROM (SELECT DISTINCT u.k{collate} AS k FROM pg_catalog.unnest($1) AS u(k)) AS k \
-                LEFT JOIN (SELECT * FROM {def} WHERE {among}) AS d ON {on_d}) AS s \
+                LEFT JOIN (SELECT true AS {found}, * FROM {def} WHERE {among}) AS d ON {on_d}) AS s \
          ON {on_t}{repeats} \
-         WHEN MATCHED AND s.{key} IS NULL THEN DELETE{update} \
-         WHEN NOT MATCHED AND s.{key} IS NOT NULL THEN INSERT ({cols}) VALUES ({vals})",
+         WHEN MATCHED AND s.{found} IS NULL THEN DELETE{update} \
+         WHEN NOT MATCHED AND s.{found} IS NOT NULL THEN INSERT ({cols}) VALUES ({vals})",
         table = t.table_sql(),
         def = t.definition_sql(),
-        on_d = compare(&format!("d.{key}"), eq, "k.k"),
-        on_t = compare(&format!("t.{key}"), eq, &format!("s.{k}")),
+        among = t.among_keys(among),
+        on_d = t.same_key(&format!("d.{key}"), "k.k"),
+        on_t = t.same_key(&format!("t.{key}"), &format!("s.{k}")),
         collate = t.collate(),
         rows = rows_column(),
-        null = null_key_column(),
         repeats = t.repeats_clauses(),
         update = t.update_clause(),
         cols = t.list(""),
@@ -206,18 +271,22 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: &str) -> String {
 /// Recompute every row (TRUNCATE of a source, untraceable changes, pg_tviews_refresh).
 pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
     let key = quote_ident(t.key);
-    let on = compare(&format!("t.{key}"), t.key_eq, &format!("s.{key}"));
+    let on = t.same_key_joinable(&format!("t.{key}"), &format!("s.{key}"));
+    let null = if t.key_nullable {
+        String::new()
+    } else {
+        format!(", d.{key} IS NULL AS {}", null_key_column())
+    };
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY d.{key}) AS {rows}, \
-                       d.{key} IS NULL AS {null} FROM {def} AS d) AS s \
+         USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY d.{key}) AS {rows}{null} \
+                  FROM {def} AS d) AS s \
          ON {on}{repeats}{update} \
          WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
          WHEN NOT MATCHED BY SOURCE THEN DELETE",
         table = t.table_sql(),
         def = t.definition_sql(),
         rows = rows_column(),
-        null = null_key_column(),
         repeats = t.repeats_clauses(),
         update = t.update_clause(),
         cols = t.list(""),
@@ -270,6 +339,7 @@ pub(crate) mod tests {
             table_oid: 16384,
             key_type: "integer",
             key_collation: None,
+            key_nullable: false,
         }
     }
 
@@ -285,7 +355,7 @@ pub(crate) mod tests {
         assert!(sql.contains(
             "ON t.\"pk_post\"::integer OPERATOR(\"pg_catalog\".=) s.\"__pgtv_key\"::integer"
         ));
-        assert!(sql.contains("WHEN MATCHED AND s.\"pk_post\" IS NULL THEN DELETE"));
+        assert!(sql.contains("WHEN MATCHED AND s.\"__pgtv_found\" IS NULL THEN DELETE"));
         assert!(sql.contains("UPDATE SET \"pk_post\" = s.\"pk_post\", \"data\" = s.\"data\""));
     }
 
@@ -296,9 +366,25 @@ pub(crate) mod tests {
             let repeats = sql.find("pg_tviews_key_repeats").expect("the guard");
             assert!(repeats < sql.find("THEN DELETE").unwrap(), "{sql}");
             assert!(sql.contains(
-                "\"public\".pg_tviews_key_repeats(16384::pg_catalog.oid, s.\"pk_post\"::pg_catalog.text)::integer"
+                "\"public\".pg_tviews_key_repeats(16384::pg_catalog.oid, COALESCE(s.\"pk_post\"::pg_catalog.text, 'NULL'::pg_catalog.text))::integer"
             ));
         }
+    }
+
+    #[test]
+    fn a_key_that_may_be_null_matches_its_null_group() {
+        let c = cols();
+        let mut t = target(&c);
+        t.key_nullable = true;
+        let keyed = refresh_keys(&t);
+        assert!(!keyed.contains("pg_tviews_key_null"), "{keyed}");
+        assert!(keyed.contains("\"pk_post\" IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)"));
+        assert!(keyed.contains("OR (t.\"pk_post\" IS NULL AND s.\"__pgtv_key\" IS NULL))"));
+        let all = refresh_all(&t);
+        assert!(!all.contains("pg_tviews_key_null"), "{all}");
+        assert!(all.contains("ON ROW(t.\"pk_post\")::pg_catalog.record OPERATOR(pg_catalog.=) ROW(s.\"pk_post\")::pg_catalog.record"));
+        t.key_nullable = false;
+        assert!(refresh_all(&t).contains("pg_tviews_key_null"));
     }
 
     #[test]
