@@ -2,7 +2,7 @@
 //! relies on is in place (`pg_tviews_health_check`).
 
 use pgrx::prelude::*;
-use tviews_core::explain::explain;
+use tviews_core::explain::{describe_key, explain, KeyFacts};
 use tviews_core::sqlgen::keys::{key_query, Event};
 
 use crate::api::{existing_tview, required};
@@ -11,7 +11,8 @@ use crate::errors::OrRaise;
 use crate::maintain::cache;
 
 /// One row per source table of a TVIEW: how its changed rows reach the keys, what
-/// maintenance does and when, and the key query run for an UPDATE.
+/// maintenance does and when, and the key query run for an UPDATE; then the key (which
+/// column, why, and what NULL is) and the context maintenance runs in.
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_explain(
     tview_name: Option<&str>,
@@ -42,6 +43,15 @@ fn pg_tviews_explain(
     // SAFETY: a catalog lookup of an existing role's name (palloc'd).
     let owner = unsafe { crate::pg::nodes::cstring(pg_sys::GetUserNameFromId(meta.owner, true)) }
         .unwrap_or_else(|| format!("role {}", meta.owner.to_u32()));
+    let key = describe_key(
+        &def.model,
+        &KeyFacts {
+            column: &def.key,
+            proven: meta.key_proven,
+            nullable: compiled.key_nullable,
+        },
+    );
+    rows.push((key.source, key.reaches, key.maintenance, None));
     rows.push((
         "(every source)".into(),
         "-".into(),

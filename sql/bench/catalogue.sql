@@ -77,6 +77,16 @@ SELECT p.pk_product,
   LEFT JOIN tb_inventory i ON i.fk_product = p.pk_product;
 COMMENT ON VIEW v_product IS 'The product document: the definition every approach reproduces.';
 
+-- The second read model, the kind pg_ivm is built for: a flat join and a GROUP BY aggregate
+-- (each category's products, price total and range). Its scenarios are marked in scenarios.
+CREATE VIEW v_category_sales AS
+SELECT c.pk_category, c.name, count(*) AS products, sum(p.price) AS price_total,
+       min(p.price) AS price_min, max(p.price) AS price_max
+  FROM tb_product p
+  JOIN tb_category c ON c.pk_category = p.fk_category
+ GROUP BY c.pk_category, c.name;
+COMMENT ON VIEW v_category_sales IS 'Category sales: a flat join and GROUP BY aggregate, the second definition approaches reproduce.';
+
 -- Generate the data set-based, with progress messages.
 CREATE PROCEDURE setup(scale text) LANGUAGE plpgsql AS $$
 DECLARE
@@ -183,11 +193,63 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE PROCEDURE install(approach text) LANGUAGE plpgsql AS $$
+-- The hand-written approach for category sales: the categories of the changed products
+-- (or the changed categories) are recomputed.
+CREATE TABLE manual_category_sales (pk_category int PRIMARY KEY, name text NOT NULL, products bigint NOT NULL,
+                                    price_total numeric NOT NULL, price_min numeric NOT NULL, price_max numeric NOT NULL);
+CREATE FUNCTION manual_sales_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    keys int[] := '{}';
+    k int[];
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        IF TG_TABLE_NAME = 'tb_product' THEN SELECT array_agg(fk_category) INTO k FROM new_rows;
+        ELSE SELECT array_agg(pk_category) INTO k FROM new_rows; END IF;
+        keys := keys || coalesce(k, '{}');
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        IF TG_TABLE_NAME = 'tb_product' THEN SELECT array_agg(fk_category) INTO k FROM old_rows;
+        ELSE SELECT array_agg(pk_category) INTO k FROM old_rows; END IF;
+        keys := keys || coalesce(k, '{}');
+    END IF;
+    DELETE FROM tviews_bench.manual_category_sales m WHERE m.pk_category = ANY (keys);
+    INSERT INTO tviews_bench.manual_category_sales
+         SELECT * FROM tviews_bench.v_category_sales v WHERE v.pk_category = ANY (keys);
+    RETURN NULL;
+END $$;
+
+-- Install an approach's read model: model 'product' (the documents) or 'category_sales'.
+CREATE PROCEDURE install(approach text, model text DEFAULT 'product') LANGUAGE plpgsql AS $$
 DECLARE
     t text;
     f text;
 BEGIN
+    IF model = 'category_sales' THEN
+        CASE approach
+        WHEN 'bare' THEN NULL;
+        WHEN 'pg_tviews' THEN
+            -- The key (pk_category) is found by pg_tviews: the only pk_* column, proven unique.
+            PERFORM pg_tviews_create('tviews_bench.category_sales', pg_get_viewdef('tviews_bench.v_category_sales'::regclass));
+        WHEN 'pg_ivm' THEN
+            PERFORM pgivm.create_immv('tviews_bench.ivm_category_sales', pg_get_viewdef('tviews_bench.v_category_sales'::regclass));
+            CREATE INDEX ON tviews_bench.ivm_category_sales (pk_category);
+        WHEN 'manual' THEN
+            TRUNCATE tviews_bench.manual_category_sales;
+            INSERT INTO tviews_bench.manual_category_sales SELECT * FROM tviews_bench.v_category_sales;
+            FOREACH t IN ARRAY ARRAY['tb_product', 'tb_category'] LOOP
+                EXECUTE format('CREATE TRIGGER manual_sales_ins AFTER INSERT ON tviews_bench.%I REFERENCING NEW TABLE AS new_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_sales_trg()', t);
+                EXECUTE format('CREATE TRIGGER manual_sales_upd AFTER UPDATE ON tviews_bench.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_sales_trg()', t);
+                EXECUTE format('CREATE TRIGGER manual_sales_del AFTER DELETE ON tviews_bench.%I REFERENCING OLD TABLE AS old_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_sales_trg()', t);
+            END LOOP;
+        WHEN 'matview', 'matview_concurrently' THEN
+            CREATE MATERIALIZED VIEW tviews_bench.mv_category_sales AS SELECT * FROM tviews_bench.v_category_sales;
+            CREATE UNIQUE INDEX ON tviews_bench.mv_category_sales (pk_category);
+        END CASE;
+        RETURN;
+    END IF;
     CASE approach
     WHEN 'bare' THEN NULL;
     WHEN 'pg_tviews' THEN
@@ -247,10 +309,27 @@ BEGIN
     END CASE;
 END $$;
 
-CREATE PROCEDURE uninstall(approach text) LANGUAGE plpgsql AS $$
+CREATE PROCEDURE uninstall(approach text, model text DEFAULT 'product') LANGUAGE plpgsql AS $$
 DECLARE
     t text;
 BEGIN
+    IF model = 'category_sales' THEN
+        CASE approach
+        WHEN 'bare' THEN NULL;
+        WHEN 'pg_tviews' THEN PERFORM pg_tviews_drop('tviews_bench.category_sales', if_exists => true);
+        WHEN 'pg_ivm' THEN DROP TABLE IF EXISTS tviews_bench.ivm_category_sales;
+        WHEN 'manual' THEN
+            FOREACH t IN ARRAY ARRAY['tb_product', 'tb_category'] LOOP
+                EXECUTE format('DROP TRIGGER IF EXISTS manual_sales_ins ON tviews_bench.%I', t);
+                EXECUTE format('DROP TRIGGER IF EXISTS manual_sales_upd ON tviews_bench.%I', t);
+                EXECUTE format('DROP TRIGGER IF EXISTS manual_sales_del ON tviews_bench.%I', t);
+            END LOOP;
+            TRUNCATE tviews_bench.manual_category_sales;
+        WHEN 'matview', 'matview_concurrently' THEN
+            DROP MATERIALIZED VIEW IF EXISTS tviews_bench.mv_category_sales;
+        END CASE;
+        RETURN;
+    END IF;
     CASE approach
     WHEN 'bare' THEN NULL;
     WHEN 'pg_tviews' THEN PERFORM pg_tviews_drop('tviews_bench.product', if_exists => true);
@@ -271,24 +350,29 @@ END $$;
 
 -- Rows where the approach's read model and the definition differ (both directions); NULL
 -- for the approach without a read model.
-CREATE FUNCTION differing_rows(approach text) RETURNS bigint LANGUAGE plpgsql AS $$
+CREATE FUNCTION differing_rows(approach text, model text DEFAULT 'product') RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
-    model text := CASE approach
-        WHEN 'pg_tviews' THEN 'tviews_bench.tv_product'
-        WHEN 'pg_ivm' THEN 'tviews_bench.ivm_product'
-        WHEN 'manual' THEN 'tviews_bench.manual_product'
-        WHEN 'matview' THEN 'tviews_bench.mv_product'
-        WHEN 'matview_concurrently' THEN 'tviews_bench.mv_product'
+    sales boolean := model = 'category_sales';
+    stored text := CASE approach
+        WHEN 'pg_tviews' THEN CASE WHEN sales THEN 'tviews_bench.tv_category_sales' ELSE 'tviews_bench.tv_product' END
+        WHEN 'pg_ivm' THEN CASE WHEN sales THEN 'tviews_bench.ivm_category_sales' ELSE 'tviews_bench.ivm_product' END
+        WHEN 'manual' THEN CASE WHEN sales THEN 'tviews_bench.manual_category_sales' ELSE 'tviews_bench.manual_product' END
+        WHEN 'matview' THEN CASE WHEN sales THEN 'tviews_bench.mv_category_sales' ELSE 'tviews_bench.mv_product' END
+        WHEN 'matview_concurrently' THEN CASE WHEN sales THEN 'tviews_bench.mv_category_sales' ELSE 'tviews_bench.mv_product' END
         END;
+    definition text := CASE WHEN sales THEN 'tviews_bench.v_category_sales' ELSE 'tviews_bench.v_product' END;
+    -- The definition's columns (an IMMV adds hidden counting columns of its own).
+    cols text := CASE WHEN sales THEN 'pk_category, name, products, price_total, price_min, price_max'
+                      ELSE 'pk_product, data' END;
     n bigint;
 BEGIN
-    IF model IS NULL THEN
+    IF stored IS NULL THEN
         RETURN NULL;
     END IF;
-    EXECUTE format('SELECT count(*) FROM ((SELECT pk_product, data FROM %s EXCEPT ALL SELECT pk_product, data FROM tviews_bench.v_product)
+    EXECUTE format('SELECT count(*) FROM ((SELECT %1$s FROM %2$s EXCEPT ALL SELECT %1$s FROM %3$s)
                                           UNION ALL
-                                          (SELECT pk_product, data FROM tviews_bench.v_product EXCEPT ALL SELECT pk_product, data FROM %s)) d',
-                   model, model) INTO n;
+                                          (SELECT %1$s FROM %3$s EXCEPT ALL SELECT %1$s FROM %2$s)) d',
+                   cols, stored, definition) INTO n;
     RETURN n;
 END $$;
 
@@ -296,8 +380,9 @@ END $$;
 
 -- heavy: one iteration changes up to 100,000 documents; at medium scale and above such
 -- scenarios, like refreshing a materialized view, get 3 timed iterations (see iterations()).
+-- model: the read model the scenario measures (each approach installs it for that scenario).
 CREATE TABLE scenarios (scenario text PRIMARY KEY, description text NOT NULL, position int NOT NULL,
-                        heavy boolean NOT NULL DEFAULT false);
+                        heavy boolean NOT NULL DEFAULT false, model text NOT NULL DEFAULT 'product');
 INSERT INTO scenarios VALUES
  ('price',           'one product''s price', 1, false),
  ('review_insert',   'one review inserted', 2, false),
@@ -308,6 +393,9 @@ INSERT INTO scenarios VALUES
  ('bulk_1000',       '1,000 products'' prices in one UPDATE', 7, false),
  ('bulk_recompute',  '100,000 products moved to another supplier in one UPDATE (every document recomputed)', 8, true),
  ('product_delete',  'one product deleted (with its reviews and inventory)', 9, false);
+INSERT INTO scenarios VALUES
+ ('sales_price',     'category sales (flat join + GROUP BY): one product''s price', 10, false, 'category_sales'),
+ ('sales_insert',    'category sales (flat join + GROUP BY): one product added', 11, false, 'category_sales');
 
 CREATE TABLE settings (name text PRIMARY KEY, value text NOT NULL);
 
@@ -350,6 +438,12 @@ BEGIN
          WHERE pk_product <= 100000 AND fk_supplier IS NOT NULL;
     WHEN 'product_delete' THEN
         DELETE FROM tviews_bench.tb_product WHERE pk_product = (SELECT max(pk_product) FROM tviews_bench.tb_product);
+    WHEN 'sales_price' THEN
+        UPDATE tviews_bench.tb_product SET price = price + 0.01 WHERE pk_product = p;
+    WHEN 'sales_insert' THEN
+        INSERT INTO tviews_bench.tb_product
+        VALUES ((SELECT max(pk_product) + 1 FROM tviews_bench.tb_product), 'new product ' || i,
+                (1 + (i * 7919) % 100000) / 100.0, 'EUR', 'active', 1 + (i * 31) % 100, NULL);
     END CASE;
 END $$;
 
@@ -385,14 +479,15 @@ LANGUAGE plpgsql AS $$
 DECLARE
     t0 timestamptz;
     ms float8;
+    model text := (SELECT x.model FROM tviews_bench.scenarios x WHERE x.scenario = run_one.scenario);
 BEGIN
     FOR i IN 1 .. warmup + iterations LOOP
         t0 := clock_timestamp();
         PERFORM tviews_bench.do_scenario(scenario, i);
-        IF approach = 'matview' THEN
-            REFRESH MATERIALIZED VIEW tviews_bench.mv_product;
-        ELSIF approach = 'matview_concurrently' THEN
-            REFRESH MATERIALIZED VIEW CONCURRENTLY tviews_bench.mv_product;
+        IF approach LIKE 'matview%' THEN
+            EXECUTE format('REFRESH MATERIALIZED VIEW %s tviews_bench.%I',
+                           CASE approach WHEN 'matview_concurrently' THEN 'CONCURRENTLY' ELSE '' END,
+                           CASE model WHEN 'category_sales' THEN 'mv_category_sales' ELSE 'mv_product' END);
         END IF;
         COMMIT;
         ms := extract(epoch FROM clock_timestamp() - t0) * 1000;
@@ -401,7 +496,7 @@ BEGIN
             COMMIT;
         END IF;
     END LOOP;
-    INSERT INTO tviews_bench.checks VALUES (approach, scenario, tviews_bench.differing_rows(approach))
+    INSERT INTO tviews_bench.checks VALUES (approach, scenario, tviews_bench.differing_rows(approach, model))
         ON CONFLICT ON CONSTRAINT checks_pkey DO UPDATE SET differing = excluded.differing, error = NULL;
     COMMIT;
 END $$;
@@ -422,6 +517,7 @@ CREATE PROCEDURE run(scenario_list text[] DEFAULT NULL, approach_list text[] DEF
 LANGUAGE plpgsql AS $$
 DECLARE
     a text;
+    m text;
     s text;
     n int;
     w int;
@@ -438,17 +534,23 @@ BEGIN
             COMMIT;
             CONTINUE;
         END IF;
-        RAISE NOTICE 'approach %: installing', a;
-        CALL tviews_bench.install(a);
-        COMMIT;
-        FOR s IN SELECT x.scenario FROM tviews_bench.scenarios x
-                  WHERE scenario_list IS NULL OR x.scenario = ANY (scenario_list) ORDER BY x.position LOOP
-            SELECT i.timed, i.warmup INTO n, w FROM tviews_bench.iterations(a, s, iterations) i;
-            RAISE NOTICE 'approach %: scenario % (% iterations)', a, s, n;
-            CALL tviews_bench.run_one(a, s, n, w);
+        -- Each read model the chosen scenarios measure, installed for its scenarios only.
+        FOR m IN SELECT x.model FROM tviews_bench.scenarios x
+                  WHERE scenario_list IS NULL OR x.scenario = ANY (scenario_list)
+                  GROUP BY x.model ORDER BY min(x.position) LOOP
+            RAISE NOTICE 'approach %: installing (%)', a, m;
+            CALL tviews_bench.install(a, m);
+            COMMIT;
+            FOR s IN SELECT x.scenario FROM tviews_bench.scenarios x
+                      WHERE (scenario_list IS NULL OR x.scenario = ANY (scenario_list)) AND x.model = m
+                      ORDER BY x.position LOOP
+                SELECT i.timed, i.warmup INTO n, w FROM tviews_bench.iterations(a, s, iterations) i;
+                RAISE NOTICE 'approach %: scenario % (% iterations)', a, s, n;
+                CALL tviews_bench.run_one(a, s, n, w);
+            END LOOP;
+            CALL tviews_bench.uninstall(a, m);
+            COMMIT;
         END LOOP;
-        CALL tviews_bench.uninstall(a);
-        COMMIT;
     END LOOP;
 END $$;
 

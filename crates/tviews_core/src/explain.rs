@@ -64,6 +64,45 @@ pub fn explain(inputs: &Inputs<'_>) -> Vec<SourceExplain> {
         .collect()
 }
 
+/// What is known of a TVIEW's key, for the `(key)` row of `pg_tviews_explain`.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyFacts<'a> {
+    pub column: &'a str,
+    /// pg_tviews chose it and proved it unique (no key argument).
+    pub proven: bool,
+    /// Its column may be NULL.
+    pub nullable: bool,
+}
+
+/// The `(key)` row: which column is the key, where it comes from, why it was chosen and
+/// what a NULL key is.
+pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplain {
+    let (reaches, chosen) = match &model.root {
+        Some(r) => (
+            format!("key column {} ({})", key.column, column(model, r)),
+            if key.proven {
+                "chosen by pg_tviews (no key named) and proven unique for every content of the sources"
+            } else {
+                "named by the key argument: not proven, a write that repeats it fails (23505)"
+            },
+        ),
+        None => (
+            format!("key column {} (computed)", key.column),
+            "the definition is at most one row: its first column with an equality keys that row, which every change recomputes",
+        ),
+    };
+    let nulls = if key.nullable {
+        "may be NULL: NULL is one key value like any other (a unique index NULLS NOT DISTINCT)"
+    } else {
+        "never NULL: the table's primary key"
+    };
+    SourceExplain {
+        source: "(key)".into(),
+        reaches,
+        maintenance: format!("{chosen}; {nulls}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +137,36 @@ mod tests {
         assert!(by("public.tb_category").maintenance.contains("captured"));
         let i = explain(&inputs(Mode::Immediate));
         assert!(i[0].maintenance.starts_with("each statement"));
+    }
+
+    #[test]
+    fn the_key_row_says_where_the_key_comes_from_and_what_null_is() {
+        let m = model();
+        let k = describe_key(
+            &m,
+            &KeyFacts {
+                column: "pk_product",
+                proven: true,
+                nullable: false,
+            },
+        );
+        assert_eq!(k.source, "(key)");
+        assert_eq!(k.reaches, "key column pk_product (tb_product.pk_product)");
+        assert!(k.maintenance.contains("proven unique"));
+        assert!(k
+            .maintenance
+            .ends_with("never NULL: the table's primary key"));
+        let mut one = m.clone();
+        one.root = None;
+        let k = describe_key(
+            &one,
+            &KeyFacts {
+                column: "n",
+                proven: true,
+                nullable: true,
+            },
+        );
+        assert_eq!(k.reaches, "key column n (computed)");
+        assert!(k.maintenance.contains("at most one row"));
     }
 }

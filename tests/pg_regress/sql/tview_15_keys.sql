@@ -24,6 +24,8 @@ SELECT tview_name, key_column, key_proven FROM pg_tview_meta WHERE tview_name LI
 SELECT indexrelid::regclass, indisprimary, indnullsnotdistinct
   FROM pg_index WHERE indrelid = 'keys.tv_by_kind'::regclass;
 SELECT * FROM tv_by_kind ORDER BY kind NULLS FIRST;
+-- Explain says which key was chosen, why, and what a NULL key is.
+SELECT reaches, maintenance FROM pg_tviews_explain('by_kind') WHERE source = '(key)';
 -- Into, within and out of the NULL group, in one statement and across statements.
 INSERT INTO tb_shop VALUES (5, 1, NULL, 'e@x', 'Eve', 5);
 UPDATE tb_shop SET kind = 'kiosk' WHERE pk_shop = 2;
@@ -73,6 +75,7 @@ INSERT INTO tb_shop VALUES (1, 1, 'kiosk', 'a@x', 'Ada', 10), (2, 2, NULL, NULL,
 SELECT pg_tviews_create('shop_by_email', $$
     SELECT s.email, jsonb_build_object('name', s.name, 'sales', s.sales) AS data FROM tb_shop s $$,
     key => 'email');
+SELECT reaches, maintenance FROM pg_tviews_explain('shop_by_email') WHERE source = '(key)';
 UPDATE tb_shop SET name = 'Robert', sales = 21 WHERE pk_shop = 2;
 SELECT * FROM tv_shop_by_email ORDER BY email NULLS FIRST;
 UPDATE tb_shop SET email = NULL WHERE pk_shop = 1;
