@@ -313,24 +313,14 @@ fn lock_sources(sources: &[pg_sys::Oid]) {
 /// apart by both).
 fn check_key_type(tview: &str, key: &str, view: pg_sys::Oid) -> Result<(), TviewError> {
     let typ = crate::pg::names::column_type(view, key)?;
-    // SAFETY: type catalog lookups of an existing type.
-    let (scalar, name) = unsafe {
-        let base = pg_sys::getBaseType(typ);
-        let scalar = pg_sys::get_element_type(base) == pg_sys::InvalidOid
-            && !pg_sys::type_is_rowtype(base)
-            && pg_sys::get_array_type(typ) != pg_sys::InvalidOid;
-        (
-            scalar,
-            cstring(pg_sys::format_type_be(typ)).unwrap_or_default(),
-        )
-    };
-    if scalar && crate::pg::names::equality_operator(typ).is_some() {
+    if crate::pg::names::usable_key_type(typ) {
         return Ok(());
     }
     Err(TviewError::KeyType {
         tview: tview.to_string(),
         key: key.to_string(),
-        type_name: name,
+        // SAFETY: the name of an existing type (palloc'd).
+        type_name: unsafe { cstring(pg_sys::format_type_be(typ)) }.unwrap_or_default(),
     })
 }
 

@@ -94,7 +94,7 @@ WITH m AS (
     SELECT 'primary key', EXISTS (
                SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-                WHERE (i.indisprimary OR (i.indisunique AND i.indnullsnotdistinct AND NOT a.attnotnull
+                WHERE (i.indisprimary OR (i.indisunique AND i.indnullsnotdistinct
                                           AND i.indpred IS NULL AND i.indimmediate))
                   AND i.indnatts = 1 AND a.attname = m.key_column),
            (SELECT CASE WHEN a.attnotnull THEN 'the key column is the table''s primary key'

@@ -59,22 +59,27 @@ for approach in $(q -Atc "SELECT approach FROM tviews_bench.approaches WHERE $(s
         say "approach $approach: skipped (extension not installed)"
         continue
     fi
-    say "approach $approach: installing"
-    q -qc "CALL tviews_bench.install('$approach')"
-    for scenario in $(q -Atc "SELECT scenario FROM tviews_bench.scenarios WHERE $(sql_array "$SCENARIOS") IS NULL OR scenario = ANY ($(sql_array "$SCENARIOS")) ORDER BY position"); do
-        IFS='|' read -r n warm < <(q -Atc "SELECT timed, warmup FROM tviews_bench.iterations('$approach', '$scenario', $ITERATIONS)")
-        echo "  $approach / $scenario: $n iterations"
-        if ! err=$(q -qc "CALL tviews_bench.run_one('$approach', '$scenario', $n, $warm)" 2>&1); then
-            msg=$(echo "$err" | sed -nE 's/^.*ERROR: +//p' | head -n1)
-            echo "  $approach / $scenario failed: $msg"
-            # psql variables (not string pasting) carry the message into SQL.
-            q -q -v a="$approach" -v s="$scenario" -v m="$msg" <<'SQL'
+    # Each read model the chosen scenarios measure (tviews_bench.scenarios.model), installed
+    # for its scenarios only.
+    CHOSEN="$(sql_array "$SCENARIOS") IS NULL OR scenario = ANY ($(sql_array "$SCENARIOS"))"
+    for model in $(q -Atc "SELECT model FROM tviews_bench.scenarios WHERE $CHOSEN GROUP BY model ORDER BY min(position)"); do
+        say "approach $approach: installing ($model)"
+        q -qc "CALL tviews_bench.install('$approach', '$model')"
+        for scenario in $(q -Atc "SELECT scenario FROM tviews_bench.scenarios WHERE ($CHOSEN) AND model = '$model' ORDER BY position"); do
+            IFS='|' read -r n warm < <(q -Atc "SELECT timed, warmup FROM tviews_bench.iterations('$approach', '$scenario', $ITERATIONS)")
+            echo "  $approach / $scenario: $n iterations"
+            if ! err=$(q -qc "CALL tviews_bench.run_one('$approach', '$scenario', $n, $warm)" 2>&1); then
+                msg=$(echo "$err" | sed -nE 's/^.*ERROR: +//p' | head -n1)
+                echo "  $approach / $scenario failed: $msg"
+                # psql variables (not string pasting) carry the message into SQL.
+                q -q -v a="$approach" -v s="$scenario" -v m="$msg" <<'SQL'
 INSERT INTO tviews_bench.checks VALUES (:'a', :'s', NULL, :'m')
     ON CONFLICT ON CONSTRAINT checks_pkey DO UPDATE SET error = excluded.error;
 SQL
-        fi
+            fi
+        done
+        q -qc "CALL tviews_bench.uninstall('$approach', '$model')"
     done
-    q -qc "CALL tviews_bench.uninstall('$approach')"
 done
 
 q -qc "INSERT INTO tviews_bench.concurrent_meta VALUES ($CLIENTS, $SECONDS_RUN)"

@@ -25,6 +25,10 @@ pub struct Item {
     /// Sets of its columns (attribute numbers) whose values identify at most one of its rows.
     /// An empty set: the item has at most one row.
     pub unique_sets: Vec<BTreeSet<u32>>,
+    /// More sets that identify at most one row among the rows where their columns are not
+    /// NULL (a plain UNIQUE constraint on nullable columns): they count for reaching the item
+    /// through equalities, which NULL never satisfies, not for showing its column as unique.
+    pub reach_sets: Vec<BTreeSet<u32>>,
     /// Items a LATERAL item reads: its unique sets hold per row of those only, so it counts
     /// as reached only once they are.
     pub needs: BTreeSet<ItemId>,
@@ -65,7 +69,11 @@ pub fn reached_from(items: &[Item], pins: &[Pin], start: ItemId) -> BTreeSet<Ite
                 .map(|p| p.column)
                 .collect();
             if item.needs.iter().all(|n| reached.contains(n))
-                && item.unique_sets.iter().any(|s| s.is_subset(&pinned))
+                && item
+                    .unique_sets
+                    .iter()
+                    .chain(&item.reach_sets)
+                    .any(|s| s.is_subset(&pinned))
             {
                 reached.insert(id);
             }
@@ -108,6 +116,7 @@ mod tests {
         Item {
             name: name.into(),
             unique_sets: sets.iter().map(|s| s.iter().copied().collect()).collect(),
+            reach_sets: Vec::new(),
             needs: BTreeSet::new(),
         }
     }
@@ -203,5 +212,22 @@ mod tests {
         let pins = [pin(0, 1, &[])];
         assert_eq!(identifies_rows(&items, &pins, 0, &[2].into()), Ok(()));
         assert_eq!(identifies_rows(&items, &[], 0, &[2].into()), Err(vec![0]));
+    }
+
+    #[test]
+    fn a_unique_column_that_may_be_null_reaches_but_does_not_identify() {
+        // user u (pk 1, email 2 UNIQUE but nullable) JOIN team t ON t.email (2) = u.email (2)
+        let mut team = item("team", &[&[1]]);
+        team.reach_sets = vec![[2].into()];
+        let mut user = item("user", &[&[1]]);
+        user.reach_sets = vec![[2].into()];
+        let items = vec![user, team];
+        // Team rows are reached through the equality on their email...
+        assert_eq!(reached_from(&items, &[pin(1, 2, &[0])], 0), [0, 1].into());
+        // ...but the user's email, shown as it is, may repeat NULL.
+        assert_eq!(
+            identifies_rows(&items, &[pin(1, 2, &[0])], 0, &[2].into()),
+            Err(vec![0])
+        );
     }
 }

@@ -59,7 +59,7 @@ pub fn analyze_view(
     let columns: Vec<String> = extracted.outputs.iter().map(|(n, _)| n.clone()).collect();
     let mut prove_unique = false;
     let creating = matches!(key, KeyRequest::Choose(_));
-    let mut one_row_keyed = false;
+    let one_row_keyed: bool;
     let key = match key {
         KeyRequest::Choose(requested) => {
             let pk = root_primary_key_column(&extracted)?;
@@ -70,10 +70,7 @@ pub fn analyze_view(
                 None => unsafe { proven_unique_columns(query, &extracted)? },
             };
             // SAFETY: the same query, still alive.
-            let one_row = match requested {
-                Some(_) => None,
-                None => unsafe { one_row_key(query, &columns)? },
-            };
+            let one_row = unsafe { one_row_key(query, &columns)? };
             let inputs = KeyInputs {
                 tview,
                 columns: &columns,
@@ -98,21 +95,16 @@ pub fn analyze_view(
             // A key passed by name is the user's promise (writes that break it fail); one
             // chosen here must hold for every content of the sources.
             prove_unique = source != KeySource::Argument;
-            one_row_keyed = source == KeySource::OneRow;
+            // At most one row: whichever column keys it (named or chosen), every change
+            // recomputes that row.
+            one_row_keyed = one_row.is_some();
             key
         }
-        // Recorded keys of one-row definitions are computed columns: keyed the same way.
-        KeyRequest::Fixed(k)
-            if unsafe { one_row_key(query, &columns)? }.is_some()
-                && extracted
-                    .outputs
-                    .iter()
-                    .any(|(n, origin)| n == k && origin.is_none()) =>
-        {
-            one_row_keyed = true;
+        KeyRequest::Fixed(k) => {
+            // SAFETY: the same query, still alive.
+            one_row_keyed = unsafe { unique::at_most_one_row(query)? };
             k.to_string()
         }
-        KeyRequest::Fixed(k) => k.to_string(),
     };
     let (_, origin) = extracted
         .outputs
@@ -326,8 +318,10 @@ unsafe fn whole_row_relations(q: *mut pg_sys::Query) -> Vec<pg_sys::Oid> {
 const ONE_ROW: &str =
     "the definition is at most one row (an aggregate without GROUP BY): a change recomputes it";
 
-/// For a definition of at most one row whatever the sources hold: its first output column
-/// whose type has an equality (the key of that row).
+/// For a definition of at most one row whatever the sources hold: the column that keys
+/// that row. Its first output column of a type that can be a key and has a fixed length (a
+/// count, an integer sum), else the first that can be a key at all: a document or a long
+/// text as the key would have to fit in the key's index entry.
 ///
 /// # Safety
 /// `query` must be a valid analyzed and rewritten query.
@@ -339,14 +333,17 @@ unsafe fn one_row_key(
     if !unsafe { unique::at_most_one_row(query)? } {
         return Ok(None);
     }
-    for name in columns {
+    let usable: Vec<(&String, pg_sys::Oid)> = columns
+        .iter()
         // SAFETY: per contract.
-        let typ = unsafe { output_type(query, columns, name) };
-        if crate::pg::names::equality_operator(typ).is_some() {
-            return Ok(Some(name.clone()));
-        }
-    }
-    Ok(None)
+        .map(|name| (name, unsafe { output_type(query, columns, name) }))
+        .filter(|(_, typ)| crate::pg::names::usable_key_type(*typ))
+        .collect();
+    // SAFETY: a type catalog lookup of an existing type.
+    let fixed = usable
+        .iter()
+        .find(|(_, typ)| unsafe { pg_sys::get_typlen(*typ) } > 0);
+    Ok(fixed.or(usable.first()).map(|(name, _)| (*name).clone()))
 }
 
 /// The output columns, in order, that are a column of a table joined at the top level (not

@@ -498,6 +498,13 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
             }
             if is_a(node, pg_sys::NodeTag::T_Aggref) {
                 let a = &*(node as *mut pg_sys::Aggref);
+                if let Some(name) = keeps_one_spelling(a) {
+                    *found = Some(refused(
+                        &format!("{name} over values that can be equal but spelled differently"),
+                        &format!("{name} keeps one of several values that compare equal but differ (DISTINCT keeps the first of each, min and max the first of a tie under a nondeterministic collation), and which one depends on the order rows arrive in: aggregate a type whose equal values are identical, or count them (count(DISTINCT x) shows no value)."),
+                    ));
+                    return Visit::Stop;
+                }
                 if a.aggorder.is_null() && a.aggdistinct.is_null() {
                     // An aggregate of a user's may depend on the order of its rows (its
                     // transition function is opaque); floating-point sums round differently
@@ -613,6 +620,20 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                 }
             } else if is_a(node, pg_sys::NodeTag::T_Query) {
                 let sub = &*(node as *mut pg_sys::Query);
+                match shows_grouped_spelling(node as *mut pg_sys::Query) {
+                    Ok(None) => {}
+                    Ok(Some(column)) => {
+                        *found = Some(refused(
+                            &format!("GROUP BY or DISTINCT on \"{column}\", whose equal values can be spelled differently, shown"),
+                            "Values that compare equal but differ (text under a nondeterministic collation, 1.0 and 1.00 in a numeric without a scale, 0 and -0, 1 day and 24 hours, jsonb) are one group, and the group shows the spelling of whichever row comes first, which another plan or write changes: group by a type whose equal values are identical (a deterministic collation, numeric(p, s)), group by the table's primary key too (its other columns then come from one row), or show the column only inside aggregates.",
+                        ));
+                        return Visit::Stop;
+                    }
+                    Err(e) => {
+                        *found = Some(e);
+                        return Visit::Stop;
+                    }
+                }
                 if sub.hasDistinctOn && list_len(sub.sortClause) <= list_len(sub.distinctClause) {
                     *found = Some(refused(
                         "DISTINCT ON without an ORDER BY that picks the row",
@@ -632,6 +653,155 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
             }
             Visit::Descend
         });
+    }
+}
+
+/// The name of a GROUP BY or DISTINCT column of `q` whose equal values need not be identical
+/// (see [`equal_means_identical`]) and that the level shows: a DISTINCT column, or a
+/// grouping column read by an output column outside aggregates (as it is, or in an
+/// expression: `to_jsonb(x)`, `x::text`). Grouping columns the table's primary key (or
+/// another NOT NULL unique set) among the grouping columns determines come from one row.
+///
+/// # Safety
+/// `q` must be a valid analyzed Query.
+unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>, TviewError> {
+    let image = |expr: *mut pg_sys::Node| {
+        // SAFETY: expressions of a valid query.
+        unsafe {
+            equal_means_identical(
+                pg_sys::exprType(expr),
+                pg_sys::exprTypmod(expr),
+                pg_sys::exprCollation(expr),
+            )
+        }
+    };
+    let name = |te: *mut pg_sys::TargetEntry| {
+        // SAFETY: a target entry of a valid query.
+        unsafe { cstring((*te).resname) }.unwrap_or_else(|| "?column?".into())
+    };
+    // SAFETY: per contract; lists of SortGroupClause and TargetEntry nodes.
+    unsafe {
+        let entry = |c: *mut pg_sys::SortGroupClause| {
+            list_iter::<pg_sys::TargetEntry>((*q).targetList)
+                .find(|te| (**te).ressortgroupref == (*c).tleSortGroupRef)
+        };
+        // DISTINCT ON keeps a row chosen by its ORDER BY (checked elsewhere), not any row.
+        if !(*q).hasDistinctOn {
+            for c in list_iter::<pg_sys::SortGroupClause>((*q).distinctClause) {
+                if let Some(te) = entry(c) {
+                    if !(*te).resjunk && !image((*te).expr as *mut pg_sys::Node) {
+                        return Ok(Some(name(te)));
+                    }
+                }
+            }
+        }
+        if (*q).groupClause.is_null() {
+            return Ok(None);
+        }
+        let dependents = super::unique::grouping_dependents(q)?;
+        let mut exposed: Vec<*mut pg_sys::Node> = Vec::new();
+        for c in list_iter::<pg_sys::SortGroupClause>((*q).groupClause) {
+            let Some(te) = entry(c) else { continue };
+            let expr = (*te).expr as *mut pg_sys::Node;
+            if !dependents.contains(&((*te).resno as u32)) && !image(expr) {
+                exposed.push(expr);
+            }
+        }
+        if exposed.is_empty() {
+            return Ok(None);
+        }
+        for te in list_iter::<pg_sys::TargetEntry>((*q).targetList) {
+            if (*te).resjunk {
+                continue;
+            }
+            let mut shown = false;
+            walk((*te).expr as *mut pg_sys::Node, &mut |node, _| {
+                // Inside an aggregate the group's rows are read, not its one value.
+                if is_a(node, pg_sys::NodeTag::T_Aggref) {
+                    return Visit::Skip;
+                }
+                if exposed
+                    .iter()
+                    .any(|expr| pg_sys::equal(node as *const _, *expr as *const _))
+                {
+                    shown = true;
+                    return Visit::Stop;
+                }
+                Visit::Descend
+            });
+            if shown {
+                return Ok(Some(name(te)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// For an aggregate that keeps one of several equal values: its name. DISTINCT inside an
+/// aggregate (other than count) keeps the first of each set of equal values; min and max
+/// keep the first of a tie, which under a nondeterministic collation (`a`, `A`) is the usual
+/// case (a tie of `1.0` and `1.00` in a numeric without a scale is possible too, and not
+/// refused: see the docs' known limits).
+///
+/// # Safety
+/// `a` must be an Aggref of a valid query.
+unsafe fn keeps_one_spelling(a: &pg_sys::Aggref) -> Option<String> {
+    // SAFETY: per contract; catalog lookups of an existing function and collation.
+    unsafe {
+        let name = cstring(pg_sys::get_func_name(a.aggfnoid)).unwrap_or_default();
+        let builtin = pg_sys::get_func_namespace(a.aggfnoid) == pg_sys::PG_CATALOG_NAMESPACE.into();
+        let args: Vec<*mut pg_sys::Node> = list_iter::<pg_sys::TargetEntry>(a.args)
+            .map(|t| (*t).expr as *mut pg_sys::Node)
+            .collect();
+        let not_image = |e: &*mut pg_sys::Node| {
+            !equal_means_identical(
+                pg_sys::exprType(*e),
+                pg_sys::exprTypmod(*e),
+                pg_sys::exprCollation(*e),
+            )
+        };
+        let distinct = !a.aggdistinct.is_null();
+        let shows_values = !(builtin && name == "count");
+        if distinct && shows_values && args.iter().any(not_image) {
+            return Some(format!("{name}(DISTINCT ...)"));
+        }
+        let nondeterministic = a.inputcollid != pg_sys::InvalidOid
+            && !pg_sys::get_collation_isdeterministic(a.inputcollid);
+        if builtin && (name == "min" || name == "max") && nondeterministic {
+            return Some(name);
+        }
+        None
+    }
+}
+
+/// The B-tree "equal image" support function's number (`BTEQUALIMAGE_PROC`, nbtree.h).
+const BTEQUALIMAGE_PROC: i16 = 4;
+
+/// Are two values of `typ` (with `typmod`, under `collation`) that its default btree equality
+/// finds equal always identical? What B-tree deduplication asks of a type: its operator
+/// class's "equal image" support function (true for integers, dates, timestamps, uuid, enums,
+/// text under a deterministic collation, ...; none for float, interval, jsonb). A numeric with
+/// a declared scale qualifies: every value carries that scale.
+pub fn equal_means_identical(typ: pg_sys::Oid, typmod: i32, collation: pg_sys::Oid) -> bool {
+    // SAFETY: type cache and catalog lookups of an existing type; the support function is
+    // called with its documented argument (the operator class's input type).
+    unsafe {
+        // A domain over numeric(p, s) carries the scale in the domain.
+        let mut domain_typmod = -1;
+        let base = pg_sys::getBaseTypeAndTypmod(typ, &mut domain_typmod);
+        if base == pg_sys::NUMERICOID && (typmod >= 0 || domain_typmod >= 0) {
+            return true;
+        }
+        let tce = pg_sys::lookup_type_cache(typ, pg_sys::TYPECACHE_BTREE_OPFAMILY as i32);
+        if tce.is_null() || (*tce).btree_opf == pg_sys::InvalidOid {
+            return false;
+        }
+        let input = (*tce).btree_opintype;
+        let proc = pg_sys::get_opfamily_proc((*tce).btree_opf, input, input, BTEQUALIMAGE_PROC);
+        if proc == pg_sys::InvalidOid {
+            return false;
+        }
+        pg_sys::OidFunctionCall1Coll(proc, collation, pg_sys::Datum::from(input)).value() != 0
     }
 }
 

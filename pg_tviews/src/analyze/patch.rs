@@ -43,6 +43,17 @@ pub unsafe fn patch_sources(
         let Some(root) = &plan.root else {
             return Ok(Vec::new());
         };
+        // A patch finds a changed row's document by the row's key: only sound when no other
+        // row of the key's table (one the definition filters out, another tenant's) has the
+        // same key, NULL included.
+        let root_table = pg_sys::Oid::from(model.occurrences[root.occ].table.oid);
+        let key_attnum = crate::pg::names::attnum(root_table, &root.column)? as u32;
+        if !super::unique::unique_indexes(root_table)?
+            .iter()
+            .any(|(set, nulls)| nulls.null_safe() && set.len() == 1 && set.contains(&key_attnum))
+        {
+            return Ok(Vec::new());
+        }
         let docs = document_columns(d);
         let mut out = Vec::new();
         for (i, rte) in list_iter::<pg_sys::RangeTblEntry>((*d).rtable).enumerate() {

@@ -256,6 +256,48 @@ unsafe fn at_most_one_row_limit(q: &pg_sys::Query) -> bool {
 /// that matters is not an output column, or groups with another equality than its type's.
 unsafe fn grouped_set(query: *mut pg_sys::Query) -> Result<Option<BTreeSet<u32>>, TviewError> {
     // SAFETY: as for unique_sets.
+    let Some(grouping) = (unsafe { grouping_entries(query)? }) else {
+        return Ok(None);
+    };
+    let mut set = BTreeSet::new();
+    for (te, dependent) in grouping {
+        if dependent {
+            continue;
+        }
+        // SAFETY: target entries of the query.
+        unsafe {
+            if (*te).resjunk {
+                return Ok(None);
+            }
+            set.insert((*te).resno as u32);
+        }
+    }
+    Ok(Some(set))
+}
+
+/// The output columns (resnos) of `query`'s GROUP BY list that other grouping columns
+/// determine: the rest of a row of a table whose NOT NULL unique set is grouped by (`GROUP BY
+/// p.pk, p.title`: title). A group holds one value of each, from one row.
+///
+/// # Safety
+/// `query` must be a valid analyzed and rewritten Query.
+pub unsafe fn grouping_dependents(query: *mut pg_sys::Query) -> Result<BTreeSet<u32>, TviewError> {
+    // SAFETY: per contract.
+    Ok(unsafe { grouping_entries(query)? }
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, dependent)| *dependent)
+        // SAFETY: target entries of the query.
+        .map(|(te, _)| unsafe { (*te).resno as u32 })
+        .collect())
+}
+
+/// The GROUP BY list's target entries, each with whether other grouping columns determine
+/// it; `None` when a grouping uses an equality other than its type's default.
+unsafe fn grouping_entries(
+    query: *mut pg_sys::Query,
+) -> Result<Option<Vec<(*mut pg_sys::TargetEntry, bool)>>, TviewError> {
+    // SAFETY: as for unique_sets.
     unsafe {
         let q = &*query;
         let level = Level::describe(query)?;
@@ -285,19 +327,17 @@ unsafe fn grouped_set(query: *mut pg_sys::Query) -> Result<Option<BTreeSet<u32>>
                     .map(|s| (id, s))
             })
             .collect();
-        let mut set = BTreeSet::new();
-        for (te, origin) in grouping {
-            let dependent =
-                origin.is_some_and(|(id, c)| determining.get(&id).is_some_and(|s| !s.contains(&c)));
-            if dependent {
-                continue;
-            }
-            if (*te).resjunk {
-                return Ok(None);
-            }
-            set.insert((*te).resno as u32);
-        }
-        Ok(Some(set))
+        Ok(Some(
+            grouping
+                .into_iter()
+                .map(|(te, origin)| {
+                    let dependent = origin.is_some_and(|(id, c)| {
+                        determining.get(&id).is_some_and(|s| !s.contains(&c))
+                    });
+                    (te, dependent)
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -396,7 +436,12 @@ struct Level {
     /// Range-table index (1-based) of each item.
     rtindexes: Vec<usize>,
     names: Vec<String>,
+    /// Per item, the sets identifying at most one row, NULL counting as one value.
     sets: Vec<Vec<BTreeSet<u32>>>,
+    /// Per item, the sets identifying at most one row among those where they are not NULL
+    /// (a plain UNIQUE constraint on nullable columns, besides `sets`): enough for rows an
+    /// equality pins, not for a column shown as it is.
+    reach: Vec<Vec<BTreeSet<u32>>>,
     /// Per item, the unique sets that determine the rest of its row in a GROUP BY.
     determining: Vec<Vec<BTreeSet<u32>>>,
     /// Per item, the range-table indexes of this level a LATERAL item reads.
@@ -411,6 +456,7 @@ impl Level {
             rtindexes: Vec::new(),
             names: Vec::new(),
             sets: Vec::new(),
+            reach: Vec::new(),
             determining: Vec::new(),
             lateral: Vec::new(),
             pins: Vec::new(),
@@ -435,6 +481,7 @@ impl Level {
             .map(|id| Item {
                 name: self.names[id].clone(),
                 unique_sets: self.sets[id].clone(),
+                reach_sets: self.reach[id].clone(),
                 // What a LATERAL item reads, as items; a join's columns count as every
                 // other item.
                 needs: self.lateral[id]
@@ -482,6 +529,8 @@ impl Level {
                 self.rtindexes.push(rtindex);
                 self.names.push(d.name);
                 self.sets.push(if under_full { Vec::new() } else { d.sets });
+                self.reach
+                    .push(if under_full { Vec::new() } else { d.reach });
                 self.determining.push(if under_full {
                     Vec::new()
                 } else {
@@ -629,6 +678,7 @@ impl Level {
 struct ItemInfo {
     name: String,
     sets: Vec<BTreeSet<u32>>,
+    reach: Vec<BTreeSet<u32>>,
     determining: Vec<BTreeSet<u32>>,
     lateral: BTreeSet<usize>,
 }
@@ -646,8 +696,9 @@ unsafe fn describe_item(rte: *mut pg_sys::RangeTblEntry) -> Result<ItemInfo, Tvi
             };
             crate::pg::nodes::cstring(a).unwrap_or_else(|| "?".into())
         };
-        let item = |name, sets, determining, lateral| ItemInfo {
+        let item = |name, sets: Vec<BTreeSet<u32>>, determining, lateral| ItemInfo {
             name,
+            reach: sets.clone(),
             sets,
             determining,
             lateral,
@@ -658,20 +709,36 @@ unsafe fn describe_item(rte: *mut pg_sys::RangeTblEntry) -> Result<ItemInfo, Tvi
                     .map(|(s, n)| format!("{s}.{n}"))
                     .unwrap_or_else(alias);
                 let indexes = unique_indexes(r.relid)?;
-                let sets: Vec<BTreeSet<u32>> = indexes.iter().map(|(s, _)| s.clone()).collect();
-                let determining = indexes
+                let reach: Vec<BTreeSet<u32>> = indexes.iter().map(|(s, _)| s.clone()).collect();
+                // Unique with NULL counting as one value: all columns NOT NULL, or NULLS NOT
+                // DISTINCT. A plain UNIQUE on a nullable column holds NULL any number of times.
+                let sets: Vec<BTreeSet<u32>> = indexes
+                    .iter()
+                    .filter(|(_, nulls)| nulls.null_safe())
+                    .map(|(s, _)| s.clone())
+                    .collect();
+                // Determining the rest of a row in a GROUP BY needs NOT NULL columns: a
+                // NULL-extended row (all NULL) and a real row whose set is NULL would meet in
+                // one group.
+                let determining: Vec<BTreeSet<u32>> = indexes
                     .into_iter()
-                    .filter(|(_, nn)| *nn)
+                    .filter(|(_, nulls)| *nulls == Nulls::NotNull)
                     .map(|(s, _)| s)
                     .collect();
-                if sets.is_empty()
+                if reach.is_empty()
                     && super::primary_key(r.relid)?.is_some()
                     && super::immediate_primary_key(r.relid)?.is_none()
                 {
                     name =
                         format!("{name} (its primary key is DEFERRABLE: checked only at commit)");
                 }
-                item(name, sets, determining, BTreeSet::new())
+                ItemInfo {
+                    name,
+                    determining,
+                    sets,
+                    reach,
+                    lateral: BTreeSet::new(),
+                }
             }
             pg_sys::RTEKind::RTE_SUBQUERY => item(
                 format!("subquery {}", alias()),
@@ -715,14 +782,36 @@ unsafe fn outer_references(q: *mut pg_sys::Query) -> BTreeSet<usize> {
     found
 }
 
+/// How a unique index treats NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nulls {
+    /// All its columns are NOT NULL.
+    NotNull,
+    /// NULLS NOT DISTINCT: NULL is one value, held at most once.
+    NotDistinct,
+    /// A plain UNIQUE on nullable columns: NULL any number of times.
+    Distinct,
+}
+
+impl Nulls {
+    /// Does the index hold each combination, NULL counting as one value, at most once?
+    pub(crate) fn null_safe(self) -> bool {
+        self != Nulls::Distinct
+    }
+}
+
 /// The column sets of `relid`'s unique indexes that hold at every statement, without a
 /// predicate or expressions, under the default btree operator class and each column's own
-/// collation; with whether all their columns are NOT NULL.
-fn unique_indexes(relid: pg_sys::Oid) -> Result<Vec<(BTreeSet<u32>, bool)>, TviewError> {
+/// collation; with how they treat NULL.
+pub(crate) fn unique_indexes(
+    relid: pg_sys::Oid,
+) -> Result<Vec<(BTreeSet<u32>, Nulls)>, TviewError> {
     let sets: Option<Vec<String>> = crate::pg::spi::read_one(
         "SELECT pg_catalog.array_agg(u.cols) FROM (
            SELECT pg_catalog.string_agg(k.attnum::pg_catalog.text, ',')
-                  OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.bool_and(a.attnotnull) THEN '!' ELSE '' END
+                  OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.bool_and(a.attnotnull) THEN '!'
+                                               WHEN pg_catalog.bool_or(i.indnullsnotdistinct) THEN '~'
+                                               ELSE '' END
                   AS cols
              FROM pg_catalog.pg_index i
             CROSS JOIN LATERAL ROWS FROM (
@@ -745,13 +834,19 @@ fn unique_indexes(relid: pg_sys::Oid) -> Result<Vec<(BTreeSet<u32>, bool)>, Tvie
         .unwrap_or_default()
         .iter()
         .map(|s| {
-            let not_null = s.ends_with('!');
+            let nulls = if s.ends_with('!') {
+                Nulls::NotNull
+            } else if s.ends_with('~') {
+                Nulls::NotDistinct
+            } else {
+                Nulls::Distinct
+            };
             let cols = s
-                .trim_end_matches('!')
+                .trim_end_matches(['!', '~'])
                 .split(',')
                 .filter_map(|c| c.parse().ok())
                 .collect();
-            (cols, not_null)
+            (cols, nulls)
         })
         .collect())
 }

@@ -38,6 +38,9 @@ pub struct Compiled {
     pub key_collation: Option<String>,
     /// The key may be NULL: its NULL group is a row like any other.
     pub key_nullable: bool,
+    /// The key column's collation (InvalidOid for a type without one): key locks hash with
+    /// it, so keys equal under it (`a` and `A` under a case-insensitive one) lock alike.
+    pub key_collation_oid: pg_sys::Oid,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
@@ -406,6 +409,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_collation: crate::pg::names::column_collation_sql(meta.table, &meta.key)?,
         // Creation decides (see create.rs) and the table's key column records it.
         key_nullable: !crate::pg::names::column_not_null(meta.table, &meta.key)?,
+        key_collation_oid: crate::pg::names::column_collation(meta.table, &meta.key)?,
         level,
         plans: RefCell::new(HashMap::new()),
     });

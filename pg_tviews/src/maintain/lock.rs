@@ -81,17 +81,23 @@ pub fn lock_whole(tview: pg_sys::Oid) {
     }
 }
 
-/// Lock the keys in `keys` (an array of `key_type`) before recomputing them.
+/// Lock the keys in `keys` (an array of `key_type`, compared under `collation`) before
+/// recomputing them.
 ///
 /// # Safety
 /// `keys` must be a non-null array datum of element type `key_type`, valid for this call.
-pub unsafe fn lock_keys(tview: pg_sys::Oid, keys: pg_sys::Datum, key_type: pg_sys::Oid) {
+pub unsafe fn lock_keys(
+    tview: pg_sys::Oid,
+    keys: pg_sys::Datum,
+    key_type: pg_sys::Oid,
+    collation: pg_sys::Oid,
+) {
     let held = HELD.with(|h| h.borrow().get(&tview.to_u32()).copied().unwrap_or_default());
     if held.whole {
         return;
     }
     // SAFETY: per contract.
-    let Some(mut hashes) = (unsafe { key_hashes(keys, key_type) }) else {
+    let Some(mut hashes) = (unsafe { key_hashes(keys, key_type, collation) }) else {
         lock_whole(tview);
         return;
     };
@@ -108,23 +114,31 @@ pub unsafe fn lock_keys(tview: pg_sys::Oid, keys: pg_sys::Datum, key_type: pg_sy
     HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().keys += hashes.len());
 }
 
-/// The hash of every element, by the type's own hash function (so keys that are equal hash
-/// alike even when their bytes differ), 0 for the NULL key (a group like any other where the
+/// The hash of every element, by the type's own hash function under the key's collation (so
+/// keys that are equal hash alike even when their bytes differ), 0 for the NULL key (a group like any other where the
 /// key may be NULL); `None` if the type has none.
-unsafe fn key_hashes(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Option<Vec<u32>> {
+unsafe fn key_hashes(
+    keys: pg_sys::Datum,
+    key_type: pg_sys::Oid,
+    collation: pg_sys::Oid,
+) -> Option<Vec<u32>> {
     // SAFETY: catalog lookups and array access on a valid array datum (caller's contract).
     unsafe {
         let tce = pg_sys::lookup_type_cache(key_type, pg_sys::TYPECACHE_HASH_PROC_FINFO as i32);
         if tce.is_null() || (*tce).hash_proc == pg_sys::InvalidOid {
             return None;
         }
+        // The key column's collation, or the type's own (a domain may carry one).
+        let collation = if collation == pg_sys::InvalidOid {
+            (*tce).typcollation
+        } else {
+            collation
+        };
         let out = crate::pg::arrays::elements(keys, key_type)
             .into_iter()
             .map(|d| match d {
-                Some(d) => {
-                    pg_sys::FunctionCall1Coll(&mut (*tce).hash_proc_finfo, (*tce).typcollation, d)
-                        .value() as u32
-                }
+                Some(d) => pg_sys::FunctionCall1Coll(&mut (*tce).hash_proc_finfo, collation, d)
+                    .value() as u32,
                 None => 0,
             })
             .collect();

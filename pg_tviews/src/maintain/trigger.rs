@@ -72,7 +72,14 @@ fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                 When::Now => {
                     if *lock == Lock::EachKey {
                         // SAFETY: as above.
-                        unsafe { lock::lock_keys(tview.meta.table, found, tview.key_type) };
+                        unsafe {
+                            lock::lock_keys(
+                                tview.meta.table,
+                                found,
+                                tview.key_type,
+                                tview.key_collation_oid,
+                            )
+                        };
                     }
                     // SAFETY: as above.
                     unsafe { tview.refresh_keys(found)? };
@@ -83,7 +90,13 @@ fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             let (Some(source), Some(plan)) = (capture.source(), tview.plan(*capture)?) else {
                 return execute(tview, &everything(When::AtCommit));
             };
-            plan.execute(&[])?;
+            // The captured values travel as text until commit: printed exactly, whatever
+            // extra_float_digits the TVIEW pinned (at 0 a float prints rounded, and the replay
+            // would look for a value no row has).
+            let exact = [("extra_float_digits".to_string(), "1".to_string())];
+            crate::pg::context::run(crate::pg::context::Role::Caller, &exact, || {
+                plan.execute(&[])
+            })?;
             // SAFETY: the capture query returns one text[] per delta column. The replay runs
             // at commit (deferred::apply).
             unsafe { deferred::queue_lookup(tview, source, &first_row()) };
@@ -105,7 +118,14 @@ fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                             key_query.execute(&[])?;
                             if let Some(found) = first_datum() {
                                 // SAFETY: the key query returns an array of the key type.
-                                unsafe { lock::lock_keys(tview.meta.table, found, tview.key_type) };
+                                unsafe {
+                                    lock::lock_keys(
+                                        tview.meta.table,
+                                        found,
+                                        tview.key_type,
+                                        tview.key_collation_oid,
+                                    )
+                                };
                             }
                         }
                     }

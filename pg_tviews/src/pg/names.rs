@@ -56,6 +56,21 @@ pub fn equality_operator(typ: pg_sys::Oid) -> Option<tviews_core::model::Operato
     operator_ref(opno, typ, typ)
 }
 
+/// Can a column of type `typ` be a TVIEW's key? A scalar (not an array, not a composite,
+/// with an array type of its own: maintenance collects keys into arrays) with a default
+/// btree operator class, which its unique index and its equality come from.
+pub fn usable_key_type(typ: pg_sys::Oid) -> bool {
+    // SAFETY: type catalog and type cache lookups of an existing type.
+    unsafe {
+        let base = pg_sys::getBaseType(typ);
+        let scalar = pg_sys::get_element_type(base) == pg_sys::InvalidOid
+            && !pg_sys::type_is_rowtype(base)
+            && pg_sys::get_array_type(typ) != pg_sys::InvalidOid;
+        let entry = pg_sys::lookup_type_cache(typ, pg_sys::TYPECACHE_BTREE_OPFAMILY as i32);
+        scalar && (*entry).btree_opf != pg_sys::InvalidOid && equality_operator(typ).is_some()
+    }
+}
+
 /// An operator with its declared operand types, for generated SQL (see
 /// [`tviews_core::model::OperatorRef`]). Where it declares a pseudo-type (`anyenum`,
 /// `anyrange`, ...), which no value can be cast to, the operand's own type stands in:
@@ -120,21 +135,33 @@ pub fn eq_column(
     })
 }
 
+/// The collation of column `column` of `relid` (InvalidOid for a type without one).
+pub fn column_collation(
+    relid: pg_sys::Oid,
+    column: &str,
+) -> Result<pg_sys::Oid, crate::errors::TviewError> {
+    let attnum = attnum(relid, column)?;
+    // SAFETY: an attribute syscache lookup on an existing relation.
+    unsafe {
+        let (mut typ, mut typmod, mut coll) = (pg_sys::InvalidOid, 0, pg_sys::InvalidOid);
+        pg_sys::get_atttypetypmodcoll(relid, attnum, &mut typ, &mut typmod, &mut coll);
+        Ok(coll)
+    }
+}
+
 /// The collation of column `column` of `relid` as qualified SQL (`"pg_catalog"."default"`),
 /// or `None` for a type without collation.
 pub fn column_collation_sql(
     relid: pg_sys::Oid,
     column: &str,
 ) -> Result<Option<String>, crate::errors::TviewError> {
-    let attnum = attnum(relid, column)?;
-    // SAFETY: attribute and collation syscache lookups on existing objects; the collation's
-    // fixed part is a FormData_pg_collation, read before the tuple is released.
+    let coll = column_collation(relid, column)?;
+    if coll == pg_sys::InvalidOid {
+        return Ok(None);
+    }
+    // SAFETY: a collation syscache lookup; the fixed part is a FormData_pg_collation, read
+    // before the tuple is released.
     unsafe {
-        let (mut typ, mut typmod, mut coll) = (pg_sys::InvalidOid, 0, pg_sys::InvalidOid);
-        pg_sys::get_atttypetypmodcoll(relid, attnum, &mut typ, &mut typmod, &mut coll);
-        if coll == pg_sys::InvalidOid {
-            return Ok(None);
-        }
         let tup = pg_sys::SearchSysCache1(
             pg_sys::SysCacheIdentifier::COLLOID as _,
             pg_sys::Datum::from(coll),
@@ -192,7 +219,7 @@ pub fn column_not_null(
 }
 
 /// The number of user column `column` of `relid`.
-fn attnum(relid: pg_sys::Oid, column: &str) -> Result<i16, crate::errors::TviewError> {
+pub fn attnum(relid: pg_sys::Oid, column: &str) -> Result<i16, crate::errors::TviewError> {
     let c = std::ffi::CString::new(column)
         .map_err(|_| crate::errors::TviewError::Internal("NUL in a column name".into()))?;
     // SAFETY: an attribute lookup on an existing relation; InvalidAttrNumber when missing.

@@ -133,6 +133,92 @@ SELECT pg_tviews_check('totals') AS immediate, pg_tviews_check('totals_deferred'
 SELECT pg_tviews_refresh('totals');
 SELECT * FROM tv_totals;
 
+-- 7. Found by an outside attack, each once a wrong table or a failed write.
+-- 7a. A plain UNIQUE on a nullable column holds NULL any number of times: it proves no key.
+CREATE TABLE tb_acct (id int PRIMARY KEY, email text UNIQUE, name text);
+INSERT INTO tb_acct VALUES (1, 'a@x', 'A'), (2, NULL, 'B');
+SELECT pg_tviews_create('acct', $$SELECT a.email, a.name FROM tb_acct a$$);
+-- 7b. The fast path finds a document by its key: only when no other row of the key's table
+-- (filtered out, another tenant's) has the same key, NULL included.
+CREATE TABLE tb_team (id int PRIMARY KEY, name text);
+CREATE TABLE tb_usr (id int PRIMARY KEY, email text, active bool NOT NULL, name text, fk_team int REFERENCES tb_team);
+INSERT INTO tb_team VALUES (1, 'T1'), (2, 'T2');
+INSERT INTO tb_usr VALUES (1, NULL, true, 'alice', 1), (2, NULL, false, 'bob', 2);
+SELECT pg_tviews_create('member', $$SELECT u.email, jsonb_build_object('name', u.name, 'team', t.name) AS data
+   FROM tb_usr u JOIN tb_team t ON t.id = u.fk_team WHERE u.active$$, key => 'email');
+UPDATE tb_usr SET name = 'bob2' WHERE id = 2;
+UPDATE tb_team SET name = 'T2-renamed' WHERE id = 2;
+SELECT * FROM tv_member;
+SELECT pg_tviews_check('member');
+CREATE TABLE tb_sku (id int PRIMARY KEY, tenant int NOT NULL, sku text NOT NULL, price numeric,
+                     UNIQUE (tenant, sku));
+INSERT INTO tb_sku VALUES (1, 1, 'A-1', 10), (2, 2, 'A-1', 99);
+SELECT pg_tviews_create('tenant_one', $$SELECT s.sku, jsonb_build_object('price', s.price) AS data
+   FROM tb_sku s WHERE s.tenant = 1$$);
+SELECT key_column FROM pg_tview_meta WHERE tview_name = 'tenant_one';
+UPDATE tb_sku SET price = 12345 WHERE id = 2;
+SELECT * FROM tv_tenant_one;
+SELECT pg_tviews_check('tenant_one');
+-- 7c. A one-row TVIEW is keyed by a fixed-length column rather than by a document (whose
+-- index entry would outgrow a page), and may be keyed by a column named as its key.
+CREATE TABLE tb_note (id int PRIMARY KEY, body text);
+INSERT INTO tb_note VALUES (1, 'hello');
+SELECT pg_tviews_create('all_notes', $$
+    SELECT jsonb_agg(jsonb_build_object('id', n.id, 'body', n.body) ORDER BY n.id) AS doc, count(*) AS n FROM tb_note n $$);
+SELECT pg_tviews_create('all_notes_named', $$
+    SELECT jsonb_agg(n.body ORDER BY n.id) AS doc, count(*) AS n FROM tb_note n $$, key => 'n');
+SELECT tview_name, key_column FROM pg_tview_meta WHERE tview_name LIKE 'all_notes%' ORDER BY 1;
+INSERT INTO tb_note SELECT g, repeat(md5(g::text), 4) FROM generate_series(2, 200) g;
+SELECT n, pg_column_size(doc) > 8192 AS big FROM tv_all_notes;
+SELECT pg_tviews_check('all_notes') AS chosen, pg_tviews_check('all_notes_named') AS named;
+-- 7d. Grouping by values that are equal but spelled differently: the group would show the
+-- spelling of whichever row comes first.
+CREATE COLLATION keys.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE tb_tagged (id int PRIMARY KEY, tag text COLLATE keys.ci, amount numeric, price numeric(8, 2), f float8);
+SELECT pg_tviews_create('by_tag', $$SELECT t.tag, count(*) AS n FROM tb_tagged t GROUP BY t.tag$$);
+SELECT pg_tviews_create('by_amount', $$SELECT DISTINCT t.amount FROM tb_tagged t$$);
+SELECT pg_tviews_create('by_f', $$SELECT t.f, count(*) AS n FROM tb_tagged t GROUP BY t.f$$);
+-- A numeric with a scale has one spelling per value; a group not shown is no question.
+SELECT pg_tviews_create('by_price', $$SELECT t.price, count(*) AS n FROM tb_tagged t GROUP BY t.price$$);
+SELECT pg_tviews_create('tags_counted', $$SELECT count(DISTINCT t.tag) AS tags FROM tb_tagged t$$);
+-- Shown through an expression, or kept by DISTINCT or min/max inside an aggregate: the same.
+SELECT pg_tviews_create('amount_docs', $$SELECT s.v FROM (SELECT to_jsonb(t.amount) AS v FROM tb_tagged t GROUP BY t.amount) s$$, key => 'v');
+SELECT pg_tviews_create('amounts', $$SELECT count(*) AS n, jsonb_agg(DISTINCT t.amount) AS amounts FROM tb_tagged t$$);
+SELECT pg_tviews_create('first_tag', $$SELECT count(*) AS n, min(t.tag) AS first FROM tb_tagged t$$);
+-- Grouped with the table's primary key, a column comes from one row: accepted. So is a
+-- domain over numeric(p, s).
+CREATE DOMAIN keys.money2 AS numeric(10, 2);
+ALTER TABLE tb_tagged ADD COLUMN m keys.money2;
+SELECT pg_tviews_create('tagged_rows', $$SELECT t.id, t.tag, t.f, count(*) AS n FROM tb_tagged t GROUP BY t.id, t.tag, t.f$$);
+SELECT pg_tviews_create('by_money', $$SELECT t.m, count(*) AS n FROM tb_tagged t GROUP BY t.m$$);
+INSERT INTO tb_tagged VALUES (1, 'a', 1.0, 1.5, 0), (2, 'A', 1.00, 1.50, -0);
+SELECT * FROM tv_by_price;
+SELECT * FROM tv_tags_counted;
+SELECT * FROM tv_tagged_rows ORDER BY id;
+SELECT pg_tviews_check('tagged_rows') AS tagged_rows, pg_tviews_check('by_money') AS by_money;
+-- 7e. Key locks hash keys under the key column's collation: 'a' and 'A' are one key under
+-- a case-insensitive one, and lock alike (a concurrent writer of the other spelling waits;
+-- the isolation layer runs the two sessions).
+CREATE TABLE tb_item_ci (id int PRIMARY KEY, code text COLLATE keys.ci UNIQUE NOT NULL, qty int);
+INSERT INTO tb_item_ci VALUES (1, 'a', 1);
+SELECT pg_tviews_create('item_ci', $$SELECT i.code, i.qty FROM tb_item_ci i$$, key => 'code');
+UPDATE tb_item_ci SET qty = 2 WHERE code = 'A';
+SELECT * FROM tv_item_ci;
+
+-- 7f. Deferred mode keeps a lookup's joined values as text until commit: printed exactly
+-- even when the TVIEW pinned extra_float_digits = 0 (a float printed rounded matched no row).
+SET extra_float_digits = 0;
+CREATE TABLE tb_lk (id int PRIMARY KEY, f float8 UNIQUE, label text);
+CREATE TABLE tb_it (id int PRIMARY KEY, f float8, q int);
+INSERT INTO tb_lk VALUES (1, 0.1::float8 + 0.2::float8, 'x');
+INSERT INTO tb_it VALUES (1, 0.1::float8 + 0.2::float8, 5);
+SELECT pg_tviews_create('float_join', $$SELECT i.id, jsonb_build_object('q', i.q, 'label', l.label) AS d
+                                        FROM tb_it i JOIN tb_lk l ON l.f = i.f$$, mode => 'deferred');
+RESET extra_float_digits;
+UPDATE tb_lk SET label = 'y' WHERE id = 1;
+SELECT * FROM tv_float_join;
+SELECT pg_tviews_check('float_join');
+
 -- Every TVIEW of this file passes the health check.
 SELECT tview, check_name, detail FROM pg_tviews_health_check()
  WHERE tview LIKE 'keys.%' AND NOT ok;
