@@ -116,6 +116,18 @@ impl Compiled {
             .ok_or_else(|| TviewError::Internal(format!("no statement for {query:?}")))
     }
 
+    /// Take the key locks of `keys` (an array of the key type) on this TVIEW, hashed under
+    /// the key column's collation (see maintain/lock.rs).
+    ///
+    /// # Safety
+    /// `keys` must be a valid array datum of the key type.
+    pub unsafe fn lock_keys(&self, keys: pg_sys::Datum) {
+        // SAFETY: per contract.
+        unsafe {
+            super::lock::lock_keys(self.meta.table, keys, self.key_type, self.key_collation_oid)
+        };
+    }
+
     /// Recompute the documents of `keys` (an array of the key type), counted in
     /// pg_tviews_stats. Must run inside an SPI connection.
     ///

@@ -176,7 +176,7 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         // the refresh is done; the lock module reads an array of the key type.
         unsafe {
             let array = from_stored(&keys, tview.key_type);
-            lock::lock_keys(table, array, tview.key_type, tview.key_collation_oid);
+            tview.lock_keys(array);
             tview.refresh_keys(array)?;
         }
         Ok(false)

@@ -72,14 +72,7 @@ fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                 When::Now => {
                     if *lock == Lock::EachKey {
                         // SAFETY: as above.
-                        unsafe {
-                            lock::lock_keys(
-                                tview.meta.table,
-                                found,
-                                tview.key_type,
-                                tview.key_collation_oid,
-                            )
-                        };
+                        unsafe { tview.lock_keys(found) };
                     }
                     // SAFETY: as above.
                     unsafe { tview.refresh_keys(found)? };
@@ -118,14 +111,7 @@ fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                             key_query.execute(&[])?;
                             if let Some(found) = first_datum() {
                                 // SAFETY: the key query returns an array of the key type.
-                                unsafe {
-                                    lock::lock_keys(
-                                        tview.meta.table,
-                                        found,
-                                        tview.key_type,
-                                        tview.key_collation_oid,
-                                    )
-                                };
+                                unsafe { tview.lock_keys(found) };
                             }
                         }
                     }

@@ -218,6 +218,13 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
     refresh_keys_where(t, compare_any(&quote_ident(t.key), t.key_eq, "$1"))
 }
 
+/// [`refresh_keys`] for one key (`$1` holds one element): the definition's rows are those
+/// whose key equals it, which PostgreSQL estimates as one key's rows in a plan made once for
+/// every key (for `= ANY ($1)` it assumes ten keys, see `action::refresh_for`).
+pub fn refresh_one_key(t: &RefreshTarget<'_>) -> String {
+    refresh_keys_where(t, compare(&quote_ident(t.key), t.key_eq, "($1)[1]"))
+}
+
 /// [`refresh_keys`] for many keys: the definition's rows are those whose key is among the
 /// keys of `$1` as a join (semi-join), not an array test.
 pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
