@@ -111,3 +111,7 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_key_null_wrapper';
 COMMENT ON FUNCTION pg_tviews_key_null(oid, text) IS 'pg_tviews internal: raises the error for a change that gives a row of a TVIEW''s definition a NULL key (called by maintenance''s MERGE).';
+
+-- Keys chosen from the definition (GROUP BY, DISTINCT, one-row aggregates) and NULL groups.
+COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
+'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>; the only pk_* column, or of several the one proven unique; the root table''s primary key; the GROUP BY or DISTINCT column; for a one-row aggregate, a column of it); a key whose column may be NULL keeps its NULL group as one row. mode: immediate (maintained by each statement, the default) or deferred (once per transaction, at commit). Returns the table.';
