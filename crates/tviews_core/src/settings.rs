@@ -53,6 +53,18 @@ pub const CAPTURED: &[(&str, &str)] = &[
 ];
 
 /// Settings maintenance always runs with: (name, value).
+/// Settings under which values travel as text in deferred mode (keys of by-reference types
+/// and the captured join values of lookups, from a statement to its commit): their output
+/// reads back as the same value whatever the TVIEW pinned. Floats print shortest-exact (at
+/// `extra_float_digits` 0 they round), dates and times in ISO with numeric UTC offsets (a
+/// time zone abbreviation such as IST reads back as another zone's), intervals in the
+/// format their input takes everywhere.
+pub const EXACT_TEXT: &[(&str, &str)] = &[
+    ("extra_float_digits", "1"),
+    ("DateStyle", "ISO, YMD"),
+    ("IntervalStyle", "postgres"),
+];
+
 pub const FIXED: &[(&str, &str)] = &[
     // Literals in generated SQL never depend on the session.
     ("standard_conforming_strings", "on"),

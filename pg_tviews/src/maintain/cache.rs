@@ -175,9 +175,20 @@ impl Compiled {
 }
 
 /// The type of `column` of `table`, as SQL that names it from any search_path.
+/// The type a replayed value is read back as: the column's type, or for a domain its base
+/// type (the value was one when captured; a constraint added since with NOT VALID does not
+/// apply to it), under the column's collation (a domain's own collation would conflict with
+/// a column's other one in the join).
 fn column_type_sql(table: pg_sys::Oid, column: &str) -> Result<String, TviewError> {
-    Ok(crate::pg::names::qualified_type(
-        crate::pg::names::column_type(table, column)?,
+    let typ = crate::pg::names::column_type(table, column)?;
+    // SAFETY: a type catalog lookup of an existing type.
+    let base = unsafe { pg_sys::getBaseType(typ) };
+    let collate = crate::pg::names::column_collation_sql(table, column)?
+        .map(|c| format!(" COLLATE {c}"))
+        .unwrap_or_default();
+    Ok(format!(
+        "{}{collate}",
+        crate::pg::names::qualified_type(base)
     ))
 }
 

@@ -162,7 +162,8 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
                         v.into_datum().expect("an array is never NULL")
                     })
                     .collect();
-                replay.execute(&args)?;
+                // The captured text is read back as it was printed (see with_exact_text).
+                crate::pg::context::with_exact_text(|| replay.execute(&args))?;
                 if let Some(found) = first_datum() {
                     // SAFETY: the replayed key query returns an array of the key type.
                     keys.extend(unsafe { to_stored(found, tview.key_type) });
@@ -188,8 +189,15 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     Ok(())
 }
 
-/// The elements of an array datum as stored keys.
+/// The elements of an array datum as stored keys, by-reference ones printed exactly (see
+/// `context::with_exact_text`).
 unsafe fn to_stored(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey> {
+    // SAFETY: per contract.
+    crate::pg::context::with_exact_text(|| Ok(unsafe { to_stored_now(keys, key_type) }))
+        .unwrap_or_else(|e| e.raise())
+}
+
+unsafe fn to_stored_now(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey> {
     // SAFETY: catalog lookups and array access on a valid array datum (caller's contract);
     // by-reference elements are printed by their type's output function.
     unsafe {
@@ -216,15 +224,24 @@ unsafe fn to_stored(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey
     }
 }
 
-/// An array datum of `key_type` holding `keys`, in the current memory context.
+/// An array datum of `key_type` holding `keys`, in the current memory context. Text is read
+/// back as it was printed (see `context::with_exact_text`), by the input function of the
+/// domain's base type for a domain: the value was one when it was printed, and a constraint
+/// added since with NOT VALID does not apply to it.
 unsafe fn from_stored(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sys::Datum {
+    // SAFETY: per contract.
+    crate::pg::context::with_exact_text(|| Ok(unsafe { from_stored_now(keys, key_type) }))
+        .unwrap_or_else(|e| e.raise())
+}
+
+unsafe fn from_stored_now(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sys::Datum {
     // SAFETY: catalog lookups, input function calls and array construction for an existing
     // type; every text was produced by that type's output function.
     unsafe {
         let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
         pg_sys::get_typlenbyvalalign(key_type, &mut len, &mut byval, &mut align);
         let (mut input, mut ioparam) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
-        pg_sys::getTypeInputInfo(key_type, &mut input, &mut ioparam);
+        pg_sys::getTypeInputInfo(pg_sys::getBaseType(key_type), &mut input, &mut ioparam);
         let mut datums: Vec<pg_sys::Datum> = Vec::with_capacity(keys.len());
         let mut nulls: Vec<bool> = Vec::with_capacity(keys.len());
         for k in keys {

@@ -83,13 +83,10 @@ fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             let (Some(source), Some(plan)) = (capture.source(), tview.plan(*capture)?) else {
                 return execute(tview, &everything(When::AtCommit));
             };
-            // The captured values travel as text until commit: printed exactly, whatever
-            // extra_float_digits the TVIEW pinned (at 0 a float prints rounded, and the replay
-            // would look for a value no row has).
-            let exact = [("extra_float_digits".to_string(), "1".to_string())];
-            crate::pg::context::run(crate::pg::context::Role::Caller, &exact, || {
-                plan.execute(&[])
-            })?;
+            // The captured values travel as text until commit: printed exactly, whatever the
+            // TVIEW pinned (a float rounded at extra_float_digits 0, a time zone abbreviation
+            // read back as another zone's: the replay would look for a value no row has).
+            crate::pg::context::with_exact_text(|| plan.execute(&[]))?;
             // SAFETY: the capture query returns one text[] per delta column. The replay runs
             // at commit (deferred::apply).
             unsafe { deferred::queue_lookup(tview, source, &first_row()) };

@@ -77,6 +77,16 @@ pub fn current(name: &str) -> Result<String, TviewError> {
     }
 }
 
+/// Run `f` with values printed and read as text exactly
+/// ([`tviews_core::settings::EXACT_TEXT`]), as the current user.
+pub fn with_exact_text<R>(f: impl FnOnce() -> Result<R, TviewError>) -> Result<R, TviewError> {
+    let settings: Vec<(String, String)> = tviews_core::settings::EXACT_TEXT
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    run(Role::Caller, &settings, f)
+}
+
 /// Run `f` as `role` with the search_path restricted and `settings` (name, value) in force,
 /// then restore the caller's user, security context and settings.
 pub fn run<R>(

@@ -38,16 +38,6 @@ pub fn compare(lhs: &str, op: &OperatorRef, rhs: &str) -> String {
     format!("{lhs}::{} {} {rhs}::{}", op.left, operator(op), op.right)
 }
 
-/// `lhs::L OPERATOR("schema".op) ANY (array::R[])`.
-pub fn compare_any(lhs: &str, op: &OperatorRef, array: &str) -> String {
-    format!(
-        "{lhs}::{} {} ANY ({array}::{}[])",
-        op.left,
-        operator(op),
-        op.right
-    )
-}
-
 /// A text literal that reads the same whatever standard_conforming_strings says: an escape
 /// string (`E'...'`) always treats a backslash as an escape, so backslashes and quotes are
 /// doubled.

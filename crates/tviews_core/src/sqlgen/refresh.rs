@@ -5,7 +5,7 @@
 //! but not identical (`1` vs `1.0`) is still written and the table holds exactly what the
 //! definition returns; rows that are identical are not touched at all.
 
-use super::quote::{compare, compare_any, literal, operator, qualified, quote_ident};
+use super::quote::{compare, literal, operator, qualified, quote_ident};
 use super::RESERVED_PREFIX;
 use crate::model::OperatorRef;
 
@@ -214,15 +214,35 @@ impl RefreshTarget<'_> {
 /// planner can hash: an index scan on `= ANY` of a large array sorts the array again on
 /// every rescan, and as the inner side of a nested loop (products of each supplier) that was
 /// quadratic (100,000 keys: over 6 minutes).
+///
+/// The keys of `$1` take the key column's collation explicitly, here and in the other keyed
+/// refreshes: `$1` is an array of the key's type, and a domain's own collation would
+/// otherwise conflict with a column's other one (no collation could be chosen for `=`).
 pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
-    refresh_keys_where(t, compare_any(&quote_ident(t.key), t.key_eq, "$1"))
+    let eq = t.key_eq;
+    refresh_keys_where(
+        t,
+        format!(
+            "{}::{} {} ANY ($1::{}[]{})",
+            quote_ident(t.key),
+            eq.left,
+            operator(eq),
+            eq.right,
+            t.collate()
+        ),
+    )
 }
 
 /// [`refresh_keys`] for one key (`$1` holds one element): the definition's rows are those
 /// whose key equals it, which PostgreSQL estimates as one key's rows in a plan made once for
 /// every key (for `= ANY ($1)` it assumes ten keys, see `action::refresh_for`).
 pub fn refresh_one_key(t: &RefreshTarget<'_>) -> String {
-    refresh_keys_where(t, compare(&quote_ident(t.key), t.key_eq, "($1)[1]"))
+    let among = format!(
+        "{}{}",
+        compare(&quote_ident(t.key), t.key_eq, "($1)[1]"),
+        t.collate()
+    );
+    refresh_keys_where(t, among)
 }
 
 /// [`refresh_keys`] for many keys: the definition's rows are those whose key is among the
