@@ -698,15 +698,24 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
         if (*q).groupClause.is_null() {
             return Ok(None);
         }
-        let dependents = super::unique::grouping_dependents(q)?;
-        let mut exposed: Vec<*mut pg_sys::Node> = Vec::new();
+        let mut exposed: Vec<(u32, *mut pg_sys::Node)> = Vec::new();
         for c in list_iter::<pg_sys::SortGroupClause>((*q).groupClause) {
             let Some(te) = entry(c) else { continue };
             let expr = (*te).expr as *mut pg_sys::Node;
-            if !dependents.contains(&((*te).resno as u32)) && !image(expr) {
-                exposed.push(expr);
+            if !image(expr) {
+                exposed.push(((*te).resno as u32, expr));
             }
         }
+        if exposed.is_empty() {
+            return Ok(None);
+        }
+        // Only now the catalog reads of the grouped tables' unique sets.
+        let dependents = super::unique::grouping_dependents(q)?;
+        let exposed: Vec<*mut pg_sys::Node> = exposed
+            .into_iter()
+            .filter(|(resno, _)| !dependents.contains(resno))
+            .map(|(_, expr)| expr)
+            .collect();
         if exposed.is_empty() {
             return Ok(None);
         }
