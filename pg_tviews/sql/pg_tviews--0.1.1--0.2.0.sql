@@ -20,6 +20,12 @@ UPDATE @extschema@.pg_tview_meta
 -- Keys of TVIEWs made before this version count as passed by name: never proven.
 ALTER TABLE @extschema@.pg_tview_meta ADD COLUMN key_proven boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN @extschema@.pg_tview_meta.key_proven IS 'true when pg_tviews chose the key itself (no key argument) and proved it unique for every content of the sources; DDL that changes what the definition reads must keep that proof. false for a key passed by name, which writes that repeat it refuse (23505).';
+-- Keys of several columns.
+ALTER TABLE @extschema@.pg_tview_meta ADD COLUMN key_columns name[] NOT NULL DEFAULT '{}';
+ALTER TABLE @extschema@.pg_tview_meta ADD COLUMN key_type regtype;
+COMMENT ON COLUMN @extschema@.pg_tview_meta.key_column IS 'The column that identifies a row (for a key of several columns, its first column): unique; the table''s primary key, or where the key may be NULL its UNIQUE NULLS NOT DISTINCT constraint.';
+COMMENT ON COLUMN @extschema@.pg_tview_meta.key_columns IS 'The columns of a key of several columns, in order (GROUP BY a, b; a composite primary key; key => ARRAY[...]); empty for a key of one column (key_column).';
+COMMENT ON COLUMN @extschema@.pg_tview_meta.key_type IS 'For a key of several columns: the composite type of its columns (in schema tviews_def, dropped with the table) that holds one key; the table''s unique index is on that value. NULL for a key of one column.';
 
 CREATE  FUNCTION "pg_tviews_set_setting"(
 	"tview_name" TEXT, /* Option < & str > */
@@ -29,6 +35,20 @@ CREATE  FUNCTION "pg_tviews_set_setting"(
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_set_setting_wrapper';
+CREATE  FUNCTION "pg_tviews_create"(
+	"tview_name" TEXT, /* Option < & str > */
+	"select_sql" TEXT, /* Option < & str > */
+	"key" TEXT[], /* Option < Vec < Option < String > > > */
+	"mode" TEXT DEFAULT 'immediate' /* Option < & str > */
+) RETURNS regclass /* api::Regclass */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_create_keyed_wrapper';
+COMMENT ON FUNCTION pg_tviews_create(text, text, text[], text) IS
+'Create a TVIEW whose key is several columns, named in order (key => ARRAY[''a'', ''b'']): they must identify the rows together and come from one table of the FROM list; NULL in any of them is a value like any other. Otherwise as pg_tviews_create(text, text, text, text).';
+COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
+'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>; the only pk_* column, or of several the one proven unique; the root table''s primary key; the GROUP BY or DISTINCT column; for a one-row aggregate, a column of it; else the columns that identify the rows together, such as GROUP BY a, b or a composite primary key); a key whose column may be NULL keeps its NULL group as one row. mode: immediate (maintained by each statement, the default) or deferred (once per transaction, at commit). Returns the table.';
+
 COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
 'Change one of the settings a TVIEW pins (DateStyle, TimeZone, extra_float_digits and the others pg_tviews_explain lists), captured from the creating session, then recompute every row under the new value. Owner only.';
 
@@ -111,7 +131,3 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_key_null_wrapper';
 COMMENT ON FUNCTION pg_tviews_key_null(oid, text) IS 'pg_tviews internal: raises the error for a change that gives a row of a TVIEW''s definition a NULL key (called by maintenance''s MERGE).';
-
--- Keys chosen from the definition (GROUP BY, DISTINCT, one-row aggregates) and NULL groups.
-COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
-'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>; the only pk_* column, or of several the one proven unique; the root table''s primary key; the GROUP BY or DISTINCT column; for a one-row aggregate, a column of it); a key whose column may be NULL keeps its NULL group as one row. mode: immediate (maintained by each statement, the default) or deferred (once per transaction, at commit). Returns the table.';

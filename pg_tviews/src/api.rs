@@ -36,7 +36,7 @@ unsafe impl BoxRet for Regclass {
 
 impl_sql_translatable!(Regclass, "regclass");
 
-pub fn required<'a>(value: Option<&'a str>, argument: &str) -> &'a str {
+pub fn required<T>(value: Option<T>, argument: &str) -> T {
     value.unwrap_or_else(|| {
         pgrx::ereport!(
             ERROR,
@@ -58,7 +58,28 @@ fn pg_tviews_create(
     let sql = required(select_sql, "select_sql");
     let mode = Mode::parse(required(mode, "mode")).or_raise();
     let target = resolve_target(name).or_raise();
-    Regclass(create_tview(&target, sql, key, mode, None).or_raise())
+    let key: Option<Vec<String>> = key.map(|k| vec![k.to_string()]);
+    Regclass(create_tview(&target, sql, key.as_deref(), mode, None).or_raise())
+}
+
+/// [`pg_tviews_create`] with a key of several columns, named in order:
+/// `key => ARRAY['a', 'b']`.
+#[pg_extern(volatile, parallel_unsafe, name = "pg_tviews_create")]
+fn pg_tviews_create_keyed(
+    tview_name: Option<&str>,
+    select_sql: Option<&str>,
+    key: Option<Vec<Option<String>>>,
+    mode: default!(Option<&str>, "'immediate'"),
+) -> Regclass {
+    let name = required(tview_name, "tview_name");
+    let sql = required(select_sql, "select_sql");
+    let key: Vec<String> = required(key, "key")
+        .into_iter()
+        .map(|k| required(k, "an element of key"))
+        .collect();
+    let mode = Mode::parse(required(mode, "mode")).or_raise();
+    let target = resolve_target(name).or_raise();
+    Regclass(create_tview(&target, sql, Some(&key), mode, None).or_raise())
 }
 
 /// Switch a TVIEW between immediate and deferred maintenance. Takes effect for statements
@@ -260,7 +281,9 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
-'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>; the only pk_* column, or of several the one proven unique; the root table''s primary key; the GROUP BY or DISTINCT column; for a one-row aggregate, a column of it); a key whose column may be NULL keeps its NULL group as one row. mode: immediate (maintained by each statement, the default) or deferred (once per transaction, at commit). Returns the table.';
+'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>; the only pk_* column, or of several the one proven unique; the root table''s primary key; the GROUP BY or DISTINCT column; for a one-row aggregate, a column of it; else the columns that identify the rows together, such as GROUP BY a, b or a composite primary key); a key whose column may be NULL keeps its NULL group as one row. mode: immediate (maintained by each statement, the default) or deferred (once per transaction, at commit). Returns the table.';
+COMMENT ON FUNCTION pg_tviews_create(text, text, text[], text) IS
+'Create a TVIEW whose key is several columns, named in order (key => ARRAY[''a'', ''b'']): they must identify the rows together and come from one table of the FROM list; NULL in any of them is a value like any other. Otherwise as pg_tviews_create(text, text, text, text).';
 COMMENT ON FUNCTION pg_tviews_set_mode(text, text) IS
 'Switch a TVIEW to immediate (maintained by each statement) or deferred (maintained once per transaction, at commit or pg_tviews_flush()) maintenance. Owner only.';
 COMMENT ON FUNCTION pg_tviews_drop(text, boolean) IS
@@ -275,6 +298,7 @@ COMMENT ON FUNCTION pg_tviews_check(text) IS
     name = "comment_api",
     requires = [
         pg_tviews_create,
+        pg_tviews_create_keyed,
         pg_tviews_set_mode,
         pg_tviews_set_setting,
         pg_tviews_drop,

@@ -32,7 +32,9 @@ CREATE TABLE pg_tview_meta (
                     CHECK (mode IN ('immediate', 'deferred')),
     created_at      timestamptz NOT NULL DEFAULT now(),
     settings        text[]      NOT NULL DEFAULT '{}',
-    key_proven      boolean     NOT NULL DEFAULT false
+    key_proven      boolean     NOT NULL DEFAULT false,
+    key_columns     name[]      NOT NULL DEFAULT '{}',
+    key_type        regtype
 );
 SELECT pg_catalog.pg_extension_config_dump('pg_tview_meta', '');
 GRANT SELECT ON pg_tview_meta TO PUBLIC;
@@ -42,11 +44,13 @@ COMMENT ON COLUMN pg_tview_meta.table_name IS 'The table that holds the TVIEW''s
 COMMENT ON COLUMN pg_tview_meta.tview_name IS 'The TVIEW''s name without the tv_ prefix.';
 COMMENT ON COLUMN pg_tview_meta.definition_view IS 'The view in schema tviews_def that holds the definition; PostgreSQL tracks its dependencies on the sources.';
 COMMENT ON COLUMN pg_tview_meta.definition IS 'The SELECT the table is kept equal to, as PostgreSQL printed it back with qualified names.';
-COMMENT ON COLUMN pg_tview_meta.key_column IS 'The column that identifies a row: unique and not null; the table''s primary key.';
+COMMENT ON COLUMN pg_tview_meta.key_column IS 'The column that identifies a row (for a key of several columns, its first column): unique; the table''s primary key, or where the key may be NULL its UNIQUE NULLS NOT DISTINCT constraint.';
 COMMENT ON COLUMN pg_tview_meta.sources IS 'Tables the definition reads, with helper views expanded (other TVIEWs'' tables included).';
 COMMENT ON COLUMN pg_tview_meta.mode IS 'immediate: maintained at the end of every statement that changes a source; deferred: the affected keys are collected and refreshed once, at commit (or pg_tviews_flush()). Change with pg_tviews_set_mode.';
 COMMENT ON COLUMN pg_tview_meta.created_at IS 'When the TVIEW was created.';
 COMMENT ON COLUMN pg_tview_meta.settings IS 'The settings maintenance, refresh and pg_tviews_check run with, as name=value (DateStyle, TimeZone, extra_float_digits, ...), captured from the creating session; the writer''s own settings never apply. Change with pg_tviews_set_setting.';
+COMMENT ON COLUMN pg_tview_meta.key_columns IS 'The columns of a key of several columns, in order (GROUP BY a, b; a composite primary key; key => ARRAY[...]); empty for a key of one column (key_column).';
+COMMENT ON COLUMN pg_tview_meta.key_type IS 'For a key of several columns: the composite type of its columns (in schema tviews_def, dropped with the table) that holds one key; the table''s unique index is on that value. NULL for a key of one column.';
 COMMENT ON COLUMN pg_tview_meta.key_proven IS 'true when pg_tviews chose the key itself (no key argument) and proved it unique for every content of the sources; DDL that changes what the definition reads must keep that proof. false for a key passed by name, which writes that repeat it refuse (23505).';
 "#,
     name = "catalog",
@@ -61,7 +65,10 @@ pub struct TviewMeta {
     pub tview_name: String,
     pub view: pg_sys::Oid,
     pub view_name: (String, String),
-    pub key: String,
+    /// The key's columns (one, or several for a key of several columns).
+    pub key: Vec<String>,
+    /// For a key of several columns, the composite type of them.
+    pub key_type: Option<pg_sys::Oid>,
     pub sources: Vec<pg_sys::Oid>,
     pub owner: pg_sys::Oid,
     pub mode: Mode,
@@ -78,15 +85,25 @@ pub struct TviewMeta {
 pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
     use crate::pg::spi::{select_latest, value};
     // Both columns arrive with 0.2.0.
-    let (settings, key_proven) = if has_settings_column()? {
-        ("m.settings", "m.key_proven")
+    let (settings, key_proven, key_columns, key_type) = if has_settings_column()? {
+        (
+            "m.settings",
+            "m.key_proven",
+            "m.key_columns::pg_catalog.text[]",
+            "m.key_type::pg_catalog.oid",
+        )
     } else {
-        ("NULL::pg_catalog.text[]", "false")
+        (
+            "NULL::pg_catalog.text[]",
+            "false",
+            "NULL::pg_catalog.text[]",
+            "NULL::pg_catalog.oid",
+        )
     };
     let sql = format!(
         "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
                 m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
-                {settings}, {key_proven} \
+                {settings}, {key_proven}, {key_columns}, {key_type} \
            FROM @extschema@.pg_tview_meta m \
            JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
           ORDER BY m.table_name::pg_catalog.oid"
@@ -107,7 +124,11 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
                 tview_name: value(r[1]).unwrap_or_default(),
                 view,
                 view_name,
-                key: value(r[3]).unwrap_or_default(),
+                key: match value::<Vec<String>>(r[9]).unwrap_or_default() {
+                    several if several.len() > 1 => several,
+                    _ => vec![value(r[3]).unwrap_or_default()],
+                },
+                key_type: value::<pg_sys::Oid>(r[10]).filter(|o| *o != pg_sys::InvalidOid),
                 sources: value::<Vec<pg_sys::Oid>>(r[4]).unwrap_or_default(),
                 owner: value(r[5]).unwrap_or(pg_sys::InvalidOid),
                 mode: Mode::parse(&value::<String>(r[6]).unwrap_or_default())?,

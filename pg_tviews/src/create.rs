@@ -112,7 +112,7 @@ pub fn current_settings() -> Result<Vec<(String, String)>, TviewError> {
 pub fn create_tview(
     target: &Target,
     select_sql: &str,
-    key: Option<&str>,
+    key: Option<&[String]>,
     mode: Mode,
     existing: Option<pg_sys::Oid>,
 ) -> Result<pg_sys::Oid, TviewError> {
@@ -133,7 +133,7 @@ pub fn create_tview(
 fn create_from_definition(
     target: &Target,
     definition: &str,
-    key: Option<&str>,
+    key: Option<&[String]>,
     mode: Mode,
     existing: Option<pg_sys::Oid>,
     settings: &[(String, String)],
@@ -155,11 +155,13 @@ fn create_from_definition(
     check_functions(created(DEFINITION_SCHEMA, &view_name)?, unsafe {
         pg_sys::GetUserId()
     })?;
-    check_key_type(
-        &target.name.entity,
-        &def.key,
-        created(DEFINITION_SCHEMA, &view_name)?,
-    )?;
+    for k in &def.key {
+        check_key_type(
+            &target.name.entity,
+            k,
+            created(DEFINITION_SCHEMA, &view_name)?,
+        )?;
+    }
     let view_sql = qualified(DEFINITION_SCHEMA, &view_name);
     let sources: Vec<pg_sys::Oid> = def
         .model
@@ -177,7 +179,10 @@ fn create_from_definition(
     // A key whose column may be NULL (a GROUP BY column without NOT NULL) has a NULL group
     // like any other value; the table records the decision in its key column's NOT NULL,
     // which maintenance reads (cache.rs).
+    // A key of several columns is one composite value, never NULL itself: its NULL fields
+    // are values like any other.
     let key_nullable = match &def.model.root {
+        _ if def.key.len() > 1 => false,
         Some(c) => !crate::pg::names::column_not_null(
             pg_sys::Oid::from(def.model.occurrences[c.occ].table.oid),
             &c.column,
@@ -224,28 +229,44 @@ fn create_from_definition(
     };
     // SAFETY: a catalog lookup of an existing relation.
     check_persistence(table)?;
-    Spi::run(&format!(
-        "ALTER TABLE {table_sql} ADD {} ({})",
-        if key_nullable {
-            "UNIQUE NULLS NOT DISTINCT"
-        } else {
-            "PRIMARY KEY"
-        },
-        quote_ident(&def.key)
-    ))?;
     let view = created(DEFINITION_SCHEMA, &view_name)?;
-    record_internal_dependency(view, table);
+    let key_type = match def.key.as_slice() {
+        [one] => {
+            Spi::run(&format!(
+                "ALTER TABLE {table_sql} ADD {} ({})",
+                if key_nullable {
+                    "UNIQUE NULLS NOT DISTINCT"
+                } else {
+                    "PRIMARY KEY"
+                },
+                quote_ident(one)
+            ))?;
+            None
+        }
+        several => Some(composite_key(&view_name, table, &table_sql, several)?),
+    };
+    record_internal_dependency(pg_sys::RelationRelationId, view, table);
 
     let ext = extension_schema_quoted()?;
     let entity = target.name.entity.clone();
-    let key_column = def.key.clone();
+    let key_column = def.key[0].clone();
+    let key_columns: Vec<String> = if def.key.len() > 1 {
+        def.key.clone()
+    } else {
+        Vec::new()
+    };
     let stored: Vec<String> = settings
         .iter()
         .map(|(n, v)| tviews_core::settings::format_setting(n, v))
         .collect();
     // Before ALTER EXTENSION UPDATE to 0.2.0 the catalog has no settings column yet.
     let (settings_column, settings_value) = if crate::catalog::has_settings_column()? {
-        (", settings, key_proven", ", $8, $9")
+        (
+            ", settings, key_proven, key_columns, key_type",
+            ", $8, $9, $10::pg_catalog.name[], $11::pg_catalog.oid::pg_catalog.regtype",
+        )
+    } else if key_type.is_some() {
+        return Err(TviewError::CatalogNeedsUpdate);
     } else {
         ("", "")
     };
@@ -262,6 +283,8 @@ fn create_from_definition(
         if !settings_column.is_empty() {
             args.push(stored.clone().into());
             args.push(def.key_proven.into());
+            args.push(key_columns.clone().into());
+            args.push(key_type.into());
         }
         Ok(Spi::run_with_args(
             &format!(
@@ -360,17 +383,28 @@ fn warn_recompute_all(def: &Definition) {
 /// The key must be unique in the definition (NULL counting as one value) and, unless it may
 /// be NULL, never NULL, as the latest committed state has it (the sources are locked by now,
 /// so it stays so until the triggers are in place).
-fn check_key(tview: &str, key: &str, view_sql: &str, nullable: bool) -> Result<(), TviewError> {
+fn check_key(
+    tview: &str,
+    key: &[String],
+    view_sql: &str,
+    nullable: bool,
+) -> Result<(), TviewError> {
     use crate::pg::spi::{select_latest, value};
-    let k = quote_ident(key);
-    let not_null = if nullable {
+    let cols: Vec<String> = key.iter().map(|k| quote_ident(k)).collect();
+    let list = cols.join(", ");
+    // One key of several columns shows as its composite (text) form, NULL fields empty.
+    let shown = match cols.as_slice() {
+        [one] => format!("{one}::pg_catalog.text"),
+        _ => format!("ROW({list})::pg_catalog.text"),
+    };
+    let not_null = if nullable || cols.len() > 1 {
         String::new()
     } else {
-        format!(" WHERE {k} IS NOT NULL")
+        format!(" WHERE {list} IS NOT NULL")
     };
     let dup: Option<String> = select_latest(
         &format!(
-            "SELECT COALESCE({k}::pg_catalog.text, 'NULL'::pg_catalog.text) FROM {view_sql}{not_null} GROUP BY {k} \
+            "SELECT COALESCE({shown}, 'NULL'::pg_catalog.text) FROM {view_sql}{not_null} GROUP BY {list} \
               HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1"
         ),
         &[],
@@ -383,25 +417,107 @@ fn check_key(tview: &str, key: &str, view_sql: &str, nullable: bool) -> Result<(
     if let Some(example) = dup {
         return Err(TviewError::KeyNotUnique {
             tview: tview.into(),
-            key: key.into(),
+            key: key.join(", "),
             example,
         });
     }
-    if nullable {
+    if nullable || cols.len() > 1 {
         return Ok(());
     }
     let null = select_latest(
-        &format!("SELECT 1 FROM {view_sql} WHERE {k} IS NULL LIMIT 1"),
+        &format!("SELECT 1 FROM {view_sql} WHERE {list} IS NULL LIMIT 1"),
         &[],
         |_| Ok(()),
     )?;
     if !null.is_empty() {
         return Err(TviewError::KeyNull {
             tview: tview.into(),
-            key: key.into(),
+            key: key.join(", "),
         });
     }
     Ok(())
+}
+
+/// A key of several columns: the composite type of them (named after the definition view, in
+/// the definition schema, part of the table like the view) and the table's unique index on
+/// that value. Every keyed statement finds rows by that value; its fields compare with their
+/// columns' types and collations, NULL fields equal (a NULL group is a group).
+fn composite_key(
+    view_name: &str,
+    table: pg_sys::Oid,
+    table_sql: &str,
+    columns: &[String],
+) -> Result<pg_sys::Oid, TviewError> {
+    let type_name = free_type_name(view_name)?;
+    let type_sql = qualified(DEFINITION_SCHEMA, &type_name);
+    let mut fields = Vec::new();
+    for c in columns {
+        let typ = crate::pg::names::column_type(table, c)?;
+        let typmod = crate::pg::names::column_typmod(table, c)?;
+        // SAFETY: the name of an existing type with the column's modifier (palloc'd).
+        let type_text = unsafe { cstring(pg_sys::format_type_with_typemod(typ, typmod)) }
+            .unwrap_or_default();
+        let collate = crate::pg::names::column_collation_sql(table, c)?
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default();
+        fields.push(format!("{} {type_text}{collate}", quote_ident(c)));
+    }
+    Spi::run(&format!("CREATE TYPE {type_sql} AS ({})", fields.join(", ")))?;
+    let typ = crate::pg::names::type_oid(DEFINITION_SCHEMA, &type_name).ok_or_else(|| {
+        TviewError::Internal(format!("type {type_name} made by this creation is missing"))
+    })?;
+    Spi::run(&format!(
+        "COMMENT ON TYPE {type_sql} IS E'{}'",
+        format!(
+            "pg_tviews: one key of the TVIEW table {table_sql} ({}). Not for direct use.",
+            columns.join(", ")
+        )
+        .replace('\\', "\\\\")
+        .replace('\'', "''")
+    ))?;
+    let index = {
+        let base: String = format!("{}_key", crate::pg::names::relation_name(table)
+            .map(|(_, n)| n)
+            .unwrap_or_default());
+        base
+    };
+    Spi::run(&format!(
+        "CREATE UNIQUE INDEX {} ON {table_sql} ((ROW({})::{type_sql}))",
+        quote_ident(&truncate_identifier(&index)),
+        columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+    ))?;
+    record_internal_dependency(pg_sys::TypeRelationId, typ, table);
+    Ok(typ)
+}
+
+/// `name` cut to PostgreSQL's identifier length (on a character boundary).
+fn truncate_identifier(name: &str) -> String {
+    let mut s = name.to_string();
+    while s.len() > MAX_IDENTIFIER_BYTES {
+        s.pop();
+    }
+    s
+}
+
+/// A name for the key type that no type (a relation's row type included) has in the
+/// definition schema.
+fn free_type_name(view_name: &str) -> Result<String, TviewError> {
+    for n in 1..1000 {
+        let suffix = if n == 1 {
+            "_key".to_string()
+        } else {
+            format!("_key_{n}")
+        };
+        let mut base = view_name.to_string();
+        while base.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
+            base.pop();
+        }
+        let candidate = base + &suffix;
+        if crate::pg::names::type_oid(DEFINITION_SCHEMA, &candidate).is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(TviewError::Internal("no free key type name".into()))
 }
 
 /// A table made by CREATE TABLE AS must have exactly the definition's columns.
@@ -445,12 +561,13 @@ fn free_view_name(table: &str) -> Result<String, TviewError> {
     Err(TviewError::Internal("no free definition view name".into()))
 }
 
-/// The definition view is part of the table: DROP TABLE drops it, DROP VIEW is refused, and
-/// a CASCADE that reaches the view drops the table too.
-fn record_internal_dependency(view: pg_sys::Oid, table: pg_sys::Oid) {
+/// The definition view (and the key type of a key of several columns) is part of the table:
+/// DROP TABLE drops it, dropping it alone is refused, and a CASCADE that reaches it drops the
+/// table too. `class` is the catalog of `object`.
+fn record_internal_dependency(class: pg_sys::Oid, object: pg_sys::Oid, table: pg_sys::Oid) {
     let dependent = pg_sys::ObjectAddress {
-        classId: pg_sys::RelationRelationId,
-        objectId: view,
+        classId: class,
+        objectId: object,
         objectSubId: 0,
     };
     let owner = pg_sys::ObjectAddress {

@@ -111,6 +111,7 @@ impl TviewError {
         match self {
             TviewError::Core(C::InvalidName { .. }) => ERRCODE_INVALID_NAME,
             TviewError::Core(C::UnknownKey { .. }) => ERRCODE_UNDEFINED_COLUMN,
+            TviewError::Core(C::RepeatedKeyColumn { .. }) => ERRCODE_DUPLICATE_COLUMN,
             TviewError::Core(C::InvalidMode { .. } | C::BadSetting(_)) => {
                 ERRCODE_INVALID_PARAMETER_VALUE
             }

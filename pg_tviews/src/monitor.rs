@@ -46,7 +46,7 @@ fn pg_tviews_explain(
     let key = describe_key(
         &def.model,
         &KeyFacts {
-            column: &def.key,
+            columns: &def.key,
             proven: meta.key_proven,
             nullable: compiled.key_nullable,
         },
@@ -65,8 +65,10 @@ fn pg_tviews_explain(
 /// was found. `$1` is the TVIEW table.
 const CATALOG_CHECKS: &str = r#"
 WITH m AS (
-    SELECT table_name, definition_view, key_column, sources
-      FROM @ext@.pg_tview_meta WHERE table_name = $1::regclass
+    -- key_type arrived with 0.2.0: read through jsonb, so an older catalog checks too.
+    SELECT table_name, definition_view, key_column, sources,
+           (pg_catalog.to_jsonb(x) ->> 'key_type')::pg_catalog.regtype::pg_catalog.oid AS key_type
+      FROM @ext@.pg_tview_meta x WHERE table_name = $1::regclass
 ), ours AS (
     -- The trigger functions of this installation: a trigger with the right name that calls
     -- something else maintains nothing.
@@ -91,13 +93,23 @@ WITH m AS (
 ), c(check_name, ok, good, bad) AS (
     -- A key that may be NULL (its column has no NOT NULL) has a unique index that counts
     -- NULL as one value instead: its NULL group is one row.
+    -- A key of several columns has a unique index on its composite value.
     SELECT 'primary key', EXISTS (
                SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
                  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
                 WHERE (i.indisprimary OR (i.indisunique AND i.indnullsnotdistinct
                                           AND i.indpred IS NULL AND i.indimmediate))
-                  AND i.indnatts = 1 AND a.attname = m.key_column),
-           (SELECT CASE WHEN a.attnotnull THEN 'the key column is the table''s primary key'
+                  AND i.indnatts = 1 AND a.attname = m.key_column AND m.key_type IS NULL)
+           OR EXISTS (
+               SELECT 1 FROM pg_catalog.pg_index i JOIN m ON i.indrelid = m.table_name
+                 JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::regclass
+                                            AND d.objid = i.indexrelid
+                                            AND d.refclassid = 'pg_catalog.pg_type'::regclass
+                                            AND d.refobjid = m.key_type
+                WHERE i.indisunique AND i.indpred IS NULL AND i.indimmediate AND i.indisvalid
+                  AND i.indnatts = 1 AND i.indkey[0] = 0),
+           (SELECT CASE WHEN m.key_type IS NOT NULL THEN 'the key''s columns have a unique index on their composite value'
+                        WHEN a.attnotnull THEN 'the key column is the table''s primary key'
                         ELSE 'the key column, which may be NULL, has a unique index counting NULL as one value' END
               FROM m JOIN pg_catalog.pg_attribute a ON a.attrelid = m.table_name AND a.attname = m.key_column),
            'the table has no primary key on its key column: maintenance needs it to find rows'

@@ -283,6 +283,10 @@ pub enum Params {
     None,
     /// `$1`: an array of the key's type.
     KeyArray,
+    /// `$1`: an array of a key of several columns (its composite type); `$2` ... `$n+1`: the
+    /// keys' values of each of its `n` columns, an array of that column's type each (see
+    /// `sqlgen::refresh::RefreshTarget::key_fields`).
+    KeyAndFieldArrays(usize),
     /// `$1` ... `$n`: `text[]` each.
     TextArrays(usize),
 }
@@ -373,12 +377,12 @@ impl<'a> Inputs<'a> {
             ),
             Query::RefreshOneKey => Some(Statement {
                 sql: refresh_one_key(target),
-                params: Params::KeyArray,
+                params: target.key_params(),
                 plan_per_execution: false,
             }),
             Query::RefreshKeys => Some(Statement {
                 sql: refresh_keys(target),
-                params: Params::KeyArray,
+                params: target.key_params(),
                 plan_per_execution: false,
             }),
             Query::RefreshManyKeys => Some(Statement {

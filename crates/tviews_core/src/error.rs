@@ -20,6 +20,10 @@ pub enum Error {
         columns: Vec<String>,
     },
 
+    /// The `key` argument names a column twice.
+    #[error("key column \"{key}\" is named twice in the key of TVIEW \"{tview}\"")]
+    RepeatedKeyColumn { tview: String, key: String },
+
     /// The key column does not come from a table whose changes can be traced.
     #[error("the key column of a TVIEW must be a column of one of its tables: {reason}")]
     KeyNotTraceable { reason: String },
@@ -57,6 +61,9 @@ impl Error {
                     .into(),
             ),
             Error::NoKey { hint, .. } => Some(hint.clone()),
+            Error::RepeatedKeyColumn { .. } => {
+                Some("Name each of the key's columns once.".into())
+            }
             Error::UnknownKey { columns, .. } => Some(format!(
                 "The definition's columns are: {}.",
                 columns.join(", ")

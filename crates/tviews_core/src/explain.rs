@@ -67,7 +67,8 @@ pub fn explain(inputs: &Inputs<'_>) -> Vec<SourceExplain> {
 /// What is known of a TVIEW's key, for the `(key)` row of `pg_tviews_explain`.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyFacts<'a> {
-    pub column: &'a str,
+    /// The key's columns: one, or several for a key of several columns.
+    pub columns: &'a [String],
     /// pg_tviews chose it and proved it unique (no key argument).
     pub proven: bool,
     /// Its column may be NULL.
@@ -77,9 +78,27 @@ pub struct KeyFacts<'a> {
 /// The `(key)` row: which column is the key, where it comes from, why it was chosen and
 /// what a NULL key is.
 pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplain {
+    let several = key.columns.len() > 1;
+    let named = key.columns.join(", ");
     let (reaches, chosen) = match &model.root {
+        Some(r) if several => {
+            let table = &model.occurrences[r.occ].table;
+            (
+                format!(
+                    "key columns {named} ({}.{}: {})",
+                    table.schema,
+                    table.name,
+                    model.root_columns.join(", ")
+                ),
+                if key.proven {
+                    "chosen by pg_tviews (no key named): the columns proven to identify the rows together"
+                } else {
+                    "named by the key argument: not proven, a write that repeats it fails (23505)"
+                },
+            )
+        }
         Some(r) => (
-            format!("key column {} ({})", key.column, column(model, r)),
+            format!("key column {named} ({})", column(model, r)),
             if key.proven {
                 "chosen by pg_tviews (no key named) and proven unique for every content of the sources"
             } else {
@@ -87,11 +106,13 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
             },
         ),
         None => (
-            format!("key column {} (computed)", key.column),
+            format!("key column {named} (computed)"),
             "the definition is at most one row: its first column with an equality keys that row, which every change recomputes",
         ),
     };
-    let nulls = if key.nullable {
+    let nulls = if several {
+        "one key is the combination of the columns, as one value of a composite type (the table's unique index is on it); a NULL in any of them is a value like any other; documents are recomputed, never patched in place"
+    } else if key.nullable {
         "may be NULL: NULL is one key value like any other (a unique index NULLS NOT DISTINCT)"
     } else {
         "never NULL: the table's primary key"
@@ -145,7 +166,7 @@ mod tests {
         let k = describe_key(
             &m,
             &KeyFacts {
-                column: "pk_product",
+                columns: &["pk_product".to_string()],
                 proven: true,
                 nullable: false,
             },
@@ -161,7 +182,7 @@ mod tests {
         let k = describe_key(
             &one,
             &KeyFacts {
-                column: "n",
+                columns: &["n".to_string()],
                 proven: true,
                 nullable: true,
             },

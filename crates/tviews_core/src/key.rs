@@ -1,10 +1,12 @@
-//! Row identity: which column of the definition is the TVIEW's key.
+//! Row identity: which columns of the definition are the TVIEW's key.
 //!
-//! In order: the `key` argument; else `pk_<entity>`; else the only `pk_*` column (of several,
-//! the only one proven unique); else the root table's primary key column when the definition
-//! selects it as is; else the first column proven unique (the GROUP BY column of a grouped
-//! definition, a DISTINCT column); else, for a definition of at most one row (an aggregate
-//! without GROUP BY), its first column that has an equality.
+//! In order: the `key` argument (one column or several); else `pk_<entity>`; else the only
+//! `pk_*` column (of several, the only one proven unique); else the root table's primary key
+//! column when the definition selects it as is; else the first column proven unique (the
+//! GROUP BY column of a grouped definition, a DISTINCT column); else, for a definition of at
+//! most one row (an aggregate without GROUP BY), its first column that has an equality;
+//! else the first set of columns proven to identify the rows together (the columns of
+//! `GROUP BY a, b`, a composite primary key): a key of several columns.
 
 use crate::error::{Error, Result};
 
@@ -14,8 +16,8 @@ pub struct KeyInputs<'a> {
     pub tview: &'a str,
     /// Output column names, in order.
     pub columns: &'a [String],
-    /// The `key` argument, if given.
-    pub requested: Option<&'a str>,
+    /// The `key` argument (its columns, in order), if given.
+    pub requested: Option<&'a [String]>,
     /// The output column that is the root table's single-column primary key, if any.
     pub root_primary_key: Option<&'a str>,
     /// The output columns, in order, that are a table's column as it is and proven unique
@@ -24,8 +26,8 @@ pub struct KeyInputs<'a> {
     /// For a definition of at most one row whatever the sources hold: its first column whose
     /// type has an equality.
     pub one_row: Option<&'a str>,
-    /// Output columns that identify the rows together when no single one does (the columns
-    /// of a GROUP BY list), for the message.
+    /// Output columns proven to identify the rows together when no single one does (the
+    /// columns of a GROUP BY list, a composite primary key shown as it is).
     pub identified_together: &'a [String],
 }
 
@@ -39,24 +41,40 @@ pub enum KeySource {
     ProvenUnique,
     /// A column of a definition of at most one row: every change recomputes that row.
     OneRow,
+    /// Columns proven to identify the rows together: a key of several columns.
+    ProvenTogether,
 }
 
-/// The chosen key column and why.
-pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(String, KeySource)> {
-    if let Some(k) = inputs.requested {
-        return if inputs.columns.iter().any(|c| c == k) {
-            Ok((k.to_string(), KeySource::Argument))
-        } else {
-            Err(Error::UnknownKey {
+/// The chosen key columns (one, or several for a key of several columns) and why.
+pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(Vec<String>, KeySource)> {
+    if let Some(requested) = inputs.requested {
+        if requested.is_empty() {
+            return Err(Error::NoKey {
                 tview: inputs.tview.to_string(),
-                key: k.to_string(),
-                columns: inputs.columns.to_vec(),
-            })
-        };
+                hint: "Name at least one column: key => 'id' or key => ARRAY['a', 'b'].".into(),
+            });
+        }
+        for (i, k) in requested.iter().enumerate() {
+            if !inputs.columns.iter().any(|c| c == k) {
+                return Err(Error::UnknownKey {
+                    tview: inputs.tview.to_string(),
+                    key: k.to_string(),
+                    columns: inputs.columns.to_vec(),
+                });
+            }
+            if requested[..i].contains(k) {
+                return Err(Error::RepeatedKeyColumn {
+                    tview: inputs.tview.to_string(),
+                    key: k.to_string(),
+                });
+            }
+        }
+        return Ok((requested.to_vec(), KeySource::Argument));
     }
+    let one = |column: &str| vec![column.to_string()];
     let own = format!("pk_{}", inputs.tview);
     if inputs.columns.contains(&own) {
-        return Ok((own, KeySource::PkColumn));
+        return Ok((vec![own], KeySource::PkColumn));
     }
     let pks: Vec<&String> = inputs
         .columns
@@ -64,7 +82,7 @@ pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(String, KeySource)> {
         .filter(|c| c.starts_with("pk_"))
         .collect();
     match pks.as_slice() {
-        [one] => return Ok(((*one).clone(), KeySource::PkColumn)),
+        [only] => return Ok((vec![(*only).clone()], KeySource::PkColumn)),
         [] => {}
         many => {
             // A join of products and their lines selects both pk_product and pk_line; only
@@ -73,8 +91,8 @@ pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(String, KeySource)> {
                 .iter()
                 .filter(|c| inputs.proven_unique.contains(c))
                 .collect();
-            if let [one] = unique.as_slice() {
-                return Ok(((**one).clone(), KeySource::PkColumn));
+            if let [only] = unique.as_slice() {
+                return Ok((vec![(**only).clone()], KeySource::PkColumn));
             }
             return Err(Error::AmbiguousKey {
                 tview: inputs.tview.to_string(),
@@ -86,28 +104,25 @@ pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(String, KeySource)> {
     // (a child joined to the root repeats it).
     if let Some(pk) = inputs.root_primary_key {
         if inputs.proven_unique.is_empty() || inputs.proven_unique.iter().any(|c| c == pk) {
-            return Ok((pk.to_string(), KeySource::RootPrimaryKey));
+            return Ok((one(pk), KeySource::RootPrimaryKey));
         }
     }
     if let Some(first) = inputs.proven_unique.first() {
-        return Ok((first.clone(), KeySource::ProvenUnique));
+        return Ok((one(first), KeySource::ProvenUnique));
     }
     if let Some(column) = inputs.one_row {
-        return Ok((column.to_string(), KeySource::OneRow));
+        return Ok((one(column), KeySource::OneRow));
     }
     if !inputs.identified_together.is_empty() {
-        return Err(Error::NoKey {
-            tview: inputs.tview.to_string(),
-            hint: format!(
-                "The rows are identified by {} together; a TVIEW's key is one column (keys of several columns are not supported yet). Select one column that identifies the rows, such as the root table's primary key or a single GROUP BY column.",
-                inputs.identified_together.join(", ")
-            ),
-        });
+        return Ok((
+            inputs.identified_together.to_vec(),
+            KeySource::ProvenTogether,
+        ));
     }
     Err(Error::NoKey {
         tview: inputs.tview.to_string(),
         hint: format!(
-            "Select the root table's primary key, for example as pk_{}, or pass key => '<column>' naming a column that identifies the rows.",
+            "Select the root table's primary key, for example as pk_{}, or pass key => '<column>' (or key => ARRAY['<column>', ...]) naming the columns that identify the rows.",
             inputs.tview
         ),
     })
@@ -127,10 +142,10 @@ mod tests {
         let k = choose_key(&KeyInputs {
             tview: "post",
             columns: &c,
-            requested: Some("id"),
+            requested: Some(&cols(&["id"])),
             ..Default::default()
         });
-        assert_eq!(k, Ok(("id".into(), KeySource::Argument)));
+        assert_eq!(k, Ok((vec!["id".to_string()], KeySource::Argument)));
     }
 
     #[test]
@@ -139,7 +154,7 @@ mod tests {
         let e = choose_key(&KeyInputs {
             tview: "post",
             columns: &c,
-            requested: Some("nope"),
+            requested: Some(&cols(&["nope"])),
             ..Default::default()
         })
         .unwrap_err();
@@ -157,7 +172,7 @@ mod tests {
             columns: &c,
             ..Default::default()
         });
-        assert_eq!(k, Ok(("pk_post".into(), KeySource::PkColumn)));
+        assert_eq!(k, Ok((vec!["pk_post".to_string()], KeySource::PkColumn)));
     }
 
     #[test]
@@ -181,7 +196,7 @@ mod tests {
             root_primary_key: Some("id"),
             ..Default::default()
         });
-        assert_eq!(k, Ok(("id".into(), KeySource::RootPrimaryKey)));
+        assert_eq!(k, Ok((vec!["id".to_string()], KeySource::RootPrimaryKey)));
         let e = choose_key(&KeyInputs {
             tview: "post",
             columns: &c,
@@ -201,7 +216,7 @@ mod tests {
             proven_unique: &unique,
             ..Default::default()
         });
-        assert_eq!(k, Ok(("pk_line".into(), KeySource::PkColumn)));
+        assert_eq!(k, Ok((vec!["pk_line".to_string()], KeySource::PkColumn)));
     }
 
     #[test]
@@ -214,7 +229,7 @@ mod tests {
             proven_unique: &unique,
             ..Default::default()
         });
-        assert_eq!(k, Ok(("category".into(), KeySource::ProvenUnique)));
+        assert_eq!(k, Ok((vec!["category".to_string()], KeySource::ProvenUnique)));
     }
 
     #[test]
@@ -226,20 +241,40 @@ mod tests {
             one_row: Some("n"),
             ..Default::default()
         });
-        assert_eq!(k, Ok(("n".into(), KeySource::OneRow)));
+        assert_eq!(k, Ok((vec!["n".to_string()], KeySource::OneRow)));
     }
 
     #[test]
-    fn columns_that_identify_rows_only_together_are_named() {
+    fn columns_that_identify_rows_only_together_are_the_key() {
         let c = cols(&["grp", "cat", "n"]);
         let together = cols(&["grp", "cat"]);
-        let e = choose_key(&KeyInputs {
+        let k = choose_key(&KeyInputs {
             tview: "sales",
             columns: &c,
             identified_together: &together,
             ..Default::default()
-        })
-        .unwrap_err();
-        assert!(e.hint().unwrap().contains("grp, cat together"), "{e:?}");
+        });
+        assert_eq!(k, Ok((together.clone(), KeySource::ProvenTogether)));
+    }
+
+    #[test]
+    fn a_key_argument_of_several_columns_names_each_once() {
+        let c = cols(&["a", "b", "n"]);
+        let k = choose_key(&KeyInputs {
+            tview: "t",
+            columns: &c,
+            requested: Some(&cols(&["b", "a"])),
+            ..Default::default()
+        });
+        assert_eq!(k, Ok((cols(&["b", "a"]), KeySource::Argument)));
+        for bad in [cols(&["a", "a"]), cols(&["a", "zz"]), cols(&[])] {
+            assert!(choose_key(&KeyInputs {
+                tview: "t",
+                columns: &c,
+                requested: Some(&bad),
+                ..Default::default()
+            })
+            .is_err());
+        }
     }
 }

@@ -116,6 +116,7 @@ impl DefinitionModel {
                 },
             ],
             root: Some(c(0, "pk_product")),
+            ..Default::default()
         }
     }
 }
@@ -155,11 +156,37 @@ impl Edge {
 pub struct DefinitionModel {
     pub occurrences: Vec<Occurrence>,
     pub edges: Vec<Edge>,
-    /// The key column's origin: a column of the root occurrence.
+    /// The key column's origin: a column of the root occurrence (for a key of several
+    /// columns, its first column's).
     pub root: Option<ColumnRef>,
+    /// For a key of several columns: each one's column of the root occurrence, in key order
+    /// (empty for a key of one column, which is `root.column`).
+    pub root_columns: Vec<String>,
+    /// For a key of several columns: the composite type of them, as qualified SQL, that
+    /// holds one key (set when the TVIEW's type is known, after creation).
+    pub key_type: Option<String>,
 }
 
 impl DefinitionModel {
+    /// The key of row `alias` of the root occurrence's table (or of changed rows of it): its
+    /// key column, or for a key of several columns their composite value. `None` without a
+    /// root, or for a key of several columns before its type is known.
+    pub fn key_of(&self, alias: &str) -> Option<String> {
+        let root = self.root.as_ref()?;
+        if self.root_columns.len() < 2 {
+            return Some(format!(
+                "{alias}.{}",
+                crate::sqlgen::quote::quote_ident(&root.column)
+            ));
+        }
+        let fields: Vec<String> = self
+            .root_columns
+            .iter()
+            .map(|c| format!("{alias}.{}", crate::sqlgen::quote::quote_ident(c)))
+            .collect();
+        Some(format!("ROW({})::{}", fields.join(", "), self.key_type.as_ref()?))
+    }
+
     /// The distinct tables the definition reads, ordered by OID.
     pub fn tables(&self) -> Vec<TableRef> {
         let set: BTreeSet<&TableRef> = self.occurrences.iter().map(|o| &o.table).collect();

@@ -221,6 +221,7 @@ mod tests {
                 edge(col(3, "pk_user"), col(2, "fk_user"), &[2, 3]),
             ],
             root: Some(col(0, "pk_post")),
+            ..Default::default()
         }
     }
 

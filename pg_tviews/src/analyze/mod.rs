@@ -23,7 +23,8 @@ pub struct Definition {
     pub model: DefinitionModel,
     pub plan: MaintenancePlan,
     pub columns: Vec<String>,
-    pub key: String,
+    /// The key's columns: one, or several for a key of several columns.
+    pub key: Vec<String>,
     /// pg_tviews chose the key itself and proved it unique (`unique`).
     pub key_proven: bool,
     /// Sources whose UPDATEs may patch documents in place (the fast path).
@@ -36,12 +37,12 @@ pub struct Definition {
     pub text_search: bool,
 }
 
-/// How the key column is decided.
+/// How the key's columns are decided.
 pub enum KeyRequest<'a> {
     /// At creation: the `key` argument if given, else the rules of `tviews_core::key`.
-    Choose(Option<&'a str>),
+    Choose(Option<&'a [String]>),
     /// Later: the key recorded in the catalog.
-    Fixed(&'a str),
+    Fixed(&'a [String]),
 }
 
 /// Analyze the definition held by view `schema.name` for TVIEW `tview`.
@@ -81,8 +82,8 @@ pub fn analyze_view(
                 identified_together: &[],
             };
             let (key, source) = match choose_key(&inputs) {
-                Err(tviews_core::Error::NoKey { .. }) => {
-                    // Say which columns would identify the rows together.
+                Err(tviews_core::Error::NoKey { .. }) if requested.is_none() => {
+                    // Columns that identify the rows together: a key of several columns.
                     // SAFETY: the same query, still alive.
                     let together = unsafe { unique::identified_together(query, &columns)? };
                     choose_key(&KeyInputs {
@@ -103,57 +104,66 @@ pub fn analyze_view(
         KeyRequest::Fixed(k) => {
             // SAFETY: the same query, still alive.
             one_row_keyed = unsafe { unique::at_most_one_row(query)? };
-            k.to_string()
+            k.to_vec()
         }
     };
-    let (_, origin) = extracted
-        .outputs
-        .iter()
-        .find(|(n, _)| *n == key)
-        .ok_or_else(|| TviewError::Internal(format!("key column {key} vanished")))?;
     let mut model = extracted.model;
-    model.root = match origin {
+    if one_row_keyed {
         // At most one row: every change recomputes it, whatever the key column is.
-        _ if one_row_keyed => {
-            for occ in &mut model.occurrences {
-                occ.untraceable.get_or_insert_with(|| ONE_ROW.to_string());
-            }
-            None
+        for occ in &mut model.occurrences {
+            occ.untraceable.get_or_insert_with(|| ONE_ROW.to_string());
         }
-        None => {
-            return Err(tviews_core::Error::KeyNotTraceable {
-                reason: format!("\"{key}\" is computed, not a column of a table"),
-            }
-            .into())
-        }
-        // A binary coercion to another type (text shown as character, varchar): the key
-        // would compare and collect as a type its table does not have.
-        Some(c)
+        model.root = None;
+    } else {
+        let mut origins: Vec<tviews_core::model::ColumnRef> = Vec::new();
+        for k in &key {
+            let (_, origin) = extracted
+                .outputs
+                .iter()
+                .find(|(n, _)| n == k)
+                .ok_or_else(|| TviewError::Internal(format!("key column {k} vanished")))?;
+            let not_traceable = |reason: String| -> TviewError {
+                tviews_core::Error::KeyNotTraceable { reason }.into()
+            };
+            let c = match origin {
+                None => return Err(not_traceable(format!("\"{k}\" is computed, not a column of a table"))),
+                Some(c) => c,
+            };
+            // A binary coercion to another type (text shown as character, varchar): the key
+            // would compare and collect as a type its table does not have.
             if creating
                 && crate::pg::names::column_type(
                     pg_sys::Oid::from(model.occurrences[c.occ].table.oid),
                     &c.column,
-                )? != unsafe { output_type(query, &columns, &key) } =>
-        {
-            return Err(tviews_core::Error::KeyNotTraceable {
-                reason: format!("\"{key}\" converts its table's column to another type"),
+                )? != unsafe { output_type(query, &columns, k) }
+            {
+                return Err(not_traceable(format!(
+                    "\"{k}\" converts its table's column to another type"
+                )));
             }
-            .into())
-        }
-        Some(c) if extracted.flags[c.occ].nullable => {
-            return Err(tviews_core::Error::KeyNotTraceable {
-                reason: format!("\"{key}\" comes from the nullable side of an outer join"),
+            if extracted.flags[c.occ].nullable {
+                return Err(not_traceable(format!(
+                    "\"{k}\" comes from the nullable side of an outer join"
+                )));
             }
-            .into())
-        }
-        Some(c) if extracted.flags[c.occ].in_sublink => {
-            return Err(tviews_core::Error::KeyNotTraceable {
-                reason: format!("\"{key}\" comes from a subquery"),
+            if extracted.flags[c.occ].in_sublink {
+                return Err(not_traceable(format!("\"{k}\" comes from a subquery")));
             }
-            .into())
+            if let Some(first) = origins.first() {
+                if first.occ != c.occ {
+                    return Err(not_traceable(format!(
+                        "the key's columns {} and {} come from different tables (a key of several columns must come from one table of the FROM list)",
+                        key[0], k
+                    )));
+                }
+            }
+            origins.push(c.clone());
         }
-        Some(c) => Some(c.clone()),
-    };
+        model.root = origins.first().cloned();
+        if origins.len() > 1 {
+            model.root_columns = origins.into_iter().map(|c| c.column).collect();
+        }
+    }
     if prove_unique {
         // SAFETY: the same query, still alive.
         unsafe { prove_key(query, tview, &key, &columns)? };
@@ -193,20 +203,24 @@ unsafe fn output_type(query: *mut pg_sys::Query, columns: &[String], name: &str)
     }
 }
 
-/// Refuse unless output column `key` of `query` is unique for every content of the sources.
+/// Refuse unless output columns `key` of `query` are unique (together) for every content of
+/// the sources.
 unsafe fn prove_key(
     query: *mut pg_sys::Query,
     tview: &str,
-    key: &str,
+    key: &[String],
     columns: &[String],
 ) -> Result<(), TviewError> {
-    let resno = columns.iter().position(|c| c == key).map_or(0, |i| i + 1);
+    let resnos: Vec<usize> = key
+        .iter()
+        .map(|k| columns.iter().position(|c| c == k).map_or(0, |i| i + 1))
+        .collect();
     // SAFETY: per the caller, a valid analyzed and rewritten query.
-    match unsafe { unique::output_column_unique(query, resno)? } {
+    match unsafe { unique::output_columns_unique(query, &resnos)? } {
         Ok(()) => Ok(()),
         Err(repeating) => Err(tviews_core::Error::KeyNotProvablyUnique {
             tview: tview.to_string(),
-            key: key.to_string(),
+            key: key.join(", "),
             repeating,
         }
         .into()),
@@ -215,7 +229,12 @@ unsafe fn prove_key(
 
 /// After DDL changed what the definition held by view `schema.name` reads: is the key
 /// pg_tviews chose and proved at creation still unique for every content of the sources?
-pub fn prove_key_again(schema: &str, name: &str, tview: &str, key: &str) -> Result<(), TviewError> {
+pub fn prove_key_again(
+    schema: &str,
+    name: &str,
+    tview: &str,
+    key: &[String],
+) -> Result<(), TviewError> {
     let query = parse::rewritten_view_query(schema, name)?;
     // SAFETY: the query was just produced by the analyzer and rewriter.
     let columns = unsafe { model::output_names(query) };

@@ -43,6 +43,10 @@ pub unsafe fn patch_sources(
         let Some(root) = &plan.root else {
             return Ok(Vec::new());
         };
+        // A key of several columns: documents are recomputed, never patched.
+        if model.root_columns.len() > 1 {
+            return Ok(Vec::new());
+        }
         // A patch finds a changed row's document by the row's key: only sound when no other
         // row of the key's table (one the definition filters out, another tenant's) has the
         // same key, NULL included.

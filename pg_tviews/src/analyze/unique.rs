@@ -73,6 +73,38 @@ pub unsafe fn output_column_unique(
     }
 }
 
+/// [`output_column_unique`] for a set of output columns (1-based `resnos`, several): `Ok`
+/// when some set of columns proven to hold each combination at most once is among them.
+///
+/// # Safety
+/// `query` must be a valid analyzed and rewritten Query.
+pub unsafe fn output_columns_unique(
+    query: *mut pg_sys::Query,
+    resnos: &[usize],
+) -> Result<Result<(), Vec<String>>, TviewError> {
+    if let [one] = resnos {
+        // SAFETY: per contract.
+        return unsafe { output_column_unique(query, *one) };
+    }
+    // SAFETY: per contract.
+    unsafe {
+        let mut wanted = BTreeSet::new();
+        for r in resnos {
+            let te = output_entry(query, *r)
+                .ok_or_else(|| TviewError::Internal(format!("output column {r} vanished")))?;
+            wanted.insert((*te).resno as u32);
+        }
+        let (sets, _) = unique_sets(query)?;
+        if sets.iter().any(|s| s.is_subset(&wanted)) {
+            return Ok(Ok(()));
+        }
+        Ok(Err(vec![match shape_repeats(&*query) {
+            Some(why) => why,
+            None => "rows that agree on all of them".to_string(),
+        }]))
+    }
+}
+
 /// Does `query` return at most one row whatever the sources hold (an aggregate without GROUP
 /// BY, `LIMIT 1`)?
 ///

@@ -41,6 +41,10 @@ pub struct Compiled {
     /// The key column's collation (InvalidOid for a type without one): key locks hash with
     /// it, so keys equal under it (`a` and `A` under a case-insensitive one) lock alike.
     pub key_collation_oid: pg_sys::Oid,
+    /// For a key of several columns: each column's equality and collation, and its type (the
+    /// keyed refreshes take the keys' values of each column as an array of it).
+    pub key_fields: Vec<tviews_core::sqlgen::refresh::KeyField>,
+    pub key_field_types: Vec<pg_sys::Oid>,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
@@ -62,6 +66,7 @@ impl Compiled {
             key_type: &self.key_type_sql,
             key_collation: self.key_collation.as_deref(),
             key_nullable: self.key_nullable,
+            key_fields: &self.key_fields,
         }
     }
 
@@ -90,6 +95,10 @@ impl Compiled {
         let statement = self
             .inputs()
             .statement(query, &self.target(), &mut |source, column| {
+                if column == tviews_core::sqlgen::keys::KEY_DELTA {
+                    // A key of several columns, captured as one value of its type.
+                    return Ok(self.key_type_sql.clone());
+                }
                 column_type_sql(pg_sys::Oid::from(source), column)
             })?;
         let plan = match statement {
@@ -98,6 +107,14 @@ impl Compiled {
                 let args = match s.params {
                     Params::None => vec![],
                     Params::KeyArray => vec![self.key_array_type],
+                    Params::KeyAndFieldArrays(_) => std::iter::once(self.key_array_type)
+                        // SAFETY: catalog lookups of the array types of existing types.
+                        .chain(
+                            self.key_field_types
+                                .iter()
+                                .map(|t| unsafe { pg_sys::get_array_type(*t) }),
+                        )
+                        .collect(),
                     Params::TextArrays(n) => vec![pg_sys::TEXTARRAYOID; n],
                 };
                 Some(Rc::new(KeptPlan::prepare(
@@ -136,7 +153,15 @@ impl Compiled {
     pub unsafe fn refresh_keys(&self, keys: pg_sys::Datum) -> Result<u64, TviewError> {
         // SAFETY: caller's contract.
         let n = unsafe { crate::pg::arrays::len(keys) };
-        let written = self.required(refresh_for(n))?.execute(&[keys])?;
+        let query = refresh_for(n);
+        let statement_takes_fields = matches!(query, Query::RefreshOneKey | Query::RefreshKeys)
+            && matches!(self.target().key_params(), Params::KeyAndFieldArrays(_));
+        let mut args = vec![keys];
+        if statement_takes_fields {
+            // SAFETY: keys is an array of the composite key type, no element NULL.
+            args.extend(unsafe { crate::pg::arrays::fields(keys, self.key_type) });
+        }
+        let written = self.required(query)?.execute(&args)?;
         crate::stats::add(|c| c.count(Done::RecomputedKeys { keys: n, written }));
         Ok(written)
     }
@@ -410,9 +435,45 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             KeyRequest::Fixed(&meta.key),
         )
     })?;
-    let key_type = crate::pg::names::column_type(meta.table, &meta.key)?;
+    let mut def = def;
+    let first = &meta.key[0];
+    // A key of several columns is one value of its composite type: no collation of its own
+    // (each field has its column's), never NULL itself.
+    let (key_type, key_collation, key_nullable, key_collation_oid) = match meta.key_type {
+        Some(composite) => {
+            def.model.key_type = Some(crate::pg::names::qualified_type(composite));
+            (composite, None, false, pg_sys::InvalidOid)
+        }
+        None => (
+            crate::pg::names::column_type(meta.table, first)?,
+            crate::pg::names::column_collation_sql(meta.table, first)?,
+            // Creation decides (see create.rs) and the table's key column records it.
+            !crate::pg::names::column_not_null(meta.table, first)?,
+            crate::pg::names::column_collation(meta.table, first)?,
+        ),
+    };
+    if meta.key.len() > 1 && meta.key_type.is_none() {
+        return Err(TviewError::Internal(format!(
+            "TVIEW {} has a key of several columns but no key type",
+            meta.tview_name
+        )));
+    }
+    let (mut key_fields, mut key_field_types) = (Vec::new(), Vec::new());
+    if meta.key_type.is_some() {
+        for column in &meta.key {
+            let typ = crate::pg::names::column_type(meta.table, column)?;
+            let eq = crate::pg::names::equality_operator(typ).ok_or_else(|| {
+                TviewError::Internal(format!("key column {column} has no equality operator"))
+            })?;
+            key_fields.push(tviews_core::sqlgen::refresh::KeyField {
+                eq,
+                collation: crate::pg::names::column_collation_sql(meta.table, column)?,
+            });
+            key_field_types.push(typ);
+        }
+    }
     let key_eq = crate::pg::names::equality_operator(key_type).ok_or_else(|| {
-        TviewError::Internal(format!("key column {} has no equality operator", meta.key))
+        TviewError::Internal(format!("key {} has no equality operator", meta.key.join(", ")))
     })?;
     // SAFETY: a catalog lookup of the array type of an existing type.
     let key_array_type = unsafe { pg_sys::get_array_type(key_type) };
@@ -429,10 +490,11 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             None
         },
         key_type_sql: crate::pg::names::qualified_type(key_type),
-        key_collation: crate::pg::names::column_collation_sql(meta.table, &meta.key)?,
-        // Creation decides (see create.rs) and the table's key column records it.
-        key_nullable: !crate::pg::names::column_not_null(meta.table, &meta.key)?,
-        key_collation_oid: crate::pg::names::column_collation(meta.table, &meta.key)?,
+        key_collation,
+        key_nullable,
+        key_collation_oid,
+        key_fields,
+        key_field_types,
         level,
         plans: RefCell::new(HashMap::new()),
     });

@@ -39,3 +39,51 @@ pub unsafe fn len(array: pg_sys::Datum) -> u64 {
         }
     }
 }
+
+/// For an array of composite values of type `composite`: one array per field of it, holding
+/// that field of every element in order (NULL fields kept), of the field's type.
+///
+/// # Safety
+/// `array` must be a valid array datum of `composite` values, none of them NULL.
+pub unsafe fn fields(array: pg_sys::Datum, composite: pg_sys::Oid) -> Vec<pg_sys::Datum> {
+    // SAFETY: per the contract; the tuple descriptor is pinned until released below, and
+    // each element is a composite datum of that type.
+    unsafe {
+        let desc = pg_sys::lookup_rowtype_tupdesc(composite, -1);
+        let natts = (*desc).natts.max(0) as usize;
+        let attrs = (*desc).attrs.as_slice(natts);
+        let rows: Vec<pg_sys::HeapTupleHeader> = elements(array, composite)
+            .into_iter()
+            .flatten()
+            .map(|d| pg_sys::pg_detoast_datum(d.cast_mut_ptr()) as pg_sys::HeapTupleHeader)
+            .collect();
+        let mut out = Vec::with_capacity(natts);
+        for (i, attr) in attrs.iter().enumerate() {
+            let mut values = Vec::with_capacity(rows.len());
+            let mut nulls = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let mut isnull = false;
+                values.push(pg_sys::GetAttributeByNum(*row, (i + 1) as i16, &mut isnull));
+                nulls.push(isnull);
+            }
+            let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+            pg_sys::get_typlenbyvalalign(attr.atttypid, &mut len, &mut byval, &mut align);
+            let mut dims = [rows.len() as i32];
+            let mut lbs = [1i32];
+            let a = pg_sys::construct_md_array(
+                values.as_mut_ptr(),
+                nulls.as_mut_ptr(),
+                1,
+                dims.as_mut_ptr(),
+                lbs.as_mut_ptr(),
+                attr.atttypid,
+                len as i32,
+                byval,
+                align,
+            );
+            out.push(pg_sys::Datum::from(a));
+        }
+        pg_sys::DecrTupleDescRefCount(desc);
+        out
+    }
+}

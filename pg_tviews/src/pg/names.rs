@@ -195,6 +195,30 @@ pub fn column_type(
     Ok(unsafe { pg_sys::get_atttype(relid, attnum) })
 }
 
+/// The type modifier of column `column` of `relid` (-1 for none).
+pub fn column_typmod(relid: pg_sys::Oid, column: &str) -> Result<i32, crate::errors::TviewError> {
+    let attnum = attnum(relid, column)?;
+    let (mut typ, mut typmod, mut collation) = (pg_sys::InvalidOid, -1, pg_sys::InvalidOid);
+    // SAFETY: an attribute lookup on an existing relation.
+    unsafe {
+        pg_sys::get_atttypetypmodcoll(relid, attnum, &mut typ, &mut typmod, &mut collation)
+    };
+    Ok(typmod)
+}
+
+/// OID of type `schema.name` (a relation's row type included), if there is one.
+pub fn type_oid(schema: &str, name: &str) -> Option<pg_sys::Oid> {
+    crate::pg::spi::read_one::<pg_sys::Oid>(
+        "SELECT t.oid FROM pg_catalog.pg_type t \
+           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.typnamespace \
+          WHERE n.nspname OPERATOR(pg_catalog.=) $1::pg_catalog.name \
+            AND t.typname OPERATOR(pg_catalog.=) $2::pg_catalog.name",
+        &[schema.into(), name.into()],
+    )
+    .ok()
+    .flatten()
+}
+
 /// Whether column `column` of `relid` is NOT NULL.
 pub fn column_not_null(
     relid: pg_sys::Oid,

@@ -40,14 +40,30 @@ pub fn key_query(model: &DefinitionModel, source: &SourcePlan, event: Event) -> 
     branches_query(model, source, &|_| delta.clone())
 }
 
+/// What [`delta_columns`] names a key of several columns by: changes of the root capture
+/// its key as one composite value.
+pub const KEY_DELTA: &str = "__pgtv_key";
+
+/// The delta column standing for the key of a changed root row: its key column, or
+/// [`KEY_DELTA`] for a key of several columns.
+fn root_delta_column(model: &DefinitionModel) -> Option<String> {
+    let root = model.root.as_ref()?;
+    Some(if model.root_columns.len() > 1 {
+        KEY_DELTA.to_string()
+    } else {
+        root.column.clone()
+    })
+}
+
 /// The columns of the changed rows that the key query reads, each once, in a fixed order:
-/// the key column for changes of the root, the joined column of the last hop otherwise.
+/// the key column for changes of the root (for a key of several columns, [`KEY_DELTA`]),
+/// the joined column of the last hop otherwise.
 pub fn delta_columns(model: &DefinitionModel, source: &SourcePlan) -> Vec<String> {
     let mut cols: Vec<String> = Vec::new();
     for (_, reach) in &source.reaches {
         let c = match reach {
-            Reach::Root => match &model.root {
-                Some(r) => r.column.clone(),
+            Reach::Root => match root_delta_column(model) {
+                Some(c) => c,
                 None => continue,
             },
             Reach::Path(hops) => match hops.last() {
@@ -74,12 +90,16 @@ pub fn capture_query(model: &DefinitionModel, source: &SourcePlan, event: Event)
     let cols: Vec<String> = delta_columns(model, source)
         .iter()
         .map(|c| {
-            let c = quote_ident(c);
-            format!(
-                "(SELECT pg_catalog.array_agg(DISTINCT d.{c}::pg_catalog.text) FROM {delta} AS d)"
-            )
+            let value = if c == KEY_DELTA {
+                format!("({})", model.key_of("d")?)
+            } else {
+                format!("d.{}", quote_ident(c))
+            };
+            Some(format!(
+                "(SELECT pg_catalog.array_agg(DISTINCT {value}::pg_catalog.text) FROM {delta} AS d)"
+            ))
         })
-        .collect();
+        .collect::<Option<Vec<String>>>()?;
     Some(format!("SELECT {}", cols.join(", ")))
 }
 
@@ -98,6 +118,14 @@ pub fn replay_key_query(
     }
     branches_query(model, source, &|column| {
         let i = cols.iter().position(|c| c == column).unwrap_or(0);
+        if column == KEY_DELTA {
+            // The composite key's fields, as the key columns of the root's rows.
+            return format!(
+                "(SELECT (u.v::{}).* FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
+                types[i],
+                i + 1
+            );
+        }
         format!(
             "(SELECT u.v::{} AS {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
             types[i],
@@ -118,19 +146,21 @@ fn branches_query(
         return None;
     }
     let root = model.root.as_ref()?;
+    let root_delta = root_delta_column(model)?;
     let mut branches: Vec<String> = Vec::new();
     for branch in source.reaches.iter().map(|(occ, reach)| match reach {
-        Reach::Root => format!(
-            "SELECT d.{} FROM {} AS d",
-            quote_ident(&root.column),
-            delta(&root.column)
-        ),
+        Reach::Root => Some(format!(
+            "SELECT {} FROM {} AS d",
+            model.key_of("d")?,
+            delta(&root_delta)
+        )),
         Reach::Path(hops) => {
             let last = &hops.last().expect("a path has hops").to.column;
-            path_branch(model, root.occ, &root.column, *occ, hops, &delta(last))
+            Some(path_branch(model, root.occ, &model.key_of("t0")?, *occ, hops, &delta(last)))
         }
         Reach::Untraceable(_) => unreachable!("checked by recompute_all_reason"),
     }) {
+        let branch = branch?;
         // Two appearances reached the same way (two correlated subqueries over the same
         // children, say) give the same branch: it is read once.
         if !branches.contains(&branch) {
@@ -154,8 +184,7 @@ fn path_branch(
     let mut alias: HashMap<OccId, String> = HashMap::new();
     alias.insert(root, "t0".into());
     let mut sql = format!(
-        "SELECT t0.{} FROM {} AS t0",
-        quote_ident(key),
+        "SELECT {key} FROM {} AS t0",
         table(&model.occurrences[root].table)
     );
     for (i, hop) in hops.iter().enumerate() {

@@ -167,7 +167,7 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
             )
         })
         .collect();
-    let key = quote_ident(t.key);
+    let key = t.key_of("t");
     let (from, key_of_row) = match &p.via {
         Via::Root { key_column } => (paired_rows(p), format!("n.{}", quote_ident(key_column))),
         Via::Lookup {
@@ -198,7 +198,7 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         "UPDATE {table} AS t SET {sets} FROM {from} WHERE {matches} AND {changed}",
         table = super::qualified(t.table.0, t.table.1),
         sets = sets.join(", "),
-        matches = t.same_key(&format!("t.{key}"), &key_of_row),
+        matches = t.same_key(&key, &key_of_row),
         changed = changed(&p.patchable),
     )
 }
@@ -252,13 +252,14 @@ pub(crate) mod tests {
             table: ("public", "tv_product"),
             definition: ("tviews_def", "tv_product"),
             columns: cols,
-            key: "pk_product",
+            key: Box::leak(Box::new(["pk_product".to_string()])),
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
             extension: Some("public"),
             table_oid: 16384,
             key_type: "integer",
             key_collation: None,
             key_nullable: false,
+            key_fields: &[],
         }
     }
 

@@ -9,6 +9,15 @@ use super::quote::{compare, literal, operator, qualified, quote_ident};
 use super::RESERVED_PREFIX;
 use crate::model::OperatorRef;
 
+/// One column of a key of several columns, for finding the definition's rows by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyField {
+    /// The equality of the column's type (as [`RefreshTarget::key_eq`] for a key of one).
+    pub eq: OperatorRef,
+    /// The column's collation, qualified, when its type has one.
+    pub collation: Option<String>,
+}
+
 /// What the refresh statements need to know about a TVIEW.
 #[derive(Debug, Clone)]
 pub struct RefreshTarget<'a> {
@@ -18,7 +27,12 @@ pub struct RefreshTarget<'a> {
     pub definition: (&'a str, &'a str),
     /// The columns, in order.
     pub columns: &'a [String],
-    pub key: &'a str,
+    /// The key's columns, in order: one, or for a key of several columns (`GROUP BY a, b`,
+    /// a composite primary key) each of them. A key of several columns is handled as one
+    /// value of `key_type`, a composite type of those columns: it compares, collects, hashes
+    /// and travels as one value, and a NULL among its fields is a value like any other
+    /// (composite values compare NULL fields as equal).
+    pub key: &'a [String],
     /// The equality of the key's type (its default btree operator class's, as the primary
     /// key uses), qualified wherever it lives: a key of a type from an extension compares
     /// with that extension's operator, never with one search_path happens to find.
@@ -29,7 +43,8 @@ pub struct RefreshTarget<'a> {
     /// upgraded, `ALTER EXTENSION UPDATE` not yet run): no such check then.
     pub extension: Option<&'a str>,
     pub table_oid: u32,
-    /// The key column's type, as SQL that names it from any search_path.
+    /// The key column's type (for a key of several columns, the composite type of them), as
+    /// SQL that names it from any search_path.
     pub key_type: &'a str,
     /// The key column's collation, qualified, when its type has one: keys to refresh are told
     /// apart with it (under a case-insensitive collation `K1` and `k1` are one key, which two
@@ -40,6 +55,12 @@ pub struct RefreshTarget<'a> {
     /// equal. `false`: the key is never NULL, and a change that would give a row a NULL key
     /// raises.
     pub key_nullable: bool,
+    /// For a key of several columns, each column's equality and collation, in key order
+    /// (empty for a key of one column). A composite value's equality reaches no index of the
+    /// definition's tables, so keyed refreshes also compare each column with the keys' values
+    /// of it (parameters `$2`, `$3`, ...): an index of each column (or of several) then
+    /// finds the rows, and the composite equality keeps only the exact keys.
+    pub key_fields: &'a [KeyField],
 }
 
 /// The column of the MERGE source counting the definition's rows per key.
@@ -79,9 +100,111 @@ impl RefreshTarget<'_> {
             "{}.pg_tviews_key_null({}::pg_catalog.oid, {}::pg_catalog.text)::{}",
             quote_ident(extension),
             self.table_oid,
-            literal(self.key),
+            literal(&self.key.join(", ")),
             self.key_type
         )
+    }
+
+    /// A key of several columns: one composite value, never NULL itself, whose NULL fields
+    /// compare equal.
+    fn composite(&self) -> bool {
+        self.key.len() > 1
+    }
+
+    /// The key of the row `alias` (`""`: of the row in scope): its key column, or for a key
+    /// of several columns their composite value.
+    pub(crate) fn key_of(&self, alias: &str) -> String {
+        let prefix = if alias.is_empty() {
+            String::new()
+        } else {
+            format!("{alias}.")
+        };
+        match self.key {
+            [one] => format!("{prefix}{}", quote_ident(one)),
+            many => format!(
+                "ROW({})::{}",
+                many.iter()
+                    .map(|c| format!("{prefix}{}", quote_ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                self.key_type
+            ),
+        }
+    }
+
+    /// The parameters of a keyed refresh (see [`Self::key_fields`]).
+    pub fn key_params(&self) -> crate::action::Params {
+        if self.composite() && self.key_fields.len() == self.key.len() {
+            crate::action::Params::KeyAndFieldArrays(self.key.len())
+        } else {
+            crate::action::Params::KeyArray
+        }
+    }
+
+    /// For a key of several columns, `among` (the exact test on the composite key) after
+    /// the test of each column against the keys' values of it (`$2`, ... ; with `one`, the
+    /// first value only), which an index can answer; a column may be NULL in a key, and
+    /// PostgreSQL drops that alternative for a column declared NOT NULL.
+    fn with_field_tests(&self, among: String, one: bool) -> String {
+        if !matches!(self.key_params(), crate::action::Params::KeyAndFieldArrays(_)) {
+            return among;
+        }
+        let mut tests: Vec<String> = self
+            .key
+            .iter()
+            .zip(self.key_fields)
+            .enumerate()
+            .map(|(i, (column, field))| {
+                let column = quote_ident(column);
+                let collate = field
+                    .collation
+                    .as_ref()
+                    .map(|c| format!(" COLLATE {c}"))
+                    .unwrap_or_default();
+                let values = if one {
+                    format!("(${})[1]::{}{collate}", i + 2, field.eq.right)
+                } else {
+                    format!("ANY (${}::{}[]{collate})", i + 2, field.eq.right)
+                };
+                format!(
+                    "({column}::{} {} {values} OR {column} IS NULL)",
+                    field.eq.left,
+                    operator(&field.eq)
+                )
+            })
+            .collect();
+        tests.push(among);
+        tests.join(" AND ")
+    }
+
+    /// The keys of array `$1` as a FROM item named `alias`, and the expression of one key in
+    /// it. A composite type's array unnests into its fields, so for a key of several columns
+    /// the item keeps no column alias and the key is its whole row.
+    fn unnest_keys(&self, alias: &str) -> (String, String) {
+        if self.composite() {
+            (
+                format!("pg_catalog.unnest($1) AS {alias}"),
+                format!("{alias}::{}", self.key_type),
+            )
+        } else {
+            (
+                format!("pg_catalog.unnest($1) AS {alias}(k)"),
+                format!("{alias}.k"),
+            )
+        }
+    }
+
+    /// An assignment of the never produced value of `raise` (a call that raises, of the key
+    /// type) to the key, as `INSERT (<columns>) VALUES (<values>)` or `UPDATE SET` take it:
+    /// for a key of several columns, to its first column from the composite value.
+    fn key_assignment(&self, raise: &str) -> (String, String) {
+        match self.key {
+            [one] => (quote_ident(one), raise.to_string()),
+            many => (
+                quote_ident(&many[0]),
+                format!("({raise}).{}", quote_ident(&many[0])),
+            ),
+        }
     }
 
     /// The first WHEN clauses of a refresh: a key the definition returns more than once
@@ -91,25 +214,24 @@ impl RefreshTarget<'_> {
         let Some(extension) = self.extension else {
             return String::new();
         };
-        let key = quote_ident(self.key);
         let more_than_one = format!(
             "s.{} OPERATOR(pg_catalog.>) 1::pg_catalog.int8",
             rows_column()
         );
-        let raise = self.repeats(extension, &format!("s.{key}"));
-        let null_clause = if self.key_nullable {
+        let (column, raise) = self.key_assignment(&self.repeats(extension, &self.key_of("s")));
+        let null_clause = if self.key_nullable || self.composite() {
             String::new()
         } else {
+            let (column, null) = self.key_assignment(&self.null_key(extension));
             format!(
-                " WHEN NOT MATCHED AND s.{} THEN INSERT ({key}) VALUES ({})",
+                " WHEN NOT MATCHED AND s.{} THEN INSERT ({column}) VALUES ({null})",
                 null_key_column(),
-                self.null_key(extension)
             )
         };
         format!(
             "{null_clause} \
-             WHEN MATCHED AND {more_than_one} THEN UPDATE SET {key} = {raise} \
-             WHEN NOT MATCHED AND {more_than_one} THEN INSERT ({key}) VALUES ({raise})",
+             WHEN MATCHED AND {more_than_one} THEN UPDATE SET {column} = {raise} \
+             WHEN NOT MATCHED AND {more_than_one} THEN INSERT ({column}) VALUES ({raise})",
         )
     }
 
@@ -117,7 +239,7 @@ impl RefreshTarget<'_> {
     /// be NULL, both NULL.
     pub(crate) fn same_key(&self, lhs: &str, rhs: &str) -> String {
         let eq = compare(lhs, self.key_eq, rhs);
-        if self.key_nullable {
+        if self.key_nullable && !self.composite() {
             format!("({eq} OR ({lhs} IS NULL AND {rhs} IS NULL))")
         } else {
             eq
@@ -128,7 +250,7 @@ impl RefreshTarget<'_> {
     /// SOURCE` is one, and accepts only conditions it can merge or hash): for a key that may
     /// be NULL, the two keys as one-column records, which compare NULL equal to NULL.
     fn same_key_joinable(&self, lhs: &str, rhs: &str) -> String {
-        if self.key_nullable {
+        if self.key_nullable && !self.composite() {
             let c = self.collate();
             format!(
                 "ROW({lhs}{c})::pg_catalog.record OPERATOR(pg_catalog.=) ROW({rhs}{c})::pg_catalog.record"
@@ -142,10 +264,10 @@ impl RefreshTarget<'_> {
     /// NULL satisfies); for a key that may be NULL, also the NULL group when `$1` holds a
     /// NULL. Both halves reach an index of the key's table, even under GROUP BY.
     fn among_keys(&self, among: String) -> String {
-        if self.key_nullable {
+        if self.key_nullable && !self.composite() {
             format!(
                 "({among} OR ({} IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)))",
-                quote_ident(self.key)
+                self.key_of("")
             )
         } else {
             among
@@ -220,17 +342,15 @@ impl RefreshTarget<'_> {
 /// otherwise conflict with a column's other one (no collation could be chosen for `=`).
 pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
     let eq = t.key_eq;
-    refresh_keys_where(
-        t,
-        format!(
-            "{}::{} {} ANY ($1::{}[]{})",
-            quote_ident(t.key),
-            eq.left,
-            operator(eq),
-            eq.right,
-            t.collate()
-        ),
-    )
+    let among = format!(
+        "{}::{} {} ANY ($1::{}[]{})",
+        t.key_of(""),
+        eq.left,
+        operator(eq),
+        eq.right,
+        t.collate()
+    );
+    refresh_keys_where(t, t.with_field_tests(among, false))
 }
 
 /// [`refresh_keys`] for one key (`$1` holds one element): the definition's rows are those
@@ -239,19 +359,20 @@ pub fn refresh_keys(t: &RefreshTarget<'_>) -> String {
 pub fn refresh_one_key(t: &RefreshTarget<'_>) -> String {
     let among = format!(
         "{}{}",
-        compare(&quote_ident(t.key), t.key_eq, "($1)[1]"),
+        compare(&t.key_of(""), t.key_eq, "($1)[1]"),
         t.collate()
     );
-    refresh_keys_where(t, among)
+    refresh_keys_where(t, t.with_field_tests(among, true))
 }
 
 /// [`refresh_keys`] for many keys: the definition's rows are those whose key is among the
 /// keys of `$1` as a join (semi-join), not an array test.
 pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
     let eq = t.key_eq;
+    let (keys, key) = t.unnest_keys("u");
     let among = format!(
-        "{}::{} {} ANY (SELECT u.k::{}{} FROM pg_catalog.unnest($1) AS u(k))",
-        quote_ident(t.key),
+        "{}::{} {} ANY (SELECT {key}::{}{} FROM {keys})",
+        t.key_of(""),
         eq.left,
         operator(eq),
         eq.right,
@@ -261,22 +382,22 @@ pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
 }
 
 fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
-    let key = quote_ident(t.key);
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
     let found = found_column();
-    let null = if t.key_nullable {
+    let null = if t.key_nullable || t.composite() {
         String::new()
     } else {
         format!(
-            ", CASE WHEN k.k IS NULL THEN EXISTS (SELECT FROM {} AS z WHERE z.{key} IS NULL) END AS {}",
+            ", CASE WHEN k.k IS NULL THEN EXISTS (SELECT FROM {} AS z WHERE {} IS NULL) END AS {}",
             t.definition_sql(),
+            t.key_of("z"),
             null_key_column()
         )
     };
     format!(
         "MERGE INTO {table} AS t \
          USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{found}) OVER (PARTITION BY k.k) AS {rows}{null} \
-                  FROM (SELECT DISTINCT u.k{collate} AS k FROM pg_catalog.unnest($1) AS u(k)) AS k \
+                  FROM (SELECT DISTINCT {key}{collate} AS k FROM {keys}) AS k \
                 LEFT JOIN (SELECT true AS {found}, * FROM {def} WHERE {among}) AS d ON {on_d}) AS s \
          ON {on_t}{repeats} \
          WHEN MATCHED AND s.{found} IS NULL THEN DELETE{update} \
@@ -284,9 +405,11 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
         table = t.table_sql(),
         def = t.definition_sql(),
         among = t.among_keys(among),
-        on_d = t.same_key(&format!("d.{key}"), "k.k"),
-        on_t = t.same_key(&format!("t.{key}"), &format!("s.{k}")),
+        on_d = t.same_key(&t.key_of("d"), "k.k"),
+        on_t = t.same_key(&t.key_of("t"), &format!("s.{k}")),
         collate = t.collate(),
+        keys = t.unnest_keys("u").0,
+        key = t.unnest_keys("u").1,
         rows = rows_column(),
         repeats = t.repeats_clauses(),
         update = t.update_clause(),
@@ -297,22 +420,22 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
 
 /// Recompute every row (TRUNCATE of a source, untraceable changes, pg_tviews_refresh).
 pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
-    let key = quote_ident(t.key);
-    let on = t.same_key_joinable(&format!("t.{key}"), &format!("s.{key}"));
-    let null = if t.key_nullable {
+    let on = t.same_key_joinable(&t.key_of("t"), &t.key_of("s"));
+    let null = if t.key_nullable || t.composite() {
         String::new()
     } else {
-        format!(", d.{key} IS NULL AS {}", null_key_column())
+        format!(", {} IS NULL AS {}", t.key_of("d"), null_key_column())
     };
     format!(
         "MERGE INTO {table} AS t \
-         USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY d.{key}) AS {rows}{null} \
+         USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY {key}) AS {rows}{null} \
                   FROM {def} AS d) AS s \
          ON {on}{repeats}{update} \
          WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
          WHEN NOT MATCHED BY SOURCE THEN DELETE",
         table = t.table_sql(),
         def = t.definition_sql(),
+        key = t.key_of("d"),
         rows = rows_column(),
         repeats = t.repeats_clauses(),
         update = t.update_clause(),
@@ -337,11 +460,15 @@ pub fn fill(t: &RefreshTarget<'_>) -> String {
 /// is stricter than equality (`1.0` and `1.00` differ, as do two jsonb documents that are
 /// equal but not identical) and works for types without an equality operator.
 pub fn differing_keys(t: &RefreshTarget<'_>) -> String {
-    let key = quote_ident(t.key);
-    let row = format!("{key}, ROW({})::pg_catalog.text", t.list(""));
+    let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
+    let row = format!(
+        "{} AS {k}, ROW({})::pg_catalog.text",
+        t.key_of(""),
+        t.list("")
+    );
     let (table, def) = (t.table_sql(), t.definition_sql());
     format!(
-        "SELECT DISTINCT {key} FROM (\
+        "SELECT DISTINCT diff.{k} FROM (\
          (SELECT {row} FROM {table} EXCEPT ALL SELECT {row} FROM {def}) UNION ALL \
          (SELECT {row} FROM {def} EXCEPT ALL SELECT {row} FROM {table})) AS diff ORDER BY 1",
     )
@@ -360,13 +487,14 @@ pub(crate) mod tests {
             table: ("public", "tv_post"),
             definition: ("tviews_def", "post"),
             columns: c,
-            key: "pk_post",
+            key: Box::leak(Box::new(["pk_post".to_string()])),
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
             extension: Some("public"),
             table_oid: 16384,
             key_type: "integer",
             key_collation: None,
             key_nullable: false,
+            key_fields: &[],
         }
     }
 
@@ -419,5 +547,57 @@ pub(crate) mod tests {
         let c = cols();
         let sql = differing_keys(&target(&c));
         assert_eq!(sql.matches("EXCEPT ALL").count(), 2);
+    }
+
+    #[test]
+    fn a_key_of_several_columns_is_one_composite_value_found_through_each_column() {
+        let c: Vec<String> = vec!["region".into(), "kind".into(), "n".into()];
+        let key = ["region".to_string(), "kind".to_string()];
+        let text_eq = OperatorRef {
+            schema: "pg_catalog".into(),
+            name: "=".into(),
+            left: "text".into(),
+            right: "text".into(),
+        };
+        let fields = [
+            KeyField {
+                eq: text_eq.clone(),
+                collation: Some("\"C\"".into()),
+            },
+            KeyField {
+                eq: text_eq,
+                collation: None,
+            },
+        ];
+        let kt_eq = OperatorRef {
+            schema: "pg_catalog".into(),
+            name: "=".into(),
+            left: "kt".into(),
+            right: "kt".into(),
+        };
+        let mut t = target(&c);
+        t.key = &key;
+        t.key_type = "kt";
+        t.key_eq = &kt_eq;
+        t.key_fields = &fields;
+        assert_eq!(t.key_params(), crate::action::Params::KeyAndFieldArrays(2));
+        let keyed = refresh_keys(&t);
+        assert!(keyed.contains(
+            "WHERE (\"region\"::text OPERATOR(\"pg_catalog\".=) ANY ($2::text[] COLLATE \"C\") OR \"region\" IS NULL) \
+             AND (\"kind\"::text OPERATOR(\"pg_catalog\".=) ANY ($3::text[]) OR \"kind\" IS NULL) \
+             AND ROW(\"region\", \"kind\")::kt::kt OPERATOR(\"pg_catalog\".=) ANY ($1::kt[])"
+        ), "{keyed}");
+        // The composite array unnests into its fields: the key is the whole row.
+        assert!(keyed.contains("SELECT DISTINCT u::kt AS k FROM pg_catalog.unnest($1) AS u"), "{keyed}");
+        assert!(keyed.contains("ON ROW(t.\"region\", t.\"kind\")::kt::kt OPERATOR(\"pg_catalog\".=) s.\"__pgtv_key\"::kt"), "{keyed}");
+        // Never NULL as a whole: no NULL-key guard (a key of all-NULL fields IS NULL).
+        assert!(!keyed.contains("pg_tviews_key_null"), "{keyed}");
+        assert!(keyed.contains("UPDATE SET \"region\" = (\"public\".pg_tviews_key_repeats("), "{keyed}");
+        let one = refresh_one_key(&t);
+        assert!(one.contains("($2)[1]::text COLLATE \"C\" OR \"region\" IS NULL"), "{one}");
+        let all = refresh_all(&t);
+        assert!(all.contains("PARTITION BY ROW(d.\"region\", d.\"kind\")::kt"), "{all}");
+        assert!(!all.contains("pg_tviews_key_null"), "{all}");
+        assert!(differing_keys(&t).starts_with("SELECT DISTINCT diff.\"__pgtv_key\" FROM ((SELECT ROW(\"region\", \"kind\")::kt AS"));
     }
 }
