@@ -71,8 +71,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.pg_tviews_forget_dropped(pg_catalog.array_agg(d.objid))
        FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
-      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-        AND d.objsubid OPERATOR(pg_catalog.=) 0;
+      WHERE (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+             AND d.objsubid OPERATOR(pg_catalog.=) 0)
+         OR d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass;
 END
 $$;
 

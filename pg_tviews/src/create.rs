@@ -452,17 +452,26 @@ fn composite_key(
     let type_sql = qualified(DEFINITION_SCHEMA, &type_name);
     let mut fields = Vec::new();
     for c in columns {
-        let typ = crate::pg::names::column_type(table, c)?;
-        let typmod = crate::pg::names::column_typmod(table, c)?;
-        // SAFETY: the name of an existing type with the column's modifier (palloc'd).
-        let type_text = unsafe { cstring(pg_sys::format_type_with_typemod(typ, typmod)) }
-            .unwrap_or_default();
+        // A domain's base type (with the domain's modifier): a key is a value the column
+        // held, and read back (deferred keys travel as text) it must not meet a constraint
+        // added to the domain since (NOT VALID).
+        let mut typmod = crate::pg::names::column_typmod(table, c)?;
+        let column_type = crate::pg::names::column_type(table, c)?;
+        // SAFETY: type catalog lookups of an existing type (palloc'd name).
+        let type_text = unsafe {
+            let typ = pg_sys::getBaseTypeAndTypmod(column_type, &mut typmod);
+            cstring(pg_sys::format_type_with_typemod(typ, typmod))
+        }
+        .unwrap_or_default();
         let collate = crate::pg::names::column_collation_sql(table, c)?
             .map(|c| format!(" COLLATE {c}"))
             .unwrap_or_default();
         fields.push(format!("{} {type_text}{collate}", quote_ident(c)));
     }
-    Spi::run(&format!("CREATE TYPE {type_sql} AS ({})", fields.join(", ")))?;
+    Spi::run(&format!(
+        "CREATE TYPE {type_sql} AS ({})",
+        fields.join(", ")
+    ))?;
     let typ = crate::pg::names::type_oid(DEFINITION_SCHEMA, &type_name).ok_or_else(|| {
         TviewError::Internal(format!("type {type_name} made by this creation is missing"))
     })?;
@@ -475,28 +484,17 @@ fn composite_key(
         .replace('\\', "\\\\")
         .replace('\'', "''")
     ))?;
-    let index = {
-        let base: String = format!("{}_key", crate::pg::names::relation_name(table)
-            .map(|(_, n)| n)
-            .unwrap_or_default());
-        base
-    };
+    // PostgreSQL names the index, choosing a name no relation has.
     Spi::run(&format!(
-        "CREATE UNIQUE INDEX {} ON {table_sql} ((ROW({})::{type_sql}))",
-        quote_ident(&truncate_identifier(&index)),
-        columns.iter().map(|c| quote_ident(c)).collect::<Vec<_>>().join(", ")
+        "CREATE UNIQUE INDEX ON {table_sql} ((ROW({})::{type_sql}))",
+        columns
+            .iter()
+            .map(|c| quote_ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
     ))?;
     record_internal_dependency(pg_sys::TypeRelationId, typ, table);
     Ok(typ)
-}
-
-/// `name` cut to PostgreSQL's identifier length (on a character boundary).
-fn truncate_identifier(name: &str) -> String {
-    let mut s = name.to_string();
-    while s.len() > MAX_IDENTIFIER_BYTES {
-        s.pop();
-    }
-    s
 }
 
 /// A name for the key type that no type (a relation's row type included) has in the

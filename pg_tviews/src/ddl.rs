@@ -162,11 +162,18 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
 
 /// Forget TVIEWs whose tables were dropped; remove triggers no TVIEW needs any more. Only
 /// rows of tables that no longer exist are touched, so calling it by hand changes nothing.
+///
+/// A TVIEW's definition view and key type (of a key of several columns) are part of its
+/// table: dropping one of them while the table stays is refused. (PostgreSQL refuses it by
+/// itself through their internal dependency on the table, which a dump and restore does not
+/// bring back.) A dropped table's view and key type go with it, whether or not that
+/// dependency was there.
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
-    let dropped: Vec<pg_sys::Oid> = dropped
-        .unwrap_or_default()
-        .into_iter()
+    let all_dropped = dropped.unwrap_or_default();
+    let dropped: Vec<pg_sys::Oid> = all_dropped
+        .iter()
+        .copied()
         .filter(|o| relation_name(*o).is_none())
         .collect();
     if dropped.is_empty() {
@@ -174,7 +181,43 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
     }
     let run = || -> Result<(), TviewError> {
         let ext = extension_schema_quoted()?;
+        let parts = tview_parts(&ext)?;
+        for (table, view, key_type) in &parts {
+            let part_dropped =
+                all_dropped.contains(view) || key_type.is_some_and(|k| all_dropped.contains(&k));
+            if part_dropped && relation_name(*table).is_some() {
+                let table = crate::pg::names::describe(*table);
+                return Err(TviewError::AlterRefused {
+                    table: table.clone(),
+                    change: "drop the definition view or key type".into(),
+                    hint: format!(
+                        "They are part of the TVIEW: DROP TABLE {table} drops them with it."
+                    ),
+                });
+            }
+        }
+        let leftovers: Vec<(pg_sys::Oid, Option<pg_sys::Oid>)> = parts
+            .iter()
+            .filter(|(table, _, _)| dropped.contains(table))
+            .map(|(_, view, key_type)| (*view, *key_type))
+            .collect();
         as_extension_owner(|| -> Result<(), TviewError> {
+            for (view, key_type) in &leftovers {
+                if let Some((schema, name)) = relation_name(*view) {
+                    Spi::run(&format!(
+                        "DROP VIEW {}",
+                        tviews_core::sqlgen::qualified(&schema, &name)
+                    ))?;
+                }
+                if let Some(k) = key_type {
+                    if crate::pg::names::type_exists(*k) {
+                        Spi::run(&format!(
+                            "DROP TYPE {}",
+                            crate::pg::names::qualified_type(*k)
+                        ))?;
+                    }
+                }
+            }
             // A write: pgrx's get_one marks the transaction as writing (DROP did already).
             let gone: Option<Vec<pg_sys::Oid>> = Spi::get_one_with_args(
                 &format!(
@@ -221,6 +264,92 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
     };
     run().or_raise();
     cache::invalidate();
+}
+
+/// The type holding a TVIEW's keys (a key of several columns) must stay what creation made:
+/// owned by the table's owner, with one field per key column in order, of its base type and
+/// modifier, under its collation. Anything else (an attribute added, renamed or retyped;
+/// another owner) is refused.
+fn check_key_type(meta: &crate::catalog::TviewMeta) -> Result<(), TviewError> {
+    let Some(key_type) = meta.key_type else {
+        return Ok(());
+    };
+    let mut expected = Vec::new();
+    for column in &meta.key {
+        let mut typmod = crate::pg::names::column_typmod(meta.table, column)?;
+        // SAFETY: a type catalog lookup of an existing type.
+        let typ = unsafe {
+            pg_sys::getBaseTypeAndTypmod(
+                crate::pg::names::column_type(meta.table, column)?,
+                &mut typmod,
+            )
+        };
+        let collation = crate::pg::names::column_collation(meta.table, column)?;
+        expected.push(format!(
+            "{column}:{}:{typmod}:{}",
+            typ.to_u32(),
+            collation.to_u32()
+        ));
+    }
+    let found: Option<Vec<String>> = crate::pg::spi::read_one(
+        "SELECT pg_catalog.array_agg(a.attname::pg_catalog.text OPERATOR(pg_catalog.||) ':' \
+                OPERATOR(pg_catalog.||) a.atttypid::pg_catalog.int8 OPERATOR(pg_catalog.||) ':' \
+                OPERATOR(pg_catalog.||) a.atttypmod OPERATOR(pg_catalog.||) ':' \
+                OPERATOR(pg_catalog.||) a.attcollation::pg_catalog.int8 ORDER BY a.attnum) \
+           FROM pg_catalog.pg_type t \
+           JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.typrelid \
+          WHERE t.oid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0 \
+            AND NOT a.attisdropped",
+        &[key_type.into()],
+    )?;
+    let owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(
+        "SELECT typowner FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) $1",
+        &[key_type.into()],
+    )?;
+    if found.as_ref() == Some(&expected) && owner == Some(relation_owner(meta.table)?) {
+        return Ok(());
+    }
+    let table = crate::pg::names::describe(meta.table);
+    Err(TviewError::AlterRefused {
+        table: table.clone(),
+        change: "alter the key type".into(),
+        hint: format!(
+            "{} is part of the TVIEW: its fields are the key's columns and it belongs to the table's owner (ALTER TABLE {table} OWNER TO ... carries it).",
+            crate::pg::names::qualified_type(key_type)
+        ),
+    })
+}
+
+/// Every TVIEW's table, definition view and key type (for a key of several columns), from
+/// the catalog's latest committed state.
+fn tview_parts(
+    ext: &str,
+) -> Result<Vec<(pg_sys::Oid, pg_sys::Oid, Option<pg_sys::Oid>)>, TviewError> {
+    // key_type arrived with 0.2.0.
+    let key_type = if crate::catalog::has_settings_column()? {
+        "m.key_type::pg_catalog.oid"
+    } else {
+        "NULL::pg_catalog.oid"
+    };
+    Ok(crate::pg::spi::select_latest(
+        &format!(
+            "SELECT m.table_name::pg_catalog.oid, m.definition_view::pg_catalog.oid, {key_type} \
+               FROM {ext}.pg_tview_meta m"
+        ),
+        &[],
+        // SAFETY: oid columns.
+        |r| unsafe {
+            use crate::pg::spi::value;
+            Ok(Some((
+                value::<pg_sys::Oid>(r[0]).unwrap_or(pg_sys::InvalidOid),
+                value::<pg_sys::Oid>(r[1]).unwrap_or(pg_sys::InvalidOid),
+                value::<pg_sys::Oid>(r[2]).filter(|o| *o != pg_sys::InvalidOid),
+            )))
+        },
+    )?
+    .into_iter()
+    .flatten()
+    .collect())
 }
 
 /// The views a definition view reads, directly or through other views.
@@ -335,6 +464,22 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         let replaced = tag == "CREATE VIEW" || tag == "CREATE RULE";
         let relation = rule_relation(relation)?.unwrap_or(relation);
         let all = cache::all()?;
+        // ALTER TYPE ... ATTRIBUTE reports the composite type's relation, OWNER and RENAME
+        // the type itself.
+        // SAFETY: a syscache lookup; InvalidOid when `relation` is no relation.
+        let row_type = unsafe { pg_sys::get_rel_type_id(relation) };
+        if let Some(meta) = all
+            .iter()
+            .find(|m| m.key_type.is_some_and(|k| k == relation || k == row_type))
+        {
+            // ALTER TYPE of the type that holds a TVIEW's keys.
+            check_key_type(meta)?;
+            // Renamed or moved: maintenance names it anew in every backend.
+            // SAFETY: queues a relcache invalidation of an existing relation.
+            unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+            cache::invalidate();
+            return Ok(());
+        }
         // A source whose row level security now applies to a TVIEW's owner.
         for m in all.iter().filter(|m| m.sources.contains(&relation)) {
             crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
@@ -442,6 +587,27 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             change: "rename, retype, add or drop columns".into(),
             hint: "A TVIEW's columns are its definition's: drop the TVIEW and create it again with the new SELECT.".into(),
         })?;
+        if let Some(key_type) = meta.key_type {
+            // The type of the keys follows the table's owner too (its owner may alter it).
+            let type_owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(
+                "SELECT typowner FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) $1",
+                &[key_type.into()],
+            )?;
+            if type_owner.is_some_and(|o| o != table_owner) {
+                // SAFETY: a catalog lookup of an existing role's name (palloc'd).
+                let role = unsafe {
+                    crate::pg::nodes::cstring(pg_sys::GetUserNameFromId(table_owner, false))
+                }
+                .ok_or(TviewError::Internal("the owner has no name".into()))?;
+                as_extension_owner(|| {
+                    Ok(Spi::run(&format!(
+                        "ALTER TYPE {} OWNER TO {}",
+                        crate::pg::names::qualified_type(key_type),
+                        tviews_core::sqlgen::quote_ident(&role)
+                    ))?)
+                })?;
+            }
+        }
         if table_owner != view_owner {
             // The new owner is who maintenance runs as: the same rules as at creation.
             crate::checks::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
@@ -544,8 +710,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@.pg_tviews_forget_dropped(pg_catalog.array_agg(d.objid))
        FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
-      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-        AND d.objsubid OPERATOR(pg_catalog.=) 0;
+      WHERE (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+             AND d.objsubid OPERATOR(pg_catalog.=) 0)
+         OR d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_sql_drop() IS

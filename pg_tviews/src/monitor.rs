@@ -67,7 +67,8 @@ const CATALOG_CHECKS: &str = r#"
 WITH m AS (
     -- key_type arrived with 0.2.0: read through jsonb, so an older catalog checks too.
     SELECT table_name, definition_view, key_column, sources,
-           (pg_catalog.to_jsonb(x) ->> 'key_type')::pg_catalog.regtype::pg_catalog.oid AS key_type
+           (pg_catalog.to_jsonb(x) ->> 'key_type')::pg_catalog.regtype::pg_catalog.oid AS key_type,
+           pg_catalog.to_jsonb(x) -> 'key_columns' AS key_columns
       FROM @ext@.pg_tview_meta x WHERE table_name = $1::regclass
 ), ours AS (
     -- The trigger functions of this installation: a trigger with the right name that calls
@@ -106,13 +107,21 @@ WITH m AS (
                                             AND d.objid = i.indexrelid
                                             AND d.refclassid = 'pg_catalog.pg_type'::regclass
                                             AND d.refobjid = m.key_type
+                 JOIN pg_catalog.pg_type t ON t.oid = m.key_type
+                 JOIN pg_catalog.pg_class c ON c.oid = m.table_name
                 WHERE i.indisunique AND i.indpred IS NULL AND i.indimmediate AND i.indisvalid
-                  AND i.indnatts = 1 AND i.indkey[0] = 0),
+                  AND i.indnatts = 1 AND i.indkey[0] = 0 AND t.typowner = c.relowner
+                  AND pg_catalog.to_jsonb(ARRAY(
+                          SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                           WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
+                           ORDER BY a.attnum)) = m.key_columns),
            (SELECT CASE WHEN m.key_type IS NOT NULL THEN 'the key''s columns have a unique index on their composite value'
                         WHEN a.attnotnull THEN 'the key column is the table''s primary key'
                         ELSE 'the key column, which may be NULL, has a unique index counting NULL as one value' END
               FROM m JOIN pg_catalog.pg_attribute a ON a.attrelid = m.table_name AND a.attname = m.key_column),
-           'the table has no primary key on its key column: maintenance needs it to find rows'
+           CASE WHEN (SELECT key_type FROM m) IS NULL
+                THEN 'the table has no primary key on its key column: maintenance needs it to find rows'
+                ELSE 'the table has no unique index on its key''s composite value, or the type of its keys no longer has the key''s columns or the table''s owner: maintenance needs them to find rows' END
     UNION ALL
     SELECT 'definition view', EXISTS (
                SELECT 1 FROM pg_catalog.pg_depend d JOIN m ON d.objid = (

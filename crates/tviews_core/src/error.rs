@@ -69,7 +69,7 @@ impl Error {
                 columns.join(", ")
             )),
             Error::KeyNotTraceable { .. } => Some(
-                "Select the root table's key column as it is (for example p.pk_post), not an expression or an aggregate."
+                "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates; a key of several columns takes them from one table, or from the tables a link table joins."
                     .into(),
             ),
             Error::KeyNotProvablyUnique { key, .. } => Some(format!(

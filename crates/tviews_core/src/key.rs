@@ -94,16 +94,25 @@ pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(Vec<String>, KeySource)> {
             if let [only] = unique.as_slice() {
                 return Ok((vec![(**only).clone()], KeySource::PkColumn));
             }
+            // A link's two keys, neither unique alone but both together.
+            if unique.is_empty() && !inputs.identified_together.is_empty() {
+                return Ok((
+                    inputs.identified_together.to_vec(),
+                    KeySource::ProvenTogether,
+                ));
+            }
             return Err(Error::AmbiguousKey {
                 tview: inputs.tview.to_string(),
                 candidates: many.iter().map(|s| s.to_string()).collect(),
             });
         }
     }
-    // The root table's primary key, unless another column is proven unique and it is not
-    // (a child joined to the root repeats it).
+    // The root table's primary key, unless another column, or a set of them, is proven unique
+    // and it is not (a child joined to the root repeats it; a link table's rows repeat the
+    // primary key of either table it links).
     if let Some(pk) = inputs.root_primary_key {
-        if inputs.proven_unique.is_empty() || inputs.proven_unique.iter().any(|c| c == pk) {
+        let nothing_else = inputs.proven_unique.is_empty() && inputs.identified_together.is_empty();
+        if nothing_else || inputs.proven_unique.iter().any(|c| c == pk) {
             return Ok((one(pk), KeySource::RootPrimaryKey));
         }
     }
@@ -229,7 +238,10 @@ mod tests {
             proven_unique: &unique,
             ..Default::default()
         });
-        assert_eq!(k, Ok((vec!["category".to_string()], KeySource::ProvenUnique)));
+        assert_eq!(
+            k,
+            Ok((vec!["category".to_string()], KeySource::ProvenUnique))
+        );
     }
 
     #[test]

@@ -184,7 +184,11 @@ impl DefinitionModel {
             .iter()
             .map(|c| format!("{alias}.{}", crate::sqlgen::quote::quote_ident(c)))
             .collect();
-        Some(format!("ROW({})::{}", fields.join(", "), self.key_type.as_ref()?))
+        Some(format!(
+            "ROW({})::{}",
+            fields.join(", "),
+            self.key_type.as_ref()?
+        ))
     }
 
     /// The distinct tables the definition reads, ordered by OID.

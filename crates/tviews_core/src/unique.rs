@@ -56,7 +56,18 @@ pub fn pinned_by_constants(pins: &[Pin], item: ItemId) -> BTreeSet<u32> {
 
 /// The items reached from `start`: each has at most one row per row of `start`.
 pub fn reached_from(items: &[Item], pins: &[Pin], start: ItemId) -> BTreeSet<ItemId> {
-    let mut reached: BTreeSet<ItemId> = [start].into();
+    reached_from_all(items, pins, &[start].into())
+}
+
+/// The items reached from the items `starts` together: each has at most one row per
+/// combination of rows of them (a link table joined on its composite key to the two tables it
+/// links is reached from both).
+pub fn reached_from_all(
+    items: &[Item],
+    pins: &[Pin],
+    starts: &BTreeSet<ItemId>,
+) -> BTreeSet<ItemId> {
+    let mut reached: BTreeSet<ItemId> = starts.clone();
     loop {
         let before = reached.len();
         for (id, item) in items.iter().enumerate() {
@@ -229,5 +240,18 @@ mod tests {
             identifies_rows(&items, &[pin(1, 2, &[0])], 0, &[2].into()),
             Err(vec![0])
         );
+    }
+
+    #[test]
+    fn a_link_table_is_reached_from_the_two_tables_it_links() {
+        // a JOIN l ON l.a = a.id JOIN b ON b.id = l.b: l's key (a, b) is pinned by a and b.
+        let items = vec![
+            item("a", &[&[1]]),
+            item("l", &[&[1, 2]]),
+            item("b", &[&[1]]),
+        ];
+        let pins = vec![pin(1, 1, &[0]), pin(1, 2, &[2])];
+        assert_eq!(reached_from(&items, &pins, 0).len(), 1);
+        assert_eq!(reached_from_all(&items, &pins, &[0, 2].into()).len(), 3);
     }
 }

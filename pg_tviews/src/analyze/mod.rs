@@ -72,6 +72,12 @@ pub fn analyze_view(
             };
             // SAFETY: the same query, still alive.
             let one_row = unsafe { one_row_key(query, &columns)? };
+            // Columns that identify the rows together: a key of several columns.
+            let together = match requested {
+                Some(_) => Vec::new(),
+                // SAFETY: the same query, still alive.
+                None => unsafe { unique::identified_together(query, &columns)? },
+            };
             let inputs = KeyInputs {
                 tview,
                 columns: &columns,
@@ -79,20 +85,20 @@ pub fn analyze_view(
                 root_primary_key: pk.as_deref(),
                 proven_unique: &proven_unique,
                 one_row: one_row.as_deref(),
-                identified_together: &[],
+                identified_together: &together,
             };
-            let (key, source) = match choose_key(&inputs) {
-                Err(tviews_core::Error::NoKey { .. }) if requested.is_none() => {
-                    // Columns that identify the rows together: a key of several columns.
-                    // SAFETY: the same query, still alive.
-                    let together = unsafe { unique::identified_together(query, &columns)? };
-                    choose_key(&KeyInputs {
-                        identified_together: &together,
-                        ..inputs
-                    })?
-                }
-                other => other?,
-            };
+            let (mut key, mut source) = choose_key(&inputs)?;
+            if source == KeySource::ProvenTogether
+                // SAFETY: the same query, still alive.
+                && unsafe { trace_key(query, &extracted, &columns, &key, true) }.is_err()
+            {
+                // Columns that identify the rows together but cannot be the key (computed,
+                // of two tables nothing links): the rules for one column say what repeats.
+                (key, source) = choose_key(&KeyInputs {
+                    identified_together: &[],
+                    ..inputs
+                })?;
+            }
             // A key passed by name is the user's promise (writes that break it fail); one
             // chosen here must hold for every content of the sources.
             prove_unique = source != KeySource::Argument;
@@ -107,6 +113,11 @@ pub fn analyze_view(
             k.to_vec()
         }
     };
+    // SAFETY: the same query, still alive.
+    let origins = match one_row_keyed {
+        true => Vec::new(),
+        false => unsafe { trace_key(query, &extracted, &columns, &key, creating)? },
+    };
     let mut model = extracted.model;
     if one_row_keyed {
         // At most one row: every change recomputes it, whatever the key column is.
@@ -115,50 +126,6 @@ pub fn analyze_view(
         }
         model.root = None;
     } else {
-        let mut origins: Vec<tviews_core::model::ColumnRef> = Vec::new();
-        for k in &key {
-            let (_, origin) = extracted
-                .outputs
-                .iter()
-                .find(|(n, _)| n == k)
-                .ok_or_else(|| TviewError::Internal(format!("key column {k} vanished")))?;
-            let not_traceable = |reason: String| -> TviewError {
-                tviews_core::Error::KeyNotTraceable { reason }.into()
-            };
-            let c = match origin {
-                None => return Err(not_traceable(format!("\"{k}\" is computed, not a column of a table"))),
-                Some(c) => c,
-            };
-            // A binary coercion to another type (text shown as character, varchar): the key
-            // would compare and collect as a type its table does not have.
-            if creating
-                && crate::pg::names::column_type(
-                    pg_sys::Oid::from(model.occurrences[c.occ].table.oid),
-                    &c.column,
-                )? != unsafe { output_type(query, &columns, k) }
-            {
-                return Err(not_traceable(format!(
-                    "\"{k}\" converts its table's column to another type"
-                )));
-            }
-            if extracted.flags[c.occ].nullable {
-                return Err(not_traceable(format!(
-                    "\"{k}\" comes from the nullable side of an outer join"
-                )));
-            }
-            if extracted.flags[c.occ].in_sublink {
-                return Err(not_traceable(format!("\"{k}\" comes from a subquery")));
-            }
-            if let Some(first) = origins.first() {
-                if first.occ != c.occ {
-                    return Err(not_traceable(format!(
-                        "the key's columns {} and {} come from different tables (a key of several columns must come from one table of the FROM list)",
-                        key[0], k
-                    )));
-                }
-            }
-            origins.push(c.clone());
-        }
         model.root = origins.first().cloned();
         if origins.len() > 1 {
             model.root_columns = origins.into_iter().map(|c| c.column).collect();
@@ -185,6 +152,139 @@ pub fn analyze_view(
         whole_row_sources,
         text_search,
     })
+}
+
+/// Where each of the key's columns `key` comes from: columns of one occurrence of the top
+/// level (the root), read as they are, or refused (42P16) saying why not. `creating`: also
+/// refuse a key column that converts its table's column to another type.
+///
+/// # Safety
+/// `query` must be the valid analyzed and rewritten query `extracted` came from.
+unsafe fn trace_key(
+    query: *mut pg_sys::Query,
+    extracted: &model::Extracted,
+    columns: &[String],
+    key: &[String],
+    creating: bool,
+) -> Result<Vec<tviews_core::model::ColumnRef>, TviewError> {
+    let mut origins: Vec<tviews_core::model::ColumnRef> = Vec::new();
+    for k in key {
+        let (_, origin) = extracted
+            .outputs
+            .iter()
+            .find(|(n, _)| n == k)
+            .ok_or_else(|| TviewError::Internal(format!("key column {k} vanished")))?;
+        let not_traceable = |reason: String| -> TviewError {
+            tviews_core::Error::KeyNotTraceable { reason }.into()
+        };
+        let c = match origin {
+            None => {
+                return Err(not_traceable(format!(
+                    "\"{k}\" is computed, not a column of a table"
+                )))
+            }
+            Some(c) => c,
+        };
+        // A binary coercion to another type (text shown as character, varchar): the key
+        // would compare and collect as a type its table does not have.
+        if creating
+            && crate::pg::names::column_type(
+                pg_sys::Oid::from(extracted.model.occurrences[c.occ].table.oid),
+                &c.column,
+            )? != unsafe { output_type(query, columns, k) }
+        {
+            return Err(not_traceable(format!(
+                "\"{k}\" converts its table's column to another type"
+            )));
+        }
+        if extracted.flags[c.occ].nullable {
+            return Err(not_traceable(format!(
+                "\"{k}\" comes from the nullable side of an outer join"
+            )));
+        }
+        if extracted.flags[c.occ].in_sublink {
+            return Err(not_traceable(format!("\"{k}\" comes from a subquery")));
+        }
+        origins.push(c.clone());
+    }
+    if origins.iter().any(|o| o.occ != origins[0].occ) {
+        // Columns of different tables: read them all from one table that inner-join
+        // equalities tie each of them to (a link table's foreign keys).
+        match common_root(&extracted.model, &extracted.flags, &origins)? {
+                Some(columns) => origins = columns,
+                None => {
+                    return Err(tviews_core::Error::KeyNotTraceable {
+                        reason: format!(
+                            "the key's columns {} come from different tables, and no table of the FROM list has them all (as its own columns or joined to them by equalities)",
+                            key.join(", ")
+                        ),
+                    }
+                    .into())
+                }
+            }
+    }
+    Ok(origins)
+}
+
+/// For key columns coming from several tables: the same columns read from one occurrence (of
+/// the top level, not nullable), each either its own column or one an inner-join equality
+/// ties to it (`l.fk_author = a.pk_author`, both sides of one type, compared with its
+/// default equality, the conjunct required for the rows of both): every row of the
+/// definition has equal values in both, so the key can be read from that occurrence's
+/// changed rows and found through it. The origins' own occurrence is tried first.
+fn common_root(
+    model: &DefinitionModel,
+    flags: &[model::OccFlags],
+    origins: &[tviews_core::model::ColumnRef],
+) -> Result<Option<Vec<tviews_core::model::ColumnRef>>, TviewError> {
+    use tviews_core::model::ColumnRef;
+    let table_of = |occ: usize| pg_sys::Oid::from(model.occurrences[occ].table.oid);
+    let mut candidates: Vec<usize> = origins.iter().map(|o| o.occ).collect();
+    candidates.extend(0..model.occurrences.len());
+    let mut tried = std::collections::BTreeSet::new();
+    'candidates: for root in candidates {
+        if !tried.insert(root) || flags[root].nullable || flags[root].in_sublink {
+            continue;
+        }
+        let mut mapped = Vec::new();
+        for o in origins {
+            if o.occ == root {
+                mapped.push(o.clone());
+                continue;
+            }
+            let typ = crate::pg::names::column_type(table_of(o.occ), &o.column)?;
+            let eq = crate::pg::names::equality_operator(typ);
+            let mut found = None;
+            for e in &model.edges {
+                let other = if e.left == *o {
+                    &e.right
+                } else if e.right == *o {
+                    &e.left
+                } else {
+                    continue;
+                };
+                if other.occ != root
+                    || !e.guards.contains(&root)
+                    || !e.guards.contains(&o.occ)
+                    || eq.as_ref() != Some(&e.operator)
+                    || crate::pg::names::column_type(table_of(root), &other.column)? != typ
+                {
+                    continue;
+                }
+                found = Some(ColumnRef {
+                    occ: root,
+                    column: other.column.clone(),
+                });
+                break;
+            }
+            match found {
+                Some(c) => mapped.push(c),
+                None => continue 'candidates,
+            }
+        }
+        return Ok(Some(mapped));
+    }
+    Ok(None)
 }
 
 /// The type of output column `name` of `query`.

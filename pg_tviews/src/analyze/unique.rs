@@ -12,7 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pgrx::pg_sys;
-use tviews_core::unique::{identifies_rows, pinned_by_constants, reached_from, Item, Pin};
+use tviews_core::unique::{
+    identifies_rows, pinned_by_constants, reached_from, reached_from_all, Item, Pin,
+};
 
 use crate::errors::TviewError;
 use crate::pg::nodes::{conjuncts, is_a, list_iter, list_nth, walk, Visit};
@@ -255,6 +257,46 @@ unsafe fn unique_sets(
                     sets.extend(only.iter().map(|r| BTreeSet::from([*r])));
                 } else {
                     sets.push(copies.iter().map(|c| c[0]).collect());
+                }
+            }
+        }
+        if sets.is_empty() {
+            // No item identifies the rows alone: items whose unique sets the output shows may
+            // together (the two tables a link table joins on its composite key: a row per
+            // pair of their rows). Pairs first, then all such items.
+            let shown_set = |id: usize| -> Option<Vec<u32>> {
+                let constants = pinned_by_constants(&level.pins, id);
+                items[id].unique_sets.iter().find_map(|set| {
+                    set.iter()
+                        .filter(|c| !constants.contains(c))
+                        .map(|c| shown.get(&(id, *c)).map(|copies| copies[0]))
+                        .collect::<Option<Vec<u32>>>()
+                        .filter(|v| !v.is_empty())
+                })
+            };
+            let showing: Vec<(usize, Vec<u32>)> = (0..items.len())
+                .filter(|id| items[*id].needs.is_empty())
+                .filter_map(|id| shown_set(id).map(|s| (id, s)))
+                .collect();
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            for i in 0..showing.len() {
+                for j in i + 1..showing.len() {
+                    groups.push(vec![i, j]);
+                }
+            }
+            if showing.len() > 2 {
+                groups.push((0..showing.len()).collect());
+            }
+            for group in groups {
+                let starts: BTreeSet<usize> = group.iter().map(|g| showing[*g].0).collect();
+                if reached_from_all(&items, &level.pins, &starts).len() == items.len() {
+                    sets.push(
+                        group
+                            .iter()
+                            .flat_map(|g| showing[*g].1.iter().copied())
+                            .collect(),
+                    );
+                    break;
                 }
             }
         }

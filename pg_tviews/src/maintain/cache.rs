@@ -461,7 +461,10 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     let (mut key_fields, mut key_field_types) = (Vec::new(), Vec::new());
     if meta.key_type.is_some() {
         for column in &meta.key {
-            let typ = crate::pg::names::column_type(meta.table, column)?;
+            // The key type's field is of the column's base type (see create.rs).
+            // SAFETY: a type catalog lookup of an existing type.
+            let typ =
+                unsafe { pg_sys::getBaseType(crate::pg::names::column_type(meta.table, column)?) };
             let eq = crate::pg::names::equality_operator(typ).ok_or_else(|| {
                 TviewError::Internal(format!("key column {column} has no equality operator"))
             })?;
@@ -473,7 +476,10 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         }
     }
     let key_eq = crate::pg::names::equality_operator(key_type).ok_or_else(|| {
-        TviewError::Internal(format!("key {} has no equality operator", meta.key.join(", ")))
+        TviewError::Internal(format!(
+            "key {} has no equality operator",
+            meta.key.join(", ")
+        ))
     })?;
     // SAFETY: a catalog lookup of the array type of an existing type.
     let key_array_type = unsafe { pg_sys::get_array_type(key_type) };

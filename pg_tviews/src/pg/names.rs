@@ -200,10 +200,19 @@ pub fn column_typmod(relid: pg_sys::Oid, column: &str) -> Result<i32, crate::err
     let attnum = attnum(relid, column)?;
     let (mut typ, mut typmod, mut collation) = (pg_sys::InvalidOid, -1, pg_sys::InvalidOid);
     // SAFETY: an attribute lookup on an existing relation.
-    unsafe {
-        pg_sys::get_atttypetypmodcoll(relid, attnum, &mut typ, &mut typmod, &mut collation)
-    };
+    unsafe { pg_sys::get_atttypetypmodcoll(relid, attnum, &mut typ, &mut typmod, &mut collation) };
     Ok(typmod)
+}
+
+/// Does type `oid` exist?
+pub fn type_exists(oid: pg_sys::Oid) -> bool {
+    crate::pg::spi::read_one::<bool>(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) $1)",
+        &[oid.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
 }
 
 /// OID of type `schema.name` (a relation's row type included), if there is one.

@@ -101,9 +101,12 @@ DELETE FROM tb_line WHERE pk_line = 12;
 SELECT * FROM tv_order_line ORDER BY pk_line;
 SELECT pg_tviews_check('order_line');
 
--- 5. Columns that identify the rows only together: refused, naming them.
+-- 5. Columns that identify the rows only together are the key together (tview_16 has more).
 SELECT pg_tviews_create('by_kind_zone', $$
     SELECT s.kind, s.fk_region, count(*) AS shops FROM tb_shop s GROUP BY s.kind, s.fk_region $$);
+SELECT key_column, key_columns FROM pg_tview_meta WHERE tview_name = 'by_kind_zone';
+UPDATE tb_shop SET fk_region = NULL WHERE pk_shop = 1;
+SELECT * FROM pg_tviews_check('by_kind_zone');
 
 -- 6. One row: an aggregate without GROUP BY. Every change recomputes that row (the
 -- aggregate), in both modes, with NULL sums when there are no rows.

@@ -117,9 +117,12 @@ SELECT pg_tviews_create('bad', 'SELECT grp, name FROM tb_tag', key => ARRAY[]::t
 SELECT pg_tviews_create('bad', 'SELECT grp, name FROM tb_tag', key => ARRAY['grp', NULL]);
 SELECT pg_tviews_create('bad', 'SELECT grp, name FROM tb_tag', key => ARRAY['grp']);
 SELECT pg_tviews_create('bad', 'SELECT grp, upper(name) AS name FROM tb_tag', key => ARRAY['grp', 'name']);
-SELECT pg_tviews_create('bad', $$
+-- Columns of two tables are a key when one of them has both (the author's key is the link's
+-- foreign key, which the join makes equal): changes are traced through that table.
+SELECT pg_tviews_create('book_author', $$
     SELECT w.fk_book, a.pk_author FROM tb_wrote w JOIN tb_author a ON a.pk_author = w.fk_author $$,
     key => ARRAY['fk_book', 'pk_author']);
+SELECT reaches FROM pg_tviews_explain('book_author') WHERE source = '(key)';
 SELECT pg_tviews_create('bad', 'SELECT fk_book, role FROM tb_wrote', key => ARRAY['fk_book', 'role']);
 -- Without a key, columns that can repeat together are not a key.
 SELECT pg_tviews_create('bad', 'SELECT grp, name FROM tb_tag');
@@ -152,12 +155,84 @@ RESET extra_float_digits;
 SELECT * FROM pg_tviews_check('levels');
 SELECT * FROM pg_tviews_check('levels_deferred');
 
--- 5. The key type is part of the table: it cannot be dropped alone, and goes with the table.
+-- 5. The key type is part of the table: it cannot be dropped or altered alone, it follows the
+-- table's owner, and goes with the table.
 DROP TYPE tviews_def.tv_tag_key;
+ALTER TYPE tviews_def.tv_tag_key ADD ATTRIBUTE c int;
+ALTER TYPE tviews_def.tv_tag_key RENAME ATTRIBUTE grp TO g;
+ALTER TYPE tviews_def.tv_tag_key ALTER ATTRIBUTE grp TYPE varchar;
+CREATE ROLE ck_owner;
+ALTER TYPE tviews_def.tv_tag_key OWNER TO ck_owner;
+GRANT USAGE ON SCHEMA ck TO ck_owner;
+GRANT SELECT ON tb_tag TO ck_owner;
+ALTER TABLE tv_tag OWNER TO ck_owner;
+SELECT typowner::regrole FROM pg_type WHERE oid = 'tviews_def.tv_tag_key'::regtype;
+ALTER TABLE tv_tag OWNER TO CURRENT_USER;
+-- Renamed, it is found by its new name.
+ALTER TYPE tviews_def.tv_tag_key RENAME TO tag_keys;
+UPDATE tb_tag SET note = 'renamed type' WHERE pk_tag = 1;
+SELECT * FROM pg_tviews_check('tag');
+ALTER TYPE tviews_def.tag_keys RENAME TO tv_tag_key;
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview LIKE 'ck.%' AND NOT ok;
 DROP TABLE tv_tag;
 SELECT count(*) FROM pg_type WHERE typname = 'tv_tag_key';
 SELECT pg_tviews_drop('credit_by_book');
 SELECT count(*) FROM pg_type WHERE typname = 'tv_credit_by_book_key';
 
+-- 6. Outside attacks, each a test now.
+-- More keys than fit an array test (1,000 and over), in both modes.
+CREATE TABLE tb_pair (a int, b int, v int, PRIMARY KEY (a, b));
+INSERT INTO tb_pair SELECT g, g, 0 FROM generate_series(1, 1200) g;
+SELECT pg_tviews_create('pair', 'SELECT a, b, v FROM tb_pair');
+UPDATE tb_pair SET v = v + 1;
+SELECT pg_tviews_set_mode('pair', 'deferred');
+UPDATE tb_pair SET v = v + 1;
+SELECT count(*), sum(v) FROM tv_pair;
+SELECT * FROM pg_tviews_check('pair');
+-- A key column named like an alias the generated SQL uses.
+CREATE TABLE tb_u (u int, k int, v int, PRIMARY KEY (u, k));
+INSERT INTO tb_u VALUES (1, 1, 1), (1, 2, 2);
+SELECT pg_tviews_create('u', 'SELECT u, k, v FROM tb_u');
+SELECT pg_tviews_create('u_deferred', 'SELECT u, k, v FROM tb_u', mode => 'deferred');
+UPDATE tb_u SET v = v + 1;
+SELECT * FROM pg_tviews_check('u');
+SELECT * FROM pg_tviews_check('u_deferred');
+-- Deferred, the key's columns shown under other names (a self-join).
+CREATE TABLE tb_tree (id int PRIMARY KEY, grp int, sub text, parent int, v int);
+INSERT INTO tb_tree SELECT g, g % 3, 's' || g % 2, nullif(g / 2, 0), g FROM generate_series(1, 10) g;
+SELECT pg_tviews_create('tree', $$
+    SELECT a.grp AS g1, a.sub AS s1, count(*) AS n, sum(b.v) AS sv
+      FROM tb_tree a LEFT JOIN tb_tree b ON b.id = a.parent GROUP BY a.grp, a.sub $$, mode => 'deferred');
+UPDATE tb_tree SET v = v + 1 WHERE id = 3;
+UPDATE tb_tree SET grp = 7 WHERE id = 4;
+SELECT * FROM pg_tviews_check('tree');
+-- A domain key column whose domain gains a constraint NOT VALID: the deferred key is read
+-- back as the base type.
+CREATE DOMAIN ck.label AS text;
+CREATE TABLE tb_lbl (id int PRIMARY KEY, site ck.label, e int, v int);
+INSERT INTO tb_lbl VALUES (1, '', 1, 1), (2, 'a', 1, 2);
+SELECT pg_tviews_create('lbl', 'SELECT site, e, sum(v) AS v FROM tb_lbl GROUP BY site, e', mode => 'deferred');
+ALTER DOMAIN ck.label ADD CONSTRAINT nonempty CHECK (VALUE <> '') NOT VALID;
+DELETE FROM tb_lbl WHERE id = 1;
+SELECT * FROM pg_tviews_check('lbl');
+-- Names near the identifier limit, and a TVIEW named like another's key index.
+SELECT pg_tviews_create('lbl_key', 'SELECT id, v FROM tb_lbl');
+SELECT pg_tviews_create('abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcdefghij_abcde',
+                        'SELECT site, e, sum(v) AS v FROM tb_lbl GROUP BY site, e');
+-- The key's columns from the tables a link table joins: read from the link table.
+SELECT pg_tviews_create('credit_pairs', $$
+    SELECT a.pk_author, b.pk_book, w.role
+      FROM tb_author a JOIN tb_wrote w ON w.fk_author = a.pk_author
+      JOIN tb_book b ON b.pk_book = w.fk_book $$);
+SELECT reaches FROM pg_tviews_explain('credit_pairs') WHERE source = '(key)';
+UPDATE tb_wrote SET role = 'pair' WHERE fk_book = 3;
+DELETE FROM tb_wrote WHERE fk_author = 6;
+UPDATE tb_author SET pk_author = 60 WHERE pk_author = 6;
+SELECT * FROM pg_tviews_check('credit_pairs');
+-- Without a link, columns of two tables are no key.
+SELECT pg_tviews_create('bad', $$
+    SELECT a.pk_author, b.pk_book FROM tb_author a JOIN tb_book b ON a.name < b.title $$,
+    key => ARRAY['pk_author', 'pk_book']);
+
 DROP SCHEMA ck CASCADE;
+DROP ROLE ck_owner;

@@ -119,11 +119,14 @@ pub fn replay_key_query(
     branches_query(model, source, &|column| {
         let i = cols.iter().position(|c| c == column).unwrap_or(0);
         if column == KEY_DELTA {
-            // The composite key's fields, as the key columns of the root's rows.
+            // The composite key's fields, named as the key's columns of the root's rows (the
+            // type's fields are named as the definition shows them).
+            let names: Vec<String> = model.root_columns.iter().map(|c| quote_ident(c)).collect();
             return format!(
-                "(SELECT (u.v::{}).* FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
+                "(SELECT * FROM (SELECT (u.v::{}).* FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v)) AS f({}))",
                 types[i],
-                i + 1
+                i + 1,
+                names.join(", ")
             );
         }
         format!(
@@ -156,7 +159,14 @@ fn branches_query(
         )),
         Reach::Path(hops) => {
             let last = &hops.last().expect("a path has hops").to.column;
-            Some(path_branch(model, root.occ, &model.key_of("t0")?, *occ, hops, &delta(last)))
+            Some(path_branch(
+                model,
+                root.occ,
+                &model.key_of("t0")?,
+                *occ,
+                hops,
+                &delta(last),
+            ))
         }
         Reach::Untraceable(_) => unreachable!("checked by recompute_all_reason"),
     }) {

@@ -146,7 +146,10 @@ impl RefreshTarget<'_> {
     /// first value only), which an index can answer; a column may be NULL in a key, and
     /// PostgreSQL drops that alternative for a column declared NOT NULL.
     fn with_field_tests(&self, among: String, one: bool) -> String {
-        if !matches!(self.key_params(), crate::action::Params::KeyAndFieldArrays(_)) {
+        if !matches!(
+            self.key_params(),
+            crate::action::Params::KeyAndFieldArrays(_)
+        ) {
             return among;
         }
         let mut tests: Vec<String> = self
@@ -182,8 +185,13 @@ impl RefreshTarget<'_> {
     /// the item keeps no column alias and the key is its whole row.
     fn unnest_keys(&self, alias: &str) -> (String, String) {
         if self.composite() {
+            // The fields get reserved names: a key column named like the alias would
+            // otherwise be read instead of the whole row.
+            let fields: Vec<String> = (1..=self.key.len())
+                .map(|i| quote_ident(&format!("{RESERVED_PREFIX}f{i}")))
+                .collect();
             (
-                format!("pg_catalog.unnest($1) AS {alias}"),
+                format!("pg_catalog.unnest($1) AS {alias}({})", fields.join(", ")),
                 format!("{alias}::{}", self.key_type),
             )
         } else {
@@ -370,10 +378,16 @@ pub fn refresh_one_key(t: &RefreshTarget<'_>) -> String {
 pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
     let eq = t.key_eq;
     let (keys, key) = t.unnest_keys("u");
+    // A composite key would be compared field by field with the subquery's columns: as the
+    // one field of a row, it is compared whole.
+    let lhs = format!("{}::{}", t.key_of(""), eq.left);
+    let lhs = if t.composite() {
+        format!("ROW({lhs})")
+    } else {
+        lhs
+    };
     let among = format!(
-        "{}::{} {} ANY (SELECT {key}::{}{} FROM {keys})",
-        t.key_of(""),
-        eq.left,
+        "{lhs} {} ANY (SELECT {key}::{}{} FROM {keys})",
         operator(eq),
         eq.right,
         t.collate()
@@ -588,16 +602,30 @@ pub(crate) mod tests {
              AND ROW(\"region\", \"kind\")::kt::kt OPERATOR(\"pg_catalog\".=) ANY ($1::kt[])"
         ), "{keyed}");
         // The composite array unnests into its fields: the key is the whole row.
-        assert!(keyed.contains("SELECT DISTINCT u::kt AS k FROM pg_catalog.unnest($1) AS u"), "{keyed}");
+        assert!(
+            keyed.contains("SELECT DISTINCT u::kt AS k FROM pg_catalog.unnest($1) AS u"),
+            "{keyed}"
+        );
         assert!(keyed.contains("ON ROW(t.\"region\", t.\"kind\")::kt::kt OPERATOR(\"pg_catalog\".=) s.\"__pgtv_key\"::kt"), "{keyed}");
         // Never NULL as a whole: no NULL-key guard (a key of all-NULL fields IS NULL).
         assert!(!keyed.contains("pg_tviews_key_null"), "{keyed}");
-        assert!(keyed.contains("UPDATE SET \"region\" = (\"public\".pg_tviews_key_repeats("), "{keyed}");
+        assert!(
+            keyed.contains("UPDATE SET \"region\" = (\"public\".pg_tviews_key_repeats("),
+            "{keyed}"
+        );
         let one = refresh_one_key(&t);
-        assert!(one.contains("($2)[1]::text COLLATE \"C\" OR \"region\" IS NULL"), "{one}");
+        assert!(
+            one.contains("($2)[1]::text COLLATE \"C\" OR \"region\" IS NULL"),
+            "{one}"
+        );
         let all = refresh_all(&t);
-        assert!(all.contains("PARTITION BY ROW(d.\"region\", d.\"kind\")::kt"), "{all}");
+        assert!(
+            all.contains("PARTITION BY ROW(d.\"region\", d.\"kind\")::kt"),
+            "{all}"
+        );
         assert!(!all.contains("pg_tviews_key_null"), "{all}");
-        assert!(differing_keys(&t).starts_with("SELECT DISTINCT diff.\"__pgtv_key\" FROM ((SELECT ROW(\"region\", \"kind\")::kt AS"));
+        assert!(differing_keys(&t).starts_with(
+            "SELECT DISTINCT diff.\"__pgtv_key\" FROM ((SELECT ROW(\"region\", \"kind\")::kt AS"
+        ));
     }
 }
