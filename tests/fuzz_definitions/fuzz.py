@@ -178,7 +178,7 @@ def root_definition(rng, name, helper_view):
 def group_definition(rng, name):
     """One row per child group (GROUP BY the key), per language, or per lookup group: columns
     that can be NULL, whose NULL group is a row like any other. The key is named pk_* or
-    left for pg_tviews to find (the GROUP BY column)."""
+    left for pg_tviews to find (the GROUP BY column); or a key of several columns."""
     having = rng.choice(["", " HAVING count(*) > 1"])
     roll = rng.random()
     if roll < 0.3:
@@ -192,6 +192,22 @@ def group_definition(rng, name):
         sql = (f"SELECT l.grp, count(*) AS n, sum(r.a) AS s, jsonb_agg(r.pk ORDER BY r.pk) AS pks "
                f"FROM fzs.root r JOIN fzs.lk1 l ON l.pk = r.fk1 GROUP BY l.grp{having}")
         return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+    if roll < 0.65:
+        # Keys of several columns: a GROUP BY pair (the language may be NULL), the
+        # translations' composite primary key with its root joined, or a root's key with a
+        # translation's language (named, read through the translation's foreign key).
+        shape = rng.random()
+        if shape < 0.4:
+            sql = (f"SELECT c.fk, c.lang, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws "
+                   f"FROM fzs.child c GROUP BY c.fk, c.lang{having}")
+            return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+        if shape < 0.7:
+            sql = ("SELECT t.fk, t.lang, t.title, r.a, r.t FROM fzs.tr t JOIN fzs.root r ON r.pk = t.fk"
+                   + rng.choice(["", " WHERE r.a IS NOT NULL"]))
+            return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+        sql = ("SELECT r.pk AS rpk, t.lang, t.title, l.name FROM fzs.root r JOIN fzs.tr t ON t.fk = r.pk "
+               "LEFT JOIN fzs.lk1 l ON l.pk = r.fk1")
+        return Definition(name, sql, rng.choice(["immediate", "deferred"]), key="rpk,lang")
     filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
     sql = (f"SELECT c.fk AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws, "
            f"min(c.f) AS lo FROM fzs.child c{filt} GROUP BY c.fk{having}")
@@ -354,7 +370,10 @@ def repro_script(data, defs, helper, batch_list):
     if helper:
         lines.append("CREATE VIEW fzs.v_lk1 AS SELECT pk, grp, x, name, fk3 FROM fzs.lk1;")
     for d in defs:
-        key = f"key => '{d.key}', " if d.key else ""
+        if d.key and "," in d.key:
+            key = "key => ARRAY[" + ", ".join(f"'{k}'" for k in d.key.split(",")) + "], "
+        else:
+            key = f"key => '{d.key}', " if d.key else ""
         lines.append(f"SELECT pg_tviews_create({dollar('fzs.' + d.name)}, {dollar(d.sql)}, {key}mode => '{d.mode}');")
     for stmts, flush in batch_list:
         lines.append("BEGIN;")

@@ -2,7 +2,8 @@
 -- records, instead of stopping at, what happens. Loaded once per case by
 -- tests/fuzz_definitions/fuzz.py.
 --
---   fz.create(name, sql, mode)       pg_tviews_create; a refusal is recorded, not raised
+--   fz.create(name, sql, mode, key)  pg_tviews_create (key 'a,b': of several columns); a
+--                                    refusal is recorded, not raised
 --   fz.run(batch, statements[], flush) the statements in one transaction, each in a
 --                                      subtransaction of its own (an error rolls back that
 --                                      statement only, as a savepoint would), then
@@ -16,7 +17,12 @@ CREATE TABLE fz.log (batch int, kind text, sqlstate text, detail text);
 CREATE FUNCTION fz.create(name text, sql text, mode text, key text DEFAULT NULL) RETURNS boolean
 LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_tviews_create(name, sql, key => key, mode => mode);
+    IF key LIKE '%,%' THEN
+        -- A key of several columns, listed a,b.
+        PERFORM pg_tviews_create(name, sql, key => string_to_array(key, ','), mode => mode);
+    ELSE
+        PERFORM pg_tviews_create(name, sql, key => key, mode => mode);
+    END IF;
     RETURN true;
 EXCEPTION WHEN OTHERS THEN
     INSERT INTO fz.log VALUES (0, CASE WHEN SQLSTATE LIKE 'XX%' THEN 'internal' ELSE 'refused' END,
