@@ -126,6 +126,16 @@ step_backup() {
     expect_exact bk_full "pg_restore (custom format)"
     some_writes bk_full
     expect_exact bk_full "pg_restore, then writes"
+    # A restore does not bring back the dependency that makes a TVIEW's definition view and
+    # key type part of its table; dropping one alone is still refused, dropping the table
+    # still drops them.
+    if pg -d bk_full -qc "DROP TYPE tviews_def.tv_tagging_key CASCADE" >/dev/null 2>&1; then
+        die "the key type of a restored TVIEW could be dropped alone"
+    fi
+    pg -d bk_full -qc "DROP TABLE rnd.tv_rev_grid" >/dev/null
+    [ "$(pg -d bk_full -Atqc "SELECT count(*) FROM pg_type WHERE typname IN ('tv_rev_grid', 'tv_rev_grid_key')")" = 0 ] ||
+        die "dropping a restored TVIEW's table left its definition view or key type"
+    expect_exact bk_full "pg_restore, then a key type dropped alone (refused) and a TVIEW dropped"
 
     # 2. The TVIEWs' data restored before, then after, their sources' data.
     as_postgres "$PG_BIN/pg_restore" -l "$d/bk.dump" >"$d/list"

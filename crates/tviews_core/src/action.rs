@@ -319,7 +319,7 @@ impl<'a> Inputs<'a> {
             },
             Some(sp) => Shape {
                 traceable: sp.recompute_all_reason().is_none(),
-                direct: sp.is_direct(self.plan.root.as_ref()),
+                direct: sp.is_direct(self.plan.root.as_ref(), self.model.root_columns.len() > 1),
                 patchable: self.patch_source(source).is_some(),
             },
         }

@@ -79,9 +79,10 @@ impl Error {
                 "immediate: maintained at the end of each statement; deferred: at commit or pg_tviews_flush()."
                     .into(),
             ),
-            Error::AmbiguousKey { .. } => {
-                Some("Pass key => '<column>' to pg_tviews_create to choose one.".into())
-            }
+            Error::AmbiguousKey { .. } => Some(
+                "None of them, and no set of them, is proven to identify the rows for every content of the sources. Pass key => '<column>', or key => ARRAY['<column>', ...] for columns that identify the rows together, to rely on the data instead (a write that repeats a key then fails with 23505)."
+                    .into(),
+            ),
             Error::BadSetting(_) => Some(format!(
                 "The settings a TVIEW pins are: {}.",
                 crate::settings::CAPTURED

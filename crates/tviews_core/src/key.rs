@@ -82,7 +82,12 @@ pub fn choose_key(inputs: &KeyInputs<'_>) -> Result<(Vec<String>, KeySource)> {
         .filter(|c| c.starts_with("pk_"))
         .collect();
     match pks.as_slice() {
-        [only] => return Ok((vec![(*only).clone()], KeySource::PkColumn)),
+        // Unless it is not proven unique and several columns are (a GROUP BY list that
+        // shows one column as pk_*).
+        [only] if inputs.identified_together.is_empty() || inputs.proven_unique.contains(*only) => {
+            return Ok((vec![(*only).clone()], KeySource::PkColumn))
+        }
+        [_] => {}
         [] => {}
         many => {
             // A join of products and their lines selects both pk_product and pk_line; only
@@ -288,5 +293,27 @@ mod tests {
             })
             .is_err());
         }
+    }
+
+    #[test]
+    fn a_lone_pk_column_that_repeats_gives_way_to_columns_proven_together() {
+        let c = cols(&["pk_author", "role", "n"]);
+        let together = cols(&["pk_author", "role"]);
+        let k = choose_key(&KeyInputs {
+            tview: "g",
+            columns: &c,
+            identified_together: &together,
+            ..Default::default()
+        });
+        assert_eq!(k, Ok((together.clone(), KeySource::ProvenTogether)));
+        let proven = cols(&["pk_author"]);
+        let k = choose_key(&KeyInputs {
+            tview: "g",
+            columns: &c,
+            proven_unique: &proven,
+            identified_together: &together,
+            ..Default::default()
+        });
+        assert_eq!(k, Ok((cols(&["pk_author"]), KeySource::PkColumn)));
     }
 }

@@ -64,10 +64,14 @@ impl SourcePlan {
     /// returns is enough to serialize with concurrent maintenance of the same rows. Changes
     /// of other sources (lookups reached through other rows, untraceable occurrences) are
     /// found through rows a concurrent transaction may be moving, and need the whole TVIEW.
-    pub fn is_direct(&self, root: Option<&ColumnRef>) -> bool {
+    ///
+    /// For a key of several columns (`several_columns`) a child joined to one of them names
+    /// only that column: the others are read from the key's table, which a concurrent
+    /// transaction may be changing, so only the key's table itself is direct.
+    pub fn is_direct(&self, root: Option<&ColumnRef>, several_columns: bool) -> bool {
         self.reaches.iter().all(|(_, reach)| match reach {
             Reach::Root => true,
-            Reach::Path(hops) => hops.len() == 1 && Some(&hops[0].from) == root,
+            Reach::Path(hops) => !several_columns && hops.len() == 1 && Some(&hops[0].from) == root,
             Reach::Untraceable(_) => false,
         })
     }
@@ -249,13 +253,15 @@ mod tests {
     fn children_are_direct_and_lookups_are_not() {
         let p = plan(&blog()).unwrap();
         let root = col(0, "pk_post");
-        assert!(p.source(10).unwrap().is_direct(Some(&root)));
+        assert!(p.source(10).unwrap().is_direct(Some(&root), false));
+        assert!(p.source(10).unwrap().is_direct(Some(&root), true));
+        assert!(!p.source(12).unwrap().is_direct(Some(&root), true));
         assert!(
-            p.source(12).unwrap().is_direct(Some(&root)),
+            p.source(12).unwrap().is_direct(Some(&root), false),
             "comments join the key column"
         );
         assert!(
-            !p.source(11).unwrap().is_direct(Some(&root)),
+            !p.source(11).unwrap().is_direct(Some(&root), false),
             "users are found through posts' and comments' foreign keys"
         );
     }

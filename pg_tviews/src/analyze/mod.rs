@@ -215,7 +215,7 @@ unsafe fn trace_key(
                 None => {
                     return Err(tviews_core::Error::KeyNotTraceable {
                         reason: format!(
-                            "the key's columns {} come from different tables, and no table of the FROM list has them all (as its own columns or joined to them by equalities)",
+                            "the key's columns {} come from different tables, and no table of the FROM list has them all (as its own columns, or joined to them by inner-join equalities between columns of the same type)",
                             key.join(", ")
                         ),
                     }

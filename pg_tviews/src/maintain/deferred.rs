@@ -238,8 +238,6 @@ unsafe fn from_stored_now(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> p
     // SAFETY: catalog lookups, input function calls and array construction for an existing
     // type; every text was produced by that type's output function.
     unsafe {
-        let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
-        pg_sys::get_typlenbyvalalign(key_type, &mut len, &mut byval, &mut align);
         let (mut input, mut ioparam) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
         pg_sys::getTypeInputInfo(pg_sys::getBaseType(key_type), &mut input, &mut ioparam);
         let mut datums: Vec<pg_sys::Datum> = Vec::with_capacity(keys.len());
@@ -255,20 +253,7 @@ unsafe fn from_stored_now(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> p
             });
             nulls.push(matches!(k, StoredKey::Null));
         }
-        let mut dims = [datums.len() as i32];
-        let mut lbs = [1i32];
-        let arr = pg_sys::construct_md_array(
-            datums.as_mut_ptr(),
-            nulls.as_mut_ptr(),
-            1,
-            dims.as_mut_ptr(),
-            lbs.as_mut_ptr(),
-            key_type,
-            len as i32,
-            byval,
-            align,
-        );
-        pg_sys::Datum::from(arr)
+        crate::pg::arrays::build(&mut datums, &mut nulls, key_type)
     }
 }
 

@@ -66,24 +66,40 @@ pub unsafe fn fields(array: pg_sys::Datum, composite: pg_sys::Oid) -> Vec<pg_sys
                 values.push(pg_sys::GetAttributeByNum(*row, (i + 1) as i16, &mut isnull));
                 nulls.push(isnull);
             }
-            let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
-            pg_sys::get_typlenbyvalalign(attr.atttypid, &mut len, &mut byval, &mut align);
-            let mut dims = [rows.len() as i32];
-            let mut lbs = [1i32];
-            let a = pg_sys::construct_md_array(
-                values.as_mut_ptr(),
-                nulls.as_mut_ptr(),
-                1,
-                dims.as_mut_ptr(),
-                lbs.as_mut_ptr(),
-                attr.atttypid,
-                len as i32,
-                byval,
-                align,
-            );
-            out.push(pg_sys::Datum::from(a));
+            let a = build(&mut values, &mut nulls, attr.atttypid);
+            out.push(a);
         }
         pg_sys::DecrTupleDescRefCount(desc);
         out
+    }
+}
+
+/// A one-dimensional array datum of `elem_type` holding `values` (NULL where `nulls` says),
+/// in the current memory context.
+///
+/// # Safety
+/// `values` must hold valid datums of `elem_type` where not NULL, as many as `nulls`.
+pub unsafe fn build(
+    values: &mut [pg_sys::Datum],
+    nulls: &mut [bool],
+    elem_type: pg_sys::Oid,
+) -> pg_sys::Datum {
+    // SAFETY: per the contract; construct_md_array copies the elements.
+    unsafe {
+        let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+        pg_sys::get_typlenbyvalalign(elem_type, &mut len, &mut byval, &mut align);
+        let mut dims = [values.len() as i32];
+        let mut lbs = [1i32];
+        pg_sys::Datum::from(pg_sys::construct_md_array(
+            values.as_mut_ptr(),
+            nulls.as_mut_ptr(),
+            1,
+            dims.as_mut_ptr(),
+            lbs.as_mut_ptr(),
+            elem_type,
+            len as i32,
+            byval,
+            align,
+        ))
     }
 }

@@ -229,6 +229,10 @@ UPDATE tb_wrote SET role = 'pair' WHERE fk_book = 3;
 DELETE FROM tb_wrote WHERE fk_author = 6;
 UPDATE tb_author SET pk_author = 60 WHERE pk_author = 6;
 SELECT * FROM pg_tviews_check('credit_pairs');
+-- A GROUP BY list that shows one column as pk_*: the list is the key, not that column.
+SELECT pg_tviews_create('role_count', $$
+    SELECT fk_author AS pk_author, role, count(*) AS n FROM tb_wrote GROUP BY fk_author, role $$);
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'role_count';
 -- Without a link, columns of two tables are no key.
 SELECT pg_tviews_create('bad', $$
     SELECT a.pk_author, b.pk_book FROM tb_author a JOIN tb_book b ON a.name < b.title $$,
