@@ -474,7 +474,7 @@ fn describe_patch(patch: Option<&PatchSource>) -> String {
 /// The kinds of source the docs table lists, with the shape each has.
 const DOC_SHAPES: [(&str, Shape); 5] = [
     (
-        "the key's table, or a table joined straight to the key column (a child)",
+        "the key's table, or a table joined straight to the key column (a child; for a key of several columns, the key's table only)",
         Shape {
             traceable: true,
             direct: true,
@@ -490,7 +490,7 @@ const DOC_SHAPES: [(&str, Shape); 5] = [
         },
     ),
     (
-        "a table reached through other rows (a lookup)",
+        "a table reached through other rows (a lookup; for a key of several columns, also a child)",
         Shape {
             traceable: true,
             direct: false,
