@@ -460,7 +460,17 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     }
     let (mut key_fields, mut key_field_types) = (Vec::new(), Vec::new());
     if meta.key_type.is_some() {
-        for column in &meta.key {
+        // The key's columns in the key's table, for whether each may be NULL.
+        let root_table = def
+            .model
+            .root
+            .as_ref()
+            .map(|r| pg_sys::Oid::from(def.model.occurrences[r.occ].table.oid));
+        for (i, column) in meta.key.iter().enumerate() {
+            let nullable = match (root_table, def.model.root_columns.get(i)) {
+                (Some(t), Some(c)) => !crate::pg::names::column_not_null(t, c)?,
+                _ => true,
+            };
             // The key type's field is of the column's base type (see create.rs).
             // SAFETY: a type catalog lookup of an existing type.
             let typ =
@@ -471,6 +481,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             key_fields.push(tviews_core::sqlgen::refresh::KeyField {
                 eq,
                 collation: crate::pg::names::column_collation_sql(meta.table, column)?,
+                nullable,
             });
             key_field_types.push(typ);
         }

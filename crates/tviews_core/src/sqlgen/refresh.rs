@@ -16,6 +16,8 @@ pub struct KeyField {
     pub eq: OperatorRef,
     /// The column's collation, qualified, when its type has one.
     pub collation: Option<String>,
+    /// The column may be NULL in a key (its table's column has no NOT NULL).
+    pub nullable: bool,
 }
 
 /// What the refresh statements need to know about a TVIEW.
@@ -143,8 +145,8 @@ impl RefreshTarget<'_> {
 
     /// For a key of several columns, `among` (the exact test on the composite key) after
     /// the test of each column against the keys' values of it (`$2`, ... ; with `one`, the
-    /// first value only), which an index can answer; a column may be NULL in a key, and
-    /// PostgreSQL drops that alternative for a column declared NOT NULL.
+    /// first value only), which an index can answer; a column that may be NULL in a key also
+    /// lets its NULLs through.
     fn with_field_tests(&self, among: String, one: bool) -> String {
         if !matches!(
             self.key_params(),
@@ -169,11 +171,12 @@ impl RefreshTarget<'_> {
                 } else {
                     format!("ANY (${}::{}[]{collate})", i + 2, field.eq.right)
                 };
-                format!(
-                    "({column}::{} {} {values} OR {column} IS NULL)",
-                    field.eq.left,
-                    operator(&field.eq)
-                )
+                let test = format!("{column}::{} {} {values}", field.eq.left, operator(&field.eq));
+                if field.nullable {
+                    format!("({test} OR {column} IS NULL)")
+                } else {
+                    test
+                }
             })
             .collect();
         tests.push(among);
@@ -577,10 +580,12 @@ pub(crate) mod tests {
             KeyField {
                 eq: text_eq.clone(),
                 collation: Some("\"C\"".into()),
+                nullable: true,
             },
             KeyField {
                 eq: text_eq,
                 collation: None,
+                nullable: false,
             },
         ];
         let kt_eq = OperatorRef {
@@ -598,7 +603,7 @@ pub(crate) mod tests {
         let keyed = refresh_keys(&t);
         assert!(keyed.contains(
             "WHERE (\"region\"::text OPERATOR(\"pg_catalog\".=) ANY ($2::text[] COLLATE \"C\") OR \"region\" IS NULL) \
-             AND (\"kind\"::text OPERATOR(\"pg_catalog\".=) ANY ($3::text[]) OR \"kind\" IS NULL) \
+             AND \"kind\"::text OPERATOR(\"pg_catalog\".=) ANY ($3::text[]) \
              AND ROW(\"region\", \"kind\")::kt::kt OPERATOR(\"pg_catalog\".=) ANY ($1::kt[])"
         ), "{keyed}");
         // The composite array unnests into its fields: the key is the whole row.
