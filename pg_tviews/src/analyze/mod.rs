@@ -87,7 +87,16 @@ pub fn analyze_view(
                 one_row: one_row.as_deref(),
                 identified_together: &together,
             };
-            let (mut key, mut source) = choose_key(&inputs)?;
+            let (mut key, mut source) = match choose_key(&inputs) {
+                Err(tviews_core::Error::NoKey { tview, .. }) if requested.is_none() => {
+                    return Err(tviews_core::Error::NoKey {
+                        hint: no_key_hint(&extracted)?,
+                        tview,
+                    }
+                    .into())
+                }
+                other => other?,
+            };
             if source == KeySource::ProvenTogether
                 // SAFETY: the same query, still alive.
                 && unsafe { trace_key(query, &extracted, &columns, &key, true) }.is_err()
@@ -151,6 +160,32 @@ pub fn analyze_view(
         patches,
         whole_row_sources,
         text_search,
+    })
+}
+
+/// What would give a definition without a key one: the primary keys of the tables its rows
+/// come from (joined at the top level), to select as they are.
+fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
+    let mut keys = Vec::new();
+    for (occ, o) in ex.model.occurrences.iter().enumerate() {
+        let flags = ex.flags[occ];
+        if flags.nullable || flags.in_sublink {
+            continue;
+        }
+        if let Some(pk) = primary_key(pg_sys::Oid::from(o.table.oid))? {
+            let named = format!("{}.{} ({})", o.table.schema, o.table.name, pk.join(", "));
+            if !keys.contains(&named) {
+                keys.push(named);
+            }
+        }
+    }
+    Ok(if keys.is_empty() {
+        "No table the rows come from has a primary key: select a column (or columns) that identifies the rows and pass key => '<column>' or key => ARRAY['<column>', ...]; rows that can repeat whole cannot be a TVIEW.".into()
+    } else {
+        format!(
+            "Select the primary key of the tables the rows come from as it is: {}; or pass key => '<column>' or key => ARRAY['<column>', ...] naming the columns that identify the rows.",
+            keys.join("; ")
+        )
     })
 }
 

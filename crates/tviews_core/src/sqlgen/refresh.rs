@@ -171,7 +171,11 @@ impl RefreshTarget<'_> {
                 } else {
                     format!("ANY (${}::{}[]{collate})", i + 2, field.eq.right)
                 };
-                let test = format!("{column}::{} {} {values}", field.eq.left, operator(&field.eq));
+                let test = format!(
+                    "{column}::{} {} {values}",
+                    field.eq.left,
+                    operator(&field.eq)
+                );
                 if field.nullable {
                     format!("({test} OR {column} IS NULL)")
                 } else {
