@@ -453,8 +453,8 @@ fn composite_key(
     let mut fields = Vec::new();
     for c in columns {
         // A domain's base type (with the domain's modifier): a key is a value the column
-        // held, and read back (deferred keys travel as text) it must not meet a constraint
-        // added to the domain since (NOT VALID).
+        // held, and read back (captured at a statement as text, replayed at commit) it must
+        // not meet a constraint added to the domain since (NOT VALID).
         let mut typmod = crate::pg::names::column_typmod(table, c)?;
         let column_type = crate::pg::names::column_type(table, c)?;
         // SAFETY: type catalog lookups of an existing type (palloc'd name).

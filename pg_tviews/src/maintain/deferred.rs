@@ -4,9 +4,9 @@
 //!
 //! The queue itself ([`tviews_core::queue`]) follows savepoints; this module feeds it from
 //! the statement triggers, drains it from the transaction callbacks, and stores keys in a
-//! form that outlives the statement: the datum itself for pass-by-value key types, the
-//! type's text form otherwise (turned back by the type's input function at commit; two
-//! spellings of one value, `1.0` and `1.00`, are merged by the refresh's DISTINCT).
+//! form that outlives the statement: the datum itself for pass-by-value key types, a copy of
+//! the value's bytes otherwise (never text: no input function runs at commit; two spellings
+//! of one value, `1.0` and `1.00`, are merged by the refresh's DISTINCT).
 //!
 //! Applying in dependency order with all of a TVIEW's key locks taken at once, in hash
 //! order, means that transactions committing at the same time lock in one global order
@@ -31,8 +31,8 @@ use crate::pg::spi::first_datum;
 pub enum StoredKey {
     /// A pass-by-value datum (int, bigint, date, ...): equal bits are equal keys.
     Word(u64),
-    /// The output of the type's output function.
-    Text(String),
+    /// A pass-by-reference value, its bytes as they were (a varlena detoasted).
+    Bytes(Vec<u8>),
     /// A NULL among the keys: the refresh checks whether the definition now has a row with a
     /// NULL key (which would vanish from the TVIEW) and raises if so.
     Null,
@@ -189,65 +189,61 @@ fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     Ok(())
 }
 
-/// The elements of an array datum as stored keys, by-reference ones printed exactly (see
-/// `context::with_exact_text`).
+/// The elements of an array datum as stored keys: a by-value datum as it is, a by-reference
+/// one as a copy of its bytes (a varlena detoasted first).
+///
+/// # Safety
+/// `keys` must be a valid array datum of `key_type`.
 unsafe fn to_stored(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey> {
-    // SAFETY: per contract.
-    crate::pg::context::with_exact_text(|| Ok(unsafe { to_stored_now(keys, key_type) }))
-        .unwrap_or_else(|e| e.raise())
-}
-
-unsafe fn to_stored_now(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey> {
     // SAFETY: catalog lookups and array access on a valid array datum (caller's contract);
-    // by-reference elements are printed by their type's output function.
+    // by-reference elements point at values of `len` bytes (a varlena: VARSIZE after
+    // detoasting; a cstring: up to its NUL).
     unsafe {
-        let byval = pg_sys::get_typbyval(key_type);
-        let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
-        if !byval {
-            pg_sys::getTypeOutputInfo(key_type, &mut output, &mut varlena);
-        }
+        let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+        pg_sys::get_typlenbyvalalign(key_type, &mut len, &mut byval, &mut align);
         crate::pg::arrays::elements(keys, key_type)
             .into_iter()
             .map(|e| match e {
                 None => StoredKey::Null,
                 Some(d) if byval => StoredKey::Word(d.value() as u64),
                 Some(d) => {
-                    let text = pg_sys::OidOutputFunctionCall(output, d);
-                    let s = std::ffi::CStr::from_ptr(text)
-                        .to_string_lossy()
-                        .into_owned();
-                    pg_sys::pfree(text.cast());
-                    StoredKey::Text(s)
+                    let (ptr, size) = match len {
+                        -1 => {
+                            let v = pg_sys::pg_detoast_datum(d.cast_mut_ptr());
+                            (v as *const u8, pgrx::varlena::varsize_any(v))
+                        }
+                        -2 => {
+                            let c = std::ffi::CStr::from_ptr(d.cast_mut_ptr::<std::ffi::c_char>());
+                            (c.as_ptr() as *const u8, c.to_bytes_with_nul().len())
+                        }
+                        n => (d.cast_mut_ptr::<u8>() as *const u8, n as usize),
+                    };
+                    StoredKey::Bytes(std::slice::from_raw_parts(ptr, size).to_vec())
                 }
             })
             .collect()
     }
 }
 
-/// An array datum of `key_type` holding `keys`, in the current memory context. Text is read
-/// back as it was printed (see `context::with_exact_text`), by the input function of the
-/// domain's base type for a domain: the value was one when it was printed, and a constraint
-/// added since with NOT VALID does not apply to it.
+/// An array datum of `key_type` holding `keys`, in the current memory context: by-reference
+/// keys are their stored bytes again (no input function runs: a key reads back exactly as
+/// it was, whatever settings, domain constraints or type changes came since).
+///
+/// # Safety
+/// Every key must have been stored by [`to_stored`] from values of `key_type`.
 unsafe fn from_stored(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sys::Datum {
-    // SAFETY: per contract.
-    crate::pg::context::with_exact_text(|| Ok(unsafe { from_stored_now(keys, key_type) }))
-        .unwrap_or_else(|e| e.raise())
-}
-
-unsafe fn from_stored_now(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sys::Datum {
-    // SAFETY: catalog lookups, input function calls and array construction for an existing
-    // type; every text was produced by that type's output function.
+    // SAFETY: the bytes are a complete value of the type, copied into palloc'd memory
+    // (maximally aligned) that lives as long as the array built from it.
     unsafe {
-        let (mut input, mut ioparam) = (pg_sys::InvalidOid, pg_sys::InvalidOid);
-        pg_sys::getTypeInputInfo(pg_sys::getBaseType(key_type), &mut input, &mut ioparam);
         let mut datums: Vec<pg_sys::Datum> = Vec::with_capacity(keys.len());
         let mut nulls: Vec<bool> = Vec::with_capacity(keys.len());
         for k in keys {
             datums.push(match k {
                 StoredKey::Word(w) => pg_sys::Datum::from(*w as usize),
-                StoredKey::Text(t) => {
-                    let c = std::ffi::CString::new(t.as_str()).unwrap_or_default();
-                    pg_sys::OidInputFunctionCall(input, c.as_ptr().cast_mut(), ioparam, -1)
+                StoredKey::Bytes(b) => {
+                    let p = pg_sys::palloc(b.len()) as *mut u8;
+                    std::ptr::copy_nonoverlapping(b.as_ptr(), p, b.len());
+                    pg_sys::Datum::from(p)
                 }
                 StoredKey::Null => pg_sys::Datum::from(0),
             });
