@@ -206,20 +206,7 @@ unsafe fn to_stored(keys: pg_sys::Datum, key_type: pg_sys::Oid) -> Vec<StoredKey
             .map(|e| match e {
                 None => StoredKey::Null,
                 Some(d) if byval => StoredKey::Word(d.value() as u64),
-                Some(d) => {
-                    let (ptr, size) = match len {
-                        -1 => {
-                            let v = pg_sys::pg_detoast_datum(d.cast_mut_ptr());
-                            (v as *const u8, pgrx::varlena::varsize_any(v))
-                        }
-                        -2 => {
-                            let c = std::ffi::CStr::from_ptr(d.cast_mut_ptr::<std::ffi::c_char>());
-                            (c.as_ptr() as *const u8, c.to_bytes_with_nul().len())
-                        }
-                        n => (d.cast_mut_ptr::<u8>() as *const u8, n as usize),
-                    };
-                    StoredKey::Bytes(std::slice::from_raw_parts(ptr, size).to_vec())
-                }
+                Some(d) => StoredKey::Bytes(crate::pg::arrays::value_bytes(d, len, false)),
             })
             .collect()
     }

@@ -41,7 +41,9 @@ pub unsafe fn len(array: pg_sys::Datum) -> u64 {
 }
 
 /// For an array of composite values of type `composite`: one array per field of it, holding
-/// that field of every element in order (NULL fields kept), of the field's type.
+/// that field's values over the elements, each once (NULL kept once), of the field's type.
+/// Values identical byte for byte are kept once: the arrays are tested with `= ANY` row by
+/// row, and a field with few values (a GROUP BY column) would otherwise repeat them.
 ///
 /// # Safety
 /// `array` must be a valid array datum of `composite` values, none of them NULL.
@@ -61,10 +63,18 @@ pub unsafe fn fields(array: pg_sys::Datum, composite: pg_sys::Oid) -> Vec<pg_sys
         for (i, attr) in attrs.iter().enumerate() {
             let mut values = Vec::with_capacity(rows.len());
             let mut nulls = Vec::with_capacity(rows.len());
+            let mut seen: std::collections::HashSet<Option<Vec<u8>>> =
+                std::collections::HashSet::new();
+            let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+            pg_sys::get_typlenbyvalalign(attr.atttypid, &mut len, &mut byval, &mut align);
             for row in &rows {
                 let mut isnull = false;
-                values.push(pg_sys::GetAttributeByNum(*row, (i + 1) as i16, &mut isnull));
-                nulls.push(isnull);
+                let value = pg_sys::GetAttributeByNum(*row, (i + 1) as i16, &mut isnull);
+                let identity = (!isnull).then(|| value_bytes(value, len, byval));
+                if seen.insert(identity) {
+                    values.push(value);
+                    nulls.push(isnull);
+                }
             }
             let a = build(&mut values, &mut nulls, attr.atttypid);
             out.push(a);
@@ -101,5 +111,31 @@ pub unsafe fn build(
             byval,
             align,
         ))
+    }
+}
+
+/// The bytes of a datum of a type of length `len` (by value: its word; a varlena: detoasted;
+/// a cstring: up to its NUL), which are equal for identical values.
+///
+/// # Safety
+/// `value` must be a valid, non-NULL datum of such a type.
+pub unsafe fn value_bytes(value: pg_sys::Datum, len: i16, byval: bool) -> Vec<u8> {
+    // SAFETY: per the contract, the datum points at a complete value of its length.
+    unsafe {
+        if byval {
+            return (value.value() as u64).to_ne_bytes().to_vec();
+        }
+        let (ptr, size) = match len {
+            -1 => {
+                let v = pg_sys::pg_detoast_datum(value.cast_mut_ptr());
+                (v as *const u8, pgrx::varlena::varsize_any(v))
+            }
+            -2 => {
+                let c = std::ffi::CStr::from_ptr(value.cast_mut_ptr::<std::ffi::c_char>());
+                (c.as_ptr() as *const u8, c.to_bytes_with_nul().len())
+            }
+            n => (value.cast_mut_ptr::<u8>() as *const u8, n as usize),
+        };
+        std::slice::from_raw_parts(ptr, size).to_vec()
     }
 }
