@@ -450,6 +450,8 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         if changed != Some(true) {
             return Ok(());
         }
+        // Deferred changes this transaction captured as text before this DDL.
+        crate::maintain::deferred::recompute_captured();
         let tag: String = crate::pg::spi::read_one(
             "SELECT pg_catalog.min(c.command_tag) FROM pg_catalog.pg_event_trigger_ddl_commands() AS c \
               WHERE c.objid OPERATOR(pg_catalog.=) $1",

@@ -21,7 +21,7 @@
 //! The queue is generic over the key representation `K`; the shell stores keys in a form it
 //! can turn back into a key array.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::Hash;
 
 /// A subtransaction, as PostgreSQL numbers them (the top level is 1).
@@ -181,6 +181,22 @@ impl<K: Hash + Eq + Clone> DeferredQueue<K> {
         w.lookups.clear();
     }
 
+    /// DDL ran in subtransaction `sub`: captured text may no longer read back as the values
+    /// it was printed from (an enum value, a table or a function renamed or overloaded since),
+    /// so every TVIEW with captured changes waiting is recomputed whole instead. Should `sub`
+    /// roll back, the DDL goes with it and the captured text reads back again.
+    pub fn recompute_captured(&mut self, sub: SubXact) {
+        let slots: BTreeSet<Slot> = self
+            .pending
+            .iter()
+            .filter(|(_, w)| !w.lookups.is_empty())
+            .map(|((slot, _), _)| *slot)
+            .collect();
+        for slot in slots {
+            self.add_all(slot, sub);
+        }
+    }
+
     /// Subtransaction `sub` committed into `parent`: what it queued and applied is now the
     /// parent's.
     pub fn commit_sub(&mut self, sub: SubXact, parent: SubXact) {
@@ -242,6 +258,26 @@ mod tests {
 
     fn slot(level: usize, tview: u32) -> Slot {
         Slot { level, tview }
+    }
+
+    #[test]
+    fn ddl_turns_captured_changes_into_a_whole_recompute_until_it_rolls_back() {
+        let mut q: DeferredQueue<i32> = DeferredQueue::new(100);
+        let captured: Captured = vec![[Some("happy".to_string())].into_iter().collect()];
+        q.add_lookup(slot(0, 1), 1, 7, captured);
+        q.add_keys(slot(0, 2), 1, [1, 2]);
+        q.recompute_captured(2);
+        q.abort_sub(2);
+        let b = q.next_batch(1).unwrap();
+        assert!(!b.work.all && b.work.lookups.len() == 1);
+        let mut q: DeferredQueue<i32> = DeferredQueue::new(100);
+        q.add_lookup(slot(0, 1), 1, 7, vec![[None].into_iter().collect()]);
+        q.add_keys(slot(0, 2), 1, [1, 2]);
+        q.recompute_captured(1);
+        let b = q.next_batch(1).unwrap();
+        assert!(b.work.all && b.work.lookups.is_empty());
+        let b = q.next_batch(1).unwrap();
+        assert!(!b.work.all && keys(&b) == vec![1, 2]);
     }
 
     fn keys(b: &Batch<i32>) -> Vec<i32> {

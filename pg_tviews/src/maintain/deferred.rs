@@ -116,6 +116,13 @@ pub unsafe fn queue_lookup(tview: &Compiled, source: u32, captured: &[Option<pg_
     });
 }
 
+/// DDL ran (an enum value, a table or a function renamed or created): changes captured as
+/// text may not read back as what they were, so their TVIEWs are recomputed whole at commit
+/// (see `DeferredQueue::recompute_captured`).
+pub fn recompute_captured() {
+    QUEUE.with(|q| q.borrow_mut().recompute_captured(current_sub()));
+}
+
 /// Apply everything queued, in dependency order. Refreshing one TVIEW may queue keys of
 /// TVIEWs that read it; they come later in the order and are applied in the same call.
 pub fn flush() -> Result<(), TviewError> {

@@ -128,5 +128,50 @@ COMMIT;
 SELECT count(*) AS tviews_left FROM pg_tview_meta WHERE tview_name IN ('post', 'author')
    AND definition LIKE '%deferred.tb\_%';
 
+-- Changes of lookups are captured as text at the statement and read back at commit; DDL in
+-- between can change how that text reads (an enum value renamed, tables renamed into each
+-- other's names, a function overloaded): their TVIEWs are then recomputed whole at commit.
+-- (Found by an outside attack: the commit failed, or refreshed the other table's rows.)
+CREATE TYPE deferred.mood AS ENUM ('sad', 'happy');
+CREATE TABLE tb_mood (m deferred.mood PRIMARY KEY, label text);
+CREATE TABLE tb_feel (pk_feel int PRIMARY KEY, m deferred.mood);
+INSERT INTO tb_mood VALUES ('sad', 'S'), ('happy', 'H');
+INSERT INTO tb_feel VALUES (1, 'sad'), (2, 'happy');
+SELECT pg_tviews_create('feel', $$
+    SELECT f.pk_feel, x.label FROM tb_feel f JOIN tb_mood x ON x.m = f.m $$, mode => 'deferred');
+BEGIN;
+UPDATE tb_mood SET label = 'H2' WHERE m = 'happy';
+ALTER TYPE deferred.mood RENAME VALUE 'happy' TO 'glad';
+COMMIT;
+SELECT * FROM tv_feel ORDER BY 1;
+SELECT * FROM pg_tviews_check('feel');
+CREATE TABLE foo (); CREATE TABLE bar ();
+CREATE TABLE tb_rel (rel regclass PRIMARY KEY, label text);
+CREATE TABLE tb_use_rel (pk_use int PRIMARY KEY, rel regclass);
+INSERT INTO tb_rel VALUES ('foo', 'F'), ('bar', 'B');
+INSERT INTO tb_use_rel VALUES (1, 'foo'), (2, 'bar');
+SELECT pg_tviews_create('use_rel', $$
+    SELECT u.pk_use, r.label FROM tb_use_rel u JOIN tb_rel r ON r.rel = u.rel $$, mode => 'deferred');
+BEGIN;
+UPDATE tb_rel SET label = 'F2' WHERE rel = 'foo'::regclass;
+ALTER TABLE foo RENAME TO tmp;
+ALTER TABLE bar RENAME TO foo;
+ALTER TABLE tmp RENAME TO bar;
+COMMIT;
+SELECT pk_use, label FROM tv_use_rel ORDER BY 1;
+SELECT * FROM pg_tviews_check('use_rel');
+CREATE FUNCTION deferred.myf(int) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 1';
+CREATE TABLE tb_fn (f regproc PRIMARY KEY, label text);
+CREATE TABLE tb_fn_use (pk_use int PRIMARY KEY, f regproc);
+INSERT INTO tb_fn VALUES ('deferred.myf', 'M');
+INSERT INTO tb_fn_use VALUES (1, 'deferred.myf');
+SELECT pg_tviews_create('fn_use', $$
+    SELECT u.pk_use, n.label FROM tb_fn_use u JOIN tb_fn n ON n.f = u.f $$, mode => 'deferred');
+BEGIN;
+UPDATE tb_fn SET label = 'M2';
+CREATE FUNCTION deferred.myf(text) RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 2';
+COMMIT;
+SELECT * FROM pg_tviews_check('fn_use');
+
 DROP SCHEMA deferred CASCADE;
 RESET search_path;
