@@ -69,6 +69,7 @@ make_database() {
     pg -d postgres -qc "CREATE DATABASE $db"
     pg -d "$db" -q -f "$SQL/stress/schema.sql" >/dev/null
     pg -d "$db" -q -f "$ROOT/tests/oracle/random_workload.sql" >/dev/null
+    pg -d "$db" -q -f "$ROOT/tests/oracle/several_column_keys.sql" >/dev/null
     pg -d "$db" -qc "SELECT pg_tviews_set_mode('category', 'deferred'), pg_tviews_set_mode('rnd.prod', 'deferred')" >/dev/null
 }
 
@@ -367,8 +368,10 @@ SQL schema changed without an upgrade script. Put the change in $ext/sql/$ext--<
 (and bump the version if $current was released)."
         done
         expect_exact "$db" "$old -> $current, TVIEWs made before the upgrade"
+        # Keys of several columns need the updated catalog.
+        pg -d "$db" -q -f "$ROOT/tests/oracle/several_column_keys.sql" >/dev/null
         some_writes "$db"
-        expect_exact "$db" "$old -> $current, then writes"
+        expect_exact "$db" "$old -> $current, then TVIEWs keyed by several columns, then writes"
         n=$((n + 1))
     done
     [ "$n" -gt 0 ] || die "no released version in pg_tviews/sql/history"

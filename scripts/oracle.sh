@@ -29,6 +29,7 @@ cluster_start "$WORK/cluster"
 pg -d postgres -qc "CREATE DATABASE oracle"
 pg -d oracle -qc "CREATE EXTENSION pg_tviews"
 pg -d oracle -q -f "$ROOT/tests/oracle/random_workload.sql" >/dev/null
+pg -d oracle -q -f "$ROOT/tests/oracle/several_column_keys.sql" >/dev/null
 say "running $N random statements (seed $SEED), in transactions of 1,000"
 START=$(date +%s)
 # One transaction per 1,000 statements: a single transaction would keep every dead row

@@ -78,17 +78,6 @@ SELECT pg_tviews_create('catalogue', $$
            jsonb_build_object('supplier', s.name, 'home', cp.data) AS data
       FROM tb_sup s LEFT JOIN tv_cat_products cp ON cp.pk_cat = s.fk_cat $$);
 
--- Shape 6: keys of several columns: the product-tag link's composite key (the products' and
--- tags' keys, read through the link's foreign keys) and a GROUP BY pair.
-SELECT pg_tviews_create('tagging', $$
-    SELECT p.pk_prod, t.pk_tag,
-           jsonb_build_object('product', p.name, 'tag', t.label, 'price', p.price) AS data
-      FROM tb_prod p JOIN tb_prod_tag pt ON pt.fk_prod = p.pk_prod
-      JOIN tb_tag t ON t.pk_tag = pt.fk_tag $$);
-SELECT pg_tviews_create('rev_grid', $$
-    SELECT r.fk_prod, r.rating, count(*) AS n, max(r.created) AS latest
-      FROM tb_rev r GROUP BY r.fk_prod, r.rating $$);
-
 -- One random statement. Small key ranges make collisions, moves and dangling references common.
 CREATE FUNCTION random_statement() RETURNS text LANGUAGE plpgsql SET search_path = rnd, public AS $fn$
 DECLARE

@@ -2,6 +2,7 @@
 -- savepoints rolled back, and pg_tviews_check on every TVIEW after every statement.
 -- (pg_regress runs from the repository root.)
 \i tests/oracle/random_workload.sql
+\i tests/oracle/several_column_keys.sql
 SET search_path = rnd, public;
 
 SELECT tview_name, sources FROM pg_tview_meta

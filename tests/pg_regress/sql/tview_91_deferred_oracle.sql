@@ -7,6 +7,7 @@ SET client_min_messages = warning;
 DROP SCHEMA IF EXISTS rnd CASCADE;
 RESET client_min_messages;
 \i tests/oracle/random_workload.sql
+\i tests/oracle/several_column_keys.sql
 SET search_path = rnd, public;
 
 SELECT pg_tviews_set_mode('prod', 'deferred');

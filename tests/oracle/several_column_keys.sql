@@ -1,0 +1,15 @@
+-- More shapes for the randomized oracle (tests/oracle/random_workload.sql, loaded first):
+-- TVIEWs whose key is several columns, which need the 0.2.0 catalog (the ops upgrade test
+-- loads the workload into released versions, and this file after the update).
+SET search_path = rnd, public;
+
+-- Shape 6: keys of several columns: the product-tag link's composite key (the products' and
+-- tags' keys, read through the link's foreign keys) and a GROUP BY pair.
+SELECT pg_tviews_create('tagging', $$
+    SELECT p.pk_prod, t.pk_tag,
+           jsonb_build_object('product', p.name, 'tag', t.label, 'price', p.price) AS data
+      FROM tb_prod p JOIN tb_prod_tag pt ON pt.fk_prod = p.pk_prod
+      JOIN tb_tag t ON t.pk_tag = pt.fk_tag $$);
+SELECT pg_tviews_create('rev_grid', $$
+    SELECT r.fk_prod, r.rating, count(*) AS n, max(r.created) AS latest
+      FROM tb_rev r GROUP BY r.fk_prod, r.rating $$);
