@@ -167,17 +167,32 @@ pub fn analyze_view(
 /// come from (joined at the top level), to select as they are.
 fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
     let mut keys = Vec::new();
+    let mut deferrable = Vec::new();
     for (occ, o) in ex.model.occurrences.iter().enumerate() {
         let flags = ex.flags[occ];
         if flags.nullable || flags.in_sublink {
             continue;
         }
-        if let Some(pk) = primary_key(pg_sys::Oid::from(o.table.oid))? {
+        let table = pg_sys::Oid::from(o.table.oid);
+        if let Some(pk) = primary_key(table)? {
             let named = format!("{}.{} ({})", o.table.schema, o.table.name, pk.join(", "));
-            if !keys.contains(&named) {
-                keys.push(named);
+            // A DEFERRABLE primary key lets a statement repeat a key until commit: it proves
+            // nothing.
+            let list = if immediate_primary_key(table)?.is_some() {
+                &mut keys
+            } else {
+                &mut deferrable
+            };
+            if !list.contains(&named) {
+                list.push(named);
             }
         }
+    }
+    if !deferrable.is_empty() && keys.is_empty() {
+        return Ok(format!(
+            "The primary key of {} is DEFERRABLE: a statement may repeat its values until commit, so it proves no key. Make it NOT DEFERRABLE, or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
+            deferrable.join("; ")
+        ));
     }
     Ok(if keys.is_empty() {
         "No table the rows come from has a primary key: select a column (or columns) that identifies the rows and pass key => '<column>' or key => ARRAY['<column>', ...]; rows that can repeat whole cannot be a TVIEW.".into()

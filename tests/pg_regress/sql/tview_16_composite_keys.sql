@@ -233,6 +233,11 @@ SELECT * FROM pg_tviews_check('credit_pairs');
 SELECT pg_tviews_create('role_count', $$
     SELECT fk_author AS pk_author, role, count(*) AS n FROM tb_wrote GROUP BY fk_author, role $$);
 SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'role_count';
+-- A DEFERRABLE composite primary key proves no key: the hint says so.
+CREATE TABLE tb_later (a int, b int, v int, PRIMARY KEY (a, b) DEFERRABLE);
+SELECT pg_tviews_create('later', 'SELECT a, b, v FROM tb_later');
+SELECT pg_tviews_create('later', 'SELECT a, b, v FROM tb_later', key => ARRAY['a', 'b']);
+SELECT * FROM pg_tviews_check('later');
 -- Without a link, columns of two tables are no key.
 SELECT pg_tviews_create('bad', $$
     SELECT a.pk_author, b.pk_book FROM tb_author a JOIN tb_book b ON a.name < b.title $$,
