@@ -291,22 +291,21 @@ fn check_key_type(meta: &crate::catalog::TviewMeta) -> Result<(), TviewError> {
             collation.to_u32()
         ));
     }
+    // Its fields, then its owner, as one list.
     let found: Option<Vec<String>> = crate::pg::spi::read_one(
         "SELECT pg_catalog.array_agg(a.attname::pg_catalog.text OPERATOR(pg_catalog.||) ':' \
                 OPERATOR(pg_catalog.||) a.atttypid::pg_catalog.int8 OPERATOR(pg_catalog.||) ':' \
                 OPERATOR(pg_catalog.||) a.atttypmod OPERATOR(pg_catalog.||) ':' \
                 OPERATOR(pg_catalog.||) a.attcollation::pg_catalog.int8 ORDER BY a.attnum) \
+                OPERATOR(pg_catalog.||) pg_catalog.max(t.typowner::pg_catalog.int8)::pg_catalog.text \
            FROM pg_catalog.pg_type t \
            JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.typrelid \
           WHERE t.oid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0 \
             AND NOT a.attisdropped",
         &[key_type.into()],
     )?;
-    let owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(
-        "SELECT typowner FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) $1",
-        &[key_type.into()],
-    )?;
-    if found.as_ref() == Some(&expected) && owner == Some(relation_owner(meta.table)?) {
+    expected.push(relation_owner(meta.table)?.to_u32().to_string());
+    if found.as_ref() == Some(&expected) {
         return Ok(());
     }
     let table = crate::pg::names::describe(meta.table);

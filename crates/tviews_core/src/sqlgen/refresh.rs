@@ -113,6 +113,18 @@ impl RefreshTarget<'_> {
         self.key.len() > 1
     }
 
+    /// A key of one column that may be NULL: its NULL group is matched by an extra `IS NULL`
+    /// arm (a composite key's equality matches NULL fields by itself).
+    fn null_group(&self) -> bool {
+        self.key_nullable && !self.composite()
+    }
+
+    /// A key of one column that must never be NULL: a refresh raises for a NULL key (a
+    /// composite key is never NULL, and `IS NULL` on it would test its fields).
+    fn guards_null_key(&self) -> bool {
+        !self.key_nullable && !self.composite()
+    }
+
     /// The key of the row `alias` (`""`: of the row in scope): its key column, or for a key
     /// of several columns their composite value.
     pub(crate) fn key_of(&self, alias: &str) -> String {
@@ -237,7 +249,7 @@ impl RefreshTarget<'_> {
             rows_column()
         );
         let (column, raise) = self.key_assignment(&self.repeats(extension, &self.key_of("s")));
-        let null_clause = if self.key_nullable || self.composite() {
+        let null_clause = if !self.guards_null_key() {
             String::new()
         } else {
             let (column, null) = self.key_assignment(&self.null_key(extension));
@@ -257,7 +269,7 @@ impl RefreshTarget<'_> {
     /// be NULL, both NULL.
     pub(crate) fn same_key(&self, lhs: &str, rhs: &str) -> String {
         let eq = compare(lhs, self.key_eq, rhs);
-        if self.key_nullable && !self.composite() {
+        if self.null_group() {
             format!("({eq} OR ({lhs} IS NULL AND {rhs} IS NULL))")
         } else {
             eq
@@ -268,7 +280,7 @@ impl RefreshTarget<'_> {
     /// SOURCE` is one, and accepts only conditions it can merge or hash): for a key that may
     /// be NULL, the two keys as one-column records, which compare NULL equal to NULL.
     fn same_key_joinable(&self, lhs: &str, rhs: &str) -> String {
-        if self.key_nullable && !self.composite() {
+        if self.null_group() {
             let c = self.collate();
             format!(
                 "ROW({lhs}{c})::pg_catalog.record OPERATOR(pg_catalog.=) ROW({rhs}{c})::pg_catalog.record"
@@ -282,7 +294,7 @@ impl RefreshTarget<'_> {
     /// NULL satisfies); for a key that may be NULL, also the NULL group when `$1` holds a
     /// NULL. Both halves reach an index of the key's table, even under GROUP BY.
     fn among_keys(&self, among: String) -> String {
-        if self.key_nullable && !self.composite() {
+        if self.null_group() {
             format!(
                 "({among} OR ({} IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)))",
                 self.key_of("")
@@ -408,7 +420,7 @@ pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
 fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
     let found = found_column();
-    let null = if t.key_nullable || t.composite() {
+    let null = if !t.guards_null_key() {
         String::new()
     } else {
         format!(
@@ -445,7 +457,7 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
 /// Recompute every row (TRUNCATE of a source, untraceable changes, pg_tviews_refresh).
 pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
     let on = t.same_key_joinable(&t.key_of("t"), &t.key_of("s"));
-    let null = if t.key_nullable || t.composite() {
+    let null = if !t.guards_null_key() {
         String::new()
     } else {
         format!(", {} IS NULL AS {}", t.key_of("d"), null_key_column())
