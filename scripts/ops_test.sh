@@ -2,7 +2,7 @@
 # Production operations, each on real components started here on loopback:
 #
 #   scripts/ops_test.sh [--flavor debug|release] [--seconds 10] [--soak-seconds 30]
-#                       [STEP...]        steps: backup pooling replica crash upgrade soak
+#                       [STEP...]  steps: backup pooling replica subscriber crash upgrade soak
 #
 # backup   pg_dump/pg_restore of a database with every TVIEW shape, cascades, immediate and
 #          deferred TVIEWs: custom format, schema-only + data-only, and the restore with the
@@ -11,6 +11,10 @@
 #          connections running the concurrent workload while TVIEW modes are switched
 # replica  a streaming standby made by pg_basebackup: after the workload its TVIEWs equal the
 #          primary's, and reads, the oracle, explain and the health check work on it
+# subscriber  a logical replication subscriber (a second cluster) with TVIEWs over the tables a
+#          publisher without pg_tviews publishes: initial sync, the concurrent workload, random
+#          statements, TRUNCATE, local writes on the subscriber and a kill -9 of it mid-stream;
+#          exact after catching up; apply time with and without TVIEWs measured
 # crash    kill -9 of the postmaster during the concurrent workload; exact after restart
 # upgrade  ALTER EXTENSION ... UPDATE from every released version (*/sql/history) with TVIEWs
 #          in use; the upgraded schema must equal a fresh install's (sql/ops/fingerprint.sql),
@@ -26,7 +30,7 @@ source "$(dirname "$0")/lib/common.sh"
 FLAVOR=debug
 WORKLOAD_SECONDS=10
 SOAK_SECONDS=30
-ALL_STEPS=(backup pooling replica crash upgrade soak)
+ALL_STEPS=(backup pooling replica subscriber crash upgrade soak)
 STEPS=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,9 +51,11 @@ SQL="$ROOT/sql"
 WORK=$(mktemp -d /tmp/pg_tviews-ops.XXXXXX)
 chmod 755 "$WORK"
 STANDBY_DIR=""
+SUBSCRIBER_DIR=""
 cleanup() {
     set +e
     [ -n "$STANDBY_DIR" ] && as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -m immediate -w stop >/dev/null 2>&1
+    [ -n "$SUBSCRIBER_DIR" ] && as_postgres "$PG_BIN/pg_ctl" -D "$SUBSCRIBER_DIR" -m immediate -w stop >/dev/null 2>&1
     [ -f "$WORK/bouncer/pgbouncer.pid" ] && kill "$(cat "$WORK/bouncer/pgbouncer.pid")" 2>/dev/null
     cluster_stop
     rm -rf "$WORK"
@@ -57,9 +63,10 @@ cleanup() {
 trap cleanup EXIT
 RESULTS=()
 
-# A primary listening on loopback too (replication and PgBouncer connect over TCP).
+# A primary listening on loopback too (replication and PgBouncer connect over TCP); logical
+# WAL for the subscriber step.
 CLUSTER_OPTIONS="-c listen_addresses=127.0.0.1 -c max_connections=60 -c deadlock_timeout=100ms \
--c max_prepared_transactions=10 -c wal_level=replica -c max_wal_senders=4"
+-c max_prepared_transactions=10 -c wal_level=logical -c max_wal_senders=8"
 cluster_start "$WORK/primary"
 
 # The database every step starts from: the stress schema (three TVIEWs, a cascade, the
@@ -297,6 +304,149 @@ SQL
     as_postgres "$PG_BIN/pg_ctl" -D "$STANDBY_DIR" -m fast -w stop >/dev/null
     STANDBY_DIR=""
     RESULTS+=("replica: standby equal to the primary table by table after the workload; oracle, explain, health check and reads work there")
+}
+
+# ---------------------------------------------------------------------------------------------
+# sub_start DIR PORT: start (or restart) the subscriber cluster.
+sub_start() {
+    as_postgres "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w \
+        -o "-p $2 -k $PGHOST -c listen_addresses='' -c max_connections=40" start >/dev/null \
+        || { tail -n 30 "$1/server.log" >&2; die "the subscriber did not start"; }
+}
+
+# The query digesting the source tables' rows, one line per table (publisher and subscriber
+# must agree), built from the publisher's catalog.
+SOURCE_TABLES="SELECT c.oid::regclass FROM pg_class c WHERE c.relkind = 'r' AND c.relname LIKE 'tb\\_%'
+   AND c.relnamespace IN ('public'::regnamespace, 'rnd'::regnamespace)"
+source_digest_query() {
+    pg -d pub -Atqc "SELECT string_agg(format('SELECT %L, md5(coalesce(string_agg(t::text, %L ORDER BY t::text), %L)) FROM %s t',
+        r::text, ',', '', r), ' UNION ALL ' ORDER BY r::text) || ' ORDER BY 1' FROM ($SOURCE_TABLES) AS s(r)"
+}
+
+# sub_caught_up PORT DB WHAT: wait until the subscriber's source tables equal the publisher's.
+sub_caught_up() {
+    local want got i
+    want=$(pg -d pub -Atqc "$SOURCE_DIGEST")
+    for i in $(seq 1 300); do
+        got=$(pg -p "$1" -d "$2" -Atqc "$SOURCE_DIGEST" 2>/dev/null || true)
+        [ "$got" = "$want" ] && return 0
+        sleep 0.2
+    done
+    grep -v "table synchronization worker" "$SUBSCRIBER_DIR/../server.log" | tail -n 20 >&2
+    die "$3: the subscriber's tables did not catch up with the publisher's in 60 s"
+}
+
+# Random statements on the publisher's copy of the oracle's tables (rnd.random_statement,
+# which needs no pg_tviews), with a TRUNCATE now and then.
+PUB_RANDOM='DO $$ BEGIN FOR i IN 1..40 LOOP BEGIN PERFORM rnd.random_statement();
+    EXCEPTION WHEN unique_violation THEN NULL; END; END LOOP; END $$'
+
+step_subscriber() {
+    say "subscriber: TVIEWs on a logical replication subscriber"
+    # The publisher: the same tables and rows as the TVIEWs' database, without pg_tviews.
+    make_database pubsrc
+    pg -d postgres -qc "CREATE DATABASE pub"
+    "$PG_BIN/pg_dump" -Fc -f "$WORK/pub.dump" pubsrc
+    "$PG_BIN/pg_restore" -l "$WORK/pub.dump" \
+        | grep -v -E " TRIGGER | EXTENSION | pg_tview| tv_| tviews_def| FUNCTION rnd random_workload" >"$WORK/pub.list"
+    "$PG_BIN/pg_restore" -d pub -L "$WORK/pub.list" --exit-on-error "$WORK/pub.dump"
+    [ "$(pg -d pub -Atqc "SELECT count(*) FROM pg_extension WHERE extname = 'pg_tviews'")" = 0 ] \
+        || die "the publisher should not have pg_tviews"
+    pg -d pub -qc "CREATE PUBLICATION tb FOR TABLES IN SCHEMA public, rnd"
+    pg -d postgres -qc "DROP DATABASE pubsrc"
+    SOURCE_DIGEST=$(source_digest_query)
+
+    # The subscriber: a cluster of its own, its tables empty, the TVIEWs over them.
+    local sdir=$WORK/subscriber sport
+    mkdir -p "$sdir"; chown postgres: "$sdir"; chmod 700 "$sdir"
+    sport=$(free_port $((PGPORT + 2)))
+    as_postgres "$PG_BIN/initdb" -D "$sdir/data" -U postgres --auth=trust --no-instructions -E UTF8 --locale=C \
+        >"$sdir/initdb.log" 2>&1 || { cat "$sdir/initdb.log" >&2; die "initdb of the subscriber failed"; }
+    SUBSCRIBER_DIR=$sdir/data
+    sub_start "$sdir" "$sport"
+    local SP=(-p "$sport")
+    pg "${SP[@]}" -d postgres -qc "CREATE DATABASE sub"
+    pg "${SP[@]}" -d postgres -qc "CREATE DATABASE plain"
+    pg "${SP[@]}" -d sub -q -f "$SQL/stress/schema.sql" >/dev/null
+    pg "${SP[@]}" -d sub -q -f "$ROOT/tests/oracle/random_workload.sql" >/dev/null
+    pg "${SP[@]}" -d sub -q -f "$ROOT/tests/oracle/several_column_keys.sql" >/dev/null
+    pg "${SP[@]}" -d sub -qc "SELECT pg_tviews_set_mode('category', 'deferred'), pg_tviews_set_mode('rnd.prod', 'deferred')" >/dev/null
+    pg "${SP[@]}" -d sub -qc "SELECT format('TRUNCATE %s', string_agg(r::text, ', ')) FROM ($SOURCE_TABLES) AS s(r)" -At \
+        | pg "${SP[@]}" -d sub -q >/dev/null
+    # The same tables without TVIEWs, for the apply time comparison.
+    "$PG_BIN/pg_dump" -s --no-publications --no-subscriptions -d pub | pg "${SP[@]}" -d plain -q >/dev/null
+    local conn="host=127.0.0.1 port=$PGPORT dbname=pub user=postgres"
+    pg "${SP[@]}" -d sub -qc "CREATE SUBSCRIPTION s_sub CONNECTION '$conn' PUBLICATION tb"
+    sub_caught_up "$sport" sub "initial table sync"
+    expect_exact sub "after the initial table sync (every row arrived by COPY)" "$sport"
+
+    # The concurrent workload and random statements on the publisher, local writes on the
+    # subscriber (rows the publisher does not have), a TRUNCATE.
+    # (Rate-limited: one apply worker replays what several writers did, maintenance included.)
+    concurrent_workload pub "$WORKLOAD_SECONDS" 4 -R 40 >"$WORK/pub.log" 2>&1 &
+    local bench=$!
+    local i v
+    for i in $(seq 1 20); do
+        pg -d pub -qc "$PUB_RANDOM" >/dev/null
+        pg "${SP[@]}" -d sub -qc "INSERT INTO tb_review (pk_review, fk_product, rating) VALUES ($((1000000000 + i)), 1 + $i % 3, 1 + $i % 5)"
+        sleep 0.2
+    done
+    pg -d pub -qc "BEGIN; TRUNCATE rnd.tb_vote; INSERT INTO rnd.tb_vote SELECT g, 1 + g % 60, g % 3 = 0 FROM generate_series(1, 50) g; COMMIT"
+    wait "$bench" || { cat "$WORK/pub.log" >&2; die "the workload on the publisher failed"; }
+    # The subscriber's own rows are not the publisher's: set them aside for the comparison.
+    pg "${SP[@]}" -d sub -qc "DELETE FROM tb_review WHERE pk_review > 1000000000"
+    sub_caught_up "$sport" sub "workload"
+    expect_exact sub "after the workload, random statements, TRUNCATE and local writes" "$sport"
+
+    # kill -9 of the subscriber while it applies; it resumes where its last commit left it.
+    concurrent_workload pub $((WORKLOAD_SECONDS * 2)) 4 -R 40 >"$WORK/pub2.log" 2>&1 &
+    bench=$!
+    sleep "$(( WORKLOAD_SECONDS / 2 + 1 ))"
+    # The whole server at once, as a machine crash would (an orphaned apply worker would go on
+    # applying its backlog until it next waits).
+    local pid children
+    pid=$(head -n 1 "$sdir/data/postmaster.pid")
+    children=$(pgrep -P "$pid" | tr '\n' ' ')
+    # shellcheck disable=SC2086
+    kill -9 "$pid" $children
+    for i in $(seq 1 100); do
+        local alive=0 c
+        for c in $pid $children; do kill -0 "$c" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.1
+    done
+    sub_start "$sdir" "$sport"
+    wait "$bench" || { cat "$WORK/pub2.log" >&2; die "the workload on the publisher failed"; }
+    pg -d pub -qc "$PUB_RANDOM" >/dev/null
+    sub_caught_up "$sport" sub "after kill -9"
+    grep -q "not properly shut down\|database system was interrupted" "$sdir/server.log" \
+        || die "the subscriber's log shows no crash recovery"
+    expect_exact sub "after kill -9 of the subscriber mid-stream, caught up" "$sport"
+
+    # Apply time: the same publisher transactions applied by a subscriber with TVIEWs and by
+    # one without (each catches up alone, from a paused subscription).
+    pg "${SP[@]}" -d plain -qc "CREATE SUBSCRIPTION s_plain CONNECTION '$conn' PUBLICATION tb"
+    sub_caught_up "$sport" plain "the subscription without TVIEWs"
+    pg "${SP[@]}" -d sub -qc "ALTER SUBSCRIPTION s_sub DISABLE"
+    pg "${SP[@]}" -d plain -qc "ALTER SUBSCRIPTION s_plain DISABLE"
+    "$PG_BIN/pgbench" -n -c 4 -j 2 -t 250 -f "$SQL/stress/hot_review.sql@10" -f "$SQL/stress/price.sql@10" \
+        -f "$SQL/stress/move_review.sql@5" -f "$SQL/stress/rename_category.sql@1" pub >"$WORK/pub3.log" 2>&1 \
+        || { cat "$WORK/pub3.log" >&2; die "the timed publisher workload failed"; }
+    local n t0 t_sub t_plain
+    n=$(grep -oE "number of transactions actually processed: [0-9]+" "$WORK/pub3.log" | grep -oE "[0-9]+$")
+    for db in plain sub; do
+        t0=$(date +%s%N)
+        pg "${SP[@]}" -d "$db" -qc "ALTER SUBSCRIPTION s_$db ENABLE"
+        sub_caught_up "$sport" "$db" "timed apply ($db)"
+        eval "t_$db=\$(( ($(date +%s%N) - t0) / 1000000 ))"
+    done
+    expect_exact sub "after the timed apply" "$sport"
+    echo "  apply of $n publisher transactions: $t_plain ms without TVIEWs, $t_sub ms with them"
+    pg "${SP[@]}" -d sub -qc "DROP SUBSCRIPTION s_sub"
+    pg "${SP[@]}" -d plain -qc "DROP SUBSCRIPTION s_plain"
+    as_postgres "$PG_BIN/pg_ctl" -D "$SUBSCRIBER_DIR" -m fast -w stop >/dev/null
+    SUBSCRIBER_DIR=""
+    RESULTS+=("subscriber: TVIEWs exact on a logical replication subscriber after the initial sync, the workload with TRUNCATE and local writes, and a kill -9 mid-stream; apply of $n transactions $t_plain ms without TVIEWs, $t_sub ms with")
 }
 
 # ---------------------------------------------------------------------------------------------

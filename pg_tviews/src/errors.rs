@@ -208,10 +208,10 @@ impl TviewError {
             ),
             TviewError::AlterRefused { hint, .. } => Some(hint.clone()),
             TviewError::UnsafeFunction { hint, .. } => Some(hint.clone()),
-            TviewError::ForeignTrigger { .. } => Some(
-                "pg_tviews reserves the trigger names pgtv_insert, pgtv_update, pgtv_delete, pgtv_truncate and pgtv_guard: rename or drop the other trigger."
-                    .into(),
-            ),
+            TviewError::ForeignTrigger { .. } => Some(format!(
+                "pg_tviews reserves the trigger names {}: rename or drop the other trigger.",
+                crate::install::reserved_names().join(", ")
+            )),
             TviewError::OracleFiltered(_) => Some(
                 "pg_tviews_check compares every row of the TVIEW with its definition: run it as the owner or as a role the table's policies do not filter."
                     .into(),

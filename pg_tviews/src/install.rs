@@ -12,75 +12,173 @@ use crate::errors::TviewError;
 use crate::pg::names::describe;
 use crate::pg::names::relation_name;
 
+/// When a trigger fires (`pg_trigger.tgenabled`): in ordinary sessions, or only where
+/// `session_replication_role` is `replica` (a logical replication apply worker).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Fires {
+    Origin,
+    Replica,
+}
+
+impl Fires {
+    /// The `tgenabled` letters under which the trigger does its job.
+    fn enabled(self) -> &'static str {
+        match self {
+            // ALWAYS also fires in ordinary sessions.
+            Fires::Origin => "OA",
+            // ALWAYS would fire in ordinary sessions too, maintaining every change twice.
+            Fires::Replica => "R",
+        }
+    }
+
+    fn code(self) -> std::ffi::c_char {
+        (match self {
+            Fires::Origin => b'O',
+            Fires::Replica => b'R',
+        }) as std::ffi::c_char
+    }
+}
+
 /// One trigger pg_tviews installs: its name, the SQL of its timing and event, and what
-/// `pg_trigger` then holds (`tgtype`, transition table names), so that a trigger of that name
-/// made by someone else can be told apart from it.
-struct TriggerSpec {
-    name: &'static str,
+/// `pg_trigger` then holds (`tgtype`, transition table names, `tgenabled`), so that a trigger
+/// of that name made by someone else can be told apart from it. Creation, the health check
+/// and the refusal of a foreign trigger all read this list.
+pub struct TriggerSpec {
+    pub name: &'static str,
     event: &'static str,
     referencing: String,
+    per_row: bool,
     tgtype: i16,
     old_table: Option<&'static str>,
     new_table: Option<&'static str>,
+    pub function: &'static str,
+    fires: Fires,
 }
 
-// pg_trigger.tgtype bits (trigger.h): BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32;
-// no ROW bit (statement triggers), no INSTEAD.
+// pg_trigger.tgtype bits (trigger.h): ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16,
+// TRUNCATE 32; no INSTEAD.
+const TYPE_ROW: i16 = 1;
 const TYPE_BEFORE: i16 = 2;
 const TYPE_INSERT: i16 = 4;
 const TYPE_DELETE: i16 = 8;
 const TYPE_UPDATE: i16 = 16;
 const TYPE_TRUNCATE: i16 = 32;
 
-/// The source triggers.
-fn source_trigger_specs() -> [TriggerSpec; 4] {
+const SOURCE_FUNCTION: &str = "pg_tviews_source_trigger";
+const REPLICA_FUNCTION: &str = "pg_tviews_replica_trigger";
+const GUARD_FUNCTION: &str = "pg_tviews_guard_trigger";
+
+/// The source triggers: four statement triggers with transition tables for ordinary
+/// sessions, and for a logical replication apply worker (which fires row triggers only, and
+/// only those enabled for replica) a row trigger and a TRUNCATE trigger that collect the
+/// changes for commit (see `maintain::replica`).
+pub fn source_trigger_specs() -> [TriggerSpec; 6] {
     let (old, new) = (quote_ident(TRANSITION_OLD), quote_ident(TRANSITION_NEW));
+    let statement = |name, event, referencing: String, tgtype, old_table, new_table| TriggerSpec {
+        name,
+        event,
+        referencing,
+        per_row: false,
+        tgtype,
+        old_table,
+        new_table,
+        function: SOURCE_FUNCTION,
+        fires: Fires::Origin,
+    };
     [
+        statement(
+            "pgtv_insert",
+            "AFTER INSERT",
+            format!("REFERENCING NEW TABLE AS {new}"),
+            TYPE_INSERT,
+            None,
+            Some(TRANSITION_NEW),
+        ),
+        statement(
+            "pgtv_update",
+            "AFTER UPDATE",
+            format!("REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}"),
+            TYPE_UPDATE,
+            Some(TRANSITION_OLD),
+            Some(TRANSITION_NEW),
+        ),
+        statement(
+            "pgtv_delete",
+            "AFTER DELETE",
+            format!("REFERENCING OLD TABLE AS {old}"),
+            TYPE_DELETE,
+            Some(TRANSITION_OLD),
+            None,
+        ),
+        statement("pgtv_truncate", "AFTER TRUNCATE", String::new(), TYPE_TRUNCATE, None, None),
         TriggerSpec {
-            name: "pgtv_insert",
-            event: "AFTER INSERT",
-            referencing: format!("REFERENCING NEW TABLE AS {new}"),
-            tgtype: TYPE_INSERT,
+            name: "pgtv_replica_row",
+            event: "AFTER INSERT OR UPDATE OR DELETE",
+            referencing: String::new(),
+            per_row: true,
+            tgtype: TYPE_ROW | TYPE_INSERT | TYPE_UPDATE | TYPE_DELETE,
             old_table: None,
-            new_table: Some(TRANSITION_NEW),
-        },
-        TriggerSpec {
-            name: "pgtv_update",
-            event: "AFTER UPDATE",
-            referencing: format!("REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}"),
-            tgtype: TYPE_UPDATE,
-            old_table: Some(TRANSITION_OLD),
-            new_table: Some(TRANSITION_NEW),
-        },
-        TriggerSpec {
-            name: "pgtv_delete",
-            event: "AFTER DELETE",
-            referencing: format!("REFERENCING OLD TABLE AS {old}"),
-            tgtype: TYPE_DELETE,
-            old_table: Some(TRANSITION_OLD),
             new_table: None,
+            function: REPLICA_FUNCTION,
+            fires: Fires::Replica,
         },
         TriggerSpec {
-            name: "pgtv_truncate",
+            name: "pgtv_replica_truncate",
             event: "AFTER TRUNCATE",
             referencing: String::new(),
+            per_row: false,
             tgtype: TYPE_TRUNCATE,
             old_table: None,
             new_table: None,
+            function: REPLICA_FUNCTION,
+            fires: Fires::Replica,
         },
     ]
 }
 
 /// The guard on TVIEW tables.
-fn guard_spec() -> TriggerSpec {
+pub fn guard_spec() -> TriggerSpec {
     TriggerSpec {
         name: GUARD_TRIGGER,
         event: "BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE",
         referencing: String::new(),
+        per_row: false,
         tgtype: TYPE_BEFORE | TYPE_INSERT | TYPE_UPDATE | TYPE_DELETE | TYPE_TRUNCATE,
         old_table: None,
         new_table: None,
+        function: GUARD_FUNCTION,
+        fires: Fires::Origin,
     }
+}
+
+/// Every trigger name pg_tviews reserves, source triggers first.
+pub fn reserved_names() -> Vec<&'static str> {
+    source_trigger_specs()
+        .iter()
+        .map(|s| s.name)
+        .chain(std::iter::once(GUARD_TRIGGER))
+        .collect()
+}
+
+/// The source triggers as SQL rows `(tgname, function, tgtype, oldtable, newtable, enabled)`
+/// for the health check: `enabled` holds the `tgenabled` letters that count as working.
+pub fn source_triggers_values() -> String {
+    let lit = |v: Option<&str>| v.map_or("NULL".to_string(), tviews_core::sqlgen::quote::literal);
+    let rows: Vec<String> = source_trigger_specs()
+        .iter()
+        .map(|s| {
+            format!(
+                "({}, {}, {}, {}, {}, {})",
+                lit(Some(s.name)),
+                lit(Some(s.function)),
+                s.tgtype,
+                lit(s.old_table),
+                lit(s.new_table),
+                lit(Some(s.fires.enabled()))
+            )
+        })
+        .collect();
+    format!("VALUES {}", rows.join(", "))
 }
 
 const GUARD_TRIGGER: &str = "pgtv_guard";
@@ -96,15 +194,17 @@ fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
 /// Does `table` have pg_tviews' trigger `spec`, as the latest committed catalog has it? (A
 /// TVIEW created concurrently on the same source may have just added it.) A trigger of that
 /// name that differs in anything (its function, events, timing, columns, WHEN condition or
-/// transition tables) is refused: it would pass for ours and maintain nothing.
-fn has_trigger(table: pg_sys::Oid, spec: &TriggerSpec, function: &str) -> Result<bool, TviewError> {
+/// transition tables) is refused: it would pass for ours and maintain nothing. Whether it is
+/// enabled is the health check's business (a user may have disabled it on purpose).
+fn has_trigger(table: pg_sys::Oid, spec: &TriggerSpec, ext_schema: &str) -> Result<bool, TviewError> {
     use pgrx::IntoDatum;
     let text = |v: &str| v.into_datum().expect("a text is never NULL");
     let optional = |v: Option<&str>| v.map(text);
+    let function = format!("{ext_schema}.{}()", spec.function);
     let args = [
         (pg_sys::OIDOID, Some(pg_sys::Datum::from(table))),
         (pg_sys::TEXTOID, Some(text(spec.name))),
-        (pg_sys::TEXTOID, Some(text(function))),
+        (pg_sys::TEXTOID, Some(text(&function))),
         (pg_sys::INT2OID, spec.tgtype.into_datum()),
         (pg_sys::TEXTOID, optional(spec.old_table)),
         (pg_sys::TEXTOID, optional(spec.new_table)),
@@ -133,21 +233,62 @@ fn has_trigger(table: pg_sys::Oid, spec: &TriggerSpec, function: &str) -> Result
     }
 }
 
+/// Create trigger `spec` on `table`, as the current user (CREATE TRIGGER checks the TRIGGER
+/// privilege). A trigger for replica sessions is created enabled for replica the way
+/// partitions' clones are created (CreateTriggerFiringOn): `ALTER TABLE ... ENABLE REPLICA
+/// TRIGGER` would need the table's owner, where CREATE TRIGGER needs only the privilege.
+fn create_trigger(table: pg_sys::Oid, spec: &TriggerSpec, ext_schema: &str) -> Result<(), TviewError> {
+    let sql = format!(
+        "CREATE TRIGGER {} {} ON {} {} FOR EACH {} EXECUTE FUNCTION {ext_schema}.{}()",
+        quote_ident(spec.name),
+        spec.event,
+        qualified_table(table)?,
+        spec.referencing,
+        if spec.per_row { "ROW" } else { "STATEMENT" },
+        spec.function,
+    );
+    if spec.fires == Fires::Origin {
+        Spi::run(&sql)?;
+        return Ok(());
+    }
+    let c_sql = std::ffi::CString::new(sql)
+        .map_err(|_| TviewError::Internal("a NUL in trigger SQL".into()))?;
+    // SAFETY: the statement is pg_tviews' own CREATE TRIGGER, parsed by PostgreSQL's parser
+    // into one CreateTrigStmt and handed to the function CREATE TRIGGER itself calls (which
+    // locks the table and checks privileges); the command counter makes it visible next.
+    unsafe {
+        let parsed = pg_sys::raw_parser(c_sql.as_ptr(), pg_sys::RawParseMode::RAW_PARSE_DEFAULT);
+        let raw: *mut pg_sys::RawStmt = crate::pg::nodes::list_nth(parsed, 0)
+            .ok_or_else(|| TviewError::Internal("trigger SQL is empty".into()))?;
+        let stmt = (*raw).stmt;
+        if !crate::pg::nodes::is_a(stmt, pg_sys::NodeTag::T_CreateTrigStmt) {
+            return Err(TviewError::Internal("trigger SQL is not CREATE TRIGGER".into()));
+        }
+        pg_sys::CreateTriggerFiringOn(
+            stmt as *mut pg_sys::CreateTrigStmt,
+            c_sql.as_ptr(),
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            pg_sys::InvalidOid,
+            std::ptr::null_mut(),
+            false,
+            false,
+            spec.fires.code(),
+        );
+        pg_sys::CommandCounterIncrement();
+    }
+    Ok(())
+}
+
 /// Make sure `table` has the source triggers.
 pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
-    let t = qualified_table(table)?;
-    let function = format!("{ext_schema}.pg_tviews_source_trigger()");
     for spec in source_trigger_specs() {
-        if has_trigger(table, &spec, &function)? {
-            continue;
+        if !has_trigger(table, &spec, ext_schema)? {
+            create_trigger(table, &spec, ext_schema)?;
         }
-        Spi::run(&format!(
-            "CREATE TRIGGER {} {} ON {t} {} FOR EACH STATEMENT \
-             EXECUTE FUNCTION {ext_schema}.pg_tviews_source_trigger()",
-            quote_ident(spec.name),
-            spec.event,
-            spec.referencing
-        ))?;
     }
     Ok(())
 }
@@ -155,20 +296,9 @@ pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), Tview
 /// Make sure the TVIEW table `table` refuses direct writes.
 pub fn guard_trigger(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
     let spec = guard_spec();
-    if has_trigger(
-        table,
-        &spec,
-        &format!("{ext_schema}.pg_tviews_guard_trigger()"),
-    )? {
-        return Ok(());
+    if !has_trigger(table, &spec, ext_schema)? {
+        create_trigger(table, &spec, ext_schema)?;
     }
-    Spi::run(&format!(
-        "CREATE TRIGGER {} {} ON {} \
-         FOR EACH STATEMENT EXECUTE FUNCTION {ext_schema}.pg_tviews_guard_trigger()",
-        quote_ident(spec.name),
-        spec.event,
-        qualified_table(table)?
-    ))?;
     Ok(())
 }
 

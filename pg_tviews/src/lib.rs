@@ -56,7 +56,7 @@ unsafe extern "C-unwind" fn on_xact_event(
     if matches!(event, XACT_EVENT_PRE_COMMIT | XACT_EVENT_PRE_PREPARE) {
         // Deferred TVIEWs are refreshed here: the last point where work may fail and
         // abort the transaction instead.
-        maintain::deferred::at_pre_commit();
+        maintain::commit::at_pre_commit();
         return;
     }
     if matches!(

@@ -76,17 +76,16 @@ WITH m AS (
     SELECT p.oid, p.proname FROM pg_catalog.pg_proc p
       JOIN pg_catalog.pg_extension x ON p.pronamespace = x.extnamespace
      WHERE x.extname = 'pg_tviews'
-       AND p.proname IN ('pg_tviews_source_trigger', 'pg_tviews_guard_trigger')
-), expected(tgname, tgtype, oldtable, newtable) AS (
-    -- What pg_tviews creates (install.rs): AFTER ... FOR EACH STATEMENT, with transition tables.
-    VALUES ('pgtv_insert', 4, NULL, 'pgtv_new'), ('pgtv_update', 16, 'pgtv_old', 'pgtv_new'),
-           ('pgtv_delete', 8, 'pgtv_old', NULL), ('pgtv_truncate', 32, NULL, NULL)
+), expected(tgname, function, tgtype, oldtable, newtable, enabled) AS (
+    -- What pg_tviews creates (install.rs): statement triggers with transition tables for
+    -- ordinary sessions, a row and a TRUNCATE trigger for replica sessions.
+    @source_triggers@
 ), source_triggers AS (
-    SELECT s.src, e.tgname, t.tgenabled
+    SELECT s.src, e.tgname, t.tgenabled, e.enabled
       FROM m, unnest(m.sources) AS s(src)
      CROSS JOIN expected e
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.src AND t.tgname = e.tgname
-                                       AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_source_trigger')
+                                       AND t.tgfoid = (SELECT oid FROM ours WHERE proname = e.function)
                                        AND t.tgtype = e.tgtype AND t.tgqual IS NULL
                                        AND cardinality(t.tgattr::int2[]) = 0
                                        AND t.tgoldtable IS NOT DISTINCT FROM e.oldtable
@@ -130,10 +129,10 @@ WITH m AS (
            'the definition view exists and depends on its sources',
            'the definition view records no dependency on its sources'
     UNION ALL
-    SELECT 'source triggers', coalesce(bool_and(coalesce(tgenabled IN ('O', 'A'), false)), true),
-           'every source has its four statement triggers, enabled',
-           'missing, disabled, replica-only or not pg_tviews'' own: ' || string_agg(src::regclass::text || '.' || tgname, ', ')
-                                      FILTER (WHERE tgenabled IS NULL OR tgenabled NOT IN ('O', 'A'))
+    SELECT 'source triggers', coalesce(bool_and(coalesce(strpos(enabled, tgenabled) > 0, false)), true),
+           'every source has its triggers (four for ordinary sessions, two for replication''s apply), each enabled where it works',
+           'missing, not enabled where it works (origin for pgtv_insert, pgtv_update, pgtv_delete, pgtv_truncate; replica for pgtv_replica_row, pgtv_replica_truncate) or not pg_tviews'' own: '
+               || string_agg(src::regclass::text || '.' || tgname, ', ') FILTER (WHERE tgenabled IS NULL OR strpos(enabled, tgenabled) = 0)
       FROM source_triggers
     UNION ALL
     SELECT 'guard trigger', EXISTS (
@@ -155,7 +154,9 @@ fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
     let tview = format!("{}.{}", meta.table_name.0, meta.table_name.1);
     let mut out: Vec<HealthRow> = Spi::connect(|client| {
         let rows = client.select(
-            &CATALOG_CHECKS.replace("@ext@", ext),
+            &CATALOG_CHECKS
+                .replace("@ext@", ext)
+                .replace("@source_triggers@", &crate::install::source_triggers_values()),
             None,
             &[meta.table.into()],
         )?;
@@ -233,7 +234,7 @@ SELECT t.tgrelid::regclass::text,
             ELSE 'triggers ' || string_agg(t.tgname, ', ' ORDER BY t.tgname)
                  || ' maintain TVIEWs but pg_tview_meta has no TVIEW reading this table: writes to it fail' END
   FROM pg_catalog.pg_trigger t
- WHERE t.tgname IN ('pgtv_insert', 'pgtv_update', 'pgtv_delete', 'pgtv_truncate', 'pgtv_guard')
+ WHERE t.tgname = ANY (@reserved@)
    AND NOT EXISTS (SELECT 1 FROM @ext@.pg_tview_meta m
                     WHERE m.table_name = t.tgrelid OR t.tgrelid = ANY (m.sources::oid[]))
  GROUP BY t.tgrelid, t.tgname = 'pgtv_guard'
@@ -243,7 +244,14 @@ SELECT t.tgrelid::regclass::text,
 fn orphans(ext: &str) -> Vec<HealthRow> {
     Spi::connect(|client| {
         let mut v = Vec::new();
-        for r in client.select(&ORPHAN_CHECK.replace("@ext@", ext), None, &[])? {
+        for r in client.select(
+            &ORPHAN_CHECK.replace("@ext@", ext).replace(
+                "@reserved@",
+                &tviews_core::sqlgen::quote::literal_array(&crate::install::reserved_names()),
+            ),
+            None,
+            &[],
+        )? {
             v.push((
                 r.get::<String>(1)?.unwrap_or_default(),
                 r.get::<String>(2)?.unwrap_or_default(),
@@ -261,7 +269,7 @@ extension_sql!(
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
 'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
 COMMENT ON FUNCTION pg_tviews_health_check() IS
-'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the four statement triggers on every source (present and enabled), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore). One row per check; ok = false needs attention.';
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore). One row per check; ok = false needs attention.';
 "#,
     name = "comment_monitor",
     requires = [pg_tviews_explain, pg_tviews_health_check]

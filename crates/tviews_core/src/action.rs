@@ -330,6 +330,15 @@ impl<'a> Inputs<'a> {
         decide(source, self.shape(source), write, self.mode)
     }
 
+    /// What maintenance does for rows collected one at a time where only row triggers fire
+    /// (logical replication's apply worker; any session with `session_replication_role =
+    /// replica`): whatever the TVIEW's mode, what deferred mode does with a statement, at
+    /// the commit of the transaction that applied them. The rows come as the transition
+    /// tables of that statement would have held them.
+    pub fn decide_collected(&self, source: u32, write: Write) -> Action {
+        decide(source, self.shape(source), write, Mode::Deferred)
+    }
+
     /// The SQL of `query`, or `None` when the TVIEW has no such statement (a source no longer
     /// in the plan, captured values that no longer fit it). `column_type(source, column)` is
     /// the SQL type of a source column, for turning captured text back into values.

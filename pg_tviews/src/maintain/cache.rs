@@ -85,6 +85,12 @@ impl Compiled {
         self.inputs().decide(source.to_u32(), write)
     }
 
+    /// What maintenance does for rows collected from a replica session (see
+    /// [`super::replica`]).
+    pub fn decide_collected(&self, source: pg_sys::Oid, write: Write) -> Action {
+        self.inputs().decide_collected(source.to_u32(), write)
+    }
+
     /// The prepared plan of `query`, or `None` when the TVIEW has no such statement. Must run
     /// inside an SPI connection (with the trigger's transition tables registered for the
     /// queries that read them).

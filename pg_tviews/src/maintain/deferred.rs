@@ -123,20 +123,13 @@ pub fn recompute_captured() {
     QUEUE.with(|q| q.borrow_mut().recompute_captured(current_sub()));
 }
 
-/// Apply everything queued, in dependency order. Refreshing one TVIEW may queue keys of
-/// TVIEWs that read it; they come later in the order and are applied in the same call.
-pub fn flush() -> Result<(), TviewError> {
-    // Catalog reads with the search_path restricted; each TVIEW's refresh then runs in its
-    // own maintenance context (run::with_maintenance).
-    crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
-        while let Some(batch) = QUEUE.with(|q| q.borrow_mut().next_batch(current_sub())) {
-            apply(batch)?;
-        }
-        Ok(())
-    })
+/// The next TVIEW's queued work, lowest level first (see `super::commit`).
+pub fn next_batch() -> Option<Batch<StoredKey>> {
+    QUEUE.with(|q| q.borrow_mut().next_batch(current_sub()))
 }
 
-fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
+/// Apply one TVIEW's queued work.
+pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     let Some(meta) = cache::all()?
         .into_iter()
         .find(|m| m.table.to_u32() == batch.slot.tview)
@@ -246,40 +239,3 @@ unsafe fn from_stored(keys: &HashSet<StoredKey>, key_type: pg_sys::Oid) -> pg_sy
         crate::pg::arrays::build(&mut datums, &mut nulls, key_type)
     }
 }
-
-/// Apply the queue at PRE_COMMIT / PRE_PREPARE. Errors abort the transaction like any
-/// error raised by COMMIT.
-pub fn at_pre_commit() {
-    if is_empty() {
-        return;
-    }
-    // COMMIT runs outside any portal, without the snapshot SPI needs to start from. In read
-    // committed, each refresh statement still takes a snapshot of its own after its locks.
-    // SAFETY: pushed and popped around the flush; an error unwinds to transaction abort,
-    // which clears the active snapshot stack.
-    unsafe { pg_sys::PushActiveSnapshot(pg_sys::GetTransactionSnapshot()) };
-    let result = flush();
-    // SAFETY: pops what was pushed above.
-    unsafe { pg_sys::PopActiveSnapshot() };
-    if let Err(e) = result {
-        e.raise();
-    }
-}
-
-/// Apply this transaction's queued changes to deferred TVIEWs now, so that it can read its
-/// own writes through them. Locks taken stay held until the transaction ends.
-#[pg_extern(volatile, parallel_unsafe)]
-fn pg_tviews_flush() {
-    if let Err(e) = flush() {
-        e.raise();
-    }
-}
-
-extension_sql!(
-    r#"
-COMMENT ON FUNCTION pg_tviews_flush() IS
-'Apply now the changes this transaction made to the sources of deferred TVIEWs (normally applied at commit), so that it reads its own writes through them.';
-"#,
-    name = "comment_flush",
-    requires = [pg_tviews_flush]
-);

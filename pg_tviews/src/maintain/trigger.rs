@@ -38,7 +38,7 @@ fn maintain(
 /// Run `action`. Locks first (see [`lock`]), queries after, each a statement of its own so
 /// that it sees what transactions that held the locks before have committed. A query the
 /// TVIEW has no statement for (a source that left the plan) recomputes every row.
-fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
+pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
     let everything = |when| Action::All {
         why: Everything::Untraceable,
         when,
@@ -163,7 +163,7 @@ fn pg_tviews_source_trigger<'a>(
 /// concurrent DROP TABLE of the TVIEW then either waits for this transaction (so a deferred
 /// commit never deadlocks with it) or has committed, and this write simply no longer
 /// maintains the TVIEW.
-fn lock_tview_table(table: pg_sys::Oid) -> bool {
+pub fn lock_tview_table(table: pg_sys::Oid) -> bool {
     // SAFETY: a lock by OID (valid whether or not the relation still exists), then a syscache
     // probe, which sees the drop once the lock is granted (locking accepts invalidations).
     unsafe {

@@ -142,6 +142,46 @@ impl Connection {
         Ok(Connection(()))
     }
 
+    /// Make `old` and `new` (tuplestores of rows of `relid`, null for none) visible to the
+    /// queries of this connection under the transition tables' names, as a statement's
+    /// trigger would see them.
+    ///
+    /// # Safety
+    /// Each non-null store must hold rows of `relid`'s row type and outlive the connection.
+    pub unsafe fn register_transitions(
+        &self,
+        relid: pg_sys::Oid,
+        old: *mut pg_sys::Tuplestorestate,
+        new: *mut pg_sys::Tuplestorestate,
+    ) -> Result<(), TviewError> {
+        use tviews_core::sqlgen::{TRANSITION_NEW, TRANSITION_OLD};
+        for (name, store) in [(TRANSITION_OLD, old), (TRANSITION_NEW, new)] {
+            if store.is_null() {
+                continue;
+            }
+            // SAFETY: what SPI_register_trigger_data does for a trigger's transition tables;
+            // the name and the struct are palloc'd in the connection's context.
+            unsafe {
+                let enr = pg_sys::palloc0(std::mem::size_of::<pg_sys::EphemeralNamedRelationData>())
+                    as pg_sys::EphemeralNamedRelation;
+                let cname = std::ffi::CString::new(name).expect("no NUL in a constant");
+                (*enr).md.name = pg_sys::pstrdup(cname.as_ptr());
+                (*enr).md.reliddesc = relid;
+                (*enr).md.tupdesc = std::ptr::null_mut();
+                (*enr).md.enrtype = pg_sys::EphemeralNameRelationType::ENR_NAMED_TUPLESTORE;
+                (*enr).md.enrtuples = pg_sys::tuplestore_tuple_count(store) as f64;
+                (*enr).reldata = store as *mut std::ffi::c_void;
+                let rc = pg_sys::SPI_register_relation(enr);
+                if rc < 0 {
+                    return Err(TviewError::Internal(format!(
+                        "SPI_register_relation failed ({rc})"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Make a trigger's transition tables visible to the queries of this connection.
     ///
     /// # Safety

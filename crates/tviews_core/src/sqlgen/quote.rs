@@ -59,3 +59,9 @@ mod tests {
         assert_eq!(qualified("app", "select"), "\"app\".\"select\"");
     }
 }
+
+/// A `text[]` literal of `items` (see [`literal`]).
+pub fn literal_array(items: &[&str]) -> String {
+    let parts: Vec<String> = items.iter().map(|i| literal(i)).collect();
+    format!("ARRAY[{}]::pg_catalog.text[]", parts.join(", "))
+}

@@ -1,0 +1,240 @@
+//! Changes applied where only row triggers fire: logical replication's apply worker (it
+//! applies a replicated transaction row by row, with `session_replication_role = replica`,
+//! and fires neither the statement triggers of ordinary sessions nor transition tables), and
+//! any session that sets `session_replication_role = replica` itself.
+//!
+//! Each source carries, beside its statement triggers, a row trigger and a TRUNCATE trigger
+//! enabled for replica only (see `install`). They collect the changed rows of the
+//! transaction, per source and kind of change, in tuplestores shaped like transition tables;
+//! at commit (or `pg_tviews_flush()`) each collection is registered under the transition
+//! tables' names and handed to the same decision and queries a statement would get, in
+//! deferred mode (`decide_collected`): keys and captured lookups join the deferred queue,
+//! which is then applied once per key. Refreshing a TVIEW that others read writes its table
+//! with the same role, so its rows are collected too and drained before the next level.
+
+use std::cell::RefCell;
+
+use pgrx::prelude::*;
+use tviews_core::action::Write;
+
+use crate::errors::TviewError;
+use crate::maintain::{cache, deferred, run, trigger};
+
+/// The rows of one source collected in this transaction. The stores live in the top
+/// transaction's memory and resource owner (temporary files past work_mem), as PostgreSQL's
+/// own transition tables do; they go with the transaction.
+struct Collected {
+    source: pg_sys::Oid,
+    /// The source's row type when the first row came (its descriptor and each attribute's
+    /// type, or None for a dropped one); rows of another shape (DDL in the same
+    /// transaction) make its TVIEWs recompute whole: the stores could not be read as the
+    /// table's rows.
+    desc: pg_sys::TupleDesc,
+    row_type: Vec<Option<(pg_sys::Oid, i32)>>,
+    reshaped: bool,
+    truncated: bool,
+    inserted: *mut pg_sys::Tuplestorestate,
+    updated_old: *mut pg_sys::Tuplestorestate,
+    updated_new: *mut pg_sys::Tuplestorestate,
+    deleted: *mut pg_sys::Tuplestorestate,
+}
+
+thread_local! {
+    /// In the order sources were first changed.
+    static COLLECTED: RefCell<Vec<Collected>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Forget what was collected (transaction end: the stores went with its memory).
+pub fn reset() {
+    COLLECTED.with(|c| c.borrow_mut().clear());
+}
+
+/// Nothing collected waits for commit.
+pub fn is_empty() -> bool {
+    COLLECTED.with(|c| c.borrow().is_empty())
+}
+
+/// A new store in the top transaction's memory, spilling past work_mem under its resource
+/// owner.
+///
+/// # Safety
+/// Inside a transaction.
+unsafe fn new_store() -> *mut pg_sys::Tuplestorestate {
+    // SAFETY: switches context and resource owner around the creation, as trigger.c does
+    // for transition tables.
+    unsafe {
+        let old_cxt = pg_sys::MemoryContextSwitchTo(pg_sys::TopTransactionContext);
+        let old_owner = pg_sys::CurrentResourceOwner;
+        pg_sys::CurrentResourceOwner = pg_sys::TopTransactionResourceOwner;
+        let store = pg_sys::tuplestore_begin_heap(false, false, pg_sys::work_mem);
+        pg_sys::CurrentResourceOwner = old_owner;
+        pg_sys::MemoryContextSwitchTo(old_cxt);
+        store
+    }
+}
+
+/// Append the row in `slot` to `*store`, creating the store first.
+///
+/// # Safety
+/// `slot` must hold a row of the source, valid for this call.
+unsafe fn append(store: &mut *mut pg_sys::Tuplestorestate, slot: *mut pg_sys::TupleTableSlot) {
+    // SAFETY: per contract; the store copies the row into its own memory, with the same
+    // resource owner for any temporary file it opens.
+    unsafe {
+        if store.is_null() {
+            *store = new_store();
+        }
+        let old_owner = pg_sys::CurrentResourceOwner;
+        pg_sys::CurrentResourceOwner = pg_sys::TopTransactionResourceOwner;
+        pg_sys::tuplestore_puttupleslot(*store, slot);
+        pg_sys::CurrentResourceOwner = old_owner;
+    }
+}
+
+/// Collect the change a replica trigger call reports.
+///
+/// # Safety
+/// `td` must be the TriggerData of the call in progress.
+unsafe fn collect(td: &pg_sys::TriggerData) {
+    // SAFETY: the trigger's relation and slots, valid for the call.
+    unsafe {
+        let rel = td.tg_relation;
+        let source = (*rel).rd_id;
+        let desc = (*rel).rd_att;
+        let op = td.tg_event & pg_sys::TRIGGER_EVENT_OPMASK;
+        COLLECTED.with(|c| {
+            let mut c = c.borrow_mut();
+            let i = match c.iter().position(|e| e.source == source) {
+                Some(i) => i,
+                None => {
+                    c.push(Collected {
+                        source,
+                        desc,
+                        row_type: row_type(desc),
+                        reshaped: false,
+                        truncated: false,
+                        inserted: std::ptr::null_mut(),
+                        updated_old: std::ptr::null_mut(),
+                        updated_new: std::ptr::null_mut(),
+                        deleted: std::ptr::null_mut(),
+                    });
+                    c.len() - 1
+                }
+            };
+            let e = &mut c[i];
+            if e.desc != desc {
+                // The relcache entry was rebuilt: usually the same row type.
+                e.reshaped |= row_type(desc) != e.row_type;
+                e.desc = desc;
+            }
+            match op {
+                pg_sys::TRIGGER_EVENT_INSERT => append(&mut e.inserted, td.tg_trigslot),
+                pg_sys::TRIGGER_EVENT_UPDATE => {
+                    append(&mut e.updated_old, td.tg_trigslot);
+                    append(&mut e.updated_new, td.tg_newslot);
+                }
+                pg_sys::TRIGGER_EVENT_DELETE => append(&mut e.deleted, td.tg_trigslot),
+                _ => e.truncated = true,
+            }
+        });
+    }
+}
+
+/// Turn everything collected so far into deferred work (keys, captured lookups, whole
+/// recomputes), TVIEW by TVIEW, as the statement triggers would have in deferred mode.
+/// Rows collected meanwhile (a refreshed TVIEW that others read) wait for the next call.
+pub fn drain() -> Result<(), TviewError> {
+    let collected = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
+    for e in collected {
+        if crate::pg::names::relation_name(e.source).is_none() {
+            continue; // dropped in this transaction
+        }
+        let tviews = cache::tviews_reading(e.source)?;
+        if tviews.is_empty() {
+            return Err(TviewError::OrphanSource(crate::pg::names::describe(e.source)));
+        }
+        // SAFETY: a plain read of the relation's current row type.
+        let reshaped = e.reshaped || unsafe { current_row_type(e.source) }.as_ref() != Some(&e.row_type);
+        for meta in tviews {
+            if !trigger::lock_tview_table(meta.table) {
+                continue;
+            }
+            let tview = cache::compiled(&meta)?;
+            if e.truncated || reshaped {
+                deferred::queue_all(&tview);
+                continue;
+            }
+            let kinds = [
+                (Write::Insert, std::ptr::null_mut(), e.inserted),
+                (Write::Update, e.updated_old, e.updated_new),
+                (Write::Delete, e.deleted, std::ptr::null_mut()),
+            ];
+            for (write, old, new) in kinds {
+                if old.is_null() && new.is_null() {
+                    continue;
+                }
+                let action = tview.decide_collected(e.source, write);
+                run::with_maintenance(&tview, |conn| {
+                    // SAFETY: the stores hold rows of the source, of its current row type
+                    // (checked above), and live until the transaction ends.
+                    unsafe { conn.register_transitions(e.source, old, new)? };
+                    trigger::execute(&tview, &action)
+                })?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each attribute's type and modifier, None for a dropped one.
+///
+/// # Safety
+/// `desc` must be a valid tuple descriptor.
+unsafe fn row_type(desc: pg_sys::TupleDesc) -> Vec<Option<(pg_sys::Oid, i32)>> {
+    // SAFETY: reads `natts` attributes of a valid descriptor.
+    unsafe {
+        let n = (*desc).natts as usize;
+        let attrs = (*desc).attrs.as_slice(n);
+        attrs
+            .iter()
+            .map(|a| (!a.attisdropped).then_some((a.atttypid, a.atttypmod)))
+            .collect()
+    }
+}
+
+/// `relid`'s row type now (None when it is gone).
+///
+/// # Safety
+/// Inside a transaction.
+unsafe fn current_row_type(relid: pg_sys::Oid) -> Option<Vec<Option<(pg_sys::Oid, i32)>>> {
+    // SAFETY: opens and closes the relation with a lock the transaction already holds
+    // (its rows were written).
+    unsafe {
+        let rel = pg_sys::try_table_open(relid, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        if rel.is_null() {
+            return None;
+        }
+        let t = row_type((*rel).rd_att);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        Some(t)
+    }
+}
+
+/// Collect a change applied in a replica session, for commit.
+#[pg_trigger]
+fn pg_tviews_replica_trigger<'a>(
+    trigger: &'a PgTrigger<'a>,
+) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, TviewError> {
+    // Nothing is read or run here: the row is only kept for commit.
+    // SAFETY: the TriggerData of this call.
+    unsafe { collect(trigger.trigger_data()) };
+    Ok(None)
+}
+
+extension_sql!(
+    r#"
+COMMENT ON FUNCTION pg_tviews_replica_trigger() IS 'pg_tviews: row and TRUNCATE trigger on a TVIEW source table, enabled for replica sessions only (logical replication''s apply worker); collects the changes it applies for maintenance at commit.';
+"#,
+    name = "comment_replica_trigger",
+    requires = [pg_tviews_replica_trigger]
+);
