@@ -132,3 +132,36 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_key_null_wrapper';
 COMMENT ON FUNCTION pg_tviews_key_null(oid, text) IS 'pg_tviews internal: raises the error for a change that gives a row of a TVIEW''s definition a NULL key (called by maintenance''s MERGE).';
+
+-- TVIEWs on a logical replication subscriber: the apply worker fires only row triggers, and
+-- only those enabled for replica. Each source gets a row trigger and a TRUNCATE trigger so
+-- enabled, which collect the changes for maintenance at commit.
+CREATE FUNCTION "pg_tviews_replica_trigger"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'pg_tviews_replica_trigger_wrapper';
+COMMENT ON FUNCTION pg_tviews_replica_trigger() IS 'pg_tviews: row and TRUNCATE trigger on a TVIEW source table, enabled for replica sessions only (logical replication''s apply worker); collects the changes it applies for maintenance at commit.';
+COMMENT ON FUNCTION pg_tviews_health_check() IS
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore). One row per check; ok = false needs attention.';
+DO $upgrade$
+DECLARE
+    source regclass;
+BEGIN
+    FOR source IN
+        SELECT DISTINCT s FROM @extschema@.pg_tview_meta, pg_catalog.unnest(sources) AS s
+         WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                            WHERE t.tgrelid OPERATOR(pg_catalog.=) s
+                              AND t.tgname OPERATOR(pg_catalog.=) 'pgtv_replica_row')
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER pgtv_replica_row AFTER INSERT OR UPDATE OR DELETE ON %s '
+            'FOR EACH ROW EXECUTE FUNCTION @extschema@.pg_tviews_replica_trigger()', source);
+        EXECUTE pg_catalog.format(
+            'CREATE TRIGGER pgtv_replica_truncate AFTER TRUNCATE ON %s '
+            'FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.pg_tviews_replica_trigger()', source);
+        EXECUTE pg_catalog.format(
+            'ALTER TABLE %s ENABLE REPLICA TRIGGER pgtv_replica_row, '
+            'ENABLE REPLICA TRIGGER pgtv_replica_truncate', source);
+    END LOOP;
+END
+$upgrade$;

@@ -485,6 +485,11 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         for m in all.iter().filter(|m| m.sources.contains(&relation)) {
             crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
         }
+        if tag == "ALTER TABLE" && all.iter().any(|m| m.sources.contains(&relation)) {
+            // ENABLE TRIGGER ALL (a data-only restore with --disable-triggers ends with it)
+            // enables every trigger for ordinary sessions only.
+            install::keep_replica_triggers(relation)?;
+        }
         // What a definition computes changed under it: recompute (every backend recompiles,
         // since the TVIEW table's relcache entry is invalidated).
         let is_relation = relation_name(relation).is_some();

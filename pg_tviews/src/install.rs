@@ -302,6 +302,48 @@ pub fn guard_trigger(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewEr
     Ok(())
 }
 
+/// Put the replica triggers of source `table` back to firing for replica sessions where an
+/// ALTER TABLE made them fire for ordinary sessions (`ENABLE TRIGGER ALL`, which a data-only
+/// restore with --disable-triggers runs; `ENABLE TRIGGER` by name): there they would miss
+/// every replicated change. One disabled on purpose stays disabled (the health check reports
+/// it). Runs as the current user, who has just altered the table.
+pub fn keep_replica_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
+    use pgrx::IntoDatum;
+    let names: Vec<&str> = source_trigger_specs()
+        .iter()
+        .filter(|s| s.fires == Fires::Replica)
+        .map(|s| s.name)
+        .collect();
+    let wrong: Vec<String> = crate::pg::spi::select_latest_nullable(
+        "SELECT t.tgname::pg_catalog.text FROM pg_catalog.pg_trigger t \
+          WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+            AND t.tgname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) \
+            AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog.\"char\"[])",
+        &[
+            (pg_sys::OIDOID, Some(pg_sys::Datum::from(table))),
+            (pg_sys::TEXTARRAYOID, names.into_datum()),
+        ],
+        // SAFETY: a text column.
+        |r| Ok(unsafe { crate::pg::spi::value::<String>(r[0]) }),
+    )?
+    .into_iter()
+    .flatten()
+    .collect();
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    let actions: Vec<String> = wrong
+        .iter()
+        .map(|n| format!("ENABLE REPLICA TRIGGER {}", quote_ident(n)))
+        .collect();
+    Spi::run(&format!(
+        "ALTER TABLE {} {}",
+        qualified_table(table)?,
+        actions.join(", ")
+    ))?;
+    Ok(())
+}
+
 /// Remove the source triggers from `table` (it is no longer read by any TVIEW).
 pub fn remove_source_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
     let Ok(t) = qualified_table(table) else {

@@ -225,6 +225,12 @@ unsafe fn current_row_type(relid: pg_sys::Oid) -> Option<Vec<Option<(pg_sys::Oid
 fn pg_tviews_replica_trigger<'a>(
     trigger: &'a PgTrigger<'a>,
 ) -> Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, TviewError> {
+    // Enabled for an ordinary session too (ENABLE ALWAYS by hand): the statement triggers
+    // maintain its changes already.
+    // SAFETY: a plain read of a backend-global setting.
+    if unsafe { pg_sys::SessionReplicationRole } != pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32 {
+        return Ok(None);
+    }
     // Nothing is read or run here: the row is only kept for commit.
     // SAFETY: the TriggerData of this call.
     unsafe { collect(trigger.trigger_data()) };

@@ -1,0 +1,167 @@
+-- Writes where only row triggers fire: logical replication's apply worker runs with
+-- session_replication_role = replica (so does any session that sets it) and fires no
+-- ordinary trigger. Each source has a row and a TRUNCATE trigger enabled for replica only;
+-- they collect the rows, and commit maintains them as deferred mode would, whatever the
+-- TVIEW's mode. Here a superuser session plays the apply worker (scripts/ops_test.sh
+-- subscriber runs a real one); every section ends with the oracle.
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+CREATE SCHEMA rs;
+SET search_path = rs, public;
+
+CREATE TABLE tb_cat (pk_cat int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_prod (pk_prod int PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL,
+                      fk_cat int);
+CREATE TABLE tb_rev (pk_rev int PRIMARY KEY, fk_prod int NOT NULL, rating int NOT NULL);
+CREATE TABLE tb_tag (pk_tag int PRIMARY KEY, label text NOT NULL);
+CREATE TABLE tb_prod_tag (fk_prod int NOT NULL, fk_tag int NOT NULL, PRIMARY KEY (fk_prod, fk_tag));
+INSERT INTO tb_cat SELECT g, 'cat' || g FROM generate_series(1, 4) g;
+INSERT INTO tb_prod SELECT g, 'prod' || g, g, 1 + g % 4 FROM generate_series(1, 12) g;
+INSERT INTO tb_rev SELECT g, 1 + g % 12, 1 + g % 5 FROM generate_series(1, 30) g;
+INSERT INTO tb_tag SELECT g, 'tag' || g FROM generate_series(1, 5) g;
+INSERT INTO tb_prod_tag SELECT DISTINCT 1 + g % 12, 1 + g % 5 FROM generate_series(1, 20) g;
+
+-- Every kind of source: the root, a lookup, child rows, a link table keyed by two columns,
+-- a GROUP BY with a NULL group, and a TVIEW on a TVIEW; immediate and deferred.
+SELECT pg_tviews_create('prod', $$
+    SELECT p.pk_prod, p.fk_cat,
+           jsonb_build_object('name', p.name, 'price', p.price, 'category', c.name,
+                              'reviews', (SELECT count(*) FROM tb_rev r WHERE r.fk_prod = p.pk_prod),
+                              'average', (SELECT round(avg(r.rating), 2) FROM tb_rev r WHERE r.fk_prod = p.pk_prod)) AS data
+      FROM tb_prod p LEFT JOIN tb_cat c ON c.pk_cat = p.fk_cat $$);
+SELECT pg_tviews_create('prod_d', $$
+    SELECT p.pk_prod, jsonb_build_object('name', p.name, 'category', c.name) AS data
+      FROM tb_prod p JOIN tb_cat c ON c.pk_cat = p.fk_cat $$, mode => 'deferred');
+SELECT pg_tviews_create('tagged', $$
+    SELECT p.pk_prod, t.pk_tag, p.name || '/' || t.label AS label
+      FROM tb_prod p JOIN tb_prod_tag pt ON pt.fk_prod = p.pk_prod JOIN tb_tag t ON t.pk_tag = pt.fk_tag $$);
+SELECT pg_tviews_create('by_cat', $$
+    SELECT fk_cat, count(*) AS n, sum(price) AS total FROM tb_prod GROUP BY fk_cat $$);
+SELECT pg_tviews_create('cat_doc', $$
+    SELECT c.pk_cat, jsonb_build_object('name', c.name, 'products',
+           (SELECT coalesce(jsonb_agg(t.data ORDER BY t.pk_prod), '[]') FROM tv_prod t WHERE t.fk_cat = c.pk_cat)) AS data
+      FROM tb_cat c $$);
+CREATE FUNCTION rs.oracle() RETURNS TABLE (tview text, differing bigint) LANGUAGE sql AS $$
+    SELECT m.tview_name, (SELECT count(*) FROM pg_tviews_check(m.tview_name))
+      FROM pg_tview_meta m WHERE m.table_name::text LIKE 'rs.%' ORDER BY 1 $$;
+
+-- 1. The triggers: four for ordinary sessions (O), two for replica sessions (R).
+SELECT tgname, tgenabled, tgtype FROM pg_trigger WHERE tgrelid = 'rs.tb_prod'::regclass ORDER BY 1;
+
+-- 2. A replicated transaction: nothing is maintained until commit, then everything is.
+SET session_replication_role = replica;
+BEGIN;
+INSERT INTO tb_prod VALUES (13, 'prod13', 13, 2), (14, 'prod14', 14, NULL);
+INSERT INTO tb_rev VALUES (31, 13, 5), (32, 13, 4), (33, 1, 1);
+UPDATE tb_cat SET name = 'renamed' WHERE pk_cat = 2;
+UPDATE tb_prod SET fk_cat = 3 WHERE pk_prod = 5;
+DELETE FROM tb_rev WHERE fk_prod = 4;
+INSERT INTO tb_prod_tag VALUES (13, 1), (14, 2);
+DELETE FROM tb_prod_tag WHERE fk_prod = 2;
+UPDATE tb_tag SET label = 'TAG3' WHERE pk_tag = 3;
+-- Not yet: the rows wait for commit.
+SELECT count(*) FROM tv_prod WHERE pk_prod IN (13, 14);
+COMMIT;
+SELECT pk_prod, data FROM tv_prod WHERE pk_prod IN (1, 4, 5, 13, 14) ORDER BY 1;
+SELECT * FROM tv_by_cat ORDER BY fk_cat NULLS FIRST;
+SELECT * FROM oracle();
+
+-- 3. One row at a time, as the apply worker applies them (each statement its own
+-- transaction), including key changes and moves into and out of the NULL group.
+UPDATE tb_prod SET pk_prod = 20 WHERE pk_prod = 14;
+UPDATE tb_prod SET fk_cat = NULL WHERE pk_prod = 1;
+UPDATE tb_prod SET price = price * 2 WHERE pk_prod = 2;
+DELETE FROM tb_cat WHERE pk_cat = 4;
+DELETE FROM tb_prod WHERE pk_prod = 3;
+SELECT * FROM tv_by_cat ORDER BY fk_cat NULLS FIRST;
+SELECT * FROM oracle();
+
+-- 4. pg_tviews_flush() reads the transaction's own writes; savepoints rolled back leave
+-- nothing behind; rows collected after a flush are applied at commit.
+BEGIN;
+UPDATE tb_prod SET name = 'flushed' WHERE pk_prod = 6;
+SELECT pg_tviews_flush();
+SELECT data->>'name' FROM tv_prod WHERE pk_prod = 6;
+SAVEPOINT s;
+UPDATE tb_prod SET name = 'rolled back' WHERE pk_prod = 7;
+ROLLBACK TO SAVEPOINT s;
+UPDATE tb_prod SET name = 'after flush' WHERE pk_prod = 8;
+COMMIT;
+SELECT pk_prod, data->>'name' AS name FROM tv_prod WHERE pk_prod IN (6, 7, 8) ORDER BY 1;
+SELECT * FROM oracle();
+
+-- 5. TRUNCATE (the apply worker fires statement triggers for it: the replica one).
+TRUNCATE tb_prod_tag;
+SELECT count(*) FROM tv_tagged;
+INSERT INTO tb_prod_tag VALUES (1, 1), (2, 2);
+SELECT * FROM oracle();
+
+-- 6. Maintenance that fails at commit fails the transaction, its rows with it (an apply
+-- worker would retry it, as after any error).
+SELECT pg_tviews_create('ratio', $$ SELECT pk_prod, 100 / price AS per_unit FROM tb_prod $$);
+UPDATE tb_prod SET price = 0 WHERE pk_prod = 11;
+SELECT price FROM tb_prod WHERE pk_prod = 11;
+SELECT * FROM oracle();
+SELECT pg_tviews_drop('ratio');
+
+-- 7. Mixed: ordinary statements and replica ones in one transaction.
+BEGIN;
+SET LOCAL session_replication_role = origin;
+UPDATE tb_prod SET price = 1 WHERE pk_prod = 9;
+SET LOCAL session_replication_role = replica;
+UPDATE tb_prod SET price = 2 WHERE pk_prod = 10;
+UPDATE tb_cat SET name = 'mixed' WHERE pk_cat = 1;
+COMMIT;
+SELECT pk_prod, data->>'price' AS price, data->>'category' AS category FROM tv_prod WHERE pk_prod IN (9, 10) ORDER BY 1;
+SELECT * FROM oracle();
+
+-- 8. The row type changes after rows were collected (a column added, one retyped): the
+-- collected rows no longer read as the table's rows, so its TVIEWs are recomputed whole.
+BEGIN;
+UPDATE tb_rev SET rating = 5 WHERE pk_rev = 1;
+ALTER TABLE tb_rev ADD COLUMN note text;
+UPDATE tb_rev SET rating = 1, note = 'x' WHERE pk_rev = 2;
+ALTER TABLE tb_rev ALTER COLUMN note TYPE varchar(10);
+INSERT INTO tb_rev VALUES (40, 6, 3, 'n');
+COMMIT;
+SELECT full_recomputes > 0 AS recomputed FROM pg_tviews_stats WHERE tview = 'rs.tv_prod'::regclass;
+SELECT * FROM oracle();
+RESET session_replication_role;
+
+-- 9. ALTER TABLE ... ENABLE TRIGGER ALL (a data-only restore with --disable-triggers ends
+-- with it) would make the replica triggers fire for ordinary sessions only, and a subscriber
+-- would miss every change: they are put back. One disabled on purpose stays disabled, and
+-- the health check reports it.
+ALTER TABLE tb_rev DISABLE TRIGGER ALL;
+ALTER TABLE tb_rev ENABLE TRIGGER ALL;
+ALTER TABLE tb_prod ENABLE ALWAYS TRIGGER pgtv_replica_row;
+SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger
+ WHERE tgrelid IN ('rs.tb_rev'::regclass, 'rs.tb_prod'::regclass) AND tgname LIKE 'pgtv_replica%' ORDER BY 1, 2;
+ALTER TABLE tb_cat DISABLE TRIGGER pgtv_replica_truncate;
+SELECT tview, detail FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE 'rs.%' ORDER BY 1;
+ALTER TABLE tb_cat ENABLE REPLICA TRIGGER pgtv_replica_truncate;
+SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
+
+-- 10. Creating a TVIEW needs the TRIGGER privilege on its sources, not their ownership: the
+-- replica triggers are made enabled for replica without ALTER TABLE.
+CREATE ROLE rs_creator;
+GRANT USAGE, CREATE ON SCHEMA rs TO rs_creator;
+CREATE TABLE tb_owned_elsewhere (pk int PRIMARY KEY, v text);
+GRANT SELECT, TRIGGER ON tb_owned_elsewhere TO rs_creator;
+SET ROLE rs_creator;
+SELECT pg_tviews_create('by_creator', $$ SELECT pk, v FROM rs.tb_owned_elsewhere $$);
+RESET ROLE;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rs.tb_owned_elsewhere'::regclass ORDER BY 1;
+SET session_replication_role = replica;
+INSERT INTO tb_owned_elsewhere VALUES (1, 'a'), (2, 'b');
+RESET session_replication_role;
+SELECT * FROM tv_by_creator ORDER BY pk;
+SELECT * FROM pg_tviews_check('by_creator');
+
+-- 11. The last TVIEW on a table goes: all six triggers go with it.
+SELECT pg_tviews_drop('by_creator');
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'rs.tb_owned_elsewhere'::regclass;
+
+DROP SCHEMA rs CASCADE;
+DROP OWNED BY rs_creator;
+DROP ROLE rs_creator;
