@@ -464,6 +464,12 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // reported as the rule): the view's query is new.
         let replaced = tag == "CREATE VIEW" || tag == "CREATE RULE";
         let relation = rule_relation(relation)?.unwrap_or(relation);
+        if tag == "ALTER TABLE" {
+            // ENABLE TRIGGER ALL (a data-only restore with --disable-triggers ends with it)
+            // enables every trigger for ordinary sessions only. The catalog may not list the
+            // table yet (its rows restored later): the triggers themselves say.
+            install::keep_replica_triggers(relation)?;
+        }
         let all = cache::all()?;
         // ALTER TYPE ... ATTRIBUTE reports the composite type's relation, OWNER and RENAME
         // the type itself.
@@ -484,11 +490,6 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // A source whose row level security now applies to a TVIEW's owner.
         for m in all.iter().filter(|m| m.sources.contains(&relation)) {
             crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
-        }
-        if tag == "ALTER TABLE" && all.iter().any(|m| m.sources.contains(&relation)) {
-            // ENABLE TRIGGER ALL (a data-only restore with --disable-triggers ends with it)
-            // enables every trigger for ordinary sessions only.
-            install::keep_replica_triggers(relation)?;
         }
         // What a definition computes changed under it: recompute (every backend recompiles,
         // since the TVIEW table's relcache entry is invalidated).

@@ -283,9 +283,23 @@ fn create_trigger(table: pg_sys::Oid, spec: &TriggerSpec, ext_schema: &str) -> R
     Ok(())
 }
 
+/// Does the installed version of the extension have trigger function `function`? (The
+/// library can be newer than the extension's SQL objects until ALTER EXTENSION ... UPDATE,
+/// whose script then adds what older versions lacked.)
+fn function_installed(function: &str, ext_schema: &str) -> Result<bool, TviewError> {
+    Ok(crate::pg::spi::read_one::<bool>(
+        "SELECT pg_catalog.to_regprocedure($1) IS NOT NULL",
+        &[format!("{ext_schema}.{function}()").into()],
+    )?
+    .unwrap_or(false))
+}
+
 /// Make sure `table` has the source triggers.
 pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
     for spec in source_trigger_specs() {
+        if !function_installed(spec.function, ext_schema)? {
+            continue;
+        }
         if !has_trigger(table, &spec, ext_schema)? {
             create_trigger(table, &spec, ext_schema)?;
         }
@@ -318,10 +332,16 @@ pub fn keep_replica_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
         "SELECT t.tgname::pg_catalog.text FROM pg_catalog.pg_trigger t \
           WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
             AND t.tgname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) \
+            AND t.tgfoid OPERATOR(pg_catalog.=) $3::pg_catalog.regprocedure \
             AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog.\"char\"[])",
         &[
             (pg_sys::OIDOID, Some(pg_sys::Datum::from(table))),
             (pg_sys::TEXTARRAYOID, names.into_datum()),
+            (
+                pg_sys::TEXTOID,
+                format!("{}.{REPLICA_FUNCTION}()", crate::catalog::extension_schema_quoted()?)
+                    .into_datum(),
+            ),
         ],
         // SAFETY: a text column.
         |r| Ok(unsafe { crate::pg::spi::value::<String>(r[0]) }),

@@ -83,7 +83,10 @@ WITH m AS (
 ), source_triggers AS (
     SELECT s.src, e.tgname, t.tgenabled, e.enabled
       FROM m, unnest(m.sources) AS s(src)
-     CROSS JOIN expected e
+     CROSS JOIN (SELECT * FROM expected x
+                  -- Triggers of functions a version older than the library lacks (until
+                  -- ALTER EXTENSION ... UPDATE adds both).
+                  WHERE EXISTS (SELECT 1 FROM ours WHERE proname = x.function)) e
       LEFT JOIN pg_catalog.pg_trigger t ON t.tgrelid = s.src AND t.tgname = e.tgname
                                        AND t.tgfoid = (SELECT oid FROM ours WHERE proname = e.function)
                                        AND t.tgtype = e.tgtype AND t.tgqual IS NULL
