@@ -110,7 +110,14 @@ pub fn source_trigger_specs() -> [TriggerSpec; 6] {
             Some(TRANSITION_OLD),
             None,
         ),
-        statement("pgtv_truncate", "AFTER TRUNCATE", String::new(), TYPE_TRUNCATE, None, None),
+        statement(
+            "pgtv_truncate",
+            "AFTER TRUNCATE",
+            String::new(),
+            TYPE_TRUNCATE,
+            None,
+            None,
+        ),
         TriggerSpec {
             name: "pgtv_replica_row",
             event: "AFTER INSERT OR UPDATE OR DELETE",
@@ -196,7 +203,11 @@ fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
 /// name that differs in anything (its function, events, timing, columns, WHEN condition or
 /// transition tables) is refused: it would pass for ours and maintain nothing. Whether it is
 /// enabled is the health check's business (a user may have disabled it on purpose).
-fn has_trigger(table: pg_sys::Oid, spec: &TriggerSpec, ext_schema: &str) -> Result<bool, TviewError> {
+fn has_trigger(
+    table: pg_sys::Oid,
+    spec: &TriggerSpec,
+    ext_schema: &str,
+) -> Result<bool, TviewError> {
     use pgrx::IntoDatum;
     let text = |v: &str| v.into_datum().expect("a text is never NULL");
     let optional = |v: Option<&str>| v.map(text);
@@ -237,7 +248,11 @@ fn has_trigger(table: pg_sys::Oid, spec: &TriggerSpec, ext_schema: &str) -> Resu
 /// privilege). A trigger for replica sessions is created enabled for replica the way
 /// partitions' clones are created (CreateTriggerFiringOn): `ALTER TABLE ... ENABLE REPLICA
 /// TRIGGER` would need the table's owner, where CREATE TRIGGER needs only the privilege.
-fn create_trigger(table: pg_sys::Oid, spec: &TriggerSpec, ext_schema: &str) -> Result<(), TviewError> {
+fn create_trigger(
+    table: pg_sys::Oid,
+    spec: &TriggerSpec,
+    ext_schema: &str,
+) -> Result<(), TviewError> {
     let sql = format!(
         "CREATE TRIGGER {} {} ON {} {} FOR EACH {} EXECUTE FUNCTION {ext_schema}.{}()",
         quote_ident(spec.name),
@@ -262,7 +277,9 @@ fn create_trigger(table: pg_sys::Oid, spec: &TriggerSpec, ext_schema: &str) -> R
             .ok_or_else(|| TviewError::Internal("trigger SQL is empty".into()))?;
         let stmt = (*raw).stmt;
         if !crate::pg::nodes::is_a(stmt, pg_sys::NodeTag::T_CreateTrigStmt) {
-            return Err(TviewError::Internal("trigger SQL is not CREATE TRIGGER".into()));
+            return Err(TviewError::Internal(
+                "trigger SQL is not CREATE TRIGGER".into(),
+            ));
         }
         pg_sys::CreateTriggerFiringOn(
             stmt as *mut pg_sys::CreateTrigStmt,
@@ -339,8 +356,11 @@ pub fn keep_replica_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
             (pg_sys::TEXTARRAYOID, names.into_datum()),
             (
                 pg_sys::TEXTOID,
-                format!("{}.{REPLICA_FUNCTION}()", crate::catalog::extension_schema_quoted()?)
-                    .into_datum(),
+                format!(
+                    "{}.{REPLICA_FUNCTION}()",
+                    crate::catalog::extension_schema_quoted()?
+                )
+                .into_datum(),
             ),
         ],
         // SAFETY: a text column.

@@ -157,9 +157,10 @@ fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
     let tview = format!("{}.{}", meta.table_name.0, meta.table_name.1);
     let mut out: Vec<HealthRow> = Spi::connect(|client| {
         let rows = client.select(
-            &CATALOG_CHECKS
-                .replace("@ext@", ext)
-                .replace("@source_triggers@", &crate::install::source_triggers_values()),
+            &CATALOG_CHECKS.replace("@ext@", ext).replace(
+                "@source_triggers@",
+                &crate::install::source_triggers_values(),
+            ),
             None,
             &[meta.table.into()],
         )?;

@@ -668,6 +668,50 @@ mod tests {
     }
 
     #[test]
+    fn collected_rows_are_maintained_at_commit_in_every_mode() {
+        // Rows a replica session collected are applied at commit, as deferred mode applies
+        // a statement: never now, never patched, whatever the TVIEW's mode.
+        let m = DefinitionModel::product_category_review();
+        let p = plan(&m).unwrap();
+        for mode in Mode::BOTH {
+            let inputs = Inputs {
+                model: &m,
+                plan: &p,
+                patches: &[],
+                mode,
+            };
+            let deferred = Inputs {
+                mode: Mode::Deferred,
+                ..inputs
+            };
+            for s in &p.sources {
+                for write in Write::ALL {
+                    let a = inputs.decide_collected(s.table.oid, write);
+                    assert_eq!(a, deferred.decide(s.table.oid, write));
+                    assert!(
+                        !matches!(a, Action::Patch { .. })
+                            && !matches!(
+                                a,
+                                Action::All {
+                                    when: When::Now,
+                                    ..
+                                }
+                            )
+                            && !matches!(
+                                a,
+                                Action::Keys {
+                                    when: When::Now,
+                                    ..
+                                }
+                            ),
+                        "{mode:?} {write:?}: {a:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_query_has_sql_exactly_when_an_action_runs_it() {
         let m = DefinitionModel::product_category_review();
         let p = plan(&m).unwrap();

@@ -151,10 +151,13 @@ pub fn drain() -> Result<(), TviewError> {
         }
         let tviews = cache::tviews_reading(e.source)?;
         if tviews.is_empty() {
-            return Err(TviewError::OrphanSource(crate::pg::names::describe(e.source)));
+            return Err(TviewError::OrphanSource(crate::pg::names::describe(
+                e.source,
+            )));
         }
         // SAFETY: a plain read of the relation's current row type.
-        let reshaped = e.reshaped || unsafe { current_row_type(e.source) }.as_ref() != Some(&e.row_type);
+        let reshaped =
+            e.reshaped || unsafe { current_row_type(e.source) }.as_ref() != Some(&e.row_type);
         for meta in tviews {
             if !trigger::lock_tview_table(meta.table) {
                 continue;
@@ -228,7 +231,8 @@ fn pg_tviews_replica_trigger<'a>(
     // Enabled for an ordinary session too (ENABLE ALWAYS by hand): the statement triggers
     // maintain its changes already.
     // SAFETY: a plain read of a backend-global setting.
-    if unsafe { pg_sys::SessionReplicationRole } != pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32 {
+    if unsafe { pg_sys::SessionReplicationRole } != pg_sys::SESSION_REPLICATION_ROLE_REPLICA as i32
+    {
         return Ok(None);
     }
     // Nothing is read or run here: the row is only kept for commit.

@@ -48,6 +48,12 @@ pub fn literal(s: &str) -> String {
     )
 }
 
+/// A `text[]` literal of `items` (see [`literal`]).
+pub fn literal_array(items: &[&str]) -> String {
+    let parts: Vec<String> = items.iter().map(|i| literal(i)).collect();
+    format!("ARRAY[{}]::pg_catalog.text[]", parts.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,10 +64,4 @@ mod tests {
         assert_eq!(quote_ident("My \"Odd\" Name"), "\"My \"\"Odd\"\" Name\"");
         assert_eq!(qualified("app", "select"), "\"app\".\"select\"");
     }
-}
-
-/// A `text[]` literal of `items` (see [`literal`]).
-pub fn literal_array(items: &[&str]) -> String {
-    let parts: Vec<String> = items.iter().map(|i| literal(i)).collect();
-    format!("ARRAY[{}]::pg_catalog.text[]", parts.join(", "))
 }
