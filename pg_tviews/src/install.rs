@@ -246,13 +246,15 @@ fn has_trigger(
 
 /// Create trigger `spec` on `table`, as the current user (CREATE TRIGGER checks the TRIGGER
 /// privilege). A trigger for replica sessions is created enabled for replica the way
-/// partitions' clones are created (CreateTriggerFiringOn): `ALTER TABLE ... ENABLE REPLICA
-/// TRIGGER` would need the table's owner, where CREATE TRIGGER needs only the privilege.
+/// partitions' clones are created (CreateTriggerFiringOn), in one step, when the current user
+/// has the table owner's privileges (what `ALTER TABLE ... ENABLE REPLICA TRIGGER` needs);
+/// otherwise it is created disabled, for the owner to enable.
+/// Returns false when a replica trigger was created disabled that way.
 fn create_trigger(
     table: pg_sys::Oid,
     spec: &TriggerSpec,
     ext_schema: &str,
-) -> Result<(), TviewError> {
+) -> Result<bool, TviewError> {
     let sql = format!(
         "CREATE TRIGGER {} {} ON {} {} FOR EACH {} EXECUTE FUNCTION {ext_schema}.{}()",
         quote_ident(spec.name),
@@ -264,8 +266,20 @@ fn create_trigger(
     );
     if spec.fires == Fires::Origin {
         Spi::run(&sql)?;
-        return Ok(());
+        return Ok(true);
     }
+    // Making a trigger fire in replica sessions is the table owner's decision (ALTER TABLE
+    // ... ENABLE REPLICA TRIGGER needs ownership): someone with the TRIGGER privilege only
+    // gets the triggers disabled, and a notice saying who enables them.
+    // SAFETY: a catalog lookup of an existing relation.
+    let owner = unsafe {
+        pg_sys::object_ownercheck(pg_sys::RelationRelationId, table, pg_sys::GetUserId())
+    };
+    let fires = if owner {
+        spec.fires.code()
+    } else {
+        b'D' as std::ffi::c_char
+    };
     let c_sql = std::ffi::CString::new(sql)
         .map_err(|_| TviewError::Internal("a NUL in trigger SQL".into()))?;
     // SAFETY: the statement is pg_tviews' own CREATE TRIGGER, parsed by PostgreSQL's parser
@@ -293,11 +307,11 @@ fn create_trigger(
             std::ptr::null_mut(),
             false,
             false,
-            spec.fires.code(),
+            fires,
         );
         pg_sys::CommandCounterIncrement();
     }
-    Ok(())
+    Ok(owner)
 }
 
 /// Does the installed version of the extension have trigger function `function`? (The
@@ -313,13 +327,28 @@ fn function_installed(function: &str, ext_schema: &str) -> Result<bool, TviewErr
 
 /// Make sure `table` has the source triggers.
 pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
+    let mut disabled = Vec::new();
     for spec in source_trigger_specs() {
         if !function_installed(spec.function, ext_schema)? {
             continue;
         }
-        if !has_trigger(table, &spec, ext_schema)? {
-            create_trigger(table, &spec, ext_schema)?;
+        if !has_trigger(table, &spec, ext_schema)? && !create_trigger(table, &spec, ext_schema)? {
+            disabled.push(spec.name);
         }
+    }
+    if !disabled.is_empty() {
+        let enable: Vec<String> = disabled
+            .iter()
+            .map(|n| format!("ENABLE REPLICA TRIGGER {n}"))
+            .collect();
+        pgrx::notice!(
+            "changes of {} applied by logical replication (or in a session with \
+             session_replication_role = replica) do not maintain TVIEWs until the table's owner \
+             runs: ALTER TABLE {} {}",
+            describe(table),
+            qualified_table(table)?,
+            enable.join(", ")
+        );
     }
     Ok(())
 }

@@ -95,6 +95,7 @@ unsafe extern "C-unwind" fn on_subxact_event(
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     guc::init();
+    stats::preload();
     pg::hooks::install();
     // SAFETY: registers a static callback for the backend's lifetime.
     unsafe {

@@ -1,8 +1,10 @@
 //! `pg_tviews_stats`: per-TVIEW maintenance counters that every backend adds to.
 //!
-//! The counters live in a shared memory segment from PostgreSQL 17's DSM registry
-//! (`GetNamedDSMSegment`): the first backend that needs it creates it, the others attach,
-//! and no `shared_preload_libraries` entry is needed. It holds the table of
+//! The counters live in a shared memory segment from PostgreSQL's DSM registry (17 and
+//! later: `GetNamedDSMSegment`): the first backend that needs it creates it, the others
+//! attach, and no `shared_preload_libraries` entry is needed. PostgreSQL 16 has no registry:
+//! there the segment is reserved at server start when the library is preloaded, and
+//! otherwise each backend counts its own runs (see `attach`). It holds the table of
 //! [`tviews_core::stats`] behind one LWLock, held for a few hundred nanoseconds per
 //! maintenance run. Like PostgreSQL's own statistics, the counters start at zero when the
 //! server starts and include work of transactions that later rolled back.
@@ -45,22 +47,107 @@ unsafe extern "C-unwind" fn init_segment(ptr: *mut c_void) {
 fn shared() -> *mut Shared {
     SHARED.with(|cell| {
         if cell.get().is_null() {
-            let mut found = false;
-            // SAFETY: the registry creates or attaches the named segment and keeps it mapped
-            // for the backend's life; the tranche name is a static string.
-            unsafe {
-                let p = pg_sys::GetNamedDSMSegment(
-                    SEGMENT.as_ptr(),
-                    std::mem::size_of::<Shared>(),
-                    Some(init_segment),
-                    &mut found,
-                ) as *mut Shared;
-                pg_sys::LWLockRegisterTranche((*p).tranche, SEGMENT.as_ptr());
-                cell.set(p);
-            }
+            // SAFETY: attach() returns a segment of size_of::<Shared>() bytes, initialized,
+            // mapped for the backend's life.
+            let p = unsafe { attach() };
+            cell.set(p);
         }
         cell.get()
     })
+}
+
+/// The counters' segment from PostgreSQL 17's DSM registry: created by the first backend
+/// that needs it, attached by the others.
+///
+/// # Safety
+/// In a backend, once.
+#[cfg(not(feature = "pg16"))]
+unsafe fn attach() -> *mut Shared {
+    let mut found = false;
+    // SAFETY: the registry creates or attaches the named segment and keeps it mapped for the
+    // backend's life; the tranche name is a static string.
+    unsafe {
+        let p = pg_sys::GetNamedDSMSegment(
+            SEGMENT.as_ptr(),
+            std::mem::size_of::<Shared>(),
+            Some(init_segment),
+            &mut found,
+        ) as *mut Shared;
+        pg_sys::LWLockRegisterTranche((*p).tranche, SEGMENT.as_ptr());
+        p
+    }
+}
+
+/// PostgreSQL 16 has no DSM registry: the counters live in the server's shared memory when
+/// the library is in `shared_preload_libraries` (reserved at server start), and otherwise
+/// in this backend's own memory (pg_tviews_stats then shows what this session did).
+///
+/// # Safety
+/// In a backend, once.
+#[cfg(feature = "pg16")]
+unsafe fn attach() -> *mut Shared {
+    // SAFETY: with the library preloaded the struct was reserved and initialized at server
+    // start (see `preload`), and ShmemInitStruct finds it under its lock; without it, a
+    // leaked zeroed allocation is initialized like a fresh segment.
+    unsafe {
+        let p = if PRELOADED.load(std::sync::atomic::Ordering::Relaxed) {
+            let mut found = false;
+            // lwlocknames.h: AddinShmemInitLock is &MainLWLockArray[21].lock.
+            let init_lock = &mut (*pg_sys::MainLWLockArray.add(21)).lock as *mut pg_sys::LWLock;
+            pg_sys::LWLockAcquire(init_lock, pg_sys::LWLockMode::LW_EXCLUSIVE);
+            let p = pg_sys::ShmemInitStruct(
+                SEGMENT.as_ptr(),
+                std::mem::size_of::<Shared>(),
+                &mut found,
+            ) as *mut Shared;
+            if !found {
+                init_segment(p as *mut c_void);
+            }
+            pg_sys::LWLockRelease(init_lock);
+            p
+        } else {
+            let layout = std::alloc::Layout::new::<Shared>();
+            let p = std::alloc::alloc_zeroed(layout) as *mut Shared;
+            init_segment(p as *mut c_void);
+            p
+        };
+        pg_sys::LWLockRegisterTranche((*p).tranche, SEGMENT.as_ptr());
+        p
+    }
+}
+
+/// Set in the postmaster when the library is preloaded; forked backends inherit it.
+#[cfg(feature = "pg16")]
+static PRELOADED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(feature = "pg16")]
+static mut PREV_SHMEM_REQUEST: pg_sys::shmem_request_hook_type = None;
+
+#[cfg(feature = "pg16")]
+#[pg_guard]
+unsafe extern "C-unwind" fn request_shmem() {
+    // SAFETY: called by the postmaster while shared memory is sized, as the hook chain
+    // requires.
+    unsafe {
+        if let Some(prev) = PREV_SHMEM_REQUEST {
+            prev();
+        }
+        pg_sys::RequestAddinShmemSpace(std::mem::size_of::<Shared>());
+    }
+}
+
+/// Called from _PG_init: on PostgreSQL 16, a library loaded by shared_preload_libraries
+/// reserves the counters' shared memory.
+pub fn preload() {
+    #[cfg(feature = "pg16")]
+    // SAFETY: postmaster-time hook installation, once, as PostgreSQL's own modules do.
+    unsafe {
+        if pg_sys::process_shared_preload_libraries_in_progress {
+            PRELOADED.store(true, std::sync::atomic::Ordering::Relaxed);
+            PREV_SHMEM_REQUEST = pg_sys::shmem_request_hook;
+            pg_sys::shmem_request_hook = Some(request_shmem);
+        }
+    }
 }
 
 /// Run `f` on the slots under the lock (exclusive to change them, shared to read).

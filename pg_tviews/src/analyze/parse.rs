@@ -360,7 +360,7 @@ fn type_holds_catalog_reference(ty: pg_sys::Oid, depth: u32) -> bool {
         }
         if base != pg_sys::RECORDOID && pg_sys::type_is_rowtype(base) {
             let desc = pg_sys::lookup_rowtype_tupdesc(base, -1);
-            let attrs = (*desc).attrs.as_slice((*desc).natts as usize);
+            let attrs = crate::pg::tupdesc::attributes(desc);
             let found = attrs
                 .iter()
                 .any(|a| !a.attisdropped && type_holds_catalog_reference(a.atttypid, depth + 1));

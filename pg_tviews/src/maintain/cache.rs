@@ -67,6 +67,8 @@ impl Compiled {
             key_collation: self.key_collation.as_deref(),
             key_nullable: self.key_nullable,
             key_fields: &self.key_fields,
+            // MERGE ... WHEN NOT MATCHED BY SOURCE arrived with PostgreSQL 17.
+            merge_by_source: cfg!(not(feature = "pg16")),
         }
     }
 

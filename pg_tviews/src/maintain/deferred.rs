@@ -45,9 +45,35 @@ thread_local! {
     static QUEUE: RefCell<DeferredQueue<StoredKey>> = RefCell::new(DeferredQueue::new(MAX_QUEUED_KEYS));
 }
 
+thread_local! {
+    /// Set while work is queued for the whole transaction rather than for the subtransaction
+    /// running (see [`at_top_level`]).
+    static TOP_LEVEL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The top transaction's subtransaction id (xact.h: TopSubTransactionId).
+const TOP_SUBTRANSACTION: SubXact = 1;
+
 fn current_sub() -> SubXact {
+    if TOP_LEVEL.with(|t| t.get()) {
+        return TOP_SUBTRANSACTION;
+    }
     // SAFETY: a plain read of the transaction state.
     unsafe { pg_sys::GetCurrentSubTransactionId() }
+}
+
+/// Run `f` queueing its work for the whole transaction: work whose rows are not tied to the
+/// subtransaction running (rows a replica session collected, drained by a flush inside a
+/// savepoint) must not go if that savepoint rolls back.
+pub fn at_top_level<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            TOP_LEVEL.with(|t| t.set(self.0));
+        }
+    }
+    let _reset = Reset(TOP_LEVEL.with(|t| t.replace(true)));
+    f()
 }
 
 fn slot(tview: &Compiled) -> Slot {

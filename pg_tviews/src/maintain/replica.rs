@@ -39,6 +39,41 @@ struct Collected {
     deleted: *mut pg_sys::Tuplestorestate,
 }
 
+impl Collected {
+    /// A second handle on the same stores (the list keeps the first until they are queued).
+    fn copy(&self) -> Collected {
+        Collected {
+            source: self.source,
+            desc: self.desc,
+            row_type: self.row_type.clone(),
+            reshaped: self.reshaped,
+            truncated: self.truncated,
+            inserted: self.inserted,
+            updated_old: self.updated_old,
+            updated_new: self.updated_new,
+            deleted: self.deleted,
+        }
+    }
+
+    /// Free the stores and close their temporary files.
+    ///
+    /// # Safety
+    /// No other handle on them is used afterwards.
+    unsafe fn end(&self) {
+        for store in [
+            self.inserted,
+            self.updated_old,
+            self.updated_new,
+            self.deleted,
+        ] {
+            if !store.is_null() {
+                // SAFETY: per contract; a store made by new_store.
+                unsafe { pg_sys::tuplestore_end(store) };
+            }
+        }
+    }
+}
+
 thread_local! {
     /// In the order sources were first changed.
     static COLLECTED: RefCell<Vec<Collected>> = const { RefCell::new(Vec::new()) };
@@ -91,6 +126,17 @@ unsafe fn append(store: &mut *mut pg_sys::Tuplestorestate, slot: *mut pg_sys::Tu
     }
 }
 
+/// Take, for each TVIEW reading `source`, the lock an ordinary statement on it takes. Errors
+/// (an unreadable catalog) are left to the drain at commit, which reads the same.
+fn lock_tviews_of(source: pg_sys::Oid) {
+    let _ = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
+        for meta in cache::tviews_reading(source)? {
+            trigger::lock_tview_table(meta.table);
+        }
+        Ok(())
+    });
+}
+
 /// Collect the change a replica trigger call reports.
 ///
 /// # Safety
@@ -107,6 +153,10 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
             let i = match c.iter().position(|e| e.source == source) {
                 Some(i) => i,
                 None => {
+                    // The lock an ordinary statement takes on its TVIEWs' tables, taken now
+                    // too: a pg_tviews_drop waiting for this transaction would otherwise
+                    // hold its table while this commit asks for it.
+                    lock_tviews_of(source);
                     c.push(Collected {
                         source,
                         desc,
@@ -141,49 +191,60 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
 }
 
 /// Turn everything collected so far into deferred work (keys, captured lookups, whole
-/// recomputes), TVIEW by TVIEW, as the statement triggers would have in deferred mode.
-/// Rows collected meanwhile (a refreshed TVIEW that others read) wait for the next call.
+/// recomputes), TVIEW by TVIEW, as the statement triggers would have in deferred mode. The
+/// work is queued for the whole transaction (a flush inside a savepoint that rolls back
+/// leaves it waiting again), and a source's rows are let go only once all of their work is
+/// queued (an error on the way, caught by an exception block, leaves them for the next
+/// call). Rows collected later (a refreshed TVIEW that others read) wait for the next call.
 pub fn drain() -> Result<(), TviewError> {
-    let collected = COLLECTED.with(|c| std::mem::take(&mut *c.borrow_mut()));
-    for e in collected {
-        if crate::pg::names::relation_name(e.source).is_none() {
-            continue; // dropped in this transaction
+    while let Some(e) = COLLECTED.with(|c| c.borrow().first().map(Collected::copy)) {
+        deferred::at_top_level(|| queue_collected(&e))?;
+        COLLECTED.with(|c| c.borrow_mut().remove(0));
+        // SAFETY: the stores are no longer registered anywhere (their SPI connections are
+        // finished); ending them closes their temporary files.
+        unsafe { e.end() };
+    }
+    Ok(())
+}
+
+fn queue_collected(e: &Collected) -> Result<(), TviewError> {
+    if crate::pg::names::relation_name(e.source).is_none() {
+        return Ok(()); // dropped in this transaction
+    }
+    let tviews = cache::tviews_reading(e.source)?;
+    if tviews.is_empty() {
+        return Err(TviewError::OrphanSource(crate::pg::names::describe(
+            e.source,
+        )));
+    }
+    // SAFETY: a plain read of the relation's current row type.
+    let reshaped =
+        e.reshaped || unsafe { current_row_type(e.source) }.as_ref() != Some(&e.row_type);
+    for meta in tviews {
+        if !trigger::lock_tview_table(meta.table) {
+            continue;
         }
-        let tviews = cache::tviews_reading(e.source)?;
-        if tviews.is_empty() {
-            return Err(TviewError::OrphanSource(crate::pg::names::describe(
-                e.source,
-            )));
+        let tview = cache::compiled(&meta)?;
+        if e.truncated || reshaped {
+            deferred::queue_all(&tview);
+            continue;
         }
-        // SAFETY: a plain read of the relation's current row type.
-        let reshaped =
-            e.reshaped || unsafe { current_row_type(e.source) }.as_ref() != Some(&e.row_type);
-        for meta in tviews {
-            if !trigger::lock_tview_table(meta.table) {
+        let kinds = [
+            (Write::Insert, std::ptr::null_mut(), e.inserted),
+            (Write::Update, e.updated_old, e.updated_new),
+            (Write::Delete, e.deleted, std::ptr::null_mut()),
+        ];
+        for (write, old, new) in kinds {
+            if old.is_null() && new.is_null() {
                 continue;
             }
-            let tview = cache::compiled(&meta)?;
-            if e.truncated || reshaped {
-                deferred::queue_all(&tview);
-                continue;
-            }
-            let kinds = [
-                (Write::Insert, std::ptr::null_mut(), e.inserted),
-                (Write::Update, e.updated_old, e.updated_new),
-                (Write::Delete, e.deleted, std::ptr::null_mut()),
-            ];
-            for (write, old, new) in kinds {
-                if old.is_null() && new.is_null() {
-                    continue;
-                }
-                let action = tview.decide_collected(e.source, write);
-                run::with_maintenance(&tview, |conn| {
-                    // SAFETY: the stores hold rows of the source, of its current row type
-                    // (checked above), and live until the transaction ends.
-                    unsafe { conn.register_transitions(e.source, old, new)? };
-                    trigger::execute(&tview, &action)
-                })?;
-            }
+            let action = tview.decide_collected(e.source, write);
+            run::with_maintenance(&tview, |conn| {
+                // SAFETY: the stores hold rows of the source, of its current row type
+                // (checked above), and live until the transaction ends.
+                unsafe { conn.register_transitions(e.source, old, new)? };
+                trigger::execute(&tview, &action)
+            })?;
         }
     }
     Ok(())
@@ -196,9 +257,7 @@ pub fn drain() -> Result<(), TviewError> {
 unsafe fn row_type(desc: pg_sys::TupleDesc) -> Vec<Option<(pg_sys::Oid, i32)>> {
     // SAFETY: reads `natts` attributes of a valid descriptor.
     unsafe {
-        let n = (*desc).natts as usize;
-        let attrs = (*desc).attrs.as_slice(n);
-        attrs
+        crate::pg::tupdesc::attributes(desc)
             .iter()
             .map(|a| (!a.attisdropped).then_some((a.atttypid, a.atttypmod)))
             .collect()

@@ -53,7 +53,7 @@ pub unsafe fn fields(array: pg_sys::Datum, composite: pg_sys::Oid) -> Vec<pg_sys
     unsafe {
         let desc = pg_sys::lookup_rowtype_tupdesc(composite, -1);
         let natts = (*desc).natts.max(0) as usize;
-        let attrs = (*desc).attrs.as_slice(natts);
+        let attrs = crate::pg::tupdesc::attributes(desc);
         let rows: Vec<pg_sys::HeapTupleHeader> = elements(array, composite)
             .into_iter()
             .flatten()

@@ -67,6 +67,18 @@ pub fn set_local(name: &str, value: &str) -> Result<(), TviewError> {
     Ok(())
 }
 
+/// `search_path` set to `pg_catalog, pg_temp` at the current nest level: PostgreSQL 17's
+/// RestrictSearchPath(), which 16 lacks (there, the same setting made the same way).
+fn restrict_search_path() {
+    #[cfg(not(feature = "pg16"))]
+    // SAFETY: sets a GUC at the nest level the caller opened.
+    unsafe {
+        pg_sys::RestrictSearchPath()
+    };
+    #[cfg(feature = "pg16")]
+    set_local("search_path", "pg_catalog, pg_temp").expect("no NUL in a constant");
+}
+
 /// The current value of a setting, as SHOW prints it.
 pub fn current(name: &str) -> Result<String, TviewError> {
     let n = CString::new(name).map_err(|_| TviewError::Internal("NUL in a setting name".into()))?;
@@ -111,7 +123,7 @@ pub fn run<R>(
             pg_sys::SetUserIdAndSecContext(as_user, c);
         }
         let nest = pg_sys::NewGUCNestLevel();
-        pg_sys::RestrictSearchPath();
+        restrict_search_path();
         Restore {
             user,
             context,

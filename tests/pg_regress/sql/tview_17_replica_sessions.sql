@@ -90,6 +90,33 @@ COMMIT;
 SELECT pk_prod, data->>'name' AS name FROM tv_prod WHERE pk_prod IN (6, 7, 8) ORDER BY 1;
 SELECT * FROM oracle();
 
+-- 4b. The rows are queued for the whole transaction once a flush has read them: a flush in
+-- a savepoint rolled back, or one that failed inside an exception block, leaves them to
+-- commit (outside attack: both lost the rows).
+SELECT pg_tviews_create('ratio', $$ SELECT pk_prod, 100 / price AS per_unit FROM tb_prod $$);
+BEGIN;
+UPDATE tb_prod SET name = 'savepoint flush' WHERE pk_prod = 6;
+SAVEPOINT s;
+SELECT pg_tviews_flush();
+ROLLBACK TO SAVEPOINT s;
+COMMIT;
+BEGIN;
+UPDATE tb_prod SET name = 'failed flush' WHERE pk_prod = 7;
+UPDATE tb_prod SET price = 0 WHERE pk_prod = 8;
+DO $$ BEGIN PERFORM pg_tviews_flush(); EXCEPTION WHEN division_by_zero THEN RAISE NOTICE 'caught: %', SQLERRM; END $$;
+UPDATE tb_prod SET price = 8 WHERE pk_prod = 8;
+COMMIT;
+SELECT pk_prod, data->>'name' AS name FROM tv_prod WHERE pk_prod IN (6, 7) ORDER BY 1;
+SELECT * FROM oracle();
+SELECT pg_tviews_drop('ratio');
+-- Rows past work_mem spill to temporary files, closed before commit (no warning).
+BEGIN;
+SET LOCAL work_mem = '64kB';
+INSERT INTO tb_rev SELECT g, 1 + g % 12, 1 + g % 5 FROM generate_series(1000, 4000) g;
+COMMIT;
+DELETE FROM tb_rev WHERE pk_rev >= 1000;
+SELECT * FROM oracle();
+
 -- 5. TRUNCATE (the apply worker fires statement triggers for it: the replica one).
 TRUNCATE tb_prod_tag;
 SELECT count(*) FROM tv_tagged;
@@ -142,8 +169,11 @@ SELECT tview, detail FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE '
 ALTER TABLE tb_cat ENABLE REPLICA TRIGGER pgtv_replica_truncate;
 SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
 
--- 10. Creating a TVIEW needs the TRIGGER privilege on its sources, not their ownership: the
--- replica triggers are made enabled for replica without ALTER TABLE.
+-- 10. Creating a TVIEW needs the TRIGGER privilege on its sources, not their ownership. But
+-- making triggers fire in replica sessions (the apply worker) is the owner's decision, as
+-- ALTER TABLE ... ENABLE REPLICA TRIGGER is: for a creator who does not own the table the
+-- replica triggers are made disabled, a notice says who enables them, the health check
+-- reports them.
 CREATE ROLE rs_creator;
 GRANT USAGE, CREATE ON SCHEMA rs TO rs_creator;
 CREATE TABLE tb_owned_elsewhere (pk int PRIMARY KEY, v text);
@@ -152,6 +182,10 @@ SET ROLE rs_creator;
 SELECT pg_tviews_create('by_creator', $$ SELECT pk, v FROM rs.tb_owned_elsewhere $$);
 RESET ROLE;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rs.tb_owned_elsewhere'::regclass ORDER BY 1;
+SELECT tview, check_name FROM pg_tviews_health_check() WHERE NOT ok;
+-- The owner enables them; replicated changes are maintained from then on.
+ALTER TABLE tb_owned_elsewhere ENABLE REPLICA TRIGGER pgtv_replica_row, ENABLE REPLICA TRIGGER pgtv_replica_truncate;
+SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
 SET session_replication_role = replica;
 INSERT INTO tb_owned_elsewhere VALUES (1, 'a'), (2, 'b');
 RESET session_replication_role;

@@ -260,6 +260,7 @@ pub(crate) mod tests {
             key_collation: None,
             key_nullable: false,
             key_fields: &[],
+            merge_by_source: true,
         }
     }
 

@@ -63,6 +63,10 @@ pub struct RefreshTarget<'a> {
     /// of it (parameters `$2`, `$3`, ...): an index of each column (or of several) then
     /// finds the rows, and the composite equality keeps only the exact keys.
     pub key_fields: &'a [KeyField],
+    /// The server runs `MERGE ... WHEN NOT MATCHED BY SOURCE` (PostgreSQL 17 and later).
+    /// Without it (16), a whole refresh deletes the rows its definition no longer has in a
+    /// CTE of the MERGE instead.
+    pub merge_by_source: bool,
 }
 
 /// The column of the MERGE source counting the definition's rows per key.
@@ -462,13 +466,26 @@ pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
     } else {
         format!(", {} IS NULL AS {}", t.key_of("d"), null_key_column())
     };
+    let (gone, by_source) = if t.merge_by_source {
+        (String::new(), " WHEN NOT MATCHED BY SOURCE THEN DELETE")
+    } else {
+        (
+            format!(
+                "WITH gone AS (DELETE FROM {table} AS t WHERE NOT EXISTS \
+                 (SELECT FROM {def} AS d WHERE {same})) ",
+                table = t.table_sql(),
+                def = t.definition_sql(),
+                same = t.same_key(&t.key_of("d"), &t.key_of("t")),
+            ),
+            "",
+        )
+    };
     format!(
-        "MERGE INTO {table} AS t \
+        "{gone}MERGE INTO {table} AS t \
          USING (SELECT d.*, pg_catalog.count(*) OVER (PARTITION BY {key}) AS {rows}{null} \
                   FROM {def} AS d) AS s \
          ON {on}{repeats}{update} \
-         WHEN NOT MATCHED BY TARGET THEN INSERT ({cols}) VALUES ({vals}) \
-         WHEN NOT MATCHED BY SOURCE THEN DELETE",
+         WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals}){by_source}",
         table = t.table_sql(),
         def = t.definition_sql(),
         key = t.key_of("d"),
@@ -531,6 +548,7 @@ pub(crate) mod tests {
             key_collation: None,
             key_nullable: false,
             key_fields: &[],
+            merge_by_source: true,
         }
     }
 
@@ -576,6 +594,28 @@ pub(crate) mod tests {
         assert!(all.contains("ON ROW(t.\"pk_post\")::pg_catalog.record OPERATOR(pg_catalog.=) ROW(s.\"pk_post\")::pg_catalog.record"));
         t.key_nullable = false;
         assert!(refresh_all(&t).contains("pg_tviews_key_null"));
+    }
+
+    #[test]
+    fn without_merge_by_source_a_whole_refresh_deletes_in_a_cte() {
+        // PostgreSQL 16: the rows the definition no longer has go in the same statement.
+        let c = cols();
+        let mut t = target(&c);
+        assert!(refresh_all(&t).ends_with("WHEN NOT MATCHED BY SOURCE THEN DELETE"));
+        t.merge_by_source = false;
+        for nullable in [false, true] {
+            t.key_nullable = nullable;
+            let all = refresh_all(&t);
+            assert!(!all.contains("BY SOURCE"), "{all}");
+            assert!(all.starts_with(
+                "WITH gone AS (DELETE FROM \"public\".\"tv_post\" AS t WHERE NOT EXISTS (SELECT FROM \"tviews_def\".\"post\" AS d WHERE "
+            ), "{all}");
+            assert_eq!(
+                all.contains("IS NULL AND t.\"pk_post\" IS NULL"),
+                nullable,
+                "the NULL group is kept NULL-safely: {all}"
+            );
+        }
     }
 
     #[test]
