@@ -50,12 +50,51 @@ pub fn normalize_definition(sql: &str) -> Result<String, TviewError> {
 pub unsafe fn normalize_query(query: *mut pg_sys::Query) -> Result<String, TviewError> {
     // SAFETY: per contract. The deparser scribbles on the tree it prints (it takes rewrite
     // locks and rebuilds join alias lists in the current memory context), so it prints a copy:
-    // the caller's tree may belong to a statement that is still to run.
+    // the caller's tree may belong to a statement that is still to run. The checks read a
+    // copy with grouped columns as their expressions (see `flatten_grouping`).
     unsafe {
-        check_query(query)?;
+        let checked =
+            pg_sys::copyObjectImpl(query as *const std::ffi::c_void) as *mut pg_sys::Query;
+        flatten_grouping(checked);
+        check_query(checked)?;
         let copy = pg_sys::copyObjectImpl(query as *const std::ffi::c_void) as *mut pg_sys::Query;
         Ok(deparse_qualified(copy))
     }
+}
+
+/// PostgreSQL 18 adds a range table entry for the grouping step (RTE_GROUP) to every query
+/// level with GROUP BY, and the analyzer points the target list's and HAVING's grouped
+/// columns at it instead of at the tables. The analysis reads columns back to the tables
+/// they come from, as on 16 and 17: replace those references by the grouped expressions
+/// again (the planner's own first step, `flatten_group_exprs`), at every level. No-op
+/// before 18.
+///
+/// # Safety
+/// `query` must be a valid analyzed Query the caller may modify.
+pub unsafe fn flatten_grouping(query: *mut pg_sys::Query) {
+    #[cfg(feature = "pg18")]
+    // SAFETY: per contract; each Query of the tree is visited before its contents, and its
+    // target list and HAVING are replaced by trees flatten_group_exprs builds (it accepts
+    // no planner state, as the deparser calls it).
+    unsafe {
+        walk(query as *mut pg_sys::Node, &mut |node, _| {
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                let q = node as *mut pg_sys::Query;
+                if (*q).hasGroupRTE {
+                    (*q).targetList = pg_sys::flatten_group_exprs(
+                        std::ptr::null_mut(),
+                        q,
+                        (*q).targetList as *mut pg_sys::Node,
+                    ) as *mut pg_sys::List;
+                    (*q).havingQual =
+                        pg_sys::flatten_group_exprs(std::ptr::null_mut(), q, (*q).havingQual);
+                }
+            }
+            Visit::Descend
+        });
+    }
+    #[cfg(not(feature = "pg18"))]
+    let _ = query;
 }
 
 /// Refuse anything but a plain SELECT at the statement level.
@@ -884,10 +923,12 @@ pub fn rewritten_view_query(
             0,
             std::ptr::null_mut(),
         );
-        list_iter::<pg_sys::Query>(queries)
+        let query = list_iter::<pg_sys::Query>(queries)
             .next()
             .ok_or(TviewError::Internal(
                 "the rewriter returned no query".into(),
-            ))
+            ))?;
+        flatten_grouping(query);
+        Ok(query)
     }
 }
