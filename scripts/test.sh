@@ -161,9 +161,13 @@ run_golden() {
     rm -rf "$work"
 }
 
+# layer_regress [LABEL [SKIP]]: every golden file but SKIP; LABEL names the run (another major).
 layer_regress() {
-    local tests=()
-    for f in "$ROOT"/tests/pg_regress/sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
+    local tests=() t
+    for f in "$ROOT"/tests/pg_regress/sql/*.sql; do
+        t=$(basename "$f" .sql)
+        [ "$t" = "${2:-}" ] || tests+=("$t")
+    done
     if [ -n "${REGRESS_ONLY:-}" ]; then
         # Developer aid: run only these files (after the install file they all need).
         # shellcheck disable=SC2206
@@ -188,7 +192,9 @@ layer_versions() {
         say "versions: PostgreSQL $major"
         bootstrap release "$major"
         export CARGO_TARGET_DIR="$ROOT/target/pg$major"
-        layer_regress "pg$major"
+        # The 10,000-statement oracle stays on 17 (two minutes per major); the deferred
+        # oracle's 4,000 statements run everywhere.
+        layer_regress "pg$major" tview_90_random_oracle
     done
     PG_CONFIG=$saved_config PG_BIN=$saved_bin
     export PG_CONFIG PG_BIN
