@@ -146,7 +146,13 @@ COMMENT ON FUNCTION pg_tviews_health_check() IS
 DO $upgrade$
 DECLARE
     source regclass;
+    tview regclass;
 BEGIN
+    -- The guard fires in every session: a replica session (the apply worker) must not write
+    -- a TVIEW table either.
+    FOR tview IN SELECT table_name FROM @extschema@.pg_tview_meta LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ALWAYS TRIGGER pgtv_guard', tview);
+    END LOOP;
     FOR source IN
         SELECT DISTINCT s FROM @extschema@.pg_tview_meta, pg_catalog.unnest(sources) AS s
          WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t

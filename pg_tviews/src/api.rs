@@ -230,6 +230,10 @@ fn pg_tviews_drop(tview_name: Option<&str>, if_exists: default!(bool, false)) {
         }
         None => TviewError::NoSuchTview(name.into()).raise(),
         Some(meta) => {
+            // The sources first, then the table, in the order maintenance locks them (a
+            // writer holds its TVIEW tables from its first row to its commit): taking the
+            // table first and the sources after, when the triggers go, deadlocks with it.
+            crate::create::lock_in_order(&meta.sources, pg_sys::ShareRowExclusiveLock);
             let t = tviews_core::sqlgen::qualified(&meta.table_name.0, &meta.table_name.1);
             Spi::run(&format!("DROP TABLE {t}")).or_raise();
         }

@@ -468,7 +468,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             // ENABLE TRIGGER ALL (a data-only restore with --disable-triggers ends with it)
             // enables every trigger for ordinary sessions only. The catalog may not list the
             // table yet (its rows restored later): the triggers themselves say.
-            install::keep_replica_triggers(relation)?;
+            install::keep_trigger_states(relation)?;
         }
         let all = cache::all()?;
         // ALTER TYPE ... ATTRIBUTE reports the composite type's relation, OWNER and RENAME

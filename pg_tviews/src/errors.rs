@@ -44,6 +44,9 @@ pub enum TviewError {
     #[error("table {0} has pg_tviews maintenance triggers but no TVIEW reads it")]
     OrphanSource(String),
 
+    #[error("pg_tviews cannot maintain TVIEWs in a transaction that logical replication applies as prepared (subscription option two_phase)")]
+    PreparedApply,
+
     #[error("a TVIEW's table cannot be temporary")]
     TemporaryTable,
 
@@ -133,6 +136,7 @@ impl TviewError {
             }
             TviewError::ForeignTrigger { .. } => ERRCODE_DUPLICATE_OBJECT,
             TviewError::TemporaryTable
+            | TviewError::PreparedApply
             | TviewError::UnloggedTable
             | TviewError::Encoding(_)
             | TviewError::UnsafeFunction { .. }
@@ -200,6 +204,10 @@ impl TviewError {
             ),
             TviewError::Encoding(_) => Some(
                 "Definitions, keys and names travel through pg_tviews as UTF-8: create the database with ENCODING 'UTF8'."
+                    .into(),
+            ),
+            TviewError::PreparedApply => Some(
+                "The prepared transaction would hold its TVIEW rows and locks until COMMIT PREPARED, which reaches the apply worker only after the transactions behind it, and those can need the same rows: the subscription would wait forever. Turn two_phase off for subscriptions into tables TVIEWs read (ALTER SUBSCRIPTION ... SET (two_phase = false) on PostgreSQL 18; recreate the subscription before)."
                     .into(),
             ),
             TviewError::TemporaryTable => Some(

@@ -18,6 +18,9 @@ use crate::pg::names::relation_name;
 pub enum Fires {
     Origin,
     Replica,
+    /// In every session (the guard: a replica session, the apply worker included, must not
+    /// write a TVIEW table either).
+    Always,
 }
 
 impl Fires {
@@ -28,6 +31,7 @@ impl Fires {
             Fires::Origin => "OA",
             // ALWAYS would fire in ordinary sessions too, maintaining every change twice.
             Fires::Replica => "R",
+            Fires::Always => "A",
         }
     }
 
@@ -35,6 +39,7 @@ impl Fires {
         (match self {
             Fires::Origin => b'O',
             Fires::Replica => b'R',
+            Fires::Always => b'A',
         }) as std::ffi::c_char
     }
 }
@@ -154,7 +159,7 @@ pub fn guard_spec() -> TriggerSpec {
         old_table: None,
         new_table: None,
         function: GUARD_FUNCTION,
-        fires: Fires::Origin,
+        fires: Fires::Always,
     }
 }
 
@@ -249,12 +254,11 @@ fn has_trigger(
 /// partitions' clones are created (CreateTriggerFiringOn), in one step, when the current user
 /// has the table owner's privileges (what `ALTER TABLE ... ENABLE REPLICA TRIGGER` needs);
 /// otherwise it is created disabled, for the owner to enable.
-/// Returns false when a replica trigger was created disabled that way.
 fn create_trigger(
     table: pg_sys::Oid,
     spec: &TriggerSpec,
     ext_schema: &str,
-) -> Result<bool, TviewError> {
+) -> Result<(), TviewError> {
     let sql = format!(
         "CREATE TRIGGER {} {} ON {} {} FOR EACH {} EXECUTE FUNCTION {ext_schema}.{}()",
         quote_ident(spec.name),
@@ -266,7 +270,7 @@ fn create_trigger(
     );
     if spec.fires == Fires::Origin {
         Spi::run(&sql)?;
-        return Ok(true);
+        return Ok(());
     }
     // Making a trigger fire in replica sessions is the table owner's decision (ALTER TABLE
     // ... ENABLE REPLICA TRIGGER needs ownership): someone with the TRIGGER privilege only
@@ -311,7 +315,7 @@ fn create_trigger(
         );
         pg_sys::CommandCounterIncrement();
     }
-    Ok(owner)
+    Ok(())
 }
 
 /// Does the installed version of the extension have trigger function `function`? (The
@@ -325,19 +329,34 @@ fn function_installed(function: &str, ext_schema: &str) -> Result<bool, TviewErr
     .unwrap_or(false))
 }
 
-/// Make sure `table` has the source triggers.
+/// Make sure `table` has the source triggers. When its replica triggers are not enabled for
+/// replica (made by someone without the owner's privileges, now or before, or disabled by
+/// hand), a notice says that replicated changes do not maintain the TVIEW and who can fix it.
 pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
-    let mut disabled = Vec::new();
     for spec in source_trigger_specs() {
         if !function_installed(spec.function, ext_schema)? {
             continue;
         }
-        if !has_trigger(table, &spec, ext_schema)? && !create_trigger(table, &spec, ext_schema)? {
-            disabled.push(spec.name);
+        if !has_trigger(table, &spec, ext_schema)? {
+            create_trigger(table, &spec, ext_schema)?;
         }
     }
-    if !disabled.is_empty() {
-        let enable: Vec<String> = disabled
+    let replica: Vec<&str> = source_trigger_specs()
+        .iter()
+        .filter(|s| s.fires == Fires::Replica)
+        .map(|s| s.name)
+        .collect();
+    let off: Vec<String> = crate::pg::spi::read_one::<Vec<String>>(
+        "SELECT pg_catalog.array_agg(t.tgname::pg_catalog.text ORDER BY t.tgname) \
+           FROM pg_catalog.pg_trigger t \
+          WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+            AND t.tgname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) \
+            AND t.tgenabled OPERATOR(pg_catalog.<>) 'R'",
+        &[table.into(), replica.into()],
+    )?
+    .unwrap_or_default();
+    if !off.is_empty() {
+        let enable: Vec<String> = off
             .iter()
             .map(|n| format!("ENABLE REPLICA TRIGGER {n}"))
             .collect();
@@ -362,49 +381,58 @@ pub fn guard_trigger(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewEr
     Ok(())
 }
 
-/// Put the replica triggers of source `table` back to firing for replica sessions where an
-/// ALTER TABLE made them fire for ordinary sessions (`ENABLE TRIGGER ALL`, which a data-only
-/// restore with --disable-triggers runs; `ENABLE TRIGGER` by name): there they would miss
-/// every replicated change. One disabled on purpose stays disabled (the health check reports
-/// it). Runs as the current user, who has just altered the table.
-pub fn keep_replica_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
-    use pgrx::IntoDatum;
-    let names: Vec<&str> = source_trigger_specs()
+/// Does `table` carry pg_tviews' replica row trigger (in whatever state)?
+pub fn has_replica_trigger(table: pg_sys::Oid) -> Result<bool, TviewError> {
+    let name = source_trigger_specs()
         .iter()
-        .filter(|s| s.fires == Fires::Replica)
+        .find(|s| s.fires == Fires::Replica && s.per_row)
         .map(|s| s.name)
-        .collect();
-    let wrong: Vec<String> = crate::pg::spi::select_latest_nullable(
-        "SELECT t.tgname::pg_catalog.text FROM pg_catalog.pg_trigger t \
-          WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
-            AND t.tgname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) \
-            AND t.tgfoid OPERATOR(pg_catalog.=) $3::pg_catalog.regprocedure \
-            AND t.tgenabled OPERATOR(pg_catalog.=) ANY (ARRAY['O', 'A']::pg_catalog.\"char\"[])",
-        &[
-            (pg_sys::OIDOID, Some(pg_sys::Datum::from(table))),
-            (pg_sys::TEXTARRAYOID, names.into_datum()),
-            (
-                pg_sys::TEXTOID,
-                format!(
-                    "{}.{REPLICA_FUNCTION}()",
-                    crate::catalog::extension_schema_quoted()?
-                )
-                .into_datum(),
-            ),
-        ],
-        // SAFETY: a text column.
-        |r| Ok(unsafe { crate::pg::spi::value::<String>(r[0]) }),
+        .expect("a replica row trigger is specified");
+    Ok(crate::pg::spi::read_one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t \
+                         WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+                           AND t.tgname OPERATOR(pg_catalog.=) $2::pg_catalog.name)",
+        &[table.into(), name.into()],
     )?
-    .into_iter()
-    .flatten()
-    .collect();
-    if wrong.is_empty() {
+    .unwrap_or(false))
+}
+
+/// Put pg_tviews' triggers on `table` back to firing where they work when an ALTER TABLE made
+/// them fire for ordinary sessions only (`ENABLE TRIGGER ALL`, which a data-only restore with
+/// --disable-triggers runs; `ENABLE TRIGGER` by name): replica triggers would miss every
+/// replicated change, the guard would let replica sessions write. One disabled stays
+/// disabled (the health check reports it). Runs as the current user, who has just altered
+/// the table.
+pub fn keep_trigger_states(table: pg_sys::Oid) -> Result<(), TviewError> {
+    let ext = crate::catalog::extension_schema_quoted()?;
+    let mut actions = Vec::new();
+    for spec in source_trigger_specs()
+        .into_iter()
+        .chain(std::iter::once(guard_spec()))
+    {
+        let (wrong, fix) = match spec.fires {
+            Fires::Origin => continue,
+            Fires::Replica => ("OA", "REPLICA"),
+            Fires::Always => ("O", "ALWAYS"),
+        };
+        let state: Option<String> = crate::pg::spi::read_one::<String>(
+            "SELECT t.tgenabled::pg_catalog.text FROM pg_catalog.pg_trigger t \
+              WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+                AND t.tgname OPERATOR(pg_catalog.=) $2::pg_catalog.name \
+                AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure($3)",
+            &[
+                table.into(),
+                spec.name.into(),
+                format!("{ext}.{}()", spec.function).into(),
+            ],
+        )?;
+        if state.is_some_and(|st| wrong.contains(st.as_str())) {
+            actions.push(format!("ENABLE {fix} TRIGGER {}", quote_ident(spec.name)));
+        }
+    }
+    if actions.is_empty() {
         return Ok(());
     }
-    let actions: Vec<String> = wrong
-        .iter()
-        .map(|n| format!("ENABLE REPLICA TRIGGER {}", quote_ident(n)))
-        .collect();
     Spi::run(&format!(
         "ALTER TABLE {} {}",
         qualified_table(table)?,

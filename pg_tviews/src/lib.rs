@@ -56,7 +56,7 @@ unsafe extern "C-unwind" fn on_xact_event(
     if matches!(event, XACT_EVENT_PRE_COMMIT | XACT_EVENT_PRE_PREPARE) {
         // Deferred TVIEWs are refreshed here: the last point where work may fail and
         // abort the transaction instead.
-        maintain::commit::at_pre_commit();
+        maintain::commit::at_pre_commit(event == XACT_EVENT_PRE_PREPARE);
         return;
     }
     if matches!(
@@ -84,6 +84,7 @@ unsafe extern "C-unwind" fn on_subxact_event(
         SUBXACT_EVENT_COMMIT_SUB => maintain::deferred::subxact_committed(my, parent),
         SUBXACT_EVENT_ABORT_SUB => {
             maintain::deferred::subxact_aborted(my);
+            maintain::replica::subxact_aborted();
             maintain::lock::reset();
             ddl::subxact_aborted(my);
         }

@@ -140,11 +140,11 @@ WITH m AS (
     UNION ALL
     SELECT 'guard trigger', EXISTS (
                SELECT 1 FROM pg_catalog.pg_trigger t JOIN m ON t.tgrelid = m.table_name
-                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled IN ('O', 'A') AND t.tgtype = 62
+                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled = 'A' AND t.tgtype = 62
                   AND t.tgqual IS NULL AND cardinality(t.tgattr::int2[]) = 0
                   AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_guard_trigger')),
            'direct writes to the table are refused',
-           'trigger pgtv_guard is missing, disabled, replica-only or not pg_tviews'' own: direct writes to the table are not refused'
+           'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own: direct writes to the table are not refused'
 )
 SELECT check_name, ok, CASE WHEN ok THEN good ELSE bad END FROM c
 "#;

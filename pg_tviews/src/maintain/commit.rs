@@ -22,11 +22,17 @@ pub fn flush() -> Result<(), TviewError> {
     })
 }
 
-/// Apply what waits at PRE_COMMIT / PRE_PREPARE. Errors abort the transaction like any
-/// error raised by COMMIT.
-pub fn at_pre_commit() {
+/// Apply what waits at PRE_COMMIT / PRE_PREPARE (`preparing`). Errors abort the transaction
+/// like any error raised by COMMIT.
+pub fn at_pre_commit(preparing: bool) {
     if deferred::is_empty() && replica::is_empty() {
         return;
+    }
+    // SAFETY: a plain read of the backend's kind.
+    if preparing && unsafe { pg_sys::IsLogicalWorker() } {
+        // A prepared replicated transaction would keep its TVIEW rows locked while the
+        // apply worker goes on with the transactions published after it.
+        TviewError::PreparedApply.raise();
     }
     // COMMIT runs outside any portal, without the snapshot SPI needs to start from. In read
     // committed, each refresh statement still takes a snapshot of its own after its locks.

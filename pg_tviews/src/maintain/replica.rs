@@ -32,6 +32,9 @@ struct Collected {
     desc: pg_sys::TupleDesc,
     row_type: Vec<Option<(pg_sys::Oid, i32)>>,
     reshaped: bool,
+    /// The TVIEW tables its rows reach are locked (a subtransaction rolled back since may
+    /// have released the locks: taken again at the next row).
+    locked: bool,
     truncated: bool,
     inserted: *mut pg_sys::Tuplestorestate,
     updated_old: *mut pg_sys::Tuplestorestate,
@@ -47,6 +50,7 @@ impl Collected {
             desc: self.desc,
             row_type: self.row_type.clone(),
             reshaped: self.reshaped,
+            locked: self.locked,
             truncated: self.truncated,
             inserted: self.inserted,
             updated_old: self.updated_old,
@@ -130,10 +134,17 @@ unsafe fn append(store: &mut *mut pg_sys::Tuplestorestate, slot: *mut pg_sys::Tu
 /// (an unreadable catalog) are left to the drain at commit, which reads the same.
 fn lock_tviews_of(source: pg_sys::Oid) {
     let _ = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
-        for meta in cache::tviews_reading(source)? {
-            trigger::lock_tview_table(meta.table);
+        trigger::lock_downstream(&cache::tviews_reading(source)?)
+    });
+}
+
+/// A subtransaction rolled back, and the locks taken in it with it: take them again at the
+/// next row of each source.
+pub fn subxact_aborted() {
+    COLLECTED.with(|c| {
+        for e in c.borrow_mut().iter_mut() {
+            e.locked = false;
         }
-        Ok(())
     });
 }
 
@@ -156,12 +167,12 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
                     // The lock an ordinary statement takes on its TVIEWs' tables, taken now
                     // too: a pg_tviews_drop waiting for this transaction would otherwise
                     // hold its table while this commit asks for it.
-                    lock_tviews_of(source);
                     c.push(Collected {
                         source,
                         desc,
                         row_type: row_type(desc),
                         reshaped: false,
+                        locked: false,
                         truncated: false,
                         inserted: std::ptr::null_mut(),
                         updated_old: std::ptr::null_mut(),
@@ -172,6 +183,13 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
                 }
             };
             let e = &mut c[i];
+            if !e.locked {
+                // The locks an ordinary statement takes on its TVIEWs' tables, taken now
+                // too: a DROP waiting for this transaction would otherwise hold its table
+                // while this commit asks for it.
+                lock_tviews_of(source);
+                e.locked = true;
+            }
             if e.desc != desc {
                 // The relcache entry was rebuilt: usually the same row type.
                 e.reshaped |= row_type(desc) != e.row_type;
@@ -213,6 +231,9 @@ fn queue_collected(e: &Collected) -> Result<(), TviewError> {
     }
     let tviews = cache::tviews_reading(e.source)?;
     if tviews.is_empty() {
+        if !crate::install::has_replica_trigger(e.source)? {
+            return Ok(()); // its last TVIEW was dropped in this transaction, after the rows
+        }
         return Err(TviewError::OrphanSource(crate::pg::names::describe(
             e.source,
         )));

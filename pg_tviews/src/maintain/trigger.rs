@@ -145,6 +145,7 @@ fn pg_tviews_source_trigger<'a>(
             // missing rows, and a change maintained nowhere would silently go stale.
             return Err(TviewError::OrphanSource(crate::pg::names::describe(source)));
         }
+        lock_downstream(&tviews)?;
         for meta in tviews {
             if !lock_tview_table(meta.table) {
                 continue; // dropped by a transaction that committed while this one waited
@@ -156,6 +157,25 @@ fn pg_tviews_source_trigger<'a>(
     };
     context::run(Role::Caller, &[], run).or_raise();
     Ok(None)
+}
+
+/// Lock now, as [`lock_tview_table`] does, the tables of `tviews` and of every TVIEW built on
+/// them, however deep: maintenance writes them all before the transaction ends (the
+/// cascade, or the commit of deferred work), and a DROP of one of them in between (it locks
+/// its table, then its sources) would otherwise deadlock with that write.
+pub fn lock_downstream(tviews: &[crate::catalog::TviewMeta]) -> Result<(), TviewError> {
+    let mut seen: Vec<pg_sys::Oid> = Vec::new();
+    let mut next: Vec<pg_sys::Oid> = tviews.iter().map(|m| m.table).collect();
+    while let Some(table) = next.pop() {
+        if seen.contains(&table) {
+            continue;
+        }
+        seen.push(table);
+        if lock_tview_table(table) {
+            next.extend(cache::tviews_reading(table)?.iter().map(|m| m.table));
+        }
+    }
+    Ok(())
 }
 
 /// Take the lock a write of the TVIEW table takes (ROW EXCLUSIVE) now, at the source

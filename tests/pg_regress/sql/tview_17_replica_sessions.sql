@@ -183,6 +183,8 @@ SELECT pg_tviews_create('by_creator', $$ SELECT pk, v FROM rs.tb_owned_elsewhere
 RESET ROLE;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rs.tb_owned_elsewhere'::regclass ORDER BY 1;
 SELECT tview, check_name FROM pg_tviews_health_check() WHERE NOT ok;
+-- A TVIEW the owner makes on the table later leaves them as they are, and says so again.
+SELECT pg_tviews_create('by_owner', $$ SELECT pk, v || '!' AS v FROM rs.tb_owned_elsewhere $$);
 -- The owner enables them; replicated changes are maintained from then on.
 ALTER TABLE tb_owned_elsewhere ENABLE REPLICA TRIGGER pgtv_replica_row, ENABLE REPLICA TRIGGER pgtv_replica_truncate;
 SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
@@ -191,10 +193,36 @@ INSERT INTO tb_owned_elsewhere VALUES (1, 'a'), (2, 'b');
 RESET session_replication_role;
 SELECT * FROM tv_by_creator ORDER BY pk;
 SELECT * FROM pg_tviews_check('by_creator');
+SELECT pg_tviews_drop('by_owner');
 
 -- 11. The last TVIEW on a table goes: all six triggers go with it.
 SELECT pg_tviews_drop('by_creator');
 SELECT count(*) FROM pg_trigger WHERE tgrelid = 'rs.tb_owned_elsewhere'::regclass;
+
+-- 12. Rows collected, then the last TVIEW reading their table dropped in the same
+-- transaction: the commit lets them go (outside attack: it failed, calling the table an
+-- orphan).
+CREATE TABLE tb_gone (pk int PRIMARY KEY, v text);
+SELECT pg_tviews_create('gone', $$ SELECT pk, v FROM rs.tb_gone $$);
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO tb_gone VALUES (1, 'a');
+SET LOCAL session_replication_role = origin;
+SELECT pg_tviews_drop('gone');
+COMMIT;
+SELECT count(*) AS rows_kept FROM tb_gone;
+
+-- 13. The guard fires in every session: a replica session (logical replication's apply
+-- included) does not write a TVIEW table either, and ENABLE TRIGGER ALL puts it back to
+-- ALWAYS.
+SET session_replication_role = replica;
+DELETE FROM tv_prod;
+INSERT INTO tv_by_cat VALUES (99, 1, 1);
+RESET session_replication_role;
+ALTER TABLE tv_prod DISABLE TRIGGER ALL;
+ALTER TABLE tv_prod ENABLE TRIGGER ALL;
+SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rs.tv_prod'::regclass ORDER BY 1;
+SELECT * FROM oracle();
 
 DROP SCHEMA rs CASCADE;
 DROP OWNED BY rs_creator;
