@@ -310,7 +310,7 @@ SQL
 # sub_start DIR PORT: start (or restart) the subscriber cluster.
 sub_start() {
     as_postgres "$PG_BIN/pg_ctl" -D "$1/data" -l "$1/server.log" -w \
-        -o "-p $2 -k $PGHOST -c listen_addresses='' -c max_connections=40" start >/dev/null \
+        -o "-p $2 -k $PGHOST -c listen_addresses='' -c max_connections=40 -c max_prepared_transactions=4" start >/dev/null \
         || { tail -n 30 "$1/server.log" >&2; die "the subscriber did not start"; }
 }
 
@@ -422,6 +422,32 @@ step_subscriber() {
     grep -q "not properly shut down\|database system was interrupted" "$sdir/server.log" \
         || die "the subscriber's log shows no crash recovery"
     expect_exact sub "after kill -9 of the subscriber mid-stream, caught up" "$sport"
+
+    # A subscription applying prepared transactions (two_phase) is refused at the PREPARE,
+    # with the reason in the subscriber's log: it would wait forever on its own locks.
+    pg "${SP[@]}" -d postgres -qc "CREATE DATABASE tp"
+    pg "${SP[@]}" -d tp -q -f "$SQL/stress/schema.sql" >/dev/null
+    pg "${SP[@]}" -d tp -qc "CREATE SUBSCRIPTION s_tp CONNECTION '$conn' PUBLICATION tb WITH (two_phase = true, copy_data = false)"
+    for i in $(seq 1 100); do
+        [ "$(pg "${SP[@]}" -d tp -Atqc "SELECT subtwophasestate FROM pg_subscription WHERE subname = 's_tp'")" = e ] && break
+        sleep 0.2
+    done
+    pg -d pub -qc "BEGIN; UPDATE tb_product SET price = price + 1 WHERE pk_product = 1; PREPARE TRANSACTION 'tp1'"
+    for i in $(seq 1 100); do
+        grep -q "applies as prepared (subscription option two_phase)" "$sdir/server.log" && break
+        sleep 0.2
+    done
+    grep -q "applies as prepared (subscription option two_phase)" "$sdir/server.log" \
+        || { tail -n 20 "$sdir/server.log" >&2; die "a two_phase subscription was not refused at PREPARE"; }
+    echo "  a two_phase subscription: refused at the replicated PREPARE, with the reason in the log"
+    pg -d pub -qc "COMMIT PREPARED 'tp1'"
+    pg "${SP[@]}" -d tp -qc "ALTER SUBSCRIPTION s_tp DISABLE" -qc "ALTER SUBSCRIPTION s_tp SET (slot_name = NONE)" -qc "DROP SUBSCRIPTION s_tp"
+    for i in $(seq 1 50); do
+        pg -d pub -qc "SELECT pg_drop_replication_slot('s_tp')" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    # (The timed run below waits for the publisher's digest: let the subscriber catch up.)
+    sub_caught_up "$sport" sub "after the two_phase check"
 
     # Apply time: the same publisher transactions applied by a subscriber with TVIEWs and by
     # one without (each catches up alone, from a paused subscription).
