@@ -14,7 +14,8 @@
 # subscriber  a logical replication subscriber (a second cluster) with TVIEWs over the tables a
 #          publisher without pg_tviews publishes: initial sync, the concurrent workload, random
 #          statements, TRUNCATE, local writes on the subscriber and a kill -9 of it mid-stream;
-#          exact after catching up; apply time with and without TVIEWs measured
+#          exact after catching up; a two_phase subscription refused at PREPARE; apply time
+#          with and without TVIEWs measured
 # crash    kill -9 of the postmaster during the concurrent workload; exact after restart
 # upgrade  ALTER EXTENSION ... UPDATE from every released version (*/sql/history) with TVIEWs
 #          in use; the upgraded schema must equal a fresh install's (sql/ops/fingerprint.sql),
@@ -427,6 +428,7 @@ step_subscriber() {
     # with the reason in the subscriber's log: it would wait forever on its own locks.
     pg "${SP[@]}" -d postgres -qc "CREATE DATABASE tp"
     pg "${SP[@]}" -d tp -q -f "$SQL/stress/schema.sql" >/dev/null
+    pg "${SP[@]}" -d tp -q -f "$ROOT/tests/oracle/random_workload.sql" >/dev/null
     pg "${SP[@]}" -d tp -qc "CREATE SUBSCRIPTION s_tp CONNECTION '$conn' PUBLICATION tb WITH (two_phase = true, copy_data = false)"
     for i in $(seq 1 100); do
         [ "$(pg "${SP[@]}" -d tp -Atqc "SELECT subtwophasestate FROM pg_subscription WHERE subname = 's_tp'")" = e ] && break
@@ -472,7 +474,7 @@ step_subscriber() {
     pg "${SP[@]}" -d plain -qc "DROP SUBSCRIPTION s_plain"
     as_postgres "$PG_BIN/pg_ctl" -D "$SUBSCRIBER_DIR" -m fast -w stop >/dev/null
     SUBSCRIBER_DIR=""
-    RESULTS+=("subscriber: TVIEWs exact on a logical replication subscriber after the initial sync, the workload with TRUNCATE and local writes, and a kill -9 mid-stream; apply of $n transactions $t_plain ms without TVIEWs, $t_sub ms with")
+    RESULTS+=("subscriber: TVIEWs exact on a logical replication subscriber after the initial sync, the workload with TRUNCATE and local writes, and a kill -9 mid-stream; two_phase refused; apply of $n transactions $t_plain ms without TVIEWs, $t_sub ms with")
 }
 
 # ---------------------------------------------------------------------------------------------
