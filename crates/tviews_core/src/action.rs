@@ -667,6 +667,16 @@ mod tests {
         );
     }
 
+    /// The inputs of a TVIEW without patchable sources.
+    fn plain_inputs<'a>(m: &'a DefinitionModel, p: &'a MaintenancePlan, mode: Mode) -> Inputs<'a> {
+        Inputs {
+            model: m,
+            plan: p,
+            patches: &[],
+            mode,
+        }
+    }
+
     #[test]
     fn collected_rows_are_maintained_at_commit_in_every_mode() {
         // Rows a replica session collected are applied at commit, as deferred mode applies
@@ -674,12 +684,7 @@ mod tests {
         let m = DefinitionModel::product_category_review();
         let p = plan(&m).unwrap();
         for mode in Mode::BOTH {
-            let inputs = Inputs {
-                model: &m,
-                plan: &p,
-                patches: &[],
-                mode,
-            };
+            let inputs = plain_inputs(&m, &p, mode);
             let deferred = Inputs {
                 mode: Mode::Deferred,
                 ..inputs
@@ -716,12 +721,7 @@ mod tests {
         let m = DefinitionModel::product_category_review();
         let p = plan(&m).unwrap();
         for mode in Mode::BOTH {
-            let inputs = Inputs {
-                model: &m,
-                plan: &p,
-                patches: &[],
-                mode,
-            };
+            let inputs = plain_inputs(&m, &p, mode);
             let columns = vec!["pk_post".to_string(), "data".to_string()];
             let target = crate::sqlgen::refresh::tests::target(&columns);
             for s in &p.sources {
