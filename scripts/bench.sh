@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The benchmark: every approach to keeping the product documents up to date, on the same data
-# in the same run, in a throwaway PostgreSQL 17 cluster built without assertions.
+# in the same run, in a throwaway PostgreSQL cluster built without assertions (17 unless
+# --pg says 16 or 18: the pinned release binaries of that major).
 #
 #   scripts/bench.sh [--scale tiny|small|medium|large] [--iterations N] [--seconds S]
 #                    [--clients N] [--approaches a,b,...] [--scenarios x,y,...]
-#                    [--flavor release|debug]
+#                    [--flavor release|debug] [--pg 16|17|18]
 #
 # Defaults: --scale small, 20 timed iterations per scenario (10 at medium, 5 at large), 10 s
 # per concurrent run with 4 clients, PostgreSQL without assertions (--flavor debug uses the
@@ -22,6 +23,7 @@ CLIENTS=4
 APPROACHES=""
 SCENARIOS=""
 FLAVOR=release
+PG_MAJOR=17
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE=${2:?}; shift 2 ;;
@@ -31,7 +33,8 @@ while [ $# -gt 0 ]; do
         --approaches) APPROACHES=${2:?}; shift 2 ;;
         --scenarios) SCENARIOS=${2:?}; shift 2 ;;
         --flavor) FLAVOR=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        --pg) PG_MAJOR=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (try --help)" ;;
     esac
 done
@@ -43,7 +46,7 @@ sql_array() { if [ -z "$1" ]; then echo "NULL"; else echo "'{$1}'"; fi; }
 
 case "$FLAVOR" in release|debug) ;; *) die "--flavor must be release or debug" ;; esac
 # The debug flavor (the test build) checks that the suite works; its numbers mean nothing.
-prepare_flavor "$FLAVOR"
+prepare_flavor "$FLAVOR" "$PG_MAJOR"
 
 OUT="$ROOT/results/$(date -u +%Y%m%dT%H%M%SZ)-$SCALE"
 mkdir -p "$OUT"

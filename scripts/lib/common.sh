@@ -35,12 +35,18 @@ install_extensions() {
     done
 }
 
-# prepare_flavor debug|release: bootstrap that PostgreSQL build and install both extensions
-# into it. Release builds use a target dir of their own: pgrx binds to one pg_config per build.
+# prepare_flavor debug|release [MAJOR]: bootstrap that PostgreSQL build (of MAJOR, 17 unless
+# given) and install both extensions into it. Release builds use a target dir of their own
+# (per major): pgrx binds to one pg_config per build.
 prepare_flavor() {
-    bootstrap "$1"
+    local major=${2:-17}
+    bootstrap "$1" "$major"
     if [ "$1" = release ]; then
-        export CARGO_TARGET_DIR="$ROOT/target/release-pg"
+        if [ "$major" = 17 ]; then
+            export CARGO_TARGET_DIR="$ROOT/target/release-pg"
+        else
+            export CARGO_TARGET_DIR="$ROOT/target/release-pg$major"
+        fi
         install_extensions release
     else
         install_extensions
