@@ -11,7 +11,9 @@
 use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
 use crate::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
-use crate::sqlgen::patch::{change_query, patch_statement, PatchSource};
+use crate::sqlgen::patch::{
+    change_query, partial_statement, patch_statement, PartialSource, PatchSource,
+};
 use crate::sqlgen::refresh::{
     refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, RefreshTarget,
 };
@@ -96,6 +98,9 @@ pub enum Query {
     Classify { source: u32 },
     /// The fast path: patch the documents an UPDATE of `source` changed, in place.
     Patch { source: u32 },
+    /// A partial recompute: for the documents of the keys in `$1`, recompute the document
+    /// keys whose values read `source` (see `sqlgen::patch::PartialSource`).
+    Partial { source: u32 },
     /// The MERGE recomputing the one key in `$1` (see [`refresh_for`]).
     RefreshOneKey,
     /// The MERGE recomputing the keys in `$1`.
@@ -138,7 +143,8 @@ impl Query {
             | Query::Capture { source, .. }
             | Query::Replay { source }
             | Query::Classify { source }
-            | Query::Patch { source } => Some(source),
+            | Query::Patch { source }
+            | Query::Partial { source } => Some(source),
             Query::RefreshOneKey
             | Query::RefreshKeys
             | Query::RefreshManyKeys
@@ -183,9 +189,15 @@ pub enum Everything {
 pub enum Action {
     /// Recompute every row (`Query::RefreshAll`) under the whole-TVIEW lock.
     All { why: Everything, when: When },
-    /// Run `keys`; now: lock them (`lock`) and recompute them ([`refresh_for`] their number); at
-    /// commit: queue them, then lock each and recompute them once for the transaction.
-    Keys { keys: Query, lock: Lock, when: When },
+    /// Run `keys`; now: lock them (`lock`) and recompute them ([`refresh_for`] their number,
+    /// or only the document keys the source feeds with `partial`); at commit: queue them,
+    /// then lock each and recompute them once for the transaction.
+    Keys {
+        keys: Query,
+        lock: Lock,
+        when: When,
+        partial: Option<Query>,
+    },
     /// Deferred mode, keys found through other rows: run `capture` now; at commit, under the
     /// whole-TVIEW lock, `replay` finds the keys as of commit, then [`refresh_for`] them.
     Capture { capture: Query, replay: Query },
@@ -212,6 +224,9 @@ pub struct Shape {
     pub direct: bool,
     /// UPDATEs of the source may patch documents in place (the fast path).
     pub patchable: bool,
+    /// The source is read only inside some document keys' values: its changes recompute
+    /// those keys only (see `sqlgen::patch::PartialSource`).
+    pub partial: bool,
 }
 
 /// The decision: what maintenance does for changes of `source` (of shape `shape`) by `write`
@@ -235,15 +250,19 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
     }
     let keys = Query::Keys { source, rows };
     let recompute = match (mode, shape.direct) {
+        // A partial recompute reads the documents as stored: deferred mode recomputes each
+        // queued key once, whole, at commit.
         (Mode::Immediate, direct) => Action::Keys {
             keys,
             lock: if direct { Lock::EachKey } else { Lock::Whole },
             when,
+            partial: shape.partial.then_some(Query::Partial { source }),
         },
         (Mode::Deferred, true) => Action::Keys {
             keys,
             lock: Lock::EachKey,
             when,
+            partial: None,
         },
         (Mode::Deferred, false) => Action::Capture {
             capture: Query::Capture { source, rows },
@@ -274,6 +293,7 @@ pub struct Inputs<'a> {
     pub model: &'a DefinitionModel,
     pub plan: &'a MaintenancePlan,
     pub patches: &'a [PatchSource],
+    pub partials: &'a [PartialSource],
     pub mode: Mode,
 }
 
@@ -309,6 +329,10 @@ impl<'a> Inputs<'a> {
         self.patches.iter().find(|p| p.table.oid == source)
     }
 
+    fn partial_source(&self, source: u32) -> Option<&'a PartialSource> {
+        self.partials.iter().find(|p| p.table.oid == source)
+    }
+
     /// The shape of `source`; a table the plan does not know is untraceable.
     pub fn shape(&self, source: u32) -> Shape {
         match self.source_plan(source) {
@@ -316,11 +340,13 @@ impl<'a> Inputs<'a> {
                 traceable: false,
                 direct: false,
                 patchable: false,
+                partial: false,
             },
             Some(sp) => Shape {
                 traceable: sp.recompute_all_reason().is_none(),
                 direct: sp.is_direct(self.plan.root.as_ref(), self.model.root_columns.len() > 1),
                 patchable: self.patch_source(source).is_some(),
+                partial: self.partial_source(source).is_some(),
             },
         }
     }
@@ -384,6 +410,11 @@ impl<'a> Inputs<'a> {
                 self.patch_source(source)
                     .map(|p| patch_statement(p, target)),
             ),
+            Query::Partial { source } => self.partial_source(source).map(|p| Statement {
+                sql: partial_statement(p, target),
+                params: Params::KeyArray,
+                plan_per_execution: false,
+            }),
             Query::RefreshOneKey => Some(Statement {
                 sql: refresh_one_key(target),
                 params: target.key_params(),
@@ -416,6 +447,25 @@ impl<'a> Inputs<'a> {
             }
             _ => {}
         }
+        if let Some(p) = self.partial_source(source) {
+            let keys: Vec<String> = p
+                .documents
+                .iter()
+                .flat_map(|d| {
+                    d.keys
+                        .iter()
+                        .map(move |k| format!("{}.{}", d.column, k.key))
+                })
+                .collect();
+            if self.mode == Mode::Immediate {
+                text.push_str(&format!(" (recomputed: {})", keys.join(", ")));
+            } else {
+                text.push_str(&format!(
+                    " (the partial recompute of {} applies in immediate mode only)",
+                    keys.join(", ")
+                ));
+            }
+        }
         text
     }
 }
@@ -434,14 +484,30 @@ pub fn describe(action: &Action) -> String {
         Action::Keys {
             lock: Lock::EachKey,
             when: When::Now,
+            partial: None,
             ..
         } => "each statement: keys from the changed rows, one lock per key, MERGE of those keys"
             .into(),
         Action::Keys {
             lock: Lock::Whole,
             when: When::Now,
+            partial: None,
             ..
         } => "each statement: TVIEW lock, keys found through the join path, MERGE of those keys"
+            .into(),
+        Action::Keys {
+            lock: Lock::EachKey,
+            when: When::Now,
+            partial: Some(_),
+            ..
+        } => "each statement: keys from the changed rows, one lock per key, only the document keys reading the table recomputed for those keys"
+            .into(),
+        Action::Keys {
+            lock: Lock::Whole,
+            when: When::Now,
+            partial: Some(_),
+            ..
+        } => "each statement: TVIEW lock, keys found through the join path, only the document keys reading the table recomputed for those keys"
             .into(),
         Action::Keys {
             when: When::AtCommit,
@@ -481,13 +547,14 @@ fn describe_patch(patch: Option<&PatchSource>) -> String {
 }
 
 /// The kinds of source the docs table lists, with the shape each has.
-const DOC_SHAPES: [(&str, Shape); 5] = [
+const DOC_SHAPES: [(&str, Shape); 7] = [
     (
         "the key's table, or a table joined straight to the key column (a child; for a key of several columns, the key's table only)",
         Shape {
             traceable: true,
             direct: true,
             patchable: false,
+            partial: false,
         },
     ),
     (
@@ -496,6 +563,7 @@ const DOC_SHAPES: [(&str, Shape); 5] = [
             traceable: true,
             direct: true,
             patchable: true,
+            partial: false,
         },
     ),
     (
@@ -504,6 +572,7 @@ const DOC_SHAPES: [(&str, Shape); 5] = [
             traceable: true,
             direct: false,
             patchable: false,
+            partial: false,
         },
     ),
     (
@@ -512,6 +581,25 @@ const DOC_SHAPES: [(&str, Shape); 5] = [
             traceable: true,
             direct: false,
             patchable: true,
+            partial: false,
+        },
+    ),
+    (
+        "a table read only inside some document keys' subqueries (a child's count, average or latest rows), joined straight to the key column",
+        Shape {
+            traceable: true,
+            direct: true,
+            patchable: false,
+            partial: true,
+        },
+    ),
+    (
+        "a table read only inside some document keys' subqueries, reached through other rows",
+        Shape {
+            traceable: true,
+            direct: false,
+            patchable: false,
+            partial: true,
         },
     ),
     (
@@ -520,6 +608,7 @@ const DOC_SHAPES: [(&str, Shape); 5] = [
             traceable: false,
             direct: false,
             patchable: false,
+            partial: false,
         },
     ),
 ];
@@ -574,10 +663,11 @@ mod tests {
     use crate::plan::plan;
 
     fn shapes() -> impl Iterator<Item = Shape> {
-        (0..8).map(|bits| Shape {
+        (0..16).map(|bits| Shape {
             traceable: bits & 1 != 0,
             direct: bits & 2 != 0,
             patchable: bits & 4 != 0,
+            partial: bits & 8 != 0,
         })
     }
 
@@ -617,7 +707,15 @@ mod tests {
                             keys,
                             lock,
                             when: w,
+                            partial,
                         } => {
+                            // Only now, for a source read only inside document keys.
+                            if let Some(p) = partial {
+                                assert_eq!(*p, Query::Partial { source: 7 });
+                                assert!(shape.partial && *w == When::Now, "{a:?}");
+                            } else {
+                                assert!(!shape.partial || *w == When::AtCommit, "{a:?}");
+                            }
                             assert!(shape.traceable);
                             assert_eq!(*w, when);
                             assert_eq!(
@@ -673,6 +771,7 @@ mod tests {
             model: m,
             plan: p,
             patches: &[],
+            partials: &[],
             mode,
         }
     }
@@ -776,6 +875,7 @@ mod tests {
             model: &m,
             plan: &p,
             patches: &[],
+            partials: &[],
             mode: Mode::Immediate,
         };
         let columns = vec!["pk_post".to_string(), "data".to_string()];
@@ -809,15 +909,55 @@ mod tests {
     fn explain_texts_per_source() {
         let m = DefinitionModel::product_category_review();
         let p = plan(&m).unwrap();
+        let review = p
+            .sources
+            .iter()
+            .find(|s| s.table.name == "tb_review")
+            .unwrap()
+            .table
+            .clone();
+        let partials = [PartialSource {
+            table: review.clone(),
+            root: review.clone(),
+            root_only: false,
+            key_column: "pk_post".into(),
+            documents: vec![crate::sqlgen::patch::DocumentPatch {
+                column: "data".into(),
+                keys: vec![crate::sqlgen::patch::KeyValue {
+                    key: "reviews".into(),
+                    value_sql: "1".into(),
+                }],
+            }],
+        }];
+        let by_partial = |mode, oid| {
+            Inputs {
+                model: &m,
+                plan: &p,
+                patches: &[],
+                partials: &partials,
+                mode,
+            }
+            .describe_source(oid)
+        };
         let by = |mode, oid| {
             Inputs {
                 model: &m,
                 plan: &p,
                 patches: &[],
+                partials: &[],
                 mode,
             }
             .describe_source(oid)
         };
+        assert!(
+            by_partial(Mode::Immediate, review.oid).contains(
+                "only the document keys reading the table recomputed for those keys (recomputed: data.reviews)"
+            ),
+            "{}",
+            by_partial(Mode::Immediate, review.oid)
+        );
+        assert!(by_partial(Mode::Deferred, review.oid)
+            .ends_with("(the partial recompute of data.reviews applies in immediate mode only)"));
         let oid = |name: &str| {
             p.sources
                 .iter()

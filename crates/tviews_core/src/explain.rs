@@ -142,6 +142,7 @@ mod tests {
             model: &m,
             plan: &p,
             patches: &[],
+            partials: &[],
             mode,
         };
         let e = explain(&inputs(Mode::Deferred));

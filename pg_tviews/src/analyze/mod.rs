@@ -13,7 +13,7 @@ use pgrx::prelude::*;
 use tviews_core::key::{choose_key, KeyInputs, KeySource};
 use tviews_core::model::DefinitionModel;
 use tviews_core::plan::{plan, MaintenancePlan};
-use tviews_core::sqlgen::patch::PatchSource;
+use tviews_core::sqlgen::patch::{PartialSource, PatchSource};
 
 use crate::errors::TviewError;
 
@@ -29,6 +29,8 @@ pub struct Definition {
     pub key_proven: bool,
     /// Sources whose UPDATEs may patch documents in place (the fast path).
     pub patches: Vec<PatchSource>,
+    /// Sources whose changes recompute only the document keys reading them.
+    pub partials: Vec<PartialSource>,
     /// Tables the definition reads as whole rows (`to_jsonb(t)`, `t.*` in a function call):
     /// adding, dropping or renaming one of their columns changes what it computes.
     pub whole_row_sources: Vec<pg_sys::Oid>,
@@ -148,6 +150,8 @@ pub fn analyze_view(
     // SAFETY: the same query, still alive.
     let patches = unsafe { patch::patch_sources(query, &model, &plan)? };
     // SAFETY: as above.
+    let partials = unsafe { patch::partial_sources(query, &model, &plan)? };
+    // SAFETY: as above.
     let whole_row_sources = unsafe { whole_row_relations(query) };
     // SAFETY: as above.
     let text_search = unsafe { uses_text_search(query) };
@@ -158,6 +162,7 @@ pub fn analyze_view(
         key,
         key_proven: prove_unique,
         patches,
+        partials,
         whole_row_sources,
         text_search,
     })

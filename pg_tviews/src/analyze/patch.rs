@@ -16,7 +16,7 @@ use std::ffi::c_void;
 use pgrx::pg_sys;
 use tviews_core::model::DefinitionModel;
 use tviews_core::plan::{MaintenancePlan, Reach};
-use tviews_core::sqlgen::patch::{DocumentPatch, KeyValue, PatchSource, Via};
+use tviews_core::sqlgen::patch::{DocumentPatch, KeyValue, PartialSource, PatchSource, Via};
 
 use crate::errors::TviewError;
 use crate::pg::names::attribute_name;
@@ -51,11 +51,7 @@ pub unsafe fn patch_sources(
         // row of the key's table (one the definition filters out, another tenant's) has the
         // same key, NULL included.
         let root_table = pg_sys::Oid::from(model.occurrences[root.occ].table.oid);
-        let key_attnum = crate::pg::names::attnum(root_table, &root.column)? as u32;
-        if !super::unique::unique_indexes(root_table)?
-            .iter()
-            .any(|(set, nulls)| nulls.null_safe() && set.len() == 1 && set.contains(&key_attnum))
-        {
+        if !key_unique_in_root(root_table, &root.column)? {
             return Ok(Vec::new());
         }
         let docs = document_columns(d);
@@ -472,4 +468,216 @@ unsafe fn source_patch(
             documents,
         }))
     }
+}
+
+/// The sources whose changes recompute only some document keys (see
+/// `tviews_core::sqlgen::patch::PartialSource`), read from the definition under `outer` (the
+/// analyzed, rewritten `SELECT * FROM <definition view>`).
+///
+/// The definition's own level must be a plain join (as for the fast path), keyed by one
+/// column of the root table that is unique in that table on its own. A value of a top-level
+/// `jsonb_build_object` with constant keys qualifies when it has subqueries and reads
+/// nothing of the definition's level but columns of the root row (in its subqueries too), and
+/// calls nothing volatile. A source qualifies when every one of its occurrences in the
+/// definition is inside qualifying values (a source read anywhere else, in a join, a filter,
+/// another column, may change which documents exist or what else they hold).
+///
+/// # Safety
+/// `outer` must be a valid analyzed query, alive for the call.
+pub unsafe fn partial_sources(
+    outer: *mut pg_sys::Query,
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+) -> Result<Vec<PartialSource>, TviewError> {
+    // SAFETY: per contract; nodes are cast only after their tags are checked.
+    unsafe {
+        let Some(d) = definition_level(outer) else {
+            return Ok(Vec::new());
+        };
+        if !plain_level(d) || model.root_columns.len() > 1 {
+            return Ok(Vec::new());
+        }
+        let Some(root) = &plan.root else {
+            return Ok(Vec::new());
+        };
+        let root_table = pg_sys::Oid::from(model.occurrences[root.occ].table.oid);
+        if !key_unique_in_root(root_table, &root.column)? {
+            return Ok(Vec::new());
+        }
+        // The root's entry at the definition's level: exactly one, without row security
+        // quals (the statement reads the table as the TVIEW's owner, not through the
+        // definition's views).
+        let entries: Vec<(i32, *mut pg_sys::RangeTblEntry)> =
+            list_iter::<pg_sys::RangeTblEntry>((*d).rtable)
+                .enumerate()
+                .filter(|(_, rte)| {
+                    (**rte).rtekind == pg_sys::RTEKind::RTE_RELATION && (**rte).relid == root_table
+                })
+                .map(|(i, rte)| ((i + 1) as i32, rte))
+                .collect();
+        let [(x, rte)] = entries.as_slice() else {
+            return Ok(Vec::new());
+        };
+        if !(**rte).securityQuals.is_null() {
+            return Ok(Vec::new());
+        }
+        let root_only = !(**rte).inh;
+        // Qualifying values: (document, key, value, relations read inside).
+        let mut values = Vec::new();
+        for doc in document_columns(d) {
+            for (key, value) in &doc.pairs {
+                if let Some(rels) = child_value(*value, *x) {
+                    values.push((doc.column.clone(), key.clone(), *value, rels));
+                }
+            }
+        }
+        let mut candidates: Vec<pg_sys::Oid> =
+            values.iter().flat_map(|v| v.3.iter().copied()).collect();
+        candidates.sort_by_key(|o| o.to_u32());
+        candidates.dedup();
+        let (root_schema, root_name) = crate::pg::names::relation_name(root_table)
+            .ok_or(TviewError::Internal("a table vanished".into()))?;
+        let mut out = Vec::new();
+        for source in candidates {
+            if source == root_table || plan.source(source.to_u32()).is_none() {
+                continue;
+            }
+            let inside: usize = values
+                .iter()
+                .map(|v| v.3.iter().filter(|r| **r == source).count())
+                .sum();
+            if inside != relation_count(d as *mut pg_sys::Node, source) {
+                continue;
+            }
+            let mut documents: Vec<DocumentPatch> = Vec::new();
+            for (column, key, value, rels) in &values {
+                if !rels.contains(&source) {
+                    continue;
+                }
+                let copy = pg_sys::copyObjectImpl(*value as *const c_void) as *mut pg_sys::Node;
+                pg_sys::ChangeVarNodes(copy, *x, 1, 0);
+                let kv = KeyValue {
+                    key: key.clone(),
+                    value_sql: crate::analyze::parse::deparse_expression_over(
+                        copy, root_table, "r",
+                    ),
+                };
+                match documents.iter_mut().find(|d| d.column == *column) {
+                    Some(d) => d.keys.push(kv),
+                    None => documents.push(DocumentPatch {
+                        column: column.clone(),
+                        keys: vec![kv],
+                    }),
+                }
+            }
+            let (schema, name) = crate::pg::names::relation_name(source)
+                .ok_or(TviewError::Internal("a table vanished".into()))?;
+            out.push(PartialSource {
+                table: tviews_core::model::TableRef {
+                    oid: source.to_u32(),
+                    schema,
+                    name,
+                },
+                root: tviews_core::model::TableRef {
+                    oid: root_table.to_u32(),
+                    schema: root_schema.clone(),
+                    name: root_name.clone(),
+                },
+                root_only,
+                key_column: root.column.clone(),
+                documents,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// Is `column` of `table` unique in the table on its own, NULL counted once (its primary
+/// key, a one-column unique constraint that is NOT NULL or NULLS NOT DISTINCT)? Documents
+/// are then found by the root row's key alone: no other row of the table (one the
+/// definition filters out) shares it.
+fn key_unique_in_root(table: pg_sys::Oid, column: &str) -> Result<bool, TviewError> {
+    let attnum = crate::pg::names::attnum(table, column)? as u32;
+    Ok(super::unique::unique_indexes(table)?
+        .iter()
+        .any(|(set, nulls)| nulls.null_safe() && set.len() == 1 && set.contains(&attnum)))
+}
+
+/// If `value` (an expression of the definition's level) has subqueries and reads nothing of
+/// that level but columns of its entry `x`, calls nothing volatile and uses no aggregate of
+/// that level: the relations of every range table inside it, once per occurrence.
+unsafe fn child_value(value: *mut pg_sys::Node, x: i32) -> Option<Vec<pg_sys::Oid>> {
+    use crate::pg::nodes::{walk, Visit};
+    let mut ok = true;
+    let mut sublinks = 0;
+    let mut rels = Vec::new();
+    // SAFETY: a valid expression; tags are checked before casts; `levels` are the queries
+    // inside the value enclosing the node (the definition's level is below them all).
+    unsafe {
+        walk(value, &mut |node, levels| {
+            let depth = levels.len();
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                rels.extend(relations_of(node as *mut pg_sys::Query));
+            } else if is_a(node, pg_sys::NodeTag::T_SubLink) {
+                sublinks += 1;
+            } else if is_a(node, pg_sys::NodeTag::T_Var) {
+                let v = &*(node as *mut pg_sys::Var);
+                let up = v.varlevelsup as usize;
+                if up > depth || (up == depth && (v.varno != x || v.varattno <= 0)) {
+                    ok = false;
+                    return Visit::Stop;
+                }
+                return Visit::Skip;
+            } else if is_a(node, pg_sys::NodeTag::T_Aggref) {
+                if (*(node as *mut pg_sys::Aggref)).agglevelsup as usize >= depth {
+                    ok = false;
+                    return Visit::Stop;
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_GroupingFunc) {
+                if (*(node as *mut pg_sys::GroupingFunc)).agglevelsup as usize >= depth {
+                    ok = false;
+                    return Visit::Stop;
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_Param)
+                || is_a(node, pg_sys::NodeTag::T_PlaceHolderVar)
+                || (depth == 0 && is_a(node, pg_sys::NodeTag::T_WindowFunc))
+            {
+                ok = false;
+                return Visit::Stop;
+            }
+            Visit::Descend
+        });
+        (ok && sublinks > 0 && !pg_sys::contain_volatile_functions(value)).then_some(rels)
+    }
+}
+
+/// The relations of `q`'s own range table, once per entry.
+unsafe fn relations_of(q: *mut pg_sys::Query) -> Vec<pg_sys::Oid> {
+    // SAFETY: a valid Query (caller's contract).
+    unsafe {
+        list_iter::<pg_sys::RangeTblEntry>((*q).rtable)
+            .filter(|rte| (**rte).rtekind == pg_sys::RTEKind::RTE_RELATION)
+            .map(|rte| (*rte).relid)
+            .collect()
+    }
+}
+
+/// How many range table entries anywhere under `node` (itself a Query, or an expression)
+/// read `relation`.
+unsafe fn relation_count(node: *mut pg_sys::Node, relation: pg_sys::Oid) -> usize {
+    use crate::pg::nodes::{walk, Visit};
+    let mut n = 0;
+    // SAFETY: a valid tree (caller's contract); tags are checked before casts.
+    unsafe {
+        walk(node, &mut |node, _| {
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                n += relations_of(node as *mut pg_sys::Query)
+                    .iter()
+                    .filter(|r| **r == relation)
+                    .count();
+            }
+            Visit::Descend
+        });
+    }
+    n
 }

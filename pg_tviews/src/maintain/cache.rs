@@ -78,6 +78,7 @@ impl Compiled {
             model: &self.def.model,
             plan: &self.def.plan,
             patches: &self.def.patches,
+            partials: &self.def.partials,
             mode: self.meta.mode,
         }
     }
@@ -171,6 +172,22 @@ impl Compiled {
         }
         let written = self.required(query)?.execute(&args)?;
         crate::stats::add(|c| c.count(Done::RecomputedKeys { keys: n, written }));
+        Ok(written)
+    }
+
+    /// Recompute, for the documents of `keys` (an array of the key type), only the document
+    /// keys `partial` (a [`Query::Partial`]) names; counted in pg_tviews_stats as patched
+    /// documents. Must run inside an SPI connection.
+    ///
+    /// # Safety
+    /// `keys` must be a valid array datum of the key type.
+    pub unsafe fn refresh_partially(
+        &self,
+        partial: Query,
+        keys: pg_sys::Datum,
+    ) -> Result<u64, TviewError> {
+        let written = self.required(partial)?.execute(&[keys])?;
+        crate::stats::add(|c| c.count(Done::Patched { written }));
         Ok(written)
     }
 

@@ -54,7 +54,12 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             lock::lock_whole(tview.meta.table);
             tview.refresh_everything()?;
         }
-        Action::Keys { keys, lock, when } => {
+        Action::Keys {
+            keys,
+            lock,
+            when,
+            partial,
+        } => {
             if *lock == Lock::Whole {
                 // The key query must see every row a concurrent writer moved.
                 lock::lock_whole(tview.meta.table);
@@ -75,7 +80,10 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                         unsafe { tview.lock_keys(found) };
                     }
                     // SAFETY: as above.
-                    unsafe { tview.refresh_keys(found)? };
+                    match partial {
+                        Some(p) => unsafe { tview.refresh_partially(*p, found)? },
+                        None => unsafe { tview.refresh_keys(found)? },
+                    };
                 }
             }
         }

@@ -69,6 +69,27 @@ pub struct PatchSource {
     pub documents: Vec<DocumentPatch>,
 }
 
+/// A source read only inside some document keys' values: correlated subqueries over it (a
+/// child's count, average or latest rows), in values that read nothing else of the
+/// definition's own level but the root row. Its changes recompute those keys of the
+/// documents they reach, from the root row, instead of the whole definition (the joins to
+/// other tables, the other keys): a *partial recompute*. The documents are found by the key
+/// query as for a recompute, under the same locks; which documents exist does not depend on
+/// the source, so the keys are set in the documents that exist and no row is added or
+/// removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialSource {
+    pub table: TableRef,
+    /// The key's table, read as `r`, without its inheritance children when the definition
+    /// reads it with `ONLY` (`root_only`).
+    pub root: TableRef,
+    pub root_only: bool,
+    /// The root's column that is the TVIEW's key (unique in the root table on its own).
+    pub key_column: String,
+    /// The keys whose values read the source, each as SQL over the root row `r`.
+    pub documents: Vec<DocumentPatch>,
+}
+
 /// What a statement changed, as [`change_query`] reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -200,6 +221,65 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         sets = sets.join(", "),
         matches = t.same_key(&key, &key_of_row),
         changed = changed(&p.patchable),
+    )
+}
+
+/// The UPDATE recomputing, for the documents whose keys are in `$1` (an array of the key
+/// type), the keys `p` names: from the root rows of those keys, set into the stored
+/// documents (`doc || jsonb_build_object(k, v, ...)`, the bytes a whole recompute gives, as
+/// for [`patch_statement`]). A document whose keys come out identical is not written.
+pub fn partial_statement(p: &PartialSource, t: &RefreshTarget<'_>) -> String {
+    let eq = t.key_eq;
+    let key = format!("r.{}", quote_ident(&p.key_column));
+    let mut among = format!(
+        "{key}::{} {} ANY ($1::{}[]{})",
+        eq.left,
+        super::quote::operator(eq),
+        eq.right,
+        t.key_collation
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default()
+    );
+    if t.key_nullable {
+        among = format!(
+            "({among} OR ({key} IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)))"
+        );
+    }
+    let mut values = Vec::new();
+    let mut sets = Vec::new();
+    let mut stored = Vec::new();
+    let mut patched = Vec::new();
+    for (i, d) in p.documents.iter().enumerate() {
+        let col = quote_ident(&d.column);
+        let v = quote_ident(&format!("{}v{i}", super::RESERVED_PREFIX));
+        let pairs: Vec<String> = d
+            .keys
+            .iter()
+            .map(|k| format!("{}, ({})", literal(&k.key), k.value_sql))
+            .collect();
+        values.push(format!(
+            "pg_catalog.jsonb_build_object({}) AS {v}",
+            pairs.join(", ")
+        ));
+        let new = format!("t.{col} OPERATOR(pg_catalog.||) p.{v}");
+        sets.push(format!("{col} = {new}"));
+        stored.push(format!("t.{col}"));
+        patched.push(new);
+    }
+    let k = quote_ident(&format!("{}key", super::RESERVED_PREFIX));
+    format!(
+        "UPDATE {tv} AS t SET {sets} \
+           FROM (SELECT {key} AS {k}, {values} FROM {only}{root} AS r WHERE {among}) AS p \
+          WHERE {same} \
+            AND ROW({stored})::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW({patched})::pg_catalog.record",
+        tv = super::qualified(t.table.0, t.table.1),
+        sets = sets.join(", "),
+        values = values.join(", "),
+        only = if p.root_only { "ONLY " } else { "" },
+        root = table(&p.root),
+        same = t.same_key(&t.key_of("t"), &format!("p.{k}")),
+        stored = stored.join(", "),
+        patched = patched.join(", "),
     )
 }
 

@@ -1,0 +1,151 @@
+-- Partial recompute: a table read only inside some document keys' subqueries (a child's
+-- count, average, latest rows) recomputes only those keys when it changes, from the root
+-- row, in immediate mode. pg_tviews_explain names the keys, pg_tviews_stats counts the
+-- documents as patched, and the oracle (text forms) proves each document is what the
+-- definition gives. Shapes outside the rule keep the whole recompute.
+CREATE SCHEMA part;
+SET search_path = part, public;
+CREATE TABLE tb_category (pk_category int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_user (pk_user int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_product (pk_product int PRIMARY KEY, name text NOT NULL,
+                         fk_category int NOT NULL REFERENCES tb_category);
+CREATE TABLE tb_review (pk_review int PRIMARY KEY,
+                        fk_product int NOT NULL REFERENCES tb_product ON DELETE CASCADE,
+                        fk_user int REFERENCES tb_user, rating int, body text,
+                        created int NOT NULL);
+CREATE INDEX ON tb_review (fk_product);
+INSERT INTO tb_category VALUES (1, 'tools'), (2, 'garden');
+INSERT INTO tb_user VALUES (1, 'ann'), (2, 'bob');
+INSERT INTO tb_product SELECT g, 'product ' || g, 1 + g % 2 FROM generate_series(1, 6) g;
+INSERT INTO tb_review SELECT g, 1 + g % 5, 1 + g % 2, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 5 END,
+                             'review ' || g, g
+  FROM generate_series(1, 24) g;
+
+-- The subqueries use the alias r, which the recompute also gives the root row.
+SELECT pg_tviews_create('product', $$
+    SELECT p.pk_product,
+           jsonb_build_object(
+               'name', p.name,
+               'category', c.name,
+               'reviews', jsonb_build_object(
+                   'count', (SELECT count(*) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'average', (SELECT round(avg(r.rating), 2) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'latest', coalesce((SELECT jsonb_agg(jsonb_build_object('id', l.pk_review, 'by', u.name)
+                                                        ORDER BY l.created DESC)
+                                         FROM (SELECT r.pk_review, r.fk_user, r.created FROM tb_review r
+                                                WHERE r.fk_product = p.pk_product
+                                                ORDER BY r.created DESC LIMIT 2) l
+                                         LEFT JOIN tb_user u ON u.pk_user = l.fk_user), '[]')),
+               'title', upper(p.name)) AS data,
+           jsonb_build_object('rated', (SELECT count(r.rating) FROM tb_review r WHERE r.fk_product = p.pk_product)) AS extra
+      FROM tb_product p JOIN tb_category c ON c.pk_category = p.fk_category $$);
+SELECT source, maintenance FROM pg_tviews_explain('product')
+ WHERE source IN ('part.tb_review', 'part.tb_user') ORDER BY 1;
+
+CREATE FUNCTION counters(OUT patched bigint, OUT recomputed bigint) LANGUAGE sql AS $$
+    SELECT rows_patched, keys_recomputed FROM pg_tviews_stats WHERE tview = 'part.tv_product'::regclass $$;
+SELECT pg_tviews_stats_reset();
+INSERT INTO tb_review VALUES (100, 1, 1, 5, 'new', 100);
+SELECT data, extra FROM tv_product WHERE pk_product = 1;
+SELECT * FROM counters();
+SELECT * FROM pg_tviews_check('product');
+-- Several documents in one statement, a review moved, NULL ratings, a product left without
+-- reviews (count 0, average NULL, latest []).
+UPDATE tb_review SET rating = NULL WHERE fk_product = 2;
+UPDATE tb_review SET fk_product = 3 WHERE pk_review = 100;
+DELETE FROM tb_review WHERE fk_product = 4;
+SELECT data, extra FROM tv_product WHERE pk_product IN (1, 2, 4) ORDER BY pk_product;
+SELECT * FROM counters();
+SELECT * FROM pg_tviews_check('product');
+-- A change that leaves the documents as they are writes nothing.
+UPDATE tb_review SET body = 'edited' WHERE pk_review = 5;
+SELECT * FROM counters();
+-- A user renamed: reached through the reviews, under the TVIEW lock, same keys only.
+UPDATE tb_user SET name = 'ann b' WHERE pk_user = 1;
+SELECT * FROM counters();
+SELECT * FROM pg_tviews_check('product');
+-- The root's own changes and a cascade delete take their usual paths.
+UPDATE tb_product SET fk_category = 1 WHERE pk_product = 6;
+DELETE FROM tb_product WHERE pk_product = 5;
+SELECT * FROM pg_tviews_check('product');
+-- Savepoints undo the partial recompute with the change.
+BEGIN;
+SAVEPOINT a;
+INSERT INTO tb_review VALUES (101, 6, 2, 1, 'x', 101);
+ROLLBACK TO a;
+INSERT INTO tb_review VALUES (102, 6, 2, 2, 'y', 102);
+COMMIT;
+SELECT data->'reviews' FROM tv_product WHERE pk_product = 6;
+SELECT * FROM pg_tviews_check('product');
+
+-- A TVIEW over this one follows the patched documents.
+SELECT pg_tviews_create('category', $$
+    SELECT c.pk_category,
+           jsonb_build_object('name', c.name,
+                              'products', coalesce((SELECT jsonb_agg(t.data->'reviews' ORDER BY t.pk_product)
+                                                      FROM tv_product t JOIN tb_product p ON p.pk_product = t.pk_product
+                                                     WHERE p.fk_category = c.pk_category), '[]')) AS data
+      FROM tb_category c $$);
+INSERT INTO tb_review VALUES (103, 2, 1, 4, 'z', 103);
+SELECT * FROM pg_tviews_check('product');
+SELECT * FROM pg_tviews_check('category');
+SELECT pg_tviews_drop('category');
+
+-- Deferred mode keeps its whole recompute at commit.
+SELECT pg_tviews_set_mode('product', 'deferred');
+SELECT maintenance FROM pg_tviews_explain('product') WHERE source = 'part.tb_review';
+BEGIN;
+INSERT INTO tb_review VALUES (104, 1, 2, 3, 'w', 104);
+DELETE FROM tb_review WHERE pk_review = 1;
+COMMIT;
+SELECT * FROM pg_tviews_check('product');
+SELECT pg_tviews_drop('product');
+
+-- Outside the rule, the whole recompute: the child also read in a filter; a subquery that
+-- also reads a joined table's column; a value that also reads one outside its subquery.
+SELECT pg_tviews_create('filtered', $$
+    SELECT p.pk_product,
+           jsonb_build_object('n', (SELECT count(*) FROM tb_review r WHERE r.fk_product = p.pk_product)) AS data
+      FROM tb_product p WHERE EXISTS (SELECT FROM tb_review r WHERE r.fk_product = p.pk_product) $$);
+SELECT pg_tviews_create('mixed', $$
+    SELECT p.pk_product,
+           jsonb_build_object('n', (SELECT count(*) FROM tb_review r
+                                     WHERE r.fk_product = p.pk_product AND r.body <> c.name)) AS data
+      FROM tb_product p JOIN tb_category c ON c.pk_category = p.fk_category $$);
+SELECT pg_tviews_create('outer_value', $$
+    SELECT p.pk_product,
+           jsonb_build_object('n', c.name || (SELECT count(*) FROM tb_review r WHERE r.fk_product = p.pk_product)) AS data
+      FROM tb_product p JOIN tb_category c ON c.pk_category = p.fk_category $$);
+SELECT tview, source, maintenance LIKE '%only the document keys%' AS partial
+  FROM (SELECT 'filtered' AS tview UNION ALL SELECT 'mixed' UNION ALL SELECT 'outer_value') v,
+       LATERAL pg_tviews_explain(v.tview) e
+ WHERE e.source = 'part.tb_review' ORDER BY 1;
+INSERT INTO tb_review VALUES (105, 2, 1, 1, 'tools', 105);
+DELETE FROM tb_review WHERE fk_product = 3;
+SELECT * FROM pg_tviews_check('filtered');
+SELECT * FROM pg_tviews_check('mixed');
+SELECT * FROM pg_tviews_check('outer_value');
+SELECT pg_tviews_drop('filtered');
+SELECT pg_tviews_drop('mixed');
+SELECT pg_tviews_drop('outer_value');
+
+-- ONLY: the recompute reads the root table without its inheritance children too.
+CREATE TABLE tb_base (pk int PRIMARY KEY, name text);
+CREATE TABLE tb_base_child (pk int) INHERITS (tb_base);
+CREATE TABLE tb_note (pk int PRIMARY KEY, fk int NOT NULL, body text);
+INSERT INTO tb_base VALUES (1, 'one'), (2, 'two');
+INSERT INTO tb_base_child VALUES (1, 'shadow');
+INSERT INTO tb_note VALUES (1, 1, 'a');
+SELECT pg_tviews_create('base', $$
+    SELECT b.pk, jsonb_build_object('name', b.name,
+                                    'notes', (SELECT jsonb_agg(n.body || '/' || b.name ORDER BY n.pk)
+                                                FROM tb_note n WHERE n.fk = b.pk)) AS data
+      FROM ONLY tb_base b $$);
+SELECT maintenance LIKE '%only the document keys%' AS partial FROM pg_tviews_explain('base') WHERE source = 'part.tb_note';
+INSERT INTO tb_note VALUES (2, 1, 'b');
+SELECT data FROM tv_base ORDER BY pk;
+SELECT * FROM pg_tviews_check('base');
+SELECT pg_tviews_drop('base');
+
+RESET search_path;
+DROP SCHEMA part CASCADE;
