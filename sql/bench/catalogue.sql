@@ -42,14 +42,28 @@ CREATE TABLE tb_review (
 CREATE INDEX ON tb_review (fk_product, created_at DESC, pk_review DESC);
 CREATE SEQUENCE review_seq;
 
+CREATE TABLE tb_order (pk_order int PRIMARY KEY, customer text NOT NULL);
+CREATE TABLE tb_order_line (
+    pk_line    bigint PRIMARY KEY,
+    fk_order   int NOT NULL REFERENCES tb_order ON DELETE CASCADE,
+    fk_product int NOT NULL REFERENCES tb_product ON DELETE CASCADE,
+    quantity   int NOT NULL
+);
+CREATE INDEX ON tb_order_line (fk_order);
+CREATE INDEX ON tb_order_line (fk_product);
+
 COMMENT ON TABLE tb_product IS 'Benchmark catalogue: products.';
+COMMENT ON TABLE tb_order_line IS 'Benchmark catalogue: order lines (5 per order, one order per 10 products).';
 COMMENT ON TABLE tb_review IS 'Benchmark catalogue: reviews (5 per product on average).';
 
 -- Sizes: products and reviews per scale; 100 categories (so a category holds about 1% of the
 -- products), one supplier per 20 products, one product in 10 without a supplier.
-CREATE TABLE scales (scale text PRIMARY KEY, products int NOT NULL, reviews int NOT NULL);
-INSERT INTO scales VALUES ('tiny', 200, 1000), ('small', 1000, 5000), ('medium', 100000, 500000),
-                          ('large', 1000000, 5000000);
+-- crowded: the reviews of one product (pk_product 4) on top of the others, so that the cost
+-- of a change to a document with many children is visible next to one with a few.
+CREATE TABLE scales (scale text PRIMARY KEY, products int NOT NULL, reviews int NOT NULL,
+                     crowded int NOT NULL);
+INSERT INTO scales VALUES ('tiny', 200, 1000, 500), ('small', 1000, 5000, 5000),
+                          ('medium', 100000, 500000, 50000), ('large', 1000000, 5000000, 50000);
 
 -- The definition every approach must reproduce.
 CREATE VIEW v_product AS
@@ -85,6 +99,20 @@ SELECT c.pk_category, c.name, count(*) AS products, sum(p.price) AS price_total,
   FROM tb_product p
   JOIN tb_category c ON c.pk_category = p.fk_category
  GROUP BY c.pk_category, c.name;
+-- The third read model, documents built on documents: each order embeds the product document
+-- of each of its lines, so a category renamed reaches orders through products (three levels:
+-- category, product, order). Its scenarios are marked in scenarios.
+CREATE VIEW v_order AS
+SELECT o.pk_order,
+       jsonb_build_object(
+           'id', o.pk_order,
+           'customer', o.customer,
+           'lines', coalesce((SELECT jsonb_agg(jsonb_build_object('line', l.pk_line, 'quantity', l.quantity,
+                                                                  'product', pr.data) ORDER BY l.pk_line)
+                                FROM tb_order_line l JOIN v_product pr ON pr.pk_product = l.fk_product
+                               WHERE l.fk_order = o.pk_order), '[]')) AS data
+  FROM tb_order o;
+COMMENT ON VIEW v_order IS 'Order documents embedding product documents: the third definition approaches reproduce.';
 COMMENT ON VIEW v_category_sales IS 'Category sales: a flat join and GROUP BY aggregate, the second definition approaches reproduce.';
 
 -- Generate the data set-based, with progress messages.
@@ -92,13 +120,15 @@ CREATE PROCEDURE setup(scale text) LANGUAGE plpgsql AS $$
 DECLARE
     n int;
     nr int;
+    crowded int;
 BEGIN
-    SELECT s.products, s.reviews INTO n, nr FROM tviews_bench.scales s WHERE s.scale = setup.scale;
+    SELECT s.products, s.reviews, s.crowded INTO n, nr, crowded FROM tviews_bench.scales s WHERE s.scale = setup.scale;
     IF n IS NULL THEN
         RAISE EXCEPTION 'unknown scale "%"', scale USING HINT = 'Use tiny, small, medium or large.';
     END IF;
-    TRUNCATE tviews_bench.tb_review, tviews_bench.tb_inventory, tviews_bench.tb_product,
-             tviews_bench.tb_supplier, tviews_bench.tb_category;
+    TRUNCATE tviews_bench.tb_order_line, tviews_bench.tb_order, tviews_bench.tb_review,
+             tviews_bench.tb_inventory, tviews_bench.tb_product, tviews_bench.tb_supplier,
+             tviews_bench.tb_category;
     RAISE NOTICE 'setup %: 100 categories, % suppliers', scale, n / 20;
     INSERT INTO tviews_bench.tb_category SELECT g, 'category ' || g FROM generate_series(1, 100) g;
     INSERT INTO tviews_bench.tb_supplier
@@ -117,13 +147,26 @@ BEGIN
         SELECT g, 1 + (g * 7) % n, 1 + (g * 3) % 5, 'review ' || g,
                timestamptz '2026-01-01' + g * interval '1 minute'
           FROM generate_series(1, nr) g;
-    PERFORM setval('tviews_bench.review_seq', nr);
+    RAISE NOTICE 'setup %: % more reviews of product 4', scale, crowded;
+    INSERT INTO tviews_bench.tb_review
+        SELECT nr + g, 4, 1 + (g * 3) % 5, 'crowded review ' || g,
+               timestamptz '2025-01-01' + g * interval '1 second'
+          FROM generate_series(1, crowded) g;
+    PERFORM setval('tviews_bench.review_seq', nr + crowded);
+    RAISE NOTICE 'setup %: % orders of 5 lines', scale, greatest(n / 10, 1);
+    INSERT INTO tviews_bench.tb_order SELECT g, 'customer ' || g FROM generate_series(1, greatest(n / 10, 1)) g;
+    INSERT INTO tviews_bench.tb_order_line
+        SELECT g, 1 + g % greatest(n / 10, 1), 1 + (g::bigint * 7907) % n, 1 + g % 3
+          FROM generate_series(1, 5 * greatest(n / 10, 1)) g;
     RAISE NOTICE 'setup %: analyze', scale;
     ANALYZE tviews_bench.tb_category, tviews_bench.tb_supplier, tviews_bench.tb_product,
-            tviews_bench.tb_inventory, tviews_bench.tb_review;
+            tviews_bench.tb_inventory, tviews_bench.tb_review, tviews_bench.tb_order,
+            tviews_bench.tb_order_line;
     TRUNCATE tviews_bench.results;
     DELETE FROM tviews_bench.settings;
-    INSERT INTO tviews_bench.settings VALUES ('scale', scale), ('products', n::text), ('reviews', nr::text);
+    INSERT INTO tviews_bench.settings VALUES ('scale', scale), ('products', n::text), ('reviews', nr::text),
+                                              ('crowded', crowded::text),
+                                              ('order_lines', (5 * greatest(n / 10, 1))::text);
 END $$;
 
 -- Approaches -----------------------------------------------------------------------------
@@ -134,14 +177,16 @@ CREATE TABLE approaches (approach text PRIMARY KEY, description text NOT NULL, p
 INSERT INTO approaches VALUES
  ('bare',          'no read model: the DML alone (the floor)', 1),
  ('pg_tviews',     'pg_tviews TVIEW tv_product, immediate mode', 2),
- ('pg_ivm',        'pg_ivm IMMVs over the flat joins and the review aggregates, JSON built at read time', 3),
- ('manual',        'hand-written statement triggers recomputing the affected documents', 4),
- ('matview',       'REFRESH MATERIALIZED VIEW after each change', 5),
- ('matview_concurrently', 'REFRESH MATERIALIZED VIEW CONCURRENTLY after each change', 6);
+ ('pg_tviews_deferred', 'pg_tviews TVIEW tv_product, deferred mode (maintained once per transaction, at commit)', 3),
+ ('pg_ivm',        'pg_ivm IMMVs over the flat joins and the review aggregates, JSON built at read time', 4),
+ ('manual',        'hand-written statement triggers recomputing the affected documents', 5),
+ ('matview',       'REFRESH MATERIALIZED VIEW after each change', 6),
+ ('matview_concurrently', 'REFRESH MATERIALIZED VIEW CONCURRENTLY after each change', 7);
 
 CREATE FUNCTION approach_available(approach text) RETURNS boolean LANGUAGE sql AS $$
     SELECT CASE approach
         WHEN 'pg_tviews' THEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_tviews')
+        WHEN 'pg_tviews_deferred' THEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_tviews')
         WHEN 'pg_ivm' THEN EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_ivm')
         ELSE true END
 $$;
@@ -218,12 +263,65 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- Install an approach's read model: model 'product' (the documents) or 'category_sales'.
+-- The hand-written approach for orders, built on its product documents as a TVIEW is built on
+-- a TVIEW: triggers on the orders, their lines and manual_product recompute the orders
+-- whose documents embed what changed.
+CREATE TABLE manual_order (pk_order int PRIMARY KEY, data jsonb NOT NULL);
+CREATE FUNCTION manual_order_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    keys int[] := '{}';
+    k int[];
+    how text := TG_ARGV[0];
+BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        CASE how
+        WHEN 'order' THEN SELECT array_agg(pk_order) INTO k FROM new_rows;
+        WHEN 'fk_order' THEN SELECT array_agg(fk_order) INTO k FROM new_rows;
+        WHEN 'product' THEN SELECT array_agg(l.fk_order) INTO k FROM tviews_bench.tb_order_line l
+                             WHERE l.fk_product IN (SELECT pk_product FROM new_rows);
+        END CASE;
+        keys := keys || coalesce(k, '{}');
+    END IF;
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        CASE how
+        WHEN 'order' THEN SELECT array_agg(pk_order) INTO k FROM old_rows;
+        WHEN 'fk_order' THEN SELECT array_agg(fk_order) INTO k FROM old_rows;
+        WHEN 'product' THEN SELECT array_agg(l.fk_order) INTO k FROM tviews_bench.tb_order_line l
+                             WHERE l.fk_product IN (SELECT pk_product FROM old_rows);
+        END CASE;
+        keys := keys || coalesce(k, '{}');
+    END IF;
+    IF cardinality(keys) > 0 THEN
+        DELETE FROM tviews_bench.manual_order m WHERE m.pk_order = ANY (keys)
+           AND NOT EXISTS (SELECT 1 FROM tviews_bench.tb_order o WHERE o.pk_order = m.pk_order);
+        INSERT INTO tviews_bench.manual_order
+             SELECT o.pk_order, v.data FROM tviews_bench.tb_order o, LATERAL (SELECT jsonb_build_object(
+                        'id', o.pk_order, 'customer', o.customer,
+                        'lines', coalesce((SELECT jsonb_agg(jsonb_build_object('line', l.pk_line, 'quantity', l.quantity,
+                                                                               'product', pr.data) ORDER BY l.pk_line)
+                                             FROM tviews_bench.tb_order_line l
+                                             JOIN tviews_bench.manual_product pr ON pr.pk_product = l.fk_product
+                                            WHERE l.fk_order = o.pk_order), '[]')) AS data) v
+              WHERE o.pk_order = ANY (keys)
+        ON CONFLICT (pk_order) DO UPDATE SET data = excluded.data;
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- Install an approach's read model: model 'product' (the documents), 'category_sales', or
+-- 'order' (order documents embedding the product documents, on top of the product model).
 CREATE PROCEDURE install(approach text, model text DEFAULT 'product') LANGUAGE plpgsql AS $$
 DECLARE
     t text;
     f text;
 BEGIN
+    IF approach = 'pg_tviews_deferred' THEN
+        CALL tviews_bench.install('pg_tviews', model);
+        PERFORM pg_tviews_set_mode(m, 'deferred')
+           FROM unnest(CASE model WHEN 'order' THEN ARRAY['tviews_bench.product', 'tviews_bench.order']
+                                  ELSE ARRAY['tviews_bench.' || model] END) m;
+        RETURN;
+    END IF;
     IF model = 'category_sales' THEN
         CASE approach
         WHEN 'bare' THEN NULL;
@@ -247,6 +345,47 @@ BEGIN
         WHEN 'matview', 'matview_concurrently' THEN
             CREATE MATERIALIZED VIEW tviews_bench.mv_category_sales AS SELECT * FROM tviews_bench.v_category_sales;
             CREATE UNIQUE INDEX ON tviews_bench.mv_category_sales (pk_category);
+        END CASE;
+        RETURN;
+    END IF;
+    IF model = 'order' THEN
+        IF approach IN ('pg_tviews', 'pg_ivm', 'manual') THEN
+            CALL tviews_bench.install(approach, 'product');  -- the documents orders embed
+        END IF;
+        CASE approach
+        WHEN 'bare' THEN NULL;
+        WHEN 'pg_tviews' THEN
+            -- A TVIEW over the product TVIEW: its definition reads tv_product where v_order
+            -- reads v_product.
+            PERFORM pg_tviews_create('tviews_bench.order',
+                                     replace(pg_get_viewdef('tviews_bench.v_order'::regclass), 'v_product', 'tv_product'));
+        WHEN 'pg_ivm' THEN
+            -- pg_ivm cannot build an IMMV on an IMMV (nor on a view): the order documents are
+            -- built at read time over its product documents, which its IMMVs keep.
+            CREATE VIEW tviews_bench.ivm_order AS
+            SELECT o.pk_order,
+                   jsonb_build_object('id', o.pk_order, 'customer', o.customer,
+                       'lines', coalesce((SELECT jsonb_agg(jsonb_build_object('line', l.pk_line, 'quantity', l.quantity,
+                                                                              'product', pr.data) ORDER BY l.pk_line)
+                                            FROM tviews_bench.tb_order_line l
+                                            JOIN tviews_bench.ivm_product pr ON pr.pk_product = l.fk_product
+                                           WHERE l.fk_order = o.pk_order), '[]')) AS data
+              FROM tviews_bench.tb_order o;
+        WHEN 'manual' THEN
+            TRUNCATE tviews_bench.manual_order;
+            INSERT INTO tviews_bench.manual_order SELECT * FROM tviews_bench.v_order;
+            FOR t, f IN SELECT * FROM (VALUES ('tb_order', 'order'), ('tb_order_line', 'fk_order'),
+                                              ('manual_product', 'product')) v LOOP
+                EXECUTE format('CREATE TRIGGER manual_order_ins AFTER INSERT ON tviews_bench.%I REFERENCING NEW TABLE AS new_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_order_trg(%L)', t, f);
+                EXECUTE format('CREATE TRIGGER manual_order_upd AFTER UPDATE ON tviews_bench.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_order_trg(%L)', t, f);
+                EXECUTE format('CREATE TRIGGER manual_order_del AFTER DELETE ON tviews_bench.%I REFERENCING OLD TABLE AS old_rows
+                                FOR EACH STATEMENT EXECUTE FUNCTION tviews_bench.manual_order_trg(%L)', t, f);
+            END LOOP;
+        WHEN 'matview', 'matview_concurrently' THEN
+            CREATE MATERIALIZED VIEW tviews_bench.mv_order AS SELECT * FROM tviews_bench.v_order;
+            CREATE UNIQUE INDEX ON tviews_bench.mv_order (pk_order);
         END CASE;
         RETURN;
     END IF;
@@ -313,6 +452,10 @@ CREATE PROCEDURE uninstall(approach text, model text DEFAULT 'product') LANGUAGE
 DECLARE
     t text;
 BEGIN
+    IF approach = 'pg_tviews_deferred' THEN
+        CALL tviews_bench.uninstall('pg_tviews', model);
+        RETURN;
+    END IF;
     IF model = 'category_sales' THEN
         CASE approach
         WHEN 'bare' THEN NULL;
@@ -328,6 +471,26 @@ BEGIN
         WHEN 'matview', 'matview_concurrently' THEN
             DROP MATERIALIZED VIEW IF EXISTS tviews_bench.mv_category_sales;
         END CASE;
+        RETURN;
+    END IF;
+    IF model = 'order' THEN
+        CASE approach
+        WHEN 'bare' THEN NULL;
+        WHEN 'pg_tviews' THEN PERFORM pg_tviews_drop('tviews_bench.order', if_exists => true);
+        WHEN 'pg_ivm' THEN DROP VIEW IF EXISTS tviews_bench.ivm_order;
+        WHEN 'manual' THEN
+            FOREACH t IN ARRAY ARRAY['tb_order', 'tb_order_line', 'manual_product'] LOOP
+                EXECUTE format('DROP TRIGGER IF EXISTS manual_order_ins ON tviews_bench.%I', t);
+                EXECUTE format('DROP TRIGGER IF EXISTS manual_order_upd ON tviews_bench.%I', t);
+                EXECUTE format('DROP TRIGGER IF EXISTS manual_order_del ON tviews_bench.%I', t);
+            END LOOP;
+            TRUNCATE tviews_bench.manual_order;
+        WHEN 'matview', 'matview_concurrently' THEN
+            DROP MATERIALIZED VIEW IF EXISTS tviews_bench.mv_order;
+        END CASE;
+        IF approach IN ('pg_tviews', 'pg_ivm', 'manual') THEN
+            CALL tviews_bench.uninstall(approach, 'product');
+        END IF;
         RETURN;
     END IF;
     CASE approach
@@ -353,20 +516,19 @@ END $$;
 CREATE FUNCTION differing_rows(approach text, model text DEFAULT 'product') RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     sales boolean := model = 'category_sales';
-    stored text := CASE approach
-        WHEN 'pg_tviews' THEN CASE WHEN sales THEN 'tviews_bench.tv_category_sales' ELSE 'tviews_bench.tv_product' END
-        WHEN 'pg_ivm' THEN CASE WHEN sales THEN 'tviews_bench.ivm_category_sales' ELSE 'tviews_bench.ivm_product' END
-        WHEN 'manual' THEN CASE WHEN sales THEN 'tviews_bench.manual_category_sales' ELSE 'tviews_bench.manual_product' END
-        WHEN 'matview' THEN CASE WHEN sales THEN 'tviews_bench.mv_category_sales' ELSE 'tviews_bench.mv_product' END
-        WHEN 'matview_concurrently' THEN CASE WHEN sales THEN 'tviews_bench.mv_category_sales' ELSE 'tviews_bench.mv_product' END
-        END;
-    definition text := CASE WHEN sales THEN 'tviews_bench.v_category_sales' ELSE 'tviews_bench.v_product' END;
+    -- Each approach names its read models <prefix><model>.
+    prefix text := CASE approach
+        WHEN 'pg_tviews' THEN 'tv_' WHEN 'pg_tviews_deferred' THEN 'tv_' WHEN 'pg_ivm' THEN 'ivm_' WHEN 'manual' THEN 'manual_'
+        WHEN 'matview' THEN 'mv_' WHEN 'matview_concurrently' THEN 'mv_' END;
+    stored text := 'tviews_bench.' || prefix || model;
+    definition text := 'tviews_bench.v_' || model;
     -- The definition's columns (an IMMV adds hidden counting columns of its own).
-    cols text := CASE WHEN sales THEN 'pk_category, name, products, price_total, price_min, price_max'
-                      ELSE 'pk_product, data' END;
+    cols text := CASE model WHEN 'category_sales' THEN 'pk_category, name, products, price_total, price_min, price_max'
+                            WHEN 'order' THEN 'pk_order, data'
+                            ELSE 'pk_product, data' END;
     n bigint;
 BEGIN
-    IF stored IS NULL THEN
+    IF prefix IS NULL THEN
         RETURN NULL;
     END IF;
     EXECUTE format('SELECT count(*) FROM ((SELECT %1$s FROM %2$s EXCEPT ALL SELECT %1$s FROM %3$s)
@@ -387,15 +549,20 @@ INSERT INTO scenarios VALUES
  ('price',           'one product''s price', 1, false),
  ('review_insert',   'one review inserted', 2, false),
  ('review_delete',   'one review deleted (a product''s latest)', 3, false),
- ('category_rename', 'a category renamed (about 1% of products)', 4, false),
- ('supplier_email',  'a supplier''s email changed', 5, false),
- ('bulk_100',        '100 products'' prices in one UPDATE', 6, false),
- ('bulk_1000',       '1,000 products'' prices in one UPDATE', 7, false),
- ('bulk_recompute',  '100,000 products moved to another supplier in one UPDATE (every document recomputed)', 8, true),
- ('product_delete',  'one product deleted (with its reviews and inventory)', 9, false);
+ ('review_crowded',  'one review inserted on a product with many reviews (50,000 at medium scale)', 4, false),
+ ('category_rename', 'a category renamed (about 1% of products)', 5, false),
+ ('supplier_email',  'a supplier''s email changed', 6, false),
+ ('bulk_100',        '100 products'' prices in one UPDATE', 7, false),
+ ('bulk_1000',       '1,000 products'' prices in one UPDATE', 8, false),
+ ('bulk_recompute',  '100,000 products moved to another supplier in one UPDATE (every document recomputed)', 9, true),
+ ('product_delete',  'one product deleted (with its reviews and inventory)', 10, false),
+ ('ten_changes',     'ten changes to one product in one transaction (5 prices, 5 reviews)', 11, false);
 INSERT INTO scenarios VALUES
- ('sales_price',     'category sales (flat join + GROUP BY): one product''s price', 10, false, 'category_sales'),
- ('sales_insert',    'category sales (flat join + GROUP BY): one product added', 11, false, 'category_sales');
+ ('sales_price',     'category sales (flat join + GROUP BY): one product''s price', 12, false, 'category_sales'),
+ ('sales_insert',    'category sales (flat join + GROUP BY): one product added', 13, false, 'category_sales');
+INSERT INTO scenarios VALUES
+ ('order_price',     'orders embedding products: one product''s price, seen by the orders that embed it', 14, false, 'order'),
+ ('order_category',  'orders embedding products: a category renamed, seen through products by orders (three levels)', 15, false, 'order');
 
 CREATE TABLE settings (name text PRIMARY KEY, value text NOT NULL);
 
@@ -405,6 +572,7 @@ CREATE FUNCTION do_scenario(scenario text, i int) RETURNS void LANGUAGE plpgsql 
 DECLARE
     n int := (SELECT value::int FROM tviews_bench.settings WHERE name = 'products');
     p int := 1 + ((i * 7919) % n);
+    q int;
 BEGIN
     CASE scenario
     WHEN 'price' THEN
@@ -413,6 +581,16 @@ BEGIN
         INSERT INTO tviews_bench.tb_review
         VALUES (nextval('tviews_bench.review_seq'), (SELECT max(pk_product) FROM tviews_bench.tb_product WHERE pk_product <= p),
                 1 + i % 5, 'bench review ' || i, clock_timestamp());
+    WHEN 'ten_changes' THEN
+        q := (SELECT max(pk_product) FROM tviews_bench.tb_product WHERE pk_product <= p);
+        FOR j IN 1 .. 5 LOOP
+            UPDATE tviews_bench.tb_product SET price = price + 0.01 WHERE pk_product = q;
+            INSERT INTO tviews_bench.tb_review
+            VALUES (nextval('tviews_bench.review_seq'), q, 1 + j % 5, 'bench review ' || i, clock_timestamp());
+        END LOOP;
+    WHEN 'review_crowded' THEN
+        INSERT INTO tviews_bench.tb_review
+        VALUES (nextval('tviews_bench.review_seq'), 4, 1 + i % 5, 'bench review ' || i, clock_timestamp());
     WHEN 'review_delete' THEN
         DELETE FROM tviews_bench.tb_review
          WHERE pk_review = (SELECT r.pk_review FROM tviews_bench.tb_review r WHERE r.fk_product = p
@@ -438,6 +616,13 @@ BEGIN
          WHERE pk_product <= 100000 AND fk_supplier IS NOT NULL;
     WHEN 'product_delete' THEN
         DELETE FROM tviews_bench.tb_product WHERE pk_product = (SELECT max(pk_product) FROM tviews_bench.tb_product);
+    WHEN 'order_price' THEN
+        UPDATE tviews_bench.tb_product SET price = price + 0.01
+         WHERE pk_product = (SELECT l.fk_product FROM tviews_bench.tb_order_line l
+                              WHERE l.pk_line = 1 + (i * 7919) % (SELECT value::int FROM tviews_bench.settings WHERE name = 'order_lines'));
+    WHEN 'order_category' THEN
+        UPDATE tviews_bench.tb_category SET name = 'category ' || (1 + (i * 37) % 100) || ' v' || pg_current_xact_id()::text
+         WHERE pk_category = 1 + (i * 37) % 100;
     WHEN 'sales_price' THEN
         UPDATE tviews_bench.tb_product SET price = price + 0.01 WHERE pk_product = p;
     WHEN 'sales_insert' THEN
@@ -487,7 +672,7 @@ BEGIN
         IF approach LIKE 'matview%' THEN
             EXECUTE format('REFRESH MATERIALIZED VIEW %s tviews_bench.%I',
                            CASE approach WHEN 'matview_concurrently' THEN 'CONCURRENTLY' ELSE '' END,
-                           CASE model WHEN 'category_sales' THEN 'mv_category_sales' ELSE 'mv_product' END);
+                           'mv_' || model);
         END IF;
         COMMIT;
         ms := extract(epoch FROM clock_timestamp() - t0) * 1000;

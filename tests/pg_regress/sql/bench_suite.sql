@@ -23,8 +23,8 @@ CALL tviews_bench.uninstall('matview');
 SELECT tviews_bench.differing_rows('bare') IS NULL AS bare_has_no_read_model;
 SELECT tviews_bench.approach_available('pg_ivm') AS pg_ivm_here;
 
--- A short run: every scenario on two approaches, each iteration committed.
-CALL tviews_bench.run(NULL, '{bare,pg_tviews,manual}', 2);
+-- A short run: every scenario on three approaches (pg_tviews in both modes), each iteration committed.
+CALL tviews_bench.run(NULL, '{bare,pg_tviews,pg_tviews_deferred,manual}', 2);
 SELECT scenario, approach, iterations, verdict FROM tviews_bench.report
  ORDER BY scenario_position, approach_position;
 RESET client_min_messages;
