@@ -171,3 +171,6 @@ BEGIN
     END LOOP;
 END
 $upgrade$;
+
+-- rows_patched also counts partial recomputes.
+COMMENT ON COLUMN pg_tviews_stats.rows_patched IS 'Documents patched in place without a recompute (the fast path), or whose child-fed keys alone were recomputed (partial recompute).';

@@ -311,7 +311,7 @@ COMMENT ON COLUMN pg_tviews_stats.runs IS 'Maintenance runs: one per source stat
 COMMENT ON COLUMN pg_tviews_stats.keys_recomputed IS 'Documents recomputed through the definition by key.';
 COMMENT ON COLUMN pg_tviews_stats.full_recomputes IS 'Runs that recomputed every row (TRUNCATE, sources with no join path, large deferred queues, pg_tviews_refresh).';
 COMMENT ON COLUMN pg_tviews_stats.rows_written IS 'Rows inserted, updated or deleted in the TVIEW table: documents that actually changed.';
-COMMENT ON COLUMN pg_tviews_stats.rows_patched IS 'Documents patched in place without a recompute (the fast path).';
+COMMENT ON COLUMN pg_tviews_stats.rows_patched IS 'Documents patched in place without a recompute (the fast path), or whose child-fed keys alone were recomputed (partial recompute).';
 COMMENT ON COLUMN pg_tviews_stats.total_time_ms IS 'Wall-clock milliseconds spent in maintenance, lock waits and cascaded TVIEWs included.';
 COMMENT ON COLUMN pg_tviews_stats.last_run IS 'When maintenance last ran (NULL: not since the server started or the last reset).';
 COMMENT ON FUNCTION pg_tviews_stats_raw() IS 'pg_tviews internal: the counters behind the view pg_tviews_stats.';

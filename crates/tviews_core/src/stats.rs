@@ -20,7 +20,8 @@ pub struct Counters {
     pub full_recomputes: u64,
     /// Rows inserted, updated or deleted in the TVIEW table (documents that changed).
     pub rows_written: u64,
-    /// Documents patched in place without a recompute (the JSONB fast path).
+    /// Documents patched in place without a recompute (the JSONB fast path), or whose
+    /// child-fed keys alone were recomputed (partial recompute).
     pub rows_patched: u64,
     /// Wall-clock time spent in maintenance, lock waits and cascaded TVIEWs included.
     pub time_us: u64,

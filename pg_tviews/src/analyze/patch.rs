@@ -604,8 +604,9 @@ fn key_unique_in_root(table: pg_sys::Oid, column: &str) -> Result<bool, TviewErr
 }
 
 /// If `value` (an expression of the definition's level) has subqueries and reads nothing of
-/// that level but columns of its entry `x`, calls nothing volatile and uses no aggregate of
-/// that level: the relations of every range table inside it, once per occurrence.
+/// that level but columns of its entry `x`, calls nothing volatile, uses no aggregate of
+/// that level, and expands no view and no table under row security: the relations of every
+/// range table inside it, once per occurrence.
 unsafe fn child_value(value: *mut pg_sys::Node, x: i32) -> Option<Vec<pg_sys::Oid>> {
     use crate::pg::nodes::{walk, Visit};
     let mut ok = true;
@@ -617,7 +618,19 @@ unsafe fn child_value(value: *mut pg_sys::Node, x: i32) -> Option<Vec<pg_sys::Oi
         walk(value, &mut |node, levels| {
             let depth = levels.len();
             if is_a(node, pg_sys::NodeTag::T_Query) {
-                rels.extend(relations_of(node as *mut pg_sys::Query));
+                let q = node as *mut pg_sys::Query;
+                // A view expanded inside the value, or a table under row security: its
+                // tables are read with the view owner's rights, or with policies, that a
+                // statement naming them directly would not reproduce.
+                if list_iter::<pg_sys::RangeTblEntry>((*q).rtable).any(|rte| {
+                    !(*rte).securityQuals.is_null()
+                        || ((*rte).rtekind == pg_sys::RTEKind::RTE_SUBQUERY
+                            && (*rte).relid != pg_sys::InvalidOid)
+                }) {
+                    ok = false;
+                    return Visit::Stop;
+                }
+                rels.extend(relations_of(q));
             } else if is_a(node, pg_sys::NodeTag::T_SubLink) {
                 sublinks += 1;
             } else if is_a(node, pg_sys::NodeTag::T_Var) {

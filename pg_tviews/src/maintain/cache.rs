@@ -448,8 +448,11 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     if let Some(c) = CACHE.with(|c| c.borrow().compiled.get(&meta.table.to_u32()).cloned()) {
         return Ok(c);
     }
-    // The analysis reads catalogs with SQL: with the search_path restricted.
-    let def = crate::pg::context::run(crate::pg::context::Role::Caller, &[], || {
+    // The analysis reads catalogs with SQL: with the search_path restricted. It also prints
+    // parts of the definition as SQL (the fast path's and partial recompute's values),
+    // constants included, which maintenance reads back under the pinned settings: printed
+    // under them too, never under the writer's DateStyle or lc_monetary.
+    let def = crate::pg::context::run(crate::pg::context::Role::Caller, &meta.settings, || {
         // What creation refused may have come about since (functions altered, ownership
         // reassigned): maintenance refuses to run it.
         crate::checks::check_functions(meta.view, meta.owner)?;

@@ -147,5 +147,58 @@ SELECT data FROM tv_base ORDER BY pk;
 SELECT * FROM pg_tviews_check('base');
 SELECT pg_tviews_drop('base');
 
+-- The values are printed as SQL under the TVIEW's pinned settings, not the writer's: a date
+-- constant printed under DateStyle DMY would be read back under MDY as another day (the
+-- fast path's values too).
+CREATE TABLE tb_launch (pk int PRIMARY KEY, name text NOT NULL, launched date NOT NULL);
+CREATE TABLE tb_event (pk int PRIMARY KEY, fk int NOT NULL, at date NOT NULL);
+INSERT INTO tb_launch VALUES (1, 'a', '2026-03-01'), (2, 'b', '2026-03-01');
+SELECT pg_tviews_create('launch', $$
+    SELECT l.pk, jsonb_build_object('name', l.name,
+                                    'late', l.launched > DATE '2026-02-01',
+                                    'recent', (SELECT count(*) FROM tb_event e
+                                                WHERE e.fk = l.pk AND e.at > DATE '2026-02-03')) AS data
+      FROM tb_launch l $$);
+\c
+SET search_path = part, public;
+SET DateStyle = 'SQL, DMY';
+INSERT INTO tb_event VALUES (1, 1, '2026-02-20');
+UPDATE tb_launch SET launched = '2026-01-20' WHERE pk = 2;
+RESET DateStyle;
+SELECT * FROM tv_launch ORDER BY pk;
+SELECT * FROM pg_tviews_check('launch');
+SELECT pg_tviews_drop('launch');
+
+-- A helper view inside the value: its tables are read with the view owner's rights, which
+-- a statement naming them would not have; the whole recompute reads the view.
+CREATE ROLE part_owner;
+CREATE ROLE part_creator;
+GRANT USAGE, CREATE ON SCHEMA part TO part_owner, part_creator;
+SET ROLE part_owner;
+CREATE TABLE tb_item (pk int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_mark (pk int PRIMARY KEY, fk int NOT NULL);
+CREATE VIEW v_mark AS SELECT pk, fk FROM tb_mark;
+INSERT INTO tb_item VALUES (1, 'a');
+GRANT SELECT, TRIGGER ON tb_item TO part_creator;
+GRANT TRIGGER ON tb_mark TO part_creator;
+GRANT SELECT ON v_mark TO part_creator;
+SET ROLE part_creator;
+SELECT pg_tviews_create('item', $$
+    SELECT i.pk, jsonb_build_object('name', i.name,
+                                    'marks', (SELECT count(*) FROM v_mark m WHERE m.fk = i.pk)) AS data
+      FROM tb_item i $$);
+SELECT maintenance LIKE '%only the document keys%' AS partial FROM pg_tviews_explain('item') WHERE source = 'part.tb_mark';
+SET ROLE part_owner;
+INSERT INTO tb_mark VALUES (1, 1);
+RESET ROLE;
+SELECT * FROM tv_item;
+SELECT * FROM pg_tviews_check('item');
+SELECT pg_tviews_drop('item');
+DROP VIEW v_mark;
+DROP TABLE tb_item, tb_mark;
+REVOKE ALL ON SCHEMA part FROM part_owner, part_creator;
+DROP ROLE part_owner;
+DROP ROLE part_creator;
+
 RESET search_path;
 DROP SCHEMA part CASCADE;
