@@ -549,7 +549,7 @@ fn describe_patch(patch: Option<&PatchSource>) -> String {
 /// The kinds of source the docs table lists, with the shape each has.
 const DOC_SHAPES: [(&str, Shape); 7] = [
     (
-        "the key's table, or a table joined straight to the key column (a child; for a key of several columns, the key's table only)",
+        "the key's table, or a table joined straight to the key column by its type's equality (a child; for a key of several columns, the key's table only)",
         Shape {
             traceable: true,
             direct: true,
@@ -585,7 +585,7 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
         },
     ),
     (
-        "a table read only inside some document keys' subqueries (a child's count, average or latest rows), joined straight to the key column",
+        "a table read only inside some document keys' subqueries (a child's count, average or latest rows), joined straight to the key column by its type's equality",
         Shape {
             traceable: true,
             direct: true,

@@ -106,12 +106,14 @@ impl DefinitionModel {
                     left: c(1, "pk_category"),
                     right: c(0, "fk_category"),
                     operator: OperatorRef::equals(),
+                    exact: true,
                     guards: [1].into(),
                 },
                 Edge {
                     left: c(2, "fk_product"),
                     right: c(0, "pk_product"),
                     operator: OperatorRef::equals(),
+                    exact: true,
                     guards: [2].into(),
                 },
             ],
@@ -134,6 +136,10 @@ pub struct Edge {
     pub left: ColumnRef,
     pub right: ColumnRef,
     pub operator: OperatorRef,
+    /// The operator is the equality of its operands' one type (the one its default btree
+    /// operator class uses, as a unique index does), under no collation or a deterministic
+    /// one: a value on one side stands for exactly the rows with that value on the other.
+    pub exact: bool,
     /// Occurrences whose contribution requires this conjunct to hold.
     pub guards: BTreeSet<OccId>,
 }

@@ -29,6 +29,8 @@ pub struct Hop {
     /// The conjunct was written `from OP to` (else `to OP from`); operand order matters for
     /// operators that do not commute.
     pub from_is_left: bool,
+    /// The edge's operator is its operands' own equality (see `model::Edge::exact`).
+    pub exact: bool,
 }
 
 /// How changes to one occurrence reach the keys.
@@ -59,9 +61,13 @@ impl SourcePlan {
     }
 
     /// Do a change's own rows name every key it affects? True for the key's table itself and
-    /// for tables joined straight to the key column (children): the key query then reads
-    /// nothing another transaction could be changing along the way, so locking the keys it
-    /// returns is enough to serialize with concurrent maintenance of the same rows. Changes
+    /// for tables joined straight to the key column by the key type's own equality
+    /// (children): the key query then reads the keys from the changed rows alone (see
+    /// `sqlgen::keys`), nothing another transaction could be changing, not even whether the
+    /// key's row exists yet, so locking the keys it returns is enough to serialize with
+    /// concurrent maintenance of the same documents. A join by another operator (`<=`, an
+    /// equality across types or under a nondeterministic collation) finds its keys through
+    /// the key's table like a lookup. Changes
     /// of other sources (lookups reached through other rows, untraceable occurrences) are
     /// found through rows a concurrent transaction may be moving, and need the whole TVIEW.
     ///
@@ -71,7 +77,9 @@ impl SourcePlan {
     pub fn is_direct(&self, root: Option<&ColumnRef>, several_columns: bool) -> bool {
         self.reaches.iter().all(|(_, reach)| match reach {
             Reach::Root => true,
-            Reach::Path(hops) => !several_columns && hops.len() == 1 && Some(&hops[0].from) == root,
+            Reach::Path(hops) => {
+                !several_columns && hops.len() == 1 && Some(&hops[0].from) == root && hops[0].exact
+            }
             Reach::Untraceable(_) => false,
         })
     }
@@ -175,6 +183,7 @@ fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>>
                 to: to.clone(),
                 operator: edge.operator.clone(),
                 from_is_left: edge.left == *from,
+                exact: edge.exact,
             });
             paths[to.occ] = Some(path);
             queue.push_back(to.occ);
@@ -205,6 +214,7 @@ mod tests {
             left: l,
             right: r,
             operator: OperatorRef::equals(),
+            exact: true,
             guards: guards.iter().copied().collect::<BTreeSet<_>>(),
         }
     }

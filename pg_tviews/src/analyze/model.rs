@@ -211,6 +211,9 @@ impl Walker {
                     let occs = (before..self.out.model.occurrences.len()).collect();
                     Rte::Subquery { outputs, occs }
                 }
+                // A recursive WITH query's reference to itself: its rows are the query's own,
+                // whose tables the enclosing reference already counts.
+                pg_sys::RTEKind::RTE_CTE if r.self_reference => Rte::Other,
                 pg_sys::RTEKind::RTE_CTE => {
                     let cte = self.find_cte(r)?;
                     let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
@@ -386,9 +389,27 @@ impl Walker {
             if left.occ == right.occ {
                 return None;
             }
+            let (lt, rt) = (
+                pg_sys::exprType(list_nth(op.args, 0)?),
+                pg_sys::exprType(list_nth(op.args, 1)?),
+            );
+            // The operands' own equality, under a collation that tells values apart by their
+            // bytes: a value is then a key exactly as the unique index of either side sees it.
+            let deterministic = op.inputcollid == pg_sys::InvalidOid
+                || crate::pg::names::collation_is_deterministic(op.inputcollid);
+            let plain = |i: usize| {
+                list_nth::<pg_sys::Node>(op.args, i)
+                    .is_some_and(|a| is_a(a, pg_sys::NodeTag::T_Var))
+            };
+            let exact = plain(0)
+                && plain(1)
+                && lt == rt
+                && deterministic
+                && crate::pg::names::equality_operator_oid(lt) == Some(op.opno);
             Some(Edge {
                 left,
                 right,
+                exact,
                 operator: crate::pg::names::operator_ref(
                     op.opno,
                     pg_sys::exprType(list_nth(op.args, 0)?),

@@ -37,7 +37,7 @@ pub unsafe fn patch_sources(
         let Some(d) = definition_level(outer) else {
             return Ok(Vec::new());
         };
-        if !plain_level(d) {
+        if !plain_level(d) || reads_the_clock(d) {
             return Ok(Vec::new());
         }
         let Some(root) = &plan.root else {
@@ -494,7 +494,7 @@ pub unsafe fn partial_sources(
         let Some(d) = definition_level(outer) else {
             return Ok(Vec::new());
         };
-        if !plain_level(d) || model.root_columns.len() > 1 {
+        if !plain_level(d) || reads_the_clock(d) || model.root_columns.len() > 1 {
             return Ok(Vec::new());
         }
         let Some(root) = &plan.root else {
@@ -693,4 +693,49 @@ unsafe fn relation_count(node: *mut pg_sys::Node, relation: pg_sys::Oid) -> usiz
         });
     }
     n
+}
+
+/// Does the definition's level compute something from the time of the statement (`now()`,
+/// `CURRENT_DATE`, `age(t)`) or call a function of its own that is not immutable (which may
+/// read anything)? A whole recompute then gives every key of the document a new value, so
+/// setting only some keys (the fast path, a partial recompute) would leave the others
+/// older than a recompute leaves them.
+unsafe fn reads_the_clock(d: *mut pg_sys::Query) -> bool {
+    use crate::pg::nodes::{walk, Visit};
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn clock_or_own(func: pg_sys::Oid, _ctx: *mut c_void) -> bool {
+        const CLOCK: [u32; 7] = [
+            pg_sys::F_NOW,
+            pg_sys::F_TRANSACTION_TIMESTAMP,
+            pg_sys::F_STATEMENT_TIMESTAMP,
+            pg_sys::F_CLOCK_TIMESTAMP,
+            pg_sys::F_TIMEOFDAY,
+            pg_sys::F_AGE_TIMESTAMP,
+            pg_sys::F_AGE_TIMESTAMPTZ,
+        ];
+        // SAFETY: a syscache lookup of an existing function.
+        CLOCK.contains(&func.to_u32())
+            || (func.to_u32() >= pg_sys::FirstNormalObjectId
+                && unsafe { pg_sys::func_volatile(func) }
+                    != pg_sys::PROVOLATILE_IMMUTABLE as std::ffi::c_char)
+    }
+    let mut found = false;
+    // SAFETY: a valid Query; the walk only reads it.
+    unsafe {
+        walk(d as *mut pg_sys::Node, &mut |node, _| {
+            if is_a(node, pg_sys::NodeTag::T_SQLValueFunction)
+                || (!is_a(node, pg_sys::NodeTag::T_Query)
+                    && pg_sys::check_functions_in_node(
+                        node,
+                        Some(clock_or_own),
+                        std::ptr::null_mut(),
+                    ))
+            {
+                found = true;
+                return Visit::Stop;
+            }
+            Visit::Descend
+        });
+    }
+    found
 }

@@ -56,6 +56,23 @@ pub fn equality_operator(typ: pg_sys::Oid) -> Option<tviews_core::model::Operato
     operator_ref(opno, typ, typ)
 }
 
+/// The OID of the equality operator of `typ`'s default btree operator class, if any.
+pub fn equality_operator_oid(typ: pg_sys::Oid) -> Option<pg_sys::Oid> {
+    // SAFETY: a type cache lookup of an existing type.
+    let opno = unsafe {
+        let entry = pg_sys::lookup_type_cache(typ, pg_sys::TYPECACHE_EQ_OPR as i32);
+        (*entry).eq_opr
+    };
+    (opno != pg_sys::InvalidOid).then_some(opno)
+}
+
+/// Does collation `collation` tell strings apart by their bytes (every collation but the
+/// nondeterministic ICU ones)?
+pub fn collation_is_deterministic(collation: pg_sys::Oid) -> bool {
+    // SAFETY: a syscache lookup of an existing collation.
+    unsafe { pg_sys::get_collation_isdeterministic(collation) }
+}
+
 /// Can a column of type `typ` be a TVIEW's key? A scalar (not an array, not a composite,
 /// with an array type of its own: maintenance collects keys into arrays) with a default
 /// btree operator class, which its unique index and its equality come from.

@@ -558,3 +558,29 @@ CREATE TABLE tb_word (pk_word int PRIMARY KEY, word text NOT NULL);
 SELECT pg_tviews_create('word', 'SELECT w.pk_word, w.word FROM tb_word w');
 \c pg_tviews_regress
 DROP DATABASE tviews_latin1;
+
+-- A recursive WITH query, at the top or inside a value: its reference to itself is no table
+-- (creation failed with an internal error); changes of the tables it reads recompute every
+-- row.
+CREATE TABLE tb_node (pk int PRIMARY KEY, parent int, name text NOT NULL);
+INSERT INTO tb_node VALUES (1, NULL, 'root'), (2, 1, 'a'), (3, 2, 'b');
+SELECT pg_tviews_create('node_depth', $$
+    SELECT n.pk,
+           jsonb_build_object('name', n.name,
+                              'depth', (WITH RECURSIVE up(id, d) AS (
+                                            SELECT x.parent, 1 FROM tb_node x WHERE x.pk = n.pk
+                                            UNION ALL
+                                            SELECT x.parent, up.d + 1 FROM tb_node x JOIN up ON x.pk = up.id)
+                                        SELECT max(d) FROM up WHERE id IS NOT NULL)) AS data
+      FROM tb_node n $$);
+SELECT pg_tviews_create('node_count', $$
+    WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3)
+    SELECT n.pk, (SELECT count(*) FROM s) AS three FROM tb_node n $$);
+INSERT INTO tb_node VALUES (4, 3, 'c');
+UPDATE tb_node SET parent = 1 WHERE pk = 3;
+SELECT * FROM tv_node_depth ORDER BY pk;
+SELECT * FROM pg_tviews_check('node_depth');
+SELECT * FROM pg_tviews_check('node_count');
+SELECT pg_tviews_drop('node_depth');
+SELECT pg_tviews_drop('node_count');
+DROP TABLE tb_node;

@@ -200,5 +200,23 @@ REVOKE ALL ON SCHEMA part FROM part_owner, part_creator;
 DROP ROLE part_owner;
 DROP ROLE part_creator;
 
+-- A definition that reads the clock (now(), CURRENT_DATE): a whole recompute gives every
+-- key a new value, so neither partial recompute nor the fast path sets only some of them.
+CREATE TABLE tb_offer (pk int PRIMARY KEY, name text NOT NULL, ends timestamptz NOT NULL);
+CREATE TABLE tb_bid (pk int PRIMARY KEY, fk int NOT NULL);
+SELECT pg_tviews_create('offer', $$
+    SELECT o.pk, jsonb_build_object('name', o.name, 'open', o.ends > now(),
+                                    'bids', (SELECT count(*) FROM tb_bid b WHERE b.fk = o.pk)) AS data
+      FROM tb_offer o $$);
+SELECT pg_tviews_create('offer_today', $$
+    SELECT o.pk, jsonb_build_object('name', o.name, 'today', o.ends::date = CURRENT_DATE,
+                                    'bids', (SELECT count(*) FROM tb_bid b WHERE b.fk = o.pk)) AS data
+      FROM tb_offer o $$);
+SELECT v.tview, e.source, e.maintenance
+  FROM unnest(ARRAY['offer', 'offer_today']) v(tview), LATERAL pg_tviews_explain(v.tview) e
+ WHERE e.source IN ('part.tb_offer', 'part.tb_bid') ORDER BY v.tview, e.source;
+SELECT pg_tviews_drop('offer');
+SELECT pg_tviews_drop('offer_today');
+
 RESET search_path;
 DROP SCHEMA part CASCADE;

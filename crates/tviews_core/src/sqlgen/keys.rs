@@ -157,6 +157,20 @@ fn branches_query(
             model.key_of("d")?,
             delta(&root_delta)
         )),
+        // A child joined to the key column by the key type's own equality: its joined value
+        // is the key, whether or not the key's row exists (yet) for this statement. Reading
+        // the key's table here would miss a row another transaction is inserting, whose
+        // document that transaction computes before this change commits; locking the key
+        // orders the two (see `SourcePlan::is_direct`).
+        Reach::Path(hops)
+            if source.is_direct(Some(root), model.root_columns.len() > 1) && hops.len() == 1 =>
+        {
+            let column = format!("d.{}", quote_ident(&hops[0].to.column));
+            Some(format!(
+                "SELECT {column} FROM {} AS d WHERE {column} IS NOT NULL",
+                delta(&hops[0].to.column)
+            ))
+        }
         Reach::Path(hops) => {
             let last = &hops.last().expect("a path has hops").to.column;
             Some(path_branch(
@@ -289,6 +303,27 @@ mod tests {
             )
             .unwrap()
         );
+    }
+
+    #[test]
+    fn children_name_their_keys_without_reading_the_keys_table() {
+        // A review names its product whether or not the product's row is visible yet.
+        let m = model();
+        let p = plan(&m).unwrap();
+        assert!(p.source(3).unwrap().is_direct(m.root.as_ref(), false));
+        assert_eq!(
+            key_query(&m, p.source(3).unwrap(), Event::Insert).unwrap(),
+            "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT d.\"fk_product\" FROM \"pgtv_new\" AS d \
+             WHERE d.\"fk_product\" IS NOT NULL) AS s(k)"
+        );
+        // Joined by another operator, the keys come through the key's table, as for a lookup.
+        let mut m = model();
+        m.edges[1].exact = false;
+        let p = plan(&m).unwrap();
+        assert!(!p.source(3).unwrap().is_direct(m.root.as_ref(), false));
+        assert!(key_query(&m, p.source(3).unwrap(), Event::Insert)
+            .unwrap()
+            .contains("FROM \"public\".\"tb_product\" AS t0 JOIN \"pgtv_new\" AS d"));
     }
 
     #[test]
