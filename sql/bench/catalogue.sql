@@ -817,32 +817,39 @@ $$;
 -- The chart: median latency per scenario and approach, horizontal bars on a log scale.
 CREATE FUNCTION chart_svg() RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    colors jsonb := '{"bare": "#9e9e9e", "pg_tviews": "#1f77b4", "pg_ivm": "#2ca02c", "manual": "#ff7f0e",
-                      "matview": "#d62728", "matview_concurrently": "#9467bd"}';
+    colors jsonb := '{"bare": "#9e9e9e", "pg_tviews": "#1f77b4", "pg_tviews_deferred": "#17becf",
+                      "pg_ivm": "#2ca02c", "manual": "#ff7f0e", "matview": "#d62728",
+                      "matview_concurrently": "#9467bd"}';
     lo float8; hi float8;
     lft int := 170; plot_w int := 690; top int := 60; bar int := 11; gap int := 14;
-    n_app int; n_scen int; height int; y int;
+    n_app int; n_scen int; height int; y int; bottom int;
+    c_app int; c_scen int; c_top int := 0; c_h int := 0;
     out text[] := '{}';
     s record; a record; r record;
-    d float8; lx int;
+    d float8; lx int; x numeric;
 BEGIN
     SELECT power(10, floor(log(min(median_ms)::float8))), power(10, ceil(log(max(median_ms)::float8)))
       INTO lo, hi FROM tviews_bench.report WHERE median_ms > 0;
     lo := coalesce(lo, 0.01); hi := greatest(coalesce(hi, 1000), lo * 10);
     SELECT count(DISTINCT approach) INTO n_app FROM tviews_bench.report;
     SELECT count(DISTINCT scenario) INTO n_scen FROM tviews_bench.report;
-    height := top + n_scen * (n_app * bar + gap) + 60;
+    bottom := top + n_scen * (n_app * bar + gap);
+    -- The concurrent writers, below: throughput per writer mix and approach.
+    SELECT count(DISTINCT approach), count(DISTINCT scenario) INTO c_app, c_scen FROM tviews_bench.concurrent_results;
+    IF c_scen > 0 THEN
+        c_top := bottom + 80;
+        c_h := 80 + c_scen * (c_app * bar + gap);
+    END IF;
+    height := bottom + 40 + c_h + 40;
     out := out || format('<svg xmlns="http://www.w3.org/2000/svg" width="900" height="%s" font-family="sans-serif" font-size="11">', height)
                || format('<rect width="900" height="%s" fill="white"/>', height)
                || format('<text x="%s" y="20" font-size="14" font-weight="bold">Median latency per change, statement + COMMIT (ms, log scale)</text>', lft)
                || format('<text x="%s" y="38" fill="#555">Bars marked ✗ are results that did not equal the definition, or failed.</text>', lft);
     d := lo;
     WHILE d <= hi * 1.0001 LOOP
-        out := out || format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ddd"/>',
-                             round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1), top - 8,
-                             round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1), height - 50)
-                   || format('<text x="%s" y="%s" text-anchor="middle" fill="#555">%s</text>',
-                             round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1), height - 36, d::text);
+        x := round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1);
+        out := out || format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ddd"/>', x, top - 8, x, bottom)
+                   || format('<text x="%s" y="%s" text-anchor="middle" fill="#555">%s</text>', x, bottom + 14, d::text);
         d := d * 10;
     END LOOP;
     y := top;
@@ -865,8 +872,43 @@ BEGIN
         END LOOP;
         y := y + gap;
     END LOOP;
+    IF c_scen > 0 THEN
+        SELECT power(10, floor(log(min(tps)::float8))), power(10, ceil(log(max(tps)::float8)))
+          INTO lo, hi FROM tviews_bench.concurrent_results WHERE tps > 0;
+        lo := coalesce(lo, 1); hi := greatest(coalesce(hi, 10000), lo * 10);
+        out := out || format('<text x="%s" y="%s" font-size="14" font-weight="bold">Concurrent writers: throughput (transactions/s, log scale; more is better)</text>', lft, c_top - 40)
+                   || format('<text x="%s" y="%s" fill="#555">Bars marked ✗ left a read model that did not equal the definition.</text>', lft, c_top - 22);
+        d := lo;
+        WHILE d <= hi * 1.0001 LOOP
+            x := round((lft + plot_w * (log(d) - log(lo)) / (log(hi) - log(lo)))::numeric, 1);
+            out := out || format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ddd"/>', x, c_top - 8, x, c_top + c_h - 80)
+                       || format('<text x="%s" y="%s" text-anchor="middle" fill="#555">%s</text>', x, c_top + c_h - 66, d::text);
+            d := d * 10;
+        END LOOP;
+        y := c_top;
+        FOR s IN SELECT DISTINCT scenario FROM tviews_bench.concurrent_results ORDER BY scenario LOOP
+            out := out || format('<text x="%s" y="%s" text-anchor="end" font-weight="bold">%s writers</text>', lft - 8, y + c_app * bar / 2 + 4, s.scenario);
+            FOR a IN SELECT DISTINCT c.approach, coalesce(p.position, 99) AS position FROM tviews_bench.concurrent_results c
+                       LEFT JOIN tviews_bench.approaches p USING (approach) ORDER BY 2, 1 LOOP
+                SELECT * INTO r FROM tviews_bench.concurrent_results x WHERE x.scenario = s.scenario AND x.approach = a.approach;
+                IF r.tps IS NOT NULL AND r.tps > 0 THEN
+                    out := out || format('<rect x="%s" y="%s" width="%s" height="%s" fill="%s"/>', lft, y,
+                                         round(greatest(plot_w * (log(greatest(r.tps::float8, lo)) - log(lo)) / (log(hi) - log(lo)), 1)::numeric, 1),
+                                         bar - 2, coalesce(colors ->> a.approach, '#444'))
+                               || format('<text x="%s" y="%s" fill="#333">%s%s</text>',
+                                         round((lft + plot_w * (log(greatest(r.tps::float8, lo)) - log(lo)) / (log(hi) - log(lo)) + 4)::numeric, 1),
+                                         y + bar - 3, round(r.tps::numeric, 1)::text,
+                                         CASE WHEN coalesce(r.differing, 0) > 0 THEN ' ✗' ELSE '' END);
+                END IF;
+                y := y + bar;
+            END LOOP;
+            y := y + gap;
+        END LOOP;
+    END IF;
     lx := lft;
-    FOR a IN SELECT DISTINCT approach, approach_position FROM tviews_bench.report ORDER BY approach_position LOOP
+    FOR a IN SELECT approach, position FROM tviews_bench.approaches
+              WHERE approach IN (SELECT approach FROM tviews_bench.report UNION SELECT approach FROM tviews_bench.concurrent_results)
+              ORDER BY position LOOP
         out := out || format('<rect x="%s" y="%s" width="10" height="10" fill="%s"/>', lx, height - 22, coalesce(colors ->> a.approach, '#444'))
                    || format('<text x="%s" y="%s">%s</text>', lx + 14, height - 13, a.approach);
         lx := lx + 24 + 7 * length(a.approach);
