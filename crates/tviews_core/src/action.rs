@@ -250,19 +250,19 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
     }
     let keys = Query::Keys { source, rows };
     let recompute = match (mode, shape.direct) {
-        // A partial recompute reads the documents as stored: deferred mode recomputes each
-        // queued key once, whole, at commit.
         (Mode::Immediate, direct) => Action::Keys {
             keys,
             lock: if direct { Lock::EachKey } else { Lock::Whole },
             when,
             partial: shape.partial.then_some(Query::Partial { source }),
         },
+        // At commit, a key queued by such a source and by no other change is recomputed
+        // partially, once for the transaction.
         (Mode::Deferred, true) => Action::Keys {
             keys,
             lock: Lock::EachKey,
             when,
-            partial: None,
+            partial: shape.partial.then_some(Query::Partial { source }),
         },
         (Mode::Deferred, false) => Action::Capture {
             capture: Query::Capture { source, rows },
@@ -457,13 +457,14 @@ impl<'a> Inputs<'a> {
                         .map(move |k| format!("{}.{}", d.column, k.key))
                 })
                 .collect();
-            if self.mode == Mode::Immediate {
-                text.push_str(&format!(" (recomputed: {})", keys.join(", ")));
-            } else {
-                text.push_str(&format!(
-                    " (the partial recompute of {} applies in immediate mode only)",
+            match self.decide(source, Write::Insert) {
+                Action::Keys {
+                    partial: Some(_), ..
+                } => text.push_str(&format!(" (recomputed: {})", keys.join(", "))),
+                _ => text.push_str(&format!(
+                    " (the partial recompute of {} applies in immediate mode, and in deferred mode to a child)",
                     keys.join(", ")
-                ));
+                )),
             }
         }
         text
@@ -511,8 +512,14 @@ pub fn describe(action: &Action) -> String {
             .into(),
         Action::Keys {
             when: When::AtCommit,
+            partial: None,
             ..
         } => "each statement: keys from the changed rows queued; at commit: one lock per key, MERGE of those keys".into(),
+        Action::Keys {
+            when: When::AtCommit,
+            partial: Some(_),
+            ..
+        } => "each statement: keys from the changed rows queued; at commit: one lock per key, only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)".into(),
         Action::Capture { .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
         Action::Patch { otherwise, .. } => {
             format!("{}{}", describe(otherwise), describe_patch(None))
@@ -709,12 +716,14 @@ mod tests {
                             when: w,
                             partial,
                         } => {
-                            // Only now, for a source read only inside document keys.
+                            // Only for a source read only inside document keys: now, or at
+                            // commit for a child (its keys are queued as they are).
                             if let Some(p) = partial {
                                 assert_eq!(*p, Query::Partial { source: 7 });
-                                assert!(shape.partial && *w == When::Now, "{a:?}");
+                                assert!(shape.partial, "{a:?}");
+                                assert!(*w == When::Now || shape.direct, "{a:?}");
                             } else {
-                                assert!(!shape.partial || *w == When::AtCommit, "{a:?}");
+                                assert!(!shape.partial, "{a:?}");
                             }
                             assert!(shape.traceable);
                             assert_eq!(*w, when);
@@ -956,8 +965,9 @@ mod tests {
             "{}",
             by_partial(Mode::Immediate, review.oid)
         );
-        assert!(by_partial(Mode::Deferred, review.oid)
-            .ends_with("(the partial recompute of data.reviews applies in immediate mode only)"));
+        assert!(by_partial(Mode::Deferred, review.oid).ends_with(
+            "only the document keys reading the table recomputed for those keys (the whole document when another change queued it too) (recomputed: data.reviews)"
+        ));
         let oid = |name: &str| {
             p.sources
                 .iter()

@@ -51,6 +51,9 @@ pub struct Work<K> {
     pub keys: HashSet<K>,
     /// Captured changes by source table OID, whose keys are to be found at commit.
     pub lookups: BTreeMap<u32, Captured>,
+    /// Keys whose documents need only the keys a source feeds recomputed (a partial
+    /// recompute), by source table OID; a key also in `keys` is recomputed whole instead.
+    pub partial: BTreeMap<u32, HashSet<K>>,
 }
 
 impl<K> Default for Work<K> {
@@ -59,6 +62,7 @@ impl<K> Default for Work<K> {
             all: false,
             keys: HashSet::new(),
             lookups: BTreeMap::new(),
+            partial: BTreeMap::new(),
         }
     }
 }
@@ -69,9 +73,13 @@ impl<K: Hash + Eq> Work<K> {
         if self.all {
             self.keys.clear();
             self.lookups.clear();
+            self.partial.clear();
             return;
         }
         self.keys.extend(other.keys);
+        for (source, keys) in other.partial {
+            self.partial.entry(source).or_default().extend(keys);
+        }
         for (source, captured) in other.lookups {
             merge_captured(self.lookups.entry(source).or_default(), captured);
         }
@@ -84,6 +92,7 @@ impl<K: Hash + Eq> Work<K> {
                 .values()
                 .flat_map(|c| c.iter().map(HashSet::len))
                 .sum::<usize>()
+            + self.partial.values().map(HashSet::len).sum::<usize>()
     }
 
     /// Beyond `max` keys and values a full recompute is cheaper than tracking and locking
@@ -93,11 +102,12 @@ impl<K: Hash + Eq> Work<K> {
             self.all = true;
             self.keys.clear();
             self.lookups.clear();
+            self.partial.clear();
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.all && self.keys.is_empty() && self.lookups.is_empty()
+        !self.all && self.keys.is_empty() && self.lookups.is_empty() && self.partial.is_empty()
     }
 }
 
@@ -162,6 +172,26 @@ impl<K: Hash + Eq + Clone> DeferredQueue<K> {
         }
     }
 
+    /// Queue `keys` of the TVIEW in `slot` for a partial recompute of what `source` feeds
+    /// (see `sqlgen::patch::PartialSource`), changed in subtransaction `sub`.
+    pub fn add_partial_keys(
+        &mut self,
+        slot: Slot,
+        sub: SubXact,
+        source: u32,
+        keys: impl IntoIterator<Item = K>,
+    ) {
+        let max = self.max_keys;
+        let w = self.pending.entry((slot, sub)).or_default();
+        if !w.all {
+            w.partial.entry(source).or_default().extend(keys);
+            w.cap(max);
+        }
+        if w.is_empty() {
+            self.pending.remove(&(slot, sub));
+        }
+    }
+
     /// Queue changes of `source`, captured by `sqlgen::keys::capture_query`, whose keys are
     /// found at commit.
     pub fn add_lookup(&mut self, slot: Slot, sub: SubXact, source: u32, captured: Captured) {
@@ -179,6 +209,7 @@ impl<K: Hash + Eq + Clone> DeferredQueue<K> {
         w.all = true;
         w.keys.clear();
         w.lookups.clear();
+        w.partial.clear();
     }
 
     /// DDL ran in subtransaction `sub`: captured text may no longer read back as the values

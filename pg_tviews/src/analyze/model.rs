@@ -397,12 +397,15 @@ impl Walker {
             // bytes: a value is then a key exactly as the unique index of either side sees it.
             let deterministic = op.inputcollid == pg_sys::InvalidOid
                 || crate::pg::names::collation_is_deterministic(op.inputcollid);
-            let plain = |i: usize| {
+            // Both operands columns of one type (a varchar or a domain is compared as its
+            // base type, through a relabeling): a changed row's value is then a key as it is.
+            let column_type = |i: usize| {
                 list_nth::<pg_sys::Node>(op.args, i)
-                    .is_some_and(|a| is_a(a, pg_sys::NodeTag::T_Var))
+                    .map(|a| crate::pg::nodes::strip_relabel(a))
+                    .filter(|a| is_a(*a, pg_sys::NodeTag::T_Var))
+                    .map(|a| (*(a as *mut pg_sys::Var)).vartype)
             };
-            let exact = plain(0)
-                && plain(1)
+            let exact = matches!((column_type(0), column_type(1)), (Some(a), Some(b)) if a == b)
                 && lt == rt
                 && deterministic
                 && crate::pg::names::equality_operator_oid(lt) == Some(op.opno);

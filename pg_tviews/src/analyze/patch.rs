@@ -696,15 +696,18 @@ unsafe fn relation_count(node: *mut pg_sys::Node, relation: pg_sys::Oid) -> usiz
 }
 
 /// Does the definition's level compute something from the time of the statement (`now()`,
-/// `CURRENT_DATE`, `age(t)`) or call a function of its own that is not immutable (which may
-/// read anything)? A whole recompute then gives every key of the document a new value, so
+/// `CURRENT_DATE`, `age(t)`, `'now'::text::timestamptz`) or call a function of its own that
+/// is not immutable (which may read anything)? A whole recompute then gives every key of the document a new value, so
 /// setting only some keys (the fast path, a partial recompute) would leave the others
 /// older than a recompute leaves them.
 unsafe fn reads_the_clock(d: *mut pg_sys::Query) -> bool {
     use crate::pg::nodes::{walk, Visit};
     #[pgrx::pg_guard]
     unsafe extern "C-unwind" fn clock_or_own(func: pg_sys::Oid, _ctx: *mut c_void) -> bool {
-        const CLOCK: [u32; 7] = [
+        // The clock itself, and the input functions that read it for 'now', 'today',
+        // 'tomorrow' (a cast from text, directly or inside an array, range, record or JSON
+        // document turned into a row).
+        const CLOCK: [u32; 24] = [
             pg_sys::F_NOW,
             pg_sys::F_TRANSACTION_TIMESTAMP,
             pg_sys::F_STATEMENT_TIMESTAMP,
@@ -712,6 +715,23 @@ unsafe fn reads_the_clock(d: *mut pg_sys::Query) -> bool {
             pg_sys::F_TIMEOFDAY,
             pg_sys::F_AGE_TIMESTAMP,
             pg_sys::F_AGE_TIMESTAMPTZ,
+            pg_sys::F_DATE_IN,
+            pg_sys::F_TIME_IN,
+            pg_sys::F_TIMETZ_IN,
+            pg_sys::F_TIMESTAMP_IN,
+            pg_sys::F_TIMESTAMPTZ_IN,
+            pg_sys::F_ARRAY_IN,
+            pg_sys::F_RANGE_IN,
+            pg_sys::F_MULTIRANGE_IN,
+            pg_sys::F_RECORD_IN,
+            pg_sys::F_JSONB_POPULATE_RECORD,
+            pg_sys::F_JSONB_POPULATE_RECORDSET,
+            pg_sys::F_JSONB_TO_RECORD,
+            pg_sys::F_JSONB_TO_RECORDSET,
+            pg_sys::F_JSON_POPULATE_RECORD,
+            pg_sys::F_JSON_POPULATE_RECORDSET,
+            pg_sys::F_JSON_TO_RECORD,
+            pg_sys::F_JSON_TO_RECORDSET,
         ];
         // SAFETY: a syscache lookup of an existing function.
         CLOCK.contains(&func.to_u32())
@@ -724,6 +744,8 @@ unsafe fn reads_the_clock(d: *mut pg_sys::Query) -> bool {
     unsafe {
         walk(d as *mut pg_sys::Node, &mut |node, _| {
             if is_a(node, pg_sys::NodeTag::T_SQLValueFunction)
+                || is_a(node, pg_sys::NodeTag::T_TableFunc)
+                || converts_json(node)
                 || (!is_a(node, pg_sys::NodeTag::T_Query)
                     && pg_sys::check_functions_in_node(
                         node,
@@ -738,4 +760,19 @@ unsafe fn reads_the_clock(d: *mut pg_sys::Query) -> bool {
         });
     }
     found
+}
+
+/// An SQL/JSON query function (`JSON_VALUE(... RETURNING date)`, PostgreSQL 17 on), which
+/// converts text with the returned type's input function.
+unsafe fn converts_json(node: *mut pg_sys::Node) -> bool {
+    #[cfg(feature = "pg16")]
+    {
+        let _ = node;
+        false
+    }
+    #[cfg(not(feature = "pg16"))]
+    // SAFETY: a tag read of a valid node.
+    unsafe {
+        is_a(node, pg_sys::NodeTag::T_JsonExpr)
+    }
 }

@@ -119,6 +119,20 @@ pub unsafe fn queue_keys(tview: &Compiled, keys: pg_sys::Datum) {
     QUEUE.with(|q| q.borrow_mut().add_keys(slot(tview), current_sub(), stored));
 }
 
+/// Queue the keys in `keys` (an array of the TVIEW's key type) for a partial recompute of
+/// what `source` feeds (see `tviews_core::sqlgen::patch::PartialSource`).
+///
+/// # Safety
+/// As for [`queue_keys`].
+pub unsafe fn queue_partial_keys(tview: &Compiled, source: u32, keys: pg_sys::Datum) {
+    // SAFETY: per contract.
+    let stored = unsafe { to_stored(keys, tview.key_type) };
+    QUEUE.with(|q| {
+        q.borrow_mut()
+            .add_partial_keys(slot(tview), current_sub(), source, stored)
+    });
+}
+
 /// Queue changes of `source` found through other rows: `captured` is the row of its capture
 /// query (one `text[]` per delta column, NULL when no row had a value).
 ///
@@ -168,7 +182,10 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     }
     let tview = cache::compiled(&meta)?;
     let Work {
-        mut keys, lookups, ..
+        mut keys,
+        lookups,
+        partial,
+        ..
     } = batch.work;
     let table = tview.meta.table;
     let everything = run::with_maintenance(&tview, |_| {
@@ -196,15 +213,41 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
                 }
             }
         }
-        if keys.is_empty() {
+        // Keys queued for a partial recompute: those no other change queued, of a source that
+        // still has one (DDL since may have taken it away: then recomputed whole).
+        let mut partial_work = Vec::new();
+        for (source, set) in partial {
+            if tview.plan(Query::Partial { source })?.is_some() {
+                partial_work.push((source, set));
+            } else {
+                keys.extend(set);
+            }
+        }
+        for (_, set) in partial_work.iter_mut() {
+            set.retain(|k| !keys.contains(k));
+        }
+        partial_work.retain(|(_, set)| !set.is_empty());
+        if keys.is_empty() && partial_work.is_empty() {
             return Ok(false);
         }
-        // SAFETY: the array is built in the SPI connection's context, which lives until
-        // the refresh is done; the lock module reads an array of the key type.
+        let mut every: HashSet<StoredKey> = keys.clone();
+        for (_, set) in &partial_work {
+            every.extend(set.iter().cloned());
+        }
+        // SAFETY: the arrays are built in the SPI connection's context, which lives until
+        // the refreshes are done; the lock module reads an array of the key type. Every key
+        // is locked in one call (one hash order) before anything is recomputed.
         unsafe {
-            let array = from_stored(&keys, tview.key_type);
-            tview.lock_keys(array);
-            tview.refresh_keys(array)?;
+            tview.lock_keys(from_stored(&every, tview.key_type));
+            if !keys.is_empty() {
+                tview.refresh_keys(from_stored(&keys, tview.key_type))?;
+            }
+            for (source, set) in &partial_work {
+                tview.refresh_partially(
+                    Query::Partial { source: *source },
+                    from_stored(set, tview.key_type),
+                )?;
+            }
         }
         Ok(false)
     })?;

@@ -73,7 +73,10 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             };
             match when {
                 // SAFETY: the key query returns an array of the key type.
-                When::AtCommit => unsafe { deferred::queue_keys(tview, found) },
+                When::AtCommit => match partial.and_then(|p| p.source()) {
+                    Some(source) => unsafe { deferred::queue_partial_keys(tview, source, found) },
+                    None => unsafe { deferred::queue_keys(tview, found) },
+                },
                 When::Now => {
                     if *lock == Lock::EachKey {
                         // SAFETY: as above.

@@ -91,12 +91,28 @@ SELECT * FROM pg_tviews_check('product');
 SELECT * FROM pg_tviews_check('category');
 SELECT pg_tviews_drop('category');
 
--- Deferred mode keeps its whole recompute at commit.
+-- Deferred mode: a child's keys are queued as such; at commit a document only children
+-- changed has their keys recomputed, one queued by another change too is recomputed whole.
+-- A table reached through other rows finds its keys at commit and recomputes whole.
 SELECT pg_tviews_set_mode('product', 'deferred');
-SELECT maintenance FROM pg_tviews_explain('product') WHERE source = 'part.tb_review';
+SELECT source, maintenance FROM pg_tviews_explain('product')
+ WHERE source IN ('part.tb_review', 'part.tb_user') ORDER BY 1;
+SELECT pg_tviews_stats_reset();
 BEGIN;
 INSERT INTO tb_review VALUES (104, 1, 2, 3, 'w', 104);
+INSERT INTO tb_review VALUES (106, 1, 2, 4, 'v', 106);
 DELETE FROM tb_review WHERE pk_review = 1;
+INSERT INTO tb_review VALUES (107, 2, 1, 2, 'u', 107);
+UPDATE tb_product SET name = 'product 2b' WHERE pk_product = 2;
+COMMIT;
+SELECT * FROM counters();
+SELECT * FROM pg_tviews_check('product');
+BEGIN;
+SAVEPOINT s;
+INSERT INTO tb_review VALUES (108, 3, 1, 5, 't', 108);
+ROLLBACK TO s;
+INSERT INTO tb_review VALUES (109, 6, 1, 5, 's', 109);
+UPDATE tb_user SET name = 'bob c' WHERE pk_user = 2;
 COMMIT;
 SELECT * FROM pg_tviews_check('product');
 SELECT pg_tviews_drop('product');
@@ -212,11 +228,47 @@ SELECT pg_tviews_create('offer_today', $$
     SELECT o.pk, jsonb_build_object('name', o.name, 'today', o.ends::date = CURRENT_DATE,
                                     'bids', (SELECT count(*) FROM tb_bid b WHERE b.fk = o.pk)) AS data
       FROM tb_offer o $$);
+SELECT pg_tviews_create('offer_text', $$
+    SELECT o.pk, jsonb_build_object('name', o.name, 'seen', ('now'::text)::timestamptz > o.ends,
+                                    'bids', (SELECT count(*) FROM tb_bid b WHERE b.fk = o.pk)) AS data
+      FROM tb_offer o $$);
 SELECT v.tview, e.source, e.maintenance
-  FROM unnest(ARRAY['offer', 'offer_today']) v(tview), LATERAL pg_tviews_explain(v.tview) e
+  FROM unnest(ARRAY['offer', 'offer_today', 'offer_text']) v(tview), LATERAL pg_tviews_explain(v.tview) e
  WHERE e.source IN ('part.tb_offer', 'part.tb_bid') ORDER BY v.tview, e.source;
 SELECT pg_tviews_drop('offer');
 SELECT pg_tviews_drop('offer_today');
+SELECT pg_tviews_drop('offer_text');
+
+-- Children of a varchar or a domain key are children (one lock per key, keys read from their
+-- rows); a child joined across types (bigint to an integer key) is found through the key's
+-- table, like a lookup.
+CREATE DOMAIN sku AS int CHECK (VALUE > 0);
+CREATE TABLE tb_shelf (code varchar(10) PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_box (pk int PRIMARY KEY, code varchar(10) NOT NULL);
+CREATE TABLE tb_sku (id sku PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_stock (pk int PRIMARY KEY, id sku NOT NULL, far bigint NOT NULL);
+INSERT INTO tb_shelf VALUES ('a1', 'first'); INSERT INTO tb_box VALUES (1, 'a1');
+INSERT INTO tb_sku VALUES (1, 'one'); INSERT INTO tb_stock VALUES (1, 1, 1);
+SELECT pg_tviews_create('shelf', $$
+    SELECT s.code, jsonb_build_object('name', s.name,
+                                      'boxes', (SELECT count(*) FROM tb_box b WHERE b.code = s.code)) AS data
+      FROM tb_shelf s $$);
+SELECT pg_tviews_create('sku', $$
+    SELECT k.id, jsonb_build_object('name', k.name,
+                                    'stock', (SELECT count(*) FROM tb_stock t WHERE t.id = k.id),
+                                    'far', (SELECT count(*) FROM tb_stock t WHERE t.far = k.id)) AS data
+      FROM tb_sku k $$);
+SELECT v.tview, e.source, e.maintenance, e.key_query
+  FROM unnest(ARRAY['shelf', 'sku']) v(tview), LATERAL pg_tviews_explain(v.tview) e
+ WHERE e.source IN ('part.tb_box', 'part.tb_stock') ORDER BY 1, 2;
+INSERT INTO tb_box VALUES (2, 'a1'), (3, 'zz');
+INSERT INTO tb_stock VALUES (2, 1, 1), (3, 1, 5000000000);
+SELECT * FROM pg_tviews_check('shelf');
+SELECT * FROM pg_tviews_check('sku');
+SELECT pg_tviews_drop('shelf');
+SELECT pg_tviews_drop('sku');
+DROP TABLE tb_shelf, tb_box, tb_sku, tb_stock;
+DROP DOMAIN sku;
 
 RESET search_path;
 DROP SCHEMA part CASCADE;
