@@ -83,7 +83,7 @@ SQL
 done
 
 q -qc "INSERT INTO tviews_bench.concurrent_meta VALUES ($CLIENTS, $SECONDS_RUN)"
-for approach in bare pg_tviews pg_ivm manual; do
+for approach in bare pg_tviews pg_tviews_deferred pg_ivm manual; do
     if [ -n "$APPROACHES" ] && [[ ",$APPROACHES," != *",$approach,"* ]]; then continue; fi
     [ "$(q -Atc "SELECT tviews_bench.approach_available('$approach')")" = t ] \
         || { say "concurrent: $approach skipped (not installed)"; continue; }

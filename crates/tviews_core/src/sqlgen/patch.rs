@@ -228,6 +228,8 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
 /// type), the keys `p` names: from the root rows of those keys, set into the stored
 /// documents (`doc || jsonb_build_object(k, v, ...)`, the bytes a whole recompute gives, as
 /// for [`patch_statement`]). A document whose keys come out identical is not written.
+/// `OFFSET 0` keeps the values' subquery from being merged into the UPDATE, which would
+/// compute each value twice (once for the SET, once for the comparison).
 pub fn partial_statement(p: &PartialSource, t: &RefreshTarget<'_>) -> String {
     let eq = t.key_eq;
     let key = format!("r.{}", quote_ident(&p.key_column));
@@ -269,7 +271,7 @@ pub fn partial_statement(p: &PartialSource, t: &RefreshTarget<'_>) -> String {
     let k = quote_ident(&format!("{}key", super::RESERVED_PREFIX));
     format!(
         "UPDATE {tv} AS t SET {sets} \
-           FROM (SELECT {key} AS {k}, {values} FROM {only}{root} AS r WHERE {among}) AS p \
+           FROM (SELECT {key} AS {k}, {values} FROM {only}{root} AS r WHERE {among} OFFSET 0) AS p \
           WHERE {same} \
             AND ROW({stored})::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW({patched})::pg_catalog.record",
         tv = super::qualified(t.table.0, t.table.1),
@@ -401,6 +403,41 @@ pub(crate) mod tests {
              FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer \
              WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer AND ROW(o.\"price\", o.\"name\")::pg_catalog.record \
              OPERATOR(pg_catalog.*<>) ROW(n.\"price\", n.\"name\")::pg_catalog.record"
+        );
+    }
+
+    #[test]
+    fn a_partial_recompute_computes_each_value_once_from_the_root_rows() {
+        let cols = vec!["pk_product".to_string(), "data".to_string()];
+        let p = PartialSource {
+            table: TableRef {
+                oid: 3,
+                schema: "public".into(),
+                name: "tb_review".into(),
+            },
+            root: product(),
+            root_only: true,
+            key_column: "pk_product".into(),
+            documents: vec![DocumentPatch {
+                column: "data".into(),
+                keys: vec![KeyValue {
+                    key: "n".into(),
+                    value_sql: "(SELECT count(*) FROM tb_review x WHERE x.fk = r.pk_product)"
+                        .into(),
+                }],
+            }],
+        };
+        let sql = partial_statement(&p, &target(&cols));
+        assert_eq!(
+            sql,
+            "UPDATE \"public\".\"tv_product\" AS t SET \"data\" = t.\"data\" OPERATOR(pg_catalog.||) p.\"__pgtv_v0\" \
+             FROM (SELECT r.\"pk_product\" AS \"__pgtv_key\", pg_catalog.jsonb_build_object(E'n'::pg_catalog.text, \
+             ((SELECT count(*) FROM tb_review x WHERE x.fk = r.pk_product))) AS \"__pgtv_v0\" \
+             FROM ONLY \"public\".\"tb_product\" AS r \
+             WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) OFFSET 0) AS p \
+             WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) p.\"__pgtv_key\"::integer \
+             AND ROW(t.\"data\")::pg_catalog.record OPERATOR(pg_catalog.*<>) \
+             ROW(t.\"data\" OPERATOR(pg_catalog.||) p.\"__pgtv_v0\")::pg_catalog.record"
         );
     }
 
