@@ -292,6 +292,24 @@ mod tests {
     }
 
     #[test]
+    fn partial_keys_follow_subtransactions_and_the_cap() {
+        let mut q: DeferredQueue<u32> = DeferredQueue::new(5);
+        q.add_partial_keys(slot(0, 1), 1, 77, [1, 2]);
+        q.add_keys(slot(0, 1), 1, [2]);
+        // A rolled-back subtransaction takes its partial keys back.
+        q.add_partial_keys(slot(0, 1), 2, 77, [3]);
+        q.abort_sub(2);
+        let b = q.next_batch(1).unwrap();
+        assert_eq!(b.work.keys, [2].into());
+        assert_eq!(b.work.partial[&77], [1, 2].into());
+        assert!(q.next_batch(1).is_none());
+        // Past the cap, the TVIEW is recomputed whole and the partial keys are dropped.
+        q.add_partial_keys(slot(0, 1), 1, 77, 0..10);
+        let b = q.next_batch(1).unwrap();
+        assert!(b.work.all && b.work.partial.is_empty() && b.work.keys.is_empty());
+    }
+
+    #[test]
     fn ddl_turns_captured_changes_into_a_whole_recompute_until_it_rolls_back() {
         let mut q: DeferredQueue<i32> = DeferredQueue::new(100);
         let captured: Captured = vec![[Some("happy".to_string())].into_iter().collect()];
