@@ -34,26 +34,9 @@ pub unsafe fn patch_sources(
 ) -> Result<Vec<PatchSource>, TviewError> {
     // SAFETY: per contract; nodes are cast only after their tags are checked.
     unsafe {
-        let Some(d) = definition_level(outer) else {
+        let Some((d, root, _)) = setting_level(outer, model, plan)? else {
             return Ok(Vec::new());
         };
-        if !plain_level(d) || reads_the_clock(d) {
-            return Ok(Vec::new());
-        }
-        let Some(root) = &plan.root else {
-            return Ok(Vec::new());
-        };
-        // A key of several columns: documents are recomputed, never patched.
-        if model.root_columns.len() > 1 {
-            return Ok(Vec::new());
-        }
-        // A patch finds a changed row's document by the row's key: only sound when no other
-        // row of the key's table (one the definition filters out, another tenant's) has the
-        // same key, NULL included.
-        let root_table = pg_sys::Oid::from(model.occurrences[root.occ].table.oid);
-        if !key_unique_in_root(root_table, &root.column)? {
-            return Ok(Vec::new());
-        }
         let docs = document_columns(d);
         let mut out = Vec::new();
         for (i, rte) in list_iter::<pg_sys::RangeTblEntry>((*d).rtable).enumerate() {
@@ -99,6 +82,47 @@ pub unsafe fn patch_sources(
             }
         }
         Ok(out)
+    }
+}
+
+/// What both ways of setting some keys of stored documents (the fast path, partial
+/// recompute) need of the definition under `outer`: its own level, a plain join that does
+/// not read the clock, keyed by one column of the root table (a key of several columns is
+/// recomputed, never set key by key) that is unique in that table on its own: a document is
+/// found by its root row's key, which no other row of the table (one the definition filters
+/// out, another tenant's) may share, NULL included. Returns that level, the key's column and
+/// the root table.
+///
+/// # Safety
+/// `outer` must be a valid analyzed query, alive for the call.
+unsafe fn setting_level<'p>(
+    outer: *mut pg_sys::Query,
+    model: &DefinitionModel,
+    plan: &'p MaintenancePlan,
+) -> Result<
+    Option<(
+        *mut pg_sys::Query,
+        &'p tviews_core::model::ColumnRef,
+        pg_sys::Oid,
+    )>,
+    TviewError,
+> {
+    // SAFETY: per contract.
+    unsafe {
+        let Some(d) = definition_level(outer) else {
+            return Ok(None);
+        };
+        let Some(root) = &plan.root else {
+            return Ok(None);
+        };
+        if !plain_level(d) || reads_the_clock(d) || model.root_columns.len() > 1 {
+            return Ok(None);
+        }
+        let root_table = pg_sys::Oid::from(model.occurrences[root.occ].table.oid);
+        if !key_unique_in_root(root_table, &root.column)? {
+            return Ok(None);
+        }
+        Ok(Some((d, root, root_table)))
     }
 }
 
@@ -491,19 +515,9 @@ pub unsafe fn partial_sources(
 ) -> Result<Vec<PartialSource>, TviewError> {
     // SAFETY: per contract; nodes are cast only after their tags are checked.
     unsafe {
-        let Some(d) = definition_level(outer) else {
+        let Some((d, root, root_table)) = setting_level(outer, model, plan)? else {
             return Ok(Vec::new());
         };
-        if !plain_level(d) || reads_the_clock(d) || model.root_columns.len() > 1 {
-            return Ok(Vec::new());
-        }
-        let Some(root) = &plan.root else {
-            return Ok(Vec::new());
-        };
-        let root_table = pg_sys::Oid::from(model.occurrences[root.occ].table.oid);
-        if !key_unique_in_root(root_table, &root.column)? {
-            return Ok(Vec::new());
-        }
         // The root's entry at the definition's level: exactly one, without row security
         // quals (the statement reads the table as the TVIEW's owner, not through the
         // definition's views).
