@@ -148,9 +148,7 @@ pub fn analyze_view(
     }
     let plan = plan(&model)?;
     // SAFETY: the same query, still alive.
-    let patches = unsafe { patch::patch_sources(query, &model, &plan)? };
-    // SAFETY: as above.
-    let partials = unsafe { patch::partial_sources(query, &model, &plan)? };
+    let (patches, partials) = unsafe { patch::setting_sources(query, &model, &plan)? };
     // SAFETY: as above.
     let whole_row_sources = unsafe { whole_row_relations(query) };
     // SAFETY: as above.

@@ -22,21 +22,42 @@ use crate::errors::TviewError;
 use crate::pg::names::attribute_name;
 use crate::pg::nodes::{cstring, is_a, list_iter, list_len, list_nth};
 
-/// The fast-path description of every qualifying source of the definition under `outer`
-/// (the analyzed, rewritten `SELECT * FROM <definition view>`).
+/// The sources whose changes set some keys of stored documents, from the definition under
+/// `outer` (the analyzed, rewritten `SELECT * FROM <definition view>`): the fast path's and
+/// partial recompute's, both reading the level [`setting_level`] checks once.
 ///
 /// # Safety
 /// `outer` must be a valid analyzed query, alive for the call.
-pub unsafe fn patch_sources(
+pub unsafe fn setting_sources(
     outer: *mut pg_sys::Query,
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+) -> Result<(Vec<PatchSource>, Vec<PartialSource>), TviewError> {
+    // SAFETY: per contract.
+    unsafe {
+        let Some((d, root, root_table)) = setting_level(outer, model, plan)? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        Ok((
+            patch_sources(d, root, model, plan)?,
+            partial_sources(d, root, root_table, plan)?,
+        ))
+    }
+}
+
+/// The fast-path description of every qualifying source of definition level `d`, keyed by
+/// `root` (see [`setting_level`]).
+///
+/// # Safety
+/// `d` must be a valid analyzed query, alive for the call.
+unsafe fn patch_sources(
+    d: *mut pg_sys::Query,
+    root: &tviews_core::model::ColumnRef,
     model: &DefinitionModel,
     plan: &MaintenancePlan,
 ) -> Result<Vec<PatchSource>, TviewError> {
     // SAFETY: per contract; nodes are cast only after their tags are checked.
     unsafe {
-        let Some((d, root, _)) = setting_level(outer, model, plan)? else {
-            return Ok(Vec::new());
-        };
         let docs = document_columns(d);
         let mut out = Vec::new();
         for (i, rte) in list_iter::<pg_sys::RangeTblEntry>((*d).rtable).enumerate() {
@@ -507,17 +528,16 @@ unsafe fn source_patch(
 /// another column, may change which documents exist or what else they hold).
 ///
 /// # Safety
-/// `outer` must be a valid analyzed query, alive for the call.
-pub unsafe fn partial_sources(
-    outer: *mut pg_sys::Query,
-    model: &DefinitionModel,
+/// `d` must be a valid analyzed query (the level [`setting_level`] returned with `root` and
+/// `root_table`), alive for the call.
+unsafe fn partial_sources(
+    d: *mut pg_sys::Query,
+    root: &tviews_core::model::ColumnRef,
+    root_table: pg_sys::Oid,
     plan: &MaintenancePlan,
 ) -> Result<Vec<PartialSource>, TviewError> {
     // SAFETY: per contract; nodes are cast only after their tags are checked.
     unsafe {
-        let Some((d, root, root_table)) = setting_level(outer, model, plan)? else {
-            return Ok(Vec::new());
-        };
         // The root's entry at the definition's level: exactly one, without row security
         // quals (the statement reads the table as the TVIEW's owner, not through the
         // definition's views).
