@@ -1,20 +1,24 @@
-# PostgreSQL 17 with pg_tviews, jsonb_ivm and pg_ivm: a drop-in replacement for postgres:17.
+# PostgreSQL with pg_tviews, jsonb_ivm and pg_ivm: a drop-in replacement for postgres:17 (or
+# postgres:16, postgres:18: the base image's major is the one built for).
 #
 #   docker build -t pg_tviews:17 .                        compile everything (needs internet)
+#   docker build -t pg_tviews:18 --build-arg BASE_IMAGE=postgres:18 .
 #   docker build -t pg_tviews:17 --build-arg ARTIFACTS=prebuilt .
 #                                     use docker/prebuilt/, staged by docker/build-artifacts.sh
 #
 # Needs BuildKit (the default builder of current Docker; DOCKER_BUILDKIT=1 on Docker 20.10):
 # only the artifact stage that ARTIFACTS names is built. Details: docs/docker.md.
 
-# The base of every stage; the runtime image adds to it only the extensions' files.
+# The base of every stage; the runtime image adds to it only the extensions' files. Its major
+# comes from the environment variable PG_MAJOR that the official images set (the build argument
+# PG_MAJOR names it for a base image without it).
 ARG BASE_IMAGE=postgres:17
 # Where the extensions' files come from: "build" (the build stage below) or "prebuilt".
 ARG ARTIFACTS=build
 
 # --- build: compile both extensions in release mode and pg_ivm from upstream ---------------
 FROM ${BASE_IMAGE} AS build
-ARG PG_MAJOR=17
+ARG PG_MAJOR
 ARG RUST_VERSION=1.95.0
 ARG PGRX_VERSION=0.18.1
 ARG PG_IVM_TAG=v1.15
@@ -26,7 +30,11 @@ ENV RUSTUP_HOME=/usr/local/rustup \
 # The server headers and PGXS come from the base image's own apt sources (PGDG in the official
 # image). Unpinned on purpose: headers of any 17.x build extensions for every 17.x server.
 # hadolint ignore=DL3008
-RUN apt-get update \
+RUN if [ -z "${PG_MAJOR}" ] || [ ! -x "/usr/lib/postgresql/${PG_MAJOR}/bin/postgres" ]; then \
+        echo "ERROR: no PostgreSQL server in /usr/lib/postgresql/${PG_MAJOR:-<PG_MAJOR unset>}/bin of the base image: pass --build-arg PG_MAJOR=<its major> (16, 17 or 18)" >&2; \
+        exit 1; \
+    fi \
+ && apt-get update \
  && apt-get install -y --no-install-recommends \
         binutils build-essential ca-certificates clang curl git libclang-dev libssl-dev pkg-config \
         "postgresql-server-dev-${PG_MAJOR}" \
@@ -82,14 +90,16 @@ FROM artifacts-${ARTIFACTS} AS artifacts
 # No ENTRYPOINT, CMD, USER or VOLUME here: the base image's own stay in force, so this is a
 # drop-in replacement for it (POSTGRES_PASSWORD, /docker-entrypoint-initdb.d, PGDATA volume).
 FROM ${BASE_IMAGE}
-ARG PG_MAJOR=17
+ARG PG_MAJOR
 LABEL org.opencontainers.image.title="pg_tviews" \
-      org.opencontainers.image.description="PostgreSQL 17 with pg_tviews, jsonb_ivm and pg_ivm" \
+      org.opencontainers.image.description="PostgreSQL ${PG_MAJOR} with pg_tviews, jsonb_ivm and pg_ivm" \
       org.opencontainers.image.licenses="PostgreSQL" \
       org.opencontainers.image.source="https://github.com/pg-tviews/pg_tviews"
 
 COPY --from=artifacts /artifacts/lib/ /usr/lib/postgresql/${PG_MAJOR}/lib/
 COPY --from=artifacts /artifacts/extension/ /usr/share/postgresql/${PG_MAJOR}/extension/
+# What was staged, from which PostgreSQL: checked against the base's major below.
+COPY --from=artifacts /artifacts/MANIFEST /usr/local/share/pg_tviews/MANIFEST
 # The in-database benchmark, run by `docker/bench.sh run` through pg_tviews_bench.
 COPY scripts/lib/bench_run.sh /usr/local/share/pg_tviews/bench/
 COPY sql/bench/ /usr/local/share/pg_tviews/bench/sql/
@@ -99,7 +109,17 @@ COPY docker/pg_tviews_bench /usr/local/bin/
 # cluster, so the setting goes there, once: in the official image the versioned sample is a
 # symbolic link to /usr/share/postgresql/postgresql.conf.sample, in Debian's package it is the
 # file itself. Without pg_ivm (a prebuilt set may lack it) nothing is preloaded.
-RUN if [ -f "/usr/lib/postgresql/${PG_MAJOR}/lib/pg_ivm.so" ]; then \
+# Artifacts built for another major would load nowhere: the build stops instead.
+RUN built=$(sed -nE 's/^pg ([0-9]+)\..*/\1/p' /usr/local/share/pg_tviews/MANIFEST) \
+ && if [ -z "${PG_MAJOR}" ] || [ ! -x "/usr/lib/postgresql/${PG_MAJOR}/bin/postgres" ]; then \
+        echo "ERROR: no PostgreSQL server in /usr/lib/postgresql/${PG_MAJOR:-<PG_MAJOR unset>}/bin of the base image: pass --build-arg PG_MAJOR=<its major>" >&2; \
+        exit 1; \
+    fi \
+ && if [ "$built" != "${PG_MAJOR}" ]; then \
+        echo "ERROR: the artifacts were built for PostgreSQL '$built', the base image is PostgreSQL ${PG_MAJOR}: stage them with the base's pg_config" >&2; \
+        exit 1; \
+    fi \
+ && if [ -f "/usr/lib/postgresql/${PG_MAJOR}/lib/pg_ivm.so" ]; then \
         sample=$(readlink -f "/usr/share/postgresql/${PG_MAJOR}/postgresql.conf.sample") \
      && printf "\n# Added by the pg_tviews image: pg_ivm must be preloaded.\nshared_preload_libraries = 'pg_ivm'\n" >>"$sample"; \
     fi

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The benchmark in Docker (docker-compose.yml's bench service), from the host:
 #
+#   docker/bench.sh [--pg 16|17|18] COMMAND ...
+#                                   the PostgreSQL major (default 17): image pg_tviews:<major>
+#                                   on the base postgres:<major> (PG_TVIEWS_IMAGE and
+#                                   PG_TVIEWS_BASE_IMAGE still win); give it to every command
 #   docker/bench.sh build [--prebuilt] [-- docker build options...]
-#                                   build the image (pg_tviews:17): compile everything, or
+#                                   build the image: compile everything, or
 #                                   --prebuilt: take docker/prebuilt/ (docker/build-artifacts.sh)
 #   docker/bench.sh up              start the service and wait until it is healthy
 #   docker/bench.sh run [--scale tiny|small|medium|large] [pg_tviews_bench options...]
@@ -17,12 +21,26 @@
 # default 180). Exit codes: 0 done, 1 failed, 2 usage error.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
+source "$(dirname "$0")/../scripts/lib/fetch.sh"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 usage_error() { printf 'ERROR: %s\n' "$*" >&2; usage 2 >&2; }
 
 DOCKER=${DOCKER:-docker}
-IMAGE=${PG_TVIEWS_IMAGE:-pg_tviews:17}
+MAJOR=17
+if [ "${1:-}" = --pg ]; then
+    MAJOR=${2:-}
+    mapfile -t majors < <(supported_majors)
+    case " ${majors[*]} " in
+        *" $MAJOR "*) ;;
+        *) usage_error "--pg must be one of ${majors[*]}, not '$MAJOR'" ;;
+    esac
+    shift 2
+fi
+# Exported for compose, whose file defaults to the 17 names.
+export PG_TVIEWS_IMAGE=${PG_TVIEWS_IMAGE:-pg_tviews:$MAJOR}
+export PG_TVIEWS_BASE_IMAGE=${PG_TVIEWS_BASE_IMAGE:-postgres:$MAJOR}
+IMAGE=$PG_TVIEWS_IMAGE
 # Compose resolves a relative results path against the repository root; so does this script.
 RESULTS=${PG_TVIEWS_RESULTS:-./results}
 [[ "$RESULTS" = /* ]] || RESULTS="$ROOT/${RESULTS#./}"
@@ -67,9 +85,9 @@ cmd_build() {
         die "no prebuilt artifacts in docker/prebuilt/ (make them with docker/build-artifacts.sh --pg-config <pg_config> --out docker/prebuilt)"
     fi
     need_engine
-    local args=(--build-arg "BASE_IMAGE=${PG_TVIEWS_BASE_IMAGE:-postgres:17}" --build-arg "ARTIFACTS=$artifacts"
+    local args=(--build-arg "BASE_IMAGE=$PG_TVIEWS_BASE_IMAGE" --build-arg "ARTIFACTS=$artifacts"
                 -t "$IMAGE" "${extra[@]}" "$ROOT")
-    say "building $IMAGE (artifacts: $artifacts, base: ${PG_TVIEWS_BASE_IMAGE:-postgres:17})"
+    say "building $IMAGE (artifacts: $artifacts, base: $PG_TVIEWS_BASE_IMAGE)"
     # Only BuildKit skips the artifact stage not chosen; the classic builder would run both.
     if "$DOCKER" buildx version >/dev/null 2>&1; then
         "$DOCKER" buildx build --load "${args[@]}" || die "the image build failed"

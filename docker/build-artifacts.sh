@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Package pg_tviews and jsonb_ivm in release mode for one PostgreSQL 17 and stage the files an
-# installation needs, stripped, in a flat layout the Docker image copies from:
+# Package pg_tviews and jsonb_ivm in release mode for one PostgreSQL (16, 17 or 18) and stage
+# the files an installation needs, stripped, in a flat layout the Docker image copies from:
 #
 #   docker/build-artifacts.sh --pg-config PATH --out DIR [--pg-ivm auto|require|skip]
 #
@@ -9,7 +9,7 @@
 #   DIR/MANIFEST                        what was staged, from which PostgreSQL
 #
 # The same script runs in two places, so both exercise the same steps: the Dockerfile's build
-# stage (the image's own pg_config from postgresql-server-dev-17) and scripts/docker_test.sh on
+# stage (the image's own pg_config from postgresql-server-dev-<major>) and scripts/docker_test.sh on
 # the host (the release PostgreSQL from scripts/bootstrap.sh), whose output becomes the image's
 # "prebuilt" artifacts.
 #
@@ -22,6 +22,7 @@
 # 2 usage error.
 set -euo pipefail
 source "$(dirname "$0")/../scripts/lib/common.sh"
+source "$(dirname "$0")/../scripts/lib/fetch.sh"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 
@@ -43,7 +44,11 @@ if [ -z "$PGC" ] || [ -z "$OUT" ]; then printf 'ERROR: --pg-config and --out are
 case "$PG_IVM" in auto|require|skip) ;; *) printf 'ERROR: --pg-ivm must be auto, require or skip\n' >&2; exit 2 ;; esac
 [ -x "$PGC" ] || die "pg_config '$PGC' is not executable"
 major=$("$PGC" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
-[ "$major" = 17 ] || die "$PGC is PostgreSQL '$major', not 17"
+mapfile -t majors < <(supported_majors)
+case " ${majors[*]} " in
+    *" $major "*) ;;
+    *) die "$PGC is PostgreSQL '$major'; the extensions are built for ${majors[*]}" ;;
+esac
 command -v strip >/dev/null || die "strip (binutils) is needed to strip the libraries"
 
 PKGLIBDIR=$("$PGC" --pkglibdir)

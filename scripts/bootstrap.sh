@@ -24,9 +24,10 @@ set -euo pipefail
 
 source "$(dirname "$0")/lib/fetch.sh"
 PG_MAJOR=17
-# The majors the project builds for: 17 is the tested default (assertion build from source);
-# 16 and 18 come as the pinned release binaries only (scripts/test.sh layer versions).
-MAJORS=(16 17 18)
+# The majors the project builds for (those with pinned release binaries in scripts/pins.tsv):
+# 17 is the tested default (assertion build from source); the others come as the pinned
+# release binaries only (scripts/test.sh layer versions).
+mapfile -t MAJORS < <(supported_majors)
 PGRX_VERSION=$(pin_version cargo-pgrx)
 PREFIX_ROOT=${PG_TVIEWS_PREFIX_ROOT:-/opt/pg_tviews}
 FLAVOR=debug

@@ -25,7 +25,12 @@
 #   7. debs      scripts/package_deb.sh on the same artifacts; the .deb files installed with
 #                apt-get into the stand-in base (Debian's postgresql-17), CREATE EXTENSION and
 #                sql/demo.sql in a cluster of that server, then removed (no file left)
-#   8. teardown  docker/bench.sh down, test image and staging removed (the base image stays)
+#   8. pg 18     the same for PostgreSQL 18 (BASE_IMAGE=postgres:18): a stand-in from Debian
+#                forky's postgresql-18; 17's artifacts must be refused on it with the error
+#                naming both majors; artifacts from the pinned 18 release binaries; the image
+#                checked file by file; CREATE EXTENSION and sql/demo.sql in its container; the
+#                .deb files for 18 installed into the 18 stand-in
+#   9. teardown  docker/bench.sh down, test images and staging removed (the base images stay)
 #
 # The stand-in has no official entrypoint: the test override docker/test/compose.standin.yml
 # starts it with docker/test/standin-entrypoint.sh. Prints the time of each step and, last,
@@ -50,6 +55,8 @@ step() {
 
 MAX_DELTA=$((15 * 1000 * 1000))   # the issue's budget: 15 MB over the base image
 STANDIN=pg_tviews-standin/postgres:17
+STANDIN18=pg_tviews-standin/postgres:18
+IMAGE18=pg_tviews-test/pg_tviews:18
 PREFIX_ROOT=${PG_TVIEWS_PREFIX_ROOT:-/opt/pg_tviews}
 export PG_TVIEWS_IMAGE=pg_tviews-test/pg_tviews:17
 export PG_TVIEWS_BASE_IMAGE=$STANDIN
@@ -68,7 +75,7 @@ cleanup() {
         [ "$rc" -ne 0 ] && docker_compose logs --tail 80 bench >&2
         "$ROOT/docker/bench.sh" down >/dev/null 2>&1
     fi
-    "${DOCKER:-docker}" image rm -f "$PG_TVIEWS_IMAGE" >/dev/null 2>&1
+    "${DOCKER:-docker}" image rm -f "$PG_TVIEWS_IMAGE" "$IMAGE18" >/dev/null 2>&1
     rm -rf "$ROOT/docker/prebuilt"
     [ -e "$WORK/prebuilt.saved" ] && mv "$WORK/prebuilt.saved" "$ROOT/docker/prebuilt"
     rm -rf "$WORK"
@@ -91,6 +98,102 @@ apt_install() {
     if [ "$APT_UPDATED" = 0 ]; then apt-get update -qq; APT_UPDATED=1; fi
     say "installing Debian packages: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# check_image IMAGE BASE MAJOR: IMAGE is BASE plus the extensions' files for MAJOR and the
+# benchmark, nothing else, within the size budget, with BASE's entrypoint and command. Sets
+# CHECKED_DELTA (bytes added).
+check_image() {
+    local image=$1 base=$2 major=$3
+    local base_size image_size delta
+    base_size=$("$DOCKER" image inspect -f '{{.Size}}' "$base")
+    image_size=$("$DOCKER" image inspect -f '{{.Size}}' "$image")
+    delta=$((image_size - base_size))
+    say "image size ($image): base $base_size bytes, image $image_size bytes, delta $delta bytes ($(awk -v d="$delta" 'BEGIN { printf "%.2f", d / 1e6 }') MB; budget 15 MB)"
+    [ "$delta" -le "$MAX_DELTA" ] || die "$image adds $delta bytes to its base, over the 15 MB budget"
+
+    for f in Entrypoint Cmd User StopSignal; do
+        [ "$("$DOCKER" image inspect -f "{{json .Config.$f}}" "$base")" = "$("$DOCKER" image inspect -f "{{json .Config.$f}}" "$image")" ] \
+            || die "$image changes its base's $f: it would not be a drop-in replacement"
+    done
+
+    # What the runtime stage adds, file by file: the layers of the image beyond its base's.
+    local base_layers image_layers
+    mapfile -t base_layers < <("$DOCKER" image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$base" | sed '/^$/d')
+    mapfile -t image_layers < <("$DOCKER" image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$image" | sed '/^$/d')
+    for i in "${!base_layers[@]}"; do
+        [ "${image_layers[$i]}" = "${base_layers[$i]}" ] || die "$image is not built on $base"
+    done
+    rm -rf "$WORK/save" "$WORK/added"
+    mkdir -p "$WORK/save" "$WORK/added"
+    "$DOCKER" save "$image" | tar -C "$WORK/save" -x
+    # A layer's diff ID is the sha256 of its uncompressed tar, whatever the file is called in the
+    # archive (<id>/layer.tar from the classic image store, blobs/sha256/<digest> from containerd's).
+    (cd "$WORK/save" && find . -type f -exec sha256sum {} +) >"$WORK/save.sums"
+    local added=() diff_id layer
+    for diff_id in "${image_layers[@]:${#base_layers[@]}}"; do
+        layer=$(awk -v h="${diff_id#sha256:}" '$1 == h { print $2; exit }' "$WORK/save.sums")
+        [ -n "$layer" ] || die "layer $diff_id not found in docker save's output"
+        tar -C "$WORK/added" -xf "$WORK/save/$layer"
+        mapfile -t -O "${#added[@]}" added < <(tar -tvf "$WORK/save/$layer" | awk '$1 !~ /^d/ { print $NF }')
+    done
+    rm -rf "$WORK/save"
+    [ ${#added[@]} -gt 0 ] || die "$image adds no files to its base"
+    # (Lists are matched in bash or on captured output, never by piping into grep -q: under
+    # pipefail, grep leaving at the first match can fail the pipeline with SIGPIPE.)
+    local -A is_added=()
+    local f
+    for f in "${added[@]}"; do is_added[$f]=1; done
+    local allowed="^(usr/lib/postgresql/$major/lib/[a-z_]+\\.so|usr/share/postgresql/$major/extension/[a-z_]+(--[0-9a-z._-]+)?\\.(control|sql)|usr/share/postgresql/($major/)?postgresql\\.conf\\.sample|usr/local/bin/pg_tviews_bench|usr/local/share/pg_tviews/(MANIFEST|bench/(bench_run\\.sh|sql/[a-z_]+\\.sql)))\$"
+    for f in "${added[@]}"; do
+        [[ "$f" =~ $allowed ]] || die "$image adds $f, which is not an extension file for $major or the benchmark"
+    done
+    for ext in pg_tviews jsonb_ivm; do
+        for f in "usr/lib/postgresql/$major/lib/$ext.so" "usr/share/postgresql/$major/extension/$ext.control"; do
+            [ -n "${is_added[$f]:-}" ] || die "$image lacks $f"
+        done
+    done
+    local so sections
+    for so in "$WORK"/added/usr/lib/postgresql/"$major"/lib/*.so; do
+        sections=$(readelf -S "$so") || die "readelf cannot read $so"
+        if grep -q '\.debug_' <<<"$sections"; then die "$(basename "$so") in $image has debug sections"; fi
+    done
+    if [ -f "$WORK/added/usr/lib/postgresql/$major/lib/pg_ivm.so" ]; then
+        grep -Eq "^shared_preload_libraries = 'pg_ivm'" "$WORK"/added/usr/share/postgresql/"$major"/postgresql.conf.sample \
+            || die "pg_ivm is in $image but not preloaded by the configuration sample"
+    fi
+    grep -q "^pg $major\\." "$WORK/added/usr/local/share/pg_tviews/MANIFEST" || die "$image's MANIFEST names no PostgreSQL $major"
+    say "$image adds ${#added[@]} files: $(printf '%s\n' "${added[@]}" | sed 's|.*/||' | sort | paste -sd ' ')"
+    CHECKED_DELTA=$delta
+}
+
+# check_debs BASE MAJOR DIR: the user's path without Docker. scripts/package_deb.sh makes the
+# .deb files from docker/prebuilt (built for MAJOR) into DIR; they are installed with apt-get
+# into BASE, Debian with its own postgresql-MAJOR, offline (nothing is downloaded: the
+# dependencies are what the base already has); then CREATE EXTENSION and the demo in a cluster
+# of that server, and removal leaves no file behind. Sets CHECKED_DEBS (the file names).
+check_debs() {
+    local base=$1 major=$2 dir=$3 out
+    "$ROOT/scripts/package_deb.sh" --artifacts "$ROOT/docker/prebuilt" --out "$dir"
+    cp "$ROOT/sql/demo.sql" "$dir/demo.sql"
+    out=$("$DOCKER" run --rm -e "MAJOR=$major" -v "$dir:/debs:ro" --entrypoint /bin/bash "$base" -ec '
+        apt-get install -y -q /debs/*.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }
+        bin=/usr/lib/postgresql/$MAJOR/bin
+        install -d -o postgres /tmp/pg
+        su postgres -s /bin/sh -c "$bin/initdb -D /tmp/pg/data -U postgres --auth=trust >/dev/null && $bin/pg_ctl -D /tmp/pg/data -l /tmp/pg/log -w -o \"-k /tmp/pg -c listen_addresses=\" start >/dev/null"
+        psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h /tmp/pg -U postgres "$@"; }
+        psql -d postgres -At -c "SELECT current_setting('\''server_version_num'\'')::int / 10000"
+        psql -d postgres -f /debs/demo.sql
+        su postgres -s /bin/sh -c "$bin/pg_ctl -D /tmp/pg/data -m fast -w stop >/dev/null"
+        dpkg -r "postgresql-$MAJOR-pg-tviews" "postgresql-$MAJOR-jsonb-ivm" >/dev/null
+        left=$(ls /usr/lib/postgresql/$MAJOR/lib/pg_tviews.so /usr/lib/postgresql/$MAJOR/lib/jsonb_ivm.so /usr/share/postgresql/$MAJOR/extension/pg_tviews* /usr/share/postgresql/$MAJOR/extension/jsonb_ivm* 2>/dev/null || true)
+        [ -z "$left" ] || { echo "left after dpkg -r: $left"; exit 1; }
+        echo "debs: installed, demo run, removed"
+    ') || { echo "$out"; die "the Debian packages for $major did not install and run in $base"; }
+    grep -q "debs: installed, demo run, removed" <<<"$out" || { echo "$out"; die "the Debian package check for $major did not finish"; }
+    [ "$(head -n1 <<<"$out")" = "$major" ] || { echo "$out"; die "the server in $base is not PostgreSQL $major"; }
+    grep -Eq '^ +0$' <<<"$out" || { echo "$out"; die "the demo's oracle did not report 0 differing keys after apt-get install ($major)"; }
+    CHECKED_DEBS=$(cd "$dir" && ls ./*.deb | sed 's|^\./||' | paste -sd ' ')
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -166,59 +269,8 @@ HAVE_IVM=0
 # ---------------------------------------------------------------------------------------------
 step "image build (prebuilt artifacts on the stand-in base)"
 "$ROOT/docker/bench.sh" build --prebuilt
-base_size=$("$DOCKER" image inspect -f '{{.Size}}' "$STANDIN")
-image_size=$("$DOCKER" image inspect -f '{{.Size}}' "$PG_TVIEWS_IMAGE")
-DELTA=$((image_size - base_size))
-say "image size: base $base_size bytes, image $image_size bytes, delta $DELTA bytes ($(awk -v d="$DELTA" 'BEGIN { printf "%.2f", d / 1e6 }') MB; budget 15 MB)"
-[ "$DELTA" -le "$MAX_DELTA" ] || die "the image adds $DELTA bytes to its base, over the 15 MB budget"
-
-for f in Entrypoint Cmd User StopSignal; do
-    [ "$("$DOCKER" image inspect -f "{{json .Config.$f}}" "$STANDIN")" = "$("$DOCKER" image inspect -f "{{json .Config.$f}}" "$PG_TVIEWS_IMAGE")" ] \
-        || die "the image changes its base's $f: it would not be a drop-in replacement"
-done
-
-# What the runtime stage adds, file by file: the layers of the image beyond its base's.
-mapfile -t base_layers < <("$DOCKER" image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$STANDIN" | sed '/^$/d')
-mapfile -t image_layers < <("$DOCKER" image inspect -f '{{range .RootFS.Layers}}{{println .}}{{end}}' "$PG_TVIEWS_IMAGE" | sed '/^$/d')
-for i in "${!base_layers[@]}"; do
-    [ "${image_layers[$i]}" = "${base_layers[$i]}" ] || die "the image is not built on $STANDIN"
-done
-mkdir -p "$WORK/save" "$WORK/added"
-"$DOCKER" save "$PG_TVIEWS_IMAGE" | tar -C "$WORK/save" -x
-# A layer's diff ID is the sha256 of its uncompressed tar, whatever the file is called in the
-# archive (<id>/layer.tar from the classic image store, blobs/sha256/<digest> from containerd's).
-(cd "$WORK/save" && find . -type f -exec sha256sum {} +) >"$WORK/save.sums"
-ADDED=()
-for diff_id in "${image_layers[@]:${#base_layers[@]}}"; do
-    layer=$(awk -v h="${diff_id#sha256:}" '$1 == h { print $2; exit }' "$WORK/save.sums")
-    [ -n "$layer" ] || die "layer $diff_id not found in docker save's output"
-    tar -C "$WORK/added" -xf "$WORK/save/$layer"
-    mapfile -t -O "${#ADDED[@]}" ADDED < <(tar -tvf "$WORK/save/$layer" | awk '$1 !~ /^d/ { print $NF }')
-done
-rm -rf "$WORK/save"
-[ ${#ADDED[@]} -gt 0 ] || die "the image adds no files to its base"
-# (Lists are matched in bash or on captured output, never by piping into grep -q: under
-# pipefail, grep leaving at the first match can fail the pipeline with SIGPIPE.)
-declare -A IS_ADDED=()
-for f in "${ADDED[@]}"; do IS_ADDED[$f]=1; done
-allowed='^(usr/lib/postgresql/17/lib/[a-z_]+\.so|usr/share/postgresql/17/extension/[a-z_]+(--[0-9a-z._-]+)?\.(control|sql)|usr/share/postgresql/(17/)?postgresql\.conf\.sample|usr/local/bin/pg_tviews_bench|usr/local/share/pg_tviews/bench/(bench_run\.sh|sql/[a-z_]+\.sql))$'
-for f in "${ADDED[@]}"; do
-    [[ "$f" =~ $allowed ]] || die "the image adds $f, which is not an extension file or the benchmark"
-done
-for ext in pg_tviews jsonb_ivm; do
-    for f in "usr/lib/postgresql/17/lib/$ext.so" "usr/share/postgresql/17/extension/$ext.control"; do
-        [ -n "${IS_ADDED[$f]:-}" ] || die "the image lacks $f"
-    done
-done
-for so in "$WORK"/added/usr/lib/postgresql/17/lib/*.so; do
-    sections=$(readelf -S "$so") || die "readelf cannot read $so"
-    if grep -q '\.debug_' <<<"$sections"; then die "$(basename "$so") in the image has debug sections"; fi
-done
-if [ "$HAVE_IVM" = 1 ]; then
-    grep -Eq "^shared_preload_libraries = 'pg_ivm'" "$WORK"/added/usr/share/postgresql/17/postgresql.conf.sample \
-        || die "pg_ivm is in the image but not preloaded by the configuration sample"
-fi
-say "the image adds ${#ADDED[@]} files: $(printf '%s\n' "${ADDED[@]}" | sed 's|.*/||' | sort | paste -sd ' ')"
+check_image "$PG_TVIEWS_IMAGE" "$STANDIN" 17
+DELTA=$CHECKED_DELTA
 
 # ---------------------------------------------------------------------------------------------
 step "compose (up, benchmark at tiny scale, extensions)"
@@ -281,36 +333,46 @@ grep -Eq '^ +0$' "$WORK/demo.out" || { cat "$WORK/demo.out"; die "the demo's ora
 
 # ---------------------------------------------------------------------------------------------
 step "Debian packages (scripts/package_deb.sh; apt-get install into the stand-in base)"
-# The user's path without Docker: the .deb files built from the same artifacts, installed with
-# apt-get into Debian's own postgresql-17 (the stand-in is Debian trixie with it), offline
-# (nothing is downloaded: the dependencies are what the base already has), then CREATE EXTENSION and
-# the demo in a cluster of that server, and removal leaves no file behind.
-"$ROOT/scripts/package_deb.sh" --artifacts "$ROOT/docker/prebuilt" --out "$WORK/debs"
-cp "$ROOT/sql/demo.sql" "$WORK/debs/demo.sql"
-deb_out=$("$DOCKER" run --rm -v "$WORK/debs:/debs:ro" --entrypoint /bin/bash "$STANDIN" -ec '
-    apt-get install -y -q /debs/*.deb >/tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }
-    bin=/usr/lib/postgresql/17/bin
-    install -d -o postgres /tmp/pg
-    su postgres -s /bin/sh -c "$bin/initdb -D /tmp/pg/data -U postgres --auth=trust >/dev/null && $bin/pg_ctl -D /tmp/pg/data -l /tmp/pg/log -w -o \"-k /tmp/pg -c listen_addresses=\" start >/dev/null"
-    psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h /tmp/pg -U postgres "$@"; }
-    psql -d postgres -f /debs/demo.sql
-    su postgres -s /bin/sh -c "$bin/pg_ctl -D /tmp/pg/data -m fast -w stop >/dev/null"
-    dpkg -r postgresql-17-pg-tviews postgresql-17-jsonb-ivm >/dev/null
-    left=$(ls /usr/lib/postgresql/17/lib/pg_tviews.so /usr/lib/postgresql/17/lib/jsonb_ivm.so /usr/share/postgresql/17/extension/pg_tviews* /usr/share/postgresql/17/extension/jsonb_ivm* 2>/dev/null || true)
-    [ -z "$left" ] || { echo "left after dpkg -r: $left"; exit 1; }
-    echo "debs: installed, demo run, removed"
-') || { echo "$deb_out"; die "the Debian packages did not install and run in the stand-in base"; }
-grep -q "debs: installed, demo run, removed" <<<"$deb_out" || { echo "$deb_out"; die "the Debian package check did not finish"; }
-grep -Eq '^ +0$' <<<"$deb_out" || { echo "$deb_out"; die "the demo's oracle did not report 0 differing keys after apt-get install"; }
-DEBS=$(cd "$WORK/debs" && ls ./*.deb | sed 's|^\./||' | paste -sd ' ')
+check_debs "$STANDIN" 17 "$WORK/debs"
+DEBS=$CHECKED_DEBS
 
 # ---------------------------------------------------------------------------------------------
 step "teardown"
 "$ROOT/docker/bench.sh" down
 UP=0
 [ -z "$(docker_compose ps -q)" ] || die "containers left after docker/bench.sh down"
+
+# ---------------------------------------------------------------------------------------------
+step "PostgreSQL 18 (stand-in, artifacts, image, CREATE EXTENSION and demo, Debian packages)"
+# The same image and packages for another major: BASE_IMAGE=postgres:18 (here its stand-in,
+# Debian forky's postgresql-18) and artifacts built against 18's release binaries.
+"$ROOT/docker/test/standin-image.sh" --pg 18 --tag "$STANDIN18" >/dev/null
+# docker/prebuilt still holds 17's artifacts: the runtime stage must refuse them on an 18 base.
+if PG_TVIEWS_IMAGE=$IMAGE18 PG_TVIEWS_BASE_IMAGE=$STANDIN18 "$ROOT/docker/bench.sh" --pg 18 build --prebuilt \
+        >"$WORK/mismatch.log" 2>&1; then
+    die "an image was built from artifacts for 17 on a PostgreSQL 18 base"
+fi
+grep -q "the artifacts were built for PostgreSQL '17', the base image is PostgreSQL 18" "$WORK/mismatch.log" \
+    || { tail -n 20 "$WORK/mismatch.log"; die "building 17's artifacts on an 18 base failed without the error that says why"; }
+bootstrap release 18
+CARGO_TARGET_DIR="$ROOT/target/release-pg18" "$ROOT/docker/build-artifacts.sh" \
+    --pg-config "$PG_CONFIG" --out "$ROOT/docker/prebuilt" --pg-ivm auto
+PG_TVIEWS_IMAGE=$IMAGE18 PG_TVIEWS_BASE_IMAGE=$STANDIN18 "$ROOT/docker/bench.sh" --pg 18 build --prebuilt
+check_image "$IMAGE18" "$STANDIN18" 18
+DELTA18=$CHECKED_DELTA
+UP=1
+PG_TVIEWS_IMAGE=$IMAGE18 "$ROOT/docker/bench.sh" --pg 18 up
+[ "$(host_pg -d postgres -Atc "SELECT current_setting('server_version_num')::int / 10000")" = 18 ] \
+    || die "the container built on $STANDIN18 does not run PostgreSQL 18"
+host_pg -d postgres -c "CREATE DATABASE demo"
+(cd "$ROOT" && host_pg -d demo -f sql/demo.sql >"$WORK/demo18.out") || die "sql/demo.sql failed in the PostgreSQL 18 container"
+grep -Eq '^ +0$' "$WORK/demo18.out" || { cat "$WORK/demo18.out"; die "the demo's oracle did not report 0 differing keys on 18"; }
+"$ROOT/docker/bench.sh" down
+UP=0
+check_debs "$STANDIN18" 18 "$WORK/debs18"
+DEBS18=$CHECKED_DEBS
 step ""
 
 say "docker test timings"
 printf '  %s\n' "${TIMES[@]}"
-echo "docker summary: image from host-built artifacts on a stand-in base adds $(awk -v d="$DELTA" 'BEGIN { printf "%.1f", d / 1e6 }') MB (budget 15); compose bench run at tiny scale, report on the host; CREATE EXTENSION ${exts[*]}; $DEBS installed with apt-get and the demo run; $(( $(date +%s) - START )) s"
+echo "docker summary: image from host-built artifacts on a stand-in base adds $(awk -v d="$DELTA" 'BEGIN { printf "%.1f", d / 1e6 }') MB (budget 15); compose bench run at tiny scale, report on the host; CREATE EXTENSION ${exts[*]}; $DEBS installed with apt-get and the demo run; PostgreSQL 18: image adds $(awk -v d="$DELTA18" 'BEGIN { printf "%.1f", d / 1e6 }') MB, demo run in it, $DEBS18 installed and the demo run; $(( $(date +%s) - START )) s"

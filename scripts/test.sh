@@ -12,8 +12,8 @@
 #          produced and complete; the numbers mean nothing here)
 # regress  golden SQL files under tests/pg_regress, run by PostgreSQL's pg_regress against a
 #          throwaway cluster; any difference from the expected output fails
-# versions the extensions built against PostgreSQL 16 and 18 (pinned release binaries) and
-#          the golden SQL files run there against the same expected output
+# versions the extensions built against PostgreSQL 16 and 18 (pinned release binaries), the
+#          golden SQL files run there against the same expected output, and the #[pg_test] tests
 #          (PG_TVIEWS_OTHER_MAJORS="16" picks; see layer_versions)
 # defs     the definition fuzzer: 150 random TVIEW definitions with random writes under random
 #          settings, the oracle after every batch (scripts/fuzz_definitions.sh)
@@ -83,19 +83,22 @@ layer_fuzz() {
     SUMMARY+=("fuzz: 3 targets, 60 s, no failure")
 }
 
+# layer_pg [MAJOR]: the #[pg_test] tests in PostgreSQL MAJOR (17 unless given; the build
+# pgrx has registered for it, which the bootstrap of that major did).
 layer_pg() {
-    local pgdata=/tmp/pg_tviews-pgtest
+    local major=${1:-17}
+    local pgdata=/tmp/pg_tviews-pgtest-$major
     mkdir -p "$pgdata"
     chown postgres: "$pgdata"
     local log
     log=$(mktemp)
     for ext in "${EXTENSIONS[@]}"; do
-        say "pg: cargo pgrx test pg17 -p $ext (server runs as postgres)"
+        say "pg: cargo pgrx test pg$major -p $ext (server runs as postgres)"
         rm -rf "${pgdata:?}/$ext"
         as_postgres mkdir -p "$pgdata/$ext"
-        (cd "$ROOT/$ext" && cargo pgrx test pg17 --runas postgres --pgdata "$pgdata/$ext") 2>&1 | tee -a "$log"
+        (cd "$ROOT/$ext" && cargo pgrx test "pg$major" --runas postgres --pgdata "$pgdata/$ext") 2>&1 | tee -a "$log"
     done
-    SUMMARY+=("pg: $(sum_cargo_results "$log")")
+    SUMMARY+=("pg${1:+-pg$major}: $(sum_cargo_results "$log")")
     rm -f "$log"
 }
 
@@ -178,8 +181,7 @@ layer_regress() {
 
 # The other PostgreSQL majors: release binaries, the extensions built against them in a target
 # directory of their own (pgrx binds a build to one major), the golden SQL files (both
-# extensions' SQL surface, the randomized oracle included) run there. The #[pg_test] layer
-# stays on 17: another test build per major costs minutes for five tests the files cover.
+# extensions' SQL surface, the randomized oracle included) and the #[pg_test] tests run there.
 # pg_regress accepts NAME.out or any NAME_N.out: a file whose output differs there has a
 # variant. The release binaries are built without ICU, so the files creating ICU collations
 # have one (tests/pg_regress/expected/*_1.out: the same file where those statements fail).
@@ -195,6 +197,7 @@ layer_versions() {
         # The 10,000-statement oracle stays on 17 (two minutes per major); the deferred
         # oracle's 4,000 statements run everywhere.
         layer_regress "pg$major" tview_90_random_oracle
+        layer_pg "$major"
     done
     PG_CONFIG=$saved_config PG_BIN=$saved_bin
     export PG_CONFIG PG_BIN

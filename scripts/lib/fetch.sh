@@ -22,6 +22,12 @@ pin_version() {
     echo "$v"
 }
 
+# supported_majors: the PostgreSQL majors the project builds for and tests, one per line: those
+# with pinned release binaries (pgNN-binaries rows). 17 is the primary one (scripts/bootstrap.sh).
+supported_majors() {
+    awk '$1 ~ /^pg[0-9]+-binaries$/ { m = substr($1, 3); sub(/-binaries$/, "", m); print m }' "$PINS_FILE" | sort -nu
+}
+
 # The Debian archive URIs of this machine's apt sources (one-line and deb822 formats), then
 # deb.debian.org, without repeats: a pool path is tried under each.
 debian_archive_uris() {
