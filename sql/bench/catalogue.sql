@@ -556,13 +556,14 @@ INSERT INTO scenarios VALUES
  ('bulk_1000',       '1,000 products'' prices in one UPDATE', 8, false),
  ('bulk_recompute',  '100,000 products moved to another supplier in one UPDATE (every document recomputed)', 9, true),
  ('product_delete',  'one product deleted (with its reviews and inventory)', 10, false),
- ('ten_changes',     'ten changes to one product in one transaction (5 prices, 5 reviews)', 11, false);
+ ('ten_changes',     'ten changes to one product in one transaction (5 prices, 5 reviews)', 11, false),
+ ('million_keys',    'every product''s price changed ten times in one transaction (1,000,000 changed rows at medium scale)', 12, true);
 INSERT INTO scenarios VALUES
- ('sales_price',     'category sales (flat join + GROUP BY): one product''s price', 12, false, 'category_sales'),
- ('sales_insert',    'category sales (flat join + GROUP BY): one product added', 13, false, 'category_sales');
+ ('sales_price',     'category sales (flat join + GROUP BY): one product''s price', 13, false, 'category_sales'),
+ ('sales_insert',    'category sales (flat join + GROUP BY): one product added', 14, false, 'category_sales');
 INSERT INTO scenarios VALUES
- ('order_price',     'orders embedding products: one product''s price, seen by the orders that embed it', 14, false, 'order'),
- ('order_category',  'orders embedding products: a category renamed, seen through products by orders (three levels)', 15, false, 'order');
+ ('order_price',     'orders embedding products: one product''s price, seen by the orders that embed it', 15, false, 'order'),
+ ('order_category',  'orders embedding products: a category renamed, seen through products by orders (three levels)', 16, false, 'order');
 
 CREATE TABLE settings (name text PRIMARY KEY, value text NOT NULL);
 
@@ -587,6 +588,12 @@ BEGIN
             UPDATE tviews_bench.tb_product SET price = price + 0.01 WHERE pk_product = q;
             INSERT INTO tviews_bench.tb_review
             VALUES (nextval('tviews_bench.review_seq'), q, 1 + j % 5, 'bench review ' || i, clock_timestamp());
+        END LOOP;
+    WHEN 'million_keys' THEN
+        -- Ten statements over every document in one transaction: deferred mode queues each
+        -- key ten times and maintains it once, at commit.
+        FOR j IN 1 .. 10 LOOP
+            UPDATE tviews_bench.tb_product SET price = price + 0.01;
         END LOOP;
     WHEN 'review_crowded' THEN
         INSERT INTO tviews_bench.tb_review
