@@ -12,8 +12,9 @@
 #                running (and stopped again at the end)
 #   2. lint      hadolint on the Dockerfile; the compose file validated alone and with the
 #                test override; bash -n (and shellcheck when installed) on the Docker scripts
-#   3. base      a stand-in for postgres:17, Debian trixie + postgresql-17 by debootstrap
-#                (docker/test/standin-image.sh; cached as an image across runs)
+#   3. base      stand-ins for postgres:17 and postgres:18, Debian trixie + postgresql-17 and
+#                forky + postgresql-18 by debootstrap (docker/test/standin-image.sh; cached as
+#                images across runs), made in the background while step 4 compiles
 #   4. artifacts docker/build-artifacts.sh, the build stage's own script, on the host's
 #                release PostgreSQL (scripts/bootstrap.sh --flavor release) into docker/prebuilt
 #   5. image     docker/bench.sh build --prebuilt on the stand-in; the layers it adds hold only
@@ -64,6 +65,8 @@ export COMPOSE_PROJECT_NAME=pg_tviews_dockertest
 export POSTGRES_PASSWORD=docker-test
 WORK=$(mktemp -d /tmp/pg_tviews-docker.XXXXXX)
 DOCKERD_PID=""
+STANDIN_PID=""
+STANDIN18_PID=""
 UP=0
 # A user's own docker/prebuilt/ is put aside for the test's and restored afterwards.
 [ -e "$ROOT/docker/prebuilt" ] && mv "$ROOT/docker/prebuilt" "$WORK/prebuilt.saved"
@@ -75,6 +78,7 @@ cleanup() {
         [ "$rc" -ne 0 ] && docker_compose logs --tail 80 bench >&2
         "$ROOT/docker/bench.sh" down >/dev/null 2>&1
     fi
+    for pid in $STANDIN_PID $STANDIN18_PID; do kill "$pid" 2>/dev/null; done
     "${DOCKER:-docker}" image rm -f "$PG_TVIEWS_IMAGE" "$IMAGE18" >/dev/null 2>&1
     rm -rf "$ROOT/docker/prebuilt"
     [ -e "$WORK/prebuilt.saved" ] && mv "$WORK/prebuilt.saved" "$ROOT/docker/prebuilt"
@@ -250,8 +254,17 @@ if command -v shellcheck >/dev/null; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-step "stand-in base image (debootstrap, cached)"
-"$ROOT/docker/test/standin-image.sh" --tag "$STANDIN" >/dev/null
+step "stand-in base images (debootstrap, cached; in the background)"
+# Both are mostly downloads: they are made while the artifacts below compile, and waited for
+# where they are needed.
+"$ROOT/docker/test/standin-image.sh" --tag "$STANDIN" >"$WORK/standin17.log" 2>&1 &
+STANDIN_PID=$!
+"$ROOT/docker/test/standin-image.sh" --pg 18 --tag "$STANDIN18" >"$WORK/standin18.log" 2>&1 &
+STANDIN18_PID=$!
+# wait_standin PID LOG: the stand-in made in the background, or its log and a failure.
+wait_standin() {
+    wait "$1" || { cat "$2" >&2; die "the stand-in base image could not be made (log above)"; }
+}
 
 # ---------------------------------------------------------------------------------------------
 step "host artifacts (release PostgreSQL, cargo pgrx package)"
@@ -268,6 +281,7 @@ HAVE_IVM=0
 
 # ---------------------------------------------------------------------------------------------
 step "image build (prebuilt artifacts on the stand-in base)"
+wait_standin "$STANDIN_PID" "$WORK/standin17.log"
 "$ROOT/docker/bench.sh" build --prebuilt
 check_image "$PG_TVIEWS_IMAGE" "$STANDIN" 17
 DELTA=$CHECKED_DELTA
@@ -346,7 +360,7 @@ UP=0
 step "PostgreSQL 18 (stand-in, artifacts, image, CREATE EXTENSION and demo, Debian packages)"
 # The same image and packages for another major: BASE_IMAGE=postgres:18 (here its stand-in,
 # Debian forky's postgresql-18) and artifacts built against 18's release binaries.
-"$ROOT/docker/test/standin-image.sh" --pg 18 --tag "$STANDIN18" >/dev/null
+wait_standin "$STANDIN18_PID" "$WORK/standin18.log"
 # docker/prebuilt still holds 17's artifacts: the runtime stage must refuse them on an 18 base.
 if PG_TVIEWS_IMAGE=$IMAGE18 PG_TVIEWS_BASE_IMAGE=$STANDIN18 "$ROOT/docker/bench.sh" --pg 18 build --prebuilt \
         >"$WORK/mismatch.log" 2>&1; then

@@ -13,7 +13,8 @@
 # regress  golden SQL files under tests/pg_regress, run by PostgreSQL's pg_regress against a
 #          throwaway cluster; any difference from the expected output fails
 # versions the extensions built against PostgreSQL 16 and 18 (pinned release binaries), the
-#          golden SQL files run there against the same expected output, and the #[pg_test] tests
+#          golden SQL files run there against the same expected output, and jsonb_ivm's
+#          #[pg_test] tests (its binary jsonb against the server's)
 #          (PG_TVIEWS_OTHER_MAJORS="16" picks; see layer_versions)
 # defs     the definition fuzzer: 150 random TVIEW definitions with random writes under random
 #          settings, the oracle after every batch (scripts/fuzz_definitions.sh)
@@ -83,16 +84,19 @@ layer_fuzz() {
     SUMMARY+=("fuzz: 3 targets, 60 s, no failure")
 }
 
-# layer_pg [MAJOR]: the #[pg_test] tests in PostgreSQL MAJOR (17 unless given; the build
-# pgrx has registered for it, which the bootstrap of that major did).
+# layer_pg [MAJOR [EXTENSION...]]: the #[pg_test] tests of the extensions (both unless named)
+# in PostgreSQL MAJOR (17 unless given; the build pgrx has registered for it, which the
+# bootstrap of that major did).
 layer_pg() {
     local major=${1:-17}
+    local exts=("${@:2}")
+    [ ${#exts[@]} -gt 0 ] || exts=("${EXTENSIONS[@]}")
     local pgdata=/tmp/pg_tviews-pgtest-$major
     mkdir -p "$pgdata"
     chown postgres: "$pgdata"
     local log
     log=$(mktemp)
-    for ext in "${EXTENSIONS[@]}"; do
+    for ext in "${exts[@]}"; do
         say "pg: cargo pgrx test pg$major -p $ext (server runs as postgres)"
         rm -rf "${pgdata:?}/$ext"
         as_postgres mkdir -p "$pgdata/$ext"
@@ -127,7 +131,7 @@ layer_bench() {
 run_golden() {
     local layer=$1 tool=$2 dir=$3
     shift 3
-    install_extensions
+    install_extensions "${INSTALL_PROFILE:-debug}"
     local work
     work=$(mktemp -d "/tmp/pg_tviews-$layer.XXXXXX")
     chmod 755 "$work"
@@ -181,7 +185,8 @@ layer_regress() {
 
 # The other PostgreSQL majors: release binaries, the extensions built against them in a target
 # directory of their own (pgrx binds a build to one major), the golden SQL files (both
-# extensions' SQL surface, the randomized oracle included) and the #[pg_test] tests run there.
+# extensions' SQL surface, the randomized oracle included) and jsonb_ivm's #[pg_test] tests run
+# there.
 # pg_regress accepts NAME.out or any NAME_N.out: a file whose output differs there has a
 # variant. The release binaries are built without ICU, so the files creating ICU collations
 # have one (tests/pg_regress/expected/*_1.out: the same file where those statements fail).
@@ -193,11 +198,23 @@ layer_versions() {
     for major in "${OTHER_MAJORS[@]}"; do
         say "versions: PostgreSQL $major"
         bootstrap release "$major"
+        # 18 is built in release mode, in the target directory that the Docker test's 18
+        # image and `scripts/bench.sh --pg 18` use too, so it is compiled once; 16 keeps the
+        # debug build's checks (overflow, debug assertions).
+        local profile=debug
         export CARGO_TARGET_DIR="$ROOT/target/pg$major"
+        if [ "$major" = 18 ]; then
+            profile=release
+            export CARGO_TARGET_DIR="$ROOT/target/release-pg$major"
+        fi
+        # jsonb_ivm's #[pg_test] compares its binary jsonb with the server's own, byte for
+        # byte: that depends on the major. pg_tviews' check its catalog with SQL, which the
+        # golden file pg_tviews_catalog does on every major. First, so that the regress run
+        # below leaves the regular build installed (the test build has a tests schema).
+        layer_pg "$major" jsonb_ivm
         # The 10,000-statement oracle stays on 17 (two minutes per major); the deferred
         # oracle's 4,000 statements run everywhere.
-        layer_regress "pg$major" tview_90_random_oracle
-        layer_pg "$major"
+        INSTALL_PROFILE=$profile layer_regress "pg$major" tview_90_random_oracle
     done
     PG_CONFIG=$saved_config PG_BIN=$saved_bin
     export PG_CONFIG PG_BIN
