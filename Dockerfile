@@ -28,7 +28,7 @@ ENV RUSTUP_HOME=/usr/local/rustup \
     PATH=/usr/local/cargo/bin:$PATH
 
 # The server headers and PGXS come from the base image's own apt sources (PGDG in the official
-# image). Unpinned on purpose: headers of any 17.x build extensions for every 17.x server.
+# image). Unpinned on purpose: headers of any N.x build extensions for every N.x server.
 # hadolint ignore=DL3008
 RUN if [ -z "${PG_MAJOR}" ] || [ ! -x "/usr/lib/postgresql/${PG_MAJOR}/bin/postgres" ]; then \
         echo "ERROR: no PostgreSQL server in /usr/lib/postgresql/${PG_MAJOR:-<PG_MAJOR unset>}/bin of the base image: pass --build-arg PG_MAJOR=<its major> (16, 17 or 18)" >&2; \

@@ -28,6 +28,7 @@ usage_error() { printf 'ERROR: %s\n' "$*" >&2; usage 2 >&2; }
 
 DOCKER=${DOCKER:-docker}
 MAJOR=17
+if [[ "${1:-}" == --pg=* ]]; then set -- --pg "${1#--pg=}" "${@:2}"; fi
 if [ "${1:-}" = --pg ]; then
     MAJOR=${2:-}
     mapfile -t majors < <(supported_majors)
@@ -68,6 +69,15 @@ compose() { (cd "$ROOT" && "${COMPOSE[@]}" "$@"); }
 
 container_id() { compose ps -q "$SERVICE" 2>/dev/null || true; }
 
+# same_image ID: the container ID runs $IMAGE. A container of another major is refused, not
+# replaced: its data volume would hold a cluster of that major.
+same_image() {
+    local running
+    running=$("$DOCKER" inspect -f '{{.Config.Image}}' "$1" 2>/dev/null || true)
+    [ "$running" = "$IMAGE" ] \
+        || die "the $SERVICE service runs $running, not $IMAGE: run docker/bench.sh down first (it removes that container and its data)"
+}
+
 health_of() { "$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null || echo gone; }
 
 cmd_build() {
@@ -103,6 +113,9 @@ cmd_up() {
     need_compose
     "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1 || die "no image $IMAGE: run docker/bench.sh build first"
     mkdir -p "$RESULTS"
+    local existing
+    existing=$(container_id)
+    [ -z "$existing" ] || same_image "$existing"
     say "starting the $SERVICE service ($IMAGE)"
     compose up -d --no-build "$SERVICE" || die "compose up failed"
     local id status waited=0
@@ -130,6 +143,7 @@ cmd_run() {
     need_compose
     local id
     id=$(container_id)
+    [ -z "$id" ] || same_image "$id"
     if [ -z "$id" ] || [ "$(health_of "$id")" != healthy ]; then cmd_up; fi
     say "running the benchmark in the $SERVICE container: pg_tviews_bench $*"
     local log

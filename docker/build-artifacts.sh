@@ -42,9 +42,11 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$PGC" ] || [ -z "$OUT" ]; then printf 'ERROR: --pg-config and --out are required\n' >&2; usage 2 >&2; fi
 case "$PG_IVM" in auto|require|skip) ;; *) printf 'ERROR: --pg-ivm must be auto, require or skip\n' >&2; exit 2 ;; esac
+# The majors come from scripts/pins.tsv (the build context must hold it: .dockerignore).
+mapfile -t majors < <(supported_majors)
+[ ${#majors[@]} -gt 0 ] || die "no supported PostgreSQL majors: is $PINS_FILE missing?"
 [ -x "$PGC" ] || die "pg_config '$PGC' is not executable"
 major=$("$PGC" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
-mapfile -t majors < <(supported_majors)
 case " ${majors[*]} " in
     *" $major "*) ;;
     *) die "$PGC is PostgreSQL '$major'; the extensions are built for ${majors[*]}" ;;

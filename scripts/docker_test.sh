@@ -78,7 +78,7 @@ cleanup() {
         [ "$rc" -ne 0 ] && docker_compose logs --tail 80 bench >&2
         "$ROOT/docker/bench.sh" down >/dev/null 2>&1
     fi
-    for pid in $STANDIN_PID $STANDIN18_PID; do kill "$pid" 2>/dev/null; done
+    for pid in $STANDIN_PID $STANDIN18_PID; do kill -- "-$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     "${DOCKER:-docker}" image rm -f "$PG_TVIEWS_IMAGE" "$IMAGE18" >/dev/null 2>&1
     rm -rf "$ROOT/docker/prebuilt"
     [ -e "$WORK/prebuilt.saved" ] && mv "$WORK/prebuilt.saved" "$ROOT/docker/prebuilt"
@@ -257,9 +257,11 @@ fi
 step "stand-in base images (debootstrap, cached; in the background)"
 # Both are mostly downloads: they are made while the artifacts below compile, and waited for
 # where they are needed.
-"$ROOT/docker/test/standin-image.sh" --tag "$STANDIN" >"$WORK/standin17.log" 2>&1 &
+# setsid: each in a process group of its own, so that cleanup stops debootstrap and the
+# import with it.
+setsid "$ROOT/docker/test/standin-image.sh" --tag "$STANDIN" >"$WORK/standin17.log" 2>&1 &
 STANDIN_PID=$!
-"$ROOT/docker/test/standin-image.sh" --pg 18 --tag "$STANDIN18" >"$WORK/standin18.log" 2>&1 &
+setsid "$ROOT/docker/test/standin-image.sh" --pg 18 --tag "$STANDIN18" >"$WORK/standin18.log" 2>&1 &
 STANDIN18_PID=$!
 # wait_standin PID LOG: the stand-in made in the background, or its log and a failure.
 wait_standin() {
@@ -282,6 +284,14 @@ HAVE_IVM=0
 # ---------------------------------------------------------------------------------------------
 step "image build (prebuilt artifacts on the stand-in base)"
 wait_standin "$STANDIN_PID" "$WORK/standin17.log"
+STANDIN_PID=""
+# The build stage cannot run offline; what it runs, docker/build-artifacts.sh, can at least
+# start from the build context the Dockerfile gets (the same .dockerignore): every file it
+# reads must be there. It must get as far as looking at its pg_config.
+printf 'FROM %s\nCOPY . /src\nRUN /src/docker/build-artifacts.sh --pg-config /nonexistent --out /tmp/x >/tmp/out 2>&1; grep -q "is not executable" /tmp/out || { cat /tmp/out; exit 1; }\n' "$STANDIN" \
+    | DOCKER_BUILDKIT=1 "$DOCKER" build -q -t pg_tviews-test/context-check -f - "$ROOT" >"$WORK/context.log" 2>&1 \
+    || { cat "$WORK/context.log"; die "docker/build-artifacts.sh does not start from the image's build context (.dockerignore leaves out a file it reads)"; }
+"$DOCKER" image rm -f pg_tviews-test/context-check >/dev/null 2>&1
 "$ROOT/docker/bench.sh" build --prebuilt
 check_image "$PG_TVIEWS_IMAGE" "$STANDIN" 17
 DELTA=$CHECKED_DELTA
@@ -361,6 +371,7 @@ step "PostgreSQL 18 (stand-in, artifacts, image, CREATE EXTENSION and demo, Debi
 # The same image and packages for another major: BASE_IMAGE=postgres:18 (here its stand-in,
 # Debian forky's postgresql-18) and artifacts built against 18's release binaries.
 wait_standin "$STANDIN18_PID" "$WORK/standin18.log"
+STANDIN18_PID=""
 # docker/prebuilt still holds 17's artifacts: the runtime stage must refuse them on an 18 base.
 if PG_TVIEWS_IMAGE=$IMAGE18 PG_TVIEWS_BASE_IMAGE=$STANDIN18 "$ROOT/docker/bench.sh" --pg 18 build --prebuilt \
         >"$WORK/mismatch.log" 2>&1; then

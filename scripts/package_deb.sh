@@ -12,7 +12,8 @@
 # package, or the PGDG one of the same name). Install with `apt-get install ./*.deb`; then
 # CREATE EXTENSION in each database (see README, "Install into your PostgreSQL").
 #
-# A build for PostgreSQL 17.x runs on every 17.y: the extension ABI is stable within a major.
+# A build for PostgreSQL N.x runs on every N.y: the extension ABI is stable within a major.
+# The C library dependency is the newest GLIBC symbol version the libraries use (objdump).
 # Exit codes: 0 built, 1 failed, 2 usage error.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -42,6 +43,7 @@ command -v dpkg-deb >/dev/null || die "dpkg-deb is needed (Debian's dpkg package
 major=$(sed -nE 's/^pg ([0-9]+)\..*/\1/p' "$ART/MANIFEST")
 [ -n "$major" ] || die "$ART/MANIFEST names no PostgreSQL version"
 arch=$(dpkg --print-architecture)
+command -v objdump >/dev/null || die "objdump (binutils) is needed to find the C library the libraries need"
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
@@ -59,6 +61,11 @@ package() {
     install -m 0644 "$ART/lib/$ext.so" "$root/usr/lib/postgresql/$major/lib/"
     install -m 0644 "$ART/extension/$ext.control" "$ART/extension/$ext"--*.sql \
         "$root/usr/share/postgresql/$major/extension/"
+    # The newest C library symbol version the library needs: a package built on a newer
+    # system must not install where it cannot load.
+    local glibc
+    glibc=$(objdump -T "$ART/lib/$ext.so" | grep -Eo 'GLIBC_[0-9]+(\.[0-9]+)+' | sed 's/^GLIBC_//' | sort -uV | tail -n1)
+    [ -n "$glibc" ] || die "$ext.so names no GLIBC symbol version (objdump -T)"
     install -m 0644 "$ROOT/LICENSE" "$root/usr/share/doc/$name/copyright" 2>/dev/null \
         || printf 'License: PostgreSQL\n' >"$root/usr/share/doc/$name/copyright"
     cat >"$root/DEBIAN/control" <<EOF
@@ -66,7 +73,7 @@ Package: $name
 Version: $version-$REVISION
 Architecture: $arch
 Maintainer: pg_tviews developers <pg-tviews@users.noreply.github.com>
-Depends: postgresql-$major, libc6
+Depends: postgresql-$major, libc6 (>= $glibc)
 Section: database
 Priority: optional
 Installed-Size: $(du -k -s "$root/usr" | cut -f1)

@@ -28,7 +28,7 @@ MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DOCKER=${DOCKER:-docker}
 while [ $# -gt 0 ]; do
     case "$1" in
-        --pg) MAJOR=${2:-}; shift 2 ;;
+        --pg) MAJOR=${2:-}; [ -n "$MAJOR" ] || { echo "ERROR: --pg needs a value" >&2; exit 2; }; shift 2 ;;
         --tag) TAG=${2:-}; [ -n "$TAG" ] || { echo "ERROR: --tag needs a value" >&2; exit 2; }; shift 2 ;;
         --force) FORCE=1; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -44,8 +44,13 @@ TAG=${TAG:-pg_tviews-standin/postgres:$MAJOR}
 [ "$(id -u)" -eq 0 ] || die "debootstrap needs root"
 command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
 
+# has_server IMAGE: IMAGE holds the server of this major (an import cut short would not).
+has_server() {
+    "$DOCKER" run --rm --entrypoint /usr/bin/test "$1" -x "/usr/lib/postgresql/$MAJOR/bin/postgres" 2>/dev/null
+}
+
 have=$("$DOCKER" image inspect -f '{{ index .Config.Labels "org.pg_tviews.standin-recipe" }}' "$TAG" 2>/dev/null || true)
-if [ "$FORCE" = 0 ] && [ "$have" = "$RECIPE" ]; then
+if [ "$FORCE" = 0 ] && [ "$have" = "$RECIPE" ] && has_server "$TAG"; then
     say "stand-in base image $TAG present (recipe $RECIPE)"
     echo "$TAG"
     exit 0
@@ -71,6 +76,8 @@ rm -rf "$ROOTFS/var/lib/postgresql/$MAJOR" "$ROOTFS/etc/postgresql/$MAJOR" \
 
 # The official image's environment, so that tools find the server binaries and PGDATA is the
 # same; the entrypoint is the one thing left to the test.
+# Imported under a temporary tag and checked before it takes TAG: an import interrupted
+# half-way must not become the cached stand-in.
 say "docker import as $TAG"
 tar -C "$ROOTFS" -c . | "$DOCKER" import \
     --change "ENV PATH=/usr/lib/postgresql/$MAJOR/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
@@ -79,7 +86,10 @@ tar -C "$ROOTFS" -c . | "$DOCKER" import \
     --change 'ENV LANG=C.UTF-8' \
     --change "LABEL org.pg_tviews.standin-recipe=$RECIPE" \
     --change 'CMD ["postgres"]' \
-    - "$TAG" >/dev/null
+    - "$TAG-importing" >/dev/null
+has_server "$TAG-importing" || die "the imported stand-in has no PostgreSQL $MAJOR server"
+"$DOCKER" tag "$TAG-importing" "$TAG"
+"$DOCKER" image rm "$TAG-importing" >/dev/null
 # The stand-in it replaces would stay behind untagged (half a gigabyte).
 if [ -n "$old_id" ] && [ "$old_id" != "$("$DOCKER" image inspect -f '{{.Id}}' "$TAG")" ]; then
     "$DOCKER" image rm "$old_id" >/dev/null 2>&1 || say "the previous stand-in $old_id is still in use; remove it later"
