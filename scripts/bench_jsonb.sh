@@ -21,7 +21,8 @@ done
 
 bootstrap release
 # A separate target dir: pgrx generates its bindings for the pg_config it builds against.
-export CARGO_TARGET_DIR="$ROOT/target/release-pg"
+CARGO_TARGET_DIR=$(release_target_dir 17)
+export CARGO_TARGET_DIR
 say "cargo pgrx install --release -p jsonb_ivm (PostgreSQL without assertions)"
 (cd "$ROOT" && cargo pgrx install --release -p jsonb_ivm --pg-config "$PG_CONFIG") >&2
 WORK=$(mktemp -d /tmp/pg_tviews-bench.XXXXXX)

@@ -276,7 +276,7 @@ if [[ "$("$PG_CONFIG" --configure)" == *--enable-cassert* ]]; then
     die "$PG_CONFIG has assertions enabled: the image's artifacts need the release build"
 fi
 # The benchmark's release target directory: pgrx binds one build to one pg_config.
-CARGO_TARGET_DIR="$ROOT/target/release-pg" "$ROOT/docker/build-artifacts.sh" \
+CARGO_TARGET_DIR=$(release_target_dir 17) "$ROOT/docker/build-artifacts.sh" \
     --pg-config "$PG_CONFIG" --out "$ROOT/docker/prebuilt" --pg-ivm auto
 HAVE_IVM=0
 [ -f "$ROOT/docker/prebuilt/lib/pg_ivm.so" ] && HAVE_IVM=1
@@ -380,7 +380,7 @@ fi
 grep -q "the artifacts were built for PostgreSQL '17', the base image is PostgreSQL 18" "$WORK/mismatch.log" \
     || { tail -n 20 "$WORK/mismatch.log"; die "building 17's artifacts on an 18 base failed without the error that says why"; }
 bootstrap release 18
-CARGO_TARGET_DIR="$ROOT/target/release-pg18" "$ROOT/docker/build-artifacts.sh" \
+CARGO_TARGET_DIR=$(release_target_dir 18) "$ROOT/docker/build-artifacts.sh" \
     --pg-config "$PG_CONFIG" --out "$ROOT/docker/prebuilt" --pg-ivm auto
 PG_TVIEWS_IMAGE=$IMAGE18 PG_TVIEWS_BASE_IMAGE=$STANDIN18 "$ROOT/docker/bench.sh" --pg 18 build --prebuilt
 check_image "$IMAGE18" "$STANDIN18" 18

@@ -205,10 +205,10 @@ layer_versions() {
         export CARGO_TARGET_DIR="$ROOT/target/pg$major"
         if [ "$major" = 18 ]; then
             profile=release
-            export CARGO_TARGET_DIR="$ROOT/target/release-pg$major"
+            CARGO_TARGET_DIR=$(release_target_dir "$major")
         fi
         # jsonb_ivm's #[pg_test] compares its binary jsonb with the server's own, byte for
-        # byte: that depends on the major. pg_tviews' check its catalog with SQL, which the
+        # byte: that depends on the major. pg_tviews' check their catalog with SQL, which the
         # golden file pg_tviews_catalog does on every major. First, so that the regress run
         # below leaves the regular build installed (the test build has a tests schema).
         layer_pg "$major" jsonb_ivm

@@ -35,6 +35,13 @@ install_extensions() {
     done
 }
 
+# release_target_dir MAJOR: the cargo target directory of release builds for MAJOR (pgrx binds
+# a build to one pg_config): shared by the benchmark, the Docker test's artifacts and, for 18,
+# the versions layer, so each is compiled once.
+release_target_dir() {
+    if [ "$1" = 17 ]; then echo "$ROOT/target/release-pg"; else echo "$ROOT/target/release-pg$1"; fi
+}
+
 # prepare_flavor debug|release [MAJOR]: bootstrap that PostgreSQL build (of MAJOR, 17 unless
 # given) and install both extensions into it. Release builds use a target dir of their own
 # (per major): pgrx binds to one pg_config per build.
@@ -42,11 +49,8 @@ prepare_flavor() {
     local major=${2:-17}
     bootstrap "$1" "$major"
     if [ "$1" = release ]; then
-        if [ "$major" = 17 ]; then
-            export CARGO_TARGET_DIR="$ROOT/target/release-pg"
-        else
-            export CARGO_TARGET_DIR="$ROOT/target/release-pg$major"
-        fi
+        CARGO_TARGET_DIR=$(release_target_dir "$major")
+        export CARGO_TARGET_DIR
         install_extensions release
     else
         install_extensions
