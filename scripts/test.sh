@@ -41,9 +41,11 @@ for l in "${LAYERS[@]}"; do
     case " ${ALL[*]} " in *" $l "*) ;; *) die "unknown layer '$l' (layers: ${ALL[*]})" ;; esac
 done
 
+BOOT_START=$(date +%s)
 bootstrap debug
 cd "$ROOT"
 START=$(date +%s)
+TIMES=("bootstrap $((START - BOOT_START)) s")
 SUMMARY=()
 # The tests want assertions; when no assertion build could be had, they still run on the
 # release binaries (scripts/bootstrap.sh), and that must not go unnoticed.
@@ -261,8 +263,13 @@ layer_docker() {
     rm -f "$log"
 }
 
-for l in "${LAYERS[@]}"; do "layer_$l"; done
+for l in "${LAYERS[@]}"; do
+    t0=$(date +%s)
+    "layer_$l"
+    TIMES+=("$l $(($(date +%s) - t0)) s")
+done
 
-say "summary ($(( $(date +%s) - START )) s)"
+say "summary ($(( $(date +%s) - START )) s of layers)"
 printf '  %s\n' "${SUMMARY[@]}"
+say "time per step: ${TIMES[*]/%/,}"
 [ -z "$NO_ASSERTIONS" ] || printf '%s\n' "$NO_ASSERTIONS"
