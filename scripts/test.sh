@@ -88,9 +88,11 @@ layer_fuzz() {
 
 # layer_pg [MAJOR [EXTENSION...]]: the #[pg_test] tests of the extensions (both unless named)
 # in PostgreSQL MAJOR (17 unless given; the build pgrx has registered for it, which the
-# bootstrap of that major did).
+# bootstrap of that major did), compiled in release mode when INSTALL_PROFILE=release.
 layer_pg() {
     local major=${1:-17}
+    local profile=()
+    [ "${INSTALL_PROFILE:-debug}" = release ] && profile=(--release)
     local exts=("${@:2}")
     [ ${#exts[@]} -gt 0 ] || exts=("${EXTENSIONS[@]}")
     local pgdata=/tmp/pg_tviews-pgtest-$major
@@ -102,7 +104,7 @@ layer_pg() {
         say "pg: cargo pgrx test pg$major -p $ext (server runs as postgres)"
         rm -rf "${pgdata:?}/$ext"
         as_postgres mkdir -p "$pgdata/$ext"
-        (cd "$ROOT/$ext" && cargo pgrx test "pg$major" --runas postgres --pgdata "$pgdata/$ext") 2>&1 | tee -a "$log"
+        (cd "$ROOT/$ext" && cargo pgrx test "pg$major" "${profile[@]}" --runas postgres --pgdata "$pgdata/$ext") 2>&1 | tee -a "$log"
     done
     SUMMARY+=("pg${1:+-pg$major}: $(sum_cargo_results "$log")")
     rm -f "$log"
@@ -200,9 +202,9 @@ layer_versions() {
     for major in "${OTHER_MAJORS[@]}"; do
         say "versions: PostgreSQL $major"
         bootstrap release "$major"
-        # 18 is built in release mode, in the target directory that the Docker test's 18
-        # image and `scripts/bench.sh --pg 18` use too, so it is compiled once; 16 keeps the
-        # debug build's checks (overflow, debug assertions).
+        # 18 is built in release mode (its tests too), in the target directory that the
+        # Docker test's 18 image and `scripts/bench.sh --pg 18` use too, so pgrx is compiled
+        # once for it; 16 keeps the debug build's checks (overflow, debug assertions).
         local profile=debug
         export CARGO_TARGET_DIR="$ROOT/target/pg$major"
         if [ "$major" = 18 ]; then
@@ -213,7 +215,7 @@ layer_versions() {
         # byte: that depends on the major. pg_tviews' check their catalog with SQL, which the
         # golden file pg_tviews_catalog does on every major. First, so that the regress run
         # below leaves the regular build installed (the test build has a tests schema).
-        layer_pg "$major" jsonb_ivm
+        INSTALL_PROFILE=$profile layer_pg "$major" jsonb_ivm
         # The 10,000-statement oracle stays on 17 (two minutes per major); the deferred
         # oracle's 4,000 statements run everywhere.
         INSTALL_PROFILE=$profile layer_regress "pg$major" tview_90_random_oracle

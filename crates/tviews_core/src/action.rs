@@ -12,7 +12,8 @@ use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
 use crate::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
 use crate::sqlgen::patch::{
-    change_query, partial_statement, patch_statement, PartialSource, PatchSource,
+    change_query, partial_statement, patch_keys_statement, patch_statement, PartialSource,
+    PatchSource,
 };
 use crate::sqlgen::refresh::{
     refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, RefreshTarget,
@@ -201,15 +202,18 @@ pub enum Action {
     /// Deferred mode, keys found through other rows: run `capture` now; at commit, under the
     /// whole-TVIEW lock, `replay` finds the keys as of commit, then [`refresh_for`] them.
     Capture { capture: Query, replay: Query },
-    /// The fast path (UPDATE, immediate mode): `classify` says what the statement changed.
-    /// No column the definition reads: nothing to do. Only patchable columns: lock (`lock`,
-    /// the keys found by `keys` or the whole TVIEW) and run `patch`. Anything else:
-    /// `otherwise`.
+    /// The fast path (UPDATE): `classify` says what the statement changed. No column the
+    /// definition reads: nothing to do. Only patchable columns: now, lock (`lock`, the keys
+    /// found by `keys` or the whole TVIEW) and run `patch` over the transition tables; at
+    /// commit (deferred mode, a source whose rows name their keys), queue the keys found by
+    /// `keys` for `patch`, which sets the patched document keys from the source's rows as
+    /// they are then, once per key for the transaction. Anything else: `otherwise`.
     Patch {
         classify: Query,
         keys: Query,
         lock: Lock,
         patch: Query,
+        when: When,
         otherwise: Box<Action>,
     },
 }
@@ -269,9 +273,15 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
             replay: Query::Replay { source },
         },
     };
-    // The fast path reads the transition tables as the statement left them; deferred mode
-    // keeps its queue (one recompute per key at commit).
-    if write == Write::Update && mode == Mode::Immediate && shape.patchable {
+    // The fast path: now, it patches from the transition tables; at commit, from the rows as
+    // they are then, for keys the changed rows name (keys found through other rows are found
+    // at commit, by the replay, and recomputed). At commit the patch is queued as the
+    // source's partial recompute, which a source read inside document keys' subqueries
+    // (never patchable in practice) already names.
+    if write == Write::Update
+        && shape.patchable
+        && (mode == Mode::Immediate || (shape.direct && !shape.partial))
+    {
         return Action::Patch {
             classify: Query::Classify { source },
             keys,
@@ -280,7 +290,11 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
             } else {
                 Lock::Whole
             },
-            patch: Query::Patch { source },
+            patch: match when {
+                When::Now => Query::Patch { source },
+                When::AtCommit => Query::Partial { source },
+            },
+            when,
             otherwise: Box::new(recompute),
         };
     }
@@ -361,8 +375,14 @@ impl<'a> Inputs<'a> {
     /// replica`): whatever the TVIEW's mode, what deferred mode does with a statement, at
     /// the commit of the transaction that applied them. The rows come as the transition
     /// tables of that statement would have held them.
+    /// Such rows are never patched: a transaction's rows collected together may hold one row
+    /// several times, which the fast path's pairing of old and new rows does not expect.
     pub fn decide_collected(&self, source: u32, write: Write) -> Action {
-        decide(source, self.shape(source), write, Mode::Deferred)
+        let shape = Shape {
+            patchable: false,
+            ..self.shape(source)
+        };
+        decide(source, shape, write, Mode::Deferred)
     }
 
     /// The SQL of `query`, or `None` when the TVIEW has no such statement (a source no longer
@@ -410,11 +430,22 @@ impl<'a> Inputs<'a> {
                 self.patch_source(source)
                     .map(|p| patch_statement(p, target)),
             ),
-            Query::Partial { source } => self.partial_source(source).map(|p| Statement {
-                sql: partial_statement(p, target),
-                params: Params::KeyArray,
-                plan_per_execution: false,
-            }),
+            // A source read inside document keys' subqueries; or, in deferred mode, the fast
+            // path's source at commit (only for one whose rows name their keys).
+            Query::Partial { source } => {
+                let sql = match (self.partial_source(source), self.patch_source(source)) {
+                    (Some(p), _) => Some(partial_statement(p, target)),
+                    (None, Some(p)) if self.shape(source).direct => {
+                        Some(patch_keys_statement(p, target))
+                    }
+                    _ => None,
+                };
+                sql.map(|sql| Statement {
+                    sql,
+                    params: Params::KeyArray,
+                    plan_per_execution: false,
+                })
+            }
             Query::RefreshOneKey => Some(Statement {
                 sql: refresh_one_key(target),
                 params: target.key_params(),
@@ -439,11 +470,11 @@ impl<'a> Inputs<'a> {
     pub fn describe_source(&self, source: u32) -> String {
         let mut text = describe(&self.decide(source, Write::Insert));
         match self.decide(source, Write::Update) {
-            Action::Patch { .. } => {
-                text.push_str(&describe_patch(self.patch_source(source)));
+            Action::Patch { when, .. } => {
+                text.push_str(&describe_patch(self.patch_source(source), when));
             }
             _ if self.shape(source).patchable => {
-                text.push_str(" (the fast path applies in immediate mode only)");
+                text.push_str(" (the fast path applies in immediate mode, and in deferred mode to the key's table or a table joined straight to the key column)");
             }
             _ => {}
         }
@@ -521,33 +552,39 @@ pub fn describe(action: &Action) -> String {
             ..
         } => "each statement: keys from the changed rows queued; at commit: one lock per key, only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)".into(),
         Action::Capture { .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
-        Action::Patch { otherwise, .. } => {
-            format!("{}{}", describe(otherwise), describe_patch(None))
+        Action::Patch {
+            otherwise, when, ..
+        } => {
+            format!("{}{}", describe(otherwise), describe_patch(None, *when))
         }
     }
 }
 
 /// What the fast path adds, naming the columns and document keys of `patch` when given.
-fn describe_patch(patch: Option<&PatchSource>) -> String {
+fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
     let mut out = String::new();
-    match patch {
-        None => out.push_str(
-            "; an UPDATE changing only patchable columns patches their document keys in place, under the same locks",
-        ),
+    let what = match patch {
+        None => Some(("patchable columns".to_string(), "their document keys".to_string())),
         Some(p) => {
             let keys: Vec<String> = p
                 .documents
                 .iter()
                 .flat_map(|d| d.keys.iter().map(move |k| format!("{}.{}", d.column, k.key)))
                 .collect();
-            if !p.patchable.is_empty() && !keys.is_empty() {
-                out.push_str(&format!(
-                    "; an UPDATE changing only {} patches {} in place",
-                    p.patchable.join(", "),
-                    keys.join(", ")
-                ));
-            }
+            (!p.patchable.is_empty() && !keys.is_empty())
+                .then(|| (p.patchable.join(", "), keys.join(", ")))
         }
+    };
+    if let Some((columns, keys)) = what {
+        out.push_str(&match when {
+            When::Now => format!(
+                "; an UPDATE changing only {columns} patches {keys} in place{}",
+                if patch.is_none() { ", under the same locks" } else { "" }
+            ),
+            When::AtCommit => format!(
+                "; an UPDATE changing only {columns} queues its keys; at commit: {keys} alone set from the rows as they are then (the whole document when another change queued it too)"
+            ),
+        });
     }
     out.push_str("; an UPDATE changing no column the definition reads does nothing");
     out
@@ -744,12 +781,25 @@ mod tests {
                             assert_eq!(mode, Mode::Deferred);
                         }
                         Action::Patch {
-                            lock, otherwise, ..
+                            lock,
+                            otherwise,
+                            when: w,
+                            patch,
+                            ..
                         } => {
                             assert!(shape.patchable && shape.traceable);
-                            assert_eq!((write, mode), (Write::Update, Mode::Immediate));
+                            assert_eq!(write, Write::Update);
+                            assert_eq!(*w, when);
                             assert_eq!(*lock == Lock::EachKey, shape.direct);
                             assert!(matches!(**otherwise, Action::Keys { .. }));
+                            // At commit: only keys the changed rows name, queued as the
+                            // source's partial recompute, which no subquery key claims.
+                            if mode == Mode::Deferred {
+                                assert!(shape.direct && !shape.partial, "{a:?}");
+                                assert_eq!(*patch, Query::Partial { source: 7 });
+                            } else {
+                                assert_eq!(*patch, Query::Patch { source: 7 });
+                            }
                         }
                     }
                 }

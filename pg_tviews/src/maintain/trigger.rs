@@ -107,10 +107,23 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             keys,
             lock,
             patch,
+            when,
             otherwise,
         } => match tview.classify(*classify)? {
             Change::Nothing => {}
             Change::Recompute => execute(tview, otherwise)?,
+            Change::Patch if *when == When::AtCommit => {
+                // The keys of the changed rows, queued for the patched document keys alone;
+                // at commit they are set from the rows as they are then.
+                let (Some(source), Some(key_query)) = (patch.source(), tview.plan(*keys)?) else {
+                    return execute(tview, otherwise);
+                };
+                key_query.execute(&[])?;
+                if let Some(found) = first_datum() {
+                    // SAFETY: the key query returns an array of the key type.
+                    unsafe { deferred::queue_partial_keys(tview, source, found) };
+                }
+            }
             Change::Patch => {
                 match lock {
                     Lock::Whole => lock::lock_whole(tview.meta.table),

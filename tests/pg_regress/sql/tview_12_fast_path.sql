@@ -75,11 +75,75 @@ UPDATE tb_product SET price = 1, fk_category = 2 WHERE pk_product = 10;
 SELECT * FROM fast.step('price and join column');
 SELECT pk_product, data FROM tv_product ORDER BY 1;
 
--- Deferred mode keeps the queue (the fast path is for immediate mode).
+-- Deferred mode: an UPDATE changing only patchable columns of the key's table queues its
+-- keys for the patched document keys alone, set at commit from the rows as they are then;
+-- another change of the same document in the transaction recomputes it whole; a lookup's
+-- rows are found at commit through the join path and recomputed. A TVIEW built on the
+-- product TVIEW follows the patched documents.
+SELECT pg_tviews_create('price_list', $$
+    SELECT t.pk_product, jsonb_build_object('price', t.data->'price', 'name', t.data->'name') AS data
+      FROM fast.tv_product t $$);
 SELECT pg_tviews_set_mode('product', 'deferred');
+SELECT source, maintenance FROM pg_tviews_explain('product') WHERE source <> '(every source)' ORDER BY source;
+CREATE FUNCTION fast.deferred_step(what text) RETURNS TABLE (step text, patched bigint, recomputed bigint, exact boolean)
+LANGUAGE sql AS $$
+    SELECT what, rows_patched, keys_recomputed,
+           NOT EXISTS (SELECT 1 FROM pg_tviews_check('fast.product'))
+           AND NOT EXISTS (SELECT 1 FROM pg_tviews_check('fast.price_list'))
+      FROM pg_tviews_stats WHERE tview = 'fast.tv_product'::regclass $$;
 SELECT pg_tviews_stats_reset();
+BEGIN;
 UPDATE tb_product SET price = 3 WHERE pk_product = 1;
-SELECT * FROM fast.step('deferred');
+UPDATE tb_product SET price = 4, currency = 'GBP' WHERE pk_product = 1;
+UPDATE tb_product SET price = 5 WHERE pk_product = 2;
+UPDATE tb_product SET note = 'unread' WHERE pk_product = 3;
+SELECT pk_product, data->'price' AS before_commit FROM tv_product WHERE pk_product IN (1, 2) ORDER BY 1;
+COMMIT;
+SELECT * FROM fast.deferred_step('two products patched, one of them twice');
+SELECT pk_product, data->'price' AS price, data->'label' AS label FROM tv_product WHERE pk_product IN (1, 2) ORDER BY 1;
+BEGIN;
+UPDATE tb_product SET price = 6 WHERE pk_product = 2;
+UPDATE tb_product SET fk_category = 2 WHERE pk_product = 2;
+COMMIT;
+SELECT * FROM fast.deferred_step('price, then a join column: recomputed');
+BEGIN;
+UPDATE tb_product SET price = 7 WHERE pk_product = 9;
+DELETE FROM tb_review WHERE fk_product = 9;
+DELETE FROM tb_product WHERE pk_product = 9;
+COMMIT;
+SELECT * FROM fast.deferred_step('patched, then deleted');
+BEGIN;
+UPDATE tb_product SET price = 8 WHERE pk_product = 4;
+SAVEPOINT s;
+UPDATE tb_product SET price = 9 WHERE pk_product = 5;
+ROLLBACK TO s;
+UPDATE tb_product SET price = price + 1 WHERE pk_product = 4;
+COMMIT;
+SELECT * FROM fast.deferred_step('a savepoint rolled back');
+BEGIN;
+UPDATE tb_product SET price = 10 WHERE pk_product = 7;       -- filtered out: no document
+COMMIT;
+BEGIN;
+UPDATE tb_product SET price = 11 WHERE pk_product = 7;
+UPDATE tb_product SET active = true WHERE pk_product = 7;    -- and back in
+COMMIT;
+SELECT * FROM fast.deferred_step('a filtered-out product, then back in');
+BEGIN;
+UPDATE tb_product SET price = 12 WHERE pk_product = 3;
+SELECT pg_tviews_flush();
+SELECT data->'price' AS flushed FROM tv_product WHERE pk_product = 3;
+UPDATE tb_product SET price = 13 WHERE pk_product = 3;
+UPDATE tb_supplier SET email = 'sales@bolt.test' WHERE pk_supplier = 2;
+COMMIT;
+SELECT * FROM fast.deferred_step('a flush, then a patch and a lookup');
+BEGIN;
+UPDATE tb_product SET pk_product = 13 WHERE pk_product = 12;
+UPDATE tb_product SET price = 14 WHERE pk_product = 13;
+COMMIT;
+SELECT * FROM fast.deferred_step('a key changed, then patched');
+SELECT pk_product, data FROM tv_product ORDER BY 1;
+SELECT pk_product, data FROM tv_price_list ORDER BY 1;
+SELECT pg_tviews_drop('price_list');
 SELECT pg_tviews_set_mode('product', 'immediate');
 
 -- Not patchable: a definition reading the table twice, or grouped at the top level.

@@ -103,7 +103,7 @@ INSERT INTO tb_review VALUES (104, 1, 2, 3, 'w', 104);
 INSERT INTO tb_review VALUES (106, 1, 2, 4, 'v', 106);
 DELETE FROM tb_review WHERE pk_review = 1;
 INSERT INTO tb_review VALUES (107, 2, 1, 2, 'u', 107);
-UPDATE tb_product SET name = 'product 2b' WHERE pk_product = 2;
+UPDATE tb_product SET name = 'product 2b', fk_category = 2 WHERE pk_product = 2;  -- a join column: whole
 COMMIT;
 SELECT * FROM counters();
 SELECT * FROM pg_tviews_check('product');

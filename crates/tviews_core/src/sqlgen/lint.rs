@@ -125,7 +125,7 @@ mod every_statement {
     use crate::plan::plan;
     use crate::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
     use crate::sqlgen::patch::tests::{category_patch, price_patch, target};
-    use crate::sqlgen::patch::{change_query, patch_statement};
+    use crate::sqlgen::patch::{change_query, patch_keys_statement, patch_statement};
     use crate::sqlgen::refresh::{differing_keys, fill, refresh_all, refresh_keys};
 
     /// Every statement the generators produce for the test models, each kind at least once.
@@ -158,6 +158,7 @@ mod every_statement {
             }
             out.push(change_query(&patch));
             out.push(patch_statement(&patch, &t));
+            out.push(patch_keys_statement(&patch, &t));
         }
         out
     }

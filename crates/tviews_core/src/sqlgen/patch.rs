@@ -228,11 +228,57 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
 /// type), the keys `p` names: from the root rows of those keys, set into the stored
 /// documents (`doc || jsonb_build_object(k, v, ...)`, the bytes a whole recompute gives, as
 /// for [`patch_statement`]). A document whose keys come out identical is not written.
-/// `OFFSET 0` keeps the values' subquery from being merged into the UPDATE, which would
-/// compute each value twice (once for the SET, once for the comparison).
 pub fn partial_statement(p: &PartialSource, t: &RefreshTarget<'_>) -> String {
+    let from = format!(
+        "{}{} AS r",
+        if p.root_only { "ONLY " } else { "" },
+        table(&p.root)
+    );
+    keyed_patch(
+        t,
+        &format!("r.{}", quote_ident(&p.key_column)),
+        &from,
+        &p.documents,
+    )
+}
+
+/// Deferred mode's fast path, at commit: the UPDATE setting, for the documents whose keys are
+/// in `$1`, the keys `p` patches to their values over the source's rows as they are now (an
+/// UPDATE changing only patchable columns queued those keys). The rows are the source
+/// table's own (`ONLY`): the keys were taken from them; a lookup's rows are reached through
+/// the root rows of the keys, as [`patch_statement`] reaches them.
+pub fn patch_keys_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
+    let source = format!("ONLY {} AS n", table(&p.table));
+    let (key, from) = match &p.via {
+        Via::Root { key_column } => (format!("n.{}", quote_ident(key_column)), source),
+        Via::Lookup {
+            root,
+            key_column,
+            root_column,
+            source_column,
+            operator: op,
+            root_is_left,
+        } => {
+            let (r, s) = (
+                format!("r.{}", quote_ident(root_column)),
+                format!("n.{}", quote_ident(source_column)),
+            );
+            let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
+            (
+                format!("r.{}", quote_ident(key_column)),
+                format!("{} AS r JOIN {source} ON {}", table(root), compare(&l, op, &rr)),
+            )
+        }
+    };
+    keyed_patch(t, &key, &from, &p.documents)
+}
+
+/// `UPDATE tv SET doc = doc || jsonb_build_object(...)` for the rows of `from` whose `key` is
+/// in `$1`, writing only documents that change. `OFFSET 0` keeps the values' subquery from
+/// being merged into the UPDATE, which would compute each value twice (once for the SET, once
+/// for the comparison).
+fn keyed_patch(t: &RefreshTarget<'_>, key: &str, from: &str, documents: &[DocumentPatch]) -> String {
     let eq = t.key_eq;
-    let key = format!("r.{}", quote_ident(&p.key_column));
     let mut among = format!(
         "{key}::{} {} ANY ($1::{}[]{})",
         eq.left,
@@ -251,7 +297,7 @@ pub fn partial_statement(p: &PartialSource, t: &RefreshTarget<'_>) -> String {
     let mut sets = Vec::new();
     let mut stored = Vec::new();
     let mut patched = Vec::new();
-    for (i, d) in p.documents.iter().enumerate() {
+    for (i, d) in documents.iter().enumerate() {
         let col = quote_ident(&d.column);
         let v = quote_ident(&format!("{}v{i}", super::RESERVED_PREFIX));
         let pairs: Vec<String> = d
@@ -271,14 +317,12 @@ pub fn partial_statement(p: &PartialSource, t: &RefreshTarget<'_>) -> String {
     let k = quote_ident(&format!("{}key", super::RESERVED_PREFIX));
     format!(
         "UPDATE {tv} AS t SET {sets} \
-           FROM (SELECT {key} AS {k}, {values} FROM {only}{root} AS r WHERE {among} OFFSET 0) AS p \
+           FROM (SELECT {key} AS {k}, {values} FROM {from} WHERE {among} OFFSET 0) AS p \
           WHERE {same} \
             AND ROW({stored})::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW({patched})::pg_catalog.record",
         tv = super::qualified(t.table.0, t.table.1),
         sets = sets.join(", "),
         values = values.join(", "),
-        only = if p.root_only { "ONLY " } else { "" },
-        root = table(&p.root),
         same = t.same_key(&t.key_of("t"), &format!("p.{k}")),
         stored = stored.join(", "),
         patched = patched.join(", "),
@@ -439,6 +483,29 @@ pub(crate) mod tests {
              AND ROW(t.\"data\")::pg_catalog.record OPERATOR(pg_catalog.*<>) \
              ROW(t.\"data\" OPERATOR(pg_catalog.||) p.\"__pgtv_v0\")::pg_catalog.record"
         );
+    }
+
+    #[test]
+    fn at_commit_a_patch_reads_the_source_rows_of_the_queued_keys() {
+        let cols = vec!["pk_product".to_string(), "data".to_string()];
+        let sql = patch_keys_statement(&price_patch(), &target(&cols));
+        assert_eq!(
+            sql,
+            "UPDATE \"public\".\"tv_product\" AS t SET \"data\" = t.\"data\" OPERATOR(pg_catalog.||) p.\"__pgtv_v0\" \
+             FROM (SELECT n.\"pk_product\" AS \"__pgtv_key\", pg_catalog.jsonb_build_object(E'price'::pg_catalog.text, (n.price), \
+             E'it''s'::pg_catalog.text, (upper(n.name))) AS \"__pgtv_v0\" \
+             FROM ONLY \"public\".\"tb_product\" AS n \
+             WHERE n.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) OFFSET 0) AS p \
+             WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) p.\"__pgtv_key\"::integer \
+             AND ROW(t.\"data\")::pg_catalog.record OPERATOR(pg_catalog.*<>) \
+             ROW(t.\"data\" OPERATOR(pg_catalog.||) p.\"__pgtv_v0\")::pg_catalog.record"
+        );
+        let sql = patch_keys_statement(&category_patch(), &target(&cols));
+        assert!(sql.contains(
+            "FROM \"public\".\"tb_product\" AS r JOIN ONLY \"public\".\"tb_category\" AS n \
+             ON n.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) r.\"fk_category\"::integer \
+             WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) OFFSET 0"
+        ), "{sql}");
     }
 
     #[test]
