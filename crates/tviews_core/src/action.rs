@@ -564,12 +564,19 @@ pub fn describe(action: &Action) -> String {
 fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
     let mut out = String::new();
     let what = match patch {
-        None => Some(("patchable columns".to_string(), "their document keys".to_string())),
+        None => Some((
+            "patchable columns".to_string(),
+            "their document keys".to_string(),
+        )),
         Some(p) => {
             let keys: Vec<String> = p
                 .documents
                 .iter()
-                .flat_map(|d| d.keys.iter().map(move |k| format!("{}.{}", d.column, k.key)))
+                .flat_map(|d| {
+                    d.keys
+                        .iter()
+                        .map(move |k| format!("{}.{}", d.column, k.key))
+                })
                 .collect();
             (!p.patchable.is_empty() && !keys.is_empty())
                 .then(|| (p.patchable.join(", "), keys.join(", ")))

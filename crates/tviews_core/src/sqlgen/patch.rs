@@ -266,7 +266,11 @@ pub fn patch_keys_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
             let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
             (
                 format!("r.{}", quote_ident(key_column)),
-                format!("{} AS r JOIN {source} ON {}", table(root), compare(&l, op, &rr)),
+                format!(
+                    "{} AS r JOIN {source} ON {}",
+                    table(root),
+                    compare(&l, op, &rr)
+                ),
             )
         }
     };
@@ -277,7 +281,12 @@ pub fn patch_keys_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
 /// in `$1`, writing only documents that change. `OFFSET 0` keeps the values' subquery from
 /// being merged into the UPDATE, which would compute each value twice (once for the SET, once
 /// for the comparison).
-fn keyed_patch(t: &RefreshTarget<'_>, key: &str, from: &str, documents: &[DocumentPatch]) -> String {
+fn keyed_patch(
+    t: &RefreshTarget<'_>,
+    key: &str,
+    from: &str,
+    documents: &[DocumentPatch],
+) -> String {
     let eq = t.key_eq;
     let mut among = format!(
         "{key}::{} {} ANY ($1::{}[]{})",
