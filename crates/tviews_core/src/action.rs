@@ -578,8 +578,14 @@ fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
                         .map(move |k| format!("{}.{}", d.column, k.key))
                 })
                 .collect();
-            (!p.patchable.is_empty() && !keys.is_empty())
-                .then(|| (p.patchable.join(", "), keys.join(", ")))
+            // A primary key column changed never pairs old and new rows: recomputed.
+            let columns: Vec<&str> = p
+                .patchable
+                .iter()
+                .filter(|c| !p.identity.iter().any(|i| &i.name == *c))
+                .map(String::as_str)
+                .collect();
+            (!columns.is_empty() && !keys.is_empty()).then(|| (columns.join(", "), keys.join(", ")))
         }
     };
     if let Some((columns, keys)) = what {

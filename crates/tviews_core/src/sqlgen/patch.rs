@@ -278,9 +278,12 @@ pub fn patch_keys_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
 }
 
 /// `UPDATE tv SET doc = doc || jsonb_build_object(...)` for the rows of `from` whose `key` is
-/// in `$1`, writing only documents that change. `OFFSET 0` keeps the values' subquery from
-/// being merged into the UPDATE, which would compute each value twice (once for the SET, once
-/// for the comparison).
+/// in `$1`, writing only documents that change. The values are computed only for rows that
+/// have a document (`EXISTS`, before the values): a row the definition filters out never has
+/// its values computed there, and computing them could fail (`val::numeric` of a row whose
+/// `kind` is not numeric, a division by a zero the filter excludes). `OFFSET 0` keeps the
+/// values' subquery from being merged into the UPDATE, which would compute each value twice
+/// (once for the SET, once for the comparison).
 fn keyed_patch(
     t: &RefreshTarget<'_>,
     key: &str,
@@ -324,9 +327,16 @@ fn keyed_patch(
         patched.push(new);
     }
     let k = quote_ident(&format!("{}key", super::RESERVED_PREFIX));
+    let doc = format!("{}doc", super::RESERVED_PREFIX);
+    let has_document = format!(
+        "EXISTS (SELECT FROM {tv} AS {alias} WHERE {same})",
+        tv = super::qualified(t.table.0, t.table.1),
+        alias = quote_ident(&doc),
+        same = t.same_key(&t.key_of(&quote_ident(&doc)), key),
+    );
     format!(
         "UPDATE {tv} AS t SET {sets} \
-           FROM (SELECT {key} AS {k}, {values} FROM {from} WHERE {among} OFFSET 0) AS p \
+           FROM (SELECT {key} AS {k}, {values} FROM {from} WHERE {among} AND {has_document} OFFSET 0) AS p \
           WHERE {same} \
             AND ROW({stored})::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW({patched})::pg_catalog.record",
         tv = super::qualified(t.table.0, t.table.1),
@@ -487,7 +497,9 @@ pub(crate) mod tests {
              FROM (SELECT r.\"pk_product\" AS \"__pgtv_key\", pg_catalog.jsonb_build_object(E'n'::pg_catalog.text, \
              ((SELECT count(*) FROM tb_review x WHERE x.fk = r.pk_product))) AS \"__pgtv_v0\" \
              FROM ONLY \"public\".\"tb_product\" AS r \
-             WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) OFFSET 0) AS p \
+             WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) \
+             AND EXISTS (SELECT FROM \"public\".\"tv_product\" AS \"__pgtv_doc\" \
+             WHERE \"__pgtv_doc\".\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) r.\"pk_product\"::integer) OFFSET 0) AS p \
              WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) p.\"__pgtv_key\"::integer \
              AND ROW(t.\"data\")::pg_catalog.record OPERATOR(pg_catalog.*<>) \
              ROW(t.\"data\" OPERATOR(pg_catalog.||) p.\"__pgtv_v0\")::pg_catalog.record"
@@ -504,7 +516,9 @@ pub(crate) mod tests {
              FROM (SELECT n.\"pk_product\" AS \"__pgtv_key\", pg_catalog.jsonb_build_object(E'price'::pg_catalog.text, (n.price), \
              E'it''s'::pg_catalog.text, (upper(n.name))) AS \"__pgtv_v0\" \
              FROM ONLY \"public\".\"tb_product\" AS n \
-             WHERE n.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) OFFSET 0) AS p \
+             WHERE n.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) \
+             AND EXISTS (SELECT FROM \"public\".\"tv_product\" AS \"__pgtv_doc\" \
+             WHERE \"__pgtv_doc\".\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer) OFFSET 0) AS p \
              WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) p.\"__pgtv_key\"::integer \
              AND ROW(t.\"data\")::pg_catalog.record OPERATOR(pg_catalog.*<>) \
              ROW(t.\"data\" OPERATOR(pg_catalog.||) p.\"__pgtv_v0\")::pg_catalog.record"
@@ -513,7 +527,7 @@ pub(crate) mod tests {
         assert!(sql.contains(
             "FROM \"public\".\"tb_product\" AS r JOIN ONLY \"public\".\"tb_category\" AS n \
              ON n.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) r.\"fk_category\"::integer \
-             WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) OFFSET 0"
+             WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) AND EXISTS"
         ), "{sql}");
     }
 
