@@ -978,6 +978,41 @@ mod tests {
     }
 
     #[test]
+    fn explain_names_the_patch_in_both_modes_without_primary_key_columns() {
+        let m = DefinitionModel::product_category_review();
+        let p = plan(&m).unwrap();
+        let root = m.occurrences[p.root.as_ref().unwrap().occ].table.clone();
+        let mut patch = crate::sqlgen::patch::tests::price_patch();
+        patch.table = root.clone();
+        // The primary key read only in a patchable value: a change of it pairs no rows.
+        patch.patchable.push("pk_product".into());
+        let patches = [patch];
+        let text = |mode| {
+            Inputs {
+                model: &m,
+                plan: &p,
+                patches: &patches,
+                partials: &[],
+                mode,
+            }
+            .describe_source(root.oid)
+        };
+        let now = text(Mode::Immediate);
+        assert!(
+            now.contains(
+                "an UPDATE changing only price, name patches data.price, data.it's in place"
+            ),
+            "{now}"
+        );
+        let later = text(Mode::Deferred);
+        assert!(
+            later.contains("an UPDATE changing only price, name queues its keys; at commit: data.price, data.it's alone set from the rows as they are then"),
+            "{later}"
+        );
+        assert!(!now.contains("pk_product") && !later.contains("pk_product"));
+    }
+
+    #[test]
     fn explain_texts_per_source() {
         let m = DefinitionModel::product_category_review();
         let p = plan(&m).unwrap();

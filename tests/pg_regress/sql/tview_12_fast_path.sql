@@ -150,11 +150,13 @@ SELECT pg_tviews_set_mode('product', 'immediate');
 -- at commit (here they cannot be: 'world' is no numeric, a zero divides). A primary key read
 -- in a value is not patchable (a changed key recomputes), which explain says.
 CREATE TABLE tb_setting (pk int PRIMARY KEY, kind text NOT NULL, val text, per int);
-CREATE TABLE tb_unit (pk_unit int PRIMARY KEY, fk_setting int UNIQUE NOT NULL REFERENCES tb_setting, n int NOT NULL);
+CREATE TABLE tb_unit (pk_unit int PRIMARY KEY, fk_setting int UNIQUE NOT NULL REFERENCES tb_setting, n int NOT NULL,
+                      label text);
 INSERT INTO tb_setting VALUES (1, 'num', '1', 1), (2, 'text', 'hello', 0);
 INSERT INTO tb_unit VALUES (10, 1, 4), (20, 2, 6);
 SELECT pg_tviews_create('num_setting', $$
-    SELECT s.pk, jsonb_build_object('value', s.val::numeric, 'each', u.n / s.per, 'unit', u.pk_unit, 'n', u.n) AS data
+    SELECT s.pk, jsonb_build_object('value', s.val::numeric, 'each', u.n / s.per, 'unit', u.pk_unit, 'n', u.n,
+                              'label', u.label) AS data
       FROM tb_setting s LEFT JOIN tb_unit u ON u.fk_setting = s.pk
      WHERE s.kind = 'num' $$, mode => 'deferred');
 SELECT source, maintenance FROM pg_tviews_explain('num_setting') WHERE source <> '(every source)' ORDER BY source;
@@ -163,6 +165,13 @@ UPDATE tb_setting SET val = 'world' WHERE pk = 2;
 UPDATE tb_unit SET n = 7 WHERE fk_setting = 2;
 UPDATE tb_unit SET n = 8 WHERE fk_setting = 1;
 COMMIT;
+SELECT pg_tviews_stats_reset();
+BEGIN;
+UPDATE tb_unit SET label = 'first' WHERE fk_setting = 1;    -- a lookup joined to the key: patched
+UPDATE tb_unit SET label = 'second' WHERE fk_setting = 2;   -- no document
+UPDATE tb_unit SET label = label || '!' WHERE fk_setting = 1;
+COMMIT;
+SELECT rows_patched, keys_recomputed FROM pg_tviews_stats WHERE tview = 'fast.tv_num_setting'::regclass;
 SELECT pg_tviews_set_mode('num_setting', 'immediate');
 UPDATE tb_setting SET val = 'again' WHERE pk = 2;
 UPDATE tb_unit SET n = 9 WHERE fk_setting = 2;

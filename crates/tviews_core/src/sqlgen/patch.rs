@@ -41,6 +41,40 @@ pub enum Via {
     },
 }
 
+impl Via {
+    /// The rows of the source, `rows` (SQL of a FROM item naming them `n`), with what reaches
+    /// their documents: the FROM list, and the key of each row's document as SQL over it.
+    fn documents_of(&self, rows: &str) -> (String, String) {
+        match self {
+            Via::Root { key_column } => {
+                (rows.to_string(), format!("n.{}", quote_ident(key_column)))
+            }
+            Via::Lookup {
+                root,
+                key_column,
+                root_column,
+                source_column,
+                operator: op,
+                root_is_left,
+            } => {
+                let (r, s) = (
+                    format!("r.{}", quote_ident(root_column)),
+                    format!("n.{}", quote_ident(source_column)),
+                );
+                let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
+                (
+                    format!(
+                        "{rows} JOIN {} AS r ON {}",
+                        table(root),
+                        compare(&l, op, &rr)
+                    ),
+                    format!("r.{}", quote_ident(key_column)),
+                )
+            }
+        }
+    }
+}
+
 /// One document key fed by the source: its name and its value as SQL over the new row `n`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyValue {
@@ -189,32 +223,7 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         })
         .collect();
     let key = t.key_of("t");
-    let (from, key_of_row) = match &p.via {
-        Via::Root { key_column } => (paired_rows(p), format!("n.{}", quote_ident(key_column))),
-        Via::Lookup {
-            root,
-            key_column,
-            root_column,
-            source_column,
-            operator: op,
-            root_is_left,
-        } => {
-            let (r, s) = (
-                format!("r.{}", quote_ident(root_column)),
-                format!("n.{}", quote_ident(source_column)),
-            );
-            let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
-            (
-                format!(
-                    "{} JOIN {} AS r ON {}",
-                    paired_rows(p),
-                    table(root),
-                    compare(&l, op, &rr)
-                ),
-                format!("r.{}", quote_ident(key_column)),
-            )
-        }
-    };
+    let (from, key_of_row) = p.via.documents_of(&paired_rows(p));
     format!(
         "UPDATE {table} AS t SET {sets} FROM {from} WHERE {matches} AND {changed}",
         table = super::qualified(t.table.0, t.table.1),
@@ -248,32 +257,9 @@ pub fn partial_statement(p: &PartialSource, t: &RefreshTarget<'_>) -> String {
 /// table's own (`ONLY`): the keys were taken from them; a lookup's rows are reached through
 /// the root rows of the keys, as [`patch_statement`] reaches them.
 pub fn patch_keys_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
-    let source = format!("ONLY {} AS n", table(&p.table));
-    let (key, from) = match &p.via {
-        Via::Root { key_column } => (format!("n.{}", quote_ident(key_column)), source),
-        Via::Lookup {
-            root,
-            key_column,
-            root_column,
-            source_column,
-            operator: op,
-            root_is_left,
-        } => {
-            let (r, s) = (
-                format!("r.{}", quote_ident(root_column)),
-                format!("n.{}", quote_ident(source_column)),
-            );
-            let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
-            (
-                format!("r.{}", quote_ident(key_column)),
-                format!(
-                    "{} AS r JOIN {source} ON {}",
-                    table(root),
-                    compare(&l, op, &rr)
-                ),
-            )
-        }
-    };
+    let (from, key) = p
+        .via
+        .documents_of(&format!("ONLY {} AS n", table(&p.table)));
     keyed_patch(t, &key, &from, &p.documents)
 }
 
@@ -525,7 +511,7 @@ pub(crate) mod tests {
         );
         let sql = patch_keys_statement(&category_patch(), &target(&cols));
         assert!(sql.contains(
-            "FROM \"public\".\"tb_product\" AS r JOIN ONLY \"public\".\"tb_category\" AS n \
+            "FROM ONLY \"public\".\"tb_category\" AS n JOIN \"public\".\"tb_product\" AS r \
              ON n.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) r.\"fk_category\"::integer \
              WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) AND EXISTS"
         ), "{sql}");
