@@ -270,5 +270,5 @@ done
 
 say "summary ($(( $(date +%s) - START )) s of layers)"
 printf '  %s\n' "${SUMMARY[@]}"
-say "time per step: ${TIMES[*]/%/,}"
+say "time per step: $(IFS=,; echo "${TIMES[*]}" | sed 's/,/, /g')"
 [ -z "$NO_ASSERTIONS" ] || printf '%s\n' "$NO_ASSERTIONS"

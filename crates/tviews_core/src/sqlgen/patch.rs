@@ -89,6 +89,18 @@ pub struct DocumentPatch {
     pub keys: Vec<KeyValue>,
 }
 
+impl DocumentPatch {
+    /// `jsonb_build_object(key, (value), ...)` of the keys: what `||` sets into the column.
+    fn object(&self) -> String {
+        let pairs: Vec<String> = self
+            .keys
+            .iter()
+            .map(|k| format!("{}, ({})", literal(&k.key), k.value_sql))
+            .collect();
+        format!("pg_catalog.jsonb_build_object({})", pairs.join(", "))
+    }
+}
+
 /// Everything the fast path needs for one source table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatchSource {
@@ -211,15 +223,7 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         .iter()
         .map(|d| {
             let col = quote_ident(&d.column);
-            let pairs: Vec<String> = d
-                .keys
-                .iter()
-                .map(|k| format!("{}, ({})", literal(&k.key), k.value_sql))
-                .collect();
-            format!(
-                "{col} = t.{col} OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object({})",
-                pairs.join(", ")
-            )
+            format!("{col} = t.{col} OPERATOR(pg_catalog.||) {}", d.object())
         })
         .collect();
     let key = t.key_of("t");
@@ -298,15 +302,7 @@ fn keyed_patch(
     for (i, d) in documents.iter().enumerate() {
         let col = quote_ident(&d.column);
         let v = quote_ident(&format!("{}v{i}", super::RESERVED_PREFIX));
-        let pairs: Vec<String> = d
-            .keys
-            .iter()
-            .map(|k| format!("{}, ({})", literal(&k.key), k.value_sql))
-            .collect();
-        values.push(format!(
-            "pg_catalog.jsonb_build_object({}) AS {v}",
-            pairs.join(", ")
-        ));
+        values.push(format!("{} AS {v}", d.object()));
         let new = format!("t.{col} OPERATOR(pg_catalog.||) p.{v}");
         sets.push(format!("{col} = {new}"));
         stored.push(format!("t.{col}"));
