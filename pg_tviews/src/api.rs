@@ -105,6 +105,8 @@ fn pg_tviews_set_mode(tview_name: Option<&str>, mode: Option<&str>) {
     // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
     cache::invalidate();
+    // Tallies are kept in immediate mode only: built, or dropped.
+    crate::tally::rebuild_for(meta.table).or_raise();
 }
 
 /// Change a setting a TVIEW pins (DateStyle, TimeZone, extra_float_digits, ...: the list is
@@ -245,6 +247,8 @@ fn pg_tviews_drop(tview_name: Option<&str>, if_exists: default!(bool, false)) {
 fn pg_tviews_refresh(tview_name: Option<&str>) {
     let meta = existing_tview(required(tview_name, "tview_name"));
     check_owner(&meta);
+    crate::tally::rebuild(&meta).or_raise();
+    let meta = existing_tview(required(tview_name, "tview_name"));
     refresh_all_rows(&meta).or_raise();
 }
 

@@ -303,6 +303,8 @@ fn create_from_definition(
     install::guard_trigger(table, &ext)?;
     install::invalidate(&sources, table)?;
     cache::invalidate();
+    // The sources are still locked: the tallies start from the rows the fill read.
+    crate::tally::rebuild_for(table)?;
     Ok(table)
 }
 
@@ -562,7 +564,11 @@ fn free_view_name(table: &str) -> Result<String, TviewError> {
 /// The definition view (and the key type of a key of several columns) is part of the table:
 /// DROP TABLE drops it, dropping it alone is refused, and a CASCADE that reaches it drops the
 /// table too. `class` is the catalog of `object`.
-fn record_internal_dependency(class: pg_sys::Oid, object: pg_sys::Oid, table: pg_sys::Oid) {
+pub(crate) fn record_internal_dependency(
+    class: pg_sys::Oid,
+    object: pg_sys::Oid,
+    table: pg_sys::Oid,
+) {
     let dependent = pg_sys::ObjectAddress {
         classId: class,
         objectId: object,

@@ -471,6 +471,37 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             install::keep_trigger_states(relation)?;
         }
         let all = cache::all()?;
+        // Tallies of a table that changed (a renamed or retyped column, another owner of the
+        // TVIEW) are built again at the end, from the tables as they are then.
+        let mut tallied = Vec::new();
+        for m in &all {
+            if (m.sources.contains(&relation) || m.table == relation)
+                && !cache::compiled(m)?.def.tallies.is_empty()
+            {
+                tallied.push(m.table);
+            }
+        }
+        let result = after_alter_checks(relation, tag, &all, created, replaced);
+        for table in tallied {
+            crate::tally::rebuild_for(table)?;
+        }
+        result
+    };
+    crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
+}
+
+/// The checks and recomputes of [`pg_tviews_after_alter`] for `relation`, changed by a
+/// command tagged `tag`.
+fn after_alter_checks(
+    relation: pg_sys::Oid,
+    tag: String,
+    all: &[crate::catalog::TviewMeta],
+    created: bool,
+    replaced: bool,
+) -> Result<(), TviewError> {
+    {
+        let _ = &tag;
+        let all = all.to_vec();
         // ALTER TYPE ... ATTRIBUTE reports the composite type's relation, OWNER and RENAME
         // the type itself.
         // SAFETY: a syscache lookup; InvalidOid when `relation` is no relation.
@@ -651,8 +682,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             crate::maintain::run::refresh_all_rows(&moved)?;
         }
         Ok(())
-    };
-    crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
+    }
 }
 
 extension_sql!(

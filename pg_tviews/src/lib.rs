@@ -28,6 +28,7 @@ pub mod maintain;
 pub mod monitor;
 pub mod pg;
 pub mod stats;
+pub mod tally;
 
 ::pgrx::pg_module_magic!(name, version);
 

@@ -18,6 +18,7 @@ use crate::sqlgen::patch::{
 use crate::sqlgen::refresh::{
     refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, RefreshTarget,
 };
+use crate::sqlgen::tally::{delta_statement, describe_groups, reset_statement};
 use crate::Error;
 
 /// When a TVIEW is maintained.
@@ -102,6 +103,11 @@ pub enum Query {
     /// A partial recompute: for the documents of the keys in `$1`, recompute the document
     /// keys whose values read `source` (see `sqlgen::patch::PartialSource`).
     Partial { source: u32 },
+    /// Add the changed rows of `source` to the state tables its tallied aggregates read
+    /// (see `sqlgen::tally`).
+    Tally { source: u32, rows: Event },
+    /// Empty those state tables (TRUNCATE of `source`).
+    TallyReset { source: u32 },
     /// The MERGE recomputing the one key in `$1` (see [`refresh_for`]).
     RefreshOneKey,
     /// The MERGE recomputing the keys in `$1`.
@@ -145,7 +151,9 @@ impl Query {
             | Query::Replay { source }
             | Query::Classify { source }
             | Query::Patch { source }
-            | Query::Partial { source } => Some(source),
+            | Query::Partial { source }
+            | Query::Tally { source, .. }
+            | Query::TallyReset { source } => Some(source),
             Query::RefreshOneKey
             | Query::RefreshKeys
             | Query::RefreshManyKeys
@@ -188,16 +196,23 @@ pub enum Everything {
 /// What maintenance does for one TVIEW after one statement on one source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    /// Recompute every row (`Query::RefreshAll`) under the whole-TVIEW lock.
-    All { why: Everything, when: When },
+    /// Recompute every row (`Query::RefreshAll`) under the whole-TVIEW lock; first, now,
+    /// `reset` the source's tallies.
+    All {
+        why: Everything,
+        when: When,
+        reset: Option<Query>,
+    },
     /// Run `keys`; now: lock them (`lock`) and recompute them ([`refresh_for`] their number,
     /// or only the document keys the source feeds with `partial`); at commit: queue them,
-    /// then lock each and recompute them once for the transaction.
+    /// then lock each and recompute them once for the transaction. `tally`, run now (after
+    /// the locks, before the recompute), adds the changed rows to the source's tallies.
     Keys {
         keys: Query,
         lock: Lock,
         when: When,
         partial: Option<Query>,
+        tally: Option<Query>,
     },
     /// Deferred mode, keys found through other rows: run `capture` now; at commit, under the
     /// whole-TVIEW lock, `replay` finds the keys as of commit, then [`refresh_for`] them.
@@ -231,6 +246,9 @@ pub struct Shape {
     /// The source is read only inside some document keys' values: its changes recompute
     /// those keys only (see `sqlgen::patch::PartialSource`).
     pub partial: bool,
+    /// Some of those values read aggregates of the source kept by delta in state tables
+    /// (see `sqlgen::tally`); only for a partial, direct source.
+    pub tallied: bool,
 }
 
 /// The decision: what maintenance does for changes of `source` (of shape `shape`) by `write`
@@ -240,25 +258,30 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
         Mode::Immediate => When::Now,
         Mode::Deferred => When::AtCommit,
     };
+    let tallied = shape.tallied && shape.partial && shape.direct && shape.traceable;
     let Some(rows) = write.rows() else {
         return Action::All {
             why: Everything::Truncate,
             when,
+            reset: tallied.then_some(Query::TallyReset { source }),
         };
     };
     if !shape.traceable {
         return Action::All {
             why: Everything::Untraceable,
             when,
+            reset: None,
         };
     }
     let keys = Query::Keys { source, rows };
+    let tally = tallied.then_some(Query::Tally { source, rows });
     let recompute = match (mode, shape.direct) {
         (Mode::Immediate, direct) => Action::Keys {
             keys,
             lock: if direct { Lock::EachKey } else { Lock::Whole },
             when,
             partial: shape.partial.then_some(Query::Partial { source }),
+            tally,
         },
         // At commit, a key queued by such a source and by no other change is recomputed
         // partially, once for the transaction.
@@ -267,6 +290,7 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
             lock: Lock::EachKey,
             when,
             partial: shape.partial.then_some(Query::Partial { source }),
+            tally,
         },
         (Mode::Deferred, false) => Action::Capture {
             capture: Query::Capture { source, rows },
@@ -355,12 +379,16 @@ impl<'a> Inputs<'a> {
                 direct: false,
                 patchable: false,
                 partial: false,
+                tallied: false,
             },
             Some(sp) => Shape {
                 traceable: sp.recompute_all_reason().is_none(),
                 direct: sp.is_direct(self.plan.root.as_ref(), self.model.root_columns.len() > 1),
                 patchable: self.patch_source(source).is_some(),
                 partial: self.partial_source(source).is_some(),
+                tallied: self
+                    .partial_source(source)
+                    .is_some_and(|p| p.tallies.iter().any(|g| g.state.is_some())),
             },
         }
     }
@@ -446,6 +474,14 @@ impl<'a> Inputs<'a> {
                     plan_per_execution: false,
                 })
             }
+            Query::Tally { source, rows } => plain(
+                self.partial_source(source)
+                    .and_then(|p| delta_statement(&p.tallies, rows)),
+            ),
+            Query::TallyReset { source } => plain(
+                self.partial_source(source)
+                    .and_then(|p| reset_statement(&p.tallies)),
+            ),
             Query::RefreshOneKey => Some(Statement {
                 sql: refresh_one_key(target),
                 params: target.key_params(),
@@ -497,6 +533,9 @@ impl<'a> Inputs<'a> {
                     keys.join(", ")
                 )),
             }
+            if !p.tallies.is_empty() && self.shape(source).tallied {
+                text.push_str(&format!(" (state tables: {})", describe_groups(&p.tallies)));
+            }
         }
         text
     }
@@ -505,6 +544,16 @@ impl<'a> Inputs<'a> {
 /// An action in words. For the fast path, the patched columns are named generically; see
 /// [`Inputs::describe_source`] for the TVIEW's own.
 pub fn describe(action: &Action) -> String {
+    let text = describe_steps(action);
+    match action {
+        Action::Keys { tally: Some(_), .. } => format!(
+            "{text}; their counts, sums and averages of the table's integer columns are read from state tables, to which each statement first adds the changed rows (no child rows scanned)"
+        ),
+        _ => text,
+    }
+}
+
+fn describe_steps(action: &Action) -> String {
     match action {
         Action::All { when: When::Now, .. } => {
             "each statement: TVIEW lock, then every row recomputed".into()
@@ -604,7 +653,7 @@ fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
 }
 
 /// The kinds of source the docs table lists, with the shape each has.
-const DOC_SHAPES: [(&str, Shape); 7] = [
+const DOC_SHAPES: [(&str, Shape); 8] = [
     (
         "the key's table, or a table joined straight to the key column by its type's equality (a child; for a key of several columns, the key's table only)",
         Shape {
@@ -612,6 +661,7 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
             direct: true,
             patchable: false,
             partial: false,
+            tallied: false,
         },
     ),
     (
@@ -621,6 +671,7 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
             direct: true,
             patchable: true,
             partial: false,
+            tallied: false,
         },
     ),
     (
@@ -630,6 +681,7 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
             direct: false,
             patchable: false,
             partial: false,
+            tallied: false,
         },
     ),
     (
@@ -639,6 +691,7 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
             direct: false,
             patchable: true,
             partial: false,
+            tallied: false,
         },
     ),
     (
@@ -648,6 +701,17 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
             direct: true,
             patchable: false,
             partial: true,
+            tallied: false,
+        },
+    ),
+    (
+        "such a table whose subqueries count, sum or average integer columns (immediate mode; in deferred mode, for rows a replica applies)",
+        Shape {
+            traceable: true,
+            direct: true,
+            patchable: false,
+            partial: true,
+            tallied: true,
         },
     ),
     (
@@ -657,6 +721,7 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
             direct: false,
             patchable: false,
             partial: true,
+            tallied: false,
         },
     ),
     (
@@ -666,6 +731,7 @@ const DOC_SHAPES: [(&str, Shape); 7] = [
             direct: false,
             patchable: false,
             partial: false,
+            tallied: false,
         },
     ),
 ];
@@ -720,11 +786,12 @@ mod tests {
     use crate::plan::plan;
 
     fn shapes() -> impl Iterator<Item = Shape> {
-        (0..16).map(|bits| Shape {
+        (0..32).map(|bits| Shape {
             traceable: bits & 1 != 0,
             direct: bits & 2 != 0,
             patchable: bits & 4 != 0,
             partial: bits & 8 != 0,
+            tallied: bits & 16 != 0,
         })
     }
 
@@ -752,7 +819,20 @@ mod tests {
                         When::AtCommit
                     };
                     match &a {
-                        Action::All { why, when: w } => {
+                        Action::All {
+                            why,
+                            when: w,
+                            reset,
+                        } => {
+                            assert_eq!(
+                                reset.is_some(),
+                                write == Write::Truncate
+                                    && shape.tallied
+                                    && shape.partial
+                                    && shape.direct
+                                    && shape.traceable,
+                                "{a:?}"
+                            );
                             assert_eq!(*w, when);
                             assert!(
                                 write == Write::Truncate || !shape.traceable,
@@ -765,7 +845,19 @@ mod tests {
                             lock,
                             when: w,
                             partial,
+                            tally,
                         } => {
+                            // Tallies are kept by every statement on a tallied child.
+                            assert_eq!(
+                                *tally,
+                                (shape.tallied && shape.partial && shape.direct).then_some(
+                                    Query::Tally {
+                                        source: 7,
+                                        rows: write.rows().unwrap()
+                                    }
+                                ),
+                                "{a:?}"
+                            );
                             // Only for a source read only inside document keys: now, or at
                             // commit for a child (its keys are queued as they are).
                             if let Some(p) = partial {
@@ -1035,6 +1127,7 @@ mod tests {
                     value_sql: "1".into(),
                 }],
             }],
+            tallies: vec![],
         }];
         let by_partial = |mode, oid| {
             Inputs {

@@ -7,6 +7,7 @@
 pub mod model;
 pub mod parse;
 pub mod patch;
+pub mod tally;
 pub mod unique;
 
 use pgrx::prelude::*;
@@ -31,6 +32,9 @@ pub struct Definition {
     pub patches: Vec<PatchSource>,
     /// Sources whose changes recompute only the document keys reading them.
     pub partials: Vec<PartialSource>,
+    /// Partial sources whose values' subqueries can read tallies (see `tally`); used once
+    /// their state tables exist (see `crate::tally`).
+    pub tallies: Vec<tviews_core::sqlgen::tally::SourceTally>,
     /// Tables the definition reads as whole rows (`to_jsonb(t)`, `t.*` in a function call):
     /// adding, dropping or renaming one of their columns changes what it computes.
     pub whole_row_sources: Vec<pg_sys::Oid>,
@@ -148,7 +152,7 @@ pub fn analyze_view(
     }
     let plan = plan(&model)?;
     // SAFETY: the same query, still alive.
-    let (patches, partials) = unsafe { patch::setting_sources(query, &model, &plan)? };
+    let (patches, partials, tallies) = unsafe { patch::setting_sources(query, &model, &plan)? };
     // SAFETY: as above.
     let whole_row_sources = unsafe { whole_row_relations(query) };
     // SAFETY: as above.
@@ -161,6 +165,7 @@ pub fn analyze_view(
         key_proven: prove_unique,
         patches,
         partials,
+        tallies,
         whole_row_sources,
         text_search,
     })

@@ -17,6 +17,7 @@ use pgrx::pg_sys;
 use tviews_core::model::DefinitionModel;
 use tviews_core::plan::{MaintenancePlan, Reach};
 use tviews_core::sqlgen::patch::{DocumentPatch, KeyValue, PartialSource, PatchSource, Via};
+use tviews_core::sqlgen::tally::{SourceTally, TalliedValue};
 
 use crate::errors::TviewError;
 use crate::pg::names::attribute_name;
@@ -32,16 +33,14 @@ pub unsafe fn setting_sources(
     outer: *mut pg_sys::Query,
     model: &DefinitionModel,
     plan: &MaintenancePlan,
-) -> Result<(Vec<PatchSource>, Vec<PartialSource>), TviewError> {
+) -> Result<(Vec<PatchSource>, Vec<PartialSource>, Vec<SourceTally>), TviewError> {
     // SAFETY: per contract.
     unsafe {
         let Some((d, root, root_table)) = setting_level(outer, model, plan)? else {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok((Vec::new(), Vec::new(), Vec::new()));
         };
-        Ok((
-            patch_sources(d, root, model, plan)?,
-            partial_sources(d, root, root_table, plan)?,
-        ))
+        let (partials, tallies) = partial_sources(d, root, root_table, plan)?;
+        Ok((patch_sources(d, root, model, plan)?, partials, tallies))
     }
 }
 
@@ -535,7 +534,7 @@ unsafe fn partial_sources(
     root: &tviews_core::model::ColumnRef,
     root_table: pg_sys::Oid,
     plan: &MaintenancePlan,
-) -> Result<Vec<PartialSource>, TviewError> {
+) -> Result<(Vec<PartialSource>, Vec<SourceTally>), TviewError> {
     // SAFETY: per contract; nodes are cast only after their tags are checked.
     unsafe {
         // The root's entry at the definition's level: exactly one, without row security
@@ -550,11 +549,12 @@ unsafe fn partial_sources(
                 .map(|(i, rte)| ((i + 1) as i32, rte))
                 .collect();
         let [(x, rte)] = entries.as_slice() else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
         if !(**rte).securityQuals.is_null() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         }
+        let root_key = crate::pg::names::attnum(root_table, &root.column)?;
         let root_only = !(**rte).inh;
         // Qualifying values: (document, key, value, relations read inside).
         let mut values = Vec::new();
@@ -572,6 +572,7 @@ unsafe fn partial_sources(
         let (root_schema, root_name) = crate::pg::names::relation_name(root_table)
             .ok_or(TviewError::Internal("a table vanished".into()))?;
         let mut out = Vec::new();
+        let mut tallies = Vec::new();
         for source in candidates {
             if source == root_table || plan.source(source.to_u32()).is_none() {
                 continue;
@@ -583,7 +584,19 @@ unsafe fn partial_sources(
             if inside != relation_count(d as *mut pg_sys::Node, source) {
                 continue;
             }
+            let (schema, name) = crate::pg::names::relation_name(source)
+                .ok_or(TviewError::Internal("a table vanished".into()))?;
+            let table = tviews_core::model::TableRef {
+                oid: source.to_u32(),
+                schema,
+                name,
+            };
             let mut documents: Vec<DocumentPatch> = Vec::new();
+            let mut tally = SourceTally {
+                source: source.to_u32(),
+                groups: Vec::new(),
+                values: Vec::new(),
+            };
             for (column, key, value, rels) in &values {
                 if !rels.contains(&source) {
                     continue;
@@ -596,6 +609,20 @@ unsafe fn partial_sources(
                         copy, root_table, "r",
                     ),
                 };
+                if let Some((sql, uses)) = super::tally::tally_value(
+                    copy,
+                    &table,
+                    root_table,
+                    root_key,
+                    &mut tally.groups,
+                )? {
+                    tally.values.push(TalliedValue {
+                        column: column.clone(),
+                        key: key.clone(),
+                        sql,
+                        uses,
+                    });
+                }
                 match documents.iter_mut().find(|d| d.column == *column) {
                     Some(d) => d.keys.push(kv),
                     None => documents.push(DocumentPatch {
@@ -604,14 +631,11 @@ unsafe fn partial_sources(
                     }),
                 }
             }
-            let (schema, name) = crate::pg::names::relation_name(source)
-                .ok_or(TviewError::Internal("a table vanished".into()))?;
+            if !tally.values.is_empty() {
+                tallies.push(tally);
+            }
             out.push(PartialSource {
-                table: tviews_core::model::TableRef {
-                    oid: source.to_u32(),
-                    schema,
-                    name,
-                },
+                table,
                 root: tviews_core::model::TableRef {
                     oid: root_table.to_u32(),
                     schema: root_schema.clone(),
@@ -620,9 +644,10 @@ unsafe fn partial_sources(
                 root_only,
                 key_column: root.column.clone(),
                 documents,
+                tallies: Vec::new(),
             });
         }
-        Ok(out)
+        Ok((out, tallies))
     }
 }
 

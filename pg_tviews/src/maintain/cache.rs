@@ -191,6 +191,12 @@ impl Compiled {
         Ok(written)
     }
 
+    /// Add a statement's rows to the tallies, or empty them (`tally`: a [`Query::Tally`] or
+    /// [`Query::TallyReset`]). Needs the trigger's transition tables.
+    pub fn tally(&self, tally: Query) -> Result<u64, TviewError> {
+        self.required(tally)?.execute(&[])
+    }
+
     /// Recompute every row, counted in pg_tviews_stats. Must run inside an SPI connection.
     pub fn refresh_everything(&self) -> Result<u64, TviewError> {
         let written = self.required(Query::RefreshAll)?.execute(&[])?;
@@ -456,12 +462,14 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         // What creation refused may have come about since (functions altered, ownership
         // reassigned): maintenance refuses to run it.
         crate::checks::check_functions(meta.view, meta.owner)?;
-        analyze_view(
+        let mut def = analyze_view(
             &meta.view_name.0,
             &meta.view_name.1,
             &meta.tview_name,
             KeyRequest::Fixed(&meta.key),
-        )
+        )?;
+        crate::tally::attach(&mut def, meta)?;
+        Ok(def)
     })?;
     let mut def = def;
     let first = &meta.key[0];

@@ -42,16 +42,28 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
     let everything = |when| Action::All {
         why: Everything::Untraceable,
         when,
+        reset: None,
     };
     match action {
         Action::All {
             when: When::AtCommit,
+            reset,
             ..
-        } => deferred::queue_all(tview),
+        } => {
+            if let Some(reset) = reset {
+                tview.tally(*reset)?;
+            }
+            deferred::queue_all(tview)
+        }
         Action::All {
-            when: When::Now, ..
+            when: When::Now,
+            reset,
+            ..
         } => {
             lock::lock_whole(tview.meta.table);
+            if let Some(reset) = reset {
+                tview.tally(*reset)?;
+            }
             tview.refresh_everything()?;
         }
         Action::Keys {
@@ -59,6 +71,7 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             lock,
             when,
             partial,
+            tally,
         } => {
             if *lock == Lock::Whole {
                 // The key query must see every row a concurrent writer moved.
@@ -69,8 +82,21 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             };
             key_query.execute(&[])?;
             let Some(found) = first_datum() else {
-                return Ok(()); // no changed row reaches a key
+                // No changed row reaches a document; its tallies still count the rows.
+                if let Some(tally) = tally {
+                    tview.tally(*tally)?;
+                }
+                return Ok(());
             };
+            if *when == When::Now && *lock == Lock::EachKey {
+                // SAFETY: the key query returns an array of the key type.
+                unsafe { tview.lock_keys(found) };
+            }
+            // The state rows are written after the documents' locks, in key order: writers
+            // of the same documents take both in the same order.
+            if let Some(tally) = tally {
+                tview.tally(*tally)?;
+            }
             match when {
                 // SAFETY: the key query returns an array of the key type.
                 When::AtCommit => match partial.and_then(|p| p.source()) {
@@ -78,10 +104,6 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                     None => unsafe { deferred::queue_keys(tview, found) },
                 },
                 When::Now => {
-                    if *lock == Lock::EachKey {
-                        // SAFETY: as above.
-                        unsafe { tview.lock_keys(found) };
-                    }
                     // SAFETY: as above.
                     match partial {
                         Some(p) => unsafe { tview.refresh_partially(*p, found)? },

@@ -173,9 +173,15 @@ pub fn column_collation_sql(
     column: &str,
 ) -> Result<Option<String>, crate::errors::TviewError> {
     let coll = column_collation(relid, column)?;
+    collation_sql(coll)
+}
+
+/// Collation `coll` as qualified SQL; `None` for InvalidOid.
+pub fn collation_sql(coll: pg_sys::Oid) -> Result<Option<String>, crate::errors::TviewError> {
     if coll == pg_sys::InvalidOid {
         return Ok(None);
     }
+    let column = coll.to_u32();
     // SAFETY: a collation syscache lookup; the fixed part is a FormData_pg_collation, read
     // before the tuple is released.
     unsafe {
@@ -185,7 +191,7 @@ pub fn column_collation_sql(
         );
         if tup.is_null() {
             return Err(crate::errors::TviewError::Internal(format!(
-                "collation {} of column {column} not found",
+                "collation {} ({column}) not found",
                 coll.to_u32()
             )));
         }

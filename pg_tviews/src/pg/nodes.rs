@@ -175,3 +175,60 @@ pub unsafe fn walk(
     // SAFETY: per the contract; the trampoline only reads the tree.
     unsafe { trampoline(node, &mut ctx as *mut Ctx as *mut std::ffi::c_void) }
 }
+
+/// A copy of an expression tree with some nodes replaced: `f` returns the replacement of a
+/// node, or `None` to copy it and look inside. Queries inside sublinks are kept as they are
+/// (shared with the original, not looked into).
+///
+/// # Safety
+/// `node` must be null or a valid analyzed expression tree, alive for the call.
+pub unsafe fn mutate(
+    node: *mut pg_sys::Node,
+    f: &mut dyn FnMut(*mut pg_sys::Node) -> Option<*mut pg_sys::Node>,
+) -> *mut pg_sys::Node {
+    struct Ctx<'a> {
+        f: &'a mut dyn FnMut(*mut pg_sys::Node) -> Option<*mut pg_sys::Node>,
+    }
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn trampoline(
+        node: *mut pg_sys::Node,
+        ctx: *mut std::ffi::c_void,
+    ) -> *mut pg_sys::Node {
+        if node.is_null() {
+            return node;
+        }
+        // SAFETY: ctx is the Ctx below, alive for the mutation; tags are checked.
+        unsafe {
+            let c = &mut *(ctx as *mut Ctx);
+            if let Some(replacement) = (c.f)(node) {
+                return replacement;
+            }
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                return node;
+            }
+            pg_sys::expression_tree_mutator_impl(node, Some(trampoline), ctx)
+        }
+    }
+    let mut ctx = Ctx { f };
+    // SAFETY: per the contract; the mutator copies what it changes.
+    unsafe { trampoline(node, &mut ctx as *mut Ctx as *mut std::ffi::c_void) }
+}
+
+/// An external parameter `$id` standing for `expr`: of its type, typmod and collation.
+///
+/// # Safety
+/// `expr` must be a valid expression node; allocates in the current memory context.
+pub unsafe fn param_for(expr: *mut pg_sys::Node, id: i32) -> *mut pg_sys::Node {
+    // SAFETY: a zeroed Param is filled field by field; exprType and friends read `expr`.
+    unsafe {
+        let p = pg_sys::palloc0(std::mem::size_of::<pg_sys::Param>()) as *mut pg_sys::Param;
+        (*p).xpr.type_ = pg_sys::NodeTag::T_Param;
+        (*p).paramkind = pg_sys::ParamKind::PARAM_EXTERN;
+        (*p).paramid = id;
+        (*p).paramtype = pg_sys::exprType(expr);
+        (*p).paramtypmod = pg_sys::exprTypmod(expr);
+        (*p).paramcollid = pg_sys::exprCollation(expr);
+        (*p).location = -1;
+        p as *mut pg_sys::Node
+    }
+}

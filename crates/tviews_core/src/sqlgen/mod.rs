@@ -5,12 +5,14 @@
 //! * [`keys`]: the key query of a source table, over its transition tables;
 //! * [`refresh`]: the MERGE that makes the TVIEW equal its definition for a set of keys (or all
 //!   rows), the initial fill, and the oracle's difference query;
-//! * [`patch`]: the fast path, patching document keys in place when only what they read changed.
+//! * [`patch`]: the fast path, patching document keys in place when only what they read changed;
+//! * [`tally`]: children's counts, sums and averages kept by delta in state tables.
 
 pub mod keys;
 pub mod patch;
 pub mod quote;
 pub mod refresh;
+pub mod tally;
 
 pub use quote::{qualified, quote_ident};
 

@@ -134,6 +134,10 @@ pub struct PartialSource {
     pub key_column: String,
     /// The keys whose values read the source, each as SQL over the root row `r`.
     pub documents: Vec<DocumentPatch>,
+    /// The state tables the values read their counts, sums and averages from (empty when
+    /// they scan the source; see `sqlgen::tally`): each statement on the source adds its
+    /// rows to them before the keys are recomputed.
+    pub tallies: Vec<super::tally::TallyGroup>,
 }
 
 /// What a statement changed, as [`change_query`] reports it.
@@ -471,6 +475,7 @@ pub(crate) mod tests {
                         .into(),
                 }],
             }],
+            tallies: vec![],
         };
         let sql = partial_statement(&p, &target(&cols));
         assert_eq!(

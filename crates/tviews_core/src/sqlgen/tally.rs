@@ -1,0 +1,560 @@
+//! Aggregates kept by delta: a child's `count`, `sum` and `avg` per document without reading
+//! the children again.
+//!
+//! A value of a document key that a partial recompute sets (see `patch::PartialSource`) may
+//! hold scalar subqueries such as `(SELECT count(*) FROM tb_review r WHERE r.fk_product =
+//! p.pk_product)` or `(SELECT round(avg(r.rating), 2) FROM ...)`. Recomputing them reads every
+//! child of the document: 50,000 reviews for one new review. For such subqueries (one table,
+//! joined to the key column by the key type's own equality, filtered by conditions on the
+//! child row alone, aggregating integer columns or counting rows) pg_tviews keeps, per key
+//! value, the number of rows and each column's number of non-NULL values and their sum in a
+//! *state table*, one per [`TallyGroup`]. Each statement on the child table adds its
+//! transition rows to that state ([`delta_statement`]: +1 per new row, -1 per old one), and
+//! the partial recompute reads the aggregates from the state ([`Tallied::value`]) instead of
+//! scanning the children.
+//!
+//! Exactness: the sums of integers are kept as `numeric` of scale 0, so adding and
+//! subtracting them is exact, and the value of each aggregate is computed from the state the
+//! way PostgreSQL computes it from its own transition state: `count` is the count; `sum` of
+//! `smallint` or `integer` is the sum as `bigint`, of `bigint` as `numeric`; `avg` divides the
+//! `numeric` sum by the `numeric` count (the `numeric_div` PostgreSQL's `avg` of integers
+//! ends with, so the result has the same scale); `sum` and `avg` of no values are NULL and
+//! `count` of no rows is 0. Sums of `numeric` are not kept (subtracting the row that had the
+//! largest scale would leave a scale the aggregate would not give), nor of floats (the sum
+//! depends on the order of additions).
+
+use super::quote::{compare, qualified, quote_ident, table};
+use super::{RESERVED_PREFIX, TRANSITION_NEW, TRANSITION_OLD};
+use crate::model::{OperatorRef, TableRef};
+
+use super::keys::Event;
+use super::patch::PartialSource;
+
+/// A column of the child table that aggregates read: its count of non-NULL values, and when
+/// `summed` its sum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub column: String,
+    pub summed: bool,
+}
+
+/// One state table: the rows of `source` whose `column` equals a document's key and that
+/// pass `filter`, tallied per key value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TallyGroup {
+    pub source: TableRef,
+    /// The child's column equal to the document key.
+    pub column: String,
+    /// That column's type (its base type) as qualified SQL, and its collation if it has one.
+    pub key_type: String,
+    pub key_collation: Option<String>,
+    /// The key type's equality, as the subquery compares the column with the key.
+    pub eq: OperatorRef,
+    /// The subquery's other conditions, as SQL over the child row `n` (immutable, reading
+    /// only that row).
+    pub filter: Option<String>,
+    pub slots: Vec<Slot>,
+    /// The state table, once it exists (schema, name).
+    pub state: Option<(String, String)>,
+}
+
+/// What one aggregate computes from its group's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tallied {
+    /// `count(*)`.
+    Rows,
+    /// `count(x)`: the non-NULL values of slot `.0`.
+    Values(usize),
+    /// `sum(x)` of `smallint` or `integer` (`bigint` result) or of `bigint` (`numeric`).
+    Sum { slot: usize, numeric: bool },
+    /// `avg(x)` of an integer type (`numeric` result).
+    Avg(usize),
+}
+
+fn count_column(slot: usize) -> String {
+    quote_ident(&format!("c{slot}"))
+}
+
+fn sum_column(slot: usize) -> String {
+    quote_ident(&format!("s{slot}"))
+}
+
+const ROWS: &str = "\"n\"";
+const KEY: &str = "\"k\"";
+
+impl TallyGroup {
+    /// A description of what the state holds, stored as its table's comment: a state table is
+    /// used only while the definition still asks for exactly this.
+    pub fn spec(&self) -> String {
+        let slots: Vec<String> = self
+            .slots
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}{}",
+                    quote_ident(&s.column),
+                    if s.summed { " count+sum" } else { " count" }
+                )
+            })
+            .collect();
+        format!(
+            "pg_tviews tally state: rows of {} per {} ({}{}) where {}; values: {}",
+            table(&self.source),
+            quote_ident(&self.column),
+            self.key_type,
+            self.key_collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default(),
+            self.filter.as_deref().unwrap_or("true"),
+            if slots.is_empty() {
+                "none".to_string()
+            } else {
+                slots.join(", ")
+            }
+        )
+    }
+
+    fn state_sql(&self) -> Option<String> {
+        self.state.as_ref().map(|(s, n)| qualified(s, n))
+    }
+
+    /// `CREATE TABLE` of the state table `name` (in `schema`).
+    pub fn create_statement(&self, schema: &str, name: &str) -> String {
+        let mut columns = vec![format!(
+            "{KEY} {}{} PRIMARY KEY",
+            self.key_type,
+            self.key_collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default()
+        )];
+        columns.push(format!("{ROWS} pg_catalog.int8 NOT NULL"));
+        for (i, s) in self.slots.iter().enumerate() {
+            columns.push(format!("{} pg_catalog.int8 NOT NULL", count_column(i)));
+            if s.summed {
+                columns.push(format!("{} pg_catalog.numeric NOT NULL", sum_column(i)));
+            }
+        }
+        format!(
+            "CREATE TABLE {} ({})",
+            qualified(schema, name),
+            columns.join(", ")
+        )
+    }
+
+    fn columns(&self) -> Vec<String> {
+        let mut out = vec![KEY.to_string(), ROWS.to_string()];
+        for (i, s) in self.slots.iter().enumerate() {
+            out.push(count_column(i));
+            if s.summed {
+                out.push(sum_column(i));
+            }
+        }
+        out
+    }
+
+    /// The child row `n`'s key value, under the collation the subquery compares with.
+    fn key_of_row(&self) -> String {
+        format!(
+            "n.{}{}",
+            quote_ident(&self.column),
+            self.key_collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default()
+        )
+    }
+
+    fn where_clause(&self) -> String {
+        let col = format!("n.{}", quote_ident(&self.column));
+        match &self.filter {
+            Some(f) => format!("{col} IS NOT NULL AND ({f})"),
+            None => format!("{col} IS NOT NULL"),
+        }
+    }
+
+    /// The `INSERT` filling the (empty) state table from the child table as it is.
+    pub fn fill_statement(&self) -> Option<String> {
+        let state = self.state_sql()?;
+        let mut values = vec![self.key_of_row(), "pg_catalog.count(*)".to_string()];
+        for s in &self.slots {
+            let v = format!("n.{}", quote_ident(&s.column));
+            values.push(format!("pg_catalog.count({v})"));
+            if s.summed {
+                values.push(format!(
+                    "coalesce(pg_catalog.sum({v}::pg_catalog.numeric), '0'::pg_catalog.numeric)"
+                ));
+            }
+        }
+        Some(format!(
+            "INSERT INTO {state} ({}) SELECT {} FROM ONLY {} AS n WHERE {} GROUP BY 1",
+            self.columns().join(", "),
+            values.join(", "),
+            table(&self.source),
+            self.where_clause()
+        ))
+    }
+
+    /// The `INSERT ... ON CONFLICT` adding a statement's transition rows (`rows`) to the
+    /// state: +1 for each new row, -1 for each old one, per key value, in key order. Every
+    /// key value of the rows is written, also where its counts do not change (a row the
+    /// filter leaves out, an UPDATE of other columns): a transaction whose snapshot cannot
+    /// see the state's latest row for a key it recomputes (REPEATABLE READ, a rebuild
+    /// committed since it began) then fails with a serialization error instead of reading
+    /// an old count.
+    fn delta(&self, rows: Event) -> Option<String> {
+        let state = self.state_sql()?;
+        let sign = format!("n.{}", quote_ident(&format!("{RESERVED_PREFIX}sign")));
+        let new = format!(
+            "SELECT 1 AS {}, t.* FROM {} AS t",
+            quote_ident(&format!("{RESERVED_PREFIX}sign")),
+            quote_ident(TRANSITION_NEW)
+        );
+        let old = format!(
+            "SELECT -1 AS {}, t.* FROM {} AS t",
+            quote_ident(&format!("{RESERVED_PREFIX}sign")),
+            quote_ident(TRANSITION_OLD)
+        );
+        let union = match rows {
+            Event::Insert => new,
+            Event::Delete => old,
+            Event::Update => format!("{new} UNION ALL {old}"),
+        };
+        let counted = |cond: Option<String>| {
+            let all: Vec<String> = self.filter.iter().cloned().chain(cond).collect();
+            match all.is_empty() {
+                true => sign.clone(),
+                false => format!("CASE WHEN {} THEN {sign} ELSE 0 END", all.join(" AND ")),
+            }
+        };
+        let mut values = vec![
+            self.key_of_row(),
+            format!("pg_catalog.sum({})", counted(None)),
+        ];
+        for s in &self.slots {
+            let v = format!("n.{}", quote_ident(&s.column));
+            values.push(format!(
+                "pg_catalog.sum({})",
+                counted(Some(format!("{v} IS NOT NULL")))
+            ));
+            if s.summed {
+                let filtered = match &self.filter {
+                    Some(f) => format!("CASE WHEN {f} THEN {v} END"),
+                    None => v.clone(),
+                };
+                values.push(format!(
+                    "coalesce(pg_catalog.sum({sign}::pg_catalog.numeric OPERATOR(pg_catalog.*) ({filtered})::pg_catalog.numeric), '0'::pg_catalog.numeric)"
+                ));
+            }
+        }
+        let columns = self.columns();
+        let sets: Vec<String> = columns[1..]
+            .iter()
+            .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) EXCLUDED.{c}"))
+            .collect();
+        Some(format!(
+            "INSERT INTO {state} AS s ({}) SELECT {} FROM ({union}) AS n WHERE n.{} IS NOT NULL GROUP BY 1 ORDER BY 1 \
+             ON CONFLICT ({KEY}) DO UPDATE SET {}",
+            columns.join(", "),
+            values.join(", "),
+            quote_ident(&self.column),
+            sets.join(", ")
+        ))
+    }
+
+    /// `(SELECT <expr over s> FROM state AS s WHERE s.k = <key>)`.
+    fn lookup(&self, expr: &str, key: &str) -> Option<String> {
+        let mut matches = compare(&format!("s.{KEY}"), &self.eq, key);
+        if let Some(c) = &self.key_collation {
+            matches.push_str(&format!(" COLLATE {c}"));
+        }
+        Some(format!(
+            "(SELECT {expr} FROM {} AS s WHERE {matches})",
+            self.state_sql()?,
+        ))
+    }
+}
+
+impl Tallied {
+    /// The aggregate's value for the document whose key is `key` (SQL), read from `group`'s
+    /// state; `None` while the state table does not exist.
+    pub fn value(self, group: &TallyGroup, key: &str) -> Option<String> {
+        let zero = "'0'::pg_catalog.int8";
+        let some = |slot: usize| format!("{} OPERATOR(pg_catalog.>) {zero}", count_column(slot));
+        Some(match self {
+            Tallied::Rows => format!("coalesce({}, {zero})", group.lookup(ROWS, key)?),
+            Tallied::Values(slot) => {
+                format!(
+                    "coalesce({}, {zero})",
+                    group.lookup(&count_column(slot), key)?
+                )
+            }
+            Tallied::Sum { slot, numeric } => group.lookup(
+                &format!(
+                    "CASE WHEN {} THEN {}{} END",
+                    some(slot),
+                    sum_column(slot),
+                    if numeric { "" } else { "::pg_catalog.int8" }
+                ),
+                key,
+            )?,
+            Tallied::Avg(slot) => group.lookup(
+                &format!(
+                    "CASE WHEN {} THEN {} OPERATOR(pg_catalog./) {}::pg_catalog.numeric END",
+                    some(slot),
+                    sum_column(slot),
+                    count_column(slot)
+                ),
+                key,
+            )?,
+        })
+    }
+}
+
+/// The statement adding a statement's transition rows to every state of `groups` (one
+/// `INSERT`, or several as the data-modifying parts of one statement); `None` without state.
+pub fn delta_statement(groups: &[TallyGroup], rows: Event) -> Option<String> {
+    combine(groups.iter().filter_map(|g| g.delta(rows)).collect())
+}
+
+/// The statement emptying every state of `groups` (TRUNCATE of their child table).
+pub fn reset_statement(groups: &[TallyGroup]) -> Option<String> {
+    combine(
+        groups
+            .iter()
+            .filter_map(|g| g.state_sql().map(|s| format!("DELETE FROM {s}")))
+            .collect(),
+    )
+}
+
+fn combine(parts: Vec<String>) -> Option<String> {
+    match parts.len() {
+        0 => None,
+        1 => parts.into_iter().next(),
+        _ => {
+            let ctes: Vec<String> = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    format!(
+                        "{} AS ({p})",
+                        quote_ident(&format!("{RESERVED_PREFIX}t{i}"))
+                    )
+                })
+                .collect();
+            Some(format!("WITH {} SELECT", ctes.join(", ")))
+        }
+    }
+}
+
+/// One aggregate of a tallied value: where it stands in the value's SQL and what it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Use {
+    /// The placeholder (see [`placeholder`]) standing for the aggregate.
+    pub placeholder: String,
+    /// The group (index into [`SourceTally::groups`]) whose state it reads.
+    pub group: usize,
+    pub aggregate: Tallied,
+}
+
+/// A document key's value whose subqueries over the source read tallies: its SQL over the
+/// root row `r` with a placeholder per aggregate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalliedValue {
+    pub column: String,
+    pub key: String,
+    pub sql: String,
+    pub uses: Vec<Use>,
+}
+
+/// What the analysis found tallyable for one partial source: its groups (without state: the
+/// state tables are found when the TVIEW is compiled) and the values reading them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTally {
+    pub source: u32,
+    pub groups: Vec<TallyGroup>,
+    pub values: Vec<TalliedValue>,
+}
+
+impl SourceTally {
+    /// `partial` reading its aggregates from the state tables of `groups` (this tally's groups,
+    /// each with its state table): the tallied values replace the keys' values. `None` when a
+    /// group has no state or a value cannot be written (the partial recompute then scans).
+    pub fn apply(&self, partial: &PartialSource, groups: &[TallyGroup]) -> Option<PartialSource> {
+        if groups.len() != self.groups.len() || groups.iter().any(|g| g.state.is_none()) {
+            return None;
+        }
+        let key = format!("r.{}", quote_ident(&partial.key_column));
+        let mut out = partial.clone();
+        for v in &self.values {
+            let replacements: Vec<(String, String)> = v
+                .uses
+                .iter()
+                .map(|u| {
+                    Some((
+                        u.placeholder.clone(),
+                        u.aggregate.value(groups.get(u.group)?, &key)?,
+                    ))
+                })
+                .collect::<Option<_>>()?;
+            let sql = substitute(&v.sql, &replacements)?;
+            let slot = out
+                .documents
+                .iter_mut()
+                .find(|d| d.column == v.column)?
+                .keys
+                .iter_mut()
+                .find(|k| k.key == v.key)?;
+            slot.value_sql = sql;
+        }
+        out.tallies = groups.to_vec();
+        Some(out)
+    }
+}
+
+/// A placeholder for an aggregate or subquery in deparsed SQL, replaced by its state-reading
+/// SQL: `$N` with a parameter number no statement uses.
+pub fn placeholder(i: usize) -> (i32, String) {
+    let id = PLACEHOLDER_BASE + i as i32;
+    (id, format!("${id}"))
+}
+
+/// The first placeholder's parameter number.
+pub const PLACEHOLDER_BASE: i32 = 1_900_000_000;
+
+/// Replace each placeholder `$id` of `sql` by its text; `None` unless each occurs exactly
+/// once (a constant that happened to spell one would otherwise be rewritten).
+pub fn substitute(sql: &str, replacements: &[(String, String)]) -> Option<String> {
+    let mut out = sql.to_string();
+    for (ph, text) in replacements {
+        let hits = out.match_indices(ph.as_str()).count();
+        if hits != 1 {
+            return None;
+        }
+        // `$1900000001` must not match the start of `$19000000012`.
+        let at = out.find(ph.as_str())?;
+        if out[at + ph.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        out.replace_range(at..at + ph.len(), &format!("({text})"));
+    }
+    Some(out)
+}
+
+/// The state tables of `groups`, for explain.
+pub fn describe_groups(groups: &[TallyGroup]) -> String {
+    let names: Vec<String> = groups.iter().filter_map(|g| g.state_sql()).collect();
+    names.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group() -> TallyGroup {
+        TallyGroup {
+            source: TableRef {
+                oid: 3,
+                schema: "public".into(),
+                name: "tb_review".into(),
+            },
+            column: "fk_product".into(),
+            key_type: "pg_catalog.int4".into(),
+            key_collation: None,
+            eq: OperatorRef::equals(),
+            filter: Some("n.approved".into()),
+            slots: vec![Slot {
+                column: "rating".into(),
+                summed: true,
+            }],
+            state: Some(("tviews_def".into(), "tv_product_tally".into())),
+        }
+    }
+
+    #[test]
+    fn the_state_table_has_a_key_a_row_count_and_a_count_and_sum_per_column() {
+        assert_eq!(
+            group().create_statement("tviews_def", "x"),
+            "CREATE TABLE \"tviews_def\".\"x\" (\"k\" pg_catalog.int4 PRIMARY KEY, \"n\" pg_catalog.int8 NOT NULL, \"c0\" pg_catalog.int8 NOT NULL, \"s0\" pg_catalog.numeric NOT NULL)"
+        );
+        assert_eq!(
+            group().fill_statement().unwrap(),
+            "INSERT INTO \"tviews_def\".\"tv_product_tally\" (\"k\", \"n\", \"c0\", \"s0\") SELECT n.\"fk_product\", pg_catalog.count(*), pg_catalog.count(n.\"rating\"), coalesce(pg_catalog.sum(n.\"rating\"::pg_catalog.numeric), '0'::pg_catalog.numeric) FROM ONLY \"public\".\"tb_review\" AS n WHERE n.\"fk_product\" IS NOT NULL AND (n.approved) GROUP BY 1"
+        );
+    }
+
+    #[test]
+    fn a_delta_adds_new_rows_and_subtracts_old_ones_in_key_order() {
+        let g = group();
+        let insert = delta_statement(std::slice::from_ref(&g), Event::Insert).unwrap();
+        assert!(
+            insert.contains("FROM (SELECT 1 AS \"__pgtv_sign\", t.* FROM \"pgtv_new\" AS t) AS n")
+        );
+        assert!(!insert.contains("pgtv_old"));
+        assert!(insert.contains("ORDER BY 1 ON CONFLICT (\"k\") DO UPDATE SET \"n\" = s.\"n\" OPERATOR(pg_catalog.+) EXCLUDED.\"n\""));
+        let update = delta_statement(std::slice::from_ref(&g), Event::Update).unwrap();
+        assert!(
+            update.contains("UNION ALL SELECT -1 AS \"__pgtv_sign\", t.* FROM \"pgtv_old\" AS t")
+        );
+        let two = delta_statement(&[g.clone(), g], Event::Delete).unwrap();
+        assert!(two.starts_with("WITH \"__pgtv_t0\" AS (INSERT INTO"));
+        assert!(two.ends_with(") SELECT"));
+        assert_eq!(delta_statement(&[], Event::Delete), None);
+    }
+
+    #[test]
+    fn values_follow_what_the_aggregates_give_for_no_rows() {
+        let g = group();
+        let key = "r.\"pk_product\"";
+        let lookup = "FROM \"tviews_def\".\"tv_product_tally\" AS s WHERE s.\"k\"::integer OPERATOR(\"pg_catalog\".=) r.\"pk_product\"::integer)";
+        assert_eq!(
+            Tallied::Rows.value(&g, key).unwrap(),
+            format!("coalesce((SELECT \"n\" {lookup}, '0'::pg_catalog.int8)")
+        );
+        assert_eq!(
+            Tallied::Avg(0).value(&g, key).unwrap(),
+            format!("(SELECT CASE WHEN \"c0\" OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 THEN \"s0\" OPERATOR(pg_catalog./) \"c0\"::pg_catalog.numeric END {lookup}")
+        );
+        assert!(Tallied::Sum {
+            slot: 0,
+            numeric: false
+        }
+        .value(&g, key)
+        .unwrap()
+        .contains("THEN \"s0\"::pg_catalog.int8 END"));
+        let mut none = g;
+        none.state = None;
+        assert_eq!(Tallied::Rows.value(&none, key), None);
+    }
+
+    #[test]
+    fn placeholders_are_replaced_once_each_or_not_at_all() {
+        let (_, a) = placeholder(0);
+        let (_, b) = placeholder(1);
+        assert_eq!(
+            substitute(
+                &format!("round({a}, 2) + {b}"),
+                &[(a.clone(), "x".into()), (b.clone(), "y".into())]
+            ),
+            Some("round((x), 2) + (y)".into())
+        );
+        assert_eq!(
+            substitute(&format!("{a} + {a}"), &[(a.clone(), "x".into())]),
+            None
+        );
+        assert_eq!(substitute(&format!("{a}2"), &[(a, "x".into())]), None);
+    }
+
+    #[test]
+    fn the_spec_names_everything_the_state_depends_on() {
+        assert_eq!(
+            group().spec(),
+            "pg_tviews tally state: rows of \"public\".\"tb_review\" per \"fk_product\" (pg_catalog.int4) where n.approved; values: \"rating\" count+sum"
+        );
+    }
+}

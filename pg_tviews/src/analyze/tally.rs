@@ -1,0 +1,408 @@
+//! Which subqueries of a partial recompute's values can read tallies instead of scanning the
+//! children (see `tviews_core::sqlgen::tally`), read from the analyzed definition.
+//!
+//! A scalar subquery of a value qualifies when it aggregates one plain table (no view, no row
+//! security; sources with inheritance children are refused anyway), has no GROUP BY, HAVING, DISTINCT, ORDER BY, LIMIT,
+//! window, set operation or nested subquery, compares one child column with the root's key
+//! column by the key type's own equality (under a deterministic collation), and otherwise
+//! filters on the child row alone with immutable expressions. Its aggregates must be
+//! `count(*)`, `count(column)`, and `sum`/`avg` of `smallint`, `integer` or `bigint`
+//! columns, none with DISTINCT, ORDER BY or FILTER. Everything else stays a subquery.
+
+use pgrx::pg_sys;
+use tviews_core::model::TableRef;
+use tviews_core::sqlgen::tally::{placeholder, substitute, Slot, Tallied, TallyGroup, Use};
+
+use crate::errors::TviewError;
+use crate::pg::nodes::{conjuncts, is_a, list_iter, list_len, mutate, param_for, strip_relabel};
+
+// The aggregates kept by delta (pg_proc OIDs, fixed since PostgreSQL 8.x).
+const COUNT_ROWS: u32 = 2803; // count()
+const COUNT_VALUES: u32 = 2147; // count("any")
+const SUM_INT8: u32 = 2107;
+const SUM_INT4: u32 = 2108;
+const SUM_INT2: u32 = 2109;
+const AVG_INT8: u32 = 2100;
+const AVG_INT4: u32 = 2101;
+const AVG_INT2: u32 = 2102;
+
+/// The aggregate `fnoid` computes, once its argument's slot is known; `None` when it is not
+/// kept by delta. The bool is whether the slot needs its sum.
+fn aggregate_kind(fnoid: u32) -> Option<(fn(usize) -> Tallied, bool)> {
+    Some(match fnoid {
+        COUNT_VALUES => (Tallied::Values, false),
+        SUM_INT2 | SUM_INT4 => (
+            |slot| Tallied::Sum {
+                slot,
+                numeric: false,
+            },
+            true,
+        ),
+        SUM_INT8 => (
+            |slot| Tallied::Sum {
+                slot,
+                numeric: true,
+            },
+            true,
+        ),
+        AVG_INT2 | AVG_INT4 | AVG_INT8 => (Tallied::Avg, true),
+        _ => return None,
+    })
+}
+
+/// For value `value` of a partial recompute of `source` (an expression whose root Vars have
+/// varno 1, already a private copy), the value with its qualifying subqueries over `source`
+/// written as placeholders, and those placeholders' aggregates, with their groups added to
+/// `groups`. `None` when no subquery qualifies.
+///
+/// # Safety
+/// `value` must be a valid analyzed expression, alive for the call.
+pub unsafe fn tally_value(
+    value: *mut pg_sys::Node,
+    source: &TableRef,
+    root_table: pg_sys::Oid,
+    root_key: i16,
+    groups: &mut Vec<TallyGroup>,
+) -> Result<Option<(String, Vec<Use>)>, TviewError> {
+    let mut next = 0usize;
+    let mut subqueries: Vec<(String, String)> = Vec::new();
+    let mut uses: Vec<Use> = Vec::new();
+    let mut failed: Option<TviewError> = None;
+    // SAFETY: per contract; nodes are cast after their tags are checked.
+    let rewritten = unsafe {
+        mutate(value, &mut |node| {
+            if failed.is_some() || !is_a(node, pg_sys::NodeTag::T_SubLink) {
+                return None;
+            }
+            let link = node as *mut pg_sys::SubLink;
+            if (*link).subLinkType != pg_sys::SubLinkType::EXPR_SUBLINK {
+                return None;
+            }
+            let q = (*link).subselect as *mut pg_sys::Query;
+            let before = (groups.len(), uses.len(), next);
+            match tally_subquery(
+                q, source, root_table, root_key, groups, &mut uses, &mut next,
+            ) {
+                Ok(Some(sql)) => {
+                    let (id, ph) = placeholder(next);
+                    next += 1;
+                    subqueries.push((ph, sql));
+                    Some(param_for(node, id))
+                }
+                Ok(None) => {
+                    // Nothing of a refused subquery is kept.
+                    groups.truncate(before.0);
+                    uses.truncate(before.1);
+                    None
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    None
+                }
+            }
+        })
+    };
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if subqueries.is_empty() {
+        return Ok(None);
+    }
+    // SAFETY: the rewritten copy's Vars reference the root as varno 1.
+    let text =
+        unsafe { crate::analyze::parse::deparse_expression_over(rewritten, root_table, "r") };
+    Ok(substitute(&text, &subqueries).map(|sql| (sql, uses)))
+}
+
+/// The aggregate expression of subquery `q` as SQL over the root row `r` with a placeholder
+/// per aggregate (recorded in `uses`), when `q` qualifies.
+///
+/// # Safety
+/// `q` must be a valid analyzed Query.
+unsafe fn tally_subquery(
+    q: *mut pg_sys::Query,
+    source: &TableRef,
+    root_table: pg_sys::Oid,
+    root_key: i16,
+    groups: &mut Vec<TallyGroup>,
+    uses: &mut Vec<Use>,
+    next: &mut usize,
+) -> Result<Option<String>, TviewError> {
+    // SAFETY: per contract; nodes are cast after their tags are checked.
+    unsafe {
+        let plain = (*q).commandType == pg_sys::CmdType::CMD_SELECT
+            && (*q).hasAggs
+            && !(*q).hasWindowFuncs
+            && !(*q).hasTargetSRFs
+            && !(*q).hasSubLinks
+            && !(*q).hasDistinctOn
+            && !(*q).hasRecursive
+            && !(*q).hasModifyingCTE
+            && !(*q).hasForUpdate
+            && !(*q).hasRowSecurity
+            && (*q).cteList.is_null()
+            && (*q).groupClause.is_null()
+            && (*q).groupingSets.is_null()
+            && (*q).havingQual.is_null()
+            && (*q).distinctClause.is_null()
+            && (*q).sortClause.is_null()
+            && (*q).limitCount.is_null()
+            && (*q).limitOffset.is_null()
+            && (*q).setOperations.is_null()
+            && (*q).rowMarks.is_null()
+            && list_len((*q).rtable) == 1
+            && list_len((*(*q).jointree).fromlist) == 1;
+        if !plain {
+            return Ok(None);
+        }
+        let Some(rte) = list_iter::<pg_sys::RangeTblEntry>((*q).rtable).next() else {
+            return Ok(None);
+        };
+        let from = list_iter::<pg_sys::Node>((*(*q).jointree).fromlist).next();
+        let from_one = from.is_some_and(|f| {
+            is_a(f, pg_sys::NodeTag::T_RangeTblRef)
+                && (*(f as *mut pg_sys::RangeTblRef)).rtindex == 1
+        });
+        if !from_one
+            || (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION
+            || (*rte).relid.to_u32() != source.oid
+            || (*rte).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
+            || !(*rte).securityQuals.is_null()
+            || !(*rte).tablesample.is_null()
+        {
+            return Ok(None);
+        }
+        let targets: Vec<*mut pg_sys::TargetEntry> =
+            list_iter::<pg_sys::TargetEntry>((*q).targetList).collect();
+        let [target] = targets.as_slice() else {
+            return Ok(None);
+        };
+        if (**target).resjunk {
+            return Ok(None);
+        }
+        // The conditions: one comparison of a child column with the root's key, the rest
+        // on the child row alone.
+        let mut conds = Vec::new();
+        conjuncts((*(*q).jointree).quals, &mut conds);
+        let relid = (*rte).relid;
+        let mut key: Option<(String, pg_sys::Oid, pg_sys::Oid)> = None;
+        let mut filters: Vec<String> = Vec::new();
+        for c in conds {
+            if let Some(k) = key_comparison(c, relid, root_key) {
+                if key.is_some() {
+                    return Ok(None);
+                }
+                key = Some(k);
+                continue;
+            }
+            if pg_sys::contain_vars_of_level(c, 1)
+                || pg_sys::contain_mutable_functions(c)
+                || has_other_than_row(c)
+            {
+                return Ok(None);
+            }
+            filters.push(format!(
+                "({})",
+                crate::analyze::parse::deparse_expression_over(c, relid, "n")
+            ));
+        }
+        let Some((column, typ, collation)) = key else {
+            return Ok(None);
+        };
+        let key_collation = crate::pg::names::collation_sql(collation)?;
+        let Some(eq) = crate::pg::names::equality_operator(typ) else {
+            return Ok(None);
+        };
+        let group = TallyGroup {
+            source: source.clone(),
+            column,
+            key_type: crate::pg::names::qualified_type(typ),
+            key_collation,
+            eq,
+            filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
+            slots: Vec::new(),
+            state: None,
+        };
+        let g = match groups.iter().position(|x| {
+            TallyGroup {
+                slots: Vec::new(),
+                ..x.clone()
+            } == group
+        }) {
+            Some(g) => g,
+            None => {
+                groups.push(group);
+                groups.len() - 1
+            }
+        };
+        // The aggregates: each replaced by a placeholder; nothing else may read the child.
+        let mut ok = true;
+        let expr = mutate((**target).expr as *mut pg_sys::Node, &mut |node| {
+            if !ok {
+                return None;
+            }
+            if is_a(node, pg_sys::NodeTag::T_Var) && (*(node as *mut pg_sys::Var)).varlevelsup == 0
+            {
+                ok = false;
+                return None;
+            }
+            if !is_a(node, pg_sys::NodeTag::T_Aggref) {
+                return None;
+            }
+            match aggregate(node as *mut pg_sys::Aggref, relid, &mut groups[g]) {
+                Some(aggregate) => {
+                    let (id, ph) = placeholder(*next);
+                    *next += 1;
+                    uses.push(Use {
+                        placeholder: ph,
+                        group: g,
+                        aggregate,
+                    });
+                    Some(param_for(node, id))
+                }
+                None => {
+                    ok = false;
+                    None
+                }
+            }
+        });
+        if !ok {
+            return Ok(None);
+        }
+        // The root's columns, one level up inside the subquery, are the expression's own.
+        pg_sys::IncrementVarSublevelsUp(expr, -1, 1);
+        Ok(Some(crate::analyze::parse::deparse_expression_over(
+            expr, root_table, "r",
+        )))
+    }
+}
+
+/// `child.column = root.key` (either way round; the child is `relid`) by the column type's own equality, under a
+/// deterministic collation: the column's name, its base type and the collation compared
+/// under.
+///
+/// # Safety
+/// `c` must be a valid expression.
+unsafe fn key_comparison(
+    c: *mut pg_sys::Node,
+    relid: pg_sys::Oid,
+    root_key: i16,
+) -> Option<(String, pg_sys::Oid, pg_sys::Oid)> {
+    // SAFETY: per contract; tags are checked before casts.
+    unsafe {
+        if !is_a(c, pg_sys::NodeTag::T_OpExpr) {
+            return None;
+        }
+        let op = c as *mut pg_sys::OpExpr;
+        let args: Vec<*mut pg_sys::Node> = list_iter::<pg_sys::Node>((*op).args)
+            .map(|a| strip_relabel(a))
+            .collect();
+        let [a, b] = args.as_slice() else {
+            return None;
+        };
+        let var = |n: *mut pg_sys::Node| {
+            is_a(n, pg_sys::NodeTag::T_Var).then(|| &*(n as *mut pg_sys::Var))
+        };
+        let (va, vb) = (var(*a)?, var(*b)?);
+        let (child, root) = match (va.varlevelsup, vb.varlevelsup) {
+            (0, 1) => (va, vb),
+            (1, 0) => (vb, va),
+            _ => return None,
+        };
+        if child.varno != 1 || child.varattno <= 0 || root.varno != 1 || root.varattno != root_key {
+            return None;
+        }
+        let typ = pg_sys::getBaseType(child.vartype);
+        if typ != pg_sys::getBaseType(root.vartype)
+            || crate::pg::names::equality_operator_oid(typ) != Some((*op).opno)
+        {
+            return None;
+        }
+        let coll = (*op).inputcollid;
+        if coll != pg_sys::InvalidOid && !crate::pg::names::collation_is_deterministic(coll) {
+            return None;
+        }
+        let name = crate::pg::names::attribute_name(relid, child.varattno)?;
+        Some((name, typ, coll))
+    }
+}
+
+/// Does `c` read anything but the child row's own columns (a Param, a whole-row Var, a
+/// system column)?
+///
+/// # Safety
+/// `c` must be a valid expression.
+unsafe fn has_other_than_row(c: *mut pg_sys::Node) -> bool {
+    use crate::pg::nodes::{walk, Visit};
+    let mut other = false;
+    // SAFETY: per contract; tags are checked before casts.
+    unsafe {
+        walk(c, &mut |node, _| {
+            if is_a(node, pg_sys::NodeTag::T_Param)
+                || is_a(node, pg_sys::NodeTag::T_SubLink)
+                || is_a(node, pg_sys::NodeTag::T_Aggref)
+                || (is_a(node, pg_sys::NodeTag::T_Var)
+                    && (*(node as *mut pg_sys::Var)).varattno <= 0)
+            {
+                other = true;
+                return Visit::Stop;
+            }
+            Visit::Descend
+        });
+    }
+    other
+}
+
+/// What aggregate `a` (of the subquery over `relid`) computes from `group`'s state, adding
+/// the slot it needs.
+///
+/// # Safety
+/// `a` must be a valid Aggref.
+unsafe fn aggregate(
+    a: *mut pg_sys::Aggref,
+    relid: pg_sys::Oid,
+    group: &mut TallyGroup,
+) -> Option<Tallied> {
+    // SAFETY: per contract; tags are checked before casts.
+    unsafe {
+        if (*a).agglevelsup != 0
+            || (*a).aggkind != b'n' as std::ffi::c_char
+            || !(*a).aggdistinct.is_null()
+            || !(*a).aggorder.is_null()
+            || !(*a).aggfilter.is_null()
+            || !(*a).aggdirectargs.is_null()
+        {
+            return None;
+        }
+        let fnoid = (*a).aggfnoid.to_u32();
+        if fnoid == COUNT_ROWS {
+            return Some(Tallied::Rows);
+        }
+        let (kind, summed) = aggregate_kind(fnoid)?;
+        let args: Vec<*mut pg_sys::TargetEntry> =
+            list_iter::<pg_sys::TargetEntry>((*a).args).collect();
+        let [arg] = args.as_slice() else {
+            return None;
+        };
+        let e = (**arg).expr as *mut pg_sys::Node;
+        if !is_a(e, pg_sys::NodeTag::T_Var) {
+            return None;
+        }
+        let v = &*(e as *mut pg_sys::Var);
+        if v.varlevelsup != 0 || v.varno != 1 || v.varattno <= 0 {
+            return None;
+        }
+        let column = crate::pg::names::attribute_name(relid, v.varattno)?;
+        let slot = match group.slots.iter().position(|s| s.column == column) {
+            Some(i) => {
+                group.slots[i].summed |= summed;
+                i
+            }
+            None => {
+                group.slots.push(Slot { column, summed });
+                group.slots.len() - 1
+            }
+        };
+        Some(kind(slot))
+    }
+}

@@ -1,0 +1,254 @@
+//! The state tables of tallied aggregates (see `tviews_core::sqlgen::tally`): found when a
+//! TVIEW is compiled, built and dropped when what they hold may have changed.
+//!
+//! A state table lives in the definition schema, is owned by the TVIEW's owner, is part of the
+//! TVIEW's table (an internal dependency: dropping the table drops it, dropping it alone is
+//! refused), and its comment is the spec of the group it holds ([`TallyGroup::spec`]). A TVIEW
+//! uses a state table only while its definition still asks for exactly that spec, the TVIEW
+//! is in immediate mode, and the table was built by pg_tviews for that TVIEW (the dependency,
+//! which a restore does not bring back: a restored TVIEW scans until `pg_tviews_refresh`).
+//!
+//! [`rebuild`] runs whenever what a state holds may no longer follow its rows: at creation,
+//! `pg_tviews_refresh`, a mode switch, any ALTER of a tallied table and an owner change.
+
+use pgrx::pg_sys;
+use pgrx::spi::Spi;
+use tviews_core::action::Inputs;
+use tviews_core::action::Mode;
+use tviews_core::sqlgen::quote::literal;
+use tviews_core::sqlgen::tally::TallyGroup;
+
+use crate::analyze::Definition;
+use crate::catalog::{TviewMeta, DEFINITION_SCHEMA};
+use crate::errors::TviewError;
+use crate::pg::spi::{select_latest, value};
+
+/// A state table of a TVIEW: its OID, name and comment.
+struct StateTable {
+    oid: pg_sys::Oid,
+    name: String,
+    spec: Option<String>,
+}
+
+/// The state tables pg_tviews built for TVIEW `meta`, as committed now (a backend whose
+/// snapshot predates a rebuild must still find what the rebuild made).
+fn state_tables(meta: &TviewMeta) -> Result<Vec<StateTable>, TviewError> {
+    select_latest(
+        "SELECT c.oid, c.relname::pg_catalog.text, pg_catalog.obj_description(c.oid, 'pg_class') \
+           FROM pg_catalog.pg_depend AS d \
+           JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) d.objid \
+           JOIN pg_catalog.pg_namespace AS s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace \
+          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
+            AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
+            AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.refobjsubid OPERATOR(pg_catalog.=) 0 \
+            AND d.deptype OPERATOR(pg_catalog.=) 'i' AND c.relkind OPERATOR(pg_catalog.=) 'r' \
+            AND s.nspname OPERATOR(pg_catalog.=) $2 AND c.relowner OPERATOR(pg_catalog.=) $3 \
+          ORDER BY c.oid",
+        &[
+            (pg_sys::OIDOID, pg_sys::Datum::from(meta.table)),
+            (
+                pg_sys::TEXTOID,
+                pgrx::IntoDatum::into_datum(DEFINITION_SCHEMA).expect("a text datum"),
+            ),
+            (pg_sys::OIDOID, pg_sys::Datum::from(meta.owner)),
+        ],
+        // SAFETY: the columns have the types the query selects.
+        |r| unsafe {
+            Ok(StateTable {
+                oid: value::<pg_sys::Oid>(r[0]).unwrap_or(pg_sys::InvalidOid),
+                name: value::<String>(r[1]).unwrap_or_default(),
+                spec: value::<String>(r[2]),
+            })
+        },
+    )
+}
+
+/// Make `def`'s partial recomputes read their aggregates from the state tables of `meta`,
+/// where every group of a source has its state (see the module's rules).
+pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> {
+    if meta.mode != Mode::Immediate || def.tallies.is_empty() {
+        return Ok(());
+    }
+    let tables = state_tables(meta)?;
+    if tables.is_empty() {
+        return Ok(());
+    }
+    for t in def.tallies.clone() {
+        let groups: Option<Vec<TallyGroup>> = t
+            .groups
+            .iter()
+            .map(|g| {
+                let spec = g.spec();
+                tables
+                    .iter()
+                    .find(|s| s.spec.as_deref() == Some(spec.as_str()))
+                    .map(|s| TallyGroup {
+                        state: Some((DEFINITION_SCHEMA.to_string(), s.name.clone())),
+                        ..g.clone()
+                    })
+            })
+            .collect();
+        let Some(groups) = groups else {
+            continue;
+        };
+        // Only where every statement on the source will keep the state (see `decide`).
+        let shape = inputs(def, meta.mode).shape(t.source);
+        if !(shape.traceable && shape.direct && shape.partial) {
+            continue;
+        }
+        let Some(i) = def.partials.iter().position(|p| p.table.oid == t.source) else {
+            continue;
+        };
+        if let Some(p) = t.apply(&def.partials[i], &groups) {
+            def.partials[i] = p;
+        }
+    }
+    Ok(())
+}
+
+fn inputs(def: &Definition, mode: Mode) -> Inputs<'_> {
+    Inputs {
+        model: &def.model,
+        plan: &def.plan,
+        patches: &def.patches,
+        partials: &def.partials,
+        mode,
+    }
+}
+
+/// Drop the state tables of TVIEW `meta` and, in immediate mode, build them again from the
+/// tables as they are now, as the TVIEW's owner. Writers of the tallied tables wait until
+/// this transaction ends (their next statement uses the new state). Every backend recompiles
+/// the TVIEW.
+pub fn rebuild(meta: &TviewMeta) -> Result<(), TviewError> {
+    let compiled = crate::maintain::cache::compiled(meta)?;
+    let old = state_tables(meta)?;
+    let groups: Vec<TallyGroup> = compiled
+        .def
+        .tallies
+        .iter()
+        .flat_map(|t| t.groups.iter().cloned())
+        .collect();
+    if old.is_empty() && (groups.is_empty() || meta.mode != Mode::Immediate) {
+        return Ok(());
+    }
+    // No writer of a tallied table between the fill and this transaction's end: a writer
+    // whose statement started before it has committed (its rows are filled), one that starts
+    // after it sees the new state tables and keeps them.
+    let mut sources: Vec<pg_sys::Oid> = groups
+        .iter()
+        .map(|g| pg_sys::Oid::from(g.source.oid))
+        .collect();
+    sources.sort_by_key(|o| o.to_u32());
+    sources.dedup();
+    for s in &sources {
+        // SAFETY: locks an existing relation until the transaction ends.
+        unsafe { pg_sys::LockRelationOid(*s, pg_sys::ShareLock as pg_sys::LOCKMODE) };
+    }
+    for t in &old {
+        drop_state_table(t.oid);
+    }
+    // SAFETY: a schema-privilege check of the TVIEW's owner.
+    let may_create = unsafe {
+        let ns = pg_sys::get_namespace_oid(c"tviews_def".as_ptr(), true);
+        ns != pg_sys::InvalidOid
+            && pg_sys::object_aclcheck(
+                pg_sys::NamespaceRelationId,
+                ns,
+                meta.owner,
+                pg_sys::ACL_CREATE as pg_sys::AclMode,
+            ) == pg_sys::AclResult::ACLCHECK_OK
+    };
+    if meta.mode == Mode::Immediate && may_create {
+        let base = format!("{}_tally", meta.view_name.1);
+        let owner = crate::pg::context::Role::As {
+            user: meta.owner,
+            restricted: true,
+        };
+        for g in groups {
+            let name = free_name(&base)?;
+            let with_state = TallyGroup {
+                state: Some((DEFINITION_SCHEMA.to_string(), name.clone())),
+                ..g
+            };
+            crate::pg::context::run(owner, &meta.settings, || {
+                Spi::run(&with_state.create_statement(DEFINITION_SCHEMA, &name))?;
+                Spi::run(&format!(
+                    "COMMENT ON TABLE {} IS {}",
+                    tviews_core::sqlgen::qualified(DEFINITION_SCHEMA, &name),
+                    // COMMENT takes a bare string constant, not an expression.
+                    literal(&with_state.spec()).trim_end_matches("::pg_catalog.text")
+                ))?;
+                if let Some(fill) = with_state.fill_statement() {
+                    Spi::run(&fill)?;
+                }
+                Ok(())
+            })?;
+            let oid =
+                crate::pg::names::relation_oid(DEFINITION_SCHEMA, &name).ok_or_else(|| {
+                    TviewError::Internal(format!("state table {name} made here is missing"))
+                })?;
+            crate::create::record_internal_dependency(pg_sys::RelationRelationId, oid, meta.table);
+        }
+    }
+    // Every backend compiles the TVIEW again, with the new state tables (or none).
+    // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+    crate::maintain::cache::invalidate();
+    Ok(())
+}
+
+/// [`rebuild`] for the TVIEW whose table is `table`, as the catalog says now (after a change
+/// this transaction made to it).
+pub fn rebuild_for(table: pg_sys::Oid) -> Result<(), TviewError> {
+    crate::maintain::cache::invalidate();
+    match crate::maintain::cache::all()?
+        .into_iter()
+        .find(|m| m.table == table)
+    {
+        Some(meta) => rebuild(&meta),
+        None => Ok(()),
+    }
+}
+
+/// Drop state table `oid`: its internal dependency first (which would refuse the drop).
+fn drop_state_table(oid: pg_sys::Oid) {
+    let address = pg_sys::ObjectAddress {
+        classId: pg_sys::RelationRelationId,
+        objectId: oid,
+        objectSubId: 0,
+    };
+    // SAFETY: the table exists; its dependency rows are removed, then the table.
+    unsafe {
+        pg_sys::deleteDependencyRecordsForClass(
+            pg_sys::RelationRelationId,
+            oid,
+            pg_sys::RelationRelationId,
+            pg_sys::DependencyType::DEPENDENCY_INTERNAL as std::ffi::c_char,
+        );
+        pg_sys::CommandCounterIncrement();
+        pg_sys::performDeletion(&address, pg_sys::DropBehavior::DROP_RESTRICT, 0);
+        pg_sys::CommandCounterIncrement();
+    }
+}
+
+/// A name no relation of the definition schema has: `base`, then `base_2`, ...
+fn free_name(base: &str) -> Result<String, TviewError> {
+    use tviews_core::naming::MAX_IDENTIFIER_BYTES;
+    for n in 1..1000 {
+        let suffix = if n == 1 {
+            String::new()
+        } else {
+            format!("_{n}")
+        };
+        let mut stem = base.to_string();
+        while stem.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
+            stem.pop();
+        }
+        let candidate = stem + &suffix;
+        if crate::pg::names::relation_oid(DEFINITION_SCHEMA, &candidate).is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(TviewError::Internal("no free state table name".into()))
+}
