@@ -31,8 +31,9 @@ struct StateTable {
 }
 
 /// The state tables pg_tviews built for TVIEW `meta`, as committed now (a backend whose
-/// snapshot predates a rebuild must still find what the rebuild made).
-fn state_tables(meta: &TviewMeta) -> Result<Vec<StateTable>, TviewError> {
+/// snapshot predates a rebuild must still find what the rebuild made): those its owner owns,
+/// or all of them (`any_owner`: the ones to drop after an owner change).
+fn state_tables(meta: &TviewMeta, any_owner: bool) -> Result<Vec<StateTable>, TviewError> {
     select_latest(
         "SELECT c.oid, c.relname::pg_catalog.text, pg_catalog.obj_description(c.oid, 'pg_class') \
            FROM pg_catalog.pg_depend AS d \
@@ -42,7 +43,8 @@ fn state_tables(meta: &TviewMeta) -> Result<Vec<StateTable>, TviewError> {
             AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
             AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.refobjsubid OPERATOR(pg_catalog.=) 0 \
             AND d.deptype OPERATOR(pg_catalog.=) 'i' AND c.relkind OPERATOR(pg_catalog.=) 'r' \
-            AND s.nspname OPERATOR(pg_catalog.=) $2 AND c.relowner OPERATOR(pg_catalog.=) $3 \
+            AND s.nspname OPERATOR(pg_catalog.=) $2 \
+            AND ($4 OR c.relowner OPERATOR(pg_catalog.=) $3) \
           ORDER BY c.oid",
         &[
             (pg_sys::OIDOID, pg_sys::Datum::from(meta.table)),
@@ -51,6 +53,7 @@ fn state_tables(meta: &TviewMeta) -> Result<Vec<StateTable>, TviewError> {
                 pgrx::IntoDatum::into_datum(DEFINITION_SCHEMA).expect("a text datum"),
             ),
             (pg_sys::OIDOID, pg_sys::Datum::from(meta.owner)),
+            (pg_sys::BOOLOID, pg_sys::Datum::from(any_owner)),
         ],
         // SAFETY: the columns have the types the query selects.
         |r| unsafe {
@@ -69,7 +72,7 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
     if meta.mode != Mode::Immediate || def.tallies.is_empty() {
         return Ok(());
     }
-    let tables = state_tables(meta)?;
+    let tables = state_tables(meta, false)?;
     if tables.is_empty() {
         return Ok(());
     }
@@ -122,7 +125,7 @@ fn inputs(def: &Definition, mode: Mode) -> Inputs<'_> {
 /// the TVIEW.
 pub fn rebuild(meta: &TviewMeta) -> Result<(), TviewError> {
     let compiled = crate::maintain::cache::compiled(meta)?;
-    let old = state_tables(meta)?;
+    let old = state_tables(meta, true)?;
     let groups: Vec<TallyGroup> = compiled
         .def
         .tallies

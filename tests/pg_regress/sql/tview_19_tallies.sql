@@ -1,0 +1,154 @@
+-- Tallies: a child's count(*), count(x), sum(x) and avg(x) of integer columns, read by a
+-- document key's subqueries, are kept per document key in state tables (immediate mode) and
+-- read from there instead of scanning the children. Every step ends with the oracle
+-- (pg_tviews_check compares the text forms, so avg's scale is checked to the digit).
+CREATE SCHEMA tal;
+SET search_path = tal, public;
+CREATE TABLE tb_product (pk_product int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_review (pk_review int PRIMARY KEY,
+                        fk_product int REFERENCES tb_product ON DELETE CASCADE,
+                        rating int, weight bigint, small smallint,
+                        approved bool NOT NULL DEFAULT true, body text);
+INSERT INTO tb_product SELECT g, 'product ' || g FROM generate_series(1, 5) g;
+INSERT INTO tb_review SELECT g, 1 + g % 4, CASE WHEN g % 6 = 0 THEN NULL ELSE g % 5 END,
+                             g * 1000000007::bigint, (g % 3)::smallint, g % 4 <> 0, 'review ' || g
+  FROM generate_series(1, 30) g;
+
+CREATE FUNCTION show_state() RETURNS TABLE (state text, spec text) LANGUAGE sql AS $$
+    SELECT c.relname::text, obj_description(c.oid, 'pg_class')
+      FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'i'
+     WHERE c.relnamespace = 'tviews_def'::regnamespace AND c.relkind = 'r'
+     ORDER BY 1 $$;
+
+SELECT pg_tviews_create('product', $$
+    SELECT p.pk_product,
+           jsonb_build_object(
+               'name', p.name,
+               'reviews', jsonb_build_object(
+                   'count', (SELECT count(*) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'rated', (SELECT count(r.rating) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'average', (SELECT round(avg(r.rating), 2) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'raw_average', (SELECT avg(r.rating) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'total', (SELECT sum(r.rating) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'weight', (SELECT sum(r.weight) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'mean_weight', (SELECT avg(r.weight) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'small', (SELECT avg(small) + sum(small) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'approved', (SELECT count(*) FROM tb_review r
+                                 WHERE p.pk_product = r.fk_product AND r.approved AND r.rating > 1),
+                   'score', coalesce((SELECT sum(r.rating) FROM tb_review r
+                                       WHERE r.fk_product = p.pk_product AND r.approved), 0) + p.pk_product,
+                   -- Not tallied: DISTINCT, FILTER, ORDER BY inside, another column's
+                   -- correlation, a numeric sum.
+                   'distinct', (SELECT count(DISTINCT r.rating) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'filtered', (SELECT count(*) FILTER (WHERE r.small = 1) FROM tb_review r WHERE r.fk_product = p.pk_product),
+                   'numeric', (SELECT sum(r.rating::numeric / 3) FROM tb_review r WHERE r.fk_product = p.pk_product))) AS data
+      FROM tb_product p $$);
+SELECT * FROM show_state();
+SELECT maintenance FROM pg_tviews_explain('product') WHERE source = 'tal.tb_review';
+SELECT data FROM tv_product WHERE pk_product = 2;
+SELECT * FROM pg_tviews_check('product');
+
+-- Inserts, NULLs, several documents in one statement, a row without a product, a review
+-- moved between products, the filter's column changed, a product left without reviews.
+INSERT INTO tb_review VALUES (100, 5, 5, 9223372036854775807, 2, true, 'max');
+INSERT INTO tb_review VALUES (101, 5, NULL, 9223372036854775807, NULL, false, 'null'),
+                             (102, 1, 4, -9223372036854775808, 1, true, 'min'),
+                             (103, NULL, 3, 1, 1, true, 'orphan');
+SELECT data->'reviews' FROM tv_product WHERE pk_product = 5;
+SELECT * FROM pg_tviews_check('product');
+UPDATE tb_review SET fk_product = 5 WHERE pk_review IN (1, 103);
+UPDATE tb_review SET approved = NOT approved WHERE fk_product = 2;
+UPDATE tb_review SET rating = rating + 1, fk_product = 3 WHERE pk_review = 2;
+UPDATE tb_review SET body = 'edited' WHERE pk_review = 3;
+DELETE FROM tb_review WHERE fk_product = 4;
+SELECT pk_product, data->'reviews'->'count' AS count, data->'reviews'->'average' AS average,
+       data->'reviews'->'total' AS total
+  FROM tv_product ORDER BY 1;
+SELECT * FROM pg_tviews_check('product');
+-- Savepoints undo the state with the change.
+BEGIN;
+INSERT INTO tb_review VALUES (104, 4, 1, 1, 1, true, 'a');
+SAVEPOINT s;
+INSERT INTO tb_review VALUES (105, 4, 2, 2, 2, true, 'b');
+DELETE FROM tb_review WHERE fk_product = 1;
+ROLLBACK TO s;
+INSERT INTO tb_review VALUES (106, 4, 3, 3, 0, true, 'c');
+COMMIT;
+SELECT data->'reviews'->'count', data->'reviews'->'average' FROM tv_product WHERE pk_product = 4;
+SELECT * FROM pg_tviews_check('product');
+-- A product deleted (its reviews cascade), one added, TRUNCATE.
+DELETE FROM tb_product WHERE pk_product = 3;
+INSERT INTO tb_product VALUES (6, 'product 6');
+INSERT INTO tb_review VALUES (107, 6, 5, 5, 5, true, 'd');
+SELECT * FROM pg_tviews_check('product');
+TRUNCATE tb_review;
+SELECT data->'reviews'->'count', data->'reviews'->'average' FROM tv_product WHERE pk_product = 6;
+INSERT INTO tb_review VALUES (108, 6, 4, 4, 4, true, 'e');
+SELECT * FROM pg_tviews_check('product');
+INSERT INTO tb_review SELECT g, 1 + g % 6, g % 5, g, 1, g % 3 > 0, NULL
+  FROM generate_series(200, 260) g WHERE 1 + g % 6 <> 3;
+SELECT * FROM pg_tviews_check('product');
+
+-- The state is part of the TVIEW's table: dropping it alone is refused.
+DROP TABLE tviews_def.tv_product_tally;
+-- A column renamed: the state is built again for the new name.
+ALTER TABLE tb_review RENAME COLUMN rating TO stars;
+SELECT * FROM show_state();
+INSERT INTO tb_review VALUES (300, 1, 5, 5, 5, true, 'f');
+SELECT * FROM pg_tviews_check('product');
+-- A damaged state is built again by pg_tviews_refresh.
+UPDATE tviews_def.tv_product_tally SET n = n + 100;
+SELECT pg_tviews_refresh('product');
+INSERT INTO tb_review VALUES (301, 1, 1, 1, 1, true, 'g');
+SELECT * FROM pg_tviews_check('product');
+-- Deferred mode keeps no state; back in immediate mode it is built again.
+SELECT pg_tviews_set_mode('product', 'deferred');
+SELECT * FROM show_state();
+BEGIN;
+INSERT INTO tb_review VALUES (302, 2, 2, 2, 2, true, 'h');
+DELETE FROM tb_review WHERE pk_review = 300;
+COMMIT;
+SELECT * FROM pg_tviews_check('product');
+SELECT pg_tviews_set_mode('product', 'immediate');
+SELECT count(*) FROM show_state();
+UPDATE tb_review SET stars = 1 WHERE fk_product = 2;
+SELECT * FROM pg_tviews_check('product');
+
+-- Another owner: the state follows (maintenance runs as the owner and writes it).
+CREATE ROLE tal_owner;
+GRANT USAGE ON SCHEMA tal TO tal_owner;
+GRANT SELECT ON tb_product, tb_review TO tal_owner;
+GRANT CREATE ON SCHEMA tal TO tal_owner;
+ALTER TABLE tv_product OWNER TO tal_owner;
+SELECT c.relname, pg_get_userbyid(c.relowner)
+  FROM pg_class c WHERE c.relnamespace = 'tviews_def'::regnamespace AND c.relkind = 'r';
+INSERT INTO tb_review VALUES (303, 2, 4, 4, 4, true, 'i');
+SELECT * FROM pg_tviews_check('product');
+
+-- A text key compared under the column's collation; a second TVIEW over the same child.
+CREATE TABLE tb_tag (code text PRIMARY KEY);
+CREATE TABLE tb_use (id int PRIMARY KEY, tag text, n int);
+INSERT INTO tb_tag VALUES ('a'), ('b'), ('é');
+INSERT INTO tb_use VALUES (1, 'a', 1), (2, 'a', 2), (3, 'é', 3), (4, 'z', 4);
+SELECT pg_tviews_create('tag', $$
+    SELECT t.code, jsonb_build_object('uses', (SELECT count(*) FROM tb_use u WHERE u.tag = t.code),
+                                      'sum', (SELECT sum(u.n) FROM tb_use u WHERE u.tag = t.code)) AS data
+      FROM tb_tag t $$);
+SELECT pg_tviews_create('tag_avg', $$
+    SELECT t.code, jsonb_build_object('avg', (SELECT avg(u.n) FROM tb_use u WHERE u.tag = t.code)) AS data
+      FROM tb_tag t $$);
+SELECT * FROM show_state();
+UPDATE tb_use SET tag = 'b' WHERE id = 4;
+INSERT INTO tb_use VALUES (5, 'é', 10), (6, NULL, 1);
+DELETE FROM tb_use WHERE id = 1;
+SELECT code, data FROM tv_tag ORDER BY 1;
+SELECT * FROM pg_tviews_check('tag');
+SELECT * FROM pg_tviews_check('tag_avg');
+SELECT pg_tviews_drop('tag_avg');
+SELECT * FROM show_state();
+SELECT pg_tviews_drop('tag');
+SELECT pg_tviews_drop('product');
+SELECT * FROM show_state();
+DROP OWNED BY tal_owner;
+DROP ROLE tal_owner;
+DROP SCHEMA tal CASCADE;
