@@ -474,9 +474,13 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // Tallies of a table that changed (a renamed or retyped column, another owner of the
         // TVIEW) are built again at the end, from the tables as they are then.
         let mut tallied = Vec::new();
+        // So are those of a TVIEW whose definition uses what changed (a function replaced:
+        // its conditions count other rows now).
         for m in &all {
-            if (m.sources.contains(&relation) || m.table == relation)
-                && !cache::compiled(m)?.def.tallies.is_empty()
+            if !cache::compiled(m)?.def.tallies.is_empty()
+                && (m.sources.contains(&relation)
+                    || m.table == relation
+                    || crate::checks::definition_depends_on(m.view, relation, &m.sources)?)
             {
                 tallied.push(m.table);
             }

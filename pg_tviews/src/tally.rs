@@ -16,7 +16,7 @@ use pgrx::spi::Spi;
 use tviews_core::action::Inputs;
 use tviews_core::action::Mode;
 use tviews_core::sqlgen::quote::literal;
-use tviews_core::sqlgen::tally::TallyGroup;
+use tviews_core::sqlgen::tally::{SourceTally, TallyGroup};
 
 use crate::analyze::Definition;
 use crate::catalog::{TviewMeta, DEFINITION_SCHEMA};
@@ -48,10 +48,7 @@ fn state_tables(meta: &TviewMeta, any_owner: bool) -> Result<Vec<StateTable>, Tv
           ORDER BY c.oid",
         &[
             (pg_sys::OIDOID, pg_sys::Datum::from(meta.table)),
-            (
-                pg_sys::TEXTOID,
-                pgrx::IntoDatum::into_datum(DEFINITION_SCHEMA).expect("a text datum"),
-            ),
+            text_datum(DEFINITION_SCHEMA),
             (pg_sys::OIDOID, pg_sys::Datum::from(meta.owner)),
             (pg_sys::BOOLOID, pg_sys::Datum::from(any_owner)),
         ],
@@ -66,6 +63,13 @@ fn state_tables(meta: &TviewMeta, any_owner: bool) -> Result<Vec<StateTable>, Tv
     )
 }
 
+fn text_datum(s: &str) -> (pg_sys::Oid, pg_sys::Datum) {
+    (
+        pg_sys::TEXTOID,
+        pgrx::IntoDatum::into_datum(s).expect("a text datum"),
+    )
+}
+
 /// Make `def`'s partial recomputes read their aggregates from the state tables of `meta`,
 /// where every group of a source has its state (see the module's rules).
 pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> {
@@ -76,15 +80,14 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
     if tables.is_empty() {
         return Ok(());
     }
-    for t in def.tallies.clone() {
+    for t in usable(def, meta.mode) {
         let groups: Option<Vec<TallyGroup>> = t
             .groups
             .iter()
             .map(|g| {
-                let spec = g.spec();
                 tables
                     .iter()
-                    .find(|s| s.spec.as_deref() == Some(spec.as_str()))
+                    .find(|s| s.spec.as_deref().is_some_and(|c| g.matches(c)))
                     .map(|s| TallyGroup {
                         state: Some((DEFINITION_SCHEMA.to_string(), s.name.clone())),
                         ..g.clone()
@@ -94,11 +97,6 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
         let Some(groups) = groups else {
             continue;
         };
-        // Only where every statement on the source will keep the state (see `decide`).
-        let shape = inputs(def, meta.mode).shape(t.source);
-        if !(shape.traceable && shape.direct && shape.partial) {
-            continue;
-        }
         let Some(i) = def.partials.iter().position(|p| p.table.oid == t.source) else {
             continue;
         };
@@ -107,6 +105,23 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
         }
     }
     Ok(())
+}
+
+/// The tallies of `def` that maintenance keeps in `mode`: immediate mode only, and only for
+/// a source whose every statement adds its rows to the state (a partial source joined
+/// straight to the key: see `tviews_core::action::decide`).
+fn usable(def: &Definition, mode: Mode) -> Vec<SourceTally> {
+    if mode != Mode::Immediate {
+        return Vec::new();
+    }
+    def.tallies
+        .iter()
+        .filter(|t| {
+            let shape = inputs(def, mode).shape(t.source);
+            shape.traceable && shape.direct && shape.partial
+        })
+        .cloned()
+        .collect()
 }
 
 fn inputs(def: &Definition, mode: Mode) -> Inputs<'_> {
@@ -124,23 +139,31 @@ fn inputs(def: &Definition, mode: Mode) -> Inputs<'_> {
 /// this transaction ends (their next statement uses the new state). Every backend recompiles
 /// the TVIEW.
 pub fn rebuild(meta: &TviewMeta) -> Result<(), TviewError> {
+    // Rows a replica session collected earlier in this transaction count on the old state,
+    // not twice on the new one.
+    if !crate::maintain::replica::is_empty() {
+        crate::maintain::replica::drain()?;
+    }
+    rebuild_collected(meta)
+}
+
+/// [`rebuild`] without applying what replica sessions collected first: for that
+/// application itself (a collection holding a TRUNCATE, or rows of another row type), whose
+/// rows the new state counts.
+pub fn rebuild_collected(meta: &TviewMeta) -> Result<(), TviewError> {
     let compiled = crate::maintain::cache::compiled(meta)?;
     let old = state_tables(meta, true)?;
-    let groups: Vec<TallyGroup> = compiled
-        .def
-        .tallies
-        .iter()
-        .flat_map(|t| t.groups.iter().cloned())
-        .collect();
-    if old.is_empty() && (groups.is_empty() || meta.mode != Mode::Immediate) {
+    let tallies = usable(&compiled.def, meta.mode);
+    let orphans = orphans(meta)?;
+    if old.is_empty() && orphans.is_empty() && tallies.is_empty() {
         return Ok(());
     }
     // No writer of a tallied table between the fill and this transaction's end: a writer
-    // whose statement started before it has committed (its rows are filled), one that starts
-    // after it sees the new state tables and keeps them.
-    let mut sources: Vec<pg_sys::Oid> = groups
+    // whose statement started before the lock has committed (the fill, reading the latest
+    // committed rows, counts them), one that starts after it sees the new state tables.
+    let mut sources: Vec<pg_sys::Oid> = tallies
         .iter()
-        .map(|g| pg_sys::Oid::from(g.source.oid))
+        .map(|t| pg_sys::Oid::from(t.source))
         .collect();
     sources.sort_by_key(|o| o.to_u32());
     sources.dedup();
@@ -148,8 +171,8 @@ pub fn rebuild(meta: &TviewMeta) -> Result<(), TviewError> {
         // SAFETY: locks an existing relation until the transaction ends.
         unsafe { pg_sys::LockRelationOid(*s, pg_sys::ShareLock as pg_sys::LOCKMODE) };
     }
-    for t in &old {
-        drop_state_table(t.oid);
+    for oid in old.iter().map(|t| t.oid).chain(orphans) {
+        drop_state_table(oid);
     }
     // SAFETY: a schema-privilege check of the TVIEW's owner.
     let may_create = unsafe {
@@ -162,36 +185,61 @@ pub fn rebuild(meta: &TviewMeta) -> Result<(), TviewError> {
                 pg_sys::ACL_CREATE as pg_sys::AclMode,
             ) == pg_sys::AclResult::ACLCHECK_OK
     };
-    if meta.mode == Mode::Immediate && may_create {
+    if may_create {
         let base = format!("{}_tally", meta.view_name.1);
         let owner = crate::pg::context::Role::As {
             user: meta.owner,
             restricted: true,
         };
-        for g in groups {
-            let name = free_name(&base)?;
-            let with_state = TallyGroup {
-                state: Some((DEFINITION_SCHEMA.to_string(), name.clone())),
-                ..g
+        for t in tallies {
+            // The definition schema is open to every role: names taken by others leave a
+            // source to scan its children rather than fail the command.
+            let mut taken = Vec::new();
+            let names: Option<Vec<String>> = t
+                .groups
+                .iter()
+                .map(|_| {
+                    let name = free_name(&base, &taken)?;
+                    taken.push(name.clone());
+                    Some(name)
+                })
+                .collect();
+            let Some(names) = names else {
+                continue;
             };
-            crate::pg::context::run(owner, &meta.settings, || {
-                Spi::run(&with_state.create_statement(DEFINITION_SCHEMA, &name))?;
-                Spi::run(&format!(
-                    "COMMENT ON TABLE {} IS {}",
-                    tviews_core::sqlgen::qualified(DEFINITION_SCHEMA, &name),
-                    // COMMENT takes a bare string constant, not an expression.
-                    literal(&with_state.spec()).trim_end_matches("::pg_catalog.text")
-                ))?;
-                if let Some(fill) = with_state.fill_statement() {
-                    Spi::run(&fill)?;
-                }
-                Ok(())
-            })?;
-            let oid =
-                crate::pg::names::relation_oid(DEFINITION_SCHEMA, &name).ok_or_else(|| {
-                    TviewError::Internal(format!("state table {name} made here is missing"))
+            for (g, name) in t.groups.into_iter().zip(names) {
+                let with_state = TallyGroup {
+                    state: Some((DEFINITION_SCHEMA.to_string(), name.clone())),
+                    ..g
+                };
+                crate::pg::context::run(owner, &meta.settings, || {
+                    Spi::run(&with_state.create_statement(DEFINITION_SCHEMA, &name))?;
+                    Spi::run(&format!(
+                        "COMMENT ON TABLE {} IS {}",
+                        tviews_core::sqlgen::qualified(DEFINITION_SCHEMA, &name),
+                        // COMMENT takes a bare string constant, not an expression.
+                        literal(&with_state.spec()).trim_end_matches("::pg_catalog.text")
+                    ))?;
+                    if let Some(fill) = with_state.fill_statement() {
+                        // The latest committed rows (and this transaction's), whatever this
+                        // transaction's snapshot: a REPEATABLE READ snapshot taken before
+                        // the lock would miss rows committed since.
+                        let conn = crate::pg::spi::Connection::open()?;
+                        crate::pg::spi::KeptPlan::prepare(&fill, &[], false)?.execute_latest(&[])?;
+                        drop(conn);
+                    }
+                    Ok(())
                 })?;
-            crate::create::record_internal_dependency(pg_sys::RelationRelationId, oid, meta.table);
+                let oid =
+                    crate::pg::names::relation_oid(DEFINITION_SCHEMA, &name).ok_or_else(|| {
+                        TviewError::Internal(format!("state table {name} made here is missing"))
+                    })?;
+                crate::create::record_internal_dependency(
+                    pg_sys::RelationRelationId,
+                    oid,
+                    meta.table,
+                );
+            }
         }
     }
     // Every backend compiles the TVIEW again, with the new state tables (or none).
@@ -199,6 +247,33 @@ pub fn rebuild(meta: &TviewMeta) -> Result<(), TviewError> {
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
     crate::maintain::cache::invalidate();
     Ok(())
+}
+
+/// State tables of TVIEW `meta` that a restore brought back without their link to the
+/// table (see the module comment): owned by its owner, named and commented as its state
+/// tables are, linked to no table.
+fn orphans(meta: &TviewMeta) -> Result<Vec<pg_sys::Oid>, TviewError> {
+    let found = select_latest(
+        "SELECT c.oid FROM pg_catalog.pg_class AS c \
+           JOIN pg_catalog.pg_namespace AS s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace \
+          WHERE s.nspname OPERATOR(pg_catalog.=) $1 AND c.relkind OPERATOR(pg_catalog.=) 'r' \
+            AND c.relowner OPERATOR(pg_catalog.=) $4 \
+            AND pg_catalog.left(c.relname::pg_catalog.text, pg_catalog.length($2)) OPERATOR(pg_catalog.=) $2 \
+            AND pg_catalog.starts_with(pg_catalog.obj_description(c.oid, 'pg_class'), $3) \
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend AS d \
+                             WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
+                               AND d.objid OPERATOR(pg_catalog.=) c.oid \
+                               AND d.deptype OPERATOR(pg_catalog.=) 'i')",
+        &[
+            text_datum(DEFINITION_SCHEMA),
+            text_datum(&format!("{}_tally", meta.view_name.1)),
+            text_datum(tviews_core::sqlgen::tally::SPEC_PREFIX),
+            (pg_sys::OIDOID, pg_sys::Datum::from(meta.owner)),
+        ],
+        // SAFETY: an oid column.
+        |r| Ok(unsafe { value::<pg_sys::Oid>(r[0]) }),
+    )?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// [`rebuild`] for the TVIEW whose table is `table`, as the catalog says now (after a change
@@ -235,8 +310,9 @@ fn drop_state_table(oid: pg_sys::Oid) {
     }
 }
 
-/// A name no relation of the definition schema has: `base`, then `base_2`, ...
-fn free_name(base: &str) -> Result<String, TviewError> {
+/// A name no relation of the definition schema has, nor `taken`: `base`, then `base_2`, ...;
+/// `None` when all are taken.
+fn free_name(base: &str, taken: &[String]) -> Option<String> {
     use tviews_core::naming::MAX_IDENTIFIER_BYTES;
     for n in 1..1000 {
         let suffix = if n == 1 {
@@ -249,9 +325,11 @@ fn free_name(base: &str) -> Result<String, TviewError> {
             stem.pop();
         }
         let candidate = stem + &suffix;
-        if crate::pg::names::relation_oid(DEFINITION_SCHEMA, &candidate).is_none() {
-            return Ok(candidate);
+        if !taken.contains(&candidate)
+            && crate::pg::names::relation_oid(DEFINITION_SCHEMA, &candidate).is_none()
+        {
+            return Some(candidate);
         }
     }
-    Err(TviewError::Internal("no free state table name".into()))
+    None
 }

@@ -632,6 +632,7 @@ unsafe fn partial_sources(
                 }
             }
             if !tally.values.is_empty() {
+                super::tally::finish_identities(&mut tally.groups)?;
                 tallies.push(tally);
             }
             out.push(PartialSource {

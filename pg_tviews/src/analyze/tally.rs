@@ -185,8 +185,9 @@ unsafe fn tally_subquery(
         let mut conds = Vec::new();
         conjuncts((*(*q).jointree).quals, &mut conds);
         let relid = (*rte).relid;
-        let mut key: Option<(String, pg_sys::Oid, pg_sys::Oid)> = None;
+        let mut key: Option<(String, i16, pg_sys::Oid, pg_sys::Oid)> = None;
         let mut filters: Vec<String> = Vec::new();
+        let mut filter_nodes: Vec<String> = Vec::new();
         for c in conds {
             if let Some(k) = key_comparison(c, relid, root_key) {
                 if key.is_some() {
@@ -195,8 +196,14 @@ unsafe fn tally_subquery(
                 key = Some(k);
                 continue;
             }
+            // The state counts every row of the table, also rows no document reads (a key
+            // no root row has, a root row the definition filters out): a condition that
+            // could fail on such a row (a division, a cast) would fail a write the
+            // definition never looks at. Leakproof functions raise no error from their
+            // arguments.
             if pg_sys::contain_vars_of_level(c, 1)
                 || pg_sys::contain_mutable_functions(c)
+                || pg_sys::contain_leaked_vars(c)
                 || has_other_than_row(c)
             {
                 return Ok(None);
@@ -205,12 +212,19 @@ unsafe fn tally_subquery(
                 "({})",
                 crate::analyze::parse::deparse_expression_over(c, relid, "n")
             ));
+            filter_nodes.push(
+                crate::pg::nodes::cstring(pg_sys::nodeToString(c as *const std::ffi::c_void))
+                    .unwrap_or_default(),
+            );
         }
-        let Some((column, typ, collation)) = key else {
+        let Some((column, attno, typ, collation)) = key else {
             return Ok(None);
         };
         let key_collation = crate::pg::names::collation_sql(collation)?;
-        let Some(eq) = crate::pg::names::equality_operator(typ) else {
+        let (Some(eq), Some(eq_oid)) = (
+            crate::pg::names::equality_operator(typ),
+            crate::pg::names::equality_operator_oid(typ),
+        ) else {
             return Ok(None);
         };
         let group = TallyGroup {
@@ -221,6 +235,15 @@ unsafe fn tally_subquery(
             eq,
             filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
             slots: Vec::new(),
+            // The slots' columns are added by [`finish_identities`].
+            identity: format!(
+                "{}/{attno}/{}/{}/{}/{}",
+                relid.to_u32(),
+                typ.to_u32(),
+                collation.to_u32(),
+                eq_oid.to_u32(),
+                filter_nodes.join("|")
+            ),
             state: None,
         };
         let g = match groups.iter().position(|x| {
@@ -277,9 +300,9 @@ unsafe fn tally_subquery(
     }
 }
 
-/// `child.column = root.key` (either way round; the child is `relid`) by the column type's own equality, under a
-/// deterministic collation: the column's name, its base type and the collation compared
-/// under.
+/// `child.column = root.key` (either way round; the child is `relid`) by the column type's
+/// own equality, under a deterministic collation: the column's name and number, its base
+/// type and the collation compared under.
 ///
 /// # Safety
 /// `c` must be a valid expression.
@@ -287,7 +310,7 @@ unsafe fn key_comparison(
     c: *mut pg_sys::Node,
     relid: pg_sys::Oid,
     root_key: i16,
-) -> Option<(String, pg_sys::Oid, pg_sys::Oid)> {
+) -> Option<(String, i16, pg_sys::Oid, pg_sys::Oid)> {
     // SAFETY: per contract; tags are checked before casts.
     unsafe {
         if !is_a(c, pg_sys::NodeTag::T_OpExpr) {
@@ -323,7 +346,7 @@ unsafe fn key_comparison(
             return None;
         }
         let name = crate::pg::names::attribute_name(relid, child.varattno)?;
-        Some((name, typ, coll))
+        Some((name, child.varattno, typ, coll))
     }
 }
 
@@ -405,4 +428,22 @@ unsafe fn aggregate(
         };
         Some(kind(slot))
     }
+}
+
+/// Complete each group's identity with its slots' columns, by number (see
+/// `TallyGroup::identity`), once every value has added its slots.
+pub fn finish_identities(groups: &mut [TallyGroup]) -> Result<(), TviewError> {
+    for g in groups {
+        let source = pg_sys::Oid::from(g.source.oid);
+        let mut slots = Vec::new();
+        for s in &g.slots {
+            slots.push(format!(
+                "{}:{}",
+                crate::pg::names::attnum(source, &s.column)?,
+                s.summed
+            ));
+        }
+        g.identity = format!("{}/{}", g.identity, slots.join(","));
+    }
+    Ok(())
 }

@@ -247,6 +247,11 @@ fn queue_collected(e: &Collected) -> Result<(), TviewError> {
         }
         let tview = cache::compiled(&meta)?;
         if e.truncated || reshaped {
+            // The collected rows are not counted one by one: the tallies are built again
+            // from the table as it is.
+            if !tview.def.tallies.is_empty() {
+                crate::tally::rebuild_collected(&meta)?;
+            }
             deferred::queue_all(&tview);
             continue;
         }

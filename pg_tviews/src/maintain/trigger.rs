@@ -192,6 +192,11 @@ fn pg_tviews_source_trigger<'a>(
             return Err(TviewError::OrphanSource(crate::pg::names::describe(source)));
         }
         lock_downstream(&tviews)?;
+        if write == Write::Truncate && !crate::maintain::replica::is_empty() {
+            // Rows a replica session collected earlier in this transaction are counted in
+            // the tallies before TRUNCATE empties them, not after.
+            crate::maintain::replica::drain()?;
+        }
         for meta in tviews {
             if !lock_tview_table(meta.table) {
                 continue; // dropped by a transaction that committed while this one waited

@@ -47,6 +47,32 @@ impl KeptPlan {
         }
     }
 
+    /// [`KeptPlan::execute`] reading the latest committed state (and this transaction's own
+    /// changes) at any isolation level.
+    pub fn execute_latest(&self, args: &[pg_sys::Datum]) -> Result<u64, TviewError> {
+        let mut values = args.to_vec();
+        let nulls = vec![b' ' as std::ffi::c_char; args.len()];
+        // SAFETY: the plan is alive (kept); values and nulls have the plan's arity.
+        unsafe {
+            let rc = pg_sys::SPI_execute_snapshot(
+                self.0,
+                values.as_mut_ptr(),
+                nulls.as_ptr(),
+                pg_sys::GetLatestSnapshot(),
+                std::ptr::null_mut(),
+                false,
+                true,
+                0,
+            );
+            if rc < 0 {
+                return Err(TviewError::Internal(format!(
+                    "SPI_execute_snapshot failed ({rc})"
+                )));
+            }
+            Ok(pg_sys::SPI_processed)
+        }
+    }
+
     /// Execute with `args` (all non-null); returns the number of rows processed.
     pub fn execute(&self, args: &[pg_sys::Datum]) -> Result<u64, TviewError> {
         let mut values = args.to_vec();

@@ -149,6 +149,105 @@ SELECT * FROM show_state();
 SELECT pg_tviews_drop('tag');
 SELECT pg_tviews_drop('product');
 SELECT * FROM show_state();
+
+-- Found by attacking tallies: each case is a divergence or a failure that no longer happens.
+CREATE TABLE tb_p (pk int PRIMARY KEY);
+CREATE TABLE tb_c (id int PRIMARY KEY, fk int, x int);
+INSERT INTO tb_p VALUES (1), (2);
+INSERT INTO tb_c VALUES (1, 1, 1), (2, 1, 5), (3, 2, 7);
+CREATE FUNCTION big(int) RETURNS bool IMMUTABLE LEAKPROOF LANGUAGE sql AS 'SELECT $1 > 1';
+SELECT pg_tviews_create('c', $$
+    SELECT p.pk, jsonb_build_object(
+           'n', (SELECT count(*) FROM tb_c c WHERE c.fk = p.pk),
+           'big', (SELECT count(*) FROM tb_c c WHERE c.fk = p.pk AND big(c.x)),
+           -- A condition that can fail (a division) on a row no document reads is not
+           -- tallied: the state would evaluate it on every row.
+           'tenth', (SELECT count(*) FROM tb_c c WHERE c.fk = p.pk AND 10 / c.x > 1)) AS data
+      FROM tb_p p $$);
+SELECT state FROM show_state() WHERE state LIKE 'tv_c%';
+INSERT INTO tb_c VALUES (4, 99, 0);
+SELECT * FROM pg_tviews_check('c');
+-- A function renamed and renamed back: the state follows the same function throughout.
+ALTER FUNCTION big(int) RENAME TO big2;
+INSERT INTO tb_c VALUES (5, 1, 5);
+ALTER FUNCTION big2(int) RENAME TO big;
+INSERT INTO tb_c VALUES (6, 1, 5);
+SELECT * FROM pg_tviews_check('c');
+-- The function replaced: its rows counted again.
+CREATE OR REPLACE FUNCTION big(int) RETURNS bool IMMUTABLE LEAKPROOF LANGUAGE sql AS 'SELECT $1 > 6';
+INSERT INTO tb_c VALUES (7, 1, 9);
+SELECT * FROM pg_tviews_check('c');
+-- The schema renamed and renamed back.
+ALTER SCHEMA tal RENAME TO tal2;
+INSERT INTO tal2.tb_c VALUES (8, 1, 8);
+ALTER SCHEMA tal2 RENAME TO tal;
+INSERT INTO tb_c VALUES (9, 1, 8);
+SELECT * FROM pg_tviews_check('c');
+-- Replica sessions (logical replication's apply worker): TRUNCATE, a refresh after
+-- collected rows, an ordinary TRUNCATE after them, ALTER TABLE between them.
+SET session_replication_role = replica;
+TRUNCATE tb_c;
+RESET session_replication_role;
+INSERT INTO tb_c VALUES (10, 1, 3);
+SELECT * FROM pg_tviews_check('c');
+SET session_replication_role = replica;
+BEGIN;
+INSERT INTO tb_c VALUES (11, 1, 3);
+SELECT pg_tviews_refresh('c');
+COMMIT;
+RESET session_replication_role;
+SELECT * FROM pg_tviews_check('c');
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO tb_c VALUES (12, 1, 3);
+SET LOCAL session_replication_role = origin;
+TRUNCATE tb_c;
+COMMIT;
+SELECT * FROM pg_tviews_check('c');
+SELECT data FROM tv_c ORDER BY pk;
+SET session_replication_role = replica;
+BEGIN;
+INSERT INTO tb_c VALUES (13, 1, 3);
+ALTER TABLE tb_c ADD COLUMN w int;
+INSERT INTO tb_c VALUES (14, 1, 4);
+COMMIT;
+RESET session_replication_role;
+INSERT INTO tb_c VALUES (15, 1, 5);
+SELECT * FROM pg_tviews_check('c');
+SELECT pg_tviews_drop('c');
+-- Another role's table under a state table's name (the definition schema is open to all):
+-- kept, and the state takes another name.
+CREATE ROLE tal_squatter;
+SET ROLE tal_squatter;
+CREATE TABLE tviews_def.tv_c_tally ();
+COMMENT ON TABLE tviews_def.tv_c_tally IS 'pg_tviews tally state: 0000000000000000; fake';
+RESET ROLE;
+SELECT pg_tviews_create('c', $$
+    SELECT p.pk, jsonb_build_object('n', (SELECT count(*) FROM tb_c c WHERE c.fk = p.pk)) AS data
+      FROM tb_p p $$);
+SELECT pg_tviews_refresh('c');
+SELECT c.relname, pg_get_userbyid(c.relowner)
+  FROM pg_class c WHERE c.relnamespace = 'tviews_def'::regnamespace AND c.relname LIKE 'tv_c_tally%' ORDER BY 1;
+INSERT INTO tb_c VALUES (16, 2, 1);
+SELECT * FROM pg_tviews_check('c');
+SELECT pg_tviews_drop('c');
+DROP TABLE tviews_def.tv_c_tally;
+DROP ROLE tal_squatter;
+-- A child reached only through the key's table (a key of a domain type): recomputed, no
+-- state kept.
+CREATE DOMAIN dnum AS numeric;
+CREATE TABLE tb_dp (pk dnum PRIMARY KEY);
+CREATE TABLE tb_dc (id int PRIMARY KEY, fk numeric);
+INSERT INTO tb_dp VALUES (1), (2);
+INSERT INTO tb_dc VALUES (1, 1), (2, 1);
+SELECT pg_tviews_create('dn', $$
+    SELECT p.pk, jsonb_build_object('n', (SELECT count(*) FROM tb_dc c WHERE c.fk = p.pk)) AS data
+      FROM tb_dp p $$);
+SELECT count(*) FROM show_state();
+INSERT INTO tb_dc VALUES (3, 2);
+SELECT * FROM pg_tviews_check('dn');
+SELECT pg_tviews_drop('dn');
+
 DROP OWNED BY tal_owner;
 DROP ROLE tal_owner;
 DROP SCHEMA tal CASCADE;

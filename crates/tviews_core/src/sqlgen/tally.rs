@@ -54,6 +54,10 @@ pub struct TallyGroup {
     /// only that row).
     pub filter: Option<String>,
     pub slots: Vec<Slot>,
+    /// What the state depends on, by the objects' OIDs (table, columns, type, collation,
+    /// operator, the filter's parse tree), which renames leave alone: a state table is used
+    /// only while its comment carries this identity's digest (see [`TallyGroup::spec`]).
+    pub identity: String,
     /// The state table, once it exists (schema, name).
     pub state: Option<(String, String)>,
 }
@@ -82,9 +86,22 @@ fn sum_column(slot: usize) -> String {
 const ROWS: &str = "\"n\"";
 const KEY: &str = "\"k\"";
 
+/// How every state table's comment begins.
+pub const SPEC_PREFIX: &str = "pg_tviews tally state:";
+
 impl TallyGroup {
-    /// A description of what the state holds, stored as its table's comment: a state table is
-    /// used only while the definition still asks for exactly this.
+    /// The digest of [`TallyGroup::identity`] (FNV-1a, 64 bits: stable across builds).
+    fn digest(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.identity.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+
+    /// What the state holds, stored as its table's comment: the identity's digest, then a
+    /// description in words.
     pub fn spec(&self) -> String {
         let slots: Vec<String> = self
             .slots
@@ -98,7 +115,8 @@ impl TallyGroup {
             })
             .collect();
         format!(
-            "pg_tviews tally state: rows of {} per {} ({}{}) where {}; values: {}",
+            "{SPEC_PREFIX} {}; rows of {} per {} ({}{}) where {}; values: {}",
+            self.digest(),
             table(&self.source),
             quote_ident(&self.column),
             self.key_type,
@@ -113,6 +131,11 @@ impl TallyGroup {
                 slots.join(", ")
             }
         )
+    }
+
+    /// Does a state table whose comment is `comment` hold this group's state?
+    pub fn matches(&self, comment: &str) -> bool {
+        comment.starts_with(&format!("{SPEC_PREFIX} {};", self.digest()))
     }
 
     fn state_sql(&self) -> Option<String> {
@@ -197,12 +220,10 @@ impl TallyGroup {
     }
 
     /// The `INSERT ... ON CONFLICT` adding a statement's transition rows (`rows`) to the
-    /// state: +1 for each new row, -1 for each old one, per key value, in key order. Every
-    /// key value of the rows is written, also where its counts do not change (a row the
-    /// filter leaves out, an UPDATE of other columns): a transaction whose snapshot cannot
-    /// see the state's latest row for a key it recomputes (REPEATABLE READ, a rebuild
-    /// committed since it began) then fails with a serialization error instead of reading
-    /// an old count.
+    /// state: +1 for each new row, -1 for each old one, per key value, in key order (the
+    /// documents' locks are taken in the same order). The filter is applied inside the sums,
+    /// so every key value of the rows is written, also where its counts do not change: one
+    /// row lock per document the statement recomputes, whatever its rows.
     fn delta(&self, rows: Event) -> Option<String> {
         let state = self.state_sql()?;
         let sign = format!("n.{}", quote_ident(&format!("{RESERVED_PREFIX}sign")));
@@ -472,6 +493,7 @@ mod tests {
                 column: "rating".into(),
                 summed: true,
             }],
+            identity: "3/2/23/0/96/{OPEXPR}/rating:true".into(),
             state: Some(("tviews_def".into(), "tv_product_tally".into())),
         }
     }
@@ -551,10 +573,82 @@ mod tests {
     }
 
     #[test]
-    fn the_spec_names_everything_the_state_depends_on() {
-        assert_eq!(
-            group().spec(),
-            "pg_tviews tally state: rows of \"public\".\"tb_review\" per \"fk_product\" (pg_catalog.int4) where n.approved; values: \"rating\" count+sum"
+    fn a_filtered_group_writes_every_key_of_the_rows_and_counts_only_those_that_pass() {
+        let d = delta_statement(&[group()], Event::Insert).unwrap();
+        assert!(
+            d.contains("pg_catalog.sum(CASE WHEN n.approved THEN n.\"__pgtv_sign\" ELSE 0 END)")
         );
+        assert!(d.contains("CASE WHEN n.approved THEN n.\"rating\" END"));
+        assert!(d.contains("WHERE n.\"fk_product\" IS NOT NULL GROUP BY 1 ORDER BY 1"));
+        assert!(!d.contains("HAVING"));
+    }
+
+    #[test]
+    fn apply_replaces_the_tallied_values_only_once_every_group_has_state() {
+        use crate::sqlgen::patch::{DocumentPatch, KeyValue};
+        let (_, ph) = placeholder(0);
+        let partial = PartialSource {
+            table: group().source,
+            root: TableRef {
+                oid: 2,
+                schema: "public".into(),
+                name: "tb_product".into(),
+            },
+            root_only: false,
+            key_column: "pk_product".into(),
+            documents: vec![DocumentPatch {
+                column: "data".into(),
+                keys: vec![
+                    KeyValue {
+                        key: "count".into(),
+                        value_sql: "(SELECT count(*) FROM ...)".into(),
+                    },
+                    KeyValue {
+                        key: "latest".into(),
+                        value_sql: "(SELECT jsonb_agg(...))".into(),
+                    },
+                ],
+            }],
+            tallies: vec![],
+        };
+        let mut stateless = group();
+        stateless.state = None;
+        let tally = SourceTally {
+            source: 3,
+            groups: vec![stateless.clone()],
+            values: vec![TalliedValue {
+                column: "data".into(),
+                key: "count".into(),
+                sql: format!("{ph} + 1"),
+                uses: vec![Use {
+                    placeholder: ph,
+                    group: 0,
+                    aggregate: Tallied::Rows,
+                }],
+            }],
+        };
+        assert_eq!(tally.apply(&partial, &[stateless]), None);
+        let applied = tally.apply(&partial, &[group()]).unwrap();
+        let keys = &applied.documents[0].keys;
+        assert!(keys[0].value_sql.starts_with("(coalesce((SELECT \"n\" FROM \"tviews_def\".\"tv_product_tally\" AS s WHERE s.\"k\"::integer OPERATOR(\"pg_catalog\".=) r.\"pk_product\"::integer)"));
+        assert!(keys[0].value_sql.ends_with(" + 1"));
+        assert_eq!(keys[1], partial.documents[0].keys[1]);
+        assert_eq!(applied.tallies, vec![group()]);
+    }
+
+    #[test]
+    fn the_spec_names_everything_the_state_depends_on() {
+        let g = group();
+        let spec = g.spec();
+        assert!(spec.starts_with("pg_tviews tally state: "));
+        assert!(spec.ends_with("; rows of \"public\".\"tb_review\" per \"fk_product\" (pg_catalog.int4) where n.approved; values: \"rating\" count+sum"));
+        assert!(g.matches(&spec));
+        // Renames change the words, not the identity.
+        let mut renamed = g.clone();
+        renamed.column = "product".into();
+        assert!(renamed.matches(&spec));
+        let mut other = g;
+        other.identity.push_str("/weight:false");
+        assert!(!other.matches(&spec));
     }
 }
