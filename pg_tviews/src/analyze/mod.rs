@@ -152,7 +152,11 @@ pub fn analyze_view(
     }
     let plan = plan(&model)?;
     // SAFETY: the same query, still alive.
-    let (patches, partials, tallies) = unsafe { patch::setting_sources(query, &model, &plan)? };
+    let patch::SettingSources {
+        patches,
+        partials,
+        tallies,
+    } = unsafe { patch::setting_sources(query, &model, &plan)? };
     // SAFETY: as above.
     let whole_row_sources = unsafe { whole_row_relations(query) };
     // SAFETY: as above.

@@ -23,6 +23,15 @@ use crate::errors::TviewError;
 use crate::pg::names::attribute_name;
 use crate::pg::nodes::{cstring, is_a, list_iter, list_len, list_nth};
 
+/// What [`setting_sources`] finds.
+#[derive(Default)]
+pub struct SettingSources {
+    pub patches: Vec<PatchSource>,
+    pub partials: Vec<PartialSource>,
+    /// The partial sources' subqueries that can read tallies.
+    pub tallies: Vec<SourceTally>,
+}
+
 /// The sources whose changes set some keys of stored documents, from the definition under
 /// `outer` (the analyzed, rewritten `SELECT * FROM <definition view>`): the fast path's and
 /// partial recompute's, both reading the level [`setting_level`] checks once.
@@ -33,14 +42,18 @@ pub unsafe fn setting_sources(
     outer: *mut pg_sys::Query,
     model: &DefinitionModel,
     plan: &MaintenancePlan,
-) -> Result<(Vec<PatchSource>, Vec<PartialSource>, Vec<SourceTally>), TviewError> {
+) -> Result<SettingSources, TviewError> {
     // SAFETY: per contract.
     unsafe {
         let Some((d, root, root_table)) = setting_level(outer, model, plan)? else {
-            return Ok((Vec::new(), Vec::new(), Vec::new()));
+            return Ok(SettingSources::default());
         };
         let (partials, tallies) = partial_sources(d, root, root_table, plan)?;
-        Ok((patch_sources(d, root, model, plan)?, partials, tallies))
+        Ok(SettingSources {
+            patches: patch_sources(d, root, model, plan)?,
+            partials,
+            tallies,
+        })
     }
 }
 

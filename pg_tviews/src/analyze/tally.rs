@@ -26,9 +26,12 @@ const AVG_INT8: u32 = 2100;
 const AVG_INT4: u32 = 2101;
 const AVG_INT2: u32 = 2102;
 
+/// What an aggregate computes from its argument's slot, and whether the slot needs its sum.
+type Kind = (fn(usize) -> Tallied, bool);
+
 /// The aggregate `fnoid` computes, once its argument's slot is known; `None` when it is not
 /// kept by delta. The bool is whether the slot needs its sum.
-fn aggregate_kind(fnoid: u32) -> Option<(fn(usize) -> Tallied, bool)> {
+fn aggregate_kind(fnoid: u32) -> Option<Kind> {
     Some(match fnoid {
         COUNT_VALUES => (Tallied::Values, false),
         SUM_INT2 | SUM_INT4 => (
