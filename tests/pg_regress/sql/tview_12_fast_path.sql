@@ -34,7 +34,7 @@ SELECT pg_tviews_create('product', $$
       JOIN tb_category c ON c.pk_category = p.fk_category
       LEFT JOIN tb_supplier s ON s.pk_supplier = p.fk_supplier
      WHERE p.active $$);
-SELECT source, maintenance FROM pg_tviews_explain('product') WHERE source <> '(every source)' ORDER BY source;
+SELECT source, regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance FROM pg_tviews_explain('product') WHERE source <> '(every source)' ORDER BY source;
 
 CREATE FUNCTION fast.step(what text) RETURNS TABLE (step text, patched bigint, recomputed bigint, exact boolean)
 LANGUAGE sql AS $$
@@ -84,7 +84,7 @@ SELECT pg_tviews_create('price_list', $$
     SELECT t.pk_product, jsonb_build_object('price', t.data->'price', 'name', t.data->'name') AS data
       FROM fast.tv_product t $$);
 SELECT pg_tviews_set_mode('product', 'deferred');
-SELECT source, maintenance FROM pg_tviews_explain('product') WHERE source <> '(every source)' ORDER BY source;
+SELECT source, regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance FROM pg_tviews_explain('product') WHERE source <> '(every source)' ORDER BY source;
 CREATE FUNCTION fast.deferred_step(what text) RETURNS TABLE (step text, patched bigint, recomputed bigint, exact boolean)
 LANGUAGE sql AS $$
     SELECT what, rows_patched, keys_recomputed,
@@ -159,7 +159,7 @@ SELECT pg_tviews_create('num_setting', $$
                               'label', u.label) AS data
       FROM tb_setting s LEFT JOIN tb_unit u ON u.fk_setting = s.pk
      WHERE s.kind = 'num' $$, mode => 'deferred');
-SELECT source, maintenance FROM pg_tviews_explain('num_setting') WHERE source <> '(every source)' ORDER BY source;
+SELECT source, regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance FROM pg_tviews_explain('num_setting') WHERE source <> '(every source)' ORDER BY source;
 BEGIN;
 UPDATE tb_setting SET val = 'world' WHERE pk = 2;
 UPDATE tb_unit SET n = 7 WHERE fk_setting = 2;
@@ -201,7 +201,7 @@ INSERT INTO tb_a VALUES (1, 1), (2, 2);
 INSERT INTO tb_b VALUES (1, 10), (2, 20);
 SELECT pg_tviews_create('ab', $$
     SELECT id, jsonb_build_object('x', a.x, 'y', b.y, 'id', id) AS data FROM tb_a a JOIN tb_b b USING (id) $$);
-SELECT source, maintenance FROM pg_tviews_explain('ab') WHERE source <> '(every source)' ORDER BY source;
+SELECT source, regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance FROM pg_tviews_explain('ab') WHERE source <> '(every source)' ORDER BY source;
 UPDATE tb_b SET y = y + 1;
 UPDATE tb_a SET x = 5 WHERE id = 2;
 SELECT * FROM tv_ab ORDER BY 1;

@@ -39,7 +39,7 @@ SELECT pg_tviews_create('product', $$
                'title', upper(p.name)) AS data,
            jsonb_build_object('rated', (SELECT count(r.rating) FROM tb_review r WHERE r.fk_product = p.pk_product)) AS extra
       FROM tb_product p JOIN tb_category c ON c.pk_category = p.fk_category $$);
-SELECT source, maintenance FROM pg_tviews_explain('product')
+SELECT source, regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance FROM pg_tviews_explain('product')
  WHERE source IN ('part.tb_review', 'part.tb_user') ORDER BY 1;
 
 CREATE FUNCTION counters(OUT patched bigint, OUT recomputed bigint) LANGUAGE sql AS $$
@@ -95,7 +95,7 @@ SELECT pg_tviews_drop('category');
 -- changed has their keys recomputed, one queued by another change too is recomputed whole.
 -- A table reached through other rows finds its keys at commit and recomputes whole.
 SELECT pg_tviews_set_mode('product', 'deferred');
-SELECT source, maintenance FROM pg_tviews_explain('product')
+SELECT source, regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance FROM pg_tviews_explain('product')
  WHERE source IN ('part.tb_review', 'part.tb_user') ORDER BY 1;
 SELECT pg_tviews_stats_reset();
 BEGIN;
@@ -232,7 +232,7 @@ SELECT pg_tviews_create('offer_text', $$
     SELECT o.pk, jsonb_build_object('name', o.name, 'seen', ('now'::text)::timestamptz > o.ends,
                                     'bids', (SELECT count(*) FROM tb_bid b WHERE b.fk = o.pk)) AS data
       FROM tb_offer o $$);
-SELECT v.tview, e.source, e.maintenance
+SELECT v.tview, e.source, regexp_replace(e.maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance
   FROM unnest(ARRAY['offer', 'offer_today', 'offer_text']) v(tview), LATERAL pg_tviews_explain(v.tview) e
  WHERE e.source IN ('part.tb_offer', 'part.tb_bid') ORDER BY v.tview, e.source;
 SELECT pg_tviews_drop('offer');
@@ -258,7 +258,7 @@ SELECT pg_tviews_create('sku', $$
                                     'stock', (SELECT count(*) FROM tb_stock t WHERE t.id = k.id),
                                     'far', (SELECT count(*) FROM tb_stock t WHERE t.far = k.id)) AS data
       FROM tb_sku k $$);
-SELECT v.tview, e.source, e.maintenance, e.key_query
+SELECT v.tview, e.source, regexp_replace(e.maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance, e.key_query
   FROM unnest(ARRAY['shelf', 'sku']) v(tview), LATERAL pg_tviews_explain(v.tview) e
  WHERE e.source IN ('part.tb_box', 'part.tb_stock') ORDER BY 1, 2;
 INSERT INTO tb_box VALUES (2, 'a1'), (3, 'zz');
