@@ -480,7 +480,10 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             if !cache::compiled(m)?.def.tallies.is_empty()
                 && (m.sources.contains(&relation)
                     || m.table == relation
-                    || crate::checks::definition_depends_on(m.view, relation, &m.sources)?)
+                    || crate::checks::definition_depends_on(m.view, relation, &m.sources)?
+                    // A state table altered by hand (its owner changed and changed back):
+                    // it may have missed rows meanwhile.
+                    || crate::tally::is_state_table(m, relation)?)
             {
                 tallied.push(m.table);
             }

@@ -70,6 +70,11 @@ fn text_datum(s: &str) -> (pg_sys::Oid, pg_sys::Datum) {
     )
 }
 
+/// Is `relation` one of the state tables pg_tviews built for TVIEW `meta`?
+pub fn is_state_table(meta: &TviewMeta, relation: pg_sys::Oid) -> Result<bool, TviewError> {
+    Ok(state_tables(meta, true)?.iter().any(|t| t.oid == relation))
+}
+
 /// Make `def`'s partial recomputes read their aggregates from the state tables of `meta`,
 /// where every group of a source has its state (see the module's rules).
 pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> {

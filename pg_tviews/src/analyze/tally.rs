@@ -175,6 +175,13 @@ unsafe fn tally_subquery(
         {
             return Ok(None);
         }
+        // The delta names its sign column with the reserved prefix; a table with a column
+        // of that name would make it ambiguous.
+        let sign = std::ffi::CString::new(format!("{}sign", tviews_core::sqlgen::RESERVED_PREFIX))
+            .expect("no NUL");
+        if pg_sys::get_attnum((*rte).relid, sign.as_ptr()) != pg_sys::InvalidAttrNumber as i16 {
+            return Ok(None);
+        }
         let targets: Vec<*mut pg_sys::TargetEntry> =
             list_iter::<pg_sys::TargetEntry>((*q).targetList).collect();
         let [target] = targets.as_slice() else {
@@ -416,6 +423,11 @@ unsafe fn aggregate(
         }
         let v = &*(e as *mut pg_sys::Var);
         if v.varlevelsup != 0 || v.varno != 1 || v.varattno <= 0 {
+            return None;
+        }
+        // count(x) counts the values that are not NULL; a row value with NULL fields is
+        // such a value, but `IS NOT NULL`, which the state's delta tests, says otherwise.
+        if pg_sys::type_is_rowtype(pg_sys::getBaseType(v.vartype)) {
             return None;
         }
         let column = crate::pg::names::attribute_name(relid, v.varattno)?;

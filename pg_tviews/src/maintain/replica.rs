@@ -36,6 +36,10 @@ struct Collected {
     /// have released the locks: taken again at the next row).
     locked: bool,
     truncated: bool,
+    /// A subtransaction rolled back since rows were first collected: the stores may hold
+    /// rows that no longer exist. Keys recomputed from the tables do not mind; tallies,
+    /// which count the rows, are built again instead.
+    rolled_back: bool,
     inserted: *mut pg_sys::Tuplestorestate,
     updated_old: *mut pg_sys::Tuplestorestate,
     updated_new: *mut pg_sys::Tuplestorestate,
@@ -52,6 +56,7 @@ impl Collected {
             reshaped: self.reshaped,
             locked: self.locked,
             truncated: self.truncated,
+            rolled_back: self.rolled_back,
             inserted: self.inserted,
             updated_old: self.updated_old,
             updated_new: self.updated_new,
@@ -144,6 +149,7 @@ pub fn subxact_aborted() {
     COLLECTED.with(|c| {
         for e in c.borrow_mut().iter_mut() {
             e.locked = false;
+            e.rolled_back = true;
         }
     });
 }
@@ -174,6 +180,7 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
                         reshaped: false,
                         locked: false,
                         truncated: false,
+                        rolled_back: false,
                         inserted: std::ptr::null_mut(),
                         updated_old: std::ptr::null_mut(),
                         updated_new: std::ptr::null_mut(),
@@ -238,6 +245,10 @@ fn queue_collected(e: &Collected) -> Result<(), TviewError> {
             e.source,
         )));
     }
+    // The lock the writes took, which a subtransaction rolled back since may have released:
+    // the stores are read as the table's rows below.
+    // SAFETY: locks an existing relation until the transaction ends.
+    unsafe { pg_sys::LockRelationOid(e.source, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE) };
     // SAFETY: a plain read of the relation's current row type.
     let reshaped =
         e.reshaped || unsafe { current_row_type(e.source) }.as_ref() != Some(&e.row_type);
@@ -246,10 +257,11 @@ fn queue_collected(e: &Collected) -> Result<(), TviewError> {
             continue;
         }
         let tview = cache::compiled(&meta)?;
-        if e.truncated || reshaped {
+        let tallied = !tview.def.tallies.is_empty();
+        if e.truncated || reshaped || (e.rolled_back && tallied) {
             // The collected rows are not counted one by one: the tallies are built again
             // from the table as it is.
-            if !tview.def.tallies.is_empty() {
+            if tallied {
                 crate::tally::rebuild_collected(&meta)?;
             }
             deferred::queue_all(&tview);
