@@ -9,7 +9,7 @@ use std::ffi::CString;
 
 use pgrx::prelude::*;
 use tviews_core::action::Mode;
-use tviews_core::naming::{TviewName, MAX_IDENTIFIER_BYTES};
+use tviews_core::naming::TviewName;
 use tviews_core::plan::Reach;
 use tviews_core::sqlgen::{qualified, quote_ident};
 
@@ -502,22 +502,10 @@ fn composite_key(
 /// A name for the key type that no type (a relation's row type included) has in the
 /// definition schema.
 fn free_type_name(view_name: &str) -> Result<String, TviewError> {
-    for n in 1..1000 {
-        let suffix = if n == 1 {
-            "_key".to_string()
-        } else {
-            format!("_key_{n}")
-        };
-        let mut base = view_name.to_string();
-        while base.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
-            base.pop();
-        }
-        let candidate = base + &suffix;
-        if crate::pg::names::type_oid(DEFINITION_SCHEMA, &candidate).is_none() {
-            return Ok(candidate);
-        }
-    }
-    Err(TviewError::Internal("no free key type name".into()))
+    crate::pg::names::first_free_name(view_name, "_key", |c| {
+        crate::pg::names::type_oid(DEFINITION_SCHEMA, c).is_none()
+    })
+    .ok_or_else(|| TviewError::Internal("no free key type name".into()))
 }
 
 /// A table made by CREATE TABLE AS must have exactly the definition's columns.
@@ -543,22 +531,8 @@ pub fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), T
 
 /// A name for the definition view that is free in the definition schema.
 fn free_view_name(table: &str) -> Result<String, TviewError> {
-    for n in 1..1000 {
-        let candidate = if n == 1 {
-            table.to_string()
-        } else {
-            let suffix = format!("_{n}");
-            let mut base = table.to_string();
-            while base.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
-                base.pop();
-            }
-            base + &suffix
-        };
-        if relation_oid(DEFINITION_SCHEMA, &candidate).is_none() {
-            return Ok(candidate);
-        }
-    }
-    Err(TviewError::Internal("no free definition view name".into()))
+    crate::pg::names::first_free_name(table, "", |c| relation_oid(DEFINITION_SCHEMA, c).is_none())
+        .ok_or_else(|| TviewError::Internal("no free definition view name".into()))
 }
 
 /// The definition view (and the key type of a key of several columns) is part of the table:
@@ -569,16 +543,8 @@ pub(crate) fn record_internal_dependency(
     object: pg_sys::Oid,
     table: pg_sys::Oid,
 ) {
-    let dependent = pg_sys::ObjectAddress {
-        classId: class,
-        objectId: object,
-        objectSubId: 0,
-    };
-    let owner = pg_sys::ObjectAddress {
-        classId: pg_sys::RelationRelationId,
-        objectId: table,
-        objectSubId: 0,
-    };
+    let dependent = crate::pg::names::object_address(class, object);
+    let owner = crate::pg::names::object_address(pg_sys::RelationRelationId, table);
     // SAFETY: both objects exist in this transaction.
     unsafe {
         pg_sys::recordDependencyOn(

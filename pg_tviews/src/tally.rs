@@ -296,11 +296,7 @@ pub fn rebuild_for(table: pg_sys::Oid) -> Result<(), TviewError> {
 
 /// Drop state table `oid`: its internal dependency first (which would refuse the drop).
 fn drop_state_table(oid: pg_sys::Oid) {
-    let address = pg_sys::ObjectAddress {
-        classId: pg_sys::RelationRelationId,
-        objectId: oid,
-        objectSubId: 0,
-    };
+    let address = crate::pg::names::object_address(pg_sys::RelationRelationId, oid);
     // SAFETY: the table exists; its dependency rows are removed, then the table.
     unsafe {
         pg_sys::deleteDependencyRecordsForClass(
@@ -318,23 +314,8 @@ fn drop_state_table(oid: pg_sys::Oid) {
 /// A name no relation of the definition schema has, nor `taken`: `base`, then `base_2`, ...;
 /// `None` when all are taken.
 fn free_name(base: &str, taken: &[String]) -> Option<String> {
-    use tviews_core::naming::MAX_IDENTIFIER_BYTES;
-    for n in 1..1000 {
-        let suffix = if n == 1 {
-            String::new()
-        } else {
-            format!("_{n}")
-        };
-        let mut stem = base.to_string();
-        while stem.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
-            stem.pop();
-        }
-        let candidate = stem + &suffix;
-        if !taken.contains(&candidate)
-            && crate::pg::names::relation_oid(DEFINITION_SCHEMA, &candidate).is_none()
-        {
-            return Some(candidate);
-        }
-    }
-    None
+    crate::pg::names::first_free_name(base, "", |c| {
+        !taken.iter().any(|t| t == c)
+            && crate::pg::names::relation_oid(DEFINITION_SCHEMA, c).is_none()
+    })
 }

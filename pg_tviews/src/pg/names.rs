@@ -316,3 +316,31 @@ pub fn describe(oid: pg_sys::Oid) -> String {
         .map(|(s, n)| format!("{s}.{n}"))
         .unwrap_or_else(|| format!("relation {}", oid.to_u32()))
 }
+
+/// The first of `base + suffix`, `base + suffix + "_2"`, `... "_3"`, up to 999, that `free`
+/// accepts, `base` cut (by whole characters) so that each fits an identifier.
+pub fn first_free_name(base: &str, suffix: &str, free: impl Fn(&str) -> bool) -> Option<String> {
+    use tviews_core::naming::MAX_IDENTIFIER_BYTES;
+    (1..1000).find_map(|n| {
+        let suffix = if n == 1 {
+            suffix.to_string()
+        } else {
+            format!("{suffix}_{n}")
+        };
+        let mut stem = base.to_string();
+        while stem.len() + suffix.len() > MAX_IDENTIFIER_BYTES {
+            stem.pop();
+        }
+        let candidate = stem + &suffix;
+        free(&candidate).then_some(candidate)
+    })
+}
+
+/// The address of object `oid` of catalog `class` (the whole object, no sub-object).
+pub fn object_address(class: pg_sys::Oid, oid: pg_sys::Oid) -> pg_sys::ObjectAddress {
+    pg_sys::ObjectAddress {
+        classId: class,
+        objectId: oid,
+        objectSubId: 0,
+    }
+}

@@ -75,28 +75,20 @@ impl KeptPlan {
 
     /// Execute with `args` (all non-null); returns the number of rows processed.
     pub fn execute(&self, args: &[pg_sys::Datum]) -> Result<u64, TviewError> {
+        // SAFETY: reads the session's isolation level.
+        if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+            // Maintenance must see what was committed before it took its locks, which the
+            // transaction's own snapshot would hide: read the latest state (own changes
+            // included), the way foreign-key checks do.
+            return self.execute_latest(args);
+        }
         let mut values = args.to_vec();
         let nulls = vec![b' ' as std::ffi::c_char; args.len()];
-        // SAFETY: the plan is alive (kept); values and nulls have the plan's arity.
+        // SAFETY: the plan is alive (kept); values and nulls have the plan's arity. Read
+        // committed: every statement takes a new snapshot already.
         unsafe {
-            let rc = if pg_sys::XactIsoLevel >= pg_sys::XACT_REPEATABLE_READ as i32 {
-                // Maintenance must see what was committed before it took its locks, which
-                // the transaction's own snapshot would hide: read the latest state (own
-                // changes included), the way foreign-key checks do.
-                pg_sys::SPI_execute_snapshot(
-                    self.0,
-                    values.as_mut_ptr(),
-                    nulls.as_ptr(),
-                    pg_sys::GetLatestSnapshot(),
-                    std::ptr::null_mut(),
-                    false,
-                    true,
-                    0,
-                )
-            } else {
-                // Read committed: every statement takes a new snapshot already.
-                pg_sys::SPI_execute_plan(self.0, values.as_mut_ptr(), nulls.as_ptr(), false, 0)
-            };
+            let rc =
+                pg_sys::SPI_execute_plan(self.0, values.as_mut_ptr(), nulls.as_ptr(), false, 0);
             if rc < 0 {
                 return Err(TviewError::Internal(format!(
                     "SPI_execute_plan failed ({rc})"
