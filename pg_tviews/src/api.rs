@@ -247,7 +247,7 @@ fn pg_tviews_drop(tview_name: Option<&str>, if_exists: default!(bool, false)) {
 fn pg_tviews_refresh(tview_name: Option<&str>) {
     let meta = existing_tview(required(tview_name, "tview_name"));
     check_owner(&meta);
-    crate::tally::rebuild(&meta).or_raise();
+    crate::tally::rebuild_and_clean(&meta).or_raise();
     let meta = existing_tview(required(tview_name, "tview_name"));
     refresh_all_rows(&meta).or_raise();
 }

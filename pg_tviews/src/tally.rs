@@ -149,17 +149,32 @@ pub fn rebuild(meta: &TviewMeta) -> Result<(), TviewError> {
     if !crate::maintain::replica::is_empty() {
         crate::maintain::replica::drain()?;
     }
-    rebuild_collected(meta)
+    rebuild_state(meta, false)
+}
+
+/// [`rebuild`], also dropping the copies of state tables a restore brought back without
+/// their link to the table (`pg_tviews_refresh`). Other rebuilds leave them: one may run in
+/// the middle of that restore (an event trigger on a source's ALTER TABLE), which still
+/// has their constraints to add.
+pub fn rebuild_and_clean(meta: &TviewMeta) -> Result<(), TviewError> {
+    if !crate::maintain::replica::is_empty() {
+        crate::maintain::replica::drain()?;
+    }
+    rebuild_state(meta, true)
 }
 
 /// [`rebuild`] without applying what replica sessions collected first: for that
 /// application itself (a collection holding a TRUNCATE, or rows of another row type), whose
 /// rows the new state counts.
 pub fn rebuild_collected(meta: &TviewMeta) -> Result<(), TviewError> {
+    rebuild_state(meta, false)
+}
+
+fn rebuild_state(meta: &TviewMeta, clean: bool) -> Result<(), TviewError> {
     let compiled = crate::maintain::cache::compiled(meta)?;
     let old = state_tables(meta, true)?;
     let tallies = usable(&compiled.def, meta.mode);
-    let orphans = orphans(meta)?;
+    let orphans = if clean { orphans(meta)? } else { Vec::new() };
     if old.is_empty() && orphans.is_empty() && tallies.is_empty() {
         return Ok(());
     }
