@@ -254,6 +254,28 @@ fn rebuild_state(meta: &TviewMeta, clean: bool) -> Result<(), TviewError> {
                     crate::pg::names::relation_oid(DEFINITION_SCHEMA, &name).ok_or_else(|| {
                         TviewError::Internal(format!("state table {name} made here is missing"))
                     })?;
+                // Made while an extension script runs (ALTER EXTENSION UPDATE recomputing
+                // TVIEWs), PostgreSQL would make it a member of that extension: it is the
+                // TVIEW's, like the table it belongs to.
+                // SAFETY: reads a backend global; removes pg_depend rows of a table made here.
+                unsafe {
+                    if pg_sys::creating_extension {
+                        let row_type = pg_sys::get_rel_type_id(oid);
+                        for (class, object) in [
+                            (pg_sys::RelationRelationId, oid),
+                            (pg_sys::TypeRelationId, row_type),
+                            (pg_sys::TypeRelationId, pg_sys::get_array_type(row_type)),
+                        ] {
+                            pg_sys::deleteDependencyRecordsForClass(
+                                class,
+                                object,
+                                pg_sys::ExtensionRelationId,
+                                pg_sys::DependencyType::DEPENDENCY_EXTENSION as std::ffi::c_char,
+                            );
+                        }
+                        pg_sys::CommandCounterIncrement();
+                    }
+                }
                 crate::create::record_internal_dependency(
                     pg_sys::RelationRelationId,
                     oid,
