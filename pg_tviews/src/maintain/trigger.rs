@@ -88,7 +88,10 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                 }
                 return Ok(());
             };
-            if *when == When::Now && *lock == Lock::EachKey {
+            // Now, or before adding rows to the tallies at commit's side (rows a replica
+            // session collected): the documents' locks come before their state rows, for
+            // every writer (a writer holding a document's lock waits for its state row).
+            if *lock == Lock::EachKey && (*when == When::Now || tally.is_some()) {
                 // SAFETY: the key query returns an array of the key type.
                 unsafe { tview.lock_keys(found) };
             }
