@@ -248,7 +248,6 @@ fn pg_tviews_refresh(tview_name: Option<&str>) {
     let meta = existing_tview(required(tview_name, "tview_name"));
     check_owner(&meta);
     crate::tally::rebuild_and_clean(&meta).or_raise();
-    let meta = existing_tview(required(tview_name, "tview_name"));
     refresh_all_rows(&meta).or_raise();
 }
 

@@ -488,7 +488,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 tallied.push(m.table);
             }
         }
-        let result = after_alter_checks(relation, tag, &all, created, replaced);
+        let result = after_alter_checks(relation, &all, created, replaced);
         for table in tallied {
             crate::tally::rebuild_for(table)?;
         }
@@ -497,199 +497,193 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
     crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
 }
 
-/// The checks and recomputes of [`pg_tviews_after_alter`] for `relation`, changed by a
-/// command tagged `tag`.
+/// The checks and recomputes of [`pg_tviews_after_alter`] for `relation` (`created`: by a
+/// CREATE command; `replaced`: a view's query replaced), given every TVIEW's catalog row.
 fn after_alter_checks(
     relation: pg_sys::Oid,
-    tag: String,
     all: &[crate::catalog::TviewMeta],
     created: bool,
     replaced: bool,
 ) -> Result<(), TviewError> {
+    // ALTER TYPE ... ATTRIBUTE reports the composite type's relation, OWNER and RENAME
+    // the type itself.
+    // SAFETY: a syscache lookup; InvalidOid when `relation` is no relation.
+    let row_type = unsafe { pg_sys::get_rel_type_id(relation) };
+    if let Some(meta) = all
+        .iter()
+        .find(|m| m.key_type.is_some_and(|k| k == relation || k == row_type))
     {
-        let _ = &tag;
-        let all = all.to_vec();
-        // ALTER TYPE ... ATTRIBUTE reports the composite type's relation, OWNER and RENAME
-        // the type itself.
-        // SAFETY: a syscache lookup; InvalidOid when `relation` is no relation.
-        let row_type = unsafe { pg_sys::get_rel_type_id(relation) };
-        if let Some(meta) = all
-            .iter()
-            .find(|m| m.key_type.is_some_and(|k| k == relation || k == row_type))
-        {
-            // ALTER TYPE of the type that holds a TVIEW's keys.
-            check_key_type(meta)?;
-            // Renamed or moved: maintenance names it anew in every backend.
+        // ALTER TYPE of the type that holds a TVIEW's keys.
+        check_key_type(meta)?;
+        // Renamed or moved: maintenance names it anew in every backend.
+        // SAFETY: queues a relcache invalidation of an existing relation.
+        unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+        cache::invalidate();
+        return Ok(());
+    }
+    // A source whose row level security now applies to a TVIEW's owner.
+    for m in all.iter().filter(|m| m.sources.contains(&relation)) {
+        crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
+    }
+    // What a definition computes changed under it: recompute (every backend recompiles,
+    // since the TVIEW table's relcache entry is invalidated).
+    let is_relation = relation_name(relation).is_some();
+    let text_search_object = !is_relation && is_text_search_object(relation)?;
+    for m in all {
+        let stale = if m.sources.contains(&relation) {
+            // ADD, DROP or RENAME COLUMN on a table read as whole rows.
+            cache::compiled(m)?
+                .def
+                .whole_row_sources
+                .contains(&relation)
+        } else if is_relation {
+            // CREATE OR REPLACE VIEW (or RULE) of a helper view the definition reads or of
+            // its own definition view; RENAME ATTRIBUTE or COLUMN of a composite type, a
+            // table or a view whose row type the definition uses (ROW(...)::t).
+            (m.view == relation && replaced)
+                || (m.view != relation && helper_views(m.view)?.contains(&relation))
+                || crate::checks::definition_depends_on(
+                    m.view,
+                    // SAFETY: a syscache lookup of an existing relation.
+                    unsafe { pg_sys::get_rel_type_id(relation) },
+                    &m.sources,
+                )?
+        } else {
+            // CREATE OR REPLACE FUNCTION, ALTER FUNCTION, ALTER TYPE (RENAME VALUE,
+            // RENAME ATTRIBUTE), ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or
+            // DICTIONARY of something the definition uses, or of the text search
+            // configuration its pinned default_text_search_config names.
+            crate::checks::definition_depends_on(m.view, relation, &m.sources)?
+                || default_text_search_config_is(m, relation)?
+                || (text_search_object && !created && cache::compiled(m)?.def.text_search)
+        };
+        if stale {
             // SAFETY: queues a relcache invalidation of an existing relation.
-            unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+            unsafe { pg_sys::CacheInvalidateRelcacheByRelid(m.table) };
             cache::invalidate();
-            return Ok(());
-        }
-        // A source whose row level security now applies to a TVIEW's owner.
-        for m in all.iter().filter(|m| m.sources.contains(&relation)) {
-            crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
-        }
-        // What a definition computes changed under it: recompute (every backend recompiles,
-        // since the TVIEW table's relcache entry is invalidated).
-        let is_relation = relation_name(relation).is_some();
-        let text_search_object = !is_relation && is_text_search_object(relation)?;
-        for m in &all {
-            let stale = if m.sources.contains(&relation) {
-                // ADD, DROP or RENAME COLUMN on a table read as whole rows.
-                cache::compiled(m)?
-                    .def
-                    .whole_row_sources
-                    .contains(&relation)
-            } else if is_relation {
-                // CREATE OR REPLACE VIEW (or RULE) of a helper view the definition reads or of
-                // its own definition view; RENAME ATTRIBUTE or COLUMN of a composite type, a
-                // table or a view whose row type the definition uses (ROW(...)::t).
-                (m.view == relation && replaced)
-                    || (m.view != relation && helper_views(m.view)?.contains(&relation))
-                    || crate::checks::definition_depends_on(
-                        m.view,
-                        // SAFETY: a syscache lookup of an existing relation.
-                        unsafe { pg_sys::get_rel_type_id(relation) },
-                        &m.sources,
-                    )?
-            } else {
-                // CREATE OR REPLACE FUNCTION, ALTER FUNCTION, ALTER TYPE (RENAME VALUE,
-                // RENAME ATTRIBUTE), ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or
-                // DICTIONARY of something the definition uses, or of the text search
-                // configuration its pinned default_text_search_config names.
-                crate::checks::definition_depends_on(m.view, relation, &m.sources)?
-                    || default_text_search_config_is(m, relation)?
-                    || (text_search_object && !created && cache::compiled(m)?.def.text_search)
-            };
-            if stale {
-                // SAFETY: queues a relcache invalidation of an existing relation.
-                unsafe { pg_sys::CacheInvalidateRelcacheByRelid(m.table) };
-                cache::invalidate();
-                let fresh = cache::all()?
-                    .into_iter()
-                    .find(|x| x.table == m.table)
-                    .ok_or_else(|| TviewError::NoSuchTview(m.tview_name.clone()))?;
-                // Analyzing it again applies every rule of creation to what it reads now; a
-                // helper view that now reads other tables would leave those without triggers.
-                let compiled = cache::compiled(&fresh)?;
-                let mut now: Vec<u32> = compiled.def.model.tables().iter().map(|t| t.oid).collect();
-                let mut then: Vec<u32> = fresh.sources.iter().map(|o| o.to_u32()).collect();
-                now.sort_unstable();
-                then.sort_unstable();
-                if now != then {
-                    return Err(TviewError::AlterRefused {
+            let fresh = cache::all()?
+                .into_iter()
+                .find(|x| x.table == m.table)
+                .ok_or_else(|| TviewError::NoSuchTview(m.tview_name.clone()))?;
+            // Analyzing it again applies every rule of creation to what it reads now; a
+            // helper view that now reads other tables would leave those without triggers.
+            let compiled = cache::compiled(&fresh)?;
+            let mut now: Vec<u32> = compiled.def.model.tables().iter().map(|t| t.oid).collect();
+            let mut then: Vec<u32> = fresh.sources.iter().map(|o| o.to_u32()).collect();
+            now.sort_unstable();
+            then.sort_unstable();
+            if now != then {
+                return Err(TviewError::AlterRefused {
                         table: crate::pg::names::describe(fresh.table),
                         change: "read other tables through a replaced view".into(),
                         hint: "The TVIEW keeps triggers on the tables it was created over: drop it, replace the view, and create the TVIEW again.".into(),
                     });
-                }
-                // A proven key stays proven through a replaced helper view or function (not
-                // re-proven at ALTER TABLE of a source: a restore adds constraints in any
-                // order, and a dropped unique index is caught by the first repeating write).
-                if fresh.key_proven && !fresh.sources.contains(&relation) {
-                    crate::analyze::prove_key_again(
-                        &fresh.view_name.0,
-                        &fresh.view_name.1,
-                        &fresh.tview_name,
-                        &fresh.key,
-                    )?;
-                }
-                crate::maintain::run::refresh_all_rows(&fresh)?;
             }
+            // A proven key stays proven through a replaced helper view or function (not
+            // re-proven at ALTER TABLE of a source: a restore adds constraints in any
+            // order, and a dropped unique index is caught by the first repeating write).
+            if fresh.key_proven && !fresh.sources.contains(&relation) {
+                crate::analyze::prove_key_again(
+                    &fresh.view_name.0,
+                    &fresh.view_name.1,
+                    &fresh.tview_name,
+                    &fresh.key,
+                )?;
+            }
+            crate::maintain::run::refresh_all_rows(&fresh)?;
         }
-        let Some(meta) = all
-            .into_iter()
-            .find(|m| m.table == relation || m.view == relation)
-        else {
-            return Ok(());
-        };
-        let (table_owner, view_owner) = (relation_owner(meta.table)?, relation_owner(meta.view)?);
-        let table = crate::pg::names::describe(meta.table);
-        if relation == meta.view && table_owner != view_owner {
-            return Err(TviewError::AlterRefused {
+    }
+    let Some(meta) = all
+        .iter()
+        .find(|m| m.table == relation || m.view == relation)
+    else {
+        return Ok(());
+    };
+    let (table_owner, view_owner) = (relation_owner(meta.table)?, relation_owner(meta.view)?);
+    let table = crate::pg::names::describe(meta.table);
+    if relation == meta.view && table_owner != view_owner {
+        return Err(TviewError::AlterRefused {
                 table: table.clone(),
                 change: "give the definition view an owner other than that".into(),
                 hint: format!(
                     "The definition view follows its TVIEW: ALTER TABLE {table} OWNER TO ... changes both."
                 ),
             });
-        }
-        crate::checks::check_persistence(meta.table)?;
-        let forced: Option<bool> = crate::pg::spi::read_one(
-            "SELECT relforcerowsecurity FROM pg_catalog.pg_class \
+    }
+    crate::checks::check_persistence(meta.table)?;
+    let forced: Option<bool> = crate::pg::spi::read_one(
+        "SELECT relforcerowsecurity FROM pg_catalog.pg_class \
               WHERE oid OPERATOR(pg_catalog.=) $1",
-            &[meta.table.into()],
-        )?;
-        if forced == Some(true) {
-            return Err(TviewError::AlterRefused {
+        &[meta.table.into()],
+    )?;
+    if forced == Some(true) {
+        return Err(TviewError::AlterRefused {
                 table,
                 change: "force row level security on the owner".into(),
                 hint: "Maintenance writes every row as the table's owner, who must see them all. ENABLE ROW LEVEL SECURITY alone lets policies filter what other roles read.".into(),
             });
-        }
-        crate::create::check_same_columns(meta.table, meta.view).map_err(|_| TviewError::AlterRefused {
+    }
+    crate::create::check_same_columns(meta.table, meta.view).map_err(|_| TviewError::AlterRefused {
             table,
             change: "rename, retype, add or drop columns".into(),
             hint: "A TVIEW's columns are its definition's: drop the TVIEW and create it again with the new SELECT.".into(),
         })?;
-        if let Some(key_type) = meta.key_type {
-            // The type of the keys follows the table's owner too (its owner may alter it).
-            let type_owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(
-                "SELECT typowner FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) $1",
-                &[key_type.into()],
-            )?;
-            if type_owner.is_some_and(|o| o != table_owner) {
-                // SAFETY: a catalog lookup of an existing role's name (palloc'd).
-                let role = unsafe {
-                    crate::pg::nodes::cstring(pg_sys::GetUserNameFromId(table_owner, false))
-                }
-                .ok_or(TviewError::Internal("the owner has no name".into()))?;
-                as_extension_owner(|| {
-                    Ok(Spi::run(&format!(
-                        "ALTER TYPE {} OWNER TO {}",
-                        crate::pg::names::qualified_type(key_type),
-                        tviews_core::sqlgen::quote_ident(&role)
-                    ))?)
-                })?;
-            }
-        }
-        if table_owner != view_owner {
-            // The new owner is who maintenance runs as: the same rules as at creation.
-            crate::checks::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
-            crate::checks::check_functions(meta.view, table_owner)?;
-            let view = tviews_core::sqlgen::qualified(&meta.view_name.0, &meta.view_name.1);
+    if let Some(key_type) = meta.key_type {
+        // The type of the keys follows the table's owner too (its owner may alter it).
+        let type_owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(
+            "SELECT typowner FROM pg_catalog.pg_type WHERE oid OPERATOR(pg_catalog.=) $1",
+            &[key_type.into()],
+        )?;
+        if type_owner.is_some_and(|o| o != table_owner) {
             // SAFETY: a catalog lookup of an existing role's name (palloc'd).
             let role =
                 unsafe { crate::pg::nodes::cstring(pg_sys::GetUserNameFromId(table_owner, false)) }
                     .ok_or(TviewError::Internal("the owner has no name".into()))?;
             as_extension_owner(|| {
                 Ok(Spi::run(&format!(
-                    "ALTER VIEW {view} OWNER TO {}",
+                    "ALTER TYPE {} OWNER TO {}",
+                    crate::pg::names::qualified_type(key_type),
                     tviews_core::sqlgen::quote_ident(&role)
                 ))?)
             })?;
-            // The new owner must be able to read what the definition reads: maintenance runs
-            // as it. PostgreSQL checks the privileges when the query starts, rows or not.
-            let as_owner = crate::pg::context::Role::As {
-                user: table_owner,
-                restricted: true,
-            };
-            crate::pg::context::run(as_owner, &meta.settings, || {
-                Ok(Spi::run(&format!("SELECT FROM {view} LIMIT 0"))?)
-            })?;
-            cache::invalidate();
-            // What the definition returns may depend on who asks (current_user, policies the
-            // new owner bypasses): the rows are recomputed as the new owner.
-            // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
-            unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
-            let moved = cache::all()?
-                .into_iter()
-                .find(|m| m.table == meta.table)
-                .ok_or_else(|| TviewError::NoSuchTview(meta.tview_name.clone()))?;
-            crate::maintain::run::refresh_all_rows(&moved)?;
         }
-        Ok(())
     }
+    if table_owner != view_owner {
+        // The new owner is who maintenance runs as: the same rules as at creation.
+        crate::checks::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
+        crate::checks::check_functions(meta.view, table_owner)?;
+        let view = tviews_core::sqlgen::qualified(&meta.view_name.0, &meta.view_name.1);
+        // SAFETY: a catalog lookup of an existing role's name (palloc'd).
+        let role =
+            unsafe { crate::pg::nodes::cstring(pg_sys::GetUserNameFromId(table_owner, false)) }
+                .ok_or(TviewError::Internal("the owner has no name".into()))?;
+        as_extension_owner(|| {
+            Ok(Spi::run(&format!(
+                "ALTER VIEW {view} OWNER TO {}",
+                tviews_core::sqlgen::quote_ident(&role)
+            ))?)
+        })?;
+        // The new owner must be able to read what the definition reads: maintenance runs
+        // as it. PostgreSQL checks the privileges when the query starts, rows or not.
+        let as_owner = crate::pg::context::Role::As {
+            user: table_owner,
+            restricted: true,
+        };
+        crate::pg::context::run(as_owner, &meta.settings, || {
+            Ok(Spi::run(&format!("SELECT FROM {view} LIMIT 0"))?)
+        })?;
+        cache::invalidate();
+        // What the definition returns may depend on who asks (current_user, policies the
+        // new owner bypasses): the rows are recomputed as the new owner.
+        // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
+        unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
+        let moved = cache::all()?
+            .into_iter()
+            .find(|m| m.table == meta.table)
+            .ok_or_else(|| TviewError::NoSuchTview(meta.tview_name.clone()))?;
+        crate::maintain::run::refresh_all_rows(&moved)?;
+    }
+    Ok(())
 }
 
 extension_sql!(
