@@ -55,6 +55,16 @@ COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
 'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
 
+-- CREATE TABLE ... INHERITS of a TVIEW's source is refused.
+CREATE  FUNCTION "pg_tviews_check_inherited"(
+	"table" oid /* pg_sys :: Oid */
+) RETURNS void
+STRICT VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_check_inherited_wrapper';
+COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
+'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE; refuses a table that inherits from a TVIEW''s source.';
+
 -- The event trigger functions no longer resolve anything through the caller's search_path.
 CREATE OR REPLACE FUNCTION pg_tviews_on_ddl_command_end() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -63,8 +73,20 @@ BEGIN
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
       WHERE c.command_tag OPERATOR(pg_catalog.=) ANY (ARRAY['CREATE TABLE AS', 'SELECT INTO'])
         AND c.object_type OPERATOR(pg_catalog.=) 'table';
+    PERFORM @extschema@.pg_tviews_check_inherited(c.objid)
+       FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
+      WHERE c.command_tag OPERATOR(pg_catalog.=) 'CREATE TABLE'
+        AND c.object_type OPERATOR(pg_catalog.=) 'table';
 END
 $$;
+COMMENT ON FUNCTION pg_tviews_on_ddl_command_end() IS
+'pg_tviews: event trigger function making CREATE TABLE tv_<name> AS SELECT create a TVIEW, and refusing CREATE TABLE ... INHERITS of a TVIEW''s source.';
+DROP EVENT TRIGGER pg_tviews_ddl_command_end;
+CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE')
+    EXECUTE FUNCTION pg_tviews_on_ddl_command_end();
+COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_end IS
+'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW; CREATE TABLE ... INHERITS of a TVIEW''s source is refused.';
 
 CREATE OR REPLACE FUNCTION pg_tviews_on_sql_drop() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

@@ -157,13 +157,9 @@ pub fn has_settings_column() -> Result<bool, TviewError> {
 
 /// The schema pg_tviews is installed in.
 pub fn extension_schema() -> Result<String, TviewError> {
-    let schema: Option<String> = crate::pg::spi::read_one(
-        "SELECT (SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_extension e \
-           JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
-          WHERE e.extname OPERATOR(pg_catalog.=) 'pg_tviews')",
-        &[],
-    )?;
-    schema.ok_or(TviewError::Internal("pg_tviews is not installed".into()))
+    crate::pg::scan::extension(c"pg_tviews")
+        .map(|(_, _, schema)| schema)
+        .ok_or(TviewError::Internal("pg_tviews is not installed".into()))
 }
 
 /// The schema pg_tviews is installed in, quoted.
@@ -173,14 +169,13 @@ pub fn extension_schema_quoted() -> Result<String, TviewError> {
 
 /// OID of `pg_tview_meta` (InvalidOid if the extension is not installed).
 pub fn catalog_oid() -> Result<pg_sys::Oid, TviewError> {
-    let oid: Option<pg_sys::Oid> = crate::pg::spi::read_one(
-        "SELECT (SELECT c.oid FROM pg_catalog.pg_class c \
-           JOIN pg_catalog.pg_extension e ON c.relnamespace OPERATOR(pg_catalog.=) e.extnamespace \
-          WHERE e.extname OPERATOR(pg_catalog.=) 'pg_tviews' \
-            AND c.relname OPERATOR(pg_catalog.=) 'pg_tview_meta')",
-        &[],
-    )?;
-    Ok(oid.unwrap_or(pg_sys::InvalidOid))
+    Ok(match crate::pg::scan::extension(c"pg_tviews") {
+        // SAFETY: a catalog lookup by name in an existing schema; InvalidOid when missing.
+        Some((_, schema, _)) => unsafe {
+            pg_sys::get_relname_relid(c"pg_tview_meta".as_ptr(), schema)
+        },
+        None => pg_sys::InvalidOid,
+    })
 }
 
 /// Run `f` as the extension's owner (a superuser), with the search_path restricted: the

@@ -118,18 +118,57 @@ pub fn definition_depends_on(
     Ok(!found.is_empty())
 }
 
-/// The functions a definition calls, with what the rules below need to know of each.
-const DEFINITION_FUNCTIONS: &str = "
-SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text,
-       p.provolatile::pg_catalog.text,
-       l.lanname::pg_catalog.text,
-       p.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace,
-       (SELECT pg_catalog.substr(c.setting, 13) FROM pg_catalog.unnest(p.proconfig) AS c(setting)
-         WHERE c.setting OPERATOR(pg_catalog.~~) 'search_path=%' LIMIT 1),
-       (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) p.proowner)
-  FROM all_funcs JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) all_funcs.f
-  JOIN pg_catalog.pg_language l ON l.oid OPERATOR(pg_catalog.=) p.prolang
- ORDER BY 1";
+/// What the rules below need to know of function `f`: how it prints (as `regprocedure`),
+/// its volatility, language, whether it is built in (in `pg_catalog`), the search_path it
+/// sets for itself, and whether a superuser owns it. `None`: no such function any more.
+fn function_facts(f: pg_sys::Oid) -> Option<(String, u8, String, bool, Option<String>, bool)> {
+    // SAFETY: a function syscache lookup; the fixed part is a FormData_pg_proc read before
+    // the tuple is released; proconfig is a text[] (NULL when unset).
+    unsafe {
+        let tup = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::PROCOID as std::ffi::c_int,
+            pg_sys::Datum::from(f),
+        );
+        if tup.is_null() {
+            return None;
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_proc>(tup);
+        let (volatility, lang, namespace, owner) = (
+            (*form).provolatile as u8,
+            (*form).prolang,
+            (*form).pronamespace,
+            (*form).proowner,
+        );
+        let mut isnull = false;
+        let config = pg_sys::SysCacheGetAttr(
+            pg_sys::SysCacheIdentifier::PROCOID as std::ffi::c_int,
+            tup,
+            pg_sys::Anum_pg_proc_proconfig as pg_sys::AttrNumber,
+            &mut isnull,
+        );
+        let settings: Vec<String> = if isnull {
+            Vec::new()
+        } else {
+            <Vec<Option<String>> as pgrx::FromDatum>::from_datum(config, false)
+                .unwrap_or_default()
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        pg_sys::ReleaseSysCache(tup);
+        let search_path = settings
+            .iter()
+            .find_map(|s| s.strip_prefix("search_path=").map(str::to_string));
+        Some((
+            cstring(pg_sys::format_procedure(f)).unwrap_or_default(),
+            volatility,
+            cstring(pg_sys::get_language_name(lang, true)).unwrap_or_default(),
+            namespace == pg_sys::Oid::from(pg_sys::PG_CATALOG_NAMESPACE),
+            search_path,
+            pg_sys::superuser_arg(owner),
+        ))
+    }
+}
 
 /// Refuse functions that would make maintenance inexact or steerable:
 ///
@@ -141,22 +180,12 @@ SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text,
 ///   read tables: those would be sources pg_tviews cannot see, and a change to them would
 ///   leave the TVIEW stale.
 pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
-    use crate::pg::spi::{select_latest, value};
-    let rows = select_latest(
-        &format!("{DEFINITION_DEPENDENCIES}{DEFINITION_FUNCTIONS}"),
-        &[(pg_sys::OIDOID, pg_sys::Datum::from(view))],
-        // SAFETY: the columns have the types the query selects.
-        |r| unsafe {
-            Ok((
-                value::<String>(r[0]).unwrap_or_default(),
-                value::<String>(r[1]).unwrap_or_default(),
-                value::<String>(r[2]).unwrap_or_default(),
-                value::<bool>(r[3]).unwrap_or(false),
-                value::<String>(r[4]),
-                value::<bool>(r[5]).unwrap_or(false),
-            ))
-        },
-    )?;
+    // Read from the catalogs directly: this runs on every backend's first maintained write.
+    let mut rows: Vec<_> = crate::pg::scan::definition_functions(view)
+        .into_iter()
+        .filter_map(function_facts)
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     // SAFETY: a catalog lookup of an existing role.
     let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
     for (function, volatility, language, builtin, search_path, owned_by_superuser) in rows {
@@ -169,7 +198,7 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
                 });
             }
         }
-        if !builtin && volatility == "s" && language != "c" && language != "internal" {
+        if !builtin && volatility == b's' && language != "c" && language != "internal" {
             return Err(TviewError::UnsafeFunction {
                 function,
                 reason: "it is STABLE, so it may read tables that are not sources of the TVIEW".into(),

@@ -160,6 +160,30 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
     crate::maintain::run::refresh_all_rows(&meta).or_raise();
 }
 
+/// After CREATE TABLE: refuse a table that inherits from a TVIEW's source. Writes through the
+/// parent would then reach the child's rows, which the parent's statement triggers do not
+/// see (`ALTER TABLE ... INHERIT` is refused by the same rule, at analysis). Reads only, so
+/// calling it by hand changes nothing.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_check_inherited(table: pg_sys::Oid) {
+    let run = || -> Result<(), TviewError> {
+        let parents = crate::pg::scan::inheritance_parents(table);
+        if parents.is_empty() {
+            return Ok(());
+        }
+        for m in cache::all()? {
+            if let Some(parent) = parents.iter().find(|p| m.sources.contains(p)) {
+                return Err(TviewError::UnsupportedSource {
+                    relation: crate::pg::names::describe(*parent),
+                    kind: "a table with inheritance children".into(),
+                });
+            }
+        }
+        Ok(())
+    };
+    crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
+}
+
 /// Forget TVIEWs whose tables were dropped; remove triggers no TVIEW needs any more. Only
 /// rows of tables that no longer exist are touched, so calling it by hand changes nothing.
 ///
@@ -728,6 +752,8 @@ CREATE FUNCTION pg_tviews_on_ddl_command_start() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'pg_tviews_on_ddl_command_start';
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_start() IS
 'pg_tviews: event trigger function capturing the SELECT of CREATE TABLE tv_<name> AS before it runs.';
+COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
+'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE; refuses a table that inherits from a TVIEW''s source.';
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
 
@@ -738,10 +764,14 @@ BEGIN
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
       WHERE c.command_tag OPERATOR(pg_catalog.=) ANY (ARRAY['CREATE TABLE AS', 'SELECT INTO'])
         AND c.object_type OPERATOR(pg_catalog.=) 'table';
+    PERFORM @extschema@.pg_tviews_check_inherited(c.objid)
+       FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
+      WHERE c.command_tag OPERATOR(pg_catalog.=) 'CREATE TABLE'
+        AND c.object_type OPERATOR(pg_catalog.=) 'table';
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_end() IS
-'pg_tviews: event trigger function making CREATE TABLE tv_<name> AS SELECT create a TVIEW.';
+'pg_tviews: event trigger function making CREATE TABLE tv_<name> AS SELECT create a TVIEW, and refusing CREATE TABLE ... INHERITS of a TVIEW''s source.';
 
 CREATE FUNCTION pg_tviews_on_sql_drop() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -763,10 +793,10 @@ COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_start IS
 'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates.';
 
 CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO')
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE')
     EXECUTE FUNCTION pg_tviews_on_ddl_command_end();
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_end IS
-'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW.';
+'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW; CREATE TABLE ... INHERITS of a TVIEW''s source is refused.';
 
 CREATE EVENT TRIGGER pg_tviews_sql_drop ON sql_drop
     EXECUTE FUNCTION pg_tviews_on_sql_drop();
@@ -774,5 +804,9 @@ COMMENT ON EVENT TRIGGER pg_tviews_sql_drop IS
 'pg_tviews: DROP TABLE tv_<name> removes the TVIEW''s catalog row and unneeded triggers.';
 "#,
     name = "event_triggers",
-    requires = [pg_tviews_adopt_table, pg_tviews_forget_dropped]
+    requires = [
+        pg_tviews_adopt_table,
+        pg_tviews_forget_dropped,
+        pg_tviews_check_inherited
+    ]
 );

@@ -34,33 +34,50 @@ struct StateTable {
 /// snapshot predates a rebuild must still find what the rebuild made): those its owner owns,
 /// or all of them (`any_owner`: the ones to drop after an owner change).
 fn state_tables(meta: &TviewMeta, any_owner: bool) -> Result<Vec<StateTable>, TviewError> {
-    select_latest(
-        "SELECT c.oid, c.relname::pg_catalog.text, pg_catalog.obj_description(c.oid, 'pg_class') \
-           FROM pg_catalog.pg_depend AS d \
-           JOIN pg_catalog.pg_class AS c ON c.oid OPERATOR(pg_catalog.=) d.objid \
-           JOIN pg_catalog.pg_namespace AS s ON s.oid OPERATOR(pg_catalog.=) c.relnamespace \
-          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
-            AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
-            AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.refobjsubid OPERATOR(pg_catalog.=) 0 \
-            AND d.deptype OPERATOR(pg_catalog.=) 'i' AND c.relkind OPERATOR(pg_catalog.=) 'r' \
-            AND s.nspname OPERATOR(pg_catalog.=) $2 \
-            AND ($4 OR c.relowner OPERATOR(pg_catalog.=) $3) \
-          ORDER BY c.oid",
-        &[
-            (pg_sys::OIDOID, pg_sys::Datum::from(meta.table)),
-            text_datum(DEFINITION_SCHEMA),
-            (pg_sys::OIDOID, pg_sys::Datum::from(meta.owner)),
-            (pg_sys::BOOLOID, pg_sys::Datum::from(any_owner)),
-        ],
-        // SAFETY: the columns have the types the query selects.
-        |r| unsafe {
-            Ok(StateTable {
-                oid: value::<pg_sys::Oid>(r[0]).unwrap_or(pg_sys::InvalidOid),
-                name: value::<String>(r[1]).unwrap_or_default(),
-                spec: value::<String>(r[2]),
-            })
-        },
-    )
+    let mut out = Vec::new();
+    for oid in crate::pg::scan::internal_parts(meta.table) {
+        // SAFETY: catalog lookups of a relation that may have gone since the scan (NULL and
+        // '\0' then); the fixed part of its pg_class row is read before it is released.
+        unsafe {
+            if pg_sys::get_rel_relkind(oid) as u8 != pg_sys::RELKIND_RELATION {
+                continue;
+            }
+            let schema = crate::pg::nodes::cstring(pg_sys::get_namespace_name(
+                pg_sys::get_rel_namespace(oid),
+            ));
+            if schema.as_deref() != Some(DEFINITION_SCHEMA) {
+                continue;
+            }
+            let tup = pg_sys::SearchSysCache1(
+                pg_sys::SysCacheIdentifier::RELOID as std::ffi::c_int,
+                pg_sys::Datum::from(oid),
+            );
+            if tup.is_null() {
+                continue;
+            }
+            let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_class>(tup);
+            let (owner, name) = (
+                (*form).relowner,
+                std::ffi::CStr::from_ptr((*form).relname.data.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+            pg_sys::ReleaseSysCache(tup);
+            if !any_owner && owner != meta.owner {
+                continue;
+            }
+            out.push(StateTable {
+                oid,
+                name,
+                spec: crate::pg::nodes::cstring(pg_sys::GetComment(
+                    oid,
+                    pg_sys::RelationRelationId,
+                    0,
+                )),
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn text_datum(s: &str) -> (pg_sys::Oid, pg_sys::Datum) {

@@ -570,28 +570,24 @@ fn root_primary_key_column(ex: &model::Extracted) -> Result<Option<String>, Tvie
 
 /// The primary key columns of a table, if it has a primary key.
 pub fn primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, TviewError> {
-    primary_key_where(relid, "")
+    Ok(primary_key_where(relid, false))
 }
 
 /// The primary key columns of `relid` when the key is checked at every statement, not
 /// deferred to commit: old and new rows of one statement pair up on such a key only (with a
 /// DEFERRABLE key, two new rows may claim one old row's key until commit).
 pub fn immediate_primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, TviewError> {
-    primary_key_where(relid, " AND i.indimmediate")
+    Ok(primary_key_where(relid, true))
 }
 
-fn primary_key_where(relid: pg_sys::Oid, extra: &str) -> Result<Option<Vec<String>>, TviewError> {
-    let cols: Option<Vec<String>> = crate::pg::spi::read_one(
-        &format!(
-            "SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY k.ord) \
-               FROM pg_catalog.pg_index i \
-               CROSS JOIN LATERAL pg_catalog.unnest(i.indkey[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]) \
-                    WITH ORDINALITY AS k(attnum, ord) \
-               JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid \
-                AND a.attnum OPERATOR(pg_catalog.=) k.attnum \
-              WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisprimary{extra}"
-        ),
-        &[relid.into()],
-    )?;
-    Ok(cols.filter(|c| !c.is_empty()))
+fn primary_key_where(relid: pg_sys::Oid, immediate: bool) -> Option<Vec<String>> {
+    let index = crate::pg::scan::indexes(relid)
+        .into_iter()
+        .find(|i| i.primary && (i.immediate || !immediate))?;
+    let cols: Vec<String> = index
+        .keys
+        .iter()
+        .filter_map(|&(attnum, _, _)| crate::pg::scan::attribute(relid, attnum).map(|a| a.2))
+        .collect();
+    (!cols.is_empty()).then_some(cols)
 }

@@ -431,17 +431,10 @@ fn check_source(r: &pg_sys::RangeTblEntry) -> Result<(), TviewError> {
     let what = match r.relkind as u8 {
         _ if system => Some("a system catalog"),
         b'r' => {
-            let inherits = |column: &str| -> Result<bool, TviewError> {
-                Ok(crate::pg::spi::read_one::<bool>(
-                    &format!(
-                        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits \
-                                         WHERE {column} OPERATOR(pg_catalog.=) $1)"
-                    ),
-                    &[r.relid.into()],
-                )?
-                .unwrap_or(false))
-            };
-            let (has_children, is_child) = (inherits("inhparent")?, inherits("inhrelid")?);
+            let (has_children, is_child) = (
+                crate::pg::scan::has_inheritance_children(r.relid),
+                crate::pg::scan::has_inheritance_parent(r.relid),
+            );
             if r.inh && has_children {
                 Some("a table with inheritance children")
             } else if is_child {

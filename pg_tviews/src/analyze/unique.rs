@@ -880,47 +880,36 @@ impl Nulls {
 pub(crate) fn unique_indexes(
     relid: pg_sys::Oid,
 ) -> Result<Vec<(BTreeSet<u32>, Nulls)>, TviewError> {
-    let sets: Option<Vec<String>> = crate::pg::spi::read_one(
-        "SELECT pg_catalog.array_agg(u.cols) FROM (
-           SELECT pg_catalog.string_agg(k.attnum::pg_catalog.text, ',')
-                  OPERATOR(pg_catalog.||) CASE WHEN pg_catalog.bool_and(a.attnotnull) THEN '!'
-                                               WHEN pg_catalog.bool_or(i.indnullsnotdistinct) THEN '~'
-                                               ELSE '' END
-                  AS cols
-             FROM pg_catalog.pg_index i
-            CROSS JOIN LATERAL ROWS FROM (
-                    pg_catalog.unnest(i.indkey[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]::pg_catalog.int2[]),
-                    pg_catalog.unnest(i.indclass[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]::pg_catalog.oid[]),
-                    pg_catalog.unnest(i.indcollation[0:i.indnkeyatts OPERATOR(pg_catalog.-) 1]::pg_catalog.oid[]))
-                   AS k(attnum, opclass, coll)
-             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid
-                   AND a.attnum OPERATOR(pg_catalog.=) k.attnum
-             LEFT JOIN pg_catalog.pg_opclass c ON c.oid OPERATOR(pg_catalog.=) k.opclass
-            WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisunique AND i.indimmediate
-              AND i.indisvalid AND i.indpred IS NULL
-            GROUP BY i.indexrelid
-           HAVING pg_catalog.bool_and(k.attnum OPERATOR(pg_catalog.>) 0 AND c.opcdefault
-                      AND c.opcmethod OPERATOR(pg_catalog.=) $2
-                      AND k.coll OPERATOR(pg_catalog.=) a.attcollation)) u",
-        &[relid.into(), pg_sys::BTREE_AM_OID.into()],
-    )?;
-    Ok(sets
-        .unwrap_or_default()
-        .iter()
-        .map(|s| {
-            let nulls = if s.ends_with('!') {
-                Nulls::NotNull
-            } else if s.ends_with('~') {
-                Nulls::NotDistinct
-            } else {
-                Nulls::Distinct
+    use crate::pg::scan;
+    let mut sets = Vec::new();
+    for index in scan::indexes(relid) {
+        if !(index.unique && index.immediate && index.valid && !index.partial) {
+            continue;
+        }
+        let mut cols = BTreeSet::new();
+        let mut all_not_null = true;
+        let usable = index.keys.iter().all(|&(attnum, class, collation)| {
+            let Some((not_null, column_collation, _)) = scan::attribute(relid, attnum) else {
+                return false; // an expression (attnum 0) or no such column
             };
-            let cols = s
-                .trim_end_matches(['!', '~'])
-                .split(',')
-                .filter_map(|c| c.parse().ok())
-                .collect();
-            (cols, nulls)
-        })
-        .collect())
+            let Some((default, method)) = scan::opclass(class) else {
+                return false;
+            };
+            all_not_null &= not_null;
+            cols.insert(attnum as u32);
+            default && method == pg_sys::BTREE_AM_OID && collation == column_collation
+        });
+        if !usable || index.keys.is_empty() {
+            continue;
+        }
+        let nulls = if all_not_null {
+            Nulls::NotNull
+        } else if index.nulls_not_distinct {
+            Nulls::NotDistinct
+        } else {
+            Nulls::Distinct
+        };
+        sets.push((cols, nulls));
+    }
+    Ok(sets)
 }

@@ -289,12 +289,22 @@ unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid:
     });
 }
 
-/// A schema was created, renamed, moved or dropped. Generated SQL names every relation,
-/// type and function through its schema, and a schema rename sends no relcache invalidation
-/// for what it holds: PostgreSQL would re-parse the kept plans with the old names (and find
-/// nothing, or tables made since under those names). Everything is rebuilt from OIDs.
+/// A catalog row that analysis reads but no relation's invalidation covers changed:
+///
+/// * a schema was created, renamed, moved or dropped. Generated SQL names every relation,
+///   type and function through its schema, and a schema rename sends no relcache
+///   invalidation for what it holds: PostgreSQL would re-parse the kept plans with the old
+///   names (and find nothing, or tables made since under those names);
+/// * a function, a role, or an operator family's members changed: what the checks of
+///   [`crate::checks::check_functions`] decided (a function's volatility or owner, whether
+///   the TVIEW's owner is a superuser, the support functions a sort or a join calls) may no
+///   longer hold, even in a backend that compiled the TVIEW before (`ALTER ROLE ...
+///   NOSUPERUSER` fires no event trigger).
+///
+/// Everything is rebuilt from OIDs and checked again. These change with deployments, not
+/// with writes.
 #[pgrx::pg_guard]
-unsafe extern "C-unwind" fn on_namespace_invalidation(
+unsafe extern "C-unwind" fn on_catalog_invalidation(
     _arg: pg_sys::Datum,
     _cacheid: std::ffi::c_int,
     _hashvalue: u32,
@@ -311,11 +321,19 @@ fn ensure_callback() {
                 Some(on_relcache_invalidation),
                 pg_sys::Datum::from(0),
             );
-            pg_sys::CacheRegisterSyscacheCallback(
-                pg_sys::SysCacheIdentifier::NAMESPACEOID as std::ffi::c_int,
-                Some(on_namespace_invalidation),
-                pg_sys::Datum::from(0),
-            );
+            for cache in [
+                pg_sys::SysCacheIdentifier::NAMESPACEOID,
+                pg_sys::SysCacheIdentifier::PROCOID,
+                pg_sys::SysCacheIdentifier::AUTHOID,
+                pg_sys::SysCacheIdentifier::AMOPOPID,
+                pg_sys::SysCacheIdentifier::AMPROCNUM,
+            ] {
+                pg_sys::CacheRegisterSyscacheCallback(
+                    cache as std::ffi::c_int,
+                    Some(on_catalog_invalidation),
+                    pg_sys::Datum::from(0),
+                );
+            }
         }
         CALLBACK_REGISTERED.set(true);
     }

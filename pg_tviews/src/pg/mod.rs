@@ -9,5 +9,6 @@ pub mod context;
 pub mod hooks;
 pub mod names;
 pub mod nodes;
+pub mod scan;
 pub mod spi;
 pub mod tupdesc;

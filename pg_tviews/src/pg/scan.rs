@@ -1,0 +1,612 @@
+//! Catalog reads through the catalogs' own indexes and caches, not SQL.
+//!
+//! Analysis runs in every backend that maintains a TVIEW, on its first write and after an
+//! invalidation of something the TVIEW reads. Each catalog question asked in SQL was parsed
+//! and planned anew there (about 0.3 ms each in a new backend, some thirty per TVIEW), which
+//! was most of a new connection's first write. These answer the same questions from the
+//! catalog snapshot, as PostgreSQL's own lookups do.
+
+use pgrx::pg_sys;
+
+/// `pg_inherits` and its indexes (catalog/pg_inherits.h; catalog OIDs never change).
+const INHERITS_RELATION: u32 = 2611;
+const INHERITS_RELID_SEQNO_INDEX: u32 = 2680;
+const INHERITS_PARENT_INDEX: u32 = 2187;
+const ANUM_INHERITS_INHRELID: i16 = 1;
+const ANUM_INHERITS_INHPARENT: i16 = 2;
+
+/// Call `each` with every row of `catalog` whose (first) index column `attno` of `index`
+/// equals `value`, until it returns false.
+///
+/// # Safety
+/// `catalog` must be a system catalog and `index` an index on it whose first column is the
+/// catalog's `oid`-typed column `attno`; `each` reads the tuple only while it runs.
+unsafe fn scan_by_oid(
+    catalog: u32,
+    index: u32,
+    attno: i16,
+    value: pg_sys::Oid,
+    each: impl FnMut(pg_sys::HeapTuple, pg_sys::TupleDesc) -> bool,
+) {
+    // SAFETY: per contract.
+    unsafe { scan_by_oids(catalog, index, &[(attno, value)], each) }
+}
+
+/// [`scan_by_oid`] with several keys: `(attno, value)` of the index's leading columns, in
+/// order (attribute numbers of the catalog, as `systable_beginscan` takes them).
+///
+/// # Safety
+/// As for [`scan_by_oid`], for every key.
+unsafe fn scan_by_oids(
+    catalog: u32,
+    index: u32,
+    keys: &[(i16, pg_sys::Oid)],
+    mut each: impl FnMut(pg_sys::HeapTuple, pg_sys::TupleDesc) -> bool,
+) {
+    // SAFETY: per contract; the catalog is opened and closed here, the scan uses a new
+    // catalog snapshot (snapshot NULL after invalidating the current one: what is committed
+    // now, as the SQL these scans replace saw it), and the keys compare oids with oideq.
+    unsafe {
+        pg_sys::InvalidateCatalogSnapshot();
+        let rel = pg_sys::table_open(
+            pg_sys::Oid::from(catalog),
+            pg_sys::AccessShareLock as pg_sys::LOCKMODE,
+        );
+        let mut scankeys: Vec<pg_sys::ScanKeyData> = Vec::with_capacity(keys.len());
+        for &(attno, value) in keys {
+            let mut key: pg_sys::ScanKeyData = std::mem::zeroed();
+            pg_sys::ScanKeyInit(
+                &mut key,
+                attno,
+                pg_sys::BTEqualStrategyNumber as pg_sys::StrategyNumber,
+                pg_sys::Oid::from(pg_sys::F_OIDEQ),
+                pg_sys::Datum::from(value),
+            );
+            scankeys.push(key);
+        }
+        let scan = pg_sys::systable_beginscan(
+            rel,
+            pg_sys::Oid::from(index),
+            true,
+            std::ptr::null_mut(),
+            scankeys.len() as i32,
+            scankeys.as_mut_ptr(),
+        );
+        loop {
+            let tuple = pg_sys::systable_getnext(scan);
+            if tuple.is_null() || !each(tuple, (*rel).rd_att) {
+                break;
+            }
+        }
+        pg_sys::systable_endscan(scan);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+    }
+}
+
+/// Whether `relid` has inheritance children (or partitions), as `pg_inherits` says now.
+pub fn has_inheritance_children(relid: pg_sys::Oid) -> bool {
+    let mut found = false;
+    // SAFETY: pg_inherits_parent_index is on inhparent, an oid.
+    unsafe {
+        scan_by_oid(
+            INHERITS_RELATION,
+            INHERITS_PARENT_INDEX,
+            ANUM_INHERITS_INHPARENT,
+            relid,
+            |_, _| {
+                found = true;
+                false
+            },
+        )
+    };
+    found
+}
+
+/// Whether `relid` inherits from a table (or is a partition), as `pg_inherits` says now.
+pub fn has_inheritance_parent(relid: pg_sys::Oid) -> bool {
+    let mut found = false;
+    // SAFETY: pg_inherits_relid_seqno_index starts with inhrelid, an oid.
+    unsafe {
+        scan_by_oid(
+            INHERITS_RELATION,
+            INHERITS_RELID_SEQNO_INDEX,
+            ANUM_INHERITS_INHRELID,
+            relid,
+            |_, _| {
+                found = true;
+                false
+            },
+        )
+    };
+    found
+}
+
+/// The tables `relid` inherits from (or is a partition of), as `pg_inherits` says now.
+pub fn inheritance_parents(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let parent = catalog_attnum(INHERITS_RELATION, c"inhparent");
+    let mut out = Vec::new();
+    // SAFETY: pg_inherits_relid_seqno_index starts with inhrelid, an oid.
+    unsafe {
+        scan_by_oid(
+            INHERITS_RELATION,
+            INHERITS_RELID_SEQNO_INDEX,
+            ANUM_INHERITS_INHRELID,
+            relid,
+            |t, d| {
+                out.push(oid_column(t, d, parent));
+                true
+            },
+        )
+    };
+    out
+}
+
+/// What analysis asks of one index of a table (a row of `pg_index`, key columns only).
+#[derive(Debug, Clone)]
+pub struct IndexRow {
+    pub index: pg_sys::Oid,
+    pub unique: bool,
+    pub primary: bool,
+    /// Checked at every statement (not DEFERRABLE).
+    pub immediate: bool,
+    pub valid: bool,
+    pub nulls_not_distinct: bool,
+    /// A partial index (`WHERE ...`).
+    pub partial: bool,
+    /// The key columns' numbers (0 for an expression), operator classes and collations.
+    pub keys: Vec<(i16, pg_sys::Oid, pg_sys::Oid)>,
+}
+
+/// The indexes of `relid`, in OID order.
+pub fn indexes(relid: pg_sys::Oid) -> Vec<IndexRow> {
+    let mut rows = Vec::new();
+    // SAFETY: pg_index_indrelid_index is on indrelid, an oid. The fixed part of the tuple is a
+    // FormData_pg_index (indkey included: direct access to it is allowed); indclass and
+    // indcollation are read with heap_getattr, never NULL, oidvectors of indnatts entries.
+    unsafe {
+        scan_by_oid(
+            pg_sys::IndexRelationId.to_u32(),
+            pg_sys::IndexIndrelidIndexId,
+            pg_sys::Anum_pg_index_indrelid as i16,
+            relid,
+            |tuple, desc| {
+                let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_index>(tuple);
+                let n = (*form).indnkeyatts.max(0) as usize;
+                let attnums = (*form).indkey.values.as_slice(n);
+                let vector = |attno: u32| -> Vec<pg_sys::Oid> {
+                    let mut isnull = false;
+                    let d = pg_sys::heap_getattr(tuple, attno as i32, desc, &mut isnull);
+                    if isnull {
+                        return vec![pg_sys::InvalidOid; n];
+                    }
+                    let v = d.cast_mut_ptr::<pg_sys::oidvector>();
+                    let len = ((*v).dim1.max(0) as usize).min(n);
+                    let mut out = (*v).values.as_slice(len).to_vec();
+                    out.resize(n, pg_sys::InvalidOid);
+                    out
+                };
+                let classes = vector(pg_sys::Anum_pg_index_indclass);
+                let collations = vector(pg_sys::Anum_pg_index_indcollation);
+                rows.push(IndexRow {
+                    index: (*form).indexrelid,
+                    unique: (*form).indisunique,
+                    primary: (*form).indisprimary,
+                    immediate: (*form).indimmediate,
+                    valid: (*form).indisvalid,
+                    nulls_not_distinct: (*form).indnullsnotdistinct,
+                    partial: !pg_sys::heap_attisnull(
+                        tuple,
+                        pg_sys::Anum_pg_index_indpred as i32,
+                        desc,
+                    ),
+                    keys: (0..n)
+                        .map(|i| (attnums[i], classes[i], collations[i]))
+                        .collect(),
+                });
+                true
+            },
+        )
+    };
+    rows.sort_by_key(|r| r.index.to_u32());
+    rows
+}
+
+/// Column `attnum` of `relid`: NOT NULL, its collation, its name (`None`: no such column, or
+/// a dropped one).
+pub fn attribute(relid: pg_sys::Oid, attnum: i16) -> Option<(bool, pg_sys::Oid, String)> {
+    if attnum <= 0 {
+        return None;
+    }
+    // SAFETY: an attribute syscache lookup; the fixed part is a FormData_pg_attribute, read
+    // before the tuple is released.
+    unsafe {
+        let tup = pg_sys::SearchSysCache2(
+            pg_sys::SysCacheIdentifier::ATTNUM as std::ffi::c_int,
+            pg_sys::Datum::from(relid),
+            pg_sys::Datum::from(attnum),
+        );
+        if tup.is_null() {
+            return None;
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_attribute>(tup);
+        let out = (!(*form).attisdropped).then(|| {
+            (
+                (*form).attnotnull,
+                (*form).attcollation,
+                std::ffi::CStr::from_ptr((*form).attname.data.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        });
+        pg_sys::ReleaseSysCache(tup);
+        out
+    }
+}
+
+/// Operator class `opclass`: whether it is its type's default, and its access method.
+pub fn opclass(opclass: pg_sys::Oid) -> Option<(bool, pg_sys::Oid)> {
+    // SAFETY: an operator class syscache lookup; the fixed part is a FormData_pg_opclass.
+    unsafe {
+        let tup = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::CLAOID as std::ffi::c_int,
+            pg_sys::Datum::from(opclass),
+        );
+        if tup.is_null() {
+            return None;
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_opclass>(tup);
+        let out = ((*form).opcdefault, (*form).opcmethod);
+        pg_sys::ReleaseSysCache(tup);
+        Some(out)
+    }
+}
+
+/// The OID of extension `name` and the name of its schema, if it is installed.
+pub fn extension(name: &std::ffi::CStr) -> Option<(pg_sys::Oid, pg_sys::Oid, String)> {
+    // SAFETY: catalog lookups by name and OID; missing objects give InvalidOid or NULL.
+    unsafe {
+        let ext = pg_sys::get_extension_oid(name.as_ptr(), true);
+        if ext == pg_sys::InvalidOid {
+            return None;
+        }
+        let nsp = pg_sys::get_extension_schema(ext);
+        let nspname = pg_sys::get_namespace_name(nsp);
+        if nspname.is_null() {
+            return None;
+        }
+        Some((
+            ext,
+            nsp,
+            std::ffi::CStr::from_ptr(nspname)
+                .to_string_lossy()
+                .into_owned(),
+        ))
+    }
+}
+
+/// Catalogs and indexes the dependency walk reads (catalog/pg_*.h; catalog OIDs never
+/// change). Column numbers are looked up by name: they move between major versions.
+const DEPEND_RELATION: u32 = 2608;
+const DEPEND_DEPENDER_INDEX: u32 = 2673;
+const DEPEND_REFERENCE_INDEX: u32 = 2674;
+const REWRITE_RELATION: u32 = 2618;
+const REWRITE_REL_RULENAME_INDEX: u32 = 2693;
+const CONSTRAINT_RELATION: u32 = 2606;
+const CONSTRAINT_TYPID_INDEX: u32 = 2666;
+const AGGREGATE_RELATION: u32 = 2600;
+const AMOP_RELATION: u32 = 2602;
+const AMOP_OPR_FAM_INDEX: u32 = 2654;
+const AMPROC_RELATION: u32 = 2603;
+const AMPROC_FAM_PROC_INDEX: u32 = 2655;
+
+/// Column `name` of catalog `catalog`: its number.
+fn catalog_attnum(catalog: u32, name: &std::ffi::CStr) -> i16 {
+    // SAFETY: an attribute lookup of a system catalog's column, which exists.
+    unsafe { pg_sys::get_attnum(pg_sys::Oid::from(catalog), name.as_ptr()) }
+}
+
+/// The oid-typed column `attno` of a catalog tuple.
+///
+/// # Safety
+/// `tuple` is a live tuple of the catalog described by `desc`.
+unsafe fn oid_column(tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc, attno: i16) -> pg_sys::Oid {
+    let mut isnull = false;
+    // SAFETY: per contract.
+    let d = unsafe { pg_sys::heap_getattr(tuple, attno as i32, desc, &mut isnull) };
+    if isnull {
+        pg_sys::InvalidOid
+    } else {
+        pg_sys::Oid::from(d.value() as u32)
+    }
+}
+
+/// What the rules of pg_depend recorded for the objects `objid` of class `classid` depend on:
+/// `(refclassid, refobjid)`.
+fn depends_on(classid: pg_sys::Oid, objid: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid)> {
+    let (classid_att, objid_att) = (
+        catalog_attnum(DEPEND_RELATION, c"classid"),
+        catalog_attnum(DEPEND_RELATION, c"objid"),
+    );
+    let (refclassid_att, refobjid_att) = (
+        catalog_attnum(DEPEND_RELATION, c"refclassid"),
+        catalog_attnum(DEPEND_RELATION, c"refobjid"),
+    );
+    let mut out = Vec::new();
+    // SAFETY: pg_depend_depender_index starts with (classid, objid), both oids.
+    unsafe {
+        scan_by_oids(
+            DEPEND_RELATION,
+            DEPEND_DEPENDER_INDEX,
+            &[(classid_att, classid), (objid_att, objid)],
+            |tuple, desc| {
+                out.push((
+                    oid_column(tuple, desc, refclassid_att),
+                    oid_column(tuple, desc, refobjid_att),
+                ));
+                true
+            },
+        )
+    };
+    out
+}
+
+/// The rules (a view's `_RETURN`) of relation `relid`.
+fn rules_of(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let (ev_class, oid) = (
+        catalog_attnum(REWRITE_RELATION, c"ev_class"),
+        catalog_attnum(REWRITE_RELATION, c"oid"),
+    );
+    let mut out = Vec::new();
+    // SAFETY: pg_rewrite_rel_rulename_index starts with ev_class, an oid.
+    unsafe {
+        scan_by_oid(
+            REWRITE_RELATION,
+            REWRITE_REL_RULENAME_INDEX,
+            ev_class,
+            relid,
+            |t, d| {
+                out.push(oid_column(t, d, oid));
+                true
+            },
+        )
+    };
+    out
+}
+
+/// The constraints of domain `typid`.
+fn domain_constraints(typid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let (contypid, oid) = (
+        catalog_attnum(CONSTRAINT_RELATION, c"contypid"),
+        catalog_attnum(CONSTRAINT_RELATION, c"oid"),
+    );
+    let mut out = Vec::new();
+    // SAFETY: pg_constraint_contypid_index is on contypid, an oid.
+    unsafe {
+        scan_by_oid(
+            CONSTRAINT_RELATION,
+            CONSTRAINT_TYPID_INDEX,
+            contypid,
+            typid,
+            |t, d| {
+                out.push(oid_column(t, d, oid));
+                true
+            },
+        )
+    };
+    out
+}
+
+/// The support functions of aggregate `aggfnoid`, if it is one: transition, final, combine,
+/// serialization, and the moving-aggregate ones a window frame uses.
+fn aggregate_functions(aggfnoid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let mut out = Vec::new();
+    // SAFETY: an aggregate syscache lookup; the columns read are regproc (oid) columns.
+    unsafe {
+        let tup = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::AGGFNOID as std::ffi::c_int,
+            pg_sys::Datum::from(aggfnoid),
+        );
+        if tup.is_null() {
+            return out;
+        }
+        for name in [
+            c"aggtransfn",
+            c"aggfinalfn",
+            c"aggcombinefn",
+            c"aggserialfn",
+            c"aggdeserialfn",
+            c"aggmtransfn",
+            c"aggminvtransfn",
+            c"aggmfinalfn",
+        ] {
+            let mut isnull = false;
+            let d = pg_sys::SysCacheGetAttr(
+                pg_sys::SysCacheIdentifier::AGGFNOID as std::ffi::c_int,
+                tup,
+                catalog_attnum(AGGREGATE_RELATION, name),
+                &mut isnull,
+            );
+            let f = pg_sys::Oid::from(d.value() as u32);
+            if !isnull && f != pg_sys::InvalidOid {
+                out.push(f);
+            }
+        }
+        pg_sys::ReleaseSysCache(tup);
+    }
+    out
+}
+
+/// What a definition depends on, as PostgreSQL recorded it for its view and the helper
+/// views (and materialized views) it reads, transitively: `(class, object)` pairs.
+pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid)> {
+    let rewrite = pg_sys::Oid::from(REWRITE_RELATION);
+    let mut rels = vec![view];
+    let mut seen: std::collections::HashSet<pg_sys::Oid> = rels.iter().copied().collect();
+    let mut deps = Vec::new();
+    let mut i = 0;
+    while i < rels.len() {
+        for rule in rules_of(rels[i]) {
+            for (class, object) in depends_on(rewrite, rule) {
+                if class == pg_sys::RelationRelationId && !seen.contains(&object) {
+                    // SAFETY: a catalog lookup; an unknown relation gives '\0'.
+                    let kind = unsafe { pg_sys::get_rel_relkind(object) } as u8;
+                    if kind == pg_sys::RELKIND_VIEW || kind == pg_sys::RELKIND_MATVIEW {
+                        seen.insert(object);
+                        rels.push(object);
+                    }
+                }
+                deps.push((class, object));
+            }
+        }
+        i += 1;
+    }
+    deps
+}
+
+/// For a domain, the type it is over (a base type or another domain); `None` for any other
+/// type.
+fn domain_parent(typ: pg_sys::Oid) -> Option<pg_sys::Oid> {
+    // SAFETY: a type syscache lookup; the fixed part is a FormData_pg_type, read before the
+    // tuple is released.
+    unsafe {
+        let tup = pg_sys::SearchSysCache1(
+            pg_sys::SysCacheIdentifier::TYPEOID as std::ffi::c_int,
+            pg_sys::Datum::from(typ),
+        );
+        if tup.is_null() {
+            return None;
+        }
+        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_type>(tup);
+        let out = ((*form).typtype as u8 == pg_sys::TYPTYPE_DOMAIN).then_some((*form).typbasetype);
+        pg_sys::ReleaseSysCache(tup);
+        out
+    }
+}
+
+/// The operator families operator `opno` belongs to.
+fn operator_families(opno: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let (amopopr, amopfamily) = (
+        catalog_attnum(AMOP_RELATION, c"amopopr"),
+        catalog_attnum(AMOP_RELATION, c"amopfamily"),
+    );
+    let mut out = Vec::new();
+    // SAFETY: pg_amop_opr_fam_index starts with amopopr, an oid.
+    unsafe {
+        scan_by_oid(AMOP_RELATION, AMOP_OPR_FAM_INDEX, amopopr, opno, |t, d| {
+            out.push(oid_column(t, d, amopfamily));
+            true
+        })
+    };
+    out
+}
+
+/// The support functions of operator family `family` (comparison, hashing, sort support,
+/// in_range, ...).
+fn family_functions(family: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let (amprocfamily, amproc) = (
+        catalog_attnum(AMPROC_RELATION, c"amprocfamily"),
+        catalog_attnum(AMPROC_RELATION, c"amproc"),
+    );
+    let mut out = Vec::new();
+    // SAFETY: pg_amproc_fam_proc_index starts with amprocfamily, an oid; amproc is a regproc.
+    unsafe {
+        scan_by_oid(
+            AMPROC_RELATION,
+            AMPROC_FAM_PROC_INDEX,
+            amprocfamily,
+            family,
+            |t, d| {
+                out.push(oid_column(t, d, amproc));
+                true
+            },
+        )
+    };
+    out
+}
+
+/// The functions a definition can run, found from what PostgreSQL recorded it depends on:
+///
+/// * functions it calls;
+/// * the function of each operator it uses, and the support functions of the operator
+///   families the operator belongs to: a sort, a merge or hash join, a grouping or
+///   `DISTINCT` by it calls those (`btint4cmp`, a hash function), not the operator's own;
+/// * for a domain it uses, what the domain's CHECK constraints use (functions, operators,
+///   other domains), and the same for the domain it is over;
+/// * the support functions of every aggregate among those functions (transition, final,
+///   combine, serialization, moving-aggregate).
+pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let constraint = pg_sys::Oid::from(CONSTRAINT_RELATION);
+    let mut funcs: Vec<pg_sys::Oid> = Vec::new();
+    let mut seen: std::collections::HashSet<(pg_sys::Oid, pg_sys::Oid)> =
+        std::collections::HashSet::new();
+    let mut work = definition_dependencies(view);
+    while let Some((class, object)) = work.pop() {
+        if object == pg_sys::InvalidOid || !seen.insert((class, object)) {
+            continue;
+        }
+        if class == pg_sys::ProcedureRelationId {
+            funcs.push(object);
+        } else if class == pg_sys::OperatorRelationId {
+            // SAFETY: an operator syscache lookup; InvalidOid when missing.
+            let code = unsafe { pg_sys::get_opcode(object) };
+            work.push((pg_sys::ProcedureRelationId, code));
+            for family in operator_families(object) {
+                work.extend(
+                    family_functions(family)
+                        .into_iter()
+                        .map(|f| (pg_sys::ProcedureRelationId, f)),
+                );
+            }
+        } else if class == pg_sys::TypeRelationId {
+            if let Some(parent) = domain_parent(object) {
+                for k in domain_constraints(object) {
+                    work.extend(depends_on(constraint, k));
+                }
+                // A domain over a domain: the inner one's constraints hold too. (A base
+                // type's own functions are its I/O and support, not the definition's.)
+                work.push((pg_sys::TypeRelationId, parent));
+            }
+        }
+    }
+    let direct = funcs.clone();
+    for f in direct {
+        funcs.extend(aggregate_functions(f));
+    }
+    funcs.sort_by_key(|f| f.to_u32());
+    funcs.dedup();
+    funcs
+}
+
+/// The relations that are internal parts of relation `relid` (pg_depend rows with deptype
+/// `i` from a relation to `relid` as a whole), in OID order.
+pub fn internal_parts(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let att = |name: &std::ffi::CStr| catalog_attnum(DEPEND_RELATION, name);
+    let (refclassid, refobjid, refobjsubid) =
+        (att(c"refclassid"), att(c"refobjid"), att(c"refobjsubid"));
+    let (classid, objid, deptype) = (att(c"classid"), att(c"objid"), att(c"deptype"));
+    let mut out = Vec::new();
+    // SAFETY: pg_depend_reference_index starts with (refclassid, refobjid), both oids;
+    // refobjsubid is an int4 and deptype a "char", read as such.
+    unsafe {
+        scan_by_oids(
+            DEPEND_RELATION,
+            DEPEND_REFERENCE_INDEX,
+            &[(refclassid, pg_sys::RelationRelationId), (refobjid, relid)],
+            |tuple, desc| {
+                let mut isnull = false;
+                let subid = pg_sys::heap_getattr(tuple, refobjsubid as i32, desc, &mut isnull);
+                let kind = pg_sys::heap_getattr(tuple, deptype as i32, desc, &mut isnull);
+                if oid_column(tuple, desc, classid) == pg_sys::RelationRelationId
+                    && subid.value() as i32 == 0
+                    && kind.value() as u8 == pg_sys::DependencyType::DEPENDENCY_INTERNAL as u8
+                {
+                    out.push(oid_column(tuple, desc, objid));
+                }
+                true
+            },
+        )
+    };
+    out.sort_by_key(|o| o.to_u32());
+    out.dedup();
+    out
+}

@@ -1,0 +1,99 @@
+-- Every function a definition can run is checked by the rules of creation and maintenance
+-- (docs: "Functions"), however it is reached: through a domain over a domain, an operator
+-- in a domain's CHECK, a moving aggregate's functions, an operator family's comparison
+-- function (ORDER BY ... USING). A change to a function or role applies in a backend that
+-- maintained the TVIEW before it. CREATE TABLE ... INHERITS of a source is refused.
+CREATE SCHEMA fr;
+SET search_path = fr, public;
+CREATE TABLE tb_a (pk_a int PRIMARY KEY, v int NOT NULL);
+INSERT INTO tb_a VALUES (1, 1), (2, 2);
+CREATE TABLE banned (x int);
+-- Reads a table: STABLE, as it must be declared.
+CREATE FUNCTION ok_val(int) RETURNS boolean LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN NOT EXISTS (SELECT 1 FROM fr.banned WHERE x = $1); END $$;
+
+-- A domain over a domain whose CHECK calls it.
+CREATE DOMAIN d_in AS int CHECK (ok_val(VALUE));
+CREATE DOMAIN d_out AS d_in;
+SELECT pg_tviews_create('dd', $$SELECT pk_a, v::fr.d_out AS dv FROM fr.tb_a$$);
+
+-- An operator in a domain's CHECK whose function is STABLE.
+CREATE FUNCTION opf(int, int) RETURNS boolean LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN true; END $$;
+CREATE OPERATOR =!= (FUNCTION = opf, LEFTARG = int, RIGHTARG = int);
+CREATE DOMAIN d_op AS int CHECK (VALUE =!= 0);
+SELECT pg_tviews_create('dop', $$SELECT pk_a, v::fr.d_op AS dv FROM fr.tb_a$$);
+
+-- An aggregate whose moving-aggregate functions (used in a window frame) are STABLE.
+CREATE FUNCTION sfn(int, int) RETURNS int LANGUAGE sql IMMUTABLE
+    AS $$ SELECT coalesce($1, 0) + coalesce($2, 0) $$;
+CREATE FUNCTION msfn(int, int) RETURNS int LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN coalesce($1, 0) + coalesce($2, 0) + (SELECT count(*) FROM fr.banned); END $$;
+CREATE FUNCTION minv(int, int) RETURNS int LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN coalesce($1, 0) - coalesce($2, 0); END $$;
+CREATE AGGREGATE msum(int) (SFUNC = sfn, STYPE = int, MSFUNC = msfn, MINVFUNC = minv, MSTYPE = int);
+SELECT pg_tviews_create('mov', $$SELECT a.pk_a,
+    (SELECT jsonb_agg(s ORDER BY pk) FROM (SELECT b.pk_a AS pk,
+        fr.msum(b.v) OVER (ORDER BY b.pk_a ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS s
+        FROM fr.tb_a b) q) AS j
+  FROM fr.tb_a a$$);
+
+-- Operators with IMMUTABLE functions, in an operator class whose comparison function is
+-- STABLE: a sort by them calls the comparison function.
+CREATE TABLE flip (on_ boolean);
+CREATE FUNCTION ilt(int, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 < $2 $$;
+CREATE FUNCTION ile(int, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 <= $2 $$;
+CREATE FUNCTION ieq(int, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 = $2 $$;
+CREATE FUNCTION ige(int, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 >= $2 $$;
+CREATE FUNCTION igt(int, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 > $2 $$;
+CREATE FUNCTION icmp(int, int) RETURNS int LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM fr.flip WHERE on_) THEN RETURN btint4cmp($2, $1); END IF;
+    RETURN btint4cmp($1, $2);
+END $$;
+CREATE OPERATOR <<< (FUNCTION = ilt, LEFTARG = int, RIGHTARG = int);
+CREATE OPERATOR <<= (FUNCTION = ile, LEFTARG = int, RIGHTARG = int);
+CREATE OPERATOR === (FUNCTION = ieq, LEFTARG = int, RIGHTARG = int);
+CREATE OPERATOR >>= (FUNCTION = ige, LEFTARG = int, RIGHTARG = int);
+CREATE OPERATOR >>> (FUNCTION = igt, LEFTARG = int, RIGHTARG = int);
+CREATE OPERATOR CLASS myops FOR TYPE int USING btree AS
+    OPERATOR 1 <<<, OPERATOR 2 <<=, OPERATOR 3 ===, OPERATOR 4 >>=, OPERATOR 5 >>>,
+    FUNCTION 1 icmp(int, int);
+SELECT pg_tviews_create('srt', $$SELECT a.pk_a,
+    (SELECT jsonb_agg(b.v ORDER BY b.v USING OPERATOR(fr.<<<)) FROM fr.tb_a b WHERE b.pk_a <> a.pk_a) AS j
+  FROM fr.tb_a a$$);
+-- Every attempt above was refused: no TVIEW exists.
+SELECT count(*) FROM pg_tview_meta;
+
+-- A superuser-owned TVIEW calling a function of a role that was a superuser: once the role
+-- is no longer one, maintenance refuses, also in this backend, which maintained the TVIEW
+-- before (ALTER ROLE fires no event trigger).
+CREATE ROLE fr_fown SUPERUSER;
+SET ROLE fr_fown;
+CREATE FUNCTION gimm(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1 * 2 $$;
+RESET ROLE;
+SELECT pg_tviews_create('g1', $$SELECT pk_a, fr.gimm(v) AS w FROM fr.tb_a$$);
+INSERT INTO tb_a VALUES (3, 3);
+ALTER ROLE fr_fown NOSUPERUSER;
+INSERT INTO tb_a VALUES (4, 4);
+ALTER ROLE fr_fown SUPERUSER;
+INSERT INTO tb_a VALUES (4, 4);
+SELECT * FROM pg_tviews_check('fr.g1');
+
+-- A table inheriting from a source: refused when created, as ALTER TABLE ... INHERIT is.
+CREATE TABLE ch1 () INHERITS (tb_a);
+CREATE TABLE ch2 (pk_a int NOT NULL, v int NOT NULL);
+ALTER TABLE ch2 INHERIT tb_a;
+-- A table inheriting from a table no TVIEW reads is fine.
+CREATE TABLE other_parent (x int);
+CREATE TABLE ch3 () INHERITS (other_parent);
+INSERT INTO tb_a VALUES (5, 5);
+SELECT * FROM pg_tviews_check('fr.g1');
+SELECT pk_a, w FROM tv_g1 ORDER BY pk_a;
+
+SELECT pg_tviews_drop('fr.g1');
+RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA fr CASCADE;
+DROP ROLE fr_fown;
+RESET client_min_messages;
