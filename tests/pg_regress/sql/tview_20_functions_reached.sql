@@ -63,7 +63,8 @@ SELECT pg_tviews_create('srt', $$SELECT a.pk_a,
     (SELECT jsonb_agg(b.v ORDER BY b.v USING OPERATOR(fr.<<<)) FROM fr.tb_a b WHERE b.pk_a <> a.pk_a) AS j
   FROM fr.tb_a a$$);
 -- Every attempt above was refused: no TVIEW exists.
-SELECT count(*) FROM pg_tview_meta;
+SELECT count(*) FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name
+ WHERE c.relnamespace = 'fr'::regnamespace;
 
 -- A superuser-owned TVIEW calling a function of a role that was a superuser: once the role
 -- is no longer one, maintenance refuses, also in this backend, which maintained the TVIEW
