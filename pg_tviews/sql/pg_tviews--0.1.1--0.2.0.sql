@@ -63,7 +63,7 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_check_inherited_wrapper';
 COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE; refuses a table that inherits from a TVIEW''s source.';
+'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE and CREATE FOREIGN TABLE; refuses a table that inherits from a TVIEW''s source.';
 
 -- The event trigger functions no longer resolve anything through the caller's search_path.
 CREATE OR REPLACE FUNCTION pg_tviews_on_ddl_command_end() RETURNS event_trigger
@@ -75,15 +75,15 @@ BEGIN
         AND c.object_type OPERATOR(pg_catalog.=) 'table';
     PERFORM @extschema@.pg_tviews_check_inherited(c.objid)
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
-      WHERE c.command_tag OPERATOR(pg_catalog.=) 'CREATE TABLE'
-        AND c.object_type OPERATOR(pg_catalog.=) 'table';
+      WHERE c.command_tag OPERATOR(pg_catalog.=) ANY (ARRAY['CREATE TABLE', 'CREATE FOREIGN TABLE'])
+        AND c.object_type OPERATOR(pg_catalog.=) ANY (ARRAY['table', 'foreign table']);
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_end() IS
 'pg_tviews: event trigger function making CREATE TABLE tv_<name> AS SELECT create a TVIEW, and refusing CREATE TABLE ... INHERITS of a TVIEW''s source.';
 DROP EVENT TRIGGER pg_tviews_ddl_command_end;
 CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE')
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE', 'CREATE FOREIGN TABLE')
     EXECUTE FUNCTION pg_tviews_on_ddl_command_end();
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_end IS
 'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW; CREATE TABLE ... INHERITS of a TVIEW''s source is refused.';

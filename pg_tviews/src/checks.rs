@@ -176,7 +176,9 @@ fn function_facts(f: pg_sys::Oid) -> Option<(String, u8, String, bool, Option<St
 ///   temporary schema first: run by maintenance in a writer's session, as the TVIEW's owner, it
 ///   would find what the writer put there (the rule PostgreSQL gives SECURITY DEFINER
 ///   functions);
-/// * a function of the user's own (SQL or a procedural language) that is not IMMUTABLE may
+/// * a function of the user's own (SQL or a procedural language) that is not IMMUTABLE
+///   (STABLE, or VOLATILE where the definition reaches it other than by calling it, as an
+///   aggregate's or an operator class's support function or a cast run by `to_json`) may
 ///   read tables: those would be sources pg_tviews cannot see, and a change to them would
 ///   leave the TVIEW stale.
 pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
@@ -198,10 +200,15 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
                 });
             }
         }
-        if !builtin && volatility == b's' && language != "c" && language != "internal" {
+        if !builtin && volatility != b'i' && language != "c" && language != "internal" {
+            let declared = if volatility == b's' {
+                "STABLE"
+            } else {
+                "VOLATILE"
+            };
             return Err(TviewError::UnsafeFunction {
                 function,
-                reason: "it is STABLE, so it may read tables that are not sources of the TVIEW".into(),
+                reason: format!("it is {declared}, so it may read tables that are not sources of the TVIEW"),
                 hint: "Changes to a table read inside a function would not reach the TVIEW. If the function reads no table, declare it IMMUTABLE; if it does, join that table in the definition instead.".into(),
             });
         }

@@ -160,7 +160,8 @@ fn pg_tviews_adopt_table(table: pg_sys::Oid) {
     crate::maintain::run::refresh_all_rows(&meta).or_raise();
 }
 
-/// After CREATE TABLE: refuse a table that inherits from a TVIEW's source. Writes through the
+/// After CREATE TABLE or CREATE FOREIGN TABLE: refuse a table that inherits from a TVIEW's
+/// source. Writes through the
 /// parent would then reach the child's rows, which the parent's statement triggers do not
 /// see (`ALTER TABLE ... INHERIT` is refused by the same rule, at analysis). Reads only, so
 /// calling it by hand changes nothing.
@@ -753,7 +754,7 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'pg_tviews_on_ddl_command_start';
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_start() IS
 'pg_tviews: event trigger function capturing the SELECT of CREATE TABLE tv_<name> AS before it runs.';
 COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE; refuses a table that inherits from a TVIEW''s source.';
+'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE and CREATE FOREIGN TABLE; refuses a table that inherits from a TVIEW''s source.';
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
 
@@ -766,8 +767,8 @@ BEGIN
         AND c.object_type OPERATOR(pg_catalog.=) 'table';
     PERFORM @extschema@.pg_tviews_check_inherited(c.objid)
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
-      WHERE c.command_tag OPERATOR(pg_catalog.=) 'CREATE TABLE'
-        AND c.object_type OPERATOR(pg_catalog.=) 'table';
+      WHERE c.command_tag OPERATOR(pg_catalog.=) ANY (ARRAY['CREATE TABLE', 'CREATE FOREIGN TABLE'])
+        AND c.object_type OPERATOR(pg_catalog.=) ANY (ARRAY['table', 'foreign table']);
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_end() IS
@@ -793,7 +794,7 @@ COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_start IS
 'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates.';
 
 CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE')
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE', 'CREATE FOREIGN TABLE')
     EXECUTE FUNCTION pg_tviews_on_ddl_command_end();
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_end IS
 'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW; CREATE TABLE ... INHERITS of a TVIEW''s source is refused.';

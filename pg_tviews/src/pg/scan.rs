@@ -296,6 +296,9 @@ const CONSTRAINT_TYPID_INDEX: u32 = 2666;
 const AGGREGATE_RELATION: u32 = 2600;
 const AMOP_RELATION: u32 = 2602;
 const AMOP_OPR_FAM_INDEX: u32 = 2654;
+const AMOP_FAM_STRAT_INDEX: u32 = 2653;
+const CAST_RELATION: u32 = 2605;
+const RANGE_RELATION: u32 = 3541;
 const AMPROC_RELATION: u32 = 2603;
 const AMPROC_FAM_PROC_INDEX: u32 = 2655;
 
@@ -320,28 +323,28 @@ unsafe fn oid_column(tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc, attno: i
     }
 }
 
-/// What the rules of pg_depend recorded for the objects `objid` of class `classid` depend on:
-/// `(refclassid, refobjid)`.
-fn depends_on(classid: pg_sys::Oid, objid: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid)> {
-    let (classid_att, objid_att) = (
-        catalog_attnum(DEPEND_RELATION, c"classid"),
-        catalog_attnum(DEPEND_RELATION, c"objid"),
-    );
-    let (refclassid_att, refobjid_att) = (
-        catalog_attnum(DEPEND_RELATION, c"refclassid"),
-        catalog_attnum(DEPEND_RELATION, c"refobjid"),
-    );
+/// What pg_depend recorded that object `objid` of class `classid` depends on:
+/// `(refclassid, refobjid, refobjsubid)` (a column's number for a column of a relation).
+fn depends_on(classid: pg_sys::Oid, objid: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid, i32)> {
+    let att = |name: &std::ffi::CStr| catalog_attnum(DEPEND_RELATION, name);
+    let (classid_att, objid_att) = (att(c"classid"), att(c"objid"));
+    let (refclassid_att, refobjid_att, refobjsubid_att) =
+        (att(c"refclassid"), att(c"refobjid"), att(c"refobjsubid"));
     let mut out = Vec::new();
-    // SAFETY: pg_depend_depender_index starts with (classid, objid), both oids.
+    // SAFETY: pg_depend_depender_index starts with (classid, objid), both oids; refobjsubid
+    // is an int4.
     unsafe {
         scan_by_oids(
             DEPEND_RELATION,
             DEPEND_DEPENDER_INDEX,
             &[(classid_att, classid), (objid_att, objid)],
             |tuple, desc| {
+                let mut isnull = false;
+                let subid = pg_sys::heap_getattr(tuple, refobjsubid_att as i32, desc, &mut isnull);
                 out.push((
                     oid_column(tuple, desc, refclassid_att),
                     oid_column(tuple, desc, refobjid_att),
+                    if isnull { 0 } else { subid.value() as i32 },
                 ));
                 true
             },
@@ -437,8 +440,8 @@ fn aggregate_functions(aggfnoid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 }
 
 /// What a definition depends on, as PostgreSQL recorded it for its view and the helper
-/// views (and materialized views) it reads, transitively: `(class, object)` pairs.
-pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid)> {
+/// views (and materialized views) it reads, transitively: `(class, object, column)`.
+pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid, i32)> {
     let rewrite = pg_sys::Oid::from(REWRITE_RELATION);
     let mut rels = vec![view];
     let mut seen: std::collections::HashSet<pg_sys::Oid> = rels.iter().copied().collect();
@@ -446,7 +449,7 @@ pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::O
     let mut i = 0;
     while i < rels.len() {
         for rule in rules_of(rels[i]) {
-            for (class, object) in depends_on(rewrite, rule) {
+            for (class, object, column) in depends_on(rewrite, rule) {
                 if class == pg_sys::RelationRelationId && !seen.contains(&object) {
                     // SAFETY: a catalog lookup; an unknown relation gives '\0'.
                     let kind = unsafe { pg_sys::get_rel_relkind(object) } as u8;
@@ -455,7 +458,7 @@ pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::O
                         rels.push(object);
                     }
                 }
-                deps.push((class, object));
+                deps.push((class, object, column));
             }
         }
         i += 1;
@@ -524,6 +527,160 @@ fn family_functions(family: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     out
 }
 
+/// The functions of the operators of operator family `family`.
+fn family_operator_functions(family: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let (amopfamily, amopopr) = (
+        catalog_attnum(AMOP_RELATION, c"amopfamily"),
+        catalog_attnum(AMOP_RELATION, c"amopopr"),
+    );
+    let mut operators = Vec::new();
+    // SAFETY: pg_amop_fam_strat_index starts with amopfamily, an oid.
+    unsafe {
+        scan_by_oid(
+            AMOP_RELATION,
+            AMOP_FAM_STRAT_INDEX,
+            amopfamily,
+            family,
+            |t, d| {
+                operators.push(oid_column(t, d, amopopr));
+                true
+            },
+        )
+    };
+    operators
+        .into_iter()
+        // SAFETY: an operator syscache lookup; InvalidOid when missing.
+        .map(|o| unsafe { pg_sys::get_opcode(o) })
+        .collect()
+}
+
+/// The function of the cast from `source` to `target`, if there is one with a function.
+fn cast_function(source: pg_sys::Oid, target: pg_sys::Oid) -> Option<pg_sys::Oid> {
+    // SAFETY: a cast syscache lookup; castfunc is an oid column, read before the release.
+    unsafe {
+        let tup = pg_sys::SearchSysCache2(
+            pg_sys::SysCacheIdentifier::CASTSOURCETARGET as std::ffi::c_int,
+            pg_sys::Datum::from(source),
+            pg_sys::Datum::from(target),
+        );
+        if tup.is_null() {
+            return None;
+        }
+        let mut isnull = false;
+        let d = pg_sys::SysCacheGetAttr(
+            pg_sys::SysCacheIdentifier::CASTSOURCETARGET as std::ffi::c_int,
+            tup,
+            catalog_attnum(CAST_RELATION, c"castfunc"),
+            &mut isnull,
+        );
+        let f = pg_sys::Oid::from(d.value() as u32);
+        pg_sys::ReleaseSysCache(tup);
+        (!isnull && f != pg_sys::InvalidOid).then_some(f)
+    }
+}
+
+/// The types of the columns of relation `relid` (dropped ones left out).
+fn column_types(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let mut out = Vec::new();
+    // Column numbers run from 1 without gaps (a dropped column keeps its row).
+    for attnum in 1..=i16::MAX {
+        // SAFETY: an attribute syscache lookup; the fixed part is a FormData_pg_attribute.
+        unsafe {
+            let tup = pg_sys::SearchSysCache2(
+                pg_sys::SysCacheIdentifier::ATTNUM as std::ffi::c_int,
+                pg_sys::Datum::from(relid),
+                pg_sys::Datum::from(attnum),
+            );
+            if tup.is_null() {
+                break;
+            }
+            let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_attribute>(tup);
+            if !(*form).attisdropped {
+                out.push((*form).atttypid);
+            }
+            pg_sys::ReleaseSysCache(tup);
+        }
+    }
+    out
+}
+
+/// What values of type `typ` can run without the definition naming it, and the types inside
+/// it. PostgreSQL finds these at run time, in its type cache: comparing, sorting or hashing
+/// an array, a row or a range compares its elements with their type's default operator
+/// classes; `to_json`, `to_jsonb`, `json_agg`, `jsonb_build_object` and the like convert a
+/// value of a type of one's own with its cast to `json` or `jsonb`. Returns the functions;
+/// pushes the types inside `typ` (a domain's base type, an array's elements, a row's fields,
+/// a range's subtype) onto `types`.
+fn type_functions(typ: pg_sys::Oid, types: &mut Vec<pg_sys::Oid>) -> Vec<pg_sys::Oid> {
+    let mut funcs = Vec::new();
+    if let Some(parent) = domain_parent(typ) {
+        types.push(parent);
+    }
+    // SAFETY: type and relation syscache lookups; InvalidOid when there is no such part.
+    unsafe {
+        let element = pg_sys::get_element_type(typ);
+        if element != pg_sys::InvalidOid {
+            types.push(element);
+        }
+        let relid = pg_sys::get_typ_typrelid(typ);
+        if relid != pg_sys::InvalidOid {
+            types.extend(column_types(relid));
+        }
+        let range = pg_sys::get_multirange_range(typ);
+        for range in [typ, range] {
+            let tup = pg_sys::SearchSysCache1(
+                pg_sys::SysCacheIdentifier::RANGETYPE as std::ffi::c_int,
+                pg_sys::Datum::from(range),
+            );
+            if tup.is_null() {
+                continue;
+            }
+            let column = |name: &std::ffi::CStr| {
+                let mut isnull = false;
+                let d = pg_sys::SysCacheGetAttr(
+                    pg_sys::SysCacheIdentifier::RANGETYPE as std::ffi::c_int,
+                    tup,
+                    catalog_attnum(RANGE_RELATION, name),
+                    &mut isnull,
+                );
+                if isnull {
+                    pg_sys::InvalidOid
+                } else {
+                    pg_sys::Oid::from(d.value() as u32)
+                }
+            };
+            types.push(column(c"rngsubtype"));
+            funcs.push(column(c"rngcanonical"));
+            funcs.push(column(c"rngsubdiff"));
+            let opclass = column(c"rngsubopc");
+            pg_sys::ReleaseSysCache(tup);
+            if opclass != pg_sys::InvalidOid {
+                let family = pg_sys::get_opclass_family(opclass);
+                funcs.extend(family_functions(family));
+                funcs.extend(family_operator_functions(family));
+            }
+        }
+    }
+    if typ.to_u32() >= pg_sys::FirstNormalObjectId {
+        for target in [pg_sys::JSONOID, pg_sys::JSONBOID] {
+            funcs.extend(cast_function(typ, target));
+        }
+        for am in [pg_sys::BTREE_AM_OID, pg_sys::HASH_AM_OID] {
+            // SAFETY: catalog lookups; InvalidOid when the type has no default class.
+            let family = unsafe {
+                let opclass = pg_sys::GetDefaultOpClass(typ, am);
+                if opclass == pg_sys::InvalidOid {
+                    continue;
+                }
+                pg_sys::get_opclass_family(opclass)
+            };
+            funcs.extend(family_functions(family));
+            funcs.extend(family_operator_functions(family));
+        }
+    }
+    funcs
+}
+
 /// The functions a definition can run, found from what PostgreSQL recorded it depends on:
 ///
 /// * functions it calls;
@@ -533,19 +690,45 @@ fn family_functions(family: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 /// * for a domain it uses, what the domain's CHECK constraints use (functions, operators,
 ///   other domains), and the same for the domain it is over;
 /// * the support functions of every aggregate among those functions (transition, final,
-///   combine, serialization, moving-aggregate).
+///   combine, serialization, moving-aggregate);
+/// * what the values it handles run without being named ([`type_functions`]): the types of
+///   the columns it reads (and of its tables' rows), of the types it names, and of what the
+///   functions above return, element by element and field by field.
 pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     let constraint = pg_sys::Oid::from(CONSTRAINT_RELATION);
     let mut funcs: Vec<pg_sys::Oid> = Vec::new();
     let mut seen: std::collections::HashSet<(pg_sys::Oid, pg_sys::Oid)> =
         std::collections::HashSet::new();
-    let mut work = definition_dependencies(view);
+    let mut work: Vec<(pg_sys::Oid, pg_sys::Oid)> = Vec::new();
+    for (class, object, column) in definition_dependencies(view) {
+        if class == pg_sys::RelationRelationId {
+            // SAFETY: relation and attribute syscache lookups; InvalidOid when missing.
+            let typ = unsafe {
+                if column == 0 {
+                    pg_sys::get_rel_type_id(object)
+                } else {
+                    pg_sys::get_atttype(object, column as i16)
+                }
+            };
+            work.push((pg_sys::TypeRelationId, typ));
+        } else {
+            work.push((class, object));
+        }
+    }
     while let Some((class, object)) = work.pop() {
         if object == pg_sys::InvalidOid || !seen.insert((class, object)) {
             continue;
         }
         if class == pg_sys::ProcedureRelationId {
             funcs.push(object);
+            // SAFETY: a function syscache lookup of an existing function.
+            let returns = unsafe { pg_sys::get_func_rettype(object) };
+            work.push((pg_sys::TypeRelationId, returns));
+            work.extend(
+                aggregate_functions(object)
+                    .into_iter()
+                    .map(|f| (pg_sys::ProcedureRelationId, f)),
+            );
         } else if class == pg_sys::OperatorRelationId {
             // SAFETY: an operator syscache lookup; InvalidOid when missing.
             let code = unsafe { pg_sys::get_opcode(object) };
@@ -558,19 +741,20 @@ pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
                 );
             }
         } else if class == pg_sys::TypeRelationId {
-            if let Some(parent) = domain_parent(object) {
+            if domain_parent(object).is_some() {
                 for k in domain_constraints(object) {
-                    work.extend(depends_on(constraint, k));
+                    work.extend(
+                        depends_on(constraint, k)
+                            .into_iter()
+                            .map(|(c, o, _)| (c, o)),
+                    );
                 }
-                // A domain over a domain: the inner one's constraints hold too. (A base
-                // type's own functions are its I/O and support, not the definition's.)
-                work.push((pg_sys::TypeRelationId, parent));
             }
+            let mut inner = Vec::new();
+            let found = type_functions(object, &mut inner);
+            work.extend(found.into_iter().map(|f| (pg_sys::ProcedureRelationId, f)));
+            work.extend(inner.into_iter().map(|t| (pg_sys::TypeRelationId, t)));
         }
-    }
-    let direct = funcs.clone();
-    for f in direct {
-        funcs.extend(aggregate_functions(f));
     }
     funcs.sort_by_key(|f| f.to_u32());
     funcs.dedup();

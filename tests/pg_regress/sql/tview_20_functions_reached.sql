@@ -62,6 +62,45 @@ CREATE OPERATOR CLASS myops FOR TYPE int USING btree AS
 SELECT pg_tviews_create('srt', $$SELECT a.pk_a,
     (SELECT jsonb_agg(b.v ORDER BY b.v USING OPERATOR(fr.<<<)) FROM fr.tb_a b WHERE b.pk_a <> a.pk_a) AS j
   FROM fr.tb_a a$$);
+-- A cast to json of a type of one's own, which to_jsonb runs without the definition naming
+-- it: VOLATILE, and owned by a role that is not a superuser.
+CREATE ROLE fr_mallory;
+CREATE TYPE e AS ENUM ('a', 'b');
+ALTER TYPE e OWNER TO fr_mallory;
+CREATE FUNCTION e_json(e) RETURNS json LANGUAGE plpgsql VOLATILE
+    AS $$ BEGIN RETURN pg_catalog.to_json(1); END $$;
+ALTER FUNCTION e_json(e) OWNER TO fr_mallory;
+CREATE CAST (e AS json) WITH FUNCTION e_json(e);
+CREATE TABLE tb_e (pk int PRIMARY KEY, x e);
+SELECT pg_tviews_create('je', $$SELECT pk, to_jsonb(x) AS j FROM fr.tb_e$$);
+
+-- Equality of arrays compares their elements with the element type's default operator
+-- class, found at run time: its comparison function is STABLE here.
+CREATE TYPE e2 AS ENUM ('a', 'b');
+CREATE FUNCTION e2_cmp(e2, e2) RETURNS int LANGUAGE plpgsql STABLE
+    AS $$ BEGIN RETURN pg_catalog.enum_cmp($1, $2); END $$;
+CREATE FUNCTION e2_lt(e2, e2) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 < $2 $$;
+CREATE FUNCTION e2_le(e2, e2) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 <= $2 $$;
+CREATE FUNCTION e2_eq(e2, e2) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 = $2 $$;
+CREATE FUNCTION e2_ge(e2, e2) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 >= $2 $$;
+CREATE FUNCTION e2_gt(e2, e2) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 > $2 $$;
+CREATE OPERATOR <# (FUNCTION = e2_lt, LEFTARG = e2, RIGHTARG = e2);
+CREATE OPERATOR <=# (FUNCTION = e2_le, LEFTARG = e2, RIGHTARG = e2);
+CREATE OPERATOR =# (FUNCTION = e2_eq, LEFTARG = e2, RIGHTARG = e2);
+CREATE OPERATOR >=# (FUNCTION = e2_ge, LEFTARG = e2, RIGHTARG = e2);
+CREATE OPERATOR ># (FUNCTION = e2_gt, LEFTARG = e2, RIGHTARG = e2);
+CREATE OPERATOR CLASS e2_ops DEFAULT FOR TYPE e2 USING btree AS
+    OPERATOR 1 <#, OPERATOR 2 <=#, OPERATOR 3 =#, OPERATOR 4 >=#, OPERATOR 5 >#,
+    FUNCTION 1 e2_cmp(e2, e2);
+CREATE TABLE tb_e2 (pk int PRIMARY KEY, x e2);
+SELECT pg_tviews_create('ae', $$SELECT pk, ARRAY[x] = ARRAY['a'::fr.e2] AS f FROM fr.tb_e2$$);
+
+-- An aggregate whose transition function is VOLATILE (the aggregate itself is not).
+CREATE FUNCTION vsfn(int, int) RETURNS int LANGUAGE plpgsql VOLATILE
+    AS $$ BEGIN RETURN coalesce($1, 0) + $2 + (SELECT count(*) FROM fr.banned); END $$;
+CREATE AGGREGATE vsum(int) (SFUNC = vsfn, STYPE = int);
+SELECT pg_tviews_create('va', $$SELECT pk_a, (SELECT fr.vsum(b.v ORDER BY b.pk_a) FROM fr.tb_a b) AS s FROM fr.tb_a$$);
+
 -- Every attempt above was refused: no TVIEW exists.
 SELECT count(*) FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name
  WHERE c.relnamespace = 'fr'::regnamespace;
@@ -85,6 +124,9 @@ SELECT * FROM pg_tviews_check('fr.g1');
 CREATE TABLE ch1 () INHERITS (tb_a);
 CREATE TABLE ch2 (pk_a int NOT NULL, v int NOT NULL);
 ALTER TABLE ch2 INHERIT tb_a;
+CREATE FOREIGN DATA WRAPPER fr_fdw;
+CREATE SERVER fr_server FOREIGN DATA WRAPPER fr_fdw;
+CREATE FOREIGN TABLE fch () INHERITS (tb_a) SERVER fr_server;
 -- A table inheriting from a table no TVIEW reads is fine.
 CREATE TABLE other_parent (x int);
 CREATE TABLE ch3 () INHERITS (other_parent);
@@ -97,4 +139,7 @@ RESET search_path;
 SET client_min_messages = warning;
 DROP SCHEMA fr CASCADE;
 DROP ROLE fr_fown;
+DROP SERVER fr_server;
+DROP FOREIGN DATA WRAPPER fr_fdw;
+DROP ROLE fr_mallory;
 RESET client_min_messages;
