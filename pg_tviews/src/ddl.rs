@@ -482,6 +482,18 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             &[relation.into()],
         )?
         .unwrap_or_default();
+        if tag == "COMMENT" {
+            // A state table's comment says what it holds, and decides whether a backend
+            // compiling its TVIEW uses it: one changed by hand is built again (with its
+            // comment), so that no backend keeps reading a state the others stopped adding
+            // to. Other comments change nothing maintenance reads.
+            for m in cache::all()? {
+                if crate::tally::is_state_table(&m, relation)? {
+                    crate::tally::rebuild_for(m.table)?;
+                }
+            }
+            return Ok(());
+        }
         // CREATE TEXT SEARCH CONFIGURATION matters to a TVIEW whose pinned
         // default_text_search_config names it (one dropped and made again), not to others.
         let created = tag.starts_with("CREATE");
@@ -714,7 +726,7 @@ fn after_alter_checks(
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION and CREATE RULE, for an object that command changed: the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE and COMMENT, for an object that command changed (a comment matters only on a tally state table, which is built again): the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -735,7 +747,8 @@ COMMENT ON FUNCTION pg_tviews_on_alter() IS
 CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
-                 'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE')
+                 'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
+                 'COMMENT')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';
