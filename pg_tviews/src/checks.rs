@@ -71,6 +71,11 @@ pub fn definition_depends_on(
     sources: &[pg_sys::Oid],
 ) -> Result<bool, TviewError> {
     use pgrx::IntoDatum;
+    // Every function the definition can run, however reached (an operator class's support
+    // function, a cast to json run by to_jsonb): replacing one changes what it computes.
+    if crate::pg::scan::definition_functions(view).contains(&object) {
+        return Ok(true);
+    }
     let sources = sources
         .to_vec()
         .into_datum()

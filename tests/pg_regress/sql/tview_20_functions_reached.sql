@@ -134,6 +134,22 @@ INSERT INTO tb_a VALUES (5, 5);
 SELECT * FROM pg_tviews_check('fr.g1');
 SELECT pk_a, w FROM tv_g1 ORDER BY pk_a;
 
+-- A function reached without being named, replaced: the TVIEW is recomputed, as for one it
+-- calls. Here the IMMUTABLE cast to json that to_jsonb runs for a type of one's own.
+CREATE TYPE e3 AS ENUM ('a', 'b');
+CREATE FUNCTION e3_json(e3) RETURNS json LANGUAGE sql IMMUTABLE
+    AS $$ SELECT pg_catalog.to_json('first'::text) $$;
+CREATE CAST (e3 AS json) WITH FUNCTION e3_json(e3);
+CREATE TABLE tb_e3 (pk int PRIMARY KEY, x e3);
+INSERT INTO tb_e3 VALUES (1, 'a');
+SELECT pg_tviews_create('j3', $$SELECT pk, to_jsonb(x) AS j FROM fr.tb_e3$$);
+SELECT pk, j FROM tv_j3;
+CREATE OR REPLACE FUNCTION e3_json(e3) RETURNS json LANGUAGE sql IMMUTABLE
+    AS $$ SELECT pg_catalog.to_json('second'::text) $$;
+SELECT pk, j FROM tv_j3;
+SELECT * FROM pg_tviews_check('fr.j3');
+SELECT pg_tviews_drop('fr.j3');
+
 SELECT pg_tviews_drop('fr.g1');
 RESET search_path;
 SET client_min_messages = warning;
