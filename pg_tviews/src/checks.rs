@@ -127,43 +127,45 @@ pub fn definition_depends_on(
 /// its volatility, language, whether it is built in (in `pg_catalog`), the search_path it
 /// sets for itself, and whether a superuser owns it. `None`: no such function any more.
 fn function_facts(f: pg_sys::Oid) -> Option<(String, u8, String, bool, Option<String>, bool)> {
-    // SAFETY: a function syscache lookup; the fixed part is a FormData_pg_proc read before
-    // the tuple is released; proconfig is a text[] (NULL when unset).
+    use pg_sys::SysCacheIdentifier::PROCOID;
+    // SAFETY: PROCOID rows are pg_proc rows; proconfig is a text[] (NULL when unset), copied
+    // out before the row is released.
+    let (volatility, lang, namespace, owner, settings) = unsafe {
+        crate::pg::scan::syscache_row(
+            PROCOID,
+            &[pg_sys::Datum::from(f)],
+            |p: &pg_sys::FormData_pg_proc, tup| {
+                let mut isnull = false;
+                let config = pg_sys::SysCacheGetAttr(
+                    PROCOID as std::ffi::c_int,
+                    tup,
+                    pg_sys::Anum_pg_proc_proconfig as pg_sys::AttrNumber,
+                    &mut isnull,
+                );
+                let settings: Vec<String> = if isnull {
+                    Vec::new()
+                } else {
+                    <Vec<Option<String>> as pgrx::FromDatum>::from_datum(config, false)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .flatten()
+                        .collect()
+                };
+                (
+                    p.provolatile as u8,
+                    p.prolang,
+                    p.pronamespace,
+                    p.proowner,
+                    settings,
+                )
+            },
+        )
+    }?;
+    let search_path = settings
+        .iter()
+        .find_map(|s| s.strip_prefix("search_path=").map(str::to_string));
+    // SAFETY: catalog lookups of an existing function, language and role.
     unsafe {
-        let tup = pg_sys::SearchSysCache1(
-            pg_sys::SysCacheIdentifier::PROCOID as std::ffi::c_int,
-            pg_sys::Datum::from(f),
-        );
-        if tup.is_null() {
-            return None;
-        }
-        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_proc>(tup);
-        let (volatility, lang, namespace, owner) = (
-            (*form).provolatile as u8,
-            (*form).prolang,
-            (*form).pronamespace,
-            (*form).proowner,
-        );
-        let mut isnull = false;
-        let config = pg_sys::SysCacheGetAttr(
-            pg_sys::SysCacheIdentifier::PROCOID as std::ffi::c_int,
-            tup,
-            pg_sys::Anum_pg_proc_proconfig as pg_sys::AttrNumber,
-            &mut isnull,
-        );
-        let settings: Vec<String> = if isnull {
-            Vec::new()
-        } else {
-            <Vec<Option<String>> as pgrx::FromDatum>::from_datum(config, false)
-                .unwrap_or_default()
-                .into_iter()
-                .flatten()
-                .collect()
-        };
-        pg_sys::ReleaseSysCache(tup);
-        let search_path = settings
-            .iter()
-            .find_map(|s| s.strip_prefix("search_path=").map(str::to_string));
         Some((
             cstring(pg_sys::format_procedure(f)).unwrap_or_default(),
             volatility,

@@ -48,21 +48,17 @@ fn state_tables(meta: &TviewMeta, any_owner: bool) -> Result<Vec<StateTable>, Tv
             if schema.as_deref() != Some(DEFINITION_SCHEMA) {
                 continue;
             }
-            let tup = pg_sys::SearchSysCache1(
-                pg_sys::SysCacheIdentifier::RELOID as std::ffi::c_int,
-                pg_sys::Datum::from(oid),
-            );
-            if tup.is_null() {
+            use pg_sys::SysCacheIdentifier::RELOID;
+            let Some((owner, name)) = crate::pg::scan::syscache_row(
+                RELOID,
+                &[pg_sys::Datum::from(oid)],
+                |c: &pg_sys::FormData_pg_class, _| {
+                    let name = std::ffi::CStr::from_ptr(c.relname.data.as_ptr());
+                    (c.relowner, name.to_string_lossy().into_owned())
+                },
+            ) else {
                 continue;
-            }
-            let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_class>(tup);
-            let (owner, name) = (
-                (*form).relowner,
-                std::ffi::CStr::from_ptr((*form).relname.data.as_ptr())
-                    .to_string_lossy()
-                    .into_owned(),
-            );
-            pg_sys::ReleaseSysCache(tup);
+            };
             if !any_owner && owner != meta.owner {
                 continue;
             }

@@ -12,8 +12,6 @@ use pgrx::pg_sys;
 const INHERITS_RELATION: u32 = 2611;
 const INHERITS_RELID_SEQNO_INDEX: u32 = 2680;
 const INHERITS_PARENT_INDEX: u32 = 2187;
-const ANUM_INHERITS_INHRELID: i16 = 1;
-const ANUM_INHERITS_INHPARENT: i16 = 2;
 
 /// Call `each` with every row of `catalog` whose (first) index column `attno` of `index`
 /// equals `value`, until it returns false.
@@ -83,62 +81,76 @@ unsafe fn scan_by_oids(
     }
 }
 
+/// Read the catalog row syscache `cache` holds for `keys` (one to four): `read` gets its
+/// fixed part as `T` (the catalog's FormData struct) and the tuple (for columns past the
+/// fixed part, with `SysCacheGetAttr`); `None` when there is no such row.
+///
+/// # Safety
+/// `T` must be the FormData struct of the catalog behind `cache`; `read` must not keep
+/// pointers into the tuple, which is released when it returns.
+pub unsafe fn syscache_row<T, R>(
+    cache: pg_sys::SysCacheIdentifier::Type,
+    keys: &[pg_sys::Datum],
+    read: impl FnOnce(&T, pg_sys::HeapTuple) -> R,
+) -> Option<R> {
+    let key = |i: usize| keys.get(i).copied().unwrap_or(pg_sys::Datum::from(0));
+    // SAFETY: per contract; the tuple is released after `read` returns.
+    unsafe {
+        let tup = pg_sys::SearchSysCache(cache as std::ffi::c_int, key(0), key(1), key(2), key(3));
+        if tup.is_null() {
+            return None;
+        }
+        let out = read(&*pg_sys::heap_tuple_get_struct::<T>(tup), tup);
+        pg_sys::ReleaseSysCache(tup);
+        Some(out)
+    }
+}
+
+/// The oid column `attno` of a tuple syscache `cache` returned (InvalidOid when NULL).
+///
+/// # Safety
+/// `tuple` is a live tuple from `cache`, and `attno` an oid column of its catalog.
+unsafe fn syscache_oid(
+    cache: pg_sys::SysCacheIdentifier::Type,
+    tuple: pg_sys::HeapTuple,
+    attno: i16,
+) -> pg_sys::Oid {
+    let mut isnull = false;
+    // SAFETY: per contract.
+    let d = unsafe { pg_sys::SysCacheGetAttr(cache as std::ffi::c_int, tuple, attno, &mut isnull) };
+    if isnull {
+        pg_sys::InvalidOid
+    } else {
+        pg_sys::Oid::from(d.value() as u32)
+    }
+}
+
 /// Whether `relid` has inheritance children (or partitions), as `pg_inherits` says now.
 pub fn has_inheritance_children(relid: pg_sys::Oid) -> bool {
-    let mut found = false;
-    // SAFETY: pg_inherits_parent_index is on inhparent, an oid.
-    unsafe {
-        scan_by_oid(
-            INHERITS_RELATION,
-            INHERITS_PARENT_INDEX,
-            ANUM_INHERITS_INHPARENT,
-            relid,
-            |_, _| {
-                found = true;
-                false
-            },
-        )
-    };
-    found
+    !column_where(
+        INHERITS_RELATION,
+        INHERITS_PARENT_INDEX,
+        c"inhparent",
+        relid,
+        c"inhrelid",
+    )
+    .is_empty()
 }
 
 /// Whether `relid` inherits from a table (or is a partition), as `pg_inherits` says now.
 pub fn has_inheritance_parent(relid: pg_sys::Oid) -> bool {
-    let mut found = false;
-    // SAFETY: pg_inherits_relid_seqno_index starts with inhrelid, an oid.
-    unsafe {
-        scan_by_oid(
-            INHERITS_RELATION,
-            INHERITS_RELID_SEQNO_INDEX,
-            ANUM_INHERITS_INHRELID,
-            relid,
-            |_, _| {
-                found = true;
-                false
-            },
-        )
-    };
-    found
+    !inheritance_parents(relid).is_empty()
 }
 
 /// The tables `relid` inherits from (or is a partition of), as `pg_inherits` says now.
 pub fn inheritance_parents(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let parent = catalog_attnum(INHERITS_RELATION, c"inhparent");
-    let mut out = Vec::new();
-    // SAFETY: pg_inherits_relid_seqno_index starts with inhrelid, an oid.
-    unsafe {
-        scan_by_oid(
-            INHERITS_RELATION,
-            INHERITS_RELID_SEQNO_INDEX,
-            ANUM_INHERITS_INHRELID,
-            relid,
-            |t, d| {
-                out.push(oid_column(t, d, parent));
-                true
-            },
-        )
-    };
-    out
+    column_where(
+        INHERITS_RELATION,
+        INHERITS_RELID_SEQNO_INDEX,
+        c"inhrelid",
+        relid,
+        c"inhparent",
+    )
 }
 
 /// What analysis asks of one index of a table (a row of `pg_index`, key columns only).
@@ -217,47 +229,34 @@ pub fn attribute(relid: pg_sys::Oid, attnum: i16) -> Option<(bool, pg_sys::Oid, 
     if attnum <= 0 {
         return None;
     }
-    // SAFETY: an attribute syscache lookup; the fixed part is a FormData_pg_attribute, read
-    // before the tuple is released.
+    use pg_sys::SysCacheIdentifier::ATTNUM;
+    let keys = [pg_sys::Datum::from(relid), pg_sys::Datum::from(attnum)];
+    // SAFETY: ATTNUM rows are pg_attribute rows; the name is copied out.
     unsafe {
-        let tup = pg_sys::SearchSysCache2(
-            pg_sys::SysCacheIdentifier::ATTNUM as std::ffi::c_int,
-            pg_sys::Datum::from(relid),
-            pg_sys::Datum::from(attnum),
-        );
-        if tup.is_null() {
-            return None;
-        }
-        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_attribute>(tup);
-        let out = (!(*form).attisdropped).then(|| {
-            (
-                (*form).attnotnull,
-                (*form).attcollation,
-                std::ffi::CStr::from_ptr((*form).attname.data.as_ptr())
-                    .to_string_lossy()
-                    .into_owned(),
-            )
-        });
-        pg_sys::ReleaseSysCache(tup);
-        out
+        syscache_row(ATTNUM, &keys, |a: &pg_sys::FormData_pg_attribute, _| {
+            (!a.attisdropped).then(|| {
+                let name = std::ffi::CStr::from_ptr(a.attname.data.as_ptr());
+                (
+                    a.attnotnull,
+                    a.attcollation,
+                    name.to_string_lossy().into_owned(),
+                )
+            })
+        })
     }
+    .flatten()
 }
 
 /// Operator class `opclass`: whether it is its type's default, and its access method.
 pub fn opclass(opclass: pg_sys::Oid) -> Option<(bool, pg_sys::Oid)> {
-    // SAFETY: an operator class syscache lookup; the fixed part is a FormData_pg_opclass.
+    use pg_sys::SysCacheIdentifier::CLAOID;
+    // SAFETY: CLAOID rows are pg_opclass rows.
     unsafe {
-        let tup = pg_sys::SearchSysCache1(
-            pg_sys::SysCacheIdentifier::CLAOID as std::ffi::c_int,
-            pg_sys::Datum::from(opclass),
-        );
-        if tup.is_null() {
-            return None;
-        }
-        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_opclass>(tup);
-        let out = ((*form).opcdefault, (*form).opcmethod);
-        pg_sys::ReleaseSysCache(tup);
-        Some(out)
+        syscache_row(
+            CLAOID,
+            &[pg_sys::Datum::from(opclass)],
+            |c: &pg_sys::FormData_pg_opclass, _| (c.opcdefault, c.opcmethod),
+        )
     }
 }
 
@@ -323,6 +322,31 @@ unsafe fn oid_column(tuple: pg_sys::HeapTuple, desc: pg_sys::TupleDesc, attno: i
     }
 }
 
+/// Column `wanted` (an oid column) of the rows of `catalog` whose column `key` equals
+/// `value`, found through `index`, which starts with `key`.
+fn column_where(
+    catalog: u32,
+    index: u32,
+    key: &std::ffi::CStr,
+    value: pg_sys::Oid,
+    wanted: &std::ffi::CStr,
+) -> Vec<pg_sys::Oid> {
+    let (key, wanted) = (
+        catalog_attnum(catalog, key),
+        catalog_attnum(catalog, wanted),
+    );
+    let mut out = Vec::new();
+    // SAFETY: callers pass an index of `catalog` whose first column is the oid column `key`;
+    // `wanted` is an oid column of it.
+    unsafe {
+        scan_by_oid(catalog, index, key, value, |t, d| {
+            out.push(oid_column(t, d, wanted));
+            true
+        })
+    };
+    out
+}
+
 /// What pg_depend recorded that object `objid` of class `classid` depends on:
 /// `(refclassid, refobjid, refobjsubid)` (a column's number for a column of a relation).
 fn depends_on(classid: pg_sys::Oid, objid: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid, i32)> {
@@ -355,88 +379,52 @@ fn depends_on(classid: pg_sys::Oid, objid: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_
 
 /// The rules (a view's `_RETURN`) of relation `relid`.
 fn rules_of(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let (ev_class, oid) = (
-        catalog_attnum(REWRITE_RELATION, c"ev_class"),
-        catalog_attnum(REWRITE_RELATION, c"oid"),
-    );
-    let mut out = Vec::new();
-    // SAFETY: pg_rewrite_rel_rulename_index starts with ev_class, an oid.
-    unsafe {
-        scan_by_oid(
-            REWRITE_RELATION,
-            REWRITE_REL_RULENAME_INDEX,
-            ev_class,
-            relid,
-            |t, d| {
-                out.push(oid_column(t, d, oid));
-                true
-            },
-        )
-    };
-    out
+    column_where(
+        REWRITE_RELATION,
+        REWRITE_REL_RULENAME_INDEX,
+        c"ev_class",
+        relid,
+        c"oid",
+    )
 }
 
 /// The constraints of domain `typid`.
 fn domain_constraints(typid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let (contypid, oid) = (
-        catalog_attnum(CONSTRAINT_RELATION, c"contypid"),
-        catalog_attnum(CONSTRAINT_RELATION, c"oid"),
-    );
-    let mut out = Vec::new();
-    // SAFETY: pg_constraint_contypid_index is on contypid, an oid.
-    unsafe {
-        scan_by_oid(
-            CONSTRAINT_RELATION,
-            CONSTRAINT_TYPID_INDEX,
-            contypid,
-            typid,
-            |t, d| {
-                out.push(oid_column(t, d, oid));
-                true
-            },
-        )
-    };
-    out
+    column_where(
+        CONSTRAINT_RELATION,
+        CONSTRAINT_TYPID_INDEX,
+        c"contypid",
+        typid,
+        c"oid",
+    )
 }
 
 /// The support functions of aggregate `aggfnoid`, if it is one: transition, final, combine,
 /// serialization, and the moving-aggregate ones a window frame uses.
 fn aggregate_functions(aggfnoid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let mut out = Vec::new();
-    // SAFETY: an aggregate syscache lookup; the columns read are regproc (oid) columns.
+    use pg_sys::SysCacheIdentifier::AGGFNOID;
+    let columns = [
+        c"aggtransfn",
+        c"aggfinalfn",
+        c"aggcombinefn",
+        c"aggserialfn",
+        c"aggdeserialfn",
+        c"aggmtransfn",
+        c"aggminvtransfn",
+        c"aggmfinalfn",
+    ];
+    // SAFETY: AGGFNOID rows are pg_aggregate rows (no FormData struct is read: `()`); the
+    // columns read are regproc (oid) columns.
     unsafe {
-        let tup = pg_sys::SearchSysCache1(
-            pg_sys::SysCacheIdentifier::AGGFNOID as std::ffi::c_int,
-            pg_sys::Datum::from(aggfnoid),
-        );
-        if tup.is_null() {
-            return out;
-        }
-        for name in [
-            c"aggtransfn",
-            c"aggfinalfn",
-            c"aggcombinefn",
-            c"aggserialfn",
-            c"aggdeserialfn",
-            c"aggmtransfn",
-            c"aggminvtransfn",
-            c"aggmfinalfn",
-        ] {
-            let mut isnull = false;
-            let d = pg_sys::SysCacheGetAttr(
-                pg_sys::SysCacheIdentifier::AGGFNOID as std::ffi::c_int,
-                tup,
-                catalog_attnum(AGGREGATE_RELATION, name),
-                &mut isnull,
-            );
-            let f = pg_sys::Oid::from(d.value() as u32);
-            if !isnull && f != pg_sys::InvalidOid {
-                out.push(f);
-            }
-        }
-        pg_sys::ReleaseSysCache(tup);
+        syscache_row(AGGFNOID, &[pg_sys::Datum::from(aggfnoid)], |_: &(), t| {
+            columns
+                .iter()
+                .map(|c| syscache_oid(AGGFNOID, t, catalog_attnum(AGGREGATE_RELATION, c)))
+                .filter(|f| *f != pg_sys::InvalidOid)
+                .collect()
+        })
     }
-    out
+    .unwrap_or_default()
 }
 
 /// What a definition depends on, as PostgreSQL recorded it for its view and the helper
@@ -469,114 +457,71 @@ pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::O
 /// For a domain, the type it is over (a base type or another domain); `None` for any other
 /// type.
 fn domain_parent(typ: pg_sys::Oid) -> Option<pg_sys::Oid> {
-    // SAFETY: a type syscache lookup; the fixed part is a FormData_pg_type, read before the
-    // tuple is released.
+    use pg_sys::SysCacheIdentifier::TYPEOID;
+    // SAFETY: TYPEOID rows are pg_type rows.
     unsafe {
-        let tup = pg_sys::SearchSysCache1(
-            pg_sys::SysCacheIdentifier::TYPEOID as std::ffi::c_int,
-            pg_sys::Datum::from(typ),
-        );
-        if tup.is_null() {
-            return None;
-        }
-        let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_type>(tup);
-        let out = ((*form).typtype as u8 == pg_sys::TYPTYPE_DOMAIN).then_some((*form).typbasetype);
-        pg_sys::ReleaseSysCache(tup);
-        out
+        syscache_row(
+            TYPEOID,
+            &[pg_sys::Datum::from(typ)],
+            |t: &pg_sys::FormData_pg_type, _| {
+                (t.typtype as u8 == pg_sys::TYPTYPE_DOMAIN).then_some(t.typbasetype)
+            },
+        )
     }
+    .flatten()
 }
 
 /// The operator families operator `opno` belongs to.
 fn operator_families(opno: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let (amopopr, amopfamily) = (
-        catalog_attnum(AMOP_RELATION, c"amopopr"),
-        catalog_attnum(AMOP_RELATION, c"amopfamily"),
-    );
-    let mut out = Vec::new();
-    // SAFETY: pg_amop_opr_fam_index starts with amopopr, an oid.
-    unsafe {
-        scan_by_oid(AMOP_RELATION, AMOP_OPR_FAM_INDEX, amopopr, opno, |t, d| {
-            out.push(oid_column(t, d, amopfamily));
-            true
-        })
-    };
-    out
+    column_where(
+        AMOP_RELATION,
+        AMOP_OPR_FAM_INDEX,
+        c"amopopr",
+        opno,
+        c"amopfamily",
+    )
 }
 
 /// The support functions of operator family `family` (comparison, hashing, sort support,
 /// in_range, ...).
 fn family_functions(family: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let (amprocfamily, amproc) = (
-        catalog_attnum(AMPROC_RELATION, c"amprocfamily"),
-        catalog_attnum(AMPROC_RELATION, c"amproc"),
-    );
-    let mut out = Vec::new();
-    // SAFETY: pg_amproc_fam_proc_index starts with amprocfamily, an oid; amproc is a regproc.
-    unsafe {
-        scan_by_oid(
-            AMPROC_RELATION,
-            AMPROC_FAM_PROC_INDEX,
-            amprocfamily,
-            family,
-            |t, d| {
-                out.push(oid_column(t, d, amproc));
-                true
-            },
-        )
-    };
-    out
+    column_where(
+        AMPROC_RELATION,
+        AMPROC_FAM_PROC_INDEX,
+        c"amprocfamily",
+        family,
+        c"amproc",
+    )
 }
 
 /// The functions of the operators of operator family `family`.
 fn family_operator_functions(family: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let (amopfamily, amopopr) = (
-        catalog_attnum(AMOP_RELATION, c"amopfamily"),
-        catalog_attnum(AMOP_RELATION, c"amopopr"),
-    );
-    let mut operators = Vec::new();
-    // SAFETY: pg_amop_fam_strat_index starts with amopfamily, an oid.
-    unsafe {
-        scan_by_oid(
-            AMOP_RELATION,
-            AMOP_FAM_STRAT_INDEX,
-            amopfamily,
-            family,
-            |t, d| {
-                operators.push(oid_column(t, d, amopopr));
-                true
-            },
-        )
-    };
-    operators
-        .into_iter()
-        // SAFETY: an operator syscache lookup; InvalidOid when missing.
-        .map(|o| unsafe { pg_sys::get_opcode(o) })
-        .collect()
+    column_where(
+        AMOP_RELATION,
+        AMOP_FAM_STRAT_INDEX,
+        c"amopfamily",
+        family,
+        c"amopopr",
+    )
+    .into_iter()
+    // SAFETY: an operator syscache lookup; InvalidOid when missing.
+    .map(|o| unsafe { pg_sys::get_opcode(o) })
+    .collect()
 }
 
 /// The function of the cast from `source` to `target`, if there is one with a function.
 fn cast_function(source: pg_sys::Oid, target: pg_sys::Oid) -> Option<pg_sys::Oid> {
-    // SAFETY: a cast syscache lookup; castfunc is an oid column, read before the release.
+    use pg_sys::SysCacheIdentifier::CASTSOURCETARGET;
+    let keys = [pg_sys::Datum::from(source), pg_sys::Datum::from(target)];
+    let castfunc = catalog_attnum(CAST_RELATION, c"castfunc");
+    // SAFETY: CASTSOURCETARGET rows are pg_cast rows (no FormData struct is read: `()`);
+    // castfunc is an oid column.
     unsafe {
-        let tup = pg_sys::SearchSysCache2(
-            pg_sys::SysCacheIdentifier::CASTSOURCETARGET as std::ffi::c_int,
-            pg_sys::Datum::from(source),
-            pg_sys::Datum::from(target),
-        );
-        if tup.is_null() {
-            return None;
-        }
-        let mut isnull = false;
-        let d = pg_sys::SysCacheGetAttr(
-            pg_sys::SysCacheIdentifier::CASTSOURCETARGET as std::ffi::c_int,
-            tup,
-            catalog_attnum(CAST_RELATION, c"castfunc"),
-            &mut isnull,
-        );
-        let f = pg_sys::Oid::from(d.value() as u32);
-        pg_sys::ReleaseSysCache(tup);
-        (!isnull && f != pg_sys::InvalidOid).then_some(f)
+        syscache_row(CASTSOURCETARGET, &keys, |_: &(), t| {
+            syscache_oid(CASTSOURCETARGET, t, castfunc)
+        })
     }
+    .filter(|f| *f != pg_sys::InvalidOid)
 }
 
 /// The types of the columns of relation `relid` (dropped ones left out).
@@ -628,32 +573,17 @@ fn type_functions(typ: pg_sys::Oid, types: &mut Vec<pg_sys::Oid>) -> Vec<pg_sys:
         }
         let range = pg_sys::get_multirange_range(typ);
         for range in [typ, range] {
-            let tup = pg_sys::SearchSysCache1(
-                pg_sys::SysCacheIdentifier::RANGETYPE as std::ffi::c_int,
-                pg_sys::Datum::from(range),
-            );
-            if tup.is_null() {
+            use pg_sys::SysCacheIdentifier::RANGETYPE;
+            let column = |name: &std::ffi::CStr| catalog_attnum(RANGE_RELATION, name);
+            let found = syscache_row(RANGETYPE, &[pg_sys::Datum::from(range)], |_: &(), t| {
+                [c"rngsubtype", c"rngcanonical", c"rngsubdiff", c"rngsubopc"]
+                    .map(|c| syscache_oid(RANGETYPE, t, column(c)))
+            });
+            let Some([subtype, canonical, subdiff, opclass]) = found else {
                 continue;
-            }
-            let column = |name: &std::ffi::CStr| {
-                let mut isnull = false;
-                let d = pg_sys::SysCacheGetAttr(
-                    pg_sys::SysCacheIdentifier::RANGETYPE as std::ffi::c_int,
-                    tup,
-                    catalog_attnum(RANGE_RELATION, name),
-                    &mut isnull,
-                );
-                if isnull {
-                    pg_sys::InvalidOid
-                } else {
-                    pg_sys::Oid::from(d.value() as u32)
-                }
             };
-            types.push(column(c"rngsubtype"));
-            funcs.push(column(c"rngcanonical"));
-            funcs.push(column(c"rngsubdiff"));
-            let opclass = column(c"rngsubopc");
-            pg_sys::ReleaseSysCache(tup);
+            types.push(subtype);
+            funcs.extend([canonical, subdiff]);
             if opclass != pg_sys::InvalidOid {
                 let family = pg_sys::get_opclass_family(opclass);
                 funcs.extend(family_functions(family));
