@@ -526,27 +526,20 @@ fn cast_function(source: pg_sys::Oid, target: pg_sys::Oid) -> Option<pg_sys::Oid
 
 /// The types of the columns of relation `relid` (dropped ones left out).
 fn column_types(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let mut out = Vec::new();
+    use pg_sys::SysCacheIdentifier::ATTNUM;
     // Column numbers run from 1 without gaps (a dropped column keeps its row).
-    for attnum in 1..=i16::MAX {
-        // SAFETY: an attribute syscache lookup; the fixed part is a FormData_pg_attribute.
-        unsafe {
-            let tup = pg_sys::SearchSysCache2(
-                pg_sys::SysCacheIdentifier::ATTNUM as std::ffi::c_int,
-                pg_sys::Datum::from(relid),
-                pg_sys::Datum::from(attnum),
-            );
-            if tup.is_null() {
-                break;
+    (1..=i16::MAX)
+        .map_while(|attnum| {
+            let keys = [pg_sys::Datum::from(relid), pg_sys::Datum::from(attnum)];
+            // SAFETY: ATTNUM rows are pg_attribute rows.
+            unsafe {
+                syscache_row(ATTNUM, &keys, |a: &pg_sys::FormData_pg_attribute, _| {
+                    (!a.attisdropped).then_some(a.atttypid)
+                })
             }
-            let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_attribute>(tup);
-            if !(*form).attisdropped {
-                out.push((*form).atttypid);
-            }
-            pg_sys::ReleaseSysCache(tup);
-        }
-    }
-    out
+        })
+        .flatten()
+        .collect()
 }
 
 /// What values of type `typ` can run without the definition naming it, and the types inside
