@@ -37,7 +37,7 @@ CREATE TABLE fzs.lk2 (pk int PRIMARY KEY, lang text, label text);
 CREATE TABLE fzs.band (pk int PRIMARY KEY, lo int NOT NULL, hi int NOT NULL, label text);
 CREATE TABLE fzs.root (pk int PRIMARY KEY, a int, b int, n numeric(8,2), f float8, d date,
                        t text, fk1 int, fk2 int, ts timestamptz);
-CREATE TABLE fzs.child (pk int PRIMARY KEY, fk int NOT NULL, v int, w text, lang text, f float8);
+CREATE TABLE fzs.child (pk int PRIMARY KEY, fk int NOT NULL, v int, w text, lang text, f float8, ok bool);
 CREATE TABLE fzs.tr (fk int NOT NULL, lang text NOT NULL, title text, PRIMARY KEY (fk, lang));
 CREATE TABLE fzs.parted (pk int, region int, v int, PRIMARY KEY (pk, region)) PARTITION BY LIST (region);
 CREATE TABLE fzs.parted_1 PARTITION OF fzs.parted FOR VALUES IN (1);
@@ -52,6 +52,7 @@ DATES = ["DATE '2026-01-02'", "DATE '2026-02-01'", "DATE '2026-01-10'", "DATE '2
          "'infinity'::date", "NULL", "DATE '2026-03-04'"]
 TEXTS = ["'a'", "'b'", "'ab'", "'A'", "'a\\b'", "'it''s'", "''", "NULL", "'é'", "'bb'"]
 LANGS = ["'en'", "'fr'", "NULL"]
+BOOLS = ["true", "false", "NULL"]
 TIMESTAMPS = ["TIMESTAMPTZ '2026-01-02 23:30:00+00'", "TIMESTAMPTZ '2026-03-29 01:59:59.999999+00'",
               "TIMESTAMPTZ '2026-01-02 00:00:00+05:30'", "'infinity'::timestamptz", "NULL",
               "TIMESTAMPTZ '1999-12-31 23:59:59.5+00'"]
@@ -104,7 +105,7 @@ def root_insert(rng, pk):
 
 def child_insert(rng, pk):
     return (f"INSERT INTO fzs.child VALUES ({pk}, {rng.randint(1, 14)}, {rng.choice(['1', '5', '7', 'NULL'])}, "
-            f"{rng.choice(TEXTS)}, {rng.choice(LANGS)}, {rng.choice(FLOATS)})")
+            f"{rng.choice(TEXTS)}, {rng.choice(LANGS)}, {rng.choice(FLOATS)}, {rng.choice(BOOLS)})")
 
 
 class Definition:
@@ -159,7 +160,11 @@ def root_definition(rng, name, helper_view):
         f"(SELECT count(*) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
         f"(SELECT sum(c.v) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
         f"(SELECT round(avg(c.v), 3) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
-        f"(SELECT max(c.f) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        # min/max of a float tie at 0 and -0: ordered. The rest are kept by delta (tallies)
+        # or, for min/max, read by a probe beside them.
+        f"(SELECT max(c.f ORDER BY c.pk) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        f"(SELECT jsonb_build_object('n', count(*), 'all', bool_and(c.ok), 'any', bool_or(c.ok), "
+        f"'every', every(c.ok), 'top', max(c.v), 'first', min(c.w)) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
         "coalesce((SELECT jsonb_agg(x.w ORDER BY x.pk) FROM (SELECT c.pk, c.w FROM fzs.child c "
         "WHERE c.fk = r.pk ORDER BY c.pk DESC LIMIT 2) x), '[]')",
     ]
@@ -210,7 +215,7 @@ def group_definition(rng, name):
         return Definition(name, sql, rng.choice(["immediate", "deferred"]), key="rpk,lang")
     filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
     sql = (f"SELECT c.fk AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws, "
-           f"min(c.f) AS lo FROM fzs.child c{filt} GROUP BY c.fk{having}")
+           f"min(c.f ORDER BY c.pk) AS lo FROM fzs.child c{filt} GROUP BY c.fk{having}")
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 
 
@@ -219,7 +224,7 @@ def one_row_definition(rng, name):
     computed column (count or a sum that is NULL without rows)."""
     filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
     first = rng.choice(["sum(c.v) AS s, count(*) AS n", "count(*) AS n, sum(c.v) AS s"])
-    sql = (f"SELECT {first}, jsonb_build_object('ws', jsonb_agg(c.w ORDER BY c.pk), 'lo', min(c.f)) AS data "
+    sql = (f"SELECT {first}, jsonb_build_object('ws', jsonb_agg(c.w ORDER BY c.pk), 'lo', min(c.f ORDER BY c.pk)) AS data "
            f"FROM fzs.child c{filt}")
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 
@@ -278,7 +283,7 @@ def statement(rng):
                            f"UPDATE fzs.root SET pk = pk - 100 WHERE pk = {k + 100}"])
     if r < 0.58:
         col, vals = rng.choice([("v", ["1", "5", "7", "NULL"]), ("w", TEXTS), ("lang", LANGS),
-                                ("f", FLOATS), ("fk", [str(rng.randint(1, 14))])])
+                                ("f", FLOATS), ("ok", BOOLS), ("fk", [str(rng.randint(1, 14))])])
         return f"UPDATE fzs.child SET {col} = {rng.choice(vals)} WHERE pk = {rng.randint(1, 30)}"
     if r < 0.64:
         return child_insert(rng, rng.randint(1, 30)) + " ON CONFLICT DO NOTHING"

@@ -540,7 +540,7 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                 if let Some(name) = keeps_one_spelling(a) {
                     *found = Some(refused(
                         &format!("{name} over values that can be equal but spelled differently"),
-                        &format!("{name} keeps one of several values that compare equal but differ (DISTINCT keeps the first of each, min and max the first of a tie under a nondeterministic collation), and which one depends on the order rows arrive in: aggregate a type whose equal values are identical, or count them (count(DISTINCT x) shows no value)."),
+                        &format!("{name} keeps one of several values that compare equal but differ (1.5 and 1.50 in a numeric without a scale, 0 and -0, 1 day and 24 hours, text under a nondeterministic collation: DISTINCT keeps the first of each, min and max one of a tie), and which one depends on the order rows arrive in: aggregate a type whose equal values are identical (numeric(p, s), a deterministic collation), give min or max an ORDER BY that orders the rows completely ({name}(x ORDER BY t.pk)), or count them (count(DISTINCT x) shows no value)."),
                     ));
                     return Visit::Stop;
                 }
@@ -813,9 +813,13 @@ unsafe fn keeps_one_spelling(a: &pg_sys::Aggref) -> Option<String> {
         if distinct && shows_values && args.iter().any(not_image) {
             return Some(format!("{name}(DISTINCT ...)"));
         }
-        let nondeterministic = a.inputcollid != pg_sys::InvalidOid
-            && !pg_sys::get_collation_isdeterministic(a.inputcollid);
-        if builtin && (name == "min" || name == "max") && nondeterministic {
+        // min and max keep one of the values that tie (max(1.5, 1.50) is whichever came
+        // last), unless ORDER BY inside fixes the order they come in.
+        if builtin
+            && (name == "min" || name == "max")
+            && a.aggorder.is_null()
+            && args.iter().any(not_image)
+        {
             return Some(name);
         }
         None

@@ -6,8 +6,10 @@
 //! window, set operation or nested subquery, compares one child column with the root's key
 //! column by the key type's own equality (under a deterministic collation), and otherwise
 //! filters on the child row alone with immutable expressions. Its aggregates must be
-//! `count(*)`, `count(column)`, and `sum`/`avg` of `smallint`, `integer` or `bigint`
-//! columns, none with DISTINCT, ORDER BY or FILTER. Everything else stays a subquery.
+//! `count(*)`, `count(column)`, `sum`/`avg` of `smallint`, `integer` or `bigint` columns,
+//! `bool_and`/`every`/`bool_or` of `boolean` columns, or the built-in `min`/`max` of a column
+//! (read from the document's rows by a subquery of their own), none with DISTINCT, ORDER BY
+//! or FILTER. Everything else stays a subquery.
 
 use pgrx::pg_sys;
 use tviews_core::model::TableRef;
@@ -25,6 +27,9 @@ const SUM_INT2: u32 = 2109;
 const AVG_INT8: u32 = 2100;
 const AVG_INT4: u32 = 2101;
 const AVG_INT2: u32 = 2102;
+const BOOL_AND: u32 = 2517;
+const BOOL_OR: u32 = 2518;
+const EVERY: u32 = 2519;
 
 /// What an aggregate computes from its argument's slot, and whether the slot needs its sum.
 type Kind = (fn(usize) -> Tallied, bool);
@@ -49,6 +54,8 @@ fn aggregate_kind(fnoid: u32) -> Option<Kind> {
             true,
         ),
         AVG_INT2 | AVG_INT4 | AVG_INT8 => (Tallied::Avg, true),
+        BOOL_AND | EVERY => (Tallied::BoolAnd, true),
+        BOOL_OR => (Tallied::BoolOr, true),
         _ => return None,
     })
 }
@@ -411,7 +418,21 @@ unsafe fn aggregate(
         if fnoid == COUNT_ROWS {
             return Some(Tallied::Rows);
         }
-        let (kind, summed) = aggregate_kind(fnoid)?;
+        let (kind, summed) = match aggregate_kind(fnoid) {
+            Some(k) => k,
+            None => {
+                let max: fn(usize) -> Tallied = |slot| Tallied::Extreme { slot, max: true };
+                let min: fn(usize) -> Tallied = |slot| Tallied::Extreme { slot, max: false };
+                (
+                    if builtin_extreme((*a).aggfnoid)? {
+                        max
+                    } else {
+                        min
+                    },
+                    false,
+                )
+            }
+        };
         let args: Vec<*mut pg_sys::TargetEntry> =
             list_iter::<pg_sys::TargetEntry>((*a).args).collect();
         let [arg] = args.as_slice() else {
@@ -437,11 +458,33 @@ unsafe fn aggregate(
                 i
             }
             None => {
-                group.slots.push(Slot { column, summed });
+                group.slots.push(Slot {
+                    column,
+                    summed,
+                    boolean: v.vartype == pg_sys::BOOLOID,
+                });
                 group.slots.len() - 1
             }
         };
         Some(kind(slot))
+    }
+}
+
+/// Is `fnoid` the built-in `max` (true) or `min` (false) of some type? `None` for any other
+/// function, a `min` of one's own included: the subquery reading it names
+/// `pg_catalog.min`, which the column's type resolves to the same aggregate.
+fn builtin_extreme(fnoid: pg_sys::Oid) -> Option<bool> {
+    // SAFETY: plain syscache lookups; NULL for an unknown OID.
+    unsafe {
+        if pg_sys::get_func_namespace(fnoid) != pg_sys::Oid::from(pg_sys::PG_CATALOG_NAMESPACE) {
+            return None;
+        }
+        let name = crate::pg::nodes::cstring(pg_sys::get_func_name(fnoid))?;
+        match name.as_str() {
+            "max" => Some(true),
+            "min" => Some(false),
+            _ => None,
+        }
     }
 }
 
@@ -455,7 +498,15 @@ pub fn finish_identities(groups: &mut [TallyGroup]) -> Result<(), TviewError> {
             slots.push(format!(
                 "{}:{}",
                 crate::pg::names::attnum(source, &s.column)?,
-                s.summed
+                match (s.summed, s.boolean) {
+                    (true, true) => "trues",
+                    (summed, _) =>
+                        if summed {
+                            "true"
+                        } else {
+                            "false"
+                        },
+                }
             ));
         }
         g.identity = format!("{}/{}", g.identity, slots.join(","));

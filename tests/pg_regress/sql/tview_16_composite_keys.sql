@@ -135,9 +135,9 @@ CREATE TABLE tb_reading (pk_reading int PRIMARY KEY, site ck.code NOT NULL,
 INSERT INTO tb_reading SELECT g, 's' || g % 3, timestamptz '2026-03-01 00:00+00' + (g % 4) * interval '1 day',
                               (g % 2) * 0.5, g / 3.0 FROM generate_series(1, 40) g;
 SELECT pg_tviews_create('levels', $$
-    SELECT site, day, level, count(*) AS n, max(v) AS v FROM tb_reading GROUP BY site, day, level $$);
+    SELECT site, day, level, count(*) AS n, max(v ORDER BY pk_reading) AS v FROM tb_reading GROUP BY site, day, level $$);
 SELECT pg_tviews_create('levels_deferred', $$
-    SELECT site, day, level, count(*) AS n, max(v) AS v FROM tb_reading GROUP BY site, day, level $$,
+    SELECT site, day, level, count(*) AS n, max(v ORDER BY pk_reading) AS v FROM tb_reading GROUP BY site, day, level $$,
     mode => 'deferred');
 SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'levels';
 SET TimeZone = 'Asia/Kolkata';

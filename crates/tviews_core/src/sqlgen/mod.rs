@@ -6,7 +6,7 @@
 //! * [`refresh`]: the MERGE that makes the TVIEW equal its definition for a set of keys (or all
 //!   rows), the initial fill, and the oracle's difference query;
 //! * [`patch`]: the fast path, patching document keys in place when only what they read changed;
-//! * [`tally`]: children's counts, sums and averages kept by delta in state tables.
+//! * [`tally`]: children's counts, sums, averages and boolean aggregates kept by delta in state tables.
 
 pub mod keys;
 pub mod patch;

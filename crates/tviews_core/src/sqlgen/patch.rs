@@ -134,7 +134,7 @@ pub struct PartialSource {
     pub key_column: String,
     /// The keys whose values read the source, each as SQL over the root row `r`.
     pub documents: Vec<DocumentPatch>,
-    /// The state tables the values read their counts, sums and averages from (empty when
+    /// The state tables the values read their kept aggregates from (empty when
     /// they scan the source; see `sqlgen::tally`): each statement on the source adds its
     /// rows to them before the keys are recomputed.
     pub tallies: Vec<super::tally::TallyGroup>,

@@ -1,13 +1,14 @@
-//! Aggregates kept by delta: a child's `count`, `sum` and `avg` per document without reading
-//! the children again.
+//! Aggregates kept by delta: a child's `count`, `sum`, `avg`, `bool_and` and `bool_or` per
+//! document without reading the children again.
 //!
 //! A value of a document key that a partial recompute sets (see `patch::PartialSource`) may
 //! hold scalar subqueries such as `(SELECT count(*) FROM tb_review r WHERE r.fk_product =
 //! p.pk_product)` or `(SELECT round(avg(r.rating), 2) FROM ...)`. Recomputing them reads every
 //! child of the document: 50,000 reviews for one new review. For such subqueries (one table,
 //! joined to the key column by the key type's own equality, filtered by conditions on the
-//! child row alone, aggregating integer columns or counting rows) pg_tviews keeps, per key
-//! value, the number of rows and each column's number of non-NULL values and their sum in a
+//! child row alone, aggregating integer or boolean columns or counting rows) pg_tviews keeps,
+//! per key value, the number of rows and each column's number of non-NULL values and their sum
+//! (of a boolean column: its number of true values) in a
 //! *state table*, one per [`TallyGroup`]. Each statement on the child table adds its
 //! transition rows to that state ([`delta_statement`]: +1 per new row, -1 per old one), and
 //! the partial recompute reads the aggregates from the state ([`Tallied::value`]) instead of
@@ -21,7 +22,13 @@
 //! ends with, so the result has the same scale); `sum` and `avg` of no values are NULL and
 //! `count` of no rows is 0. Sums of `numeric` are not kept (subtracting the row that had the
 //! largest scale would leave a scale the aggregate would not give), nor of floats (the sum
-//! depends on the order of additions).
+//! depends on the order of additions). `bool_and` is true when every non-NULL value is
+//! true (the trues equal the count), `bool_or` when one is, both NULL for no values.
+//!
+//! `min` and `max` (the built-in ones) are not kept: deleting the extreme would need the
+//! next one. In a subquery whose other aggregates are kept, each is read by its own subquery
+//! over the document's child rows ([`Tallied::Extreme`]), which PostgreSQL answers with one
+//! probe of an index on the key column and the aggregated column, when there is one.
 
 use super::quote::{compare, qualified, quote_ident, table};
 use super::{RESERVED_PREFIX, TRANSITION_NEW, TRANSITION_OLD};
@@ -31,11 +38,24 @@ use super::keys::Event;
 use super::patch::PartialSource;
 
 /// A column of the child table that aggregates read: its count of non-NULL values, and when
-/// `summed` its sum.
+/// `summed` its sum (of a `boolean` column: the number of true values).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub column: String,
     pub summed: bool,
+    pub boolean: bool,
+}
+
+impl Slot {
+    /// What the slot's sum adds up for the value `v`: the value, or 1 for true and 0 for
+    /// false.
+    fn summand(&self, v: &str) -> String {
+        if self.boolean {
+            format!("({v})::pg_catalog.int4")
+        } else {
+            v.to_string()
+        }
+    }
 }
 
 /// One state table: the rows of `source` whose `column` equals a document's key and that
@@ -73,6 +93,13 @@ pub enum Tallied {
     Sum { slot: usize, numeric: bool },
     /// `avg(x)` of an integer type (`numeric` result).
     Avg(usize),
+    /// `bool_and(x)` (`every(x)`): every non-NULL value is true.
+    BoolAnd(usize),
+    /// `bool_or(x)`: some non-NULL value is true.
+    BoolOr(usize),
+    /// The built-in `min(x)` or `max(x)`: not kept, read from the child rows of the document
+    /// alone (one probe of an index on the key column and `x`).
+    Extreme { slot: usize, max: bool },
 }
 
 fn count_column(slot: usize) -> String {
@@ -110,7 +137,11 @@ impl TallyGroup {
                 format!(
                     "{}{}",
                     quote_ident(&s.column),
-                    if s.summed { " count+sum" } else { " count" }
+                    match (s.summed, s.boolean) {
+                        (false, _) => " count",
+                        (true, false) => " count+sum",
+                        (true, true) => " count+trues",
+                    }
                 )
             })
             .collect();
@@ -206,7 +237,8 @@ impl TallyGroup {
             values.push(format!("pg_catalog.count({v})"));
             if s.summed {
                 values.push(format!(
-                    "coalesce(pg_catalog.sum({v}::pg_catalog.numeric), '0'::pg_catalog.numeric)"
+                    "coalesce(pg_catalog.sum({}::pg_catalog.numeric), '0'::pg_catalog.numeric)",
+                    s.summand(&v)
                 ));
             }
         }
@@ -261,8 +293,8 @@ impl TallyGroup {
             ));
             if s.summed {
                 let filtered = match &self.filter {
-                    Some(f) => format!("CASE WHEN {f} THEN {v} END"),
-                    None => v.clone(),
+                    Some(f) => format!("CASE WHEN {f} THEN {} END", s.summand(&v)),
+                    None => s.summand(&v),
                 };
                 values.push(format!(
                     "coalesce(pg_catalog.sum({sign}::pg_catalog.numeric OPERATOR(pg_catalog.*) ({filtered})::pg_catalog.numeric), '0'::pg_catalog.numeric)"
@@ -284,16 +316,34 @@ impl TallyGroup {
         ))
     }
 
-    /// `(SELECT <expr over s> FROM state AS s WHERE s.k = <key>)`.
-    fn lookup(&self, expr: &str, key: &str) -> Option<String> {
-        let mut matches = compare(&format!("s.{KEY}"), &self.eq, key);
+    /// `<column> = <key>` by the key type's equality, under the subquery's collation.
+    fn matching(&self, column: &str, key: &str) -> String {
+        let mut matches = compare(column, &self.eq, key);
         if let Some(c) = &self.key_collation {
             matches.push_str(&format!(" COLLATE {c}"));
         }
+        matches
+    }
+
+    /// `(SELECT <expr over s> FROM state AS s WHERE s.k = <key>)`.
+    fn lookup(&self, expr: &str, key: &str) -> Option<String> {
         Some(format!(
-            "(SELECT {expr} FROM {} AS s WHERE {matches})",
+            "(SELECT {expr} FROM {} AS s WHERE {})",
             self.state_sql()?,
+            self.matching(&format!("s.{KEY}"), key)
         ))
+    }
+
+    /// `(SELECT <expr over n> FROM ONLY child AS n WHERE n.column = <key> AND filter)`: an
+    /// aggregate over the document's child rows themselves, as the definition computes it.
+    fn scan(&self, expr: &str, key: &str) -> String {
+        let mut conds = vec![self.matching(&format!("n.{}", quote_ident(&self.column)), key)];
+        conds.extend(self.filter.iter().map(|f| format!("({f})")));
+        format!(
+            "(SELECT {expr} FROM ONLY {} AS n WHERE {})",
+            table(&self.source),
+            conds.join(" AND ")
+        )
     }
 }
 
@@ -329,6 +379,36 @@ impl Tallied {
                 ),
                 key,
             )?,
+            Tallied::BoolAnd(slot) => group.lookup(
+                &format!(
+                    "CASE WHEN {} THEN {} OPERATOR(pg_catalog.=) {}::pg_catalog.numeric END",
+                    some(slot),
+                    sum_column(slot),
+                    count_column(slot)
+                ),
+                key,
+            )?,
+            Tallied::BoolOr(slot) => group.lookup(
+                &format!(
+                    "CASE WHEN {} THEN {} OPERATOR(pg_catalog.>) '0'::pg_catalog.numeric END",
+                    some(slot),
+                    sum_column(slot)
+                ),
+                key,
+            )?,
+            Tallied::Extreme { slot, max } => {
+                // Written only once the state exists, like the others: the value then
+                // changes form in one step.
+                group.state.as_ref()?;
+                group.scan(
+                    &format!(
+                        "pg_catalog.{}(n.{})",
+                        if max { "max" } else { "min" },
+                        quote_ident(&group.slots.get(slot)?.column)
+                    ),
+                    key,
+                )
+            }
         })
     }
 }
@@ -492,6 +572,7 @@ mod tests {
             slots: vec![Slot {
                 column: "rating".into(),
                 summed: true,
+                boolean: false,
             }],
             identity: "3/2/23/0/96/{OPEXPR}/rating:true".into(),
             state: Some(("tviews_def".into(), "tv_product_tally".into())),
@@ -552,6 +633,49 @@ mod tests {
         let mut none = g;
         none.state = None;
         assert_eq!(Tallied::Rows.value(&none, key), None);
+    }
+
+    #[test]
+    fn booleans_count_their_trues_and_extremes_read_the_documents_rows() {
+        let mut g = group();
+        g.slots.push(Slot {
+            column: "flag".into(),
+            summed: true,
+            boolean: true,
+        });
+        let key = "r.\"pk_product\"";
+        assert!(g
+            .fill_statement()
+            .unwrap()
+            .contains("coalesce(pg_catalog.sum((n.\"flag\")::pg_catalog.int4::pg_catalog.numeric), '0'::pg_catalog.numeric)"));
+        assert!(delta_statement(std::slice::from_ref(&g), Event::Insert)
+            .unwrap()
+            .contains(
+                "(CASE WHEN n.approved THEN (n.\"flag\")::pg_catalog.int4 END)::pg_catalog.numeric"
+            ));
+        assert!(Tallied::BoolAnd(1).value(&g, key).unwrap().contains(
+            "CASE WHEN \"c1\" OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 THEN \"s1\" OPERATOR(pg_catalog.=) \"c1\"::pg_catalog.numeric END"
+        ));
+        assert!(Tallied::BoolOr(1)
+            .value(&g, key)
+            .unwrap()
+            .contains("THEN \"s1\" OPERATOR(pg_catalog.>) '0'::pg_catalog.numeric END"));
+        assert!(g
+            .spec()
+            .ends_with("\"rating\" count+sum, \"flag\" count+trues"));
+        assert_eq!(
+            Tallied::Extreme { slot: 0, max: true }.value(&g, key).unwrap(),
+            "(SELECT pg_catalog.max(n.\"rating\") FROM ONLY \"public\".\"tb_review\" AS n WHERE n.\"fk_product\"::integer OPERATOR(\"pg_catalog\".=) r.\"pk_product\"::integer AND (n.approved))"
+        );
+        g.state = None;
+        assert_eq!(
+            Tallied::Extreme {
+                slot: 0,
+                max: false
+            }
+            .value(&g, key),
+            None
+        );
     }
 
     #[test]
