@@ -80,7 +80,7 @@ impl Error {
                     .into(),
             ),
             Error::AmbiguousKey { .. } => Some(
-                "None of them, and no set of them, is proven to identify the rows for every content of the sources. Pass key => '<column>', or key => ARRAY['<column>', ...] for columns that identify the rows together, to rely on the data instead (a write that repeats a key then fails with 23505)."
+                "None of them, and no set of them, is proven to identify the rows for every content of the sources. Pass key => '<column>', or key => ARRAY['<column>', ...] for columns of one table that identify the rows together (or of the tables a link table joins, through the link's columns), to rely on the data instead (a write that repeats a key then fails with 23505); a key made of two joined tables' own keys is not supported yet: join them through a link table, or add to one of them a column that identifies the pair."
                     .into(),
             ),
             Error::BadSetting(_) => Some(format!(

@@ -233,6 +233,19 @@ const ORDER_SENSITIVE_AGGREGATES: &[&str] = &[
     "any_value",
 ];
 
+/// Built-in aggregates whose result is one of their input values (or a range whose bounds are
+/// taken from them): of values that compare equal but differ, the one they keep depends on
+/// the order the rows come in.
+const VALUE_PICKING_AGGREGATES: &[&str] = &[
+    "min",
+    "max",
+    "mode",
+    "percentile_disc",
+    "percentile_cont",
+    "range_agg",
+    "range_intersect_agg",
+];
+
 /// Built-in functions whose result depends on the session that calls them.
 const SESSION_FUNCTIONS: &[&str] = &[
     "current_setting",
@@ -513,6 +526,73 @@ unsafe fn prints_catalog_name(node: *mut pg_sys::Node) -> bool {
     }
 }
 
+/// Why aggregate `fnoid` over `args` gives a result that depends on the order its rows come
+/// in, if it does: `ordered` when an ORDER BY (inside the aggregate, or in a window
+/// aggregate's window) fixes that order, `distinct` for `agg(DISTINCT ...)`; `window` for an
+/// aggregate over a window, whose order is the window's.
+///
+/// # Safety
+/// `args` must be valid expressions.
+unsafe fn order_dependent_aggregate(
+    fnoid: pg_sys::Oid,
+    args: &[*mut pg_sys::Node],
+    ordered: bool,
+    ordered_set: bool,
+    distinct: bool,
+    window: bool,
+) -> Option<TviewError> {
+    // SAFETY: per contract; syscache lookups of an existing function.
+    unsafe {
+        let builtin = pg_sys::get_func_namespace(fnoid) == pg_sys::PG_CATALOG_NAMESPACE.into();
+        let name = cstring(pg_sys::get_func_name(fnoid)).unwrap_or_default();
+        let (inside, ordering) = match window {
+            true => (
+                "in its window",
+                format!("{name}(x) OVER (PARTITION BY ... ORDER BY t.pk)"),
+            ),
+            false => ("inside it", format!("{name}(x ORDER BY t.pk)")),
+        };
+        if let Some(what) = keeps_one_spelling(&name, builtin, args, ordered, ordered_set, distinct)
+        {
+            let ordering = match name.as_str() {
+                "min" | "max" => ordering.clone(),
+                _ => "max(x ORDER BY t.pk)".to_string(),
+            };
+            return Some(refused(
+                &format!("{what} over values that can be equal but spelled differently"),
+                &format!("{what} keeps one of several values that compare equal but differ (1.5 and 1.50 in a numeric without a scale, 0 and -0, 1 day and 24 hours, text under a nondeterministic collation: DISTINCT keeps the first of each, min and max one of a tie), and which one depends on the order rows arrive in: aggregate a type whose equal values are identical (numeric(p, s), a deterministic collation), give min or max an ORDER BY that orders the rows completely ({ordering}), or count them (count(DISTINCT x) shows no value)."),
+            ));
+        }
+        if ordered || distinct {
+            return None;
+        }
+        // An aggregate of a user's may depend on the order of its rows (its transition
+        // function is opaque); floating-point sums round differently in another order.
+        let float_input = args.iter().any(|e| {
+            let ty = pg_sys::exprType(*e);
+            ty == pg_sys::FLOAT4OID || ty == pg_sys::FLOAT8OID
+        });
+        let float_sensitive = float_input
+            && FLOAT_ORDER_SENSITIVE_AGGREGATES
+                .iter()
+                .any(|p| name == *p || (p.ends_with('_') && name.starts_with(p)));
+        if !builtin || float_sensitive {
+            return Some(refused(
+                &format!("{name} without ORDER BY"),
+                &format!("{}, and that order changes with the plan or a write: add ORDER BY {inside}, on columns that order the rows completely ({ordering}).",
+                    if builtin { format!("{name} over floating-point values rounds differently when its rows come in another order") } else { "An aggregate of your own may depend on the order its rows come in".to_string() }),
+            ));
+        }
+        if ORDER_SENSITIVE_AGGREGATES.contains(&name.as_str()) {
+            return Some(refused(
+                &format!("{name} without ORDER BY"),
+                &format!("{name} keeps rows in the order they happen to arrive, which another plan or write changes: add ORDER BY {inside}, on columns that order the rows completely ({ordering})."),
+            ));
+        }
+        None
+    }
+}
+
 /// The first construct in `q` whose result is not determined by the rows alone.
 unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>) {
     fn builtin_name(func: pg_sys::Oid) -> Option<String> {
@@ -537,45 +617,20 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
             }
             if is_a(node, pg_sys::NodeTag::T_Aggref) {
                 let a = &*(node as *mut pg_sys::Aggref);
-                if let Some(name) = keeps_one_spelling(a) {
-                    *found = Some(refused(
-                        &format!("{name} over values that can be equal but spelled differently"),
-                        &format!("{name} keeps one of several values that compare equal but differ (1.5 and 1.50 in a numeric without a scale, 0 and -0, 1 day and 24 hours, text under a nondeterministic collation: DISTINCT keeps the first of each, min and max one of a tie), and which one depends on the order rows arrive in: aggregate a type whose equal values are identical (numeric(p, s), a deterministic collation), give min or max an ORDER BY that orders the rows completely ({name}(x ORDER BY t.pk)), or count them (count(DISTINCT x) shows no value)."),
-                    ));
+                let args: Vec<*mut pg_sys::Node> = list_iter::<pg_sys::TargetEntry>(a.args)
+                    .map(|t| (*t).expr as *mut pg_sys::Node)
+                    .collect();
+                let ordered = !a.aggorder.is_null();
+                if let Some(e) = order_dependent_aggregate(
+                    a.aggfnoid,
+                    &args,
+                    ordered,
+                    a.aggkind == b'o' as std::ffi::c_char,
+                    !a.aggdistinct.is_null(),
+                    false,
+                ) {
+                    *found = Some(e);
                     return Visit::Stop;
-                }
-                if a.aggorder.is_null() && a.aggdistinct.is_null() {
-                    // An aggregate of a user's may depend on the order of its rows (its
-                    // transition function is opaque); floating-point sums round differently
-                    // in another order.
-                    let float_input = list_iter::<pg_sys::TargetEntry>(a.args).any(|t| {
-                        let ty = pg_sys::exprType((*t).expr as *mut pg_sys::Node);
-                        ty == pg_sys::FLOAT4OID || ty == pg_sys::FLOAT8OID
-                    });
-                    let name = match builtin_name(a.aggfnoid) {
-                        Some(n) => n,
-                        None => cstring(pg_sys::get_func_name(a.aggfnoid)).unwrap_or_default(),
-                    };
-                    let builtin = builtin_name(a.aggfnoid).is_some();
-                    let float_sensitive = float_input
-                        && FLOAT_ORDER_SENSITIVE_AGGREGATES
-                            .iter()
-                            .any(|p| name == *p || (p.ends_with('_') && name.starts_with(p)));
-                    if !builtin || float_sensitive {
-                        *found = Some(refused(
-                            &format!("{name} without ORDER BY"),
-                            &format!("{}, and that order changes with the plan or a write: add ORDER BY inside it, on columns that order the rows completely ({name}(x ORDER BY t.pk)).",
-                                if builtin { format!("{name} over floating-point values rounds differently when its rows come in another order") } else { "An aggregate of your own may depend on the order its rows come in".to_string() }),
-                        ));
-                        return Visit::Stop;
-                    }
-                    if builtin && ORDER_SENSITIVE_AGGREGATES.contains(&name.as_str()) {
-                        *found = Some(refused(
-                            &format!("{name} without ORDER BY"),
-                            &format!("{name} keeps rows in the order they happen to arrive, which another plan or write changes: add ORDER BY inside it, on columns that order the rows completely ({name}(x ORDER BY t.pk))."),
-                        ));
-                        return Visit::Stop;
-                    }
                 }
             } else if is_a(node, pg_sys::NodeTag::T_FuncExpr) {
                 let f = &*(node as *mut pg_sys::FuncExpr);
@@ -656,6 +711,17 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                         "Without ORDER BY the rows of a window come in the order they happen to arrive: order them completely (OVER (ORDER BY ..., t.pk)).",
                     ));
                     return Visit::Stop;
+                }
+                // An aggregate over a window meets its rows in the window's order, or in
+                // whatever order they arrive: the same rules as inside a query.
+                let args: Vec<*mut pg_sys::Node> = list_iter::<pg_sys::Node>(f.args).collect();
+                if f.winagg {
+                    if let Some(e) =
+                        order_dependent_aggregate(f.winfnoid, &args, ordered, false, false, true)
+                    {
+                        *found = Some(e);
+                        return Visit::Stop;
+                    }
                 }
             } else if is_a(node, pg_sys::NodeTag::T_Query) {
                 let sub = &*(node as *mut pg_sys::Query);
@@ -785,22 +851,25 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
     Ok(None)
 }
 
-/// For an aggregate that keeps one of several equal values: its name. DISTINCT inside an
-/// aggregate (other than count) keeps the first of each set of equal values; min and max
-/// keep the first of a tie, which under a nondeterministic collation (`a`, `A`) is the usual
-/// case (a tie of `1.0` and `1.00` in a numeric without a scale is possible too, and not
-/// refused: see the docs' known limits).
+/// For an aggregate `name` over `args` that keeps one of several equal values: what to call
+/// it in the error. DISTINCT inside an aggregate (other than count) keeps the first of each
+/// set of equal values; min, max and the others of [`VALUE_PICKING_AGGREGATES`] keep one of
+/// a tie (`a` and `A` under a nondeterministic collation, `1.0` and `1.00` in a numeric
+/// without a scale, `0` and `-0`), unless `ordered` (and not an `ordered_set` aggregate,
+/// whose ORDER BY is the value itself).
 ///
 /// # Safety
-/// `a` must be an Aggref of a valid query.
-unsafe fn keeps_one_spelling(a: &pg_sys::Aggref) -> Option<String> {
-    // SAFETY: per contract; catalog lookups of an existing function and collation.
+/// `args` must be valid expressions.
+unsafe fn keeps_one_spelling(
+    name: &str,
+    builtin: bool,
+    args: &[*mut pg_sys::Node],
+    ordered: bool,
+    ordered_set: bool,
+    distinct: bool,
+) -> Option<String> {
+    // SAFETY: per contract; catalog lookups of existing types and collations.
     unsafe {
-        let name = cstring(pg_sys::get_func_name(a.aggfnoid)).unwrap_or_default();
-        let builtin = pg_sys::get_func_namespace(a.aggfnoid) == pg_sys::PG_CATALOG_NAMESPACE.into();
-        let args: Vec<*mut pg_sys::Node> = list_iter::<pg_sys::TargetEntry>(a.args)
-            .map(|t| (*t).expr as *mut pg_sys::Node)
-            .collect();
         let not_image = |e: &*mut pg_sys::Node| {
             !equal_means_identical(
                 pg_sys::exprType(*e),
@@ -808,19 +877,20 @@ unsafe fn keeps_one_spelling(a: &pg_sys::Aggref) -> Option<String> {
                 pg_sys::exprCollation(*e),
             )
         };
-        let distinct = !a.aggdistinct.is_null();
         let shows_values = !(builtin && name == "count");
         if distinct && shows_values && args.iter().any(not_image) {
             return Some(format!("{name}(DISTINCT ...)"));
         }
-        // min and max keep one of the values that tie (max(1.5, 1.50) is whichever came
-        // last), unless ORDER BY inside fixes the order they come in.
+        // These return one of their input values, or bounds taken from them: of values that
+        // tie (max(1.5, 1.50)), whichever came first or last, unless ORDER BY inside fixes
+        // the order they come in. An ordered-set aggregate's ORDER BY (mode() WITHIN GROUP
+        // (ORDER BY x)) sorts by the value itself and leaves ties as they came.
         if builtin
-            && (name == "min" || name == "max")
-            && a.aggorder.is_null()
+            && VALUE_PICKING_AGGREGATES.contains(&name)
+            && (!ordered || ordered_set)
             && args.iter().any(not_image)
         {
-            return Some(name);
+            return Some(name.to_string());
         }
         None
     }
@@ -833,7 +903,10 @@ const BTEQUALIMAGE_PROC: i16 = 4;
 /// finds equal always identical? What B-tree deduplication asks of a type: its operator
 /// class's "equal image" support function (true for integers, dates, timestamps, uuid, enums,
 /// text under a deterministic collation, ...; none for float, interval, jsonb). A numeric with
-/// a declared scale qualifies: every value carries that scale.
+/// a declared scale qualifies: every value carries that scale; a `bpchar` without a length
+/// does not (`'a'` equals `'a  '`), although its operator class says so for `char(n)`, whose
+/// values are all padded to `n`. An array or a range qualifies when its elements or bounds
+/// do (their own operator classes say nothing).
 pub fn equal_means_identical(typ: pg_sys::Oid, typmod: i32, collation: pg_sys::Oid) -> bool {
     // SAFETY: type cache and catalog lookups of an existing type; the support function is
     // called with its documented argument (the operator class's input type).
@@ -841,8 +914,27 @@ pub fn equal_means_identical(typ: pg_sys::Oid, typmod: i32, collation: pg_sys::O
         // A domain over numeric(p, s) carries the scale in the domain.
         let mut domain_typmod = -1;
         let base = pg_sys::getBaseTypeAndTypmod(typ, &mut domain_typmod);
-        if base == pg_sys::NUMERICOID && (typmod >= 0 || domain_typmod >= 0) {
+        let typmod = if typmod >= 0 { typmod } else { domain_typmod };
+        if base == pg_sys::NUMERICOID && typmod >= 0 {
             return true;
+        }
+        if base == pg_sys::BPCHAROID && typmod < 0 {
+            return false;
+        }
+        // An array column's type modifier is its elements'.
+        let element = pg_sys::get_element_type(base);
+        if element != pg_sys::InvalidOid {
+            return equal_means_identical(element, typmod, collation);
+        }
+        let multirange = pg_sys::get_multirange_range(base);
+        let range = if multirange != pg_sys::InvalidOid {
+            multirange
+        } else {
+            base
+        };
+        let subtype = pg_sys::get_range_subtype(range);
+        if subtype != pg_sys::InvalidOid {
+            return equal_means_identical(subtype, -1, pg_sys::get_range_collation(range));
         }
         let tce = pg_sys::lookup_type_cache(typ, pg_sys::TYPECACHE_BTREE_OPFAMILY as i32);
         if tce.is_null() || (*tce).btree_opf == pg_sys::InvalidOid {

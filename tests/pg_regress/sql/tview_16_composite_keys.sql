@@ -242,6 +242,9 @@ SELECT * FROM pg_tviews_check('later');
 SELECT pg_tviews_create('bad', $$
     SELECT a.pk_author, b.pk_book FROM tb_author a JOIN tb_book b ON a.name < b.title $$,
     key => ARRAY['pk_author', 'pk_book']);
+-- Chosen automatically, the same pair is refused, with a hint that says so.
+SELECT pg_tviews_create('bad', $$
+    SELECT a.pk_author, b.pk_book FROM tb_author a JOIN tb_book b ON a.name < b.title $$);
 
 DROP SCHEMA ck CASCADE;
 DROP ROLE ck_owner;

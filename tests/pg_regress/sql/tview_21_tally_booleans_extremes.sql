@@ -38,6 +38,65 @@ SELECT pk_order, m FROM tv_tie WHERE pk_order = 1;
 SELECT * FROM pg_tviews_check('tie');
 DELETE FROM tb_line WHERE pk_line IN (200, 201);
 SELECT pg_tviews_drop('tie');
+-- The same rules for an aggregate over a window: without ORDER BY in the window its rows
+-- come in any order (a tie of max, a float sum, rows collected by jsonb_agg).
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(w.m ORDER BY w.pk_line) FROM (SELECT l.pk_line, max(l.amount) OVER (PARTITION BY l.fk_order) AS m
+       FROM tb_line l WHERE l.fk_order = o.pk_order) w) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(w.m ORDER BY w.pk_line) FROM (SELECT l.pk_line, sum(l.ratio) OVER () AS m
+       FROM tb_line l WHERE l.fk_order = o.pk_order) w) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(w.m ORDER BY w.pk_line) FROM (SELECT l.pk_line, jsonb_agg(l.label) OVER (PARTITION BY l.fk_order) AS m
+       FROM tb_line l WHERE l.fk_order = o.pk_order) w) AS m FROM tb_order o $$);
+-- Other aggregates that return one of their values, or bounds taken from them: mode and
+-- percentile_disc / percentile_cont (their WITHIN GROUP order is the value itself, which
+-- leaves ties as they come), range_agg and range_intersect_agg; and bpchar without a length,
+-- whose 'a' equals 'a  '.
+CREATE TABLE tb_pick (pk_pick int PRIMARY KEY, fk_order int, amt numeric, bp bpchar, c3 char(3),
+                      f float8, iv interval, nr numrange, ir int4range, ia int[], na numeric[]);
+INSERT INTO tb_pick VALUES (1, 1, 1.5, 'a', 'a', 0, '1 day', '[1.5,2]', '[1,3)', '{1,2}', '{1.5}'),
+                           (2, 1, 1.50, 'a  ', 'a  ', '-0', '24 hours', '[1.50,2]', '[1,2]', '{1,2}', '{1.50}');
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT max(p.bp) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT max(p.c3::text::bpchar) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT mode() WITHIN GROUP (ORDER BY p.amt) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY p.f) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT percentile_cont(0) WITHIN GROUP (ORDER BY p.iv) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT range_agg(p.nr) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT range_intersect_agg(p.nr) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT max(p.na) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT p.bp, count(*) AS n FROM tb_pick p GROUP BY p.bp $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(DISTINCT p.bp) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+-- Their equal values identical: accepted, and exact whatever order the rows come in.
+SELECT pg_tviews_create('pick', $$ SELECT o.pk_order,
+    (SELECT jsonb_build_object('c3', max(p.c3), 'ir', range_agg(p.ir), 'ia', max(p.ia),
+                               'mode', mode() WITHIN GROUP (ORDER BY p.pk_pick),
+                               'arrays', jsonb_agg(DISTINCT p.ia), 'ranges', jsonb_agg(DISTINCT p.ir))
+       FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pk_order, m FROM tv_pick WHERE pk_order = 1;
+CREATE INDEX ON tb_pick (pk_pick DESC);
+CLUSTER tb_pick USING tb_pick_pk_pick_idx;
+SELECT * FROM pg_tviews_check('pick');
+SELECT pg_tviews_drop('pick');
+DROP TABLE tb_pick;
+-- Integers tie only with themselves; an ordered window fixes the order: accepted.
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(jsonb_build_array(w.m, w.r) ORDER BY w.pk_line) FROM (SELECT l.pk_line,
+            max(l.qty) OVER (PARTITION BY l.fk_order) AS m,
+            sum(l.ratio) OVER (ORDER BY l.pk_line) AS r
+       FROM tb_line l WHERE l.fk_order = o.pk_order) w) AS m FROM tb_order o $$);
+UPDATE tb_line SET qty = qty + 1 WHERE pk_line % 4 = 0;
+SELECT * FROM pg_tviews_check('tie');
+SELECT pg_tviews_drop('tie');
 
 CREATE FUNCTION show_state() RETURNS TABLE (state text, spec text) LANGUAGE sql AS $$
     SELECT regexp_replace(c.relname, '^.*(_tally(_[0-9]+)?)$', '<view>\1'),
