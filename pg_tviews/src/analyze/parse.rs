@@ -621,6 +621,29 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                     .map(|t| (*t).expr as *mut pg_sys::Node)
                     .collect();
                 let ordered = !a.aggorder.is_null();
+                // Ordered by the aggregated values alone, values that are equal but spelled
+                // differently tie, and keep the order they came in.
+                let by_values = ordered
+                    && list_iter::<pg_sys::SortGroupClause>(a.aggorder).all(|c| {
+                        list_iter::<pg_sys::TargetEntry>(a.args).any(|te| {
+                            (*te).ressortgroupref == (*c).tleSortGroupRef && !(*te).resjunk
+                        })
+                    });
+                let spelled = |e: &*mut pg_sys::Node| {
+                    !equal_means_identical(
+                        pg_sys::exprType(*e),
+                        pg_sys::exprTypmod(*e),
+                        pg_sys::exprCollation(*e),
+                    )
+                };
+                if by_values && a.aggkind == b'n' as std::ffi::c_char && args.iter().any(spelled) {
+                    let name = cstring(pg_sys::get_func_name(a.aggfnoid)).unwrap_or_default();
+                    *found = Some(refused(
+                        &format!("{name}(x ORDER BY x) over values that can be equal but spelled differently"),
+                        &format!("Ordering by the aggregated values alone leaves values that compare equal but differ (1.5 and 1.50 in a numeric without a scale, 0 and -0, 1 day and 24 hours) in the order they happen to arrive: end the ORDER BY with the table's key ({name}(x ORDER BY x, t.pk))."),
+                    ));
+                    return Visit::Stop;
+                }
                 if let Some(e) = order_dependent_aggregate(
                     a.aggfnoid,
                     &args,
@@ -729,7 +752,7 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                     Ok(None) => {}
                     Ok(Some(column)) => {
                         *found = Some(refused(
-                            &format!("GROUP BY or DISTINCT on \"{column}\", whose equal values can be spelled differently, shown"),
+                            &format!("GROUP BY, DISTINCT, INTERSECT, EXCEPT or UNION without ALL on \"{column}\", whose equal values can be spelled differently, shown"),
                             "Values that compare equal but differ (text under a nondeterministic collation, 1.0 and 1.00 in a numeric without a scale, 0 and -0, 1 day and 24 hours, jsonb) are one group, and the group shows the spelling of whichever row comes first, which another plan or write changes: group by a type whose equal values are identical (a deterministic collation, numeric(p, s)), group by the table's primary key too (its other columns then come from one row), or show the column only inside aggregates.",
                         ));
                         return Visit::Stop;
@@ -790,6 +813,16 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
             list_iter::<pg_sys::TargetEntry>((*q).targetList)
                 .find(|te| (**te).ressortgroupref == (*c).tleSortGroupRef)
         };
+        // A set operation other than UNION ALL matches rows up as DISTINCT does, and shows
+        // one spelling of equal rows (INTERSECT ALL and EXCEPT ALL too: the copies they keep
+        // are some of a group's rows).
+        if !(*q).setOperations.is_null() && set_operation_matches_rows((*q).setOperations) {
+            for te in list_iter::<pg_sys::TargetEntry>((*q).targetList) {
+                if !(*te).resjunk && !image((*te).expr as *mut pg_sys::Node) {
+                    return Ok(Some(name(te)));
+                }
+            }
+        }
         // DISTINCT ON keeps a row chosen by its ORDER BY (checked elsewhere), not any row.
         if !(*q).hasDistinctOn {
             for c in list_iter::<pg_sys::SortGroupClause>((*q).distinctClause) {
@@ -834,6 +867,14 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
                 if is_a(node, pg_sys::NodeTag::T_Aggref) {
                     return Visit::Skip;
                 }
+                // A subquery reading this level's columns may show a grouped one (its Vars
+                // point a level up, so they are not equal to the grouped expression).
+                if is_a(node, pg_sys::NodeTag::T_SubLink)
+                    && pg_sys::contain_vars_of_level((*(node as *mut pg_sys::SubLink)).subselect, 1)
+                {
+                    shown = true;
+                    return Visit::Stop;
+                }
                 if exposed
                     .iter()
                     .any(|expr| pg_sys::equal(node as *const _, *expr as *const _))
@@ -849,6 +890,24 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
         }
     }
     Ok(None)
+}
+
+/// Does the set operation tree `node` (of a query's `setOperations`) match rows up: a
+/// UNION without ALL, or any INTERSECT or EXCEPT?
+///
+/// # Safety
+/// `node` must be a valid set operation tree.
+unsafe fn set_operation_matches_rows(node: *mut pg_sys::Node) -> bool {
+    // SAFETY: per contract; tags are checked before casts.
+    unsafe {
+        if !is_a(node, pg_sys::NodeTag::T_SetOperationStmt) {
+            return false;
+        }
+        let op = &*(node as *mut pg_sys::SetOperationStmt);
+        (op.op != pg_sys::SetOperation::SETOP_UNION || !op.all)
+            || set_operation_matches_rows(op.larg)
+            || set_operation_matches_rows(op.rarg)
+    }
 }
 
 /// For an aggregate `name` over `args` that keeps one of several equal values: what to call

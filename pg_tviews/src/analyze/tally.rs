@@ -197,6 +197,23 @@ unsafe fn tally_subquery(
         if (**target).resjunk {
             return Ok(None);
         }
+        // min and max alone gain nothing: each would still read the rows, and the state
+        // would cost every statement on the table.
+        let mut kept = false;
+        crate::pg::nodes::walk((**target).expr as *mut pg_sys::Node, &mut |node, _| {
+            if is_a(node, pg_sys::NodeTag::T_Aggref) {
+                let a = node as *mut pg_sys::Aggref;
+                if builtin_extreme((*a).aggfnoid).is_none() {
+                    kept = true;
+                    return crate::pg::nodes::Visit::Stop;
+                }
+                return crate::pg::nodes::Visit::Skip;
+            }
+            crate::pg::nodes::Visit::Descend
+        });
+        if !kept {
+            return Ok(None);
+        }
         // The conditions: one comparison of a child column with the root's key, the rest
         // on the child row alone.
         let mut conds = Vec::new();

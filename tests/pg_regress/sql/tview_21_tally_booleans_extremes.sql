@@ -76,6 +76,36 @@ SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
 SELECT pg_tviews_create('tie', $$ SELECT p.bp, count(*) AS n FROM tb_pick p GROUP BY p.bp $$);
 SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
     (SELECT jsonb_agg(DISTINCT p.bp) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+-- Set operations that match rows up (UNION without ALL, INTERSECT, EXCEPT, a recursive
+-- UNION) keep one spelling of equal values too; a grouped value shown through a subquery;
+-- an ORDER BY of the aggregated values alone, which leaves their ties as they came.
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(x::text, ',' ORDER BY x) FROM
+    (SELECT p.amt AS x FROM tb_pick p WHERE p.fk_order = o.pk_order
+     UNION SELECT p.amt FROM tb_pick p WHERE p.fk_order = o.pk_order AND p.pk_pick < 0) s) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(x::text, ',' ORDER BY x) FROM
+    (SELECT p.amt AS x FROM tb_pick p WHERE p.fk_order = o.pk_order
+     INTERSECT ALL SELECT p.amt FROM tb_pick p WHERE p.fk_order = o.pk_order) s) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (WITH RECURSIVE r(x) AS (
+      SELECT p.amt FROM tb_pick p WHERE p.fk_order = o.pk_order UNION SELECT r.x FROM r WHERE false)
+    SELECT string_agg(x::text, ',' ORDER BY x) FROM r) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(s.x, ',' ORDER BY s.x) FROM
+    (SELECT (SELECT p.amt::text) AS x FROM tb_pick p WHERE p.fk_order = o.pk_order GROUP BY p.amt) s) AS m
+      FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT max(p.amt ORDER BY p.amt) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(p.amt ORDER BY p.amt DESC) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+-- UNION ALL, a UNION of integers, and an order ending with the key: accepted.
+SELECT pg_tviews_create('sets', $$ SELECT o.pk_order,
+    (SELECT jsonb_build_object('all', (SELECT string_agg(x::text, ',' ORDER BY x, k) FROM
+              (SELECT p.amt AS x, p.pk_pick AS k FROM tb_pick p WHERE p.fk_order = o.pk_order
+               UNION ALL SELECT p.amt, -p.pk_pick FROM tb_pick p WHERE p.fk_order = o.pk_order) s),
+                               'ints', (SELECT array_agg(x ORDER BY x) FROM
+              (SELECT p.pk_pick AS x FROM tb_pick p WHERE p.fk_order = o.pk_order
+               UNION SELECT p.fk_order FROM tb_pick p WHERE p.fk_order = o.pk_order) s),
+                               'max', (SELECT max(p.amt ORDER BY p.amt, p.pk_pick) FROM tb_pick p
+                                        WHERE p.fk_order = o.pk_order))) AS m FROM tb_order o $$);
+SELECT pk_order, m FROM tv_sets WHERE pk_order = 1;
 -- Their equal values identical: accepted, and exact whatever order the rows come in.
 SELECT pg_tviews_create('pick', $$ SELECT o.pk_order,
     (SELECT jsonb_build_object('c3', max(p.c3), 'ir', range_agg(p.ir), 'ia', max(p.ia),
@@ -86,6 +116,8 @@ SELECT pk_order, m FROM tv_pick WHERE pk_order = 1;
 CREATE INDEX ON tb_pick (pk_pick DESC);
 CLUSTER tb_pick USING tb_pick_pk_pick_idx;
 SELECT * FROM pg_tviews_check('pick');
+SELECT * FROM pg_tviews_check('sets');
+SELECT pg_tviews_drop('sets');
 SELECT pg_tviews_drop('pick');
 DROP TABLE tb_pick;
 -- Integers tie only with themselves; an ordered window fixes the order: accepted.
@@ -126,7 +158,10 @@ SELECT pg_tviews_create('order', $$
                            FROM tb_line l WHERE l.fk_order = o.pk_order),
                'paid_shipped', (SELECT bool_or(l.shipped) FROM tb_line l
                                  WHERE l.fk_order = o.pk_order AND l.paid),
-               -- Not tallied: min under another collation (not a plain column).
+               -- Not tallied: max alone (no state gains anything), min under another
+               -- collation (not a plain column).
+               'top_shipped', (SELECT max(l.qty) FROM tb_line l
+                                WHERE l.fk_order = o.pk_order AND l.shipped),
                'c_label', (SELECT count(*)::text || min(l.label COLLATE "C") FROM tb_line l
                             WHERE l.fk_order = o.pk_order)) AS data
       FROM tb_order o $$);
@@ -173,17 +208,17 @@ SELECT * FROM pg_tviews_check('order');
 COMMIT;
 SELECT * FROM pg_tviews_check('order');
 
--- The state for bool_and / bool_or is counts only: a boolean column's type changed rebuilds
--- it, and a column that stops being boolean stops being tallied.
-ALTER TABLE tb_line ALTER COLUMN paid TYPE int USING paid::int;
+-- A second TVIEW on the same table, reading it in plain columns (partial recompute and its
+-- tallies are for document keys): no state of its own, the same rows.
 SELECT pg_tviews_create('order2', $$
     SELECT o.pk_order,
-           (SELECT count(*) FROM tb_line l WHERE l.fk_order = o.pk_order AND l.paid = 1) AS paid,
-           (SELECT bool_and(l.shipped) FROM tb_line l WHERE l.fk_order = o.pk_order) AS all_shipped
+           (SELECT count(*) FROM tb_line l WHERE l.fk_order = o.pk_order AND l.paid) AS paid,
+           (SELECT bool_and(l.shipped) FROM tb_line l WHERE l.fk_order = o.pk_order AND l.qty > 1) AS all_shipped
       FROM tb_order o $$);
 SELECT * FROM show_state();
 UPDATE tb_line SET shipped = false WHERE pk_line = 4;
-INSERT INTO tb_line VALUES (104, 1, NULL, 1, 0, 0, 'c', NULL);
+INSERT INTO tb_line (pk_line, fk_order, shipped, paid, qty) VALUES (104, 1, NULL, true, 5),
+                                                                (106, 3, false, true, 2);
 SELECT * FROM pg_tviews_check('order');
 SELECT * FROM pg_tviews_check('order2');
 SELECT pk_order, paid, all_shipped FROM tv_order2 ORDER BY 1;
@@ -191,7 +226,7 @@ SELECT pk_order, paid, all_shipped FROM tv_order2 ORDER BY 1;
 -- TRUNCATE empties the state; the documents follow.
 TRUNCATE tb_line;
 SELECT pk_order, data->'lines' FROM tv_order ORDER BY 1;
-INSERT INTO tb_line VALUES (105, 2, false, 0, 7, 2.50, 'd', '2026-02-02');
+INSERT INTO tb_line VALUES (105, 2, false, false, 7, 2.50, 'd', '2026-02-02');
 SELECT pk_order, data->'lines' FROM tv_order WHERE pk_order = 2;
 SELECT * FROM pg_tviews_check('order');
 SELECT * FROM pg_tviews_check('order2');
