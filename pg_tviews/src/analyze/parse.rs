@@ -964,8 +964,8 @@ const BTEQUALIMAGE_PROC: i16 = 4;
 /// text under a deterministic collation, ...; none for float, interval, jsonb). A numeric with
 /// a declared scale qualifies: every value carries that scale; a `bpchar` without a length
 /// does not (`'a'` equals `'a  '`), although its operator class says so for `char(n)`, whose
-/// values are all padded to `n`. An array or a range qualifies when its elements or bounds
-/// do (their own operator classes say nothing).
+/// values are all padded to `n`. An array, a range or a named composite type qualifies when
+/// its elements, bounds or fields do (their own operator classes say nothing).
 pub fn equal_means_identical(typ: pg_sys::Oid, typmod: i32, collation: pg_sys::Oid) -> bool {
     // SAFETY: type cache and catalog lookups of an existing type; the support function is
     // called with its documented argument (the operator class's input type).
@@ -994,6 +994,18 @@ pub fn equal_means_identical(typ: pg_sys::Oid, typmod: i32, collation: pg_sys::O
         let subtype = pg_sys::get_range_subtype(range);
         if subtype != pg_sys::InvalidOid {
             return equal_means_identical(subtype, -1, pg_sys::get_range_collation(range));
+        }
+        // A row of a named composite type: equal when each field is (an anonymous record's
+        // fields are not known from its type).
+        if base != pg_sys::RECORDOID && pg_sys::type_is_rowtype(base) {
+            let desc = pg_sys::lookup_rowtype_tupdesc(base, -1);
+            let attrs = crate::pg::tupdesc::attributes(desc);
+            let identical = attrs
+                .iter()
+                .filter(|a| !a.attisdropped)
+                .all(|a| equal_means_identical(a.atttypid, a.atttypmod, a.attcollation));
+            pg_sys::DecrTupleDescRefCount(desc);
+            return identical;
         }
         let tce = pg_sys::lookup_type_cache(typ, pg_sys::TYPECACHE_BTREE_OPFAMILY as i32);
         if tce.is_null() || (*tce).btree_opf == pg_sys::InvalidOid {

@@ -112,14 +112,29 @@ SELECT pg_tviews_create('pick', $$ SELECT o.pk_order,
                                'mode', mode() WITHIN GROUP (ORDER BY p.pk_pick),
                                'arrays', jsonb_agg(DISTINCT p.ia), 'ranges', jsonb_agg(DISTINCT p.ir))
        FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+-- A named composite type is judged by its fields.
+CREATE TYPE exact_pair AS (a int, b numeric(6, 2));
+CREATE TYPE loose_pair AS (a int, b numeric);
+ALTER TABLE tb_pick ADD COLUMN ep exact_pair, ADD COLUMN lp loose_pair;
+UPDATE tb_pick SET ep = ROW(1, amt), lp = ROW(1, amt);
+SELECT pg_tviews_create('pairs', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(g.ep ORDER BY g.ep) FROM (SELECT p.ep FROM tb_pick p WHERE p.fk_order = o.pk_order
+                                               GROUP BY p.ep) g) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
+    (SELECT jsonb_agg(g.lp ORDER BY g.lp) FROM (SELECT p.lp FROM tb_pick p WHERE p.fk_order = o.pk_order
+                                               GROUP BY p.lp) g) AS m FROM tb_order o $$);
+SELECT pk_order, m FROM tv_pairs WHERE pk_order = 1;
 SELECT pk_order, m FROM tv_pick WHERE pk_order = 1;
 CREATE INDEX ON tb_pick (pk_pick DESC);
 CLUSTER tb_pick USING tb_pick_pk_pick_idx;
 SELECT * FROM pg_tviews_check('pick');
 SELECT * FROM pg_tviews_check('sets');
+SELECT * FROM pg_tviews_check('pairs');
+SELECT pg_tviews_drop('pairs');
 SELECT pg_tviews_drop('sets');
 SELECT pg_tviews_drop('pick');
 DROP TABLE tb_pick;
+DROP TYPE exact_pair, loose_pair;
 -- Integers tie only with themselves; an ordered window fixes the order: accepted.
 SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
     (SELECT jsonb_agg(jsonb_build_array(w.m, w.r) ORDER BY w.pk_line) FROM (SELECT l.pk_line,
