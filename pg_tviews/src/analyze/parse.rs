@@ -623,20 +623,26 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                 let ordered = !a.aggorder.is_null();
                 // Ordered by the aggregated values alone, values that are equal but spelled
                 // differently tie, and keep the order they came in.
-                let by_values = ordered
-                    && list_iter::<pg_sys::SortGroupClause>(a.aggorder).all(|c| {
-                        list_iter::<pg_sys::TargetEntry>(a.args).any(|te| {
-                            (*te).ressortgroupref == (*c).tleSortGroupRef && !(*te).resjunk
+                let sort_keys: Vec<*mut pg_sys::TargetEntry> =
+                    list_iter::<pg_sys::SortGroupClause>(a.aggorder)
+                        .filter_map(|c| {
+                            list_iter::<pg_sys::TargetEntry>(a.args)
+                                .find(|te| (**te).ressortgroupref == (*c).tleSortGroupRef)
                         })
-                    });
-                let spelled = |e: &*mut pg_sys::Node| {
+                        .collect();
+                let by_values = ordered && sort_keys.iter().all(|te| !(**te).resjunk);
+                let spelled = |te: &*mut pg_sys::TargetEntry| {
+                    let e = (**te).expr as *mut pg_sys::Node;
                     !equal_means_identical(
-                        pg_sys::exprType(*e),
-                        pg_sys::exprTypmod(*e),
-                        pg_sys::exprCollation(*e),
+                        pg_sys::exprType(e),
+                        pg_sys::exprTypmod(e),
+                        pg_sys::exprCollation(e),
                     )
                 };
-                if by_values && a.aggkind == b'n' as std::ffi::c_char && args.iter().any(spelled) {
+                if by_values
+                    && a.aggkind == b'n' as std::ffi::c_char
+                    && sort_keys.iter().any(spelled)
+                {
                     let name = cstring(pg_sys::get_func_name(a.aggfnoid)).unwrap_or_default();
                     *found = Some(refused(
                         &format!("{name}(x ORDER BY x) over values that can be equal but spelled differently"),
@@ -837,11 +843,13 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
             return Ok(None);
         }
         let mut exposed: Vec<(u32, *mut pg_sys::Node)> = Vec::new();
+        let mut exposed_entry: Option<*mut pg_sys::TargetEntry> = None;
         for c in list_iter::<pg_sys::SortGroupClause>((*q).groupClause) {
             let Some(te) = entry(c) else { continue };
             let expr = (*te).expr as *mut pg_sys::Node;
             if !image(expr) {
                 exposed.push(((*te).resno as u32, expr));
+                exposed_entry.get_or_insert(te);
             }
         }
         if exposed.is_empty() {
@@ -857,12 +865,9 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
         if exposed.is_empty() {
             return Ok(None);
         }
-        for te in list_iter::<pg_sys::TargetEntry>((*q).targetList) {
-            if (*te).resjunk {
-                continue;
-            }
+        let shows = |expr: *mut pg_sys::Node| {
             let mut shown = false;
-            walk((*te).expr as *mut pg_sys::Node, &mut |node, _| {
+            walk(expr, &mut |node, _| {
                 // Inside an aggregate the group's rows are read, not its one value.
                 if is_a(node, pg_sys::NodeTag::T_Aggref) {
                     return Visit::Skip;
@@ -884,9 +889,31 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
                 }
                 Visit::Descend
             });
-            if shown {
+            shown
+        };
+        for te in list_iter::<pg_sys::TargetEntry>((*q).targetList) {
+            if !(*te).resjunk && shows((*te).expr as *mut pg_sys::Node) {
                 return Ok(Some(name(te)));
             }
+        }
+        // HAVING decides which groups are kept from the group's one value too
+        // (`HAVING scale(x) + 0 * count(*) = 1`).
+        if !(*q).havingQual.is_null() && shows((*q).havingQual) {
+            // A grouped column not in the select list has no name there: its table's.
+            let column = exposed_entry.and_then(|te| {
+                let expr = (*te).expr as *mut pg_sys::Node;
+                if !(*te).resjunk || !is_a(expr, pg_sys::NodeTag::T_Var) {
+                    return Some(name(te));
+                }
+                let var = &*(expr as *mut pg_sys::Var);
+                let rte = list_iter::<pg_sys::RangeTblEntry>((*q).rtable)
+                    .nth((var.varno as usize).checked_sub(1)?)?;
+                if (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION {
+                    return None;
+                }
+                crate::pg::names::attribute_name((*rte).relid, var.varattno)
+            });
+            return Ok(Some(column.unwrap_or_else(|| "?column?".into())));
         }
     }
     Ok(None)

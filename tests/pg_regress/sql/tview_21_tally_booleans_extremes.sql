@@ -95,6 +95,14 @@ SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
     (SELECT max(p.amt ORDER BY p.amt) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
 SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
     (SELECT jsonb_agg(p.amt ORDER BY p.amt DESC) FROM tb_pick p WHERE p.fk_order = o.pk_order) AS m FROM tb_order o $$);
+-- HAVING reads the group's one value as the select list does.
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT count(*) FROM
+    (SELECT 1 FROM tb_pick p WHERE p.fk_order = o.pk_order GROUP BY p.amt
+      HAVING scale(p.amt) + 0 * count(*) = 1) g) AS m FROM tb_order o $$);
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT count(*) FROM
+    (SELECT 1 FROM tb_pick p WHERE p.fk_order = o.pk_order GROUP BY p.amt
+      HAVING count(*) > 0 AND EXISTS (SELECT FROM tb_order z WHERE z.pk_order::text = p.amt::text)) g) AS m
+      FROM tb_order o $$);
 -- UNION ALL, a UNION of integers, and an order ending with the key: accepted.
 SELECT pg_tviews_create('sets', $$ SELECT o.pk_order,
     (SELECT jsonb_build_object('all', (SELECT string_agg(x::text, ',' ORDER BY x, k) FROM
@@ -104,7 +112,10 @@ SELECT pg_tviews_create('sets', $$ SELECT o.pk_order,
               (SELECT p.pk_pick AS x FROM tb_pick p WHERE p.fk_order = o.pk_order
                UNION SELECT p.fk_order FROM tb_pick p WHERE p.fk_order = o.pk_order) s),
                                'max', (SELECT max(p.amt ORDER BY p.amt, p.pk_pick) FROM tb_pick p
-                                        WHERE p.fk_order = o.pk_order))) AS m FROM tb_order o $$);
+                                        WHERE p.fk_order = o.pk_order),
+                               'by_key', (SELECT jsonb_object_agg(p.pk_pick, p.amt ORDER BY p.pk_pick)
+                                           FROM tb_pick p WHERE p.fk_order = o.pk_order))) AS m
+      FROM tb_order o $$);
 SELECT pk_order, m FROM tv_sets WHERE pk_order = 1;
 -- Their equal values identical: accepted, and exact whatever order the rows come in.
 SELECT pg_tviews_create('pick', $$ SELECT o.pk_order,
