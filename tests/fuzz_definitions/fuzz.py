@@ -37,7 +37,8 @@ CREATE TABLE fzs.lk2 (pk int PRIMARY KEY, lang text, label text);
 CREATE TABLE fzs.band (pk int PRIMARY KEY, lo int NOT NULL, hi int NOT NULL, label text);
 CREATE TABLE fzs.root (pk int PRIMARY KEY, a int, b int, n numeric(8,2), f float8, d date,
                        t text, fk1 int, fk2 int, ts timestamptz);
-CREATE TABLE fzs.child (pk int PRIMARY KEY, fk int NOT NULL, v int, w text, lang text, f float8, ok bool);
+CREATE TABLE fzs.child (pk int PRIMARY KEY, fk int NOT NULL, v int, w text, lang text, f float8, ok bool,
+                        m numeric(8,2));
 CREATE TABLE fzs.tr (fk int NOT NULL, lang text NOT NULL, title text, PRIMARY KEY (fk, lang));
 CREATE TABLE fzs.parted (pk int, region int, v int, PRIMARY KEY (pk, region)) PARTITION BY LIST (region);
 CREATE TABLE fzs.parted_1 PARTITION OF fzs.parted FOR VALUES IN (1);
@@ -53,6 +54,7 @@ DATES = ["DATE '2026-01-02'", "DATE '2026-02-01'", "DATE '2026-01-10'", "DATE '2
 TEXTS = ["'a'", "'b'", "'ab'", "'A'", "'a\\b'", "'it''s'", "''", "NULL", "'é'", "'bb'"]
 LANGS = ["'en'", "'fr'", "NULL"]
 BOOLS = ["true", "false", "NULL"]
+AMOUNTS = ["1", "1.5", "-0.01", "'NaN'", "NULL", "999999.99", "0"]
 TIMESTAMPS = ["TIMESTAMPTZ '2026-01-02 23:30:00+00'", "TIMESTAMPTZ '2026-03-29 01:59:59.999999+00'",
               "TIMESTAMPTZ '2026-01-02 00:00:00+05:30'", "'infinity'::timestamptz", "NULL",
               "TIMESTAMPTZ '1999-12-31 23:59:59.5+00'"]
@@ -105,7 +107,8 @@ def root_insert(rng, pk):
 
 def child_insert(rng, pk):
     return (f"INSERT INTO fzs.child VALUES ({pk}, {rng.randint(1, 14)}, {rng.choice(['1', '5', '7', 'NULL'])}, "
-            f"{rng.choice(TEXTS)}, {rng.choice(LANGS)}, {rng.choice(FLOATS)}, {rng.choice(BOOLS)})")
+            f"{rng.choice(TEXTS)}, {rng.choice(LANGS)}, {rng.choice(FLOATS)}, {rng.choice(BOOLS)}, "
+            f"{rng.choice(AMOUNTS)})")
 
 
 class Definition:
@@ -164,7 +167,8 @@ def root_definition(rng, name, helper_view):
         # or, for min/max, read by a probe beside them.
         f"(SELECT max(c.f ORDER BY c.pk) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
         f"(SELECT jsonb_build_object('n', count(*), 'all', bool_and(c.ok), 'any', bool_or(c.ok), "
-        f"'every', every(c.ok), 'top', max(c.v), 'first', min(c.w)) FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
+        f"'every', every(c.ok), 'top', max(c.v), 'first', min(c.w), 'total', sum(c.m), 'mean', avg(c.m)) "
+        f"FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
         "coalesce((SELECT jsonb_agg(x.w ORDER BY x.pk) FROM (SELECT c.pk, c.w FROM fzs.child c "
         "WHERE c.fk = r.pk ORDER BY c.pk DESC LIMIT 2) x), '[]')",
     ]
@@ -283,7 +287,8 @@ def statement(rng):
                            f"UPDATE fzs.root SET pk = pk - 100 WHERE pk = {k + 100}"])
     if r < 0.58:
         col, vals = rng.choice([("v", ["1", "5", "7", "NULL"]), ("w", TEXTS), ("lang", LANGS),
-                                ("f", FLOATS), ("ok", BOOLS), ("fk", [str(rng.randint(1, 14))])])
+                                ("f", FLOATS), ("ok", BOOLS), ("m", AMOUNTS),
+                                ("fk", [str(rng.randint(1, 14))])])
         return f"UPDATE fzs.child SET {col} = {rng.choice(vals)} WHERE pk = {rng.randint(1, 30)}"
     if r < 0.64:
         return child_insert(rng, rng.randint(1, 30)) + " ON CONFLICT DO NOTHING"

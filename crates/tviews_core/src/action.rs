@@ -547,7 +547,7 @@ pub fn describe(action: &Action) -> String {
     let text = describe_steps(action);
     match action {
         Action::Keys { tally: Some(_), .. } => format!(
-            "{text}; their counts, sums and averages of the table's integer columns and bool_and/bool_or of its boolean ones are read from state tables, to which each statement first adds the changed rows (no child rows scanned; a min/max beside them probes the document's rows)"
+            "{text}; their counts, sums and averages of the table's integer and numeric(p, s) columns and bool_and/bool_or of its boolean ones are read from state tables, to which each statement first adds the changed rows (no child rows scanned; a min/max beside them probes the document's rows)"
         ),
         _ => text,
     }
@@ -705,7 +705,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
         },
     ),
     (
-        "such a table whose subqueries count rows, sum or average integer columns or combine boolean ones (immediate mode; in deferred mode, for rows a replica applies)",
+        "such a table whose subqueries count rows, sum or average integer or numeric(p, s) columns or combine boolean ones (immediate mode; in deferred mode, for rows a replica applies)",
         Shape {
             traceable: true,
             direct: true,

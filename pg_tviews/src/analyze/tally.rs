@@ -6,7 +6,8 @@
 //! window, set operation or nested subquery, compares one child column with the root's key
 //! column by the key type's own equality (under a deterministic collation), and otherwise
 //! filters on the child row alone with immutable expressions. Its aggregates must be
-//! `count(*)`, `count(column)`, `sum`/`avg` of `smallint`, `integer` or `bigint` columns,
+//! `count(*)`, `count(column)`, `sum`/`avg` of `smallint`, `integer`, `bigint` or
+//! `numeric(p, s)` (a declared scale) columns,
 //! `bool_and`/`every`/`bool_or` of `boolean` columns, or the built-in `min`/`max` of a column
 //! (read from the document's rows by a subquery of their own), none with DISTINCT, ORDER BY
 //! or FILTER. Everything else stays a subquery.
@@ -27,6 +28,8 @@ const SUM_INT2: u32 = 2109;
 const AVG_INT8: u32 = 2100;
 const AVG_INT4: u32 = 2101;
 const AVG_INT2: u32 = 2102;
+const SUM_NUMERIC: u32 = 2114;
+const AVG_NUMERIC: u32 = 2103;
 const BOOL_AND: u32 = 2517;
 const BOOL_OR: u32 = 2518;
 const EVERY: u32 = 2519;
@@ -46,14 +49,14 @@ fn aggregate_kind(fnoid: u32) -> Option<Kind> {
             },
             true,
         ),
-        SUM_INT8 => (
+        SUM_INT8 | SUM_NUMERIC => (
             |slot| Tallied::Sum {
                 slot,
                 numeric: true,
             },
             true,
         ),
-        AVG_INT2 | AVG_INT4 | AVG_INT8 => (Tallied::Avg, true),
+        AVG_INT2 | AVG_INT4 | AVG_INT8 | AVG_NUMERIC => (Tallied::Avg, true),
         BOOL_AND | EVERY => (Tallied::BoolAnd, true),
         BOOL_OR => (Tallied::BoolOr, true),
         _ => return None,
@@ -463,6 +466,14 @@ unsafe fn aggregate(
         if v.varlevelsup != 0 || v.varno != 1 || v.varattno <= 0 {
             return None;
         }
+        // A sum of numerics has the largest scale among them: kept by delta only when every
+        // value has the column's declared scale (numeric(p, s)), so subtracting one leaves
+        // the scale the others give.
+        if matches!(fnoid, SUM_NUMERIC | AVG_NUMERIC)
+            && (v.vartype != pg_sys::NUMERICOID || v.vartypmod < 0)
+        {
+            return None;
+        }
         // count(x) counts the values that are not NULL; a row value with NULL fields is
         // such a value, but `IS NOT NULL`, which the state's delta tests, says otherwise.
         if pg_sys::type_is_rowtype(pg_sys::getBaseType(v.vartype)) {
@@ -479,6 +490,7 @@ unsafe fn aggregate(
                     column,
                     summed,
                     boolean: v.vartype == pg_sys::BOOLOID,
+                    nan: v.vartype == pg_sys::NUMERICOID,
                 });
                 group.slots.len() - 1
             }
@@ -515,14 +527,11 @@ pub fn finish_identities(groups: &mut [TallyGroup]) -> Result<(), TviewError> {
             slots.push(format!(
                 "{}:{}",
                 crate::pg::names::attnum(source, &s.column)?,
-                match (s.summed, s.boolean) {
-                    (true, true) => "trues",
-                    (summed, _) =>
-                        if summed {
-                            "true"
-                        } else {
-                            "false"
-                        },
+                match (s.summed, s.boolean, s.nan) {
+                    (true, true, _) => "trues",
+                    (true, false, true) => "nan",
+                    (true, false, false) => "true",
+                    (false, _, _) => "false",
                 }
             ));
         }

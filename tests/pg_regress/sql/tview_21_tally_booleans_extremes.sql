@@ -180,7 +180,9 @@ SELECT pg_tviews_create('order', $$
                                     'min_price', min(l.price),
                                     'max_price', max(l.price),
                                     'first_label', min(l.label),
-                                    'last_due', max(l.due))
+                                    'last_due', max(l.due),
+                                    'total', sum(l.price),
+                                    'mean', avg(l.price))
                            FROM tb_line l WHERE l.fk_order = o.pk_order),
                'paid_shipped', (SELECT bool_or(l.shipped) FROM tb_line l
                                  WHERE l.fk_order = o.pk_order AND l.paid),
@@ -220,6 +222,20 @@ UPDATE tb_line SET shipped = true WHERE shipped IS NULL;
 UPDATE tb_line SET qty = qty - 10, price = price * 10 WHERE pk_line = 1;
 UPDATE tb_line SET paid = NOT paid;
 SELECT pk_order, data->'lines', data->'paid_shipped' FROM tv_order ORDER BY 1;
+SELECT * FROM pg_tviews_check('order');
+
+-- Sums and averages of a numeric(p, s) column are kept (every value has scale s); a NaN
+-- makes them NaN until it leaves.
+INSERT INTO tb_line (pk_line, fk_order, price) VALUES (110, 3, 'NaN'), (111, 3, 0.005);
+SELECT data->'lines'->'total' AS total, data->'lines'->'mean' AS mean FROM tv_order WHERE pk_order = 3;
+SELECT * FROM pg_tviews_check('order');
+UPDATE tb_line SET price = 1 WHERE pk_line = 110;
+SELECT data->'lines'->'total' AS total, data->'lines'->'mean' AS mean FROM tv_order WHERE pk_order = 3;
+UPDATE tb_line SET price = 'NaN' WHERE pk_line = 111;
+UPDATE tb_line SET fk_order = 4 WHERE pk_line = 111;
+SELECT pk_order, data->'lines'->'total' AS total, data->'lines'->'mean' AS mean FROM tv_order ORDER BY 1;
+DELETE FROM tb_line WHERE pk_line IN (110, 111);
+SELECT pk_order, data->'lines'->'total' AS total, data->'lines'->'mean' AS mean FROM tv_order ORDER BY 1;
 SELECT * FROM pg_tviews_check('order');
 
 -- Savepoints undo the state with the change.

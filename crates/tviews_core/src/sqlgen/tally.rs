@@ -6,7 +6,8 @@
 //! p.pk_product)` or `(SELECT round(avg(r.rating), 2) FROM ...)`. Recomputing them reads every
 //! child of the document: 50,000 reviews for one new review. For such subqueries (one table,
 //! joined to the key column by the key type's own equality, filtered by conditions on the
-//! child row alone, aggregating integer or boolean columns or counting rows) pg_tviews keeps,
+//! child row alone, aggregating integer, `numeric(p, s)` or boolean columns or counting
+//! rows) pg_tviews keeps,
 //! per key value, the number of rows and each column's number of non-NULL values and their sum
 //! (of a boolean column: its number of true values) in a
 //! *state table*, one per [`TallyGroup`]. Each statement on the child table adds its
@@ -20,9 +21,12 @@
 //! `smallint` or `integer` is the sum as `bigint`, of `bigint` as `numeric`; `avg` divides the
 //! `numeric` sum by the `numeric` count (the `numeric_div` PostgreSQL's `avg` of integers
 //! ends with, so the result has the same scale); `sum` and `avg` of no values are NULL and
-//! `count` of no rows is 0. Sums of `numeric` are not kept (subtracting the row that had the
-//! largest scale would leave a scale the aggregate would not give), nor of floats (the sum
-//! depends on the order of additions). `bool_and` is true when every non-NULL value is
+//! `count` of no rows is 0. Sums of `numeric` are kept only for a column with a declared
+//! scale, `numeric(p, s)`, whose values all have it (otherwise subtracting the row that had
+//! the largest scale would leave a scale the aggregate would not give; PostgreSQL's `sum` and
+//! `avg` of numerics end with the same sum and the same `numeric_div`), with their `NaN`
+//! values counted apart (a `NaN` makes the sum `NaN`, and no subtraction takes it out); sums
+//! of floats are not kept (the sum depends on the order of additions). `bool_and` is true when every non-NULL value is
 //! true (the trues equal the count), `bool_or` when one is, both NULL for no values.
 //!
 //! `min` and `max` (the built-in ones) are not kept: deleting the extreme would need the
@@ -38,12 +42,15 @@ use super::keys::Event;
 use super::patch::PartialSource;
 
 /// A column of the child table that aggregates read: its count of non-NULL values, and when
-/// `summed` its sum (of a `boolean` column: the number of true values).
+/// `summed` its sum (of a `boolean` column: the number of true values; of a `numeric` one,
+/// `nan`: the sum of its numbers and, apart, the number of its `NaN` values, which no
+/// subtraction would take out of a sum again).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub column: String,
     pub summed: bool,
     pub boolean: bool,
+    pub nan: bool,
 }
 
 impl Slot {
@@ -56,6 +63,26 @@ impl Slot {
             v.to_string()
         }
     }
+
+    /// What the sum adds for the value `v`: [`Slot::summand`], NULL for `NaN`.
+    fn summed_value(&self, v: &str) -> String {
+        if self.nan {
+            format!(
+                "(CASE WHEN {v} OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.numeric THEN {v} END)"
+            )
+        } else {
+            self.summand(v)
+        }
+    }
+
+    /// Does the state keep this slot's count of `NaN` values?
+    fn counts_nan(&self) -> bool {
+        self.summed && self.nan
+    }
+}
+
+fn nan_column(slot: usize) -> String {
+    quote_ident(&format!("z{slot}"))
 }
 
 /// One state table: the rows of `source` whose `column` equals a document's key and that
@@ -137,10 +164,11 @@ impl TallyGroup {
                 format!(
                     "{}{}",
                     quote_ident(&s.column),
-                    match (s.summed, s.boolean) {
-                        (false, _) => " count",
-                        (true, false) => " count+sum",
-                        (true, true) => " count+trues",
+                    match (s.summed, s.boolean, s.nan) {
+                        (false, _, _) => " count",
+                        (true, true, _) => " count+trues",
+                        (true, false, true) => " count+sum+nan",
+                        (true, false, false) => " count+sum",
                     }
                 )
             })
@@ -189,6 +217,9 @@ impl TallyGroup {
             if s.summed {
                 columns.push(format!("{} pg_catalog.numeric NOT NULL", sum_column(i)));
             }
+            if s.counts_nan() {
+                columns.push(format!("{} pg_catalog.int8 NOT NULL", nan_column(i)));
+            }
         }
         format!(
             "CREATE TABLE {} ({})",
@@ -203,6 +234,9 @@ impl TallyGroup {
             out.push(count_column(i));
             if s.summed {
                 out.push(sum_column(i));
+            }
+            if s.counts_nan() {
+                out.push(nan_column(i));
             }
         }
         out
@@ -238,7 +272,12 @@ impl TallyGroup {
             if s.summed {
                 values.push(format!(
                     "coalesce(pg_catalog.sum({}::pg_catalog.numeric), '0'::pg_catalog.numeric)",
-                    s.summand(&v)
+                    s.summed_value(&v)
+                ));
+            }
+            if s.counts_nan() {
+                values.push(format!(
+                    "pg_catalog.count(CASE WHEN {v} OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.numeric THEN 1 END)"
                 ));
             }
         }
@@ -293,11 +332,19 @@ impl TallyGroup {
             ));
             if s.summed {
                 let filtered = match &self.filter {
-                    Some(f) => format!("CASE WHEN {f} THEN {} END", s.summand(&v)),
-                    None => s.summand(&v),
+                    Some(f) => format!("CASE WHEN {f} THEN {} END", s.summed_value(&v)),
+                    None => s.summed_value(&v),
                 };
                 values.push(format!(
                     "coalesce(pg_catalog.sum({sign}::pg_catalog.numeric OPERATOR(pg_catalog.*) ({filtered})::pg_catalog.numeric), '0'::pg_catalog.numeric)"
+                ));
+            }
+            if s.counts_nan() {
+                values.push(format!(
+                    "pg_catalog.sum({})",
+                    counted(Some(format!(
+                        "{v} OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.numeric"
+                    )))
                 ));
             }
         }
@@ -314,6 +361,18 @@ impl TallyGroup {
             quote_ident(&self.column),
             sets.join(", ")
         ))
+    }
+
+    /// `expr`, or `NaN` when slot `slot` counts a `NaN` among its values (a sum or average
+    /// of numerics with one `NaN` is `NaN`).
+    fn unless_nan(&self, slot: usize, expr: String) -> String {
+        match self.slots.get(slot).is_some_and(Slot::counts_nan) {
+            true => format!(
+                "CASE WHEN {} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 THEN 'NaN'::pg_catalog.numeric ELSE {expr} END",
+                nan_column(slot)
+            ),
+            false => expr,
+        }
     }
 
     /// `<column> = <key>` by the key type's equality, under the subquery's collation.
@@ -363,19 +422,31 @@ impl Tallied {
             }
             Tallied::Sum { slot, numeric } => group.lookup(
                 &format!(
-                    "CASE WHEN {} THEN {}{} END",
+                    "CASE WHEN {} THEN {} END",
                     some(slot),
-                    sum_column(slot),
-                    if numeric { "" } else { "::pg_catalog.int8" }
+                    group.unless_nan(
+                        slot,
+                        format!(
+                            "{}{}",
+                            sum_column(slot),
+                            if numeric { "" } else { "::pg_catalog.int8" }
+                        )
+                    )
                 ),
                 key,
             )?,
             Tallied::Avg(slot) => group.lookup(
                 &format!(
-                    "CASE WHEN {} THEN {} OPERATOR(pg_catalog./) {}::pg_catalog.numeric END",
+                    "CASE WHEN {} THEN {} END",
                     some(slot),
-                    sum_column(slot),
-                    count_column(slot)
+                    group.unless_nan(
+                        slot,
+                        format!(
+                            "{} OPERATOR(pg_catalog./) {}::pg_catalog.numeric",
+                            sum_column(slot),
+                            count_column(slot)
+                        )
+                    )
                 ),
                 key,
             )?,
@@ -573,6 +644,7 @@ mod tests {
                 column: "rating".into(),
                 summed: true,
                 boolean: false,
+                nan: false,
             }],
             identity: "3/2/23/0/96/{OPEXPR}/rating:true".into(),
             state: Some(("tviews_def".into(), "tv_product_tally".into())),
@@ -642,6 +714,7 @@ mod tests {
             column: "flag".into(),
             summed: true,
             boolean: true,
+            nan: false,
         });
         let key = "r.\"pk_product\"";
         assert!(g
@@ -676,6 +749,30 @@ mod tests {
             .value(&g, key),
             None
         );
+    }
+
+    #[test]
+    fn numeric_sums_keep_nan_apart() {
+        let mut g = group();
+        g.slots = vec![Slot {
+            column: "amount".into(),
+            summed: true,
+            boolean: false,
+            nan: true,
+        }];
+        let key = "r.\"pk_product\"";
+        assert!(g
+            .create_statement("s", "x")
+            .ends_with("\"s0\" pg_catalog.numeric NOT NULL, \"z0\" pg_catalog.int8 NOT NULL)"));
+        let fill = g.fill_statement().unwrap();
+        assert!(fill.contains("pg_catalog.sum((CASE WHEN n.\"amount\" OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.numeric THEN n.\"amount\" END)::pg_catalog.numeric)"));
+        assert!(fill.contains("pg_catalog.count(CASE WHEN n.\"amount\" OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.numeric THEN 1 END)"));
+        let delta = delta_statement(std::slice::from_ref(&g), Event::Update).unwrap();
+        assert!(delta.contains("pg_catalog.sum(CASE WHEN n.approved AND n.\"amount\" OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.numeric THEN n.\"__pgtv_sign\" ELSE 0 END)"));
+        assert!(delta.contains("\"z0\" = s.\"z0\" OPERATOR(pg_catalog.+) EXCLUDED.\"z0\""));
+        let avg = Tallied::Avg(0).value(&g, key).unwrap();
+        assert!(avg.contains("THEN CASE WHEN \"z0\" OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 THEN 'NaN'::pg_catalog.numeric ELSE \"s0\" OPERATOR(pg_catalog./) \"c0\"::pg_catalog.numeric END END"));
+        assert!(g.spec().ends_with("\"amount\" count+sum+nan"));
     }
 
     #[test]
