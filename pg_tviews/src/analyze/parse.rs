@@ -526,6 +526,18 @@ unsafe fn prints_catalog_name(node: *mut pg_sys::Node) -> bool {
     }
 }
 
+/// The name of `func` when it is a built-in (in `pg_catalog`); `None` for a function of
+/// one's own, whatever its name.
+pub fn builtin_name(func: pg_sys::Oid) -> Option<String> {
+    // SAFETY: syscache lookups; NULL for an unknown OID.
+    unsafe {
+        if pg_sys::get_func_namespace(func) != pg_sys::PG_CATALOG_NAMESPACE.into() {
+            return None;
+        }
+        cstring(pg_sys::get_func_name(func))
+    }
+}
+
 /// Why aggregate `fnoid` over `args` gives a result that depends on the order its rows come
 /// in, if it does: `ordered` when an ORDER BY (inside the aggregate, or in a window
 /// aggregate's window) fixes that order, `distinct` for `agg(DISTINCT ...)`; `window` for an
@@ -543,8 +555,11 @@ unsafe fn order_dependent_aggregate(
 ) -> Option<TviewError> {
     // SAFETY: per contract; syscache lookups of an existing function.
     unsafe {
-        let builtin = pg_sys::get_func_namespace(fnoid) == pg_sys::PG_CATALOG_NAMESPACE.into();
-        let name = cstring(pg_sys::get_func_name(fnoid)).unwrap_or_default();
+        let builtin_name = builtin_name(fnoid);
+        let builtin = builtin_name.is_some();
+        let name = builtin_name
+            .or_else(|| cstring(pg_sys::get_func_name(fnoid)))
+            .unwrap_or_default();
         let (inside, ordering) = match window {
             true => (
                 "in its window",
@@ -595,15 +610,6 @@ unsafe fn order_dependent_aggregate(
 
 /// The first construct in `q` whose result is not determined by the rows alone.
 unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>) {
-    fn builtin_name(func: pg_sys::Oid) -> Option<String> {
-        // SAFETY: syscache lookups of an existing function.
-        unsafe {
-            if pg_sys::get_func_namespace(func) != pg_sys::PG_CATALOG_NAMESPACE.into() {
-                return None;
-            }
-            cstring(pg_sys::get_func_name(func))
-        }
-    }
     // SAFETY: a valid Query (caller's contract); tags are checked before casts; `levels` are
     // the queries enclosing the node, innermost last.
     unsafe {

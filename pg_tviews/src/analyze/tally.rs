@@ -503,17 +503,10 @@ unsafe fn aggregate(
 /// function, a `min` of one's own included: the subquery reading it names
 /// `pg_catalog.min`, which the column's type resolves to the same aggregate.
 fn builtin_extreme(fnoid: pg_sys::Oid) -> Option<bool> {
-    // SAFETY: plain syscache lookups; NULL for an unknown OID.
-    unsafe {
-        if pg_sys::get_func_namespace(fnoid) != pg_sys::Oid::from(pg_sys::PG_CATALOG_NAMESPACE) {
-            return None;
-        }
-        let name = crate::pg::nodes::cstring(pg_sys::get_func_name(fnoid))?;
-        match name.as_str() {
-            "max" => Some(true),
-            "min" => Some(false),
-            _ => None,
-        }
+    match crate::analyze::parse::builtin_name(fnoid)?.as_str() {
+        "max" => Some(true),
+        "min" => Some(false),
+        _ => None,
     }
 }
 
