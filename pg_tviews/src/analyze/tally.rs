@@ -14,7 +14,7 @@
 
 use pgrx::pg_sys;
 use tviews_core::model::TableRef;
-use tviews_core::sqlgen::tally::{placeholder, substitute, Slot, Tallied, TallyGroup, Use};
+use tviews_core::sqlgen::tally::{placeholder, substitute, Slot, Tallied, TallyGroup, Use, Values};
 
 use crate::errors::TviewError;
 use crate::pg::nodes::{conjuncts, is_a, list_iter, list_len, mutate, param_for, strip_relabel};
@@ -489,8 +489,11 @@ unsafe fn aggregate(
                 group.slots.push(Slot {
                     column,
                     summed,
-                    boolean: v.vartype == pg_sys::BOOLOID,
-                    nan: v.vartype == pg_sys::NUMERICOID,
+                    values: match v.vartype {
+                        pg_sys::BOOLOID => Values::Boolean,
+                        pg_sys::NUMERICOID => Values::Numeric,
+                        _ => Values::Plain,
+                    },
                 });
                 group.slots.len() - 1
             }
@@ -520,12 +523,7 @@ pub fn finish_identities(groups: &mut [TallyGroup]) -> Result<(), TviewError> {
             slots.push(format!(
                 "{}:{}",
                 crate::pg::names::attnum(source, &s.column)?,
-                match (s.summed, s.boolean, s.nan) {
-                    (true, true, _) => "trues",
-                    (true, false, true) => "nan",
-                    (true, false, false) => "true",
-                    (false, _, _) => "false",
-                }
+                s.identity_mark()
             ));
         }
         g.identity = format!("{}/{}", g.identity, slots.join(","));

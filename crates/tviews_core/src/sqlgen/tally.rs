@@ -7,9 +7,8 @@
 //! child of the document: 50,000 reviews for one new review. For such subqueries (one table,
 //! joined to the key column by the key type's own equality, filtered by conditions on the
 //! child row alone, aggregating integer, `numeric(p, s)` or boolean columns or counting
-//! rows) pg_tviews keeps,
-//! per key value, the number of rows and each column's number of non-NULL values and their sum
-//! (of a boolean column: its number of true values) in a
+//! rows) pg_tviews keeps, per key value, the number of rows and each column's number of
+//! non-NULL values and their sum (see [`Values`]) in a
 //! *state table*, one per [`TallyGroup`]. Each statement on the child table adds its
 //! transition rows to that state ([`delta_statement`]: +1 per new row, -1 per old one), and
 //! the partial recompute reads the aggregates from the state ([`Tallied::value`]) instead of
@@ -26,8 +25,9 @@
 //! the largest scale would leave a scale the aggregate would not give; PostgreSQL's `sum` and
 //! `avg` of numerics end with the same sum and the same `numeric_div`), with their `NaN`
 //! values counted apart (a `NaN` makes the sum `NaN`, and no subtraction takes it out); sums
-//! of floats are not kept (the sum depends on the order of additions). `bool_and` is true when every non-NULL value is
-//! true (the trues equal the count), `bool_or` when one is, both NULL for no values.
+//! of floats are not kept (the sum depends on the order of additions). `bool_and` is true
+//! when every non-NULL value is true (the trues equal the count), `bool_or` when one is,
+//! both NULL for no values.
 //!
 //! `min` and `max` (the built-in ones) are not kept: deleting the extreme would need the
 //! next one. In a subquery whose other aggregates are kept, each is read by its own subquery
@@ -41,43 +41,63 @@ use crate::model::{OperatorRef, TableRef};
 use super::keys::Event;
 use super::patch::PartialSource;
 
+/// What a slot's column holds, as far as its sum is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Values {
+    /// Integers (or, for a slot only counted, anything else).
+    Plain,
+    /// `boolean`: the sum is the number of true values.
+    Boolean,
+    /// `numeric(p, s)`: the sum of the numbers and, apart, the number of `NaN` values, which
+    /// no subtraction would take out of a sum again.
+    Numeric,
+}
+
 /// A column of the child table that aggregates read: its count of non-NULL values, and when
-/// `summed` its sum (of a `boolean` column: the number of true values; of a `numeric` one,
-/// `nan`: the sum of its numbers and, apart, the number of its `NaN` values, which no
-/// subtraction would take out of a sum again).
+/// `summed` its sum (see [`Values`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
     pub column: String,
     pub summed: bool,
-    pub boolean: bool,
-    pub nan: bool,
+    pub values: Values,
 }
 
 impl Slot {
-    /// What the slot's sum adds up for the value `v`: the value, or 1 for true and 0 for
-    /// false.
-    fn summand(&self, v: &str) -> String {
-        if self.boolean {
-            format!("({v})::pg_catalog.int4")
-        } else {
-            v.to_string()
-        }
-    }
-
-    /// What the sum adds for the value `v`: [`Slot::summand`], NULL for `NaN`.
+    /// What the sum adds for the value `v`: the value, 1 for true and 0 for false, NULL for
+    /// `NaN`.
     fn summed_value(&self, v: &str) -> String {
-        if self.nan {
-            format!(
+        match self.values {
+            Values::Plain => v.to_string(),
+            Values::Boolean => format!("({v})::pg_catalog.int4"),
+            Values::Numeric => format!(
                 "(CASE WHEN {v} OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.numeric THEN {v} END)"
-            )
-        } else {
-            self.summand(v)
+            ),
         }
     }
 
     /// Does the state keep this slot's count of `NaN` values?
     fn counts_nan(&self) -> bool {
-        self.summed && self.nan
+        self.summed && self.values == Values::Numeric
+    }
+
+    /// What the state keeps of the slot, in words (the state table's comment).
+    fn describe(&self) -> &'static str {
+        match (self.summed, self.values) {
+            (false, _) => "count",
+            (true, Values::Plain) => "count+sum",
+            (true, Values::Boolean) => "count+trues",
+            (true, Values::Numeric) => "count+sum+nan",
+        }
+    }
+
+    /// What the state keeps of the slot, for its identity (see [`TallyGroup::identity`]).
+    pub fn identity_mark(&self) -> &'static str {
+        match (self.summed, self.values) {
+            (false, _) => "false",
+            (true, Values::Plain) => "true",
+            (true, Values::Boolean) => "trues",
+            (true, Values::Numeric) => "nan",
+        }
     }
 }
 
@@ -160,18 +180,7 @@ impl TallyGroup {
         let slots: Vec<String> = self
             .slots
             .iter()
-            .map(|s| {
-                format!(
-                    "{}{}",
-                    quote_ident(&s.column),
-                    match (s.summed, s.boolean, s.nan) {
-                        (false, _, _) => " count",
-                        (true, true, _) => " count+trues",
-                        (true, false, true) => " count+sum+nan",
-                        (true, false, false) => " count+sum",
-                    }
-                )
-            })
+            .map(|s| format!("{} {}", quote_ident(&s.column), s.describe()))
             .collect();
         format!(
             "{SPEC_PREFIX} {}; rows of {} per {} ({}{}) where {}; values: {}",
@@ -643,8 +652,7 @@ mod tests {
             slots: vec![Slot {
                 column: "rating".into(),
                 summed: true,
-                boolean: false,
-                nan: false,
+                values: Values::Plain,
             }],
             identity: "3/2/23/0/96/{OPEXPR}/rating:true".into(),
             state: Some(("tviews_def".into(), "tv_product_tally".into())),
@@ -713,8 +721,7 @@ mod tests {
         g.slots.push(Slot {
             column: "flag".into(),
             summed: true,
-            boolean: true,
-            nan: false,
+            values: Values::Boolean,
         });
         let key = "r.\"pk_product\"";
         assert!(g
@@ -757,8 +764,7 @@ mod tests {
         g.slots = vec![Slot {
             column: "amount".into(),
             summed: true,
-            boolean: false,
-            nan: true,
+            values: Values::Numeric,
         }];
         let key = "r.\"pk_product\"";
         assert!(g
