@@ -233,6 +233,9 @@ layer_defs() {
 layer_isolation() {
     local specs=()
     for f in "$ROOT"/tests/isolation/specs/*.spec; do specs+=("$(basename "$f" .spec)"); done
+    # Developer aid, as for regress: REGRESS_ONLY="keys_across_tables" runs only those specs.
+    # shellcheck disable=SC2206
+    [ -n "${REGRESS_ONLY:-}" ] && specs=($REGRESS_ONLY)
     # Two-phase commit is among the specs.
     CLUSTER_OPTIONS="-c max_prepared_transactions=10" \
         run_golden isolation isolation/pg_isolation_regress isolation "${specs[@]}"

@@ -28,6 +28,7 @@ fn pg_tviews_explain(
     let meta = existing_tview(required(tview_name, "tview_name"));
     let compiled = cache::compiled(&meta).or_raise();
     let def = &compiled.def;
+    let target = compiled.target();
     let mut rows: Vec<_> = explain(&compiled.inputs())
         .into_iter()
         .zip(def.plan.sources.iter())
@@ -36,7 +37,7 @@ fn pg_tviews_explain(
                 e.source,
                 e.reaches,
                 e.maintenance,
-                key_query(&def.model, sp, Event::Update),
+                key_query(&def.model, &def.plan, sp, Event::Update, &target),
             )
         })
         .collect();

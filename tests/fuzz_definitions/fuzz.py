@@ -217,6 +217,22 @@ def group_definition(rng, name):
         sql = ("SELECT r.pk AS rpk, t.lang, t.title, l.name FROM fzs.root r JOIN fzs.tr t ON t.fk = r.pk "
                "LEFT JOIN fzs.lk1 l ON l.pk = r.fk1")
         return Definition(name, sql, rng.choice(["immediate", "deferred"]), key="rpk,lang")
+    if roll < 0.8:
+        # Keys drawn from two tables: roots and children matched on values (many to many),
+        # children paired within a document and language (a self-join), groups of a root
+        # column and a child column (both may be NULL). A lookup joined to one side.
+        shape = rng.random()
+        if shape < 0.4:
+            sql = ("SELECT r.pk AS rpk, c.pk AS cpk, r.t, c.w, l.name FROM fzs.root r "
+                   "JOIN fzs.child c ON c.v = r.a LEFT JOIN fzs.lk1 l ON l.pk = r.fk1"
+                   + rng.choice(["", " WHERE c.lang IS NOT NULL"]))
+        elif shape < 0.7:
+            sql = ("SELECT a.pk AS p1, b.pk AS p2, a.w AS w1, b.v AS v2 FROM fzs.child a "
+                   "JOIN fzs.child b ON b.fk = a.fk AND b.lang = a.lang AND b.pk <> a.pk")
+        else:
+            sql = (f"SELECT r.t, c.lang, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws "
+                   f"FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk GROUP BY r.t, c.lang{having}")
+        return Definition(name, sql, rng.choice(["immediate", "deferred"]))
     filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
     sql = (f"SELECT c.fk AS pk_{name}, count(*) AS n, sum(c.v) AS s, jsonb_agg(c.w ORDER BY c.pk) AS ws, "
            f"min(c.f ORDER BY c.pk) AS lo FROM fzs.child c{filt} GROUP BY c.fk{having}")

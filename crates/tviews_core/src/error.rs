@@ -69,7 +69,7 @@ impl Error {
                 columns.join(", ")
             )),
             Error::KeyNotTraceable { .. } => Some(
-                "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates; a key of several columns takes them from one table, or from the tables a link table joins."
+                "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates, from tables of the top-level FROM list that inner-join conditions link (not from the nullable side of an outer join)."
                     .into(),
             ),
             Error::KeyNotProvablyUnique { key, .. } => Some(format!(
@@ -80,7 +80,7 @@ impl Error {
                     .into(),
             ),
             Error::AmbiguousKey { .. } => Some(
-                "None of them, and no set of them, is proven to identify the rows for every content of the sources. Pass key => '<column>', or key => ARRAY['<column>', ...] for columns of one table that identify the rows together (or of the tables a link table joins, through the link's columns), to rely on the data instead (a write that repeats a key then fails with 23505); a key made of two joined tables' own keys is not supported yet: join them through a link table, or add to one of them a column that identifies the pair."
+                "None of them, and no set of them, is proven to identify the rows for every content of the sources. Pass key => '<column>', or key => ARRAY['<column>', ...] naming the columns that identify the rows together (of one table, or of several tables that inner-join conditions link, such as the primary keys of both sides of a join), to rely on the data instead (a write that repeats a key then fails with 23505)."
                     .into(),
             ),
             Error::BadSetting(_) => Some(format!(

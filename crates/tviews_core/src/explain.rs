@@ -80,7 +80,26 @@ pub struct KeyFacts<'a> {
 pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplain {
     let several = key.columns.len() > 1;
     let named = key.columns.join(", ");
+    let together = if key.proven {
+        "chosen by pg_tviews (no key named): the columns proven to identify the rows together"
+    } else {
+        "named by the key argument: not proven, a write that repeats it fails (23505)"
+    };
     let (reaches, chosen) = match &model.root {
+        Some(_) if model.spans_tables() => {
+            let origins: Vec<String> = model
+                .key_origins
+                .iter()
+                .map(|o| column(model, o))
+                .collect();
+            (
+                format!(
+                    "key columns {named} ({}: drawn from several tables; a change finds its keys through their join and the stored rows)",
+                    origins.join(", ")
+                ),
+                together,
+            )
+        }
         Some(r) if several => {
             let table = &model.occurrences[r.occ].table;
             (
@@ -90,11 +109,7 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
                     table.name,
                     model.root_columns.join(", ")
                 ),
-                if key.proven {
-                    "chosen by pg_tviews (no key named): the columns proven to identify the rows together"
-                } else {
-                    "named by the key argument: not proven, a write that repeats it fails (23505)"
-                },
+                together,
             )
         }
         Some(r) => (

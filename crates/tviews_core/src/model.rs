@@ -123,6 +123,36 @@ impl DefinitionModel {
     }
 }
 
+#[cfg(test)]
+impl DefinitionModel {
+    /// Posts and tags sharing a label (`tb_post p JOIN tb_tag t ON t.label = p.label`), keyed
+    /// by the pair `pk_post, pk_tag`; with the TVIEW's key column names, for tests.
+    pub fn posts_and_tags() -> (DefinitionModel, Vec<String>) {
+        let c = |occ, column: &str| ColumnRef {
+            occ,
+            column: column.into(),
+        };
+        let model = DefinitionModel {
+            occurrences: vec![
+                Occurrence::public(1, "tb_post"),
+                Occurrence::public(2, "tb_tag"),
+            ],
+            edges: vec![Edge {
+                left: c(1, "label"),
+                right: c(0, "label"),
+                operator: OperatorRef::equals(),
+                exact: true,
+                guards: [0, 1].into(),
+            }],
+            root: Some(c(0, "pk_post")),
+            root_columns: vec!["pk_post".into(), "pk_tag".into()],
+            key_type: Some("public.tv_post_tag_key".into()),
+            key_origins: vec![c(0, "pk_post"), c(1, "pk_tag")],
+        };
+        (model, vec!["pk_post".into(), "pk_tag".into()])
+    }
+}
+
 /// A column of an occurrence.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ColumnRef {
@@ -171,6 +201,12 @@ pub struct DefinitionModel {
     /// For a key of several columns: the composite type of them, as qualified SQL, that
     /// holds one key (set when the TVIEW's type is known, after creation).
     pub key_type: Option<String>,
+    /// For a key whose columns come from several occurrences (the two tables of a
+    /// many-to-many join, `GROUP BY a.x, b.y`): each column's origin, in key order, the
+    /// first one's occurrence being the root; empty otherwise. No one table's changed rows
+    /// hold such a key: its keys are found by joining the occurrences (see
+    /// `sqlgen::keys`). `root_columns` then names the origins' columns, for messages.
+    pub key_origins: Vec<ColumnRef>,
 }
 
 impl DefinitionModel {
@@ -179,6 +215,9 @@ impl DefinitionModel {
     /// root, or for a key of several columns before its type is known.
     pub fn key_of(&self, alias: &str) -> Option<String> {
         let root = self.root.as_ref()?;
+        if self.spans_tables() {
+            return None; // no one row holds it
+        }
         if self.root_columns.len() < 2 {
             return Some(format!(
                 "{alias}.{}",
@@ -195,6 +234,29 @@ impl DefinitionModel {
             fields.join(", "),
             self.key_type.as_ref()?
         ))
+    }
+
+    /// Does the key come from several occurrences (see [`Self::key_origins`])?
+    pub fn spans_tables(&self) -> bool {
+        self.key_origins
+            .iter()
+            .any(|o| o.occ != self.key_origins[0].occ)
+    }
+
+    /// Where the key's column `i` comes from: the table (OID) and its column, when it is a
+    /// table's column as it is.
+    pub fn key_column_origin(&self, i: usize) -> Option<(u32, &str)> {
+        if self.spans_tables() {
+            let o = self.key_origins.get(i)?;
+            return Some((self.occurrences[o.occ].table.oid, o.column.as_str()));
+        }
+        let root = self.root.as_ref()?;
+        let column = match self.root_columns.as_slice() {
+            [] if i == 0 => root.column.as_str(),
+            [] => return None,
+            many => many.get(i)?.as_str(),
+        };
+        Some((self.occurrences[root.occ].table.oid, column))
     }
 
     /// The distinct tables the definition reads, ordered by OID.

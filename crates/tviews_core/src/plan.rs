@@ -92,6 +92,10 @@ pub struct MaintenancePlan {
     /// computed column, whose every source is untraceable (each change recomputes that row).
     pub root: Option<ColumnRef>,
     pub sources: Vec<SourcePlan>,
+    /// For a key drawn from several occurrences (`DefinitionModel::key_origins`): the path
+    /// from the root to each key column's occurrence, in key order (empty for the root's
+    /// own columns); empty for any other key.
+    pub key_paths: Vec<Vec<Hop>>,
 }
 
 impl MaintenancePlan {
@@ -120,6 +124,7 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
         return Ok(MaintenancePlan {
             root: None,
             sources,
+            key_paths: Vec::new(),
         });
     };
     if let Some(why) = &model.occurrences[root.occ].untraceable {
@@ -128,6 +133,31 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
         });
     }
     let paths = shortest_paths(model, root.occ);
+    let mut key_paths = Vec::new();
+    if model.spans_tables() {
+        for origin in &model.key_origins {
+            let occurrence = &model.occurrences[origin.occ];
+            if let Some(why) = &occurrence.untraceable {
+                return Err(Error::KeyNotTraceable {
+                    reason: why.clone(),
+                });
+            }
+            match &paths[origin.occ] {
+                Some(path) => key_paths.push(path.clone()),
+                None => {
+                    return Err(Error::KeyNotTraceable {
+                        reason: format!(
+                            "the key's columns come from several tables, and no chain of inner-join conditions links {}.{} to {}.{}",
+                            occurrence.table.schema,
+                            occurrence.table.name,
+                            model.occurrences[root.occ].table.schema,
+                            model.occurrences[root.occ].table.name
+                        ),
+                    })
+                }
+            }
+        }
+    }
     let sources = model
         .tables()
         .into_iter()
@@ -156,6 +186,7 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
     Ok(MaintenancePlan {
         root: Some(root),
         sources,
+        key_paths,
     })
 }
 

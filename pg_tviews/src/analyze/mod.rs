@@ -143,7 +143,10 @@ pub fn analyze_view(
     } else {
         model.root = origins.first().cloned();
         if origins.len() > 1 {
-            model.root_columns = origins.into_iter().map(|c| c.column).collect();
+            model.root_columns = origins.iter().map(|c| c.column.clone()).collect();
+        }
+        if origins.iter().any(|o| o.occ != origins[0].occ) {
+            model.key_origins = origins;
         }
     }
     if prove_unique {
@@ -271,19 +274,12 @@ unsafe fn trace_key(
     }
     if origins.iter().any(|o| o.occ != origins[0].occ) {
         // Columns of different tables: read them all from one table that inner-join
-        // equalities tie each of them to (a link table's foreign keys).
-        match common_root(&extracted.model, &extracted.flags, &origins)? {
-                Some(columns) => origins = columns,
-                None => {
-                    return Err(tviews_core::Error::KeyNotTraceable {
-                        reason: format!(
-                            "the key's columns {} come from different tables, and no table of the FROM list has them all (as its own columns, or joined to them by inner-join equalities between columns of the same type)",
-                            key.join(", ")
-                        ),
-                    }
-                    .into())
-                }
-            }
+        // equalities tie each of them to (a link table's foreign keys), or else keep them
+        // where they are, a key drawn from several tables (see `DefinitionModel::key_origins`;
+        // the plan refuses it when no chain of inner-join conditions links those tables).
+        if let Some(columns) = common_root(&extracted.model, &extracted.flags, &origins)? {
+            origins = columns;
+        }
     }
     Ok(origins)
 }

@@ -514,16 +514,11 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     }
     let (mut key_fields, mut key_field_types) = (Vec::new(), Vec::new());
     if meta.key_type.is_some() {
-        // The key's columns in the key's table, for whether each may be NULL.
-        let root_table = def
-            .model
-            .root
-            .as_ref()
-            .map(|r| pg_sys::Oid::from(def.model.occurrences[r.occ].table.oid));
+        // The key's columns in their tables, for whether each may be NULL.
         for (i, column) in meta.key.iter().enumerate() {
-            let nullable = match (root_table, def.model.root_columns.get(i)) {
-                (Some(t), Some(c)) => !crate::pg::names::column_not_null(t, c)?,
-                _ => true,
+            let nullable = match def.model.key_column_origin(i) {
+                Some((t, c)) => !crate::pg::names::column_not_null(pg_sys::Oid::from(t), c)?,
+                None => true,
             };
             // The key type's field is of the column's base type (see create.rs).
             // SAFETY: a type catalog lookup of an existing type.

@@ -238,13 +238,16 @@ CREATE TABLE tb_later (a int, b int, v int, PRIMARY KEY (a, b) DEFERRABLE);
 SELECT pg_tviews_create('later', 'SELECT a, b, v FROM tb_later');
 SELECT pg_tviews_create('later', 'SELECT a, b, v FROM tb_later', key => ARRAY['a', 'b']);
 SELECT * FROM pg_tviews_check('later');
--- Without a link, columns of two tables are no key.
-SELECT pg_tviews_create('bad', $$
+-- Without a link, columns of two tables are a key drawn from both (tview_22): named, or
+-- chosen automatically as the pair proven to identify the rows together.
+SELECT pg_tviews_create('pair_named', $$
     SELECT a.pk_author, b.pk_book FROM tb_author a JOIN tb_book b ON a.name < b.title $$,
     key => ARRAY['pk_author', 'pk_book']);
--- Chosen automatically, the same pair is refused, with a hint that says so.
-SELECT pg_tviews_create('bad', $$
+SELECT pg_tviews_create('pair_chosen', $$
     SELECT a.pk_author, b.pk_book FROM tb_author a JOIN tb_book b ON a.name < b.title $$);
-
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'pair_chosen';
+UPDATE tb_author SET name = name || 'z';
+SELECT * FROM pg_tviews_check('pair_named');
+SELECT * FROM pg_tviews_check('pair_chosen');
 DROP SCHEMA ck CASCADE;
 DROP ROLE ck_owner;

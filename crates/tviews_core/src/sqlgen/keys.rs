@@ -6,10 +6,11 @@
 
 use std::collections::HashMap;
 
-use super::quote::{compare, quote_ident, table};
+use super::quote::{compare, qualified, quote_ident, table};
+use super::refresh::RefreshTarget;
 use super::{TRANSITION_NEW, TRANSITION_OLD};
 use crate::model::{DefinitionModel, OccId};
-use crate::plan::{Reach, SourcePlan};
+use crate::plan::{Hop, MaintenancePlan, Reach, SourcePlan};
 
 /// Which transition tables a statement provides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -35,9 +36,194 @@ impl Event {
 }
 
 /// The key query of `source` for `event`, or `None` when a change to it recomputes every row.
-pub fn key_query(model: &DefinitionModel, source: &SourcePlan, event: Event) -> Option<String> {
+/// `stored` is the TVIEW's table, which a key drawn from several tables reads (see
+/// [`spanning_query`]).
+pub fn key_query(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+    event: Event,
+    stored: &RefreshTarget<'_>,
+) -> Option<String> {
+    if model.spans_tables() {
+        return spanning_query(model, plan, source, event, stored);
+    }
     let delta = event.delta();
     branches_query(model, source, &|_| delta.clone())
+}
+
+/// The key query for a key drawn from several occurrences (`a.pk_a, b.pk_b` of a join of
+/// `a` and `b`): no one table's rows hold such a key, so a changed row's keys are found on
+/// two sides, one branch each per appearance of the source.
+///
+/// * **The rows it is in now** (new images): the occurrences holding the key's columns,
+///   joined along their paths from the root and with the changed rows standing for the
+///   source's appearance. Every other row is read as it is now, which is what the
+///   definition reads now.
+/// * **The rows it was in** (old images): read from the TVIEW's table, which holds them as
+///   maintenance last computed them. A stored row that held the changed row `x` holds, in
+///   the key column(s) of the root, the root row that the path from the root reaches `x`
+///   from, and, when `x`'s own table holds key columns, `x`'s values of them. The path is
+///   joined over the current rows: if a row on it changed too, the change of the first such
+///   row (counted from the root) finds the stored row the same way, by its old image.
+///
+/// The old side never joins old images with rows as they are now across the key's tables,
+/// which would miss a row whose two halves both changed (a self-join, a cascade that
+/// deleted the other half before this statement's maintenance ran).
+fn spanning_query(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+    event: Event,
+    stored: &RefreshTarget<'_>,
+) -> Option<String> {
+    if source.recompute_all_reason().is_some() || stored.key.len() != model.key_origins.len() {
+        return None;
+    }
+    let root = model.key_origins.first()?.occ;
+    let mut branches: Vec<String> = Vec::new();
+    for (occ, reach) in &source.reaches {
+        let path: &[Hop] = match reach {
+            Reach::Root => &[],
+            Reach::Path(hops) => hops,
+            Reach::Untraceable(_) => return None,
+        };
+        if matches!(event, Event::Update | Event::Delete) {
+            branches.push(stored_rows_branch(model, root, *occ, path, stored)?);
+        }
+        if matches!(event, Event::Update | Event::Insert) {
+            branches.push(joined_rows_branch(model, plan, root, *occ, path, stored));
+        }
+    }
+    let mut distinct: Vec<String> = Vec::new();
+    for b in branches {
+        if !distinct.contains(&b) {
+            distinct.push(b);
+        }
+    }
+    let branches = distinct;
+    Some(format!(
+        "SELECT pg_catalog.array_agg(DISTINCT k) FROM ({}) AS s(k)",
+        branches.join(" UNION ALL ")
+    ))
+}
+
+/// The old side of [`spanning_query`] for the appearance `target` of the source, reached
+/// from the root along `path`.
+fn stored_rows_branch(
+    model: &DefinitionModel,
+    root: OccId,
+    target: OccId,
+    path: &[Hop],
+    stored: &RefreshTarget<'_>,
+) -> Option<String> {
+    let old = quote_ident(TRANSITION_OLD);
+    // The key columns the branch reads: the root's, through the path, and the target's own.
+    let mut read: Vec<(usize, String)> = Vec::new();
+    for (i, origin) in model.key_origins.iter().enumerate() {
+        let alias = if origin.occ == target {
+            "d"
+        } else if origin.occ == root {
+            "t0"
+        } else {
+            continue;
+        };
+        read.push((i, format!("{alias}.{}", quote_ident(&origin.column))));
+    }
+    let values: Vec<String> = read.iter().map(|(_, v)| v.clone()).collect();
+    let rows = if target == root {
+        format!("SELECT {} FROM {old} AS d", values.join(", "))
+    } else {
+        path_branch(model, root, &values.join(", "), target, path, &old)
+    };
+    let tests: Vec<String> = read
+        .iter()
+        .enumerate()
+        .map(|(j, (i, _))| {
+            let column = format!("t.{}", quote_ident(&stored.key[*i]));
+            let value = format!("b.v{j}");
+            match stored.key_fields.get(*i) {
+                Some(field) => {
+                    let collate = field
+                        .collation
+                        .as_ref()
+                        .map(|c| format!(" COLLATE {c}"))
+                        .unwrap_or_default();
+                    let test = compare(&column, &field.eq, &format!("{value}{collate}"));
+                    if field.nullable {
+                        format!("({test} OR ({column} IS NULL AND {value} IS NULL))")
+                    } else {
+                        test
+                    }
+                }
+                None => format!("{column} IS NOT DISTINCT FROM {value}"),
+            }
+        })
+        .collect();
+    let names: Vec<String> = (0..read.len()).map(|j| format!("v{j}")).collect();
+    Some(format!(
+        "SELECT {} FROM {} AS t WHERE EXISTS (SELECT FROM ({rows}) AS b({}) WHERE {})",
+        stored.key_of("t"),
+        qualified(stored.table.0, stored.table.1),
+        names.join(", "),
+        tests.join(" AND ")
+    ))
+}
+
+/// The new side of [`spanning_query`]: the root and every occurrence holding a key column,
+/// joined along their paths (and `path`, to the appearance `target` of the source, whose
+/// relation is the changed rows' new images).
+fn joined_rows_branch(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    root: OccId,
+    target: OccId,
+    path: &[Hop],
+    stored: &RefreshTarget<'_>,
+) -> String {
+    let new = quote_ident(TRANSITION_NEW);
+    let relation = |occ: OccId| {
+        if occ == target {
+            new.clone()
+        } else {
+            table(&model.occurrences[occ].table)
+        }
+    };
+    let alias = |occ: OccId| format!("o{occ}");
+    // The paths share their prefixes (one breadth-first tree from the root): each hop's
+    // starting occurrence is joined before it.
+    let mut joined: Vec<OccId> = vec![root];
+    let mut sql = format!("FROM {} AS {}", relation(root), alias(root));
+    for hop in plan.key_paths.iter().flatten().chain(path) {
+        let to = hop.to.occ;
+        if joined.contains(&to) {
+            continue;
+        }
+        let from_col = format!("{}.{}", alias(hop.from.occ), quote_ident(&hop.from.column));
+        let to_col = format!("{}.{}", alias(to), quote_ident(&hop.to.column));
+        let (l, r) = if hop.from_is_left {
+            (from_col, to_col)
+        } else {
+            (to_col, from_col)
+        };
+        sql.push_str(&format!(
+            " JOIN {} AS {} ON {}",
+            relation(to),
+            alias(to),
+            compare(&l, &hop.operator, &r)
+        ));
+        joined.push(to);
+    }
+    let fields: Vec<String> = model
+        .key_origins
+        .iter()
+        .map(|o| format!("{}.{}", alias(o.occ), quote_ident(&o.column)))
+        .collect();
+    format!(
+        "SELECT ROW({})::{} {sql}",
+        fields.join(", "),
+        stored.key_type
+    )
 }
 
 /// What [`delta_columns`] names a key of several columns by: changes of the root capture
@@ -83,7 +269,8 @@ pub fn delta_columns(model: &DefinitionModel, source: &SourcePlan) -> Vec<String
 /// [`delta_columns`] over the changed rows, one `text[]` column each. Kept until commit,
 /// they stand in for the transition tables in [`replay_key_query`].
 pub fn capture_query(model: &DefinitionModel, source: &SourcePlan, event: Event) -> Option<String> {
-    if source.recompute_all_reason().is_some() || model.root.is_none() {
+    // A key drawn from several tables is found at each statement (see `spanning_query`).
+    if source.recompute_all_reason().is_some() || model.root.is_none() || model.spans_tables() {
         return None;
     }
     let delta = event.delta();
@@ -113,7 +300,7 @@ pub fn replay_key_query(
     types: &[String],
 ) -> Option<String> {
     let cols = delta_columns(model, source);
-    if cols.len() != types.len() {
+    if cols.len() != types.len() || model.spans_tables() {
         return None;
     }
     branches_query(model, source, &|column| {
@@ -202,7 +389,7 @@ fn path_branch(
     root: OccId,
     key: &str,
     target: OccId,
-    hops: &[crate::plan::Hop],
+    hops: &[Hop],
     delta: &str,
 ) -> String {
     let mut alias: HashMap<OccId, String> = HashMap::new();
@@ -243,12 +430,55 @@ mod tests {
         DefinitionModel::product_category_review()
     }
 
+    fn stored() -> RefreshTarget<'static> {
+        let columns: &'static [String] =
+            Box::leak(Box::new(["pk_product".to_string(), "data".to_string()]));
+        crate::sqlgen::refresh::tests::target(columns)
+    }
+
+    #[test]
+    fn a_key_of_two_tables_is_found_in_the_stored_rows_and_in_the_join() {
+        let (m, cols) = DefinitionModel::posts_and_tags();
+        let p = plan(&m).unwrap();
+        let t = crate::sqlgen::refresh::tests::spanning_target(&cols);
+        // A tag changes: the stored rows holding its old values (through the post that the
+        // path reaches it from), and the joined rows its new values are in now.
+        let sql = key_query(&m, &p, p.source(2).unwrap(), Event::Update, &t).unwrap();
+        assert_eq!(
+            sql,
+            "SELECT pg_catalog.array_agg(DISTINCT k) FROM (\
+             SELECT ROW(t.\"pk_post\", t.\"pk_tag\")::public.tv_post_tag_key FROM \"public\".\"tv_post_tag\" AS t \
+             WHERE EXISTS (SELECT FROM (SELECT t0.\"pk_post\", d.\"pk_tag\" FROM \"public\".\"tb_post\" AS t0 \
+             JOIN \"pgtv_old\" AS d ON d.\"label\"::integer OPERATOR(\"pg_catalog\".=) t0.\"label\"::integer) AS b(v0, v1) \
+             WHERE t.\"pk_post\"::integer OPERATOR(\"pg_catalog\".=) b.v0::integer \
+             AND t.\"pk_tag\"::integer OPERATOR(\"pg_catalog\".=) b.v1::integer) \
+             UNION ALL SELECT ROW(o0.\"pk_post\", o1.\"pk_tag\")::public.tv_post_tag_key \
+             FROM \"public\".\"tb_post\" AS o0 JOIN \"pgtv_new\" AS o1 \
+             ON o1.\"label\"::integer OPERATOR(\"pg_catalog\".=) o0.\"label\"::integer) AS s(k)"
+        );
+        // The root's rows: their own key column, and the join from them.
+        let sql = key_query(&m, &p, p.source(1).unwrap(), Event::Delete, &t).unwrap();
+        assert!(
+            sql.contains("FROM (SELECT d.\"pk_post\" FROM \"pgtv_old\" AS d) AS b(v0)"),
+            "{sql}"
+        );
+        let sql = key_query(&m, &p, p.source(1).unwrap(), Event::Insert, &t).unwrap();
+        assert!(
+            sql.contains("FROM \"pgtv_new\" AS o0 JOIN \"public\".\"tb_tag\" AS o1"),
+            "{sql}"
+        );
+        // Never captured for commit: found at each statement.
+        assert_eq!(capture_query(&m, p.source(1).unwrap(), Event::Insert), None);
+        assert_eq!(replay_key_query(&m, p.source(1).unwrap(), &[]), None);
+        assert!(!m.key_of("d").is_some());
+    }
+
     #[test]
     fn root_changes_read_the_key_from_the_changed_rows() {
         let m = model();
         let p = plan(&m).unwrap();
         assert_eq!(
-            key_query(&m, p.source(1).unwrap(), Event::Delete).unwrap(),
+            key_query(&m, &p, p.source(1).unwrap(), Event::Delete, &stored()).unwrap(),
             "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT d.\"pk_product\" FROM \"pgtv_old\" AS d) AS s(k)"
         );
     }
@@ -258,7 +488,7 @@ mod tests {
         let m = model();
         let p = plan(&m).unwrap();
         assert_eq!(
-            key_query(&m, p.source(2).unwrap(), Event::Update).unwrap(),
+            key_query(&m, &p, p.source(2).unwrap(), Event::Update, &stored()).unwrap(),
             "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT t0.\"pk_product\" FROM \"public\".\"tb_product\" AS t0 \
              JOIN (SELECT * FROM \"pgtv_old\" UNION ALL SELECT * FROM \"pgtv_new\") AS d \
              ON d.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) t0.\"fk_category\"::integer) AS s(k)"
@@ -295,11 +525,13 @@ mod tests {
         let p = plan(&m).unwrap();
         assert_eq!(p.source(3).unwrap().reaches.len(), 2);
         assert_eq!(
-            key_query(&m, p.source(3).unwrap(), Event::Insert).unwrap(),
+            key_query(&m, &p, p.source(3).unwrap(), Event::Insert, &stored()).unwrap(),
             key_query(
                 &model(),
+                &plan(&model()).unwrap(),
                 plan(&model()).unwrap().source(3).unwrap(),
-                Event::Insert
+                Event::Insert,
+                &stored()
             )
             .unwrap()
         );
@@ -312,7 +544,7 @@ mod tests {
         let p = plan(&m).unwrap();
         assert!(p.source(3).unwrap().is_direct(m.root.as_ref(), false));
         assert_eq!(
-            key_query(&m, p.source(3).unwrap(), Event::Insert).unwrap(),
+            key_query(&m, &p, p.source(3).unwrap(), Event::Insert, &stored()).unwrap(),
             "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT d.\"fk_product\" FROM \"pgtv_new\" AS d \
              WHERE d.\"fk_product\" IS NOT NULL) AS s(k)"
         );
@@ -321,9 +553,11 @@ mod tests {
         m.edges[1].exact = false;
         let p = plan(&m).unwrap();
         assert!(!p.source(3).unwrap().is_direct(m.root.as_ref(), false));
-        assert!(key_query(&m, p.source(3).unwrap(), Event::Insert)
-            .unwrap()
-            .contains("FROM \"public\".\"tb_product\" AS t0 JOIN \"pgtv_new\" AS d"));
+        assert!(
+            key_query(&m, &p, p.source(3).unwrap(), Event::Insert, &stored())
+                .unwrap()
+                .contains("FROM \"public\".\"tb_product\" AS t0 JOIN \"pgtv_new\" AS d")
+        );
     }
 
     #[test]
@@ -331,7 +565,10 @@ mod tests {
         let mut m = model();
         m.occurrences[2].untraceable = Some("why".into());
         let p = plan(&m).unwrap();
-        assert_eq!(key_query(&m, p.source(3).unwrap(), Event::Insert), None);
+        assert_eq!(
+            key_query(&m, &p, p.source(3).unwrap(), Event::Insert, &stored()),
+            None
+        );
         assert_eq!(capture_query(&m, p.source(3).unwrap(), Event::Insert), None);
     }
 }

@@ -133,15 +133,24 @@ mod every_statement {
         let m = DefinitionModel::product_category_review();
         let p = plan(&m).unwrap();
         let mut out = Vec::new();
+        let cols = vec!["pk_product".to_string(), "data".to_string()];
         for sp in &p.sources {
             for e in [Event::Insert, Event::Update, Event::Delete] {
-                out.extend(key_query(&m, sp, e));
+                out.extend(key_query(&m, &p, sp, e, &target(&cols)));
                 out.extend(capture_query(&m, sp, e));
             }
             let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, sp).len()];
             out.extend(replay_key_query(&m, sp, &types));
         }
-        let cols = vec!["pk_product".to_string(), "data".to_string()];
+        // A key drawn from two tables.
+        let (m, key_cols) = DefinitionModel::posts_and_tags();
+        let p = plan(&m).unwrap();
+        let spanning = crate::sqlgen::refresh::tests::spanning_target(&key_cols);
+        for sp in &p.sources {
+            for e in [Event::Insert, Event::Update, Event::Delete] {
+                out.extend(key_query(&m, &p, sp, e, &spanning));
+            }
+        }
         let t = target(&cols);
         out.extend([
             refresh_keys(&t),

@@ -552,6 +552,25 @@ pub(crate) mod tests {
         }
     }
 
+    /// `public.tv_post_tag`, keyed by `pk_post, pk_tag` (see
+    /// `DefinitionModel::posts_and_tags`).
+    pub(crate) fn spanning_target(key: &[String]) -> RefreshTarget<'_> {
+        let field = || KeyField {
+            eq: OperatorRef::equals(),
+            collation: None,
+            nullable: false,
+        };
+        RefreshTarget {
+            table: ("public", "tv_post_tag"),
+            definition: ("tviews_def", "post_tag"),
+            columns: key,
+            key,
+            key_type: "public.tv_post_tag_key",
+            key_fields: Box::leak(Box::new([field(), field()])),
+            ..target(key)
+        }
+    }
+
     #[test]
     fn keyed_refresh_is_one_merge_over_the_keys() {
         let c = cols();

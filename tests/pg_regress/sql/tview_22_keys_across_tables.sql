@@ -1,0 +1,127 @@
+-- Keys drawn from several tables: the rows of a join of two tables that no link table ties
+-- (posts and tags sharing a label, pg_ivm's `SELECT a.i, b.j FROM a JOIN b ...`), keyed by
+-- the pair of their primary keys. A change finds its keys in the rows the TVIEW stores and
+-- in the join as it is now. Every step ends with the oracle.
+CREATE SCHEMA kat;
+SET search_path = kat, public;
+CREATE TABLE tb_author (pk_author int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE tb_post (pk_post int PRIMARY KEY, label text, title text NOT NULL,
+                      fk_author int REFERENCES tb_author ON DELETE CASCADE);
+CREATE TABLE tb_tag (pk_tag int PRIMARY KEY, label text, name text NOT NULL, kind text);
+INSERT INTO tb_author VALUES (1, 'ann'), (2, 'bob');
+INSERT INTO tb_post SELECT g, 'l' || g % 3, 'post ' || g, 1 + g % 2 FROM generate_series(1, 9) g;
+INSERT INTO tb_tag SELECT g, 'l' || g % 4, 'tag ' || g, CASE WHEN g % 3 = 0 THEN NULL ELSE 'k' || g % 2 END
+  FROM generate_series(1, 8) g;
+
+-- Chosen automatically: both primary keys, proven to identify the rows together.
+SELECT pg_tviews_create('post_tag', $$
+    SELECT p.pk_post, t.pk_tag,
+           jsonb_build_object('post', p.title, 'tag', t.name, 'author', a.name) AS data
+      FROM tb_post p JOIN tb_tag t ON t.label = p.label
+      JOIN tb_author a ON a.pk_author = p.fk_author $$);
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'post_tag';
+SELECT source, reaches FROM pg_tviews_explain('post_tag') ORDER BY source;
+SELECT count(*) FROM tv_post_tag;
+-- The same definition in deferred mode.
+SELECT pg_tviews_create('post_tag_later', $$
+    SELECT p.pk_post, t.pk_tag, p.title || ' / ' || t.name AS pair
+      FROM tb_post p JOIN tb_tag t ON t.label = p.label $$, mode => 'deferred');
+SELECT maintenance FROM pg_tviews_explain('post_tag_later') WHERE source = 'kat.tb_tag';
+
+-- Each side inserted, renamed, moved to another label, deleted; a key changed.
+INSERT INTO tb_post VALUES (10, 'l1', 'post 10', 2);
+INSERT INTO tb_tag VALUES (9, 'l1', 'tag 9', 'k1'), (10, 'l7', 'tag 10', NULL);
+UPDATE tb_tag SET name = upper(name) WHERE pk_tag % 2 = 0;
+UPDATE tb_post SET label = 'l2' WHERE pk_post IN (1, 4);
+UPDATE tb_tag SET label = 'l0' WHERE pk_tag = 9;
+DELETE FROM tb_tag WHERE pk_tag = 1;
+UPDATE tb_post SET pk_post = 40 WHERE pk_post = 4;
+UPDATE tb_tag SET pk_tag = pk_tag + 100, label = 'l1' WHERE pk_tag IN (2, 3);
+SELECT * FROM pg_tviews_check('post_tag');
+SELECT * FROM pg_tviews_check('post_tag_later');
+-- A lookup off one side: an author renamed reaches every pair of their posts.
+UPDATE tb_author SET name = 'ann b' WHERE pk_author = 1;
+-- A cascade deletes posts before the author's own maintenance runs.
+DELETE FROM tb_author WHERE pk_author = 2;
+SELECT * FROM pg_tviews_check('post_tag');
+SELECT * FROM pg_tviews_check('post_tag_later');
+SELECT count(*) FROM tv_post_tag;
+
+-- Deferred: both sides changed in one transaction, one of them twice; a savepoint undone.
+BEGIN;
+UPDATE tb_post SET label = 'l3' WHERE pk_post = 6;
+UPDATE tb_tag SET label = 'l3' WHERE pk_tag = 9;
+SAVEPOINT s;
+DELETE FROM tb_tag WHERE pk_tag = 9;
+ROLLBACK TO SAVEPOINT s;
+UPDATE tb_post SET title = 'post six' WHERE pk_post = 6;
+INSERT INTO tb_tag VALUES (11, 'l3', 'tag 11', 'k1');
+-- Read inside the transaction: not yet maintained (deferred); pg_tviews_flush() does it.
+SELECT count(*) FROM tv_post_tag_later WHERE pk_post = 6;
+SELECT pg_tviews_flush();
+SELECT pair FROM tv_post_tag_later WHERE pk_post = 6 ORDER BY pk_tag;
+UPDATE tb_tag SET name = 'tag eleven' WHERE pk_tag = 11;
+COMMIT;
+SELECT * FROM pg_tviews_check('post_tag_later');
+SELECT pair FROM tv_post_tag_later WHERE pk_post = 6 ORDER BY pk_tag;
+-- Rolled back: nothing of it stays.
+BEGIN;
+DELETE FROM tb_post;
+ROLLBACK;
+SELECT * FROM pg_tviews_check('post_tag_later');
+
+-- A self-join: people of one team, by pairs. One statement moves both halves of a pair
+-- (the old pair is found in the stored rows, not through the people as they are now).
+CREATE TABLE tb_person (pk_person int PRIMARY KEY, team text, name text);
+INSERT INTO tb_person SELECT g, 't' || g % 3, 'p' || g FROM generate_series(1, 9) g;
+SELECT pg_tviews_create('teammates', $$
+    SELECT a.pk_person AS pk_one, b.pk_person AS pk_other, a.name || '+' || b.name AS names
+      FROM tb_person a JOIN tb_person b ON b.team = a.team AND b.pk_person <> a.pk_person $$);
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'teammates';
+UPDATE tb_person SET team = CASE pk_person WHEN 1 THEN 'x' ELSE 'y' END WHERE pk_person IN (1, 4);
+SELECT * FROM pg_tviews_check('teammates');
+UPDATE tb_person SET team = 'x' WHERE pk_person IN (4, 7);
+UPDATE tb_person SET name = name || '!' WHERE pk_person % 2 = 0;
+DELETE FROM tb_person WHERE pk_person IN (1, 2);
+SELECT * FROM pg_tviews_check('teammates');
+SELECT count(*) FROM tv_teammates;
+
+-- Groups over two tables, NULL groups included: a tag kind may be NULL.
+SELECT pg_tviews_create('kinds', $$
+    SELECT p.fk_author, t.kind, count(*) AS n, string_agg(t.name, ',' ORDER BY t.pk_tag) AS names
+      FROM tb_post p JOIN tb_tag t ON t.label = p.label GROUP BY p.fk_author, t.kind $$);
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'kinds';
+UPDATE tb_tag SET kind = NULL WHERE pk_tag = 5;
+UPDATE tb_tag SET kind = 'k9' WHERE kind IS NULL AND pk_tag > 6;
+INSERT INTO tb_tag VALUES (12, 'l0', 'tag 12', NULL);
+DELETE FROM tb_tag WHERE kind = 'k1';
+SELECT * FROM pg_tviews_check('kinds');
+SELECT fk_author, kind, n FROM tv_kinds ORDER BY 1, 2 NULLS FIRST;
+
+-- TRUNCATE recomputes everything.
+TRUNCATE tb_tag;
+SELECT * FROM pg_tviews_check('post_tag');
+SELECT * FROM pg_tviews_check('kinds');
+SELECT count(*) FROM tv_post_tag;
+
+-- Named by the key argument, joined by another operator: found through the same join.
+CREATE TABLE tb_slot (pk_slot int PRIMARY KEY, starts int NOT NULL);
+CREATE TABLE tb_event (pk_event int PRIMARY KEY, at int NOT NULL);
+INSERT INTO tb_slot SELECT g, g * 10 FROM generate_series(1, 5) g;
+INSERT INTO tb_event SELECT g, g * 7 FROM generate_series(1, 6) g;
+SELECT pg_tviews_create('before', $$
+    SELECT s.pk_slot, e.pk_event FROM tb_slot s JOIN tb_event e ON e.at < s.starts $$,
+    key => ARRAY['pk_slot', 'pk_event']);
+UPDATE tb_event SET at = at + 15 WHERE pk_event % 2 = 1;
+UPDATE tb_slot SET starts = 5 WHERE pk_slot = 5;
+SELECT * FROM pg_tviews_check('before');
+
+-- Refused: tables nothing links (a cross join), a key column from an outer join's nullable
+-- side.
+SELECT pg_tviews_create('bad', $$ SELECT s.pk_slot, e.pk_event FROM tb_slot s, tb_event e $$,
+    key => ARRAY['pk_slot', 'pk_event']);
+SELECT pg_tviews_create('bad', $$
+    SELECT s.pk_slot, e.pk_event FROM tb_slot s LEFT JOIN tb_event e ON e.at < s.starts $$,
+    key => ARRAY['pk_slot', 'pk_event']);
+
+DROP SCHEMA kat CASCADE;
