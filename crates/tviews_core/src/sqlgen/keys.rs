@@ -470,7 +470,7 @@ mod tests {
         // Never captured for commit: found at each statement.
         assert_eq!(capture_query(&m, p.source(1).unwrap(), Event::Insert), None);
         assert_eq!(replay_key_query(&m, p.source(1).unwrap(), &[]), None);
-        assert!(!m.key_of("d").is_some());
+        assert!(m.key_of("d").is_none());
     }
 
     #[test]
