@@ -245,6 +245,9 @@ fn create_from_definition(
         }
         several => Some(composite_key(&view_name, table, &table_sql, several)?),
     };
+    if def.model.spans_tables() {
+        spanning_key_indexes(&target.schema, &target.name.table, &table_sql, &def)?;
+    }
     record_internal_dependency(pg_sys::RelationRelationId, view, table);
 
     let ext = extension_schema_quoted()?;
@@ -497,6 +500,64 @@ fn composite_key(
     ))?;
     record_internal_dependency(pg_sys::TypeRelationId, typ, table);
     Ok(typ)
+}
+
+/// A key drawn from several tables: one index per table it is drawn from, on that table's
+/// key columns. A change finds the stored rows it was in by those columns alone (see
+/// `tviews_core::sqlgen::keys`), which the unique index on the whole key's value cannot
+/// answer.
+fn spanning_key_indexes(
+    schema: &str,
+    table: &str,
+    table_sql: &str,
+    def: &crate::analyze::Definition,
+) -> Result<(), TviewError> {
+    let mut occurrences: Vec<usize> = Vec::new();
+    for o in &def.model.key_origins {
+        if !occurrences.contains(&o.occ) {
+            occurrences.push(o.occ);
+        }
+    }
+    for occ in occurrences {
+        let columns: Vec<&String> = def
+            .key
+            .iter()
+            .zip(&def.model.key_origins)
+            .filter(|(_, o)| o.occ == occ)
+            .map(|(k, _)| k)
+            .collect();
+        let base = format!(
+            "{table}_{}",
+            columns
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join("_")
+        );
+        let name = crate::pg::names::first_free_name(&base, "_idx", |n| {
+            crate::pg::names::relation_oid(schema, n).is_none()
+        })
+        .ok_or_else(|| TviewError::Internal("no free index name".into()))?;
+        let index_sql = qualified(schema, &name);
+        Spi::run(&format!(
+            "CREATE INDEX {} ON {table_sql} ({})",
+            quote_ident(&name),
+            columns
+                .iter()
+                .map(|c| quote_ident(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+        Spi::run(&format!(
+            "COMMENT ON INDEX {index_sql} IS E'{}'",
+            format!(
+                "pg_tviews: the key columns of TVIEW table {table_sql} that come from one of the tables its key is drawn from; maintenance finds stored rows by them."
+            )
+            .replace('\\', "\\\\")
+            .replace('\'', "''")
+        ))?;
+    }
+    Ok(())
 }
 
 /// A name for the key type that no type (a relation's row type included) has in the

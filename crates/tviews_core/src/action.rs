@@ -249,11 +249,6 @@ pub struct Shape {
     /// Some of those values read aggregates of the source kept by delta in state tables
     /// (see `sqlgen::tally`); only for a partial, direct source.
     pub tallied: bool,
-    /// The key is drawn from several tables (`DefinitionModel::key_origins`): the key query
-    /// reads the TVIEW's stored rows and the other tables as they are at the statement, so
-    /// in deferred mode it too runs at each statement (under the whole-TVIEW lock, kept
-    /// until commit), never replayed from captured values.
-    pub spanning: bool,
 }
 
 /// The decision: what maintenance does for changes of `source` (of shape `shape`) by `write`
@@ -296,15 +291,6 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
             when,
             partial: shape.partial.then_some(Query::Partial { source }),
             tally,
-        },
-        // Found now, under the lock that the transaction keeps until commit: what another
-        // transaction moves is committed before it, or waits for this one.
-        (Mode::Deferred, false) if shape.spanning => Action::Keys {
-            keys,
-            lock: Lock::Whole,
-            when,
-            partial: None,
-            tally: None,
         },
         (Mode::Deferred, false) => Action::Capture {
             capture: Query::Capture { source, rows },
@@ -394,7 +380,6 @@ impl<'a> Inputs<'a> {
                 patchable: false,
                 partial: false,
                 tallied: false,
-                spanning: false,
             },
             Some(sp) => Shape {
                 traceable: sp.recompute_all_reason().is_none(),
@@ -405,7 +390,6 @@ impl<'a> Inputs<'a> {
                 tallied: self
                     .partial_source(source)
                     .is_some_and(|p| p.tallies.iter().any(|g| g.state.is_some())),
-                spanning: self.model.spans_tables(),
             },
         }
     }
@@ -453,18 +437,18 @@ impl<'a> Inputs<'a> {
             ),
             Query::Capture { source, rows } => plain(
                 self.source_plan(source)
-                    .and_then(|sp| capture_query(self.model, sp, rows)),
+                    .and_then(|sp| capture_query(self.model, self.plan, sp, rows)),
             ),
             Query::Replay { source } => {
                 let Some(sp) = self.source_plan(source) else {
                     return Ok(None);
                 };
-                let columns = delta_columns(self.model, sp);
+                let columns = delta_columns(self.model, self.plan, sp);
                 let types = columns
                     .iter()
                     .map(|c| column_type(source, c))
                     .collect::<Result<Vec<_>, E>>()?;
-                replay_key_query(self.model, sp, &types).map(|sql| Statement {
+                replay_key_query(self.model, self.plan, sp, &types, target).map(|sql| Statement {
                     sql,
                     params: Params::TextArrays(columns.len()),
                     plan_per_execution: false,
@@ -608,11 +592,6 @@ fn describe_steps(action: &Action) -> String {
         } => "each statement: TVIEW lock, keys found through the join path, only the document keys reading the table recomputed for those keys"
             .into(),
         Action::Keys {
-            lock: Lock::Whole,
-            when: When::AtCommit,
-            ..
-        } => "each statement: TVIEW lock (kept until commit), keys found through the join path and the stored rows queued; at commit: MERGE of those keys".into(),
-        Action::Keys {
             when: When::AtCommit,
             partial: None,
             ..
@@ -675,7 +654,7 @@ fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
 }
 
 /// The kinds of source the docs table lists, with the shape each has.
-const DOC_SHAPES: [(&str, Shape); 9] = [
+const DOC_SHAPES: [(&str, Shape); 8] = [
     (
         "the key's table, or a table joined straight to the key column by its type's equality (a child; for a key of several columns, the key's table only)",
         Shape {
@@ -684,7 +663,6 @@ const DOC_SHAPES: [(&str, Shape); 9] = [
             patchable: false,
             partial: false,
             tallied: false,
-            spanning: false,
         },
     ),
     (
@@ -695,18 +673,16 @@ const DOC_SHAPES: [(&str, Shape); 9] = [
             patchable: true,
             partial: false,
             tallied: false,
-            spanning: false,
         },
     ),
     (
-        "a table reached through other rows (a lookup; for a key of several columns, also a child)",
+        "a table reached through other rows (a lookup; for a key of several columns, also a child; for a key drawn from several tables, every table)",
         Shape {
             traceable: true,
             direct: false,
             patchable: false,
             partial: false,
             tallied: false,
-            spanning: false,
         },
     ),
     (
@@ -717,7 +693,6 @@ const DOC_SHAPES: [(&str, Shape); 9] = [
             patchable: true,
             partial: false,
             tallied: false,
-            spanning: false,
         },
     ),
     (
@@ -728,7 +703,6 @@ const DOC_SHAPES: [(&str, Shape); 9] = [
             patchable: false,
             partial: true,
             tallied: false,
-            spanning: false,
         },
     ),
     (
@@ -739,7 +713,6 @@ const DOC_SHAPES: [(&str, Shape); 9] = [
             patchable: false,
             partial: true,
             tallied: true,
-            spanning: false,
         },
     ),
     (
@@ -750,18 +723,6 @@ const DOC_SHAPES: [(&str, Shape); 9] = [
             patchable: false,
             partial: true,
             tallied: false,
-            spanning: false,
-        },
-    ),
-    (
-        "any table of a definition whose key is drawn from several tables (`a.pk_a, b.pk_b` of a join)",
-        Shape {
-            traceable: true,
-            direct: false,
-            patchable: false,
-            partial: false,
-            tallied: false,
-            spanning: true,
         },
     ),
     (
@@ -772,7 +733,6 @@ const DOC_SHAPES: [(&str, Shape); 9] = [
             patchable: false,
             partial: false,
             tallied: false,
-            spanning: false,
         },
     ),
 ];
@@ -827,18 +787,13 @@ mod tests {
     use crate::plan::plan;
 
     fn shapes() -> impl Iterator<Item = Shape> {
-        (0..64)
-            .map(|bits| Shape {
-                traceable: bits & 1 != 0,
-                direct: bits & 2 != 0,
-                patchable: bits & 4 != 0,
-                partial: bits & 8 != 0,
-                tallied: bits & 16 != 0,
-                spanning: bits & 32 != 0,
-            })
-            // A key drawn from several tables: no source names its keys, none is patched or
-            // recomputed partially (the analysis offers neither).
-            .filter(|s| !s.spanning || !(s.direct || s.patchable || s.partial || s.tallied))
+        (0..32).map(|bits| Shape {
+            traceable: bits & 1 != 0,
+            direct: bits & 2 != 0,
+            patchable: bits & 4 != 0,
+            partial: bits & 8 != 0,
+            tallied: bits & 16 != 0,
+        })
     }
 
     /// Every decision, over every shape, statement and mode, keeps the rules the locking and
@@ -924,12 +879,11 @@ mod tests {
                             );
                             // Keys found through other rows are only exact under the whole lock.
                             assert!(shape.direct || *lock == Lock::Whole, "{a:?}");
-                            // At commit the keys are locked one by one: only for direct sources,
-                            // or under the whole lock taken now.
-                            assert!(*w == When::Now || shape.direct || shape.spanning, "{a:?}");
+                            // At commit the keys are locked one by one: only for direct sources.
+                            assert!(*w == When::Now || shape.direct, "{a:?}");
                         }
                         Action::Capture { .. } => {
-                            assert!(shape.traceable && !shape.direct && !shape.spanning);
+                            assert!(shape.traceable && !shape.direct);
                             assert_eq!(mode, Mode::Deferred);
                         }
                         Action::Patch {

@@ -46,35 +46,44 @@ pub fn key_query(
     stored: &RefreshTarget<'_>,
 ) -> Option<String> {
     if model.spans_tables() {
-        return spanning_query(model, plan, source, event, stored);
+        let old = quote_ident(TRANSITION_OLD);
+        let new = quote_ident(TRANSITION_NEW);
+        let (old, new) = match event {
+            Event::Insert => (None, Some(new)),
+            Event::Delete => (Some(old), None),
+            Event::Update => (Some(old), Some(new)),
+        };
+        return spanning_query(model, plan, source, old.as_deref(), new.as_deref(), stored);
     }
     let delta = event.delta();
     branches_query(model, source, &|_| delta.clone())
 }
 
 /// The key query for a key drawn from several occurrences (`a.pk_a, b.pk_b` of a join of
-/// `a` and `b`): no one table's rows hold such a key, so a changed row's keys are found on
-/// two sides, one branch each per appearance of the source.
+/// `a` and `b`), where no one table's rows hold the key. For each appearance of the source,
+/// with `old` and `new` the relations of the changed rows' old and new images:
 ///
-/// * **The rows it is in now** (new images): the occurrences holding the key's columns,
-///   joined along their paths from the root and with the changed rows standing for the
-///   source's appearance. Every other row is read as it is now, which is what the
-///   definition reads now.
-/// * **The rows it was in** (old images): read from the TVIEW's table, which holds them as
-///   maintenance last computed them. A stored row that held the changed row `x` holds, in
-///   the key column(s) of the root, the root row that the path from the root reaches `x`
-///   from, and, when `x`'s own table holds key columns, `x`'s values of them. The path is
-///   joined over the current rows: if a row on it changed too, the change of the first such
-///   row (counted from the root) finds the stored row the same way, by its old image.
+/// * **the join**: the root and every occurrence holding key columns, joined along their
+///   paths from the root, with the changed rows (each image) standing for the source's
+///   appearance and every other row read as it is now. This finds the rows the changed rows
+///   are in now, and the rows whose presence they decided (a row of a `NOT EXISTS`
+///   subquery deleted lets rows appear that never held it);
+/// * **the stored rows** (old images only): the TVIEW's rows whose key columns of the root,
+///   reached from the old image along the join path, and of the source itself, match. A
+///   stored row whose halves both changed (a self-join moving two people together, a
+///   cascade that deleted one side before the other side's maintenance ran) is found here,
+///   which no join over the rows as they are now could do. If a row on the path changed too,
+///   the change of the first such row (counted from the root) finds the stored row the same
+///   way.
 ///
-/// The old side never joins old images with rows as they are now across the key's tables,
-/// which would miss a row whose two halves both changed (a self-join, a cascade that
-/// deleted the other half before this statement's maintenance ran).
+/// Filters are left out, as for every key query: extra keys cost a recompute that changes
+/// nothing.
 fn spanning_query(
     model: &DefinitionModel,
     plan: &MaintenancePlan,
     source: &SourcePlan,
-    event: Event,
+    old: Option<&str>,
+    new: Option<&str>,
     stored: &RefreshTarget<'_>,
 ) -> Option<String> {
     if source.recompute_all_reason().is_some() || stored.key.len() != model.key_origins.len() {
@@ -88,11 +97,13 @@ fn spanning_query(
             Reach::Path(hops) => hops,
             Reach::Untraceable(_) => return None,
         };
-        if matches!(event, Event::Update | Event::Delete) {
-            branches.push(stored_rows_branch(model, root, *occ, path, stored)?);
+        if let Some(old) = old {
+            branches.push(stored_rows_branch(model, root, *occ, path, old, stored));
         }
-        if matches!(event, Event::Update | Event::Insert) {
-            branches.push(joined_rows_branch(model, plan, root, *occ, path, stored));
+        for images in old.into_iter().chain(new) {
+            branches.push(joined_rows_branch(
+                model, plan, root, *occ, path, images, stored,
+            ));
         }
     }
     let mut distinct: Vec<String> = Vec::new();
@@ -101,23 +112,22 @@ fn spanning_query(
             distinct.push(b);
         }
     }
-    let branches = distinct;
     Some(format!(
         "SELECT pg_catalog.array_agg(DISTINCT k) FROM ({}) AS s(k)",
-        branches.join(" UNION ALL ")
+        distinct.join(" UNION ALL ")
     ))
 }
 
-/// The old side of [`spanning_query`] for the appearance `target` of the source, reached
-/// from the root along `path`.
+/// The stored rows side of [`spanning_query`] for the appearance `target` of the source,
+/// reached from the root along `path`; `old` holds the old images.
 fn stored_rows_branch(
     model: &DefinitionModel,
     root: OccId,
     target: OccId,
     path: &[Hop],
+    old: &str,
     stored: &RefreshTarget<'_>,
-) -> Option<String> {
-    let old = quote_ident(TRANSITION_OLD);
+) -> String {
     // The key columns the branch reads: the root's, through the path, and the target's own.
     let mut read: Vec<(usize, String)> = Vec::new();
     for (i, origin) in model.key_origins.iter().enumerate() {
@@ -134,7 +144,7 @@ fn stored_rows_branch(
     let rows = if target == root {
         format!("SELECT {} FROM {old} AS d", values.join(", "))
     } else {
-        path_branch(model, root, &values.join(", "), target, path, &old)
+        path_branch(model, root, &values.join(", "), target, path, old)
     };
     let tests: Vec<String> = read
         .iter()
@@ -161,30 +171,30 @@ fn stored_rows_branch(
         })
         .collect();
     let names: Vec<String> = (0..read.len()).map(|j| format!("v{j}")).collect();
-    Some(format!(
+    format!(
         "SELECT {} FROM {} AS t WHERE EXISTS (SELECT FROM ({rows}) AS b({}) WHERE {})",
         stored.key_of("t"),
         qualified(stored.table.0, stored.table.1),
         names.join(", "),
         tests.join(" AND ")
-    ))
+    )
 }
 
-/// The new side of [`spanning_query`]: the root and every occurrence holding a key column,
+/// The join side of [`spanning_query`]: the root and every occurrence holding a key column,
 /// joined along their paths (and `path`, to the appearance `target` of the source, whose
-/// relation is the changed rows' new images).
+/// relation is `images`).
 fn joined_rows_branch(
     model: &DefinitionModel,
     plan: &MaintenancePlan,
     root: OccId,
     target: OccId,
     path: &[Hop],
+    images: &str,
     stored: &RefreshTarget<'_>,
 ) -> String {
-    let new = quote_ident(TRANSITION_NEW);
     let relation = |occ: OccId| {
         if occ == target {
-            new.clone()
+            images.to_string()
         } else {
             table(&model.occurrences[occ].table)
         }
@@ -194,7 +204,7 @@ fn joined_rows_branch(
     // starting occurrence is joined before it.
     let mut joined: Vec<OccId> = vec![root];
     let mut sql = format!("FROM {} AS {}", relation(root), alias(root));
-    for hop in plan.key_paths.iter().flatten().chain(path) {
+    for hop in spanning_hops(plan, path) {
         let to = hop.to.occ;
         if joined.contains(&to) {
             continue;
@@ -226,6 +236,45 @@ fn joined_rows_branch(
     )
 }
 
+/// The hops [`joined_rows_branch`] joins: the paths to the key's occurrences, then `path`.
+fn spanning_hops<'a>(plan: &'a MaintenancePlan, path: &'a [Hop]) -> impl Iterator<Item = &'a Hop> {
+    plan.key_paths.iter().flatten().chain(path)
+}
+
+/// For a key drawn from several tables: the columns of `source`'s rows its key query reads,
+/// each once: the columns its appearances are joined by (on the paths to the key's
+/// occurrences, or at the end of their own path) and its own key columns.
+fn spanning_columns(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    let mut add = |c: &str| {
+        if !cols.iter().any(|x| x == c) {
+            cols.push(c.to_string());
+        }
+    };
+    for (occ, reach) in &source.reaches {
+        let path: &[Hop] = match reach {
+            Reach::Path(hops) => hops,
+            _ => &[],
+        };
+        for hop in spanning_hops(plan, path) {
+            if hop.from.occ == *occ {
+                add(&hop.from.column);
+            }
+            if hop.to.occ == *occ {
+                add(&hop.to.column);
+            }
+        }
+        for o in model.key_origins.iter().filter(|o| o.occ == *occ) {
+            add(&o.column);
+        }
+    }
+    cols
+}
+
 /// What [`delta_columns`] names a key of several columns by: changes of the root capture
 /// its key as one composite value.
 pub const KEY_DELTA: &str = "__pgtv_key";
@@ -244,7 +293,14 @@ fn root_delta_column(model: &DefinitionModel) -> Option<String> {
 /// The columns of the changed rows that the key query reads, each once, in a fixed order:
 /// the key column for changes of the root (for a key of several columns, [`KEY_DELTA`]),
 /// the joined column of the last hop otherwise.
-pub fn delta_columns(model: &DefinitionModel, source: &SourcePlan) -> Vec<String> {
+pub fn delta_columns(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+) -> Vec<String> {
+    if model.spans_tables() {
+        return spanning_columns(model, plan, source);
+    }
     let mut cols: Vec<String> = Vec::new();
     for (_, reach) in &source.reaches {
         let c = match reach {
@@ -268,13 +324,17 @@ pub fn delta_columns(model: &DefinitionModel, source: &SourcePlan) -> Vec<String
 /// Deferred mode, at statement time: the values (as text, NULLs kept) of each of
 /// [`delta_columns`] over the changed rows, one `text[]` column each. Kept until commit,
 /// they stand in for the transition tables in [`replay_key_query`].
-pub fn capture_query(model: &DefinitionModel, source: &SourcePlan, event: Event) -> Option<String> {
-    // A key drawn from several tables is found at each statement (see `spanning_query`).
-    if source.recompute_all_reason().is_some() || model.root.is_none() || model.spans_tables() {
+pub fn capture_query(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+    event: Event,
+) -> Option<String> {
+    if source.recompute_all_reason().is_some() || model.root.is_none() {
         return None;
     }
     let delta = event.delta();
-    let cols: Vec<String> = delta_columns(model, source)
+    let cols: Vec<String> = delta_columns(model, plan, source)
         .iter()
         .map(|c| {
             let value = if c == KEY_DELTA {
@@ -294,14 +354,41 @@ pub fn capture_query(model: &DefinitionModel, source: &SourcePlan, event: Event)
 /// [`capture_query`], passed as `$1`, `$2`, ... (`text[]`, one per delta column, in order)
 /// and turned back into `types` (the SQL type of each delta column). Run under the TVIEW
 /// lock, it finds the documents the changed rows reach as of commit.
+///
+/// For a key drawn from several tables, the captured values of each column stand for the
+/// changed rows' old and new images alike, every combination of them a row (more keys than
+/// the rows had, never fewer), and the stored rows are read as they are at commit.
 pub fn replay_key_query(
     model: &DefinitionModel,
+    plan: &MaintenancePlan,
     source: &SourcePlan,
     types: &[String],
+    stored: &RefreshTarget<'_>,
 ) -> Option<String> {
-    let cols = delta_columns(model, source);
-    if cols.len() != types.len() || model.spans_tables() {
+    let cols = delta_columns(model, plan, source);
+    if cols.len() != types.len() {
         return None;
+    }
+    if model.spans_tables() {
+        let columns: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("u{i}.v::{} AS {}", types[i], quote_ident(c)))
+            .collect();
+        let arrays: Vec<String> = (0..cols.len())
+            .map(|i| {
+                format!(
+                    "pg_catalog.unnest(${}::pg_catalog.text[]) AS u{i}(v)",
+                    i + 1
+                )
+            })
+            .collect();
+        let images = format!(
+            "(SELECT {} FROM {})",
+            columns.join(", "),
+            arrays.join(" CROSS JOIN ")
+        );
+        return spanning_query(model, plan, source, Some(&images), Some(&images), stored);
     }
     branches_query(model, source, &|column| {
         let i = cols.iter().position(|c| c == column).unwrap_or(0);
@@ -441,9 +528,10 @@ mod tests {
         let (m, cols) = DefinitionModel::posts_and_tags();
         let p = plan(&m).unwrap();
         let t = crate::sqlgen::refresh::tests::spanning_target(&cols);
-        // A tag changes: the stored rows holding its old values (through the post that the
-        // path reaches it from), and the joined rows its new values are in now.
-        let sql = key_query(&m, &p, p.source(2).unwrap(), Event::Update, &t).unwrap();
+        // A tag deleted: the stored rows holding it (through the post that the path reaches
+        // it from, and its own key), and the rows its old values join now (whose presence
+        // it may have decided).
+        let sql = key_query(&m, &p, p.source(2).unwrap(), Event::Delete, &t).unwrap();
         assert_eq!(
             sql,
             "SELECT pg_catalog.array_agg(DISTINCT k) FROM (\
@@ -453,9 +541,13 @@ mod tests {
              WHERE t.\"pk_post\"::integer OPERATOR(\"pg_catalog\".=) b.v0::integer \
              AND t.\"pk_tag\"::integer OPERATOR(\"pg_catalog\".=) b.v1::integer) \
              UNION ALL SELECT ROW(o0.\"pk_post\", o1.\"pk_tag\")::public.tv_post_tag_key \
-             FROM \"public\".\"tb_post\" AS o0 JOIN \"pgtv_new\" AS o1 \
+             FROM \"public\".\"tb_post\" AS o0 JOIN \"pgtv_old\" AS o1 \
              ON o1.\"label\"::integer OPERATOR(\"pg_catalog\".=) o0.\"label\"::integer) AS s(k)"
         );
+        // An update: both images joined, the old one also looked up in the stored rows.
+        let sql = key_query(&m, &p, p.source(2).unwrap(), Event::Update, &t).unwrap();
+        assert_eq!(sql.matches(" UNION ALL ").count(), 2, "{sql}");
+        assert!(sql.contains("JOIN \"pgtv_new\" AS o1"), "{sql}");
         // The root's rows: their own key column, and the join from them.
         let sql = key_query(&m, &p, p.source(1).unwrap(), Event::Delete, &t).unwrap();
         assert!(
@@ -463,13 +555,26 @@ mod tests {
             "{sql}"
         );
         let sql = key_query(&m, &p, p.source(1).unwrap(), Event::Insert, &t).unwrap();
+        assert!(!sql.contains("tv_post_tag\" AS t"), "{sql}");
         assert!(
             sql.contains("FROM \"pgtv_new\" AS o0 JOIN \"public\".\"tb_tag\" AS o1"),
             "{sql}"
         );
-        // Never captured for commit: found at each statement.
-        assert_eq!(capture_query(&m, p.source(1).unwrap(), Event::Insert), None);
-        assert_eq!(replay_key_query(&m, p.source(1).unwrap(), &[]), None);
+        // Deferred: each changed row's join column and key captured, replayed as every
+        // combination of them.
+        let tags = p.source(2).unwrap();
+        assert_eq!(
+            delta_columns(&m, &p, tags),
+            vec!["label".to_string(), "pk_tag".to_string()]
+        );
+        assert!(capture_query(&m, &p, tags, Event::Update).is_some());
+        let types = vec!["integer".to_string(); 2];
+        let replay = replay_key_query(&m, &p, tags, &types, &t).unwrap();
+        assert!(replay.contains(
+            "(SELECT u0.v::integer AS \"label\", u1.v::integer AS \"pk_tag\" FROM \
+             pg_catalog.unnest($1::pg_catalog.text[]) AS u0(v) CROSS JOIN pg_catalog.unnest($2::pg_catalog.text[]) AS u1(v))"
+        ), "{replay}");
+        assert!(replay.contains("tv_post_tag\" AS t"), "{replay}");
         assert!(m.key_of("d").is_none());
     }
 
@@ -500,16 +605,16 @@ mod tests {
         let m = model();
         let p = plan(&m).unwrap();
         let src = p.source(2).unwrap();
-        assert_eq!(delta_columns(&m, src), vec!["pk_category".to_string()]);
+        assert_eq!(delta_columns(&m, &p, src), vec!["pk_category".to_string()]);
         assert_eq!(
-            capture_query(&m, src, Event::Delete).unwrap(),
+            capture_query(&m, &p, src, Event::Delete).unwrap(),
             "SELECT (SELECT pg_catalog.array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text) FROM \"pgtv_old\" AS d)"
         );
-        let replay = replay_key_query(&m, src, &["integer".to_string()]).unwrap();
+        let replay = replay_key_query(&m, &p, src, &["integer".to_string()], &stored()).unwrap();
         assert!(replay.contains(
             "JOIN (SELECT u.v::integer AS \"pk_category\" FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v)) AS d"
         ));
-        assert_eq!(replay_key_query(&m, src, &[]), None);
+        assert_eq!(replay_key_query(&m, &p, src, &[], &stored()), None);
     }
 
     #[test]
@@ -569,6 +674,9 @@ mod tests {
             key_query(&m, &p, p.source(3).unwrap(), Event::Insert, &stored()),
             None
         );
-        assert_eq!(capture_query(&m, p.source(3).unwrap(), Event::Insert), None);
+        assert_eq!(
+            capture_query(&m, &p, p.source(3).unwrap(), Event::Insert),
+            None
+        );
     }
 }

@@ -137,10 +137,10 @@ mod every_statement {
         for sp in &p.sources {
             for e in [Event::Insert, Event::Update, Event::Delete] {
                 out.extend(key_query(&m, &p, sp, e, &target(&cols)));
-                out.extend(capture_query(&m, sp, e));
+                out.extend(capture_query(&m, &p, sp, e));
             }
-            let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, sp).len()];
-            out.extend(replay_key_query(&m, sp, &types));
+            let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+            out.extend(replay_key_query(&m, &p, sp, &types, &target(&cols)));
         }
         // A key drawn from two tables.
         let (m, key_cols) = DefinitionModel::posts_and_tags();
@@ -149,7 +149,10 @@ mod every_statement {
         for sp in &p.sources {
             for e in [Event::Insert, Event::Update, Event::Delete] {
                 out.extend(key_query(&m, &p, sp, e, &spanning));
+                out.extend(capture_query(&m, &p, sp, e));
             }
+            let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+            out.extend(replay_key_query(&m, &p, sp, &types, &spanning));
         }
         let t = target(&cols);
         out.extend([
