@@ -10,7 +10,9 @@
 
 use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
-use crate::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
+use crate::sqlgen::keys::{
+    capture_query, captured_arrays, delta_columns, key_query, replay_key_query, Event,
+};
 use crate::sqlgen::patch::{
     change_query, partial_statement, patch_keys_statement, patch_statement, PartialSource,
     PatchSource,
@@ -450,7 +452,7 @@ impl<'a> Inputs<'a> {
                     .collect::<Result<Vec<_>, E>>()?;
                 replay_key_query(self.model, self.plan, sp, &types, target).map(|sql| Statement {
                     sql,
-                    params: Params::TextArrays(columns.len()),
+                    params: Params::TextArrays(captured_arrays(self.model, self.plan, sp)),
                     plan_per_execution: false,
                 })
             }

@@ -105,7 +105,8 @@ pub fn analyze_view(
             };
             if source == KeySource::ProvenTogether
                 // SAFETY: the same query, still alive.
-                && unsafe { trace_key(query, &extracted, &columns, &key, true) }.is_err()
+                && !unsafe { trace_key(query, &extracted, &columns, &key, true) }
+                    .is_ok_and(|origins| key_is_linked(&extracted.model, origins))
             {
                 // Columns that identify the rows together but cannot be the key (computed,
                 // of two tables nothing links): the rules for one column say what repeats.
@@ -176,6 +177,18 @@ pub fn analyze_view(
         whole_row_sources,
         text_search,
     })
+}
+
+/// Can the key whose columns come from `origins` be traced: one table's columns, or tables
+/// that inner-join conditions link (see `tviews_core::plan`)?
+fn key_is_linked(model: &DefinitionModel, origins: Vec<tviews_core::model::ColumnRef>) -> bool {
+    if origins.iter().all(|o| o.occ == origins[0].occ) {
+        return true;
+    }
+    let mut model = model.clone();
+    model.root = origins.first().cloned();
+    model.key_origins = origins;
+    plan(&model).is_ok()
 }
 
 /// What would give a definition without a key one: the primary keys of the tables its rows

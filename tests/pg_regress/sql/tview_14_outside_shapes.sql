@@ -326,9 +326,18 @@ SELECT pg_tviews_create('keyed', $$ SELECT a.i, s.m, t.n FROM base_a a CROSS JOI
 SELECT pg_tviews_create('keyed', $$ SELECT a.i, s.m, count(c.pk_c) AS n FROM base_a a
     LEFT JOIN base_c c ON c.fk_a = a.i LEFT JOIN (SELECT max(b.j) AS m FROM base_b b) s ON s.m = c.y
     GROUP BY a.i, s.m $$);
+-- (Its GROUP BY list is a key drawn from two tables, base_a and base_b (tview_22): that one is
+-- accepted, and maintained exactly.)
 SELECT pg_tviews_create('keyed', $$ SELECT a.i, s.code, count(*) AS n FROM base_a a
     JOIN base_c c ON c.fk_a = a.i CROSS JOIN LATERAL (SELECT b.code FROM base_b b WHERE b.j = c.y) s
     GROUP BY a.i, s.code $$);
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'keyed';
+INSERT INTO base_c VALUES (1, 1, 1), (2, 1, 2), (3, 2, 2);
+UPDATE base_b SET code = 'x2' WHERE j = 2;
+DELETE FROM base_c WHERE pk_c = 1;
+SELECT * FROM pg_tviews_check('keyed');
+SELECT pg_tviews_drop('keyed');
+TRUNCATE base_c;
 SELECT pg_tviews_create('keyed', $$ SELECT a.i AS pk_keyed, s.m FROM base_a a, base_c c,
     LATERAL (SELECT b.a_i AS m FROM base_b b WHERE b.j = c.y) s WHERE c.pk_c = s.m $$);
 SELECT pg_tviews_create('keyed', $$ SELECT w.pk_when, s.label FROM base_when w JOIN base_slot s ON s.ts = w.at $$);

@@ -321,6 +321,20 @@ pub fn delta_columns(
     cols
 }
 
+/// How many `text[]` values [`capture_query`] returns and [`replay_key_query`] takes: one
+/// per delta column, or for a key drawn from several tables one for the whole rows.
+pub fn captured_arrays(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+) -> usize {
+    if model.spans_tables() {
+        1
+    } else {
+        delta_columns(model, plan, source).len()
+    }
+}
+
 /// Deferred mode, at statement time: the values (as text, NULLs kept) of each of
 /// [`delta_columns`] over the changed rows, one `text[]` column each. Kept until commit,
 /// they stand in for the transition tables in [`replay_key_query`].
@@ -334,6 +348,18 @@ pub fn capture_query(
         return None;
     }
     let delta = event.delta();
+    if model.spans_tables() {
+        // One value per changed row, its columns together (their combinations are not
+        // rows): the text of an array of their texts.
+        let values: Vec<String> = delta_columns(model, plan, source)
+            .iter()
+            .map(|c| format!("d.{}::pg_catalog.text", quote_ident(c)))
+            .collect();
+        return Some(format!(
+            "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[{}]::pg_catalog.text) FROM {delta} AS d)",
+            values.join(", ")
+        ));
+    }
     let cols: Vec<String> = delta_columns(model, plan, source)
         .iter()
         .map(|c| {
@@ -355,8 +381,8 @@ pub fn capture_query(
 /// and turned back into `types` (the SQL type of each delta column). Run under the TVIEW
 /// lock, it finds the documents the changed rows reach as of commit.
 ///
-/// For a key drawn from several tables, the captured values of each column stand for the
-/// changed rows' old and new images alike, every combination of them a row (more keys than
+/// For a key drawn from several tables, the rows captured (one `text[]` of them, see
+/// [`capture_query`]) stand for the changed rows' old and new images alike (more keys than
 /// the rows had, never fewer), and the stored rows are read as they are at commit.
 pub fn replay_key_query(
     model: &DefinitionModel,
@@ -373,20 +399,18 @@ pub fn replay_key_query(
         let columns: Vec<String> = cols
             .iter()
             .enumerate()
-            .map(|(i, c)| format!("u{i}.v::{} AS {}", types[i], quote_ident(c)))
-            .collect();
-        let arrays: Vec<String> = (0..cols.len())
-            .map(|i| {
+            .map(|(i, c)| {
                 format!(
-                    "pg_catalog.unnest(${}::pg_catalog.text[]) AS u{i}(v)",
-                    i + 1
+                    "(u.v::pg_catalog.text[])[{}]::{} AS {}",
+                    i + 1,
+                    types[i],
+                    quote_ident(c)
                 )
             })
             .collect();
         let images = format!(
-            "(SELECT {} FROM {})",
-            columns.join(", "),
-            arrays.join(" CROSS JOIN ")
+            "(SELECT {} FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v))",
+            columns.join(", ")
         );
         return spanning_query(model, plan, source, Some(&images), Some(&images), stored);
     }
@@ -560,19 +584,24 @@ mod tests {
             sql.contains("FROM \"pgtv_new\" AS o0 JOIN \"public\".\"tb_tag\" AS o1"),
             "{sql}"
         );
-        // Deferred: each changed row's join column and key captured, replayed as every
-        // combination of them.
+        // Deferred: each changed row's join column and key captured together, replayed as
+        // rows.
         let tags = p.source(2).unwrap();
         assert_eq!(
             delta_columns(&m, &p, tags),
             vec!["label".to_string(), "pk_tag".to_string()]
         );
-        assert!(capture_query(&m, &p, tags, Event::Update).is_some());
+        assert_eq!(
+            capture_query(&m, &p, tags, Event::Insert).unwrap(),
+            "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[d.\"label\"::pg_catalog.text, \
+             d.\"pk_tag\"::pg_catalog.text]::pg_catalog.text) FROM \"pgtv_new\" AS d)"
+        );
+        assert_eq!(captured_arrays(&m, &p, tags), 1);
         let types = vec!["integer".to_string(); 2];
         let replay = replay_key_query(&m, &p, tags, &types, &t).unwrap();
         assert!(replay.contains(
-            "(SELECT u0.v::integer AS \"label\", u1.v::integer AS \"pk_tag\" FROM \
-             pg_catalog.unnest($1::pg_catalog.text[]) AS u0(v) CROSS JOIN pg_catalog.unnest($2::pg_catalog.text[]) AS u1(v))"
+            "(SELECT (u.v::pg_catalog.text[])[1]::integer AS \"label\", (u.v::pg_catalog.text[])[2]::integer AS \"pk_tag\" \
+             FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v))"
         ), "{replay}");
         assert!(replay.contains("tv_post_tag\" AS t"), "{replay}");
         assert!(m.key_of("d").is_none());
