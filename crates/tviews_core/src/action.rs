@@ -437,10 +437,16 @@ impl<'a> Inputs<'a> {
                 self.source_plan(source)
                     .and_then(|sp| key_query(self.model, self.plan, sp, rows, target)),
             ),
-            Query::Capture { source, rows } => plain(
-                self.source_plan(source)
-                    .and_then(|sp| capture_query(self.model, self.plan, sp, rows)),
-            ),
+            Query::Capture { source, rows } => {
+                let Some(sp) = self.source_plan(source) else {
+                    return Ok(None);
+                };
+                let types = delta_columns(self.model, self.plan, sp)
+                    .iter()
+                    .map(|c| column_type(source, c))
+                    .collect::<Result<Vec<_>, E>>()?;
+                plain(capture_query(self.model, self.plan, sp, rows, &types))
+            }
             Query::Replay { source } => {
                 let Some(sp) = self.source_plan(source) else {
                     return Ok(None);

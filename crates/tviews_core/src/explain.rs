@@ -23,6 +23,10 @@ fn column(model: &DefinitionModel, c: &ColumnRef) -> String {
 fn describe_reach(model: &DefinitionModel, reach: &Reach) -> String {
     match reach {
         Reach::Root => match &model.root {
+            Some(r) if model.spans_tables() => format!(
+                "key column {}, joined to the key's other tables",
+                column(model, r)
+            ),
             Some(r) => format!("key column {}", column(model, r)),
             None => "key column".into(),
         },

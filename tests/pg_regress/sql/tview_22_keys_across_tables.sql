@@ -179,6 +179,28 @@ COMMIT;
 SELECT * FROM pg_tviews_check('unhidden');
 SELECT * FROM pg_tviews_check('unblocked');
 
+-- Deferred mode captures the changed rows' values until commit: object identifiers (an
+-- overloaded function's name, a relation's name under another search_path) are kept as
+-- their OID, which reads back as the same object; for a pair and for a lookup.
+CREATE TABLE tb_f (pk_f int PRIMARY KEY, fn regproc, rel regclass);
+CREATE TABLE tb_g (pk_g int PRIMARY KEY, fn regproc, note text);
+INSERT INTO tb_f VALUES (1, 'pg_catalog.now'::regproc, 'kat.tb_f'::regclass);
+SELECT pg_tviews_create('by_function', $$ SELECT f.pk_f, g.pk_g FROM tb_f f JOIN tb_g g ON g.fn = f.fn $$,
+    key => ARRAY['pk_f', 'pk_g'], mode => 'deferred');
+SELECT pg_tviews_create('function_note', $$
+    SELECT f.pk_f, g.note, f.rel FROM tb_f f LEFT JOIN tb_g g ON g.pk_g = f.pk_f AND g.fn = f.fn $$,
+    mode => 'deferred');
+INSERT INTO tb_g SELECT 2, oid::regproc, 'abs' FROM pg_proc WHERE proname = 'abs' LIMIT 1;
+UPDATE tb_f SET fn = (SELECT fn FROM tb_g WHERE pk_g = 2);
+BEGIN;
+SET LOCAL search_path = public;
+INSERT INTO kat.tb_g VALUES (1, (SELECT fn FROM kat.tb_g WHERE pk_g = 2), 'one');
+UPDATE kat.tb_f SET rel = 'kat.tb_g'::regclass;
+COMMIT;
+SELECT * FROM pg_tviews_check('by_function');
+SELECT * FROM pg_tviews_check('function_note');
+SELECT count(*) FROM tv_by_function;
+
 -- Refused: tables nothing links (a cross join), a key column from an outer join's nullable
 -- side.
 SELECT pg_tviews_create('bad', $$ SELECT s.pk_slot, e.pk_event FROM tb_slot s, tb_event e $$,

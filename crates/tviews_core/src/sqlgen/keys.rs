@@ -338,42 +338,91 @@ pub fn captured_arrays(
 /// Deferred mode, at statement time: the values (as text, NULLs kept) of each of
 /// [`delta_columns`] over the changed rows, one `text[]` column each. Kept until commit,
 /// they stand in for the transition tables in [`replay_key_query`].
+/// `types` are the SQL types of [`delta_columns`], in order.
 pub fn capture_query(
     model: &DefinitionModel,
     plan: &MaintenancePlan,
     source: &SourcePlan,
     event: Event,
+    types: &[String],
 ) -> Option<String> {
-    if source.recompute_all_reason().is_some() || model.root.is_none() {
+    let columns = delta_columns(model, plan, source);
+    if source.recompute_all_reason().is_some()
+        || model.root.is_none()
+        || columns.len() != types.len()
+    {
         return None;
     }
     let delta = event.delta();
     if model.spans_tables() {
         // One value per changed row, its columns together (their combinations are not
         // rows): the text of an array of their texts.
-        let values: Vec<String> = delta_columns(model, plan, source)
+        let values: Vec<String> = columns
             .iter()
-            .map(|c| format!("d.{}::pg_catalog.text", quote_ident(c)))
+            .zip(types)
+            .map(|(c, t)| as_captured(&format!("d.{}", quote_ident(c)), t))
             .collect();
         return Some(format!(
             "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[{}]::pg_catalog.text) FROM {delta} AS d)",
             values.join(", ")
         ));
     }
-    let cols: Vec<String> = delta_columns(model, plan, source)
+    let cols: Vec<String> = columns
         .iter()
-        .map(|c| {
+        .zip(types)
+        .map(|(c, t)| {
             let value = if c == KEY_DELTA {
                 format!("({})", model.key_of("d")?)
             } else {
                 format!("d.{}", quote_ident(c))
             };
             Some(format!(
-                "(SELECT pg_catalog.array_agg(DISTINCT {value}::pg_catalog.text) FROM {delta} AS d)"
+                "(SELECT pg_catalog.array_agg(DISTINCT {}) FROM {delta} AS d)",
+                as_captured(&value, t)
             ))
         })
         .collect::<Option<Vec<String>>>()?;
     Some(format!("SELECT {}", cols.join(", ")))
+}
+
+/// The object identifier types: their text is a name that need not read back as the same
+/// object at commit (an overloaded function's name, a relation's name under another
+/// search_path), so they are captured as their OID.
+const OID_ALIASES: [&str; 11] = [
+    "regclass",
+    "regcollation",
+    "regconfig",
+    "regdictionary",
+    "regnamespace",
+    "regoper",
+    "regoperator",
+    "regproc",
+    "regprocedure",
+    "regrole",
+    "regtype",
+];
+
+fn captured_as_oid(typ: &str) -> bool {
+    typ.strip_prefix("pg_catalog.")
+        .is_some_and(|t| OID_ALIASES.contains(&t))
+}
+
+/// `value` (of SQL type `typ`) as the text a capture keeps.
+fn as_captured(value: &str, typ: &str) -> String {
+    if captured_as_oid(typ) {
+        format!("{value}::pg_catalog.oid::pg_catalog.text")
+    } else {
+        format!("{value}::pg_catalog.text")
+    }
+}
+
+/// The captured text `text` read back as SQL type `typ`.
+fn from_captured(text: &str, typ: &str) -> String {
+    if captured_as_oid(typ) {
+        format!("{text}::pg_catalog.oid::{typ}")
+    } else {
+        format!("{text}::{typ}")
+    }
 }
 
 /// Deferred mode, at commit: the key query of `source` over the values captured by
@@ -401,9 +450,8 @@ pub fn replay_key_query(
             .enumerate()
             .map(|(i, c)| {
                 format!(
-                    "(u.v::pg_catalog.text[])[{}]::{} AS {}",
-                    i + 1,
-                    types[i],
+                    "{} AS {}",
+                    from_captured(&format!("(u.v::pg_catalog.text[])[{}]", i + 1), &types[i]),
                     quote_ident(c)
                 )
             })
@@ -428,8 +476,8 @@ pub fn replay_key_query(
             );
         }
         format!(
-            "(SELECT u.v::{} AS {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
-            types[i],
+            "(SELECT {} AS {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
+            from_captured("u.v", &types[i]),
             quote_ident(column),
             i + 1
         )
@@ -592,9 +640,9 @@ mod tests {
             vec!["label".to_string(), "pk_tag".to_string()]
         );
         assert_eq!(
-            capture_query(&m, &p, tags, Event::Insert).unwrap(),
+            capture_query(&m, &p, tags, Event::Insert, &["integer".to_string(), "pg_catalog.regproc".to_string()]).unwrap(),
             "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[d.\"label\"::pg_catalog.text, \
-             d.\"pk_tag\"::pg_catalog.text]::pg_catalog.text) FROM \"pgtv_new\" AS d)"
+             d.\"pk_tag\"::pg_catalog.oid::pg_catalog.text]::pg_catalog.text) FROM \"pgtv_new\" AS d)"
         );
         assert_eq!(captured_arrays(&m, &p, tags), 1);
         let types = vec!["integer".to_string(); 2];
@@ -636,7 +684,7 @@ mod tests {
         let src = p.source(2).unwrap();
         assert_eq!(delta_columns(&m, &p, src), vec!["pk_category".to_string()]);
         assert_eq!(
-            capture_query(&m, &p, src, Event::Delete).unwrap(),
+            capture_query(&m, &p, src, Event::Delete, &["integer".to_string()]).unwrap(),
             "SELECT (SELECT pg_catalog.array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text) FROM \"pgtv_old\" AS d)"
         );
         let replay = replay_key_query(&m, &p, src, &["integer".to_string()], &stored()).unwrap();
@@ -704,7 +752,7 @@ mod tests {
             None
         );
         assert_eq!(
-            capture_query(&m, &p, p.source(3).unwrap(), Event::Insert),
+            capture_query(&m, &p, p.source(3).unwrap(), Event::Insert, &[]),
             None
         );
     }

@@ -137,7 +137,8 @@ mod every_statement {
         for sp in &p.sources {
             for e in [Event::Insert, Event::Update, Event::Delete] {
                 out.extend(key_query(&m, &p, sp, e, &target(&cols)));
-                out.extend(capture_query(&m, &p, sp, e));
+                let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+                out.extend(capture_query(&m, &p, sp, e, &types));
             }
             let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
             out.extend(replay_key_query(&m, &p, sp, &types, &target(&cols)));
@@ -149,7 +150,8 @@ mod every_statement {
         for sp in &p.sources {
             for e in [Event::Insert, Event::Update, Event::Delete] {
                 out.extend(key_query(&m, &p, sp, e, &spanning));
-                out.extend(capture_query(&m, &p, sp, e));
+                let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+                out.extend(capture_query(&m, &p, sp, e, &types));
             }
             let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
             out.extend(replay_key_query(&m, &p, sp, &types, &spanning));
