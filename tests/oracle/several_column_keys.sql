@@ -13,3 +13,10 @@ SELECT pg_tviews_create('tagging', $$
 SELECT pg_tviews_create('rev_grid', $$
     SELECT r.fk_prod, r.rating, count(*) AS n, max(r.created) AS latest
       FROM tb_rev r GROUP BY r.fk_prod, r.rating $$);
+
+-- Shape 7: a key drawn from two tables: products and the suppliers of their category, keyed
+-- by the pair of their keys (no table holds both), the category's name looked up.
+SELECT pg_tviews_create('prod_sup', $$
+    SELECT p.pk_prod, s.pk_sup, p.name || ' / ' || s.name || ' / ' || c.name AS pair
+      FROM tb_prod p JOIN tb_sup s ON s.fk_cat = p.fk_cat
+      JOIN tb_cat c ON c.pk_cat = p.fk_cat $$);
