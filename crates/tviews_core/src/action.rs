@@ -11,7 +11,7 @@
 use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
 use crate::sqlgen::keys::{
-    capture_query, captured_arrays, delta_columns, key_query, replay_key_query, Event,
+    capture_query, captured_arrays, key_query, replay_key_query, typed_columns, Event,
 };
 use crate::sqlgen::patch::{
     change_query, partial_statement, patch_keys_statement, patch_statement, PartialSource,
@@ -441,7 +441,7 @@ impl<'a> Inputs<'a> {
                 let Some(sp) = self.source_plan(source) else {
                     return Ok(None);
                 };
-                let types = delta_columns(self.model, self.plan, sp)
+                let types = typed_columns(self.model, self.plan, sp)
                     .iter()
                     .map(|c| column_type(source, c))
                     .collect::<Result<Vec<_>, E>>()?;
@@ -451,8 +451,7 @@ impl<'a> Inputs<'a> {
                 let Some(sp) = self.source_plan(source) else {
                     return Ok(None);
                 };
-                let columns = delta_columns(self.model, self.plan, sp);
-                let types = columns
+                let types = typed_columns(self.model, self.plan, sp)
                     .iter()
                     .map(|c| column_type(source, c))
                     .collect::<Result<Vec<_>, E>>()?;

@@ -104,10 +104,6 @@ impl Compiled {
         let statement = self
             .inputs()
             .statement(query, &self.target(), &mut |source, column| {
-                if column == tviews_core::sqlgen::keys::KEY_DELTA {
-                    // A key of several columns, captured as one value of its type.
-                    return Ok(self.key_type_sql.clone());
-                }
                 column_type_sql(pg_sys::Oid::from(source), column)
             })?;
         let plan = match statement {

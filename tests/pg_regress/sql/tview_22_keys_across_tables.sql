@@ -201,6 +201,46 @@ SELECT * FROM pg_tviews_check('by_function');
 SELECT * FROM pg_tviews_check('function_note');
 SELECT count(*) FROM tv_by_function;
 
+-- A key of several columns of one table with object identifiers among its fields: each field
+-- is captured on its own, an identifier as its OID (an overloaded function's name does not
+-- read back, two roles trading names inside the transaction: no event trigger sees that).
+CREATE SCHEMA kat_fn;
+CREATE FUNCTION kat_fn.ff(int) RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE FUNCTION kat_fn.ff(text) RETURNS int LANGUAGE sql AS 'SELECT 2';
+CREATE ROLE kat_role_a;
+CREATE ROLE kat_role_b;
+CREATE TABLE tb_node (fn regproc, who regrole, n int, parent_n int, label text,
+                      PRIMARY KEY (fn, who, n));
+INSERT INTO tb_node SELECT p.oid::regproc, r.oid::regrole, g, NULLIF(g - 1, 0), 'n' || g
+  FROM pg_proc p, pg_roles r, generate_series(1, 3) g
+ WHERE p.proname = 'ff' AND p.pronamespace = 'kat_fn'::regnamespace
+   AND r.rolname IN ('kat_role_a', 'kat_role_b');
+SELECT pg_tviews_create('node_parent', $$
+    SELECT c.fn, c.who, c.n, c.label, p.label AS parent_label
+      FROM tb_node c LEFT JOIN tb_node p ON p.fn = c.fn AND p.who = c.who AND p.n = c.parent_n $$,
+    mode => 'deferred');
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'node_parent';
+BEGIN;
+UPDATE tb_node SET label = label || '!' WHERE n = 1 AND who = 'kat_role_a'::regrole;
+DELETE FROM tb_node WHERE n = 3 AND who = 'kat_role_b'::regrole;
+ALTER ROLE kat_role_a RENAME TO kat_role_tmp;
+ALTER ROLE kat_role_b RENAME TO kat_role_a;
+ALTER ROLE kat_role_tmp RENAME TO kat_role_b;
+COMMIT;
+SELECT * FROM pg_tviews_check('node_parent');
+SELECT count(*), count(*) FILTER (WHERE label LIKE '%!') AS renamed FROM tv_node_parent;
+BEGIN;
+-- A schema renamed after the capture: DDL, so the TVIEW is recomputed at commit.
+UPDATE tb_node SET label = label || '?' WHERE n = 2;
+ALTER SCHEMA kat_fn RENAME TO kat_fn_renamed;
+COMMIT;
+SELECT * FROM pg_tviews_check('node_parent');
+SELECT pg_tviews_drop('node_parent');
+DROP TABLE tb_node;
+DROP ROLE kat_role_a;
+DROP ROLE kat_role_b;
+DROP SCHEMA kat_fn_renamed CASCADE;
+
 -- Refused: tables nothing links (a cross join), a key column from an outer join's nullable
 -- side.
 SELECT pg_tviews_create('bad', $$ SELECT s.pk_slot, e.pk_event FROM tb_slot s, tb_event e $$,

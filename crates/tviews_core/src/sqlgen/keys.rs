@@ -321,6 +321,27 @@ pub fn delta_columns(
     cols
 }
 
+/// The source columns whose SQL types [`capture_query`] and [`replay_key_query`] take, in
+/// order: [`delta_columns`], with [`KEY_DELTA`] standing for the key's columns of the root
+/// (each field of a key of several columns is captured as its own value, so that a field
+/// naming a catalog object keeps its OID, see [`as_captured`]).
+pub fn typed_columns(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+) -> Vec<String> {
+    delta_columns(model, plan, source)
+        .into_iter()
+        .flat_map(|c| {
+            if c == KEY_DELTA {
+                model.root_columns.clone()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 /// How many `text[]` values [`capture_query`] returns and [`replay_key_query`] takes: one
 /// per delta column, or for a key drawn from several tables one for the whole rows.
 pub fn captured_arrays(
@@ -336,9 +357,10 @@ pub fn captured_arrays(
 }
 
 /// Deferred mode, at statement time: the values (as text, NULLs kept) of each of
-/// [`delta_columns`] over the changed rows, one `text[]` column each. Kept until commit,
-/// they stand in for the transition tables in [`replay_key_query`].
-/// `types` are the SQL types of [`delta_columns`], in order.
+/// [`delta_columns`] over the changed rows, one `text[]` column each (for [`KEY_DELTA`],
+/// one `text[]` per changed row, the text of its fields' texts). Kept until commit, they
+/// stand in for the transition tables in [`replay_key_query`].
+/// `types` are the SQL types of [`typed_columns`], in order.
 pub fn capture_query(
     model: &DefinitionModel,
     plan: &MaintenancePlan,
@@ -349,7 +371,7 @@ pub fn capture_query(
     let columns = delta_columns(model, plan, source);
     if source.recompute_all_reason().is_some()
         || model.root.is_none()
-        || columns.len() != types.len()
+        || typed_columns(model, plan, source).len() != types.len()
     {
         return None;
     }
@@ -367,18 +389,23 @@ pub fn capture_query(
             values.join(", ")
         ));
     }
+    let mut types = types.iter();
     let cols: Vec<String> = columns
         .iter()
-        .zip(types)
-        .map(|(c, t)| {
+        .map(|c| {
             let value = if c == KEY_DELTA {
-                format!("({})", model.key_of("d")?)
+                // The key's fields together, each captured as its own type says.
+                let fields: Vec<String> = model
+                    .root_columns
+                    .iter()
+                    .map(|f| Some(as_captured(&format!("d.{}", quote_ident(f)), types.next()?)))
+                    .collect::<Option<Vec<String>>>()?;
+                format!("ARRAY[{}]::pg_catalog.text", fields.join(", "))
             } else {
-                format!("d.{}", quote_ident(c))
+                as_captured(&format!("d.{}", quote_ident(c)), types.next()?)
             };
             Some(format!(
-                "(SELECT pg_catalog.array_agg(DISTINCT {}) FROM {delta} AS d)",
-                as_captured(&value, t)
+                "(SELECT pg_catalog.array_agg(DISTINCT {value}) FROM {delta} AS d)"
             ))
         })
         .collect::<Option<Vec<String>>>()?;
@@ -402,26 +429,30 @@ const OID_ALIASES: [&str; 11] = [
     "regtype",
 ];
 
-fn captured_as_oid(typ: &str) -> bool {
-    typ.strip_prefix("pg_catalog.")
-        .is_some_and(|t| OID_ALIASES.contains(&t))
+/// How a value of SQL type `typ` is captured: `Some("")` as an OID, `Some("[]")` as an array
+/// of OIDs (an array of such a type), `None` as its own text.
+fn captured_as_oid(typ: &str) -> Option<&'static str> {
+    let t = typ.strip_prefix("pg_catalog.")?;
+    let (element, dims) = match t.strip_suffix("[]") {
+        Some(e) => (e, "[]"),
+        None => (t, ""),
+    };
+    OID_ALIASES.contains(&element).then_some(dims)
 }
 
 /// `value` (of SQL type `typ`) as the text a capture keeps.
 fn as_captured(value: &str, typ: &str) -> String {
-    if captured_as_oid(typ) {
-        format!("{value}::pg_catalog.oid::pg_catalog.text")
-    } else {
-        format!("{value}::pg_catalog.text")
+    match captured_as_oid(typ) {
+        Some(dims) => format!("{value}::pg_catalog.oid{dims}::pg_catalog.text"),
+        None => format!("{value}::pg_catalog.text"),
     }
 }
 
 /// The captured text `text` read back as SQL type `typ`.
 fn from_captured(text: &str, typ: &str) -> String {
-    if captured_as_oid(typ) {
-        format!("{text}::pg_catalog.oid::{typ}")
-    } else {
-        format!("{text}::{typ}")
+    match captured_as_oid(typ) {
+        Some(dims) => format!("{text}::pg_catalog.oid{dims}::{typ}"),
+        None => format!("{text}::{typ}"),
     }
 }
 
@@ -441,7 +472,8 @@ pub fn replay_key_query(
     stored: &RefreshTarget<'_>,
 ) -> Option<String> {
     let cols = delta_columns(model, plan, source);
-    if cols.len() != types.len() {
+    let typed = typed_columns(model, plan, source);
+    if typed.len() != types.len() {
         return None;
     }
     if model.spans_tables() {
@@ -462,22 +494,37 @@ pub fn replay_key_query(
         );
         return spanning_query(model, plan, source, Some(&images), Some(&images), stored);
     }
+    // The type of each captured field, by the delta column it belongs to.
+    let type_of =
+        |column: &str| types[typed.iter().position(|c| c == column).unwrap_or(0)].as_str();
     branches_query(model, source, &|column| {
         let i = cols.iter().position(|c| c == column).unwrap_or(0);
         if column == KEY_DELTA {
-            // The composite key's fields, named as the key's columns of the root's rows (the
-            // type's fields are named as the definition shows them).
-            let names: Vec<String> = model.root_columns.iter().map(|c| quote_ident(c)).collect();
+            // The key's fields, named as the key's columns of the root's rows.
+            let fields: Vec<String> = model
+                .root_columns
+                .iter()
+                .enumerate()
+                .map(|(f, name)| {
+                    format!(
+                        "{} AS {}",
+                        from_captured(
+                            &format!("(u.v::pg_catalog.text[])[{}]", f + 1),
+                            type_of(name)
+                        ),
+                        quote_ident(name)
+                    )
+                })
+                .collect();
             return format!(
-                "(SELECT * FROM (SELECT (u.v::{}).* FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v)) AS f({}))",
-                types[i],
-                i + 1,
-                names.join(", ")
+                "(SELECT {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
+                fields.join(", "),
+                i + 1
             );
         }
         format!(
             "(SELECT {} AS {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
-            from_captured("u.v", &types[i]),
+            from_captured("u.v", type_of(column)),
             quote_ident(column),
             i + 1
         )
@@ -593,6 +640,23 @@ mod tests {
         let columns: &'static [String] =
             Box::leak(Box::new(["pk_product".to_string(), "data".to_string()]));
         crate::sqlgen::refresh::tests::target(columns)
+    }
+
+    #[test]
+    fn object_identifiers_and_their_arrays_are_captured_as_oids() {
+        assert_eq!(
+            as_captured("d.f", "pg_catalog.regproc"),
+            "d.f::pg_catalog.oid::pg_catalog.text"
+        );
+        assert_eq!(
+            from_captured("u.v", "pg_catalog.regclass[]"),
+            "u.v::pg_catalog.oid[]::pg_catalog.regclass[]"
+        );
+        assert_eq!(as_captured("d.f", "public.regproc"), "d.f::pg_catalog.text");
+        assert_eq!(
+            from_captured("u.v", "pg_catalog.text COLLATE \"C\""),
+            "u.v::pg_catalog.text COLLATE \"C\""
+        );
     }
 
     #[test]
