@@ -290,7 +290,7 @@ extension_sql!(
 COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
 'Create a TVIEW: table tv_<name> (tview_name may be post or tv_post, optionally schema-qualified) kept equal to select_sql inside every writing transaction. key names the row identity column (default: pk_<name>; the only pk_* column, or of several the one proven unique; the root table''s primary key; the GROUP BY or DISTINCT column; for a one-row aggregate, a column of it; else the columns that identify the rows together, such as GROUP BY a, b or a composite primary key); a key whose column may be NULL keeps its NULL group as one row. mode: immediate (maintained by each statement, the default) or deferred (once per transaction, at commit). Returns the table.';
 COMMENT ON FUNCTION pg_tviews_create(text, text, text[], text) IS
-'Create a TVIEW whose key is several columns, named in order (key => ARRAY[''a'', ''b'']): they must identify the rows together and come from one table of the FROM list; NULL in any of them is a value like any other. Otherwise as pg_tviews_create(text, text, text, text).';
+'Create a TVIEW whose key is several columns, named in order (key => ARRAY[''a'', ''b'']): they must identify the rows together and come from one table of the FROM list, or from tables joined to one another (a pair of primary keys); NULL in any of them is a value like any other. Otherwise as pg_tviews_create(text, text, text, text).';
 COMMENT ON FUNCTION pg_tviews_set_mode(text, text) IS
 'Switch a TVIEW to immediate (maintained by each statement) or deferred (maintained once per transaction, at commit or pg_tviews_flush()) maintenance. Owner only.';
 COMMENT ON FUNCTION pg_tviews_drop(text, boolean) IS

@@ -407,10 +407,16 @@ fn check_key(
     } else {
         format!(" WHERE {list} IS NOT NULL")
     };
+    // Both checks read the whole definition, so they are written to be planned for that: a
+    // bare `LIMIT 1` (or EXISTS) lets the planner bet on an early match and pick a nested
+    // loop without an index, which is quadratic when there is none (an outer join on a column
+    // no index covers). The duplicate shown is the first in text order.
     let dup: Option<String> = select_latest(
         &format!(
-            "SELECT COALESCE({shown}, 'NULL'::pg_catalog.text) FROM {view_sql}{not_null} GROUP BY {list} \
-              HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1 LIMIT 1"
+            "SELECT d.shown FROM (SELECT COALESCE({shown}, 'NULL'::pg_catalog.text) AS shown \
+               FROM {view_sql}{not_null} GROUP BY {list} \
+              HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 1) AS d \
+              ORDER BY d.shown COLLATE \"C\" LIMIT 1"
         ),
         &[],
         // SAFETY: a text column.
@@ -429,12 +435,13 @@ fn check_key(
     if nullable || cols.len() > 1 {
         return Ok(());
     }
-    let null = select_latest(
-        &format!("SELECT 1 FROM {view_sql} WHERE {list} IS NULL LIMIT 1"),
+    let nulls = select_latest(
+        &format!("SELECT pg_catalog.count(*) FROM {view_sql} WHERE {list} IS NULL"),
         &[],
-        |_| Ok(()),
+        // SAFETY: a bigint column.
+        |r| Ok(unsafe { value::<i64>(r[0]) }),
     )?;
-    if !null.is_empty() {
+    if nulls.into_iter().flatten().any(|n| n > 0) {
         return Err(TviewError::KeyNull {
             tview: tview.into(),
             key: key.join(", "),
