@@ -58,11 +58,15 @@ pub const CAPTURED: &[(&str, &str)] = &[
 /// reads back as the same value whatever the TVIEW pinned. Floats print shortest-exact (at
 /// `extra_float_digits` 0 they round), dates and times in ISO with numeric UTC offsets (a
 /// time zone abbreviation such as IST reads back as another zone's), intervals in the
-/// format their input takes everywhere.
+/// format their input takes everywhere, a NULL element of an array (a NULL field of a
+/// captured row) as NULL (with `array_nulls` off it reads back as the text `NULL`), money
+/// in one locale.
 pub const EXACT_TEXT: &[(&str, &str)] = &[
     ("extra_float_digits", "1"),
     ("DateStyle", "ISO, YMD"),
     ("IntervalStyle", "postgres"),
+    ("array_nulls", "on"),
+    ("lc_monetary", "C"),
 ];
 
 pub const FIXED: &[(&str, &str)] = &[

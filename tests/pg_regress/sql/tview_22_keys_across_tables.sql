@@ -235,6 +235,46 @@ UPDATE tb_node SET label = label || '?' WHERE n = 2;
 ALTER SCHEMA kat_fn RENAME TO kat_fn_renamed;
 COMMIT;
 SELECT * FROM pg_tviews_check('node_parent');
+-- An aclitem names roles in its text and has no OID to keep: changes of a source whose
+-- captured column is one recompute the TVIEW at commit (exact through a role swap).
+CREATE TABLE tb_grant (id int PRIMARY KEY, acl aclitem, label text);
+CREATE TABLE tb_doc (pk_doc int PRIMARY KEY, acl aclitem);
+INSERT INTO tb_grant VALUES (1, 'kat_role_a=r/kat_role_b', 'A'), (2, 'kat_role_b=r/kat_role_b', 'B');
+INSERT INTO tb_doc VALUES (1, 'kat_role_a=r/kat_role_b'), (2, 'kat_role_b=r/kat_role_b');
+SELECT pg_tviews_create('doc_grants', $$
+    SELECT d.pk_doc, (SELECT jsonb_agg(g.label ORDER BY g.id) FROM tb_grant g WHERE g.acl = d.acl) AS labels
+      FROM tb_doc d $$, mode => 'deferred');
+BEGIN;
+UPDATE tb_grant SET label = 'A2' WHERE id = 1;
+ALTER ROLE kat_role_a RENAME TO kat_role_tmp;
+ALTER ROLE kat_role_b RENAME TO kat_role_a;
+ALTER ROLE kat_role_tmp RENAME TO kat_role_b;
+COMMIT;
+SELECT * FROM pg_tviews_check('doc_grants');
+SELECT pk_doc, labels FROM tv_doc_grants ORDER BY 1;
+SELECT pg_tviews_drop('doc_grants');
+DROP TABLE tb_grant, tb_doc;
+-- Captured rows travel as the text of arrays, read back with NULL elements as NULL whatever
+-- array_nulls the TVIEW pinned: a NULL field of a key stays NULL.
+CREATE TABLE tb_e (a int, b int NOT NULL, boss_a int, lbl text, name text,
+                   UNIQUE NULLS NOT DISTINCT (a, b));
+INSERT INTO tb_e VALUES (NULL, 1, NULL, 'l1', 'root'), (2, 1, NULL, 'l2', 'kid');
+SET array_nulls = off;
+SELECT pg_tviews_create('e_boss', $$
+    SELECT e.a, e.b, e.name, (SELECT jsonb_agg(b.name ORDER BY b.name) FROM tb_e b WHERE b.a = e.boss_a) AS boss
+      FROM tb_e e $$, key => ARRAY['a', 'b'], mode => 'deferred');
+SELECT pg_tviews_create('e_pair', $$
+    SELECT e.a, e.b, t.pk_tag, e.name FROM tb_e e JOIN tb_tag t ON t.label = e.lbl $$,
+    key => ARRAY['a', 'b', 'pk_tag'], mode => 'deferred');
+SELECT source, reaches FROM pg_tviews_explain('e_pair') WHERE source = '(key)';
+RESET array_nulls;
+UPDATE tb_e SET name = 'root2' WHERE a IS NULL;
+SELECT * FROM pg_tviews_check('e_boss');
+SELECT * FROM pg_tviews_check('e_pair');
+SELECT a, b, name FROM tv_e_boss ORDER BY 1, 2;
+SELECT pg_tviews_drop('e_boss');
+SELECT pg_tviews_drop('e_pair');
+DROP TABLE tb_e;
 SELECT pg_tviews_drop('node_parent');
 DROP TABLE tb_node;
 DROP ROLE kat_role_a;
