@@ -11,7 +11,7 @@
 use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
 use crate::sqlgen::keys::{
-    capture_query, captured_arrays, key_query, replay_key_query, typed_columns, Event,
+    capture_query, captured_arrays, key_query, replay_key_query, typed_columns, ColumnType, Event,
 };
 use crate::sqlgen::patch::{
     change_query, partial_statement, patch_keys_statement, patch_statement, PartialSource,
@@ -423,7 +423,7 @@ impl<'a> Inputs<'a> {
         &self,
         query: Query,
         target: &RefreshTarget<'_>,
-        column_type: &mut dyn FnMut(u32, &str) -> Result<String, E>,
+        column_type: &mut dyn FnMut(u32, &str) -> Result<ColumnType, E>,
     ) -> Result<Option<Statement>, E> {
         let plain = |sql: Option<String>| {
             sql.map(|sql| Statement {
@@ -1052,7 +1052,7 @@ mod tests {
         };
         let columns = vec!["pk_post".to_string(), "data".to_string()];
         let target = crate::sqlgen::refresh::tests::target(&columns);
-        let mut types = |_: u32, _: &str| Ok::<_, ()>(String::new());
+        let mut types = |_: u32, _: &str| Ok::<_, ()>(ColumnType::default());
         let few = inputs
             .statement(Query::RefreshKeys, &target, &mut types)
             .unwrap()

@@ -104,7 +104,7 @@ impl Compiled {
         let statement = self
             .inputs()
             .statement(query, &self.target(), &mut |source, column| {
-                column_type_sql(pg_sys::Oid::from(source), column)
+                captured_type(pg_sys::Oid::from(source), column)
             })?;
         let plan = match statement {
             None => None,
@@ -242,6 +242,19 @@ fn column_type_sql(table: pg_sys::Oid, column: &str) -> Result<String, TviewErro
         "{}{collate}",
         crate::pg::names::qualified_type(base)
     ))
+}
+
+/// What a deferred capture needs of the type of `column` of `table`.
+fn captured_type(
+    table: pg_sys::Oid,
+    column: &str,
+) -> Result<tviews_core::sqlgen::keys::ColumnType, TviewError> {
+    let typ = crate::pg::names::column_type(table, column)?;
+    Ok(tviews_core::sqlgen::keys::ColumnType {
+        sql: column_type_sql(table, column)?,
+        // SAFETY: type catalog lookups of an existing type.
+        is_enum: unsafe { pg_sys::type_is_enum(pg_sys::getBaseType(typ)) },
+    })
 }
 
 #[derive(Default)]

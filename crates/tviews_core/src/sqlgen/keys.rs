@@ -366,13 +366,13 @@ pub fn capture_query(
     plan: &MaintenancePlan,
     source: &SourcePlan,
     event: Event,
-    types: &[String],
+    types: &[ColumnType],
 ) -> Option<String> {
     let columns = delta_columns(model, plan, source);
     if source.recompute_all_reason().is_some()
         || model.root.is_none()
         || typed_columns(model, plan, source).len() != types.len()
-        || !types.iter().all(|t| capturable(t))
+        || !types.iter().all(|t| capturable(&t.sql))
     {
         return None;
     }
@@ -449,19 +449,55 @@ fn capturable(typ: &str) -> bool {
     t != "pg_catalog.aclitem"
 }
 
-/// `value` (of SQL type `typ`) as the text a capture keeps.
-fn as_captured(value: &str, typ: &str) -> String {
-    match captured_as_oid(typ) {
+/// The type of a captured column, as the shell reads it from the catalog.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ColumnType {
+    /// SQL naming the type from any search_path (a domain's base type), with the column's
+    /// collation.
+    pub sql: String,
+    /// An enum: captured as the OID of its value's `pg_enum` row, since its text is a label
+    /// that a rename (another session's, which this one's event trigger does not see) turns
+    /// into another value or none.
+    pub is_enum: bool,
+}
+
+impl From<&str> for ColumnType {
+    fn from(sql: &str) -> Self {
+        ColumnType {
+            sql: sql.to_string(),
+            is_enum: false,
+        }
+    }
+}
+
+/// `value` (of type `typ`) as the text a capture keeps.
+fn as_captured(value: &str, typ: &ColumnType) -> String {
+    if typ.is_enum {
+        let sql = &typ.sql;
+        return format!(
+            "(SELECT e.oid::pg_catalog.text FROM pg_catalog.pg_enum AS e \
+             WHERE e.enumtypid OPERATOR(pg_catalog.=) pg_catalog.pg_typeof(NULL::{sql})::pg_catalog.oid \
+             AND e.enumlabel OPERATOR(pg_catalog.=) {value}::pg_catalog.text::pg_catalog.name)"
+        );
+    }
+    match captured_as_oid(&typ.sql) {
         Some(dims) => format!("{value}::pg_catalog.oid{dims}::pg_catalog.text"),
         None => format!("{value}::pg_catalog.text"),
     }
 }
 
-/// The captured text `text` read back as SQL type `typ`.
-fn from_captured(text: &str, typ: &str) -> String {
-    match captured_as_oid(typ) {
-        Some(dims) => format!("{text}::pg_catalog.oid{dims}::{typ}"),
-        None => format!("{text}::{typ}"),
+/// The captured text `text` read back as type `typ`.
+fn from_captured(text: &str, typ: &ColumnType) -> String {
+    let sql = &typ.sql;
+    if typ.is_enum {
+        return format!(
+            "(SELECT e.enumlabel::pg_catalog.text FROM pg_catalog.pg_enum AS e \
+             WHERE e.oid OPERATOR(pg_catalog.=) ({text})::pg_catalog.oid)::{sql}"
+        );
+    }
+    match captured_as_oid(sql) {
+        Some(dims) => format!("{text}::pg_catalog.oid{dims}::{sql}"),
+        None => format!("{text}::{sql}"),
     }
 }
 
@@ -477,12 +513,12 @@ pub fn replay_key_query(
     model: &DefinitionModel,
     plan: &MaintenancePlan,
     source: &SourcePlan,
-    types: &[String],
+    types: &[ColumnType],
     stored: &RefreshTarget<'_>,
 ) -> Option<String> {
     let cols = delta_columns(model, plan, source);
     let typed = typed_columns(model, plan, source);
-    if typed.len() != types.len() || !types.iter().all(|t| capturable(t)) {
+    if typed.len() != types.len() || !types.iter().all(|t| capturable(&t.sql)) {
         return None;
     }
     if model.spans_tables() {
@@ -504,8 +540,7 @@ pub fn replay_key_query(
         return spanning_query(model, plan, source, Some(&images), Some(&images), stored);
     }
     // The type of each captured field, by the delta column it belongs to.
-    let type_of =
-        |column: &str| types[typed.iter().position(|c| c == column).unwrap_or(0)].as_str();
+    let type_of = |column: &str| &types[typed.iter().position(|c| c == column).unwrap_or(0)];
     branches_query(model, source, &|column| {
         let i = cols.iter().position(|c| c == column).unwrap_or(0);
         if column == KEY_DELTA {
@@ -654,18 +689,21 @@ mod tests {
     #[test]
     fn object_identifiers_and_their_arrays_are_captured_as_oids() {
         assert_eq!(
-            as_captured("d.f", "pg_catalog.regproc"),
+            as_captured("d.f", &"pg_catalog.regproc".into()),
             "d.f::pg_catalog.oid::pg_catalog.text"
         );
         assert_eq!(
-            from_captured("u.v", "pg_catalog.regclass[]"),
+            from_captured("u.v", &"pg_catalog.regclass[]".into()),
             "u.v::pg_catalog.oid[]::pg_catalog.regclass[]"
         );
-        assert_eq!(as_captured("d.f", "public.regproc"), "d.f::pg_catalog.text");
+        assert_eq!(
+            as_captured("d.f", &"public.regproc".into()),
+            "d.f::pg_catalog.text"
+        );
         assert!(!capturable("pg_catalog.aclitem") && !capturable("pg_catalog.aclitem[]"));
         assert!(capturable("public.aclitem") && capturable("pg_catalog.text"));
         assert_eq!(
-            from_captured("u.v", "pg_catalog.text COLLATE \"C\""),
+            from_captured("u.v", &"pg_catalog.text COLLATE \"C\"".into()),
             "u.v::pg_catalog.text COLLATE \"C\""
         );
     }
@@ -715,12 +753,12 @@ mod tests {
             vec!["label".to_string(), "pk_tag".to_string()]
         );
         assert_eq!(
-            capture_query(&m, &p, tags, Event::Insert, &["integer".to_string(), "pg_catalog.regproc".to_string()]).unwrap(),
+            capture_query(&m, &p, tags, Event::Insert, &["integer".into(), "pg_catalog.regproc".into()]).unwrap(),
             "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[d.\"label\"::pg_catalog.text, \
              d.\"pk_tag\"::pg_catalog.oid::pg_catalog.text]::pg_catalog.text) FROM \"pgtv_new\" AS d)"
         );
         assert_eq!(captured_arrays(&m, &p, tags), 1);
-        let types = vec!["integer".to_string(); 2];
+        let types = vec![ColumnType::from("integer"); 2];
         let replay = replay_key_query(&m, &p, tags, &types, &t).unwrap();
         assert!(replay.contains(
             "(SELECT (u.v::pg_catalog.text[])[1]::integer AS \"label\", (u.v::pg_catalog.text[])[2]::integer AS \"pk_tag\" \
@@ -759,10 +797,10 @@ mod tests {
         let src = p.source(2).unwrap();
         assert_eq!(delta_columns(&m, &p, src), vec!["pk_category".to_string()]);
         assert_eq!(
-            capture_query(&m, &p, src, Event::Delete, &["integer".to_string()]).unwrap(),
+            capture_query(&m, &p, src, Event::Delete, &["integer".into()]).unwrap(),
             "SELECT (SELECT pg_catalog.array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text) FROM \"pgtv_old\" AS d)"
         );
-        let replay = replay_key_query(&m, &p, src, &["integer".to_string()], &stored()).unwrap();
+        let replay = replay_key_query(&m, &p, src, &["integer".into()], &stored()).unwrap();
         assert!(replay.contains(
             "JOIN (SELECT u.v::integer AS \"pk_category\" FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v)) AS d"
         ));

@@ -123,7 +123,9 @@ mod every_statement {
     use super::unqualified_names;
     use crate::model::DefinitionModel;
     use crate::plan::plan;
-    use crate::sqlgen::keys::{capture_query, delta_columns, key_query, replay_key_query, Event};
+    use crate::sqlgen::keys::{
+        capture_query, delta_columns, key_query, replay_key_query, ColumnType, Event,
+    };
     use crate::sqlgen::patch::tests::{category_patch, price_patch, target};
     use crate::sqlgen::patch::{change_query, patch_keys_statement, patch_statement};
     use crate::sqlgen::refresh::{differing_keys, fill, refresh_all, refresh_keys};
@@ -137,10 +139,21 @@ mod every_statement {
         for sp in &p.sources {
             for e in [Event::Insert, Event::Update, Event::Delete] {
                 out.extend(key_query(&m, &p, sp, e, &target(&cols)));
-                let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+                let types =
+                    vec![ColumnType::from("pg_catalog.int4"); delta_columns(&m, &p, sp).len()];
                 out.extend(capture_query(&m, &p, sp, e, &types));
+                // The same columns as enums (captured as their pg_enum rows' OIDs).
+                let enums = vec![
+                    ColumnType {
+                        sql: "public.mood".into(),
+                        is_enum: true
+                    };
+                    delta_columns(&m, &p, sp).len()
+                ];
+                out.extend(capture_query(&m, &p, sp, e, &enums));
+                out.extend(replay_key_query(&m, &p, sp, &enums, &target(&cols)));
             }
-            let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+            let types = vec![ColumnType::from("pg_catalog.int4"); delta_columns(&m, &p, sp).len()];
             out.extend(replay_key_query(&m, &p, sp, &types, &target(&cols)));
         }
         // A key drawn from two tables.
@@ -150,10 +163,11 @@ mod every_statement {
         for sp in &p.sources {
             for e in [Event::Insert, Event::Update, Event::Delete] {
                 out.extend(key_query(&m, &p, sp, e, &spanning));
-                let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+                let types =
+                    vec![ColumnType::from("pg_catalog.int4"); delta_columns(&m, &p, sp).len()];
                 out.extend(capture_query(&m, &p, sp, e, &types));
             }
-            let types = vec!["pg_catalog.int4".to_string(); delta_columns(&m, &p, sp).len()];
+            let types = vec![ColumnType::from("pg_catalog.int4"); delta_columns(&m, &p, sp).len()];
             out.extend(replay_key_query(&m, &p, sp, &types, &spanning));
         }
         let t = target(&cols);
