@@ -91,7 +91,8 @@ pub fn usable_key_type(typ: pg_sys::Oid) -> bool {
 /// An operator with its declared operand types, for generated SQL (see
 /// [`tviews_core::model::OperatorRef`]). Where it declares a pseudo-type (`anyenum`,
 /// `anyrange`, ...), which no value can be cast to, the operand's own type stands in:
-/// `actual_left` and `actual_right`.
+/// `actual_left` and `actual_right`, a domain by its base type (PostgreSQL resolves no
+/// `anyenum` operator for two values of a domain over an enum).
 pub fn operator_ref(
     opno: pg_sys::Oid,
     actual_left: pg_sys::Oid,
@@ -106,10 +107,10 @@ pub fn operator_ref(
             return None; // a prefix operator: never a join or key comparison
         }
         if pg_sys::get_typtype(left) == pg_sys::TYPTYPE_PSEUDO as std::ffi::c_char {
-            left = actual_left;
+            left = pg_sys::getBaseType(actual_left);
         }
         if pg_sys::get_typtype(right) == pg_sys::TYPTYPE_PSEUDO as std::ffi::c_char {
-            right = actual_right;
+            right = pg_sys::getBaseType(actual_right);
         }
     }
     Some(tviews_core::model::OperatorRef {
