@@ -148,6 +148,7 @@ impl DefinitionModel {
             root_columns: vec!["pk_post".into(), "pk_tag".into()],
             key_type: Some("public.tv_post_tag_key".into()),
             key_origins: vec![c(0, "pk_post"), c(1, "pk_tag")],
+            full_join: None,
         };
         (model, vec!["pk_post".into(), "pk_tag".into()])
     }
@@ -207,6 +208,13 @@ pub struct DefinitionModel {
     /// hold such a key: its keys are found by joining the occurrences (see
     /// `sqlgen::keys`). `root_columns` then names the origins' columns, for messages.
     pub key_origins: Vec<ColumnRef>,
+    /// The two occurrences of a top-level `a FULL JOIN b` (left, right), when the
+    /// definition's FROM list is exactly that: each side's rows also come NULL-extended,
+    /// unmatched. Its ON conditions guard both sides (a matched pair holds them), and its key
+    /// is drawn from both sides (`key_origins`): `(a, b)` for a matched pair, `(a, NULL)` and
+    /// `(NULL, b)` for unmatched rows, whose presence the other side's rows decide (see
+    /// `sqlgen::keys`). Every other occurrence is untraceable.
+    pub full_join: Option<(OccId, OccId)>,
 }
 
 impl DefinitionModel {
@@ -241,6 +249,20 @@ impl DefinitionModel {
         self.key_origins
             .iter()
             .any(|o| o.occ != self.key_origins[0].occ)
+    }
+
+    /// For a key drawn from both sides of a top-level FULL JOIN: which side (0 left, 1
+    /// right) the key's column `i` comes from.
+    pub fn full_join_side(&self, i: usize) -> Option<usize> {
+        let (left, right) = self.full_join?;
+        let occ = self.key_origins.get(i)?.occ;
+        if occ == left {
+            Some(0)
+        } else if occ == right {
+            Some(1)
+        } else {
+            None
+        }
     }
 
     /// Where the key's column `i` comes from: the table (OID) and its column, when it is a

@@ -275,15 +275,45 @@ unsafe fn trace_key(
                 "\"{k}\" converts its table's column to another type"
             )));
         }
-        if extracted.flags[c.occ].nullable {
+        let full_join = extracted
+            .model
+            .full_join
+            .is_some_and(|(l, r)| c.occ == l || c.occ == r);
+        if extracted.flags[c.occ].nullable && !full_join {
             return Err(not_traceable(format!(
                 "\"{k}\" comes from the nullable side of an outer join"
+            )));
+        }
+        if full_join
+            && !crate::pg::names::column_not_null(
+                pg_sys::Oid::from(extracted.model.occurrences[c.occ].table.oid),
+                &c.column,
+            )?
+        {
+            // Its NULL must mean "no row of that side": a NULL value of a row would be the
+            // same key.
+            return Err(not_traceable(format!(
+                "\"{k}\" comes from a side of the FULL JOIN and its column is not NOT NULL"
             )));
         }
         if extracted.flags[c.occ].in_sublink {
             return Err(not_traceable(format!("\"{k}\" comes from a subquery")));
         }
         origins.push(c.clone());
+    }
+    if let Some((left, right)) = extracted.model.full_join {
+        let sides = |occ| origins.iter().any(|o| o.occ == occ);
+        if (sides(left) || sides(right)) && !(sides(left) && sides(right)) {
+            let name = |occ: usize| {
+                let t = &extracted.model.occurrences[occ].table;
+                format!("{}.{}", t.schema, t.name)
+            };
+            return Err(not_traceable_full(format!(
+                "a key of a FULL JOIN needs columns of both sides ({} and {}): each side's rows also come unmatched, with the other side's columns NULL",
+                name(left),
+                name(right)
+            )));
+        }
     }
     if origins.iter().any(|o| o.occ != origins[0].occ) {
         // Columns of different tables: read them all from one table that inner-join
@@ -356,6 +386,10 @@ fn common_root(
         return Ok(Some(mapped));
     }
     Ok(None)
+}
+
+fn not_traceable_full(reason: String) -> TviewError {
+    tviews_core::Error::KeyNotTraceable { reason }.into()
 }
 
 /// The type of output column `name` of `query`.

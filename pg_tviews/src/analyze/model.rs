@@ -60,6 +60,8 @@ enum Guards {
 struct Walker {
     out: Extracted,
     levels: Vec<Level>,
+    /// The definition's FROM list when it is exactly `a FULL JOIN b` of two tables.
+    top_full_join: *mut pg_sys::JoinExpr,
 }
 
 /// Walk `query` (analyzed and rewritten) into the model.
@@ -70,9 +72,22 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
     let mut w = Walker {
         out: Extracted::default(),
         levels: Vec::new(),
+        // SAFETY: per contract.
+        top_full_join: unsafe { top_full_join(query, true) },
     };
     // SAFETY: per contract.
     let outputs = unsafe { w.level(query, None, false)? };
+    if let Some((left, right)) = w.out.model.full_join {
+        // Rows beside the FULL JOIN (subqueries reading other tables): not traced yet.
+        for (occ, o) in w.out.model.occurrences.iter_mut().enumerate() {
+            if occ != left && occ != right {
+                o.untraceable.get_or_insert_with(|| {
+                    "it is read beside a FULL JOIN (only the two joined tables' changes are traced)"
+                        .into()
+                });
+            }
+        }
+    }
     // SAFETY: the target list belongs to `query`.
     let names = unsafe { output_names(query) };
     w.out.outputs = names.into_iter().zip(outputs).collect();
@@ -283,7 +298,18 @@ impl Walker {
                 let right_nullable = nullable || matches!(j.jointype, JOIN_LEFT | JOIN_FULL);
                 let l = self.jointree(j.larg, left_nullable, pending);
                 let r = self.jointree(j.rarg, right_nullable, pending);
-                let guarded = constrained_by_join(j.jointype, &l, &r);
+                let mut guarded = constrained_by_join(j.jointype, &l, &r);
+                if std::ptr::eq(node as *mut pg_sys::JoinExpr, self.top_full_join) {
+                    // The definition's own FULL JOIN of two tables: a matched pair holds its
+                    // ON conditions, and the key (both sides' keys) is traced through them.
+                    if let ([left], [right]) = (
+                        l.iter().copied().collect::<Vec<_>>().as_slice(),
+                        r.iter().copied().collect::<Vec<_>>().as_slice(),
+                    ) {
+                        self.out.model.full_join = Some((*left, *right));
+                        guarded = l.union(&r).copied().collect();
+                    }
+                }
                 let mut cs = Vec::new();
                 conjuncts(j.quals, &mut cs);
                 for c in cs {
@@ -420,6 +446,105 @@ impl Walker {
                 )?,
                 guards: BTreeSet::new(),
             })
+        }
+    }
+}
+
+/// The join of `query`'s FROM list when that list is exactly one `FULL JOIN` of two tables
+/// (null otherwise). With `look_through`, a query that only projects the rows of one
+/// subquery (`SELECT * FROM` the definition's view, as the analysis reads it) is looked
+/// through.
+pub(super) unsafe fn top_full_join(
+    query: *mut pg_sys::Query,
+    look_through: bool,
+) -> *mut pg_sys::JoinExpr {
+    // SAFETY: tags checked before each cast; the nodes belong to the valid `query`.
+    unsafe {
+        let from = (*query).jointree;
+        if from.is_null() || crate::pg::nodes::list_len((*from).fromlist) != 1 {
+            return std::ptr::null_mut();
+        }
+        let Some(node) = list_nth::<pg_sys::Node>((*from).fromlist, 0) else {
+            return std::ptr::null_mut();
+        };
+        if look_through && is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+            let q = &*query;
+            let only_projects = (*from).quals.is_null()
+                && q.groupClause.is_null()
+                && q.groupingSets.is_null()
+                && q.havingQual.is_null()
+                && !q.hasAggs
+                && !q.hasWindowFuncs
+                && !q.hasTargetSRFs
+                && q.distinctClause.is_null()
+                && q.limitCount.is_null()
+                && q.limitOffset.is_null()
+                && q.setOperations.is_null();
+            let rte = list_nth::<pg_sys::RangeTblEntry>(
+                q.rtable,
+                (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize - 1,
+            );
+            return match rte {
+                Some(rte) if only_projects && (*rte).rtekind == pg_sys::RTEKind::RTE_SUBQUERY => {
+                    top_full_join((*rte).subquery, true)
+                }
+                _ => std::ptr::null_mut(),
+            };
+        }
+        if !is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+            return std::ptr::null_mut();
+        }
+        let j = node as *mut pg_sys::JoinExpr;
+        // A table, or a subquery (a helper view) that reads one table and keeps or drops
+        // its rows one by one (a filter, computed columns).
+        let relation = |arg: *mut pg_sys::Node| {
+            if !is_a(arg, pg_sys::NodeTag::T_RangeTblRef) {
+                return false;
+            }
+            let Some(rte) = list_nth::<pg_sys::RangeTblEntry>(
+                (*query).rtable,
+                (*(arg as *mut pg_sys::RangeTblRef)).rtindex as usize - 1,
+            ) else {
+                return false;
+            };
+            match (*rte).rtekind {
+                pg_sys::RTEKind::RTE_RELATION => true,
+                pg_sys::RTEKind::RTE_SUBQUERY if !(*rte).lateral => {
+                    let q = &*(*rte).subquery;
+                    let one_table = !q.jointree.is_null()
+                        && crate::pg::nodes::list_len((*q.jointree).fromlist) == 1
+                        && list_nth::<pg_sys::Node>((*q.jointree).fromlist, 0).is_some_and(|n| {
+                            is_a(n, pg_sys::NodeTag::T_RangeTblRef)
+                                && list_nth::<pg_sys::RangeTblEntry>(
+                                    q.rtable,
+                                    (*(n as *mut pg_sys::RangeTblRef)).rtindex as usize - 1,
+                                )
+                                .is_some_and(|r| (*r).rtekind == pg_sys::RTEKind::RTE_RELATION)
+                        });
+                    one_table
+                        && !q.hasSubLinks
+                        && !q.hasAggs
+                        && !q.hasWindowFuncs
+                        && !q.hasTargetSRFs
+                        && q.groupClause.is_null()
+                        && q.groupingSets.is_null()
+                        && q.havingQual.is_null()
+                        && q.distinctClause.is_null()
+                        && q.limitCount.is_null()
+                        && q.limitOffset.is_null()
+                        && q.setOperations.is_null()
+                        && q.cteList.is_null()
+                }
+                _ => false,
+            }
+        };
+        if (*j).jointype == pg_sys::JoinType::JOIN_FULL
+            && relation((*j).larg)
+            && relation((*j).rarg)
+        {
+            j
+        } else {
+            std::ptr::null_mut()
         }
     }
 }

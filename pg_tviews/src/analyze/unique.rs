@@ -261,6 +261,11 @@ unsafe fn unique_sets(
             }
         }
         if sets.is_empty() {
+            if let Some(both) = full_join_set(query, &level, &shown)? {
+                sets.push(both);
+            }
+        }
+        if sets.is_empty() {
             // No item identifies the rows alone: items whose unique sets the output shows may
             // together (the two tables a link table joins on its composite key: a row per
             // pair of their rows). Pairs first, then all such items.
@@ -301,6 +306,52 @@ unsafe fn unique_sets(
             }
         }
         Ok((sets, Some(level)))
+    }
+}
+
+/// For a level whose FROM list is exactly `a FULL JOIN b` of two tables: a unique set of NOT
+/// NULL columns of each side, both shown, identify the rows together. A join returns each
+/// pair of rows at most once, each unmatched row of either side once with the other side's
+/// columns NULL, and NOT NULL columns tell an unmatched row from a matched one.
+unsafe fn full_join_set(
+    query: *mut pg_sys::Query,
+    level: &Level,
+    shown: &BTreeMap<(usize, u32), Vec<u32>>,
+) -> Result<Option<BTreeSet<u32>>, TviewError> {
+    // SAFETY: per the caller's contract, `query` is valid; tags are checked before casts.
+    unsafe {
+        let join = super::model::top_full_join(query, false);
+        if join.is_null() {
+            return Ok(None);
+        }
+        let mut both = BTreeSet::new();
+        for arg in [(*join).larg, (*join).rarg] {
+            let rtindex = (*(arg as *mut pg_sys::RangeTblRef)).rtindex as usize;
+            let (Some(item), Some(rte)) = (
+                level.item_of(rtindex),
+                list_nth::<pg_sys::RangeTblEntry>((*query).rtable, rtindex - 1),
+            ) else {
+                return Ok(None);
+            };
+            // A table's unique sets of NOT NULL columns; a helper view's proven unique sets
+            // (the key's columns are checked NOT NULL in their table when it is traced).
+            let info = describe_item(rte)?;
+            let sets = if (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION {
+                info.determining
+            } else {
+                info.sets
+            };
+            let side = sets.into_iter().find_map(|set| {
+                set.iter()
+                    .map(|c| shown.get(&(item, *c)).map(|copies| copies[0]))
+                    .collect::<Option<Vec<u32>>>()
+            });
+            match side {
+                Some(columns) if !columns.is_empty() => both.extend(columns),
+                _ => return Ok(None),
+            }
+        }
+        Ok(Some(both))
     }
 }
 

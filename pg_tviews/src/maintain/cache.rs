@@ -525,7 +525,10 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     if meta.key_type.is_some() {
         // The key's columns in their tables, for whether each may be NULL.
         for (i, column) in meta.key.iter().enumerate() {
+            // A side of a FULL JOIN gives its columns NULL in unmatched rows of the other.
+            let full_join_side = def.model.full_join_side(i);
             let nullable = match def.model.key_column_origin(i) {
+                _ if full_join_side.is_some() => true,
                 Some((t, c)) => !crate::pg::names::column_not_null(pg_sys::Oid::from(t), c)?,
                 None => true,
             };
@@ -540,6 +543,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
                 eq,
                 collation: crate::pg::names::column_collation_sql(meta.table, column)?,
                 nullable,
+                full_join_side,
             });
             key_field_types.push(typ);
         }

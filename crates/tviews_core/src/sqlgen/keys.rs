@@ -97,13 +97,29 @@ fn spanning_query(
             Reach::Path(hops) => hops,
             Reach::Untraceable(_) => return None,
         };
+        // A side of a top-level FULL JOIN: its rows are also in rows of their own, unmatched.
+        let side = model
+            .full_join
+            .filter(|(l, r)| occ == l || occ == r)
+            .map(|_| *occ);
         if let Some(old) = old {
-            branches.push(stored_rows_branch(model, root, *occ, path, old, stored));
+            branches.push(stored_rows_branch(
+                model,
+                root,
+                *occ,
+                path,
+                old,
+                stored,
+                side.is_some(),
+            ));
         }
         for images in old.into_iter().chain(new) {
             branches.push(joined_rows_branch(
                 model, plan, root, *occ, path, images, stored,
             ));
+            if let Some(side) = side {
+                branches.push(unmatched_row_branch(model, side, images, stored));
+            }
         }
     }
     let mut distinct: Vec<String> = Vec::new();
@@ -119,7 +135,9 @@ fn spanning_query(
 }
 
 /// The stored rows side of [`spanning_query`] for the appearance `target` of the source,
-/// reached from the root along `path`; `old` holds the old images.
+/// reached from the root along `path`; `old` holds the old images. With `own_only` (a side
+/// of a top-level FULL JOIN, whose rows may be stored unmatched, with the other side's key
+/// NULL): the stored rows holding the target's own key columns, whatever the other side.
 fn stored_rows_branch(
     model: &DefinitionModel,
     root: OccId,
@@ -127,13 +145,14 @@ fn stored_rows_branch(
     path: &[Hop],
     old: &str,
     stored: &RefreshTarget<'_>,
+    own_only: bool,
 ) -> String {
     // The key columns the branch reads: the root's, through the path, and the target's own.
     let mut read: Vec<(usize, String)> = Vec::new();
     for (i, origin) in model.key_origins.iter().enumerate() {
         let alias = if origin.occ == target {
             "d"
-        } else if origin.occ == root {
+        } else if origin.occ == root && !own_only {
             "t0"
         } else {
             continue;
@@ -141,7 +160,7 @@ fn stored_rows_branch(
         read.push((i, format!("{alias}.{}", quote_ident(&origin.column))));
     }
     let values: Vec<String> = read.iter().map(|(_, v)| v.clone()).collect();
-    let rows = if target == root {
+    let rows = if target == root || own_only {
         format!("SELECT {} FROM {old} AS d", values.join(", "))
     } else {
         path_branch(model, root, &values.join(", "), target, path, old)
@@ -160,7 +179,8 @@ fn stored_rows_branch(
                         .map(|c| format!(" COLLATE {c}"))
                         .unwrap_or_default();
                     let test = compare(&column, &field.eq, &format!("{value}{collate}"));
-                    if field.nullable {
+                    // A side of a FULL JOIN: its key columns are NOT NULL in its rows.
+                    if field.nullable && field.full_join_side.is_none() {
                         format!("({test} OR ({column} IS NULL AND {value} IS NULL))")
                     } else {
                         test
@@ -229,9 +249,60 @@ fn joined_rows_branch(
         .iter()
         .map(|o| format!("{}.{}", alias(o.occ), quote_ident(&o.column)))
         .collect();
+    let Some((left, right)) = model.full_join else {
+        return format!(
+            "SELECT ROW({})::{} {sql}",
+            fields.join(", "),
+            stored.key_type
+        );
+    };
+    // A top-level FULL JOIN: a pair the changed rows match now or matched before decides
+    // whether each of its two rows is also stored unmatched (the other side's key NULL).
+    let pattern = |nulled: Option<OccId>| {
+        let values: Vec<String> = model
+            .key_origins
+            .iter()
+            .zip(&fields)
+            .map(|(o, f)| {
+                if Some(o.occ) == nulled {
+                    "NULL".to_string()
+                } else {
+                    f.clone()
+                }
+            })
+            .collect();
+        format!("(ROW({})::{})", values.join(", "), stored.key_type)
+    };
     format!(
-        "SELECT ROW({})::{} {sql}",
-        fields.join(", "),
+        "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}, {}, {}) AS p(k)",
+        pattern(None),
+        pattern(Some(right)),
+        pattern(Some(left))
+    )
+}
+
+/// For a side `side` of a top-level FULL JOIN: the changed rows (`images`) as rows of their
+/// own, unmatched (the other side's key NULL), whether or not they are stored that way.
+fn unmatched_row_branch(
+    model: &DefinitionModel,
+    side: OccId,
+    images: &str,
+    stored: &RefreshTarget<'_>,
+) -> String {
+    let values: Vec<String> = model
+        .key_origins
+        .iter()
+        .map(|o| {
+            if o.occ == side {
+                format!("d.{}", quote_ident(&o.column))
+            } else {
+                "NULL".to_string()
+            }
+        })
+        .collect();
+    format!(
+        "SELECT ROW({})::{} FROM {images} AS d",
+        values.join(", "),
         stored.key_type
     )
 }

@@ -16,8 +16,12 @@ pub struct KeyField {
     pub eq: OperatorRef,
     /// The column's collation, qualified, when its type has one.
     pub collation: Option<String>,
-    /// The column may be NULL in a key (its table's column has no NOT NULL).
+    /// The column may be NULL in a key (its table's column has no NOT NULL, or it comes
+    /// from a side of a FULL JOIN).
     pub nullable: bool,
+    /// For a key drawn from both sides of a top-level FULL JOIN: the side (0 left, 1 right)
+    /// the column comes from (see [`RefreshTarget::with_field_tests`]).
+    pub full_join_side: Option<usize>,
 }
 
 /// What the refresh statements need to know about a TVIEW.
@@ -164,46 +168,73 @@ impl RefreshTarget<'_> {
     /// the first value only), which an index can answer; a column that may be NULL in a key
     /// also lets its NULLs through. The rows it lets through are a superset; the join with
     /// the keys keeps the exact ones.
-    fn with_field_tests(&self, among: String, one: bool) -> String {
+    fn with_field_tests(&self, among: String, one: bool) -> Vec<String> {
         if !matches!(
             self.key_params(),
             crate::action::Params::KeyAndFieldArrays(_)
         ) {
-            return among;
+            return vec![among];
         }
-        let tests: Vec<String> = self
-            .key
-            .iter()
-            .zip(self.key_fields)
-            .enumerate()
-            .map(|(i, (column, field))| {
-                let column = quote_ident(column);
-                let collate = field
-                    .collation
-                    .as_ref()
-                    .map(|c| format!(" COLLATE {c}"))
-                    .unwrap_or_default();
-                let values = if one {
-                    format!("(${})[1]::{}{collate}", i + 2, field.eq.right)
-                } else {
-                    format!("ANY (${}::{}[]{collate})", i + 2, field.eq.right)
-                };
-                let test = format!(
-                    "{column}::{} {} {values}",
-                    field.eq.left,
-                    operator(&field.eq)
-                );
-                if field.nullable {
-                    format!("({test} OR {column} IS NULL)")
-                } else {
-                    test
-                }
-            })
-            .collect();
+        self.field_arms(&|i, field| {
+            let collate = field
+                .collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default();
+            if one {
+                format!("(${})[1]::{}{collate}", i + 2, field.eq.right)
+            } else {
+                format!("ANY (${}::{}[]{collate})", i + 2, field.eq.right)
+            }
+        })
         // The exact test is the join with the keys (`on_d`): repeated here, a composite
         // equality against every key for every row the column tests let through made a few
         // hundred keys cost a third of a second.
-        tests.join(" AND ")
+    }
+
+    /// The tests of each key column against its keys' values (`values(i, field)`, the right
+    /// side of the field's equality), as conditions on the definition's rows (the arms of a
+    /// UNION ALL). One arm, or for a key drawn from both sides of a top-level FULL JOIN two:
+    /// the rows with the left side's key among the keys (a row of that side, matched or not),
+    /// and the rows without a left side whose right side's key is among them. Each arm tests
+    /// its side's columns strictly, so PostgreSQL turns the FULL JOIN into an outer join
+    /// from that side and an index of its key finds the rows; one condition for both would
+    /// read both tables whole.
+    fn field_arms(&self, values: &dyn Fn(usize, &KeyField) -> String) -> Vec<String> {
+        let test = |i: usize, column: &str, field: &KeyField, strict: bool| {
+            let column = quote_ident(column);
+            let test = format!(
+                "{column}::{} {} {}",
+                field.eq.left,
+                operator(&field.eq),
+                values(i, field)
+            );
+            if field.nullable && !strict {
+                format!("({test} OR {column} IS NULL)")
+            } else {
+                test
+            }
+        };
+        let fields = self.key.iter().zip(self.key_fields).enumerate();
+        if !self.key_fields.iter().any(|f| f.full_join_side.is_some()) {
+            let tests: Vec<String> = fields.map(|(i, (c, f))| test(i, c, f, false)).collect();
+            return vec![tests.join(" AND ")];
+        }
+        let arm = |strict_side: usize| {
+            let tests: Vec<String> = self
+                .key
+                .iter()
+                .zip(self.key_fields)
+                .enumerate()
+                .map(|(i, (c, f))| match f.full_join_side {
+                    Some(0) if strict_side == 1 => format!("{} IS NULL", quote_ident(c)),
+                    Some(side) => test(i, c, f, side == strict_side),
+                    None => test(i, c, f, false),
+                })
+                .collect();
+            tests.join(" AND ")
+        };
+        vec![arm(0), arm(1)]
     }
 
     /// The keys of array `$1` as a FROM item named `alias`, and the expression of one key in
@@ -418,10 +449,28 @@ pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
         eq.right,
         t.collate()
     );
-    refresh_keys_where(t, among)
+    if t.key_fields.iter().any(|f| f.full_join_side.is_some()) {
+        // Each side's arm semi-joins its key columns with the keys' values of them (a
+        // whole-key test would read both sides of the FULL JOIN whole).
+        let (keys, _) = t.unnest_keys("u");
+        let arms = t.field_arms(&|i, field| {
+            let collate = field
+                .collation
+                .as_ref()
+                .map(|c| format!(" COLLATE {c}"))
+                .unwrap_or_default();
+            format!(
+                "ANY (SELECT u.{}::{}{collate} FROM {keys})",
+                quote_ident(&format!("{RESERVED_PREFIX}f{}", i + 1)),
+                field.eq.right
+            )
+        });
+        return refresh_keys_where(t, arms);
+    }
+    refresh_keys_where(t, vec![among])
 }
 
-fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
+fn refresh_keys_where(t: &RefreshTarget<'_>, among: Vec<String>) -> String {
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
     let found = found_column();
     let null = if !t.guards_null_key() {
@@ -438,13 +487,20 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: String) -> String {
         "MERGE INTO {table} AS t \
          USING (SELECT k.k AS {k}, d.*, pg_catalog.count(d.{found}) OVER (PARTITION BY k.k) AS {rows}{null} \
                   FROM (SELECT DISTINCT {key}{collate} AS k FROM {keys}) AS k \
-                LEFT JOIN (SELECT true AS {found}, * FROM {def} WHERE {among}) AS d ON {on_d}) AS s \
+                LEFT JOIN ({arms}) AS d ON {on_d}) AS s \
          ON {on_t}{repeats} \
          WHEN MATCHED AND s.{found} IS NULL THEN DELETE{update} \
          WHEN NOT MATCHED AND s.{found} IS NOT NULL THEN INSERT ({cols}) VALUES ({vals})",
         table = t.table_sql(),
-        def = t.definition_sql(),
-        among = t.among_keys(among),
+        arms = among
+            .into_iter()
+            .map(|a| format!(
+                "SELECT true AS {found}, * FROM {} WHERE {}",
+                t.definition_sql(),
+                t.among_keys(a)
+            ))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL "),
         on_d = t.same_key(&t.key_of("d"), "k.k"),
         on_t = t.same_key(&t.key_of("t"), &format!("s.{k}")),
         collate = t.collate(),
@@ -559,6 +615,7 @@ pub(crate) mod tests {
             eq: OperatorRef::equals(),
             collation: None,
             nullable: false,
+            full_join_side: None,
         };
         RefreshTarget {
             table: ("public", "tv_post_tag"),
@@ -659,11 +716,13 @@ pub(crate) mod tests {
                 eq: text_eq.clone(),
                 collation: Some("\"C\"".into()),
                 nullable: true,
+                full_join_side: None,
             },
             KeyField {
                 eq: text_eq,
                 collation: None,
                 nullable: false,
+                full_join_side: None,
             },
         ];
         let kt_eq = OperatorRef {
