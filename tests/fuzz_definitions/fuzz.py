@@ -221,11 +221,24 @@ def group_definition(rng, name):
         # Keys drawn from two tables: roots and children matched on values (many to many),
         # children paired within a document and language (a self-join), groups of a root
         # column and a child column (both may be NULL). A lookup joined to one side.
+        # Or a FULL JOIN of roots and children (unmatched rows of either side are rows
+        # with the other side's key NULL), on values that compare equal in several
+        # spellings, filtered, grouped, or with a helper view of one table as a side.
         shape = rng.random()
-        if shape < 0.4:
+        if shape < 0.3:
             sql = ("SELECT r.pk AS rpk, c.pk AS cpk, r.t, c.w, l.name FROM fzs.root r "
                    "JOIN fzs.child c ON c.v = r.a LEFT JOIN fzs.lk1 l ON l.pk = r.fk1"
                    + rng.choice(["", " WHERE c.lang IS NOT NULL"]))
+        elif shape < 0.45:
+            on = rng.choice(["c.v = r.a", "c.f = r.f", "c.m = r.n", "c.v = r.a AND c.lang = 'en'",
+                             "c.v = r.a AND c.w = r.t", "c.v < r.b"])
+            side = rng.choice(["fzs.child", "(SELECT * FROM fzs.child WHERE ok IS NOT false)"])
+            sql = (f"SELECT r.pk AS rpk, c.pk AS cpk, r.t, c.w, r.n, c.m FROM fzs.root r "
+                   f"FULL JOIN {side} c ON {on}"
+                   + rng.choice(["", " WHERE coalesce(c.lang, '') <> 'fr'"]))
+            if rng.random() < 0.3:
+                sql = (f"SELECT r.pk AS rpk, c.pk AS cpk, count(*) AS n, max(c.w) AS w FROM fzs.root r "
+                       f"FULL JOIN {side} c ON {on} GROUP BY r.pk, c.pk")
         elif shape < 0.7:
             sql = ("SELECT a.pk AS p1, b.pk AS p2, a.w AS w1, b.v AS v2 FROM fzs.child a "
                    "JOIN fzs.child b ON b.fk = a.fk AND b.lang = a.lang AND b.pk <> a.pk")
