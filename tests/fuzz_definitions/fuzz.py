@@ -231,7 +231,7 @@ def group_definition(rng, name):
                    + rng.choice(["", " WHERE c.lang IS NOT NULL"]))
         elif shape < 0.45:
             on = rng.choice(["c.v = r.a", "c.f = r.f", "c.m = r.n", "c.v = r.a AND c.lang = 'en'",
-                             "c.v = r.a AND c.w = r.t", "c.v < r.b"])
+                             "c.v = r.a AND c.w = r.t"])
             side = rng.choice(["fzs.child", "(SELECT * FROM fzs.child WHERE ok IS NOT false)"])
             sql = (f"SELECT r.pk AS rpk, c.pk AS cpk, r.t, c.w, r.n, c.m FROM fzs.root r "
                    f"FULL JOIN {side} c ON {on}"
