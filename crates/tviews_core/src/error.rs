@@ -34,6 +34,9 @@ pub enum Error {
         tview: String,
         key: String,
         repeating: Vec<String>,
+        /// The primary keys of the tables the rows come from (`schema.table (columns)`),
+        /// when there are several: selected as they are, they identify the rows together.
+        identifying: Vec<String>,
     },
 
     /// A maintenance mode other than `immediate` or `deferred`.
@@ -72,9 +75,21 @@ impl Error {
                 "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates, from tables of the top-level FROM list that inner-join conditions link (not from the nullable side of an outer join, except the primary keys of both sides of a FULL JOIN of two tables, together)."
                     .into(),
             ),
-            Error::KeyNotProvablyUnique { key, .. } => Some(format!(
-                "Join each of them on its primary key or on the columns of another unique index (each then adds at most one row per key), or group by the key; or pass key => '{key}' to rely on the data instead (a write that repeats a key then fails with 23505)."
-            )),
+            Error::KeyNotProvablyUnique {
+                key, identifying, ..
+            } => {
+                let together = if identifying.len() > 1 {
+                    format!(
+                        " If each row is one combination of those rows, select the primary key of every table the rows come from as it is ({}): pg_tviews then takes them together as the key.",
+                        identifying.join("; ")
+                    )
+                } else {
+                    String::new()
+                };
+                Some(format!(
+                    "Join each of them on its primary key or on the columns of another unique index (each then adds at most one row per key), or group by the key; or pass key => '{key}' to rely on the data instead (a write that repeats a key then fails with 23505).{together}"
+                ))
+            }
             Error::InvalidMode { .. } => Some(
                 "immediate: maintained at the end of each statement; deferred: at commit or pg_tviews_flush()."
                     .into(),

@@ -134,6 +134,28 @@ pub fn analyze_view(
         true => Vec::new(),
         false => unsafe { trace_key(query, &extracted, &columns, &key, creating)? },
     };
+    if prove_unique {
+        // SAFETY: the same query, still alive.
+        let proof = unsafe { prove_key(query, tview, &key, &columns) };
+        if let Err(TviewError::Core(tviews_core::Error::KeyNotProvablyUnique {
+            tview,
+            key,
+            repeating,
+            ..
+        })) = proof
+        {
+            // Say which primary keys would identify the rows together.
+            let (identifying, _) = top_level_primary_keys(&extracted)?;
+            return Err(tviews_core::Error::KeyNotProvablyUnique {
+                tview,
+                key,
+                repeating,
+                identifying,
+            }
+            .into());
+        }
+        proof?;
+    }
     let mut model = extracted.model;
     if one_row_keyed {
         // At most one row: every change recomputes it, whatever the key column is.
@@ -149,10 +171,6 @@ pub fn analyze_view(
         if origins.iter().any(|o| o.occ != origins[0].occ) {
             model.key_origins = origins;
         }
-    }
-    if prove_unique {
-        // SAFETY: the same query, still alive.
-        unsafe { prove_key(query, tview, &key, &columns)? };
     }
     let plan = plan(&model)?;
     // SAFETY: the same query, still alive.
@@ -191,9 +209,10 @@ fn key_is_linked(model: &DefinitionModel, origins: Vec<tviews_core::model::Colum
     plan(&model).is_ok()
 }
 
-/// What would give a definition without a key one: the primary keys of the tables its rows
-/// come from (joined at the top level), to select as they are.
-fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
+/// The primary keys of the tables the rows come from (joined at the top level, not on a
+/// nullable side), as `schema.table (columns)`: immediate ones, then DEFERRABLE ones (which
+/// prove nothing: a statement may repeat a key until commit), each table once.
+fn top_level_primary_keys(ex: &model::Extracted) -> Result<(Vec<String>, Vec<String>), TviewError> {
     let mut keys = Vec::new();
     let mut deferrable = Vec::new();
     for (occ, o) in ex.model.occurrences.iter().enumerate() {
@@ -216,6 +235,13 @@ fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
             }
         }
     }
+    Ok((keys, deferrable))
+}
+
+/// What would give a definition without a key one: the primary keys of the tables its rows
+/// come from (joined at the top level), to select as they are.
+fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
+    let (keys, deferrable) = top_level_primary_keys(ex)?;
     if !deferrable.is_empty() && keys.is_empty() {
         return Ok(format!(
             "The primary key of {} is DEFERRABLE: a statement may repeat its values until commit, so it proves no key. Make it NOT DEFERRABLE, or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
@@ -427,6 +453,7 @@ unsafe fn prove_key(
             tview: tview.to_string(),
             key: key.join(", "),
             repeating,
+            identifying: Vec::new(),
         }
         .into()),
     }

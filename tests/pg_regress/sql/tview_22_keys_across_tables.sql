@@ -303,5 +303,9 @@ SELECT pg_tviews_create('bad', $$ SELECT s.pk_slot, e.pk_event FROM tb_slot s, t
 SELECT pg_tviews_create('bad', $$
     SELECT s.pk_slot, e.pk_event FROM tb_slot s LEFT JOIN tb_event e ON e.at < s.starts $$,
     key => ARRAY['pk_slot', 'pk_event']);
+-- Refused: a key picked alone (pk_post) that the other table repeats; the hint names the
+-- primary keys that identify the rows together.
+SELECT pg_tviews_create('bad', $$
+    SELECT p.pk_post, t.name FROM tb_post p JOIN tb_tag t ON t.label = p.label $$);
 
 DROP SCHEMA kat CASCADE;
