@@ -248,6 +248,10 @@ fn create_from_definition(
     if def.model.spans_tables() {
         spanning_key_indexes(&target.schema, &target.name.table, &table_sql, &def)?;
     }
+    // Statistics now, not when autovacuum gets to it: the first maintenance plans (kept per
+    // backend) would otherwise guess every key's share of the rows (a stored-rows lookup of a
+    // key drawn from several tables then read the whole table instead of using its index).
+    Spi::run(&format!("ANALYZE {table_sql}"))?;
     record_internal_dependency(pg_sys::RelationRelationId, view, table);
 
     let ext = extension_schema_quoted()?;

@@ -31,15 +31,21 @@ fn describe_reach(model: &DefinitionModel, reach: &Reach) -> String {
             None => "key column".into(),
         },
         Reach::Path(hops) => {
+            let step = |h: &crate::plan::Hop| {
+                format!(
+                    "{} {} {}",
+                    column(model, &h.from),
+                    h.operator.name,
+                    column(model, &h.to)
+                )
+            };
             let steps: Vec<String> = hops
                 .iter()
                 .map(|h| {
-                    format!(
-                        "{} {} {}",
-                        column(model, &h.from),
-                        h.operator.name,
-                        column(model, &h.to)
-                    )
+                    std::iter::once(step(h))
+                        .chain(h.also.iter().map(step))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 })
                 .collect();
             format!("join {}", steps.join(", "))

@@ -31,6 +31,12 @@ pub struct Hop {
     pub from_is_left: bool,
     /// The edge's operator is its operands' own equality (see `model::Edge::exact`).
     pub exact: bool,
+    /// The other conditions between the same two occurrences that the step may also require
+    /// (`a.tenant = b.tenant AND a.ref = b.ref`: the step is one of them, these the rest),
+    /// each a hop between the same two occurrences with `also` empty. A key query joins on
+    /// all of them: every row the step reaches meets them all, and joining on one alone
+    /// would reach every row sharing that one value.
+    pub also: Vec<Hop>,
 }
 
 /// How changes to one occurrence reach the keys.
@@ -144,6 +150,17 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
             }
             match &paths[origin.occ] {
                 Some(path) => key_paths.push(path.clone()),
+                None if model.full_join.is_some() => {
+                    return Err(Error::KeyNotTraceable {
+                        reason: format!(
+                            "no condition of the FULL JOIN's ON compares a column of {}.{} with a column of {}.{} (write it as column = column, or column OP column, between the two sides)",
+                            occurrence.table.schema,
+                            occurrence.table.name,
+                            model.occurrences[root.occ].table.schema,
+                            model.occurrences[root.occ].table.name
+                        ),
+                    })
+                }
                 None => {
                     return Err(Error::KeyNotTraceable {
                         reason: format!(
@@ -209,12 +226,29 @@ fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>>
                 continue;
             }
             let mut path = paths[at].clone().unwrap_or_default();
+            let also = model
+                .edges
+                .iter()
+                .filter(|other| !std::ptr::eq(*other, edge))
+                .filter_map(|other| {
+                    let (f, t) = other.step_from(at)?;
+                    (t.occ == to.occ).then(|| Hop {
+                        from: f.clone(),
+                        to: t.clone(),
+                        operator: other.operator.clone(),
+                        from_is_left: other.left == *f,
+                        exact: other.exact,
+                        also: Vec::new(),
+                    })
+                })
+                .collect();
             path.push(Hop {
                 from: from.clone(),
                 to: to.clone(),
                 operator: edge.operator.clone(),
                 from_is_left: edge.left == *from,
                 exact: edge.exact,
+                also,
             });
             paths[to.occ] = Some(path);
             queue.push_back(to.occ);

@@ -103,7 +103,16 @@ pub fn analyze_view(
                 }
                 other => other?,
             };
-            if source == KeySource::ProvenTogether
+            if source == KeySource::ProvenTogether && extracted.model.full_join.is_some() {
+                // Both sides' keys of a FULL JOIN: nothing else could be the key, so say why
+                // this one cannot be traced rather than fall back.
+                // SAFETY: the same query, still alive.
+                let origins = unsafe { trace_key(query, &extracted, &columns, &key, true)? };
+                let mut linked = extracted.model.clone();
+                linked.root = origins.first().cloned();
+                linked.key_origins = origins;
+                plan(&linked)?;
+            } else if source == KeySource::ProvenTogether
                 // SAFETY: the same query, still alive.
                 && !unsafe { trace_key(query, &extracted, &columns, &key, true) }
                     .is_ok_and(|origins| key_is_linked(&extracted.model, origins))

@@ -62,6 +62,9 @@ struct Walker {
     levels: Vec<Level>,
     /// The definition's FROM list when it is exactly `a FULL JOIN b` of two tables.
     top_full_join: *mut pg_sys::JoinExpr,
+    /// The conjuncts of that join's ON, and the edges made of them.
+    full_on: Vec<*mut pg_sys::Node>,
+    full_on_edges: Vec<usize>,
 }
 
 /// Walk `query` (analyzed and rewritten) into the model.
@@ -74,10 +77,22 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
         levels: Vec::new(),
         // SAFETY: per contract.
         top_full_join: unsafe { top_full_join(query, true) },
+        full_on: Vec::new(),
+        full_on_edges: Vec::new(),
     };
     // SAFETY: per contract.
     let outputs = unsafe { w.level(query, None, false)? };
     if let Some((left, right)) = w.out.model.full_join {
+        // Whether a row of either side is unmatched depends on the ON alone: a pair that
+        // meets a WHERE condition but not the ON is no pair. Only the ON's conditions link
+        // the two sides.
+        for (i, edge) in w.out.model.edges.iter_mut().enumerate() {
+            let pair = [edge.left.occ, edge.right.occ];
+            if pair.contains(&left) && pair.contains(&right) && !w.full_on_edges.contains(&i) {
+                edge.guards.remove(&left);
+                edge.guards.remove(&right);
+            }
+        }
         // Rows beside the FULL JOIN (subqueries reading other tables): not traced yet.
         for (occ, o) in w.out.model.occurrences.iter_mut().enumerate() {
             if occ != left && occ != right {
@@ -125,6 +140,8 @@ unsafe fn nonlocal_reason(q: *mut pg_sys::Query) -> Option<String> {
             Some("it is inside a subquery with window functions".into())
         } else if q.hasDistinctOn {
             Some("it is inside a subquery with DISTINCT ON".into())
+        } else if !q.groupingSets.is_null() {
+            Some("it is inside a subquery with GROUPING SETS, ROLLUP or CUBE".into())
         } else if !q.setOperations.is_null() {
             Some("it is inside UNION, INTERSECT or EXCEPT".into())
         } else {
@@ -174,6 +191,9 @@ impl Walker {
                         Guards::Level => self.levels[depth].occs.iter().copied().collect(),
                         Guards::Set(s) => s,
                     };
+                    if self.full_on.contains(&conjunct) {
+                        self.full_on_edges.push(self.out.model.edges.len());
+                    }
                     self.out.model.edges.push(edge);
                 }
             }
@@ -308,6 +328,9 @@ impl Walker {
                     ) {
                         self.out.model.full_join = Some((*left, *right));
                         guarded = l.union(&r).copied().collect();
+                        let mut on = Vec::new();
+                        conjuncts(j.quals, &mut on);
+                        self.full_on = on;
                     }
                 }
                 let mut cs = Vec::new();

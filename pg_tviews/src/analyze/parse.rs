@@ -162,6 +162,12 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
                 "Create one TVIEW per branch, or move the set operation into a subquery of a single-root SELECT.",
             ));
         }
+        if !query.groupingSets.is_null() {
+            return Err(refused(
+                "GROUPING SETS, ROLLUP or CUBE at its top level",
+                "Their subtotal rows (NULL in the columns rolled up) sum rows of many groups, which no change's keys name. Create one TVIEW per grouping (a plain GROUP BY each).",
+            ));
+        }
         if query.hasDistinctOn {
             return Err(refused(
                 "DISTINCT ON at its top level",

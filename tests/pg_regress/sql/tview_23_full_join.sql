@@ -119,6 +119,50 @@ DELETE FROM tb_person WHERE pk_person = 3;
 SELECT * FROM tv_desk_handover ORDER BY 1 NULLS FIRST, 2 NULLS FIRST;
 SELECT * FROM pg_tviews_check('desk_handover');
 
+-- Several conditions between the two sides: a key query joins on all of them (joining on
+-- the first alone reached every row sharing its value: every row of a tenant).
+CREATE TABLE tb_ta (pk_ta int PRIMARY KEY, tenant int NOT NULL, ref int, v text);
+CREATE TABLE tb_tb (pk_tb int PRIMARY KEY, tenant int NOT NULL, ref int, w text);
+INSERT INTO tb_ta SELECT g, g % 2, g, 'a' || g FROM generate_series(1, 400) g;
+INSERT INTO tb_tb SELECT g, g % 2, g + 4, 'b' || g FROM generate_series(1, 400) g;
+SELECT pg_tviews_create('tenant_pairs', $$
+    SELECT a.pk_ta, b.pk_tb, a.v, b.w
+      FROM tb_ta a FULL JOIN tb_tb b ON a.tenant = b.tenant AND a.ref = b.ref $$);
+SELECT source, reaches FROM pg_tviews_explain('tenant_pairs') WHERE source LIKE 'fj.%' ORDER BY 1;
+SELECT pg_tviews_stats_reset();
+UPDATE tb_ta SET v = 'z' WHERE pk_ta = 8;
+UPDATE tb_tb SET w = 'z' WHERE pk_tb = 4;
+SELECT runs, keys_recomputed FROM pg_tviews_stats WHERE tview = 'fj.tv_tenant_pairs'::regclass;
+SELECT * FROM pg_tviews_check('tenant_pairs');
+
+-- Only the ON decides whether a row is unmatched: a WHERE condition comparing the two
+-- sides is not a way from one to the other. Without a column comparison in the ON, the
+-- key cannot be traced (refused, saying so).
+CREATE FUNCTION same_or_unknown(int, int) RETURNS bool LANGUAGE sql IMMUTABLE
+    AS 'SELECT $1 IS NULL OR $2 IS NULL OR $1 = $2';
+CREATE OPERATOR === (leftarg = int, rightarg = int, function = same_or_unknown);
+SELECT pg_tviews_create('where_only', $$
+    SELECT a.pk_ta, b.pk_tb FROM tb_ta a FULL JOIN tb_tb b ON a.ref + 0 = b.ref
+     WHERE a.tenant === b.tenant $$);
+-- With one, a WHERE comparing the sides filters rows and is ignored by the key queries.
+SELECT pg_tviews_create('where_too', $$
+    SELECT a.pk_ta, b.pk_tb FROM tb_ta a FULL JOIN tb_tb b ON a.ref = b.ref
+     WHERE a.tenant === b.tenant $$);
+UPDATE tb_ta SET tenant = 1 - tenant WHERE pk_ta IN (10, 11, 12);
+UPDATE tb_tb SET ref = ref + 1 WHERE pk_tb IN (3, 9);
+SELECT * FROM pg_tviews_check('where_too');
+
+-- GROUPING SETS, ROLLUP and CUBE at the top level are refused (their subtotal rows, NULL
+-- in the columns rolled up, sum many groups that no change's keys name), over a FULL JOIN
+-- or anything else.
+SELECT pg_tviews_create('rolled_up', $$
+    SELECT a.tenant AS ta, b.tenant AS tb, count(*) AS n
+      FROM tb_ta a FULL JOIN tb_tb b ON a.ref = b.ref GROUP BY ROLLUP (a.tenant, b.tenant) $$,
+    key => ARRAY['ta', 'tb']);
+SELECT pg_tviews_create('cubed', $$
+    SELECT a.tenant, a.ref, count(*) AS n FROM tb_ta a GROUP BY CUBE (a.tenant, a.ref) $$,
+    key => ARRAY['tenant', 'ref']);
+
 -- Refused: a key of one side only, a key column that may be NULL, a third table.
 SELECT pg_tviews_create('one_side', $$
     SELECT l.pk_left, r.note FROM tb_left l FULL JOIN tb_right r ON r.y = l.x $$,

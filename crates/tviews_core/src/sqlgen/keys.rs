@@ -163,7 +163,7 @@ fn stored_rows_branch(
     let rows = if target == root || own_only {
         format!("SELECT {} FROM {old} AS d", values.join(", "))
     } else {
-        path_branch(model, root, &values.join(", "), target, path, old)
+        path_branch(model, root, &values.join(", "), target, path, old, true)
     };
     let tests: Vec<String> = read
         .iter()
@@ -229,18 +229,11 @@ fn joined_rows_branch(
         if joined.contains(&to) {
             continue;
         }
-        let from_col = format!("{}.{}", alias(hop.from.occ), quote_ident(&hop.from.column));
-        let to_col = format!("{}.{}", alias(to), quote_ident(&hop.to.column));
-        let (l, r) = if hop.from_is_left {
-            (from_col, to_col)
-        } else {
-            (to_col, from_col)
-        };
         sql.push_str(&format!(
             " JOIN {} AS {} ON {}",
             relation(to),
             alias(to),
-            compare(&l, &hop.operator, &r)
+            hop_condition(hop, &alias(hop.from.occ), &alias(to), true)
         ));
         joined.push(to);
     }
@@ -331,7 +324,7 @@ fn spanning_columns(
             Reach::Path(hops) => hops,
             _ => &[],
         };
-        for hop in spanning_hops(plan, path) {
+        for hop in spanning_hops(plan, path).flat_map(|h| std::iter::once(h).chain(&h.also)) {
             if hop.from.occ == *occ {
                 add(&hop.from.column);
             }
@@ -688,6 +681,7 @@ fn branches_query(
                 *occ,
                 hops,
                 &delta(last),
+                false,
             ))
         }
         Reach::Untraceable(_) => unreachable!("checked by recompute_all_reason"),
@@ -705,6 +699,11 @@ fn branches_query(
     ))
 }
 
+/// The root's key (`key`, over alias `t0`) joined along `hops` to the changed rows (`delta`)
+/// standing for the appearance `target`. With `whole_rows`, `delta` has every column the
+/// hops read (the transition tables, or the whole rows a key drawn from several tables
+/// captures), and the last hop requires its other conditions too; otherwise it holds only
+/// the last hop's column (a deferred capture of it).
 fn path_branch(
     model: &DefinitionModel,
     root: OccId,
@@ -712,6 +711,7 @@ fn path_branch(
     target: OccId,
     hops: &[Hop],
     delta: &str,
+    whole_rows: bool,
 ) -> String {
     let mut alias: HashMap<OccId, String> = HashMap::new();
     alias.insert(root, "t0".into());
@@ -721,25 +721,40 @@ fn path_branch(
     );
     for (i, hop) in hops.iter().enumerate() {
         let to = hop.to.occ;
-        let (name, source) = if to == target && i == hops.len() - 1 {
+        let last = to == target && i == hops.len() - 1;
+        let (name, source) = if last {
             ("d".to_string(), delta.to_string())
         } else {
             (format!("t{}", i + 1), table(&model.occurrences[to].table))
         };
-        let from_col = format!("{}.{}", alias[&hop.from.occ], quote_ident(&hop.from.column));
-        let to_col = format!("{}.{}", name, quote_ident(&hop.to.column));
-        let (l, r) = if hop.from_is_left {
-            (from_col, to_col)
-        } else {
-            (to_col, from_col)
-        };
         sql.push_str(&format!(
             " JOIN {source} AS {name} ON {}",
-            compare(&l, &hop.operator, &r)
+            hop_condition(hop, &alias[&hop.from.occ], &name, !last || whole_rows)
         ));
         alias.insert(to, name);
     }
     sql
+}
+
+/// The join condition of `hop` from the row `from_alias` to the row `to_alias`: its own
+/// comparison, and with `all` its other conditions between the same two rows (see
+/// `Hop::also`).
+fn hop_condition(hop: &Hop, from_alias: &str, to_alias: &str, all: bool) -> String {
+    let one = |h: &Hop| {
+        let from_col = format!("{from_alias}.{}", quote_ident(&h.from.column));
+        let to_col = format!("{to_alias}.{}", quote_ident(&h.to.column));
+        let (l, r) = if h.from_is_left {
+            (from_col, to_col)
+        } else {
+            (to_col, from_col)
+        };
+        compare(&l, &h.operator, &r)
+    };
+    let mut conditions = vec![one(hop)];
+    if all {
+        conditions.extend(hop.also.iter().map(one));
+    }
+    conditions.join(" AND ")
 }
 
 #[cfg(test)]
