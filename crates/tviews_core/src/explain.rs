@@ -102,11 +102,13 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
                 .iter()
                 .map(|o| column(model, o))
                 .collect();
+            let how = if model.full_join.is_some() {
+                "both sides of a FULL JOIN, the other side's NULL in an unmatched row; a change finds its keys through the pairs its rows form, the rows they leave unmatched and the stored rows"
+            } else {
+                "drawn from several tables; a change finds its keys through their join and the stored rows"
+            };
             (
-                format!(
-                    "key columns {named} ({}: drawn from several tables; a change finds its keys through their join and the stored rows)",
-                    origins.join(", ")
-                ),
+                format!("key columns {named} ({}: {how})", origins.join(", ")),
                 together,
             )
         }
