@@ -150,27 +150,19 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
             }
             match &paths[origin.occ] {
                 Some(path) => key_paths.push(path.clone()),
-                None if model.full_join.is_some() => {
-                    return Err(Error::KeyNotTraceable {
-                        reason: format!(
-                            "no condition of the FULL JOIN's ON compares a column of {}.{} with a column of {}.{} (write it as column = column, or column OP column, between the two sides)",
-                            occurrence.table.schema,
-                            occurrence.table.name,
-                            model.occurrences[root.occ].table.schema,
-                            model.occurrences[root.occ].table.name
-                        ),
-                    })
-                }
                 None => {
+                    let name = |t: &TableRef| format!("{}.{}", t.schema, t.name);
+                    let (this, root) = (
+                        name(&occurrence.table),
+                        name(&model.occurrences[root.occ].table),
+                    );
                     return Err(Error::KeyNotTraceable {
-                        reason: format!(
-                            "the key's columns come from several tables, and no chain of inner-join conditions links {}.{} to {}.{}",
-                            occurrence.table.schema,
-                            occurrence.table.name,
-                            model.occurrences[root.occ].table.schema,
-                            model.occurrences[root.occ].table.name
-                        ),
-                    })
+                        reason: if model.full_join.is_some() {
+                            format!("no condition of the FULL JOIN's ON compares a column of {this} with a column of {root} (write it as column = column, or column OP column, between the two sides)")
+                        } else {
+                            format!("the key's columns come from several tables, and no chain of inner-join conditions links {this} to {root}")
+                        },
+                    });
                 }
             }
         }

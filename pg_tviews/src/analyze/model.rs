@@ -473,6 +473,22 @@ impl Walker {
     }
 }
 
+/// Does `q` give each row of its FROM list at most one row of its own, whatever the other
+/// rows are (no grouping, aggregates, window functions, set-returning functions in the
+/// select list, DISTINCT, LIMIT or set operations)?
+fn row_by_row(q: &pg_sys::Query) -> bool {
+    q.groupClause.is_null()
+        && q.groupingSets.is_null()
+        && q.havingQual.is_null()
+        && !q.hasAggs
+        && !q.hasWindowFuncs
+        && !q.hasTargetSRFs
+        && q.distinctClause.is_null()
+        && q.limitCount.is_null()
+        && q.limitOffset.is_null()
+        && q.setOperations.is_null()
+}
+
 /// The join of `query`'s FROM list when that list is exactly one `FULL JOIN` of two tables
 /// (null otherwise). With `look_through`, a query that only projects the rows of one
 /// subquery (`SELECT * FROM` the definition's view, as the analysis reads it) is looked
@@ -492,17 +508,7 @@ pub(super) unsafe fn top_full_join(
         };
         if look_through && is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
             let q = &*query;
-            let only_projects = (*from).quals.is_null()
-                && q.groupClause.is_null()
-                && q.groupingSets.is_null()
-                && q.havingQual.is_null()
-                && !q.hasAggs
-                && !q.hasWindowFuncs
-                && !q.hasTargetSRFs
-                && q.distinctClause.is_null()
-                && q.limitCount.is_null()
-                && q.limitOffset.is_null()
-                && q.setOperations.is_null();
+            let only_projects = (*from).quals.is_null() && row_by_row(q);
             let rte = list_nth::<pg_sys::RangeTblEntry>(
                 q.rtable,
                 (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize - 1,
@@ -544,19 +550,7 @@ pub(super) unsafe fn top_full_join(
                                 )
                                 .is_some_and(|r| (*r).rtekind == pg_sys::RTEKind::RTE_RELATION)
                         });
-                    one_table
-                        && !q.hasSubLinks
-                        && !q.hasAggs
-                        && !q.hasWindowFuncs
-                        && !q.hasTargetSRFs
-                        && q.groupClause.is_null()
-                        && q.groupingSets.is_null()
-                        && q.havingQual.is_null()
-                        && q.distinctClause.is_null()
-                        && q.limitCount.is_null()
-                        && q.limitOffset.is_null()
-                        && q.setOperations.is_null()
-                        && q.cteList.is_null()
+                    one_table && !q.hasSubLinks && q.cteList.is_null() && row_by_row(q)
                 }
                 _ => false,
             }
