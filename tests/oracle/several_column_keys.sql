@@ -20,10 +20,3 @@ SELECT pg_tviews_create('prod_sup', $$
     SELECT p.pk_prod, s.pk_sup, p.name || ' / ' || s.name || ' / ' || c.name AS pair
       FROM tb_prod p JOIN tb_sup s ON s.fk_cat = p.fk_cat
       JOIN tb_cat c ON c.pk_cat = p.fk_cat $$);
-
--- Shape 8: a FULL JOIN of two tables, keyed by both sides' keys: products and the suppliers
--- of their category, with the products no supplier serves and the suppliers no product
--- needs as rows of their own.
-SELECT pg_tviews_create('prod_or_sup', $$
-    SELECT p.pk_prod, s.pk_sup, coalesce(p.name, '-') || ' / ' || coalesce(s.name, '-') AS pair
-      FROM tb_prod p FULL JOIN tb_sup s ON s.fk_cat = p.fk_cat $$);

@@ -10,6 +10,14 @@ RESET client_min_messages;
 \i tests/oracle/several_column_keys.sql
 SET search_path = rnd, public;
 
+-- Shape 8, here only (checked after every third statement; the golden file tview_23 and the
+-- definition fuzzer cover it in immediate mode): a FULL JOIN of two tables, keyed by both
+-- sides' keys: products and the suppliers of their category, with the products no supplier
+-- serves and the suppliers no product needs as rows of their own.
+SELECT pg_tviews_create('prod_or_sup', $$
+    SELECT p.pk_prod, s.pk_sup, coalesce(p.name, '-') || ' / ' || coalesce(s.name, '-') AS pair
+      FROM tb_prod p FULL JOIN tb_sup s ON s.fk_cat = p.fk_cat $$);
+
 SELECT pg_tviews_set_mode('prod', 'deferred');
 SELECT pg_tviews_set_mode('cat_products', 'deferred');
 SELECT pg_tviews_set_mode('tagging', 'deferred');
