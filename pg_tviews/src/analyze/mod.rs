@@ -108,10 +108,7 @@ pub fn analyze_view(
                 // this one cannot be traced rather than fall back.
                 // SAFETY: the same query, still alive.
                 let origins = unsafe { trace_key(query, &extracted, &columns, &key, true)? };
-                let mut linked = extracted.model.clone();
-                linked.root = origins.first().cloned();
-                linked.key_origins = origins;
-                plan(&linked)?;
+                linked_plan(&extracted.model, origins)?;
             } else if source == KeySource::ProvenTogether
                 // SAFETY: the same query, still alive.
                 && !unsafe { trace_key(query, &extracted, &columns, &key, true) }
@@ -209,13 +206,19 @@ pub fn analyze_view(
 /// Can the key whose columns come from `origins` be traced: one table's columns, or tables
 /// that inner-join conditions link (see `tviews_core::plan`)?
 fn key_is_linked(model: &DefinitionModel, origins: Vec<tviews_core::model::ColumnRef>) -> bool {
-    if origins.iter().all(|o| o.occ == origins[0].occ) {
-        return true;
-    }
+    origins.iter().all(|o| o.occ == origins[0].occ) || linked_plan(model, origins).is_ok()
+}
+
+/// The plan of `model` with its key drawn from `origins` (several tables): refused, saying
+/// why, when no chain of conditions links them.
+fn linked_plan(
+    model: &DefinitionModel,
+    origins: Vec<tviews_core::model::ColumnRef>,
+) -> Result<MaintenancePlan, tviews_core::Error> {
     let mut model = model.clone();
     model.root = origins.first().cloned();
     model.key_origins = origins;
-    plan(&model).is_ok()
+    plan(&model)
 }
 
 /// The primary keys of the tables the rows come from (joined at the top level, not on a
@@ -287,9 +290,6 @@ unsafe fn trace_key(
             .iter()
             .find(|(n, _)| n == k)
             .ok_or_else(|| TviewError::Internal(format!("key column {k} vanished")))?;
-        let not_traceable = |reason: String| -> TviewError {
-            tviews_core::Error::KeyNotTraceable { reason }.into()
-        };
         let c = match origin {
             None => {
                 return Err(not_traceable(format!(
@@ -343,7 +343,7 @@ unsafe fn trace_key(
                 let t = &extracted.model.occurrences[occ].table;
                 format!("{}.{}", t.schema, t.name)
             };
-            return Err(not_traceable_full(format!(
+            return Err(not_traceable(format!(
                 "a key of a FULL JOIN needs columns of both sides ({} and {}): each side's rows also come unmatched, with the other side's columns NULL",
                 name(left),
                 name(right)
@@ -423,7 +423,7 @@ fn common_root(
     Ok(None)
 }
 
-fn not_traceable_full(reason: String) -> TviewError {
+fn not_traceable(reason: String) -> TviewError {
     tviews_core::Error::KeyNotTraceable { reason }.into()
 }
 

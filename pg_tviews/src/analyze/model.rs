@@ -476,7 +476,7 @@ impl Walker {
 /// Does `q` give each row of its FROM list at most one row of its own, whatever the other
 /// rows are (no grouping, aggregates, window functions, set-returning functions in the
 /// select list, DISTINCT, LIMIT or set operations)?
-fn row_by_row(q: &pg_sys::Query) -> bool {
+pub(super) fn row_by_row(q: &pg_sys::Query) -> bool {
     q.groupClause.is_null()
         && q.groupingSets.is_null()
         && q.havingQual.is_null()

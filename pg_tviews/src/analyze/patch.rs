@@ -237,18 +237,9 @@ unsafe fn plain_level(d: *mut pg_sys::Query) -> bool {
     // SAFETY: a valid Query.
     unsafe {
         let q = &*d;
-        !q.hasAggs
-            && !q.hasWindowFuncs
-            && !q.hasTargetSRFs
+        super::model::row_by_row(q)
             && !q.hasRecursive
             && !q.hasDistinctOn
-            && q.groupClause.is_null()
-            && q.groupingSets.is_null()
-            && q.havingQual.is_null()
-            && q.distinctClause.is_null()
-            && q.setOperations.is_null()
-            && q.limitCount.is_null()
-            && q.limitOffset.is_null()
             && q.cteList.is_null()
             && q.rowMarks.is_null()
     }

@@ -252,19 +252,9 @@ fn joined_rows_branch(
     // A top-level FULL JOIN: a pair the changed rows match now or matched before decides
     // whether each of its two rows is also stored unmatched (the other side's key NULL).
     let pattern = |nulled: Option<OccId>| {
-        let values: Vec<String> = model
-            .key_origins
-            .iter()
-            .zip(&fields)
-            .map(|(o, f)| {
-                if Some(o.occ) == nulled {
-                    "NULL".to_string()
-                } else {
-                    f.clone()
-                }
-            })
-            .collect();
-        format!("(ROW({})::{})", values.join(", "), stored.key_type)
+        let value =
+            |o: &crate::model::ColumnRef| format!("{}.{}", alias(o.occ), quote_ident(&o.column));
+        format!("({})", key_row(model, &value, nulled, stored))
     };
     format!(
         "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}, {}, {}) AS p(k)",
@@ -272,6 +262,28 @@ fn joined_rows_branch(
         pattern(Some(right)),
         pattern(Some(left))
     )
+}
+
+/// The key whose columns are `value(origin)`, those of occurrence `nulled` NULL (the key of
+/// an unmatched row of a FULL JOIN's other side).
+fn key_row(
+    model: &DefinitionModel,
+    value: &dyn Fn(&crate::model::ColumnRef) -> String,
+    nulled: Option<OccId>,
+    stored: &RefreshTarget<'_>,
+) -> String {
+    let values: Vec<String> = model
+        .key_origins
+        .iter()
+        .map(|o| {
+            if Some(o.occ) == nulled {
+                "NULL".to_string()
+            } else {
+                value(o)
+            }
+        })
+        .collect();
+    format!("ROW({})::{}", values.join(", "), stored.key_type)
 }
 
 /// For a side `side` of a top-level FULL JOIN: the changed rows (`images`) as rows of their
@@ -282,21 +294,13 @@ fn unmatched_row_branch(
     images: &str,
     stored: &RefreshTarget<'_>,
 ) -> String {
-    let values: Vec<String> = model
-        .key_origins
-        .iter()
-        .map(|o| {
-            if o.occ == side {
-                format!("d.{}", quote_ident(&o.column))
-            } else {
-                "NULL".to_string()
-            }
-        })
-        .collect();
+    let other = model
+        .full_join
+        .map(|(left, right)| if side == left { right } else { left });
+    let value = |o: &crate::model::ColumnRef| format!("d.{}", quote_ident(&o.column));
     format!(
-        "SELECT ROW({})::{} FROM {images} AS d",
-        values.join(", "),
-        stored.key_type
+        "SELECT {} FROM {images} AS d",
+        key_row(model, &value, other, stored)
     )
 }
 

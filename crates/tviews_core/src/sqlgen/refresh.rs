@@ -192,6 +192,11 @@ impl RefreshTarget<'_> {
         // hundred keys cost a third of a second.
     }
 
+    /// The key is drawn from both sides of a top-level FULL JOIN.
+    fn full_join(&self) -> bool {
+        self.key_fields.iter().any(|f| f.full_join_side.is_some())
+    }
+
     /// The tests of each key column against its keys' values (`values(i, field)`, the right
     /// side of the field's equality), as conditions on the definition's rows (the arms of a
     /// UNION ALL). One arm, or for a key drawn from both sides of a top-level FULL JOIN two:
@@ -215,26 +220,26 @@ impl RefreshTarget<'_> {
                 test
             }
         };
-        let fields = self.key.iter().zip(self.key_fields).enumerate();
-        if !self.key_fields.iter().any(|f| f.full_join_side.is_some()) {
-            let tests: Vec<String> = fields.map(|(i, (c, f))| test(i, c, f, false)).collect();
-            return vec![tests.join(" AND ")];
-        }
-        let arm = |strict_side: usize| {
+        // The arm of the rows with side `strict` (of a FULL JOIN) present, or of all rows.
+        let arm = |strict: Option<usize>| {
             let tests: Vec<String> = self
                 .key
                 .iter()
                 .zip(self.key_fields)
                 .enumerate()
-                .map(|(i, (c, f))| match f.full_join_side {
-                    Some(0) if strict_side == 1 => format!("{} IS NULL", quote_ident(c)),
-                    Some(side) => test(i, c, f, side == strict_side),
-                    None => test(i, c, f, false),
+                .map(|(i, (c, f))| match (f.full_join_side, strict) {
+                    (Some(0), Some(1)) => format!("{} IS NULL", quote_ident(c)),
+                    (Some(side), Some(strict)) => test(i, c, f, side == strict),
+                    _ => test(i, c, f, false),
                 })
                 .collect();
             tests.join(" AND ")
         };
-        vec![arm(0), arm(1)]
+        if self.full_join() {
+            vec![arm(Some(0)), arm(Some(1))]
+        } else {
+            vec![arm(None)]
+        }
     }
 
     /// The keys of array `$1` as a FROM item named `alias`, and the expression of one key in
@@ -433,26 +438,10 @@ pub fn refresh_one_key(t: &RefreshTarget<'_>) -> String {
 /// [`refresh_keys`] for many keys: the definition's rows are those whose key is among the
 /// keys of `$1` as a join (semi-join), not an array test.
 pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
-    let eq = t.key_eq;
     let (keys, key) = t.unnest_keys("u");
-    // A composite key would be compared field by field with the subquery's columns: as the
-    // one field of a row, it is compared whole.
-    let lhs = format!("{}::{}", t.key_of(""), eq.left);
-    let lhs = if t.composite() {
-        format!("ROW({lhs})")
-    } else {
-        lhs
-    };
-    let among = format!(
-        "{lhs} {} ANY (SELECT {key}::{}{} FROM {keys})",
-        operator(eq),
-        eq.right,
-        t.collate()
-    );
-    if t.key_fields.iter().any(|f| f.full_join_side.is_some()) {
+    if t.full_join() {
         // Each side's arm semi-joins its key columns with the keys' values of them (a
         // whole-key test would read both sides of the FULL JOIN whole).
-        let (keys, _) = t.unnest_keys("u");
         let arms = t.field_arms(&|i, field| {
             let collate = field
                 .collation
@@ -467,6 +456,21 @@ pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
         });
         return refresh_keys_where(t, arms);
     }
+    let eq = t.key_eq;
+    // A composite key would be compared field by field with the subquery's columns: as the
+    // one field of a row, it is compared whole.
+    let lhs = format!("{}::{}", t.key_of(""), eq.left);
+    let lhs = if t.composite() {
+        format!("ROW({lhs})")
+    } else {
+        lhs
+    };
+    let among = format!(
+        "{lhs} {} ANY (SELECT {key}::{}{} FROM {keys})",
+        operator(eq),
+        eq.right,
+        t.collate()
+    );
     refresh_keys_where(t, vec![among])
 }
 
