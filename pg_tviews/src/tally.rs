@@ -115,6 +115,16 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
         let Some(groups) = groups else {
             continue;
         };
+        if let Some(s) = def
+            .summary
+            .as_mut()
+            .filter(|s| s.group.source.oid == t.source)
+        {
+            if let [g] = groups.as_slice() {
+                s.group = g.clone();
+            }
+            continue;
+        }
         let Some(i) = def.partials.iter().position(|p| p.table.oid == t.source) else {
             continue;
         };
@@ -127,7 +137,8 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
 
 /// The tallies of `def` that maintenance keeps in `mode`: immediate mode only, and only for
 /// a source whose every statement adds its rows to the state (a partial source joined
-/// straight to the key: see `tviews_core::action::decide`).
+/// straight to the key, or the table a summary aggregates: see
+/// `tviews_core::action::decide`).
 fn usable(def: &Definition, mode: Mode) -> Vec<SourceTally> {
     if mode != Mode::Immediate {
         return Vec::new();
@@ -136,7 +147,11 @@ fn usable(def: &Definition, mode: Mode) -> Vec<SourceTally> {
         .iter()
         .filter(|t| {
             let shape = inputs(def, mode).shape(t.source);
-            shape.traceable && shape.direct && shape.partial
+            (shape.traceable && shape.direct && shape.partial)
+                || def
+                    .summary
+                    .as_ref()
+                    .is_some_and(|s| s.group.source.oid == t.source)
         })
         .cloned()
         .collect()
@@ -148,6 +163,7 @@ fn inputs(def: &Definition, mode: Mode) -> Inputs<'_> {
         plan: &def.plan,
         patches: &def.patches,
         partials: &def.partials,
+        summary: def.summary.as_ref(),
         mode,
     }
 }

@@ -18,9 +18,10 @@ use crate::sqlgen::patch::{
     PatchSource,
 };
 use crate::sqlgen::refresh::{
-    refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, RefreshTarget,
+    refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, refresh_summary,
+    RefreshTarget,
 };
-use crate::sqlgen::tally::{delta_statement, describe_groups, reset_statement};
+use crate::sqlgen::tally::{delta_statement, describe_groups, reset_statement, Summary};
 use crate::Error;
 
 /// When a TVIEW is maintained.
@@ -119,6 +120,9 @@ pub enum Query {
     RefreshManyKeys,
     /// The MERGE recomputing every row.
     RefreshAll,
+    /// The same MERGE from a summary's state (an aggregate without GROUP BY: one row, see
+    /// `sqlgen::tally::Summary`).
+    RefreshSummary,
 }
 
 /// From this many keys on, a recompute joins the definition with its keys and is planned for
@@ -159,7 +163,8 @@ impl Query {
             Query::RefreshOneKey
             | Query::RefreshKeys
             | Query::RefreshManyKeys
-            | Query::RefreshAll => None,
+            | Query::RefreshAll
+            | Query::RefreshSummary => None,
         }
     }
 }
@@ -233,6 +238,11 @@ pub enum Action {
         when: When,
         otherwise: Box<Action>,
     },
+    /// An aggregate without GROUP BY whose state keeps the source's rows (see
+    /// `sqlgen::tally::Summary`): under the whole-TVIEW lock, run `tally` (add the changed
+    /// rows to the state), then recompute the one row from the state
+    /// ([`Query::RefreshSummary`]) now, or every row at commit.
+    Summary { tally: Query, when: When },
 }
 
 /// The facts about one source that the decision reads.
@@ -249,8 +259,13 @@ pub struct Shape {
     /// those keys only (see `sqlgen::patch::PartialSource`).
     pub partial: bool,
     /// Some of those values read aggregates of the source kept by delta in state tables
-    /// (see `sqlgen::tally`); only for a partial, direct source.
+    /// (see `sqlgen::tally`); only for a partial, direct source, or a summarized one.
     pub tallied: bool,
+    /// The definition aggregates this table alone at the top level, and a state keeps its
+    /// aggregates (see `sqlgen::tally::Summary`): the rows are read from the state, grouped
+    /// (a traceable source: keys from the changed rows) or one row (untraceable: the row is
+    /// recomputed from the state).
+    pub summarized: bool,
 }
 
 /// The decision: what maintenance does for changes of `source` (of shape `shape`) by `write`
@@ -260,7 +275,8 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
         Mode::Immediate => When::Now,
         Mode::Deferred => When::AtCommit,
     };
-    let tallied = shape.tallied && shape.partial && shape.direct && shape.traceable;
+    let tallied = shape.tallied
+        && ((shape.partial && shape.direct && shape.traceable) || shape.summarized);
     let Some(rows) = write.rows() else {
         return Action::All {
             why: Everything::Truncate,
@@ -269,6 +285,12 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
         };
     };
     if !shape.traceable {
+        if tallied {
+            return Action::Summary {
+                tally: Query::Tally { source, rows },
+                when,
+            };
+        }
         return Action::All {
             why: Everything::Untraceable,
             when,
@@ -334,6 +356,8 @@ pub struct Inputs<'a> {
     pub plan: &'a MaintenancePlan,
     pub patches: &'a [PatchSource],
     pub partials: &'a [PartialSource],
+    /// The definition's rows computed from a state (see `sqlgen::tally::Summary`).
+    pub summary: Option<&'a Summary>,
     pub mode: Mode,
 }
 
@@ -373,6 +397,12 @@ impl<'a> Inputs<'a> {
         self.partials.iter().find(|p| p.table.oid == source)
     }
 
+    /// The summary whose state keeps `source`'s rows, once that state exists.
+    fn summary_source(&self, source: u32) -> Option<&'a Summary> {
+        self.summary
+            .filter(|s| s.group.source.oid == source && s.group.state.is_some())
+    }
+
     /// The shape of `source`; a table the plan does not know is untraceable.
     pub fn shape(&self, source: u32) -> Shape {
         match self.source_plan(source) {
@@ -382,6 +412,7 @@ impl<'a> Inputs<'a> {
                 patchable: false,
                 partial: false,
                 tallied: false,
+                summarized: false,
             },
             Some(sp) => Shape {
                 traceable: sp.recompute_all_reason().is_none(),
@@ -391,7 +422,9 @@ impl<'a> Inputs<'a> {
                 partial: self.partial_source(source).is_some(),
                 tallied: self
                     .partial_source(source)
-                    .is_some_and(|p| p.tallies.iter().any(|g| g.state.is_some())),
+                    .is_some_and(|p| p.tallies.iter().any(|g| g.state.is_some()))
+                    || self.summary_source(source).is_some(),
+                summarized: self.summary_source(source).is_some(),
             },
         }
     }
@@ -482,14 +515,18 @@ impl<'a> Inputs<'a> {
                     plan_per_execution: false,
                 })
             }
-            Query::Tally { source, rows } => plain(
-                self.partial_source(source)
+            Query::Tally { source, rows } => plain(match self.summary_source(source) {
+                Some(s) => delta_statement(std::slice::from_ref(&s.group), rows),
+                None => self
+                    .partial_source(source)
                     .and_then(|p| delta_statement(&p.tallies, rows)),
-            ),
-            Query::TallyReset { source } => plain(
-                self.partial_source(source)
+            }),
+            Query::TallyReset { source } => plain(match self.summary_source(source) {
+                Some(s) => reset_statement(std::slice::from_ref(&s.group)),
+                None => self
+                    .partial_source(source)
                     .and_then(|p| reset_statement(&p.tallies)),
-            ),
+            }),
             Query::RefreshOneKey => Some(Statement {
                 sql: refresh_one_key(target),
                 params: target.key_params(),
@@ -506,6 +543,7 @@ impl<'a> Inputs<'a> {
                 plan_per_execution: true,
             }),
             Query::RefreshAll => plain(Some(refresh_all(target))),
+            Query::RefreshSummary => plain(refresh_summary(target)),
         })
     }
 
@@ -544,6 +582,16 @@ impl<'a> Inputs<'a> {
             if !p.tallies.is_empty() && self.shape(source).tallied {
                 text.push_str(&format!(" (state tables: {})", describe_groups(&p.tallies)));
             }
+        }
+        if let Some(s) = self.summary_source(source) {
+            text.push_str(&format!(
+                " (the rows are computed from the state table {}, {}, not from the table)",
+                describe_groups(std::slice::from_ref(&s.group)),
+                match s.group.column {
+                    Some(_) => "one row per GROUP BY value",
+                    None => "one row",
+                }
+            ));
         }
         text
     }
@@ -609,6 +657,8 @@ fn describe_steps(action: &Action) -> String {
             ..
         } => "each statement: keys from the changed rows queued; at commit: one lock per key, only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)".into(),
         Action::Capture { .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
+        Action::Summary { when: When::Now, .. } => "each statement: TVIEW lock, the changed rows added to the state table (counts, sums, trues), then the one row computed from it (no rows of the table scanned; a min/max beside them reads the table, or one probe of an index on its column)".into(),
+        Action::Summary { when: When::AtCommit, .. } => "each statement: TVIEW lock, the changed rows added to the state table; at commit: every row recomputed".into(),
         Action::Patch {
             otherwise, when, ..
         } => {
@@ -661,7 +711,7 @@ fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
 }
 
 /// The kinds of source the docs table lists, with the shape each has.
-const DOC_SHAPES: [(&str, Shape); 8] = [
+const DOC_SHAPES: [(&str, Shape); 10] = [
     (
         "the key's table, or a table joined straight to the key column by its type's equality (a child; for a key of several columns, the key's table only)",
         Shape {
@@ -670,6 +720,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: false,
             partial: false,
             tallied: false,
+            summarized: false,
         },
     ),
     (
@@ -680,6 +731,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: true,
             partial: false,
             tallied: false,
+            summarized: false,
         },
     ),
     (
@@ -690,6 +742,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: false,
             partial: false,
             tallied: false,
+            summarized: false,
         },
     ),
     (
@@ -700,6 +753,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: true,
             partial: false,
             tallied: false,
+            summarized: false,
         },
     ),
     (
@@ -710,6 +764,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: false,
             partial: true,
             tallied: false,
+            summarized: false,
         },
     ),
     (
@@ -720,6 +775,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: false,
             partial: true,
             tallied: true,
+            summarized: false,
         },
     ),
     (
@@ -730,6 +786,29 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: false,
             partial: true,
             tallied: false,
+            summarized: false,
+        },
+    ),
+    (
+        "the one table a definition aggregates at the top level (`GROUP BY` one column of it, the key), when its aggregates can be kept (immediate mode; in deferred mode, for rows a replica applies)",
+        Shape {
+            traceable: true,
+            direct: true,
+            patchable: false,
+            partial: false,
+            tallied: true,
+            summarized: true,
+        },
+    ),
+    (
+        "the one table an aggregate without `GROUP BY` reads, when its aggregates can be kept (immediate mode; in deferred mode, for rows a replica applies)",
+        Shape {
+            traceable: false,
+            direct: false,
+            patchable: false,
+            partial: false,
+            tallied: true,
+            summarized: true,
         },
     ),
     (
@@ -740,6 +819,7 @@ const DOC_SHAPES: [(&str, Shape); 8] = [
             patchable: false,
             partial: false,
             tallied: false,
+            summarized: false,
         },
     ),
 ];
@@ -794,12 +874,13 @@ mod tests {
     use crate::plan::plan;
 
     fn shapes() -> impl Iterator<Item = Shape> {
-        (0..32).map(|bits| Shape {
+        (0..64).map(|bits| Shape {
             traceable: bits & 1 != 0,
             direct: bits & 2 != 0,
             patchable: bits & 4 != 0,
             partial: bits & 8 != 0,
             tallied: bits & 16 != 0,
+            summarized: bits & 32 != 0,
         })
     }
 
@@ -821,6 +902,10 @@ mod tests {
             for write in Write::ALL {
                 for mode in Mode::BOTH {
                     let a = decide(7, shape, write, mode);
+                    // The source's rows are added to a state by every statement.
+                    let kept = shape.tallied
+                        && ((shape.partial && shape.direct && shape.traceable)
+                            || shape.summarized);
                     let when = if mode == Mode::Immediate {
                         When::Now
                     } else {
@@ -832,15 +917,9 @@ mod tests {
                             when: w,
                             reset,
                         } => {
-                            assert_eq!(
-                                reset.is_some(),
-                                write == Write::Truncate
-                                    && shape.tallied
-                                    && shape.partial
-                                    && shape.direct
-                                    && shape.traceable,
-                                "{a:?}"
-                            );
+                            assert_eq!(reset.is_some(), write == Write::Truncate && kept, "{a:?}");
+                            // A one-row summary is computed from its state.
+                            assert!(write == Write::Truncate || !kept, "{a:?}");
                             assert_eq!(*w, when);
                             assert!(
                                 write == Write::Truncate || !shape.traceable,
@@ -858,12 +937,10 @@ mod tests {
                             // Tallies are kept by every statement on a tallied child.
                             assert_eq!(
                                 *tally,
-                                (shape.tallied && shape.partial && shape.direct).then_some(
-                                    Query::Tally {
-                                        source: 7,
-                                        rows: write.rows().unwrap()
-                                    }
-                                ),
+                                kept.then_some(Query::Tally {
+                                    source: 7,
+                                    rows: write.rows().unwrap()
+                                }),
                                 "{a:?}"
                             );
                             // Only for a source read only inside document keys: now, or at
@@ -892,6 +969,18 @@ mod tests {
                         Action::Capture { .. } => {
                             assert!(shape.traceable && !shape.direct);
                             assert_eq!(mode, Mode::Deferred);
+                        }
+                        Action::Summary { tally, when: w } => {
+                            assert!(kept && !shape.traceable, "{a:?}");
+                            assert_ne!(write, Write::Truncate);
+                            assert_eq!(*w, when);
+                            assert_eq!(
+                                *tally,
+                                Query::Tally {
+                                    source: 7,
+                                    rows: write.rows().unwrap()
+                                }
+                            );
                         }
                         Action::Patch {
                             lock,
@@ -944,6 +1033,7 @@ mod tests {
             plan: p,
             patches: &[],
             partials: &[],
+            summary: None,
             mode,
         }
     }
@@ -1032,6 +1122,7 @@ mod tests {
                 out.extend([*classify, *keys, *patch]);
                 collect(otherwise, out);
             }
+            Action::Summary { tally, .. } => out.extend([*tally, Query::RefreshSummary]),
         }
     }
 
@@ -1048,6 +1139,7 @@ mod tests {
             plan: &p,
             patches: &[],
             partials: &[],
+            summary: None,
             mode: Mode::Immediate,
         };
         let columns = vec!["pk_post".to_string(), "data".to_string()];
@@ -1093,6 +1185,7 @@ mod tests {
                 plan: &p,
                 patches: &patches,
                 partials: &[],
+                summary: None,
                 mode,
             }
             .describe_source(root.oid)
@@ -1143,6 +1236,7 @@ mod tests {
                 plan: &p,
                 patches: &[],
                 partials: &partials,
+                summary: None,
                 mode,
             }
             .describe_source(oid)
@@ -1153,6 +1247,7 @@ mod tests {
                 plan: &p,
                 patches: &[],
                 partials: &[],
+                summary: None,
                 mode,
             }
             .describe_source(oid)

@@ -170,6 +170,7 @@ mod tests {
             plan: &p,
             patches: &[],
             partials: &[],
+            summary: None,
             mode,
         };
         let e = explain(&inputs(Mode::Deferred));

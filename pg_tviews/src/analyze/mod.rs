@@ -35,6 +35,10 @@ pub struct Definition {
     /// Partial sources whose values' subqueries can read tallies (see `tally`); used once
     /// their state tables exist (see `crate::tally`).
     pub tallies: Vec<tviews_core::sqlgen::tally::SourceTally>,
+    /// The definition aggregates one table at the top level with aggregates a state keeps
+    /// (see `tally::summary`): its rows are read from the state once it exists (its group
+    /// is among `tallies` too).
+    pub summary: Option<tviews_core::sqlgen::tally::Summary>,
     /// Tables the definition reads as whole rows (`to_jsonb(t)`, `t.*` in a function call):
     /// adding, dropping or renaming one of their columns changes what it computes.
     pub whole_row_sources: Vec<pg_sys::Oid>,
@@ -183,8 +187,18 @@ pub fn analyze_view(
     let patch::SettingSources {
         patches,
         partials,
-        tallies,
+        mut tallies,
     } = unsafe { patch::setting_sources(query, &model, &plan)? };
+    // SAFETY: as above.
+    let summary = match unsafe { patch::definition_level(query) } {
+        // SAFETY: the definition's own level of the same query.
+        Some(d) => unsafe { tally::summary(d, &key, one_row_keyed)? },
+        None => None,
+    }
+    .map(|(summary, tally)| {
+        tallies.push(tally);
+        summary
+    });
     // SAFETY: as above.
     let whole_row_sources = unsafe { whole_row_relations(query) };
     // SAFETY: as above.
@@ -198,6 +212,7 @@ pub fn analyze_view(
         patches,
         partials,
         tallies,
+        summary,
         whole_row_sources,
         text_search,
     })

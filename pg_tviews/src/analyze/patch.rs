@@ -221,7 +221,7 @@ unsafe fn collect_qual_groups(node: *mut pg_sys::Node, out: &mut Vec<Vec<*mut pg
 }
 
 /// The definition's own query: the one subquery under `SELECT * FROM view`.
-unsafe fn definition_level(outer: *mut pg_sys::Query) -> Option<*mut pg_sys::Query> {
+pub unsafe fn definition_level(outer: *mut pg_sys::Query) -> Option<*mut pg_sys::Query> {
     // SAFETY: a valid analyzed query (caller's contract).
     unsafe {
         if list_len((*outer).rtable) != 1 {

@@ -14,7 +14,9 @@
 
 use pgrx::pg_sys;
 use tviews_core::model::TableRef;
-use tviews_core::sqlgen::tally::{placeholder, substitute, Slot, Tallied, TallyGroup, Use, Values};
+use tviews_core::sqlgen::tally::{
+    placeholder, substitute, Part, Placed, Slot, Summary, Tallied, TallyGroup, Use, Values,
+};
 
 use crate::errors::TviewError;
 use crate::pg::nodes::{conjuncts, is_a, list_iter, list_len, mutate, param_for, strip_relabel};
@@ -266,7 +268,8 @@ unsafe fn tally_subquery(
         };
         let group = TallyGroup {
             source: source.clone(),
-            column,
+            column: Some(column),
+            null_group: false,
             key_type: crate::pg::names::qualified_type(typ),
             key_collation,
             eq,
@@ -333,6 +336,280 @@ unsafe fn tally_subquery(
         pg_sys::IncrementVarSublevelsUp(expr, -1, 1);
         Ok(Some(crate::analyze::parse::deparse_expression_over(
             expr, root_table, "r",
+        )))
+    }
+}
+
+/// The definition level `d` (under `SELECT * FROM view`) as a [`Summary`], when it
+/// aggregates one plain table at the top level with aggregates a state keeps: no join, no
+/// subquery, window, DISTINCT, ORDER BY, LIMIT or set operation; `GROUP BY` nothing (one row:
+/// `one_row`) or one column of the table that is the key (`key`), of a type with a default
+/// btree equality that `GROUP BY` uses, not a domain, under a deterministic collation;
+/// `WHERE` conditions on the row alone as for a document's tallies; every output column and
+/// `HAVING` made of that column, the aggregates `tally_subquery` accepts (at least one not
+/// `min`/`max`) and constants. `None` for anything else: the definition is then computed
+/// from the table, as before.
+///
+/// # Safety
+/// `d` must be a valid analyzed query, alive for the call.
+pub unsafe fn summary(
+    d: *mut pg_sys::Query,
+    key: &[String],
+    one_row: bool,
+) -> Result<Option<(Summary, tviews_core::sqlgen::tally::SourceTally)>, TviewError> {
+    // SAFETY: per contract; nodes are cast after their tags are checked.
+    unsafe {
+        let q = &*d;
+        let plain = q.commandType == pg_sys::CmdType::CMD_SELECT
+            && q.hasAggs
+            && !q.hasWindowFuncs
+            && !q.hasTargetSRFs
+            && !q.hasSubLinks
+            && !q.hasDistinctOn
+            && !q.hasRecursive
+            && !q.hasModifyingCTE
+            && !q.hasForUpdate
+            && !q.hasRowSecurity
+            && q.cteList.is_null()
+            && q.groupingSets.is_null()
+            && q.distinctClause.is_null()
+            && q.sortClause.is_null()
+            && q.limitCount.is_null()
+            && q.limitOffset.is_null()
+            && q.setOperations.is_null()
+            && q.rowMarks.is_null()
+            && list_len(q.rtable) == 1
+            && list_len((*q.jointree).fromlist) == 1
+            && list_len(q.groupClause) == usize::from(!one_row);
+        if !plain {
+            return Ok(None);
+        }
+        let Some(rte) = list_iter::<pg_sys::RangeTblEntry>(q.rtable).next() else {
+            return Ok(None);
+        };
+        let from = list_iter::<pg_sys::Node>((*q.jointree).fromlist).next();
+        let from_one = from.is_some_and(|f| {
+            is_a(f, pg_sys::NodeTag::T_RangeTblRef)
+                && (*(f as *mut pg_sys::RangeTblRef)).rtindex == 1
+        });
+        if !from_one
+            || (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION
+            || (*rte).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
+            || !(*rte).securityQuals.is_null()
+            || !(*rte).tablesample.is_null()
+        {
+            return Ok(None);
+        }
+        let relid = (*rte).relid;
+        let sign = std::ffi::CString::new(format!("{}sign", tviews_core::sqlgen::RESERVED_PREFIX))
+            .expect("no NUL");
+        if pg_sys::get_attnum(relid, sign.as_ptr()) != pg_sys::InvalidAttrNumber as i16 {
+            return Ok(None);
+        }
+        let Some((schema, name)) = crate::pg::names::relation_name(relid) else {
+            return Ok(None);
+        };
+        let source = TableRef {
+            oid: relid.to_u32(),
+            schema,
+            name,
+        };
+        // The GROUP BY column, which must be the key.
+        let mut grouped: Option<(String, i16, pg_sys::Oid, pg_sys::Oid, pg_sys::Oid)> = None;
+        if let Some(sgc) = list_iter::<pg_sys::SortGroupClause>(q.groupClause).next() {
+            let tle = pg_sys::get_sortgroupclause_tle(sgc, q.targetList);
+            let e = (*tle).expr as *mut pg_sys::Node;
+            if !is_a(e, pg_sys::NodeTag::T_Var) {
+                return Ok(None);
+            }
+            let v = &*(e as *mut pg_sys::Var);
+            if v.varno != 1 || v.varattno <= 0 || v.varlevelsup != 0 {
+                return Ok(None);
+            }
+            let typ = v.vartype;
+            // A domain's rows would come back from the state as its base type.
+            if pg_sys::getBaseType(typ) != typ
+                || crate::pg::names::equality_operator_oid(typ) != Some((*sgc).eqop)
+                || (v.varcollid != pg_sys::InvalidOid
+                    && !crate::pg::names::collation_is_deterministic(v.varcollid))
+            {
+                return Ok(None);
+            }
+            let shown = list_iter::<pg_sys::TargetEntry>(q.targetList).any(|te| {
+                !(*te).resjunk
+                    && is_a((*te).expr as *mut pg_sys::Node, pg_sys::NodeTag::T_Var)
+                    && (*((*te).expr as *mut pg_sys::Var)).varattno == v.varattno
+                    && crate::pg::nodes::cstring((*te).resname).as_deref()
+                        == key.first().map(String::as_str)
+            });
+            let Some(column) = crate::pg::names::attribute_name(relid, v.varattno) else {
+                return Ok(None);
+            };
+            if key.len() != 1 || !shown {
+                return Ok(None);
+            }
+            let Some(eq) = crate::pg::names::equality_operator_oid(typ) else {
+                return Ok(None);
+            };
+            grouped = Some((column, v.varattno, typ, v.varcollid, eq));
+        }
+        // The conditions, on the row alone (see tally_subquery).
+        let mut conds = Vec::new();
+        conjuncts((*q.jointree).quals, &mut conds);
+        let mut filters: Vec<String> = Vec::new();
+        let mut filter_nodes: Vec<String> = Vec::new();
+        for c in conds {
+            if pg_sys::contain_mutable_functions(c)
+                || pg_sys::contain_leaked_vars(c)
+                || has_other_than_row(c)
+            {
+                return Ok(None);
+            }
+            filters.push(format!(
+                "({})",
+                crate::analyze::parse::deparse_expression_over(c, relid, "n")
+            ));
+            filter_nodes.push(
+                crate::pg::nodes::cstring(pg_sys::nodeToString(c as *const std::ffi::c_void))
+                    .unwrap_or_default(),
+            );
+        }
+        let null_group = match &grouped {
+            Some((column, ..)) => !crate::pg::names::column_not_null(relid, column)?,
+            None => false,
+        };
+        let (key_type, key_collation, eq, identity) = match &grouped {
+            Some((_, attno, typ, coll, eq)) => (
+                crate::pg::names::qualified_type(*typ),
+                crate::pg::names::collation_sql(*coll)?,
+                crate::pg::names::equality_operator(*typ),
+                format!(
+                    "summary/{}/{attno}/{}/{}/{}/{null_group}/{}",
+                    relid.to_u32(),
+                    typ.to_u32(),
+                    coll.to_u32(),
+                    eq.to_u32(),
+                    filter_nodes.join("|")
+                ),
+            ),
+            None => (
+                "pg_catalog.bool".to_string(),
+                None,
+                crate::pg::names::equality_operator(pg_sys::BOOLOID),
+                format!("summary/{}/{}", relid.to_u32(), filter_nodes.join("|")),
+            ),
+        };
+        let Some(eq) = eq else {
+            return Ok(None);
+        };
+        let mut group = TallyGroup {
+            source: source.clone(),
+            column: grouped.as_ref().map(|g| g.0.clone()),
+            null_group,
+            key_type,
+            key_collation,
+            eq,
+            filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
+            slots: Vec::new(),
+            identity,
+            state: None,
+        };
+        let group_attno = grouped.as_ref().map(|g| g.1);
+        // Each output column and the HAVING: aggregates and the GROUP BY column become
+        // placeholders; nothing else may read the table.
+        let mut next = 0usize;
+        let mut kept = false;
+        let mut place = |expr: *mut pg_sys::Node, group: &mut TallyGroup| -> Option<Placed> {
+            let mut parts: Vec<(String, Part)> = Vec::new();
+            let mut ok = true;
+            let out = mutate(expr, &mut |node| {
+                if !ok {
+                    return None;
+                }
+                if is_a(node, pg_sys::NodeTag::T_Var) {
+                    let v = &*(node as *mut pg_sys::Var);
+                    if v.varlevelsup == 0 && Some(v.varattno) == group_attno && v.varno == 1 {
+                        let (id, ph) = placeholder(next);
+                        next += 1;
+                        parts.push((ph, Part::Group));
+                        return Some(param_for(node, id));
+                    }
+                    ok = false;
+                    return None;
+                }
+                if !is_a(node, pg_sys::NodeTag::T_Aggref) {
+                    return None;
+                }
+                match aggregate(node as *mut pg_sys::Aggref, relid, group) {
+                    Some(a) => {
+                        kept |= !matches!(a, Tallied::Extreme { .. });
+                        let (id, ph) = placeholder(next);
+                        next += 1;
+                        parts.push((ph, Part::Aggregate(a)));
+                        Some(param_for(node, id))
+                    }
+                    None => {
+                        ok = false;
+                        None
+                    }
+                }
+            });
+            if !ok {
+                return None;
+            }
+            Some(Placed {
+                sql: crate::analyze::parse::deparse_expression_over(out, relid, "n"),
+                parts,
+            })
+        };
+        let mut columns = Vec::new();
+        for te in list_iter::<pg_sys::TargetEntry>(q.targetList) {
+            if (*te).resjunk {
+                continue;
+            }
+            let Some(name) = crate::pg::nodes::cstring((*te).resname) else {
+                return Ok(None);
+            };
+            let Some(v) = place((*te).expr as *mut pg_sys::Node, &mut group) else {
+                return Ok(None);
+            };
+            columns.push((name, v));
+        }
+        let having = match q.havingQual.is_null() {
+            true => None,
+            false => match place(q.havingQual, &mut group) {
+                Some(h) => Some(h),
+                None => return Ok(None),
+            },
+        };
+        // min and max alone gain nothing (see tally_subquery).
+        if !kept {
+            return Ok(None);
+        }
+        // Every placeholder must come back exactly once from the printed SQL.
+        let all: Vec<&Placed> = columns.iter().map(|(_, v)| v).chain(having.iter()).collect();
+        if all.iter().any(|p| {
+            let dummy: Vec<(String, String)> =
+                p.parts.iter().map(|(ph, _)| (ph.clone(), "x".to_string())).collect();
+            substitute(&p.sql, &dummy).is_none()
+        }) {
+            return Ok(None);
+        }
+        let mut groups = vec![group];
+        finish_identities(&mut groups)?;
+        let tally = tviews_core::sqlgen::tally::SourceTally {
+            source: relid.to_u32(),
+            groups: groups.clone(),
+            values: Vec::new(),
+        };
+        let group = groups.pop().expect("one group");
+        Ok(Some((
+            Summary {
+                group,
+                columns,
+                having,
+            },
+            tally,
         )))
     }
 }

@@ -47,6 +47,8 @@ pub struct Compiled {
     pub key_field_types: Vec<pg_sys::Oid>,
     /// Position in dependency order: TVIEWs read by others come first.
     pub level: usize,
+    /// The definition's rows from a summary's state (see `RefreshTarget::rows`).
+    pub summary_rows: Option<String>,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
     /// statement, see [`Inputs::statement`]), made on first use.
     plans: RefCell<HashMap<Query, Option<Rc<KeptPlan>>>>,
@@ -58,6 +60,7 @@ impl Compiled {
         RefreshTarget {
             table: (&self.meta.table_name.0, &self.meta.table_name.1),
             definition: (&self.meta.view_name.0, &self.meta.view_name.1),
+            rows: self.summary_rows.as_deref(),
             columns: &self.def.columns,
             key: &self.def.key,
             key_eq: &self.key_eq,
@@ -79,6 +82,7 @@ impl Compiled {
             plan: &self.def.plan,
             patches: &self.def.patches,
             partials: &self.def.partials,
+            summary: self.def.summary.as_ref(),
             mode: self.meta.mode,
         }
     }
@@ -191,6 +195,14 @@ impl Compiled {
     /// [`Query::TallyReset`]). Needs the trigger's transition tables.
     pub fn tally(&self, tally: Query) -> Result<u64, TviewError> {
         self.required(tally)?.execute(&[])
+    }
+
+    /// Recompute the one row of a summary from its state, counted in pg_tviews_stats as one
+    /// key recomputed. Must run inside an SPI connection.
+    pub fn refresh_summary(&self) -> Result<u64, TviewError> {
+        let written = self.required(Query::RefreshSummary)?.execute(&[])?;
+        crate::stats::add(|c| c.count(Done::RecomputedKeys { keys: 1, written }));
+        Ok(written)
     }
 
     /// Recompute every row, counted in pg_tviews_stats. Must run inside an SPI connection.
@@ -557,6 +569,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     // SAFETY: a catalog lookup of the array type of an existing type.
     let key_array_type = unsafe { pg_sys::get_array_type(key_type) };
     let level = levels().get(&meta.table).copied().unwrap_or(0);
+    let summary_rows = def.summary.as_ref().and_then(|s| s.rows());
     let c = Rc::new(Compiled {
         meta: meta.clone(),
         def,
@@ -575,6 +588,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_fields,
         key_field_types,
         level,
+        summary_rows,
         plans: RefCell::new(HashMap::new()),
     });
     CACHE.with(|cache| {

@@ -115,6 +115,17 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                 }
             }
         }
+        Action::Summary { tally, when } => {
+            // The whole lock before the state row, for every writer (see Action::Keys).
+            lock::lock_whole(tview.meta.table);
+            tview.tally(*tally)?;
+            match when {
+                When::Now => {
+                    tview.refresh_summary()?;
+                }
+                When::AtCommit => deferred::queue_all(tview),
+            }
+        }
         Action::Capture { capture, .. } => {
             let (Some(source), Some(plan)) = (capture.source(), tview.plan(*capture)?) else {
                 return execute(tview, &everything(When::AtCommit));

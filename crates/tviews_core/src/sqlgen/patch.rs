@@ -382,6 +382,7 @@ pub(crate) mod tests {
         RefreshTarget {
             table: ("public", "tv_product"),
             definition: ("tviews_def", "tv_product"),
+            rows: None,
             columns: cols,
             key: Box::leak(Box::new(["pk_product".to_string()])),
             key_eq: Box::leak(Box::new(OperatorRef::equals())),

@@ -31,6 +31,10 @@ pub struct RefreshTarget<'a> {
     pub table: (&'a str, &'a str),
     /// The view holding its definition.
     pub definition: (&'a str, &'a str),
+    /// The definition's rows computed another way (a [`super::tally::Summary`]'s, from its
+    /// state), read by the keyed refreshes and [`refresh_summary`] instead of the view; the
+    /// whole refresh and the oracle always read the view.
+    pub rows: Option<&'a str>,
     /// The columns, in order.
     pub columns: &'a [String],
     /// The key's columns, in order: one, or for a key of several columns (`GROUP BY a, b`,
@@ -358,6 +362,14 @@ impl RefreshTarget<'_> {
         qualified(self.definition.0, self.definition.1)
     }
 
+    /// What the keyed refreshes read the definition's rows from (see [`Self::rows`]).
+    fn keyed_rows_sql(&self) -> String {
+        match self.rows {
+            Some(rows) => format!("({rows}) AS q"),
+            None => self.definition_sql(),
+        }
+    }
+
     fn list(&self, prefix: &str) -> String {
         self.columns
             .iter()
@@ -500,7 +512,7 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: Vec<String>) -> String {
             .into_iter()
             .map(|a| format!(
                 "SELECT true AS {found}, * FROM {} WHERE {}",
-                t.definition_sql(),
+                t.keyed_rows_sql(),
                 t.among_keys(a)
             ))
             .collect::<Vec<_>>()
@@ -520,6 +532,16 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: Vec<String>) -> String {
 
 /// Recompute every row (TRUNCATE of a source, untraceable changes, pg_tviews_refresh).
 pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
+    refresh_all_from(t, &t.definition_sql())
+}
+
+/// [`refresh_all`] from the rows [`RefreshTarget::rows`] computes (an aggregate without
+/// GROUP BY from its state: one row); `None` without them.
+pub fn refresh_summary(t: &RefreshTarget<'_>) -> Option<String> {
+    t.rows.map(|rows| refresh_all_from(t, &format!("({rows})")))
+}
+
+fn refresh_all_from(t: &RefreshTarget<'_>, def: &str) -> String {
     let on = t.same_key_joinable(&t.key_of("t"), &t.key_of("s"));
     let null = if !t.guards_null_key() {
         String::new()
@@ -534,7 +556,7 @@ pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
                 "WITH gone AS (DELETE FROM {table} AS t WHERE NOT EXISTS \
                  (SELECT FROM {def} AS d WHERE {same})) ",
                 table = t.table_sql(),
-                def = t.definition_sql(),
+                def = def,
                 same = t.same_key(&t.key_of("d"), &t.key_of("t")),
             ),
             "",
@@ -547,7 +569,7 @@ pub fn refresh_all(t: &RefreshTarget<'_>) -> String {
          ON {on}{repeats}{update} \
          WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals}){by_source}",
         table = t.table_sql(),
-        def = t.definition_sql(),
+        def = def,
         key = t.key_of("d"),
         rows = rows_column(),
         repeats = t.repeats_clauses(),
@@ -599,6 +621,7 @@ pub(crate) mod tests {
         RefreshTarget {
             table: ("public", "tv_post"),
             definition: ("tviews_def", "post"),
+            rows: None,
             columns: c,
             key: Box::leak(Box::new(["pk_post".to_string()])),
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
@@ -624,7 +647,6 @@ pub(crate) mod tests {
         RefreshTarget {
             table: ("public", "tv_post_tag"),
             definition: ("tviews_def", "post_tag"),
-            columns: key,
             key,
             key_type: "public.tv_post_tag_key",
             key_fields: Box::leak(Box::new([field(), field()])),

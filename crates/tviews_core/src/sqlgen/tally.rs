@@ -106,12 +106,18 @@ fn nan_column(slot: usize) -> String {
 }
 
 /// One state table: the rows of `source` whose `column` equals a document's key and that
-/// pass `filter`, tallied per key value.
+/// pass `filter`, tallied per key value; or, for a [`Summary`], the rows of the table per
+/// group (`column`: the GROUP BY column) or all of them (`column` `None`: one state row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TallyGroup {
     pub source: TableRef,
-    /// The child's column equal to the document key.
-    pub column: String,
+    /// The child's column equal to the document key (a summary's GROUP BY column); `None`:
+    /// the whole table is one group (an aggregate without GROUP BY).
+    pub column: Option<String>,
+    /// Rows whose `column` is NULL form a group of their own (a summary's NULL group): the
+    /// state's key is unique with NULLs not distinct instead of a primary key. Otherwise
+    /// such rows are not counted (no document has a NULL key).
+    pub null_group: bool,
     /// That column's type (its base type) as qualified SQL, and its collation if it has one.
     pub key_type: String,
     pub key_collation: Option<String>,
@@ -182,16 +188,23 @@ impl TallyGroup {
             .iter()
             .map(|s| format!("{} {}", quote_ident(&s.column), s.describe()))
             .collect();
+        let per = match &self.column {
+            None => "in all".to_string(),
+            Some(c) => format!(
+                "per {} ({}{}{})",
+                quote_ident(c),
+                self.key_type,
+                self.key_collation
+                    .as_ref()
+                    .map(|c| format!(" COLLATE {c}"))
+                    .unwrap_or_default(),
+                if self.null_group { ", NULL a group" } else { "" }
+            ),
+        };
         format!(
-            "{SPEC_PREFIX} {}; rows of {} per {} ({}{}) where {}; values: {}",
+            "{SPEC_PREFIX} {}; rows of {} {per} where {}; values: {}",
             self.digest(),
             table(&self.source),
-            quote_ident(&self.column),
-            self.key_type,
-            self.key_collation
-                .as_ref()
-                .map(|c| format!(" COLLATE {c}"))
-                .unwrap_or_default(),
             self.filter.as_deref().unwrap_or("true"),
             if slots.is_empty() {
                 "none".to_string()
@@ -212,14 +225,23 @@ impl TallyGroup {
 
     /// `CREATE TABLE` of the state table `name` (in `schema`).
     pub fn create_statement(&self, schema: &str, name: &str) -> String {
-        let mut columns = vec![format!(
-            "{KEY} {}{} PRIMARY KEY",
-            self.key_type,
-            self.key_collation
-                .as_ref()
-                .map(|c| format!(" COLLATE {c}"))
-                .unwrap_or_default()
-        )];
+        let mut columns = vec![match &self.column {
+            // One row, keyed by `true`.
+            None => format!("{KEY} pg_catalog.bool PRIMARY KEY"),
+            Some(_) => format!(
+                "{KEY} {}{} {}",
+                self.key_type,
+                self.key_collation
+                    .as_ref()
+                    .map(|c| format!(" COLLATE {c}"))
+                    .unwrap_or_default(),
+                if self.null_group {
+                    "UNIQUE NULLS NOT DISTINCT"
+                } else {
+                    "PRIMARY KEY"
+                }
+            ),
+        }];
         columns.push(format!("{ROWS} pg_catalog.int8 NOT NULL"));
         for (i, s) in self.slots.iter().enumerate() {
             columns.push(format!("{} pg_catalog.int8 NOT NULL", count_column(i)));
@@ -251,23 +273,39 @@ impl TallyGroup {
         out
     }
 
-    /// The child row `n`'s key value, under the collation the subquery compares with.
+    /// The child row `n`'s key value, under the collation the subquery compares with
+    /// (`true` for a group of the whole table).
     fn key_of_row(&self) -> String {
-        format!(
-            "n.{}{}",
-            quote_ident(&self.column),
-            self.key_collation
-                .as_ref()
-                .map(|c| format!(" COLLATE {c}"))
-                .unwrap_or_default()
-        )
+        match &self.column {
+            None => "true".to_string(),
+            Some(c) => format!(
+                "n.{}{}",
+                quote_ident(c),
+                self.key_collation
+                    .as_ref()
+                    .map(|c| format!(" COLLATE {c}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The test keeping out rows no group holds (a NULL key), if any.
+    fn counted_rows(&self) -> Option<String> {
+        match &self.column {
+            Some(c) if !self.null_group => Some(format!("n.{} IS NOT NULL", quote_ident(c))),
+            _ => None,
+        }
     }
 
     fn where_clause(&self) -> String {
-        let col = format!("n.{}", quote_ident(&self.column));
-        match &self.filter {
-            Some(f) => format!("{col} IS NOT NULL AND ({f})"),
-            None => format!("{col} IS NOT NULL"),
+        let all: Vec<String> = self
+            .counted_rows()
+            .into_iter()
+            .chain(self.filter.iter().map(|f| format!("({f})")))
+            .collect();
+        match all.is_empty() {
+            true => String::new(),
+            false => format!(" WHERE {}", all.join(" AND ")),
         }
     }
 
@@ -291,11 +329,13 @@ impl TallyGroup {
             }
         }
         Some(format!(
-            "INSERT INTO {state} ({}) SELECT {} FROM ONLY {} AS n WHERE {} GROUP BY 1",
+            "INSERT INTO {state} ({}) SELECT {} FROM ONLY {} AS n{}{}",
             self.columns().join(", "),
             values.join(", "),
             table(&self.source),
-            self.where_clause()
+            self.where_clause(),
+            // The whole table's one row exists even when no row passes.
+            if self.column.is_some() { " GROUP BY 1" } else { "" }
         ))
     }
 
@@ -363,11 +403,13 @@ impl TallyGroup {
             .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) EXCLUDED.{c}"))
             .collect();
         Some(format!(
-            "INSERT INTO {state} AS s ({}) SELECT {} FROM ({union}) AS n WHERE n.{} IS NOT NULL GROUP BY 1 ORDER BY 1 \
+            "INSERT INTO {state} AS s ({}) SELECT {} FROM ({union}) AS n{} GROUP BY 1 ORDER BY 1 \
              ON CONFLICT ({KEY}) DO UPDATE SET {}",
             columns.join(", "),
             values.join(", "),
-            quote_ident(&self.column),
+            self.counted_rows()
+                .map(|c| format!(" WHERE {c}"))
+                .unwrap_or_default(),
             sets.join(", ")
         ))
     }
@@ -404,14 +446,36 @@ impl TallyGroup {
 
     /// `(SELECT <expr over n> FROM ONLY child AS n WHERE n.column = <key> AND filter)`: an
     /// aggregate over the document's child rows themselves, as the definition computes it.
-    fn scan(&self, expr: &str, key: &str) -> String {
-        let mut conds = vec![self.matching(&format!("n.{}", quote_ident(&self.column)), key)];
+    /// `key` `None`: over the rows whose column is NULL (a summary's NULL group); a group of
+    /// the whole table has no key test.
+    fn scan(&self, expr: &str, key: Option<&str>) -> String {
+        let mut conds: Vec<String> = match (&self.column, key) {
+            (None, _) => vec![],
+            (Some(c), Some(key)) => vec![self.matching(&format!("n.{}", quote_ident(c)), key)],
+            (Some(c), None) => vec![format!("n.{} IS NULL", quote_ident(c))],
+        };
         conds.extend(self.filter.iter().map(|f| format!("({f})")));
         format!(
-            "(SELECT {expr} FROM ONLY {} AS n WHERE {})",
+            "(SELECT {expr} FROM ONLY {} AS n{})",
             table(&self.source),
-            conds.join(" AND ")
+            match conds.is_empty() {
+                true => String::new(),
+                false => format!(" WHERE {}", conds.join(" AND ")),
+            }
         )
+    }
+
+    /// [`Self::scan`] for the group of the state row `s` in scope (see [`Summary`]).
+    fn scan_state_row(&self, expr: &str) -> String {
+        let key = format!("s.{KEY}");
+        match (&self.column, self.null_group) {
+            (Some(_), true) => format!(
+                "CASE WHEN {key} IS NULL THEN {} ELSE {} END",
+                self.scan(expr, None),
+                self.scan(expr, Some(&key))
+            ),
+            _ => self.scan(expr, Some(&key)),
+        }
     }
 }
 
@@ -419,17 +483,40 @@ impl Tallied {
     /// The aggregate's value for the document whose key is `key` (SQL), read from `group`'s
     /// state; `None` while the state table does not exist.
     pub fn value(self, group: &TallyGroup, key: &str) -> Option<String> {
+        self.value_by(group, &|expr| group.lookup(expr, key), &|expr| {
+            group.scan(expr, Some(key))
+        })
+    }
+
+    /// The aggregate's value in a query over the state row `s` of `group` (see
+    /// [`Summary`]); `None` while the state table does not exist.
+    pub fn value_in_state_row(self, group: &TallyGroup) -> Option<String> {
+        group.state.as_ref()?;
+        // The state's columns are the only ones in scope: named as they are.
+        self.value_by(group, &|expr| Some(expr.to_string()), &|expr| {
+            group.scan_state_row(expr)
+        })
+    }
+
+    /// The value, with `read(expr)` the state's `expr` for the key and `scan(expr)` the
+    /// aggregate `expr` over the key's rows of the table.
+    fn value_by(
+        self,
+        group: &TallyGroup,
+        read: &dyn Fn(&str) -> Option<String>,
+        scan: &dyn Fn(&str) -> String,
+    ) -> Option<String> {
         let zero = "'0'::pg_catalog.int8";
         let some = |slot: usize| format!("{} OPERATOR(pg_catalog.>) {zero}", count_column(slot));
         Some(match self {
-            Tallied::Rows => format!("coalesce({}, {zero})", group.lookup(ROWS, key)?),
+            Tallied::Rows => format!("coalesce({}, {zero})", read(ROWS)?),
             Tallied::Values(slot) => {
                 format!(
                     "coalesce({}, {zero})",
-                    group.lookup(&count_column(slot), key)?
+                    read(&count_column(slot))?
                 )
             }
-            Tallied::Sum { slot, numeric } => group.lookup(
+            Tallied::Sum { slot, numeric } => read(
                 &format!(
                     "CASE WHEN {} THEN {} END",
                     some(slot),
@@ -442,9 +529,8 @@ impl Tallied {
                         )
                     )
                 ),
-                key,
             )?,
-            Tallied::Avg(slot) => group.lookup(
+            Tallied::Avg(slot) => read(
                 &format!(
                     "CASE WHEN {} THEN {} END",
                     some(slot),
@@ -457,37 +543,31 @@ impl Tallied {
                         )
                     )
                 ),
-                key,
             )?,
-            Tallied::BoolAnd(slot) => group.lookup(
+            Tallied::BoolAnd(slot) => read(
                 &format!(
                     "CASE WHEN {} THEN {} OPERATOR(pg_catalog.=) {}::pg_catalog.numeric END",
                     some(slot),
                     sum_column(slot),
                     count_column(slot)
                 ),
-                key,
             )?,
-            Tallied::BoolOr(slot) => group.lookup(
+            Tallied::BoolOr(slot) => read(
                 &format!(
                     "CASE WHEN {} THEN {} OPERATOR(pg_catalog.>) '0'::pg_catalog.numeric END",
                     some(slot),
                     sum_column(slot)
                 ),
-                key,
             )?,
             Tallied::Extreme { slot, max } => {
                 // Written only once the state exists, like the others: the value then
                 // changes form in one step.
                 group.state.as_ref()?;
-                group.scan(
-                    &format!(
-                        "pg_catalog.{}(n.{})",
-                        if max { "max" } else { "min" },
-                        quote_ident(&group.slots.get(slot)?.column)
-                    ),
-                    key,
-                )
+                scan(&format!(
+                    "pg_catalog.{}(n.{})",
+                    if max { "max" } else { "min" },
+                    quote_ident(&group.slots.get(slot)?.column)
+                ))
             }
         })
     }
@@ -627,6 +707,96 @@ pub fn substitute(sql: &str, replacements: &[(String, String)]) -> Option<String
     Some(out)
 }
 
+/// What a placeholder of a [`Summary`]'s SQL stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// An aggregate, read from the state row.
+    Aggregate(Tallied),
+    /// The GROUP BY column: the state row's key.
+    Group,
+}
+
+/// SQL with placeholders (see [`placeholder`]) and what each stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub sql: String,
+    pub parts: Vec<(String, Part)>,
+}
+
+impl Placed {
+    /// The SQL over the state row `s` of `group`; `None` without state, or when a
+    /// placeholder does not occur exactly once.
+    fn over_state_row(&self, group: &TallyGroup) -> Option<String> {
+        let replacements: Vec<(String, String)> = self
+            .parts
+            .iter()
+            .map(|(ph, part)| {
+                Some((
+                    ph.clone(),
+                    match part {
+                        Part::Aggregate(a) => a.value_in_state_row(group)?,
+                        Part::Group => format!("s.{KEY}"),
+                    },
+                ))
+            })
+            .collect::<Option<_>>()?;
+        substitute(&self.sql, &replacements)
+    }
+}
+
+/// A definition that aggregates one table at the top level (`SELECT g, count(*), avg(x)
+/// FROM t WHERE ... GROUP BY g HAVING ...`, or without GROUP BY: one row), with aggregates a
+/// state can keep: its rows are computed from the state of `group` (per GROUP BY value, or
+/// one row for the whole table) instead of from the table, so a change costs its own rows,
+/// not its group's.
+///
+/// A group exists while the state counts a row of it (`n > 0`), exactly when the table has
+/// a row of that value passing the `WHERE`; without GROUP BY the one row always exists (the
+/// state may have no row yet: its counts are then 0, its sums NULL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub group: TallyGroup,
+    /// The definition's columns, in order: name and value.
+    pub columns: Vec<(String, Placed)>,
+    pub having: Option<Placed>,
+}
+
+impl Summary {
+    /// The definition's rows, from the state; `None` while the state table does not exist.
+    /// A keyed refresh's test of the key column reaches the state's key index through it.
+    pub fn rows(&self) -> Option<String> {
+        let state = self.group.state_sql()?;
+        let columns: Vec<String> = self
+            .columns
+            .iter()
+            .map(|(name, v)| Some(format!("{} AS {}", v.over_state_row(&self.group)?, quote_ident(name))))
+            .collect::<Option<_>>()?;
+        let having = match &self.having {
+            Some(h) => Some(h.over_state_row(&self.group)?),
+            None => None,
+        };
+        let (from, mut conds) = match self.group.column {
+            Some(_) => (
+                format!("{state} AS s"),
+                vec![format!("s.{ROWS} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8")],
+            ),
+            None => (
+                format!("(SELECT) AS o LEFT JOIN {state} AS s ON true"),
+                vec![],
+            ),
+        };
+        conds.extend(having.map(|h| format!("({h})")));
+        Some(format!(
+            "SELECT {} FROM {from}{}",
+            columns.join(", "),
+            match conds.is_empty() {
+                true => String::new(),
+                false => format!(" WHERE {}", conds.join(" AND ")),
+            }
+        ))
+    }
+}
+
 /// The state tables of `groups`, for explain.
 pub fn describe_groups(groups: &[TallyGroup]) -> String {
     let names: Vec<String> = groups.iter().filter_map(|g| g.state_sql()).collect();
@@ -644,7 +814,8 @@ mod tests {
                 schema: "public".into(),
                 name: "tb_review".into(),
             },
-            column: "fk_product".into(),
+            column: Some("fk_product".into()),
+            null_group: false,
             key_type: "pg_catalog.int4".into(),
             key_collation: None,
             eq: OperatorRef::equals(),
@@ -872,10 +1043,88 @@ mod tests {
         assert!(g.matches(&spec));
         // Renames change the words, not the identity.
         let mut renamed = g.clone();
-        renamed.column = "product".into();
+        renamed.column = Some("product".into());
         assert!(renamed.matches(&spec));
         let mut other = g;
         other.identity.push_str("/weight:false");
         assert!(!other.matches(&spec));
+    }
+
+    fn summary(column: Option<&str>, null_group: bool) -> Summary {
+        let (_, g) = placeholder(0);
+        let (_, c) = placeholder(1);
+        let (_, a) = placeholder(2);
+        let (_, h) = placeholder(3);
+        let mut parts = vec![("kind".to_string(), Placed {
+            sql: g.clone(),
+            parts: vec![(g, Part::Group)],
+        })];
+        if column.is_none() {
+            parts.clear();
+        }
+        parts.push(("n".to_string(), Placed {
+            sql: format!("{c} * 2"),
+            parts: vec![(c, Part::Aggregate(Tallied::Rows))],
+        }));
+        parts.push(("best".to_string(), Placed {
+            sql: a.clone(),
+            parts: vec![(a, Part::Aggregate(Tallied::Extreme { slot: 0, max: true }))],
+        }));
+        Summary {
+            group: TallyGroup {
+                column: column.map(str::to_string),
+                null_group,
+                ..group()
+            },
+            columns: parts,
+            having: Some(Placed {
+                sql: format!("{h} > 1"),
+                parts: vec![(h, Part::Aggregate(Tallied::Rows))],
+            }),
+        }
+    }
+
+    #[test]
+    fn a_summary_reads_its_rows_from_the_state_rows_that_count_a_row() {
+        let s = summary(Some("kind"), false);
+        assert_eq!(
+            s.rows().unwrap(),
+            "SELECT (s.\"k\") AS \"kind\", (coalesce(\"n\", '0'::pg_catalog.int8)) * 2 AS \"n\", \
+             ((SELECT pg_catalog.max(n.\"rating\") FROM ONLY \"public\".\"tb_review\" AS n WHERE n.\"kind\"::integer OPERATOR(\"pg_catalog\".=) s.\"k\"::integer AND (n.approved))) AS \"best\" \
+             FROM \"tviews_def\".\"tv_product_tally\" AS s WHERE s.\"n\" OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 AND ((coalesce(\"n\", '0'::pg_catalog.int8)) > 1)"
+        );
+        let mut stateless = s;
+        stateless.group.state = None;
+        assert_eq!(stateless.rows(), None);
+    }
+
+    #[test]
+    fn a_null_group_is_kept_and_probed_apart() {
+        let s = summary(Some("kind"), true);
+        assert!(s
+            .group
+            .create_statement("s", "x")
+            .starts_with("CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.int4 UNIQUE NULLS NOT DISTINCT, "));
+        let delta = delta_statement(std::slice::from_ref(&s.group), Event::Insert).unwrap();
+        assert!(delta.contains("AS n GROUP BY 1 ORDER BY 1"));
+        assert!(!s.group.fill_statement().unwrap().contains("IS NOT NULL"));
+        assert!(s.rows().unwrap().contains("CASE WHEN s.\"k\" IS NULL THEN (SELECT pg_catalog.max(n.\"rating\") FROM ONLY \"public\".\"tb_review\" AS n WHERE n.\"kind\" IS NULL AND (n.approved)) ELSE (SELECT"));
+        assert!(s.group.spec().contains(" per \"kind\" (pg_catalog.int4, NULL a group) where "));
+    }
+
+    #[test]
+    fn a_summary_without_group_by_has_one_row_from_a_state_row_that_may_be_missing() {
+        let s = summary(None, false);
+        assert!(s
+            .group
+            .create_statement("s", "x")
+            .starts_with("CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.bool PRIMARY KEY, "));
+        let fill = s.group.fill_statement().unwrap();
+        assert!(fill.contains("SELECT true, pg_catalog.count(*)"));
+        assert!(fill.ends_with("AS n WHERE (n.approved)"));
+        let rows = s.rows().unwrap();
+        assert!(rows.contains("FROM ONLY \"public\".\"tb_review\" AS n WHERE (n.approved))) AS \"best\""));
+        assert!(rows.ends_with(" FROM (SELECT) AS o LEFT JOIN \"tviews_def\".\"tv_product_tally\" AS s ON true WHERE ((coalesce(\"n\", '0'::pg_catalog.int8)) > 1)"));
+        assert!(s.group.spec().contains("\"tb_review\" in all where"));
     }
 }
