@@ -189,6 +189,8 @@ def group_definition(rng, name):
     that can be NULL, whose NULL group is a row like any other. The key is named pk_* or
     left for pg_tviews to find (the GROUP BY column); or a key of several columns."""
     having = rng.choice(["", " HAVING count(*) > 1"])
+    if rng.random() < 0.25:
+        return summary_definition(rng, name, having)
     roll = rng.random()
     if roll < 0.3:
         filt = rng.choice([" WHERE c.lang IS NOT NULL", " WHERE c.lang IS NOT NULL AND c.v > 1", ""])
@@ -252,9 +254,38 @@ def group_definition(rng, name):
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 
 
+SUMMARY_FILTERS = ["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'", " WHERE c.ok IS NOT false",
+                   " WHERE c.v > 1 OR c.m IS NULL"]
+
+
+def summary_aggregates(rng):
+    """Aggregates a summary's state keeps (counts, sums and averages of integers and
+    numeric(8,2) with NaN among the values, booleans), a min/max beside them, expressions
+    around them."""
+    picks = rng.sample([
+        "count(*) AS n", "count(c.v) AS nv", "sum(c.v) AS s", "avg(c.v) AS av", "sum(c.m) AS sm",
+        "round(avg(c.m), 1) AS am", "bool_and(c.ok) AS ba", "bool_or(c.ok) AS bo",
+        "coalesce(sum(c.v), 0) * 2 + count(c.m) AS mix", "max(c.v) AS mx", "min(c.m) AS lm",
+    ], rng.randint(2, 5))
+    return ", ".join(picks + ["count(*) AS rows"])
+
+
+def summary_definition(rng, name, having):
+    """One table grouped by one column (which may be NULL) or not grouped: in immediate mode
+    its rows come from a state kept by delta."""
+    col = rng.choice(["c.lang", "c.fk"])
+    sql = (f"SELECT {col}, {summary_aggregates(rng)}, {col} || '.' AS shown "
+           f"FROM fzs.child c{rng.choice(SUMMARY_FILTERS)} GROUP BY {col}"
+           f"{rng.choice([having, ' HAVING sum(c.v) > 3 OR bool_or(c.ok)'])}")
+    return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]))
+
+
 def one_row_definition(rng, name):
     """An aggregate without GROUP BY: one row, recomputed by every change, whose key is a
-    computed column (count or a sum that is NULL without rows)."""
+    computed column (count or a sum that is NULL without rows); or a summary of one row."""
+    if rng.random() < 0.5:
+        sql = f"SELECT {summary_aggregates(rng)} FROM fzs.child c{rng.choice(SUMMARY_FILTERS)}"
+        return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]))
     filt = rng.choice(["", " WHERE c.v IS NOT NULL", " WHERE c.lang = 'en'"])
     first = rng.choice(["sum(c.v) AS s, count(*) AS n", "count(*) AS n, sum(c.v) AS s"])
     sql = (f"SELECT {first}, jsonb_build_object('ws', jsonb_agg(c.w ORDER BY c.pk), 'lo', min(c.f ORDER BY c.pk)) AS data "

@@ -1,0 +1,162 @@
+-- Summaries: a definition aggregating one table at the top level (GROUP BY one column that
+-- is the key, or no GROUP BY: one row) reads its rows from a state kept by each statement's
+-- changed rows, in immediate mode. Every step ends with the oracle (pg_tviews_check compares
+-- the text forms: avg's digits, numeric scales and NULL sums are checked exactly).
+CREATE SCHEMA summ;
+SET search_path = summ, public;
+CREATE TABLE tb_sale (id int PRIMARY KEY, kind text, qty int, big bigint, small smallint,
+                      price numeric(8,2), ok bool, cancelled bool NOT NULL DEFAULT false);
+INSERT INTO tb_sale
+SELECT g, CASE WHEN g % 7 = 0 THEN NULL ELSE 'k' || g % 3 END,
+       CASE WHEN g % 5 = 0 THEN NULL ELSE g % 9 END, g * 1000000007::bigint, (g % 4)::smallint,
+       CASE WHEN g % 11 = 0 THEN NULL ELSE (g % 13) * 1.25 END,
+       CASE WHEN g % 6 = 0 THEN NULL ELSE g % 2 = 0 END, g % 10 = 0
+  FROM generate_series(1, 200) g;
+
+CREATE FUNCTION show_state() RETURNS TABLE (state text, spec text) LANGUAGE sql AS $$
+    SELECT regexp_replace(c.relname::text, '^.*(_tally(_[0-9]+)?)$', '<view>\1'),
+           regexp_replace(obj_description(c.oid, 'pg_class'), ': [0-9a-f]{16};', ': <digest>;')
+      FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'i'
+      JOIN pg_class t ON t.oid = d.refobjid
+     WHERE c.relnamespace = 'tviews_def'::regnamespace AND c.relkind = 'r'
+       AND t.relnamespace = 'summ'::regnamespace
+     ORDER BY 1, 2 $$;
+CREATE FUNCTION all_exact() RETURNS bigint LANGUAGE sql AS $$
+    SELECT (SELECT count(*) FROM pg_tviews_check('summ.kinds'))
+         + (SELECT count(*) FROM pg_tviews_check('summ.totals'))
+         + (SELECT count(*) FROM pg_tviews_check('summ.busy')) $$;
+
+-- Grouped by a column that may be NULL (the NULL group is a row), filtered, every kept
+-- aggregate, min/max beside them, expressions around them.
+SELECT pg_tviews_create('kinds', $$
+    SELECT kind, count(*) AS n, count(qty) AS n_qty, sum(qty) AS qty, sum(big) AS big,
+           sum(small) AS small, avg(qty) AS avg_qty, round(avg(price), 3) AS avg_price,
+           sum(price) AS price, bool_and(ok) AS all_ok, bool_or(ok) AS any_ok,
+           max(price) AS top, min(qty) AS least, coalesce(sum(qty), 0) * 2 AS twice,
+           kind || '!' AS shout
+      FROM tb_sale WHERE NOT cancelled GROUP BY kind $$);
+-- No GROUP BY: one row, also over an empty table.
+SELECT pg_tviews_create('totals', $$
+    SELECT count(*) AS n, sum(qty) AS qty, avg(price) AS avg_price, bool_and(ok) AS all_ok,
+           max(qty) AS top
+      FROM tb_sale $$);
+-- HAVING decides which groups exist.
+SELECT pg_tviews_create('busy', $$
+    SELECT kind, count(*) AS n, sum(qty) AS qty FROM tb_sale
+     GROUP BY kind HAVING count(*) > 40 AND sum(qty) IS NOT NULL $$);
+SELECT * FROM show_state();
+SELECT source, maintenance FROM pg_tviews_explain('summ.kinds') WHERE source = 'summ.tb_sale';
+SELECT source, maintenance FROM pg_tviews_explain('summ.totals') WHERE source = 'summ.tb_sale';
+SELECT * FROM tv_kinds ORDER BY kind;
+SELECT * FROM tv_totals;
+SELECT * FROM tv_busy ORDER BY kind;
+
+-- Rows arrive, move between groups (NULL included), enter and leave the filter, leave.
+INSERT INTO tb_sale VALUES (1001, 'k1', 3, 5, 1, 2.50, true, false),
+                           (1002, NULL, 4, 6, 2, 1.00, false, false),
+                           (1003, 'new', 1, 1, 1, 1.11, NULL, false);
+UPDATE tb_sale SET qty = qty + 1 WHERE id % 10 = 1;
+UPDATE tb_sale SET kind = NULL WHERE id BETWEEN 20 AND 30;
+UPDATE tb_sale SET kind = 'k9' WHERE kind IS NULL AND id < 60;
+UPDATE tb_sale SET cancelled = NOT cancelled WHERE id % 3 = 0;
+DELETE FROM tb_sale WHERE id % 13 = 0;
+SELECT all_exact();
+SELECT * FROM tv_kinds ORDER BY kind;
+SELECT * FROM tv_busy ORDER BY kind;
+
+-- A group emptied disappears, and comes back; the filter alone can empty it.
+DELETE FROM tb_sale WHERE kind = 'new';
+SELECT count(*) FROM tv_kinds WHERE kind = 'new';
+INSERT INTO tb_sale VALUES (1004, 'new', NULL, 1, 1, NULL, NULL, false);
+SELECT kind, n, n_qty, qty, avg_qty, avg_price, price, all_ok, top, least FROM tv_kinds WHERE kind = 'new';
+UPDATE tb_sale SET cancelled = true WHERE kind = 'new';
+SELECT count(*) FROM tv_kinds WHERE kind = 'new';
+SELECT all_exact();
+
+-- Savepoints, a statement touching the table twice, MERGE, ON CONFLICT, COPY.
+BEGIN;
+INSERT INTO tb_sale VALUES (2001, 'k0', 100, 1, 1, 9.99, true, false);
+SAVEPOINT a;
+UPDATE tb_sale SET qty = 1000 WHERE kind = 'k0';
+ROLLBACK TO a;
+WITH d AS (DELETE FROM tb_sale WHERE id = 2001 RETURNING *)
+INSERT INTO tb_sale SELECT id + 1, 'k2', qty, big, small, price, ok, cancelled FROM d;
+COMMIT;
+MERGE INTO tb_sale s USING (VALUES (2002, 7), (2003, 8)) v(id, q) ON s.id = v.id
+ WHEN MATCHED THEN UPDATE SET qty = v.q
+ WHEN NOT MATCHED THEN INSERT (id, kind, qty) VALUES (v.id, 'k1', v.q);
+INSERT INTO tb_sale (id, kind, qty) VALUES (2003, 'k1', 1)
+    ON CONFLICT (id) DO UPDATE SET qty = tb_sale.qty + EXCLUDED.qty, kind = NULL;
+COPY tb_sale (id, kind, qty, price) FROM stdin;
+3001	k2	5	0.01
+3002	\N	6	99.99
+\.
+SELECT all_exact();
+
+-- numeric scale and NaN-free sums stay exact to the digit; sums of integers do not overflow
+-- where the definition's do not.
+UPDATE tb_sale SET price = 999999.99, big = 9000000000000000000 WHERE id IN (1, 2, 3);
+SELECT kind, price, big, avg_price FROM tv_kinds ORDER BY kind;
+SELECT all_exact();
+
+-- TRUNCATE empties the state; the one row stays, with counts 0 and NULL sums.
+TRUNCATE tb_sale;
+SELECT * FROM tv_kinds;
+SELECT * FROM tv_totals;
+INSERT INTO tb_sale (id, kind, qty, price, ok) VALUES (1, 'a', 1, 1.00, true), (2, 'a', 2, 2.50, false);
+SELECT * FROM tv_totals;
+DELETE FROM tb_sale;
+SELECT * FROM tv_totals;
+INSERT INTO tb_sale SELECT g, 'k' || g % 4, g % 5, g, 1, g % 7, g % 2 = 0 FROM generate_series(1, 300) g;
+SELECT all_exact();
+
+-- Deferred mode keeps no state (computed from the table at commit); back in immediate mode
+-- the state is built again from the rows as they are.
+SELECT pg_tviews_set_mode('summ.kinds', 'deferred');
+SELECT * FROM show_state();
+BEGIN;
+UPDATE tb_sale SET qty = qty + 10 WHERE id < 50;
+DELETE FROM tb_sale WHERE id > 290;
+COMMIT;
+SELECT pg_tviews_set_mode('summ.kinds', 'immediate');
+SELECT * FROM show_state();
+UPDATE tb_sale SET kind = 'k0' WHERE id < 20;
+SELECT all_exact();
+
+-- ALTER TABLE of the table rebuilds the state; a rename keeps it.
+ALTER TABLE tb_sale RENAME COLUMN qty TO quantity;
+INSERT INTO tb_sale (id, kind, quantity) VALUES (5000, 'k3', 4);
+ALTER TABLE tb_sale ADD COLUMN note text;
+UPDATE tb_sale SET quantity = quantity * 2 WHERE kind = 'k3';
+SELECT all_exact();
+SELECT * FROM show_state();
+
+-- Definitions that do not qualify are computed from the table, as before: a join, a sum of
+-- numeric without a scale, GROUP BY two columns, count(DISTINCT), min/max alone.
+CREATE TABLE tb_kind (kind text PRIMARY KEY, label text);
+INSERT INTO tb_kind VALUES ('k0', 'zero'), ('k1', 'one');
+SELECT pg_tviews_create('joined', $$
+    SELECT s.kind, count(*) AS n, max(k.label) AS label FROM tb_sale s JOIN tb_kind k ON k.kind = s.kind GROUP BY s.kind $$);
+SELECT pg_tviews_create('unscaled', $$ SELECT kind, sum(id::numeric) AS f, count(*) AS n FROM tb_sale GROUP BY kind $$);
+SELECT pg_tviews_create('pairs', $$ SELECT kind, ok, count(*) AS n, sum(quantity) AS q FROM tb_sale GROUP BY kind, ok $$);
+SELECT pg_tviews_create('distinct_n', $$ SELECT kind, count(DISTINCT quantity) AS n FROM tb_sale GROUP BY kind $$);
+SELECT pg_tviews_create('extremes', $$ SELECT kind, max(quantity) AS top FROM tb_sale GROUP BY kind $$);
+SELECT * FROM show_state();
+UPDATE tb_sale SET quantity = quantity + 1, kind = 'k1' WHERE id % 4 = 0;
+UPDATE tb_kind SET label = 'ONE' WHERE kind = 'k1';
+SELECT v, (SELECT count(*) FROM pg_tviews_check('summ.' || v)) AS differing
+  FROM unnest(ARRAY['kinds', 'totals', 'busy', 'joined', 'unscaled', 'pairs', 'distinct_n', 'extremes']) v;
+
+-- A TVIEW over a summary follows it.
+SELECT pg_tviews_create('kinds_doc', $$
+    SELECT kind, jsonb_build_object('n', n, 'qty', qty) AS data FROM tv_kinds WHERE kind IS NOT NULL $$);
+INSERT INTO tb_sale (id, kind, quantity) VALUES (6001, 'k2', 50), (6002, 'zz', 1);
+SELECT * FROM tv_kinds_doc ORDER BY kind;
+SELECT count(*) FROM pg_tviews_check('summ.kinds_doc');
+
+-- Cleanup.
+SELECT pg_tviews_drop(v) FROM unnest(ARRAY['summ.kinds_doc', 'summ.kinds', 'summ.totals', 'summ.busy',
+    'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.distinct_n', 'summ.extremes']) v;
+SELECT count(*) FROM show_state();
+DROP SCHEMA summ CASCADE;
+RESET search_path;
