@@ -603,7 +603,9 @@ pub fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), T
 
 /// A name for the definition view that is free in the definition schema.
 fn free_view_name(table: &str) -> Result<String, TviewError> {
-    crate::pg::names::first_free_name(table, "", |c| relation_oid(DEFINITION_SCHEMA, c).is_none())
+    crate::pg::names::first_free_name(table, "", |c| {
+        crate::pg::names::relation_name_free(DEFINITION_SCHEMA, c)
+    })
         .ok_or_else(|| TviewError::Internal("no free definition view name".into()))
 }
 

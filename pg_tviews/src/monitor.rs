@@ -241,7 +241,12 @@ SELECT t.tgrelid::regclass::text,
   FROM pg_catalog.pg_trigger t
  WHERE t.tgname = ANY (@reserved@)
    AND NOT EXISTS (SELECT 1 FROM @ext@.pg_tview_meta m
-                    WHERE m.table_name = t.tgrelid OR t.tgrelid = ANY (m.sources::oid[]))
+                    WHERE m.table_name = t.tgrelid OR t.tgrelid = ANY (m.sources::oid[])
+                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                     AND d.objid = t.tgrelid AND d.deptype = 'i'
+                                     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+                                     AND d.refobjid = m.table_name))
  GROUP BY t.tgrelid, t.tgname = 'pgtv_guard'
  ORDER BY 1, 2
 "#;

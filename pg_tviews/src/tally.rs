@@ -236,6 +236,7 @@ fn rebuild_state(meta: &TviewMeta, clean: bool) -> Result<(), TviewError> {
     };
     if may_create {
         let base = format!("{}_tally", meta.view_name.1);
+        let ext = crate::catalog::extension_schema()?;
         let owner = crate::pg::context::Role::As {
             user: meta.owner,
             restricted: true,
@@ -283,6 +284,10 @@ fn rebuild_state(meta: &TviewMeta, clean: bool) -> Result<(), TviewError> {
                     crate::pg::names::relation_oid(DEFINITION_SCHEMA, &name).ok_or_else(|| {
                         TviewError::Internal(format!("state table {name} made here is missing"))
                     })?;
+                // Filled: from now on only maintenance writes it, as the TVIEW table.
+                crate::pg::context::run(owner, &meta.settings, || {
+                    crate::install::guard_trigger(oid, &ext)
+                })?;
                 // Made while an extension script runs (ALTER EXTENSION UPDATE recomputing
                 // TVIEWs), PostgreSQL would make it a member of that extension: it is the
                 // TVIEW's, like the table it belongs to.
@@ -382,6 +387,6 @@ fn drop_state_table(oid: pg_sys::Oid) {
 fn free_name(base: &str, taken: &[String]) -> Option<String> {
     crate::pg::names::first_free_name(base, "", |c| {
         !taken.iter().any(|t| t == c)
-            && crate::pg::names::relation_oid(DEFINITION_SCHEMA, c).is_none()
+            && crate::pg::names::relation_name_free(DEFINITION_SCHEMA, c)
     })
 }

@@ -271,8 +271,16 @@ def summary_aggregates(rng):
 
 
 def summary_definition(rng, name, having):
-    """One table grouped by one column (which may be NULL) or not grouped: in immediate mode
-    its rows come from a state kept by delta."""
+    """One table grouped by one column (which may be NULL) or not grouped, or joined to the
+    roots by their key and grouped by it (either side of the join) with a root column: in
+    immediate mode its rows come from a state kept by delta."""
+    if rng.random() < 0.4:
+        col = rng.choice(["r.pk", "c.fk"])
+        sql = (f"SELECT {col} AS pk_{name}, r.t, {summary_aggregates(rng)} "
+               f"FROM fzs.child c JOIN fzs.root r ON r.pk = c.fk"
+               f"{rng.choice(['', ' WHERE r.a > 3', ' WHERE c.v IS NOT NULL AND r.b IS NULL'])}"
+               f" GROUP BY {col}, r.t{rng.choice([having, ''])}")
+        return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]))
     col = rng.choice(["c.lang", "c.fk"])
     sql = (f"SELECT {col}, {summary_aggregates(rng)}, {col} || '.' AS shown "
            f"FROM fzs.child c{rng.choice(SUMMARY_FILTERS)} GROUP BY {col}"

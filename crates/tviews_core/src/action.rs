@@ -587,9 +587,13 @@ impl<'a> Inputs<'a> {
             text.push_str(&format!(
                 " (the rows are computed from the state table {}, {}, not from the table)",
                 describe_groups(std::slice::from_ref(&s.group)),
-                match s.group.column {
-                    Some(_) => "one row per GROUP BY value",
-                    None => "one row",
+                match (&s.group.column, &s.lookup) {
+                    (Some(_), None) => "one row per GROUP BY value".to_string(),
+                    (Some(_), Some(l)) => format!(
+                        "one row per GROUP BY value, joined with {}",
+                        crate::sqlgen::quote::table(&l.table)
+                    ),
+                    (None, _) => "one row".to_string(),
                 }
             ));
         }

@@ -660,7 +660,7 @@ unsafe fn partial_sources(
 /// key, a one-column unique constraint that is NOT NULL or NULLS NOT DISTINCT)? Documents
 /// are then found by the root row's key alone: no other row of the table (one the
 /// definition filters out) shares it.
-fn key_unique_in_root(table: pg_sys::Oid, column: &str) -> Result<bool, TviewError> {
+pub(super) fn key_unique_in_root(table: pg_sys::Oid, column: &str) -> Result<bool, TviewError> {
     let attnum = crate::pg::names::attnum(table, column)? as u32;
     Ok(super::unique::unique_indexes(table)?
         .iter()

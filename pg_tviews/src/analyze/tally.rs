@@ -15,7 +15,8 @@
 use pgrx::pg_sys;
 use tviews_core::model::TableRef;
 use tviews_core::sqlgen::tally::{
-    placeholder, substitute, Part, Placed, Slot, Summary, Tallied, TallyGroup, Use, Values,
+    placeholder, substitute, Lookup, Part, Placed, Slot, Summary, Tallied, TallyGroup, Use,
+    Values,
 };
 
 use crate::errors::TviewError;
@@ -341,14 +342,17 @@ unsafe fn tally_subquery(
 }
 
 /// The definition level `d` (under `SELECT * FROM view`) as a [`Summary`], when it
-/// aggregates one plain table at the top level with aggregates a state keeps: no join, no
-/// subquery, window, DISTINCT, ORDER BY, LIMIT or set operation; `GROUP BY` nothing (one row:
+/// aggregates one plain table at the top level with aggregates a state keeps: no subquery,
+/// window, DISTINCT, ORDER BY, LIMIT or set operation; `GROUP BY` nothing (one row:
 /// `one_row`) or one column of the table that is the key (`key`), of a type with a default
-/// btree equality that `GROUP BY` uses, not a domain, under a deterministic collation;
-/// `WHERE` conditions on the row alone as for a document's tallies; every output column and
-/// `HAVING` made of that column, the aggregates `tally_subquery` accepts (at least one not
-/// `min`/`max`) and constants. `None` for anything else: the definition is then computed
-/// from the table, as before.
+/// btree equality that `GROUP BY` uses, not a domain, under a deterministic collation; or
+/// the table inner-joined to a *lookup* by one equality of a column of the table with a
+/// column unique in the lookup, grouped by that column (the key, either side's) and other
+/// columns of the lookup; `WHERE` conditions on the table's row alone as for a document's
+/// tallies, or on the lookup's row alone; every output column and `HAVING` made of the
+/// grouped columns, the aggregates `tally_subquery` accepts (at least one not `min`/`max`)
+/// over the table, and constants. `None` for anything else: the definition is then computed
+/// from the tables, as before.
 ///
 /// # Safety
 /// `d` must be a valid analyzed query, alive for the call.
@@ -378,34 +382,79 @@ pub unsafe fn summary(
             && q.limitOffset.is_null()
             && q.setOperations.is_null()
             && q.rowMarks.is_null()
-            && list_len(q.rtable) == 1
-            && list_len((*q.jointree).fromlist) == 1
-            && list_len(q.groupClause) == usize::from(!one_row);
+            && (list_len(q.groupClause) == 0) == one_row;
         if !plain {
             return Ok(None);
         }
-        let Some(rte) = list_iter::<pg_sys::RangeTblEntry>(q.rtable).next() else {
+        // The tables (one, or two joined), and every condition (an inner join's ON is a
+        // WHERE condition like any other).
+        let mut conds = Vec::new();
+        let Some(rels) = from_tables(q, &mut conds) else {
             return Ok(None);
         };
-        let from = list_iter::<pg_sys::Node>((*q.jointree).fromlist).next();
-        let from_one = from.is_some_and(|f| {
-            is_a(f, pg_sys::NodeTag::T_RangeTblRef)
-                && (*(f as *mut pg_sys::RangeTblRef)).rtindex == 1
-        });
-        if !from_one
-            || (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION
-            || (*rte).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
-            || !(*rte).securityQuals.is_null()
-            || !(*rte).tablesample.is_null()
-        {
-            return Ok(None);
+        for (_, relid) in &rels {
+            let sign =
+                std::ffi::CString::new(format!("{}sign", tviews_core::sqlgen::RESERVED_PREFIX))
+                    .expect("no NUL");
+            if pg_sys::get_attnum(*relid, sign.as_ptr()) != pg_sys::InvalidAttrNumber as i16 {
+                return Ok(None);
+            }
         }
-        let relid = (*rte).relid;
-        let sign = std::ffi::CString::new(format!("{}sign", tviews_core::sqlgen::RESERVED_PREFIX))
-            .expect("no NUL");
-        if pg_sys::get_attnum(relid, sign.as_ptr()) != pg_sys::InvalidAttrNumber as i16 {
-            return Ok(None);
+        // With two tables: the one equality linking them; the aggregated table is the one
+        // the aggregates read (or, reading none, the side whose column is not unique), the
+        // other is the lookup, unique on its column.
+        let (t_index, t_relid, link) = match rels.as_slice() {
+            [(i, relid)] => (*i, *relid, None),
+            [a, b] if !one_row => {
+                let Some((link, rest)) = linking_condition(&conds, a.0, b.0) else {
+                    return Ok(None);
+                };
+                conds = rest;
+                let read = aggregated_tables(d);
+                let unique = |relid: pg_sys::Oid, attno: i16| -> Result<bool, TviewError> {
+                    match crate::pg::names::attribute_name(relid, attno) {
+                        Some(c) => super::patch::key_unique_in_root(relid, &c),
+                        None => Ok(false),
+                    }
+                };
+                let (ua, ub) = (unique(a.1, link.a_attno)?, unique(b.1, link.b_attno)?);
+                let lookup_is_b = match read.as_slice() {
+                    [x] if *x == a.0 => true,
+                    [x] if *x == b.0 => false,
+                    [] => ub || !ua,
+                    _ => return Ok(None),
+                };
+                let (t, l, t_attno, l_attno, lu) = match lookup_is_b {
+                    true => (*a, *b, link.a_attno, link.b_attno, ub),
+                    false => (*b, *a, link.b_attno, link.a_attno, ua),
+                };
+                if !lu {
+                    return Ok(None);
+                }
+                (t.0, t.1, Some((l, t_attno, l_attno, link.opno)))
+            }
+            _ => return Ok(None),
+        };
+        // A private copy whose Vars name the table 1 and the lookup 2, as the rest expects.
+        let d = pg_sys::copyObjectImpl(d as *const std::ffi::c_void) as *mut pg_sys::Query;
+        let mut conds: Vec<*mut pg_sys::Node> = conds
+            .iter()
+            .map(|c| pg_sys::copyObjectImpl(*c as *const std::ffi::c_void) as *mut pg_sys::Node)
+            .collect();
+        let renumber = |n: *mut pg_sys::Node| {
+            pg_sys::ChangeVarNodes(n, t_index, 1001, 0);
+            if let Some(((l_index, _), ..)) = link {
+                pg_sys::ChangeVarNodes(n, l_index, 1002, 0);
+            }
+            pg_sys::ChangeVarNodes(n, 1001, 1, 0);
+            pg_sys::ChangeVarNodes(n, 1002, 2, 0);
+        };
+        renumber(d as *mut pg_sys::Node);
+        for c in &mut conds {
+            renumber(*c);
         }
+        let q = &*d;
+        let relid = t_relid;
         let Some((schema, name)) = crate::pg::names::relation_name(relid) else {
             return Ok(None);
         };
@@ -414,51 +463,103 @@ pub unsafe fn summary(
             schema,
             name,
         };
-        // The GROUP BY column, which must be the key.
+        let lookup_relid = link.map(|((_, r), ..)| r);
+        // The state's key: the GROUP BY column of the table, or the table's side of the link.
+        // The GROUP BY may list the key (either side of the link) and the lookup's columns.
         let mut grouped: Option<(String, i16, pg_sys::Oid, pg_sys::Oid, pg_sys::Oid)> = None;
-        if let Some(sgc) = list_iter::<pg_sys::SortGroupClause>(q.groupClause).next() {
+        let mut key_vars: Vec<(i32, i16)> = Vec::new();
+        if let Some((_, t_attno, l_attno, _)) = link {
+            key_vars = vec![(1, t_attno), (2, l_attno)];
+        }
+        let mut groups_the_key = false;
+        if link.is_none() && list_len(q.groupClause) > 1 {
+            return Ok(None);
+        }
+        for sgc in list_iter::<pg_sys::SortGroupClause>(q.groupClause) {
             let tle = pg_sys::get_sortgroupclause_tle(sgc, q.targetList);
             let e = (*tle).expr as *mut pg_sys::Node;
             if !is_a(e, pg_sys::NodeTag::T_Var) {
                 return Ok(None);
             }
             let v = &*(e as *mut pg_sys::Var);
-            if v.varno != 1 || v.varattno <= 0 || v.varlevelsup != 0 {
+            if v.varattno <= 0 || v.varlevelsup != 0 || !(v.varno == 1 || v.varno == 2) {
                 return Ok(None);
             }
-            let typ = v.vartype;
+            if link.is_none() {
+                key_vars = vec![(1, v.varattno)];
+            }
+            if key_vars.contains(&(v.varno, v.varattno)) {
+                groups_the_key = true;
+            } else if v.varno != 2 {
+                // A column of the table beside the key would split the key's group.
+                return Ok(None);
+            }
+        }
+        if !one_row {
+            let Some(&(_, t_attno)) = key_vars.first() else {
+                return Ok(None);
+            };
+            let (typ, coll) = type_and_collation(relid, t_attno);
             // A domain's rows would come back from the state as its base type.
-            if pg_sys::getBaseType(typ) != typ
-                || crate::pg::names::equality_operator_oid(typ) != Some((*sgc).eqop)
-                || (v.varcollid != pg_sys::InvalidOid
-                    && !crate::pg::names::collation_is_deterministic(v.varcollid))
-            {
-                return Ok(None);
-            }
             let shown = list_iter::<pg_sys::TargetEntry>(q.targetList).any(|te| {
+                let e = (*te).expr as *mut pg_sys::Node;
                 !(*te).resjunk
-                    && is_a((*te).expr as *mut pg_sys::Node, pg_sys::NodeTag::T_Var)
-                    && (*((*te).expr as *mut pg_sys::Var)).varattno == v.varattno
+                    && is_a(e, pg_sys::NodeTag::T_Var)
+                    && key_vars.contains(&(
+                        (*(e as *mut pg_sys::Var)).varno,
+                        (*(e as *mut pg_sys::Var)).varattno,
+                    ))
                     && crate::pg::nodes::cstring((*te).resname).as_deref()
                         == key.first().map(String::as_str)
             });
-            let Some(column) = crate::pg::names::attribute_name(relid, v.varattno) else {
+            let Some(column) = crate::pg::names::attribute_name(relid, t_attno) else {
                 return Ok(None);
             };
-            if key.len() != 1 || !shown {
-                return Ok(None);
-            }
             let Some(eq) = crate::pg::names::equality_operator_oid(typ) else {
                 return Ok(None);
             };
-            grouped = Some((column, v.varattno, typ, v.varcollid, eq));
+            let same_type = match (link, lookup_relid) {
+                (Some((_, _, l_attno, opno)), Some(l)) => {
+                    type_and_collation(l, l_attno) == (typ, coll) && opno == eq
+                }
+                _ => true,
+            };
+            if !groups_the_key
+                || key.len() != 1
+                || !shown
+                || !same_type
+                || pg_sys::getBaseType(typ) != typ
+                || (coll != pg_sys::InvalidOid
+                    && !crate::pg::names::collation_is_deterministic(coll))
+                || list_iter::<pg_sys::SortGroupClause>(q.groupClause).any(|g| (*g).eqop != {
+                    let tle = pg_sys::get_sortgroupclause_tle(g, q.targetList);
+                    crate::pg::names::equality_operator_oid(pg_sys::exprType(
+                        (*tle).expr as *mut pg_sys::Node,
+                    ))
+                    .unwrap_or(pg_sys::InvalidOid)
+                })
+            {
+                return Ok(None);
+            }
+            grouped = Some((column, t_attno, typ, coll, eq));
         }
-        // The conditions, on the row alone (see tally_subquery).
-        let mut conds = Vec::new();
-        conjuncts((*q.jointree).quals, &mut conds);
+        // The conditions: on the table's row alone (see tally_subquery), or on the lookup's.
         let mut filters: Vec<String> = Vec::new();
         let mut filter_nodes: Vec<String> = Vec::new();
+        let mut lookup_filters: Vec<String> = Vec::new();
         for c in conds {
+            match (reads_only(c, 1), lookup_relid) {
+                (true, _) => {}
+                (false, Some(l)) if reads_only(c, 2) && !has_other_than_row(c) => {
+                    pg_sys::ChangeVarNodes(c, 2, 1, 0);
+                    lookup_filters.push(format!(
+                        "({})",
+                        crate::analyze::parse::deparse_expression_over(c, l, "l")
+                    ));
+                    continue;
+                }
+                _ => return Ok(None),
+            }
             if pg_sys::contain_mutable_functions(c)
                 || pg_sys::contain_leaked_vars(c)
                 || has_other_than_row(c)
@@ -474,9 +575,10 @@ pub unsafe fn summary(
                     .unwrap_or_default(),
             );
         }
-        let null_group = match &grouped {
-            Some((column, ..)) => !crate::pg::names::column_not_null(relid, column)?,
-            None => false,
+        // A NULL group of its own, unless an inner join keeps NULL keys out.
+        let null_group = match (&grouped, link) {
+            (Some((column, ..)), None) => !crate::pg::names::column_not_null(relid, column)?,
+            _ => false,
         };
         let (key_type, key_collation, eq, identity) = match &grouped {
             Some((_, attno, typ, coll, eq)) => (
@@ -502,6 +604,26 @@ pub unsafe fn summary(
         let Some(eq) = eq else {
             return Ok(None);
         };
+        let lookup = match (link, lookup_relid) {
+            (Some((_, _, l_attno, _)), Some(l)) => {
+                let (Some((schema, name)), Some(column)) = (
+                    crate::pg::names::relation_name(l),
+                    crate::pg::names::attribute_name(l, l_attno),
+                ) else {
+                    return Ok(None);
+                };
+                Some(Lookup {
+                    table: TableRef {
+                        oid: l.to_u32(),
+                        schema,
+                        name,
+                    },
+                    column,
+                    filter: (!lookup_filters.is_empty()).then(|| lookup_filters.join(" AND ")),
+                })
+            }
+            _ => None,
+        };
         let mut group = TallyGroup {
             source: source.clone(),
             column: grouped.as_ref().map(|g| g.0.clone()),
@@ -514,9 +636,8 @@ pub unsafe fn summary(
             identity,
             state: None,
         };
-        let group_attno = grouped.as_ref().map(|g| g.1);
-        // Each output column and the HAVING: aggregates and the GROUP BY column become
-        // placeholders; nothing else may read the table.
+        // Each output column and the HAVING: aggregates, the key and the lookup's columns
+        // become placeholders; nothing else may read the tables.
         let mut next = 0usize;
         let mut kept = false;
         let mut place = |expr: *mut pg_sys::Node, group: &mut TallyGroup| -> Option<Placed> {
@@ -528,14 +649,23 @@ pub unsafe fn summary(
                 }
                 if is_a(node, pg_sys::NodeTag::T_Var) {
                     let v = &*(node as *mut pg_sys::Var);
-                    if v.varlevelsup == 0 && Some(v.varattno) == group_attno && v.varno == 1 {
-                        let (id, ph) = placeholder(next);
-                        next += 1;
-                        parts.push((ph, Part::Group));
-                        return Some(param_for(node, id));
-                    }
-                    ok = false;
-                    return None;
+                    let part = match (v.varlevelsup, v.varno) {
+                        (0, _) if !one_row && key_vars.contains(&(v.varno, v.varattno)) => {
+                            Some(Part::Group)
+                        }
+                        (0, 2) if v.varattno > 0 => lookup_relid
+                            .and_then(|l| crate::pg::names::attribute_name(l, v.varattno))
+                            .map(Part::Lookup),
+                        _ => None,
+                    };
+                    let Some(part) = part else {
+                        ok = false;
+                        return None;
+                    };
+                    let (id, ph) = placeholder(next);
+                    next += 1;
+                    parts.push((ph, part));
+                    return Some(param_for(node, id));
                 }
                 if !is_a(node, pg_sys::NodeTag::T_Aggref) {
                     return None;
@@ -606,12 +736,217 @@ pub unsafe fn summary(
         Ok(Some((
             Summary {
                 group,
+                lookup,
                 columns,
                 having,
             },
             tally,
         )))
     }
+}
+
+/// The plain tables of level `q` (range table index and OID): one, or two joined by an
+/// inner join (`JOIN ... ON` or a comma), each read by name (no view, no row security, no
+/// TABLESAMPLE, no inheritance child read through its parent); every condition of the
+/// level (ON and WHERE) is added to `conds`. `None` for anything else.
+///
+/// # Safety
+/// `q` must be a valid analyzed query.
+unsafe fn from_tables(
+    q: &pg_sys::Query,
+    conds: &mut Vec<*mut pg_sys::Node>,
+) -> Option<Vec<(i32, pg_sys::Oid)>> {
+    // SAFETY: per contract; nodes are cast after their tags are checked.
+    unsafe {
+        let mut rels = Vec::new();
+        for (i, rte) in list_iter::<pg_sys::RangeTblEntry>(q.rtable).enumerate() {
+            match (*rte).rtekind {
+                pg_sys::RTEKind::RTE_RELATION => {
+                    if (*rte).relkind != pg_sys::RELKIND_RELATION as std::ffi::c_char
+                        || !(*rte).securityQuals.is_null()
+                        || !(*rte).tablesample.is_null()
+                    {
+                        return None;
+                    }
+                    rels.push((i as i32 + 1, (*rte).relid));
+                }
+                pg_sys::RTEKind::RTE_JOIN
+                    if (*rte).jointype == pg_sys::JoinType::JOIN_INNER => {}
+                _ => return None,
+            }
+        }
+        conjuncts((*q.jointree).quals, conds);
+        let mut leaves = 0;
+        for item in list_iter::<pg_sys::Node>((*q.jointree).fromlist) {
+            leaves += from_item(item, conds)?;
+        }
+        // Two distinct tables; a Var of a join (a USING column) names neither.
+        (leaves == rels.len() && rels.len() <= 2 && !(rels.len() == 2 && rels[0].1 == rels[1].1))
+            .then_some(rels)
+    }
+}
+
+/// The number of tables under FROM item `item` (a table, or an inner join of tables whose
+/// ON conditions go to `conds`); `None` for anything else.
+///
+/// # Safety
+/// `item` must be a valid FROM item.
+unsafe fn from_item(item: *mut pg_sys::Node, conds: &mut Vec<*mut pg_sys::Node>) -> Option<usize> {
+    // SAFETY: per contract; nodes are cast after their tags are checked.
+    unsafe {
+        if is_a(item, pg_sys::NodeTag::T_RangeTblRef) {
+            return Some(1);
+        }
+        if !is_a(item, pg_sys::NodeTag::T_JoinExpr) {
+            return None;
+        }
+        let j = item as *mut pg_sys::JoinExpr;
+        if (*j).jointype != pg_sys::JoinType::JOIN_INNER
+            || !(*j).usingClause.is_null()
+            || (*j).isNatural
+        {
+            return None;
+        }
+        conjuncts((*j).quals, conds);
+        Some(from_item((*j).larg, conds)? + from_item((*j).rarg, conds)?)
+    }
+}
+
+/// The equality linking tables `a` and `b`.
+struct Link {
+    a_attno: i16,
+    b_attno: i16,
+    opno: pg_sys::Oid,
+}
+
+/// The one condition of `conds` comparing a column of `a` with a column of `b` by an
+/// equality (the same operator as the type's default btree equality), and the other
+/// conditions, none of which may read both.
+///
+/// # Safety
+/// `conds` must be valid expressions.
+unsafe fn linking_condition(
+    conds: &[*mut pg_sys::Node],
+    a: i32,
+    b: i32,
+) -> Option<(Link, Vec<*mut pg_sys::Node>)> {
+    // SAFETY: per contract; nodes are cast after their tags are checked.
+    unsafe {
+        let mut link = None;
+        let mut rest = Vec::new();
+        for c in conds {
+            if reads_only(*c, a) || reads_only(*c, b) {
+                rest.push(*c);
+                continue;
+            }
+            if link.is_some() || !is_a(*c, pg_sys::NodeTag::T_OpExpr) {
+                return None;
+            }
+            let op = *c as *mut pg_sys::OpExpr;
+            let args: Vec<*mut pg_sys::Node> =
+                list_iter::<pg_sys::Node>((*op).args).collect();
+            let [x, y] = args.as_slice() else {
+                return None;
+            };
+            let var = |n: *mut pg_sys::Node| {
+                is_a(n, pg_sys::NodeTag::T_Var).then(|| &*(n as *mut pg_sys::Var))
+            };
+            let (vx, vy) = (var(*x)?, var(*y)?);
+            if vx.varlevelsup != 0 || vy.varlevelsup != 0 || vx.varattno <= 0 || vy.varattno <= 0
+            {
+                return None;
+            }
+            if crate::pg::names::equality_operator_oid(vx.vartype) != Some((*op).opno) {
+                return None;
+            }
+            link = Some(match (vx.varno, vy.varno) {
+                (p, r) if p == a && r == b => Link {
+                    a_attno: vx.varattno,
+                    b_attno: vy.varattno,
+                    opno: (*op).opno,
+                },
+                (p, r) if p == b && r == a => Link {
+                    a_attno: vy.varattno,
+                    b_attno: vx.varattno,
+                    opno: (*op).opno,
+                },
+                _ => return None,
+            });
+        }
+        link.map(|l| (l, rest))
+    }
+}
+
+/// The range table indexes whose columns the level's aggregates read.
+///
+/// # Safety
+/// `d` must be a valid analyzed query.
+unsafe fn aggregated_tables(d: *mut pg_sys::Query) -> Vec<i32> {
+    use crate::pg::nodes::{walk, Visit};
+    let mut out: Vec<i32> = Vec::new();
+    // SAFETY: per contract; tags are checked before casts.
+    unsafe {
+        let mut in_aggregate = |node: *mut pg_sys::Node| {
+            walk(node, &mut |n, _| {
+                if is_a(n, pg_sys::NodeTag::T_Var) {
+                    let v = &*(n as *mut pg_sys::Var);
+                    if v.varlevelsup == 0 && !out.contains(&v.varno) {
+                        out.push(v.varno);
+                    }
+                }
+                Visit::Descend
+            });
+        };
+        let mut aggs: Vec<*mut pg_sys::Node> = Vec::new();
+        for root in [(*d).targetList as *mut pg_sys::Node, (*d).havingQual] {
+            walk(root, &mut |n, _| {
+                if is_a(n, pg_sys::NodeTag::T_Aggref) {
+                    aggs.push(n);
+                    return Visit::Skip;
+                }
+                Visit::Descend
+            });
+        }
+        for a in aggs {
+            in_aggregate(a);
+        }
+    }
+    out
+}
+
+/// The type and collation of column `attno` of `relid`.
+///
+/// # Safety
+/// The column must exist.
+unsafe fn type_and_collation(relid: pg_sys::Oid, attno: i16) -> (pg_sys::Oid, pg_sys::Oid) {
+    let (mut typ, mut typmod, mut coll) = (pg_sys::InvalidOid, -1, pg_sys::InvalidOid);
+    // SAFETY: per contract.
+    unsafe { pg_sys::get_atttypetypmodcoll(relid, attno, &mut typ, &mut typmod, &mut coll) };
+    (typ, coll)
+}
+
+/// Does `c` read columns of range table entry `index` only (and at least one)?
+///
+/// # Safety
+/// `c` must be a valid expression.
+unsafe fn reads_only(c: *mut pg_sys::Node, index: i32) -> bool {
+    use crate::pg::nodes::{walk, Visit};
+    let (mut own, mut other) = (false, false);
+    // SAFETY: per contract; tags are checked before casts.
+    unsafe {
+        walk(c, &mut |n, _| {
+            if is_a(n, pg_sys::NodeTag::T_Var) {
+                let v = &*(n as *mut pg_sys::Var);
+                if v.varlevelsup == 0 && v.varno == index {
+                    own = true;
+                } else {
+                    other = true;
+                }
+            }
+            Visit::Descend
+        });
+    }
+    own && !other
 }
 
 /// `child.column = root.key` (either way round; the child is `relid`) by the column type's

@@ -49,6 +49,8 @@ pub struct Compiled {
     pub level: usize,
     /// The definition's rows from a summary's state (see `RefreshTarget::rows`).
     pub summary_rows: Option<String>,
+    /// The state tables maintenance writes (their guard lets maintenance's writes through).
+    pub state_tables: Vec<pg_sys::Oid>,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
     /// statement, see [`Inputs::statement`]), made on first use.
     plans: RefCell<HashMap<Query, Option<Rc<KeptPlan>>>>,
@@ -570,6 +572,14 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     let key_array_type = unsafe { pg_sys::get_array_type(key_type) };
     let level = levels().get(&meta.table).copied().unwrap_or(0);
     let summary_rows = def.summary.as_ref().and_then(|s| s.rows());
+    let state_tables: Vec<pg_sys::Oid> = def
+        .partials
+        .iter()
+        .flat_map(|p| p.tallies.iter())
+        .chain(def.summary.iter().map(|s| &s.group))
+        .filter_map(|g| g.state.as_ref())
+        .filter_map(|(schema, name)| crate::pg::names::relation_oid(schema, name))
+        .collect();
     let c = Rc::new(Compiled {
         meta: meta.clone(),
         def,
@@ -589,6 +599,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_field_types,
         level,
         summary_rows,
+        state_tables,
         plans: RefCell::new(HashMap::new()),
     });
     CACHE.with(|cache| {

@@ -48,8 +48,8 @@ impl Drop for MaintenanceScope {
     }
 }
 
-/// Is this write of TVIEW table `table`, at trigger depth `depth`, one of maintenance's own
-/// statements (see `MAINTAINING`)?
+/// Is this write of TVIEW table `table` (or of one of its state tables), at trigger depth
+/// `depth`, one of maintenance's own statements (see `MAINTAINING`)?
 pub fn is_maintenance_write(table: pg_sys::Oid, depth: i32) -> bool {
     MAINTAINING.with(|m| {
         m.borrow()
@@ -84,7 +84,11 @@ pub fn with_maintenance<R>(
     };
     let r = context::run(owner, &tview.meta.settings, || -> Result<R, TviewError> {
         let conn = Connection::open()?;
-        let _scope = MaintenanceScope::enter(tview.meta.table);
+        // The TVIEW's table, and the state tables its tallies write.
+        let _scopes: Vec<MaintenanceScope> = std::iter::once(tview.meta.table)
+            .chain(tview.state_tables.iter().copied())
+            .map(MaintenanceScope::enter)
+            .collect();
         let r = f(&conn)?;
         drop(conn);
         Ok(r)

@@ -304,6 +304,13 @@ pub fn relation_oid(schema: &str, name: &str) -> Option<pg_sys::Oid> {
     (oid != pg_sys::InvalidOid).then_some(oid)
 }
 
+/// May a table or view be created as `schema.name`: no relation has that name, nor any type
+/// (the new relation's row type would take it; in a schema other roles may create in, a
+/// type squatting the name must not make pg_tviews' command fail).
+pub fn relation_name_free(schema: &str, name: &str) -> bool {
+    relation_oid(schema, name).is_none() && type_oid(schema, name).is_none()
+}
+
 /// Describe a function for messages (`schema.name(argument types)`).
 pub fn describe_function(oid: pg_sys::Oid) -> String {
     // SAFETY: formats an existing function's signature (palloc'd), or its OID.

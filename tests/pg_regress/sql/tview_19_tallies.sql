@@ -110,7 +110,8 @@ ALTER TABLE tb_review RENAME COLUMN rating TO stars;
 SELECT * FROM show_state();
 INSERT INTO tb_review VALUES (300, 1, 5, 5, 5, true, 'f');
 SELECT * FROM pg_tviews_check('product');
--- A damaged state is built again by pg_tviews_refresh.
+-- A direct write to a state table is refused (as to the TVIEW table); pg_tviews_refresh
+-- builds the state again.
 SELECT min(state) AS state FROM state_tables() \gset
 UPDATE tviews_def.:"state" SET n = n + 100;
 SELECT pg_tviews_refresh('product');

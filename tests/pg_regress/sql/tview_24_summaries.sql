@@ -154,9 +154,72 @@ INSERT INTO tb_sale (id, kind, quantity) VALUES (6001, 'k2', 50), (6002, 'zz', 1
 SELECT * FROM tv_kinds_doc ORDER BY kind;
 SELECT count(*) FROM pg_tviews_check('summ.kinds_doc');
 
+-- A table joined to a lookup by a column unique there (pg_ivm's category sales): a group's
+-- row joins its state row with its lookup row, which may come, go, change or be filtered
+-- out; the key may be either side of the join.
+CREATE TABLE tb_cat (pk_cat int PRIMARY KEY, name text, active bool NOT NULL DEFAULT true);
+CREATE TABLE tb_item (pk_item int PRIMARY KEY, fk_cat int, price numeric(10,2), qty int);
+INSERT INTO tb_cat SELECT g, 'cat ' || g FROM generate_series(1, 6) g;
+INSERT INTO tb_item SELECT g, CASE WHEN g % 11 = 0 THEN NULL ELSE 1 + g % 8 END, (g % 40) / 4.0, g % 5
+  FROM generate_series(1, 300) g;
+SELECT pg_tviews_create('cat_sales', $$
+    SELECT c.pk_cat, c.name, count(*) AS items, sum(i.price) AS total, min(i.price) AS low,
+           max(i.price) AS high
+      FROM tb_item i JOIN tb_cat c ON c.pk_cat = i.fk_cat GROUP BY c.pk_cat, c.name $$);
+SELECT pg_tviews_create('cat_busy', $$
+    SELECT i.fk_cat, upper(c.name) AS label, count(i.qty) AS n, avg(i.qty) AS avg_qty
+      FROM tb_cat c, tb_item i WHERE i.fk_cat = c.pk_cat AND c.active AND i.qty > 0
+     GROUP BY i.fk_cat, c.name HAVING count(*) > 2 $$, key => ARRAY['fk_cat']);
+SELECT source, substring(maintenance FROM '\(the rows.*') AS rows
+  FROM pg_tviews_explain('summ.cat_sales') WHERE source = 'summ.tb_item';
+SELECT source, substring(maintenance FROM '\(the rows.*') AS rows
+  FROM pg_tviews_explain('summ.cat_busy') WHERE source = 'summ.tb_item';
+UPDATE tb_item SET price = price + 1 WHERE pk_item % 9 = 0;
+UPDATE tb_item SET fk_cat = 7 WHERE pk_item BETWEEN 1 AND 30;
+INSERT INTO tb_cat VALUES (7, 'seven'), (8, 'eight');
+UPDATE tb_cat SET name = 'renamed' WHERE pk_cat = 3;
+UPDATE tb_cat SET active = false WHERE pk_cat = 4;
+UPDATE tb_cat SET pk_cat = 20 WHERE pk_cat = 5;
+DELETE FROM tb_cat WHERE pk_cat = 6;
+DELETE FROM tb_item WHERE pk_item % 5 = 0;
+INSERT INTO tb_item VALUES (5001, 20, 1.5, 3), (5002, 99, 2, 2);
+INSERT INTO tb_cat VALUES (99, 'late');
+UPDATE tb_item SET qty = 0 WHERE fk_cat = 2;
+SELECT * FROM tv_cat_sales ORDER BY pk_cat;
+SELECT * FROM tv_cat_busy ORDER BY fk_cat;
+SELECT count(*) FROM pg_tviews_check('summ.cat_sales');
+SELECT count(*) FROM pg_tviews_check('summ.cat_busy');
+-- Not a summary: the lookup's column is not unique there, or an aggregate reads the lookup.
+CREATE TABLE tb_tag (cat int, tag text);
+INSERT INTO tb_tag VALUES (1, 'x'), (1, 'y'), (2, 'x');
+SELECT pg_tviews_create('tagged', $$
+    SELECT i.pk_item, count(*) AS tags FROM tb_item i JOIN tb_tag t ON t.cat = i.fk_cat GROUP BY i.pk_item $$);
+INSERT INTO tb_tag VALUES (2, 'z');
+SELECT count(*) FROM pg_tviews_check('summ.tagged');
+
+-- The state tables are pg_tviews' own: direct writes are refused like the TVIEW table's,
+-- and a name (or a type's name) another role took in the definition schema is skipped.
+CREATE ROLE summ_squatter;
+SET ROLE summ_squatter;
+CREATE TYPE tviews_def.tv_squat_2_tally AS ENUM ('x');
+CREATE TYPE tviews_def.tv_squat AS ENUM ('x');
+RESET ROLE;
+SELECT pg_tviews_create('squat', $$ SELECT kind, count(*) AS n FROM tb_sale GROUP BY kind $$);
+SELECT c.relname, c.relkind FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'i'
+ WHERE d.refobjid = 'summ.tv_squat'::regclass AND c.relkind IN ('r', 'v') ORDER BY 1;
+SELECT definition_view FROM pg_tview_meta WHERE table_name = 'summ.tv_squat'::regclass;
+UPDATE tviews_def.tv_squat_2_tally_2 SET n = n + 5;
+DELETE FROM tviews_def.tv_squat_2_tally_2;
+INSERT INTO tb_sale (id, kind, quantity) VALUES (7001, 'k1', 1);
+SELECT count(*) FROM pg_tviews_check('summ.squat');
+SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
+DROP TYPE tviews_def.tv_squat_2_tally, tviews_def.tv_squat;
+
 -- Cleanup.
 SELECT pg_tviews_drop(v) FROM unnest(ARRAY['summ.kinds_doc', 'summ.kinds', 'summ.totals', 'summ.busy',
-    'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.distinct_n', 'summ.extremes']) v;
+    'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.distinct_n', 'summ.extremes', 'summ.cat_sales',
+    'summ.cat_busy', 'summ.tagged', 'summ.squat']) v;
 SELECT count(*) FROM show_state();
 DROP SCHEMA summ CASCADE;
+DROP ROLE summ_squatter;
 RESET search_path;

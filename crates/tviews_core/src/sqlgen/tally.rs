@@ -707,13 +707,27 @@ pub fn substitute(sql: &str, replacements: &[(String, String)]) -> Option<String
     Some(out)
 }
 
+/// A table a [`Summary`]'s aggregated table is inner-joined to (`JOIN tb_category c ON
+/// c.pk_category = p.fk_category ... GROUP BY c.pk_category, c.name`): by `column`, unique
+/// in it and equal to the state's key (same type and collation), with conditions on its
+/// row alone (`filter`, SQL over the row `l`). Its columns are read from the row of each
+/// group's key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    pub table: TableRef,
+    pub column: String,
+    pub filter: Option<String>,
+}
+
 /// What a placeholder of a [`Summary`]'s SQL stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Part {
     /// An aggregate, read from the state row.
     Aggregate(Tallied),
     /// The GROUP BY column: the state row's key.
     Group,
+    /// A column of the summary's lookup (see [`Lookup`]), by name.
+    Lookup(String),
 }
 
 /// SQL with placeholders (see [`placeholder`]) and what each stands for.
@@ -736,6 +750,7 @@ impl Placed {
                     match part {
                         Part::Aggregate(a) => a.value_in_state_row(group)?,
                         Part::Group => format!("s.{KEY}"),
+                        Part::Lookup(c) => format!("l.{}", quote_ident(c)),
                     },
                 ))
             })
@@ -756,6 +771,9 @@ impl Placed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub group: TallyGroup,
+    /// The table the aggregated one is inner-joined to, if any: a group then exists while
+    /// its lookup row does too (and passes the lookup's conditions).
+    pub lookup: Option<Lookup>,
     /// The definition's columns, in order: name and value.
     pub columns: Vec<(String, Placed)>,
     pub having: Option<Placed>,
@@ -777,8 +795,22 @@ impl Summary {
         };
         let (from, mut conds) = match self.group.column {
             Some(_) => (
-                format!("{state} AS s"),
-                vec![format!("s.{ROWS} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8")],
+                match &self.lookup {
+                    None => format!("{state} AS s"),
+                    Some(l) => format!(
+                        "{state} AS s JOIN ONLY {} AS l ON {}",
+                        table(&l.table),
+                        self.group
+                            .matching(&format!("l.{}", quote_ident(&l.column)), &format!("s.{KEY}"))
+                    ),
+                },
+                std::iter::once(format!("s.{ROWS} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8"))
+                    .chain(
+                        self.lookup
+                            .iter()
+                            .filter_map(|l| l.filter.as_ref().map(|f| format!("({f})"))),
+                    )
+                    .collect(),
             ),
             None => (
                 format!("(SELECT) AS o LEFT JOIN {state} AS s ON true"),
@@ -1076,6 +1108,7 @@ mod tests {
                 null_group,
                 ..group()
             },
+            lookup: None,
             columns: parts,
             having: Some(Placed {
                 sql: format!("{h} > 1"),
