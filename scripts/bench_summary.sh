@@ -5,7 +5,7 @@
 #   scripts/bench_summary.sh [--transactions N] [--rows R]
 #
 # R sales (default 1,000,000) over 10 kinds, and two TVIEWs over them: `kinds` (GROUP BY
-# kind: count, sum, avg, bool_or, and max beside them over an index) and `totals` (no GROUP
+# kind: count, sum, avg, bool_or) and `totals` (no GROUP
 # BY: one row). One pgbench client runs N one-statement transactions (default 2000) of each
 # change (a sale inserted, a sale's quantity changed, a sale moved to another kind) on the
 # TVIEWs' table and on a copy no TVIEW reads; in immediate mode (the rows computed from the
@@ -40,13 +40,13 @@ CREATE EXTENSION pg_tviews CASCADE;
 CREATE TABLE tb_sale (id bigint PRIMARY KEY, kind text NOT NULL, qty int, price numeric(10,2), rush bool);
 INSERT INTO tb_sale SELECT g, 'kind ' || g % 10, g % 17, (g % 1000) / 10.0, g % 9 = 0
   FROM generate_series(1, :rows) g;
-CREATE INDEX ON tb_sale (kind, price);
+CREATE INDEX ON tb_sale (kind);
 CREATE TABLE bare_sale (LIKE tb_sale INCLUDING ALL);
 INSERT INTO bare_sale SELECT * FROM tb_sale;
 CREATE SEQUENCE sale_id START 100000000;
 ANALYZE;
 SELECT pg_tviews_create('kinds', $$SELECT kind, count(*) AS sales, sum(qty) AS qty,
-    round(avg(price), 2) AS avg_price, bool_or(rush) AS any_rush, max(price) AS top
+    round(avg(price), 2) AS avg_price, bool_or(rush) AS any_rush
   FROM tb_sale GROUP BY kind$$);
 SELECT pg_tviews_create('totals', $$SELECT count(*) AS sales, sum(qty) AS qty, avg(price) AS avg_price
   FROM tb_sale$$);

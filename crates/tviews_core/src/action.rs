@@ -661,7 +661,7 @@ fn describe_steps(action: &Action) -> String {
             ..
         } => "each statement: keys from the changed rows queued; at commit: one lock per key, only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)".into(),
         Action::Capture { .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
-        Action::Summary { when: When::Now, .. } => "each statement: TVIEW lock, the changed rows added to the state table (counts, sums, trues), then the one row computed from it (no rows of the table scanned; a min/max beside them reads the table, or one probe of an index on its column)".into(),
+        Action::Summary { when: When::Now, .. } => "each statement: TVIEW lock, the changed rows added to the state table (counts, sums, trues), then the one row computed from it (no rows of the table scanned)".into(),
         Action::Summary { when: When::AtCommit, .. } => "each statement: TVIEW lock, the changed rows added to the state table; at commit: every row recomputed".into(),
         Action::Patch {
             otherwise, when, ..

@@ -350,7 +350,7 @@ unsafe fn tally_subquery(
 /// column unique in the lookup, grouped by that column (the key, either side's) and other
 /// columns of the lookup; `WHERE` conditions on the table's row alone as for a document's
 /// tallies, or on the lookup's row alone; every output column and `HAVING` made of the
-/// grouped columns, the aggregates `tally_subquery` accepts (at least one not `min`/`max`)
+/// grouped columns, the aggregates `tally_subquery` accepts but `min`/`max` (at least one)
 /// over the table, and constants. `None` for anything else: the definition is then computed
 /// from the tables, as before.
 ///
@@ -671,8 +671,15 @@ pub unsafe fn summary(
                     return None;
                 }
                 match aggregate(node as *mut pg_sys::Aggref, relid, group) {
+                    // A min or max would read the group's rows for every change (one
+                    // probe only with an index on the key and its column): recomputing
+                    // the group reads them once for every aggregate.
+                    Some(Tallied::Extreme { .. }) => {
+                        ok = false;
+                        None
+                    }
                     Some(a) => {
-                        kept |= !matches!(a, Tallied::Extreme { .. });
+                        kept = true;
                         let (id, ph) = placeholder(next);
                         next += 1;
                         parts.push((ph, Part::Aggregate(a)));
@@ -712,7 +719,6 @@ pub unsafe fn summary(
                 None => return Ok(None),
             },
         };
-        // min and max alone gain nothing (see tally_subquery).
         if !kept {
             return Ok(None);
         }
