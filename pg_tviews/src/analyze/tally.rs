@@ -778,6 +778,10 @@ unsafe fn from_tables(
                 }
                 pg_sys::RTEKind::RTE_JOIN
                     if (*rte).jointype == pg_sys::JoinType::JOIN_INNER => {}
+                // PostgreSQL 18's grouping step: its Vars are flattened away (see
+                // parse::flatten_grouping).
+                #[cfg(feature = "pg18")]
+                pg_sys::RTEKind::RTE_GROUP => {}
                 _ => return None,
             }
         }
