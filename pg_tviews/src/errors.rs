@@ -38,6 +38,9 @@ pub enum TviewError {
     #[error("cannot write to TVIEW table {0} directly")]
     DirectWrite(String),
 
+    #[error("cannot write to pg_tviews state table {0} directly")]
+    StateWrite(String),
+
     #[error("must be owner of TVIEW \"{0}\"")]
     NotOwner(String),
 
@@ -129,7 +132,9 @@ impl TviewError {
             }
             TviewError::KeyNull { .. } => ERRCODE_NOT_NULL_VIOLATION,
             TviewError::ReservedColumn(_) => ERRCODE_RESERVED_NAME,
-            TviewError::DirectWrite(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
+            TviewError::DirectWrite(_) | TviewError::StateWrite(_) => {
+                ERRCODE_INSUFFICIENT_PRIVILEGE
+            }
             TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
             TviewError::OrphanSource(_) | TviewError::CatalogNeedsUpdate => {
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
@@ -183,6 +188,12 @@ impl TviewError {
             TviewError::DirectWrite(_) => Some(
                 "A TVIEW's rows follow its definition: change the source tables instead, or call pg_tviews_refresh(). \
                  A data-only restore must disable triggers (pg_dump or pg_restore --disable-triggers)."
+                    .into(),
+            ),
+            TviewError::StateWrite(_) => Some(
+                "It holds counts and sums of a TVIEW source's rows, which maintenance keeps: change the source tables \
+                 instead; pg_tviews_refresh() on the TVIEW builds it again. A data-only restore must disable triggers \
+                 (pg_dump or pg_restore --disable-triggers)."
                     .into(),
             ),
             TviewError::OrphanSource(_) => Some(

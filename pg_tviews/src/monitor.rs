@@ -139,13 +139,22 @@ WITH m AS (
                || string_agg(src::regclass::text || '.' || tgname, ', ') FILTER (WHERE tgenabled IS NULL OR strpos(enabled, tgenabled) = 0)
       FROM source_triggers
     UNION ALL
-    SELECT 'guard trigger', EXISTS (
-               SELECT 1 FROM pg_catalog.pg_trigger t JOIN m ON t.tgrelid = m.table_name
-                WHERE t.tgname = 'pgtv_guard' AND t.tgenabled = 'A' AND t.tgtype = 62
-                  AND t.tgqual IS NULL AND cardinality(t.tgattr::int2[]) = 0
-                  AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_guard_trigger')),
+    -- On the table and on each of its state tables (tables made part of it).
+    SELECT 'guard trigger', NOT EXISTS (
+               SELECT 1 FROM (SELECT table_name AS rel FROM m
+                              UNION ALL
+                              SELECT d.objid FROM pg_catalog.pg_depend d JOIN m ON d.refobjid = m.table_name
+                                JOIN pg_catalog.pg_class k ON k.oid = d.objid
+                               WHERE d.classid = 'pg_catalog.pg_class'::regclass
+                                 AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                                 AND d.deptype = 'i' AND k.relkind = 'r') AS g
+                WHERE NOT EXISTS (
+                      SELECT 1 FROM pg_catalog.pg_trigger t
+                       WHERE t.tgrelid = g.rel AND t.tgname = 'pgtv_guard' AND t.tgenabled = 'A' AND t.tgtype = 62
+                         AND t.tgqual IS NULL AND cardinality(t.tgattr::int2[]) = 0
+                         AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_guard_trigger'))),
            'direct writes to the table are refused',
-           'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own: direct writes to the table are not refused'
+           'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own, on the table or one of its state tables (pg_tviews_refresh builds those again): direct writes to it are not refused'
 )
 SELECT check_name, ok, CASE WHEN ok THEN good ELSE bad END FROM c
 "#;
@@ -241,12 +250,12 @@ SELECT t.tgrelid::regclass::text,
   FROM pg_catalog.pg_trigger t
  WHERE t.tgname = ANY (@reserved@)
    AND NOT EXISTS (SELECT 1 FROM @ext@.pg_tview_meta m
-                    WHERE m.table_name = t.tgrelid OR t.tgrelid = ANY (m.sources::oid[])
-                       OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
-                                   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                                     AND d.objid = t.tgrelid AND d.deptype = 'i'
-                                     AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
-                                     AND d.refobjid = m.table_name))
+                    WHERE m.table_name = t.tgrelid OR t.tgrelid = ANY (m.sources::oid[]))
+   -- State tables (also the copies a restore brings back, which nothing uses and
+   -- pg_tviews_refresh drops) carry the guard too.
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class k
+                    WHERE k.oid = t.tgrelid AND k.relnamespace = 'tviews_def'::pg_catalog.regnamespace
+                      AND pg_catalog.starts_with(pg_catalog.obj_description(k.oid, 'pg_class'), @state_prefix@))
  GROUP BY t.tgrelid, t.tgname = 'pgtv_guard'
  ORDER BY 1, 2
 "#;
@@ -255,10 +264,16 @@ fn orphans(ext: &str) -> Vec<HealthRow> {
     Spi::connect(|client| {
         let mut v = Vec::new();
         for r in client.select(
-            &ORPHAN_CHECK.replace("@ext@", ext).replace(
-                "@reserved@",
-                &tviews_core::sqlgen::quote::literal_array(&crate::install::reserved_names()),
-            ),
+            &ORPHAN_CHECK
+                .replace("@ext@", ext)
+                .replace(
+                    "@reserved@",
+                    &tviews_core::sqlgen::quote::literal_array(&crate::install::reserved_names()),
+                )
+                .replace(
+                    "@state_prefix@",
+                    &tviews_core::sqlgen::quote::literal(tviews_core::sqlgen::tally::SPEC_PREFIX),
+                ),
             None,
             &[],
         )? {

@@ -342,7 +342,7 @@ fn orphans(meta: &TviewMeta) -> Result<Vec<pg_sys::Oid>, TviewError> {
                                AND d.deptype OPERATOR(pg_catalog.=) 'i')",
         &[
             text_datum(DEFINITION_SCHEMA),
-            text_datum(&format!("{}_tally", meta.view_name.1)),
+            text_datum(&state_name_prefix(&meta.view_name.1)),
             text_datum(tviews_core::sqlgen::tally::SPEC_PREFIX),
             (pg_sys::OIDOID, pg_sys::Datum::from(meta.owner)),
         ],
@@ -350,6 +350,17 @@ fn orphans(meta: &TviewMeta) -> Result<Vec<pg_sys::Oid>, TviewError> {
         |r| Ok(unsafe { value::<pg_sys::Oid>(r[0]) }),
     )?;
     Ok(found.into_iter().flatten().collect())
+}
+
+/// What every name [`free_name`] may give a state table of the definition view `view`
+/// begins with: `<view>_tally`, cut to leave room for the longest suffix (`_999`) within an
+/// identifier, as the names themselves are cut.
+fn state_name_prefix(view: &str) -> String {
+    let mut prefix = format!("{view}_tally");
+    while prefix.len() > tviews_core::naming::MAX_IDENTIFIER_BYTES - 4 {
+        prefix.pop();
+    }
+    prefix
 }
 
 /// [`rebuild`] for the TVIEW whose table is `table`, as the catalog says now (after a change

@@ -282,6 +282,10 @@ fn pg_tviews_guard_trigger<'a>(
             trigger.table_schema().unwrap_or_default(),
             trigger.table_name().unwrap_or_default()
         );
+        let schema = trigger.table_schema().unwrap_or_default();
+        if schema == crate::catalog::DEFINITION_SCHEMA {
+            TviewError::StateWrite(name).raise();
+        }
         TviewError::DirectWrite(name).raise();
     }
     Ok(None)

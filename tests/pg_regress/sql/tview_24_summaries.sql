@@ -190,6 +190,25 @@ SELECT * FROM tv_cat_sales ORDER BY pk_cat;
 SELECT * FROM tv_cat_busy ORDER BY fk_cat;
 SELECT count(*) FROM pg_tviews_check('summ.cat_sales');
 SELECT count(*) FROM pg_tviews_check('summ.cat_busy');
+-- A lookup with columns named like the state's own (n, k, c0, s0, z0, l, s) and outputs
+-- named so too: every name of the rows' query is qualified.
+CREATE TABLE tb_clash (pk int PRIMARY KEY, n int, k int, c0 text, s0 int, z0 int, l int, s int);
+INSERT INTO tb_clash VALUES (1, 10, 11, 'a', 1, 2, 3, 4), (2, 20, 21, 'b', 1, 2, 3, 4);
+CREATE TABLE tb_clashing (id int PRIMARY KEY, fk int, n int, m numeric(6,2));
+INSERT INTO tb_clashing SELECT g, 1 + g % 2, g, g / 4.0 FROM generate_series(1, 20) g;
+SELECT pg_tviews_create('clash', $$
+    SELECT c.pk, c.n AS lookup_n, c.c0, count(*) AS k, sum(x.n) AS s0, avg(x.m) AS z0,
+           count(x.m) AS n
+      FROM tb_clashing x JOIN tb_clash c ON c.pk = x.fk WHERE c.s0 = 1
+     GROUP BY c.pk, c.n, c.c0 HAVING count(*) > 0 $$, key => ARRAY['pk']);
+SELECT source, substring(maintenance FROM '\(the rows.*') AS rows
+  FROM pg_tviews_explain('summ.clash') WHERE source = 'summ.tb_clashing';
+INSERT INTO tb_clashing VALUES (100, 1, 7, 1.25);
+UPDATE tb_clash SET n = 99, c0 = 'z' WHERE pk = 2;
+UPDATE tb_clashing SET m = 'NaN' WHERE id = 3;
+SELECT * FROM tv_clash ORDER BY pk;
+SELECT count(*) FROM pg_tviews_check('summ.clash');
+
 -- Not a summary: the lookup's column is not unique there, or an aggregate reads the lookup.
 CREATE TABLE tb_tag (cat int, tag text);
 INSERT INTO tb_tag VALUES (1, 'x'), (1, 'y'), (2, 'x');
@@ -215,11 +234,18 @@ INSERT INTO tb_sale (id, kind, quantity) VALUES (7001, 'k1', 1);
 SELECT count(*) FROM pg_tviews_check('summ.squat');
 SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
 DROP TYPE tviews_def.tv_squat_2_tally, tviews_def.tv_squat;
+-- A state table's guard dropped is reported; pg_tviews_refresh builds the state again.
+SELECT c.oid::regclass AS state FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'i'
+ WHERE d.refobjid = 'summ.tv_squat'::regclass AND c.relkind = 'r' \gset
+DROP TRIGGER pgtv_guard ON :state;
+SELECT tview, check_name, ok FROM pg_tviews_health_check() WHERE NOT ok;
+SELECT pg_tviews_refresh('summ.squat');
+SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
 
 -- Cleanup.
 SELECT pg_tviews_drop(v) FROM unnest(ARRAY['summ.kinds_doc', 'summ.kinds', 'summ.totals', 'summ.busy',
     'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.distinct_n', 'summ.extremes', 'summ.ranges', 'summ.cat_sales',
-    'summ.cat_busy', 'summ.tagged', 'summ.squat']) v;
+    'summ.cat_busy', 'summ.tagged', 'summ.squat', 'summ.clash']) v;
 SELECT count(*) FROM show_state();
 DROP SCHEMA summ CASCADE;
 DROP ROLE summ_squatter;

@@ -416,10 +416,10 @@ impl TallyGroup {
 
     /// `expr`, or `NaN` when slot `slot` counts a `NaN` among its values (a sum or average
     /// of numerics with one `NaN` is `NaN`).
-    fn unless_nan(&self, slot: usize, expr: String) -> String {
+    fn unless_nan(&self, prefix: &str, slot: usize, expr: String) -> String {
         match self.slots.get(slot).is_some_and(Slot::counts_nan) {
             true => format!(
-                "CASE WHEN {} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 THEN 'NaN'::pg_catalog.numeric ELSE {expr} END",
+                "CASE WHEN {prefix}{} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 THEN 'NaN'::pg_catalog.numeric ELSE {expr} END",
                 nan_column(slot)
             ),
             false => expr,
@@ -483,7 +483,7 @@ impl Tallied {
     /// The aggregate's value for the document whose key is `key` (SQL), read from `group`'s
     /// state; `None` while the state table does not exist.
     pub fn value(self, group: &TallyGroup, key: &str) -> Option<String> {
-        self.value_by(group, &|expr| group.lookup(expr, key), &|expr| {
+        self.value_by(group, "", &|expr| group.lookup(expr, key), &|expr| {
             group.scan(expr, Some(key))
         })
     }
@@ -492,8 +492,9 @@ impl Tallied {
     /// [`Summary`]); `None` while the state table does not exist.
     pub fn value_in_state_row(self, group: &TallyGroup) -> Option<String> {
         group.state.as_ref()?;
-        // The state's columns are the only ones in scope: named as they are.
-        self.value_by(group, &|expr| Some(expr.to_string()), &|expr| {
+        // The state's columns are named with the state's alias: a lookup joined beside it
+        // may have columns of the same names.
+        self.value_by(group, "s.", &|expr| Some(expr.to_string()), &|expr| {
             group.scan_state_row(expr)
         })
     }
@@ -503,13 +504,17 @@ impl Tallied {
     fn value_by(
         self,
         group: &TallyGroup,
+        prefix: &str,
         read: &dyn Fn(&str) -> Option<String>,
         scan: &dyn Fn(&str) -> String,
     ) -> Option<String> {
         let zero = "'0'::pg_catalog.int8";
+        let count_column = |slot: usize| format!("{prefix}{}", count_column(slot));
+        let sum_column = |slot: usize| format!("{prefix}{}", sum_column(slot));
+        let rows = format!("{prefix}{ROWS}");
         let some = |slot: usize| format!("{} OPERATOR(pg_catalog.>) {zero}", count_column(slot));
         Some(match self {
-            Tallied::Rows => format!("coalesce({}, {zero})", read(ROWS)?),
+            Tallied::Rows => format!("coalesce({}, {zero})", read(&rows)?),
             Tallied::Values(slot) => {
                 format!(
                     "coalesce({}, {zero})",
@@ -521,6 +526,7 @@ impl Tallied {
                     "CASE WHEN {} THEN {} END",
                     some(slot),
                     group.unless_nan(
+                        prefix,
                         slot,
                         format!(
                             "{}{}",
@@ -535,6 +541,7 @@ impl Tallied {
                     "CASE WHEN {} THEN {} END",
                     some(slot),
                     group.unless_nan(
+                        prefix,
                         slot,
                         format!(
                             "{} OPERATOR(pg_catalog./) {}::pg_catalog.numeric",
@@ -1122,9 +1129,9 @@ mod tests {
         let s = summary(Some("kind"), false);
         assert_eq!(
             s.rows().unwrap(),
-            "SELECT (s.\"k\") AS \"kind\", (coalesce(\"n\", '0'::pg_catalog.int8)) * 2 AS \"n\", \
+            "SELECT (s.\"k\") AS \"kind\", (coalesce(s.\"n\", '0'::pg_catalog.int8)) * 2 AS \"n\", \
              ((SELECT pg_catalog.max(n.\"rating\") FROM ONLY \"public\".\"tb_review\" AS n WHERE n.\"kind\"::integer OPERATOR(\"pg_catalog\".=) s.\"k\"::integer AND (n.approved))) AS \"best\" \
-             FROM \"tviews_def\".\"tv_product_tally\" AS s WHERE s.\"n\" OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 AND ((coalesce(\"n\", '0'::pg_catalog.int8)) > 1)"
+             FROM \"tviews_def\".\"tv_product_tally\" AS s WHERE s.\"n\" OPERATOR(pg_catalog.>) '0'::pg_catalog.int8 AND ((coalesce(s.\"n\", '0'::pg_catalog.int8)) > 1)"
         );
         let mut stateless = s;
         stateless.group.state = None;
@@ -1157,7 +1164,7 @@ mod tests {
         assert!(fill.ends_with("AS n WHERE (n.approved)"));
         let rows = s.rows().unwrap();
         assert!(rows.contains("FROM ONLY \"public\".\"tb_review\" AS n WHERE (n.approved))) AS \"best\""));
-        assert!(rows.ends_with(" FROM (SELECT) AS o LEFT JOIN \"tviews_def\".\"tv_product_tally\" AS s ON true WHERE ((coalesce(\"n\", '0'::pg_catalog.int8)) > 1)"));
+        assert!(rows.ends_with(" FROM (SELECT) AS o LEFT JOIN \"tviews_def\".\"tv_product_tally\" AS s ON true WHERE ((coalesce(s.\"n\", '0'::pg_catalog.int8)) > 1)"));
         assert!(s.group.spec().contains("\"tb_review\" in all where"));
     }
 }
