@@ -606,7 +606,7 @@ fn free_view_name(table: &str) -> Result<String, TviewError> {
     crate::pg::names::first_free_name(table, "", |c| {
         crate::pg::names::relation_name_free(DEFINITION_SCHEMA, c)
     })
-        .ok_or_else(|| TviewError::Internal("no free definition view name".into()))
+    .ok_or_else(|| TviewError::Internal("no free definition view name".into()))
 }
 
 /// The definition view (and the key type of a key of several columns) is part of the table:

@@ -397,7 +397,6 @@ fn drop_state_table(oid: pg_sys::Oid) {
 /// `None` when all are taken.
 fn free_name(base: &str, taken: &[String]) -> Option<String> {
     crate::pg::names::first_free_name(base, "", |c| {
-        !taken.iter().any(|t| t == c)
-            && crate::pg::names::relation_name_free(DEFINITION_SCHEMA, c)
+        !taken.iter().any(|t| t == c) && crate::pg::names::relation_name_free(DEFINITION_SCHEMA, c)
     })
 }

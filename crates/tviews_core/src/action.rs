@@ -18,8 +18,7 @@ use crate::sqlgen::patch::{
     PatchSource,
 };
 use crate::sqlgen::refresh::{
-    refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, refresh_summary,
-    RefreshTarget,
+    refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, refresh_summary, RefreshTarget,
 };
 use crate::sqlgen::tally::{delta_statement, describe_groups, reset_statement, Summary};
 use crate::Error;
@@ -275,8 +274,8 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
         Mode::Immediate => When::Now,
         Mode::Deferred => When::AtCommit,
     };
-    let tallied = shape.tallied
-        && ((shape.partial && shape.direct && shape.traceable) || shape.summarized);
+    let tallied =
+        shape.tallied && ((shape.partial && shape.direct && shape.traceable) || shape.summarized);
     let Some(rows) = write.rows() else {
         return Action::All {
             why: Everything::Truncate,
@@ -908,8 +907,7 @@ mod tests {
                     let a = decide(7, shape, write, mode);
                     // The source's rows are added to a state by every statement.
                     let kept = shape.tallied
-                        && ((shape.partial && shape.direct && shape.traceable)
-                            || shape.summarized);
+                        && ((shape.partial && shape.direct && shape.traceable) || shape.summarized);
                     let when = if mode == Mode::Immediate {
                         When::Now
                     } else {

@@ -15,8 +15,7 @@
 use pgrx::pg_sys;
 use tviews_core::model::TableRef;
 use tviews_core::sqlgen::tally::{
-    placeholder, substitute, Lookup, Part, Placed, Slot, Summary, Tallied, TallyGroup, Use,
-    Values,
+    placeholder, substitute, Lookup, Part, Placed, Slot, Summary, Tallied, TallyGroup, Use, Values,
 };
 
 use crate::errors::TviewError;
@@ -236,26 +235,11 @@ unsafe fn tally_subquery(
                 key = Some(k);
                 continue;
             }
-            // The state counts every row of the table, also rows no document reads (a key
-            // no root row has, a root row the definition filters out): a condition that
-            // could fail on such a row (a division, a cast) would fail a write the
-            // definition never looks at. Leakproof functions raise no error from their
-            // arguments.
-            if pg_sys::contain_vars_of_level(c, 1)
-                || pg_sys::contain_mutable_functions(c)
-                || pg_sys::contain_leaked_vars(c)
-                || has_other_than_row(c)
-            {
+            let Some((sql, node)) = state_filter(c, relid) else {
                 return Ok(None);
-            }
-            filters.push(format!(
-                "({})",
-                crate::analyze::parse::deparse_expression_over(c, relid, "n")
-            ));
-            filter_nodes.push(
-                crate::pg::nodes::cstring(pg_sys::nodeToString(c as *const std::ffi::c_void))
-                    .unwrap_or_default(),
-            );
+            };
+            filters.push(sql);
+            filter_nodes.push(node);
         }
         let Some((column, attno, typ, collation)) = key else {
             return Ok(None);
@@ -531,12 +515,14 @@ pub unsafe fn summary(
                 || pg_sys::getBaseType(typ) != typ
                 || (coll != pg_sys::InvalidOid
                     && !crate::pg::names::collation_is_deterministic(coll))
-                || list_iter::<pg_sys::SortGroupClause>(q.groupClause).any(|g| (*g).eqop != {
-                    let tle = pg_sys::get_sortgroupclause_tle(g, q.targetList);
-                    crate::pg::names::equality_operator_oid(pg_sys::exprType(
-                        (*tle).expr as *mut pg_sys::Node,
-                    ))
-                    .unwrap_or(pg_sys::InvalidOid)
+                || list_iter::<pg_sys::SortGroupClause>(q.groupClause).any(|g| {
+                    (*g).eqop != {
+                        let tle = pg_sys::get_sortgroupclause_tle(g, q.targetList);
+                        crate::pg::names::equality_operator_oid(pg_sys::exprType(
+                            (*tle).expr as *mut pg_sys::Node,
+                        ))
+                        .unwrap_or(pg_sys::InvalidOid)
+                    }
                 })
             {
                 return Ok(None);
@@ -560,20 +546,11 @@ pub unsafe fn summary(
                 }
                 _ => return Ok(None),
             }
-            if pg_sys::contain_mutable_functions(c)
-                || pg_sys::contain_leaked_vars(c)
-                || has_other_than_row(c)
-            {
+            let Some((sql, node)) = state_filter(c, relid) else {
                 return Ok(None);
-            }
-            filters.push(format!(
-                "({})",
-                crate::analyze::parse::deparse_expression_over(c, relid, "n")
-            ));
-            filter_nodes.push(
-                crate::pg::nodes::cstring(pg_sys::nodeToString(c as *const std::ffi::c_void))
-                    .unwrap_or_default(),
-            );
+            };
+            filters.push(sql);
+            filter_nodes.push(node);
         }
         // A NULL group of its own, unless an inner join keeps NULL keys out.
         let null_group = match (&grouped, link) {
@@ -723,10 +700,17 @@ pub unsafe fn summary(
             return Ok(None);
         }
         // Every placeholder must come back exactly once from the printed SQL.
-        let all: Vec<&Placed> = columns.iter().map(|(_, v)| v).chain(having.iter()).collect();
+        let all: Vec<&Placed> = columns
+            .iter()
+            .map(|(_, v)| v)
+            .chain(having.iter())
+            .collect();
         if all.iter().any(|p| {
-            let dummy: Vec<(String, String)> =
-                p.parts.iter().map(|(ph, _)| (ph.clone(), "x".to_string())).collect();
+            let dummy: Vec<(String, String)> = p
+                .parts
+                .iter()
+                .map(|(ph, _)| (ph.clone(), "x".to_string()))
+                .collect();
             substitute(&p.sql, &dummy).is_none()
         }) {
             return Ok(None);
@@ -776,8 +760,7 @@ unsafe fn from_tables(
                     }
                     rels.push((i as i32 + 1, (*rte).relid));
                 }
-                pg_sys::RTEKind::RTE_JOIN
-                    if (*rte).jointype == pg_sys::JoinType::JOIN_INNER => {}
+                pg_sys::RTEKind::RTE_JOIN if (*rte).jointype == pg_sys::JoinType::JOIN_INNER => {}
                 // PostgreSQL 18's grouping step: its Vars are flattened away (see
                 // parse::flatten_grouping).
                 #[cfg(feature = "pg18")]
@@ -853,8 +836,7 @@ unsafe fn linking_condition(
                 return None;
             }
             let op = *c as *mut pg_sys::OpExpr;
-            let args: Vec<*mut pg_sys::Node> =
-                list_iter::<pg_sys::Node>((*op).args).collect();
+            let args: Vec<*mut pg_sys::Node> = list_iter::<pg_sys::Node>((*op).args).collect();
             let [x, y] = args.as_slice() else {
                 return None;
             };
@@ -862,8 +844,7 @@ unsafe fn linking_condition(
                 is_a(n, pg_sys::NodeTag::T_Var).then(|| &*(n as *mut pg_sys::Var))
             };
             let (vx, vy) = (var(*x)?, var(*y)?);
-            if vx.varlevelsup != 0 || vy.varlevelsup != 0 || vx.varattno <= 0 || vy.varattno <= 0
-            {
+            if vx.varlevelsup != 0 || vy.varlevelsup != 0 || vx.varattno <= 0 || vy.varattno <= 0 {
                 return None;
             }
             if crate::pg::names::equality_operator_oid(vx.vartype) != Some((*op).opno) {
@@ -957,6 +938,36 @@ unsafe fn reads_only(c: *mut pg_sys::Node, index: i32) -> bool {
         });
     }
     own && !other
+}
+
+/// Condition `c` (on the row of `relid` alone, as varno 1) as a state's filter: its SQL over
+/// the row `n` and its parse tree as text (for the state's identity); `None` when a state
+/// may not count with it. The state counts every row of the table, also rows no document or
+/// group reads (a key no root row has, a root row the definition filters out): a condition
+/// that could fail on such a row (a division, a cast) would fail a write the definition
+/// never looks at. Leakproof functions raise no error from their arguments.
+///
+/// # Safety
+/// `c` must be a valid expression.
+unsafe fn state_filter(c: *mut pg_sys::Node, relid: pg_sys::Oid) -> Option<(String, String)> {
+    // SAFETY: per contract.
+    unsafe {
+        if pg_sys::contain_vars_of_level(c, 1)
+            || pg_sys::contain_mutable_functions(c)
+            || pg_sys::contain_leaked_vars(c)
+            || has_other_than_row(c)
+        {
+            return None;
+        }
+        Some((
+            format!(
+                "({})",
+                crate::analyze::parse::deparse_expression_over(c, relid, "n")
+            ),
+            crate::pg::nodes::cstring(pg_sys::nodeToString(c as *const std::ffi::c_void))
+                .unwrap_or_default(),
+        ))
+    }
 }
 
 /// `child.column = root.key` (either way round; the child is `relid`) by the column type's

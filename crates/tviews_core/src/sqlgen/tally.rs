@@ -198,7 +198,11 @@ impl TallyGroup {
                     .as_ref()
                     .map(|c| format!(" COLLATE {c}"))
                     .unwrap_or_default(),
-                if self.null_group { ", NULL a group" } else { "" }
+                if self.null_group {
+                    ", NULL a group"
+                } else {
+                    ""
+                }
             ),
         };
         format!(
@@ -335,7 +339,11 @@ impl TallyGroup {
             table(&self.source),
             self.where_clause(),
             // The whole table's one row exists even when no row passes.
-            if self.column.is_some() { " GROUP BY 1" } else { "" }
+            if self.column.is_some() {
+                " GROUP BY 1"
+            } else {
+                ""
+            }
         ))
     }
 
@@ -516,56 +524,45 @@ impl Tallied {
         Some(match self {
             Tallied::Rows => format!("coalesce({}, {zero})", read(&rows)?),
             Tallied::Values(slot) => {
-                format!(
-                    "coalesce({}, {zero})",
-                    read(&count_column(slot))?
-                )
+                format!("coalesce({}, {zero})", read(&count_column(slot))?)
             }
-            Tallied::Sum { slot, numeric } => read(
-                &format!(
-                    "CASE WHEN {} THEN {} END",
-                    some(slot),
-                    group.unless_nan(
-                        prefix,
-                        slot,
-                        format!(
-                            "{}{}",
-                            sum_column(slot),
-                            if numeric { "" } else { "::pg_catalog.int8" }
-                        )
+            Tallied::Sum { slot, numeric } => read(&format!(
+                "CASE WHEN {} THEN {} END",
+                some(slot),
+                group.unless_nan(
+                    prefix,
+                    slot,
+                    format!(
+                        "{}{}",
+                        sum_column(slot),
+                        if numeric { "" } else { "::pg_catalog.int8" }
                     )
-                ),
-            )?,
-            Tallied::Avg(slot) => read(
-                &format!(
-                    "CASE WHEN {} THEN {} END",
-                    some(slot),
-                    group.unless_nan(
-                        prefix,
-                        slot,
-                        format!(
-                            "{} OPERATOR(pg_catalog./) {}::pg_catalog.numeric",
-                            sum_column(slot),
-                            count_column(slot)
-                        )
+                )
+            ))?,
+            Tallied::Avg(slot) => read(&format!(
+                "CASE WHEN {} THEN {} END",
+                some(slot),
+                group.unless_nan(
+                    prefix,
+                    slot,
+                    format!(
+                        "{} OPERATOR(pg_catalog./) {}::pg_catalog.numeric",
+                        sum_column(slot),
+                        count_column(slot)
                     )
-                ),
-            )?,
-            Tallied::BoolAnd(slot) => read(
-                &format!(
-                    "CASE WHEN {} THEN {} OPERATOR(pg_catalog.=) {}::pg_catalog.numeric END",
-                    some(slot),
-                    sum_column(slot),
-                    count_column(slot)
-                ),
-            )?,
-            Tallied::BoolOr(slot) => read(
-                &format!(
-                    "CASE WHEN {} THEN {} OPERATOR(pg_catalog.>) '0'::pg_catalog.numeric END",
-                    some(slot),
-                    sum_column(slot)
-                ),
-            )?,
+                )
+            ))?,
+            Tallied::BoolAnd(slot) => read(&format!(
+                "CASE WHEN {} THEN {} OPERATOR(pg_catalog.=) {}::pg_catalog.numeric END",
+                some(slot),
+                sum_column(slot),
+                count_column(slot)
+            ))?,
+            Tallied::BoolOr(slot) => read(&format!(
+                "CASE WHEN {} THEN {} OPERATOR(pg_catalog.>) '0'::pg_catalog.numeric END",
+                some(slot),
+                sum_column(slot)
+            ))?,
             Tallied::Extreme { slot, max } => {
                 // Written only once the state exists, like the others: the value then
                 // changes form in one step.
@@ -794,7 +791,13 @@ impl Summary {
         let columns: Vec<String> = self
             .columns
             .iter()
-            .map(|(name, v)| Some(format!("{} AS {}", v.over_state_row(&self.group)?, quote_ident(name))))
+            .map(|(name, v)| {
+                Some(format!(
+                    "{} AS {}",
+                    v.over_state_row(&self.group)?,
+                    quote_ident(name)
+                ))
+            })
             .collect::<Option<_>>()?;
         let having = match &self.having {
             Some(h) => Some(h.over_state_row(&self.group)?),
@@ -807,17 +810,21 @@ impl Summary {
                     Some(l) => format!(
                         "{state} AS s JOIN ONLY {} AS l ON {}",
                         table(&l.table),
-                        self.group
-                            .matching(&format!("l.{}", quote_ident(&l.column)), &format!("s.{KEY}"))
+                        self.group.matching(
+                            &format!("l.{}", quote_ident(&l.column)),
+                            &format!("s.{KEY}")
+                        )
                     ),
                 },
-                std::iter::once(format!("s.{ROWS} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8"))
-                    .chain(
-                        self.lookup
-                            .iter()
-                            .filter_map(|l| l.filter.as_ref().map(|f| format!("({f})"))),
-                    )
-                    .collect(),
+                std::iter::once(format!(
+                    "s.{ROWS} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8"
+                ))
+                .chain(
+                    self.lookup
+                        .iter()
+                        .filter_map(|l| l.filter.as_ref().map(|f| format!("({f})"))),
+                )
+                .collect(),
             ),
             None => (
                 format!("(SELECT) AS o LEFT JOIN {state} AS s ON true"),
@@ -1094,21 +1101,30 @@ mod tests {
         let (_, c) = placeholder(1);
         let (_, a) = placeholder(2);
         let (_, h) = placeholder(3);
-        let mut parts = vec![("kind".to_string(), Placed {
-            sql: g.clone(),
-            parts: vec![(g, Part::Group)],
-        })];
+        let mut parts = vec![(
+            "kind".to_string(),
+            Placed {
+                sql: g.clone(),
+                parts: vec![(g, Part::Group)],
+            },
+        )];
         if column.is_none() {
             parts.clear();
         }
-        parts.push(("n".to_string(), Placed {
-            sql: format!("{c} * 2"),
-            parts: vec![(c, Part::Aggregate(Tallied::Rows))],
-        }));
-        parts.push(("best".to_string(), Placed {
-            sql: a.clone(),
-            parts: vec![(a, Part::Aggregate(Tallied::Extreme { slot: 0, max: true }))],
-        }));
+        parts.push((
+            "n".to_string(),
+            Placed {
+                sql: format!("{c} * 2"),
+                parts: vec![(c, Part::Aggregate(Tallied::Rows))],
+            },
+        ));
+        parts.push((
+            "best".to_string(),
+            Placed {
+                sql: a.clone(),
+                parts: vec![(a, Part::Aggregate(Tallied::Extreme { slot: 0, max: true }))],
+            },
+        ));
         Summary {
             group: TallyGroup {
                 column: column.map(str::to_string),
@@ -1141,15 +1157,17 @@ mod tests {
     #[test]
     fn a_null_group_is_kept_and_probed_apart() {
         let s = summary(Some("kind"), true);
-        assert!(s
-            .group
-            .create_statement("s", "x")
-            .starts_with("CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.int4 UNIQUE NULLS NOT DISTINCT, "));
+        assert!(s.group.create_statement("s", "x").starts_with(
+            "CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.int4 UNIQUE NULLS NOT DISTINCT, "
+        ));
         let delta = delta_statement(std::slice::from_ref(&s.group), Event::Insert).unwrap();
         assert!(delta.contains("AS n GROUP BY 1 ORDER BY 1"));
         assert!(!s.group.fill_statement().unwrap().contains("IS NOT NULL"));
         assert!(s.rows().unwrap().contains("CASE WHEN s.\"k\" IS NULL THEN (SELECT pg_catalog.max(n.\"rating\") FROM ONLY \"public\".\"tb_review\" AS n WHERE n.\"kind\" IS NULL AND (n.approved)) ELSE (SELECT"));
-        assert!(s.group.spec().contains(" per \"kind\" (pg_catalog.int4, NULL a group) where "));
+        assert!(s
+            .group
+            .spec()
+            .contains(" per \"kind\" (pg_catalog.int4, NULL a group) where "));
     }
 
     #[test]
@@ -1163,7 +1181,8 @@ mod tests {
         assert!(fill.contains("SELECT true, pg_catalog.count(*)"));
         assert!(fill.ends_with("AS n WHERE (n.approved)"));
         let rows = s.rows().unwrap();
-        assert!(rows.contains("FROM ONLY \"public\".\"tb_review\" AS n WHERE (n.approved))) AS \"best\""));
+        assert!(rows
+            .contains("FROM ONLY \"public\".\"tb_review\" AS n WHERE (n.approved))) AS \"best\""));
         assert!(rows.ends_with(" FROM (SELECT) AS o LEFT JOIN \"tviews_def\".\"tv_product_tally\" AS s ON true WHERE ((coalesce(s.\"n\", '0'::pg_catalog.int8)) > 1)"));
         assert!(s.group.spec().contains("\"tb_review\" in all where"));
     }
