@@ -221,6 +221,9 @@ unsafe fn collect_qual_groups(node: *mut pg_sys::Node, out: &mut Vec<Vec<*mut pg
 }
 
 /// The definition's own query: the one subquery under `SELECT * FROM view`.
+///
+/// # Safety
+/// `outer` must be a valid analyzed query.
 pub unsafe fn definition_level(outer: *mut pg_sys::Query) -> Option<*mut pg_sys::Query> {
     // SAFETY: a valid analyzed query (caller's contract).
     unsafe {
