@@ -113,7 +113,11 @@ SELECT * FROM pg_tviews_check('product');
 -- A direct write to a state table is refused (as to the TVIEW table); pg_tviews_refresh
 -- builds the state again.
 SELECT min(state) AS state FROM state_tables() \gset
-UPDATE tviews_def.:"state" SET n = n + 100;
+DO $$ BEGIN
+    EXECUTE format('UPDATE tviews_def.%I SET n = n + 100', (SELECT min(state) FROM state_tables()));
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'refused: %', SQLERRM ~ '^cannot write to pg_tviews state table ';
+END $$;
 SELECT pg_tviews_refresh('product');
 INSERT INTO tb_review VALUES (301, 1, 1, 1, 1, true, 'g');
 SELECT * FROM pg_tviews_check('product');
