@@ -271,7 +271,7 @@ def summary_aggregates(rng):
 
 
 def summary_definition(rng, name, having):
-    """One table grouped by one column (which may be NULL) or not grouped, or joined to the
+    """One table grouped by one column or several (which may be NULL) or not grouped, or joined to the
     roots by their key and grouped by it (either side of the join) with a root column: in
     immediate mode its rows come from a state kept by delta."""
     if rng.random() < 0.4:
@@ -280,6 +280,14 @@ def summary_definition(rng, name, having):
                f"FROM fzs.child c JOIN fzs.root r ON r.pk = c.fk"
                f"{rng.choice(['', ' WHERE r.a > 3', ' WHERE c.v IS NOT NULL AND r.b IS NULL'])}"
                f" GROUP BY {col}, r.t{rng.choice([having, ''])}")
+        return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]))
+    if rng.random() < 0.35:
+        # Several GROUP BY columns (any may be NULL), listed in another order than shown.
+        cols = rng.sample(["c.lang", "c.fk", "c.ok", "c.v"], rng.randint(2, 3))
+        by = ", ".join(rng.sample(cols, len(cols)))
+        sql = (f"SELECT {', '.join(cols)}, {summary_aggregates(rng)} "
+               f"FROM fzs.child c{rng.choice(SUMMARY_FILTERS)} GROUP BY {by}"
+               f"{rng.choice([having, ' HAVING sum(c.v) > 3 OR bool_or(c.ok)'])}")
         return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]))
     col = rng.choice(["c.lang", "c.fk"])
     sql = (f"SELECT {col}, {summary_aggregates(rng)}, {col} || '.' AS shown "

@@ -586,13 +586,14 @@ impl<'a> Inputs<'a> {
             text.push_str(&format!(
                 " (the rows are computed from the state table {}, {}, not from the table)",
                 describe_groups(std::slice::from_ref(&s.group)),
-                match (&s.group.column, &s.lookup) {
-                    (Some(_), None) => "one row per GROUP BY value".to_string(),
-                    (Some(_), Some(l)) => format!(
+                match (s.group.columns.len(), &s.lookup) {
+                    (0, _) => "one row".to_string(),
+                    (1, None) => "one row per GROUP BY value".to_string(),
+                    (_, None) => "one row per combination of the GROUP BY values".to_string(),
+                    (_, Some(l)) => format!(
                         "one row per GROUP BY value, joined with {}",
                         crate::sqlgen::quote::table(&l.table)
                     ),
-                    (None, _) => "one row".to_string(),
                 }
             ));
         }

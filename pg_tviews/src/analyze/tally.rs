@@ -15,7 +15,8 @@
 use pgrx::pg_sys;
 use tviews_core::model::TableRef;
 use tviews_core::sqlgen::tally::{
-    placeholder, substitute, Lookup, Part, Placed, Slot, Summary, Tallied, TallyGroup, Use, Values,
+    placeholder, substitute, GroupColumn, Lookup, Part, Placed, Slot, Summary, Tallied, TallyGroup,
+    Use, Values,
 };
 
 use crate::errors::TviewError;
@@ -253,11 +254,13 @@ unsafe fn tally_subquery(
         };
         let group = TallyGroup {
             source: source.clone(),
-            column: Some(column),
+            columns: vec![GroupColumn {
+                name: column,
+                key_type: crate::pg::names::qualified_type(typ),
+                key_collation,
+                eq,
+            }],
             null_group: false,
-            key_type: crate::pg::names::qualified_type(typ),
-            key_collation,
-            eq,
             filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
             slots: Vec::new(),
             // The slots' columns are added by [`finish_identities`].
@@ -328,8 +331,9 @@ unsafe fn tally_subquery(
 /// The definition level `d` (under `SELECT * FROM view`) as a [`Summary`], when it
 /// aggregates one plain table at the top level with aggregates a state keeps: no subquery,
 /// window, DISTINCT, ORDER BY, LIMIT or set operation; `GROUP BY` nothing (one row:
-/// `one_row`) or one column of the table that is the key (`key`), of a type with a default
-/// btree equality that `GROUP BY` uses, not a domain, under a deterministic collation; or
+/// `one_row`) or columns of the table that are together the key (`key`, in its order), each
+/// of a type with a default btree equality that `GROUP BY` uses, not a domain, under a
+/// deterministic collation; or
 /// the table inner-joined to a *lookup* by one equality of a column of the table with a
 /// column unique in the lookup, grouped by that column (the key, either side's) and other
 /// columns of the lookup; `WHERE` conditions on the table's row alone as for a document's
@@ -448,17 +452,15 @@ pub unsafe fn summary(
             name,
         };
         let lookup_relid = link.map(|((_, r), ..)| r);
-        // The state's key: the GROUP BY column of the table, or the table's side of the link.
-        // The GROUP BY may list the key (either side of the link) and the lookup's columns.
-        let mut grouped: Option<(String, i16, pg_sys::Oid, pg_sys::Oid, pg_sys::Oid)> = None;
-        let mut key_vars: Vec<(i32, i16)> = Vec::new();
+        // The state's key: the GROUP BY columns of the table, or the table's side of the
+        // link. Each is a key column of the TVIEW, in the key's order (`by_key`: the Vars
+        // standing for each, the link's two sides for one). With a link the GROUP BY may
+        // list the key (either side) and the lookup's columns.
+        let mut by_key: Vec<Vec<(i32, i16)>> = Vec::new();
         if let Some((_, t_attno, l_attno, _)) = link {
-            key_vars = vec![(1, t_attno), (2, l_attno)];
+            by_key = vec![vec![(1, t_attno), (2, l_attno)]];
         }
-        let mut groups_the_key = false;
-        if link.is_none() && list_len(q.groupClause) > 1 {
-            return Ok(None);
-        }
+        let mut group_attnos: Vec<i16> = Vec::new();
         for sgc in list_iter::<pg_sys::SortGroupClause>(q.groupClause) {
             let tle = pg_sys::get_sortgroupclause_tle(sgc, q.targetList);
             let e = (*tle).expr as *mut pg_sys::Node;
@@ -469,52 +471,89 @@ pub unsafe fn summary(
             if v.varattno <= 0 || v.varlevelsup != 0 || !(v.varno == 1 || v.varno == 2) {
                 return Ok(None);
             }
-            if link.is_none() {
-                key_vars = vec![(1, v.varattno)];
-            }
-            if key_vars.contains(&(v.varno, v.varattno)) {
-                groups_the_key = true;
-            } else if v.varno != 2 {
+            match link {
+                None if v.varno == 1 => group_attnos.push(v.varattno),
                 // A column of the table beside the key would split the key's group.
+                Some(_) if v.varno == 1 && !by_key[0].contains(&(1, v.varattno)) => {
+                    return Ok(None)
+                }
+                Some(_) => {}
+                None => return Ok(None),
+            }
+        }
+        let shown_as = |name: &str| -> Option<(i32, i16)> {
+            list_iter::<pg_sys::TargetEntry>(q.targetList).find_map(|te| {
+                let e = (*te).expr as *mut pg_sys::Node;
+                (!(*te).resjunk
+                    && is_a(e, pg_sys::NodeTag::T_Var)
+                    && crate::pg::nodes::cstring((*te).resname).as_deref() == Some(name))
+                .then(|| {
+                    let v = &*(e as *mut pg_sys::Var);
+                    (v.varno, v.varattno)
+                })
+            })
+        };
+        if link.is_none() && !one_row {
+            // The key names the GROUP BY columns, each once, as the definition shows them.
+            for name in key {
+                match shown_as(name) {
+                    Some((1, attno)) if group_attnos.contains(&attno) => {
+                        by_key.push(vec![(1, attno)])
+                    }
+                    _ => return Ok(None),
+                }
+            }
+            let mut distinct = group_attnos.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if by_key.len() != distinct.len() || distinct.len() != group_attnos.len() {
                 return Ok(None);
             }
         }
+        let mut grouped: Vec<(String, i16, pg_sys::Oid, pg_sys::Oid, pg_sys::Oid)> = Vec::new();
         if !one_row {
-            let Some(&(_, t_attno)) = key_vars.first() else {
-                return Ok(None);
-            };
-            let (typ, coll) = type_and_collation(relid, t_attno);
-            // A domain's rows would come back from the state as its base type.
-            let shown = list_iter::<pg_sys::TargetEntry>(q.targetList).any(|te| {
-                let e = (*te).expr as *mut pg_sys::Node;
-                !(*te).resjunk
-                    && is_a(e, pg_sys::NodeTag::T_Var)
-                    && key_vars.contains(&(
-                        (*(e as *mut pg_sys::Var)).varno,
-                        (*(e as *mut pg_sys::Var)).varattno,
-                    ))
-                    && crate::pg::nodes::cstring((*te).resname).as_deref()
-                        == key.first().map(String::as_str)
-            });
-            let Some(column) = crate::pg::names::attribute_name(relid, t_attno) else {
-                return Ok(None);
-            };
-            let Some(eq) = crate::pg::names::equality_operator_oid(typ) else {
-                return Ok(None);
-            };
-            let same_type = match (link, lookup_relid) {
-                (Some((_, _, l_attno, opno)), Some(l)) => {
-                    type_and_collation(l, l_attno) == (typ, coll) && opno == eq
+            // With a link: the key is shown and the GROUP BY lists it.
+            if let Some(((_, l), _, l_attno, opno)) = link {
+                let vars = &by_key[0];
+                let listed = list_iter::<pg_sys::SortGroupClause>(q.groupClause).any(|g| {
+                    let tle = pg_sys::get_sortgroupclause_tle(g, q.targetList);
+                    let e = (*tle).expr as *mut pg_sys::Node;
+                    is_a(e, pg_sys::NodeTag::T_Var) && {
+                        let v = &*(e as *mut pg_sys::Var);
+                        vars.contains(&(v.varno, v.varattno))
+                    }
+                });
+                let shown = match key {
+                    [k] => shown_as(k).is_some_and(|v| vars.contains(&v)),
+                    _ => false,
+                };
+                let (typ, coll) = type_and_collation(relid, vars[0].1);
+                let same_type = type_and_collation(l, l_attno) == (typ, coll)
+                    && crate::pg::names::equality_operator_oid(typ) == Some(opno);
+                if !(listed && shown && same_type) {
+                    return Ok(None);
                 }
-                _ => true,
-            };
-            if !groups_the_key
-                || key.len() != 1
-                || !shown
-                || !same_type
-                || pg_sys::getBaseType(typ) != typ
-                || (coll != pg_sys::InvalidOid
-                    && !crate::pg::names::collation_is_deterministic(coll))
+            }
+            for vars in &by_key {
+                let t_attno = vars[0].1;
+                let (typ, coll) = type_and_collation(relid, t_attno);
+                let (Some(column), Some(eq)) = (
+                    crate::pg::names::attribute_name(relid, t_attno),
+                    crate::pg::names::equality_operator_oid(typ),
+                ) else {
+                    return Ok(None);
+                };
+                // A domain's rows would come back from the state as its base type.
+                if pg_sys::getBaseType(typ) != typ
+                    || (coll != pg_sys::InvalidOid
+                        && !crate::pg::names::collation_is_deterministic(coll))
+                {
+                    return Ok(None);
+                }
+                grouped.push((column, t_attno, typ, coll, eq));
+            }
+            // Each GROUP BY tells its values apart with its type's default equality.
+            if by_key.is_empty()
                 || list_iter::<pg_sys::SortGroupClause>(q.groupClause).any(|g| {
                     (*g).eqop != {
                         let tle = pg_sys::get_sortgroupclause_tle(g, q.targetList);
@@ -527,7 +566,6 @@ pub unsafe fn summary(
             {
                 return Ok(None);
             }
-            grouped = Some((column, t_attno, typ, coll, eq));
         }
         // The conditions: on the table's row alone (see tally_subquery), or on the lookup's.
         let mut filters: Vec<String> = Vec::new();
@@ -553,33 +591,42 @@ pub unsafe fn summary(
             filter_nodes.push(node);
         }
         // A NULL group of its own, unless an inner join keeps NULL keys out.
-        let null_group = match (&grouped, link) {
-            (Some((column, ..)), None) => !crate::pg::names::column_not_null(relid, column)?,
-            _ => false,
-        };
-        let (key_type, key_collation, eq, identity) = match &grouped {
-            Some((_, attno, typ, coll, eq)) => (
-                crate::pg::names::qualified_type(*typ),
-                crate::pg::names::collation_sql(*coll)?,
-                crate::pg::names::equality_operator(*typ),
-                format!(
-                    "summary/{}/{attno}/{}/{}/{}/{null_group}/{}",
-                    relid.to_u32(),
-                    typ.to_u32(),
-                    coll.to_u32(),
-                    eq.to_u32(),
-                    filter_nodes.join("|")
-                ),
+        // NULL groups of their own, unless an inner join keeps NULL keys out.
+        let mut null_group = false;
+        if link.is_none() {
+            for (column, ..) in &grouped {
+                null_group |= !crate::pg::names::column_not_null(relid, column)?;
+            }
+        }
+        let mut columns = Vec::new();
+        for (column, _, typ, coll, _) in &grouped {
+            let Some(eq) = crate::pg::names::equality_operator(*typ) else {
+                return Ok(None);
+            };
+            columns.push(GroupColumn {
+                name: column.clone(),
+                key_type: crate::pg::names::qualified_type(*typ),
+                key_collation: crate::pg::names::collation_sql(*coll)?,
+                eq,
+            });
+        }
+        let identity = match grouped.is_empty() {
+            true => format!("summary/{}/{}", relid.to_u32(), filter_nodes.join("|")),
+            false => format!(
+                "summary/{}/{}/{null_group}/{}",
+                relid.to_u32(),
+                grouped
+                    .iter()
+                    .map(|(_, attno, typ, coll, eq)| format!(
+                        "{attno}/{}/{}/{}",
+                        typ.to_u32(),
+                        coll.to_u32(),
+                        eq.to_u32()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("/"),
+                filter_nodes.join("|")
             ),
-            None => (
-                "pg_catalog.bool".to_string(),
-                None,
-                crate::pg::names::equality_operator(pg_sys::BOOLOID),
-                format!("summary/{}/{}", relid.to_u32(), filter_nodes.join("|")),
-            ),
-        };
-        let Some(eq) = eq else {
-            return Ok(None);
         };
         let lookup = match (link, lookup_relid) {
             (Some((_, _, l_attno, _)), Some(l)) => {
@@ -603,11 +650,8 @@ pub unsafe fn summary(
         };
         let mut group = TallyGroup {
             source: source.clone(),
-            column: grouped.as_ref().map(|g| g.0.clone()),
+            columns,
             null_group,
-            key_type,
-            key_collation,
-            eq,
             filter: (!filters.is_empty()).then(|| filters.join(" AND ")),
             slots: Vec::new(),
             identity,
@@ -627,8 +671,11 @@ pub unsafe fn summary(
                 if is_a(node, pg_sys::NodeTag::T_Var) {
                     let v = &*(node as *mut pg_sys::Var);
                     let part = match (v.varlevelsup, v.varno) {
-                        (0, _) if !one_row && key_vars.contains(&(v.varno, v.varattno)) => {
-                            Some(Part::Group)
+                        (0, _) if by_key.iter().any(|k| k.contains(&(v.varno, v.varattno))) => {
+                            by_key
+                                .iter()
+                                .position(|k| k.contains(&(v.varno, v.varattno)))
+                                .map(Part::Group)
                         }
                         (0, 2) if v.varattno > 0 => lookup_relid
                             .and_then(|l| crate::pg::names::attribute_name(l, v.varattno))

@@ -1,5 +1,5 @@
--- Summaries: a definition aggregating one table at the top level (GROUP BY one column that
--- is the key, or no GROUP BY: one row) reads its rows from a state kept by each statement's
+-- Summaries: a definition aggregating one table at the top level (GROUP BY columns that
+-- are the key, or no GROUP BY: one row) reads its rows from a state kept by each statement's
 -- changed rows, in immediate mode. Every step ends with the oracle (pg_tviews_check compares
 -- the text forms: avg's digits, numeric scales and NULL sums are checked exactly).
 CREATE SCHEMA summ;
@@ -130,15 +130,40 @@ UPDATE tb_sale SET quantity = quantity * 2 WHERE kind = 'k3';
 SELECT all_exact();
 SELECT * FROM show_state();
 
+-- GROUP BY several columns of the table (pg_ivm's GROUP BY a, b): the state is kept per
+-- combination of their values, a NULL in any of them a group of its own; the key is those
+-- columns in the order it names them (here not the GROUP BY's), filtered, with HAVING.
+SELECT pg_tviews_create('pairs', $$ SELECT kind, ok, count(*) AS n, sum(quantity) AS q FROM tb_sale GROUP BY kind, ok $$);
+SELECT pg_tviews_create('triples', $$
+    SELECT small, kind, ok, count(*) AS n, avg(price) AS p, sum(big) AS big, bool_and(cancelled) AS none
+      FROM tb_sale WHERE NOT cancelled GROUP BY kind, ok, small HAVING count(*) > 1 $$,
+    key => ARRAY['ok', 'small', 'kind']);
+SELECT source, substring(maintenance FROM '\(the rows.*') AS rows
+  FROM pg_tviews_explain('summ.triples') WHERE source = 'summ.tb_sale';
+SELECT * FROM show_state() WHERE spec LIKE '% per "%"%), "%' ORDER BY spec;
+UPDATE tb_sale SET ok = NULL WHERE id % 9 = 0;
+UPDATE tb_sale SET small = NULL, kind = NULL WHERE id % 17 = 0;
+BEGIN;
+UPDATE tb_sale SET ok = NOT ok, cancelled = id % 2 = 0 WHERE id % 5 = 1;
+SAVEPOINT b;
+DELETE FROM tb_sale WHERE ok;
+ROLLBACK TO b;
+INSERT INTO tb_sale (id, kind, quantity, small, ok) VALUES (8001, NULL, 1, NULL, NULL), (8002, NULL, 2, NULL, NULL);
+COMMIT;
+SELECT * FROM tv_triples WHERE kind IS NULL OR small IS NULL ORDER BY ok, small, kind;
+SELECT count(*) FROM pg_tviews_check('summ.pairs');
+SELECT count(*) FROM pg_tviews_check('summ.triples');
+
 -- Definitions that do not qualify are computed from the table, as before: a join whose
--- aggregate reads the lookup, a sum of numeric without a scale, GROUP BY two columns,
--- count(DISTINCT), min/max (alone or beside kept aggregates: each would read the group's rows).
+-- aggregate reads the lookup, a sum of numeric without a scale, count(DISTINCT), min/max
+-- (alone or beside kept aggregates: each would read the group's rows), a GROUP BY column
+-- the key leaves out.
 CREATE TABLE tb_kind (kind text PRIMARY KEY, label text);
 INSERT INTO tb_kind VALUES ('k0', 'zero'), ('k1', 'one');
 SELECT pg_tviews_create('joined', $$
     SELECT s.kind, count(*) AS n, count(k.label) AS labelled FROM tb_sale s JOIN tb_kind k ON k.kind = s.kind GROUP BY s.kind $$);
 SELECT pg_tviews_create('unscaled', $$ SELECT kind, sum(id::numeric) AS f, count(*) AS n FROM tb_sale GROUP BY kind $$);
-SELECT pg_tviews_create('pairs', $$ SELECT kind, ok, count(*) AS n, sum(quantity) AS q FROM tb_sale GROUP BY kind, ok $$);
+SELECT pg_tviews_create('part_key', $$ SELECT id, kind, count(*) AS n FROM tb_sale GROUP BY id, kind $$, key => ARRAY['id']);
 SELECT pg_tviews_create('distinct_n', $$ SELECT kind, count(DISTINCT quantity) AS n FROM tb_sale GROUP BY kind $$);
 SELECT pg_tviews_create('extremes', $$ SELECT kind, max(quantity) AS top FROM tb_sale GROUP BY kind $$);
 SELECT pg_tviews_create('ranges', $$ SELECT kind, count(*) AS n, min(quantity) AS low, max(price) AS high FROM tb_sale GROUP BY kind $$);
@@ -146,7 +171,7 @@ SELECT * FROM show_state();
 UPDATE tb_sale SET quantity = quantity + 1, kind = 'k1' WHERE id % 4 = 0;
 UPDATE tb_kind SET label = 'ONE' WHERE kind = 'k1';
 SELECT v, (SELECT count(*) FROM pg_tviews_check('summ.' || v)) AS differing
-  FROM unnest(ARRAY['kinds', 'totals', 'busy', 'joined', 'unscaled', 'pairs', 'distinct_n', 'extremes', 'ranges']) v;
+  FROM unnest(ARRAY['kinds', 'totals', 'busy', 'joined', 'unscaled', 'pairs', 'triples', 'part_key', 'distinct_n', 'extremes', 'ranges']) v;
 
 -- A TVIEW over a summary follows it.
 SELECT pg_tviews_create('kinds_doc', $$
@@ -244,7 +269,7 @@ SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
 
 -- Cleanup.
 SELECT pg_tviews_drop(v) FROM unnest(ARRAY['summ.kinds_doc', 'summ.kinds', 'summ.totals', 'summ.busy',
-    'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.distinct_n', 'summ.extremes', 'summ.ranges', 'summ.cat_sales',
+    'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.triples', 'summ.part_key', 'summ.distinct_n', 'summ.extremes', 'summ.ranges', 'summ.cat_sales',
     'summ.cat_busy', 'summ.tagged', 'summ.squat', 'summ.clash']) v;
 SELECT count(*) FROM show_state();
 DROP SCHEMA summ CASCADE;

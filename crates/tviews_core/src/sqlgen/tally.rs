@@ -105,24 +105,30 @@ fn nan_column(slot: usize) -> String {
     quote_ident(&format!("z{slot}"))
 }
 
-/// One state table: the rows of `source` whose `column` equals a document's key and that
+/// One column of a state's key: a column of the table and how its values are told apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupColumn {
+    pub name: String,
+    /// The column's type (its base type) as qualified SQL, and its collation if it has one.
+    pub key_type: String,
+    pub key_collation: Option<String>,
+    /// The key type's equality, as the definition compares the column.
+    pub eq: OperatorRef,
+}
+
+/// One state table: the rows of `source` whose `columns` equal a document's key and that
 /// pass `filter`, tallied per key value; or, for a [`Summary`], the rows of the table per
-/// group (`column`: the GROUP BY column) or all of them (`column` `None`: one state row).
+/// group (`columns`: the GROUP BY columns) or all of them (no columns: one state row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TallyGroup {
     pub source: TableRef,
-    /// The child's column equal to the document key (a summary's GROUP BY column); `None`:
-    /// the whole table is one group (an aggregate without GROUP BY).
-    pub column: Option<String>,
-    /// Rows whose `column` is NULL form a group of their own (a summary's NULL group): the
-    /// state's key is unique with NULLs not distinct instead of a primary key. Otherwise
-    /// such rows are not counted (no document has a NULL key).
+    /// The child's column equal to the document key (one), or a summary's GROUP BY columns;
+    /// none: the whole table is one group (an aggregate without GROUP BY).
+    pub columns: Vec<GroupColumn>,
+    /// Rows with NULL in a key column form groups of their own (a summary's NULL groups):
+    /// the state's key is unique with NULLs not distinct instead of a primary key.
+    /// Otherwise such rows are not counted (no document has a NULL key).
     pub null_group: bool,
-    /// That column's type (its base type) as qualified SQL, and its collation if it has one.
-    pub key_type: String,
-    pub key_collation: Option<String>,
-    /// The key type's equality, as the subquery compares the column with the key.
-    pub eq: OperatorRef,
     /// The subquery's other conditions, as SQL over the child row `n` (immutable, reading
     /// only that row).
     pub filter: Option<String>,
@@ -164,10 +170,31 @@ fn sum_column(slot: usize) -> String {
 }
 
 const ROWS: &str = "\"n\"";
-const KEY: &str = "\"k\"";
+/// The state's key column for the group's column `i` (`k`, `k1`, `k2`, ...); `k` is also
+/// the one row's `true` key of a group of the whole table.
+fn key_column(i: usize) -> String {
+    match i {
+        0 => quote_ident("k"),
+        _ => quote_ident(&format!("k{i}")),
+    }
+}
 
 /// How every state table's comment begins.
 pub const SPEC_PREFIX: &str = "pg_tviews tally state:";
+
+impl GroupColumn {
+    fn collate(&self) -> String {
+        self.key_collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default()
+    }
+
+    /// `<column> = <key>` by the column type's equality, under the definition's collation.
+    fn matching(&self, column: &str, key: &str) -> String {
+        format!("{}{}", compare(column, &self.eq, key), self.collate())
+    }
+}
 
 impl TallyGroup {
     /// The digest of [`TallyGroup::identity`] (FNV-1a, 64 bits: stable across builds).
@@ -188,16 +215,15 @@ impl TallyGroup {
             .iter()
             .map(|s| format!("{} {}", quote_ident(&s.column), s.describe()))
             .collect();
-        let per = match &self.column {
-            None => "in all".to_string(),
-            Some(c) => format!(
-                "per {} ({}{}{})",
-                quote_ident(c),
-                self.key_type,
-                self.key_collation
-                    .as_ref()
-                    .map(|c| format!(" COLLATE {c}"))
-                    .unwrap_or_default(),
+        let per = match self.columns.is_empty() {
+            true => "in all".to_string(),
+            false => format!(
+                "per {}{}",
+                self.columns
+                    .iter()
+                    .map(|c| format!("{} ({}{})", quote_ident(&c.name), c.key_type, c.collate()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if self.null_group {
                     ", NULL a group"
                 } else {
@@ -227,25 +253,23 @@ impl TallyGroup {
         self.state.as_ref().map(|(s, n)| qualified(s, n))
     }
 
+    /// The state's key columns, in order (one, `k`, for a group of the whole table).
+    fn key_columns(&self) -> Vec<String> {
+        (0..self.columns.len().max(1)).map(key_column).collect()
+    }
+
     /// `CREATE TABLE` of the state table `name` (in `schema`).
     pub fn create_statement(&self, schema: &str, name: &str) -> String {
-        let mut columns = vec![match &self.column {
+        let mut columns: Vec<String> = match self.columns.is_empty() {
             // One row, keyed by `true`.
-            None => format!("{KEY} pg_catalog.bool PRIMARY KEY"),
-            Some(_) => format!(
-                "{KEY} {}{} {}",
-                self.key_type,
-                self.key_collation
-                    .as_ref()
-                    .map(|c| format!(" COLLATE {c}"))
-                    .unwrap_or_default(),
-                if self.null_group {
-                    "UNIQUE NULLS NOT DISTINCT"
-                } else {
-                    "PRIMARY KEY"
-                }
-            ),
-        }];
+            true => vec![format!("{} pg_catalog.bool", key_column(0))],
+            false => self
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{} {}{}", key_column(i), c.key_type, c.collate()))
+                .collect(),
+        };
         columns.push(format!("{ROWS} pg_catalog.int8 NOT NULL"));
         for (i, s) in self.slots.iter().enumerate() {
             columns.push(format!("{} pg_catalog.int8 NOT NULL", count_column(i)));
@@ -256,6 +280,15 @@ impl TallyGroup {
                 columns.push(format!("{} pg_catalog.int8 NOT NULL", nan_column(i)));
             }
         }
+        columns.push(format!(
+            "{} ({})",
+            if self.null_group {
+                "UNIQUE NULLS NOT DISTINCT"
+            } else {
+                "PRIMARY KEY"
+            },
+            self.key_columns().join(", ")
+        ));
         format!(
             "CREATE TABLE {} ({})",
             qualified(schema, name),
@@ -264,7 +297,8 @@ impl TallyGroup {
     }
 
     fn columns(&self) -> Vec<String> {
-        let mut out = vec![KEY.to_string(), ROWS.to_string()];
+        let mut out = self.key_columns();
+        out.push(ROWS.to_string());
         for (i, s) in self.slots.iter().enumerate() {
             out.push(count_column(i));
             if s.summed {
@@ -277,28 +311,39 @@ impl TallyGroup {
         out
     }
 
-    /// The child row `n`'s key value, under the collation the subquery compares with
+    /// The child row `n`'s key values, under the collations the definition compares with
     /// (`true` for a group of the whole table).
-    fn key_of_row(&self) -> String {
-        match &self.column {
-            None => "true".to_string(),
-            Some(c) => format!(
-                "n.{}{}",
-                quote_ident(c),
-                self.key_collation
-                    .as_ref()
-                    .map(|c| format!(" COLLATE {c}"))
-                    .unwrap_or_default()
-            ),
+    fn key_of_row(&self) -> Vec<String> {
+        match self.columns.is_empty() {
+            true => vec!["true".to_string()],
+            false => self
+                .columns
+                .iter()
+                .map(|c| format!("n.{}{}", quote_ident(&c.name), c.collate()))
+                .collect(),
         }
+    }
+
+    /// `GROUP BY` (and `ORDER BY`) of the key's positions in a statement listing it first.
+    fn by_key(&self) -> String {
+        (1..=self.key_columns().len())
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The test keeping out rows no group holds (a NULL key), if any.
     fn counted_rows(&self) -> Option<String> {
-        match &self.column {
-            Some(c) if !self.null_group => Some(format!("n.{} IS NOT NULL", quote_ident(c))),
-            _ => None,
+        if self.null_group || self.columns.is_empty() {
+            return None;
         }
+        Some(
+            self.columns
+                .iter()
+                .map(|c| format!("n.{} IS NOT NULL", quote_ident(&c.name)))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        )
     }
 
     fn where_clause(&self) -> String {
@@ -316,7 +361,8 @@ impl TallyGroup {
     /// The `INSERT` filling the (empty) state table from the child table as it is.
     pub fn fill_statement(&self) -> Option<String> {
         let state = self.state_sql()?;
-        let mut values = vec![self.key_of_row(), "pg_catalog.count(*)".to_string()];
+        let mut values = self.key_of_row();
+        values.push("pg_catalog.count(*)".to_string());
         for s in &self.slots {
             let v = format!("n.{}", quote_ident(&s.column));
             values.push(format!("pg_catalog.count({v})"));
@@ -339,10 +385,9 @@ impl TallyGroup {
             table(&self.source),
             self.where_clause(),
             // The whole table's one row exists even when no row passes.
-            if self.column.is_some() {
-                " GROUP BY 1"
-            } else {
-                ""
+            match self.columns.is_empty() {
+                true => String::new(),
+                false => format!(" GROUP BY {}", self.by_key()),
             }
         ))
     }
@@ -377,10 +422,8 @@ impl TallyGroup {
                 false => format!("CASE WHEN {} THEN {sign} ELSE 0 END", all.join(" AND ")),
             }
         };
-        let mut values = vec![
-            self.key_of_row(),
-            format!("pg_catalog.sum({})", counted(None)),
-        ];
+        let mut values = self.key_of_row();
+        values.push(format!("pg_catalog.sum({})", counted(None)));
         for s in &self.slots {
             let v = format!("n.{}", quote_ident(&s.column));
             values.push(format!(
@@ -406,19 +449,22 @@ impl TallyGroup {
             }
         }
         let columns = self.columns();
-        let sets: Vec<String> = columns[1..]
+        let keys = self.key_columns();
+        let sets: Vec<String> = columns[keys.len()..]
             .iter()
             .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) EXCLUDED.{c}"))
             .collect();
         Some(format!(
-            "INSERT INTO {state} AS s ({}) SELECT {} FROM ({union}) AS n{} GROUP BY 1 ORDER BY 1 \
-             ON CONFLICT ({KEY}) DO UPDATE SET {}",
+            "INSERT INTO {state} AS s ({}) SELECT {} FROM ({union}) AS n{} GROUP BY {by} ORDER BY {by} \
+             ON CONFLICT ({}) DO UPDATE SET {}",
             columns.join(", "),
             values.join(", "),
             self.counted_rows()
                 .map(|c| format!(" WHERE {c}"))
                 .unwrap_or_default(),
-            sets.join(", ")
+            keys.join(", "),
+            sets.join(", "),
+            by = self.by_key(),
         ))
     }
 
@@ -434,34 +480,27 @@ impl TallyGroup {
         }
     }
 
-    /// `<column> = <key>` by the key type's equality, under the subquery's collation.
-    fn matching(&self, column: &str, key: &str) -> String {
-        let mut matches = compare(column, &self.eq, key);
-        if let Some(c) = &self.key_collation {
-            matches.push_str(&format!(" COLLATE {c}"));
+    /// The document's key column: a document tally's one column.
+    fn document_column(&self) -> Option<&GroupColumn> {
+        match self.columns.as_slice() {
+            [c] => Some(c),
+            _ => None,
         }
-        matches
     }
 
-    /// `(SELECT <expr over s> FROM state AS s WHERE s.k = <key>)`.
+    /// `(SELECT <expr over s> FROM state AS s WHERE s.k = <key>)`, for a document's key.
     fn lookup(&self, expr: &str, key: &str) -> Option<String> {
         Some(format!(
             "(SELECT {expr} FROM {} AS s WHERE {})",
             self.state_sql()?,
-            self.matching(&format!("s.{KEY}"), key)
+            self.document_column()?
+                .matching(&format!("s.{}", key_column(0)), key)
         ))
     }
 
-    /// `(SELECT <expr over n> FROM ONLY child AS n WHERE n.column = <key> AND filter)`: an
-    /// aggregate over the document's child rows themselves, as the definition computes it.
-    /// `key` `None`: over the rows whose column is NULL (a summary's NULL group); a group of
-    /// the whole table has no key test.
-    fn scan(&self, expr: &str, key: Option<&str>) -> String {
-        let mut conds: Vec<String> = match (&self.column, key) {
-            (None, _) => vec![],
-            (Some(c), Some(key)) => vec![self.matching(&format!("n.{}", quote_ident(c)), key)],
-            (Some(c), None) => vec![format!("n.{} IS NULL", quote_ident(c))],
-        };
+    /// `(SELECT <expr over n> FROM ONLY child AS n WHERE <conds> AND filter)`: an aggregate
+    /// over some rows of the table themselves, as the definition computes it.
+    fn scan_where(&self, expr: &str, mut conds: Vec<String>) -> String {
         conds.extend(self.filter.iter().map(|f| format!("({f})")));
         format!(
             "(SELECT {expr} FROM ONLY {} AS n{})",
@@ -473,17 +512,35 @@ impl TallyGroup {
         )
     }
 
-    /// [`Self::scan`] for the group of the state row `s` in scope (see [`Summary`]).
+    /// [`Self::scan_where`] over the document's child rows (`key`: the document's key).
+    fn scan(&self, expr: &str, key: &str) -> Option<String> {
+        let c = self.document_column()?;
+        Some(self.scan_where(
+            expr,
+            vec![c.matching(&format!("n.{}", quote_ident(&c.name)), key)],
+        ))
+    }
+
+    /// [`Self::scan_where`] over the group of the state row `s` in scope (see [`Summary`]);
+    /// a NULL key column matches the rows where that column is NULL.
     fn scan_state_row(&self, expr: &str) -> String {
-        let key = format!("s.{KEY}");
-        match (&self.column, self.null_group) {
-            (Some(_), true) => format!(
-                "CASE WHEN {key} IS NULL THEN {} ELSE {} END",
-                self.scan(expr, None),
-                self.scan(expr, Some(&key))
-            ),
-            _ => self.scan(expr, Some(&key)),
-        }
+        let conds = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let (column, key) = (
+                    format!("n.{}", quote_ident(&c.name)),
+                    format!("s.{}", key_column(i)),
+                );
+                let equal = c.matching(&column, &key);
+                match self.null_group {
+                    true => format!("({equal} OR ({column} IS NULL AND {key} IS NULL))"),
+                    false => equal,
+                }
+            })
+            .collect();
+        self.scan_where(expr, conds)
     }
 }
 
@@ -492,7 +549,7 @@ impl Tallied {
     /// state; `None` while the state table does not exist.
     pub fn value(self, group: &TallyGroup, key: &str) -> Option<String> {
         self.value_by(group, "", &|expr| group.lookup(expr, key), &|expr| {
-            group.scan(expr, Some(key))
+            group.scan(expr, key)
         })
     }
 
@@ -503,7 +560,7 @@ impl Tallied {
         // The state's columns are named with the state's alias: a lookup joined beside it
         // may have columns of the same names.
         self.value_by(group, "s.", &|expr| Some(expr.to_string()), &|expr| {
-            group.scan_state_row(expr)
+            Some(group.scan_state_row(expr))
         })
     }
 
@@ -514,7 +571,7 @@ impl Tallied {
         group: &TallyGroup,
         prefix: &str,
         read: &dyn Fn(&str) -> Option<String>,
-        scan: &dyn Fn(&str) -> String,
+        scan: &dyn Fn(&str) -> Option<String>,
     ) -> Option<String> {
         let zero = "'0'::pg_catalog.int8";
         let count_column = |slot: usize| format!("{prefix}{}", count_column(slot));
@@ -571,7 +628,7 @@ impl Tallied {
                     "pg_catalog.{}(n.{})",
                     if max { "max" } else { "min" },
                     quote_ident(&group.slots.get(slot)?.column)
-                ))
+                ))?
             }
         })
     }
@@ -728,8 +785,8 @@ pub struct Lookup {
 pub enum Part {
     /// An aggregate, read from the state row.
     Aggregate(Tallied),
-    /// The GROUP BY column: the state row's key.
-    Group,
+    /// A GROUP BY column (by position in [`TallyGroup::columns`]): the state row's key.
+    Group(usize),
     /// A column of the summary's lookup (see [`Lookup`]), by name.
     Lookup(String),
 }
@@ -753,7 +810,7 @@ impl Placed {
                     ph.clone(),
                     match part {
                         Part::Aggregate(a) => a.value_in_state_row(group)?,
-                        Part::Group => format!("s.{KEY}"),
+                        Part::Group(i) => format!("s.{}", key_column(*i)),
                         Part::Lookup(c) => format!("l.{}", quote_ident(c)),
                     },
                 ))
@@ -763,11 +820,11 @@ impl Placed {
     }
 }
 
-/// A definition that aggregates one table at the top level (`SELECT g, count(*), avg(x)
-/// FROM t WHERE ... GROUP BY g HAVING ...`, or without GROUP BY: one row), with aggregates a
-/// state can keep: its rows are computed from the state of `group` (per GROUP BY value, or
-/// one row for the whole table) instead of from the table, so a change costs its own rows,
-/// not its group's.
+/// A definition that aggregates one table at the top level (`SELECT g, h, count(*), avg(x)
+/// FROM t WHERE ... GROUP BY g, h HAVING ...`, or without GROUP BY: one row), with
+/// aggregates a state can keep: its rows are computed from the state of `group` (per
+/// combination of the GROUP BY values, or one row for the whole table) instead of from the
+/// table, so a change costs its own rows, not its group's.
 ///
 /// A group exists while the state counts a row of it (`n > 0`), exactly when the table has
 /// a row of that value passing the `WHERE`; without GROUP BY the one row always exists (the
@@ -803,16 +860,16 @@ impl Summary {
             Some(h) => Some(h.over_state_row(&self.group)?),
             None => None,
         };
-        let (from, mut conds) = match self.group.column {
-            Some(_) => (
+        let (from, mut conds) = match self.group.columns.first() {
+            Some(g) => (
                 match &self.lookup {
                     None => format!("{state} AS s"),
                     Some(l) => format!(
                         "{state} AS s JOIN ONLY {} AS l ON {}",
                         table(&l.table),
-                        self.group.matching(
+                        g.matching(
                             &format!("l.{}", quote_ident(&l.column)),
-                            &format!("s.{KEY}")
+                            &format!("s.{}", key_column(0))
                         )
                     ),
                 },
@@ -860,11 +917,13 @@ mod tests {
                 schema: "public".into(),
                 name: "tb_review".into(),
             },
-            column: Some("fk_product".into()),
+            columns: vec![GroupColumn {
+                name: "fk_product".into(),
+                key_type: "pg_catalog.int4".into(),
+                key_collation: None,
+                eq: OperatorRef::equals(),
+            }],
             null_group: false,
-            key_type: "pg_catalog.int4".into(),
-            key_collation: None,
-            eq: OperatorRef::equals(),
             filter: Some("n.approved".into()),
             slots: vec![Slot {
                 column: "rating".into(),
@@ -880,7 +939,7 @@ mod tests {
     fn the_state_table_has_a_key_a_row_count_and_a_count_and_sum_per_column() {
         assert_eq!(
             group().create_statement("tviews_def", "x"),
-            "CREATE TABLE \"tviews_def\".\"x\" (\"k\" pg_catalog.int4 PRIMARY KEY, \"n\" pg_catalog.int8 NOT NULL, \"c0\" pg_catalog.int8 NOT NULL, \"s0\" pg_catalog.numeric NOT NULL)"
+            "CREATE TABLE \"tviews_def\".\"x\" (\"k\" pg_catalog.int4, \"n\" pg_catalog.int8 NOT NULL, \"c0\" pg_catalog.int8 NOT NULL, \"s0\" pg_catalog.numeric NOT NULL, PRIMARY KEY (\"k\"))"
         );
         assert_eq!(
             group().fill_statement().unwrap(),
@@ -986,7 +1045,7 @@ mod tests {
         let key = "r.\"pk_product\"";
         assert!(g
             .create_statement("s", "x")
-            .ends_with("\"s0\" pg_catalog.numeric NOT NULL, \"z0\" pg_catalog.int8 NOT NULL)"));
+            .ends_with("\"s0\" pg_catalog.numeric NOT NULL, \"z0\" pg_catalog.int8 NOT NULL, PRIMARY KEY (\"k\"))"));
         let fill = g.fill_statement().unwrap();
         assert!(fill.contains("pg_catalog.sum((CASE WHEN n.\"amount\" OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.numeric THEN n.\"amount\" END)::pg_catalog.numeric)"));
         assert!(fill.contains("pg_catalog.count(CASE WHEN n.\"amount\" OPERATOR(pg_catalog.=) 'NaN'::pg_catalog.numeric THEN 1 END)"));
@@ -1089,14 +1148,14 @@ mod tests {
         assert!(g.matches(&spec));
         // Renames change the words, not the identity.
         let mut renamed = g.clone();
-        renamed.column = Some("product".into());
+        renamed.columns[0].name = "product".into();
         assert!(renamed.matches(&spec));
         let mut other = g;
         other.identity.push_str("/weight:false");
         assert!(!other.matches(&spec));
     }
 
-    fn summary(column: Option<&str>, null_group: bool) -> Summary {
+    fn summary(columns: &[&str], null_group: bool) -> Summary {
         let (_, g) = placeholder(0);
         let (_, c) = placeholder(1);
         let (_, a) = placeholder(2);
@@ -1105,10 +1164,10 @@ mod tests {
             "kind".to_string(),
             Placed {
                 sql: g.clone(),
-                parts: vec![(g, Part::Group)],
+                parts: vec![(g, Part::Group(0))],
             },
         )];
-        if column.is_none() {
+        if columns.is_empty() {
             parts.clear();
         }
         parts.push((
@@ -1127,7 +1186,13 @@ mod tests {
         ));
         Summary {
             group: TallyGroup {
-                column: column.map(str::to_string),
+                columns: columns
+                    .iter()
+                    .map(|c| GroupColumn {
+                        name: c.to_string(),
+                        ..group().columns[0].clone()
+                    })
+                    .collect(),
                 null_group,
                 ..group()
             },
@@ -1142,7 +1207,7 @@ mod tests {
 
     #[test]
     fn a_summary_reads_its_rows_from_the_state_rows_that_count_a_row() {
-        let s = summary(Some("kind"), false);
+        let s = summary(&["kind"], false);
         assert_eq!(
             s.rows().unwrap(),
             "SELECT (s.\"k\") AS \"kind\", (coalesce(s.\"n\", '0'::pg_catalog.int8)) * 2 AS \"n\", \
@@ -1156,27 +1221,27 @@ mod tests {
 
     #[test]
     fn a_null_group_is_kept_and_probed_apart() {
-        let s = summary(Some("kind"), true);
-        assert!(s.group.create_statement("s", "x").starts_with(
-            "CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.int4 UNIQUE NULLS NOT DISTINCT, "
-        ));
+        let s = summary(&["kind"], true);
+        assert!(s
+            .group
+            .create_statement("s", "x")
+            .ends_with("UNIQUE NULLS NOT DISTINCT (\"k\"))"));
         let delta = delta_statement(std::slice::from_ref(&s.group), Event::Insert).unwrap();
         assert!(delta.contains("AS n GROUP BY 1 ORDER BY 1"));
         assert!(!s.group.fill_statement().unwrap().contains("IS NOT NULL"));
-        assert!(s.rows().unwrap().contains("CASE WHEN s.\"k\" IS NULL THEN (SELECT pg_catalog.max(n.\"rating\") FROM ONLY \"public\".\"tb_review\" AS n WHERE n.\"kind\" IS NULL AND (n.approved)) ELSE (SELECT"));
+        assert!(s.rows().unwrap().contains("(SELECT pg_catalog.max(n.\"rating\") FROM ONLY \"public\".\"tb_review\" AS n WHERE (n.\"kind\"::integer OPERATOR(\"pg_catalog\".=) s.\"k\"::integer OR (n.\"kind\" IS NULL AND s.\"k\" IS NULL)) AND (n.approved))"));
         assert!(s
             .group
             .spec()
-            .contains(" per \"kind\" (pg_catalog.int4, NULL a group) where "));
+            .contains(" per \"kind\" (pg_catalog.int4), NULL a group where "));
     }
 
     #[test]
     fn a_summary_without_group_by_has_one_row_from_a_state_row_that_may_be_missing() {
-        let s = summary(None, false);
-        assert!(s
-            .group
-            .create_statement("s", "x")
-            .starts_with("CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.bool PRIMARY KEY, "));
+        let s = summary(&[], false);
+        let create = s.group.create_statement("s", "x");
+        assert!(create.starts_with("CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.bool, "));
+        assert!(create.ends_with(", PRIMARY KEY (\"k\"))"));
         let fill = s.group.fill_statement().unwrap();
         assert!(fill.contains("SELECT true, pg_catalog.count(*)"));
         assert!(fill.ends_with("AS n WHERE (n.approved)"));
@@ -1185,5 +1250,48 @@ mod tests {
             .contains("FROM ONLY \"public\".\"tb_review\" AS n WHERE (n.approved))) AS \"best\""));
         assert!(rows.ends_with(" FROM (SELECT) AS o LEFT JOIN \"tviews_def\".\"tv_product_tally\" AS s ON true WHERE ((coalesce(s.\"n\", '0'::pg_catalog.int8)) > 1)"));
         assert!(s.group.spec().contains("\"tb_review\" in all where"));
+    }
+
+    #[test]
+    fn a_summary_of_several_group_by_columns_keys_its_state_by_all_of_them() {
+        let mut s = summary(&["kind", "region"], true);
+        let (_, r) = placeholder(9);
+        s.columns.insert(
+            1,
+            (
+                "region".to_string(),
+                Placed {
+                    sql: r.clone(),
+                    parts: vec![(r, Part::Group(1))],
+                },
+            ),
+        );
+        let create = s.group.create_statement("s", "x");
+        assert!(create.starts_with(
+            "CREATE TABLE \"s\".\"x\" (\"k\" pg_catalog.int4, \"k1\" pg_catalog.int4, \"n\" "
+        ));
+        assert!(create.ends_with("UNIQUE NULLS NOT DISTINCT (\"k\", \"k1\"))"));
+        let delta = delta_statement(std::slice::from_ref(&s.group), Event::Update).unwrap();
+        assert!(delta.contains("SELECT n.\"kind\", n.\"region\", pg_catalog.sum("));
+        assert!(delta.contains(
+            " GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (\"k\", \"k1\") DO UPDATE SET \"n\" = "
+        ));
+        assert!(!delta.contains("SET \"k1\""));
+        assert!(s
+            .group
+            .fill_statement()
+            .unwrap()
+            .ends_with(" GROUP BY 1, 2"));
+        let rows = s.rows().unwrap();
+        assert!(rows.starts_with("SELECT (s.\"k\") AS \"kind\", (s.\"k1\") AS \"region\", "));
+        assert!(rows.contains("OR (n.\"region\" IS NULL AND s.\"k1\" IS NULL))"));
+        assert!(s.group.spec().contains(
+            " per \"kind\" (pg_catalog.int4), \"region\" (pg_catalog.int4), NULL a group where "
+        ));
+        // Without NULL groups, a row with a NULL in either column is not counted.
+        s.group.null_group = false;
+        assert!(s.group.fill_statement().unwrap().contains(
+            "WHERE n.\"kind\" IS NOT NULL AND n.\"region\" IS NOT NULL AND (n.approved)"
+        ));
     }
 }
