@@ -269,6 +269,28 @@ fn top_level_primary_keys(ex: &model::Extracted) -> Result<(Vec<String>, Vec<Str
 /// come from (joined at the top level), to select as they are.
 fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
     let (keys, deferrable) = top_level_primary_keys(ex)?;
+    if keys.is_empty() && deferrable.is_empty() {
+        // Tables with a primary key that are all on a nullable side of an outer join: saying
+        // "no primary key" would be false.
+        let mut outer = Vec::new();
+        for (occ, o) in ex.model.occurrences.iter().enumerate() {
+            if !ex.flags[occ].nullable || ex.flags[occ].in_sublink {
+                continue;
+            }
+            if let Some(pk) = primary_key(pg_sys::Oid::from(o.table.oid))? {
+                let named = format!("{}.{} ({})", o.table.schema, o.table.name, pk.join(", "));
+                if !outer.contains(&named) {
+                    outer.push(named);
+                }
+            }
+        }
+        if !outer.is_empty() {
+            return Ok(format!(
+                "The tables with a primary key ({}) are all on the nullable side of an outer join, where a row may have none of their values. A FULL JOIN of exactly two tables is keyed by both sides' primary keys (select both); other joins need a table joined at the top level (the left side of a LEFT JOIN), whose primary key then identifies the rows.",
+                outer.join("; ")
+            ));
+        }
+    }
     if !deferrable.is_empty() && keys.is_empty() {
         return Ok(format!(
             "The primary key of {} is DEFERRABLE: a statement may repeat its values until commit, so it proves no key. Make it NOT DEFERRABLE, or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",

@@ -173,6 +173,13 @@ SELECT pg_tviews_create('nullable_side', $$
 SELECT pg_tviews_create('three', $$
     SELECT l.pk_left, r.pk_right, t.pk_tag
       FROM tb_left l FULL JOIN tb_right r ON r.y = l.x JOIN tb_tag t ON t.fk_right = r.pk_right $$);
+-- Without a key named, the hint says where the primary keys are (every table on a nullable
+-- side), not that there are none.
+SELECT pg_tviews_create('three_full', $$
+    SELECT l.pk_left, r.pk_right, t.pk_tag
+      FROM tb_left l FULL JOIN tb_right r ON r.y = l.x FULL JOIN tb_tag t ON t.fk_right = r.pk_right $$);
+SELECT pg_tviews_create('values_only', $$
+    SELECT l.x, r.note FROM tb_left l FULL JOIN tb_right r ON r.y = l.x $$);
 
 RESET search_path;
 DROP SCHEMA fj CASCADE;
