@@ -174,6 +174,12 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
                 "Select one row per key with GROUP BY on the key column instead.",
             ));
         }
+        if any_level(q, &|level| level.hasForUpdate || !level.rowMarks.is_null()) {
+            return Err(refused(
+                "FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE or FOR KEY SHARE",
+                "Locking rows is what a statement does to the tables it reads, not part of its rows, and a definition only reads: drop the locking clause.",
+            ));
+        }
         if uses_tablesample(q) {
             return Err(refused(
                 "TABLESAMPLE",
@@ -1059,20 +1065,27 @@ pub fn equal_means_identical(typ: pg_sys::Oid, typmod: i32, collation: pg_sys::O
     }
 }
 
-/// Does any level of the query (subqueries and CTEs included) read a table with TABLESAMPLE?
-unsafe fn uses_tablesample(q: *mut pg_sys::Query) -> bool {
-    // SAFETY: a valid Query (caller's contract); the walk visits every query level, whose
-    // range tables are read here.
+/// Does any level of the query (subqueries and CTEs included) pass `test`?
+unsafe fn any_level(q: *mut pg_sys::Query, test: &dyn Fn(&pg_sys::Query) -> bool) -> bool {
+    // SAFETY: a valid Query (caller's contract); the walk visits every query level.
     unsafe {
         walk(q as *mut pg_sys::Node, &mut |node, _| {
-            let sampled = is_a(node, pg_sys::NodeTag::T_Query)
-                && list_iter::<pg_sys::RangeTblEntry>((*(node as *mut pg_sys::Query)).rtable)
-                    .any(|rte| !(*rte).tablesample.is_null());
-            if sampled {
+            if is_a(node, pg_sys::NodeTag::T_Query) && test(&*(node as *mut pg_sys::Query)) {
                 Visit::Stop
             } else {
                 Visit::Descend
             }
+        })
+    }
+}
+
+/// Does any level of the query read a table with TABLESAMPLE?
+unsafe fn uses_tablesample(q: *mut pg_sys::Query) -> bool {
+    // SAFETY: a valid Query (caller's contract); each level's range table is read.
+    unsafe {
+        any_level(q, &|level| {
+            list_iter::<pg_sys::RangeTblEntry>(level.rtable)
+                .any(|rte| !(*rte).tablesample.is_null())
         })
     }
 }

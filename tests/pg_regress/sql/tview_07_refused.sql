@@ -75,6 +75,16 @@ CREATE TABLE tb_child () INHERITS (tb_parent);
 SELECT pg_tviews_create('inh', 'SELECT pk FROM tb_parent');
 \echo :LAST_ERROR_SQLSTATE
 
+-- Row locking clauses anywhere (a subquery, a correlated subquery, a view): refused by
+-- pg_tviews, not by the read-only execution that would run them.
+SELECT pg_tviews_create('locked', $$ SELECT * FROM (SELECT pk_thing FROM tb_thing FOR UPDATE) s $$);
+\echo :LAST_ERROR_SQLSTATE
+SELECT pg_tviews_create('locked', $$ SELECT t.pk_thing,
+    (SELECT u.pk_thing FROM tb_thing u WHERE u.pk_thing = t.pk_thing FOR KEY SHARE) AS same FROM tb_thing t $$);
+CREATE VIEW v_locked AS SELECT pk_thing FROM tb_thing FOR NO KEY UPDATE;
+SELECT pg_tviews_create('locked', 'SELECT pk_thing FROM v_locked');
+DROP VIEW v_locked;
+
 -- The definition view cannot be dropped on its own.
 DROP VIEW tviews_def.tv_thing;
 \echo :LAST_ERROR_SQLSTATE
