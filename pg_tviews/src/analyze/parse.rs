@@ -219,6 +219,18 @@ pub unsafe fn check_expanded(q: *mut pg_sys::Query) -> Result<(), TviewError> {
         let mut found: Option<TviewError> = None;
         nondeterministic(q, &mut found);
         match found {
+            // A row security policy's quals are part of the expanded tree: the construct
+            // may be in a policy, not in anything the user wrote.
+            Some(TviewError::Refused { construct, hint })
+                if any_level(q, &|level| level.hasRowSecurity) =>
+            {
+                Err(TviewError::Refused {
+                    construct,
+                    hint: format!(
+                        "{hint} A source's row security policies apply to the TVIEW's owner and are part of the definition: it may come from one of them."
+                    ),
+                })
+            }
             Some(e) => Err(e),
             None => Ok(()),
         }

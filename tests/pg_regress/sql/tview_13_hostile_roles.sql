@@ -274,6 +274,16 @@ SELECT pg_tviews_create('hr_app.doc', 'SELECT d.pk_doc, d.title FROM hr.tb_doc d
 RESET ROLE;
 ALTER TABLE hr.tb_doc ENABLE ROW LEVEL SECURITY;
 SELECT * FROM pg_tviews_check('hr_app.doc');
+-- A policy that asks who the user is: refused for what it uses, and the hint says that a
+-- policy can bring it in (the user wrote no CURRENT_USER).
+CREATE TABLE hr.tb_mine (pk int PRIMARY KEY, who text);
+GRANT SELECT, TRIGGER ON hr.tb_mine TO hr_app;
+CREATE POLICY mine ON hr.tb_mine FOR SELECT TO hr_app USING (who = current_user);
+ALTER TABLE hr.tb_mine ENABLE ROW LEVEL SECURITY;
+SET ROLE hr_app;
+SELECT pg_tviews_create('hr_app.mine', 'SELECT m.pk, m.who FROM hr.tb_mine m');
+RESET ROLE;
+DROP TABLE hr.tb_mine;
 
 -- Constants in a value the fast path patches are printed and read back the same whatever the
 -- session that first compiles the TVIEW has set (a pooled connection's first client).
