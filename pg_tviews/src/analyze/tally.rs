@@ -146,26 +146,9 @@ unsafe fn tally_subquery(
 ) -> Result<Option<String>, TviewError> {
     // SAFETY: per contract; nodes are cast after their tags are checked.
     unsafe {
-        let plain = (*q).commandType == pg_sys::CmdType::CMD_SELECT
-            && (*q).hasAggs
-            && !(*q).hasWindowFuncs
-            && !(*q).hasTargetSRFs
-            && !(*q).hasSubLinks
-            && !(*q).hasDistinctOn
-            && !(*q).hasRecursive
-            && !(*q).hasModifyingCTE
-            && !(*q).hasForUpdate
-            && !(*q).hasRowSecurity
-            && (*q).cteList.is_null()
+        let plain = plain_aggregate(&*q)
             && (*q).groupClause.is_null()
-            && (*q).groupingSets.is_null()
             && (*q).havingQual.is_null()
-            && (*q).distinctClause.is_null()
-            && (*q).sortClause.is_null()
-            && (*q).limitCount.is_null()
-            && (*q).limitOffset.is_null()
-            && (*q).setOperations.is_null()
-            && (*q).rowMarks.is_null()
             && list_len((*q).rtable) == 1
             && list_len((*(*q).jointree).fromlist) == 1;
         if !plain {
@@ -352,25 +335,7 @@ pub unsafe fn summary(
     // SAFETY: per contract; nodes are cast after their tags are checked.
     unsafe {
         let q = &*d;
-        let plain = q.commandType == pg_sys::CmdType::CMD_SELECT
-            && q.hasAggs
-            && !q.hasWindowFuncs
-            && !q.hasTargetSRFs
-            && !q.hasSubLinks
-            && !q.hasDistinctOn
-            && !q.hasRecursive
-            && !q.hasModifyingCTE
-            && !q.hasForUpdate
-            && !q.hasRowSecurity
-            && q.cteList.is_null()
-            && q.groupingSets.is_null()
-            && q.distinctClause.is_null()
-            && q.sortClause.is_null()
-            && q.limitCount.is_null()
-            && q.limitOffset.is_null()
-            && q.setOperations.is_null()
-            && q.rowMarks.is_null()
-            && (list_len(q.groupClause) == 0) == one_row;
+        let plain = plain_aggregate(q) && (list_len(q.groupClause) == 0) == one_row;
         if !plain {
             return Ok(None);
         }
@@ -780,6 +745,31 @@ pub unsafe fn summary(
             tally,
         )))
     }
+}
+
+/// Is `q` a SELECT that aggregates and does nothing a state could not follow: no window
+/// function, set-returning function in the select list, sublink, DISTINCT, WITH, grouping
+/// sets, ORDER BY, LIMIT, set operation, row lock or row security? (`GROUP BY` and `HAVING`
+/// are each caller's own question.)
+fn plain_aggregate(q: &pg_sys::Query) -> bool {
+    q.commandType == pg_sys::CmdType::CMD_SELECT
+        && q.hasAggs
+        && !q.hasWindowFuncs
+        && !q.hasTargetSRFs
+        && !q.hasSubLinks
+        && !q.hasDistinctOn
+        && !q.hasRecursive
+        && !q.hasModifyingCTE
+        && !q.hasForUpdate
+        && !q.hasRowSecurity
+        && q.cteList.is_null()
+        && q.groupingSets.is_null()
+        && q.distinctClause.is_null()
+        && q.sortClause.is_null()
+        && q.limitCount.is_null()
+        && q.limitOffset.is_null()
+        && q.setOperations.is_null()
+        && q.rowMarks.is_null()
 }
 
 /// The plain tables of level `q` (range table index and OID): one, or two joined by an

@@ -578,36 +578,34 @@ impl Tallied {
         let sum_column = |slot: usize| format!("{prefix}{}", sum_column(slot));
         let rows = format!("{prefix}{ROWS}");
         let some = |slot: usize| format!("{} OPERATOR(pg_catalog.>) {zero}", count_column(slot));
+        // A sum or average: NULL without values, NaN once a NaN is among them.
+        let of_values = |slot: usize, expr: String| {
+            format!(
+                "CASE WHEN {} THEN {} END",
+                some(slot),
+                group.unless_nan(prefix, slot, expr)
+            )
+        };
         Some(match self {
             Tallied::Rows => format!("coalesce({}, {zero})", read(&rows)?),
             Tallied::Values(slot) => {
                 format!("coalesce({}, {zero})", read(&count_column(slot))?)
             }
-            Tallied::Sum { slot, numeric } => read(&format!(
-                "CASE WHEN {} THEN {} END",
-                some(slot),
-                group.unless_nan(
-                    prefix,
-                    slot,
-                    format!(
-                        "{}{}",
-                        sum_column(slot),
-                        if numeric { "" } else { "::pg_catalog.int8" }
-                    )
-                )
+            Tallied::Sum { slot, numeric } => read(&of_values(
+                slot,
+                format!(
+                    "{}{}",
+                    sum_column(slot),
+                    if numeric { "" } else { "::pg_catalog.int8" }
+                ),
             ))?,
-            Tallied::Avg(slot) => read(&format!(
-                "CASE WHEN {} THEN {} END",
-                some(slot),
-                group.unless_nan(
-                    prefix,
-                    slot,
-                    format!(
-                        "{} OPERATOR(pg_catalog./) {}::pg_catalog.numeric",
-                        sum_column(slot),
-                        count_column(slot)
-                    )
-                )
+            Tallied::Avg(slot) => read(&of_values(
+                slot,
+                format!(
+                    "{} OPERATOR(pg_catalog./) {}::pg_catalog.numeric",
+                    sum_column(slot),
+                    count_column(slot)
+                ),
             ))?,
             Tallied::BoolAnd(slot) => read(&format!(
                 "CASE WHEN {} THEN {} OPERATOR(pg_catalog.=) {}::pg_catalog.numeric END",
