@@ -240,11 +240,20 @@ fn linked_plan(
 /// nullable side), as `schema.table (columns)`: immediate ones, then DEFERRABLE ones (which
 /// prove nothing: a statement may repeat a key until commit), each table once.
 fn top_level_primary_keys(ex: &model::Extracted) -> Result<(Vec<String>, Vec<String>), TviewError> {
+    primary_keys_of(ex, false)
+}
+
+/// [`top_level_primary_keys`] of the tables on a nullable side of an outer join instead
+/// (`nullable`); tables read only inside subqueries are left out either way.
+fn primary_keys_of(
+    ex: &model::Extracted,
+    nullable: bool,
+) -> Result<(Vec<String>, Vec<String>), TviewError> {
     let mut keys = Vec::new();
     let mut deferrable = Vec::new();
     for (occ, o) in ex.model.occurrences.iter().enumerate() {
         let flags = ex.flags[occ];
-        if flags.nullable || flags.in_sublink {
+        if flags.nullable != nullable || flags.in_sublink {
             continue;
         }
         let table = pg_sys::Oid::from(o.table.oid);
@@ -272,18 +281,8 @@ fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
     if keys.is_empty() && deferrable.is_empty() {
         // Tables with a primary key that are all on a nullable side of an outer join: saying
         // "no primary key" would be false.
-        let mut outer = Vec::new();
-        for (occ, o) in ex.model.occurrences.iter().enumerate() {
-            if !ex.flags[occ].nullable || ex.flags[occ].in_sublink {
-                continue;
-            }
-            if let Some(pk) = primary_key(pg_sys::Oid::from(o.table.oid))? {
-                let named = format!("{}.{} ({})", o.table.schema, o.table.name, pk.join(", "));
-                if !outer.contains(&named) {
-                    outer.push(named);
-                }
-            }
-        }
+        let (mut outer, outer_deferrable) = primary_keys_of(ex, true)?;
+        outer.extend(outer_deferrable);
         if !outer.is_empty() {
             return Ok(format!(
                 "The tables with a primary key ({}) are all on the nullable side of an outer join, where a row may have none of their values. A FULL JOIN of exactly two tables is keyed by both sides' primary keys (select both); other joins need a table joined at the top level (the left side of a LEFT JOIN), whose primary key then identifies the rows.",
