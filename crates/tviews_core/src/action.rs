@@ -11,7 +11,8 @@
 use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
 use crate::sqlgen::keys::{
-    capture_query, captured_arrays, key_query, replay_key_query, typed_columns, ColumnType, Event,
+    capture_query, captured_arrays, key_query, lookup_values_query, replay_key_query,
+    typed_columns, ColumnType, Event,
 };
 use crate::sqlgen::patch::{
     change_query, partial_statement, patch_keys_statement, patch_statement, PartialSource,
@@ -110,6 +111,9 @@ pub enum Query {
     Tally { source: u32, rows: Event },
     /// Empty those state tables (TRUNCATE of `source`).
     TallyReset { source: u32 },
+    /// The lookup values the changed rows of `source` hold, one array per lookup column
+    /// ([`Inputs::lookup_targets`]), for the lookup locks (see `plan::LookupLink`).
+    LookupValues { source: u32, rows: Event },
     /// The MERGE recomputing the one key in `$1` (see [`refresh_for`]).
     RefreshOneKey,
     /// The MERGE recomputing the keys in `$1`.
@@ -158,7 +162,8 @@ impl Query {
             | Query::Patch { source }
             | Query::Partial { source }
             | Query::Tally { source, .. }
-            | Query::TallyReset { source } => Some(source),
+            | Query::TallyReset { source }
+            | Query::LookupValues { source, .. } => Some(source),
             Query::RefreshOneKey
             | Query::RefreshKeys
             | Query::RefreshManyKeys
@@ -178,6 +183,33 @@ pub enum Lock {
     /// The whole TVIEW, taken before anything is read: the keys are found through rows a
     /// concurrent transaction may be moving.
     Whole,
+    /// First the lookup values `values` returns (exclusively for a lookup's own changes,
+    /// shared for the root table's new rows; see `plan::LookupLink`), then, like
+    /// [`Lock::EachKey`], one lock per key the key query found.
+    Lookups { values: Query, exclusive: bool },
+}
+
+/// One lookup column whose values are locked (see `plan::LookupLink`): the values of the
+/// changed rows' columns `read` (the column itself for the lookup's own rows, the root's
+/// columns equal to it for the root's rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupTarget {
+    /// The lookup table's OID.
+    pub lookup: u32,
+    pub column: String,
+    pub read: Vec<String>,
+}
+
+/// A source's part in the lookup locks (see `plan::LookupLink`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupRole {
+    None,
+    /// A lookup one equality away from the root table: its changes lock the lookup values
+    /// they hold, then the documents they reach, instead of the whole TVIEW.
+    Locked,
+    /// The root table of a TVIEW with such lookups: its inserted and updated rows lock the
+    /// lookup values they point at (shared) before their documents.
+    Links,
 }
 
 /// When the documents are recomputed.
@@ -265,6 +297,8 @@ pub struct Shape {
     /// (a traceable source: keys from the changed rows) or one row (untraceable: the row is
     /// recomputed from the state).
     pub summarized: bool,
+    /// Its part in the lookup locks.
+    pub lookup: LookupRole,
 }
 
 /// The decision: what maintenance does for changes of `source` (of shape `shape`) by `write`
@@ -298,10 +332,28 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
     }
     let keys = Query::Keys { source, rows };
     let tally = tallied.then_some(Query::Tally { source, rows });
+    let values = Query::LookupValues { source, rows };
+    // How a source whose rows name their keys locks: its keys, after the lookup values its
+    // new rows point at (in deferred mode too, at the statement: a lookup writer in
+    // immediate mode must see the row or wait for it).
+    let each_key = match (shape.lookup, write) {
+        (LookupRole::Links, Write::Insert | Write::Update) => Lock::Lookups {
+            values,
+            exclusive: false,
+        },
+        _ => Lock::EachKey,
+    };
+    let through_others = match shape.lookup {
+        LookupRole::Locked => Lock::Lookups {
+            values,
+            exclusive: true,
+        },
+        _ => Lock::Whole,
+    };
     let recompute = match (mode, shape.direct) {
         (Mode::Immediate, direct) => Action::Keys {
             keys,
-            lock: if direct { Lock::EachKey } else { Lock::Whole },
+            lock: if direct { each_key } else { through_others },
             when,
             partial: shape.partial.then_some(Query::Partial { source }),
             tally,
@@ -310,7 +362,7 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
         // partially, once for the transaction.
         (Mode::Deferred, true) => Action::Keys {
             keys,
-            lock: Lock::EachKey,
+            lock: each_key,
             when,
             partial: shape.partial.then_some(Query::Partial { source }),
             tally,
@@ -332,10 +384,12 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
         return Action::Patch {
             classify: Query::Classify { source },
             keys,
+            // A patch changes no column a join reads: the root's rows point at the lookup
+            // values they pointed at.
             lock: if shape.direct {
                 Lock::EachKey
             } else {
-                Lock::Whole
+                through_others
             },
             patch: match when {
                 When::Now => Query::Patch { source },
@@ -402,6 +456,51 @@ impl<'a> Inputs<'a> {
             .filter(|s| s.group.source.oid == source && s.group.state.is_some())
     }
 
+    /// `source`'s part in the lookup locks (see `plan::LookupLink`).
+    fn lookup_role(&self, source: u32) -> LookupRole {
+        let links = self.plan.lookup_links(self.model);
+        let root_table = self
+            .plan
+            .root
+            .as_ref()
+            .map(|r| self.model.occurrences[r.occ].table.oid);
+        if links.iter().any(|l| l.lookup == source) {
+            LookupRole::Locked
+        } else if !links.is_empty() && root_table == Some(source) {
+            LookupRole::Links
+        } else {
+            LookupRole::None
+        }
+    }
+
+    /// The lookup columns whose values [`Query::LookupValues`] of `source` returns, in its
+    /// order: a lookup's own columns that the root's columns equal, or, for the root table,
+    /// every such column, each read from the root's columns pointing at it.
+    pub fn lookup_targets(&self, source: u32) -> Vec<LookupTarget> {
+        let mut targets: Vec<LookupTarget> = Vec::new();
+        let role = self.lookup_role(source);
+        for link in self.plan.lookup_links(self.model) {
+            let read = match role {
+                LookupRole::Locked if link.lookup == source => link.lookup_column.clone(),
+                LookupRole::Links => link.root_column.clone(),
+                _ => continue,
+            };
+            match targets
+                .iter_mut()
+                .find(|t| t.lookup == link.lookup && t.column == link.lookup_column)
+            {
+                Some(t) if !t.read.contains(&read) => t.read.push(read),
+                Some(_) => {}
+                None => targets.push(LookupTarget {
+                    lookup: link.lookup,
+                    column: link.lookup_column.clone(),
+                    read: vec![read],
+                }),
+            }
+        }
+        targets
+    }
+
     /// The shape of `source`; a table the plan does not know is untraceable.
     pub fn shape(&self, source: u32) -> Shape {
         match self.source_plan(source) {
@@ -412,6 +511,7 @@ impl<'a> Inputs<'a> {
                 partial: false,
                 tallied: false,
                 summarized: false,
+                lookup: LookupRole::None,
             },
             Some(sp) => Shape {
                 traceable: sp.recompute_all_reason().is_none(),
@@ -424,6 +524,7 @@ impl<'a> Inputs<'a> {
                     .is_some_and(|p| p.tallies.iter().any(|g| g.state.is_some()))
                     || self.summary_source(source).is_some(),
                 summarized: self.summary_source(source).is_some(),
+                lookup: self.lookup_role(source),
             },
         }
     }
@@ -520,6 +621,17 @@ impl<'a> Inputs<'a> {
                     .partial_source(source)
                     .and_then(|p| delta_statement(&p.tallies, rows)),
             }),
+            Query::LookupValues { source, rows } => plain(lookup_values_query(
+                &self
+                    .lookup_targets(source)
+                    .iter()
+                    .map(|t| t.read.clone())
+                    .collect::<Vec<_>>(),
+                match self.lookup_role(source) {
+                    LookupRole::Links => rows.new_rows(),
+                    _ => Some(rows),
+                },
+            )),
             Query::TallyReset { source } => plain(match self.summary_source(source) {
                 Some(s) => reset_statement(std::slice::from_ref(&s.group)),
                 None => self
@@ -623,43 +735,39 @@ fn describe_steps(action: &Action) -> String {
             ..
         } => "at commit: TVIEW lock, then every row recomputed".into(),
         Action::Keys {
-            lock: Lock::EachKey,
+            lock,
             when: When::Now,
-            partial: None,
+            partial,
             ..
-        } => "each statement: keys from the changed rows, one lock per key, MERGE of those keys"
-            .into(),
+        } => format!(
+            "each statement: {}, {}",
+            match lock {
+                Lock::EachKey => "keys from the changed rows, one lock per key",
+                Lock::Whole => "TVIEW lock, keys found through the join path",
+                Lock::Lookups { exclusive: true, .. } => "one lock per lookup value the changed rows hold, keys found through the join path, one lock per key",
+                Lock::Lookups { exclusive: false, .. } => "a shared lock per lookup value the new rows point at, keys from the changed rows, one lock per key",
+            },
+            match partial {
+                None => "MERGE of those keys",
+                Some(_) => "only the document keys reading the table recomputed for those keys",
+            }
+        ),
         Action::Keys {
-            lock: Lock::Whole,
-            when: When::Now,
-            partial: None,
-            ..
-        } => "each statement: TVIEW lock, keys found through the join path, MERGE of those keys"
-            .into(),
-        Action::Keys {
-            lock: Lock::EachKey,
-            when: When::Now,
-            partial: Some(_),
-            ..
-        } => "each statement: keys from the changed rows, one lock per key, only the document keys reading the table recomputed for those keys"
-            .into(),
-        Action::Keys {
-            lock: Lock::Whole,
-            when: When::Now,
-            partial: Some(_),
-            ..
-        } => "each statement: TVIEW lock, keys found through the join path, only the document keys reading the table recomputed for those keys"
-            .into(),
-        Action::Keys {
+            lock,
             when: When::AtCommit,
-            partial: None,
+            partial,
             ..
-        } => "each statement: keys from the changed rows queued; at commit: one lock per key, MERGE of those keys".into(),
-        Action::Keys {
-            when: When::AtCommit,
-            partial: Some(_),
-            ..
-        } => "each statement: keys from the changed rows queued; at commit: one lock per key, only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)".into(),
+        } => format!(
+            "each statement: {}keys from the changed rows queued; at commit: one lock per key, {}",
+            match lock {
+                Lock::Lookups { exclusive: false, .. } => "a shared lock per lookup value the new rows point at, ",
+                _ => "",
+            },
+            match partial {
+                None => "MERGE of those keys",
+                Some(_) => "only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)",
+            }
+        ),
         Action::Capture { .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
         Action::Summary { when: When::Now, .. } => "each statement: TVIEW lock, the changed rows added to the state table (counts, sums, trues), then the one row computed from it (no rows of the table scanned)".into(),
         Action::Summary { when: When::AtCommit, .. } => "each statement: TVIEW lock, the changed rows added to the state table; at commit: every row recomputed".into(),
@@ -715,7 +823,7 @@ fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
 }
 
 /// The kinds of source the docs table lists, with the shape each has.
-const DOC_SHAPES: [(&str, Shape); 10] = [
+const DOC_SHAPES: [(&str, Shape); 12] = [
     (
         "the key's table, or a table joined straight to the key column by its type's equality (a child; for a key of several columns, the key's table only)",
         Shape {
@@ -725,6 +833,7 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: false,
             tallied: false,
             summarized: false,
+            lookup: LookupRole::None,
         },
     ),
     (
@@ -736,10 +845,23 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: false,
             tallied: false,
             summarized: false,
+            lookup: LookupRole::None,
         },
     ),
     (
-        "a table reached through other rows (a lookup; for a key of several columns, also a child; for a key drawn from several tables, every table)",
+        "the key's table of a TVIEW with lookups joined by one equality (next rows)",
+        Shape {
+            traceable: true,
+            direct: true,
+            patchable: false,
+            partial: false,
+            tallied: false,
+            summarized: false,
+            lookup: LookupRole::Links,
+        },
+    ),
+    (
+        "a lookup joined to the key's table by one equality of a column of each, of the same type, at every appearance (`c.pk_category = p.fk_category`; for a key of several columns, also a child)",
         Shape {
             traceable: true,
             direct: false,
@@ -747,10 +869,11 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: false,
             tallied: false,
             summarized: false,
+            lookup: LookupRole::Locked,
         },
     ),
     (
-        "a lookup joined to the key's table by one condition, with patchable columns",
+        "such a lookup, with patchable columns",
         Shape {
             traceable: true,
             direct: false,
@@ -758,6 +881,19 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: false,
             tallied: false,
             summarized: false,
+            lookup: LookupRole::Locked,
+        },
+    ),
+    (
+        "a table reached through other rows any other way (a lookup of a lookup; joined by another operator, across types or by several conditions; for a key drawn from several tables, every table)",
+        Shape {
+            traceable: true,
+            direct: false,
+            patchable: false,
+            partial: false,
+            tallied: false,
+            summarized: false,
+            lookup: LookupRole::None,
         },
     ),
     (
@@ -769,6 +905,7 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: true,
             tallied: false,
             summarized: false,
+            lookup: LookupRole::None,
         },
     ),
     (
@@ -780,6 +917,7 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: true,
             tallied: true,
             summarized: false,
+            lookup: LookupRole::None,
         },
     ),
     (
@@ -791,6 +929,7 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: true,
             tallied: false,
             summarized: false,
+            lookup: LookupRole::None,
         },
     ),
     (
@@ -802,6 +941,7 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: false,
             tallied: true,
             summarized: true,
+            lookup: LookupRole::None,
         },
     ),
     (
@@ -813,6 +953,7 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: false,
             tallied: true,
             summarized: true,
+            lookup: LookupRole::None,
         },
     ),
     (
@@ -824,6 +965,7 @@ const DOC_SHAPES: [(&str, Shape); 10] = [
             partial: false,
             tallied: false,
             summarized: false,
+            lookup: LookupRole::None,
         },
     ),
 ];
@@ -878,13 +1020,18 @@ mod tests {
     use crate::plan::plan;
 
     fn shapes() -> impl Iterator<Item = Shape> {
-        (0..64).map(|bits| Shape {
+        (0..192).map(|bits| Shape {
             traceable: bits & 1 != 0,
             direct: bits & 2 != 0,
             patchable: bits & 4 != 0,
             partial: bits & 8 != 0,
             tallied: bits & 16 != 0,
             summarized: bits & 32 != 0,
+            lookup: match bits >> 6 {
+                0 => LookupRole::None,
+                1 => LookupRole::Locked,
+                _ => LookupRole::Links,
+            },
         })
     }
 
@@ -964,8 +1111,39 @@ mod tests {
                                     rows: write.rows().unwrap()
                                 }
                             );
-                            // Keys found through other rows are only exact under the whole lock.
-                            assert!(shape.direct || *lock == Lock::Whole, "{a:?}");
+                            // Keys found through other rows are only exact under the whole
+                            // lock, or under the locks of the lookup values the changed rows
+                            // hold, which every writer of the root table moving a row to
+                            // them takes too (shared).
+                            match lock {
+                                Lock::EachKey => assert!(shape.direct, "{a:?}"),
+                                Lock::Whole => assert!(!shape.direct, "{a:?}"),
+                                Lock::Lookups { values, exclusive } => {
+                                    assert_eq!(
+                                        *values,
+                                        Query::LookupValues {
+                                            source: 7,
+                                            rows: write.rows().unwrap()
+                                        }
+                                    );
+                                    if *exclusive {
+                                        assert!(!shape.direct, "{a:?}");
+                                        assert_eq!(shape.lookup, LookupRole::Locked);
+                                        assert_eq!(*w, When::Now, "{a:?}");
+                                    } else {
+                                        assert!(shape.direct, "{a:?}");
+                                        assert_eq!(shape.lookup, LookupRole::Links);
+                                    }
+                                }
+                            }
+                            // The root table's new rows lock the lookup values they point at.
+                            if shape.direct && shape.lookup == LookupRole::Links {
+                                assert_eq!(
+                                    matches!(lock, Lock::Lookups { .. }),
+                                    write != Write::Delete,
+                                    "{a:?}"
+                                );
+                            }
                             // At commit the keys are locked one by one: only for direct sources.
                             assert!(*w == When::Now || shape.direct, "{a:?}");
                         }
@@ -996,6 +1174,10 @@ mod tests {
                             assert_eq!(write, Write::Update);
                             assert_eq!(*w, when);
                             assert_eq!(*lock == Lock::EachKey, shape.direct);
+                            assert_eq!(
+                                matches!(lock, Lock::Lookups { .. }),
+                                !shape.direct && shape.lookup == LookupRole::Locked
+                            );
                             assert!(matches!(**otherwise, Action::Keys { .. }));
                             // At commit: only keys the changed rows name, queued as the
                             // source's partial recompute, which no subquery key claims.

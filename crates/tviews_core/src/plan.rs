@@ -91,6 +91,52 @@ impl SourcePlan {
     }
 }
 
+/// A lookup whose changes lock its own values instead of the whole TVIEW: the root table's
+/// `root_column` equals the lookup table's `lookup_column`, by their type's own equality (see
+/// docs/pg_tviews.md, "Concurrent writers"). A writer of the lookup locks the values of
+/// `lookup_column` its changed rows hold (exclusively) before finding the documents that
+/// read them; a writer of the root table locks the values of `root_column` its new rows hold
+/// (shared) before recomputing them. A row moved to a lookup value, or inserted with it,
+/// therefore either is seen by the lookup writer's key query or is recomputed after the
+/// lookup writer commits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LookupLink {
+    /// The lookup table's OID.
+    pub lookup: u32,
+    pub lookup_column: String,
+    pub root_column: String,
+}
+
+impl SourcePlan {
+    /// The links of a lookup whose every appearance is one hop from the root occurrence `root`
+    /// by one condition that is its operands' own equality (`c.pk_category =
+    /// p.fk_category`); `None` for any other table (the root's own, a lookup of a lookup, a
+    /// join by another operator or by several conditions, an untraceable appearance).
+    pub fn lookup_links(&self, root: OccId) -> Option<Vec<LookupLink>> {
+        let mut links: Vec<LookupLink> = Vec::new();
+        for (_, reach) in &self.reaches {
+            let Reach::Path(hops) = reach else {
+                return None;
+            };
+            let [hop] = hops.as_slice() else {
+                return None;
+            };
+            if hop.from.occ != root || !hop.exact || !hop.also.is_empty() {
+                return None;
+            }
+            let link = LookupLink {
+                lookup: self.table.oid,
+                lookup_column: hop.to.column.clone(),
+                root_column: hop.from.column.clone(),
+            };
+            if !links.contains(&link) {
+                links.push(link);
+            }
+        }
+        (!links.is_empty()).then_some(links)
+    }
+}
+
 /// The maintenance plan of a TVIEW: one entry per source table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaintenancePlan {
@@ -107,6 +153,24 @@ pub struct MaintenancePlan {
 impl MaintenancePlan {
     pub fn source(&self, oid: u32) -> Option<&SourcePlan> {
         self.sources.iter().find(|s| s.table.oid == oid)
+    }
+
+    /// The links of the sources whose changes lock lookup values (see [`LookupLink`]): every
+    /// source that is not the root's table, whose rows do not name their keys themselves
+    /// (see [`SourcePlan::is_direct`]) and whose appearances are all one hop from the root.
+    /// None when the key is drawn from several tables (every change there locks the TVIEW).
+    pub fn lookup_links(&self, model: &DefinitionModel) -> Vec<LookupLink> {
+        let Some(root) = self.root.as_ref().filter(|_| !model.spans_tables()) else {
+            return Vec::new();
+        };
+        let root_table = model.occurrences[root.occ].table.oid;
+        let several = model.root_columns.len() > 1;
+        self.sources
+            .iter()
+            .filter(|s| s.table.oid != root_table && !s.is_direct(Some(root), several))
+            .filter_map(|s| s.lookup_links(root.occ))
+            .flatten()
+            .collect()
     }
 }
 

@@ -156,6 +156,55 @@ impl Compiled {
         };
     }
 
+    /// Run `values` (a [`Query::LookupValues`]) and lock the lookup values it returns (see
+    /// maintain/lock.rs): exclusively for a lookup's own changes, shared for the key's
+    /// table's. A lookup without the statement (it left the plan) locks the whole TVIEW.
+    pub fn lock_lookups(
+        &self,
+        values: Query,
+        exclusive: bool,
+    ) -> Result<super::lock::Taken, TviewError> {
+        let Some(source) = values.source() else {
+            return Ok(Default::default());
+        };
+        let Some(plan) = self.plan(values)? else {
+            if exclusive {
+                super::lock::lock_whole(self.meta.table);
+            }
+            return Ok(Default::default());
+        };
+        plan.execute(&[])?;
+        let row = crate::pg::spi::first_row_typed();
+        let targets = self.inputs().lookup_targets(source);
+        let lookups: Vec<super::lock::LookupValues> = targets
+            .iter()
+            .zip(row)
+            .filter_map(|(t, (datum, array_type))| {
+                Some(super::lock::LookupValues {
+                    lookup: pg_sys::Oid::from(t.lookup),
+                    column: column_id(&t.column),
+                    values: datum?,
+                    // SAFETY: a catalog lookup of the result column's (array) type.
+                    element_type: unsafe { pg_sys::get_element_type(array_type) },
+                })
+            })
+            .collect();
+        // SAFETY: each datum is an array of its element type, read from the SPI result,
+        // which lives until the connection finishes.
+        Ok(unsafe { super::lock::lock_lookups(self.meta.table, &lookups, exclusive) })
+    }
+
+    /// Lock the keys in `keys` without waiting for any (see [`super::lock::try_lock_keys`]).
+    ///
+    /// # Safety
+    /// `keys` must be a valid array datum of the key type.
+    pub unsafe fn try_lock_keys(&self, keys: pg_sys::Datum) -> super::lock::KeyLocks {
+        // SAFETY: per contract.
+        unsafe {
+            super::lock::try_lock_keys(self.meta.table, keys, self.key_type, self.key_collation_oid)
+        }
+    }
+
     /// Recompute the documents of `keys` (an array of the key type), counted in
     /// pg_tviews_stats. Must run inside an SPI connection.
     ///
@@ -609,4 +658,12 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             .insert(meta.table.to_u32(), c.clone())
     });
     Ok(c)
+}
+
+/// A number for a lookup column's name, the same in every backend (FNV-1a): value locks of
+/// different columns of one lookup do not meet.
+fn column_id(column: &str) -> u32 {
+    column
+        .bytes()
+        .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
 }

@@ -24,6 +24,23 @@
 //! A transaction that would hold more than [`MAX_KEY_LOCKS`] key locks on a TVIEW (or
 //! [`MAX_KEYS_PER_STATEMENT`] in one statement) takes the TVIEW lock in exclusive mode
 //! instead: the lock table is small and shared by all sessions.
+//!
+//! Changes of a lookup one equality away from the key's table (`c.pk_category =
+//! p.fk_category`, see `tviews_core::plan::LookupLink`) do not take the TVIEW lock
+//! exclusively: they lock the lookup values their rows hold before finding the documents
+//! that read them, and every writer of the key's table locks the lookup values its new rows
+//! point at, shared, before recomputing them. Two more levels, taken before the TVIEW lock:
+//!
+//! * a **lookup lock** per lookup table (`objsubid` 29772, `objid` the lookup's OID):
+//!   `RowExclusiveLock` by the lookup's writers, `RowShareLock` by the key table's writers,
+//!   `ExclusiveLock` or `ShareLock` instead of value locks when a statement has too many
+//!   values;
+//! * a **value lock** per lookup value (`objsubid` 29804, `objid` a hash of the lookup column
+//!   and the value): `ExclusiveLock` by the lookup's writers, `ShareLock` by the key table's.
+//!
+//! A row moved to (or inserted with) a lookup value is then either committed before the
+//! lookup's writer looks for the documents of that value, or recomputed after that writer
+//! commits; the documents the lookup's writer finds are locked key by key as usual.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -33,6 +50,9 @@ use pgrx::pg_sys;
 /// `locktag_field4` of the TVIEW lock ("tt") and of key locks ("tk").
 const SPACE_TVIEW: u16 = 0x7474;
 const SPACE_KEY: u16 = 0x746b;
+/// ... of lookup locks ("tL") and of value locks ("tl").
+const SPACE_LOOKUP: u16 = 0x744c;
+const SPACE_VALUE: u16 = 0x746c;
 
 /// Above this many keys in one statement, lock the whole TVIEW.
 pub const MAX_KEYS_PER_STATEMENT: usize = 256;
@@ -43,6 +63,7 @@ pub const MAX_KEY_LOCKS: usize = 1024;
 struct Held {
     whole: bool,
     keys: usize,
+    values: usize,
 }
 
 thread_local! {
@@ -55,8 +76,8 @@ pub fn reset() {
     HELD.with(|h| h.borrow_mut().clear());
 }
 
-fn acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
-    let tag = pg_sys::LOCKTAG {
+fn tag(tview: pg_sys::Oid, id: u32, space: u16) -> pg_sys::LOCKTAG {
+    pg_sys::LOCKTAG {
         // SAFETY: MyDatabaseId is set for the whole life of a backend connected to a database.
         locktag_field1: unsafe { pg_sys::MyDatabaseId }.to_u32(),
         locktag_field2: tview.to_u32(),
@@ -64,12 +85,108 @@ fn acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
         locktag_field4: space,
         locktag_type: pg_sys::LockTagType::LOCKTAG_ADVISORY as u8,
         locktag_lockmethodid: pg_sys::USER_LOCKMETHOD as u8,
-    };
+    }
+}
+
+fn acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
     // SAFETY: a transaction-level lock on a valid tag; waits (or errors out on deadlock or
     // cancel) like any heavyweight lock.
     unsafe {
-        pg_sys::LockAcquire(&tag, mode as pg_sys::LOCKMODE, false, false);
+        pg_sys::LockAcquire(&tag(tview, id, space), mode as pg_sys::LOCKMODE, false, false);
     }
+}
+
+/// Take the lock if no one holds a conflicting one; false (nothing taken) otherwise.
+fn try_acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) -> bool {
+    // SAFETY: as in `acquire`, without waiting.
+    unsafe {
+        pg_sys::LockAcquire(&tag(tview, id, space), mode as pg_sys::LOCKMODE, false, true)
+            != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
+    }
+}
+
+/// Give back one acquisition of a lock this transaction took (a lock taken again earlier
+/// in the transaction stays held).
+fn release(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
+    // SAFETY: releases a transaction-level lock this backend holds (a no-op with a warning
+    // otherwise, which the callers never cause).
+    unsafe {
+        pg_sys::LockRelease(&tag(tview, id, space), mode as pg_sys::LOCKMODE, false);
+    }
+}
+
+/// Locks one statement took, to give back before it waits (see [`try_lock_keys`]).
+#[derive(Default)]
+pub struct Taken(Vec<(pg_sys::Oid, u32, u16, u32)>);
+
+impl Taken {
+    fn take(&mut self, tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
+        acquire(tview, id, space, mode);
+        self.0.push((tview, id, space, mode));
+    }
+
+    /// Give them all back, newest first.
+    pub fn release(self) {
+        for (tview, id, space, mode) in self.0.into_iter().rev() {
+            release(tview, id, space, mode);
+        }
+    }
+}
+
+/// What [`try_lock_keys`] did.
+pub enum KeyLocks {
+    /// Every key is locked (or the whole TVIEW already was).
+    Taken,
+    /// Too many keys: nothing taken; lock the whole TVIEW instead.
+    TooMany,
+    /// Another transaction holds this key's lock: nothing taken; wait for it with
+    /// [`wait_for_key`], then start over.
+    Busy(u32),
+}
+
+/// Lock the keys in `keys` like [`lock_keys`], but never wait for a key: a lookup's change
+/// holds its value locks while it locks the documents it found, and waiting for one of
+/// them there would deadlock with a transaction that holds it and then writes another
+/// document of those values (see `super::trigger`). On a busy key nothing is kept.
+///
+/// # Safety
+/// As [`lock_keys`].
+pub unsafe fn try_lock_keys(
+    tview: pg_sys::Oid,
+    keys: pg_sys::Datum,
+    key_type: pg_sys::Oid,
+    collation: pg_sys::Oid,
+) -> KeyLocks {
+    let held = HELD.with(|h| h.borrow().get(&tview.to_u32()).copied().unwrap_or_default());
+    if held.whole {
+        return KeyLocks::Taken;
+    }
+    // SAFETY: per contract.
+    let Some(mut hashes) = (unsafe { key_hashes(keys, key_type, collation) }) else {
+        return KeyLocks::TooMany;
+    };
+    hashes.sort_unstable();
+    hashes.dedup();
+    if hashes.len() > MAX_KEYS_PER_STATEMENT || held.keys + hashes.len() > MAX_KEY_LOCKS {
+        return KeyLocks::TooMany;
+    }
+    acquire(tview, 0, SPACE_TVIEW, pg_sys::RowExclusiveLock);
+    for (i, h) in hashes.iter().enumerate() {
+        if !try_acquire(tview, *h, SPACE_KEY, pg_sys::ExclusiveLock) {
+            for taken in hashes[..i].iter().rev() {
+                release(tview, *taken, SPACE_KEY, pg_sys::ExclusiveLock);
+            }
+            return KeyLocks::Busy(*h);
+        }
+    }
+    HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().keys += hashes.len());
+    KeyLocks::Taken
+}
+
+/// Wait until the transaction holding key lock `hash` of `tview` ends; keep nothing.
+pub fn wait_for_key(tview: pg_sys::Oid, hash: u32) {
+    acquire(tview, hash, SPACE_KEY, pg_sys::ExclusiveLock);
+    release(tview, hash, SPACE_KEY, pg_sys::ExclusiveLock);
 }
 
 /// Lock the whole TVIEW for the rest of the transaction.
@@ -112,6 +229,78 @@ pub unsafe fn lock_keys(
         acquire(tview, *h, SPACE_KEY, pg_sys::ExclusiveLock);
     }
     HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().keys += hashes.len());
+}
+
+/// The values of one lookup column whose value locks a statement takes: `column` identifies
+/// the lookup table's column (any number, the same for every TVIEW and session), `values`
+/// is an array of `element_type`.
+pub struct LookupValues {
+    pub lookup: pg_sys::Oid,
+    pub column: u32,
+    pub values: pg_sys::Datum,
+    pub element_type: pg_sys::Oid,
+}
+
+/// Lock the lookup values in `lookups` on `tview`: exclusively for a change of the lookups
+/// themselves, shared for new rows of the key's table pointing at them (see the module
+/// comment). Lookup locks first, by OID, then value locks, by hash.
+///
+/// # Safety
+/// Each `values` must be a non-null array datum of its `element_type`, valid for this call.
+pub unsafe fn lock_lookups(
+    tview: pg_sys::Oid,
+    lookups: &[LookupValues],
+    exclusive: bool,
+) -> Taken {
+    let mut taken = Taken::default();
+    let held = HELD.with(|h| h.borrow().get(&tview.to_u32()).copied().unwrap_or_default());
+    if exclusive && held.whole {
+        // Every writer of the TVIEW waits for this transaction at its TVIEW lock.
+        return taken;
+    }
+    let mut tables: Vec<u32> = lookups.iter().map(|l| l.lookup.to_u32()).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    let mut ids: Vec<u32> = Vec::new();
+    let mut whole_tables = false;
+    for l in lookups {
+        // SAFETY: per contract.
+        match unsafe { key_hashes(l.values, l.element_type, pg_sys::InvalidOid) } {
+            Some(hashes) => ids.extend(hashes.into_iter().map(|h| {
+                h ^ l.column.rotate_left(16) ^ l.lookup.to_u32().wrapping_mul(0x9e37_79b1)
+            })),
+            None => whole_tables = true,
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if whole_tables
+        || ids.len() > MAX_KEYS_PER_STATEMENT
+        || held.values + ids.len() > MAX_KEY_LOCKS
+    {
+        let mode = if exclusive {
+            pg_sys::ExclusiveLock
+        } else {
+            pg_sys::ShareLock
+        };
+        for t in &tables {
+            taken.take(tview, *t, SPACE_LOOKUP, mode);
+        }
+        return taken;
+    }
+    let (table_mode, value_mode) = if exclusive {
+        (pg_sys::RowExclusiveLock, pg_sys::ExclusiveLock)
+    } else {
+        (pg_sys::RowShareLock, pg_sys::ShareLock)
+    };
+    for t in &tables {
+        taken.take(tview, *t, SPACE_LOOKUP, table_mode);
+    }
+    for id in &ids {
+        taken.take(tview, *id, SPACE_VALUE, value_mode);
+    }
+    HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().values += ids.len());
+    taken
 }
 
 /// The hash of every element, by the type's own hash function under the key's collation (so

@@ -9,15 +9,16 @@
 //! triggers, which carries the change up the chain.
 
 use pgrx::prelude::*;
-use tviews_core::action::{Action, Everything, Lock, When, Write};
+use tviews_core::action::{Action, Everything, Lock, Query, When, Write};
 use tviews_core::sqlgen::patch::Change;
 
 use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache::{self, Compiled};
 use crate::maintain::run::{is_maintenance_write, trigger_depth, with_maintenance};
+use crate::maintain::lock::KeyLocks;
 use crate::maintain::{deferred, lock};
 use crate::pg::context::{self, Role};
-use crate::pg::spi::{first_datum, first_row};
+use crate::pg::spi::{first_datum, first_row, KeptPlan};
 
 /// Make `tview` equal its definition for the rows a `write` on `source` may have changed:
 /// now (immediate mode) or by queueing what commit needs (deferred mode).
@@ -73,15 +74,33 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             partial,
             tally,
         } => {
-            if *lock == Lock::Whole {
+            match lock {
                 // The key query must see every row a concurrent writer moved.
-                lock::lock_whole(tview.meta.table);
+                Lock::Whole => lock::lock_whole(tview.meta.table),
+                // The lookup values the new rows point at, before their documents.
+                Lock::Lookups {
+                    values,
+                    exclusive: false,
+                } => drop(tview.lock_lookups(*values, false)?),
+                Lock::Lookups {
+                    exclusive: true, ..
+                }
+                | Lock::EachKey => {}
             }
             let Some(key_query) = tview.plan(*keys)? else {
                 return execute(tview, &everything(*when));
             };
-            key_query.execute(&[])?;
-            let Some(found) = first_datum() else {
+            let (found, locked) = match lock {
+                Lock::Lookups {
+                    values,
+                    exclusive: true,
+                } => (lookup_change_keys(tview, *values, &key_query)?, true),
+                _ => {
+                    key_query.execute(&[])?;
+                    (first_datum(), false)
+                }
+            };
+            let Some(found) = found else {
                 // No changed row reaches a document; its tallies still count the rows.
                 if let Some(tally) = tally {
                     tview.tally(*tally)?;
@@ -91,7 +110,7 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             // Now, or before adding rows to the tallies at commit's side (rows a replica
             // session collected): the documents' locks come before their state rows, for
             // every writer (a writer holding a document's lock waits for its state row).
-            if *lock == Lock::EachKey && (*when == When::Now || tally.is_some()) {
+            if !locked && *lock != Lock::Whole && (*when == When::Now || tally.is_some()) {
                 // SAFETY: the key query returns an array of the key type.
                 unsafe { tview.lock_keys(found) };
             }
@@ -163,7 +182,18 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             Change::Patch => {
                 match lock {
                     Lock::Whole => lock::lock_whole(tview.meta.table),
-                    Lock::EachKey => {
+                    Lock::Lookups {
+                        values,
+                        exclusive: true,
+                    } => {
+                        if let Some(key_query) = tview.plan(*keys)? {
+                            lookup_change_keys(tview, *values, &key_query)?;
+                        }
+                    }
+                    Lock::EachKey | Lock::Lookups { .. } => {
+                        if let Lock::Lookups { values, .. } = lock {
+                            drop(tview.lock_lookups(*values, false)?);
+                        }
                         if let Some(key_query) = tview.plan(*keys)? {
                             key_query.execute(&[])?;
                             if let Some(found) = first_datum() {
@@ -178,6 +208,41 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
         },
     }
     Ok(())
+}
+
+/// The keys a lookup's change reaches (`keys`, its key query), locked: the lookup values its
+/// rows hold first (`values`, exclusively), then the key query, then the keys' locks, none
+/// waited for. A key another transaction holds makes it give back what this statement took,
+/// wait for that transaction to end, and start over: waiting for the key while holding the
+/// values would deadlock with a transaction that wrote that document and then writes
+/// another one of the same lookup value (it would wait for the values). With too many keys,
+/// the whole TVIEW is locked instead and the keys found again under it. `None`: no key.
+fn lookup_change_keys(
+    tview: &Compiled,
+    values: Query,
+    keys: &KeptPlan,
+) -> Result<Option<pg_sys::Datum>, TviewError> {
+    loop {
+        let taken = tview.lock_lookups(values, true)?;
+        keys.execute(&[])?;
+        let Some(found) = first_datum() else {
+            return Ok(None);
+        };
+        // SAFETY: the key query returns an array of the key type.
+        match unsafe { tview.try_lock_keys(found) } {
+            KeyLocks::Taken => return Ok(Some(found)),
+            KeyLocks::TooMany => {
+                taken.release();
+                lock::lock_whole(tview.meta.table);
+                keys.execute(&[])?;
+                return Ok(first_datum());
+            }
+            KeyLocks::Busy(hash) => {
+                taken.release();
+                lock::wait_for_key(tview.meta.table, hash);
+            }
+        }
+    }
 }
 
 /// Maintain every TVIEW reading the trigger's table.

@@ -147,6 +147,24 @@ pub fn first_row() -> Vec<Option<pg_sys::Datum>> {
     }
 }
 
+/// Every column of the first row of the last result with the column's type (`None` for
+/// NULL); empty without a row. The datums live in the SPI procedure context until
+/// `SPI_finish`.
+pub fn first_row_typed() -> Vec<(Option<pg_sys::Datum>, pg_sys::Oid)> {
+    let row = first_row();
+    // SAFETY: SPI_tuptable is the last result of this connection; first_row found a row.
+    unsafe {
+        let tt = pg_sys::SPI_tuptable;
+        if row.is_empty() || tt.is_null() {
+            return Vec::new();
+        }
+        row.into_iter()
+            .enumerate()
+            .map(|(i, d)| (d, pg_sys::SPI_gettypeid((*tt).tupdesc, i as i32 + 1)))
+            .collect()
+    }
+}
+
 /// An open SPI connection, finished on drop (also when unwinding from an error).
 pub struct Connection(());
 

@@ -35,6 +35,41 @@ impl Event {
     }
 }
 
+impl Event {
+    /// The event whose rows are this one's new images: none for a DELETE.
+    pub fn new_rows(self) -> Option<Event> {
+        match self {
+            Event::Delete => None,
+            Event::Insert | Event::Update => Some(Event::Insert),
+        }
+    }
+}
+
+/// The values the lookup locks are taken on (see `plan::LookupLink`): one array column per
+/// lookup column, of the values of the changed rows' columns `reads[i]` (several when several
+/// columns point at the same lookup column), NULLs left out (they equal nothing). `None`
+/// without rows or columns to read.
+pub fn lookup_values_query(reads: &[Vec<String>], event: Option<Event>) -> Option<String> {
+    let delta = event?.delta();
+    if reads.is_empty() || reads.iter().any(Vec::is_empty) {
+        return None;
+    }
+    let columns: Vec<String> = reads
+        .iter()
+        .map(|read| {
+            let values: Vec<String> = read
+                .iter()
+                .map(|c| {
+                    let c = format!("d.{}", quote_ident(c));
+                    format!("SELECT {c} AS v FROM {delta} AS d WHERE {c} IS NOT NULL")
+                })
+                .collect();
+            format!("ARRAY({})", values.join(" UNION ALL "))
+        })
+        .collect();
+    Some(format!("SELECT {}", columns.join(", ")))
+}
+
 /// The key query of `source` for `event`, or `None` when a change to it recomputes every row.
 /// `stored` is the TVIEW's table, which a key drawn from several tables reads (see
 /// [`spanning_query`]).
