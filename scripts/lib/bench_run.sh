@@ -92,7 +92,7 @@ for approach in bare pg_tviews pg_tviews_deferred pg_ivm manual; do
     [ "$(q -Atc "SELECT tviews_bench.approach_available('$approach')")" = t ] \
         || { say "concurrent: $approach skipped (not installed)"; continue; }
     q -qc "CALL tviews_bench.install('$approach')"
-    for script in random hot; do
+    for script in random lookups hot; do
         say "concurrent: $approach, $script writers, $CLIENTS clients, ${SECONDS_RUN}s"
         out=$(pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RUN" -D products="$PRODUCTS" \
               -f "$SQL_DIR/pgbench_$script.sql" "$DB" 2>&1) || { echo "$out"; die "pgbench failed"; }

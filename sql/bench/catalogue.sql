@@ -806,7 +806,7 @@ SELECT concat_ws(E'\n',
         '',
         '| writers | approach | tps | latency ms | result |',
         '|---|---|---:|---:|---|',
-        (SELECT string_agg('| ' || CASE scenario WHEN 'random' THEN 'random products (price)' ELSE '3 hot products (review insert)' END
+        (SELECT string_agg('| ' || CASE scenario WHEN 'random' THEN 'random products (price)' WHEN 'lookups' THEN 'random products (price), 1 in 10 a supplier''s email' ELSE '3 hot products (review insert)' END
                            || ' | ' || approach || ' | ' || round(tps::numeric, 1) || ' | ' || round(latency_ms::numeric, 3) || ' | '
                            || CASE WHEN differing IS NULL THEN 'n/a' WHEN differing = 0 THEN 'exact'
                                    ELSE '**WRONG: ' || differing || ' rows differ**' END || ' |',
