@@ -1211,6 +1211,88 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_lookup_one_equality_away_locks_its_values_not_the_tview() {
+        let m = DefinitionModel::product_category_review();
+        let p = plan(&m).unwrap();
+        let i = plain_inputs(&m, &p, Mode::Immediate);
+        assert_eq!(i.shape(1).lookup, LookupRole::Links);
+        assert_eq!(i.shape(2).lookup, LookupRole::Locked);
+        assert_eq!(i.shape(3).lookup, LookupRole::None);
+        assert!(matches!(
+            i.decide(2, Write::Update),
+            Action::Keys {
+                lock: Lock::Lookups {
+                    exclusive: true,
+                    ..
+                },
+                ..
+            }
+        ));
+        assert!(matches!(
+            i.decide(1, Write::Insert),
+            Action::Keys {
+                lock: Lock::Lookups {
+                    exclusive: false,
+                    ..
+                },
+                ..
+            }
+        ));
+        assert!(matches!(
+            i.decide(1, Write::Delete),
+            Action::Keys {
+                lock: Lock::EachKey,
+                ..
+            }
+        ));
+        let target = |read: &str| LookupTarget {
+            lookup: 2,
+            column: "pk_category".into(),
+            read: vec![read.into()],
+        };
+        assert_eq!(i.lookup_targets(1), vec![target("fk_category")]);
+        assert_eq!(i.lookup_targets(2), vec![target("pk_category")]);
+        assert!(i.lookup_targets(3).is_empty());
+        // Deferred: the lookup's changes are captured for commit (TVIEW lock there); the
+        // root's new rows still lock their values, at the statement.
+        let d = plain_inputs(&m, &p, Mode::Deferred);
+        assert!(matches!(d.decide(2, Write::Update), Action::Capture { .. }));
+        assert!(matches!(
+            d.decide(1, Write::Update),
+            Action::Keys {
+                lock: Lock::Lookups {
+                    exclusive: false,
+                    ..
+                },
+                when: When::AtCommit,
+                ..
+            }
+        ));
+        // Joined by anything but its type's own equality: the whole TVIEW, as before.
+        let mut m = DefinitionModel::product_category_review();
+        for e in m.edges.iter_mut() {
+            e.exact = false;
+        }
+        let p = plan(&m).unwrap();
+        let i = plain_inputs(&m, &p, Mode::Immediate);
+        assert_eq!(i.shape(2).lookup, LookupRole::None);
+        assert!(matches!(
+            i.decide(2, Write::Update),
+            Action::Keys {
+                lock: Lock::Whole,
+                ..
+            }
+        ));
+        assert!(matches!(
+            i.decide(1, Write::Insert),
+            Action::Keys {
+                lock: Lock::EachKey,
+                ..
+            }
+        ));
+    }
+
     /// The inputs of a TVIEW without patchable sources.
     fn plain_inputs<'a>(m: &'a DefinitionModel, p: &'a MaintenancePlan, mode: Mode) -> Inputs<'a> {
         Inputs {

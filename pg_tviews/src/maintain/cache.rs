@@ -663,7 +663,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
 /// A number for a lookup column's name, the same in every backend (FNV-1a): value locks of
 /// different columns of one lookup do not meet.
 fn column_id(column: &str) -> u32 {
-    column
-        .bytes()
-        .fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    column.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }

@@ -92,7 +92,12 @@ fn acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
     // SAFETY: a transaction-level lock on a valid tag; waits (or errors out on deadlock or
     // cancel) like any heavyweight lock.
     unsafe {
-        pg_sys::LockAcquire(&tag(tview, id, space), mode as pg_sys::LOCKMODE, false, false);
+        pg_sys::LockAcquire(
+            &tag(tview, id, space),
+            mode as pg_sys::LOCKMODE,
+            false,
+            false,
+        );
     }
 }
 
@@ -100,8 +105,12 @@ fn acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
 fn try_acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) -> bool {
     // SAFETY: as in `acquire`, without waiting.
     unsafe {
-        pg_sys::LockAcquire(&tag(tview, id, space), mode as pg_sys::LOCKMODE, false, true)
-            != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
+        pg_sys::LockAcquire(
+            &tag(tview, id, space),
+            mode as pg_sys::LOCKMODE,
+            false,
+            true,
+        ) != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
     }
 }
 
@@ -247,11 +256,7 @@ pub struct LookupValues {
 ///
 /// # Safety
 /// Each `values` must be a non-null array datum of its `element_type`, valid for this call.
-pub unsafe fn lock_lookups(
-    tview: pg_sys::Oid,
-    lookups: &[LookupValues],
-    exclusive: bool,
-) -> Taken {
+pub unsafe fn lock_lookups(tview: pg_sys::Oid, lookups: &[LookupValues], exclusive: bool) -> Taken {
     let mut taken = Taken::default();
     let held = HELD.with(|h| h.borrow().get(&tview.to_u32()).copied().unwrap_or_default());
     if exclusive && held.whole {
@@ -274,9 +279,7 @@ pub unsafe fn lock_lookups(
     }
     ids.sort_unstable();
     ids.dedup();
-    if whole_tables
-        || ids.len() > MAX_KEYS_PER_STATEMENT
-        || held.values + ids.len() > MAX_KEY_LOCKS
+    if whole_tables || ids.len() > MAX_KEYS_PER_STATEMENT || held.values + ids.len() > MAX_KEY_LOCKS
     {
         let mode = if exclusive {
             pg_sys::ExclusiveLock

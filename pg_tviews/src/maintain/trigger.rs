@@ -14,8 +14,8 @@ use tviews_core::sqlgen::patch::Change;
 
 use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache::{self, Compiled};
-use crate::maintain::run::{is_maintenance_write, trigger_depth, with_maintenance};
 use crate::maintain::lock::KeyLocks;
+use crate::maintain::run::{is_maintenance_write, trigger_depth, with_maintenance};
 use crate::maintain::{deferred, lock};
 use crate::pg::context::{self, Role};
 use crate::pg::spi::{first_datum, first_row, KeptPlan};

@@ -916,6 +916,41 @@ mod tests {
     }
 
     #[test]
+    fn a_lookup_one_equality_away_locks_values_read_from_either_side() {
+        let m = model();
+        let p = plan(&m).unwrap();
+        assert_eq!(
+            p.lookup_links(&m),
+            vec![crate::plan::LookupLink {
+                lookup: 2,
+                lookup_column: "pk_category".into(),
+                root_column: "fk_category".into(),
+            }]
+        );
+        // The lookup's own rows: old and new values.
+        assert_eq!(
+            lookup_values_query(&[vec!["pk_category".into()]], Some(Event::Update)).unwrap(),
+            "SELECT ARRAY(SELECT d.\"pk_category\" AS v FROM (SELECT * FROM \"pgtv_old\" UNION ALL \
+             SELECT * FROM \"pgtv_new\") AS d WHERE d.\"pk_category\" IS NOT NULL)"
+        );
+        // The root's rows: the new values of every column pointing at the lookup column.
+        assert_eq!(
+            lookup_values_query(
+                &[vec!["fk_category".into(), "fk_alt".into()]],
+                Event::Update.new_rows()
+            )
+            .unwrap(),
+            "SELECT ARRAY(SELECT d.\"fk_category\" AS v FROM \"pgtv_new\" AS d WHERE d.\"fk_category\" IS NOT NULL \
+             UNION ALL SELECT d.\"fk_alt\" AS v FROM \"pgtv_new\" AS d WHERE d.\"fk_alt\" IS NOT NULL)"
+        );
+        assert_eq!(
+            lookup_values_query(&[vec!["fk_category".into()]], Event::Delete.new_rows()),
+            None
+        );
+        assert_eq!(lookup_values_query(&[], Some(Event::Insert)), None);
+    }
+
+    #[test]
     fn deferred_lookup_changes_capture_the_joined_column_and_replay_it() {
         let m = model();
         let p = plan(&m).unwrap();
