@@ -138,6 +138,13 @@ impl Taken {
     pub fn release(self) {
         for (tview, id, space, mode) in self.0.into_iter().rev() {
             release(tview, id, space, mode);
+            if space == SPACE_VALUE {
+                HELD.with(|h| {
+                    if let Some(held) = h.borrow_mut().get_mut(&tview.to_u32()) {
+                        held.values = held.values.saturating_sub(1);
+                    }
+                });
+            }
         }
     }
 }
