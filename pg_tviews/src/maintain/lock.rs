@@ -205,6 +205,20 @@ pub fn wait_for_key(tview: pg_sys::Oid, hash: u32) {
     release(tview, hash, SPACE_KEY, pg_sys::ExclusiveLock);
 }
 
+/// Lock the whole TVIEW for the rest of the transaction if no other transaction holds one
+/// of its locks now; false (nothing taken) otherwise.
+pub fn try_lock_whole(tview: pg_sys::Oid) -> bool {
+    let already = HELD.with(|h| h.borrow().get(&tview.to_u32()).is_some_and(|x| x.whole));
+    if already {
+        return true;
+    }
+    if !try_acquire(tview, 0, SPACE_TVIEW, pg_sys::ExclusiveLock) {
+        return false;
+    }
+    HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().whole = true);
+    true
+}
+
 /// Lock the whole TVIEW for the rest of the transaction.
 pub fn lock_whole(tview: pg_sys::Oid) {
     let already = HELD.with(|h| h.borrow().get(&tview.to_u32()).is_some_and(|x| x.whole));

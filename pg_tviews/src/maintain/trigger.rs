@@ -216,7 +216,8 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
 /// wait for that transaction to end, and start over: waiting for the key while holding the
 /// values would deadlock with a transaction that wrote that document and then writes
 /// another one of the same lookup value (it would wait for the values). With too many keys,
-/// the whole TVIEW is locked instead and the keys found again under it. `None`: no key.
+/// the whole TVIEW is locked instead: at once if no one holds a lock of it, else after giving
+/// the values back, and the keys are then found again under it. `None`: no key.
 fn lookup_change_keys(
     tview: &Compiled,
     values: Query,
@@ -232,6 +233,11 @@ fn lookup_change_keys(
         match unsafe { tview.try_lock_keys(found) } {
             KeyLocks::Taken => return Ok(Some(found)),
             KeyLocks::TooMany => {
+                // Free now: the keys found under the values stand (nothing moved to them
+                // since, and no writer of the TVIEW is in progress).
+                if lock::try_lock_whole(tview.meta.table) {
+                    return Ok(Some(found));
+                }
                 taken.release();
                 lock::lock_whole(tview.meta.table);
                 keys.execute(&[])?;

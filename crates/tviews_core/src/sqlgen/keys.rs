@@ -36,6 +36,24 @@ impl Event {
 }
 
 impl Event {
+    /// The distinct values of `column` in the changed rows (old and new images), as a
+    /// relation with that one column. For a column whose type has an equality only.
+    fn values_of(self, column: &str) -> String {
+        let c = quote_ident(column);
+        let of = |t: &str| format!("SELECT d.{c} FROM {} AS d", quote_ident(t));
+        match self {
+            Event::Insert => format!(
+                "(SELECT DISTINCT d.{c} FROM {} AS d)",
+                quote_ident(TRANSITION_NEW)
+            ),
+            Event::Delete => format!(
+                "(SELECT DISTINCT d.{c} FROM {} AS d)",
+                quote_ident(TRANSITION_OLD)
+            ),
+            Event::Update => format!("({} UNION {})", of(TRANSITION_OLD), of(TRANSITION_NEW)),
+        }
+    }
+
     /// The event whose rows are this one's new images: none for a DELETE.
     pub fn new_rows(self) -> Option<Event> {
         match self {
@@ -91,7 +109,12 @@ pub fn key_query(
         return spanning_query(model, plan, source, old.as_deref(), new.as_deref(), stored);
     }
     let delta = event.delta();
-    branches_query(model, source, &|_| delta.clone())
+    branches_query(
+        model,
+        source,
+        &|_| delta.clone(),
+        Some(&|c| event.values_of(c)),
+    )
 }
 
 /// The key query for a key drawn from several occurrences (`a.pk_a, b.pk_b` of a join of
@@ -644,46 +667,57 @@ pub fn replay_key_query(
     }
     // The type of each captured field, by the delta column it belongs to.
     let type_of = |column: &str| &types[typed.iter().position(|c| c == column).unwrap_or(0)];
-    branches_query(model, source, &|column| {
-        let i = cols.iter().position(|c| c == column).unwrap_or(0);
-        if column == KEY_DELTA {
-            // The key's fields, named as the key's columns of the root's rows.
-            let fields: Vec<String> = model
-                .root_columns
-                .iter()
-                .enumerate()
-                .map(|(f, name)| {
-                    format!(
-                        "{} AS {}",
-                        from_captured(
-                            &format!("(u.v::pg_catalog.text[])[{}]", f + 1),
-                            type_of(name)
-                        ),
-                        quote_ident(name)
-                    )
-                })
-                .collect();
-            return format!(
-                "(SELECT {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
-                fields.join(", "),
+    branches_query(
+        model,
+        source,
+        &|column| {
+            let i = cols.iter().position(|c| c == column).unwrap_or(0);
+            if column == KEY_DELTA {
+                // The key's fields, named as the key's columns of the root's rows.
+                let fields: Vec<String> = model
+                    .root_columns
+                    .iter()
+                    .enumerate()
+                    .map(|(f, name)| {
+                        format!(
+                            "{} AS {}",
+                            from_captured(
+                                &format!("(u.v::pg_catalog.text[])[{}]", f + 1),
+                                type_of(name)
+                            ),
+                            quote_ident(name)
+                        )
+                    })
+                    .collect();
+                return format!(
+                    "(SELECT {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
+                    fields.join(", "),
+                    i + 1
+                );
+            }
+            format!(
+                "(SELECT {} AS {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
+                from_captured("u.v", type_of(column)),
+                quote_ident(column),
                 i + 1
-            );
-        }
-        format!(
-            "(SELECT {} AS {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v))",
-            from_captured("u.v", type_of(column)),
-            quote_ident(column),
-            i + 1
-        )
-    })
+            )
+        },
+        None,
+    )
 }
 
 /// `pg_catalog.array_agg(DISTINCT key)` over one branch per reach of `source`; `delta(column)` is the
 /// relation standing for the changed rows in a branch that reads `column` of them.
+/// `delta(column)` is the relation of the changed rows a branch reads `column` of;
+/// `distinct(column)`, if given, the relation of that column's distinct values alone, which a
+/// branch through other rows joining on it by its type's own equality reads instead (a
+/// category renamed: its one value, not its old and new rows, joined to its thousand
+/// products).
 fn branches_query(
     model: &DefinitionModel,
     source: &SourcePlan,
     delta: &dyn Fn(&str) -> String,
+    distinct: Option<&dyn Fn(&str) -> String>,
 ) -> Option<String> {
     if source.recompute_all_reason().is_some() {
         return None;
@@ -712,14 +746,19 @@ fn branches_query(
             ))
         }
         Reach::Path(hops) => {
-            let last = &hops.last().expect("a path has hops").to.column;
+            let hop = hops.last().expect("a path has hops");
+            let last = &hop.to.column;
+            let rows = match distinct {
+                Some(distinct) if hop.exact => distinct(last),
+                _ => delta(last),
+            };
             Some(path_branch(
                 model,
                 root.occ,
                 &model.key_of("t0")?,
                 *occ,
                 hops,
-                &delta(last),
+                &rows,
                 false,
             ))
         }
@@ -910,9 +949,19 @@ mod tests {
         assert_eq!(
             key_query(&m, &p, p.source(2).unwrap(), Event::Update, &stored()).unwrap(),
             "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT t0.\"pk_product\" FROM \"public\".\"tb_product\" AS t0 \
-             JOIN (SELECT * FROM \"pgtv_old\" UNION ALL SELECT * FROM \"pgtv_new\") AS d \
+             JOIN (SELECT d.\"pk_category\" FROM \"pgtv_old\" AS d UNION SELECT d.\"pk_category\" FROM \"pgtv_new\" AS d) AS d \
              ON d.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) t0.\"fk_category\"::integer) AS s(k)"
         );
+        // Joined by another operator: the changed rows as they are (their values may have
+        // no equality to make them distinct).
+        let mut m = model();
+        for e in m.edges.iter_mut() {
+            e.exact = false;
+        }
+        let p = plan(&m).unwrap();
+        assert!(key_query(&m, &p, p.source(2).unwrap(), Event::Insert, &stored())
+            .unwrap()
+            .contains("JOIN \"pgtv_new\" AS d ON"));
     }
 
     #[test]
