@@ -959,9 +959,11 @@ mod tests {
             e.exact = false;
         }
         let p = plan(&m).unwrap();
-        assert!(key_query(&m, &p, p.source(2).unwrap(), Event::Insert, &stored())
-            .unwrap()
-            .contains("JOIN \"pgtv_new\" AS d ON"));
+        assert!(
+            key_query(&m, &p, p.source(2).unwrap(), Event::Insert, &stored())
+                .unwrap()
+                .contains("JOIN \"pgtv_new\" AS d ON")
+        );
     }
 
     #[test]
