@@ -88,30 +88,28 @@ fn tag(tview: pg_sys::Oid, id: u32, space: u16) -> pg_sys::LOCKTAG {
     }
 }
 
-fn acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
-    // SAFETY: a transaction-level lock on a valid tag; waits (or errors out on deadlock or
-    // cancel) like any heavyweight lock.
+/// Take a transaction-level lock: waiting for conflicting holders, or not (`wait` false: then
+/// false when another transaction holds a conflicting lock, nothing taken).
+fn lock_tag(tview: pg_sys::Oid, id: u32, space: u16, mode: u32, wait: bool) -> bool {
+    // SAFETY: a transaction-level lock on a valid tag; a wait ends (or errors out on deadlock
+    // or cancel) like any heavyweight lock's.
     unsafe {
         pg_sys::LockAcquire(
             &tag(tview, id, space),
             mode as pg_sys::LOCKMODE,
             false,
-            false,
-        );
+            !wait,
+        ) != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
     }
+}
+
+fn acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
+    lock_tag(tview, id, space, mode, true);
 }
 
 /// Take the lock if no one holds a conflicting one; false (nothing taken) otherwise.
 fn try_acquire(tview: pg_sys::Oid, id: u32, space: u16, mode: u32) -> bool {
-    // SAFETY: as in `acquire`, without waiting.
-    unsafe {
-        pg_sys::LockAcquire(
-            &tag(tview, id, space),
-            mode as pg_sys::LOCKMODE,
-            false,
-            true,
-        ) != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL
-    }
+    lock_tag(tview, id, space, mode, false)
 }
 
 /// Give back one acquisition of a lock this transaction took (a lock taken again earlier
