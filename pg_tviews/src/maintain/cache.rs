@@ -497,25 +497,9 @@ pub fn tviews_reading(source: pg_sys::Oid) -> Result<Vec<TviewMeta>, TviewError>
             .collect()
     });
     let levels = levels();
-    // Within a level, TVIEWs that others read come last: their maintenance cascades into
-    // those others (higher levels) in the middle of this statement's turn, and taking
-    // every lock of this level first keeps the order other statements take them in (a
-    // writer of a table read at this level and, through the cascade, at the next).
-    let read_by_others: HashSet<pg_sys::Oid> = CACHE.with(|c| {
-        let c = c.borrow();
-        c.metas
-            .iter()
-            .filter(|m| c.metas.iter().any(|o| o.sources.contains(&m.table)))
-            .map(|m| m.table)
-            .collect()
-    });
-    list.sort_by_key(|m| {
-        (
-            levels.get(&m.table).copied().unwrap_or(0),
-            read_by_others.contains(&m.table),
-            m.table.to_u32(),
-        )
-    });
+    // The order of the deferred queue at commit (`tviews_core::queue::Slot`): a statement
+    // and a commit elsewhere (a replica session's, say) must take their locks in one order.
+    list.sort_by_key(|m| (levels.get(&m.table).copied().unwrap_or(0), m.table.to_u32()));
     Ok(list)
 }
 
