@@ -21,19 +21,72 @@
 //! The queue is generic over the key representation `K`; the shell stores keys in a form it
 //! can turn back into a key array.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::Hash;
 
 /// A subtransaction, as PostgreSQL numbers them (the top level is 1).
 pub type SubXact = u32;
 
-/// Where a TVIEW sits in the order batches come out: `(level, table OID)`.
+/// Where a TVIEW sits in the one order every lock of pg_tviews is taken in: the order a
+/// commit applies queued work in and the order a statement maintains the TVIEWs reading a
+/// table it changed. Compared field by field: `(level, read, table OID)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Slot {
-    /// Dependency level: 0 for a TVIEW that reads no other TVIEW.
+    /// Dependency level: 0 for a TVIEW that reads no other TVIEW, else one more than the
+    /// deepest TVIEW it reads.
     pub level: usize,
+    /// Other TVIEWs read this one. Within a level these come last: their maintenance
+    /// cascades into the TVIEWs reading them (higher levels) in the middle of their turn,
+    /// so the level's other TVIEWs must have taken their locks by then, or a statement
+    /// reaching a level-0 TVIEW and, through a cascade, a level-1 one would lock the two in
+    /// the opposite order of a statement reaching the level-1 TVIEW's own table.
+    pub read: bool,
     /// The TVIEW's table.
     pub tview: u32,
+}
+
+/// The slot of every TVIEW, given each TVIEW's table and the tables it reads (other
+/// tables than TVIEWs' are ignored). Dependencies are acyclic (a definition cannot read a
+/// table created after it); should a corrupted catalog make a cycle, the levels stop
+/// growing after as many rounds as there are TVIEWs.
+pub fn slots<'a>(tviews: impl IntoIterator<Item = (u32, &'a [u32])> + Clone) -> HashMap<u32, Slot> {
+    let tables: HashSet<u32> = tviews.clone().into_iter().map(|(t, _)| t).collect();
+    let read: HashSet<u32> = tviews
+        .clone()
+        .into_iter()
+        .flat_map(|(_, sources)| sources.iter().copied())
+        .filter(|s| tables.contains(s))
+        .collect();
+    let mut level: HashMap<u32, usize> = HashMap::new();
+    for _ in 0..=tables.len() {
+        let mut changed = false;
+        for (t, sources) in tviews.clone() {
+            let l = sources
+                .iter()
+                .filter(|s| tables.contains(s))
+                .map(|s| level.get(s).copied().unwrap_or(0) + 1)
+                .max()
+                .unwrap_or(0);
+            if level.get(&t) != Some(&l) {
+                level.insert(t, l);
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    tables
+        .into_iter()
+        .map(|t| {
+            let slot = Slot {
+                level: level.get(&t).copied().unwrap_or(0),
+                read: read.contains(&t),
+                tview: t,
+            };
+            (t, slot)
+        })
+        .collect()
 }
 
 /// Changed rows of a source whose keys are found through other rows (a renamed category
@@ -288,7 +341,68 @@ mod tests {
     use proptest::prelude::*;
 
     fn slot(level: usize, tview: u32) -> Slot {
-        Slot { level, tview }
+        Slot {
+            level,
+            read: false,
+            tview,
+        }
+    }
+
+    #[test]
+    fn slots_put_levels_first_and_read_tviews_last_within_a_level() {
+        // 10 and 11 read tables only; 12 reads 10; 13 reads 12 and a plain table.
+        let defs: Vec<(u32, Vec<u32>)> = vec![
+            (13, vec![12, 1]),
+            (10, vec![1, 2]),
+            (12, vec![10, 3]),
+            (11, vec![1]),
+        ];
+        let s = slots(defs.iter().map(|(t, v)| (*t, v.as_slice())));
+        assert_eq!(
+            s[&10],
+            Slot {
+                level: 0,
+                read: true,
+                tview: 10
+            }
+        );
+        assert_eq!(
+            s[&11],
+            Slot {
+                level: 0,
+                read: false,
+                tview: 11
+            }
+        );
+        assert_eq!(
+            s[&12],
+            Slot {
+                level: 1,
+                read: true,
+                tview: 12
+            }
+        );
+        assert_eq!(
+            s[&13],
+            Slot {
+                level: 2,
+                read: false,
+                tview: 13
+            }
+        );
+        let mut order: Vec<Slot> = s.values().copied().collect();
+        order.sort();
+        let tables: Vec<u32> = order.iter().map(|s| s.tview).collect();
+        // 11 before 10 although its OID is higher: 10 cascades into 12.
+        assert_eq!(tables, vec![11, 10, 12, 13]);
+    }
+
+    #[test]
+    fn slots_survive_a_cycle() {
+        let defs: Vec<(u32, Vec<u32>)> = vec![(1, vec![2]), (2, vec![1])];
+        let s = slots(defs.iter().map(|(t, v)| (*t, v.as_slice())));
+        assert_eq!(s.len(), 2);
+        assert!(s[&1].read && s[&2].read);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use pgrx::pg_sys;
 use tviews_core::action::{refresh_for, Action, Inputs, Params, Query, Write};
+use tviews_core::queue::Slot;
 use tviews_core::sqlgen::patch::Change;
 use tviews_core::sqlgen::refresh::RefreshTarget;
 use tviews_core::stats::Done;
@@ -45,8 +46,8 @@ pub struct Compiled {
     /// keyed refreshes take the keys' values of each column as an array of it).
     pub key_fields: Vec<tviews_core::sqlgen::refresh::KeyField>,
     pub key_field_types: Vec<pg_sys::Oid>,
-    /// Position in dependency order: TVIEWs read by others come first.
-    pub level: usize,
+    /// Position in the one order pg_tviews takes locks in (`tviews_core::queue::Slot`).
+    pub slot: Slot,
     /// The definition's rows from a summary's state (see `RefreshTarget::rows`).
     pub summary_rows: Option<String>,
     /// The state tables maintenance writes (their guard lets maintenance's writes through).
@@ -474,12 +475,12 @@ fn refresh_if_stale() -> Result<(), TviewError> {
         c.watched = watched;
     });
     if !everything {
-        // Dependency levels follow the catalog rows; an entry whose level moved is rebuilt.
-        let levels = levels();
+        // Positions follow the catalog rows; an entry whose position moved is rebuilt.
+        let slots = slots();
         CACHE.with(|c| {
             c.borrow_mut()
                 .compiled
-                .retain(|_, t| levels.get(&t.meta.table).copied().unwrap_or(0) == t.level)
+                .retain(|_, t| slots.get(&t.meta.table) == Some(&t.slot))
         });
     }
     Ok(())
@@ -496,10 +497,10 @@ pub fn tviews_reading(source: pg_sys::Oid) -> Result<Vec<TviewMeta>, TviewError>
             .cloned()
             .collect()
     });
-    let levels = levels();
-    // The order of the deferred queue at commit (`tviews_core::queue::Slot`): a statement
-    // and a commit elsewhere (a replica session's, say) must take their locks in one order.
-    list.sort_by_key(|m| (levels.get(&m.table).copied().unwrap_or(0), m.table.to_u32()));
+    // The order of the deferred queue at commit: a statement and a commit elsewhere (a
+    // replica session's, say) must take their locks in one order.
+    let slots = slots();
+    list.sort_by_key(|m| slot_in(&slots, m.table));
     Ok(list)
 }
 
@@ -509,35 +510,33 @@ pub fn all() -> Result<Vec<TviewMeta>, TviewError> {
     Ok(CACHE.with(|c| c.borrow().metas.clone()))
 }
 
-/// Dependency level of every TVIEW: 0 when it reads no other TVIEW, else one more than the
-/// deepest TVIEW it reads.
-fn levels() -> HashMap<pg_sys::Oid, usize> {
+/// The position of every TVIEW in the one lock order (`tviews_core::queue::slots`).
+fn slots() -> HashMap<pg_sys::Oid, Slot> {
     CACHE.with(|c| {
         let c = c.borrow();
-        let tables: HashSet<pg_sys::Oid> = c.metas.iter().map(|m| m.table).collect();
-        let mut level: HashMap<pg_sys::Oid, usize> = HashMap::new();
-        // Relaxation terminates because dependencies are acyclic (a view cannot read a table
-        // created after it); the bound guards against a corrupted catalog.
-        for _ in 0..=c.metas.len() {
-            let mut changed = false;
-            for m in &c.metas {
-                let l = m
-                    .sources
-                    .iter()
-                    .filter(|s| tables.contains(s))
-                    .map(|s| level.get(s).copied().unwrap_or(0) + 1)
-                    .max()
-                    .unwrap_or(0);
-                if level.get(&m.table) != Some(&l) {
-                    level.insert(m.table, l);
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        level
+        let defs: Vec<(u32, Vec<u32>)> = c
+            .metas
+            .iter()
+            .map(|m| {
+                (
+                    m.table.to_u32(),
+                    m.sources.iter().map(|s| s.to_u32()).collect(),
+                )
+            })
+            .collect();
+        tviews_core::queue::slots(defs.iter().map(|(t, v)| (*t, v.as_slice())))
+            .into_iter()
+            .map(|(t, slot)| (pg_sys::Oid::from(t), slot))
+            .collect()
+    })
+}
+
+/// `table`'s slot in `slots`, or level 0 for a table no longer in the catalog.
+fn slot_in(slots: &HashMap<pg_sys::Oid, Slot>, table: pg_sys::Oid) -> Slot {
+    slots.get(&table).copied().unwrap_or(Slot {
+        level: 0,
+        read: false,
+        tview: table.to_u32(),
     })
 }
 
@@ -621,7 +620,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     })?;
     // SAFETY: a catalog lookup of the array type of an existing type.
     let key_array_type = unsafe { pg_sys::get_array_type(key_type) };
-    let level = levels().get(&meta.table).copied().unwrap_or(0);
+    let slot = slot_in(&slots(), meta.table);
     let summary_rows = def.summary.as_ref().and_then(|s| s.rows());
     let state_tables: Vec<pg_sys::Oid> = def
         .partials
@@ -648,7 +647,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_collation_oid,
         key_fields,
         key_field_types,
-        level,
+        slot,
         summary_rows,
         state_tables,
         plans: RefCell::new(HashMap::new()),

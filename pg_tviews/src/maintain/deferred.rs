@@ -77,10 +77,7 @@ pub fn at_top_level<R>(f: impl FnOnce() -> R) -> R {
 }
 
 fn slot(tview: &Compiled) -> Slot {
-    Slot {
-        level: tview.level,
-        tview: tview.meta.table.to_u32(),
-    }
+    tview.slot
 }
 
 /// Forget the queue (the transaction ended, whichever way).
