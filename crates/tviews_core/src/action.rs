@@ -12,7 +12,7 @@ use crate::model::DefinitionModel;
 use crate::plan::{MaintenancePlan, SourcePlan};
 use crate::sqlgen::keys::{
     capture_query, captured_arrays, key_query, lookup_values_query, replay_key_query,
-    typed_columns, ColumnType, Event,
+    replay_values_query, typed_columns, ColumnType, Event,
 };
 use crate::sqlgen::patch::{
     change_query, partial_statement, patch_keys_statement, patch_statement, PartialSource,
@@ -98,6 +98,9 @@ pub enum Query {
     Capture { source: u32, rows: Event },
     /// Deferred mode, at commit: the key query of `source` over the captured values.
     Replay { source: u32 },
+    /// Deferred mode, at commit: the lookup values the captured rows of `source` held, one
+    /// array per lookup column ([`Inputs::lookup_targets`]), for the lookup locks.
+    ReplayValues { source: u32 },
     /// The fast path: what an UPDATE of `source` changed (nothing read, only patchable
     /// columns, or more).
     Classify { source: u32 },
@@ -158,6 +161,7 @@ impl Query {
             Query::Keys { source, .. }
             | Query::Capture { source, .. }
             | Query::Replay { source }
+            | Query::ReplayValues { source }
             | Query::Classify { source }
             | Query::Patch { source }
             | Query::Partial { source }
@@ -252,9 +256,17 @@ pub enum Action {
         partial: Option<Query>,
         tally: Option<Query>,
     },
-    /// Deferred mode, keys found through other rows: run `capture` now; at commit, under the
-    /// whole-TVIEW lock, `replay` finds the keys as of commit, then [`refresh_for`] them.
-    Capture { capture: Query, replay: Query },
+    /// Deferred mode, keys found through other rows: run `capture` now; at commit, `replay`
+    /// finds the keys as of commit, then [`refresh_for`] them. Locks at commit: with
+    /// `values` (a lookup one equality away, see `plan::LookupLink`), the lookup values it
+    /// returns, exclusively, then the keys, none waited for while the values are held (see
+    /// `maintain/deferred.rs` in the shell); without, or when another transaction holds
+    /// one of those values, the whole TVIEW.
+    Capture {
+        capture: Query,
+        replay: Query,
+        values: Option<Query>,
+    },
     /// The fast path (UPDATE): `classify` says what the statement changed. No column the
     /// definition reads: nothing to do. Only patchable columns: now, lock (`lock`, the keys
     /// found by `keys` or the whole TVIEW) and run `patch` over the transition tables; at
@@ -370,6 +382,7 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
         (Mode::Deferred, false) => Action::Capture {
             capture: Query::Capture { source, rows },
             replay: Query::Replay { source },
+            values: (shape.lookup == LookupRole::Locked).then_some(Query::ReplayValues { source }),
         },
     };
     // The fast path: now, it patches from the transition tables; at commit, from the rows as
@@ -594,6 +607,30 @@ impl<'a> Inputs<'a> {
                     plan_per_execution: false,
                 })
             }
+            Query::ReplayValues { source } => {
+                let Some(sp) = self.source_plan(source) else {
+                    return Ok(None);
+                };
+                if self.lookup_role(source) != LookupRole::Locked {
+                    return Ok(None);
+                }
+                let types = typed_columns(self.model, self.plan, sp)
+                    .iter()
+                    .map(|c| column_type(source, c))
+                    .collect::<Result<Vec<_>, E>>()?;
+                let columns: Vec<String> = self
+                    .lookup_targets(source)
+                    .into_iter()
+                    .map(|t| t.column)
+                    .collect();
+                replay_values_query(self.model, self.plan, sp, &types, &columns).map(|sql| {
+                    Statement {
+                        sql,
+                        params: Params::TextArrays(captured_arrays(self.model, self.plan, sp)),
+                        plan_per_execution: false,
+                    }
+                })
+            }
             Query::Classify { source } => plain(self.patch_source(source).map(change_query)),
             Query::Patch { source } => plain(
                 self.patch_source(source)
@@ -768,7 +805,8 @@ fn describe_steps(action: &Action) -> String {
                 Some(_) => "only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)",
             }
         ),
-        Action::Capture { .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
+        Action::Capture { values: None, .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
+        Action::Capture { values: Some(_), .. } => "each statement: joined values of the changed rows captured; at commit: one lock per lookup value they held (the TVIEW lock when another transaction holds one), keys found through the join path, one lock per key, MERGE of those keys".into(),
         Action::Summary { when: When::Now, .. } => "each statement: TVIEW lock, the changed rows added to the state table (counts, sums, trues), then the one row computed from it (no rows of the table scanned)".into(),
         Action::Summary { when: When::AtCommit, .. } => "each statement: TVIEW lock, the changed rows added to the state table; at commit: every row recomputed".into(),
         Action::Patch {
@@ -1376,8 +1414,13 @@ mod tests {
             Action::Keys { keys, .. } => {
                 out.extend([*keys, Query::RefreshOneKey, Query::RefreshKeys])
             }
-            Action::Capture { capture, replay } => {
-                out.extend([*capture, *replay, Query::RefreshOneKey, Query::RefreshKeys])
+            Action::Capture {
+                capture,
+                replay,
+                values,
+            } => {
+                out.extend([*capture, *replay, Query::RefreshOneKey, Query::RefreshKeys]);
+                out.extend(values.iter().copied());
             }
             Action::Patch {
                 classify,

@@ -175,9 +175,37 @@ impl Compiled {
             return Ok(Default::default());
         };
         plan.execute(&[])?;
+        let lookups = self.lookup_values(source);
+        // SAFETY: each datum is an array of its element type, read from the SPI result,
+        // which lives until the connection finishes.
+        Ok(unsafe { super::lock::lock_lookups(self.meta.table, &lookups, exclusive) })
+    }
+
+    /// At commit: run `values` (a [`Query::ReplayValues`]) over the captured arrays `args`
+    /// and lock the lookup values it returns exclusively if no other transaction holds one
+    /// of them (see [`super::lock::try_lock_lookups`]); `None` (nothing kept) otherwise, or
+    /// when the TVIEW has no such statement.
+    pub fn try_lock_replayed_values(
+        &self,
+        values: Query,
+        args: &[pg_sys::Datum],
+    ) -> Result<Option<super::lock::Taken>, TviewError> {
+        let (Some(source), Some(plan)) = (values.source(), self.plan(values)?) else {
+            return Ok(None);
+        };
+        // The captured text is read back as it was printed (see with_exact_text).
+        crate::pg::context::with_exact_text(|| plan.execute(args))?;
+        let lookups = self.lookup_values(source);
+        // SAFETY: as in lock_lookups.
+        Ok(unsafe { super::lock::try_lock_lookups(self.meta.table, &lookups) })
+    }
+
+    /// The arrays of lookup values in the first row of the last SPI result, one per lookup
+    /// column of `source` ([`Inputs::lookup_targets`]), NULL ones left out.
+    fn lookup_values(&self, source: u32) -> Vec<super::lock::LookupValues> {
         let row = crate::pg::spi::first_row_typed();
         let targets = self.inputs().lookup_targets(source);
-        let lookups: Vec<super::lock::LookupValues> = targets
+        targets
             .iter()
             .zip(row)
             .filter_map(|(t, (datum, array_type))| {
@@ -189,10 +217,7 @@ impl Compiled {
                     element_type: unsafe { pg_sys::get_element_type(array_type) },
                 })
             })
-            .collect();
-        // SAFETY: each datum is an array of its element type, read from the SPI result,
-        // which lives until the connection finishes.
-        Ok(unsafe { super::lock::lock_lookups(self.meta.table, &lookups, exclusive) })
+            .collect()
     }
 
     /// Lock the keys in `keys` without waiting for any (see [`super::lock::try_lock_keys`]).

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use pgrx::prelude::*;
 use pgrx::{FromDatum, IntoDatum};
-use tviews_core::action::Query;
+use tviews_core::action::{Action, Query, Write};
 use tviews_core::queue::{Batch, Captured, DeferredQueue, Slot, SubXact, Work};
 
 use crate::errors::TviewError;
@@ -184,32 +184,25 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         partial,
         ..
     } = batch.work;
-    let table = tview.meta.table;
     let everything = run::with_maintenance(&tview, |_| {
-        if !lookups.is_empty() {
-            // Keys reached through other rows are found now, under the whole TVIEW's lock,
-            // from what is committed now: a row another transaction moved meanwhile is
-            // either seen here or refreshed by that transaction after this one commits.
-            lock::lock_whole(table);
-            for (source, captured) in lookups {
-                let Some(replay) = tview.plan(Query::Replay { source })? else {
-                    return Ok(true);
-                };
-                let args: Vec<pg_sys::Datum> = captured
-                    .into_iter()
-                    .map(|values| {
-                        let v: Vec<Option<String>> = values.into_iter().collect();
-                        v.into_datum().expect("an array is never NULL")
-                    })
-                    .collect();
-                // The captured text is read back as it was printed (see with_exact_text).
-                crate::pg::context::with_exact_text(|| replay.execute(&args))?;
-                if let Some(found) = first_datum() {
-                    // SAFETY: the replayed key query returns an array of the key type.
-                    keys.extend(unsafe { to_stored(found, tview.key_type) });
+        // Keys reached through other rows are found now, from what is committed now, under
+        // locks that make a row another transaction moves meanwhile either seen here or
+        // refreshed by that transaction after this one commits (see lookup_keys).
+        let locked = if lookups.is_empty() {
+            false
+        } else {
+            let mut every: HashSet<StoredKey> = keys.clone();
+            for set in partial.values() {
+                every.extend(set.iter().cloned());
+            }
+            match lookup_keys(&tview, lookups, &every)? {
+                None => return Ok(true),
+                Some((found, locked)) => {
+                    keys.extend(found);
+                    locked
                 }
             }
-        }
+        };
         // Keys queued for a partial recompute: those no other change queued, of a source that
         // still has one (DDL since may have taken it away: then recomputed whole).
         let mut partial_work = Vec::new();
@@ -235,7 +228,9 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         // the refreshes are done; the lock module reads an array of the key type. Every key
         // is locked in one call (one hash order) before anything is recomputed.
         unsafe {
-            tview.lock_keys(from_stored(&every, tview.key_type));
+            if !locked {
+                tview.lock_keys(from_stored(&every, tview.key_type));
+            }
             if !keys.is_empty() {
                 tview.refresh_keys(from_stored(&keys, tview.key_type))?;
             }
@@ -253,6 +248,93 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         run::refresh_all_rows(&meta)?;
     }
     Ok(())
+}
+
+/// The keys the captured changes of lookups (`lookups`, by source) reach as of now, and
+/// whether they and `queued` (the batch's other keys) are all locked already. `None`: a
+/// source's replay is gone (DDL since), recompute everything.
+///
+/// A lookup one equality away (`tviews_core::plan::LookupLink`) first locks the values its
+/// captured rows held, exclusively, then finds the keys, then locks every key of the batch,
+/// none of it waited for: writers of the key's table hold those values shared from their
+/// statement to their commit, which waits for this transaction's earlier locks, so waiting
+/// for a value here could close a cycle; and a key lock waited for while holding the values
+/// could close one with an immediate-mode writer that holds that key and then points a row
+/// at one of the values. A busy key gives everything back, waits for that key's holder and
+/// starts over (holding nothing of this TVIEW, as the commit order wants); a busy value, too
+/// many values or keys, or another kind of lookup take the whole TVIEW's lock instead, as
+/// every lookup change did before.
+fn lookup_keys(
+    tview: &Compiled,
+    lookups: std::collections::BTreeMap<u32, Captured>,
+    queued: &HashSet<StoredKey>,
+) -> Result<Option<(HashSet<StoredKey>, bool)>, TviewError> {
+    let mut sources = Vec::new();
+    for (source, captured) in lookups {
+        let Some(replay) = tview.plan(Query::Replay { source })? else {
+            return Ok(None);
+        };
+        let args: Vec<pg_sys::Datum> = captured
+            .into_iter()
+            .map(|values| {
+                let v: Vec<Option<String>> = values.into_iter().collect();
+                v.into_datum().expect("an array is never NULL")
+            })
+            .collect();
+        let values = match tview.decide(pg_sys::Oid::from(source), Write::Delete) {
+            Action::Capture { values, .. } => values,
+            _ => None,
+        };
+        sources.push((replay, args, values));
+    }
+    let replay_all = || -> Result<HashSet<StoredKey>, TviewError> {
+        let mut found = HashSet::new();
+        for (replay, args, _) in &sources {
+            // The captured text is read back as it was printed (see with_exact_text).
+            crate::pg::context::with_exact_text(|| replay.execute(args))?;
+            if let Some(keys) = first_datum() {
+                // SAFETY: the replayed key query returns an array of the key type.
+                found.extend(unsafe { to_stored(keys, tview.key_type) });
+            }
+        }
+        Ok(found)
+    };
+    let table = tview.meta.table;
+    if sources.iter().all(|(_, _, values)| values.is_some()) {
+        'again: loop {
+            let mut taken = Vec::new();
+            for (_, args, values) in &sources {
+                let values = values.expect("checked above");
+                match tview.try_lock_replayed_values(values, args)? {
+                    Some(t) => taken.push(t),
+                    None => {
+                        taken.into_iter().rev().for_each(lock::Taken::release);
+                        break 'again;
+                    }
+                }
+            }
+            let found = replay_all()?;
+            let every: HashSet<StoredKey> = found.union(queued).cloned().collect();
+            // SAFETY: an array of the key type, built in the SPI connection's context.
+            let locks = unsafe { tview.try_lock_keys(from_stored(&every, tview.key_type)) };
+            match locks {
+                lock::KeyLocks::Taken => return Ok(Some((found, true))),
+                lock::KeyLocks::TooMany if lock::try_lock_whole(table) => {
+                    return Ok(Some((found, true)))
+                }
+                lock::KeyLocks::TooMany => {
+                    taken.into_iter().rev().for_each(lock::Taken::release);
+                    break 'again;
+                }
+                lock::KeyLocks::Busy(hash) => {
+                    taken.into_iter().rev().for_each(lock::Taken::release);
+                    lock::wait_for_key(table, hash);
+                }
+            }
+        }
+    }
+    lock::lock_whole(table);
+    Ok(Some((replay_all()?, false)))
 }
 
 /// The elements of an array datum as stored keys: a by-value datum as it is, a by-reference

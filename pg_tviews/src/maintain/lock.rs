@@ -40,7 +40,10 @@
 //!
 //! A row moved to (or inserted with) a lookup value is then either committed before the
 //! lookup's writer looks for the documents of that value, or recomputed after that writer
-//! commits; the documents the lookup's writer finds are locked key by key as usual.
+//! commits; the documents the lookup's writer finds are locked key by key as usual. A
+//! deferred-mode commit takes a lookup's values and then its documents without waiting for
+//! any ([`try_lock_lookups`], [`try_lock_keys`]): a busy value makes it take the TVIEW lock
+//! instead, a busy document makes it give everything back and wait for that document alone.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -130,6 +133,15 @@ impl Taken {
     fn take(&mut self, tview: pg_sys::Oid, id: u32, space: u16, mode: u32) {
         acquire(tview, id, space, mode);
         self.0.push((tview, id, space, mode));
+    }
+
+    /// Take the lock if no other transaction holds a conflicting one; false otherwise.
+    fn try_take(&mut self, tview: pg_sys::Oid, id: u32, space: u16, mode: u32) -> bool {
+        let got = try_acquire(tview, id, space, mode);
+        if got {
+            self.0.push((tview, id, space, mode));
+        }
+        got
     }
 
     /// Give them all back, newest first.
@@ -290,9 +302,7 @@ pub unsafe fn lock_lookups(tview: pg_sys::Oid, lookups: &[LookupValues], exclusi
     for l in lookups {
         // SAFETY: per contract.
         match unsafe { key_hashes(l.values, l.element_type, pg_sys::InvalidOid) } {
-            Some(hashes) => ids.extend(hashes.into_iter().map(|h| {
-                h ^ l.column.rotate_left(16) ^ l.lookup.to_u32().wrapping_mul(0x9e37_79b1)
-            })),
+            Some(hashes) => ids.extend(hashes.into_iter().map(|h| value_id(l, h))),
             None => whole_tables = true,
         }
     }
@@ -323,6 +333,59 @@ pub unsafe fn lock_lookups(tview: pg_sys::Oid, lookups: &[LookupValues], exclusi
     }
     HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().values += ids.len());
     taken
+}
+
+/// Lock the lookup values in `lookups` on `tview` exclusively, like [`lock_lookups`], but
+/// only if no other transaction holds a conflicting lock of them now: `None` (nothing kept)
+/// when one does, when there are too many values, or when a type has no hash function. A
+/// commit (deferred mode) takes them so, after the TVIEWs before this one: waiting for a
+/// writer of the key's table that holds a value shared since its statement could close a
+/// cycle with that writer's own commit, which waits for this transaction's earlier locks.
+///
+/// # Safety
+/// As [`lock_lookups`].
+pub unsafe fn try_lock_lookups(tview: pg_sys::Oid, lookups: &[LookupValues]) -> Option<Taken> {
+    let held = HELD.with(|h| h.borrow().get(&tview.to_u32()).copied().unwrap_or_default());
+    if held.whole {
+        return Some(Taken::default());
+    }
+    let mut tables: Vec<u32> = lookups.iter().map(|l| l.lookup.to_u32()).collect();
+    tables.sort_unstable();
+    tables.dedup();
+    let mut ids: Vec<u32> = Vec::new();
+    for l in lookups {
+        // SAFETY: per contract.
+        let hashes = unsafe { key_hashes(l.values, l.element_type, pg_sys::InvalidOid) }?;
+        ids.extend(hashes.into_iter().map(|h| value_id(l, h)));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > MAX_KEYS_PER_STATEMENT || held.values + ids.len() > MAX_KEY_LOCKS {
+        return None;
+    }
+    let mut taken = Taken::default();
+    let wanted = tables
+        .iter()
+        .map(|t| (*t, SPACE_LOOKUP, pg_sys::RowExclusiveLock))
+        .chain(
+            ids.iter()
+                .map(|id| (*id, SPACE_VALUE, pg_sys::ExclusiveLock)),
+        );
+    for (id, space, mode) in wanted {
+        if !taken.try_take(tview, id, space, mode) {
+            taken.release();
+            return None;
+        }
+        if space == SPACE_VALUE {
+            HELD.with(|h| h.borrow_mut().entry(tview.to_u32()).or_default().values += 1);
+        }
+    }
+    Some(taken)
+}
+
+/// The value lock's id of a value whose hash is `hash`, in `l`'s lookup column.
+fn value_id(l: &LookupValues, hash: u32) -> u32 {
+    hash ^ l.column.rotate_left(16) ^ l.lookup.to_u32().wrapping_mul(0x9e37_79b1)
 }
 
 /// The hash of every element, by the type's own hash function under the key's collation (so

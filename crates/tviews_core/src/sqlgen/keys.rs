@@ -627,6 +627,43 @@ fn from_captured(text: &str, typ: &ColumnType) -> String {
     }
 }
 
+/// Deferred mode, at commit: the lookup values a lookup's captured rows held, one array per
+/// column of `columns` (the lookup's columns the root's point at, see
+/// `action::Inputs::lookup_targets`), read back from the captured arrays (`$1`, `$2`, ...,
+/// as [`replay_key_query`] takes them) as their own types, for the value locks a lookup's
+/// change takes before it finds its documents. `None` when a column is not captured (a key
+/// drawn from several tables captures whole rows) or not capturable.
+pub fn replay_values_query(
+    model: &DefinitionModel,
+    plan: &MaintenancePlan,
+    source: &SourcePlan,
+    types: &[ColumnType],
+    columns: &[String],
+) -> Option<String> {
+    let cols = delta_columns(model, plan, source);
+    let typed = typed_columns(model, plan, source);
+    if model.spans_tables()
+        || columns.is_empty()
+        || typed.len() != types.len()
+        || !types.iter().all(|t| capturable(&t.sql))
+    {
+        return None;
+    }
+    let arrays: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let i = cols.iter().position(|d| d == c && d != KEY_DELTA)?;
+            let typ = &types[typed.iter().position(|t| t == c)?];
+            Some(format!(
+                "ARRAY(SELECT {} FROM pg_catalog.unnest(${}::pg_catalog.text[]) AS u(v) WHERE u.v IS NOT NULL)",
+                from_captured("u.v", typ),
+                i + 1
+            ))
+        })
+        .collect::<Option<Vec<String>>>()?;
+    Some(format!("SELECT {}", arrays.join(", ")))
+}
+
 /// Deferred mode, at commit: the key query of `source` over the values captured by
 /// [`capture_query`], passed as `$1`, `$2`, ... (`text[]`, one per delta column, in order)
 /// and turned back into `types` (the SQL type of each delta column). Run under the TVIEW
@@ -1016,6 +1053,27 @@ mod tests {
             "JOIN (SELECT u.v::integer AS \"pk_category\" FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v)) AS d"
         ));
         assert_eq!(replay_key_query(&m, &p, src, &[], &stored()), None);
+        // At commit, the values the captured rows held, as their own type, for value locks.
+        let cols = ["pk_category".to_string()];
+        assert_eq!(
+            replay_values_query(&m, &p, src, &["integer".into()], &cols).unwrap(),
+            "SELECT ARRAY(SELECT u.v::integer FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v) \
+             WHERE u.v IS NOT NULL)"
+        );
+        // A column not captured, no column, or a type that is not captured: no statement.
+        let other = ["name".to_string()];
+        assert_eq!(
+            replay_values_query(&m, &p, src, &["integer".into()], &other),
+            None
+        );
+        assert_eq!(
+            replay_values_query(&m, &p, src, &["integer".into()], &[]),
+            None
+        );
+        assert_eq!(
+            replay_values_query(&m, &p, src, &["pg_catalog.aclitem".into()], &cols),
+            None
+        );
     }
 
     #[test]
