@@ -255,13 +255,15 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
 /// source's replay is gone (DDL since), recompute everything.
 ///
 /// A lookup one equality away (`tviews_core::plan::LookupLink`) first locks the values its
-/// captured rows held, exclusively, then finds the keys, then locks every key of the batch,
-/// none of it waited for: writers of the key's table hold those values shared from their
+/// captured rows held, exclusively, then the TVIEW lock in row mode (see
+/// [`lock::Taken::try_rows`]), then finds the keys, then locks every key of the batch, none
+/// of it waited for: writers of the key's table hold those values shared from their
 /// statement to their commit, which waits for this transaction's earlier locks, so waiting
 /// for a value here could close a cycle; and a key lock waited for while holding the values
 /// could close one with an immediate-mode writer that holds that key and then points a row
 /// at one of the values. A busy key gives everything back, waits for that key's holder and
-/// starts over (holding nothing of this TVIEW, as the commit order wants); a busy value, too
+/// starts over (holding nothing of this TVIEW, as the commit order wants), and so does a
+/// TVIEW another transaction holds whole; a busy value, too
 /// many values or keys, or another kind of lookup take the whole TVIEW's lock instead, as
 /// every lookup change did before.
 fn lookup_keys(
@@ -313,6 +315,13 @@ fn lookup_keys(
                     }
                 }
             }
+            let mut rows = lock::Taken::default();
+            if !rows.try_rows(table) {
+                taken.into_iter().rev().for_each(lock::Taken::release);
+                lock::wait_for_rows(table);
+                continue 'again;
+            }
+            taken.push(rows);
             let found = replay_all()?;
             let every: HashSet<StoredKey> = found.union(queued).cloned().collect();
             // SAFETY: an array of the key type, built in the SPI connection's context.

@@ -144,6 +144,16 @@ impl Taken {
         got
     }
 
+    /// Take the TVIEW lock in row mode (`RowExclusiveLock`, as every row-level writer does)
+    /// if no other transaction holds it exclusively; false (nothing taken) otherwise. A
+    /// lookup's change takes it after its values and before it looks for its documents: a
+    /// transaction holding the whole TVIEW writes rows of the key's table without value locks,
+    /// so its changes must be committed (or wait for this one) before the search, or a row it
+    /// moved to one of the values would be missed.
+    pub fn try_rows(&mut self, tview: pg_sys::Oid) -> bool {
+        self.try_take(tview, 0, SPACE_TVIEW, pg_sys::RowExclusiveLock)
+    }
+
     /// Give them all back, newest first.
     pub fn release(self) {
         for (tview, id, space, mode) in self.0.into_iter().rev() {
@@ -173,7 +183,9 @@ pub enum KeyLocks {
 /// Lock the keys in `keys` like [`lock_keys`], but never wait for a key: a lookup's change
 /// holds its value locks while it locks the documents it found, and waiting for one of
 /// them there would deadlock with a transaction that holds it and then writes another
-/// document of those values (see `super::trigger`). On a busy key nothing is kept.
+/// document of those values (see `super::trigger`). On a busy key nothing is kept. The
+/// caller holds the TVIEW lock in row mode already ([`Taken::try_rows`]), taken before it
+/// looked for the keys.
 ///
 /// # Safety
 /// As [`lock_keys`].
@@ -196,7 +208,6 @@ pub unsafe fn try_lock_keys(
     if hashes.len() > MAX_KEYS_PER_STATEMENT || held.keys + hashes.len() > MAX_KEY_LOCKS {
         return KeyLocks::TooMany;
     }
-    acquire(tview, 0, SPACE_TVIEW, pg_sys::RowExclusiveLock);
     for (i, h) in hashes.iter().enumerate() {
         if !try_acquire(tview, *h, SPACE_KEY, pg_sys::ExclusiveLock) {
             for taken in hashes[..i].iter().rev() {
@@ -213,6 +224,12 @@ pub unsafe fn try_lock_keys(
 pub fn wait_for_key(tview: pg_sys::Oid, hash: u32) {
     acquire(tview, hash, SPACE_KEY, pg_sys::ExclusiveLock);
     release(tview, hash, SPACE_KEY, pg_sys::ExclusiveLock);
+}
+
+/// Wait until no transaction holds `tview`'s TVIEW lock exclusively; keep nothing.
+pub fn wait_for_rows(tview: pg_sys::Oid) {
+    acquire(tview, 0, SPACE_TVIEW, pg_sys::RowExclusiveLock);
+    release(tview, 0, SPACE_TVIEW, pg_sys::RowExclusiveLock);
 }
 
 /// Lock the whole TVIEW for the rest of the transaction if no other transaction holds one

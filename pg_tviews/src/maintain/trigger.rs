@@ -211,8 +211,9 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
 }
 
 /// The keys a lookup's change reaches (`keys`, its key query), locked: the lookup values its
-/// rows hold first (`values`, exclusively), then the key query, then the keys' locks, none
-/// waited for. A key another transaction holds makes it give back what this statement took,
+/// rows hold first (`values`, exclusively), then the TVIEW lock in row mode (waited for with
+/// the values given back, see [`lock::Taken::try_rows`]), then the key query, then the keys'
+/// locks, none waited for. A key another transaction holds makes it give back what this statement took,
 /// wait for that transaction to end, and start over: waiting for the key while holding the
 /// values would deadlock with a transaction that wrote that document and then writes
 /// another one of the same lookup value (it would wait for the values). With too many keys,
@@ -224,7 +225,14 @@ fn lookup_change_keys(
     keys: &KeptPlan,
 ) -> Result<Option<pg_sys::Datum>, TviewError> {
     loop {
-        let taken = tview.lock_lookups(values, true)?;
+        let mut taken = tview.lock_lookups(values, true)?;
+        if !taken.try_rows(tview.meta.table) {
+            // A transaction holding the whole TVIEW may have moved rows to these values
+            // without their locks: look for the keys only after it ends.
+            taken.release();
+            lock::wait_for_rows(tview.meta.table);
+            continue;
+        }
         keys.execute(&[])?;
         let Some(found) = first_datum() else {
             return Ok(None);
