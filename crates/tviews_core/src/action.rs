@@ -216,6 +216,14 @@ pub enum LookupRole {
     Links,
 }
 
+/// The fast path of a lookup in deferred mode (see [`Action::Capture`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapturedPatch {
+    pub classify: Query,
+    /// `Query::Partial` of the source: the patched document keys of the given keys.
+    pub patch: Query,
+}
+
 /// When the documents are recomputed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {
@@ -262,10 +270,17 @@ pub enum Action {
     /// returns, exclusively, then the keys, none waited for while the values are held (see
     /// `maintain/deferred.rs` in the shell); without, or when another transaction holds
     /// one of those values, the whole TVIEW.
+    ///
+    /// With `patch` (an UPDATE of a lookup the fast path patches): `patch.classify` says what
+    /// the statement changed. No column the definition reads: nothing. Only patchable
+    /// columns: the captured rows' keys are set, at commit, by `patch.patch` (the patched
+    /// document keys alone, from the rows as they are then). Anything else: captured for the
+    /// whole documents, as without `patch`.
     Capture {
         capture: Query,
         replay: Query,
         values: Option<Query>,
+        patch: Option<CapturedPatch>,
     },
     /// The fast path (UPDATE): `classify` says what the statement changed. No column the
     /// definition reads: nothing to do. Only patchable columns: now, lock (`lock`, the keys
@@ -379,10 +394,18 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
             partial: shape.partial.then_some(Query::Partial { source }),
             tally,
         },
+        // A lookup's UPDATE of patchable columns alone is captured like any change of it,
+        // and its documents found at commit have only what it feeds set again.
         (Mode::Deferred, false) => Action::Capture {
             capture: Query::Capture { source, rows },
             replay: Query::Replay { source },
             values: (shape.lookup == LookupRole::Locked).then_some(Query::ReplayValues { source }),
+            patch: (write == Write::Update && shape.patchable && !shape.partial).then_some(
+                CapturedPatch {
+                    classify: Query::Classify { source },
+                    patch: Query::Partial { source },
+                },
+            ),
         },
     };
     // The fast path: now, it patches from the transition tables; at commit, from the rows as
@@ -637,13 +660,12 @@ impl<'a> Inputs<'a> {
                     .map(|p| patch_statement(p, target)),
             ),
             // A source read inside document keys' subqueries; or, in deferred mode, the fast
-            // path's source at commit (only for one whose rows name their keys).
+            // path's source at commit (the keys its rows name, or the keys a lookup's
+            // captured rows reach).
             Query::Partial { source } => {
                 let sql = match (self.partial_source(source), self.patch_source(source)) {
                     (Some(p), _) => Some(partial_statement(p, target)),
-                    (None, Some(p)) if self.shape(source).direct => {
-                        Some(patch_keys_statement(p, target))
-                    }
+                    (None, Some(p)) => Some(patch_keys_statement(p, target)),
                     _ => None,
                 };
                 sql.map(|sql| Statement {
@@ -701,10 +723,16 @@ impl<'a> Inputs<'a> {
         let mut text = describe(&self.decide(source, Write::Insert));
         match self.decide(source, Write::Update) {
             Action::Patch { when, .. } => {
-                text.push_str(&describe_patch(self.patch_source(source), when));
+                text.push_str(&describe_patch(self.patch_source(source), when.into()));
+            }
+            Action::Capture { patch: Some(_), .. } => {
+                text.push_str(&describe_patch(
+                    self.patch_source(source),
+                    PatchTime::Captured,
+                ));
             }
             _ if self.shape(source).patchable => {
-                text.push_str(" (the fast path applies in immediate mode, and in deferred mode to the key's table or a table joined straight to the key column)");
+                text.push_str(" (the fast path applies in immediate mode, and in deferred mode to a table not read inside document keys' subqueries)");
             }
             _ => {}
         }
@@ -805,20 +833,49 @@ fn describe_steps(action: &Action) -> String {
                 Some(_) => "only the document keys reading the table recomputed for those keys (the whole document when another change queued it too)",
             }
         ),
-        Action::Capture { values: None, .. } => "each statement: joined values of the changed rows captured; at commit: TVIEW lock, keys found through the join path, MERGE of those keys".into(),
-        Action::Capture { values: Some(_), .. } => "each statement: joined values of the changed rows captured; at commit: one lock per lookup value they held (the TVIEW lock when another transaction holds one), keys found through the join path, one lock per key, MERGE of those keys".into(),
+        Action::Capture { values, patch, .. } => format!(
+            "each statement: joined values of the changed rows captured; at commit: {}{}",
+            match values {
+                None => "TVIEW lock, keys found through the join path, MERGE of those keys",
+                Some(_) => "one lock per lookup value they held (the TVIEW lock when another transaction holds one), keys found through the join path, one lock per key, MERGE of those keys",
+            },
+            match patch {
+                None => String::new(),
+                Some(_) => describe_patch(None, PatchTime::Captured),
+            }
+        ),
         Action::Summary { when: When::Now, .. } => "each statement: TVIEW lock, the changed rows added to the state table (counts, sums, trues), then the one row computed from it (no rows of the table scanned)".into(),
         Action::Summary { when: When::AtCommit, .. } => "each statement: TVIEW lock, the changed rows added to the state table; at commit: every row recomputed".into(),
         Action::Patch {
             otherwise, when, ..
         } => {
-            format!("{}{}", describe(otherwise), describe_patch(None, *when))
+            format!("{}{}", describe(otherwise), describe_patch(None, (*when).into()))
+        }
+    }
+}
+
+/// When the fast path sets the document keys, for its description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PatchTime {
+    /// From the transition tables.
+    Now,
+    /// At commit, for the keys the changed rows name.
+    Queued,
+    /// At commit, for the keys a lookup's captured rows reach then.
+    Captured,
+}
+
+impl From<When> for PatchTime {
+    fn from(when: When) -> Self {
+        match when {
+            When::Now => PatchTime::Now,
+            When::AtCommit => PatchTime::Queued,
         }
     }
 }
 
 /// What the fast path adds, naming the columns and document keys of `patch` when given.
-fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
+fn describe_patch(patch: Option<&PatchSource>, when: PatchTime) -> String {
     let mut out = String::new();
     let what = match patch {
         None => Some((
@@ -847,12 +904,15 @@ fn describe_patch(patch: Option<&PatchSource>, when: When) -> String {
     };
     if let Some((columns, keys)) = what {
         out.push_str(&match when {
-            When::Now => format!(
+            PatchTime::Now => format!(
                 "; an UPDATE changing only {columns} patches {keys} in place{}",
                 if patch.is_none() { ", under the same locks" } else { "" }
             ),
-            When::AtCommit => format!(
+            PatchTime::Queued => format!(
                 "; an UPDATE changing only {columns} queues its keys; at commit: {keys} alone set from the rows as they are then (the whole document when another change queued it too)"
+            ),
+            PatchTime::Captured => format!(
+                "; an UPDATE changing only {columns} is captured the same way; at commit: {keys} alone set, from the rows as they are then, in the documents it reaches (the whole document when another change queued it too)"
             ),
         });
     }
@@ -1418,9 +1478,11 @@ mod tests {
                 capture,
                 replay,
                 values,
+                patch,
             } => {
                 out.extend([*capture, *replay, Query::RefreshOneKey, Query::RefreshKeys]);
                 out.extend(values.iter().copied());
+                out.extend(patch.iter().flat_map(|p| [p.classify, p.patch]));
             }
             Action::Patch {
                 classify,

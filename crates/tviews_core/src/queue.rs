@@ -95,6 +95,15 @@ pub fn slots<'a>(tviews: impl IntoIterator<Item = (u32, &'a [u32])> + Clone) -> 
 /// commit, under the TVIEW lock, so that rows other transactions moved meanwhile count.
 pub type Captured = Vec<HashSet<Option<String>>>;
 
+/// Whose captured changes: a source, and whether they changed only what the fast path
+/// patches (their documents then have only those keys set at commit, see
+/// `action::CapturedPatch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LookupOf {
+    pub source: u32,
+    pub patch: bool,
+}
+
 /// What one TVIEW needs.
 #[derive(Debug, Clone)]
 pub struct Work<K> {
@@ -102,8 +111,9 @@ pub struct Work<K> {
     pub all: bool,
     /// Keys to refresh.
     pub keys: HashSet<K>,
-    /// Captured changes by source table OID, whose keys are to be found at commit.
-    pub lookups: BTreeMap<u32, Captured>,
+    /// Captured changes by source table OID (and whether they are patched), whose keys are
+    /// to be found at commit.
+    pub lookups: BTreeMap<LookupOf, Captured>,
     /// Keys whose documents need only the keys a source feeds recomputed (a partial
     /// recompute), by source table OID; a key also in `keys` is recomputed whole instead.
     pub partial: BTreeMap<u32, HashSet<K>>,
@@ -245,13 +255,13 @@ impl<K: Hash + Eq + Clone> DeferredQueue<K> {
         }
     }
 
-    /// Queue changes of `source`, captured by `sqlgen::keys::capture_query`, whose keys are
-    /// found at commit.
-    pub fn add_lookup(&mut self, slot: Slot, sub: SubXact, source: u32, captured: Captured) {
+    /// Queue changes of `of.source`, captured by `sqlgen::keys::capture_query`, whose keys
+    /// are found at commit.
+    pub fn add_lookup(&mut self, slot: Slot, sub: SubXact, of: LookupOf, captured: Captured) {
         let max = self.max_keys;
         let w = self.pending.entry((slot, sub)).or_default();
         if !w.all {
-            merge_captured(w.lookups.entry(source).or_default(), captured);
+            merge_captured(w.lookups.entry(of).or_default(), captured);
             w.cap(max);
         }
     }
@@ -348,6 +358,13 @@ mod tests {
         }
     }
 
+    fn whole(source: u32) -> LookupOf {
+        LookupOf {
+            source,
+            patch: false,
+        }
+    }
+
     #[test]
     fn slots_put_levels_first_and_read_tviews_last_within_a_level() {
         // 10 and 11 read tables only; 12 reads 10; 13 reads 12 and a plain table.
@@ -427,14 +444,14 @@ mod tests {
     fn ddl_turns_captured_changes_into_a_whole_recompute_until_it_rolls_back() {
         let mut q: DeferredQueue<i32> = DeferredQueue::new(100);
         let captured: Captured = vec![[Some("happy".to_string())].into_iter().collect()];
-        q.add_lookup(slot(0, 1), 1, 7, captured);
+        q.add_lookup(slot(0, 1), 1, whole(7), captured);
         q.add_keys(slot(0, 2), 1, [1, 2]);
         q.recompute_captured(2);
         q.abort_sub(2);
         let b = q.next_batch(1).unwrap();
         assert!(!b.work.all && b.work.lookups.len() == 1);
         let mut q: DeferredQueue<i32> = DeferredQueue::new(100);
-        q.add_lookup(slot(0, 1), 1, 7, vec![[None].into_iter().collect()]);
+        q.add_lookup(slot(0, 1), 1, whole(7), vec![[None].into_iter().collect()]);
         q.add_keys(slot(0, 2), 1, [1, 2]);
         q.recompute_captured(1);
         let b = q.next_batch(1).unwrap();
@@ -529,12 +546,24 @@ mod tests {
                 .map(|s| Some(s.to_string()))
                 .collect::<HashSet<_>>()]
         };
-        q.add_lookup(slot(0, 10), 1, 77, cap(&["1", "2"]));
-        q.add_lookup(slot(0, 10), 2, 77, cap(&["2"]));
+        q.add_lookup(slot(0, 10), 1, whole(77), cap(&["1", "2"]));
+        q.add_lookup(slot(0, 10), 2, whole(77), cap(&["2"]));
         q.commit_sub(2, 1);
         let b = q.next_batch(1).unwrap();
-        assert_eq!(b.work.lookups[&77][0].len(), 2);
-        q.add_lookup(slot(0, 10), 1, 77, cap(&["1", "2", "3", "4"]));
+        assert_eq!(b.work.lookups[&whole(77)][0].len(), 2);
+        // A patched capture of the same source stays apart (its documents get only the
+        // patched keys), and merges with the next patched one.
+        let patched = LookupOf {
+            source: 77,
+            patch: true,
+        };
+        q.add_lookup(slot(0, 10), 1, whole(77), cap(&["1"]));
+        q.add_lookup(slot(0, 10), 1, patched, cap(&["2"]));
+        q.add_lookup(slot(0, 10), 1, patched, cap(&["3"]));
+        let b = q.next_batch(1).unwrap();
+        assert_eq!(b.work.lookups.len(), 2);
+        assert_eq!(b.work.lookups[&patched][0].len(), 2);
+        q.add_lookup(slot(0, 10), 1, whole(77), cap(&["1", "2", "3", "4"]));
         assert!(q.next_batch(1).unwrap().work.all);
     }
 

@@ -14,12 +14,12 @@
 
 use std::cell::RefCell;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use pgrx::prelude::*;
 use pgrx::{FromDatum, IntoDatum};
 use tviews_core::action::{Action, Query, Write};
-use tviews_core::queue::{Batch, Captured, DeferredQueue, Slot, SubXact, Work};
+use tviews_core::queue::{Batch, Captured, DeferredQueue, LookupOf, Slot, SubXact, Work};
 
 use crate::errors::TviewError;
 use crate::maintain::cache::{self, Compiled};
@@ -131,11 +131,17 @@ pub unsafe fn queue_partial_keys(tview: &Compiled, source: u32, keys: pg_sys::Da
 }
 
 /// Queue changes of `source` found through other rows: `captured` is the row of its capture
-/// query (one `text[]` per delta column, NULL when no row had a value).
+/// query (one `text[]` per delta column, NULL when no row had a value); `patch`: they
+/// changed only what the fast path sets (see `tviews_core::action::CapturedPatch`).
 ///
 /// # Safety
 /// Every non-null datum must be a `text[]`, valid for this call.
-pub unsafe fn queue_lookup(tview: &Compiled, source: u32, captured: &[Option<pg_sys::Datum>]) {
+pub unsafe fn queue_lookup(
+    tview: &Compiled,
+    source: u32,
+    patch: bool,
+    captured: &[Option<pg_sys::Datum>],
+) {
     let captured: Captured = captured
         .iter()
         .map(|d| match d {
@@ -148,8 +154,12 @@ pub unsafe fn queue_lookup(tview: &Compiled, source: u32, captured: &[Option<pg_
         })
         .collect();
     QUEUE.with(|q| {
-        q.borrow_mut()
-            .add_lookup(slot(tview), current_sub(), source, captured)
+        q.borrow_mut().add_lookup(
+            slot(tview),
+            current_sub(),
+            LookupOf { source, patch },
+            captured,
+        )
     });
 }
 
@@ -181,7 +191,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     let Work {
         mut keys,
         lookups,
-        partial,
+        mut partial,
         ..
     } = batch.work;
     let everything = run::with_maintenance(&tview, |_| {
@@ -198,7 +208,13 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
             match lookup_keys(&tview, lookups, &every)? {
                 None => return Ok(true),
                 Some((found, locked)) => {
-                    keys.extend(found);
+                    for (of, set) in found {
+                        // A lookup's patch is its partial recompute at commit.
+                        match of.patch {
+                            true => partial.entry(of.source).or_default().extend(set),
+                            false => keys.extend(set),
+                        }
+                    }
                     locked
                 }
             }
@@ -250,9 +266,10 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     Ok(())
 }
 
-/// The keys the captured changes of lookups (`lookups`, by source) reach as of now, and
-/// whether they and `queued` (the batch's other keys) are all locked already. `None`: a
-/// source's replay is gone (DDL since), recompute everything.
+/// The keys the captured changes of lookups (`lookups`, by source and patch) reach as of
+/// now, by whose changes they are, and whether they and `queued` (the batch's other keys)
+/// are all locked already. `None`: a source's replay is gone (DDL since), recompute
+/// everything.
 ///
 /// A lookup one equality away (`tviews_core::plan::LookupLink`) first locks the values its
 /// captured rows held, exclusively, then the TVIEW lock in row mode (see
@@ -268,11 +285,12 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
 /// every lookup change did before.
 fn lookup_keys(
     tview: &Compiled,
-    lookups: std::collections::BTreeMap<u32, Captured>,
+    lookups: BTreeMap<LookupOf, Captured>,
     queued: &HashSet<StoredKey>,
-) -> Result<Option<(HashSet<StoredKey>, bool)>, TviewError> {
+) -> Result<Option<(Found, bool)>, TviewError> {
     let mut sources = Vec::new();
-    for (source, captured) in lookups {
+    for (of, captured) in lookups {
+        let source = of.source;
         let Some(replay) = tview.plan(Query::Replay { source })? else {
             return Ok(None);
         };
@@ -287,25 +305,28 @@ fn lookup_keys(
             Action::Capture { values, .. } => values,
             _ => None,
         };
-        sources.push((replay, args, values));
+        sources.push((of, replay, args, values));
     }
-    let replay_all = || -> Result<HashSet<StoredKey>, TviewError> {
-        let mut found = HashSet::new();
-        for (replay, args, _) in &sources {
+    let replay_all = || -> Result<Found, TviewError> {
+        let mut found = Found::new();
+        for (of, replay, args, _) in &sources {
             // The captured text is read back as it was printed (see with_exact_text).
             crate::pg::context::with_exact_text(|| replay.execute(args))?;
             if let Some(keys) = first_datum() {
                 // SAFETY: the replayed key query returns an array of the key type.
-                found.extend(unsafe { to_stored(keys, tview.key_type) });
+                found
+                    .entry(*of)
+                    .or_default()
+                    .extend(unsafe { to_stored(keys, tview.key_type) });
             }
         }
         Ok(found)
     };
     let table = tview.meta.table;
-    if sources.iter().all(|(_, _, values)| values.is_some()) {
+    if sources.iter().all(|(_, _, _, values)| values.is_some()) {
         'again: loop {
             let mut taken = Vec::new();
-            for (_, args, values) in &sources {
+            for (_, _, args, values) in &sources {
                 let values = values.expect("checked above");
                 match tview.try_lock_replayed_values(values, args)? {
                     Some(t) => taken.push(t),
@@ -323,7 +344,8 @@ fn lookup_keys(
             }
             taken.push(rows);
             let found = replay_all()?;
-            let every: HashSet<StoredKey> = found.union(queued).cloned().collect();
+            let mut every: HashSet<StoredKey> = queued.clone();
+            every.extend(found.values().flatten().cloned());
             // SAFETY: an array of the key type, built in the SPI connection's context.
             let locks = unsafe { tview.try_lock_keys(from_stored(&every, tview.key_type)) };
             match locks {
@@ -345,6 +367,9 @@ fn lookup_keys(
     lock::lock_whole(table);
     Ok(Some((replay_all()?, false)))
 }
+
+/// The keys captured changes reach, by whose changes they are.
+type Found = BTreeMap<LookupOf, HashSet<StoredKey>>;
 
 /// The elements of an array datum as stored keys: a by-value datum as it is, a by-reference
 /// one as a copy of its bytes (a varlena detoasted first).

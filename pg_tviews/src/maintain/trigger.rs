@@ -145,9 +145,19 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                 When::AtCommit => deferred::queue_all(tview),
             }
         }
-        Action::Capture { capture, .. } => {
+        Action::Capture { capture, patch, .. } => {
             let (Some(source), Some(plan)) = (capture.source(), tview.plan(*capture)?) else {
                 return execute(tview, &everything(When::AtCommit));
+            };
+            // Only patchable columns changed: the documents found at commit get only the
+            // keys the fast path sets.
+            let patched = match patch {
+                None => false,
+                Some(p) => match tview.classify(p.classify)? {
+                    Change::Nothing => return Ok(()),
+                    Change::Patch => true,
+                    Change::Recompute => false,
+                },
             };
             // The captured values travel as text until commit: printed exactly, whatever the
             // TVIEW pinned (a float rounded at extra_float_digits 0, a time zone abbreviation
@@ -155,7 +165,7 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             crate::pg::context::with_exact_text(|| plan.execute(&[]))?;
             // SAFETY: the capture query returns one text[] per delta column. The replay runs
             // at commit (deferred::apply).
-            unsafe { deferred::queue_lookup(tview, source, &first_row()) };
+            unsafe { deferred::queue_lookup(tview, source, patched, &first_row()) };
         }
         Action::Patch {
             classify,

@@ -141,6 +141,35 @@ UPDATE tb_product SET pk_product = 13 WHERE pk_product = 12;
 UPDATE tb_product SET price = 14 WHERE pk_product = 13;
 COMMIT;
 SELECT * FROM fast.deferred_step('a key changed, then patched');
+-- A lookup's UPDATE of patchable columns alone: its documents are found at commit and have
+-- only the keys it feeds set; a document another change of the transaction reached is
+-- recomputed whole.
+BEGIN;
+UPDATE tb_supplier SET email = 'one@acme.test' WHERE pk_supplier = 1;
+UPDATE tb_supplier SET email = 'two@acme.test' WHERE pk_supplier = 1;
+COMMIT;
+SELECT * FROM fast.deferred_step('a supplier''s email, twice');
+BEGIN;
+UPDATE tb_supplier SET email = 'three@acme.test' WHERE pk_supplier = 1;
+UPDATE tb_product SET fk_supplier = 2 WHERE pk_product = 1;
+UPDATE tb_product SET fk_supplier = 1 WHERE pk_product = 3;
+COMMIT;
+SELECT * FROM fast.deferred_step('an email, and products moved to and from it');
+BEGIN;
+SAVEPOINT s;
+UPDATE tb_supplier SET email = 'rolled@back.test';
+ROLLBACK TO s;
+UPDATE tb_supplier SET name = 'Bolt & co' WHERE pk_supplier = 2;
+COMMIT;
+SELECT * FROM fast.deferred_step('an email rolled back, a name kept');
+BEGIN;
+INSERT INTO tb_supplier VALUES (3, 'Cask', NULL);
+UPDATE tb_supplier SET email = 'c@cask.test' WHERE pk_supplier = 3;
+UPDATE tb_product SET fk_supplier = 3 WHERE fk_supplier = 2;
+UPDATE tb_supplier SET email = 'gone@bolt.test' WHERE pk_supplier = 2;
+DELETE FROM tb_supplier WHERE pk_supplier = 2;
+COMMIT;
+SELECT * FROM fast.deferred_step('a new supplier, an emptied one patched and deleted');
 SELECT pk_product, data FROM tv_product ORDER BY 1;
 SELECT pk_product, data FROM tv_price_list ORDER BY 1;
 SELECT pg_tviews_drop('price_list');
