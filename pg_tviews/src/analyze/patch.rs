@@ -89,7 +89,11 @@ unsafe fn patch_sources(
                 [(_, Reach::Path(hops))]
                     if hops.len() == 1
                         && hops[0].from.occ == root.occ
-                        && joined_by_one_condition(d, (i + 1) as i32) =>
+                        && joined_by_one_condition(d, (i + 1) as i32)
+                        && alone_on_its_nullable_side(
+                            (*d).jointree as *mut pg_sys::Node,
+                            (i + 1) as i32,
+                        ) =>
                 {
                     Via::Lookup {
                         root: model.occurrences[root.occ].table.clone(),
@@ -188,6 +192,66 @@ unsafe fn joined_by_one_condition(d: *mut pg_sys::Query, x: i32) -> bool {
             }
         }
         mentions == 1 && alone
+    }
+}
+
+/// Is range table entry `x`, wherever an outer join makes it nullable, that nullable side
+/// on its own? In `p LEFT JOIN (c JOIN s ON s.id = 1) ON c.pk = p.fk` (or `(s CROSS JOIN c)`)
+/// whether a document shows `c` depends on `s` too, which no condition on `c` says: its
+/// changed rows would be patched into documents that show NULL for it. `false` also when
+/// `x` is not in the tree.
+///
+/// # Safety
+/// `node` must be a valid join tree node (or null).
+unsafe fn alone_on_its_nullable_side(node: *mut pg_sys::Node, x: i32) -> bool {
+    // SAFETY: tags checked before casts.
+    unsafe {
+        fn holds(node: *mut pg_sys::Node, x: i32) -> bool {
+            // SAFETY: as above, one level down.
+            unsafe {
+                if node.is_null() {
+                    false
+                } else if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+                    (*(node as *mut pg_sys::RangeTblRef)).rtindex == x
+                } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+                    let j = &*(node as *mut pg_sys::JoinExpr);
+                    holds(j.larg, x) || holds(j.rarg, x)
+                } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+                    list_iter::<pg_sys::Node>((*(node as *mut pg_sys::FromExpr)).fromlist)
+                        .any(|c| holds(c, x))
+                } else {
+                    false
+                }
+            }
+        }
+        if node.is_null() {
+            return false;
+        }
+        if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+            return (*(node as *mut pg_sys::RangeTblRef)).rtindex == x;
+        }
+        if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+            let f = &*(node as *mut pg_sys::FromExpr);
+            return list_iter::<pg_sys::Node>(f.fromlist)
+                .find(|c| holds(*c, x))
+                .is_some_and(|c| alone_on_its_nullable_side(c, x));
+        }
+        if !is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+            return false;
+        }
+        let j = &*(node as *mut pg_sys::JoinExpr);
+        use pg_sys::JoinType::*;
+        let (side, nullable) = if holds(j.larg, x) {
+            (j.larg, matches!(j.jointype, JOIN_RIGHT | JOIN_FULL))
+        } else if holds(j.rarg, x) {
+            (j.rarg, matches!(j.jointype, JOIN_LEFT | JOIN_FULL))
+        } else {
+            return false;
+        };
+        if nullable && !is_a(side, pg_sys::NodeTag::T_RangeTblRef) {
+            return false;
+        }
+        alone_on_its_nullable_side(side, x)
     }
 }
 
