@@ -204,55 +204,40 @@ unsafe fn joined_by_one_condition(d: *mut pg_sys::Query, x: i32) -> bool {
 /// # Safety
 /// `node` must be a valid join tree node (or null).
 unsafe fn alone_on_its_nullable_side(node: *mut pg_sys::Node, x: i32) -> bool {
-    // SAFETY: tags checked before casts.
-    unsafe {
-        fn holds(node: *mut pg_sys::Node, x: i32) -> bool {
-            // SAFETY: as above, one level down.
-            unsafe {
-                if node.is_null() {
-                    false
-                } else if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
-                    (*(node as *mut pg_sys::RangeTblRef)).rtindex == x
-                } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
-                    let j = &*(node as *mut pg_sys::JoinExpr);
-                    holds(j.larg, x) || holds(j.rarg, x)
-                } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
-                    list_iter::<pg_sys::Node>((*(node as *mut pg_sys::FromExpr)).fromlist)
-                        .any(|c| holds(c, x))
-                } else {
-                    false
-                }
+    /// `None`: `x` is not under `node`; else whether it is alone on every nullable side.
+    ///
+    /// # Safety
+    /// As for the outer function.
+    unsafe fn walk(node: *mut pg_sys::Node, x: i32) -> Option<bool> {
+        // SAFETY: tags checked before casts.
+        unsafe {
+            if node.is_null() {
+                None
+            } else if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+                ((*(node as *mut pg_sys::RangeTblRef)).rtindex == x).then_some(true)
+            } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+                list_iter::<pg_sys::Node>((*(node as *mut pg_sys::FromExpr)).fromlist)
+                    .find_map(|c| walk(c, x))
+            } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+                let j = &*(node as *mut pg_sys::JoinExpr);
+                use pg_sys::JoinType::*;
+                [
+                    (j.larg, matches!(j.jointype, JOIN_RIGHT | JOIN_FULL)),
+                    (j.rarg, matches!(j.jointype, JOIN_LEFT | JOIN_FULL)),
+                ]
+                .into_iter()
+                .find_map(|(side, nullable)| {
+                    walk(side, x).map(|alone| {
+                        alone && (!nullable || is_a(side, pg_sys::NodeTag::T_RangeTblRef))
+                    })
+                })
+            } else {
+                None
             }
         }
-        if node.is_null() {
-            return false;
-        }
-        if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
-            return (*(node as *mut pg_sys::RangeTblRef)).rtindex == x;
-        }
-        if is_a(node, pg_sys::NodeTag::T_FromExpr) {
-            let f = &*(node as *mut pg_sys::FromExpr);
-            return list_iter::<pg_sys::Node>(f.fromlist)
-                .find(|c| holds(*c, x))
-                .is_some_and(|c| alone_on_its_nullable_side(c, x));
-        }
-        if !is_a(node, pg_sys::NodeTag::T_JoinExpr) {
-            return false;
-        }
-        let j = &*(node as *mut pg_sys::JoinExpr);
-        use pg_sys::JoinType::*;
-        let (side, nullable) = if holds(j.larg, x) {
-            (j.larg, matches!(j.jointype, JOIN_RIGHT | JOIN_FULL))
-        } else if holds(j.rarg, x) {
-            (j.rarg, matches!(j.jointype, JOIN_LEFT | JOIN_FULL))
-        } else {
-            return false;
-        };
-        if nullable && !is_a(side, pg_sys::NodeTag::T_RangeTblRef) {
-            return false;
-        }
-        alone_on_its_nullable_side(side, x)
     }
+    // SAFETY: per contract.
+    unsafe { walk(node, x) }.unwrap_or(false)
 }
 
 /// The conjuncts of every WHERE and ON clause of a join tree, one group per clause.
