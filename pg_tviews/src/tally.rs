@@ -91,7 +91,7 @@ pub fn is_state_table(meta: &TviewMeta, relation: pg_sys::Oid) -> Result<bool, T
 /// Make `def`'s partial recomputes read their aggregates from the state tables of `meta`,
 /// where every group of a source has its state (see the module's rules).
 pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> {
-    if meta.mode != Mode::Immediate || def.tallies.is_empty() {
+    if def.tallies.is_empty() {
         return Ok(());
     }
     let tables = state_tables(meta, false)?;
@@ -103,13 +103,23 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
             .groups
             .iter()
             .map(|g| {
-                tables
-                    .iter()
-                    .find(|s| s.spec.as_deref().is_some_and(|c| g.matches(c)))
-                    .map(|s| TallyGroup {
-                        state: Some((DEFINITION_SCHEMA.to_string(), s.name.clone())),
-                        ..g.clone()
-                    })
+                let find = |matches: &dyn Fn(&str) -> bool| {
+                    tables
+                        .iter()
+                        .find(|s| s.spec.as_deref().is_some_and(matches))
+                        .map(|s| (DEFINITION_SCHEMA.to_string(), s.name.clone()))
+                };
+                let state = find(&|c| g.matches(c))?;
+                // Deferred mode: statements leave their deltas in a pending table.
+                let pending = match meta.mode {
+                    Mode::Immediate => None,
+                    Mode::Deferred => Some(find(&|c| g.matches_pending(c))?),
+                };
+                Some(TallyGroup {
+                    state: Some(state),
+                    pending,
+                    ..g.clone()
+                })
             })
             .collect();
         let Some(groups) = groups else {
@@ -135,23 +145,21 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
     Ok(())
 }
 
-/// The tallies of `def` that maintenance keeps in `mode`: immediate mode only, and only for
-/// a source whose every statement adds its rows to the state (a partial source joined
-/// straight to the key, or the table a summary aggregates: see
-/// `tviews_core::action::decide`).
+/// The tallies of `def` that maintenance keeps in `mode`: only for a source whose every
+/// statement adds its rows to the state (a partial source joined straight to the key, or
+/// the table a summary aggregates: see `tviews_core::action::decide`). In deferred mode not
+/// for an aggregate without GROUP BY: its one state row would be written by every
+/// transaction's commit in turn, and its row is recomputed at commit anyway.
 fn usable(def: &Definition, mode: Mode) -> Vec<SourceTally> {
-    if mode != Mode::Immediate {
-        return Vec::new();
-    }
     def.tallies
         .iter()
         .filter(|t| {
             let shape = inputs(def, mode).shape(t.source);
             (shape.traceable && shape.direct && shape.partial)
-                || def
-                    .summary
-                    .as_ref()
-                    .is_some_and(|s| s.group.source.oid == t.source)
+                || def.summary.as_ref().is_some_and(|s| {
+                    s.group.source.oid == t.source
+                        && (mode == Mode::Immediate || !s.group.columns.is_empty())
+                })
         })
         .cloned()
         .collect()
@@ -237,84 +245,54 @@ fn rebuild_state(meta: &TviewMeta, clean: bool) -> Result<(), TviewError> {
     if may_create {
         let base = format!("{}_tally", meta.view_name.1);
         let ext = crate::catalog::extension_schema()?;
-        let owner = crate::pg::context::Role::As {
-            user: meta.owner,
-            restricted: true,
-        };
         for t in tallies {
             // The definition schema is open to every role: names taken by others leave a
             // source to scan its children rather than fail the command.
             let mut taken = Vec::new();
-            let names: Option<Vec<String>> = t
+            let mut take = |suffix: &str| {
+                let name = free_name(&base, suffix, &taken)?;
+                taken.push(name.clone());
+                Some(name)
+            };
+            let names: Option<Vec<(String, Option<String>)>> = t
                 .groups
                 .iter()
                 .map(|_| {
-                    let name = free_name(&base, &taken)?;
-                    taken.push(name.clone());
-                    Some(name)
+                    let state = take("")?;
+                    let pending = match meta.mode {
+                        Mode::Immediate => None,
+                        Mode::Deferred => Some(take("_pending")?),
+                    };
+                    Some((state, pending))
                 })
                 .collect();
             let Some(names) = names else {
                 continue;
             };
-            for (g, name) in t.groups.into_iter().zip(names) {
+            for (g, (name, pending)) in t.groups.into_iter().zip(names) {
                 let with_state = TallyGroup {
                     state: Some((DEFINITION_SCHEMA.to_string(), name.clone())),
+                    pending: pending.clone().map(|p| (DEFINITION_SCHEMA.to_string(), p)),
                     ..g
                 };
-                crate::pg::context::run(owner, &meta.settings, || {
-                    Spi::run(&with_state.create_statement(DEFINITION_SCHEMA, &name))?;
-                    Spi::run(&format!(
-                        "COMMENT ON TABLE {} IS {}",
-                        tviews_core::sqlgen::qualified(DEFINITION_SCHEMA, &name),
-                        // COMMENT takes a bare string constant, not an expression.
-                        literal(&with_state.spec()).trim_end_matches("::pg_catalog.text")
-                    ))?;
-                    if let Some(fill) = with_state.fill_statement() {
-                        // The latest committed rows (and this transaction's), whatever this
-                        // transaction's snapshot: a REPEATABLE READ snapshot taken before
-                        // the lock would miss rows committed since.
-                        let conn = crate::pg::spi::Connection::open()?;
-                        crate::pg::spi::KeptPlan::prepare(&fill, &[], false)?.execute_latest(&[])?;
-                        drop(conn);
-                    }
-                    Ok(())
-                })?;
-                let oid =
-                    crate::pg::names::relation_oid(DEFINITION_SCHEMA, &name).ok_or_else(|| {
-                        TviewError::Internal(format!("state table {name} made here is missing"))
-                    })?;
-                // Filled: from now on only maintenance writes it, as the TVIEW table.
-                crate::pg::context::run(owner, &meta.settings, || {
-                    crate::install::guard_trigger(oid, &ext)
-                })?;
-                // Made while an extension script runs (ALTER EXTENSION UPDATE recomputing
-                // TVIEWs), PostgreSQL would make it a member of that extension: it is the
-                // TVIEW's, like the table it belongs to.
-                // SAFETY: reads a backend global; removes pg_depend rows of a table made here.
-                unsafe {
-                    if pg_sys::creating_extension {
-                        let row_type = pg_sys::get_rel_type_id(oid);
-                        for (class, object) in [
-                            (pg_sys::RelationRelationId, oid),
-                            (pg_sys::TypeRelationId, row_type),
-                            (pg_sys::TypeRelationId, pg_sys::get_array_type(row_type)),
-                        ] {
-                            pg_sys::deleteDependencyRecordsForClass(
-                                class,
-                                object,
-                                pg_sys::ExtensionRelationId,
-                                pg_sys::DependencyType::DEPENDENCY_EXTENSION as std::ffi::c_char,
-                            );
-                        }
-                        pg_sys::CommandCounterIncrement();
-                    }
+                make_state_table(
+                    meta,
+                    &ext,
+                    &name,
+                    &with_state.create_statement(DEFINITION_SCHEMA, &name),
+                    &with_state.spec(),
+                    with_state.fill_statement(),
+                )?;
+                if let Some(p) = pending {
+                    make_state_table(
+                        meta,
+                        &ext,
+                        &p,
+                        &with_state.create_pending_statement(DEFINITION_SCHEMA, &p),
+                        &with_state.pending_spec(),
+                        None,
+                    )?;
                 }
-                crate::create::record_internal_dependency(
-                    pg_sys::RelationRelationId,
-                    oid,
-                    meta.table,
-                );
             }
         }
     }
@@ -322,6 +300,71 @@ fn rebuild_state(meta: &TviewMeta, clean: bool) -> Result<(), TviewError> {
     // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
     unsafe { pg_sys::CacheInvalidateRelcacheByRelid(meta.table) };
     crate::maintain::cache::invalidate();
+    Ok(())
+}
+
+/// Make table `name` of TVIEW `meta` in the definition schema, as its owner: `create` it,
+/// comment it `spec`, `fill` it (read the latest committed rows), then guard it against
+/// direct writes and make it part of the TVIEW's table.
+fn make_state_table(
+    meta: &TviewMeta,
+    ext: &str,
+    name: &str,
+    create: &str,
+    spec: &str,
+    fill: Option<String>,
+) -> Result<(), TviewError> {
+    let owner = crate::pg::context::Role::As {
+        user: meta.owner,
+        restricted: true,
+    };
+    crate::pg::context::run(owner, &meta.settings, || {
+        Spi::run(create)?;
+        Spi::run(&format!(
+            "COMMENT ON TABLE {} IS {}",
+            tviews_core::sqlgen::qualified(DEFINITION_SCHEMA, name),
+            // COMMENT takes a bare string constant, not an expression.
+            literal(spec).trim_end_matches("::pg_catalog.text")
+        ))?;
+        if let Some(fill) = &fill {
+            // The latest committed rows (and this transaction's), whatever this
+            // transaction's snapshot: a REPEATABLE READ snapshot taken before the lock
+            // would miss rows committed since.
+            let conn = crate::pg::spi::Connection::open()?;
+            crate::pg::spi::KeptPlan::prepare(fill, &[], false)?.execute_latest(&[])?;
+            drop(conn);
+        }
+        Ok(())
+    })?;
+    let oid = crate::pg::names::relation_oid(DEFINITION_SCHEMA, name)
+        .ok_or_else(|| TviewError::Internal(format!("state table {name} made here is missing")))?;
+    // Filled: from now on only maintenance writes it, as the TVIEW table.
+    crate::pg::context::run(owner, &meta.settings, || {
+        crate::install::guard_trigger(oid, ext)
+    })?;
+    // Made while an extension script runs (ALTER EXTENSION UPDATE recomputing TVIEWs),
+    // PostgreSQL would make it a member of that extension: it is the TVIEW's, like the
+    // table it belongs to.
+    // SAFETY: reads a backend global; removes pg_depend rows of a table made here.
+    unsafe {
+        if pg_sys::creating_extension {
+            let row_type = pg_sys::get_rel_type_id(oid);
+            for (class, object) in [
+                (pg_sys::RelationRelationId, oid),
+                (pg_sys::TypeRelationId, row_type),
+                (pg_sys::TypeRelationId, pg_sys::get_array_type(row_type)),
+            ] {
+                pg_sys::deleteDependencyRecordsForClass(
+                    class,
+                    object,
+                    pg_sys::ExtensionRelationId,
+                    pg_sys::DependencyType::DEPENDENCY_EXTENSION as std::ffi::c_char,
+                );
+            }
+            pg_sys::CommandCounterIncrement();
+        }
+    }
+    crate::create::record_internal_dependency(pg_sys::RelationRelationId, oid, meta.table);
     Ok(())
 }
 
@@ -352,12 +395,12 @@ fn orphans(meta: &TviewMeta) -> Result<Vec<pg_sys::Oid>, TviewError> {
     Ok(found.into_iter().flatten().collect())
 }
 
-/// What every name [`free_name`] may give a state table of the definition view `view`
-/// begins with: `<view>_tally`, cut to leave room for the longest suffix (`_999`) within an
-/// identifier, as the names themselves are cut.
+/// What every name [`free_name`] may give a state or pending table of the definition view
+/// `view` begins with: `<view>_tally`, cut to leave room for the longest suffix
+/// (`_pending_999`) within an identifier, as the names themselves are cut.
 fn state_name_prefix(view: &str) -> String {
     let mut prefix = format!("{view}_tally");
-    while prefix.len() > tviews_core::naming::MAX_IDENTIFIER_BYTES - 4 {
+    while prefix.len() > tviews_core::naming::MAX_IDENTIFIER_BYTES - "_pending_999".len() {
         prefix.pop();
     }
     prefix
@@ -393,10 +436,10 @@ fn drop_state_table(oid: pg_sys::Oid) {
     }
 }
 
-/// A name no relation of the definition schema has, nor `taken`: `base`, then `base_2`, ...;
-/// `None` when all are taken.
-fn free_name(base: &str, taken: &[String]) -> Option<String> {
-    crate::pg::names::first_free_name(base, "", |c| {
+/// A name no relation of the definition schema has, nor `taken`: `base` and `suffix`, then
+/// `base` and `suffix_2`, ...; `None` when all are taken.
+fn free_name(base: &str, suffix: &str, taken: &[String]) -> Option<String> {
+    crate::pg::names::first_free_name(base, suffix, |c| {
         !taken.iter().any(|t| t == c) && crate::pg::names::relation_name_free(DEFINITION_SCHEMA, c)
     })
 }

@@ -21,7 +21,10 @@ use crate::sqlgen::patch::{
 use crate::sqlgen::refresh::{
     refresh_all, refresh_keys, refresh_many_keys, refresh_one_key, refresh_summary, RefreshTarget,
 };
-use crate::sqlgen::tally::{delta_statement, describe_groups, reset_statement, Summary};
+use crate::sqlgen::tally::{
+    delta_statement, describe_groups, fold_statement, pending_statement, reset_statement, Summary,
+    TallyGroup,
+};
 use crate::Error;
 
 /// When a TVIEW is maintained.
@@ -112,7 +115,15 @@ pub enum Query {
     /// Add the changed rows of `source` to the state tables its tallied aggregates read
     /// (see `sqlgen::tally`).
     Tally { source: u32, rows: Event },
-    /// Empty those state tables (TRUNCATE of `source`).
+    /// Deferred mode, at the statement: leave the changed rows' deltas of those state tables
+    /// in their pending tables, for the commit to add ([`Query::TallyFold`]). Takes no lock:
+    /// the statements of concurrent transactions only append.
+    TallyPending { source: u32, rows: Event },
+    /// Deferred mode, at commit, under the keys' locks: add the deltas this transaction left
+    /// in the pending tables of `source`'s tallies to their states.
+    TallyFold { source: u32 },
+    /// Empty those state tables, and the pending deltas of this transaction (TRUNCATE of
+    /// `source`).
     TallyReset { source: u32 },
     /// The lookup values the changed rows of `source` hold, one array per lookup column
     /// ([`Inputs::lookup_targets`]), for the lookup locks (see `plan::LookupLink`).
@@ -166,6 +177,8 @@ impl Query {
             | Query::Patch { source }
             | Query::Partial { source }
             | Query::Tally { source, .. }
+            | Query::TallyPending { source, .. }
+            | Query::TallyFold { source }
             | Query::TallyReset { source }
             | Query::LookupValues { source, .. } => Some(source),
             Query::RefreshOneKey
@@ -255,8 +268,11 @@ pub enum Action {
     },
     /// Run `keys`; now: lock them (`lock`) and recompute them ([`refresh_for`] their number,
     /// or only the document keys the source feeds with `partial`); at commit: queue them,
-    /// then lock each and recompute them once for the transaction. `tally`, run now (after
-    /// the locks, before the recompute), adds the changed rows to the source's tallies.
+    /// then lock each and recompute them once for the transaction. `tally`, run now, adds
+    /// the changed rows to the source's tallies: a [`Query::Tally`] after the locks, before
+    /// the recompute; in deferred mode a [`Query::TallyPending`], without locks, whose
+    /// deltas the commit adds ([`Query::TallyFold`]) under the keys' locks, before the
+    /// recompute.
     Keys {
         keys: Query,
         lock: Lock,
@@ -386,13 +402,15 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
             tally,
         },
         // At commit, a key queued by such a source and by no other change is recomputed
-        // partially, once for the transaction.
+        // partially, once for the transaction. Its deltas wait in the pending tables: adding
+        // them to the state now would lock state rows statement by statement, in no
+        // order shared with other transactions.
         (Mode::Deferred, true) => Action::Keys {
             keys,
             lock: each_key,
             when,
             partial: shape.partial.then_some(Query::Partial { source }),
-            tally,
+            tally: tallied.then_some(Query::TallyPending { source, rows }),
         },
         // A lookup's UPDATE of patchable columns alone is captured like any change of it,
         // and its documents found at commit have only what it feeds set again.
@@ -537,6 +555,15 @@ impl<'a> Inputs<'a> {
         targets
     }
 
+    /// The tallies `source` feeds: its summary's group, or the groups of the document keys
+    /// it is read in.
+    fn tally_groups(&self, source: u32) -> Option<&'a [TallyGroup]> {
+        match self.summary_source(source) {
+            Some(s) => Some(std::slice::from_ref(&s.group)),
+            None => self.partial_source(source).map(|p| p.tallies.as_slice()),
+        }
+    }
+
     /// The shape of `source`; a table the plan does not know is untraceable.
     pub fn shape(&self, source: u32) -> Shape {
         match self.source_plan(source) {
@@ -582,7 +609,24 @@ impl<'a> Inputs<'a> {
             patchable: false,
             ..self.shape(source)
         };
-        decide(source, shape, write, Mode::Deferred)
+        match decide(source, shape, write, Mode::Deferred) {
+            // Applied at commit already, under the keys' locks: the rows go to the state
+            // straight away.
+            Action::Keys {
+                keys,
+                lock,
+                when,
+                partial,
+                tally: Some(Query::TallyPending { source, rows }),
+            } => Action::Keys {
+                keys,
+                lock,
+                when,
+                partial,
+                tally: Some(Query::Tally { source, rows }),
+            },
+            action => action,
+        }
     }
 
     /// The SQL of `query`, or `None` when the TVIEW has no such statement (a source no longer
@@ -674,12 +718,10 @@ impl<'a> Inputs<'a> {
                     plan_per_execution: false,
                 })
             }
-            Query::Tally { source, rows } => plain(match self.summary_source(source) {
-                Some(s) => delta_statement(std::slice::from_ref(&s.group), rows),
-                None => self
-                    .partial_source(source)
-                    .and_then(|p| delta_statement(&p.tallies, rows)),
-            }),
+            Query::Tally { source, rows } => plain(
+                self.tally_groups(source)
+                    .and_then(|g| delta_statement(g, rows)),
+            ),
             Query::LookupValues { source, rows } => plain(lookup_values_query(
                 &self
                     .lookup_targets(source)
@@ -691,12 +733,16 @@ impl<'a> Inputs<'a> {
                     _ => Some(rows),
                 },
             )),
-            Query::TallyReset { source } => plain(match self.summary_source(source) {
-                Some(s) => reset_statement(std::slice::from_ref(&s.group)),
-                None => self
-                    .partial_source(source)
-                    .and_then(|p| reset_statement(&p.tallies)),
-            }),
+            Query::TallyPending { source, rows } => plain(
+                self.tally_groups(source)
+                    .and_then(|g| pending_statement(g, rows)),
+            ),
+            Query::TallyFold { source } => {
+                plain(self.tally_groups(source).and_then(fold_statement))
+            }
+            Query::TallyReset { source } => {
+                plain(self.tally_groups(source).and_then(reset_statement))
+            }
             Query::RefreshOneKey => Some(Statement {
                 sql: refresh_one_key(target),
                 params: target.key_params(),
@@ -782,9 +828,17 @@ impl<'a> Inputs<'a> {
 /// [`Inputs::describe_source`] for the TVIEW's own.
 pub fn describe(action: &Action) -> String {
     let text = describe_steps(action);
+    let kept = "their counts, sums and averages of the table's integer and numeric(p, s) columns and bool_and/bool_or of its boolean ones are read from state tables";
+    let probed = "(no child rows scanned; a min/max beside them probes the document's rows)";
     match action {
+        Action::Keys {
+            tally: Some(Query::TallyPending { .. }),
+            ..
+        } => format!(
+            "{text}; {kept}, to which each statement's changed rows are added at commit, under the keys' locks (each statement leaves their counts and sums in a pending table, taking no lock) {probed}"
+        ),
         Action::Keys { tally: Some(_), .. } => format!(
-            "{text}; their counts, sums and averages of the table's integer and numeric(p, s) columns and bool_and/bool_or of its boolean ones are read from state tables, to which each statement first adds the changed rows (no child rows scanned; a min/max beside them probes the document's rows)"
+            "{text}; {kept}, to which each statement first adds the changed rows {probed}"
         ),
         _ => text,
     }
@@ -1007,7 +1061,7 @@ const DOC_SHAPES: [(&str, Shape); 12] = [
         },
     ),
     (
-        "such a table whose subqueries count rows, sum or average integer or numeric(p, s) columns or combine boolean ones (immediate mode; in deferred mode, for rows a replica applies)",
+        "such a table whose subqueries count rows, sum or average integer or numeric(p, s) columns or combine boolean ones",
         Shape {
             traceable: true,
             direct: true,
@@ -1031,7 +1085,7 @@ const DOC_SHAPES: [(&str, Shape); 12] = [
         },
     ),
     (
-        "the one table a definition aggregates at the top level (`GROUP BY` one column of it, the key), when its aggregates can be kept (immediate mode; in deferred mode, for rows a replica applies)",
+        "the one table a definition aggregates at the top level (`GROUP BY` one column of it, the key), when its aggregates can be kept",
         Shape {
             traceable: true,
             direct: true,
@@ -1182,12 +1236,14 @@ mod tests {
                             partial,
                             tally,
                         } => {
-                            // Tallies are kept by every statement on a tallied child.
+                            // Tallies are kept by every statement on a tallied child: now,
+                            // or in deferred mode left pending without a lock until commit.
+                            let rows = write.rows().unwrap();
                             assert_eq!(
                                 *tally,
-                                kept.then_some(Query::Tally {
-                                    source: 7,
-                                    rows: write.rows().unwrap()
+                                kept.then_some(match mode {
+                                    Mode::Immediate => Query::Tally { source: 7, rows },
+                                    Mode::Deferred => Query::TallyPending { source: 7, rows },
                                 }),
                                 "{a:?}"
                             );

@@ -117,6 +117,10 @@ pub struct Work<K> {
     /// Keys whose documents need only the keys a source feeds recomputed (a partial
     /// recompute), by source table OID; a key also in `keys` is recomputed whole instead.
     pub partial: BTreeMap<u32, HashSet<K>>,
+    /// Sources whose statements left deltas of their tallies in pending tables, to be added
+    /// to the states before anything is recomputed (see `sqlgen::tally::fold_statement`);
+    /// kept whatever else the work turns into.
+    pub tallies: BTreeSet<u32>,
 }
 
 impl<K> Default for Work<K> {
@@ -126,12 +130,14 @@ impl<K> Default for Work<K> {
             keys: HashSet::new(),
             lookups: BTreeMap::new(),
             partial: BTreeMap::new(),
+            tallies: BTreeSet::new(),
         }
     }
 }
 
 impl<K: Hash + Eq> Work<K> {
     fn absorb(&mut self, other: Work<K>) {
+        self.tallies.extend(other.tallies);
         self.all |= other.all;
         if self.all {
             self.keys.clear();
@@ -170,7 +176,11 @@ impl<K: Hash + Eq> Work<K> {
     }
 
     pub fn is_empty(&self) -> bool {
-        !self.all && self.keys.is_empty() && self.lookups.is_empty() && self.partial.is_empty()
+        !self.all
+            && self.keys.is_empty()
+            && self.lookups.is_empty()
+            && self.partial.is_empty()
+            && self.tallies.is_empty()
     }
 }
 
@@ -253,6 +263,16 @@ impl<K: Hash + Eq + Clone> DeferredQueue<K> {
         if w.is_empty() {
             self.pending.remove(&(slot, sub));
         }
+    }
+
+    /// Note that a statement of subtransaction `sub` left deltas of `source`'s tallies for
+    /// the TVIEW in `slot` pending.
+    pub fn add_tally(&mut self, slot: Slot, sub: SubXact, source: u32) {
+        self.pending
+            .entry((slot, sub))
+            .or_default()
+            .tallies
+            .insert(source);
     }
 
     /// Queue changes of `of.source`, captured by `sqlgen::keys::capture_query`, whose keys

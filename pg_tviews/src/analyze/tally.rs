@@ -256,6 +256,7 @@ unsafe fn tally_subquery(
                 filter_nodes.join("|")
             ),
             state: None,
+            pending: None,
         };
         let g = match groups.iter().position(|x| {
             TallyGroup {
@@ -621,6 +622,7 @@ pub unsafe fn summary(
             slots: Vec::new(),
             identity,
             state: None,
+            pending: None,
         };
         // Each output column and the HAVING: aggregates, the key and the lookup's columns
         // become placeholders; nothing else may read the tables.

@@ -652,7 +652,8 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         .iter()
         .flat_map(|p| p.tallies.iter())
         .chain(def.summary.iter().map(|s| &s.group))
-        .filter_map(|g| g.state.as_ref())
+        .flat_map(|g| [g.state.as_ref(), g.pending.as_ref()])
+        .flatten()
         .filter_map(|(schema, name)| crate::pg::names::relation_oid(schema, name))
         .collect();
     let c = Rc::new(Compiled {

@@ -14,7 +14,7 @@
 
 use std::cell::RefCell;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use pgrx::prelude::*;
 use pgrx::{FromDatum, IntoDatum};
@@ -130,6 +130,39 @@ pub unsafe fn queue_partial_keys(tview: &Compiled, source: u32, keys: pg_sys::Da
     });
 }
 
+/// Note that a statement left deltas of `source`'s tallies pending for `tview`: its commit
+/// adds them to the states (see [`apply`]).
+pub fn queue_tally(tview: &Compiled, source: u32) {
+    QUEUE.with(|q| q.borrow_mut().add_tally(slot(tview), current_sub(), source));
+}
+
+/// Add the deltas statements left pending for the sources in `tallies` to their states;
+/// under the locks of every key they touch (or the TVIEW lock), before anything reads the
+/// states. A source that lost its tallies since (DDL rebuilt them) has nothing pending.
+fn fold(tview: &Compiled, tallies: &BTreeSet<u32>) -> Result<(), TviewError> {
+    for source in tallies {
+        if let Some(plan) = tview.plan(Query::TallyFold { source: *source })? {
+            plan.execute(&[])?;
+        }
+    }
+    Ok(())
+}
+
+/// Recompute every row of `meta`'s TVIEW under its lock, after adding the pending deltas
+/// of `tallies` to the states (a summary's rows are computed from them).
+fn refresh_all(
+    meta: &crate::catalog::TviewMeta,
+    tallies: &BTreeSet<u32>,
+) -> Result<(), TviewError> {
+    let tview = cache::compiled(meta)?;
+    run::with_maintenance(&tview, |_| {
+        lock::lock_whole(meta.table);
+        fold(&tview, tallies)?;
+        tview.refresh_everything()
+    })?;
+    Ok(())
+}
+
 /// Queue changes of `source` found through other rows: `captured` is the row of its capture
 /// query (one `text[]` per delta column, NULL when no row had a value); `patch`: they
 /// changed only what the fast path sets (see `tviews_core::action::CapturedPatch`).
@@ -183,17 +216,17 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     else {
         return Ok(()); // dropped in this transaction
     };
-    if batch.work.all {
-        run::refresh_all_rows(&meta)?;
-        return Ok(());
-    }
-    let tview = cache::compiled(&meta)?;
     let Work {
+        all,
         mut keys,
         lookups,
         mut partial,
-        ..
+        tallies,
     } = batch.work;
+    if all {
+        return refresh_all(&meta, &tallies);
+    }
+    let tview = cache::compiled(&meta)?;
     let everything = run::with_maintenance(&tview, |_| {
         // Keys reached through other rows are found now, from what is committed now, under
         // locks that make a row another transaction moves meanwhile either seen here or
@@ -234,6 +267,8 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         }
         partial_work.retain(|(_, set)| !set.is_empty());
         if keys.is_empty() && partial_work.is_empty() {
+            // Deltas of rows that reach no document.
+            fold(&tview, &tallies)?;
             return Ok(false);
         }
         let mut every: HashSet<StoredKey> = keys.clone();
@@ -247,6 +282,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
             if !locked {
                 tview.lock_keys(from_stored(&every, tview.key_type));
             }
+            fold(&tview, &tallies)?;
             if !keys.is_empty() {
                 tview.refresh_keys(from_stored(&keys, tview.key_type))?;
             }
@@ -261,7 +297,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     })?;
     if everything {
         // The definition changed since the changes were captured.
-        run::refresh_all_rows(&meta)?;
+        refresh_all(&meta, &tallies)?;
     }
     Ok(())
 }

@@ -100,10 +100,20 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                     (first_datum(), false)
                 }
             };
+            // Deferred mode leaves the rows' deltas pending, without a lock, for the commit
+            // to add under the keys' locks.
+            let tally = match tally {
+                Some(q @ Query::TallyPending { source, .. }) => {
+                    tview.tally(*q)?;
+                    deferred::queue_tally(tview, *source);
+                    None
+                }
+                other => *other,
+            };
             let Some(found) = found else {
                 // No changed row reaches a document; its tallies still count the rows.
                 if let Some(tally) = tally {
-                    tview.tally(*tally)?;
+                    tview.tally(tally)?;
                 }
                 return Ok(());
             };
@@ -117,7 +127,7 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             // The state rows are written after the documents' locks, in key order: writers
             // of the same documents take both in the same order.
             if let Some(tally) = tally {
-                tview.tally(*tally)?;
+                tview.tally(tally)?;
             }
             match when {
                 // SAFETY: the key query returns an array of the key type.

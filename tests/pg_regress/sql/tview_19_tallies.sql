@@ -25,8 +25,8 @@ CREATE FUNCTION state_tables() RETURNS TABLE (state text, spec text) LANGUAGE sq
        AND t.relnamespace IN (SELECT oid FROM pg_namespace WHERE nspname IN ('tal', 'tal2'))
      ORDER BY 1 $$;
 CREATE FUNCTION show_state() RETURNS TABLE (state text, spec text) LANGUAGE sql AS $$
-    SELECT regexp_replace(state, '^.*(_tally(_[0-9]+)?)$', '<view>\1'),
-           regexp_replace(spec, ': [0-9a-f]{16};', ': <digest>;')
+    SELECT regexp_replace(state, '^.*(_tally(_pending)?(_[0-9]+)?)$', '<view>\1'),
+           regexp_replace(spec, ': (pending )?[0-9a-f]{16};', ': \1<digest>;')
       FROM state_tables() ORDER BY 1, 2 $$;
 
 SELECT pg_tviews_create('product', $$
@@ -121,7 +121,8 @@ END $$;
 SELECT pg_tviews_refresh('product');
 INSERT INTO tb_review VALUES (301, 1, 1, 1, 1, true, 'g');
 SELECT * FROM pg_tviews_check('product');
--- Deferred mode keeps no state; back in immediate mode it is built again.
+-- Deferred mode keeps the state too, with a pending table per state; back in immediate mode
+-- the state is built again (and the pending tables dropped).
 SELECT pg_tviews_set_mode('product', 'deferred');
 SELECT * FROM show_state();
 BEGIN;
@@ -243,13 +244,15 @@ SELECT pg_tviews_create('c', $$
     SELECT p.pk, jsonb_build_object('n', (SELECT count(*) FROM tb_c c WHERE c.fk = p.pk)) AS data
       FROM tb_p p $$);
 SELECT min(state) AS ours, min(state) || '_2' AS ours2 FROM state_tables() \gset
-SELECT pg_tviews_set_mode('c', 'deferred');
+SELECT pg_tviews_drop('c');
 SET ROLE tal_squatter;
 CREATE TABLE tviews_def.:"ours" ();
 COMMENT ON TABLE tviews_def.:"ours" IS 'pg_tviews tally state: 0000000000000000; fake';
 CREATE TABLE tviews_def.:"ours2" ();
 RESET ROLE;
-SELECT pg_tviews_set_mode('c', 'immediate');
+SELECT pg_tviews_create('c', $$
+    SELECT p.pk, jsonb_build_object('n', (SELECT count(*) FROM tb_c c WHERE c.fk = p.pk)) AS data
+      FROM tb_p p $$);
 SELECT s.state = :'ours' || '_3' AS third_name, pg_get_userbyid(c.relowner)
   FROM state_tables() s JOIN pg_class c ON c.relname = s.state AND c.relnamespace = 'tviews_def'::regnamespace;
 SELECT pg_get_userbyid(relowner), count(*) FROM pg_class
@@ -326,6 +329,120 @@ INSERT INTO tb_r VALUES (9, 1, NULL, 1);
 SELECT * FROM pg_tviews_check('q');
 SELECT pg_tviews_drop('q');
 DROP ROLE tal_other;
+
+-- Deferred mode keeps tallies too: each statement leaves its rows' counts and sums in a
+-- pending table (appending, no lock), and the commit adds them to the state under the keys'
+-- locks before recomputing the documents from it.
+CREATE TABLE tb_doc (pk int PRIMARY KEY, label text);
+CREATE TABLE tb_line (id int PRIMARY KEY, fk int, qty int, amt numeric(10, 2), ok boolean);
+INSERT INTO tb_doc VALUES (1, 'one'), (2, 'two'), (3, 'three');
+INSERT INTO tb_line VALUES (1, 1, 2, 1.50, true), (2, 1, 3, 2.25, true), (3, 2, 7, 'NaN', false);
+SELECT pg_tviews_create('doc', $$
+    SELECT d.pk, jsonb_build_object('label', d.label,
+           'n', (SELECT count(*) FROM tb_line l WHERE l.fk = d.pk),
+           'qty', (SELECT sum(l.qty) FROM tb_line l WHERE l.fk = d.pk),
+           'avg', (SELECT round(avg(l.amt), 3) FROM tb_line l WHERE l.fk = d.pk),
+           'all_ok', (SELECT bool_and(l.ok) FROM tb_line l WHERE l.fk = d.pk),
+           'top', (SELECT max(l.qty) FROM tb_line l WHERE l.fk = d.pk AND l.qty IS NOT NULL
+                     AND l.id > 0 AND l.ok IS NOT NULL)) AS data
+      FROM tb_doc d $$);
+SELECT pg_tviews_set_mode('doc', 'deferred');
+SELECT * FROM show_state() WHERE spec LIKE '%tb_line%';
+SELECT regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance
+  FROM pg_tviews_explain('doc') WHERE source = 'tal.tb_line';
+CREATE FUNCTION pending_rows() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE t text; n bigint := 0; m bigint;
+BEGIN
+    FOR t IN SELECT state FROM state_tables() WHERE state LIKE 'tv_doc%pending%' LOOP
+        EXECUTE format('SELECT count(*) FROM tviews_def.%I', t) INTO m;
+        n := n + m;
+    END LOOP;
+    RETURN n;
+END $$;
+-- Several statements on one document, rows moved between documents, a row no document
+-- reads (fk 99) and one without a key: the deltas wait, the TVIEW is unchanged until commit.
+BEGIN;
+INSERT INTO tb_line VALUES (4, 1, 4, 0.10, true);
+INSERT INTO tb_line VALUES (5, 1, NULL, NULL, NULL), (6, 99, 1, 1, true), (7, NULL, 1, 1, false);
+UPDATE tb_line SET fk = 2 WHERE id = 2;
+DELETE FROM tb_line WHERE id = 1;
+SELECT pending_rows() > 0 AS deltas_waiting;
+SELECT pk, data FROM tv_doc ORDER BY pk;
+COMMIT;
+SELECT pending_rows() AS left_pending;
+SELECT pk, data FROM tv_doc ORDER BY pk;
+SELECT * FROM pg_tviews_check('doc');
+-- A flush inside a savepoint that rolls back, then more rows and the commit (the flush's
+-- additions to the state go with the savepoint, the deltas come back and are added once).
+BEGIN;
+INSERT INTO tb_line VALUES (8, 3, 5, 5.55, true);
+SAVEPOINT a;
+INSERT INTO tb_line VALUES (9, 3, 6, 6.66, false);
+SELECT pg_tviews_flush();
+SELECT data->'n' AS n_inside FROM tv_doc WHERE pk = 3;
+ROLLBACK TO a;
+INSERT INTO tb_line VALUES (10, 3, 1, 1.00, true);
+SELECT pg_tviews_flush();
+SELECT data->'n' AS n_flushed FROM tv_doc WHERE pk = 3;
+INSERT INTO tb_line VALUES (11, 3, 2, 2.00, true);
+COMMIT;
+SELECT pk, data FROM tv_doc WHERE pk = 3;
+SELECT * FROM pg_tviews_check('doc');
+-- The same again and again in one transaction (a long transaction's flushes).
+BEGIN;
+UPDATE tb_line SET qty = qty + 1 WHERE fk = 3;
+SAVEPOINT b;
+UPDATE tb_line SET qty = qty + 1 WHERE fk = 3;
+SELECT pg_tviews_flush();
+ROLLBACK TO b;
+UPDATE tb_line SET qty = qty + 10 WHERE fk = 3;
+SELECT pg_tviews_flush();
+UPDATE tb_line SET qty = qty + 100 WHERE fk = 3;
+COMMIT;
+SELECT * FROM pg_tviews_check('doc');
+-- A document also changed by its own row: recomputed whole, the state still follows.
+BEGIN;
+UPDATE tb_doc SET label = 'ONE' WHERE pk = 1;
+INSERT INTO tb_line VALUES (12, 1, 9, 9.99, false);
+COMMIT;
+SELECT pk, data FROM tv_doc WHERE pk = 1;
+SELECT * FROM pg_tviews_check('doc');
+-- TRUNCATE in the transaction: the state and the pending deltas emptied, rows after it
+-- counted.
+BEGIN;
+INSERT INTO tb_line VALUES (13, 2, 1, 1, true);
+TRUNCATE tb_line;
+INSERT INTO tb_line VALUES (14, 2, 3, 3.33, true), (15, 2, 4, NULL, true);
+COMMIT;
+SELECT pending_rows() AS left_pending;
+SELECT pk, data FROM tv_doc ORDER BY pk;
+SELECT * FROM pg_tviews_check('doc');
+-- Switched to immediate mode with deltas waiting, and back: the state is built again from
+-- the rows, this transaction's included.
+BEGIN;
+INSERT INTO tb_line VALUES (16, 1, 1, 1, true);
+SELECT pg_tviews_set_mode('doc', 'immediate');
+INSERT INTO tb_line VALUES (17, 1, 2, 2, true);
+COMMIT;
+SELECT * FROM pg_tviews_check('doc');
+BEGIN;
+INSERT INTO tb_line VALUES (18, 2, 1, 1, true);
+SELECT pg_tviews_set_mode('doc', 'deferred');
+INSERT INTO tb_line VALUES (19, 2, 2, 2, true);
+COMMIT;
+SELECT * FROM pg_tviews_check('doc');
+SELECT count(*) AS state_and_pending FROM state_tables() WHERE state LIKE 'tv_doc%';
+-- The pending table refuses direct writes, like the state.
+SELECT min(state) AS pending FROM state_tables() WHERE state LIKE 'tv_doc%pending%' \gset
+INSERT INTO tviews_def.:"pending" SELECT * FROM tviews_def.:"pending";
+-- An aborted transaction leaves nothing pending.
+BEGIN;
+INSERT INTO tb_line VALUES (20, 1, 1, 1, true);
+ROLLBACK;
+SELECT pending_rows() AS left_pending;
+SELECT * FROM pg_tviews_check('doc');
+SELECT pg_tviews_drop('doc');
+SELECT count(*) AS left_over FROM state_tables() WHERE state LIKE 'tv_doc%';
 
 DROP OWNED BY tal_owner;
 DROP ROLE tal_owner;

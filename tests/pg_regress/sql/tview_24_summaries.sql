@@ -14,8 +14,8 @@ SELECT g, CASE WHEN g % 7 = 0 THEN NULL ELSE 'k' || g % 3 END,
   FROM generate_series(1, 200) g;
 
 CREATE FUNCTION show_state() RETURNS TABLE (state text, spec text) LANGUAGE sql AS $$
-    SELECT regexp_replace(c.relname::text, '^.*(_tally(_[0-9]+)?)$', '<view>\1'),
-           regexp_replace(obj_description(c.oid, 'pg_class'), ': [0-9a-f]{16};', ': <digest>;')
+    SELECT regexp_replace(c.relname::text, '^.*(_tally(_pending)?(_[0-9]+)?)$', '<view>\1'),
+           regexp_replace(obj_description(c.oid, 'pg_class'), ': (pending )?[0-9a-f]{16};', ': \1<digest>;')
       FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.deptype = 'i'
       JOIN pg_class t ON t.oid = d.refobjid
      WHERE c.relnamespace = 'tviews_def'::regnamespace AND c.relkind = 'r'
@@ -109,14 +109,30 @@ SELECT * FROM tv_totals;
 INSERT INTO tb_sale SELECT g, 'k' || g % 4, g % 5, g, 1, g % 7, g % 2 = 0 FROM generate_series(1, 300) g;
 SELECT all_exact();
 
--- Deferred mode keeps no state (computed from the table at commit); back in immediate mode
--- the state is built again from the rows as they are.
+-- Deferred mode keeps the state of a GROUP BY summary too: statements leave their deltas in
+-- a pending table, the commit adds them under the groups' locks and computes the groups'
+-- rows from the state (a NULL group, groups emptied and made, a flush rolled back with its
+-- savepoint). The one-row summary keeps none in deferred mode. Back in immediate mode the
+-- state is built again from the rows as they are.
 SELECT pg_tviews_set_mode('summ.kinds', 'deferred');
+SELECT pg_tviews_set_mode('summ.totals', 'deferred');
 SELECT * FROM show_state();
 BEGIN;
 UPDATE tb_sale SET qty = qty + 10 WHERE id < 50;
 DELETE FROM tb_sale WHERE id > 290;
+INSERT INTO tb_sale (id, kind, qty) VALUES (9001, NULL, 3), (9002, 'fresh', 4), (9003, 'fresh', 5);
+SAVEPOINT s;
+UPDATE tb_sale SET kind = 'gone' WHERE kind = 'fresh';
+SELECT pg_tviews_flush();
+SELECT kind, n, qty FROM tv_kinds WHERE kind IS NULL OR kind IN ('gone', 'fresh', 'other') ORDER BY 1;
+ROLLBACK TO s;
+UPDATE tb_sale SET kind = 'other' WHERE id = 9002;
 COMMIT;
+SELECT kind, n, qty FROM tv_kinds WHERE kind IS NULL OR kind IN ('gone', 'fresh', 'other') ORDER BY 1;
+SELECT all_exact();
+DELETE FROM tb_sale WHERE id > 9000;
+SELECT all_exact();
+SELECT pg_tviews_set_mode('summ.totals', 'immediate');
 SELECT pg_tviews_set_mode('summ.kinds', 'immediate');
 SELECT * FROM show_state();
 UPDATE tb_sale SET kind = 'k0' WHERE id < 20;

@@ -139,6 +139,9 @@ pub struct TallyGroup {
     pub identity: String,
     /// The state table, once it exists (schema, name).
     pub state: Option<(String, String)>,
+    /// Deferred mode: the table where statements leave their deltas until commit adds them
+    /// to the state (see [`fold_statement`]), once it exists (schema, name).
+    pub pending: Option<(String, String)>,
 }
 
 /// What one aggregate computes from its group's state.
@@ -181,6 +184,8 @@ fn key_column(i: usize) -> String {
 
 /// How every state table's comment begins.
 pub const SPEC_PREFIX: &str = "pg_tviews tally state:";
+/// What follows [`SPEC_PREFIX`] in a pending table's comment.
+const PENDING_MARK: &str = "pending";
 
 impl GroupColumn {
     fn collate(&self) -> String {
@@ -249,6 +254,25 @@ impl TallyGroup {
         comment.starts_with(&format!("{SPEC_PREFIX} {};", self.digest()))
     }
 
+    /// The comment of the group's pending table (deferred mode): what [`TallyGroup::spec`]
+    /// says, marked as deltas waiting for their transaction's commit.
+    pub fn pending_spec(&self) -> String {
+        let spec = self.spec();
+        format!(
+            "{SPEC_PREFIX} {PENDING_MARK} {}; deltas of statements waiting for their commit",
+            spec[SPEC_PREFIX.len()..].trim_start()
+        )
+    }
+
+    /// Does a table whose comment is `comment` hold this group's pending deltas?
+    pub fn matches_pending(&self, comment: &str) -> bool {
+        comment.starts_with(&format!("{SPEC_PREFIX} {PENDING_MARK} {};", self.digest()))
+    }
+
+    fn pending_sql(&self) -> Option<String> {
+        self.pending.as_ref().map(|(s, n)| qualified(s, n))
+    }
+
     fn state_sql(&self) -> Option<String> {
         self.state.as_ref().map(|(s, n)| qualified(s, n))
     }
@@ -258,8 +282,8 @@ impl TallyGroup {
         (0..self.columns.len().max(1)).map(key_column).collect()
     }
 
-    /// `CREATE TABLE` of the state table `name` (in `schema`).
-    pub fn create_statement(&self, schema: &str, name: &str) -> String {
+    /// The state's column definitions (key columns, counts, sums).
+    fn column_definitions(&self) -> Vec<String> {
         let mut columns: Vec<String> = match self.columns.is_empty() {
             // One row, keyed by `true`.
             true => vec![format!("{} pg_catalog.bool", key_column(0))],
@@ -280,6 +304,12 @@ impl TallyGroup {
                 columns.push(format!("{} pg_catalog.int8 NOT NULL", nan_column(i)));
             }
         }
+        columns
+    }
+
+    /// `CREATE TABLE` of the state table `name` (in `schema`).
+    pub fn create_statement(&self, schema: &str, name: &str) -> String {
+        let mut columns = self.column_definitions();
         columns.push(format!(
             "{} ({})",
             if self.null_group {
@@ -293,6 +323,16 @@ impl TallyGroup {
             "CREATE TABLE {} ({})",
             qualified(schema, name),
             columns.join(", ")
+        )
+    }
+
+    /// `CREATE TABLE` of the pending table `name` (in `schema`): the state's columns, no key
+    /// (statements only append to it, never waiting for one another).
+    pub fn create_pending_statement(&self, schema: &str, name: &str) -> String {
+        format!(
+            "CREATE TABLE {} ({})",
+            qualified(schema, name),
+            self.column_definitions().join(", ")
         )
     }
 
@@ -399,6 +439,134 @@ impl TallyGroup {
     /// row lock per document the statement recomputes, whatever its rows.
     fn delta(&self, rows: Event) -> Option<String> {
         let state = self.state_sql()?;
+        Some(format!(
+            "INSERT INTO {state} AS s ({}) {} ON CONFLICT ({}) DO UPDATE SET {}",
+            self.columns().join(", "),
+            self.delta_rows(rows),
+            self.key_columns().join(", "),
+            self.added_to_state(),
+        ))
+    }
+
+    /// `SET` of an `INSERT INTO state AS s ... ON CONFLICT` adding the new row's counts and
+    /// sums to the state row's.
+    fn added_to_state(&self) -> String {
+        let columns = self.columns();
+        columns[self.key_columns().len()..]
+            .iter()
+            .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) EXCLUDED.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Deferred mode: the `INSERT` leaving a statement's deltas (as [`Self::delta`] computes
+    /// them) in the pending table, for the commit to add to the state.
+    fn pending_delta(&self, rows: Event) -> Option<String> {
+        self.state_sql()?;
+        Some(format!(
+            "INSERT INTO {} ({}) {}",
+            self.pending_sql()?,
+            self.columns().join(", "),
+            self.delta_rows(rows),
+        ))
+    }
+
+    /// Deferred mode, at commit: the data-modifying CTEs (name, body) that take the
+    /// transaction's deltas out of the pending table and add them to the state, per key
+    /// value in key order (under the documents' locks); `i` tells the CTEs of several groups
+    /// apart. Every row a transaction leaves in a pending table it takes out before it
+    /// commits, so the rows found there are its own.
+    ///
+    /// The state rows are changed by an `UPDATE`, and only the keys it did not find are
+    /// inserted (`ON CONFLICT` for a key another transaction inserted meanwhile): an
+    /// `INSERT ... ON CONFLICT DO UPDATE` of a row whose last change was rolled back with a
+    /// savepoint (a `pg_tviews_flush()` inside it) trips an assertion of PostgreSQL 17
+    /// builds with assertions on (`HEAP_XMAX_IS_LOCKED_ONLY` in `heap_update`), where a plain
+    /// `UPDATE` does not.
+    fn fold(&self, i: usize) -> Option<Vec<(String, String)>> {
+        let state = self.state_sql()?;
+        let pending = self.pending_sql()?;
+        let name = |what: &str| quote_ident(&format!("{RESERVED_PREFIX}{what}{i}"));
+        let (taken, sums, updated) = (name("d"), name("a"), name("u"));
+        let keys = self.key_columns();
+        let columns = self.columns();
+        let counted: Vec<String> = columns[keys.len()..]
+            .iter()
+            .map(|c| {
+                let numeric = self
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .any(|(slot, s)| s.summed && *c == sum_column(slot));
+                match numeric {
+                    true => format!("pg_catalog.sum({c}) AS {c}"),
+                    false => format!("pg_catalog.sum({c})::pg_catalog.int8 AS {c}"),
+                }
+            })
+            .collect();
+        let same_key = |left: &str, right: &str| -> String {
+            keys.iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let (l, r) = (format!("{left}.{k}"), format!("{right}.{k}"));
+                    let equal = match self.columns.get(i) {
+                        Some(c) => c.matching(&l, &r),
+                        None => format!("{l} OPERATOR(pg_catalog.=) {r}"),
+                    };
+                    match self.null_group {
+                        true => format!("({equal} OR ({l} IS NULL AND {r} IS NULL))"),
+                        false => equal,
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let sets: Vec<String> = columns[keys.len()..]
+            .iter()
+            .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) a.{c}"))
+            .collect();
+        Some(vec![
+            (taken.clone(), format!("DELETE FROM {pending} RETURNING *")),
+            (
+                sums.clone(),
+                format!(
+                    "SELECT {}, {} FROM {taken} GROUP BY {by}",
+                    keys.join(", "),
+                    counted.join(", "),
+                    by = self.by_key()
+                ),
+            ),
+            (
+                updated.clone(),
+                format!(
+                    "UPDATE {state} AS s SET {} FROM {sums} AS a WHERE {} RETURNING {}",
+                    sets.join(", "),
+                    same_key("s", "a"),
+                    keys.iter()
+                        .map(|k| format!("a.{k}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            (
+                name("t"),
+                format!(
+                    "INSERT INTO {state} AS s ({}) SELECT a.* FROM {sums} AS a \
+                     WHERE NOT EXISTS (SELECT FROM {updated} AS u WHERE {}) ORDER BY {by} \
+                     ON CONFLICT ({}) DO UPDATE SET {}",
+                    columns.join(", "),
+                    same_key("u", "a"),
+                    keys.join(", "),
+                    self.added_to_state(),
+                    by = self.by_key(),
+                ),
+            ),
+        ])
+    }
+
+    /// The `SELECT` of a statement's deltas per key value: its transition rows (`rows`)
+    /// counted +1 for each new row, -1 for each old one, in key order.
+    fn delta_rows(&self, rows: Event) -> String {
         let sign = format!("n.{}", quote_ident(&format!("{RESERVED_PREFIX}sign")));
         let new = format!(
             "SELECT 1 AS {}, t.* FROM {} AS t",
@@ -448,24 +616,14 @@ impl TallyGroup {
                 ));
             }
         }
-        let columns = self.columns();
-        let keys = self.key_columns();
-        let sets: Vec<String> = columns[keys.len()..]
-            .iter()
-            .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) EXCLUDED.{c}"))
-            .collect();
-        Some(format!(
-            "INSERT INTO {state} AS s ({}) SELECT {} FROM ({union}) AS n{} GROUP BY {by} ORDER BY {by} \
-             ON CONFLICT ({}) DO UPDATE SET {}",
-            columns.join(", "),
+        format!(
+            "SELECT {} FROM ({union}) AS n{} GROUP BY {by} ORDER BY {by}",
             values.join(", "),
             self.counted_rows()
                 .map(|c| format!(" WHERE {c}"))
                 .unwrap_or_default(),
-            keys.join(", "),
-            sets.join(", "),
             by = self.by_key(),
-        ))
+        )
     }
 
     /// `expr`, or `NaN` when slot `slot` counts a `NaN` among its values (a sum or average
@@ -638,12 +796,43 @@ pub fn delta_statement(groups: &[TallyGroup], rows: Event) -> Option<String> {
     combine(groups.iter().filter_map(|g| g.delta(rows)).collect())
 }
 
-/// The statement emptying every state of `groups` (TRUNCATE of their child table).
+/// Deferred mode: the statement leaving a statement's deltas in the pending table of every
+/// state of `groups`, for its commit to add ([`fold_statement`]); `None` without them.
+pub fn pending_statement(groups: &[TallyGroup], rows: Event) -> Option<String> {
+    combine(
+        groups
+            .iter()
+            .filter_map(|g| g.pending_delta(rows))
+            .collect(),
+    )
+}
+
+/// Deferred mode, at commit (or `pg_tviews_flush()`): the statement adding the deltas the
+/// transaction's statements left in the pending tables of `groups` to their states, and
+/// taking them out; `None` without pending tables.
+pub fn fold_statement(groups: &[TallyGroup]) -> Option<String> {
+    let ctes: Vec<String> = groups
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| g.fold(i))
+        .flatten()
+        .map(|(name, body)| format!("{name} AS ({body})"))
+        .collect();
+    match ctes.is_empty() {
+        true => None,
+        false => Some(format!("WITH {} SELECT", ctes.join(", "))),
+    }
+}
+
+/// The statement emptying every state of `groups`, and the pending deltas of this
+/// transaction (TRUNCATE of their child table).
 pub fn reset_statement(groups: &[TallyGroup]) -> Option<String> {
     combine(
         groups
             .iter()
-            .filter_map(|g| g.state_sql().map(|s| format!("DELETE FROM {s}")))
+            .flat_map(|g| [g.state_sql(), g.pending_sql()])
+            .flatten()
+            .map(|s| format!("DELETE FROM {s}"))
             .collect(),
     )
 }
@@ -930,6 +1119,7 @@ mod tests {
             }],
             identity: "3/2/23/0/96/{OPEXPR}/rating:true".into(),
             state: Some(("tviews_def".into(), "tv_product_tally".into())),
+            pending: None,
         }
     }
 
@@ -962,6 +1152,42 @@ mod tests {
         assert!(two.starts_with("WITH \"__pgtv_t0\" AS (INSERT INTO"));
         assert!(two.ends_with(") SELECT"));
         assert_eq!(delta_statement(&[], Event::Delete), None);
+    }
+
+    #[test]
+    fn deferred_deltas_wait_in_a_pending_table_and_are_added_once_at_commit() {
+        let g = TallyGroup {
+            pending: Some(("tviews_def".into(), "tv_product_tally_pending".into())),
+            ..group()
+        };
+        // The pending table: the state's columns, no key (statements only append).
+        assert_eq!(
+            g.create_pending_statement("tviews_def", "p"),
+            "CREATE TABLE \"tviews_def\".\"p\" (\"k\" pg_catalog.int4, \"n\" pg_catalog.int8 NOT NULL, \"c0\" pg_catalog.int8 NOT NULL, \"s0\" pg_catalog.numeric NOT NULL)"
+        );
+        let pending = pending_statement(std::slice::from_ref(&g), Event::Insert).unwrap();
+        assert!(pending.starts_with(
+            "INSERT INTO \"tviews_def\".\"tv_product_tally_pending\" (\"k\", \"n\", \"c0\", \"s0\") SELECT"
+        ));
+        assert!(!pending.contains("ON CONFLICT"));
+        // The fold: take the rows out, sum them per key, update the state rows found and
+        // insert the others.
+        let fold = fold_statement(std::slice::from_ref(&g)).unwrap();
+        assert!(fold.starts_with(
+            "WITH \"__pgtv_d0\" AS (DELETE FROM \"tviews_def\".\"tv_product_tally_pending\" RETURNING *), \"__pgtv_a0\" AS (SELECT \"k\", pg_catalog.sum(\"n\")::pg_catalog.int8 AS \"n\", pg_catalog.sum(\"c0\")::pg_catalog.int8 AS \"c0\", pg_catalog.sum(\"s0\") AS \"s0\" FROM \"__pgtv_d0\" GROUP BY 1)"
+        ));
+        assert!(fold.contains("\"__pgtv_u0\" AS (UPDATE \"tviews_def\".\"tv_product_tally\" AS s SET \"n\" = s.\"n\" OPERATOR(pg_catalog.+) a.\"n\""));
+        assert!(fold.contains("WHERE NOT EXISTS (SELECT FROM \"__pgtv_u0\" AS u WHERE"));
+        assert!(fold.ends_with(") SELECT"));
+        // The reset empties the pending deltas too; without a pending table there is no fold.
+        let reset = reset_statement(std::slice::from_ref(&g)).unwrap();
+        assert!(reset.contains("DELETE FROM \"tviews_def\".\"tv_product_tally_pending\""));
+        assert_eq!(fold_statement(&[group()]), None);
+        assert_eq!(pending_statement(&[group()], Event::Insert), None);
+        // The pending table's comment is not the state's.
+        assert!(g.matches_pending(&g.pending_spec()));
+        assert!(!g.matches(&g.pending_spec()));
+        assert!(!g.matches_pending(&g.spec()));
     }
 
     #[test]
