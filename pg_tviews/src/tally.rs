@@ -147,19 +147,17 @@ pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> 
 
 /// The tallies of `def` that maintenance keeps in `mode`: only for a source whose every
 /// statement adds its rows to the state (a partial source joined straight to the key, or
-/// the table a summary aggregates: see `tviews_core::action::decide`). In deferred mode not
-/// for an aggregate without GROUP BY: its one state row would be written by every
-/// transaction's commit in turn, and its row is recomputed at commit anyway.
+/// the table a summary aggregates: see `tviews_core::action::decide`).
 fn usable(def: &Definition, mode: Mode) -> Vec<SourceTally> {
     def.tallies
         .iter()
         .filter(|t| {
             let shape = inputs(def, mode).shape(t.source);
             (shape.traceable && shape.direct && shape.partial)
-                || def.summary.as_ref().is_some_and(|s| {
-                    s.group.source.oid == t.source
-                        && (mode == Mode::Immediate || !s.group.columns.is_empty())
-                })
+                || def
+                    .summary
+                    .as_ref()
+                    .is_some_and(|s| s.group.source.oid == t.source)
         })
         .cloned()
         .collect()

@@ -313,9 +313,12 @@ pub enum Action {
         otherwise: Box<Action>,
     },
     /// An aggregate without GROUP BY whose state keeps the source's rows (see
-    /// `sqlgen::tally::Summary`): under the whole-TVIEW lock, run `tally` (add the changed
-    /// rows to the state), then recompute the one row from the state
-    /// ([`Query::RefreshSummary`]) now, or every row at commit.
+    /// `sqlgen::tally::Summary`): now, under the whole-TVIEW lock, run `tally` (add the
+    /// changed rows to the state), then recompute the one row from the state
+    /// ([`Query::RefreshSummary`]); at commit, rows a replica session collected: the same
+    /// under the lock, and every row recomputed; in deferred mode, `tally` is a
+    /// [`Query::TallyPending`] run without a lock, and the commit takes the lock, adds the
+    /// pending rows to the state and recomputes the one row from it.
     Summary { tally: Query, when: When },
 }
 
@@ -363,7 +366,10 @@ pub fn decide(source: u32, shape: Shape, write: Write, mode: Mode) -> Action {
     if !shape.traceable {
         if tallied {
             return Action::Summary {
-                tally: Query::Tally { source, rows },
+                tally: match mode {
+                    Mode::Immediate => Query::Tally { source, rows },
+                    Mode::Deferred => Query::TallyPending { source, rows },
+                },
                 when,
             };
         }
@@ -624,6 +630,13 @@ impl<'a> Inputs<'a> {
                 when,
                 partial,
                 tally: Some(Query::Tally { source, rows }),
+            },
+            Action::Summary {
+                tally: Query::TallyPending { source, rows },
+                when,
+            } => Action::Summary {
+                tally: Query::Tally { source, rows },
+                when,
             },
             action => action,
         }
@@ -899,6 +912,10 @@ fn describe_steps(action: &Action) -> String {
             }
         ),
         Action::Summary { when: When::Now, .. } => "each statement: TVIEW lock, the changed rows added to the state table (counts, sums, trues), then the one row computed from it (no rows of the table scanned)".into(),
+        Action::Summary {
+            tally: Query::TallyPending { .. },
+            ..
+        } => "each statement: the changed rows' counts and sums left in a pending table (no lock); at commit: TVIEW lock, those added to the state table, then the one row computed from it (no rows of the table scanned)".into(),
         Action::Summary { when: When::AtCommit, .. } => "each statement: TVIEW lock, the changed rows added to the state table; at commit: every row recomputed".into(),
         Action::Patch {
             otherwise, when, ..
@@ -1097,7 +1114,7 @@ const DOC_SHAPES: [(&str, Shape); 12] = [
         },
     ),
     (
-        "the one table an aggregate without `GROUP BY` reads, when its aggregates can be kept (immediate mode; in deferred mode, for rows a replica applies)",
+        "the one table an aggregate without `GROUP BY` reads, when its aggregates can be kept",
         Shape {
             traceable: false,
             direct: false,
@@ -1309,11 +1326,12 @@ mod tests {
                             assert!(kept && !shape.traceable, "{a:?}");
                             assert_ne!(write, Write::Truncate);
                             assert_eq!(*w, when);
+                            let rows = write.rows().unwrap();
                             assert_eq!(
                                 *tally,
-                                Query::Tally {
-                                    source: 7,
-                                    rows: write.rows().unwrap()
+                                match mode {
+                                    Mode::Immediate => Query::Tally { source: 7, rows },
+                                    Mode::Deferred => Query::TallyPending { source: 7, rows },
                                 }
                             );
                         }

@@ -227,6 +227,26 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         return refresh_all(&meta, &tallies);
     }
     let tview = cache::compiled(&meta)?;
+    // An aggregate without GROUP BY kept in a state: its one row, from the state, under the
+    // TVIEW lock (its only source's rows reach no key).
+    let decided: Vec<Action> = tallies
+        .iter()
+        .map(|s| tview.decide(pg_sys::Oid::from(*s), Write::Insert))
+        .collect();
+    if decided.iter().any(|a| matches!(a, Action::All { .. })) {
+        // The state went since the statements (DDL in the transaction).
+        return refresh_all(&meta, &tallies);
+    }
+    if decided.iter().any(|a| matches!(a, Action::Summary { .. })) {
+        run::with_maintenance(&tview, |_| {
+            lock::lock_whole(meta.table);
+            fold(&tview, &tallies)?;
+            tview.refresh_summary()
+        })?;
+        if keys.is_empty() && lookups.is_empty() && partial.is_empty() {
+            return Ok(());
+        }
+    }
     let everything = run::with_maintenance(&tview, |_| {
         // Keys reached through other rows are found now, from what is committed now, under
         // locks that make a row another transaction moves meanwhile either seen here or

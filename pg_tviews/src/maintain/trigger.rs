@@ -144,6 +144,15 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                 }
             }
         }
+        Action::Summary {
+            tally: q @ Query::TallyPending { source, .. },
+            ..
+        } => {
+            // Deferred mode: the commit takes the lock, adds these to the state and
+            // recomputes the one row (see deferred::apply).
+            tview.tally(*q)?;
+            deferred::queue_tally(tview, *source);
+        }
         Action::Summary { tally, when } => {
             // The whole lock before the state row, for every writer (see Action::Keys).
             lock::lock_whole(tview.meta.table);

@@ -112,8 +112,9 @@ SELECT all_exact();
 -- Deferred mode keeps the state of a GROUP BY summary too: statements leave their deltas in
 -- a pending table, the commit adds them under the groups' locks and computes the groups'
 -- rows from the state (a NULL group, groups emptied and made, a flush rolled back with its
--- savepoint). The one-row summary keeps none in deferred mode. Back in immediate mode the
--- state is built again from the rows as they are.
+-- savepoint). The one-row summary too: its commit takes the TVIEW lock, adds the pending
+-- rows and computes the row from the state. Back in immediate mode the state is built again
+-- from the rows as they are.
 SELECT pg_tviews_set_mode('summ.kinds', 'deferred');
 SELECT pg_tviews_set_mode('summ.totals', 'deferred');
 SELECT * FROM show_state();
@@ -125,12 +126,20 @@ SAVEPOINT s;
 UPDATE tb_sale SET kind = 'gone' WHERE kind = 'fresh';
 SELECT pg_tviews_flush();
 SELECT kind, n, qty FROM tv_kinds WHERE kind IS NULL OR kind IN ('gone', 'fresh', 'other') ORDER BY 1;
+SELECT n, qty FROM tv_totals;
 ROLLBACK TO s;
 UPDATE tb_sale SET kind = 'other' WHERE id = 9002;
 COMMIT;
 SELECT kind, n, qty FROM tv_kinds WHERE kind IS NULL OR kind IN ('gone', 'fresh', 'other') ORDER BY 1;
+SELECT n, qty FROM tv_totals;
 SELECT all_exact();
+BEGIN;
 DELETE FROM tb_sale WHERE id > 9000;
+TRUNCATE tb_sale;
+INSERT INTO tb_sale (id, kind, qty) VALUES (9001, 'a', 1);
+ROLLBACK;
+DELETE FROM tb_sale WHERE id > 9000;
+SELECT n, qty FROM tv_totals;
 SELECT all_exact();
 SELECT pg_tviews_set_mode('summ.totals', 'immediate');
 SELECT pg_tviews_set_mode('summ.kinds', 'immediate');
