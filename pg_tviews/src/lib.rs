@@ -82,10 +82,13 @@ unsafe extern "C-unwind" fn on_subxact_event(
 ) {
     use pg_sys::SubXactEvent::*;
     match event {
-        SUBXACT_EVENT_COMMIT_SUB => maintain::deferred::subxact_committed(my, parent),
+        SUBXACT_EVENT_COMMIT_SUB => {
+            maintain::deferred::subxact_committed(my, parent);
+            maintain::replica::subxact_committed(my, parent);
+        }
         SUBXACT_EVENT_ABORT_SUB => {
             maintain::deferred::subxact_aborted(my);
-            maintain::replica::subxact_aborted();
+            maintain::replica::subxact_aborted(my);
             maintain::lock::reset();
             ddl::subxact_aborted(my);
         }

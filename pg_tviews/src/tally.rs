@@ -206,6 +206,16 @@ pub fn rebuild_collected(meta: &TviewMeta) -> Result<(), TviewError> {
 }
 
 fn rebuild_state(meta: &TviewMeta, clean: bool) -> Result<(), TviewError> {
+    // One rebuild of a TVIEW's states at a time (a second one would find the tables the
+    // first dropped): a lock on its table that conflicts with itself, not with its readers
+    // and writers. Taken, it brings the catalog as the first left it.
+    // SAFETY: locks an existing relation until the transaction ends.
+    unsafe {
+        pg_sys::LockRelationOid(
+            meta.table,
+            pg_sys::ShareUpdateExclusiveLock as pg_sys::LOCKMODE,
+        )
+    };
     let compiled = crate::maintain::cache::compiled(meta)?;
     let old = state_tables(meta, true)?;
     let tallies = usable(&compiled.def, meta.mode);

@@ -15,6 +15,7 @@ pub fn flush() -> Result<(), TviewError> {
     // own maintenance context (run::with_maintenance).
     crate::pg::context::run(crate::pg::context::Role::Caller, &[], || loop {
         replica::drain()?;
+        replica::rebuild_lost()?;
         match deferred::next_batch() {
             Some(batch) => deferred::apply(batch)?,
             None => return Ok(()),

@@ -91,11 +91,13 @@ thread_local! {
 /// Forget what was collected (transaction end: the stores went with its memory).
 pub fn reset() {
     COLLECTED.with(|c| c.borrow_mut().clear());
+    COUNTED_IN.with(|c| c.borrow_mut().clear());
+    LOST.with(|l| l.borrow_mut().clear());
 }
 
-/// Nothing collected waits for commit.
+/// Nothing collected waits for commit (nor a state that lost collected rows).
 pub fn is_empty() -> bool {
-    COLLECTED.with(|c| c.borrow().is_empty())
+    COLLECTED.with(|c| c.borrow().is_empty()) && LOST.with(|l| l.borrow().is_empty())
 }
 
 /// A new store in the top transaction's memory, spilling past work_mem under its resource
@@ -143,15 +145,69 @@ fn lock_tviews_of(source: pg_sys::Oid) {
     });
 }
 
+thread_local! {
+    /// TVIEW tables whose states had collected rows added inside a subtransaction (a
+    /// `pg_tviews_flush()` in a savepoint), by that subtransaction: the rows are let go once
+    /// added, so should it roll back, the states would miss them for good.
+    static COUNTED_IN: RefCell<Vec<(pg_sys::SubTransactionId, pg_sys::Oid)>> =
+        const { RefCell::new(Vec::new()) };
+    /// TVIEW tables whose states lost such additions to a rollback: built again from the
+    /// tables, and the TVIEW recomputed, before the commit applies its work.
+    static LOST: RefCell<Vec<pg_sys::Oid>> = const { RefCell::new(Vec::new()) };
+}
+
 /// A subtransaction rolled back, and the locks taken in it with it: take them again at the
-/// next row of each source.
-pub fn subxact_aborted() {
+/// next row of each source. States that collected rows were added to inside it lost them.
+pub fn subxact_aborted(sub: pg_sys::SubTransactionId) {
     COLLECTED.with(|c| {
         for e in c.borrow_mut().iter_mut() {
             e.locked = false;
             e.rolled_back = true;
         }
     });
+    COUNTED_IN.with(|c| {
+        let mut c = c.borrow_mut();
+        let lost: Vec<pg_sys::Oid> = c
+            .iter()
+            .filter(|(s, _)| *s == sub)
+            .map(|(_, t)| *t)
+            .collect();
+        c.retain(|(s, _)| *s != sub);
+        LOST.with(|l| l.borrow_mut().extend(lost));
+    });
+}
+
+/// A subtransaction committed into `parent`: what it added is now the parent's to lose.
+pub fn subxact_committed(sub: pg_sys::SubTransactionId, parent: pg_sys::SubTransactionId) {
+    COUNTED_IN.with(|c| {
+        for (s, _) in c.borrow_mut().iter_mut() {
+            if *s == sub {
+                *s = parent;
+            }
+        }
+    });
+}
+
+/// Build again the states that lost collected rows to a rolled-back subtransaction, and
+/// queue their TVIEWs for a full recompute. At the top level only: inside a subtransaction
+/// the rebuild could be rolled back in turn (it waits for the commit or a flush outside).
+pub fn rebuild_lost() -> Result<(), TviewError> {
+    // SAFETY: a plain read of the transaction state.
+    if unsafe { pg_sys::GetCurrentTransactionNestLevel() } > 1 {
+        return Ok(());
+    }
+    let mut lost = LOST.with(|l| std::mem::take(&mut *l.borrow_mut()));
+    lost.sort_by_key(|t| t.to_u32());
+    lost.dedup();
+    for table in lost {
+        let Some(meta) = cache::all()?.into_iter().find(|m| m.table == table) else {
+            continue; // dropped since
+        };
+        crate::tally::rebuild_collected(&meta)?;
+        let tview = cache::compiled(&meta)?;
+        deferred::queue_all(&tview);
+    }
+    Ok(())
 }
 
 /// Collect the change a replica trigger call reports.
@@ -258,6 +314,11 @@ fn queue_collected(e: &Collected) -> Result<(), TviewError> {
         }
         let tview = cache::compiled(&meta)?;
         let tallied = !tview.def.tallies.is_empty();
+        // SAFETY: plain reads of the transaction state.
+        if tallied && unsafe { pg_sys::GetCurrentTransactionNestLevel() } > 1 {
+            let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };
+            COUNTED_IN.with(|c| c.borrow_mut().push((sub, meta.table)));
+        }
         if e.truncated || reshaped || (e.rolled_back && tallied) {
             // The collected rows are not counted one by one: the tallies are built again
             // from the table as it is.

@@ -224,6 +224,45 @@ ALTER TABLE tv_prod ENABLE TRIGGER ALL;
 SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rs.tv_prod'::regclass ORDER BY 1;
 SELECT * FROM oracle();
 
+-- 14. Rows a replica session collected, added to tallies by a pg_tviews_flush() inside a
+-- savepoint that then rolls back (outside review): the states lost them with it, so they
+-- are built again from the table at commit (both modes; savepoints nested, one released).
+CREATE TABLE tb_tn (pk numeric PRIMARY KEY);
+CREATE TABLE tb_tc (id int PRIMARY KEY, fk numeric, q int, g int GENERATED ALWAYS AS (id % 3) STORED);
+INSERT INTO tb_tn VALUES (1), (2);
+INSERT INTO tb_tc VALUES (1, 1, 1);
+SELECT pg_tviews_create('tn', $$ SELECT t.pk, jsonb_build_object(
+    'n', (SELECT count(*) FROM tb_tc c WHERE c.fk = t.pk),
+    's', (SELECT sum(c.q) FROM tb_tc c WHERE c.fk = t.pk)) AS data FROM tb_tn t $$);
+SELECT pg_tviews_create('tk', $$ SELECT g, count(*) AS n, sum(q) AS s FROM tb_tc GROUP BY g $$,
+    mode => 'deferred');
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO tb_tc VALUES (102, 1, 5);
+SAVEPOINT a;
+SELECT pg_tviews_flush();
+ROLLBACK TO a;
+COMMIT;
+SELECT * FROM pg_tviews_check('tn');
+SELECT * FROM pg_tviews_check('tk');
+BEGIN;
+SET LOCAL session_replication_role = replica;
+INSERT INTO tb_tc VALUES (103, 2, 7);
+SAVEPOINT a;
+SAVEPOINT b;
+SELECT pg_tviews_flush();
+RELEASE b;
+INSERT INTO tb_tc VALUES (104, 2, 1);
+ROLLBACK TO a;
+SELECT pg_tviews_flush();
+COMMIT;
+INSERT INTO tb_tc VALUES (105, 1, 1), (106, 2, 2);
+SELECT * FROM pg_tviews_check('tn');
+SELECT * FROM pg_tviews_check('tk');
+SELECT t.pk, t.data FROM tv_tn t ORDER BY 1;
+SELECT pg_tviews_drop('tn');
+SELECT pg_tviews_drop('tk');
+
 DROP SCHEMA rs CASCADE;
 DROP OWNED BY rs_creator;
 DROP ROLE rs_creator;
