@@ -130,10 +130,15 @@ pub unsafe fn queue_partial_keys(tview: &Compiled, source: u32, keys: pg_sys::Da
     });
 }
 
-/// Note that a statement left deltas of `source`'s tallies pending for `tview`: its commit
-/// adds them to the states (see [`apply`]).
-pub fn queue_tally(tview: &Compiled, source: u32) {
-    QUEUE.with(|q| q.borrow_mut().add_tally(slot(tview), current_sub(), source));
+/// Run `pending` (a [`Query::TallyPending`]): leave the statement's deltas of its source's
+/// tallies in the pending tables of `tview`, and note them for the commit, which adds them
+/// to the states (see [`apply`]).
+pub fn leave_pending(tview: &Compiled, pending: Query) -> Result<(), TviewError> {
+    tview.tally(pending)?;
+    if let Some(source) = pending.source() {
+        QUEUE.with(|q| q.borrow_mut().add_tally(slot(tview), current_sub(), source));
+    }
+    Ok(())
 }
 
 /// Add the deltas statements left pending for the sources in `tallies` to their states;

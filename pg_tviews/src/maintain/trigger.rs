@@ -103,9 +103,8 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             // Deferred mode leaves the rows' deltas pending, without a lock, for the commit
             // to add under the keys' locks.
             let tally = match tally {
-                Some(q @ Query::TallyPending { source, .. }) => {
-                    tview.tally(*q)?;
-                    deferred::queue_tally(tview, *source);
+                Some(q @ Query::TallyPending { .. }) => {
+                    deferred::leave_pending(tview, *q)?;
                     None
                 }
                 other => *other,
@@ -145,13 +144,12 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
             }
         }
         Action::Summary {
-            tally: q @ Query::TallyPending { source, .. },
+            tally: q @ Query::TallyPending { .. },
             ..
         } => {
             // Deferred mode: the commit takes the lock, adds these to the state and
             // recomputes the one row (see deferred::apply).
-            tview.tally(*q)?;
-            deferred::queue_tally(tview, *source);
+            deferred::leave_pending(tview, *q)?;
         }
         Action::Summary { tally, when } => {
             // The whole lock before the state row, for every writer (see Action::Keys).

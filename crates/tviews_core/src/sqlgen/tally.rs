@@ -173,6 +173,8 @@ fn sum_column(slot: usize) -> String {
 }
 
 const ROWS: &str = "\"n\"";
+/// The type of the state's counts.
+const INT8: &str = "pg_catalog.int8";
 /// The state's key column for the group's column `i` (`k`, `k1`, `k2`, ...); `k` is also
 /// the one row's `true` key of a group of the whole table.
 fn key_column(i: usize) -> String {
@@ -294,17 +296,29 @@ impl TallyGroup {
                 .map(|(i, c)| format!("{} {}{}", key_column(i), c.key_type, c.collate()))
                 .collect(),
         };
-        columns.push(format!("{ROWS} pg_catalog.int8 NOT NULL"));
+        columns.extend(
+            self.value_columns()
+                .into_iter()
+                .map(|(c, t)| format!("{c} {t} NOT NULL")),
+        );
+        columns
+    }
+
+    /// The state's columns after the key, each with its type: the row count, then per slot
+    /// its count of values, its sum, its count of `NaN`s.
+    fn value_columns(&self) -> Vec<(String, &'static str)> {
+        let (int8, numeric) = (INT8, "pg_catalog.numeric");
+        let mut out = vec![(ROWS.to_string(), int8)];
         for (i, s) in self.slots.iter().enumerate() {
-            columns.push(format!("{} pg_catalog.int8 NOT NULL", count_column(i)));
+            out.push((count_column(i), int8));
             if s.summed {
-                columns.push(format!("{} pg_catalog.numeric NOT NULL", sum_column(i)));
+                out.push((sum_column(i), numeric));
             }
             if s.counts_nan() {
-                columns.push(format!("{} pg_catalog.int8 NOT NULL", nan_column(i)));
+                out.push((nan_column(i), int8));
             }
         }
-        columns
+        out
     }
 
     /// `CREATE TABLE` of the state table `name` (in `schema`).
@@ -338,16 +352,7 @@ impl TallyGroup {
 
     fn columns(&self) -> Vec<String> {
         let mut out = self.key_columns();
-        out.push(ROWS.to_string());
-        for (i, s) in self.slots.iter().enumerate() {
-            out.push(count_column(i));
-            if s.summed {
-                out.push(sum_column(i));
-            }
-            if s.counts_nan() {
-                out.push(nan_column(i));
-            }
-        }
+        out.extend(self.value_columns().into_iter().map(|(c, _)| c));
         out
     }
 
@@ -490,18 +495,13 @@ impl TallyGroup {
         let (taken, sums, updated) = (name("d"), name("a"), name("u"));
         let keys = self.key_columns();
         let columns = self.columns();
-        let counted: Vec<String> = columns[keys.len()..]
-            .iter()
-            .map(|c| {
-                let numeric = self
-                    .slots
-                    .iter()
-                    .enumerate()
-                    .any(|(slot, s)| s.summed && *c == sum_column(slot));
-                match numeric {
-                    true => format!("pg_catalog.sum({c}) AS {c}"),
-                    false => format!("pg_catalog.sum({c})::pg_catalog.int8 AS {c}"),
-                }
+        // A sum of int8 is numeric: back to its column's type.
+        let counted: Vec<String> = self
+            .value_columns()
+            .into_iter()
+            .map(|(c, t)| match t {
+                INT8 => format!("pg_catalog.sum({c})::{t} AS {c}"),
+                _ => format!("pg_catalog.sum({c}) AS {c}"),
             })
             .collect();
         let same_key = |left: &str, right: &str| -> String {
