@@ -116,11 +116,13 @@ pub enum Query {
     /// (see `sqlgen::tally`).
     Tally { source: u32, rows: Event },
     /// Deferred mode, at the statement: leave the changed rows' deltas of those state tables
-    /// in their pending tables, for the commit to add ([`Query::TallyFold`]). Takes no lock:
-    /// the statements of concurrent transactions only append.
+    /// in their pending tables, for the commit to add ([`Query::TallyFold`]); returns the
+    /// inserted rows' ids (one `tid[]` per group). Takes no lock: the statements of
+    /// concurrent transactions only append.
     TallyPending { source: u32, rows: Event },
     /// Deferred mode, at commit, under the keys' locks: add the deltas this transaction left
-    /// in the pending tables of `source`'s tallies to their states.
+    /// in the pending tables of `source`'s tallies to their states, taken out by the ids
+    /// its statements returned ([`Params::RowIds`]).
     TallyFold { source: u32 },
     /// Empty those state tables, and the pending deltas of this transaction (TRUNCATE of
     /// `source`).
@@ -486,6 +488,9 @@ pub enum Params {
     KeyAndFieldArrays(usize),
     /// `$1` ... `$n`: `text[]` each.
     TextArrays(usize),
+    /// `$1` ... `$n`: `tid[]` each, the ids of the rows a transaction left in the pending
+    /// table of each of a source's `n` tally groups (see `sqlgen::tally::fold_statement`).
+    RowIds(usize),
 }
 
 /// A query's SQL and parameters.
@@ -750,9 +755,13 @@ impl<'a> Inputs<'a> {
                 self.tally_groups(source)
                     .and_then(|g| pending_statement(g, rows)),
             ),
-            Query::TallyFold { source } => {
-                plain(self.tally_groups(source).and_then(fold_statement))
-            }
+            Query::TallyFold { source } => self.tally_groups(source).and_then(|g| {
+                fold_statement(g).map(|sql| Statement {
+                    sql,
+                    params: Params::RowIds(g.len()),
+                    plan_per_execution: false,
+                })
+            }),
             Query::TallyReset { source } => {
                 plain(self.tally_groups(source).and_then(reset_statement))
             }

@@ -117,10 +117,33 @@ pub struct Work<K> {
     /// Keys whose documents need only the keys a source feeds recomputed (a partial
     /// recompute), by source table OID; a key also in `keys` is recomputed whole instead.
     pub partial: BTreeMap<u32, HashSet<K>>,
-    /// Sources whose statements left deltas of their tallies in pending tables, to be added
-    /// to the states before anything is recomputed (see `sqlgen::tally::fold_statement`);
-    /// kept whatever else the work turns into.
-    pub tallies: BTreeSet<u32>,
+    /// Sources whose statements left deltas of their tallies in pending tables, with the
+    /// ids of those rows, to be added to the states before anything is recomputed (see
+    /// `sqlgen::tally::fold_statement`); kept whatever else the work turns into.
+    pub tallies: BTreeMap<u32, PendingRows>,
+}
+
+/// The ids of the rows statements left in the pending tables of one source's tally groups:
+/// one list per group, in the groups' order (see [`row_id`]).
+pub type PendingRows = Vec<Vec<u64>>;
+
+/// A row id (`tid`: block number and line) as one number, the block in the high bits.
+pub fn row_id(block: u32, line: u16) -> u64 {
+    (u64::from(block) << 16) | u64::from(line)
+}
+
+/// The block number and line of a [`row_id`].
+pub fn row_id_parts(id: u64) -> (u32, u16) {
+    ((id >> 16) as u32, (id & 0xffff) as u16)
+}
+
+fn merge_rows(into: &mut PendingRows, from: PendingRows) {
+    if into.len() < from.len() {
+        into.resize_with(from.len(), Vec::new);
+    }
+    for (ids, more) in into.iter_mut().zip(from) {
+        ids.extend(more);
+    }
 }
 
 impl<K> Default for Work<K> {
@@ -130,14 +153,16 @@ impl<K> Default for Work<K> {
             keys: HashSet::new(),
             lookups: BTreeMap::new(),
             partial: BTreeMap::new(),
-            tallies: BTreeSet::new(),
+            tallies: BTreeMap::new(),
         }
     }
 }
 
 impl<K: Hash + Eq> Work<K> {
     fn absorb(&mut self, other: Work<K>) {
-        self.tallies.extend(other.tallies);
+        for (source, rows) in other.tallies {
+            merge_rows(self.tallies.entry(source).or_default(), rows);
+        }
         self.all |= other.all;
         if self.all {
             self.keys.clear();
@@ -266,13 +291,17 @@ impl<K: Hash + Eq + Clone> DeferredQueue<K> {
     }
 
     /// Note that a statement of subtransaction `sub` left deltas of `source`'s tallies for
-    /// the TVIEW in `slot` pending.
-    pub fn add_tally(&mut self, slot: Slot, sub: SubXact, source: u32) {
-        self.pending
-            .entry((slot, sub))
-            .or_default()
-            .tallies
-            .insert(source);
+    /// the TVIEW in `slot` pending, in the rows `rows` (per group).
+    pub fn add_tally(&mut self, slot: Slot, sub: SubXact, source: u32, rows: PendingRows) {
+        merge_rows(
+            self.pending
+                .entry((slot, sub))
+                .or_default()
+                .tallies
+                .entry(source)
+                .or_default(),
+            rows,
+        );
     }
 
     /// Queue changes of `of.source`, captured by `sqlgen::keys::capture_query`, whose keys
@@ -544,6 +573,37 @@ mod tests {
         q.commit_sub(2, 1);
         q.abort_sub(3);
         assert!(q.is_empty());
+    }
+
+    #[test]
+    fn pending_row_ids_gather_per_group_and_come_back_when_their_fold_rolls_back() {
+        let mut q: DeferredQueue<i32> = DeferredQueue::new(3);
+        // Two statements of source 7 (two groups), one in a savepoint released.
+        q.add_tally(slot(0, 10), 1, 7, vec![vec![row_id(0, 1)], vec![]]);
+        q.add_tally(
+            slot(0, 10),
+            2,
+            7,
+            vec![vec![row_id(0, 2)], vec![row_id(3, 1)]],
+        );
+        q.commit_sub(2, 1);
+        // A statement in a savepoint rolled back: its rows are gone, and so are their ids.
+        q.add_tally(slot(0, 10), 3, 7, vec![vec![row_id(9, 9)]]);
+        q.abort_sub(3);
+        // Keys beyond the cap turn the work into a full recompute; the rows stay.
+        q.add_keys(slot(0, 10), 1, [1, 2, 3, 4]);
+        // A flush in savepoint 4 takes them out; the savepoint rolls back: they wait again.
+        let b = q.next_batch(4).unwrap();
+        assert!(b.work.all);
+        let expected = vec![vec![row_id(0, 1), row_id(0, 2)], vec![row_id(3, 1)]];
+        assert_eq!(b.work.tallies[&7], expected);
+        q.abort_sub(4);
+        assert_eq!(q.next_batch(1).unwrap().work.tallies[&7], expected);
+        assert!(q.is_empty());
+        assert_eq!(
+            row_id_parts(row_id(u32::MAX, u16::MAX)),
+            (u32::MAX, u16::MAX)
+        );
     }
 
     #[test]

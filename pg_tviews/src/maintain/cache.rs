@@ -128,6 +128,7 @@ impl Compiled {
                         )
                         .collect(),
                     Params::TextArrays(n) => vec![pg_sys::TEXTARRAYOID; n],
+                    Params::RowIds(n) => vec![pg_sys::TIDARRAYOID; n],
                 };
                 Some(Rc::new(KeptPlan::prepare(
                     &s.sql,

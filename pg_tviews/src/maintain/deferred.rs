@@ -14,12 +14,14 @@
 
 use std::cell::RefCell;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use pgrx::prelude::*;
 use pgrx::{FromDatum, IntoDatum};
 use tviews_core::action::{Action, Query, Write};
-use tviews_core::queue::{Batch, Captured, DeferredQueue, LookupOf, Slot, SubXact, Work};
+use tviews_core::queue::{
+    Batch, Captured, DeferredQueue, LookupOf, PendingRows, Slot, SubXact, Work,
+};
 
 use crate::errors::TviewError;
 use crate::maintain::cache::{self, Compiled};
@@ -131,23 +133,47 @@ pub unsafe fn queue_partial_keys(tview: &Compiled, source: u32, keys: pg_sys::Da
 }
 
 /// Run `pending` (a [`Query::TallyPending`]): leave the statement's deltas of its source's
-/// tallies in the pending tables of `tview`, and note them for the commit, which adds them
-/// to the states (see [`apply`]).
+/// tallies in the pending tables of `tview`, and note the rows' ids for the commit, which
+/// takes them out and adds them to the states (see [`apply`]).
 pub fn leave_pending(tview: &Compiled, pending: Query) -> Result<(), TviewError> {
     tview.tally(pending)?;
+    // SAFETY: the statement's one row holds a tid[] per group.
+    let rows: PendingRows = crate::pg::spi::first_row()
+        .into_iter()
+        .map(|ids| {
+            ids.map(|d| unsafe { crate::pg::arrays::row_ids(d) })
+                .unwrap_or_default()
+        })
+        .collect();
     if let Some(source) = pending.source() {
-        QUEUE.with(|q| q.borrow_mut().add_tally(slot(tview), current_sub(), source));
+        QUEUE.with(|q| {
+            q.borrow_mut()
+                .add_tally(slot(tview), current_sub(), source, rows)
+        });
     }
     Ok(())
 }
 
-/// Add the deltas statements left pending for the sources in `tallies` to their states;
-/// under the locks of every key they touch (or the TVIEW lock), before anything reads the
-/// states. A source that lost its tallies since (DDL rebuilt them) has nothing pending.
-fn fold(tview: &Compiled, tallies: &BTreeSet<u32>) -> Result<(), TviewError> {
-    for source in tallies {
+/// Add the deltas statements left pending for the sources in `tallies` (by the ids of
+/// their rows) to their states; under the locks of every key they touch (or the TVIEW
+/// lock), before anything reads the states. A source that lost its tallies since (DDL
+/// rebuilt them, emptying the pending tables) has nothing pending; ids beyond its groups
+/// name nothing.
+///
+/// Planned (and planned again after an invalidation, always inside this call) without
+/// sequential scans: the pending table is small or empty to the planner, which would scan
+/// it whole rather than fetch the rows by id, and a scan reads the rows other transactions
+/// left there (under `SERIALIZABLE`, a read of what they write); the states are reached
+/// through their keys for the same reason.
+fn fold(tview: &Compiled, tallies: &BTreeMap<u32, PendingRows>) -> Result<(), TviewError> {
+    for (source, rows) in tallies {
         if let Some(plan) = tview.plan(Query::TallyFold { source: *source })? {
-            plan.execute(&[])?;
+            let args: Vec<pg_sys::Datum> = (0..plan.arg_count())
+                .map(|i| crate::pg::arrays::row_id_array(rows.get(i).map_or(&[], Vec::as_slice)))
+                .collect();
+            crate::pg::context::with_settings(&[("enable_seqscan", "off")], || {
+                plan.execute(&args)
+            })?;
         }
     }
     Ok(())
@@ -157,7 +183,7 @@ fn fold(tview: &Compiled, tallies: &BTreeSet<u32>) -> Result<(), TviewError> {
 /// of `tallies` to the states (a summary's rows are computed from them).
 fn refresh_all(
     meta: &crate::catalog::TviewMeta,
-    tallies: &BTreeSet<u32>,
+    tallies: &BTreeMap<u32, PendingRows>,
 ) -> Result<(), TviewError> {
     let tview = cache::compiled(meta)?;
     run::with_maintenance(&tview, |_| {
@@ -235,7 +261,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     // An aggregate without GROUP BY kept in a state: its one row, from the state, under the
     // TVIEW lock (its only source's rows reach no key).
     let decided: Vec<Action> = tallies
-        .iter()
+        .keys()
         .map(|s| tview.decide(pg_sys::Oid::from(*s), Write::Insert))
         .collect();
     if decided.iter().any(|a| matches!(a, Action::All { .. })) {

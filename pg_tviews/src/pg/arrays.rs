@@ -139,3 +139,44 @@ pub unsafe fn value_bytes(value: pg_sys::Datum, len: i16, byval: bool) -> Vec<u8
         std::slice::from_raw_parts(ptr, size).to_vec()
     }
 }
+
+/// The row ids (see [`tviews_core::queue::row_id`]) in a `tid[]` datum.
+///
+/// # Safety
+/// `array` must be a valid `tid[]` datum.
+pub unsafe fn row_ids(array: pg_sys::Datum) -> Vec<u64> {
+    // SAFETY: per the contract, each non-null element points at an ItemPointerData.
+    unsafe {
+        elements(array, pg_sys::TIDOID)
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                let tid = &*(d.cast_mut_ptr::<pg_sys::ItemPointerData>());
+                let block = (u32::from(tid.ip_blkid.bi_hi) << 16) | u32::from(tid.ip_blkid.bi_lo);
+                tviews_core::queue::row_id(block, tid.ip_posid)
+            })
+            .collect()
+    }
+}
+
+/// A `tid[]` datum holding the row ids `ids`, in the current memory context.
+pub fn row_id_array(ids: &[u64]) -> pg_sys::Datum {
+    // SAFETY: each element is a palloc'd ItemPointerData (6 bytes, short-aligned), which
+    // construct_md_array copies.
+    unsafe {
+        let mut values: Vec<pg_sys::Datum> = ids
+            .iter()
+            .map(|id| {
+                let (block, line) = tviews_core::queue::row_id_parts(*id);
+                let p = pg_sys::palloc(std::mem::size_of::<pg_sys::ItemPointerData>())
+                    as *mut pg_sys::ItemPointerData;
+                (*p).ip_blkid.bi_hi = (block >> 16) as u16;
+                (*p).ip_blkid.bi_lo = (block & 0xffff) as u16;
+                (*p).ip_posid = line;
+                pg_sys::Datum::from(p)
+            })
+            .collect();
+        let mut nulls = vec![false; ids.len()];
+        build(&mut values, &mut nulls, pg_sys::TIDOID)
+    }
+}

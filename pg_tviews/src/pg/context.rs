@@ -160,17 +160,25 @@ pub fn run<R>(
 /// ISO 8601 intervals, shortest-exact floats, hex bytea): deparsed text is parsed again later,
 /// possibly under other settings, and must mean the same.
 pub fn with_catalog_search_path<R>(f: impl FnOnce() -> R) -> R {
-    // SAFETY: a GUC nest level scopes the changes; it is popped right after `f` (and by
-    // transaction abort if `f` raises).
+    with_settings(
+        &[
+            ("search_path", "pg_catalog"),
+            ("DateStyle", "ISO, MDY"),
+            ("IntervalStyle", "iso_8601"),
+            ("extra_float_digits", "3"),
+            ("bytea_output", "hex"),
+            ("standard_conforming_strings", "on"),
+        ],
+        f,
+    )
+}
+
+/// Run `f` with `settings` (name, value; constants) in force at a GUC nest level of its own,
+/// undone right after (or by the transaction's abort if `f` raises).
+pub fn with_settings<R>(settings: &[(&str, &str)], f: impl FnOnce() -> R) -> R {
+    // SAFETY: a GUC nest level scopes the changes; it is popped right after `f`.
     let nest = unsafe { pg_sys::NewGUCNestLevel() };
-    for (name, value) in [
-        ("search_path", "pg_catalog"),
-        ("DateStyle", "ISO, MDY"),
-        ("IntervalStyle", "iso_8601"),
-        ("extra_float_digits", "3"),
-        ("bytea_output", "hex"),
-        ("standard_conforming_strings", "on"),
-    ] {
+    for (name, value) in settings {
         set_local(name, value).expect("no NUL in a constant");
     }
     let r = f();

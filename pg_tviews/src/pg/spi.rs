@@ -47,6 +47,12 @@ impl KeptPlan {
         }
     }
 
+    /// The number of parameters the plan takes.
+    pub fn arg_count(&self) -> usize {
+        // SAFETY: the plan is alive (kept).
+        unsafe { pg_sys::SPI_getargcount(self.0) }.max(0) as usize
+    }
+
     /// [`KeptPlan::execute`] reading the latest committed state (and this transaction's own
     /// changes) at any isolation level.
     pub fn execute_latest(&self, args: &[pg_sys::Datum]) -> Result<u64, TviewError> {

@@ -469,7 +469,7 @@ impl TallyGroup {
     fn pending_delta(&self, rows: Event) -> Option<String> {
         self.state_sql()?;
         Some(format!(
-            "INSERT INTO {} ({}) {}",
+            "INSERT INTO {} ({}) {} RETURNING ctid",
             self.pending_sql()?,
             self.columns().join(", "),
             self.delta_rows(rows),
@@ -478,9 +478,16 @@ impl TallyGroup {
 
     /// Deferred mode, at commit: the data-modifying CTEs (name, body) that take the
     /// transaction's deltas out of the pending table and add them to the state, per key
-    /// value in key order (under the documents' locks); `i` tells the CTEs of several groups
-    /// apart. Every row a transaction leaves in a pending table it takes out before it
-    /// commits, so the rows found there are its own.
+    /// value in key order (under the documents' locks); `i` is the group's place among its
+    /// source's groups: the CTEs' names and the parameter `$i+1`, the row ids (`tid[]`) the
+    /// statements' inserts returned ([`pending_statement`]).
+    ///
+    /// The rows are taken out by their ids, never by a scan: a scan would read every other
+    /// transaction's rows as well (under `SERIALIZABLE`, a read of what they write: two
+    /// writers of different documents could not both commit) and the rows of transactions
+    /// that ended but are not yet cleaned up (a long-open snapshot keeps them, and each
+    /// commit would read them all again). Ids of rows a rolled-back savepoint inserted name
+    /// dead rows, which the delete skips.
     ///
     /// The state rows are changed by an `UPDATE`, and only the keys it did not find are
     /// inserted (`ON CONFLICT` for a key another transaction inserted meanwhile): an
@@ -526,7 +533,13 @@ impl TallyGroup {
             .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) a.{c}"))
             .collect();
         Some(vec![
-            (taken.clone(), format!("DELETE FROM {pending} RETURNING *")),
+            (
+                taken.clone(),
+                format!(
+                    "DELETE FROM {pending} WHERE ctid OPERATOR(pg_catalog.=) ANY (${}) RETURNING *",
+                    i + 1
+                ),
+            ),
             (
                 sums.clone(),
                 format!(
@@ -797,19 +810,37 @@ pub fn delta_statement(groups: &[TallyGroup], rows: Event) -> Option<String> {
 }
 
 /// Deferred mode: the statement leaving a statement's deltas in the pending table of every
-/// state of `groups`, for its commit to add ([`fold_statement`]); `None` without them.
+/// state of `groups`, for its commit to add ([`fold_statement`]); `None` without them. Its
+/// one row holds, per group in order, the ids (`tid[]`) of the rows it inserted (empty for
+/// a group without a pending table), which the commit takes out by id.
 pub fn pending_statement(groups: &[TallyGroup], rows: Event) -> Option<String> {
-    combine(
-        groups
-            .iter()
-            .filter_map(|g| g.pending_delta(rows))
-            .collect(),
-    )
+    let mut ctes = Vec::new();
+    let mut ids = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        match g.pending_delta(rows) {
+            Some(insert) => {
+                let name = quote_ident(&format!("{RESERVED_PREFIX}p{i}"));
+                ids.push(format!("ARRAY(SELECT {name}.ctid FROM {name})"));
+                ctes.push(format!("{name} AS ({insert})"));
+            }
+            None => ids.push("'{}'::pg_catalog.tid[]".to_string()),
+        }
+    }
+    match ctes.is_empty() {
+        true => None,
+        false => Some(format!(
+            "WITH {} SELECT {}",
+            ctes.join(", "),
+            ids.join(", ")
+        )),
+    }
 }
 
 /// Deferred mode, at commit (or `pg_tviews_flush()`): the statement adding the deltas the
 /// transaction's statements left in the pending tables of `groups` to their states, and
-/// taking them out; `None` without pending tables.
+/// taking them out; `None` without pending tables. `$1` ... `$n` (`n`: the number of
+/// groups, [`crate::action::Params::RowIds`]) are the ids of the rows [`pending_statement`]
+/// inserted, per group.
 pub fn fold_statement(groups: &[TallyGroup]) -> Option<String> {
     let ctes: Vec<String> = groups
         .iter()
@@ -1167,14 +1198,23 @@ mod tests {
         );
         let pending = pending_statement(std::slice::from_ref(&g), Event::Insert).unwrap();
         assert!(pending.starts_with(
-            "INSERT INTO \"tviews_def\".\"tv_product_tally_pending\" (\"k\", \"n\", \"c0\", \"s0\") SELECT"
+            "WITH \"__pgtv_p0\" AS (INSERT INTO \"tviews_def\".\"tv_product_tally_pending\" (\"k\", \"n\", \"c0\", \"s0\") SELECT"
+        ));
+        assert!(pending.ends_with(
+            " RETURNING ctid) SELECT ARRAY(SELECT \"__pgtv_p0\".ctid FROM \"__pgtv_p0\")"
         ));
         assert!(!pending.contains("ON CONFLICT"));
-        // The fold: take the rows out, sum them per key, update the state rows found and
-        // insert the others.
+        // One array of row ids per group, in order; empty for a group without a table.
+        let two = pending_statement(&[group(), g.clone()], Event::Insert).unwrap();
+        assert!(two.contains("\"__pgtv_p1\" AS (INSERT INTO"));
+        assert!(two.ends_with(
+            "SELECT '{}'::pg_catalog.tid[], ARRAY(SELECT \"__pgtv_p1\".ctid FROM \"__pgtv_p1\")"
+        ));
+        // The fold: take the transaction's rows out by id, sum them per key, update the state
+        // rows found and insert the others.
         let fold = fold_statement(std::slice::from_ref(&g)).unwrap();
         assert!(fold.starts_with(
-            "WITH \"__pgtv_d0\" AS (DELETE FROM \"tviews_def\".\"tv_product_tally_pending\" RETURNING *), \"__pgtv_a0\" AS (SELECT \"k\", pg_catalog.sum(\"n\")::pg_catalog.int8 AS \"n\", pg_catalog.sum(\"c0\")::pg_catalog.int8 AS \"c0\", pg_catalog.sum(\"s0\") AS \"s0\" FROM \"__pgtv_d0\" GROUP BY 1)"
+            "WITH \"__pgtv_d0\" AS (DELETE FROM \"tviews_def\".\"tv_product_tally_pending\" WHERE ctid OPERATOR(pg_catalog.=) ANY ($1) RETURNING *), \"__pgtv_a0\" AS (SELECT \"k\", pg_catalog.sum(\"n\")::pg_catalog.int8 AS \"n\", pg_catalog.sum(\"c0\")::pg_catalog.int8 AS \"c0\", pg_catalog.sum(\"s0\") AS \"s0\" FROM \"__pgtv_d0\" GROUP BY 1)"
         ));
         assert!(fold.contains("\"__pgtv_u0\" AS (UPDATE \"tviews_def\".\"tv_product_tally\" AS s SET \"n\" = s.\"n\" OPERATOR(pg_catalog.+) a.\"n\""));
         assert!(fold.contains("WHERE NOT EXISTS (SELECT FROM \"__pgtv_u0\" AS u WHERE"));
