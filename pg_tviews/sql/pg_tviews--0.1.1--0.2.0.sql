@@ -52,6 +52,9 @@ COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
 COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
 'Change one of the settings a TVIEW pins (DateStyle, TimeZone, extra_float_digits and the others pg_tviews_explain lists), captured from the creating session, then recompute every row under the new value. Owner only.';
 
+COMMENT ON FUNCTION pg_tviews_check(text) IS
+'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways; then keys whose kept state (tallies, summaries) differs from a recount of its table. No rows means exact.';
+
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
 'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
 

@@ -252,7 +252,8 @@ fn pg_tviews_refresh(tview_name: Option<&str>) {
 }
 
 /// The keys whose stored row differs from the definition (none when the TVIEW is exact):
-/// the table and the definition compared with EXCEPT ALL in both directions.
+/// the table and the definition compared with EXCEPT ALL in both directions; then the keys
+/// whose kept state (tallies, summaries) differs from a recount of their table's rows.
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
     let meta = existing_tview(required(tview_name, "tview_name"));
@@ -269,14 +270,19 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
     };
     let keys: Vec<String> = crate::pg::context::run(owner, &meta.settings, || {
         Spi::connect(|client| {
-            let rows = client.select(
-                &format!("SELECT k::pg_catalog.text FROM ({sql}) AS d(k)"),
-                None,
-                &[],
-            )?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(row.get::<String>(1)?.unwrap_or_else(|| "NULL".into()));
+            let mut out: Vec<String> = Vec::new();
+            // The rows, then the states kept for them (a state that drifted shows in the
+            // documents only at their next change): each differing key once.
+            let queries =
+                std::iter::once(format!("SELECT k::pg_catalog.text FROM ({sql}) AS d(k)"))
+                    .chain(compiled.inputs().state_checks());
+            for query in queries {
+                for row in client.select(&query, None, &[])? {
+                    let key = row.get::<String>(1)?.unwrap_or_else(|| "NULL".into());
+                    if !out.contains(&key) {
+                        out.push(key);
+                    }
+                }
             }
             Ok::<_, TviewError>(out)
         })
@@ -300,7 +306,7 @@ COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
 COMMENT ON FUNCTION pg_tviews_refresh(text) IS
 'Recompute every row of a TVIEW from its definition. Maintenance keeps TVIEWs exact, so this is for repairs and tests.';
 COMMENT ON FUNCTION pg_tviews_check(text) IS
-'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways. No rows means exact.';
+'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways; then keys whose kept state (tallies, summaries) differs from a recount of its table. No rows means exact.';
 "#,
     name = "comment_api",
     requires = [

@@ -515,6 +515,17 @@ impl<'a> Inputs<'a> {
         self.partials.iter().find(|p| p.table.oid == source)
     }
 
+    /// The oracle's queries of every state this TVIEW keeps, one per state table (see
+    /// [`crate::sqlgen::tally::TallyGroup::state_check`]).
+    pub fn state_checks(&self) -> Vec<String> {
+        self.partials
+            .iter()
+            .flat_map(|p| p.tallies.iter())
+            .chain(self.summary.map(|s| &s.group))
+            .filter_map(TallyGroup::state_check)
+            .collect()
+    }
+
     /// The summary whose state keeps `source`'s rows, once that state exists.
     fn summary_source(&self, source: u32) -> Option<&'a Summary> {
         self.summary

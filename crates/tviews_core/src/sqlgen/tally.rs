@@ -511,23 +511,7 @@ impl TallyGroup {
                 _ => format!("pg_catalog.sum({c}) AS {c}"),
             })
             .collect();
-        let same_key = |left: &str, right: &str| -> String {
-            keys.iter()
-                .enumerate()
-                .map(|(i, k)| {
-                    let (l, r) = (format!("{left}.{k}"), format!("{right}.{k}"));
-                    let equal = match self.columns.get(i) {
-                        Some(c) => c.matching(&l, &r),
-                        None => format!("{l} OPERATOR(pg_catalog.=) {r}"),
-                    };
-                    match self.null_group {
-                        true => format!("({equal} OR ({l} IS NULL AND {r} IS NULL))"),
-                        false => equal,
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
+        let same_key = |left: &str, right: &str| self.same_key(left, right);
         let sets: Vec<String> = columns[keys.len()..]
             .iter()
             .map(|c| format!("{c} = s.{c} OPERATOR(pg_catalog.+) a.{c}"))
@@ -577,10 +561,90 @@ impl TallyGroup {
         ])
     }
 
+    /// The test that the state rows (or rows of the state's columns) `left` and `right` are
+    /// of the same key value (a NULL matching a NULL in a summary's NULL groups).
+    fn same_key(&self, left: &str, right: &str) -> String {
+        self.key_columns()
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let (l, r) = (format!("{left}.{k}"), format!("{right}.{k}"));
+                let equal = match self.columns.get(i) {
+                    Some(c) => c.matching(&l, &r),
+                    None => format!("{l} OPERATOR(pg_catalog.=) {r}"),
+                };
+                match self.null_group {
+                    true => format!("({equal} OR ({l} IS NULL AND {r} IS NULL))"),
+                    false => equal,
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// The oracle of the state (`pg_tviews_check`): the key values, as text (a row of them
+    /// for a key of several columns), whose state row differs from a recount of the table's
+    /// rows as the statements count them (a row of zeros is the same as no row); `None`
+    /// without a state. A pending delta not yet added (deferred mode, before the commit or
+    /// `pg_tviews_flush()`) shows as a difference, as its document does.
+    ///
+    /// The recount's rows and the state's are grouped together by every column: a key whose
+    /// two rows agree forms one group of two, any other row a group of its own. Grouping
+    /// puts NULL keys (a summary's NULL groups) together, as a join's equality would not,
+    /// and hashes or sorts whatever the key's type, under the key's collation.
+    pub fn state_check(&self) -> Option<String> {
+        let state = self.state_sql()?;
+        let sign = quote_ident(&format!("{RESERVED_PREFIX}sign"));
+        let recount = self.counted(&format!(
+            "SELECT 1 AS {sign}, t.* FROM ONLY {} AS t",
+            table(&self.source)
+        ));
+        let keys = self.key_columns();
+        let values: Vec<String> = self.value_columns().into_iter().map(|(c, _)| c).collect();
+        let side = |alias: &str, from: String| -> String {
+            let mut out: Vec<String> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| {
+                    let collate = self.columns.get(i).map(GroupColumn::collate);
+                    format!("{alias}.{k}{}", collate.unwrap_or_default())
+                })
+                .collect();
+            out.extend(values.iter().map(|c| format!("{alias}.{c}")));
+            let some = values
+                .iter()
+                .map(|c| format!("{alias}.{c} OPERATOR(pg_catalog.<>) 0"))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            format!("SELECT {} FROM {from} WHERE {some}", out.join(", "))
+        };
+        let key_text = match keys.as_slice() {
+            [k] => format!("u.{k}::pg_catalog.text"),
+            _ => format!(
+                "ROW({})::pg_catalog.text",
+                keys.iter()
+                    .map(|k| format!("u.{k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        let columns = self.columns().join(", ");
+        let recounted = side("r", format!("({recount}) AS r({columns})"));
+        let kept = side("s", format!("{state} AS s"));
+        Some(format!(
+            "SELECT DISTINCT {key_text} FROM ({recounted} UNION ALL {kept}) AS u({columns}) \
+             GROUP BY {} HAVING pg_catalog.count(*) OPERATOR(pg_catalog.<>) 2",
+            keys.iter()
+                .chain(&values)
+                .map(|c| format!("u.{c}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ))
+    }
+
     /// The `SELECT` of a statement's deltas per key value: its transition rows (`rows`)
     /// counted +1 for each new row, -1 for each old one, in key order.
     fn delta_rows(&self, rows: Event) -> String {
-        let sign = format!("n.{}", quote_ident(&format!("{RESERVED_PREFIX}sign")));
         let new = format!(
             "SELECT 1 AS {}, t.* FROM {} AS t",
             quote_ident(&format!("{RESERVED_PREFIX}sign")),
@@ -591,11 +655,17 @@ impl TallyGroup {
             quote_ident(&format!("{RESERVED_PREFIX}sign")),
             quote_ident(TRANSITION_OLD)
         );
-        let union = match rows {
+        self.counted(&match rows {
             Event::Insert => new,
             Event::Delete => old,
             Event::Update => format!("{new} UNION ALL {old}"),
-        };
+        })
+    }
+
+    /// The `SELECT` of the state's columns per key value over `union`: rows of the table
+    /// with a leading sign column (+1 counted in, -1 counted out), in key order.
+    fn counted(&self, union: &str) -> String {
+        let sign = format!("n.{}", quote_ident(&format!("{RESERVED_PREFIX}sign")));
         let counted = |cond: Option<String>| {
             let all: Vec<String> = self.filter.iter().cloned().chain(cond).collect();
             match all.is_empty() {
@@ -1228,6 +1298,25 @@ mod tests {
         assert!(g.matches_pending(&g.pending_spec()));
         assert!(!g.matches(&g.pending_spec()));
         assert!(!g.matches_pending(&g.spec()));
+    }
+
+    #[test]
+    fn the_oracle_recounts_the_table_and_compares_every_state_column() {
+        let without = TallyGroup {
+            state: None,
+            ..group()
+        };
+        assert_eq!(without.state_check(), None);
+        let check = group().state_check().unwrap();
+        // The recount is the statements' own count, over the whole table; rows of zeros
+        // are left out on both sides.
+        assert!(check.starts_with("SELECT DISTINCT u.\"k\"::pg_catalog.text FROM (SELECT r.\"k\", r.\"n\", r.\"c0\", r.\"s0\" FROM (SELECT"));
+        assert!(check.contains("FROM (SELECT 1 AS \"__pgtv_sign\", t.* FROM ONLY"));
+        assert!(check.contains(") AS r(\"k\", \"n\", \"c0\", \"s0\") WHERE r.\"n\" OPERATOR(pg_catalog.<>) 0 OR r.\"c0\" OPERATOR(pg_catalog.<>) 0 OR r.\"s0\" OPERATOR(pg_catalog.<>) 0 UNION ALL SELECT s.\"k\", s.\"n\", s.\"c0\", s.\"s0\" FROM \"tviews_def\".\"tv_product_tally\" AS s WHERE"));
+        // A key whose two rows agree is one group of two.
+        assert!(check.ends_with(
+            ") AS u(\"k\", \"n\", \"c0\", \"s0\") GROUP BY u.\"k\", u.\"n\", u.\"c0\", u.\"s0\" HAVING pg_catalog.count(*) OPERATOR(pg_catalog.<>) 2"
+        ));
     }
 
     #[test]
