@@ -230,6 +230,83 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
     Ok(())
 }
 
+/// What keeps a table pg_tviews writes (a TVIEW's table, and the state tables that are part
+/// of it) the plain table maintenance writes with MERGE and reads back, and what each way of
+/// breaking that does. `$1`: TVIEW tables; one row per table (theirs or one of their state
+/// tables) that broke it: its OID and what it became. Read by the DDL check
+/// ([`check_plain_tables`]) and the health check.
+const PLAIN_TABLE_PROBLEMS: &str = "
+WITH t(rel) AS (
+    SELECT pg_catalog.unnest($1::pg_catalog.oid[])
+    UNION
+    SELECT d.objid FROM pg_catalog.pg_depend d
+      JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) d.objid
+     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+       AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])
+       AND d.deptype OPERATOR(pg_catalog.=) 'i' AND k.relkind OPERATOR(pg_catalog.=) 'r'
+), p AS (
+    SELECT t.rel, CASE
+        -- Rows written through the parent bypass the guard and maintenance.
+        WHEN c.relispartition THEN 'be a partition'
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                      WHERE i.inhrelid OPERATOR(pg_catalog.=) t.rel)
+            THEN 'inherit from another table'
+        -- A child's rows are read as the table's.
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+                      WHERE i.inhparent OPERATOR(pg_catalog.=) t.rel)
+            THEN 'have inheritance children'
+        -- MERGE refuses a table with rules.
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite r
+                      WHERE r.ev_class OPERATOR(pg_catalog.=) t.rel)
+            THEN 'have rules'
+        -- A BEFORE (or INSTEAD OF) row trigger changes or drops the rows maintenance
+        -- writes; pg_tviews has none of its own there.
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                      WHERE g.tgrelid OPERATOR(pg_catalog.=) t.rel
+                        AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0
+                        AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 66) OPERATOR(pg_catalog.<>) 0)
+            THEN 'have BEFORE or INSTEAD OF row triggers'
+        END AS problem
+      FROM t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.rel
+)
+SELECT rel, problem FROM p WHERE problem IS NOT NULL ORDER BY rel
+";
+
+/// The hint of [`TviewError::NotPlainTable`].
+pub const PLAIN_TABLE_HINT: &str = "Maintenance writes the table with MERGE and reads it back: rows written through a parent bypass it, a child's rows or a BEFORE row trigger's changes would be taken for the definition's, and MERGE refuses a table with rules. Use AFTER triggers, or views over the TVIEW.";
+
+/// The tables of the TVIEWs `tables` (their state tables included) that stopped being plain
+/// tables, with what each became (see [`PLAIN_TABLE_PROBLEMS`]).
+pub fn plain_table_problems(
+    tables: &[pg_sys::Oid],
+) -> Result<Vec<(pg_sys::Oid, String)>, TviewError> {
+    let tables = tables.to_vec();
+    Ok(pgrx::Spi::connect(|client| {
+        let mut out = Vec::new();
+        for r in client.select(PLAIN_TABLE_PROBLEMS, None, &[tables.into()])? {
+            out.push((
+                r.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid),
+                r.get::<String>(2)?.unwrap_or_default(),
+            ));
+        }
+        Ok::<_, pgrx::spi::SpiError>(out)
+    })?)
+}
+
+/// Refuse DDL that left a table of the TVIEWs `tables` other than a plain table (a
+/// partition, a parent or child, rules, BEFORE row triggers: [`PLAIN_TABLE_PROBLEMS`]),
+/// whichever command did it (`ATTACH PARTITION` names the parent, `INHERITS` the child).
+pub fn check_plain_tables(tables: &[pg_sys::Oid]) -> Result<(), TviewError> {
+    match plain_table_problems(tables)?.into_iter().next() {
+        Some((rel, problem)) => Err(TviewError::NotPlainTable {
+            table: describe(rel),
+            problem,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A TVIEW's table is logged and permanent: a temporary one is invisible to the sessions whose
 /// writes maintain it, an unlogged one is emptied by crash recovery while its sources are not.
 pub fn check_persistence(table: pg_sys::Oid) -> Result<(), TviewError> {

@@ -96,6 +96,9 @@ pub enum TviewError {
         owner: String,
     },
 
+    #[error("{table} is written by pg_tviews maintenance and cannot {problem}")]
+    NotPlainTable { table: String, problem: String },
+
     #[error("cannot {change} of TVIEW table {table}")]
     AlterRefused {
         table: String,
@@ -148,6 +151,7 @@ impl TviewError {
             | TviewError::KeyType { .. }
             | TviewError::OracleFiltered(_)
             | TviewError::AlterRefused { .. }
+            | TviewError::NotPlainTable { .. }
             | TviewError::RowSecurityOnSource { .. } => ERRCODE_FEATURE_NOT_SUPPORTED,
             TviewError::Internal(_) => ERRCODE_INTERNAL_ERROR,
             TviewError::Spi(_) => ERRCODE_INTERNAL_ERROR,
@@ -226,6 +230,7 @@ impl TviewError {
                     .into(),
             ),
             TviewError::AlterRefused { hint, .. } => Some(hint.clone()),
+            TviewError::NotPlainTable { .. } => Some(crate::checks::PLAIN_TABLE_HINT.into()),
             TviewError::UnsafeFunction { hint, .. } => Some(hint.clone()),
             TviewError::ForeignTrigger { .. } => Some(format!(
                 "pg_tviews reserves the trigger names {}: rename or drop the other trigger.",

@@ -186,6 +186,22 @@ fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
         Ok::<_, pgrx::spi::SpiError>(v)
     })
     .or_raise();
+    // DDL that escaped the event triggers (a replica session's) can have made the table or
+    // a state table something maintenance cannot write as a plain table.
+    let problems = crate::checks::plain_table_problems(&[meta.table]).or_raise();
+    out.push((
+        tview.clone(),
+        "plain table".into(),
+        problems.is_empty(),
+        match problems.is_empty() {
+            true => "the table and its state tables are plain tables: no partition, inheritance, rules or BEFORE row triggers".into(),
+            false => problems
+                .iter()
+                .map(|(rel, problem)| format!("{} cannot {problem}", crate::pg::names::describe(*rel)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
+    ));
     // The definition must still analyze to the plan maintenance runs, over the same sources.
     let (ok, detail) = match cache::compiled(meta) {
         Err(e) => (false, format!("the definition no longer analyzes: {e}")),

@@ -272,14 +272,19 @@ def summary_aggregates(rng):
 
 def summary_definition(rng, name, having):
     """One table grouped by one column or several (which may be NULL) or not grouped, or joined to the
-    roots by their key and grouped by it (either side of the join) with a root column: in
-    immediate mode its rows come from a state kept by delta."""
+    roots by their key and grouped by it (either side of the join) with a root column and
+    perhaps columns of the child: its rows come from a state kept by delta."""
     if rng.random() < 0.4:
         col = rng.choice(["r.pk", "c.fk"])
-        sql = (f"SELECT {col} AS pk_{name}, r.t, {summary_aggregates(rng)} "
+        # Sometimes columns of the child beside the link (which may be NULL): further key
+        # columns, the state kept per combination.
+        extra = rng.choice([[], [], ["c.lang"], ["c.ok", "c.lang"]])
+        shown = "".join(f", {e}" for e in extra)
+        by = ", ".join(rng.sample([col, "r.t"] + extra, 2 + len(extra)))
+        sql = (f"SELECT {col} AS pk_{name}, r.t{shown}, {summary_aggregates(rng)} "
                f"FROM fzs.child c JOIN fzs.root r ON r.pk = c.fk"
                f"{rng.choice(['', ' WHERE r.a > 3', ' WHERE c.v IS NOT NULL AND r.b IS NULL'])}"
-               f" GROUP BY {col}, r.t{rng.choice([having, ''])}")
+               f" GROUP BY {by}{rng.choice([having, ''])}")
         return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]))
     if rng.random() < 0.35:
         # Several GROUP BY columns (any may be NULL), listed in another order than shown.

@@ -846,8 +846,12 @@ impl<'a> Inputs<'a> {
                     (0, _) => "one row".to_string(),
                     (1, None) => "one row per GROUP BY value".to_string(),
                     (_, None) => "one row per combination of the GROUP BY values".to_string(),
-                    (_, Some(l)) => format!(
+                    (1, Some(l)) => format!(
                         "one row per GROUP BY value, joined with {}",
+                        crate::sqlgen::quote::table(&l.table)
+                    ),
+                    (_, Some(l)) => format!(
+                        "one row per combination of the GROUP BY values, joined with {}",
                         crate::sqlgen::quote::table(&l.table)
                     ),
                 }

@@ -438,10 +438,9 @@ pub unsafe fn summary(
                 return Ok(None);
             }
             match link {
-                None if v.varno == 1 => group_attnos.push(v.varattno),
-                // A column of the table beside the key would split the key's group.
-                Some(_) if v.varno == 1 && !by_key[0].contains(&(1, v.varattno)) => {
-                    return Ok(None)
+                // A column of the table beside the link is a key column of its own.
+                _ if v.varno == 1 && !by_key.iter().any(|k| k.contains(&(1, v.varattno))) => {
+                    group_attnos.push(v.varattno)
                 }
                 Some(_) => {}
                 None => return Ok(None),
@@ -477,10 +476,13 @@ pub unsafe fn summary(
             }
         }
         let mut grouped: Vec<(String, i16, pg_sys::Oid, pg_sys::Oid, pg_sys::Oid)> = Vec::new();
+        // With a link, where the link's column is among the key's (see `Lookup::position`).
+        let mut link_position = 0usize;
         if !one_row {
-            // With a link: the key is shown and the GROUP BY lists it.
+            // With a link: the key is the link (either side, shown, listed by the GROUP BY)
+            // and the table's other GROUP BY columns, each shown once, in the key's order.
             if let Some(((_, l), _, l_attno, opno)) = link {
-                let vars = &by_key[0];
+                let vars = by_key[0].clone();
                 let listed = list_iter::<pg_sys::SortGroupClause>(q.groupClause).any(|g| {
                     let tle = pg_sys::get_sortgroupclause_tle(g, q.targetList);
                     let e = (*tle).expr as *mut pg_sys::Node;
@@ -489,16 +491,41 @@ pub unsafe fn summary(
                         vars.contains(&(v.varno, v.varattno))
                     }
                 });
-                let shown = match key {
-                    [k] => shown_as(k).is_some_and(|v| vars.contains(&v)),
-                    _ => false,
-                };
+                let mut ordered: Vec<Vec<(i32, i16)>> = Vec::new();
+                let mut at = None;
+                for name in key {
+                    match shown_as(name) {
+                        Some(v) if vars.contains(&v) && at.is_none() => {
+                            at = Some(ordered.len());
+                            ordered.push(vars.clone());
+                        }
+                        Some((1, attno))
+                            if group_attnos.contains(&attno)
+                                && !ordered.iter().any(|o| o.contains(&(1, attno))) =>
+                        {
+                            ordered.push(vec![(1, attno)])
+                        }
+                        _ => return Ok(None),
+                    }
+                }
+                let mut distinct = group_attnos.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
                 let (typ, coll) = type_and_collation(relid, vars[0].1);
                 let same_type = type_and_collation(l, l_attno) == (typ, coll)
                     && crate::pg::names::equality_operator_oid(typ) == Some(opno);
-                if !(listed && shown && same_type) {
+                let Some(at) = at else {
+                    return Ok(None);
+                };
+                if !(listed
+                    && same_type
+                    && distinct.len() == group_attnos.len()
+                    && ordered.len() == distinct.len() + 1)
+                {
                     return Ok(None);
                 }
+                by_key = ordered;
+                link_position = at;
             }
             for vars in &by_key {
                 let t_attno = vars[0].1;
@@ -556,11 +583,11 @@ pub unsafe fn summary(
             filters.push(sql);
             filter_nodes.push(node);
         }
-        // A NULL group of its own, unless an inner join keeps NULL keys out.
-        // NULL groups of their own, unless an inner join keeps NULL keys out.
+        // NULL groups of their own, unless an inner join keeps NULL keys out (the link's
+        // column; beside it, a NULL in another column of the table is a group).
         let mut null_group = false;
-        if link.is_none() {
-            for (column, ..) in &grouped {
+        for (i, (column, ..)) in grouped.iter().enumerate() {
+            if link.is_none() || i != link_position {
                 null_group |= !crate::pg::names::column_not_null(relid, column)?;
             }
         }
@@ -609,6 +636,7 @@ pub unsafe fn summary(
                         name,
                     },
                     column,
+                    position: link_position,
                     filter: (!lookup_filters.is_empty()).then(|| lookup_filters.join(" AND ")),
                 })
             }

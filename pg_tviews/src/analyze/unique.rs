@@ -937,6 +937,13 @@ pub(crate) fn unique_indexes(
         if !(index.unique && index.immediate && index.valid && !index.partial) {
             continue;
         }
+        if let [(0, class, _)] = index.keys[..] {
+            // SAFETY: an index of `relid`, which the analysis has open.
+            if let Some(set) = unsafe { composite_index_columns(relid, index.index, class) } {
+                sets.push(set);
+            }
+            continue;
+        }
         let mut cols = BTreeSet::new();
         let mut all_not_null = true;
         let usable = index.keys.iter().all(|&(attnum, class, collation)| {
@@ -963,4 +970,77 @@ pub(crate) fn unique_indexes(
         sets.push((cols, nulls));
     }
     Ok(sets)
+}
+
+/// The columns of a unique index on one composite value of them, `((ROW(a, b)::t))` (the
+/// index pg_tviews gives a key of several columns), when it holds each combination of them
+/// at most once: a composite value is never NULL and compares NULL fields as equal, so
+/// NULL counts as one value; each field must compare as its column does (the column's
+/// type, so its default btree class, and its collation), and the index use the default
+/// btree class of the composite type.
+///
+/// # Safety
+/// `index` must be an index of `relid`, whose lock the caller holds.
+unsafe fn composite_index_columns(
+    relid: pg_sys::Oid,
+    index: pg_sys::Oid,
+    class: pg_sys::Oid,
+) -> Option<(BTreeSet<u32>, Nulls)> {
+    use crate::pg::nodes::{is_a, list_iter, list_len, list_nth};
+    use crate::pg::scan;
+    if scan::opclass(class) != Some((true, pg_sys::BTREE_AM_OID)) {
+        return None;
+    }
+    // SAFETY: per contract; the index expressions are a copy in the current memory context,
+    // the row type's descriptor is pinned until released below.
+    unsafe {
+        let rel = pg_sys::index_open(index, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let exprs = pg_sys::RelationGetIndexExpressions(rel);
+        pg_sys::index_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        if list_len(exprs) != 1 {
+            return None;
+        }
+        let e = list_nth::<pg_sys::Node>(exprs, 0)?;
+        if !is_a(e, pg_sys::NodeTag::T_RowExpr) {
+            return None;
+        }
+        let row = &*(e as *mut pg_sys::RowExpr);
+        if row.row_typeid == pg_sys::RECORDOID {
+            return None;
+        }
+        let desc = pg_sys::lookup_rowtype_tupdesc(row.row_typeid, -1);
+        let attrs = crate::pg::tupdesc::attributes(desc);
+        let mut cols = BTreeSet::new();
+        let mut all_not_null = true;
+        let mut ok = attrs.len() == list_len(row.args);
+        for (attr, arg) in attrs.iter().zip(list_iter::<pg_sys::Node>(row.args)) {
+            if !ok {
+                break;
+            }
+            if attr.attisdropped || !is_a(arg, pg_sys::NodeTag::T_Var) {
+                ok = false;
+                break;
+            }
+            let v = &*(arg as *mut pg_sys::Var);
+            match scan::attribute(relid, v.varattno) {
+                Some((not_null, collation, _))
+                    if v.varlevelsup == 0
+                        && v.vartype == attr.atttypid
+                        && collation == attr.attcollation
+                        && cols.insert(v.varattno as u32) =>
+                {
+                    all_not_null &= not_null;
+                }
+                _ => ok = false,
+            }
+        }
+        pg_sys::DecrTupleDescRefCount(desc);
+        (ok && !cols.is_empty()).then(|| {
+            let nulls = match all_not_null {
+                true => Nulls::NotNull,
+                false => Nulls::NotDistinct,
+            };
+            (cols, nulls)
+        })
+    }
 }

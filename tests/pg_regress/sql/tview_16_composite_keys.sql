@@ -249,5 +249,12 @@ SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'pair_chosen';
 UPDATE tb_author SET name = name || 'z';
 SELECT * FROM pg_tviews_check('pair_named');
 SELECT * FROM pg_tviews_check('pair_chosen');
+-- A TVIEW over a TVIEW keyed by several columns: the unique index on their composite value
+-- proves them unique (NULL counting as one value), so the key is chosen, in any order.
+SELECT pg_tviews_create('roles_again', 'SELECT r.role, r.pk_author, r.n * 2 AS n2 FROM tv_role_count r');
+SELECT key_columns, key_proven FROM pg_tview_meta WHERE tview_name = 'roles_again';
+UPDATE tb_wrote SET role = NULL WHERE fk_author < 3;
+UPDATE tb_wrote SET role = 'editor' WHERE fk_author = 2;
+SELECT * FROM pg_tviews_check('roles_again');
 DROP SCHEMA ck CASCADE;
 DROP ROLE ck_owner;

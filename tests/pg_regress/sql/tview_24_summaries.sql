@@ -275,6 +275,37 @@ UPDATE tb_clashing SET m = 'NaN' WHERE id = 3;
 SELECT * FROM tv_clash ORDER BY pk;
 SELECT count(*) FROM pg_tviews_check('summ.clash');
 
+-- Several GROUP BY columns beside a lookup: the link (either side) and columns of the
+-- aggregated table are the key together, the state is kept per combination (a NULL in the
+-- table's columns a group of its own), joined to the lookup by the link's column wherever
+-- the key names it; in both modes.
+SELECT pg_tviews_create('cat_qty', $$
+    SELECT c.pk_cat, c.name, i.qty, count(*) AS items, sum(i.price) AS total
+      FROM tb_item i JOIN tb_cat c ON c.pk_cat = i.fk_cat GROUP BY c.pk_cat, c.name, i.qty $$);
+SELECT pg_tviews_create('qty_cat', $$
+    SELECT i.qty, i.fk_cat, c.name, count(*) AS items, avg(i.price) AS mean
+      FROM tb_item i, tb_cat c WHERE c.pk_cat = i.fk_cat AND c.active
+     GROUP BY i.qty, i.fk_cat, c.name HAVING count(*) > 1 $$,
+    key => ARRAY['qty', 'fk_cat'], mode => 'deferred');
+SELECT tview_name, key_columns FROM pg_tview_meta WHERE tview_name IN ('cat_qty', 'qty_cat') ORDER BY 1;
+SELECT source, substring(maintenance FROM '\(the rows.*') AS rows
+  FROM pg_tviews_explain('summ.qty_cat') WHERE source = 'summ.tb_item';
+INSERT INTO tb_item VALUES (6001, 2, 4.5, NULL), (6002, 2, 1.25, NULL), (6003, 3, NULL, 1);
+UPDATE tb_item SET qty = 4 WHERE pk_item % 7 = 0;
+UPDATE tb_item SET fk_cat = 3, qty = NULL WHERE pk_item IN (6003, 41, 42);
+BEGIN;
+UPDATE tb_item SET qty = qty + 1 WHERE fk_cat = 2;
+SAVEPOINT a;
+DELETE FROM tb_item WHERE fk_cat = 3;
+ROLLBACK TO a;
+UPDATE tb_cat SET active = false, name = 'two' WHERE pk_cat = 2;
+COMMIT;
+UPDATE tb_cat SET active = true WHERE pk_cat = 2;
+DELETE FROM tb_item WHERE qty IS NULL AND pk_item <> 6001;
+SELECT * FROM tv_qty_cat WHERE fk_cat IN (2, 3) ORDER BY qty, fk_cat;
+SELECT count(*) FROM pg_tviews_check('summ.cat_qty');
+SELECT count(*) FROM pg_tviews_check('summ.qty_cat');
+
 -- Not a summary: the lookup's column is not unique there, or an aggregate reads the lookup.
 CREATE TABLE tb_tag (cat int, tag text);
 INSERT INTO tb_tag VALUES (1, 'x'), (1, 'y'), (2, 'x');
@@ -311,7 +342,7 @@ SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
 -- Cleanup.
 SELECT pg_tviews_drop(v) FROM unnest(ARRAY['summ.kinds_doc', 'summ.kinds', 'summ.totals', 'summ.busy',
     'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.triples', 'summ.part_key', 'summ.distinct_n', 'summ.extremes', 'summ.ranges', 'summ.cat_sales',
-    'summ.cat_busy', 'summ.tagged', 'summ.squat', 'summ.clash']) v;
+    'summ.cat_busy', 'summ.cat_qty', 'summ.qty_cat', 'summ.tagged', 'summ.squat', 'summ.clash']) v;
 SELECT count(*) FROM show_state();
 DROP SCHEMA summ CASCADE;
 DROP ROLE summ_squatter;

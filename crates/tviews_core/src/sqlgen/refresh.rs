@@ -321,8 +321,10 @@ impl RefreshTarget<'_> {
     }
 
     /// [`Self::same_key`] as a condition a full join can use (MERGE with `NOT MATCHED BY
-    /// SOURCE` is one, and accepts only conditions it can merge or hash): for a key that may
-    /// be NULL, the two keys as one-column records, which compare NULL equal to NULL.
+    /// SOURCE` is one, and accepts only conditions it can merge or hash), and a join of two
+    /// sets of computed rows should (with `OR ... IS NULL` it compares each row with each):
+    /// for a key that may be NULL, the two keys as one-column records, which compare NULL
+    /// equal to NULL. (Not for a join with the TVIEW table: its key index takes `=`.)
     fn same_key_joinable(&self, lhs: &str, rhs: &str) -> String {
         if self.null_group() {
             let c = self.collate();
@@ -517,7 +519,9 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: Vec<String>) -> String {
             ))
             .collect::<Vec<_>>()
             .join(" UNION ALL "),
-        on_d = t.same_key(&t.key_of("d"), "k.k"),
+        // Both sides are computed rows (no index): a NULL-safe test as records lets the
+        // planner merge them; `OR ... IS NULL` would compare every key with every row.
+        on_d = t.same_key_joinable(&t.key_of("d"), "k.k"),
         on_t = t.same_key(&t.key_of("t"), &format!("s.{k}")),
         collate = t.collate(),
         keys = t.unnest_keys("u").0,
@@ -691,6 +695,8 @@ pub(crate) mod tests {
         assert!(!keyed.contains("pg_tviews_key_null"), "{keyed}");
         assert!(keyed.contains("\"pk_post\" IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)"));
         assert!(keyed.contains("OR (t.\"pk_post\" IS NULL AND s.\"__pgtv_key\" IS NULL))"));
+        // The keys and their new rows, both computed, are joined as records (mergeable).
+        assert!(keyed.contains(") AS d ON ROW(d.\"pk_post\")::pg_catalog.record OPERATOR(pg_catalog.=) ROW(k.k)::pg_catalog.record)"), "{keyed}");
         let all = refresh_all(&t);
         assert!(!all.contains("pg_tviews_key_null"), "{all}");
         assert!(all.contains("ON ROW(t.\"pk_post\")::pg_catalog.record OPERATOR(pg_catalog.=) ROW(s.\"pk_post\")::pg_catalog.record"));
