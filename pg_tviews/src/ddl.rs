@@ -477,14 +477,22 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         if changed != Some(true) {
             return Ok(());
         }
-        // Deferred changes this transaction captured as text before this DDL.
-        crate::maintain::deferred::recompute_captured();
         let tag: String = crate::pg::spi::read_one(
             "SELECT pg_catalog.min(c.command_tag) FROM pg_catalog.pg_event_trigger_ddl_commands() AS c \
               WHERE c.objid OPERATOR(pg_catalog.=) $1",
             &[relation.into()],
         )?
         .unwrap_or_default();
+        // Whatever the command named (ATTACH PARTITION the parent, INHERIT the child, a
+        // trigger or rule its table), no table pg_tviews writes may stop being plain.
+        let tables: Vec<pg_sys::Oid> = cache::all()?.iter().map(|m| m.table).collect();
+        crate::checks::check_plain_tables(&tables)?;
+        if tag == "CREATE TRIGGER" {
+            // A trigger changes no value a definition reads.
+            return Ok(());
+        }
+        // Deferred changes this transaction captured as text before this DDL.
+        crate::maintain::deferred::recompute_captured();
         if tag == "COMMENT" {
             // A state table's comment says what it holds, and decides whether a backend
             // compiling its TVIEW uses it: one changed by hand is built again (with its
@@ -503,13 +511,6 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // CREATE OR REPLACE VIEW, or CREATE RULE "_RETURN" (which replaces a view's query,
         // reported as the rule): the view's query is new.
         let replaced = tag == "CREATE VIEW" || tag == "CREATE RULE";
-        // Whatever the command named (ATTACH PARTITION the parent, INHERIT the child, a
-        // trigger or rule its table), no table pg_tviews writes may stop being plain.
-        let tables: Vec<pg_sys::Oid> = cache::all()?.iter().map(|m| m.table).collect();
-        crate::checks::check_plain_tables(&tables)?;
-        if tag == "CREATE TRIGGER" {
-            return Ok(());
-        }
         let relation = rule_relation(relation)?.unwrap_or(relation);
         if tag == "ALTER TABLE" {
             // ENABLE TRIGGER ALL (a data-only restore with --disable-triggers ends with it)
