@@ -294,11 +294,51 @@ pub fn plain_table_problems(
     })?)
 }
 
-/// Refuse DDL that left a table of the TVIEWs `tables` other than a plain table (a
-/// partition, a parent or child, rules, BEFORE row triggers: [`PLAIN_TABLE_PROBLEMS`]),
-/// whichever command did it (`ATTACH PARTITION` names the parent, `INHERITS` the child).
-pub fn check_plain_tables(tables: &[pg_sys::Oid]) -> Result<(), TviewError> {
-    match plain_table_problems(tables)?.into_iter().next() {
+/// Which of the TVIEW tables `tables` the objects `objects` (what a DDL command created or
+/// altered) can have changed the shape of: a TVIEW table or one of its state tables among
+/// them, among the tables of the triggers and rules among them, or among those tables'
+/// inheritance parents and children (`ATTACH PARTITION` names the parent, `INHERITS` and
+/// `INHERIT` the child).
+const TOUCHED_TVIEWS: &str = "
+WITH o(x) AS (SELECT pg_catalog.unnest($1::pg_catalog.oid[])),
+rel(r) AS (
+    SELECT x FROM o
+    UNION SELECT g.tgrelid FROM pg_catalog.pg_trigger g JOIN o ON g.oid OPERATOR(pg_catalog.=) o.x
+    UNION SELECT w.ev_class FROM pg_catalog.pg_rewrite w JOIN o ON w.oid OPERATOR(pg_catalog.=) o.x
+), near(r) AS (
+    SELECT r FROM rel
+    UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN rel ON i.inhrelid OPERATOR(pg_catalog.=) rel.r
+    UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN rel ON i.inhparent OPERATOR(pg_catalog.=) rel.r
+)
+SELECT t FROM pg_catalog.unnest($2::pg_catalog.oid[]) AS t
+ WHERE t OPERATOR(pg_catalog.=) ANY (SELECT r FROM near)
+    OR EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN near ON d.objid OPERATOR(pg_catalog.=) near.r
+                WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                  AND d.refobjid OPERATOR(pg_catalog.=) t AND d.deptype OPERATOR(pg_catalog.=) 'i')
+";
+
+/// Refuse a DDL command that left a table of the TVIEWs `tables` it touched (its objects
+/// `objects`, see [`TOUCHED_TVIEWS`]) other than a plain table (a partition, a parent or
+/// child, rules, BEFORE row triggers: [`PLAIN_TABLE_PROBLEMS`]). A problem left by DDL that
+/// escaped the check (a replica session's) does not stop DDL elsewhere: the health check
+/// reports it.
+pub fn check_plain_tables(
+    objects: &[pg_sys::Oid],
+    tables: &[pg_sys::Oid],
+) -> Result<(), TviewError> {
+    let (objects, tables) = (objects.to_vec(), tables.to_vec());
+    let touched: Vec<pg_sys::Oid> = pgrx::Spi::connect(|client| {
+        let mut out = Vec::new();
+        for r in client.select(TOUCHED_TVIEWS, None, &[objects.into(), tables.into()])? {
+            out.extend(r.get::<pg_sys::Oid>(1)?);
+        }
+        Ok::<_, pgrx::spi::SpiError>(out)
+    })?;
+    if touched.is_empty() {
+        return Ok(());
+    }
+    match plain_table_problems(&touched)?.into_iter().next() {
         Some((rel, problem)) => Err(TviewError::NotPlainTable {
             table: describe(rel),
             problem,

@@ -174,7 +174,7 @@ fn pg_tviews_check_inherited(table: pg_sys::Oid) {
         }
         // A child of a TVIEW's table (or of one of its state tables).
         let tables: Vec<pg_sys::Oid> = cache::all()?.iter().map(|m| m.table).collect();
-        crate::checks::check_plain_tables(&tables)?;
+        crate::checks::check_plain_tables(&[table], &tables)?;
         for m in cache::all()? {
             if let Some(parent) = parents.iter().find(|p| m.sources.contains(p)) {
                 return Err(TviewError::UnsupportedSource {
@@ -486,7 +486,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // Whatever the command named (ATTACH PARTITION the parent, INHERIT the child, a
         // trigger or rule its table), no table pg_tviews writes may stop being plain.
         let tables: Vec<pg_sys::Oid> = cache::all()?.iter().map(|m| m.table).collect();
-        crate::checks::check_plain_tables(&tables)?;
+        crate::checks::check_plain_tables(&[relation], &tables)?;
         if tag == "CREATE TRIGGER" {
             // A trigger changes no value a definition reads.
             return Ok(());
@@ -737,7 +737,7 @@ fn after_alter_checks(
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER and COMMENT, for an object that command changed (a comment matters only on a tally state table, which is built again): the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates) and COMMENT, for an object that command changed (a comment matters only on a tally state table, which is built again): the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -760,7 +760,7 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
-                 'CREATE TRIGGER', 'COMMENT')
+                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';
@@ -779,7 +779,7 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'pg_tviews_on_ddl_command_start';
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_start() IS
 'pg_tviews: event trigger function capturing the SELECT of CREATE TABLE tv_<name> AS before it runs.';
 COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE and CREATE FOREIGN TABLE; refuses a table that inherits from a TVIEW''s source, table or state table.';
+'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE and CREATE FOREIGN TABLE (also inside CREATE SCHEMA); refuses a table that inherits from a TVIEW''s source, table or state table.';
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
 
@@ -819,7 +819,8 @@ COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_start IS
 'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates.';
 
 CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
-    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE', 'CREATE FOREIGN TABLE')
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE', 'CREATE FOREIGN TABLE',
+                 'CREATE SCHEMA')
     EXECUTE FUNCTION pg_tviews_on_ddl_command_end();
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_end IS
 'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW; CREATE TABLE ... INHERITS of a TVIEW''s source is refused.';

@@ -274,6 +274,15 @@ def summary_definition(rng, name, having):
     """One table grouped by one column or several (which may be NULL) or not grouped, or joined to the
     roots by their key and grouped by it (either side of the join) with a root column and
     perhaps columns of the child: its rows come from a state kept by delta."""
+    if rng.random() < 0.15:
+        # Every root a group, one without children too: a LEFT JOIN from the roots (or the
+        # RIGHT JOIN spelling), conditions on the child in the ON, on the root in the WHERE.
+        on = rng.choice(["", " AND c.v IS NOT NULL", " AND c.lang = 'en'"])
+        frm = rng.choice([f"fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk{on}",
+                          f"fzs.child c RIGHT JOIN fzs.root r ON r.pk = c.fk{on}"])
+        sql = (f"SELECT r.pk AS pk_{name}, r.t, {summary_aggregates(rng)} FROM {frm}"
+               f"{rng.choice(['', ' WHERE r.a > 3'])} GROUP BY r.pk, r.t{rng.choice([having, ''])}")
+        return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]))
     if rng.random() < 0.4:
         col = rng.choice(["r.pk", "c.fk"])
         # Sometimes columns of the child beside the link (which may be NULL): further key

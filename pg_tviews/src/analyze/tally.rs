@@ -343,9 +343,12 @@ pub unsafe fn summary(
         // The tables (one, or two joined), and every condition (an inner join's ON is a
         // WHERE condition like any other).
         let mut conds = Vec::new();
-        let Some(rels) = from_tables(q, &mut conds) else {
+        let Some((rels, outer)) = from_tables(q, &mut conds) else {
             return Ok(None);
         };
+        if outer.is_some() && one_row {
+            return Ok(None);
+        }
         for (_, relid) in &rels {
             let sign =
                 std::ffi::CString::new(format!("{}sign", tviews_core::sqlgen::RESERVED_PREFIX))
@@ -360,10 +363,30 @@ pub unsafe fn summary(
         let (t_index, t_relid, link) = match rels.as_slice() {
             [(i, relid)] => (*i, *relid, None),
             [a, b] if !one_row => {
-                let Some((link, rest)) = linking_condition(&conds, a.0, b.0) else {
-                    return Ok(None);
+                let link = match &outer {
+                    // A LEFT JOIN from the lookup: the link and conditions on the table's
+                    // row alone in its ON (rows failing them join no group), conditions on
+                    // the lookup's row alone in the WHERE.
+                    Some(o) => {
+                        let Some((link, rest)) = linking_condition(&o.on, a.0, b.0) else {
+                            return Ok(None);
+                        };
+                        if !rest.iter().all(|c| reads_only(*c, o.nullable))
+                            || !conds.iter().all(|c| reads_only(*c, o.preserved))
+                        {
+                            return Ok(None);
+                        }
+                        conds.extend(rest);
+                        link
+                    }
+                    None => {
+                        let Some((link, rest)) = linking_condition(&conds, a.0, b.0) else {
+                            return Ok(None);
+                        };
+                        conds = rest;
+                        link
+                    }
                 };
-                conds = rest;
                 let read = aggregated_tables(d);
                 let unique = |relid: pg_sys::Oid, attno: i16| -> Result<bool, TviewError> {
                     match crate::pg::names::attribute_name(relid, attno) {
@@ -372,10 +395,14 @@ pub unsafe fn summary(
                     }
                 };
                 let (ua, ub) = (unique(a.1, link.a_attno)?, unique(b.1, link.b_attno)?);
-                let lookup_is_b = match read.as_slice() {
-                    [x] if *x == a.0 => true,
-                    [x] if *x == b.0 => false,
-                    [] => ub || !ua,
+                let lookup_is_b = match (read.as_slice(), &outer) {
+                    // The preserved side is the lookup, the aggregates read the other.
+                    ([], Some(o)) => o.preserved == b.0,
+                    ([x], Some(o)) if *x == o.nullable => o.preserved == b.0,
+                    (_, Some(_)) => return Ok(None),
+                    ([x], None) if *x == a.0 => true,
+                    ([x], None) if *x == b.0 => false,
+                    ([], None) => ub || !ua,
                     _ => return Ok(None),
                 };
                 let (t, l, t_attno, l_attno, lu) = match lookup_is_b {
@@ -438,6 +465,8 @@ pub unsafe fn summary(
                 return Ok(None);
             }
             match link {
+                // Beside a LEFT JOIN the table's columns are NULL in a group without rows.
+                _ if v.varno == 1 && outer.is_some() => return Ok(None),
                 // A column of the table beside the link is a key column of its own.
                 _ if v.varno == 1 && !by_key.iter().any(|k| k.contains(&(1, v.varattno))) => {
                     group_attnos.push(v.varattno)
@@ -495,6 +524,8 @@ pub unsafe fn summary(
                 let mut at = None;
                 for name in key {
                     match shown_as(name) {
+                        // Beside a LEFT JOIN, the lookup's side of the link only.
+                        Some((1, _)) if outer.is_some() => return Ok(None),
                         Some(v) if vars.contains(&v) && at.is_none() => {
                             at = Some(ordered.len());
                             ordered.push(vars.clone());
@@ -637,6 +668,7 @@ pub unsafe fn summary(
                     },
                     column,
                     position: link_position,
+                    outer: outer.is_some(),
                     filter: (!lookup_filters.is_empty()).then(|| lookup_filters.join(" AND ")),
                 })
             }
@@ -666,6 +698,9 @@ pub unsafe fn summary(
                 if is_a(node, pg_sys::NodeTag::T_Var) {
                     let v = &*(node as *mut pg_sys::Var);
                     let part = match (v.varlevelsup, v.varno) {
+                        // Beside a LEFT JOIN the table's side of the link is NULL in a
+                        // group without rows.
+                        (0, 1) if outer.is_some() => None,
                         (0, _) if by_key.iter().any(|k| k.contains(&(v.varno, v.varattno))) => {
                             by_key
                                 .iter()
@@ -802,20 +837,34 @@ fn plain_aggregate(q: &pg_sys::Query) -> bool {
         && q.rowMarks.is_null()
 }
 
+/// Tables of a level: range-table index and OID.
+type Tables = Vec<(i32, pg_sys::Oid)>;
+
+/// A `LEFT JOIN` (or `RIGHT JOIN`) of two tables as the whole `FROM`: the range-table
+/// indexes of its preserved and nullable sides, and its `ON` conditions.
+struct OuterJoin {
+    preserved: i32,
+    nullable: i32,
+    on: Vec<*mut pg_sys::Node>,
+}
+
 /// The plain tables of level `q` (range table index and OID): one, or two joined by an
-/// inner join (`JOIN ... ON` or a comma), each read by name (no view, no row security, no
-/// TABLESAMPLE, no inheritance child read through its parent); every condition of the
-/// level (ON and WHERE) is added to `conds`. `None` for anything else.
+/// inner join (`JOIN ... ON` or a comma) or by a `LEFT` or `RIGHT JOIN` that is the whole
+/// `FROM` (returned apart, with its `ON` conditions), each read by name (no view, no row
+/// security, no TABLESAMPLE, no inheritance child read through its parent); every other
+/// condition of the level (inner ON and WHERE) is added to `conds`. `None` for anything
+/// else.
 ///
 /// # Safety
 /// `q` must be a valid analyzed query.
 unsafe fn from_tables(
     q: &pg_sys::Query,
     conds: &mut Vec<*mut pg_sys::Node>,
-) -> Option<Vec<(i32, pg_sys::Oid)>> {
+) -> Option<(Tables, Option<OuterJoin>)> {
     // SAFETY: per contract; nodes are cast after their tags are checked.
     unsafe {
         let mut rels = Vec::new();
+        let mut outer_joins = 0;
         for (i, rte) in list_iter::<pg_sys::RangeTblEntry>(q.rtable).enumerate() {
             match (*rte).rtekind {
                 pg_sys::RTEKind::RTE_RELATION => {
@@ -828,6 +877,14 @@ unsafe fn from_tables(
                     rels.push((i as i32 + 1, (*rte).relid));
                 }
                 pg_sys::RTEKind::RTE_JOIN if (*rte).jointype == pg_sys::JoinType::JOIN_INNER => {}
+                pg_sys::RTEKind::RTE_JOIN
+                    if matches!(
+                        (*rte).jointype,
+                        pg_sys::JoinType::JOIN_LEFT | pg_sys::JoinType::JOIN_RIGHT
+                    ) =>
+                {
+                    outer_joins += 1
+                }
                 // PostgreSQL 18's grouping step: its Vars are flattened away (see
                 // parse::flatten_grouping).
                 #[cfg(feature = "pg18")]
@@ -837,12 +894,46 @@ unsafe fn from_tables(
         }
         conjuncts((*q.jointree).quals, conds);
         let mut leaves = 0;
-        for item in list_iter::<pg_sys::Node>((*q.jointree).fromlist) {
-            leaves += from_item(item, conds)?;
+        let mut outer = None;
+        let items: Vec<*mut pg_sys::Node> =
+            list_iter::<pg_sys::Node>((*q.jointree).fromlist).collect();
+        match items.as_slice() {
+            [j] if outer_joins == 1 && is_a(*j, pg_sys::NodeTag::T_JoinExpr) => {
+                let j = &*(*j as *mut pg_sys::JoinExpr);
+                let index = |n: *mut pg_sys::Node| {
+                    is_a(n, pg_sys::NodeTag::T_RangeTblRef)
+                        .then(|| (*(n as *mut pg_sys::RangeTblRef)).rtindex)
+                };
+                let (Some(left), Some(right)) = (index(j.larg), index(j.rarg)) else {
+                    return None;
+                };
+                if !j.usingClause.is_null() || j.isNatural {
+                    return None;
+                }
+                let mut on = Vec::new();
+                conjuncts(j.quals, &mut on);
+                let (preserved, nullable) = match j.jointype {
+                    pg_sys::JoinType::JOIN_LEFT => (left, right),
+                    pg_sys::JoinType::JOIN_RIGHT => (right, left),
+                    _ => return None,
+                };
+                outer = Some(OuterJoin {
+                    preserved,
+                    nullable,
+                    on,
+                });
+                leaves = 2;
+            }
+            _ if outer_joins == 0 => {
+                for item in items {
+                    leaves += from_item(item, conds)?;
+                }
+            }
+            _ => return None,
         }
         // Two distinct tables; a Var of a join (a USING column) names neither.
         (leaves == rels.len() && rels.len() <= 2 && !(rels.len() == 2 && rels[0].1 == rels[1].1))
-            .then_some(rels)
+            .then_some((rels, outer))
     }
 }
 

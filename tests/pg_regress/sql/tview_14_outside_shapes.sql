@@ -458,6 +458,9 @@ ALTER TABLE tv_n SET UNLOGGED;
 CREATE TABLE tb_parted_tv (pk_n numeric NOT NULL, v text) PARTITION BY RANGE (pk_n);
 ALTER TABLE tb_parted_tv ATTACH PARTITION tv_n FOR VALUES FROM (0) TO (1000000);
 CREATE TABLE tb_tv_child (extra int) INHERITS (tv_n);
+-- The same inside CREATE SCHEMA (a child of the TVIEW table, or of its source).
+CREATE SCHEMA edge_kids CREATE TABLE kid (extra int) INHERITS (edge.tv_n);
+CREATE SCHEMA edge_kids CREATE TABLE kid (extra int) INHERITS (edge.tb_n);
 CREATE TABLE tb_tv_other (pk_n numeric NOT NULL, v text);
 ALTER TABLE tb_tv_other INHERIT tv_n;
 ALTER TABLE tv_n INHERIT tb_tv_other;
@@ -473,6 +476,10 @@ SET session_replication_role = replica;
 CREATE TRIGGER pass BEFORE INSERT ON tv_n FOR EACH ROW EXECUTE FUNCTION edge.pass();
 RESET session_replication_role;
 SELECT tview, check_name, ok, detail FROM pg_tviews_health_check() WHERE check_name = 'plain table' AND NOT ok;
+-- What escaped does not stop DDL elsewhere.
+CREATE TABLE tb_elsewhere (a int);
+ALTER TABLE tb_elsewhere ADD COLUMN b int;
+DROP TABLE tb_elsewhere;
 DROP TRIGGER pass ON tv_n;
 DROP TRIGGER after_pass ON tv_n;
 SELECT pg_tviews_drop('n_sum');

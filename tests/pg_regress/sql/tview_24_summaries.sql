@@ -306,6 +306,53 @@ SELECT * FROM tv_qty_cat WHERE fk_cat IN (2, 3) ORDER BY qty, fk_cat;
 SELECT count(*) FROM pg_tviews_check('summ.cat_qty');
 SELECT count(*) FROM pg_tviews_check('summ.qty_cat');
 
+-- A LEFT JOIN from the lookup (a RIGHT JOIN written the other way round): every lookup row
+-- passing the WHERE is a group, one without rows of the table too (count(*) counts its
+-- NULL-extended row: 1; count(x) 0; sums and averages NULL); conditions on the
+-- table's row in the ON decide which rows join. The key is the lookup's column. Both modes.
+SELECT pg_tviews_create('cat_all', $$
+    SELECT c.pk_cat, c.name, count(*) AS joined, count(i.pk_item) AS items, sum(i.price) AS total,
+           avg(i.qty) AS avg_qty
+      FROM tb_cat c LEFT JOIN tb_item i ON i.fk_cat = c.pk_cat AND i.qty > 0
+     WHERE c.active GROUP BY c.pk_cat, c.name $$);
+SELECT pg_tviews_create('cat_few', $$
+    SELECT c.pk_cat, count(i.price) AS priced
+      FROM tb_item i RIGHT JOIN tb_cat c ON c.pk_cat = i.fk_cat
+     GROUP BY c.pk_cat HAVING count(*) < 40 $$, mode => 'deferred');
+SELECT source, substring(maintenance FROM '\(the rows.*') AS rows
+  FROM pg_tviews_explain('summ.cat_all') WHERE source = 'summ.tb_item';
+SELECT source, substring(maintenance FROM '\(the rows.*') AS rows
+  FROM pg_tviews_explain('summ.cat_few') WHERE source = 'summ.tb_item';
+INSERT INTO tb_cat VALUES (30, 'empty', true), (31, 'hidden', false);
+UPDATE tb_item SET qty = 0 WHERE fk_cat = 2;
+BEGIN;
+DELETE FROM tb_item WHERE fk_cat = 3;
+SAVEPOINT a;
+UPDATE tb_item SET fk_cat = 30 WHERE pk_item % 10 = 1;
+ROLLBACK TO a;
+UPDATE tb_item SET fk_cat = 31 WHERE pk_item % 10 = 2;
+UPDATE tb_cat SET active = true WHERE pk_cat = 31;
+COMMIT;
+UPDATE tb_cat SET name = 'renamed again' WHERE pk_cat = 30;
+UPDATE tb_cat SET pk_cat = 32 WHERE pk_cat = 30;
+SELECT * FROM tv_cat_all WHERE pk_cat IN (2, 3, 31, 32) ORDER BY pk_cat;
+SELECT count(*) FROM pg_tviews_check('summ.cat_all');
+SELECT count(*) FROM pg_tviews_check('summ.cat_few');
+-- Not kept from the state beside a LEFT JOIN (computed from the tables, exact): a condition
+-- on the table's row in the WHERE, a condition on the lookup's row in the ON.
+SELECT pg_tviews_create('cat_where', $$
+    SELECT c.pk_cat, count(*) AS n FROM tb_cat c LEFT JOIN tb_item i ON i.fk_cat = c.pk_cat
+     WHERE i.qty > 1 GROUP BY c.pk_cat $$);
+SELECT pg_tviews_create('cat_on', $$
+    SELECT c.pk_cat, count(*) AS n FROM tb_cat c LEFT JOIN tb_item i ON i.fk_cat = c.pk_cat AND c.active
+     GROUP BY c.pk_cat $$);
+SELECT count(*) FROM pg_tviews_explain('summ.cat_where') WHERE maintenance LIKE '%computed from the state%';
+SELECT count(*) FROM pg_tviews_explain('summ.cat_on') WHERE maintenance LIKE '%computed from the state%';
+UPDATE tb_item SET qty = qty + 1 WHERE pk_item % 3 = 0;
+UPDATE tb_cat SET active = NOT active WHERE pk_cat < 5;
+SELECT count(*) FROM pg_tviews_check('summ.cat_where');
+SELECT count(*) FROM pg_tviews_check('summ.cat_on');
+
 -- Not a summary: the lookup's column is not unique there, or an aggregate reads the lookup.
 CREATE TABLE tb_tag (cat int, tag text);
 INSERT INTO tb_tag VALUES (1, 'x'), (1, 'y'), (2, 'x');
@@ -342,7 +389,7 @@ SELECT count(*) FROM pg_tviews_health_check() WHERE NOT ok;
 -- Cleanup.
 SELECT pg_tviews_drop(v) FROM unnest(ARRAY['summ.kinds_doc', 'summ.kinds', 'summ.totals', 'summ.busy',
     'summ.joined', 'summ.unscaled', 'summ.pairs', 'summ.triples', 'summ.part_key', 'summ.distinct_n', 'summ.extremes', 'summ.ranges', 'summ.cat_sales',
-    'summ.cat_busy', 'summ.cat_qty', 'summ.qty_cat', 'summ.tagged', 'summ.squat', 'summ.clash']) v;
+    'summ.cat_busy', 'summ.cat_qty', 'summ.qty_cat', 'summ.cat_all', 'summ.cat_few', 'summ.cat_where', 'summ.cat_on', 'summ.tagged', 'summ.squat', 'summ.clash']) v;
 SELECT count(*) FROM show_state();
 DROP SCHEMA summ CASCADE;
 DROP ROLE summ_squatter;

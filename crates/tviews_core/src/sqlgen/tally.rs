@@ -1087,12 +1087,18 @@ pub fn substitute(sql: &str, replacements: &[(String, String)]) -> Option<String
 /// collation; the other key columns are the aggregated table's own), with conditions on its
 /// row alone (`filter`, SQL over the row `l`). Its columns are read from the row of each
 /// group's key.
+///
+/// `outer`: the lookup is the preserved side of a `LEFT JOIN` to the aggregated table
+/// (`FROM tb_category c LEFT JOIN tb_product p ON p.fk_category = c.pk_category`): every
+/// lookup row passing `filter` is a group, one without rows of the table too (its
+/// `count(*)` counts the NULL-extended row: 1; its other counts 0, its sums NULL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup {
     pub table: TableRef,
     pub column: String,
     pub position: usize,
     pub filter: Option<String>,
+    pub outer: bool,
 }
 
 /// What a placeholder of a [`Summary`]'s SQL stands for.
@@ -1115,8 +1121,11 @@ pub struct Placed {
 
 impl Placed {
     /// The SQL over the state row `s` of `group`; `None` without state, or when a
-    /// placeholder does not occur exactly once.
-    fn over_state_row(&self, group: &TallyGroup) -> Option<String> {
+    /// placeholder does not occur exactly once. With an `outer` lookup (see
+    /// [`Lookup::outer`]) `s` may be missing or count no row for a group that exists: the
+    /// key is the lookup row's.
+    fn over_state_row(&self, group: &TallyGroup, lookup: Option<&Lookup>) -> Option<String> {
+        let outer = lookup.filter(|l| l.outer);
         let replacements: Vec<(String, String)> = self
             .parts
             .iter()
@@ -1124,8 +1133,16 @@ impl Placed {
                 Some((
                     ph.clone(),
                     match part {
+                        // The NULL-extended row of a group without rows counts.
+                        Part::Aggregate(Tallied::Rows) if outer.is_some() => format!(
+                            "pg_catalog.int8larger({}, '1'::pg_catalog.int8)",
+                            Tallied::Rows.value_in_state_row(group)?
+                        ),
                         Part::Aggregate(a) => a.value_in_state_row(group)?,
-                        Part::Group(i) => format!("s.{}", key_column(*i)),
+                        Part::Group(i) => match outer {
+                            Some(l) if l.position == *i => format!("l.{}", quote_ident(&l.column)),
+                            _ => format!("s.{}", key_column(*i)),
+                        },
                         Part::Lookup(c) => format!("l.{}", quote_ident(c)),
                     },
                 ))
@@ -1160,25 +1177,35 @@ impl Summary {
     /// A keyed refresh's test of the key column reaches the state's key index through it.
     pub fn rows(&self) -> Option<String> {
         let state = self.group.state_sql()?;
+        let outer = self.lookup.as_ref().is_some_and(|l| l.outer);
         let columns: Vec<String> = self
             .columns
             .iter()
             .map(|(name, v)| {
                 Some(format!(
                     "{} AS {}",
-                    v.over_state_row(&self.group)?,
+                    v.over_state_row(&self.group, self.lookup.as_ref())?,
                     quote_ident(name)
                 ))
             })
             .collect::<Option<_>>()?;
         let having = match &self.having {
-            Some(h) => Some(h.over_state_row(&self.group)?),
+            Some(h) => Some(h.over_state_row(&self.group, self.lookup.as_ref())?),
             None => None,
         };
         let (from, mut conds) = match self.group.columns.first() {
             Some(_) => (
                 match &self.lookup {
                     None => format!("{state} AS s"),
+                    // Every lookup row is a group, with or without a state row.
+                    Some(l) if l.outer => format!(
+                        "ONLY {} AS l LEFT JOIN {state} AS s ON {}",
+                        table(&l.table),
+                        self.group.columns.get(l.position)?.matching(
+                            &format!("l.{}", quote_ident(&l.column)),
+                            &format!("s.{}", key_column(l.position))
+                        )
+                    ),
                     Some(l) => format!(
                         "{state} AS s JOIN ONLY {} AS l ON {}",
                         table(&l.table),
@@ -1188,15 +1215,15 @@ impl Summary {
                         )
                     ),
                 },
-                std::iter::once(format!(
-                    "s.{ROWS} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8"
-                ))
-                .chain(
-                    self.lookup
-                        .iter()
-                        .filter_map(|l| l.filter.as_ref().map(|f| format!("({f})"))),
-                )
-                .collect(),
+                (!outer)
+                    .then(|| format!("s.{ROWS} OPERATOR(pg_catalog.>) '0'::pg_catalog.int8"))
+                    .into_iter()
+                    .chain(
+                        self.lookup
+                            .iter()
+                            .filter_map(|l| l.filter.as_ref().map(|f| format!("({f})"))),
+                    )
+                    .collect(),
             ),
             None => (
                 format!("(SELECT) AS o LEFT JOIN {state} AS s ON true"),
@@ -1610,6 +1637,7 @@ mod tests {
             },
             column: "pk_kind".into(),
             position: 1,
+            outer: false,
             filter: None,
         });
         let rows = s.rows().unwrap();
@@ -1619,6 +1647,32 @@ mod tests {
         );
         s.lookup.as_mut().unwrap().position = 2;
         assert_eq!(s.rows(), None);
+    }
+
+    #[test]
+    fn a_left_join_from_the_lookup_makes_every_lookup_row_a_group() {
+        let mut s = summary(&["kind"], false);
+        s.lookup = Some(Lookup {
+            table: TableRef {
+                oid: 9,
+                schema: "public".into(),
+                name: "tb_kind".into(),
+            },
+            column: "pk_kind".into(),
+            position: 0,
+            filter: Some("l.active".into()),
+            outer: true,
+        });
+        let rows = s.rows().unwrap();
+        // From the lookup, the state joined when it has a row; the key is the lookup's.
+        assert!(rows.contains(" FROM ONLY \"public\".\"tb_kind\" AS l LEFT JOIN \"tviews_def\".\"tv_product_tally\" AS s ON l.\"pk_kind\"::integer OPERATOR(\"pg_catalog\".=) s.\"k\"::integer WHERE (l.active)"), "{rows}");
+        assert!(
+            rows.starts_with("SELECT (l.\"pk_kind\") AS \"kind\", "),
+            "{rows}"
+        );
+        // count(*) counts the NULL-extended row of a group without rows.
+        assert!(rows.contains("pg_catalog.int8larger(coalesce(s.\"n\", '0'::pg_catalog.int8), '1'::pg_catalog.int8)"), "{rows}");
+        assert!(!rows.contains("s.\"n\" OPERATOR(pg_catalog.>)"), "{rows}");
     }
 
     #[test]
