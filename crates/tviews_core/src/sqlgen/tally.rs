@@ -1626,20 +1626,26 @@ mod tests {
         assert_eq!(stateless.rows(), None);
     }
 
-    #[test]
-    fn a_lookup_beside_other_group_columns_joins_the_state_by_the_links_key_column() {
-        let mut s = summary(&["region", "kind"], false);
-        s.lookup = Some(Lookup {
+    /// A lookup `public.tb_kind` by its `pk_kind`, matching the state's key column at
+    /// `position`.
+    fn kind_lookup(position: usize, filter: Option<&str>, outer: bool) -> Lookup {
+        Lookup {
             table: TableRef {
                 oid: 9,
                 schema: "public".into(),
                 name: "tb_kind".into(),
             },
             column: "pk_kind".into(),
-            position: 1,
-            outer: false,
-            filter: None,
-        });
+            position,
+            filter: filter.map(str::to_string),
+            outer,
+        }
+    }
+
+    #[test]
+    fn a_lookup_beside_other_group_columns_joins_the_state_by_the_links_key_column() {
+        let mut s = summary(&["region", "kind"], false);
+        s.lookup = Some(kind_lookup(1, None, false));
         let rows = s.rows().unwrap();
         assert!(
             rows.contains(" AS s JOIN ONLY \"public\".\"tb_kind\" AS l ON l.\"pk_kind\"::integer OPERATOR(\"pg_catalog\".=) s.\"k1\"::integer WHERE "),
@@ -1652,17 +1658,7 @@ mod tests {
     #[test]
     fn a_left_join_from_the_lookup_makes_every_lookup_row_a_group() {
         let mut s = summary(&["kind"], false);
-        s.lookup = Some(Lookup {
-            table: TableRef {
-                oid: 9,
-                schema: "public".into(),
-                name: "tb_kind".into(),
-            },
-            column: "pk_kind".into(),
-            position: 0,
-            filter: Some("l.active".into()),
-            outer: true,
-        });
+        s.lookup = Some(kind_lookup(0, Some("l.active"), true));
         let rows = s.rows().unwrap();
         // From the lookup, the state joined when it has a row; the key is the lookup's.
         assert!(rows.contains(" FROM ONLY \"public\".\"tb_kind\" AS l LEFT JOIN \"tviews_def\".\"tv_product_tally\" AS s ON l.\"pk_kind\"::integer OPERATOR(\"pg_catalog\".=) s.\"k\"::integer WHERE (l.active)"), "{rows}");
