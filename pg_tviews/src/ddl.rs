@@ -173,8 +173,7 @@ fn pg_tviews_check_inherited(table: pg_sys::Oid) {
             return Ok(());
         }
         // A child of a TVIEW's table (or of one of its state tables).
-        let tables: Vec<pg_sys::Oid> = cache::all()?.iter().map(|m| m.table).collect();
-        crate::checks::check_plain_tables(&[table], &tables)?;
+        check_plain_tables(table)?;
         for m in cache::all()? {
             if let Some(parent) = parents.iter().find(|p| m.sources.contains(p)) {
                 return Err(TviewError::UnsupportedSource {
@@ -186,6 +185,13 @@ fn pg_tviews_check_inherited(table: pg_sys::Oid) {
         Ok(())
     };
     crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
+}
+
+/// [`crate::checks::check_plain_tables`] for what a DDL command did to `object`, among every
+/// TVIEW's tables.
+fn check_plain_tables(object: pg_sys::Oid) -> Result<(), TviewError> {
+    let tables: Vec<pg_sys::Oid> = cache::all()?.iter().map(|m| m.table).collect();
+    crate::checks::check_plain_tables(&[object], &tables)
 }
 
 /// Forget TVIEWs whose tables were dropped; remove triggers no TVIEW needs any more. Only
@@ -485,8 +491,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         .unwrap_or_default();
         // Whatever the command named (ATTACH PARTITION the parent, INHERIT the child, a
         // trigger or rule its table), no table pg_tviews writes may stop being plain.
-        let tables: Vec<pg_sys::Oid> = cache::all()?.iter().map(|m| m.table).collect();
-        crate::checks::check_plain_tables(&[relation], &tables)?;
+        check_plain_tables(relation)?;
         if tag == "CREATE TRIGGER" {
             // A trigger changes no value a definition reads.
             return Ok(());

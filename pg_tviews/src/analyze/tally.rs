@@ -487,6 +487,13 @@ pub unsafe fn summary(
                 })
             })
         };
+        // The table's GROUP BY columns, each once (one listed twice: not a summary).
+        let mut distinct = group_attnos.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if distinct.len() != group_attnos.len() {
+            return Ok(None);
+        }
         if link.is_none() && !one_row {
             // The key names the GROUP BY columns, each once, as the definition shows them.
             for name in key {
@@ -497,10 +504,7 @@ pub unsafe fn summary(
                     _ => return Ok(None),
                 }
             }
-            let mut distinct = group_attnos.clone();
-            distinct.sort_unstable();
-            distinct.dedup();
-            if by_key.len() != distinct.len() || distinct.len() != group_attnos.len() {
+            if by_key.len() != distinct.len() {
                 return Ok(None);
             }
         }
@@ -539,20 +543,13 @@ pub unsafe fn summary(
                         _ => return Ok(None),
                     }
                 }
-                let mut distinct = group_attnos.clone();
-                distinct.sort_unstable();
-                distinct.dedup();
                 let (typ, coll) = type_and_collation(relid, vars[0].1);
                 let same_type = type_and_collation(l, l_attno) == (typ, coll)
                     && crate::pg::names::equality_operator_oid(typ) == Some(opno);
                 let Some(at) = at else {
                     return Ok(None);
                 };
-                if !(listed
-                    && same_type
-                    && distinct.len() == group_attnos.len()
-                    && ordered.len() == distinct.len() + 1)
-                {
+                if !(listed && same_type && ordered.len() == distinct.len() + 1) {
                     return Ok(None);
                 }
                 by_key = ordered;
