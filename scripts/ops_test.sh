@@ -567,26 +567,37 @@ SQL
     "$PG_BIN/pgbench" -n -c 1 -T "$SOAK_SECONDS" -f "$WORK/soak.sql" soak >"$WORK/soak.log" 2>&1 &
     local bench=$! pid="" i
     for i in $(seq 1 50); do
-        pid=$(pg -d postgres -Atqc "SELECT pid FROM pg_stat_activity WHERE datname = 'soak' AND application_name = 'pgbench'")
+        # pgbench first opens a setup connection that closes at once: take the one running the workload.
+        pid=$(pg -d postgres -Atqc "SELECT pid FROM pg_stat_activity WHERE datname = 'soak' AND application_name = 'pgbench' AND query LIKE '%random_workload%'")
         [ -n "$pid" ] && break
         sleep 0.2
     done
     [ -n "$pid" ] || die "the soak's backend did not appear"
-    rss() { sed -nE 's/^RssAnon:[[:space:]]+([0-9]+) kB/\1/p' "/proc/$pid/status"; }
+    # The backend's memory, or nothing once it is gone (an error ended the session, a crash).
+    rss() { sed -nE 's/^RssAnon:[[:space:]]+([0-9]+) kB/\1/p' "/proc/$pid/status" 2>/dev/null || true; }
+    # gone WHEN: the backend ended before the soak did; say what pgbench and the server saw.
+    gone() {
+        wait "$bench" 2>/dev/null || true
+        echo "--- pgbench:" >&2; tail -n 30 "$WORK/soak.log" >&2
+        echo "--- server log:" >&2; tail -n 40 "$CLUSTER_DIR/server.log" >&2
+        die "the soak's backend (pid $pid) ended $1"
+    }
     xacts() { pg -d postgres -Atqc "SELECT xact_commit FROM pg_stat_database WHERE datname = 'soak'"; }
     # Warm-up: the first third fills the plan caches; memory is then sampled to the end.
     sleep $(( SOAK_SECONDS / 3 + 1 ))
     local rss0 tx0 rss1 tx1 peak samples=()
     rss0=$(rss); tx0=$(xacts); peak=$rss0
-    while kill -0 "$bench" 2>/dev/null && [ -e "/proc/$pid/status" ]; do
-        rss1=$(rss) || break
-        [ -n "$rss1" ] || break
+    [ -n "$rss0" ] || gone "during the warm-up"
+    tx1=$tx0
+    while kill -0 "$bench" 2>/dev/null; do
+        rss1=$(rss)
+        [ -n "$rss1" ] || break  # the run ended (or failed: pgbench's status says which)
         samples+=("$rss1")
         [ "$rss1" -gt "$peak" ] && peak=$rss1
         tx1=$(xacts)
         sleep 1
     done
-    wait "$bench" || { cat "$WORK/soak.log" >&2; die "the soak workload failed (a mismatch divides by zero)"; }
+    wait "$bench" || gone "before the soak did (a mismatch divides by zero; an error or a crash ends the session)"
     local growth=$(( peak - rss0 )) n=$(( tx1 - tx0 )) half=$(( ${#samples[@]} / 2 ))
     # A leak grows in both halves; allocator warm-up only in the first.
     local mid=${samples[$half]:-$rss0} last=${samples[-1]:-$rss0}
