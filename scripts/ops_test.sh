@@ -91,7 +91,11 @@ verdict() {
 expect_exact() {
     local v
     v=$(verdict "$1" "${3:-}")
-    [[ "$v" =~ ^tviews=[1-9][0-9]*\ differing=0\ unhealthy=0$ ]] || die "$2: $v"
+    if ! [[ "$v" =~ ^tviews=[1-9][0-9]*\ differing=0\ unhealthy=0$ ]]; then
+        # Which TVIEWs and keys differ, and what the health check says, for the report.
+        pg -p "${3:-$PGPORT}" -d "$1" -Atq -f "$SQL/ops/differences.sql" >&2 || true
+        die "$2: $v"
+    fi
     echo "  $2: $v"
 }
 
