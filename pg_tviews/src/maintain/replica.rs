@@ -277,9 +277,15 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
 /// leaves it waiting again), and a source's rows are let go only once all of their work is
 /// queued (an error on the way, caught by an exception block, leaves them for the next
 /// call). Rows collected later (a refreshed TVIEW that others read) wait for the next call.
+///
+/// A TVIEW whose states one collection builds again from the tables (a TRUNCATE, rows of
+/// another shape, a rolled-back savepoint) has counted every row written so far, those of
+/// the collections still to come in this call too: they only queue its recompute (already
+/// queued whole), never their deltas on top of the new count.
 pub fn drain() -> Result<(), TviewError> {
+    let mut recounted: Vec<pg_sys::Oid> = Vec::new();
     while let Some(e) = COLLECTED.with(|c| c.borrow().first().map(Collected::copy)) {
-        deferred::at_top_level(|| queue_collected(&e))?;
+        deferred::at_top_level(|| queue_collected(&e, &mut recounted))?;
         COLLECTED.with(|c| c.borrow_mut().remove(0));
         // SAFETY: the stores are no longer registered anywhere (their SPI connections are
         // finished); ending them closes their temporary files.
@@ -288,7 +294,7 @@ pub fn drain() -> Result<(), TviewError> {
     Ok(())
 }
 
-fn queue_collected(e: &Collected) -> Result<(), TviewError> {
+fn queue_collected(e: &Collected, recounted: &mut Vec<pg_sys::Oid>) -> Result<(), TviewError> {
     if crate::pg::names::relation_name(e.source).is_none() {
         return Ok(()); // dropped in this transaction
     }
@@ -312,6 +318,9 @@ fn queue_collected(e: &Collected) -> Result<(), TviewError> {
         if !trigger::lock_tview_table(meta.table) {
             continue;
         }
+        if recounted.contains(&meta.table) {
+            continue; // counted by the rebuild, recomputed whole
+        }
         let tview = cache::compiled(&meta)?;
         let tallied = !tview.def.tallies.is_empty();
         // SAFETY: plain reads of the transaction state.
@@ -324,6 +333,7 @@ fn queue_collected(e: &Collected) -> Result<(), TviewError> {
             // from the table as it is.
             if tallied {
                 crate::tally::rebuild_collected(&meta)?;
+                recounted.push(meta.table);
             }
             deferred::queue_all(&tview);
             continue;
