@@ -52,6 +52,9 @@ pub struct Compiled {
     pub summary_rows: Option<String>,
     /// The state tables maintenance writes (their guard lets maintenance's writes through).
     pub state_tables: Vec<pg_sys::Oid>,
+    /// Those of them that are pending tables (deferred mode), whose rows the commit takes
+    /// out by id.
+    pub pending_tables: Vec<pg_sys::Oid>,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
     /// statement, see [`Inputs::statement`]), made on first use.
     plans: RefCell<HashMap<Query, Option<Rc<KeptPlan>>>>,
@@ -648,15 +651,25 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     let key_array_type = unsafe { pg_sys::get_array_type(key_type) };
     let slot = slot_in(&slots(), meta.table);
     let summary_rows = def.summary.as_ref().and_then(|s| s.rows());
-    let state_tables: Vec<pg_sys::Oid> = def
-        .partials
-        .iter()
-        .flat_map(|p| p.tallies.iter())
-        .chain(def.summary.iter().map(|s| &s.group))
-        .flat_map(|g| [g.state.as_ref(), g.pending.as_ref()])
-        .flatten()
-        .filter_map(|(schema, name)| crate::pg::names::relation_oid(schema, name))
-        .collect();
+    let groups = || {
+        def.partials
+            .iter()
+            .flat_map(|p| p.tallies.iter())
+            .chain(def.summary.iter().map(|s| &s.group))
+    };
+    let oids = |tables: Vec<Option<&(String, String)>>| -> Vec<pg_sys::Oid> {
+        tables
+            .into_iter()
+            .flatten()
+            .filter_map(|(schema, name)| crate::pg::names::relation_oid(schema, name))
+            .collect()
+    };
+    let state_tables = oids(
+        groups()
+            .flat_map(|g| [g.state.as_ref(), g.pending.as_ref()])
+            .collect(),
+    );
+    let pending_tables = oids(groups().map(|g| g.pending.as_ref()).collect());
     let c = Rc::new(Compiled {
         meta: meta.clone(),
         def,
@@ -677,6 +690,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         slot,
         summary_rows,
         state_tables,
+        pending_tables,
         plans: RefCell::new(HashMap::new()),
     });
     CACHE.with(|cache| {

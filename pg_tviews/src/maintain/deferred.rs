@@ -165,7 +165,15 @@ pub fn leave_pending(tview: &Compiled, pending: Query) -> Result<(), TviewError>
 /// it whole rather than fetch the rows by id, and a scan reads the rows other transactions
 /// left there (under `SERIALIZABLE`, a read of what they write); the states are reached
 /// through their keys for the same reason.
-fn fold(tview: &Compiled, tallies: &BTreeMap<u32, PendingRows>) -> Result<(), TviewError> {
+///
+/// Returns whether the ids still name the rows they were taken from: `false` when the
+/// owner of a pending table rewrote it in this transaction (`CLUSTER`, an `ALTER TABLE`
+/// that rewrites: the rows moved, an id may name another row or none). Nothing else moves
+/// them: direct writes are refused, and the transaction's lock on the table keeps other
+/// sessions' rewrites out. The states are then not to be trusted, and the caller builds
+/// them again from the tables ([`rebuild_states`]).
+fn fold(tview: &Compiled, tallies: &BTreeMap<u32, PendingRows>) -> Result<bool, TviewError> {
+    let intact = tallies.is_empty() || !rewritten(&tview.pending_tables);
     for (source, rows) in tallies {
         if let Some(plan) = tview.plan(Query::TallyFold { source: *source })? {
             let args: Vec<pg_sys::Datum> = (0..plan.arg_count())
@@ -176,7 +184,39 @@ fn fold(tview: &Compiled, tallies: &BTreeMap<u32, PendingRows>) -> Result<(), Tv
             })?;
         }
     }
-    Ok(())
+    Ok(intact)
+}
+
+/// Did this transaction give one of `tables` new storage (a rewrite), in a subtransaction
+/// still alive?
+fn rewritten(tables: &[pg_sys::Oid]) -> bool {
+    tables.iter().any(|oid| {
+        // SAFETY: a relcache reference of a relation maintenance locks, released at once.
+        unsafe {
+            let rel = pg_sys::RelationIdGetRelation(*oid);
+            if rel.is_null() {
+                return false;
+            }
+            // InvalidSubTransactionId: storage as the transaction found it.
+            let moved = (*rel).rd_firstRelfilelocatorSubid != 0;
+            pg_sys::RelationClose(rel);
+            moved
+        }
+    })
+}
+
+/// The pending table of a tally of `meta`'s TVIEW changed under the transaction (see
+/// [`fold`]): build its states again from the tables, this transaction's rows included, and
+/// recompute every row from them.
+fn rebuild_states(meta: &crate::catalog::TviewMeta) -> Result<(), TviewError> {
+    let name = crate::pg::names::relation_name(meta.table)
+        .map(|(s, n)| format!("{s}.{n}"))
+        .unwrap_or_default();
+    pgrx::warning!(
+        "a pending table of TVIEW {name} was rewritten in this transaction: its tally states are built again from the tables and every row recomputed"
+    );
+    crate::tally::rebuild_collected(meta)?;
+    refresh_all(meta, &BTreeMap::new())
 }
 
 /// Recompute every row of `meta`'s TVIEW under its lock, after adding the pending deltas
@@ -186,11 +226,15 @@ fn refresh_all(
     tallies: &BTreeMap<u32, PendingRows>,
 ) -> Result<(), TviewError> {
     let tview = cache::compiled(meta)?;
-    run::with_maintenance(&tview, |_| {
+    let intact = run::with_maintenance(&tview, |_| {
         lock::lock_whole(meta.table);
-        fold(&tview, tallies)?;
-        tview.refresh_everything()
+        let intact = fold(&tview, tallies)?;
+        tview.refresh_everything()?;
+        Ok(intact)
     })?;
+    if !intact {
+        rebuild_states(meta)?;
+    }
     Ok(())
 }
 
@@ -269,15 +313,20 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         return refresh_all(&meta, &tallies);
     }
     if decided.iter().any(|a| matches!(a, Action::Summary { .. })) {
-        run::with_maintenance(&tview, |_| {
+        let intact = run::with_maintenance(&tview, |_| {
             lock::lock_whole(meta.table);
-            fold(&tview, &tallies)?;
-            tview.refresh_summary()
+            let intact = fold(&tview, &tallies)?;
+            tview.refresh_summary()?;
+            Ok(intact)
         })?;
+        if !intact {
+            return rebuild_states(&meta);
+        }
         if keys.is_empty() && lookups.is_empty() && partial.is_empty() {
             return Ok(());
         }
     }
+    let intact = std::cell::Cell::new(true);
     let everything = run::with_maintenance(&tview, |_| {
         // Keys reached through other rows are found now, from what is committed now, under
         // locks that make a row another transaction moves meanwhile either seen here or
@@ -319,7 +368,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         partial_work.retain(|(_, set)| !set.is_empty());
         if keys.is_empty() && partial_work.is_empty() {
             // Deltas of rows that reach no document.
-            fold(&tview, &tallies)?;
+            intact.set(fold(&tview, &tallies)?);
             return Ok(false);
         }
         let mut every: HashSet<StoredKey> = keys.clone();
@@ -333,7 +382,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
             if !locked {
                 tview.lock_keys(from_stored(&every, tview.key_type));
             }
-            fold(&tview, &tallies)?;
+            intact.set(fold(&tview, &tallies)?);
             if !keys.is_empty() {
                 tview.refresh_keys(from_stored(&keys, tview.key_type))?;
             }
@@ -349,6 +398,8 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     if everything {
         // The definition changed since the changes were captured.
         refresh_all(&meta, &tallies)?;
+    } else if !intact.get() {
+        rebuild_states(&meta)?;
     }
     Ok(())
 }

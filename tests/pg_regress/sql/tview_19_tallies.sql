@@ -458,6 +458,31 @@ INSERT INTO tb_line VALUES (20, 1, 1, 1, true);
 ROLLBACK;
 SELECT pending_rows() AS left_pending;
 SELECT * FROM pg_tviews_check('doc');
+-- The pending table's owner rewrites it between a flush and the commit (CLUSTER moves the
+-- rows, the transaction's deltas are no longer where it left them): the commit notices, says
+-- so, and builds the states again from the tables; nothing is left pending.
+CREATE INDEX tal_pending_k ON tviews_def.:"pending" (k);
+BEGIN;
+INSERT INTO tb_line VALUES (21, 1, 7, 7, true);
+SELECT pg_tviews_flush();
+INSERT INTO tb_line VALUES (22, 2, 5, 5, true);
+CLUSTER tviews_def.:"pending" USING tal_pending_k;
+COMMIT;
+SELECT pending_rows() AS left_pending;
+SELECT pk, data FROM tv_doc ORDER BY pk;
+SELECT * FROM pg_tviews_check('doc');
+-- A rewrite undone by its savepoint leaves the deltas where they were: no rebuild.
+SELECT min(state) AS pending FROM state_tables() WHERE state LIKE 'tv_doc%pending%' \gset
+CREATE INDEX tal_pending_k ON tviews_def.:"pending" (k);
+BEGIN;
+INSERT INTO tb_line VALUES (23, 1, 1, 1, true);
+SAVEPOINT c;
+CLUSTER tviews_def.:"pending" USING tal_pending_k;
+ROLLBACK TO c;
+INSERT INTO tb_line VALUES (24, 3, 2, 2, true);
+COMMIT;
+SELECT pending_rows() AS left_pending;
+SELECT * FROM pg_tviews_check('doc');
 SELECT pg_tviews_drop('doc');
 SELECT count(*) AS left_over FROM state_tables() WHERE state LIKE 'tv_doc%';
 
