@@ -170,7 +170,7 @@ CREATE FUNCTION "pg_tviews_replica_trigger"()
 	AS 'MODULE_PATHNAME', 'pg_tviews_replica_trigger_wrapper';
 COMMENT ON FUNCTION pg_tviews_replica_trigger() IS 'pg_tviews: row and TRUNCATE trigger on a TVIEW source table, enabled for replica sessions only (logical replication''s apply worker); collects the changes it applies for maintenance at commit.';
 COMMENT ON FUNCTION pg_tviews_health_check() IS
-'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore). One row per check; ok = false needs attention.';
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore) and no catalog row outlives its table. One row per check; ok = false needs attention.';
 DO $upgrade$
 DECLARE
     source regclass;
@@ -202,3 +202,11 @@ $upgrade$;
 
 -- rows_patched also counts partial recomputes.
 COMMENT ON COLUMN pg_tviews_stats.rows_patched IS 'Documents patched in place without a recompute (the fast path), or whose child-fed keys alone were recomputed (partial recompute).';
+
+-- The event triggers fire in replica sessions too (session_replication_role = replica): DDL
+-- there (a TVIEW dropped, a trigger added to its table) is checked and followed up like
+-- anywhere else instead of escaping.
+ALTER EVENT TRIGGER pg_tviews_ddl_command_start ENABLE ALWAYS;
+ALTER EVENT TRIGGER pg_tviews_ddl_command_end ENABLE ALWAYS;
+ALTER EVENT TRIGGER pg_tviews_sql_drop ENABLE ALWAYS;
+ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;

@@ -767,6 +767,7 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
                  'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT')
     EXECUTE FUNCTION pg_tviews_on_alter();
+ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';
 "#,
@@ -820,6 +821,7 @@ COMMENT ON FUNCTION pg_tviews_on_sql_drop() IS
 CREATE EVENT TRIGGER pg_tviews_ddl_command_start ON ddl_command_start
     WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO')
     EXECUTE FUNCTION pg_tviews_on_ddl_command_start();
+ALTER EVENT TRIGGER pg_tviews_ddl_command_start ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_start IS
 'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates.';
 
@@ -827,11 +829,13 @@ CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE', 'CREATE FOREIGN TABLE',
                  'CREATE SCHEMA')
     EXECUTE FUNCTION pg_tviews_on_ddl_command_end();
+ALTER EVENT TRIGGER pg_tviews_ddl_command_end ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_end IS
 'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW; CREATE TABLE ... INHERITS of a TVIEW''s source is refused.';
 
 CREATE EVENT TRIGGER pg_tviews_sql_drop ON sql_drop
     EXECUTE FUNCTION pg_tviews_on_sql_drop();
+ALTER EVENT TRIGGER pg_tviews_sql_drop ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_sql_drop IS
 'pg_tviews: DROP TABLE tv_<name> removes the TVIEW''s catalog row and unneeded triggers.';
 "#,

@@ -201,9 +201,10 @@ impl TviewError {
                     .into(),
             ),
             TviewError::OrphanSource(_) => Some(
-                "pg_tview_meta lost its rows, so this change cannot reach the TVIEWs: most likely a schema-only \
-                 restore whose data has not been restored yet (restore it with --disable-triggers). \
-                 pg_tviews_health_check() lists what is missing."
+                "pg_tview_meta has no TVIEW for these triggers, so this change cannot reach one: most likely a \
+                 schema-only restore whose data has not been restored yet (restore it with --disable-triggers), or a \
+                 TVIEW table dropped while pg_tviews' event triggers were disabled. pg_tviews_health_check() lists \
+                 what is missing and how to repair it."
                     .into(),
             ),
             TviewError::KeyRepeats { .. } => Some(

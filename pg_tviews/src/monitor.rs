@@ -255,7 +255,8 @@ fn pg_tviews_health_check() -> TableIterator<
 
 /// Tables carrying pg_tviews triggers with no catalog row behind them: TVIEW tables missing
 /// from pg_tview_meta, sources no TVIEW reads (a schema-only restore without its data leaves
-/// both). Writes to such a source fail rather than leave a TVIEW stale.
+/// both). Writes to such a source fail rather than leave a TVIEW stale. And the reverse:
+/// catalog rows whose table is gone.
 const ORPHAN_CHECK: &str = r#"
 SELECT t.tgrelid::regclass::text,
        CASE WHEN t.tgname = 'pgtv_guard' THEN 'catalog row' ELSE 'orphan source triggers' END,
@@ -273,6 +274,16 @@ SELECT t.tgrelid::regclass::text,
                     WHERE k.oid = t.tgrelid AND k.relnamespace = 'tviews_def'::pg_catalog.regnamespace
                       AND pg_catalog.starts_with(pg_catalog.obj_description(k.oid, 'pg_class'), @state_prefix@))
  GROUP BY t.tgrelid, t.tgname = 'pgtv_guard'
+UNION ALL
+-- Catalog rows of TVIEW tables that are gone (dropped while the event triggers were
+-- disabled): their sources keep triggers that fail every write.
+SELECT m.table_name::pg_catalog.oid::pg_catalog.text, 'catalog row',
+       'pg_tview_meta still holds TVIEW ' || pg_catalog.quote_literal(m.tview_name) || ' whose table (OID '
+       || m.table_name::pg_catalog.oid || ') no longer exists, and its sources keep their triggers: '
+       || 'SELECT @ext@.pg_tviews_forget_dropped(ARRAY[' || m.table_name::pg_catalog.oid
+       || ']::pg_catalog.oid[]) removes both'
+  FROM @ext@.pg_tview_meta m
+ WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = m.table_name::pg_catalog.oid)
  ORDER BY 1, 2
 "#;
 
@@ -310,7 +321,7 @@ extension_sql!(
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
 'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
 COMMENT ON FUNCTION pg_tviews_health_check() IS
-'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore). One row per check; ok = false needs attention.';
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore) and no catalog row outlives its table. One row per check; ok = false needs attention.';
 "#,
     name = "comment_monitor",
     requires = [pg_tviews_explain, pg_tviews_health_check]

@@ -304,6 +304,51 @@ SELECT t.pk, t.data FROM tv_tn_i t ORDER BY 1;
 SELECT pg_tviews_drop('tn_i');
 SELECT pg_tviews_drop('tn_d');
 
+-- 16. DDL in a replica session is followed up like anywhere else (pg_tviews' event
+-- triggers fire in every session): pg_tviews_drop and DROP TABLE remove the catalog row
+-- and the triggers no other TVIEW needs, and changes that would break maintenance are
+-- refused.
+CREATE TABLE tb_rp (pk int PRIMARY KEY, name text);
+CREATE TABLE tb_rc (id int PRIMARY KEY, fk int, q int);
+INSERT INTO tb_rp VALUES (1, 'a'), (2, 'b');
+INSERT INTO tb_rc VALUES (1, 1, 5);
+SELECT pg_tviews_create('rx', $$ SELECT p.pk, jsonb_build_object('name', p.name,
+    'n', (SELECT count(*) FROM tb_rc c WHERE c.fk = p.pk)) AS data FROM tb_rp p $$);
+SELECT pg_tviews_create('ry', $$ SELECT p.pk, p.name FROM tb_rp p $$);
+SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'pg_tviews%' ORDER BY 1;
+SET session_replication_role = replica;
+SELECT pg_tviews_drop('rx');
+DROP TABLE tv_ry;
+CREATE TABLE tv_rz AS SELECT p.pk, p.name FROM tb_rp p;
+CREATE FUNCTION rs.pass() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER pass BEFORE INSERT ON tv_rz FOR EACH ROW EXECUTE FUNCTION rs.pass();
+RESET session_replication_role;
+SELECT tview_name FROM pg_tview_meta WHERE tview_name IN ('rx', 'ry', 'rz') ORDER BY 1;
+SELECT count(*) AS triggers_left FROM pg_trigger
+ WHERE tgrelid IN ('tb_rc'::regclass) AND tgname LIKE 'pgtv%';
+INSERT INTO tb_rc VALUES (2, 2, 7);
+UPDATE tb_rp SET name = 'c' WHERE pk = 1;
+SELECT * FROM pg_tviews_check('rz');
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE NOT ok;
+SELECT pg_tviews_drop('rz');
+-- Should the event triggers be disabled all the same, the health check names what a drop
+-- left behind (writes to its sources fail), and says how to remove it.
+SELECT pg_tviews_create('rx', $$ SELECT p.pk, jsonb_build_object('name', p.name,
+    'n', (SELECT count(*) FROM tb_rc c WHERE c.fk = p.pk)) AS data FROM tb_rp p $$);
+SELECT 'tv_rx'::regclass::oid AS rx_oid \gset
+ALTER EVENT TRIGGER pg_tviews_sql_drop DISABLE;
+DROP TABLE tv_rx;
+ALTER EVENT TRIGGER pg_tviews_sql_drop ENABLE ALWAYS;
+INSERT INTO tb_rc VALUES (3, 2, 7);
+SELECT replace(tview, :'rx_oid', '<oid>') AS tview, check_name, ok,
+       replace(detail, :'rx_oid', '<oid>') AS detail
+  FROM pg_tviews_health_check() WHERE NOT ok;
+SELECT pg_tviews_forget_dropped(ARRAY[:rx_oid]::oid[]);
+SELECT count(*) AS health_problems FROM pg_tviews_health_check() WHERE NOT ok;
+INSERT INTO tb_rc VALUES (3, 2, 7);
+SELECT count(*) AS triggers_left FROM pg_trigger
+ WHERE tgrelid IN ('tb_rp'::regclass, 'tb_rc'::regclass) AND tgname LIKE 'pgtv%';
+
 DROP SCHEMA rs CASCADE;
 DROP OWNED BY rs_creator;
 DROP ROLE rs_creator;
