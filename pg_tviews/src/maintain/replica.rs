@@ -328,10 +328,20 @@ fn queue_collected(e: &Collected, recounted: &mut Vec<pg_sys::Oid>) -> Result<()
             let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };
             COUNTED_IN.with(|c| c.borrow_mut().push((sub, meta.table)));
         }
-        if e.truncated || reshaped || (e.rolled_back && tallied) {
+        // Only a tallied table's own rows are in the states: a TRUNCATE or a rolled-back
+        // savepoint of another source (the documents' root, a lookup) leaves them as they
+        // are. Building them again would lock the tallied tables against writers (on a
+        // subscriber that streams in parallel, an apply worker holding one of them waits
+        // for the leader doing this: a deadlock, retried forever).
+        let counts_rows = tview
+            .def
+            .tallies
+            .iter()
+            .any(|t| t.source == e.source.to_u32());
+        if e.truncated || reshaped || (e.rolled_back && counts_rows) {
             // The collected rows are not counted one by one: the tallies are built again
             // from the table as it is.
-            if tallied {
+            if counts_rows {
                 crate::tally::rebuild_collected(&meta)?;
                 recounted.push(meta.table);
             }
