@@ -36,10 +36,14 @@ struct Collected {
     /// have released the locks: taken again at the next row).
     locked: bool,
     truncated: bool,
-    /// A subtransaction rolled back since rows were first collected: the stores may hold
-    /// rows that no longer exist. Keys recomputed from the tables do not mind; tallies,
-    /// which count the rows, are built again instead.
+    /// A subtransaction rolled back rows collected in it (or in one it had absorbed): the
+    /// stores may hold rows that no longer exist. Keys recomputed from the tables do not
+    /// mind; tallies, which count the rows, are built again instead.
     rolled_back: bool,
+    /// The newest subtransaction a row was collected in. Ids grow through the transaction,
+    /// so the rows a rolled-back subtransaction takes back were collected in it or in one
+    /// started after it: a subtransaction at least as new.
+    newest_sub: pg_sys::SubTransactionId,
     inserted: *mut pg_sys::Tuplestorestate,
     updated_old: *mut pg_sys::Tuplestorestate,
     updated_new: *mut pg_sys::Tuplestorestate,
@@ -57,6 +61,7 @@ impl Collected {
             locked: self.locked,
             truncated: self.truncated,
             rolled_back: self.rolled_back,
+            newest_sub: self.newest_sub,
             inserted: self.inserted,
             updated_old: self.updated_old,
             updated_new: self.updated_new,
@@ -157,12 +162,13 @@ thread_local! {
 }
 
 /// A subtransaction rolled back, and the locks taken in it with it: take them again at the
-/// next row of each source. States that collected rows were added to inside it lost them.
+/// next row of each source. Collections with rows from it may hold rows that are gone.
+/// States that collected rows were added to inside it lost them.
 pub fn subxact_aborted(sub: pg_sys::SubTransactionId) {
     COLLECTED.with(|c| {
         for e in c.borrow_mut().iter_mut() {
             e.locked = false;
-            e.rolled_back = true;
+            e.rolled_back |= e.newest_sub >= sub;
         }
     });
     COUNTED_IN.with(|c| {
@@ -237,6 +243,7 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
                         locked: false,
                         truncated: false,
                         rolled_back: false,
+                        newest_sub: 0,
                         inserted: std::ptr::null_mut(),
                         updated_old: std::ptr::null_mut(),
                         updated_new: std::ptr::null_mut(),
@@ -246,6 +253,7 @@ unsafe fn collect(td: &pg_sys::TriggerData) {
                 }
             };
             let e = &mut c[i];
+            e.newest_sub = e.newest_sub.max(pg_sys::GetCurrentSubTransactionId());
             if !e.locked {
                 // The locks an ordinary statement takes on its TVIEWs' tables, taken now
                 // too: a DROP waiting for this transaction would otherwise hold its table
