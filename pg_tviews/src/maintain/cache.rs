@@ -657,19 +657,16 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             .flat_map(|p| p.tallies.iter())
             .chain(def.summary.iter().map(|s| &s.group))
     };
-    let oids = |tables: Vec<Option<&(String, String)>>| -> Vec<pg_sys::Oid> {
-        tables
-            .into_iter()
-            .flatten()
-            .filter_map(|(schema, name)| crate::pg::names::relation_oid(schema, name))
-            .collect()
-    };
-    let state_tables = oids(
-        groups()
-            .flat_map(|g| [g.state.as_ref(), g.pending.as_ref()])
-            .collect(),
-    );
-    let pending_tables = oids(groups().map(|g| g.pending.as_ref()).collect());
+    let oid = |(schema, name): &(String, String)| crate::pg::names::relation_oid(schema, name);
+    let state_tables: Vec<pg_sys::Oid> = groups()
+        .flat_map(|g| [g.state.as_ref(), g.pending.as_ref()])
+        .flatten()
+        .filter_map(oid)
+        .collect();
+    let pending_tables: Vec<pg_sys::Oid> = groups()
+        .filter_map(|g| g.pending.as_ref())
+        .filter_map(oid)
+        .collect();
     let c = Rc::new(Compiled {
         meta: meta.clone(),
         def,

@@ -165,15 +165,7 @@ pub fn leave_pending(tview: &Compiled, pending: Query) -> Result<(), TviewError>
 /// it whole rather than fetch the rows by id, and a scan reads the rows other transactions
 /// left there (under `SERIALIZABLE`, a read of what they write); the states are reached
 /// through their keys for the same reason.
-///
-/// Returns whether the ids still name the rows they were taken from: `false` when the
-/// owner of a pending table rewrote it in this transaction (`CLUSTER`, an `ALTER TABLE`
-/// that rewrites: the rows moved, an id may name another row or none). Nothing else moves
-/// them: direct writes are refused, and the transaction's lock on the table keeps other
-/// sessions' rewrites out. The states are then not to be trusted, and the caller builds
-/// them again from the tables ([`rebuild_states`]).
-fn fold(tview: &Compiled, tallies: &BTreeMap<u32, PendingRows>) -> Result<bool, TviewError> {
-    let intact = tallies.is_empty() || !rewritten(&tview.pending_tables);
+fn fold(tview: &Compiled, tallies: &BTreeMap<u32, PendingRows>) -> Result<(), TviewError> {
     for (source, rows) in tallies {
         if let Some(plan) = tview.plan(Query::TallyFold { source: *source })? {
             let args: Vec<pg_sys::Datum> = (0..plan.arg_count())
@@ -184,7 +176,7 @@ fn fold(tview: &Compiled, tallies: &BTreeMap<u32, PendingRows>) -> Result<bool, 
             })?;
         }
     }
-    Ok(intact)
+    Ok(())
 }
 
 /// Did this transaction give one of `tables` new storage (a rewrite), in a subtransaction
@@ -205,8 +197,8 @@ fn rewritten(tables: &[pg_sys::Oid]) -> bool {
     })
 }
 
-/// The pending table of a tally of `meta`'s TVIEW changed under the transaction (see
-/// [`fold`]): build its states again from the tables, this transaction's rows included, and
+/// A pending table of a tally of `meta`'s TVIEW was rewritten under the transaction (see
+/// [`apply`]): build its states again from the tables, this transaction's rows included, and
 /// recompute every row from them.
 fn rebuild_states(meta: &crate::catalog::TviewMeta) -> Result<(), TviewError> {
     let name = crate::pg::names::relation_name(meta.table)
@@ -226,15 +218,11 @@ fn refresh_all(
     tallies: &BTreeMap<u32, PendingRows>,
 ) -> Result<(), TviewError> {
     let tview = cache::compiled(meta)?;
-    let intact = run::with_maintenance(&tview, |_| {
+    run::with_maintenance(&tview, |_| {
         lock::lock_whole(meta.table);
-        let intact = fold(&tview, tallies)?;
-        tview.refresh_everything()?;
-        Ok(intact)
+        fold(&tview, tallies)?;
+        tview.refresh_everything()
     })?;
-    if !intact {
-        rebuild_states(meta)?;
-    }
     Ok(())
 }
 
@@ -298,10 +286,18 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         mut partial,
         tallies,
     } = batch.work;
+    let tview = cache::compiled(&meta)?;
+    // The ids of the rows statements left in the pending tables name them only while those
+    // keep their storage: a rewrite in this transaction (`CLUSTER`, an `ALTER TABLE` that
+    // rewrites, by the table's owner) moved them, and an id may now name another row or
+    // none. Nothing else moves them (direct writes are refused, and this transaction's lock
+    // keeps other sessions' rewrites out). The states are then built again instead.
+    if !tallies.is_empty() && rewritten(&tview.pending_tables) {
+        return rebuild_states(&meta);
+    }
     if all {
         return refresh_all(&meta, &tallies);
     }
-    let tview = cache::compiled(&meta)?;
     // An aggregate without GROUP BY kept in a state: its one row, from the state, under the
     // TVIEW lock (its only source's rows reach no key).
     let decided: Vec<Action> = tallies
@@ -313,20 +309,15 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         return refresh_all(&meta, &tallies);
     }
     if decided.iter().any(|a| matches!(a, Action::Summary { .. })) {
-        let intact = run::with_maintenance(&tview, |_| {
+        run::with_maintenance(&tview, |_| {
             lock::lock_whole(meta.table);
-            let intact = fold(&tview, &tallies)?;
-            tview.refresh_summary()?;
-            Ok(intact)
+            fold(&tview, &tallies)?;
+            tview.refresh_summary()
         })?;
-        if !intact {
-            return rebuild_states(&meta);
-        }
         if keys.is_empty() && lookups.is_empty() && partial.is_empty() {
             return Ok(());
         }
     }
-    let intact = std::cell::Cell::new(true);
     let everything = run::with_maintenance(&tview, |_| {
         // Keys reached through other rows are found now, from what is committed now, under
         // locks that make a row another transaction moves meanwhile either seen here or
@@ -368,7 +359,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
         partial_work.retain(|(_, set)| !set.is_empty());
         if keys.is_empty() && partial_work.is_empty() {
             // Deltas of rows that reach no document.
-            intact.set(fold(&tview, &tallies)?);
+            fold(&tview, &tallies)?;
             return Ok(false);
         }
         let mut every: HashSet<StoredKey> = keys.clone();
@@ -382,7 +373,7 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
             if !locked {
                 tview.lock_keys(from_stored(&every, tview.key_type));
             }
-            intact.set(fold(&tview, &tallies)?);
+            fold(&tview, &tallies)?;
             if !keys.is_empty() {
                 tview.refresh_keys(from_stored(&keys, tview.key_type))?;
             }
@@ -398,8 +389,6 @@ pub fn apply(batch: Batch<StoredKey>) -> Result<(), TviewError> {
     if everything {
         // The definition changed since the changes were captured.
         refresh_all(&meta, &tallies)?;
-    } else if !intact.get() {
-        rebuild_states(&meta)?;
     }
     Ok(())
 }
