@@ -13,7 +13,7 @@ use tviews_core::naming::TviewName;
 use tviews_core::plan::Reach;
 use tviews_core::sqlgen::{qualified, quote_ident};
 
-use crate::analyze::{analyze_view, parse, Definition, KeyRequest};
+use crate::analyze::{analyze_view, hidden, parse, Definition, KeyRequest};
 use crate::catalog::{as_extension_owner, extension_schema_quoted, DEFINITION_SCHEMA};
 use crate::checks::{check_functions, check_persistence, check_row_security};
 use crate::errors::TviewError;
@@ -139,17 +139,8 @@ fn create_from_definition(
     settings: &[(String, String)],
 ) -> Result<pg_sys::Oid, TviewError> {
     let view_name = free_view_name(&target.name.table)?;
-    Spi::run(&format!(
-        "CREATE VIEW {} AS {}",
-        qualified(DEFINITION_SCHEMA, &view_name),
-        definition
-    ))?;
-    let def = analyze_view(
-        DEFINITION_SCHEMA,
-        &view_name,
-        &target.name.entity,
-        KeyRequest::Choose(key),
-    )?;
+    let (definition, def) = define(target, definition, key, existing.is_none(), &view_name)?;
+    let definition = definition.as_str();
     warn_recompute_all(&def);
     // SAFETY: reads the current user id (who will own the TVIEW).
     check_functions(created(DEFINITION_SCHEMA, &view_name)?, unsafe {
@@ -313,6 +304,98 @@ fn create_from_definition(
     // The sources are still locked: the tallies start from the rows the fill read.
     crate::tally::rebuild_for(table)?;
     Ok(table)
+}
+
+/// Create the definition view `view_name` and analyze it, choosing the key. When no key is
+/// named and the definition's own columns identify no row, and a new table is to be made
+/// (`hidden_allowed`), key it by the primary keys of the tables its rows come from, added
+/// as hidden columns (see `analyze::hidden`): the definition the view then holds is
+/// returned with its analysis. Otherwise the first refusal stands.
+fn define(
+    target: &Target,
+    definition: &str,
+    key: Option<&[String]>,
+    hidden_allowed: bool,
+    view_name: &str,
+) -> Result<(String, Definition), TviewError> {
+    let view_sql = qualified(DEFINITION_SCHEMA, view_name);
+    Spi::run(&format!("CREATE VIEW {view_sql} AS {definition}"))?;
+    let analyzed = |request: KeyRequest<'_>| {
+        analyze_view(DEFINITION_SCHEMA, view_name, &target.name.entity, request)
+    };
+    let refusal = match analyzed(KeyRequest::Choose(key)) {
+        Ok(def) => return Ok((definition.to_string(), def)),
+        Err(e) => e,
+    };
+    let keyless = matches!(
+        refusal,
+        TviewError::Core(
+            tviews_core::Error::NoKey { .. }
+                | tviews_core::Error::KeyNotProvablyUnique { .. }
+                | tviews_core::Error::AmbiguousKey { .. }
+        )
+    );
+    if key.is_some() || !hidden_allowed || !keyless {
+        return Err(refusal);
+    }
+    let candidates = hidden::candidates(definition)?;
+    let mut last = None;
+    for set in hidden::attempts(&candidates) {
+        let chosen: Vec<&hidden::Candidate> = set.iter().map(|&i| &candidates[i]).collect();
+        let (sql, columns) = hidden::with_hidden_keys(definition, &chosen)?;
+        Spi::run(&format!("DROP VIEW {view_sql}"))?;
+        Spi::run(&format!("CREATE VIEW {view_sql} AS {sql}"))?;
+        match analyzed(KeyRequest::Hidden(&columns)) {
+            Ok(def) => {
+                let added: Vec<&str> = columns
+                    .iter()
+                    .filter(|c| hidden::is_hidden(c))
+                    .map(|c| c.as_str())
+                    .collect();
+                let tables: Vec<&str> = chosen.iter().map(|c| c.described.as_str()).collect();
+                pgrx::notice!(
+                    "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}, with {} added to its columns",
+                    target.name.entity,
+                    tables.join(" and "),
+                    added.join(", ")
+                );
+                return Ok((sql, def));
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let Some(last) = last else {
+        return Err(refusal);
+    };
+    // The primary keys were tried: saying to select them would send the user in a circle.
+    if let TviewError::Core(tviews_core::Error::KeyNotProvablyUnique {
+        tview,
+        key,
+        repeating,
+        ..
+    }) = refusal
+    {
+        // What repeats the rows, which is what the user needs to know.
+        return Err(tviews_core::Error::KeyNotProvablyUnique {
+            tview,
+            key,
+            repeating,
+            identifying: Vec::new(),
+        }
+        .into());
+    }
+    if !matches!(refusal, TviewError::Core(tviews_core::Error::NoKey { .. })) {
+        return Err(refusal);
+    }
+    let tables: Vec<&str> = candidates.iter().map(|c| c.described.as_str()).collect();
+    Err(tviews_core::Error::NoKey {
+        tview: target.name.entity.clone(),
+        hint: format!(
+            "No column identifies the rows, and neither do the primary keys of the tables they come from ({}), added as hidden columns: {last}. Select columns that identify the rows (an inner join or an aggregate per row instead of a join that repeats them), or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
+            tables.join("; ")
+        ),
+    }
+    .into())
 }
 
 /// Take the lock CREATE TRIGGER takes (SHARE ROW EXCLUSIVE: writers wait, readers do not) on

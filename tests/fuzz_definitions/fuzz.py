@@ -336,6 +336,23 @@ def refused_definition(rng, name):
     return Definition(name, sql, "immediate")
 
 
+def bag_definition(rng, name):
+    """Rows that no shown column identifies (a bag): pg_tviews keys them by the primary keys
+    of the tables they come from, added as hidden columns (one table's, a pair's, a FULL
+    JOIN's two sides')."""
+    sql = rng.choice([
+        "SELECT r.a, c.v FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk",
+        "SELECT r.pk, c.w, c.lang FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk",
+        "SELECT r.t, l1.name FROM fzs.root r JOIN fzs.lk1 l1 ON l1.pk = r.fk1",
+        "SELECT c.v, c.lang FROM fzs.child c WHERE c.v > 2",
+        "SELECT r.a, l1.x FROM fzs.root r JOIN fzs.lk1 l1 ON l1.grp = r.b",
+        "SELECT r.a, c.v FROM fzs.root r FULL JOIN fzs.child c ON c.fk = r.pk",
+        "SELECT x.v, y.w FROM fzs.child x JOIN fzs.child y ON y.fk = x.fk AND y.pk <> x.pk",
+        "SELECT r.f, c.m FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk ORDER BY c.m",
+    ])
+    return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+
+
 def cascade_definition(rng, name, over):
     """A TVIEW over another TVIEW's table (which exposes fk1)."""
     sql = (f"SELECT l1.pk, l1.name, (SELECT coalesce(jsonb_agg(m.data ORDER BY m.pk), '[]') "
@@ -354,6 +371,8 @@ def definitions(rng):
         out.append(refused_definition(rng, "x3"))
     if rng.random() < 0.2:
         out.append(one_row_definition(rng, "o4"))
+    if rng.random() < 0.25:
+        out.append(bag_definition(rng, "b5"))
     return out, helper
 
 

@@ -20,3 +20,11 @@ SELECT pg_tviews_create('prod_sup', $$
     SELECT p.pk_prod, s.pk_sup, p.name || ' / ' || s.name || ' / ' || c.name AS pair
       FROM tb_prod p JOIN tb_sup s ON s.fk_cat = p.fk_cat
       JOIN tb_cat c ON c.pk_cat = p.fk_cat $$);
+
+-- Shape 9: rows no shown column identifies (bags): keyed by the primary keys of the tables
+-- they come from, added as hidden columns. Reviews shown with their product's price (the
+-- review's key alone), and products paired with their category's suppliers (both keys).
+SELECT pg_tviews_create('rev_bag', $$
+    SELECT r.rating, p.price, p.fk_cat FROM tb_rev r JOIN tb_prod p ON p.pk_prod = r.fk_prod $$);
+SELECT pg_tviews_create('prod_sup_bag', $$
+    SELECT p.price, s.name FROM tb_prod p JOIN tb_sup s ON s.fk_cat = p.fk_cat $$);

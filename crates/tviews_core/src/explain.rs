@@ -144,10 +144,23 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
     } else {
         "never NULL: the table's primary key"
     };
+    let hidden: Vec<&str> = key
+        .columns
+        .iter()
+        .filter(|c| c.starts_with(crate::naming::HIDDEN_KEY_PREFIX))
+        .map(|c| c.as_str())
+        .collect();
+    let added = match hidden.as_slice() {
+        [] => String::new(),
+        some => format!(
+            "; {} added by pg_tviews: no column of the definition identifies its rows, so the primary key of the tables they come from is part of the output",
+            some.join(", ")
+        ),
+    };
     SourceExplain {
         source: "(key)".into(),
         reaches,
-        maintenance: format!("{chosen}; {nulls}"),
+        maintenance: format!("{chosen}; {nulls}{added}"),
     }
 }
 
@@ -218,5 +231,16 @@ mod tests {
         );
         assert_eq!(k.reaches, "key column n (computed)");
         assert!(k.maintenance.contains("at most one row"));
+        let k = describe_key(
+            &m,
+            &KeyFacts {
+                columns: &["__pgtv_key_p_pk_product".to_string()],
+                proven: true,
+                nullable: false,
+            },
+        );
+        assert!(k
+            .maintenance
+            .ends_with("__pgtv_key_p_pk_product added by pg_tviews: no column of the definition identifies its rows, so the primary key of the tables they come from is part of the output"));
     }
 }

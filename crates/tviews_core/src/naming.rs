@@ -8,6 +8,35 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 /// The prefix of every TVIEW's table.
 pub const TABLE_PREFIX: &str = "tv_";
 
+/// The prefix of the key columns pg_tviews adds to a definition whose own columns identify
+/// no row: `__pgtv_key_<alias>_<column>`, a source's primary key column.
+pub const HIDDEN_KEY_PREFIX: &str = "__pgtv_key_";
+
+/// The name of the hidden key column holding column `column` of the table the definition
+/// calls `alias`: at most 63 bytes (cut at a character boundary), and none of `taken` (a
+/// number is appended to tell it apart).
+pub fn hidden_key_name(alias: &str, column: &str, taken: &[String]) -> String {
+    let base = format!("{HIDDEN_KEY_PREFIX}{alias}_{column}");
+    let fit = |s: &str, room: usize| -> String {
+        let mut end = s.len().min(room);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s[..end].to_string()
+    };
+    let mut name = fit(&base, MAX_IDENTIFIER_BYTES);
+    let mut n = 1;
+    while taken.contains(&name) {
+        n += 1;
+        let suffix = format!("_{n}");
+        name = format!(
+            "{}{suffix}",
+            fit(&base, MAX_IDENTIFIER_BYTES - suffix.len())
+        );
+    }
+    name
+}
+
 /// A TVIEW's name and its table's name (both unqualified).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TviewName {
@@ -47,6 +76,21 @@ impl TviewName {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn hidden_key_names_fit_and_do_not_collide() {
+        assert_eq!(
+            hidden_key_name("r", "pk_review", &[]),
+            "__pgtv_key_r_pk_review"
+        );
+        let taken = vec!["__pgtv_key_a_id".to_string()];
+        assert_eq!(hidden_key_name("a", "id", &taken), "__pgtv_key_a_id_2");
+        let long = "é".repeat(40);
+        let name = hidden_key_name(&long, "id", &[]);
+        assert!(name.len() <= MAX_IDENTIFIER_BYTES && name.starts_with(HIDDEN_KEY_PREFIX));
+        let again = hidden_key_name(&long, "id", std::slice::from_ref(&name));
+        assert!(again.len() <= MAX_IDENTIFIER_BYTES && again.ends_with("_2") && again != name);
+    }
 
     #[test]
     fn both_spellings_name_the_same_tview() {

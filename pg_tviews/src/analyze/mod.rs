@@ -4,6 +4,7 @@
 //! query into `tviews_core`'s model; [`unique`] proves a key pg_tviews chose by itself
 //! unique; [`analyze_view`] ties them to a key column and a maintenance plan.
 
+pub mod hidden;
 pub mod model;
 pub mod parse;
 pub mod patch;
@@ -53,6 +54,9 @@ pub enum KeyRequest<'a> {
     Choose(Option<&'a [String]>),
     /// Later: the key recorded in the catalog.
     Fixed(&'a [String]),
+    /// At creation, when the definition's own columns identify no row: these columns, some
+    /// of them added by pg_tviews (see `hidden`), proven unique like a key it chose.
+    Hidden(&'a [String]),
 }
 
 /// Analyze the definition held by view `schema.name` for TVIEW `tview`.
@@ -69,7 +73,7 @@ pub fn analyze_view(
     let extracted = unsafe { model::extract(query)? };
     let columns: Vec<String> = extracted.outputs.iter().map(|(n, _)| n.clone()).collect();
     let mut prove_unique = false;
-    let creating = matches!(key, KeyRequest::Choose(_));
+    let creating = !matches!(key, KeyRequest::Fixed(_));
     let one_row_keyed: bool;
     let key = match key {
         KeyRequest::Choose(requested) => {
@@ -136,6 +140,11 @@ pub fn analyze_view(
         KeyRequest::Fixed(k) => {
             // SAFETY: the same query, still alive.
             one_row_keyed = unsafe { unique::at_most_one_row(query)? };
+            k.to_vec()
+        }
+        KeyRequest::Hidden(k) => {
+            prove_unique = true;
+            one_row_keyed = false;
             k.to_vec()
         }
     };

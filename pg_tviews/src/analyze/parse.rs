@@ -15,6 +15,13 @@ use tviews_core::sqlgen::RESERVED_PREFIX;
 
 /// Parse, analyze, check and deparse a definition; returns the normalized SELECT text.
 pub fn normalize_definition(sql: &str) -> Result<String, TviewError> {
+    let query = analyze_select(sql)?;
+    // SAFETY: the query was just produced by the analyzer.
+    unsafe { normalize_query(query) }
+}
+
+/// Parse and analyze one SELECT (not rewritten: views stay views), refusing anything else.
+pub fn analyze_select(sql: &str) -> Result<*mut pg_sys::Query, TviewError> {
     let c = CString::new(sql).map_err(|_| TviewError::NotASingleSelect {
         found: "a NUL byte".into(),
     })?;
@@ -32,14 +39,13 @@ pub fn normalize_definition(sql: &str) -> Result<String, TviewError> {
             .next()
             .expect("one statement");
         check_raw((*raw).stmt)?;
-        let query = pg_sys::parse_analyze_fixedparams(
+        Ok(pg_sys::parse_analyze_fixedparams(
             raw,
             c.as_ptr(),
             std::ptr::null(),
             0,
             std::ptr::null_mut(),
-        );
-        normalize_query(query)
+        ))
     }
 }
 
@@ -57,8 +63,44 @@ pub unsafe fn normalize_query(query: *mut pg_sys::Query) -> Result<String, Tview
             pg_sys::copyObjectImpl(query as *const std::ffi::c_void) as *mut pg_sys::Query;
         flatten_grouping(checked);
         check_query(checked)?;
+        check_names(checked, false)?;
+        Ok(deparse_query(query))
+    }
+}
+
+/// Print an analyzed query back with every name outside pg_catalog qualified (a copy: the
+/// deparser scribbles on the tree it prints).
+///
+/// # Safety
+/// `query` must be a valid analyzed Query.
+pub unsafe fn deparse_query(query: *mut pg_sys::Query) -> String {
+    // SAFETY: per contract.
+    unsafe {
         let copy = pg_sys::copyObjectImpl(query as *const std::ffi::c_void) as *mut pg_sys::Query;
-        Ok(deparse_qualified(copy))
+        deparse_qualified(copy)
+    }
+}
+
+/// Refuse output columns named with pg_tviews' reserved prefix; `hidden_keys`: except the
+/// key columns pg_tviews adds itself (see `super::hidden`), in a definition it stored.
+///
+/// # Safety
+/// `q` must be a valid analyzed Query.
+unsafe fn check_names(q: *mut pg_sys::Query, hidden_keys: bool) -> Result<(), TviewError> {
+    // SAFETY: per contract.
+    unsafe {
+        for te in list_iter::<pg_sys::TargetEntry>((*q).targetList) {
+            if (*te).resjunk {
+                continue;
+            }
+            let name = cstring((*te).resname).unwrap_or_default();
+            if name.starts_with(RESERVED_PREFIX)
+                && !(hidden_keys && super::hidden::is_hidden(&name))
+            {
+                return Err(TviewError::ReservedColumn(name));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -192,15 +234,6 @@ unsafe fn check_query(q: *mut pg_sys::Query) -> Result<(), TviewError> {
                 "Functions such as random(), nextval() or clock_timestamp() return something new on every call, so no stored row could equal the definition.",
             ));
         }
-        for te in list_iter::<pg_sys::TargetEntry>(query.targetList) {
-            if (*te).resjunk {
-                continue;
-            }
-            let name = cstring((*te).resname).unwrap_or_default();
-            if name.starts_with(RESERVED_PREFIX) {
-                return Err(TviewError::ReservedColumn(name));
-            }
-        }
         Ok(())
     }
 }
@@ -216,6 +249,7 @@ pub unsafe fn check_expanded(q: *mut pg_sys::Query) -> Result<(), TviewError> {
     // SAFETY: per contract.
     unsafe {
         check_query(q)?;
+        check_names(q, true)?;
         let mut found: Option<TviewError> = None;
         nondeterministic(q, &mut found);
         match found {

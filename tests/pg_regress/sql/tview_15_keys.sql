@@ -137,10 +137,12 @@ SELECT pg_tviews_refresh('totals');
 SELECT * FROM tv_totals;
 
 -- 7. Found by an outside attack, each once a wrong table or a failed write.
--- 7a. A plain UNIQUE on a nullable column holds NULL any number of times: it proves no key.
+-- 7a. A plain UNIQUE on a nullable column holds NULL any number of times: it proves no key
+-- (the table's primary key is added as a hidden key column instead).
 CREATE TABLE tb_acct (id int PRIMARY KEY, email text UNIQUE, name text);
 INSERT INTO tb_acct VALUES (1, 'a@x', 'A'), (2, NULL, 'B');
 SELECT pg_tviews_create('acct', $$SELECT a.email, a.name FROM tb_acct a$$);
+SELECT key_column FROM pg_tview_meta WHERE tview_name = 'acct';
 -- 7b. The fast path finds a document by its key: only when no other row of the key's table
 -- (filtered out, another tenant's) has the same key, NULL included.
 CREATE TABLE tb_team (id int PRIMARY KEY, name text);
