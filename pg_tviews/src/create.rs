@@ -327,42 +327,71 @@ fn define(
         Ok(def) => return Ok((definition.to_string(), def)),
         Err(e) => e,
     };
+    // Several pk_* columns (AmbiguousKey) are the user's own keys: which one is theirs to say.
     let keyless = matches!(
         refusal,
         TviewError::Core(
-            tviews_core::Error::NoKey { .. }
-                | tviews_core::Error::KeyNotProvablyUnique { .. }
-                | tviews_core::Error::AmbiguousKey { .. }
+            tviews_core::Error::NoKey { .. } | tviews_core::Error::KeyNotProvablyUnique { .. }
         )
     );
     if key.is_some() || !hidden_allowed || !keyless {
         return Err(refusal);
     }
     let candidates = hidden::candidates(definition)?;
-    let mut last = None;
-    for set in hidden::attempts(&candidates) {
+    // Each attempt replaces the view's definition and analyzes it with the key it gives.
+    let attempt = |set: &[usize]| -> Result<(String, Vec<String>, Definition), TviewError> {
         let chosen: Vec<&hidden::Candidate> = set.iter().map(|&i| &candidates[i]).collect();
         let (sql, columns) = hidden::with_hidden_keys(definition, &chosen)?;
         Spi::run(&format!("DROP VIEW {view_sql}"))?;
         Spi::run(&format!("CREATE VIEW {view_sql} AS {sql}"))?;
-        match analyzed(KeyRequest::Hidden(&columns)) {
-            Ok(def) => {
-                let added: Vec<&str> = columns
-                    .iter()
-                    .filter(|c| hidden::is_hidden(c))
-                    .map(|c| c.as_str())
-                    .collect();
-                let tables: Vec<&str> = chosen.iter().map(|c| c.described.as_str()).collect();
-                pgrx::notice!(
-                    "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}, with {} added to its columns",
-                    target.name.entity,
-                    tables.join(" and "),
-                    added.join(", ")
-                );
-                return Ok((sql, def));
+        let def = analyzed(KeyRequest::Hidden(&columns))?;
+        Ok((sql, columns, def))
+    };
+    let mut last = None;
+    for set in hidden::attempts(&candidates) {
+        let mut found = match attempt(&set) {
+            Ok(found) => found,
+            Err(e) => {
+                last = Some(e);
+                continue;
             }
-            Err(e) => last = Some(e),
+        };
+        // Leave out the tables the key does not need (a lookup beside a many-to-many
+        // join): fewer columns, and a key of fewer tables.
+        let mut set = set;
+        let mut view_holds_found = true;
+        for i in set.clone().into_iter().rev() {
+            let fewer: Vec<usize> = set.iter().copied().filter(|&j| j != i).collect();
+            if !hidden::adds_columns(&candidates, &fewer) {
+                continue;
+            }
+            match attempt(&fewer) {
+                Ok(better) => {
+                    (set, found, view_holds_found) = (fewer, better, true);
+                }
+                Err(_) => view_holds_found = false,
+            }
         }
+        if !view_holds_found {
+            found = attempt(&set)?;
+        }
+        let (sql, columns, def) = found;
+        let added: Vec<&str> = columns
+            .iter()
+            .filter(|c| hidden::is_hidden(c))
+            .map(|c| c.as_str())
+            .collect();
+        let tables: Vec<&str> = set
+            .iter()
+            .map(|&i| candidates[i].described.as_str())
+            .collect();
+        pgrx::notice!(
+            "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}, with {} added to its columns",
+            target.name.entity,
+            tables.join(" and "),
+            added.join(", ")
+        );
+        return Ok((sql, def));
     }
     let Some(last) = last else {
         return Err(refusal);
@@ -384,16 +413,27 @@ fn define(
         }
         .into());
     }
-    if !matches!(refusal, TviewError::Core(tviews_core::Error::NoKey { .. })) {
-        return Err(refusal);
-    }
     let tables: Vec<&str> = candidates.iter().map(|c| c.described.as_str()).collect();
-    Err(tviews_core::Error::NoKey {
-        tview: target.name.entity.clone(),
-        hint: format!(
+    let outer: Vec<&str> = candidates
+        .iter()
+        .filter(|c| c.nullable)
+        .map(|c| c.described.as_str())
+        .collect();
+    let hint = if !outer.is_empty() && candidates.iter().any(|c| !c.nullable) {
+        // A LEFT (or RIGHT) JOIN that repeats the rows.
+        format!(
+            "No column identifies the rows, and neither do the primary keys of the tables they come from: the rows repeat through {}, on the nullable side of an outer join, where a row without a match has none of its values. Join it with an inner JOIN, or gather its rows per row of the others (jsonb_agg in a correlated subquery).",
+            outer.join(" and ")
+        )
+    } else {
+        format!(
             "No column identifies the rows, and neither do the primary keys of the tables they come from ({}), added as hidden columns: {last}. Select columns that identify the rows (an inner join or an aggregate per row instead of a join that repeats them), or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
             tables.join("; ")
-        ),
+        )
+    };
+    Err(tviews_core::Error::NoKey {
+        tview: target.name.entity.clone(),
+        hint,
     }
     .into())
 }

@@ -186,6 +186,9 @@ impl TviewError {
                 "The key identifies one row per value: select the root table's primary key, or GROUP BY it."
                     .into(),
             ),
+            TviewError::ReservedColumn(name) if crate::analyze::hidden::is_hidden(name) => Some(
+                "Rename the column: names starting with __pgtv_ are reserved. Columns named __pgtv_key_* are the key columns pg_tviews adds to a TVIEW whose rows repeat what they show: over such a TVIEW, select its columns by name instead of *.".into()
+            ),
             TviewError::ReservedColumn(_) => {
                 Some("Rename the column: names starting with __pgtv_ are reserved.".into())
             }

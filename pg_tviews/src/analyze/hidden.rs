@@ -57,14 +57,16 @@ pub fn attempts(candidates: &[Candidate]) -> Vec<Vec<usize>> {
     sets.push((0..candidates.len()).collect());
     let mut out: Vec<Vec<usize>> = Vec::new();
     for set in sets {
-        if !set.is_empty()
-            && set.iter().any(|&i| candidates[i].adds_columns())
-            && !out.contains(&set)
-        {
+        if !set.is_empty() && adds_columns(candidates, &set) && !out.contains(&set) {
             out.push(set);
         }
     }
     out
+}
+
+/// Does the set `set` of `candidates` add at least one column?
+pub fn adds_columns(candidates: &[Candidate], set: &[usize]) -> bool {
+    set.iter().any(|&i| candidates[i].adds_columns())
 }
 
 /// The analyzed definition (already normalized: every name qualified).
@@ -161,7 +163,27 @@ pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
             else {
                 continue;
             };
-            if pk.keys.iter().any(|&(attnum, _, _)| attnum <= 0) {
+            // A column the creator may not read cannot be shown, not even to key the rows
+            // (column privileges count beside the table's, as for a SELECT).
+            let table_readable = pg_sys::pg_class_aclcheck(
+                relid,
+                pg_sys::GetUserId(),
+                pg_sys::ACL_SELECT as pg_sys::AclMode,
+            ) == pg_sys::AclResult::ACLCHECK_OK;
+            let readable = |attnum: i16| {
+                table_readable
+                    || pg_sys::pg_attribute_aclcheck(
+                        relid,
+                        attnum,
+                        pg_sys::GetUserId(),
+                        pg_sys::ACL_SELECT as pg_sys::AclMode,
+                    ) == pg_sys::AclResult::ACLCHECK_OK
+            };
+            if pk
+                .keys
+                .iter()
+                .any(|&(attnum, _, _)| attnum <= 0 || !readable(attnum))
+            {
                 continue;
             }
             let alias = cstring((*(*rte).eref).aliasname).unwrap_or_default();

@@ -112,5 +112,32 @@ SELECT pg_tviews_create('bad', 'SELECT id AS __pgtv_key_tb_a_id, j FROM tb_a');
 CREATE TABLE tv_adopted AS SELECT i, j FROM tb_a;
 SELECT to_regclass('tv_adopted') IS NULL AS gone;
 
+
+-- 7. Found by an outside attack.
+-- 7a. Two pk_* columns that each identify the rows are the user's keys: refused as
+--     ambiguous, with or without a lookup beside them (no key is added).
+CREATE TABLE tb_user (pk_user int PRIMARY KEY, fk_country int);
+CREATE TABLE tb_profile (pk_profile int PRIMARY KEY, fk_user int NOT NULL UNIQUE, bio text);
+CREATE TABLE tb_country (id int PRIMARY KEY, name text);
+SELECT pg_tviews_create('amb', 'SELECT u.pk_user, p.pk_profile, c.name FROM tb_user u
+    JOIN tb_profile p ON p.fk_user = u.pk_user JOIN tb_country c ON c.id = u.fk_country');
+-- 7b. Only the tables the key needs: a lookup beside a many-to-many join adds nothing.
+SELECT pg_tviews_create('pairs_named', 'SELECT a.j, b.k, c.name FROM tb_a a
+    JOIN tb_b b ON b.i = a.i JOIN tb_country c ON c.id = a.i');
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'pairs_named';
+-- 7c. A key column the creator may not read is not added (the refusal stands).
+CREATE ROLE hid_reader;
+GRANT USAGE, CREATE ON SCHEMA hid TO hid_reader;
+GRANT SELECT (i), TRIGGER ON tb_a TO hid_reader;
+SET ROLE hid_reader;
+SELECT pg_tviews_create('hid.only_i', 'SELECT i FROM hid.tb_a');
+RESET ROLE;
+-- 7d. SELECT * over a TVIEW with hidden keys shows them: refused, saying so; by name it
+--     works (keyed by that TVIEW's own key, added again).
+SELECT pg_tviews_create('over_flat', 'SELECT * FROM tv_flat');
+SELECT pg_tviews_create('over_flat', 'SELECT f.i, f.j FROM tv_flat f');
+INSERT INTO tb_a VALUES (50, 2, 7);
 SELECT all_exact();
+DROP OWNED BY hid_reader;
+DROP ROLE hid_reader;
 RESET search_path;
