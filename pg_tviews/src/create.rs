@@ -339,13 +339,14 @@ fn define(
     }
     let candidates = hidden::candidates(definition)?;
     // Each attempt replaces the view's definition and analyzes it with the key it gives.
-    let attempt = |set: &[usize]| -> Result<(String, Vec<String>, Definition), TviewError> {
+    type Found = (String, Vec<String>, Option<String>, Definition);
+    let attempt = |set: &[usize]| -> Result<Found, TviewError> {
         let chosen: Vec<&hidden::Candidate> = set.iter().map(|&i| &candidates[i]).collect();
-        let (sql, columns) = hidden::with_hidden_keys(definition, &chosen)?;
+        let (sql, columns, kept) = hidden::with_hidden_keys(definition, &chosen)?;
         Spi::run(&format!("DROP VIEW {view_sql}"))?;
         Spi::run(&format!("CREATE VIEW {view_sql} AS {sql}"))?;
         let def = analyzed(KeyRequest::Hidden(&columns))?;
-        Ok((sql, columns, def))
+        Ok((sql, columns, kept, def))
     };
     let mut last = None;
     for set in hidden::attempts(&candidates) {
@@ -375,7 +376,7 @@ fn define(
         if !view_holds_found {
             found = attempt(&set)?;
         }
-        let (sql, columns, def) = found;
+        let (sql, columns, kept, def) = found;
         let added: Vec<&str> = columns
             .iter()
             .filter(|c| hidden::is_hidden(c))
@@ -385,11 +386,15 @@ fn define(
             .iter()
             .map(|&i| candidates[i].described.as_str())
             .collect();
+        let rewritten = kept
+            .map(|t| format!("; its outer join is kept as the FULL JOIN of the two tables without the rows that lack {t} (the same rows, keyed from both sides)"))
+            .unwrap_or_default();
         pgrx::notice!(
-            "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}, with {} added to its columns",
+            "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}, with {} added to its columns{}",
             target.name.entity,
             tables.join(" and "),
-            added.join(", ")
+            added.join(", "),
+            rewritten
         );
         return Ok((sql, def));
     }
@@ -422,7 +427,7 @@ fn define(
     let hint = if !outer.is_empty() && candidates.iter().any(|c| !c.nullable) {
         // A LEFT (or RIGHT) JOIN that repeats the rows.
         format!(
-            "No column identifies the rows, and neither do the primary keys of the tables they come from: the rows repeat through {}, on the nullable side of an outer join, where a row without a match has none of its values. Join it with an inner JOIN, or gather its rows per row of the others (jsonb_agg in a correlated subquery).",
+            "No column identifies the rows, and neither do the primary keys of the tables they come from: the rows repeat through {}, on the nullable side of an outer join, where a row without a match has none of its values. Only a LEFT JOIN of exactly two tables (the whole FROM list, its ON comparing a column of each) is keyed by both tables' keys; join it with an inner JOIN, or gather its rows per row of the others (jsonb_agg in a correlated subquery).",
             outer.join(" and ")
         )
     } else {

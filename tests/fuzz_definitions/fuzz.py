@@ -339,7 +339,7 @@ def refused_definition(rng, name):
 def bag_definition(rng, name):
     """Rows that no shown column identifies (a bag): pg_tviews keys them by the primary keys
     of the tables they come from, added as hidden columns (one table's, a pair's, a FULL
-    JOIN's two sides')."""
+    JOIN's two sides', a LEFT JOIN's kept as a FULL JOIN)."""
     sql = rng.choice([
         "SELECT r.a, c.v FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk",
         "SELECT r.pk, c.w, c.lang FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk",
@@ -347,6 +347,8 @@ def bag_definition(rng, name):
         "SELECT c.v, c.lang FROM fzs.child c WHERE c.v > 2",
         "SELECT r.a, l1.x FROM fzs.root r JOIN fzs.lk1 l1 ON l1.grp = r.b",
         "SELECT r.a, c.v FROM fzs.root r FULL JOIN fzs.child c ON c.fk = r.pk",
+        "SELECT r.a, c.v FROM fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk AND c.v > 1",
+        "SELECT c.w, r.t FROM fzs.child c RIGHT JOIN fzs.root r ON r.pk = c.fk WHERE c.v IS NULL OR c.v < 5",
         "SELECT x.v, y.w FROM fzs.child x JOIN fzs.child y ON y.fk = x.fk AND y.pk <> x.pk",
         "SELECT r.f, c.m FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk ORDER BY c.m",
     ])

@@ -23,8 +23,12 @@ SELECT pg_tviews_create('prod_sup', $$
 
 -- Shape 9: rows no shown column identifies (bags): keyed by the primary keys of the tables
 -- they come from, added as hidden columns. Reviews shown with their product's price (the
--- review's key alone), and products paired with their category's suppliers (both keys).
+-- review's key alone), products paired with their category's suppliers (both keys), and
+-- products with their reviews over a LEFT JOIN (both keys, the review's NULL for a product
+-- without reviews).
 SELECT pg_tviews_create('rev_bag', $$
     SELECT r.rating, p.price, p.fk_cat FROM tb_rev r JOIN tb_prod p ON p.pk_prod = r.fk_prod $$);
 SELECT pg_tviews_create('prod_sup_bag', $$
     SELECT p.price, s.name FROM tb_prod p JOIN tb_sup s ON s.fk_cat = p.fk_cat $$);
+SELECT pg_tviews_create('prod_rev_bag', $$
+    SELECT p.name, r.rating FROM tb_prod p LEFT JOIN tb_rev r ON r.fk_prod = p.pk_prod $$);

@@ -227,11 +227,12 @@ pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
 
 /// `definition` with the primary key columns of `chosen` that it does not show added to its
 /// output (after its own columns), and the key's columns: each chosen table's key column as
-/// the definition shows it, or its hidden column.
+/// the definition shows it, or its hidden column; and, when a LEFT or RIGHT JOIN was
+/// written as a FULL JOIN (see [`as_full_join`]), the table whose rows it keeps.
 pub fn with_hidden_keys(
     definition: &str,
     chosen: &[&Candidate],
-) -> Result<(String, Vec<String>), TviewError> {
+) -> Result<(String, Vec<String>, Option<String>), TviewError> {
     let q = analyzed(definition)?;
     let mut key = Vec::new();
     // SAFETY: a Query the analyzer just produced; the Vars name columns of its own range
@@ -287,7 +288,84 @@ pub fn with_hidden_keys(
             list = pg_sys::lappend(list, te as *mut std::ffi::c_void);
         }
         query.targetList = list;
-        Ok((super::parse::deparse_query(q), key))
+        let kept = match chosen.iter().any(|c| c.nullable) {
+            true => as_full_join(query, chosen),
+            false => None,
+        };
+        Ok((super::parse::deparse_query(q), key, kept))
+    }
+}
+
+/// A definition whose `FROM` is one `LEFT` (or `RIGHT`) JOIN of two tables, keyed by both
+/// sides' primary keys, is written as the FULL JOIN of the two tables keeping the rows of
+/// the preserved side (`WHERE` its key `IS NOT NULL`): the same rows, the same repeats (the
+/// FULL JOIN adds only rows without a preserved side, which the test drops), in the shape
+/// whose key pg_tviews traces from both sides (a row without a match there is keyed by its
+/// own key and NULL). Any other join is left as it is. Returns the preserved table,
+/// described, when the join was rewritten.
+///
+/// # Safety
+/// `query` must be a valid analyzed Query whose range table `chosen` describes.
+unsafe fn as_full_join(query: &mut pg_sys::Query, chosen: &[&Candidate]) -> Option<String> {
+    // SAFETY: per contract; tags are checked before casts, the new nodes are palloc'd.
+    unsafe {
+        let from = query.jointree;
+        if from.is_null() || crate::pg::nodes::list_len((*from).fromlist) != 1 {
+            return None;
+        }
+        let Some(node) = crate::pg::nodes::list_nth::<pg_sys::Node>((*from).fromlist, 0) else {
+            return None;
+        };
+        if !is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+            return None;
+        }
+        let j = &mut *(node as *mut pg_sys::JoinExpr);
+        let side = |arg: *mut pg_sys::Node| {
+            is_a(arg, pg_sys::NodeTag::T_RangeTblRef)
+                .then(|| (*(arg as *mut pg_sys::RangeTblRef)).rtindex)
+        };
+        let (Some(left), Some(right)) = (side(j.larg), side(j.rarg)) else {
+            return None;
+        };
+        let preserved = match j.jointype {
+            pg_sys::JoinType::JOIN_LEFT => left,
+            pg_sys::JoinType::JOIN_RIGHT => right,
+            _ => return None,
+        };
+        let Some(kept) = chosen.iter().find(|c| c.rtindex == preserved) else {
+            return None;
+        };
+        let Some(&(attnum, _)) = kept.columns.first() else {
+            return None;
+        };
+        let rte = pg_sys::rt_fetch(preserved as pg_sys::Index, query.rtable);
+        let mut typ = pg_sys::InvalidOid;
+        let mut typmod = -1;
+        let mut coll = pg_sys::InvalidOid;
+        pg_sys::get_atttypetypmodcoll((*rte).relid, attnum, &mut typ, &mut typmod, &mut coll);
+        let test =
+            pg_sys::palloc0(std::mem::size_of::<pg_sys::NullTest>()) as *mut pg_sys::NullTest;
+        (*test).xpr.type_ = pg_sys::NodeTag::T_NullTest;
+        (*test).arg = pg_sys::makeVar(preserved, attnum, typ, typmod, coll, 0) as *mut pg_sys::Expr;
+        (*test).nulltesttype = pg_sys::NullTestType::IS_NOT_NULL;
+        (*test).argisrow = false;
+        (*test).location = -1;
+        j.jointype = pg_sys::JoinType::JOIN_FULL;
+        if j.rtindex > 0 {
+            let join_rte = pg_sys::rt_fetch(j.rtindex as pg_sys::Index, query.rtable);
+            (*join_rte).jointype = pg_sys::JoinType::JOIN_FULL;
+        }
+        let quals = (*from).quals;
+        (*from).quals = if quals.is_null() {
+            test as *mut pg_sys::Node
+        } else {
+            let args = pg_sys::lappend(
+                pg_sys::lappend(std::ptr::null_mut(), quals as *mut std::ffi::c_void),
+                test as *mut std::ffi::c_void,
+            );
+            pg_sys::makeBoolExpr(pg_sys::BoolExprType::AND_EXPR, args, -1) as *mut pg_sys::Node
+        };
+        Some(kept.described.clone())
     }
 }
 
