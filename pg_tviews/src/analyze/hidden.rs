@@ -313,9 +313,7 @@ unsafe fn as_full_join(query: &mut pg_sys::Query, chosen: &[&Candidate]) -> Opti
         if from.is_null() || crate::pg::nodes::list_len((*from).fromlist) != 1 {
             return None;
         }
-        let Some(node) = crate::pg::nodes::list_nth::<pg_sys::Node>((*from).fromlist, 0) else {
-            return None;
-        };
+        let node = crate::pg::nodes::list_nth::<pg_sys::Node>((*from).fromlist, 0)?;
         if !is_a(node, pg_sys::NodeTag::T_JoinExpr) {
             return None;
         }
@@ -324,20 +322,14 @@ unsafe fn as_full_join(query: &mut pg_sys::Query, chosen: &[&Candidate]) -> Opti
             is_a(arg, pg_sys::NodeTag::T_RangeTblRef)
                 .then(|| (*(arg as *mut pg_sys::RangeTblRef)).rtindex)
         };
-        let (Some(left), Some(right)) = (side(j.larg), side(j.rarg)) else {
-            return None;
-        };
+        let (left, right) = (side(j.larg)?, side(j.rarg)?);
         let preserved = match j.jointype {
             pg_sys::JoinType::JOIN_LEFT => left,
             pg_sys::JoinType::JOIN_RIGHT => right,
             _ => return None,
         };
-        let Some(kept) = chosen.iter().find(|c| c.rtindex == preserved) else {
-            return None;
-        };
-        let Some(&(attnum, _)) = kept.columns.first() else {
-            return None;
-        };
+        let kept = chosen.iter().find(|c| c.rtindex == preserved)?;
+        let &(attnum, _) = kept.columns.first()?;
         let rte = pg_sys::rt_fetch(preserved as pg_sys::Index, query.rtable);
         let mut typ = pg_sys::InvalidOid;
         let mut typmod = -1;
