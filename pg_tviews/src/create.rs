@@ -363,7 +363,7 @@ fn define(
         let mut view_holds_found = true;
         for i in set.clone().into_iter().rev() {
             let fewer: Vec<usize> = set.iter().copied().filter(|&j| j != i).collect();
-            if !hidden::adds_columns(&candidates, &fewer) {
+            if !hidden::worth_trying(&candidates, &fewer) {
                 continue;
             }
             match attempt(&fewer) {
@@ -389,12 +389,14 @@ fn define(
         let rewritten = kept
             .map(|t| format!("; its outer join is kept as the FULL JOIN of the two tables without the rows that lack {t} (the same rows, keyed from both sides)"))
             .unwrap_or_default();
+        let added = match added.as_slice() {
+            [] => String::new(),
+            some => format!(", with {} added to its columns", some.join(", ")),
+        };
         pgrx::notice!(
-            "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}, with {} added to its columns{}",
+            "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}{added}{rewritten}",
             target.name.entity,
             tables.join(" and "),
-            added.join(", "),
-            rewritten
         );
         return Ok((sql, def));
     }

@@ -57,16 +57,19 @@ pub fn attempts(candidates: &[Candidate]) -> Vec<Vec<usize>> {
     sets.push((0..candidates.len()).collect());
     let mut out: Vec<Vec<usize>> = Vec::new();
     for set in sets {
-        if !set.is_empty() && adds_columns(candidates, &set) && !out.contains(&set) {
+        if !set.is_empty() && worth_trying(candidates, &set) && !out.contains(&set) {
             out.push(set);
         }
     }
     out
 }
 
-/// Does the set `set` of `candidates` add at least one column?
-pub fn adds_columns(candidates: &[Candidate], set: &[usize]) -> bool {
-    set.iter().any(|&i| candidates[i].adds_columns())
+/// Does the set `set` of `candidates` change the definition: add at least one column, or
+/// key a table on the nullable side of an outer join (which [`as_full_join`] may rewrite)?
+/// Otherwise its key is of the definition's own columns, which were tried.
+pub fn worth_trying(candidates: &[Candidate], set: &[usize]) -> bool {
+    set.iter()
+        .any(|&i| candidates[i].adds_columns() || candidates[i].nullable)
 }
 
 /// The analyzed definition (already normalized: every name qualified).
@@ -108,6 +111,10 @@ unsafe fn join_members(node: *mut pg_sys::Node, nullable: bool, out: &mut Vec<(i
             }
         } else if is_a(node, T_JoinExpr) {
             let j = &*(node as *mut pg_sys::JoinExpr);
+            if !j.alias.is_null() {
+                // `(a JOIN b) AS j` hides a and b: their columns cannot be named.
+                return;
+            }
             let (left, right) = match j.jointype {
                 pg_sys::JoinType::JOIN_LEFT => (nullable, true),
                 pg_sys::JoinType::JOIN_RIGHT => (true, nullable),
@@ -325,7 +332,10 @@ unsafe fn as_full_join(query: &mut pg_sys::Query, chosen: &[&Candidate]) -> Opti
         let (left, right) = (side(j.larg)?, side(j.rarg)?);
         let preserved = match j.jointype {
             pg_sys::JoinType::JOIN_LEFT => left,
-            pg_sys::JoinType::JOIN_RIGHT => right,
+            // A merged USING column of a FULL JOIN is the left side's value when it has one:
+            // the preserved side must be the left one (a RIGHT JOIN's merged column is the
+            // right side's value, possibly spelled differently in the left's type).
+            pg_sys::JoinType::JOIN_RIGHT if j.usingClause.is_null() && !j.isNatural => right,
             _ => return None,
         };
         let kept = chosen.iter().find(|c| c.rtindex == preserved)?;

@@ -167,6 +167,29 @@ SELECT pg_tviews_create('over_flat', 'SELECT * FROM tv_flat');
 SELECT pg_tviews_create('over_flat', 'SELECT f.i, f.j FROM tv_flat f');
 INSERT INTO tb_a VALUES (50, 2, 7);
 SELECT all_exact();
+-- 8e. A RIGHT JOIN ... USING is not rewritten: the FULL JOIN's merged column would be the
+--     other side's value (5.0 where the preserved side holds 5.00).
+CREATE DOMAIN amount AS numeric;
+CREATE TABLE tb_price (id int PRIMARY KEY, amount numeric);
+CREATE TABLE tb_item (id int PRIMARY KEY, amount amount);
+INSERT INTO tb_price VALUES (1, 5.0), (2, 5.0);
+INSERT INTO tb_item VALUES (10, 5.00), (11, 7);
+SELECT pg_tviews_create('bad', 'SELECT amount FROM tb_price RIGHT JOIN tb_item USING (amount)');
+-- The LEFT JOIN the other way round is (its merged column is the preserved side's value).
+SELECT pg_tviews_create('priced', 'SELECT amount FROM tb_item LEFT JOIN tb_price USING (amount)');
+SELECT amount::text FROM tv_priced ORDER BY 1;
+-- 8f. An aliased join hides its tables' columns: no key is added (refused cleanly).
+SELECT pg_tviews_create('bad', 'SELECT j.k FROM (tb_a a LEFT JOIN tb_b b ON b.i = a.i) j');
+-- 8g. A LEFT JOIN showing both keys is keyed by them (rewritten, nothing added).
+SELECT pg_tviews_create('both_shown', 'SELECT i.id, p.id AS price_id, p.amount FROM tb_item i
+    LEFT JOIN tb_price p ON p.amount = i.amount');
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'both_shown';
+INSERT INTO tb_price VALUES (3, 7);
+DELETE FROM tb_price WHERE id = 1;
+SELECT all_exact();
 DROP OWNED BY hid_reader;
 DROP ROLE hid_reader;
 RESET search_path;
+SET client_min_messages = warning;
+DROP SCHEMA hid CASCADE;
+RESET client_min_messages;
