@@ -77,20 +77,6 @@ fn analyzed(definition: &str) -> Result<*mut pg_sys::Query, TviewError> {
     super::parse::analyze_select(definition)
 }
 
-/// Is `q` a plain join at its top level, where an added column adds no row?
-fn plain(q: &pg_sys::Query) -> bool {
-    !q.hasAggs
-        && !q.hasTargetSRFs
-        && !q.hasWindowFuncs
-        && q.groupClause.is_null()
-        && q.groupingSets.is_null()
-        && q.havingQual.is_null()
-        && q.distinctClause.is_null()
-        && q.setOperations.is_null()
-        && q.limitCount.is_null()
-        && q.limitOffset.is_null()
-}
-
 /// The range table entries of the join tree `node`, each with whether an outer join makes it
 /// nullable.
 ///
@@ -143,13 +129,14 @@ unsafe fn output_names(q: &pg_sys::Query) -> Vec<String> {
 
 /// The tables of `definition`'s top-level join that have a primary key checked at every
 /// statement (a DEFERRABLE one proves nothing), in range table order; empty when the
-/// definition is not a plain join (see [`plain`]).
+/// definition is not a plain join (see `model::row_by_row`).
 pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
     let q = analyzed(definition)?;
     // SAFETY: a Query the analyzer just produced; range table entries are read by index.
     unsafe {
         let query = &*q;
-        if !plain(query) {
+        // A plain join: one more output column adds no row.
+        if !super::model::row_by_row(query) {
             return Ok(Vec::new());
         }
         let mut members = Vec::new();
