@@ -334,6 +334,30 @@ fn define(
             tviews_core::Error::NoKey { .. } | tviews_core::Error::KeyNotProvablyUnique { .. }
         )
     );
+    if let (Some(named), true) = (key, hidden_allowed) {
+        // A key named with columns of an outer join's nullable side: traced as a FULL JOIN's.
+        if !matches!(
+            refusal,
+            TviewError::Core(tviews_core::Error::KeyNotTraceable { .. })
+        ) {
+            return Err(refusal);
+        }
+        let Some((sql, kept)) = hidden::outer_as_full_join(definition)? else {
+            return Err(refusal);
+        };
+        Spi::run(&format!("DROP VIEW {view_sql}"))?;
+        Spi::run(&format!("CREATE VIEW {view_sql} AS {sql}"))?;
+        return match analyzed(KeyRequest::Choose(Some(named))) {
+            Ok(def) => {
+                pgrx::notice!(
+                    "the outer join of TVIEW \"{}\" is kept as the FULL JOIN of the two tables without the rows that lack {kept} (the same rows), so that its key can be traced from both sides",
+                    target.name.entity
+                );
+                Ok((sql, def))
+            }
+            Err(_) => Err(refusal),
+        };
+    }
     if key.is_some() || !hidden_allowed || !keyless {
         return Err(refusal);
     }

@@ -290,6 +290,20 @@ pub fn with_hidden_keys(
     }
 }
 
+/// `definition` with its `LEFT` (or `RIGHT`) JOIN of two tables written as a FULL JOIN (see
+/// [`as_full_join`]), for a key named by the user that includes columns of the nullable
+/// side; `None` when the definition is no such join.
+pub fn outer_as_full_join(definition: &str) -> Result<Option<(String, String)>, TviewError> {
+    let all = candidates(definition)?;
+    if !all.iter().any(|c| c.nullable) {
+        return Ok(None);
+    }
+    let q = analyzed(definition)?;
+    let chosen: Vec<&Candidate> = all.iter().collect();
+    // SAFETY: a Query the analyzer just produced, which `all` describes.
+    unsafe { Ok(as_full_join(&mut *q, &chosen).map(|kept| (super::parse::deparse_query(q), kept))) }
+}
+
 /// A definition whose `FROM` is one `LEFT` (or `RIGHT`) JOIN of two tables, keyed by both
 /// sides' primary keys, is written as the FULL JOIN of the two tables keeping the rows of
 /// the preserved side (`WHERE` its key `IS NOT NULL`): the same rows, the same repeats (the

@@ -184,6 +184,11 @@ SELECT pg_tviews_create('bad', 'SELECT j.k FROM (tb_a a LEFT JOIN tb_b b ON b.i 
 SELECT pg_tviews_create('both_shown', 'SELECT i.id, p.id AS price_id, p.amount FROM tb_item i
     LEFT JOIN tb_price p ON p.amount = i.amount');
 SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'both_shown';
+-- The same key named: rewritten alike; a key of the nullable side alone is refused.
+SELECT pg_tviews_create('both_named', 'SELECT i.id, p.id AS price_id, p.amount FROM tb_item i
+    LEFT JOIN tb_price p ON p.amount = i.amount', key => ARRAY['id', 'price_id'], mode => 'deferred');
+SELECT pg_tviews_create('bad', 'SELECT i.id, p.id AS price_id, p.amount FROM tb_item i
+    LEFT JOIN tb_price p ON p.amount = i.amount', key => 'price_id');
 INSERT INTO tb_price VALUES (3, 7);
 DELETE FROM tb_price WHERE id = 1;
 SELECT all_exact();
