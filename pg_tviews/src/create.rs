@@ -334,43 +334,19 @@ fn define(
             tviews_core::Error::NoKey { .. } | tviews_core::Error::KeyNotProvablyUnique { .. }
         )
     );
-    if let (Some(named), true) = (key, hidden_allowed) {
-        // A key named with columns of an outer join's nullable side: traced as a FULL JOIN's.
-        if !matches!(
-            refusal,
-            TviewError::Core(tviews_core::Error::KeyNotTraceable { .. })
-        ) {
-            return Err(refusal);
-        }
-        let Some((sql, kept)) = hidden::outer_as_full_join(definition)? else {
-            return Err(refusal);
-        };
-        Spi::run(&format!("DROP VIEW {view_sql}"))?;
-        Spi::run(&format!("CREATE VIEW {view_sql} AS {sql}"))?;
-        return match analyzed(KeyRequest::Choose(Some(named))) {
-            Ok(def) => {
-                pgrx::notice!(
-                    "the outer join of TVIEW \"{}\" is kept as the FULL JOIN of the two tables without the rows that lack {kept} (the same rows), so that its key can be traced from both sides",
-                    target.name.entity
-                );
-                Ok((sql, def))
-            }
-            Err(_) => Err(refusal),
-        };
-    }
     if key.is_some() || !hidden_allowed || !keyless {
         return Err(refusal);
     }
     let candidates = hidden::candidates(definition)?;
     // Each attempt replaces the view's definition and analyzes it with the key it gives.
-    type Found = (String, Vec<String>, Option<String>, Definition);
+    type Found = (String, Vec<String>, Definition);
     let attempt = |set: &[usize]| -> Result<Found, TviewError> {
         let chosen: Vec<&hidden::Candidate> = set.iter().map(|&i| &candidates[i]).collect();
-        let (sql, columns, kept) = hidden::with_hidden_keys(definition, &chosen)?;
+        let (sql, columns) = hidden::with_hidden_keys(definition, &chosen)?;
         Spi::run(&format!("DROP VIEW {view_sql}"))?;
         Spi::run(&format!("CREATE VIEW {view_sql} AS {sql}"))?;
         let def = analyzed(KeyRequest::Hidden(&columns))?;
-        Ok((sql, columns, kept, def))
+        Ok((sql, columns, def))
     };
     let mut last = None;
     for set in hidden::attempts(&candidates) {
@@ -400,7 +376,7 @@ fn define(
         if !view_holds_found {
             found = attempt(&set)?;
         }
-        let (sql, columns, kept, def) = found;
+        let (sql, columns, def) = found;
         let added: Vec<&str> = columns
             .iter()
             .filter(|c| hidden::is_hidden(c))
@@ -410,15 +386,12 @@ fn define(
             .iter()
             .map(|&i| candidates[i].described.as_str())
             .collect();
-        let rewritten = kept
-            .map(|t| format!("; its outer join is kept as the FULL JOIN of the two tables without the rows that lack {t} (the same rows, keyed from both sides)"))
-            .unwrap_or_default();
         let added = match added.as_slice() {
             [] => String::new(),
             some => format!(", with {} added to its columns", some.join(", ")),
         };
         pgrx::notice!(
-            "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}{added}{rewritten}",
+            "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}{added}",
             target.name.entity,
             tables.join(" and "),
         );
@@ -445,23 +418,10 @@ fn define(
         .into());
     }
     let tables: Vec<&str> = candidates.iter().map(|c| c.described.as_str()).collect();
-    let outer: Vec<&str> = candidates
-        .iter()
-        .filter(|c| c.nullable)
-        .map(|c| c.described.as_str())
-        .collect();
-    let hint = if !outer.is_empty() && candidates.iter().any(|c| !c.nullable) {
-        // A LEFT (or RIGHT) JOIN that repeats the rows.
-        format!(
-            "No column identifies the rows, and neither do the primary keys of the tables they come from: the rows repeat through {}, on the nullable side of an outer join, where a row without a match has none of its values. Only a LEFT JOIN of exactly two tables (the whole FROM list, its ON comparing a column of each) is keyed by both tables' keys; join it with an inner JOIN, or gather its rows per row of the others (jsonb_agg in a correlated subquery).",
-            outer.join(" and ")
-        )
-    } else {
-        format!(
-            "No column identifies the rows, and neither do the primary keys of the tables they come from ({}), added as hidden columns: {last}. Select columns that identify the rows (an inner join or an aggregate per row instead of a join that repeats them), or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
-            tables.join("; ")
-        )
-    };
+    let hint = format!(
+        "No column identifies the rows, and neither do the primary keys of the tables they come from ({}), added as hidden columns: {last}. Select columns that identify the rows (an inner join or an aggregate per row instead of a join that repeats them), or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
+        tables.join("; ")
+    );
     Err(tviews_core::Error::NoKey {
         tview: target.name.entity.clone(),
         hint,

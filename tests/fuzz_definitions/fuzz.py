@@ -339,7 +339,7 @@ def refused_definition(rng, name):
 def bag_definition(rng, name):
     """Rows that no shown column identifies (a bag): pg_tviews keys them by the primary keys
     of the tables they come from, added as hidden columns (one table's, a pair's, a FULL
-    JOIN's two sides', a LEFT JOIN's kept as a FULL JOIN)."""
+    JOIN's two sides', the tables of LEFT and RIGHT JOINs, NULL without a match)."""
     sql = rng.choice([
         "SELECT r.a, c.v FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk",
         "SELECT r.pk, c.w, c.lang FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk",
@@ -351,6 +351,17 @@ def bag_definition(rng, name):
         "SELECT c.w, r.t FROM fzs.child c RIGHT JOIN fzs.root r ON r.pk = c.fk WHERE c.v IS NULL OR c.v < 5",
         "SELECT x.v, y.w FROM fzs.child x JOIN fzs.child y ON y.fk = x.fk AND y.pk <> x.pk",
         "SELECT r.f, c.m FROM fzs.root r JOIN fzs.child c ON c.fk = r.pk ORDER BY c.m",
+        # Outer joins beside other tables and nested: keys NULL where a join finds no match.
+        "SELECT r.a, l1.name, c.v FROM fzs.root r JOIN fzs.lk1 l1 ON l1.pk = r.fk1 "
+        "LEFT JOIN fzs.child c ON c.fk = r.pk",
+        "SELECT r.t, c.w, t.title FROM fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk "
+        "LEFT JOIN fzs.tr t ON t.fk = c.pk",
+        "SELECT r.a, x.v, y.w FROM fzs.root r LEFT JOIN fzs.child x ON x.fk = r.pk AND x.ok "
+        "LEFT JOIN fzs.child y ON y.fk = r.pk AND y.v > 2",
+        "SELECT l1.name, r.b, c.lang FROM fzs.lk1 l1 LEFT JOIN (fzs.root r JOIN fzs.child c "
+        "ON c.fk = r.pk) ON r.fk1 = l1.pk WHERE c.v IS DISTINCT FROM 3",
+        "SELECT c.v, r.d, l2.label FROM fzs.child c RIGHT JOIN fzs.root r ON r.pk = c.fk "
+        "LEFT JOIN fzs.lk2 l2 ON l2.lang = c.lang",
     ])
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 

@@ -32,3 +32,16 @@ SELECT pg_tviews_create('prod_sup_bag', $$
     SELECT p.price, s.name FROM tb_prod p JOIN tb_sup s ON s.fk_cat = p.fk_cat $$);
 SELECT pg_tviews_create('prod_rev_bag', $$
     SELECT p.name, r.rating FROM tb_prod p LEFT JOIN tb_rev r ON r.fk_prod = p.pk_prod $$);
+
+-- Shape 10: outer joins beside other tables and nested, keyed by the keys of the tables that
+-- multiply the rows, NULL where an outer join finds no match: categories with their products,
+-- the well-rated reviews of those (a filter in the ON) and their votes (three outer joins);
+-- products of their category with the voted reviews (a LEFT JOIN of an inner join).
+SELECT pg_tviews_create('cat_rev_vote_bag', $$
+    SELECT c.name, p.price, r.rating, v.up FROM tb_cat c
+      LEFT JOIN tb_prod p ON p.fk_cat = c.pk_cat
+      LEFT JOIN tb_rev r ON r.fk_prod = p.pk_prod AND r.rating > 2
+      LEFT JOIN tb_vote v ON v.fk_rev = r.pk_rev $$);
+SELECT pg_tviews_create('prod_voted_bag', $$
+    SELECT p.name, c.active, v.up FROM tb_prod p JOIN tb_cat c ON c.pk_cat = p.fk_cat
+      LEFT JOIN (tb_rev r JOIN tb_vote v ON v.fk_rev = r.pk_rev) ON r.fk_prod = p.pk_prod $$);

@@ -72,7 +72,7 @@ impl Error {
                 columns.join(", ")
             )),
             Error::KeyNotTraceable { .. } => Some(
-                "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates, from tables of the top-level FROM list that inner-join conditions link (not from the nullable side of an outer join, except the primary keys of both sides of a FULL JOIN of two tables, together)."
+                "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates, from tables of the top-level FROM list that join conditions link; from an outer join's nullable side only NOT NULL columns (a primary key), after a key column of a table the joins keep, or both sides' keys of a FULL JOIN of two tables."
                     .into(),
             ),
             Error::KeyNotProvablyUnique {

@@ -104,6 +104,8 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
                 .collect();
             let how = if model.full_join.is_some() {
                 "both sides of a FULL JOIN, the other side's NULL in an unmatched row; a change finds its keys through the pairs its rows form, the rows they leave unmatched and the stored rows"
+            } else if !model.key_outer_groups().is_empty() {
+                "drawn from several tables, those an outer join NULL-extends NULL in a row without a match; a change finds its keys through their join (outer where the definition's is), each with its outer joins' columns NULL too, and the stored rows"
             } else {
                 "drawn from several tables; a change finds its keys through their join and the stored rows"
             };

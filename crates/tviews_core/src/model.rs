@@ -22,6 +22,10 @@ use std::collections::BTreeSet;
 /// Index into [`DefinitionModel::occurrences`].
 pub type OccId = usize;
 
+/// At most this many outer joins may NULL-extend a key's columns: each change's key query
+/// tries every combination of them (see [`DefinitionModel::null_patterns`]).
+pub const MAX_KEY_OUTER_JOINS: usize = 4;
+
 /// A table as SQL sees it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TableRef {
@@ -149,6 +153,7 @@ impl DefinitionModel {
             key_type: Some("public.tv_post_tag_key".into()),
             key_origins: vec![c(0, "pk_post"), c(1, "pk_tag")],
             full_join: None,
+            outer_groups: Vec::new(),
         };
         (model, vec!["pk_post".into(), "pk_tag".into()])
     }
@@ -215,6 +220,13 @@ pub struct DefinitionModel {
     /// `(NULL, b)` for unmatched rows, whose presence the other side's rows decide (see
     /// `sqlgen::keys`). Every other occurrence is untraceable.
     pub full_join: Option<(OccId, OccId)>,
+    /// Per outer join (other than the top-level FULL JOIN above), the occurrences it
+    /// NULL-extends together: the nullable side of a LEFT or RIGHT JOIN, each side of a
+    /// FULL JOIN. A key column of such an occurrence (its table's NOT NULL column) is NULL
+    /// exactly in the rows where that join found no match: the key of a LEFT JOIN that
+    /// repeats rows is `(a, c)` for a matched pair and `(a, NULL)` for a row of `a` without
+    /// one (see [`Self::null_patterns`]).
+    pub outer_groups: Vec<BTreeSet<OccId>>,
 }
 
 impl DefinitionModel {
@@ -249,6 +261,47 @@ impl DefinitionModel {
         self.key_origins
             .iter()
             .any(|o| o.occ != self.key_origins[0].occ)
+    }
+
+    /// Is occurrence `occ` NULL-extended by an outer join (see [`Self::outer_groups`])?
+    pub fn null_extended(&self, occ: OccId) -> bool {
+        self.outer_groups.iter().any(|g| g.contains(&occ))
+    }
+
+    /// The outer joins that NULL-extend some of the key's columns, as the sets of
+    /// occurrences each one NULLs.
+    pub fn key_outer_groups(&self) -> Vec<&BTreeSet<OccId>> {
+        let mut groups: Vec<&BTreeSet<OccId>> = Vec::new();
+        for g in &self.outer_groups {
+            if self.key_origins.iter().any(|o| g.contains(&o.occ)) && !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        groups
+    }
+
+    /// The ways a row's key can have its outer joins' columns NULL: for every combination of
+    /// the outer joins that NULL-extend key columns (see [`Self::key_outer_groups`]), the
+    /// occurrences whose key columns are then NULL; the first, empty, is the key with no
+    /// column NULL-extended. A changed row reaching a row of the definition may also decide
+    /// whether each such join finds a match for it: the key with each combination NULLed is
+    /// then a key whose row may appear or go (combinations no row can have cost a recompute
+    /// that finds nothing).
+    pub fn null_patterns(&self) -> Vec<BTreeSet<OccId>> {
+        let groups = self.key_outer_groups();
+        let mut patterns: Vec<BTreeSet<OccId>> = Vec::new();
+        for mask in 0u32..(1u32 << groups.len().min(MAX_KEY_OUTER_JOINS)) {
+            let nulled: BTreeSet<OccId> = groups
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| mask & (1 << i) != 0)
+                .flat_map(|(_, g)| g.iter().copied())
+                .collect();
+            if !patterns.contains(&nulled) {
+                patterns.push(nulled);
+            }
+        }
+        patterns
     }
 
     /// For a key drawn from both sides of a top-level FULL JOIN: which side (0 left, 1

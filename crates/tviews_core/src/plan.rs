@@ -204,6 +204,30 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
     }
     let paths = shortest_paths(model, root.occ);
     let mut key_paths = Vec::new();
+    if model.null_extended(root.occ) {
+        let t = &model.occurrences[root.occ].table;
+        return Err(Error::KeyNotTraceable {
+            reason: if model.spans_tables() {
+                format!(
+                    "its first column comes from {}.{}, on the nullable side of an outer join: list first a key column of a table the outer joins keep (a key's rows are found from its first column's table)",
+                    t.schema, t.name
+                )
+            } else {
+                format!(
+                    "it comes from {}.{}, on the nullable side of an outer join, NULL in every row without a match: add a key column of a table the outer joins keep",
+                    t.schema, t.name
+                )
+            },
+        });
+    }
+    if model.key_outer_groups().len() > crate::model::MAX_KEY_OUTER_JOINS {
+        return Err(Error::KeyNotTraceable {
+            reason: format!(
+                "more than {} outer joins make its columns NULL in rows without a match",
+                crate::model::MAX_KEY_OUTER_JOINS
+            ),
+        });
+    }
     if model.spans_tables() {
         for origin in &model.key_origins {
             let occurrence = &model.occurrences[origin.occ];

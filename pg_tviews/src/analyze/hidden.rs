@@ -46,8 +46,8 @@ impl Candidate {
 
 /// The sets of candidates to try, in order, as indexes into `candidates`: each table joined
 /// at the top level alone (the root's key usually identifies the rows on its own), then all
-/// of them, then all of them with the nullable sides of outer joins (a FULL JOIN's two
-/// keys). Sets that add no column are left out: the definition's own columns were tried.
+/// of them, then all of them with the nullable sides of outer joins (a row without a match
+/// keyed by its tables' keys and NULL). Sets that add no column are left out: the definition's own columns were tried.
 pub fn attempts(candidates: &[Candidate]) -> Vec<Vec<usize>> {
     let inner: Vec<usize> = (0..candidates.len())
         .filter(|&i| !candidates[i].nullable)
@@ -64,12 +64,10 @@ pub fn attempts(candidates: &[Candidate]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Does the set `set` of `candidates` change the definition: add at least one column, or
-/// key a table on the nullable side of an outer join (which [`as_full_join`] may rewrite)?
+/// Does the set `set` of `candidates` change the definition: add at least one column?
 /// Otherwise its key is of the definition's own columns, which were tried.
 pub fn worth_trying(candidates: &[Candidate], set: &[usize]) -> bool {
-    set.iter()
-        .any(|&i| candidates[i].adds_columns() || candidates[i].nullable)
+    set.iter().any(|&i| candidates[i].adds_columns())
 }
 
 /// The analyzed definition (already normalized: every name qualified).
@@ -221,12 +219,14 @@ pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
 
 /// `definition` with the primary key columns of `chosen` that it does not show added to its
 /// output (after its own columns), and the key's columns: each chosen table's key column as
-/// the definition shows it, or its hidden column; and, when a LEFT or RIGHT JOIN was
-/// written as a FULL JOIN (see [`as_full_join`]), the table whose rows it keeps.
+/// the definition shows it, or its hidden column, those of tables an outer join keeps first
+/// (a key's rows are found from its first column's table, which must be in every row).
 pub fn with_hidden_keys(
     definition: &str,
     chosen: &[&Candidate],
-) -> Result<(String, Vec<String>, Option<String>), TviewError> {
+) -> Result<(String, Vec<String>), TviewError> {
+    let mut chosen: Vec<&Candidate> = chosen.to_vec();
+    chosen.sort_by_key(|c| c.nullable);
     let q = analyzed(definition)?;
     let mut key = Vec::new();
     // SAFETY: a Query the analyzer just produced; the Vars name columns of its own range
@@ -243,7 +243,7 @@ pub fn with_hidden_keys(
                 visible.push(te);
             }
         }
-        for c in chosen {
+        for c in &chosen {
             let rte = pg_sys::rt_fetch(c.rtindex as pg_sys::Index, query.rtable);
             for (attnum, shown) in &c.columns {
                 let name = match shown {
@@ -282,93 +282,7 @@ pub fn with_hidden_keys(
             list = pg_sys::lappend(list, te as *mut std::ffi::c_void);
         }
         query.targetList = list;
-        let kept = match chosen.iter().any(|c| c.nullable) {
-            true => as_full_join(query, chosen),
-            false => None,
-        };
-        Ok((super::parse::deparse_query(q), key, kept))
-    }
-}
-
-/// `definition` with its `LEFT` (or `RIGHT`) JOIN of two tables written as a FULL JOIN (see
-/// [`as_full_join`]), for a key named by the user that includes columns of the nullable
-/// side; `None` when the definition is no such join.
-pub fn outer_as_full_join(definition: &str) -> Result<Option<(String, String)>, TviewError> {
-    let all = candidates(definition)?;
-    if !all.iter().any(|c| c.nullable) {
-        return Ok(None);
-    }
-    let q = analyzed(definition)?;
-    let chosen: Vec<&Candidate> = all.iter().collect();
-    // SAFETY: a Query the analyzer just produced, which `all` describes.
-    unsafe { Ok(as_full_join(&mut *q, &chosen).map(|kept| (super::parse::deparse_query(q), kept))) }
-}
-
-/// A definition whose `FROM` is one `LEFT` (or `RIGHT`) JOIN of two tables, keyed by both
-/// sides' primary keys, is written as the FULL JOIN of the two tables keeping the rows of
-/// the preserved side (`WHERE` its key `IS NOT NULL`): the same rows, the same repeats (the
-/// FULL JOIN adds only rows without a preserved side, which the test drops), in the shape
-/// whose key pg_tviews traces from both sides (a row without a match there is keyed by its
-/// own key and NULL). Any other join is left as it is. Returns the preserved table,
-/// described, when the join was rewritten.
-///
-/// # Safety
-/// `query` must be a valid analyzed Query whose range table `chosen` describes.
-unsafe fn as_full_join(query: &mut pg_sys::Query, chosen: &[&Candidate]) -> Option<String> {
-    // SAFETY: per contract; tags are checked before casts, the new nodes are palloc'd.
-    unsafe {
-        let from = query.jointree;
-        if from.is_null() || crate::pg::nodes::list_len((*from).fromlist) != 1 {
-            return None;
-        }
-        let node = crate::pg::nodes::list_nth::<pg_sys::Node>((*from).fromlist, 0)?;
-        if !is_a(node, pg_sys::NodeTag::T_JoinExpr) {
-            return None;
-        }
-        let j = &mut *(node as *mut pg_sys::JoinExpr);
-        let side = |arg: *mut pg_sys::Node| {
-            is_a(arg, pg_sys::NodeTag::T_RangeTblRef)
-                .then(|| (*(arg as *mut pg_sys::RangeTblRef)).rtindex)
-        };
-        let (left, right) = (side(j.larg)?, side(j.rarg)?);
-        let preserved = match j.jointype {
-            pg_sys::JoinType::JOIN_LEFT => left,
-            // A merged USING column of a FULL JOIN is the left side's value when it has one:
-            // the preserved side must be the left one (a RIGHT JOIN's merged column is the
-            // right side's value, possibly spelled differently in the left's type).
-            pg_sys::JoinType::JOIN_RIGHT if j.usingClause.is_null() && !j.isNatural => right,
-            _ => return None,
-        };
-        let kept = chosen.iter().find(|c| c.rtindex == preserved)?;
-        let &(attnum, _) = kept.columns.first()?;
-        let rte = pg_sys::rt_fetch(preserved as pg_sys::Index, query.rtable);
-        let mut typ = pg_sys::InvalidOid;
-        let mut typmod = -1;
-        let mut coll = pg_sys::InvalidOid;
-        pg_sys::get_atttypetypmodcoll((*rte).relid, attnum, &mut typ, &mut typmod, &mut coll);
-        let test =
-            pg_sys::palloc0(std::mem::size_of::<pg_sys::NullTest>()) as *mut pg_sys::NullTest;
-        (*test).xpr.type_ = pg_sys::NodeTag::T_NullTest;
-        (*test).arg = pg_sys::makeVar(preserved, attnum, typ, typmod, coll, 0) as *mut pg_sys::Expr;
-        (*test).nulltesttype = pg_sys::NullTestType::IS_NOT_NULL;
-        (*test).argisrow = false;
-        (*test).location = -1;
-        j.jointype = pg_sys::JoinType::JOIN_FULL;
-        if j.rtindex > 0 {
-            let join_rte = pg_sys::rt_fetch(j.rtindex as pg_sys::Index, query.rtable);
-            (*join_rte).jointype = pg_sys::JoinType::JOIN_FULL;
-        }
-        let quals = (*from).quals;
-        (*from).quals = if quals.is_null() {
-            test as *mut pg_sys::Node
-        } else {
-            let args = pg_sys::lappend(
-                pg_sys::lappend(std::ptr::null_mut(), quals as *mut std::ffi::c_void),
-                test as *mut std::ffi::c_void,
-            );
-            pg_sys::makeBoolExpr(pg_sys::BoolExprType::AND_EXPR, args, -1) as *mut pg_sys::Node
-        };
-        Some(kept.described.clone())
+        Ok((super::parse::deparse_query(q), key))
     }
 }
 

@@ -111,6 +111,9 @@ pub fn analyze_view(
                 }
                 other => other?,
             };
+            if source == KeySource::ProvenTogether {
+                outer_last(&extracted, &mut key);
+            }
             if source == KeySource::ProvenTogether && extracted.model.full_join.is_some() {
                 // Both sides' keys of a FULL JOIN: nothing else could be the key, so say why
                 // this one cannot be traced rather than fall back.
@@ -359,12 +362,13 @@ unsafe fn trace_key(
             .model
             .full_join
             .is_some_and(|(l, r)| c.occ == l || c.occ == r);
-        if extracted.flags[c.occ].nullable && !full_join {
+        let outer = !full_join && extracted.model.null_extended(c.occ);
+        if extracted.flags[c.occ].nullable && !full_join && !outer {
             return Err(not_traceable(format!(
                 "\"{k}\" comes from the nullable side of an outer join"
             )));
         }
-        if full_join
+        if (full_join || outer)
             && !crate::pg::names::column_not_null(
                 pg_sys::Oid::from(extracted.model.occurrences[c.occ].table.oid),
                 &c.column,
@@ -373,7 +377,12 @@ unsafe fn trace_key(
             // Its NULL must mean "no row of that side": a NULL value of a row would be the
             // same key.
             return Err(not_traceable(format!(
-                "\"{k}\" comes from a side of the FULL JOIN and its column is not NOT NULL"
+                "\"{k}\" comes from {} and its column is not NOT NULL (a NULL must mean a row without a match)",
+                if full_join {
+                    "a side of the FULL JOIN"
+                } else {
+                    "the nullable side of an outer join"
+                }
             )));
         }
         if extracted.flags[c.occ].in_sublink {
@@ -405,6 +414,21 @@ unsafe fn trace_key(
         }
     }
     Ok(origins)
+}
+
+/// Order the columns of a key pg_tviews chose so that those an outer join NULL-extends come
+/// last: the first column's table is the one a key drawn from several tables is found from,
+/// and it must be in every row (see `tviews_core::plan::plan`).
+fn outer_last(extracted: &model::Extracted, key: &mut [String]) {
+    let extended = |k: &String| {
+        extracted
+            .outputs
+            .iter()
+            .find(|(n, _)| n == k)
+            .and_then(|(_, origin)| origin.as_ref())
+            .is_some_and(|o| extracted.model.null_extended(o.occ))
+    };
+    key.sort_by_key(|k| extended(k));
 }
 
 /// For key columns coming from several tables: the same columns read from one occurrence (of

@@ -319,7 +319,21 @@ impl Walker {
                 let l = self.jointree(j.larg, left_nullable, pending);
                 let r = self.jointree(j.rarg, right_nullable, pending);
                 let mut guarded = constrained_by_join(j.jointype, &l, &r);
-                if std::ptr::eq(node as *mut pg_sys::JoinExpr, self.top_full_join) {
+                let top_full = std::ptr::eq(node as *mut pg_sys::JoinExpr, self.top_full_join);
+                // The occurrences each outer join NULL-extends together (the definition's
+                // own FULL JOIN of two tables is traced as such, below).
+                if !top_full {
+                    let sides: &[&BTreeSet<OccId>] = match j.jointype {
+                        JOIN_LEFT => &[&r],
+                        JOIN_RIGHT => &[&l],
+                        JOIN_FULL => &[&l, &r],
+                        _ => &[],
+                    };
+                    for side in sides.iter().filter(|s| !s.is_empty()) {
+                        self.out.model.outer_groups.push((*side).clone());
+                    }
+                }
+                if top_full {
                     // The definition's own FULL JOIN of two tables: a matched pair holds its
                     // ON conditions, and the key (both sides' keys) is traced through them.
                     if let ([left], [right]) = (

@@ -289,7 +289,7 @@ SELECT pg_tviews_create('keyed', 'SELECT a.i AS pk_keyed, b.j FROM base_a a JOIN
 SELECT pg_tviews_create('keyed', 'SELECT a.i, generate_series(1, 2) AS n FROM base_a a');
 SELECT pg_tviews_create('keyed', 'SELECT b.a_i AS pk_keyed, b.code, count(*) AS n FROM base_b b GROUP BY b.a_i, b.code');
 SELECT pg_tviews_create('keyed', $$ SELECT a.i, b.j FROM base_a a LEFT JOIN base_b b ON b.code = a.v::text OR b.j = a.i $$);
--- (Since 0.2.0 the two tables' keys, shown, key it: the LEFT JOIN is kept as a FULL JOIN.)
+-- (Since 0.2.0 the two tables' keys, shown, key it, the child's NULL in a row without a match.)
 SELECT pg_tviews_create('keyed_outer', $$ SELECT a.i, b.j FROM base_a a LEFT JOIN base_b b ON b.a_i = a.i AND b.tenant > 0 $$);
 SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'keyed_outer';
 -- Proven: lookups on a primary key, on a unique column, on a two-column unique key (one column

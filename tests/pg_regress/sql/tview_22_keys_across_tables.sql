@@ -299,8 +299,8 @@ SELECT e, n FROM tv_by_domain_enum ORDER BY 1;
 -- Refused: tables nothing links (a cross join).
 SELECT pg_tviews_create('bad', $$ SELECT s.pk_slot, e.pk_event FROM tb_slot s, tb_event e $$,
     key => ARRAY['pk_slot', 'pk_event']);
--- A key with a column of a LEFT JOIN's nullable side (refused before 0.2.0): the join of two
--- tables is kept as a FULL JOIN without the rows lacking a slot, keyed from both sides.
+-- A key with a column of a LEFT JOIN's nullable side (refused before 0.2.0): keyed by both
+-- tables' keys, the event's NULL in a slot's row without events.
 SELECT pg_tviews_create('slot_events', $$
     SELECT s.pk_slot, e.pk_event FROM tb_slot s LEFT JOIN tb_event e ON e.at < s.starts $$,
     key => ARRAY['pk_slot', 'pk_event']);

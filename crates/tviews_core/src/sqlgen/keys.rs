@@ -278,8 +278,13 @@ fn joined_rows_branch(
         }
     };
     let alias = |occ: OccId| format!("o{occ}");
+    // The occurrences the changed rows are reached through: joined as they are (a row that
+    // does not reach them is no row of this branch).
+    let on_path: Vec<OccId> = path.iter().map(|h| h.to.occ).chain([target]).collect();
     // The paths share their prefixes (one breadth-first tree from the root): each hop's
-    // starting occurrence is joined before it.
+    // starting occurrence is joined before it. An occurrence an outer join NULL-extends,
+    // off the changed rows' path, is joined as that join does (LEFT): a row without a match
+    // there is a row of the definition too.
     let mut joined: Vec<OccId> = vec![root];
     let mut sql = format!("FROM {} AS {}", relation(root), alias(root));
     for hop in spanning_hops(plan, path) {
@@ -287,24 +292,39 @@ fn joined_rows_branch(
         if joined.contains(&to) {
             continue;
         }
+        let join = if model.null_extended(to) && !on_path.contains(&to) {
+            "LEFT JOIN"
+        } else {
+            "JOIN"
+        };
         sql.push_str(&format!(
-            " JOIN {} AS {} ON {}",
+            " {join} {} AS {} ON {}",
             relation(to),
             alias(to),
             hop_condition(hop, &alias(hop.from.occ), &alias(to), true)
         ));
         joined.push(to);
     }
-    let fields: Vec<String> = model
-        .key_origins
-        .iter()
-        .map(|o| format!("{}.{}", alias(o.occ), quote_ident(&o.column)))
-        .collect();
     let Some((left, right)) = model.full_join else {
+        // The key as the join finds it, and with each combination of its outer joins'
+        // columns NULL: the changed rows may decide whether those joins find a match (the
+        // join here leaves the definition's other conditions out, so it may find one the
+        // definition does not).
+        let value =
+            |o: &crate::model::ColumnRef| format!("{}.{}", alias(o.occ), quote_ident(&o.column));
+        let patterns = model.null_patterns();
+        if let [none] = patterns.as_slice() {
+            if none.is_empty() {
+                return format!("SELECT {} {sql}", key_row(model, &value, none, stored));
+            }
+        }
+        let rows: Vec<String> = patterns
+            .iter()
+            .map(|nulled| format!("({})", key_row(model, &value, nulled, stored)))
+            .collect();
         return format!(
-            "SELECT ROW({})::{} {sql}",
-            fields.join(", "),
-            stored.key_type
+            "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}) AS p(k)",
+            rows.join(", ")
         );
     };
     // A top-level FULL JOIN: a pair the changed rows match now or matched before decides
@@ -312,7 +332,10 @@ fn joined_rows_branch(
     let pattern = |nulled: Option<OccId>| {
         let value =
             |o: &crate::model::ColumnRef| format!("{}.{}", alias(o.occ), quote_ident(&o.column));
-        format!("({})", key_row(model, &value, nulled, stored))
+        format!(
+            "({})",
+            key_row(model, &value, &nulled.into_iter().collect(), stored)
+        )
     };
     format!(
         "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}, {}, {}) AS p(k)",
@@ -322,19 +345,19 @@ fn joined_rows_branch(
     )
 }
 
-/// The key whose columns are `value(origin)`, those of occurrence `nulled` NULL (the key of
-/// an unmatched row of a FULL JOIN's other side).
+/// The key whose columns are `value(origin)`, those of the occurrences `nulled` NULL (the
+/// key of an unmatched row of a FULL JOIN's other side, of a row an outer join NULL-extends).
 fn key_row(
     model: &DefinitionModel,
     value: &dyn Fn(&crate::model::ColumnRef) -> String,
-    nulled: Option<OccId>,
+    nulled: &std::collections::BTreeSet<OccId>,
     stored: &RefreshTarget<'_>,
 ) -> String {
     let values: Vec<String> = model
         .key_origins
         .iter()
         .map(|o| {
-            if Some(o.occ) == nulled {
+            if nulled.contains(&o.occ) {
                 "NULL".to_string()
             } else {
                 value(o)
@@ -358,7 +381,7 @@ fn unmatched_row_branch(
     let value = |o: &crate::model::ColumnRef| format!("d.{}", quote_ident(&o.column));
     format!(
         "SELECT {} FROM {images} AS d",
-        key_row(model, &value, other, stored)
+        key_row(model, &value, &other.into_iter().collect(), stored)
     )
 }
 
@@ -967,6 +990,67 @@ mod tests {
         ), "{replay}");
         assert!(replay.contains("tv_post_tag\" AS t"), "{replay}");
         assert!(m.key_of("d").is_none());
+    }
+
+    #[test]
+    fn a_key_over_a_left_join_is_found_with_its_child_null_too() {
+        // Posts LEFT JOIN their comments (`c.fk_post = p.pk_post`, guarding the comments),
+        // keyed by `pk_post, pk_comment`, the comment's NULL in a post's row without one.
+        let (mut m, cols) = DefinitionModel::posts_and_tags();
+        m.edges[0].guards = [1].into();
+        m.outer_groups = vec![[1].into()];
+        assert_eq!(m.null_patterns(), vec![[].into(), [1].into()]);
+        let p = plan(&m).unwrap();
+        let t = crate::sqlgen::refresh::tests::spanning_target(&cols);
+        // A post inserted: joined to its comments as the definition does (LEFT), each key
+        // also with the comment NULL.
+        let sql = key_query(&m, &p, p.source(1).unwrap(), Event::Insert, &t).unwrap();
+        assert!(
+            sql.contains(
+                "FROM \"pgtv_new\" AS o0 LEFT JOIN \"public\".\"tb_tag\" AS o1 ON o1.\"label\"::integer OPERATOR(\"pg_catalog\".=) o0.\"label\"::integer \
+                 CROSS JOIN LATERAL (VALUES (ROW(o0.\"pk_post\", o1.\"pk_tag\")::public.tv_post_tag_key), \
+                 (ROW(o0.\"pk_post\", NULL)::public.tv_post_tag_key)) AS p(k)"
+            ),
+            "{sql}"
+        );
+        // A comment deleted: its own rows are joined as they are (inner), the post's key
+        // with the comment NULL tried too (the post may be left without comments).
+        let sql = key_query(&m, &p, p.source(2).unwrap(), Event::Delete, &t).unwrap();
+        assert!(
+            sql.contains("FROM \"public\".\"tb_post\" AS o0 JOIN \"pgtv_old\" AS o1"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("(ROW(o0.\"pk_post\", NULL)::public.tv_post_tag_key)"),
+            "{sql}"
+        );
+        // The first key column must come from the kept side.
+        m.key_origins.reverse();
+        m.root = Some(m.key_origins[0].clone());
+        assert!(plan(&m).is_err());
+    }
+
+    #[test]
+    fn nested_outer_joins_null_their_tables_in_every_combination() {
+        let (mut m, _) = DefinitionModel::posts_and_tags();
+        let c = |occ, column: &str| crate::model::ColumnRef {
+            occ,
+            column: column.into(),
+        };
+        m.occurrences
+            .push(crate::model::Occurrence::public(3, "tb_vote"));
+        m.key_origins.push(c(2, "pk_vote"));
+        // `p LEFT JOIN (t JOIN v)` is one group; `p LEFT JOIN t LEFT JOIN v` two.
+        m.outer_groups = vec![[1, 2].into()];
+        assert_eq!(m.null_patterns(), vec![[].into(), [1, 2].into()]);
+        m.outer_groups = vec![[1].into(), [2].into()];
+        assert_eq!(
+            m.null_patterns(),
+            vec![[].into(), [1].into(), [2].into(), [1, 2].into()]
+        );
+        // A group holding no key column adds no pattern.
+        m.outer_groups.push([7].into());
+        assert_eq!(m.null_patterns().len(), 4);
     }
 
     #[test]
