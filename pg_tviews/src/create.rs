@@ -337,7 +337,7 @@ fn define(
     if key.is_some() || !hidden_allowed || !keyless {
         return Err(refusal);
     }
-    let candidates = hidden::candidates(definition)?;
+    let (candidates, left_out) = hidden::candidates(definition)?;
     // Each attempt replaces the view's definition and analyzes it with the key it gives.
     type Found = (String, Vec<String>, Definition);
     let attempt = |set: &[usize]| -> Result<Found, TviewError> {
@@ -418,8 +418,12 @@ fn define(
         .into());
     }
     let tables: Vec<&str> = candidates.iter().map(|c| c.described.as_str()).collect();
+    let left_out = match left_out.as_slice() {
+        [] => String::new(),
+        some => format!(" ({})", some.join("; ")),
+    };
     let hint = format!(
-        "No column identifies the rows, and neither do the primary keys of the tables they come from ({}), added as hidden columns: {last}. Select columns that identify the rows (an inner join or an aggregate per row instead of a join that repeats them), or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
+        "No column identifies the rows, and neither do the primary keys of the tables they come from ({}), added as hidden columns{left_out}: {last}. Select columns that identify the rows (an inner join or an aggregate per row instead of a join that repeats them), or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
         tables.join("; ")
     );
     Err(tviews_core::Error::NoKey {

@@ -127,15 +127,17 @@ unsafe fn output_names(q: &pg_sys::Query) -> Vec<String> {
 
 /// The tables of `definition`'s top-level join that have a primary key checked at every
 /// statement (a DEFERRABLE one proves nothing), in range table order; empty when the
-/// definition is not a plain join (see `model::row_by_row`).
-pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
+/// definition is not a plain join (see `model::row_by_row`). Also the tables of that join
+/// left out, each saying why (for the refusal's hint).
+pub fn candidates(definition: &str) -> Result<(Vec<Candidate>, Vec<String>), TviewError> {
     let q = analyzed(definition)?;
+    let mut left_out = Vec::new();
     // SAFETY: a Query the analyzer just produced; range table entries are read by index.
     unsafe {
         let query = &*q;
         // A plain join: one more output column adds no row.
         if !super::model::row_by_row(query) {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), left_out));
         }
         let mut members = Vec::new();
         join_members(query.jointree as *mut pg_sys::Node, false, &mut members);
@@ -149,10 +151,20 @@ pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
                 continue;
             }
             let relid = (*rte).relid;
+            let name = || {
+                let schema = cstring(pg_sys::get_namespace_name(pg_sys::get_rel_namespace(relid)))
+                    .unwrap_or_default();
+                let table = cstring(pg_sys::get_rel_name(relid)).unwrap_or_default();
+                format!("{schema}.{table}")
+            };
             let Some(pk) = crate::pg::scan::indexes(relid)
                 .into_iter()
                 .find(|i| i.primary && i.immediate && i.valid)
             else {
+                left_out.push(format!(
+                    "{} has no primary key checked at every statement",
+                    name()
+                ));
                 continue;
             };
             // A column the creator may not read cannot be shown, not even to key the rows
@@ -176,6 +188,7 @@ pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
                 .iter()
                 .any(|&(attnum, _, _)| attnum <= 0 || !readable(attnum))
             {
+                left_out.push(format!("you may not read the primary key of {}", name()));
                 continue;
             }
             let alias = cstring((*(*rte).eref).aliasname).unwrap_or_default();
@@ -203,17 +216,14 @@ pub fn candidates(definition: &str) -> Result<Vec<Candidate>, TviewError> {
                 };
                 columns.push((attnum, shown));
             }
-            let schema = cstring(pg_sys::get_namespace_name(pg_sys::get_rel_namespace(relid)))
-                .unwrap_or_default();
-            let table = cstring(pg_sys::get_rel_name(relid)).unwrap_or_default();
             out.push(Candidate {
                 rtindex,
                 nullable,
                 columns,
-                described: format!("{schema}.{table} ({})", names.join(", ")),
+                described: format!("{} ({})", name(), names.join(", ")),
             });
         }
-        Ok(out)
+        Ok((out, left_out))
     }
 }
 
