@@ -320,10 +320,12 @@ fn define(
 ) -> Result<(String, Definition), TviewError> {
     let view_sql = qualified(DEFINITION_SCHEMA, view_name);
     Spi::run(&format!("CREATE VIEW {view_sql} AS {definition}"))?;
-    let analyzed = |request: KeyRequest<'_>| {
-        analyze_view(DEFINITION_SCHEMA, view_name, &target.name.entity, request)
-    };
-    let refusal = match analyzed(KeyRequest::Choose(key)) {
+    let refusal = match analyze_view(
+        DEFINITION_SCHEMA,
+        view_name,
+        &target.name.entity,
+        KeyRequest::Choose(key),
+    ) {
         Ok(def) => return Ok((definition.to_string(), def)),
         Err(e) => e,
     };
@@ -338,6 +340,31 @@ fn define(
         return Err(refusal);
     }
     let (candidates, left_out) = hidden::candidates(definition)?;
+    match keyed_by_hidden_columns(target, definition, view_name, &candidates)? {
+        Ok(found) => Ok(found),
+        Err(None) => Err(refusal),
+        Err(Some(last)) => Err(hidden_keys_refusal(
+            target,
+            refusal,
+            last,
+            &candidates,
+            &left_out,
+        )),
+    }
+}
+
+/// The definition keyed by the primary keys of some of `candidates`, added as hidden
+/// columns (see `analyze::hidden`): the first set of tables whose keys identify the rows,
+/// less the tables it does not need, announced with a NOTICE. The view `view_name` then
+/// holds it. `Err(Some(e))`: no set did, `e` saying why the last one tried did not;
+/// `Err(None)`: there was none to try.
+fn keyed_by_hidden_columns(
+    target: &Target,
+    definition: &str,
+    view_name: &str,
+    candidates: &[hidden::Candidate],
+) -> Result<Result<(String, Definition), Option<TviewError>>, TviewError> {
+    let view_sql = qualified(DEFINITION_SCHEMA, view_name);
     // Each attempt replaces the view's definition and analyzes it with the key it gives.
     type Found = (String, Vec<String>, Definition);
     let attempt = |set: &[usize]| -> Result<Found, TviewError> {
@@ -345,11 +372,16 @@ fn define(
         let (sql, columns) = hidden::with_hidden_keys(definition, &chosen)?;
         Spi::run(&format!("DROP VIEW {view_sql}"))?;
         Spi::run(&format!("CREATE VIEW {view_sql} AS {sql}"))?;
-        let def = analyzed(KeyRequest::Hidden(&columns))?;
+        let def = analyze_view(
+            DEFINITION_SCHEMA,
+            view_name,
+            &target.name.entity,
+            KeyRequest::Hidden(&columns),
+        )?;
         Ok((sql, columns, def))
     };
     let mut last = None;
-    for set in hidden::attempts(&candidates) {
+    for set in hidden::attempts(candidates) {
         let mut found = match attempt(&set) {
             Ok(found) => found,
             Err(e) => {
@@ -363,7 +395,7 @@ fn define(
         let mut view_holds_found = true;
         for i in set.clone().into_iter().rev() {
             let fewer: Vec<usize> = set.iter().copied().filter(|&j| j != i).collect();
-            if !hidden::worth_trying(&candidates, &fewer) {
+            if !hidden::worth_trying(candidates, &fewer) {
                 continue;
             }
             match attempt(&fewer) {
@@ -395,11 +427,21 @@ fn define(
             target.name.entity,
             tables.join(" and "),
         );
-        return Ok((sql, def));
+        return Ok(Ok((sql, def)));
     }
-    let Some(last) = last else {
-        return Err(refusal);
-    };
+    Ok(Err(last))
+}
+
+/// The refusal of a definition no hidden key identified either: `refusal` (the first, without
+/// hidden keys), `last` (the last set of primary keys tried), the tables tried and those
+/// `left_out` of the key with why.
+fn hidden_keys_refusal(
+    target: &Target,
+    refusal: TviewError,
+    last: TviewError,
+    candidates: &[hidden::Candidate],
+    left_out: &[String],
+) -> TviewError {
     // The primary keys were tried: saying to select them would send the user in a circle.
     if let TviewError::Core(tviews_core::Error::KeyNotProvablyUnique {
         tview,
@@ -409,16 +451,16 @@ fn define(
     }) = refusal
     {
         // What repeats the rows, which is what the user needs to know.
-        return Err(tviews_core::Error::KeyNotProvablyUnique {
+        return tviews_core::Error::KeyNotProvablyUnique {
             tview,
             key,
             repeating,
             identifying: Vec::new(),
         }
-        .into());
+        .into();
     }
     let tables: Vec<&str> = candidates.iter().map(|c| c.described.as_str()).collect();
-    let left_out = match left_out.as_slice() {
+    let left_out = match left_out {
         [] => String::new(),
         some => format!(" ({})", some.join("; ")),
     };
@@ -426,11 +468,11 @@ fn define(
         "No column identifies the rows, and neither do the primary keys of the tables they come from ({}), added as hidden columns{left_out}: {last}. Select columns that identify the rows (an inner join or an aggregate per row instead of a join that repeats them), or pass key => '<column>' or key => ARRAY['<column>', ...] to rely on the data (a write that repeats a key then fails with 23505).",
         tables.join("; ")
     );
-    Err(tviews_core::Error::NoKey {
+    tviews_core::Error::NoKey {
         tview: target.name.entity.clone(),
         hint,
     }
-    .into())
+    .into()
 }
 
 /// Take the lock CREATE TRIGGER takes (SHARE ROW EXCLUSIVE: writers wait, readers do not) on
