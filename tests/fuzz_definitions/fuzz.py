@@ -362,6 +362,10 @@ def bag_definition(rng, name):
         "ON c.fk = r.pk) ON r.fk1 = l1.pk WHERE c.v IS DISTINCT FROM 3",
         "SELECT c.v, r.d, l2.label FROM fzs.child c RIGHT JOIN fzs.root r ON r.pk = c.fk "
         "LEFT JOIN fzs.lk2 l2 ON l2.lang = c.lang",
+        # NULL meeting NULL: a join on IS NOT DISTINCT FROM.
+        "SELECT r.a, c.w FROM fzs.root r JOIN fzs.child c ON c.v IS NOT DISTINCT FROM r.b",
+        "SELECT r.pk, r.t, l2.label FROM fzs.root r LEFT JOIN fzs.lk2 l2 "
+        "ON l2.lang IS NOT DISTINCT FROM r.t",
     ])
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 

@@ -45,3 +45,9 @@ SELECT pg_tviews_create('cat_rev_vote_bag', $$
 SELECT pg_tviews_create('prod_voted_bag', $$
     SELECT p.name, c.active, v.up FROM tb_prod p JOIN tb_cat c ON c.pk_cat = p.fk_cat
       LEFT JOIN (tb_rev r JOIN tb_vote v ON v.fk_rev = r.pk_rev) ON r.fk_prod = p.pk_prod $$);
+
+-- Shape 11: a join on IS NOT DISTINCT FROM (NULL meets NULL): products paired with the other
+-- products of their supplier, those without a supplier paired with each other.
+SELECT pg_tviews_create('same_sup_bag', $$
+    SELECT p.name, q.price FROM tb_prod p
+      JOIN tb_prod q ON q.fk_sup IS NOT DISTINCT FROM p.fk_sup AND q.pk_prod <> p.pk_prod $$);

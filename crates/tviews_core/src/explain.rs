@@ -35,7 +35,11 @@ fn describe_reach(model: &DefinitionModel, reach: &Reach) -> String {
                 format!(
                     "{} {} {}",
                     column(model, &h.from),
-                    h.operator.name,
+                    if h.null_safe {
+                        "IS NOT DISTINCT FROM"
+                    } else {
+                        &h.operator.name
+                    },
                     column(model, &h.to)
                 )
             };

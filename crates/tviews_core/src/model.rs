@@ -111,6 +111,7 @@ impl DefinitionModel {
                     right: c(0, "fk_category"),
                     operator: OperatorRef::equals(),
                     exact: true,
+                    null_safe: false,
                     guards: [1].into(),
                 },
                 Edge {
@@ -118,6 +119,7 @@ impl DefinitionModel {
                     right: c(0, "pk_product"),
                     operator: OperatorRef::equals(),
                     exact: true,
+                    null_safe: false,
                     guards: [2].into(),
                 },
             ],
@@ -146,6 +148,7 @@ impl DefinitionModel {
                 right: c(0, "label"),
                 operator: OperatorRef::equals(),
                 exact: true,
+                null_safe: false,
                 guards: [0, 1].into(),
             }],
             root: Some(c(0, "pk_post")),
@@ -176,6 +179,9 @@ pub struct Edge {
     /// operator class uses, as a unique index does), under no collation or a deterministic
     /// one: a value on one side stands for exactly the rows with that value on the other.
     pub exact: bool,
+    /// Written `left IS NOT DISTINCT FROM right`: NULL matches NULL (the operator is the
+    /// equality it tests with otherwise); never `exact`.
+    pub null_safe: bool,
     /// Occurrences whose contribution requires this conjunct to hold.
     pub guards: BTreeSet<OccId>,
 }

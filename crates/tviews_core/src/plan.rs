@@ -31,6 +31,8 @@ pub struct Hop {
     pub from_is_left: bool,
     /// The edge's operator is its operands' own equality (see `model::Edge::exact`).
     pub exact: bool,
+    /// The edge's conjunct is `IS NOT DISTINCT FROM` (see `model::Edge::null_safe`).
+    pub null_safe: bool,
     /// The other conditions between the same two occurrences that the step may also require
     /// (`a.tenant = b.tenant AND a.ref = b.ref`: the step is one of them, these the rest),
     /// each a hop between the same two occurrences with `also` empty. A key query joins on
@@ -318,6 +320,7 @@ fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>>
                         operator: other.operator.clone(),
                         from_is_left: other.left == *f,
                         exact: other.exact,
+                        null_safe: other.null_safe,
                         also: Vec::new(),
                     })
                 })
@@ -328,6 +331,7 @@ fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>>
                 operator: edge.operator.clone(),
                 from_is_left: edge.left == *from,
                 exact: edge.exact,
+                null_safe: edge.null_safe,
                 also,
             });
             paths[to.occ] = Some(path);
@@ -360,6 +364,7 @@ mod tests {
             right: r,
             operator: OperatorRef::equals(),
             exact: true,
+            null_safe: false,
             guards: guards.iter().copied().collect::<BTreeSet<_>>(),
         }
     }

@@ -44,6 +44,9 @@ pub struct Pin {
     /// Items of this level the other side reads; empty for constants, parameters and outer
     /// references.
     pub needs: BTreeSet<ItemId>,
+    /// Written `IS NOT DISTINCT FROM`: a NULL pins NULL, so only the item's unique sets that
+    /// count NULL as one value are pinned by it (not its `reach_sets`).
+    pub null_safe: bool,
 }
 
 /// Columns of `item` pinned by constants (by equalities that read no item of the level).
@@ -74,17 +77,18 @@ pub fn reached_from_all(
             if reached.contains(&id) {
                 continue;
             }
-            let pinned: BTreeSet<u32> = pins
-                .iter()
-                .filter(|p| p.item == id && p.needs.iter().all(|n| reached.contains(n)))
+            let usable = || {
+                pins.iter()
+                    .filter(|p| p.item == id && p.needs.iter().all(|n| reached.contains(n)))
+            };
+            let pinned: BTreeSet<u32> = usable().map(|p| p.column).collect();
+            let strict: BTreeSet<u32> = usable()
+                .filter(|p| !p.null_safe)
                 .map(|p| p.column)
                 .collect();
             if item.needs.iter().all(|n| reached.contains(n))
-                && item
-                    .unique_sets
-                    .iter()
-                    .chain(&item.reach_sets)
-                    .any(|s| s.is_subset(&pinned))
+                && (item.unique_sets.iter().any(|s| s.is_subset(&pinned))
+                    || item.reach_sets.iter().any(|s| s.is_subset(&strict)))
             {
                 reached.insert(id);
             }
@@ -137,6 +141,7 @@ mod tests {
             item,
             column,
             needs: needs.iter().copied().collect(),
+            null_safe: false,
         }
     }
 

@@ -469,6 +469,7 @@ fn common_root(
                     continue;
                 };
                 if other.occ != root
+                    || e.null_safe
                     || !e.guards.contains(&root)
                     || !e.guards.contains(&o.occ)
                     || eq.as_ref() != Some(&e.operator)

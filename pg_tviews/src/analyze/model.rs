@@ -431,14 +431,15 @@ impl Walker {
     }
 
     /// An edge from a conjunct of the current level, if it is `col OP col` across two
-    /// occurrences with a non-volatile boolean operator.
+    /// occurrences with a non-volatile boolean operator, or `col IS NOT DISTINCT FROM col`.
     unsafe fn edge(&self, conjunct: *mut pg_sys::Node) -> Option<Edge> {
-        // SAFETY: tag checked before the cast.
+        // SAFETY: tags checked before the casts.
         unsafe {
-            if !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
+            let null_safe = crate::pg::nodes::not_distinct(conjunct);
+            if null_safe.is_none() && !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
                 return None;
             }
-            let op = &*(conjunct as *mut pg_sys::OpExpr);
+            let op = &*null_safe.unwrap_or(conjunct as *mut pg_sys::OpExpr);
             if crate::pg::nodes::list_len(op.args) != 2
                 || op.opresulttype != pg_sys::BOOLOID
                 || op.opretset
@@ -475,7 +476,9 @@ impl Walker {
             Some(Edge {
                 left,
                 right,
-                exact,
+                // NULL matching NULL: a value does not stand for the rows equal to it alone.
+                exact: exact && null_safe.is_none(),
+                null_safe: null_safe.is_some(),
                 operator: crate::pg::names::operator_ref(
                     op.opno,
                     pg_sys::exprType(list_nth(op.args, 0)?),

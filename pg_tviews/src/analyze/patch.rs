@@ -89,6 +89,7 @@ unsafe fn patch_sources(
                 [(_, Reach::Path(hops))]
                     if hops.len() == 1
                         && hops[0].from.occ == root.occ
+                        && !hops[0].null_safe
                         && joined_by_one_condition(d, (i + 1) as i32)
                         && alone_on_its_nullable_side(
                             (*d).jointree as *mut pg_sys::Node,

@@ -695,10 +695,11 @@ impl Level {
     unsafe fn pin(&mut self, cond: *mut pg_sys::Node, usable: &BTreeSet<usize>) {
         // SAFETY: tags checked before casts.
         unsafe {
-            if !is_a(cond, pg_sys::NodeTag::T_OpExpr) {
+            let null_safe = crate::pg::nodes::not_distinct(cond);
+            if null_safe.is_none() && !is_a(cond, pg_sys::NodeTag::T_OpExpr) {
                 return;
             }
-            let op = &*(cond as *mut pg_sys::OpExpr);
+            let op = &*null_safe.unwrap_or(cond as *mut pg_sys::OpExpr);
             if crate::pg::nodes::list_len(op.args) != 2 || op.opretset {
                 return;
             }
@@ -733,6 +734,7 @@ impl Level {
                     item,
                     column,
                     needs,
+                    null_safe: null_safe.is_some(),
                 });
             }
         }

@@ -105,6 +105,27 @@ pub unsafe fn conjuncts(node: *mut pg_sys::Node, out: &mut Vec<*mut pg_sys::Node
 
 /// Strip binary-compatible relabelings (varchar → text and the like) off an expression.
 ///
+/// The comparison of `a IS NOT DISTINCT FROM b` (PostgreSQL's `NOT (a IS DISTINCT FROM b)`,
+/// whose `DistinctExpr` is laid out as an `OpExpr` of the equality it uses), when `node` is
+/// one.
+///
+/// # Safety
+/// `node` must be null or a valid expression tree.
+pub unsafe fn not_distinct(node: *mut pg_sys::Node) -> Option<*mut pg_sys::OpExpr> {
+    // SAFETY: tags are checked before each cast.
+    unsafe {
+        if node.is_null() || !is_a(node, pg_sys::NodeTag::T_BoolExpr) {
+            return None;
+        }
+        let b = &*(node as *mut pg_sys::BoolExpr);
+        if b.boolop != pg_sys::BoolExprType::NOT_EXPR || list_len(b.args) != 1 {
+            return None;
+        }
+        let arg = list_nth::<pg_sys::Node>(b.args, 0)?;
+        is_a(arg, pg_sys::NodeTag::T_DistinctExpr).then_some(arg as *mut pg_sys::OpExpr)
+    }
+}
+
 /// # Safety
 /// `node` must be null or a valid expression tree.
 pub unsafe fn strip_relabel(mut node: *mut pg_sys::Node) -> *mut pg_sys::Node {

@@ -264,6 +264,41 @@ SELECT pg_tviews_create('bad', 'SELECT o.id, l1.id AS i1, l2.id AS i2, l3.id AS 
     FROM tb_ord o LEFT JOIN tb_line l1 ON l1.ord_id = o.id LEFT JOIN tb_line l2 ON l2.ord_id = o.id
     LEFT JOIN tb_line l3 ON l3.ord_id = o.id LEFT JOIN tb_line l4 ON l4.ord_id = o.id
     LEFT JOIN tb_line l5 ON l5.ord_id = o.id', key => ARRAY['id', 'i1', 'i2', 'i3', 'i4', 'i5']);
+-- 10. Joins on IS NOT DISTINCT FROM: a NULL matches a NULL. A lookup unique with NULLS NOT
+--     DISTINCT adds at most one row (the key stays the root's); a plain UNIQUE lookup holds
+--     NULL in several rows, which repeat the rows (keyed by both tables' keys); a bag of two
+--     tables sharing nullable codes. Changes find their keys NULL-safely, in both modes.
+CREATE TABLE tb_code_nn (pk int PRIMARY KEY, code text UNIQUE NULLS NOT DISTINCT, name text);
+CREATE TABLE tb_code_u (pk int PRIMARY KEY, code text UNIQUE, name text);
+CREATE TABLE tb_thing (pk int PRIMARY KEY, code text, v int);
+CREATE TABLE tb_other (pk int PRIMARY KEY, code text, w int);
+INSERT INTO tb_code_nn VALUES (1, 'a', 'ca'), (2, NULL, 'c-null');
+INSERT INTO tb_code_u VALUES (1, 'a', 'ua'), (2, NULL, 'u-null'), (3, NULL, 'u-null2');
+INSERT INTO tb_thing VALUES (1, 'a', 1), (2, NULL, 2), (3, 'b', 3);
+INSERT INTO tb_other VALUES (1, 'a', 10), (2, NULL, 20), (3, NULL, 30);
+SELECT pg_tviews_create('thing_nn', 'SELECT t.pk, t.v, c.name FROM tb_thing t
+    LEFT JOIN tb_code_nn c ON c.code IS NOT DISTINCT FROM t.code');
+SELECT reaches FROM pg_tviews_explain('thing_nn') WHERE source = 'hid.tb_code_nn';
+SELECT pg_tviews_create('thing_u', 'SELECT t.pk, t.v, c.name FROM tb_thing t
+    LEFT JOIN tb_code_u c ON c.code IS NOT DISTINCT FROM t.code', mode => 'deferred');
+SELECT pg_tviews_create('thing_other', 'SELECT t.v, o.w FROM tb_thing t
+    JOIN tb_other o ON o.code IS NOT DISTINCT FROM t.code');
+SELECT pk, v, name FROM tv_thing_nn ORDER BY pk;
+UPDATE tb_code_nn SET name = 'c-null!' WHERE code IS NULL;
+UPDATE tb_code_u SET code = 'b' WHERE pk = 3;
+INSERT INTO tb_thing VALUES (4, NULL, 4);
+UPDATE tb_other SET code = NULL WHERE pk = 1;
+BEGIN;
+UPDATE tb_thing SET code = NULL WHERE pk = 3;
+DELETE FROM tb_code_u WHERE pk = 2;
+COMMIT;
+DELETE FROM tb_other WHERE pk = 2;
+SELECT pk, v, name FROM tv_thing_nn ORDER BY pk;
+SELECT all_exact();
+SELECT (SELECT count(*) FROM (SELECT v, w FROM tv_thing_other EXCEPT ALL
+            SELECT t.v, o.w FROM tb_thing t JOIN tb_other o ON o.code IS NOT DISTINCT FROM t.code) d)
+     + (SELECT count(*) FROM (SELECT t.v, o.w FROM tb_thing t JOIN tb_other o ON o.code IS NOT DISTINCT FROM t.code
+            EXCEPT ALL SELECT v, w FROM tv_thing_other) d) AS other_differs;
 DROP OWNED BY hid_reader;
 DROP ROLE hid_reader;
 RESET search_path;

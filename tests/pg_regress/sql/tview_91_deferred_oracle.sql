@@ -26,6 +26,7 @@ SELECT pg_tviews_set_mode('prod_or_sup', 'deferred');
 SELECT pg_tviews_set_mode('prod_sup_bag', 'deferred');
 SELECT pg_tviews_set_mode('prod_rev_bag', 'deferred');
 SELECT pg_tviews_set_mode('cat_rev_vote_bag', 'deferred');
+SELECT pg_tviews_set_mode('same_sup_bag', 'deferred');
 SELECT tview_name, mode FROM pg_tview_meta
  WHERE table_name::oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'rnd'::regnamespace)
  ORDER BY created_at;

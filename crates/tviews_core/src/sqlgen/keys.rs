@@ -886,7 +886,12 @@ fn hop_condition(hop: &Hop, from_alias: &str, to_alias: &str, all: bool) -> Stri
         } else {
             (to_col, from_col)
         };
-        compare(&l, &h.operator, &r)
+        let test = compare(&l, &h.operator, &r);
+        if h.null_safe {
+            format!("({test} OR ({l} IS NULL AND {r} IS NULL))")
+        } else {
+            test
+        }
     };
     let mut conditions = vec![one(hop)];
     if all {
