@@ -139,7 +139,8 @@ fn create_from_definition(
     settings: &[(String, String)],
 ) -> Result<pg_sys::Oid, TviewError> {
     let view_name = free_view_name(&target.name.table)?;
-    let (definition, def) = define(target, definition, key, existing.is_none(), &view_name)?;
+    let (definition, def, hidden_notice) =
+        define(target, definition, key, existing.is_none(), &view_name)?;
     let definition = definition.as_str();
     warn_recompute_all(&def);
     // SAFETY: reads the current user id (who will own the TVIEW).
@@ -162,7 +163,7 @@ fn create_from_definition(
         .collect();
     // From here on no writer changes a source until this transaction ends: the rows the
     // first fill reads are all there is, and later writes find the triggers and catalog row.
-    lock_sources(&sources);
+    lock_sources(&sources)?;
     // SAFETY: reads the current user id.
     check_row_security(&target.name.entity, &sources, unsafe {
         pg_sys::GetUserId()
@@ -303,6 +304,10 @@ fn create_from_definition(
     cache::invalidate();
     // The sources are still locked: the tallies start from the rows the fill read.
     crate::tally::rebuild_for(table)?;
+    // Said once the TVIEW exists (a refusal after it would have announced a key for nothing).
+    if let Some(notice) = hidden_notice {
+        pgrx::notice!("{notice}");
+    }
     Ok(table)
 }
 
@@ -310,14 +315,15 @@ fn create_from_definition(
 /// named and the definition's own columns identify no row, and a new table is to be made
 /// (`hidden_allowed`), key it by the primary keys of the tables its rows come from, added
 /// as hidden columns (see `analyze::hidden`): the definition the view then holds is
-/// returned with its analysis. Otherwise the first refusal stands.
+/// returned with its analysis and the NOTICE that announces the key. Otherwise the first
+/// refusal stands.
 fn define(
     target: &Target,
     definition: &str,
     key: Option<&[String]>,
     hidden_allowed: bool,
     view_name: &str,
-) -> Result<(String, Definition), TviewError> {
+) -> Result<(String, Definition, Option<String>), TviewError> {
     let view_sql = qualified(DEFINITION_SCHEMA, view_name);
     Spi::run(&format!("CREATE VIEW {view_sql} AS {definition}"))?;
     let refusal = match analyze_view(
@@ -326,7 +332,7 @@ fn define(
         &target.name.entity,
         KeyRequest::Choose(key),
     ) {
-        Ok(def) => return Ok((definition.to_string(), def)),
+        Ok(def) => return Ok((definition.to_string(), def, None)),
         Err(e) => e,
     };
     // Several pk_* columns (AmbiguousKey) are the user's own keys: which one is theirs to say.
@@ -341,7 +347,7 @@ fn define(
     }
     let (candidates, left_out) = hidden::candidates(definition)?;
     match keyed_by_hidden_columns(target, definition, view_name, &candidates)? {
-        Ok(found) => Ok(found),
+        Ok((sql, def, notice)) => Ok((sql, def, Some(notice))),
         Err(None) => Err(refusal),
         Err(Some(last)) => Err(hidden_keys_refusal(
             target,
@@ -353,17 +359,20 @@ fn define(
     }
 }
 
+/// A definition keyed by hidden columns: its SQL, its analysis and the NOTICE announcing it.
+type HiddenKeyed = (String, Definition, String);
+
 /// The definition keyed by the primary keys of some of `candidates`, added as hidden
 /// columns (see `analyze::hidden`): the first set of tables whose keys identify the rows,
-/// less the tables it does not need, announced with a NOTICE. The view `view_name` then
-/// holds it. `Err(Some(e))`: no set did, `e` saying why the last one tried did not;
+/// less the tables it does not need, with the NOTICE that announces it. The view
+/// `view_name` then holds it. `Err(Some(e))`: no set did, `e` saying why the last one tried did not;
 /// `Err(None)`: there was none to try.
 fn keyed_by_hidden_columns(
     target: &Target,
     definition: &str,
     view_name: &str,
     candidates: &[hidden::Candidate],
-) -> Result<Result<(String, Definition), Option<TviewError>>, TviewError> {
+) -> Result<Result<HiddenKeyed, Option<TviewError>>, TviewError> {
     let view_sql = qualified(DEFINITION_SCHEMA, view_name);
     // Each attempt replaces the view's definition and analyzes it with the key it gives.
     type Found = (String, Vec<String>, Definition);
@@ -422,12 +431,12 @@ fn keyed_by_hidden_columns(
             [] => String::new(),
             some => format!(", with {} added to its columns", some.join(", ")),
         };
-        pgrx::notice!(
+        let notice = format!(
             "no column of TVIEW \"{}\" identifies its rows: it is keyed by the primary key of {}{added}",
             target.name.entity,
             tables.join(" and "),
         );
-        return Ok(Ok((sql, def)));
+        return Ok(Ok((sql, def, notice)));
     }
     Ok(Err(last))
 }
@@ -479,25 +488,23 @@ fn hidden_keys_refusal(
 /// every source, in OID order, after checking the TRIGGER privilege on each: a TVIEW makes
 /// every writer of its sources run its maintenance, which is what that privilege guards, also
 /// when another TVIEW installed the triggers already.
-fn lock_sources(sources: &[pg_sys::Oid]) {
+fn lock_sources(sources: &[pg_sys::Oid]) -> Result<(), TviewError> {
     for &source in sources {
-        // SAFETY: privilege check of an existing relation; aclcheck_error raises.
-        unsafe {
-            let acl = pg_sys::pg_class_aclcheck(
+        // SAFETY: privilege check of an existing relation.
+        let acl = unsafe {
+            pg_sys::pg_class_aclcheck(
                 source,
                 pg_sys::GetUserId(),
                 pg_sys::ACL_TRIGGER as pg_sys::AclMode,
-            );
-            if acl != pg_sys::AclResult::ACLCHECK_OK {
-                pg_sys::aclcheck_error(
-                    acl,
-                    pg_sys::get_relkind_objtype(pg_sys::get_rel_relkind(source)),
-                    pg_sys::get_rel_name(source),
-                );
-            }
+            )
+        };
+        if acl != pg_sys::AclResult::ACLCHECK_OK {
+            let (schema, name) = crate::pg::names::relation_name(source).unwrap_or_default();
+            return Err(TviewError::NoTriggerPrivilege(format!("{schema}.{name}")));
         }
     }
     lock_in_order(sources, pg_sys::ShareRowExclusiveLock);
+    Ok(())
 }
 
 /// A key is a scalar with an equality operator: maintenance collects keys into arrays of the

@@ -44,6 +44,9 @@ pub enum TviewError {
     #[error("must be owner of TVIEW \"{0}\"")]
     NotOwner(String),
 
+    #[error("permission denied for table {0}: a TVIEW needs the TRIGGER privilege on each table it reads")]
+    NoTriggerPrivilege(String),
+
     #[error("table {0} has pg_tviews maintenance triggers but no TVIEW reads it")]
     OrphanSource(String),
 
@@ -138,7 +141,9 @@ impl TviewError {
             TviewError::DirectWrite(_) | TviewError::StateWrite(_) => {
                 ERRCODE_INSUFFICIENT_PRIVILEGE
             }
-            TviewError::NotOwner(_) => ERRCODE_INSUFFICIENT_PRIVILEGE,
+            TviewError::NotOwner(_) | TviewError::NoTriggerPrivilege(_) => {
+                ERRCODE_INSUFFICIENT_PRIVILEGE
+            }
             TviewError::OrphanSource(_) | TviewError::CatalogNeedsUpdate => {
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE
             }
@@ -246,6 +251,10 @@ impl TviewError {
             ),
             TviewError::KeyType { .. } => Some(
                 "A key is one scalar value with an equality operator: an integer, text, uuid, numeric, date, enum, or a domain over one. Select such a column as the key, for example the root table's primary key."
+                    .into(),
+            ),
+            TviewError::NoTriggerPrivilege(_) => Some(
+                "Every write of a source runs the TVIEW's maintenance through triggers, which that privilege guards: have the table's owner GRANT TRIGGER ON it to the TVIEW's creator."
                     .into(),
             ),
             TviewError::RowSecurityOnSource { .. } => Some(

@@ -250,7 +250,7 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
                         reason: if model.full_join.is_some() {
                             format!("no condition of the FULL JOIN's ON compares a column of {this} with a column of {root} (write it as column = column, or column OP column, between the two sides)")
                         } else {
-                            format!("the key's columns come from several tables, and no chain of inner-join conditions links {this} to {root}")
+                            format!("the key's columns come from several tables, and no chain of join conditions links {this} to {root} (each comparing a column of one table with a column of another as they are: col = col or col OP col, not inside an OR, not through an expression or a type conversion)")
                         },
                     });
                 }

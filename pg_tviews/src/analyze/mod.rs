@@ -408,7 +408,7 @@ unsafe fn trace_key(
         // Columns of different tables: read them all from one table that inner-join
         // equalities tie each of them to (a link table's foreign keys), or else keep them
         // where they are, a key drawn from several tables (see `DefinitionModel::key_origins`;
-        // the plan refuses it when no chain of inner-join conditions links those tables).
+        // the plan refuses it when no chain of join conditions links those tables).
         if let Some(columns) = common_root(&extracted.model, &extracted.flags, &origins)? {
             origins = columns;
         }

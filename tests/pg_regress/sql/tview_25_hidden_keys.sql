@@ -156,6 +156,11 @@ GRANT SELECT (i), TRIGGER ON tb_a TO hid_reader;
 SET ROLE hid_reader;
 SELECT pg_tviews_create('hid.only_i', 'SELECT i FROM hid.tb_a');
 RESET ROLE;
+-- A creation that fails later (no TRIGGER privilege on the source) announces no key.
+GRANT SELECT ON tb_b TO hid_reader;
+SET ROLE hid_reader;
+SELECT pg_tviews_create('hid.only_k', 'SELECT k FROM hid.tb_b');
+RESET ROLE;
 -- 8d. SELECT * over a TVIEW with hidden keys shows them: refused, saying so; by name it
 --     works (keyed by that TVIEW's own key, added again).
 SELECT pg_tviews_create('over_flat', 'SELECT * FROM tv_flat');
