@@ -366,6 +366,11 @@ def bag_definition(rng, name):
         "SELECT r.a, c.w FROM fzs.root r JOIN fzs.child c ON c.v IS NOT DISTINCT FROM r.b",
         "SELECT r.pk, r.t, l2.label FROM fzs.root r LEFT JOIN fzs.lk2 l2 "
         "ON l2.lang IS NOT DISTINCT FROM r.t",
+        # ... outside an outer join's own ON: over the NULLs it fills in.
+        "SELECT r.a, c.v FROM fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk "
+        "WHERE r.t IS NOT DISTINCT FROM c.lang",
+        "SELECT r.pk, c.v, (SELECT min(l2.label) FROM fzs.lk2 l2 WHERE l2.lang IS NOT DISTINCT "
+        "FROM c.lang) AS label FROM fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk",
     ])
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 

@@ -95,7 +95,7 @@ impl Error {
                     .into(),
             ),
             Error::AmbiguousKey { .. } => Some(
-                "None of them, and no set of them, is proven to identify the rows for every content of the sources. Pass key => '<column>', or key => ARRAY['<column>', ...] naming the columns that identify the rows together (of one table, or of several tables that inner-join conditions link, such as the primary keys of both sides of a join), to rely on the data instead (a write that repeats a key then fails with 23505)."
+                "None of them, and no set of them, is proven to identify the rows for every content of the sources. Pass key => '<column>', or key => ARRAY['<column>', ...] naming the columns that identify the rows together (of one table, or of several tables that join conditions link, such as the primary keys of both sides of a join), to rely on the data instead (a write that repeats a key then fails with 23505)."
                     .into(),
             ),
             Error::BadSetting(_) => Some(format!(

@@ -271,9 +271,23 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
                     } else if let Some(path) = &paths[occ] {
                         Reach::Path(path.clone())
                     } else {
+                        // A NULL-safe condition on it that links nothing (see the analyzer):
+                        // say why, as the user sees a condition there.
+                        let filter_only = model.edges.iter().any(|e| {
+                            e.null_safe
+                                && (e.left.occ == occ || e.right.occ == occ)
+                                && !e.guards.contains(&e.left.occ)
+                                && !e.guards.contains(&e.right.occ)
+                        });
                         Reach::Untraceable(format!(
-                            "no join condition links {}.{} to the key's table",
-                            table.schema, table.name
+                            "no join condition links {}.{} to the key's table{}",
+                            table.schema,
+                            table.name,
+                            if filter_only {
+                                " (its IS NOT DISTINCT FROM also holds in rows an outer join fills with NULLs, where no row leads to it: it only filters)"
+                            } else {
+                                ""
+                            }
                         ))
                     };
                     (occ, reach)
@@ -450,6 +464,33 @@ mod tests {
             p.source(11).unwrap().reaches[1].1,
             Reach::Untraceable(_)
         ));
+    }
+
+    #[test]
+    fn a_null_safe_condition_that_links_nothing_is_named_as_a_filter() {
+        // The comment's author joined IS NOT DISTINCT FROM where the analyzer found the
+        // comment NULL-extended: the edge guards neither side.
+        let mut m = blog();
+        m.edges[2].null_safe = true;
+        m.edges[2].guards.clear();
+        let p = plan(&m).unwrap();
+        let why = p
+            .source(11)
+            .unwrap()
+            .recompute_all_reason()
+            .unwrap()
+            .to_string();
+        assert!(why.contains("it only filters"), "{why}");
+        // A plain condition that leads nowhere is not called one.
+        m.edges[2].null_safe = false;
+        let p = plan(&m).unwrap();
+        let why = p
+            .source(11)
+            .unwrap()
+            .recompute_all_reason()
+            .unwrap()
+            .to_string();
+        assert!(!why.contains("filters"), "{why}");
     }
 
     #[test]

@@ -231,7 +231,7 @@ pub fn analyze_view(
 }
 
 /// Can the key whose columns come from `origins` be traced: one table's columns, or tables
-/// that inner-join conditions link (see `tviews_core::plan`)?
+/// that join conditions link (see `tviews_core::plan`)?
 fn key_is_linked(model: &DefinitionModel, origins: Vec<tviews_core::model::ColumnRef>) -> bool {
     origins.iter().all(|o| o.occ == origins[0].occ) || linked_plan(model, origins).is_ok()
 }

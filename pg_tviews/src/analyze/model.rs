@@ -54,7 +54,12 @@ struct Level {
 enum Guards {
     /// A WHERE conjunct: every occurrence under the level.
     Level,
-    Set(BTreeSet<OccId>),
+    /// A join's ON conjunct: the occurrences it guards (see `tviews_core::model`), and those
+    /// an outer join under it NULL-extends.
+    Join {
+        guarded: BTreeSet<OccId>,
+        below: BTreeSet<OccId>,
+    },
 }
 
 struct Walker {
@@ -65,6 +70,8 @@ struct Walker {
     /// The conjuncts of that join's ON, and the edges made of them.
     full_on: Vec<*mut pg_sys::Node>,
     full_on_edges: Vec<usize>,
+    /// The NULL-safe edges of a subquery's conjuncts that read a column of an enclosing level.
+    outer_null_safe: Vec<usize>,
 }
 
 /// Walk `query` (analyzed and rewritten) into the model.
@@ -79,9 +86,28 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
         top_full_join: unsafe { top_full_join(query, true) },
         full_on: Vec::new(),
         full_on_edges: Vec::new(),
+        outer_null_safe: Vec::new(),
     };
     // SAFETY: per contract.
     let outputs = unsafe { w.level(query, None, false)? };
+    // A subquery's NULL-safe condition on a column of an enclosing level that an outer join
+    // there NULL-extends (a correlated or LATERAL subquery reading `c.code` of a LEFT JOIN's
+    // `c`): it holds against the NULL of a row without `c`, where no link from `c` leads. Such
+    // a condition links nothing; every outer join is known now.
+    for &i in &w.outer_null_safe {
+        let edge = &mut w.out.model.edges[i];
+        let (a, b) = (edge.left.occ, edge.right.occ);
+        let split = w
+            .out
+            .model
+            .outer_groups
+            .iter()
+            .any(|g| g.contains(&a) != g.contains(&b));
+        if split {
+            edge.guards.remove(&a);
+            edge.guards.remove(&b);
+        }
+    }
     if let Some((left, right)) = w.out.model.full_join {
         // Whether a row of either side is unmatched depends on the ON alone: a pair that
         // meets a WHERE condition but not the ON is no pair. Only the ON's conditions link
@@ -187,9 +213,38 @@ impl Walker {
                 .collect();
             for (conjunct, guards) in pending {
                 if let Some(mut edge) = self.edge(conjunct) {
-                    edge.guards = match guards {
-                        Guards::Level => self.levels[depth].occs.iter().copied().collect(),
-                        Guards::Set(s) => s,
+                    let (guarded, below) = match guards {
+                        Guards::Level => {
+                            let occs: BTreeSet<OccId> =
+                                self.levels[depth].occs.iter().copied().collect();
+                            let below = self.null_extended_among(&occs);
+                            (occs, below)
+                        }
+                        Guards::Join { guarded, below } => (guarded, below),
+                    };
+                    // A NULL-safe condition holds in a row an outer join under it
+                    // NULL-extends too (NULL against NULL): such a row is one where that
+                    // join found no match, which only its own ON decides. Linking through
+                    // this condition would miss the rows whose match a change makes or
+                    // unmakes (a WHERE a.z IS NOT DISTINCT FROM b.z over a LEFT JOIN b),
+                    // and, from the other side, the rows that pair with no row of the
+                    // NULL-extended table at all (a LEFT JOIN d ON d.code IS NOT DISTINCT
+                    // FROM c.code, where c is NULL-extended by an earlier LEFT JOIN).
+                    edge.guards = if edge.null_safe {
+                        let mut g: BTreeSet<OccId> = guarded.difference(&below).copied().collect();
+                        if below.contains(&edge.left.occ) || below.contains(&edge.right.occ) {
+                            g.remove(&edge.left.occ);
+                            g.remove(&edge.right.occ);
+                        }
+                        let here = &self.levels[depth].occs;
+                        if !here.contains(&edge.left.occ) || !here.contains(&edge.right.occ) {
+                            // It reads a column of an enclosing level, whose outer joins
+                            // may not be recorded yet (a LATERAL subquery): see extract.
+                            self.outer_null_safe.push(self.out.model.edges.len());
+                        }
+                        g
+                    } else {
+                        guarded
                     };
                     if self.full_on.contains(&conjunct) {
                         self.full_on_edges.push(self.out.model.edges.len());
@@ -287,6 +342,21 @@ impl Walker {
         }
     }
 
+    /// The occurrences of `occs` that an outer join recorded so far NULL-extends. Outer joins
+    /// are recorded as they are walked (those of a subquery in FROM before the level's join
+    /// tree), and their occurrences are disjoint from other branches': called for a join's
+    /// two sides before recording the join's own groups, these are the outer joins under it.
+    fn null_extended_among(&self, occs: &BTreeSet<OccId>) -> BTreeSet<OccId> {
+        self.out
+            .model
+            .outer_groups
+            .iter()
+            .filter(|g| !g.is_disjoint(occs))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
     /// Walk a join tree, collecting conjuncts with their guards; returns the occurrences
     /// under `node`.
     unsafe fn jointree(
@@ -319,6 +389,9 @@ impl Walker {
                 let l = self.jointree(j.larg, left_nullable, pending);
                 let r = self.jointree(j.rarg, right_nullable, pending);
                 let mut guarded = constrained_by_join(j.jointype, &l, &r);
+                // The occurrences outer joins under this one NULL-extend (its own are not
+                // recorded yet).
+                let below = self.null_extended_among(&l.union(&r).copied().collect());
                 let top_full = std::ptr::eq(node as *mut pg_sys::JoinExpr, self.top_full_join);
                 // The occurrences each outer join NULL-extends together (the definition's
                 // own FULL JOIN of two tables is traced as such, below).
@@ -350,7 +423,13 @@ impl Walker {
                 let mut cs = Vec::new();
                 conjuncts(j.quals, &mut cs);
                 for c in cs {
-                    pending.push((c, Guards::Set(guarded.clone())));
+                    pending.push((
+                        c,
+                        Guards::Join {
+                            guarded: guarded.clone(),
+                            below: below.clone(),
+                        },
+                    ));
                 }
                 l.union(&r).copied().collect()
             } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
@@ -431,7 +510,9 @@ impl Walker {
     }
 
     /// An edge from a conjunct of the current level, if it is `col OP col` across two
-    /// occurrences with a non-volatile boolean operator, or `col IS NOT DISTINCT FROM col`.
+    /// occurrences with a non-volatile strict boolean operator, or `col IS NOT DISTINCT FROM
+    /// col`. An operator that is not strict may hold with a NULL operand, and so in a row an
+    /// outer join NULL-extends, where no link leads: its conjunct is a filter only.
     unsafe fn edge(&self, conjunct: *mut pg_sys::Node) -> Option<Edge> {
         // SAFETY: tags checked before the casts.
         unsafe {
@@ -444,6 +525,7 @@ impl Walker {
                 || op.opresulttype != pg_sys::BOOLOID
                 || op.opretset
                 || pg_sys::op_volatile(op.opno) == pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
+                || (null_safe.is_none() && !pg_sys::op_strict(op.opno))
             {
                 return None;
             }

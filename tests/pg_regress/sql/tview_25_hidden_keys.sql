@@ -304,6 +304,67 @@ SELECT (SELECT count(*) FROM (SELECT v, w FROM tv_thing_other EXCEPT ALL
             SELECT t.v, o.w FROM tb_thing t JOIN tb_other o ON o.code IS NOT DISTINCT FROM t.code) d)
      + (SELECT count(*) FROM (SELECT t.v, o.w FROM tb_thing t JOIN tb_other o ON o.code IS NOT DISTINCT FROM t.code
             EXCEPT ALL SELECT v, w FROM tv_thing_other) d) AS other_differs;
+-- 10b. A condition that holds with a NULL side (IS NOT DISTINCT FROM, an operator whose
+--      function is not strict) outside an outer join's ON, in WHERE or in the ON of a join
+--      above it, is no link into the rows that join NULL-extends: a row arriving there may
+--      make a match that removes a NULL-extended row it does not itself satisfy.
+CREATE TABLE tb_nso (pk int PRIMARY KEY, z int);
+CREATE TABLE tb_nsl (pk int PRIMARY KEY, fk int NOT NULL, z int);
+CREATE TABLE tb_nss (pk int PRIMARY KEY, fk int NOT NULL, z int);
+CREATE FUNCTION lax_eq(int, int) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS 'SELECT coalesce($1, 0) = coalesce($2, 0)';
+CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = lax_eq);
+INSERT INTO tb_nso VALUES (1, NULL), (2, 7), (3, NULL);
+INSERT INTO tb_nsl VALUES (20, 2, 7);
+SELECT pg_tviews_create('nso_where', 'SELECT o.pk, l.pk AS line_pk, o.z FROM tb_nso o
+    LEFT JOIN tb_nsl l ON l.fk = o.pk WHERE o.z IS NOT DISTINCT FROM l.z');
+SELECT pg_tviews_create('nso_lax', 'SELECT o.pk, l.pk AS line_pk FROM tb_nso o
+    LEFT JOIN tb_nsl l ON l.fk = o.pk WHERE o.z === l.z', mode => 'deferred');
+SELECT pg_tviews_create('nso_above', 'SELECT o.pk, l.pk AS line_pk, s.pk AS ship_pk FROM tb_nso o
+    LEFT JOIN (tb_nsl l LEFT JOIN tb_nss s ON s.fk = l.pk) ON l.fk = o.pk AND o.z IS NOT DISTINCT FROM s.z');
+SELECT pk, line_pk FROM tv_nso_where ORDER BY pk, line_pk;
+INSERT INTO tb_nsl VALUES (10, 1, 5), (30, 3, NULL);
+SELECT pk, line_pk FROM tv_nso_where ORDER BY pk, line_pk;
+SELECT all_exact();
+INSERT INTO tb_nss VALUES (100, 10, 9);
+SELECT all_exact();
+UPDATE tb_nsl SET z = 8 WHERE pk = 30;
+SELECT all_exact();
+UPDATE tb_nso SET z = 5 WHERE pk = 1;
+DELETE FROM tb_nss WHERE pk = 100;
+INSERT INTO tb_nss VALUES (101, 30, 1);
+SELECT all_exact();
+-- 10c. ... nor from a column an earlier outer join NULL-extends: a row of the table joined
+--      NULL-safely to c.code also pairs with the rows that have no c at all (c.code is NULL
+--      there), which no link from c reaches. Joined, in a correlated and a LATERAL subquery.
+CREATE TABLE tb_nsp (pk int PRIMARY KEY);
+CREATE TABLE tb_nsc (pk int PRIMARY KEY, fk int UNIQUE, code text);
+CREATE TABLE tb_nsd (pk int PRIMARY KEY, code text UNIQUE NULLS NOT DISTINCT, name text);
+INSERT INTO tb_nsp VALUES (1), (2);
+INSERT INTO tb_nsc VALUES (20, 2, 'b');
+INSERT INTO tb_nsd VALUES (100, NULL, 'old'), (200, 'b', 'bee');
+SELECT pg_tviews_create('nsp_join', 'SELECT p.pk, d.name FROM tb_nsp p
+    LEFT JOIN tb_nsc c ON c.fk = p.pk LEFT JOIN tb_nsd d ON d.code IS NOT DISTINCT FROM c.code');
+SELECT pg_tviews_create('nsp_inner', 'SELECT p.pk, d.name FROM tb_nsp p
+    LEFT JOIN tb_nsc c ON c.fk = p.pk JOIN tb_nsd d ON d.code IS NOT DISTINCT FROM c.code');
+SELECT pg_tviews_create('nsp_sub', 'SELECT p.pk, (SELECT d.name FROM tb_nsd d
+    WHERE d.code IS NOT DISTINCT FROM c.code) AS name FROM tb_nsp p LEFT JOIN tb_nsc c ON c.fk = p.pk',
+    mode => 'deferred');
+SELECT pg_tviews_create('nsp_lateral', 'SELECT p.pk, x.name FROM tb_nsp p
+    LEFT JOIN tb_nsc c ON c.fk = p.pk LEFT JOIN LATERAL (SELECT d.name FROM tb_nsd d
+    WHERE d.code IS NOT DISTINCT FROM c.code) x ON true');
+UPDATE tb_nsd SET name = 'new' WHERE pk = 100;
+SELECT pk, name FROM tv_nsp_join ORDER BY pk;
+SELECT all_exact();
+INSERT INTO tb_nsc VALUES (10, 1, NULL);
+UPDATE tb_nsd SET name = 'newer' WHERE pk = 100;
+SELECT all_exact();
+DELETE FROM tb_nsc WHERE pk = 10;
+DELETE FROM tb_nsd WHERE pk = 100;
+SELECT all_exact();
+INSERT INTO tb_nsd VALUES (101, NULL, 'back');
+SELECT pk, name FROM tv_nsp_sub ORDER BY pk;
+SELECT all_exact();
 DROP OWNED BY hid_reader;
 DROP ROLE hid_reader;
 RESET search_path;
