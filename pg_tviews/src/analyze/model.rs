@@ -70,8 +70,9 @@ struct Walker {
     /// The conjuncts of that join's ON, and the edges made of them.
     full_on: Vec<*mut pg_sys::Node>,
     full_on_edges: Vec<usize>,
-    /// The NULL-safe edges of a subquery's conjuncts that read a column of an enclosing level.
-    outer_null_safe: Vec<usize>,
+    /// The NULL-safe edges of a subquery's conjuncts that compare a column of its own with one
+    /// of an enclosing level: (edge, the enclosing level's occurrence, the subquery's).
+    outer_null_safe: Vec<(usize, OccId, OccId)>,
 }
 
 /// Walk `query` (analyzed and rewritten) into the model.
@@ -91,21 +92,22 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
     // SAFETY: per contract.
     let outputs = unsafe { w.level(query, None, false)? };
     // A subquery's NULL-safe condition on a column of an enclosing level that an outer join
-    // there NULL-extends (a correlated or LATERAL subquery reading `c.code` of a LEFT JOIN's
-    // `c`): it holds against the NULL of a row without `c`, where no link from `c` leads. Such
-    // a condition links nothing; every outer join is known now.
-    for &i in &w.outer_null_safe {
-        let edge = &mut w.out.model.edges[i];
-        let (a, b) = (edge.left.occ, edge.right.occ);
+    // there NULL-extends without the subquery (a correlated or LATERAL subquery reading
+    // `c.code` of a LEFT JOIN's `c`): it holds against the NULL of a row without `c`, where no
+    // link from `c` leads. Such a condition links nothing. (An outer join that NULL-extends the
+    // subquery's own rows, as a LEFT JOIN LATERAL does, decides after the condition held.)
+    // Every outer join is known now.
+    for &(i, outer, inner) in &w.outer_null_safe {
         let split = w
             .out
             .model
             .outer_groups
             .iter()
-            .any(|g| g.contains(&a) != g.contains(&b));
+            .any(|g| g.contains(&outer) && !g.contains(&inner));
         if split {
-            edge.guards.remove(&a);
-            edge.guards.remove(&b);
+            let edge = &mut w.out.model.edges[i];
+            edge.guards.remove(&outer);
+            edge.guards.remove(&inner);
         }
     }
     if let Some((left, right)) = w.out.model.full_join {
@@ -237,10 +239,19 @@ impl Walker {
                             g.remove(&edge.right.occ);
                         }
                         let here = &self.levels[depth].occs;
-                        if !here.contains(&edge.left.occ) || !here.contains(&edge.right.occ) {
-                            // It reads a column of an enclosing level, whose outer joins
-                            // may not be recorded yet (a LATERAL subquery): see extract.
-                            self.outer_null_safe.push(self.out.model.edges.len());
+                        let (l, r) = (edge.left.occ, edge.right.occ);
+                        // A column of an enclosing level, whose outer joins may not be
+                        // recorded yet (a LATERAL subquery): see extract.
+                        match (here.contains(&l), here.contains(&r)) {
+                            (true, false) => {
+                                self.outer_null_safe
+                                    .push((self.out.model.edges.len(), r, l))
+                            }
+                            (false, true) => {
+                                self.outer_null_safe
+                                    .push((self.out.model.edges.len(), l, r))
+                            }
+                            _ => {}
                         }
                         g
                     } else {

@@ -353,6 +353,11 @@ SELECT pg_tviews_create('nsp_sub', 'SELECT p.pk, (SELECT d.name FROM tb_nsd d
 SELECT pg_tviews_create('nsp_lateral', 'SELECT p.pk, x.name FROM tb_nsp p
     LEFT JOIN tb_nsc c ON c.fk = p.pk LEFT JOIN LATERAL (SELECT d.name FROM tb_nsd d
     WHERE d.code IS NOT DISTINCT FROM c.code) x ON true');
+-- Where c is no outer join's NULL-extended side, the condition links (the LEFT JOIN LATERAL
+-- NULL-extends the subquery's own rows after it held).
+SELECT pg_tviews_create('nsp_linked', 'SELECT p.pk, x.name FROM tb_nsp p JOIN tb_nsc c ON c.fk = p.pk
+    LEFT JOIN LATERAL (SELECT d.name FROM tb_nsd d WHERE d.code IS NOT DISTINCT FROM c.code) x ON true');
+SELECT source, reaches FROM pg_tviews_explain('nsp_linked') WHERE source LIKE '%tb_nsd%';
 UPDATE tb_nsd SET name = 'new' WHERE pk = 100;
 SELECT pk, name FROM tv_nsp_join ORDER BY pk;
 SELECT all_exact();
