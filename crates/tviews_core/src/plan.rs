@@ -470,26 +470,23 @@ mod tests {
     fn a_null_safe_condition_that_links_nothing_is_named_as_a_filter() {
         // The comment's author joined IS NOT DISTINCT FROM where the analyzer found the
         // comment NULL-extended: the edge guards neither side.
+        let why_users = |m: &DefinitionModel| {
+            let p = plan(m).unwrap();
+            let why = p
+                .source(11)
+                .unwrap()
+                .recompute_all_reason()
+                .map(str::to_string);
+            why.unwrap()
+        };
         let mut m = blog();
         m.edges[2].null_safe = true;
         m.edges[2].guards.clear();
-        let p = plan(&m).unwrap();
-        let why = p
-            .source(11)
-            .unwrap()
-            .recompute_all_reason()
-            .unwrap()
-            .to_string();
+        let why = why_users(&m);
         assert!(why.contains("it only filters"), "{why}");
         // A plain condition that leads nowhere is not called one.
         m.edges[2].null_safe = false;
-        let p = plan(&m).unwrap();
-        let why = p
-            .source(11)
-            .unwrap()
-            .recompute_all_reason()
-            .unwrap()
-            .to_string();
+        let why = why_users(&m);
         assert!(!why.contains("filters"), "{why}");
     }
 
