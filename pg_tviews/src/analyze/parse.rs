@@ -139,6 +139,125 @@ pub unsafe fn flatten_grouping(query: *mut pg_sys::Query) {
     let _ = query;
 }
 
+/// PostgreSQL's own outer-join reduction (the planner's first pass over joins,
+/// `reduce_outer_joins`), for the analysis: a LEFT or RIGHT JOIN whose NULL-extended rows a
+/// condition above it always rejects is an inner join (`a LEFT JOIN b ON ... WHERE b.x = 1`;
+/// `c LEFT JOIN (a LEFT JOIN b ON b.aid = a.id) ON c.bid = b.id`, where a row without `b`
+/// never meets a `c`). The definition means the same rows either way, so keys, links and
+/// uniqueness proofs read it as the inner join it is. The conditions that count are those
+/// PostgreSQL proves reject a NULL (`find_nonnullable_rels`: strict operators and functions,
+/// `IS NOT NULL`, ...), in `WHERE` or in the `ON` of an inner join above, or in an outer
+/// join's `ON` for its own nullable side; a FULL JOIN is left as written and passes nothing
+/// down, as the planner does. Columns read through a join's alias count for no table.
+///
+/// # Safety
+/// `query` must be a valid analyzed Query the caller may modify; the result is for analysis
+/// (not deparsed as a definition).
+pub unsafe fn reduce_outer_joins(query: *mut pg_sys::Query) {
+    // SAFETY: per contract; every Query of the tree (subqueries, CTEs, sublinks) is one
+    // level, reduced with its own conditions only.
+    unsafe {
+        walk(query as *mut pg_sys::Node, &mut |node, _| {
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                let q = node as *mut pg_sys::Query;
+                if !(*q).jointree.is_null() {
+                    reduce_joins(q, (*q).jointree as *mut pg_sys::Node, std::ptr::null_mut());
+                }
+            }
+            Visit::Descend
+        });
+    }
+}
+
+/// The range table indexes of the tables and subqueries under a join tree node.
+unsafe fn base_relids(node: *mut pg_sys::Node) -> *mut pg_sys::Bitmapset {
+    // SAFETY: tags checked before each cast.
+    unsafe {
+        if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+            pg_sys::bms_make_singleton((*(node as *mut pg_sys::RangeTblRef)).rtindex)
+        } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+            let j = node as *mut pg_sys::JoinExpr;
+            pg_sys::bms_union(base_relids((*j).larg), base_relids((*j).rarg))
+        } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+            let mut out = std::ptr::null_mut();
+            for n in list_iter::<pg_sys::Node>((*(node as *mut pg_sys::FromExpr)).fromlist) {
+                out = pg_sys::bms_union(out, base_relids(n));
+            }
+            out
+        } else {
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// The tables whose rows a condition rejects when NULL-extended (join aliases left out).
+unsafe fn rejects_null_of(
+    q: *mut pg_sys::Query,
+    quals: *mut pg_sys::Node,
+) -> *mut pg_sys::Bitmapset {
+    // SAFETY: quals belongs to q's level; the result is intersected with the base relations.
+    unsafe {
+        let all = base_relids((*q).jointree as *mut pg_sys::Node);
+        pg_sys::bms_intersect(pg_sys::find_nonnullable_rels(quals), all)
+    }
+}
+
+/// One step of [`reduce_outer_joins`]: `above` holds the tables conditions above `node`
+/// require to be present (not NULL-extended).
+unsafe fn reduce_joins(
+    q: *mut pg_sys::Query,
+    node: *mut pg_sys::Node,
+    above: *mut pg_sys::Bitmapset,
+) {
+    use pg_sys::JoinType::*;
+    // SAFETY: tags checked before each cast; all nodes belong to q's level.
+    unsafe {
+        if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+            let f = node as *mut pg_sys::FromExpr;
+            let pass = pg_sys::bms_union(rejects_null_of(q, (*f).quals), above);
+            for n in list_iter::<pg_sys::Node>((*f).fromlist) {
+                reduce_joins(q, n, pass);
+            }
+        } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+            let j = node as *mut pg_sys::JoinExpr;
+            let reduced = match (*j).jointype {
+                JOIN_LEFT if pg_sys::bms_overlap(above, base_relids((*j).rarg)) => JOIN_INNER,
+                JOIN_RIGHT if pg_sys::bms_overlap(above, base_relids((*j).larg)) => JOIN_INNER,
+                t => t,
+            };
+            if reduced != (*j).jointype {
+                (*j).jointype = reduced;
+                if (*j).rtindex > 0 {
+                    if let Some(rte) = crate::pg::nodes::list_nth::<pg_sys::RangeTblEntry>(
+                        (*q).rtable,
+                        (*j).rtindex as usize - 1,
+                    ) {
+                        (*rte).jointype = reduced;
+                    }
+                }
+            }
+            // An outer join removes no row of its preserved side: its own condition speaks
+            // only for the nullable side, and conditions from above (which could not reduce
+            // it) only for the preserved one. Nothing passes a FULL JOIN.
+            let local = match reduced {
+                JOIN_FULL => std::ptr::null_mut(),
+                _ => rejects_null_of(q, (*j).quals),
+            };
+            let (left, right) = match reduced {
+                JOIN_INNER => {
+                    let both = pg_sys::bms_union(local, above);
+                    (both, both)
+                }
+                JOIN_LEFT => (above, local),
+                JOIN_RIGHT => (local, above),
+                _ => (std::ptr::null_mut(), std::ptr::null_mut()),
+            };
+            reduce_joins(q, (*j).larg, left);
+            reduce_joins(q, (*j).rarg, right);
+        }
+    }
+}
+
 /// Refuse anything but a plain SELECT at the statement level.
 unsafe fn check_raw(stmt: *mut pg_sys::Node) -> Result<(), TviewError> {
     use pg_sys::NodeTag::*;
@@ -1194,6 +1313,7 @@ pub fn rewritten_view_query(
                 "the rewriter returned no query".into(),
             ))?;
         flatten_grouping(query);
+        reduce_outer_joins(query);
         Ok(query)
     }
 }

@@ -338,8 +338,9 @@ UPDATE tb_cat SET pk_cat = 32 WHERE pk_cat = 30;
 SELECT * FROM tv_cat_all WHERE pk_cat IN (2, 3, 31, 32) ORDER BY pk_cat;
 SELECT count(*) FROM pg_tviews_check('summ.cat_all');
 SELECT count(*) FROM pg_tviews_check('summ.cat_few');
--- Not kept from the state beside a LEFT JOIN (computed from the tables, exact): a condition
--- on the table's row in the WHERE, a condition on the lookup's row in the ON.
+-- Beside a LEFT JOIN: a condition on the table's row in the WHERE rejects the rows without
+-- one, so the join is the inner join it means and the count is kept from the state; a
+-- condition on the lookup's row in the ON keeps it an outer join, computed from the tables.
 SELECT pg_tviews_create('cat_where', $$
     SELECT c.pk_cat, count(*) AS n FROM tb_cat c LEFT JOIN tb_item i ON i.fk_cat = c.pk_cat
      WHERE i.qty > 1 GROUP BY c.pk_cat $$);
@@ -350,6 +351,15 @@ SELECT count(*) FROM pg_tviews_explain('summ.cat_where') WHERE maintenance LIKE 
 SELECT count(*) FROM pg_tviews_explain('summ.cat_on') WHERE maintenance LIKE '%computed from the state%';
 UPDATE tb_item SET qty = qty + 1 WHERE pk_item % 3 = 0;
 UPDATE tb_cat SET active = NOT active WHERE pk_cat < 5;
+SELECT count(*) FROM pg_tviews_check('summ.cat_where');
+SELECT count(*) FROM pg_tviews_check('summ.cat_on');
+-- A category's last qualifying item goes (its group too), one comes back elsewhere, a new
+-- category gets its first: the groups follow the inner join.
+UPDATE tb_item SET qty = 0 WHERE fk_cat = 2;
+INSERT INTO tb_cat VALUES (40, 'cat 40');
+INSERT INTO tb_item VALUES (9001, 40, 1.00, 5), (9002, NULL, 1.00, 5);
+UPDATE tb_item SET fk_cat = 2, qty = 3 WHERE pk_item = 9001;
+DELETE FROM tb_item WHERE fk_cat = 3 AND qty > 1;
 SELECT count(*) FROM pg_tviews_check('summ.cat_where');
 SELECT count(*) FROM pg_tviews_check('summ.cat_on');
 
