@@ -371,6 +371,12 @@ def bag_definition(rng, name):
         "WHERE r.t IS NOT DISTINCT FROM c.lang",
         "SELECT r.pk, c.v, (SELECT min(l2.label) FROM fzs.lk2 l2 WHERE l2.lang IS NOT DISTINCT "
         "FROM c.lang) AS label FROM fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk",
+        # Outer joins a condition above makes inner (read as inner joins).
+        "SELECT r.a, c.v FROM fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk WHERE c.v > 1",
+        "SELECT c.w, r.t, t.title FROM fzs.child c LEFT JOIN (fzs.root r LEFT JOIN fzs.tr t "
+        "ON t.fk = r.pk) ON r.pk = c.fk WHERE t.lang IS NOT NULL",
+        "SELECT c.v, r.b, l1.name FROM fzs.child c LEFT JOIN (fzs.root r LEFT JOIN fzs.lk1 l1 "
+        "ON l1.pk = r.fk1) ON r.pk = c.fk AND l1.x > 0",
     ])
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 
