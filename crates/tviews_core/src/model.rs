@@ -197,6 +197,17 @@ impl Edge {
             None
         }
     }
+
+    /// Does a path step across this edge in either direction?
+    pub fn links(&self) -> bool {
+        self.guards.contains(&self.left.occ) || self.guards.contains(&self.right.occ)
+    }
+
+    /// Make the conjunct a filter only: no path steps across it.
+    pub fn unlink(&mut self) {
+        self.guards.remove(&self.left.occ);
+        self.guards.remove(&self.right.occ);
+    }
 }
 
 /// Everything maintenance needs to know about a definition.

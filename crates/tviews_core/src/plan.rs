@@ -274,10 +274,7 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
                         // A NULL-safe condition on it that links nothing (see the analyzer):
                         // say why, as the user sees a condition there.
                         let filter_only = model.edges.iter().any(|e| {
-                            e.null_safe
-                                && (e.left.occ == occ || e.right.occ == occ)
-                                && !e.guards.contains(&e.left.occ)
-                                && !e.guards.contains(&e.right.occ)
+                            e.null_safe && (e.left.occ == occ || e.right.occ == occ) && !e.links()
                         });
                         Reach::Untraceable(format!(
                             "no join condition links {}.{} to the key's table{}",
@@ -481,7 +478,7 @@ mod tests {
         };
         let mut m = blog();
         m.edges[2].null_safe = true;
-        m.edges[2].guards.clear();
+        m.edges[2].unlink();
         let why = why_users(&m);
         assert!(why.contains("it only filters"), "{why}");
         // A plain condition that leads nowhere is not called one.

@@ -105,9 +105,7 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
             .iter()
             .any(|g| g.contains(&outer) && !g.contains(&inner));
         if split {
-            let edge = &mut w.out.model.edges[i];
-            edge.guards.remove(&outer);
-            edge.guards.remove(&inner);
+            w.out.model.edges[i].unlink();
         }
     }
     if let Some((left, right)) = w.out.model.full_join {
@@ -117,8 +115,7 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
         for (i, edge) in w.out.model.edges.iter_mut().enumerate() {
             let pair = [edge.left.occ, edge.right.occ];
             if pair.contains(&left) && pair.contains(&right) && !w.full_on_edges.contains(&i) {
-                edge.guards.remove(&left);
-                edge.guards.remove(&right);
+                edge.unlink();
             }
         }
         // Rows beside the FULL JOIN (subqueries reading other tables): not traced yet.
@@ -224,39 +221,10 @@ impl Walker {
                         }
                         Guards::Join { guarded, below } => (guarded, below),
                     };
-                    // A NULL-safe condition holds in a row an outer join under it
-                    // NULL-extends too (NULL against NULL): such a row is one where that
-                    // join found no match, which only its own ON decides. Linking through
-                    // this condition would miss the rows whose match a change makes or
-                    // unmakes (a WHERE a.z IS NOT DISTINCT FROM b.z over a LEFT JOIN b),
-                    // and, from the other side, the rows that pair with no row of the
-                    // NULL-extended table at all (a LEFT JOIN d ON d.code IS NOT DISTINCT
-                    // FROM c.code, where c is NULL-extended by an earlier LEFT JOIN).
-                    edge.guards = if edge.null_safe {
-                        let mut g: BTreeSet<OccId> = guarded.difference(&below).copied().collect();
-                        if below.contains(&edge.left.occ) || below.contains(&edge.right.occ) {
-                            g.remove(&edge.left.occ);
-                            g.remove(&edge.right.occ);
-                        }
-                        let here = &self.levels[depth].occs;
-                        let (l, r) = (edge.left.occ, edge.right.occ);
-                        // A column of an enclosing level, whose outer joins may not be
-                        // recorded yet (a LATERAL subquery): see extract.
-                        match (here.contains(&l), here.contains(&r)) {
-                            (true, false) => {
-                                self.outer_null_safe
-                                    .push((self.out.model.edges.len(), r, l))
-                            }
-                            (false, true) => {
-                                self.outer_null_safe
-                                    .push((self.out.model.edges.len(), l, r))
-                            }
-                            _ => {}
-                        }
-                        g
-                    } else {
-                        guarded
-                    };
+                    edge.guards = guarded;
+                    if edge.null_safe {
+                        self.restrict_null_safe(&mut edge, &below, depth);
+                    }
                     if self.full_on.contains(&conjunct) {
                         self.full_on_edges.push(self.out.model.edges.len());
                     }
@@ -350,6 +318,29 @@ impl Walker {
             list_iter::<pg_sys::CommonTableExpr>((*self.levels[at].query).cteList)
                 .find(|c| std::ffi::CStr::from_ptr((**c).ctename) == want)
                 .ok_or(TviewError::Internal("WITH query not found".into()))
+        }
+    }
+
+    /// A NULL-safe condition holds in a row an outer join under it NULL-extends too (NULL
+    /// against NULL): such a row is one where that join found no match, which only its own ON
+    /// decides. Linking through the condition would miss the rows whose match a change makes
+    /// or unmakes (a WHERE a.z IS NOT DISTINCT FROM b.z over a LEFT JOIN b), and, from the
+    /// other side, the rows that pair with no row of the NULL-extended table at all (a LEFT
+    /// JOIN d ON d.code IS NOT DISTINCT FROM c.code, where c is NULL-extended by an earlier
+    /// LEFT JOIN): such an edge links nothing. `below` holds the occurrences outer joins under
+    /// the conjunct NULL-extend; a column of an enclosing level, whose outer joins may not be
+    /// recorded yet (a LATERAL subquery), is judged in `extract`.
+    fn restrict_null_safe(&mut self, edge: &mut Edge, below: &BTreeSet<OccId>, depth: usize) {
+        let (l, r) = (edge.left.occ, edge.right.occ);
+        if below.contains(&l) || below.contains(&r) {
+            edge.unlink();
+        }
+        let here = &self.levels[depth].occs;
+        let at = self.out.model.edges.len();
+        match (here.contains(&l), here.contains(&r)) {
+            (true, false) => self.outer_null_safe.push((at, r, l)),
+            (false, true) => self.outer_null_safe.push((at, l, r)),
+            _ => {}
         }
     }
 

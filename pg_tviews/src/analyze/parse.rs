@@ -161,7 +161,12 @@ pub unsafe fn reduce_outer_joins(query: *mut pg_sys::Query) {
             if is_a(node, pg_sys::NodeTag::T_Query) {
                 let q = node as *mut pg_sys::Query;
                 if !(*q).jointree.is_null() {
-                    reduce_joins(q, (*q).jointree as *mut pg_sys::Node, std::ptr::null_mut());
+                    let jointree = (*q).jointree as *mut pg_sys::Node;
+                    let level = Level {
+                        q,
+                        relids: base_relids(jointree),
+                    };
+                    reduce_joins(&level, jointree, std::ptr::null_mut());
                 }
             }
             Visit::Descend
@@ -190,33 +195,30 @@ unsafe fn base_relids(node: *mut pg_sys::Node) -> *mut pg_sys::Bitmapset {
     }
 }
 
-/// The tables whose rows a condition rejects when NULL-extended (join aliases left out).
-unsafe fn rejects_null_of(
+/// One query level being reduced: the query and the tables and subqueries of its join tree.
+struct Level {
     q: *mut pg_sys::Query,
-    quals: *mut pg_sys::Node,
-) -> *mut pg_sys::Bitmapset {
-    // SAFETY: quals belongs to q's level; the result is intersected with the base relations.
-    unsafe {
-        let all = base_relids((*q).jointree as *mut pg_sys::Node);
-        pg_sys::bms_intersect(pg_sys::find_nonnullable_rels(quals), all)
-    }
+    relids: *mut pg_sys::Bitmapset,
+}
+
+/// The tables whose rows a condition of `level` rejects when NULL-extended (join aliases
+/// left out).
+unsafe fn rejects_null_of(level: &Level, quals: *mut pg_sys::Node) -> *mut pg_sys::Bitmapset {
+    // SAFETY: quals belongs to the level; the result is intersected with its base relations.
+    unsafe { pg_sys::bms_intersect(pg_sys::find_nonnullable_rels(quals), level.relids) }
 }
 
 /// One step of [`reduce_outer_joins`]: `above` holds the tables conditions above `node`
 /// require to be present (not NULL-extended).
-unsafe fn reduce_joins(
-    q: *mut pg_sys::Query,
-    node: *mut pg_sys::Node,
-    above: *mut pg_sys::Bitmapset,
-) {
+unsafe fn reduce_joins(level: &Level, node: *mut pg_sys::Node, above: *mut pg_sys::Bitmapset) {
     use pg_sys::JoinType::*;
-    // SAFETY: tags checked before each cast; all nodes belong to q's level.
+    // SAFETY: tags checked before each cast; all nodes belong to the level.
     unsafe {
         if is_a(node, pg_sys::NodeTag::T_FromExpr) {
             let f = node as *mut pg_sys::FromExpr;
-            let pass = pg_sys::bms_union(rejects_null_of(q, (*f).quals), above);
+            let pass = pg_sys::bms_union(rejects_null_of(level, (*f).quals), above);
             for n in list_iter::<pg_sys::Node>((*f).fromlist) {
-                reduce_joins(q, n, pass);
+                reduce_joins(level, n, pass);
             }
         } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
             let j = node as *mut pg_sys::JoinExpr;
@@ -229,7 +231,7 @@ unsafe fn reduce_joins(
                 (*j).jointype = reduced;
                 if (*j).rtindex > 0 {
                     if let Some(rte) = crate::pg::nodes::list_nth::<pg_sys::RangeTblEntry>(
-                        (*q).rtable,
+                        (*level.q).rtable,
                         (*j).rtindex as usize - 1,
                     ) {
                         (*rte).jointype = reduced;
@@ -241,7 +243,7 @@ unsafe fn reduce_joins(
             // it) only for the preserved one. Nothing passes a FULL JOIN.
             let local = match reduced {
                 JOIN_FULL => std::ptr::null_mut(),
-                _ => rejects_null_of(q, (*j).quals),
+                _ => rejects_null_of(level, (*j).quals),
             };
             let (left, right) = match reduced {
                 JOIN_INNER => {
@@ -252,8 +254,8 @@ unsafe fn reduce_joins(
                 JOIN_RIGHT => (local, above),
                 _ => (std::ptr::null_mut(), std::ptr::null_mut()),
             };
-            reduce_joins(q, (*j).larg, left);
-            reduce_joins(q, (*j).rarg, right);
+            reduce_joins(level, (*j).larg, left);
+            reduce_joins(level, (*j).rarg, right);
         }
     }
 }
