@@ -238,9 +238,28 @@ def group_definition(rng, name):
             sql = (f"SELECT r.pk AS rpk, c.pk AS cpk, r.t, c.w, r.n, c.m FROM fzs.root r "
                    f"FULL JOIN {side} c ON {on}"
                    + rng.choice(["", " WHERE coalesce(c.lang, '') <> 'fr'"]))
-            if rng.random() < 0.3:
+            roll = rng.random()
+            if roll < 0.25:
                 sql = (f"SELECT r.pk AS rpk, c.pk AS cpk, count(*) AS n, max(c.w) AS w FROM fzs.root r "
                        f"FULL JOIN {side} c ON {on} GROUP BY r.pk, c.pk")
+            elif roll < 0.6:
+                # A third table beside or inside the FULL JOIN: no table is in every row.
+                sql = rng.choice([
+                    f"SELECT r.pk AS rpk, c.pk AS cpk, t.fk AS tfk, t.lang AS tlang, r.t, c.w, t.title "
+                    f"FROM fzs.root r FULL JOIN {side} c ON {on} LEFT JOIN fzs.tr t ON t.fk = c.pk",
+                    f"SELECT r.pk AS rpk, c.pk AS cpk, l.pk AS lpk, r.t, c.w, l.name "
+                    f"FROM fzs.root r FULL JOIN {side} c ON {on} FULL JOIN fzs.lk1 l ON l.pk = r.fk1",
+                    f"SELECT r.pk AS rpk, c.pk AS cpk, t.fk AS tfk, t.lang AS tlang, c.v, t.title "
+                    f"FROM fzs.root r FULL JOIN ({side} c JOIN fzs.tr t ON t.fk = c.pk) ON {on}",
+                    f"SELECT c.pk AS cpk, t.fk AS tfk, t.lang AS tlang, r.pk AS rpk, r.n, t.title "
+                    f"FROM ({side} c LEFT JOIN fzs.tr t ON t.fk = c.pk AND t.lang = c.lang) "
+                    f"FULL JOIN fzs.root r ON {on}",
+                    f"SELECT r.pk AS rpk, c.pk AS cpk, x.pk AS xpk, c.v, x.w "
+                    f"FROM (fzs.root r FULL JOIN {side} c ON {on}) FULL JOIN fzs.child x "
+                    f"ON x.fk = c.pk AND x.v IS NOT NULL",
+                    f"SELECT r.pk AS rpk, c.pk AS cpk, l.pk AS lpk, l.name FROM fzs.root r "
+                    f"FULL JOIN {side} c ON {on} RIGHT JOIN fzs.lk1 l ON l.grp = c.v",
+                ])
         elif shape < 0.7:
             sql = ("SELECT a.pk AS p1, b.pk AS p2, a.w AS w1, b.v AS v2 FROM fzs.child a "
                    "JOIN fzs.child b ON b.fk = a.fk AND b.lang = a.lang AND b.pk <> a.pk")
@@ -347,6 +366,13 @@ def bag_definition(rng, name):
         "SELECT c.v, c.lang FROM fzs.child c WHERE c.v > 2",
         "SELECT r.a, l1.x FROM fzs.root r JOIN fzs.lk1 l1 ON l1.grp = r.b",
         "SELECT r.a, c.v FROM fzs.root r FULL JOIN fzs.child c ON c.fk = r.pk",
+        # A FULL JOIN with a third table: every table's key, NULL where it has no row.
+        "SELECT r.a, c.v, l1.name FROM fzs.root r FULL JOIN fzs.child c ON c.fk = r.pk "
+        "LEFT JOIN fzs.lk1 l1 ON l1.pk = r.fk1",
+        "SELECT r.t, c.w, x.v FROM fzs.root r FULL JOIN fzs.child c ON c.v = r.a "
+        "FULL JOIN fzs.child x ON x.fk = c.pk",
+        "SELECT c.w, r.b, t.title FROM fzs.child c FULL JOIN (fzs.root r JOIN fzs.tr t "
+        "ON t.fk = r.pk) ON r.pk = c.fk WHERE t.title IS DISTINCT FROM 'x'",
         "SELECT r.a, c.v FROM fzs.root r LEFT JOIN fzs.child c ON c.fk = r.pk AND c.v > 1",
         "SELECT c.w, r.t FROM fzs.child c RIGHT JOIN fzs.root r ON r.pk = c.fk WHERE c.v IS NULL OR c.v < 5",
         "SELECT x.v, y.w FROM fzs.child x JOIN fzs.child y ON y.fk = x.fk AND y.pk <> x.pk",

@@ -20,9 +20,22 @@ fn column(model: &DefinitionModel, c: &ColumnRef) -> String {
     format!("{}.{}", model.occurrences[c.occ].table.name, c.column)
 }
 
-fn describe_reach(model: &DefinitionModel, reach: &Reach) -> String {
+fn describe_reach(model: &DefinitionModel, occ: usize, reach: &Reach) -> String {
     match reach {
         Reach::Root => match &model.root {
+            Some(_) if model.rootless() => {
+                let own: Vec<String> = model
+                    .key_origins
+                    .iter()
+                    .filter(|o| o.occ == occ)
+                    .map(|o| column(model, o))
+                    .collect();
+                format!(
+                    "key column{} {}, joined outward to the key's other tables",
+                    if own.len() > 1 { "s" } else { "" },
+                    own.join(", ")
+                )
+            }
             Some(r) if model.spans_tables() => format!(
                 "key column {}, joined to the key's other tables",
                 column(model, r)
@@ -70,7 +83,7 @@ pub fn explain(inputs: &Inputs<'_>) -> Vec<SourceExplain> {
             reaches: s
                 .reaches
                 .iter()
-                .map(|(_, r)| describe_reach(model, r))
+                .map(|(occ, r)| describe_reach(model, *occ, r))
                 .collect::<Vec<_>>()
                 .join("; "),
             maintenance: inputs.describe_source(s.table.oid),
@@ -106,8 +119,8 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
                 .iter()
                 .map(|o| column(model, o))
                 .collect();
-            let how = if model.full_join.is_some() {
-                "both sides of a FULL JOIN, the other side's NULL in an unmatched row; a change finds its keys through the pairs its rows form, the rows they leave unmatched and the stored rows"
+            let how = if model.rootless() {
+                "drawn from several tables, no one of them in every row (outer joins NULL-extend each, a FULL JOIN both sides), those without a match NULL; a change of one finds its keys through the join of its rows with the others (outer), each with its outer joins' columns NULL too, and the stored rows holding its own key"
             } else if !model.key_outer_groups().is_empty() {
                 "drawn from several tables, those an outer join NULL-extends NULL in a row without a match; a change finds its keys through their join (outer where the definition's is), each with its outer joins' columns NULL too, and the stored rows"
             } else {

@@ -113,6 +113,7 @@ impl DefinitionModel {
                     exact: true,
                     null_safe: false,
                     guards: [1].into(),
+                    join: None,
                 },
                 Edge {
                     left: c(2, "fk_product"),
@@ -121,6 +122,7 @@ impl DefinitionModel {
                     exact: true,
                     null_safe: false,
                     guards: [2].into(),
+                    join: None,
                 },
             ],
             root: Some(c(0, "pk_product")),
@@ -150,13 +152,14 @@ impl DefinitionModel {
                 exact: true,
                 null_safe: false,
                 guards: [0, 1].into(),
+                join: None,
             }],
             root: Some(c(0, "pk_post")),
             root_columns: vec!["pk_post".into(), "pk_tag".into()],
             key_type: Some("public.tv_post_tag_key".into()),
             key_origins: vec![c(0, "pk_post"), c(1, "pk_tag")],
-            full_join: None,
             outer_groups: Vec::new(),
+            outer_joins: Vec::new(),
         };
         (model, vec!["pk_post".into(), "pk_tag".into()])
     }
@@ -184,6 +187,24 @@ pub struct Edge {
     pub null_safe: bool,
     /// Occurrences whose contribution requires this conjunct to hold.
     pub guards: BTreeSet<OccId>,
+    /// The outer join whose `ON` the conjunct is in (an index into
+    /// [`DefinitionModel::outer_joins`]); `None` for a `WHERE` or inner join conjunct.
+    pub join: Option<usize>,
+}
+
+/// An outer join: the occurrences on each side, and which sides it NULL-extends (the right
+/// of a LEFT JOIN, the left of a RIGHT JOIN, both of a FULL JOIN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OuterJoin {
+    pub sides: [BTreeSet<OccId>; 2],
+    pub nulls: [bool; 2],
+}
+
+impl OuterJoin {
+    /// The side (0 left, 1 right) occurrence `occ` is on.
+    pub fn side_of(&self, occ: OccId) -> Option<usize> {
+        self.sides.iter().position(|s| s.contains(&occ))
+    }
 }
 
 impl Edge {
@@ -230,20 +251,14 @@ pub struct DefinitionModel {
     /// hold such a key: its keys are found by joining the occurrences (see
     /// `sqlgen::keys`). `root_columns` then names the origins' columns, for messages.
     pub key_origins: Vec<ColumnRef>,
-    /// The two occurrences of a top-level `a FULL JOIN b` (left, right), when the
-    /// definition's FROM list is exactly that: each side's rows also come NULL-extended,
-    /// unmatched. Its ON conditions guard both sides (a matched pair holds them), and its key
-    /// is drawn from both sides (`key_origins`): `(a, b)` for a matched pair, `(a, NULL)` and
-    /// `(NULL, b)` for unmatched rows, whose presence the other side's rows decide (see
-    /// `sqlgen::keys`). Every other occurrence is untraceable.
-    pub full_join: Option<(OccId, OccId)>,
-    /// Per outer join (other than the top-level FULL JOIN above), the occurrences it
-    /// NULL-extends together: the nullable side of a LEFT or RIGHT JOIN, each side of a
-    /// FULL JOIN. A key column of such an occurrence (its table's NOT NULL column) is NULL
+    /// Per outer join, the occurrences it NULL-extends together: the nullable side of a LEFT
+    /// or RIGHT JOIN, each side of a FULL JOIN. A key column of such an occurrence (its table's NOT NULL column) is NULL
     /// exactly in the rows where that join found no match: the key of a LEFT JOIN that
     /// repeats rows is `(a, c)` for a matched pair and `(a, NULL)` for a row of `a` without
     /// one (see [`Self::null_patterns`]).
     pub outer_groups: Vec<BTreeSet<OccId>>,
+    /// The outer joins of the definition's levels, which [`Edge::join`] points into.
+    pub outer_joins: Vec<OuterJoin>,
 }
 
 impl DefinitionModel {
@@ -314,25 +329,43 @@ impl DefinitionModel {
                 .filter(|(i, _)| mask & (1 << i) != 0)
                 .flat_map(|(_, g)| g.iter().copied())
                 .collect();
-            if !patterns.contains(&nulled) {
+            // A key with every column NULL is no row's (every row has a row of some
+            // table, see [`Self::rootless`]).
+            let none_left = self.key_origins.iter().all(|o| nulled.contains(&o.occ));
+            if !patterns.contains(&nulled) && !none_left {
                 patterns.push(nulled);
             }
         }
         patterns
     }
 
-    /// For a key drawn from both sides of a top-level FULL JOIN: which side (0 left, 1
-    /// right) the key's column `i` comes from.
-    pub fn full_join_side(&self, i: usize) -> Option<usize> {
-        let (left, right) = self.full_join?;
-        let occ = self.key_origins.get(i)?.occ;
-        if occ == left {
-            Some(0)
-        } else if occ == right {
-            Some(1)
-        } else {
-            None
+    /// Is every table the key is drawn from NULL-extended by an outer join (`a FULL JOIN b`,
+    /// `(a FULL JOIN b) LEFT JOIN c`)? No table's rows are then in every row: a change finds
+    /// its keys from the changed table's own rows, joined outward to the key's other tables
+    /// (see `plan::origin_paths`), and a row's key has a column of at least one of them.
+    pub fn rootless(&self) -> bool {
+        self.spans_tables() && self.key_origins.iter().all(|o| self.null_extended(o.occ))
+    }
+
+    /// The occurrences the key is drawn from, each once, in key order.
+    pub fn origin_occurrences(&self) -> Vec<OccId> {
+        let mut occs: Vec<OccId> = Vec::new();
+        for o in &self.key_origins {
+            if !occs.contains(&o.occ) {
+                occs.push(o.occ);
+            }
         }
+        occs
+    }
+
+    /// For a key with no table in every row ([`Self::rootless`]): which of its tables (an
+    /// index into [`Self::origin_occurrences`]) the key's column `i` comes from.
+    pub fn rootless_table(&self, i: usize) -> Option<usize> {
+        if !self.rootless() {
+            return None;
+        }
+        let occ = self.key_origins.get(i)?.occ;
+        self.origin_occurrences().iter().position(|o| *o == occ)
     }
 
     /// Where the key's column `i` comes from: the table (OID) and its column, when it is a

@@ -150,6 +150,10 @@ pub struct MaintenancePlan {
     /// from the root to each key column's occurrence, in key order (empty for the root's
     /// own columns); empty for any other key.
     pub key_paths: Vec<Vec<Hop>>,
+    /// For a key with no table in every row (`DefinitionModel::rootless`): per table the key
+    /// is drawn from (its occurrence), the paths from it to each of the others, in key
+    /// order (see [`origin_paths`]); empty for any other key.
+    pub origin_trees: Vec<(OccId, Vec<Vec<Hop>>)>,
 }
 
 impl MaintenancePlan {
@@ -197,12 +201,24 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
             root: None,
             sources,
             key_paths: Vec::new(),
+            origin_trees: Vec::new(),
         });
     };
     if let Some(why) = &model.occurrences[root.occ].untraceable {
         return Err(Error::KeyNotTraceable {
             reason: why.clone(),
         });
+    }
+    if model.key_outer_groups().len() > crate::model::MAX_KEY_OUTER_JOINS {
+        return Err(Error::KeyNotTraceable {
+            reason: format!(
+                "more than {} outer joins make its columns NULL in rows without a match",
+                crate::model::MAX_KEY_OUTER_JOINS
+            ),
+        });
+    }
+    if model.rootless() {
+        return rootless_plan(model, root);
     }
     let paths = shortest_paths(model, root.occ);
     let mut key_paths = Vec::new();
@@ -222,14 +238,6 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
             },
         });
     }
-    if model.key_outer_groups().len() > crate::model::MAX_KEY_OUTER_JOINS {
-        return Err(Error::KeyNotTraceable {
-            reason: format!(
-                "more than {} outer joins make its columns NULL in rows without a match",
-                crate::model::MAX_KEY_OUTER_JOINS
-            ),
-        });
-    }
     if model.spans_tables() {
         for origin in &model.key_origins {
             let occurrence = &model.occurrences[origin.occ];
@@ -247,11 +255,7 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
                         name(&model.occurrences[root.occ].table),
                     );
                     return Err(Error::KeyNotTraceable {
-                        reason: if model.full_join.is_some() {
-                            format!("no condition of the FULL JOIN's ON compares a column of {this} with a column of {root} (write it as column = column, or column OP column, between the two sides)")
-                        } else {
-                            format!("the key's columns come from several tables, and no chain of join conditions links {this} to {root} (each comparing a column of one table with a column of another as they are: col = col or col OP col, not inside an OR, not through an expression or a type conversion)")
-                        },
+                        reason: not_linked(&this, &root),
                     });
                 }
             }
@@ -297,7 +301,181 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
         root: Some(root),
         sources,
         key_paths,
+        origin_trees: Vec::new(),
     })
+}
+
+/// The refusal of a key drawn from tables `this` and `root` that no join conditions link.
+fn not_linked(this: &str, root: &str) -> String {
+    format!("the key's columns come from several tables, and no chain of join conditions links {this} to {root} (each comparing a column of one table with a column of another as they are: col = col or col OP col, not inside an OR, not through an expression or a type conversion; across an outer join, in its ON)")
+}
+
+/// The plan of a key with no table in every row (see `DefinitionModel::rootless`): each
+/// table the key is drawn from finds its keys from its own changed rows, joined outward to
+/// the others along [`origin_paths`]; every other occurrence is untraceable (its rows are
+/// in no key, so the stored rows it was in cannot be found from its own).
+fn rootless_plan(model: &DefinitionModel, root: ColumnRef) -> Result<MaintenancePlan> {
+    let origins = model.origin_occurrences();
+    let name = |occ: OccId| {
+        let t = &model.occurrences[occ].table;
+        format!("{}.{}", t.schema, t.name)
+    };
+    let mut origin_trees = Vec::new();
+    for &from in &origins {
+        if let Some(why) = &model.occurrences[from].untraceable {
+            return Err(Error::KeyNotTraceable {
+                reason: why.clone(),
+            });
+        }
+        let paths = origin_paths(model, from);
+        let mut tree = Vec::new();
+        for &to in &origins {
+            match &paths[to] {
+                Some(path) => tree.push(path.clone()),
+                None => {
+                    return Err(Error::KeyNotTraceable {
+                        reason: not_linked(&name(to), &name(from)),
+                    })
+                }
+            }
+        }
+        origin_trees.push((from, tree));
+    }
+    let sources = model
+        .tables()
+        .into_iter()
+        .map(|table| {
+            let reaches = model
+                .occurrences_of(table.oid)
+                .map(|occ| {
+                    let reach = if let Some(why) = &model.occurrences[occ].untraceable {
+                        Reach::Untraceable(why.clone())
+                    } else if origins.contains(&occ) {
+                        Reach::Root
+                    } else {
+                        Reach::Untraceable(format!(
+                            "no table is in every row (outer joins NULL-extend each table of the key), and the key has no column of {}.{}: its rows cannot be told apart in the stored rows",
+                            table.schema, table.name
+                        ))
+                    };
+                    (occ, reach)
+                })
+                .collect();
+            SourcePlan { table, reaches }
+        })
+        .collect();
+    Ok(MaintenancePlan {
+        root: Some(root),
+        sources,
+        key_paths: Vec::new(),
+        origin_trees,
+    })
+}
+
+/// A crossing of an outer join's `ON` into one of its sides: (join, side).
+type Entered = (usize, usize);
+
+/// How a path may cross `edge` from occurrence `at`, having entered the joins and sides
+/// `entered` on its way: `None` when it may not, else the column stepped from, the one
+/// stepped to, and the side of an outer join the step enters (where `at` has a row, the
+/// join may have found no match, and the row stepped to be NULL).
+///
+/// A conjunct of an outer join's `ON` that compares its two sides holds in every row where
+/// both sides have a row (the join matched them). A row where the join found no match has
+/// one side NULL; a path that entered that side across the join's `ON` reaches only NULLs
+/// beyond it (every link is strict, and joins above see that side NULL), unless it crosses
+/// the same join back: the rows there were never joined with the ones it started from, so
+/// that crossing is not taken. A conjunct comparing two columns of one side holds wherever
+/// that side has a row only on the nullable side of a LEFT or RIGHT JOIN (a row there is a
+/// match); elsewhere it only decides matches. Other conjuncts (`WHERE`, inner joins) step
+/// as their guards allow.
+fn step<'a>(
+    model: &'a DefinitionModel,
+    edge: &'a crate::model::Edge,
+    at: OccId,
+    entered: &std::collections::BTreeSet<Entered>,
+) -> Option<(&'a ColumnRef, &'a ColumnRef, Option<Entered>)> {
+    if !edge.links() {
+        return None;
+    }
+    let Some(j) = edge.join else {
+        return edge.step_from(at).map(|(f, t)| (f, t, None));
+    };
+    let (from, to) = if edge.left.occ == at {
+        (&edge.left, &edge.right)
+    } else if edge.right.occ == at {
+        (&edge.right, &edge.left)
+    } else {
+        return None;
+    };
+    let join = model.outer_joins.get(j)?;
+    let (a, b) = (join.side_of(from.occ)?, join.side_of(to.occ)?);
+    if a == b {
+        let certain = join.nulls[a] && !join.nulls[1 - a];
+        return certain.then_some((from, to, None));
+    }
+    if entered.contains(&(j, a)) {
+        return None;
+    }
+    Some((from, to, join.nulls[b].then_some((j, b))))
+}
+
+/// The paths from occurrence `start` to every occurrence it can reach, for a key with no
+/// table in every row (see [`rootless_plan`]). Breadth-first as [`shortest_paths`], in two
+/// rounds: first the occurrences in every row `start` is in (through `WHERE` and inner-join
+/// conditions, and from the nullable side of a LEFT or RIGHT JOIN to its other side, a
+/// match being certain there), then the rest, through the steps [`step`] allows.
+pub fn origin_paths(model: &DefinitionModel, start: OccId) -> Vec<Option<Vec<Hop>>> {
+    let n = model.occurrences.len();
+    let mut paths: Vec<Option<Vec<Hop>>> = vec![None; n];
+    let mut entered: Vec<std::collections::BTreeSet<Entered>> = vec![Default::default(); n];
+    paths[start] = Some(Vec::new());
+    for entering in [false, true] {
+        let mut queue: VecDeque<OccId> = (0..n).filter(|o| paths[*o].is_some()).collect();
+        while let Some(at) = queue.pop_front() {
+            if model.occurrences[at].untraceable.is_some() {
+                continue;
+            }
+            for edge in &model.edges {
+                let Some((from, to, enters)) = step(model, edge, at, &entered[at]) else {
+                    continue;
+                };
+                if paths[to.occ].is_some() || (enters.is_some() && !entering) {
+                    continue;
+                }
+                let also = model
+                    .edges
+                    .iter()
+                    .filter(|other| !std::ptr::eq(*other, edge))
+                    .filter_map(|other| {
+                        let (f, t, _) = step(model, other, at, &entered[at])?;
+                        (t.occ == to.occ).then(|| hop(other, f, t, Vec::new()))
+                    })
+                    .collect();
+                let mut path = paths[at].clone().unwrap_or_default();
+                path.push(hop(edge, from, to, also));
+                paths[to.occ] = Some(path);
+                let mut now = entered[at].clone();
+                now.extend(enters);
+                entered[to.occ] = now;
+                queue.push_back(to.occ);
+            }
+        }
+    }
+    paths
+}
+
+/// The step across `edge` from `from` to `to`.
+fn hop(edge: &crate::model::Edge, from: &ColumnRef, to: &ColumnRef, also: Vec<Hop>) -> Hop {
+    Hop {
+        from: from.clone(),
+        to: to.clone(),
+        operator: edge.operator.clone(),
+        from_is_left: edge.left == *from,
+        exact: edge.exact,
+        null_safe: edge.null_safe,
+        also,
+    }
 }
 
 /// Breadth-first search over usable edge directions; edges are tried in model order so the
@@ -312,6 +490,11 @@ fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>>
             continue; // nothing is reached through an untraceable occurrence
         }
         for edge in &model.edges {
+            // A FULL JOIN's conditions link its sides only where neither is NULL: a key
+            // with a table in every row reaches neither side through them.
+            if edge.join.is_some_and(|j| model.outer_joins[j].nulls == [true, true]) {
+                continue;
+            }
             let Some((from, to)) = edge.step_from(at) else {
                 continue;
             };
@@ -377,6 +560,7 @@ mod tests {
             exact: true,
             null_safe: false,
             guards: guards.iter().copied().collect::<BTreeSet<_>>(),
+            join: None,
         }
     }
 

@@ -114,9 +114,10 @@ pub fn analyze_view(
             if source == KeySource::ProvenTogether {
                 outer_last(&extracted, &mut key);
             }
-            if source == KeySource::ProvenTogether && extracted.model.full_join.is_some() {
-                // Both sides' keys of a FULL JOIN: nothing else could be the key, so say why
-                // this one cannot be traced rather than fall back.
+            if source == KeySource::ProvenTogether && top_level_rootless(&extracted) {
+                // The keys of every table of a join where none is in every row (a FULL JOIN):
+                // nothing else could be the key, so say why this one cannot be traced rather
+                // than fall back.
                 // SAFETY: the same query, still alive.
                 let origins = unsafe { trace_key(query, &extracted, &columns, &key, true)? };
                 linked_plan(&extracted.model, origins)?;
@@ -286,6 +287,18 @@ fn primary_keys_of(
     Ok((keys, deferrable))
 }
 
+/// Is every table of the definition's top level NULL-extended by an outer join (`a FULL
+/// JOIN b`, `(a FULL JOIN b) LEFT JOIN c`)?
+fn top_level_rootless(ex: &model::Extracted) -> bool {
+    let mut top = (0..ex.model.occurrences.len()).filter(|o| !ex.flags[*o].in_sublink);
+    let mut any = false;
+    let all = top.all(|o| {
+        any = true;
+        ex.model.null_extended(o)
+    });
+    any && all
+}
+
 /// What would give a definition without a key one: the primary keys of the tables its rows
 /// come from (joined at the top level), to select as they are.
 fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
@@ -297,7 +310,7 @@ fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
         outer.extend(outer_deferrable);
         if !outer.is_empty() {
             return Ok(format!(
-                "The tables with a primary key ({}) are all on the nullable side of an outer join, where a row may have none of their values. A FULL JOIN of exactly two tables is keyed by both sides' primary keys (select both); other joins need a table joined at the top level (the left side of a LEFT JOIN), whose primary key then identifies the rows.",
+                "The tables with a primary key ({}) are all on the nullable side of an outer join, where a row may have none of their values. Where no table is in every row (a FULL JOIN), the primary keys of every table joined key the rows together (select them all, each NOT NULL in its table); otherwise select the primary key of a table joined at the top level (the left side of a LEFT JOIN).",
                 outer.join("; ")
             ));
         }
@@ -358,17 +371,13 @@ unsafe fn trace_key(
                 "\"{k}\" converts its table's column to another type"
             )));
         }
-        let full_join = extracted
-            .model
-            .full_join
-            .is_some_and(|(l, r)| c.occ == l || c.occ == r);
-        let outer = !full_join && extracted.model.null_extended(c.occ);
-        if extracted.flags[c.occ].nullable && !full_join && !outer {
+        let outer = extracted.model.null_extended(c.occ);
+        if extracted.flags[c.occ].nullable && !outer {
             return Err(not_traceable(format!(
                 "\"{k}\" comes from the nullable side of an outer join"
             )));
         }
-        if (full_join || outer)
+        if outer
             && !crate::pg::names::column_not_null(
                 pg_sys::Oid::from(extracted.model.occurrences[c.occ].table.oid),
                 &c.column,
@@ -377,12 +386,7 @@ unsafe fn trace_key(
             // Its NULL must mean "no row of that side": a NULL value of a row would be the
             // same key.
             return Err(not_traceable(format!(
-                "\"{k}\" comes from {} and its column is not NOT NULL (a NULL must mean a row without a match)",
-                if full_join {
-                    "a side of the FULL JOIN"
-                } else {
-                    "the nullable side of an outer join"
-                }
+                "\"{k}\" comes from the nullable side of an outer join and its column is not NOT NULL (a NULL must mean a row without a match)"
             )));
         }
         if extracted.flags[c.occ].in_sublink {
@@ -390,17 +394,23 @@ unsafe fn trace_key(
         }
         origins.push(c.clone());
     }
-    if let Some((left, right)) = extracted.model.full_join {
-        let sides = |occ| origins.iter().any(|o| o.occ == occ);
-        if (sides(left) || sides(right)) && !(sides(left) && sides(right)) {
-            let name = |occ: usize| {
+    if !origins.is_empty() && origins.iter().all(|o| extracted.model.null_extended(o.occ)) {
+        // No table of the key is in every row (a FULL JOIN): a row is told apart by which
+        // tables it has a row of, so the key must hold a column of each table of the join
+        // (a row of the others alone would have a key of NULLs, and a change of a table
+        // outside the key could not find the stored rows it is in).
+        let missing: Vec<String> = (0..extracted.model.occurrences.len())
+            .filter(|occ| !extracted.flags[*occ].in_sublink)
+            .filter(|occ| !origins.iter().any(|o| o.occ == *occ))
+            .map(|occ| {
                 let t = &extracted.model.occurrences[occ].table;
                 format!("{}.{}", t.schema, t.name)
-            };
+            })
+            .collect();
+        if !missing.is_empty() {
             return Err(not_traceable(format!(
-                "a key of a FULL JOIN needs columns of both sides ({} and {}): each side's rows also come unmatched, with the other side's columns NULL",
-                name(left),
-                name(right)
+                "no table is in every row (outer joins NULL-extend each table of the key), and the key has no column of {}: a key over such joins needs the primary key of every table joined",
+                missing.join(", ")
             )));
         }
     }

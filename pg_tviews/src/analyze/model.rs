@@ -9,7 +9,9 @@
 use std::collections::BTreeSet;
 
 use pgrx::pg_sys;
-use tviews_core::model::{ColumnRef, DefinitionModel, Edge, OccId, Occurrence, TableRef};
+use tviews_core::model::{
+    ColumnRef, DefinitionModel, Edge, OccId, Occurrence, OuterJoin, TableRef,
+};
 
 use crate::errors::TviewError;
 use crate::pg::names::{attribute_name, relation_name};
@@ -59,17 +61,14 @@ enum Guards {
     Join {
         guarded: BTreeSet<OccId>,
         below: BTreeSet<OccId>,
+        /// The outer join whose ON it is in (see `tviews_core::model::Edge::join`).
+        join: Option<usize>,
     },
 }
 
 struct Walker {
     out: Extracted,
     levels: Vec<Level>,
-    /// The definition's FROM list when it is exactly `a FULL JOIN b` of two tables.
-    top_full_join: *mut pg_sys::JoinExpr,
-    /// The conjuncts of that join's ON, and the edges made of them.
-    full_on: Vec<*mut pg_sys::Node>,
-    full_on_edges: Vec<usize>,
     /// The NULL-safe edges of a subquery's conjuncts that compare a column of its own with one
     /// of an enclosing level: (edge, the enclosing level's occurrence, the subquery's).
     outer_null_safe: Vec<(usize, OccId, OccId)>,
@@ -83,10 +82,6 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
     let mut w = Walker {
         out: Extracted::default(),
         levels: Vec::new(),
-        // SAFETY: per contract.
-        top_full_join: unsafe { top_full_join(query, true) },
-        full_on: Vec::new(),
-        full_on_edges: Vec::new(),
         outer_null_safe: Vec::new(),
     };
     // SAFETY: per contract.
@@ -106,26 +101,6 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
             .any(|g| g.contains(&outer) && !g.contains(&inner));
         if split {
             w.out.model.edges[i].unlink();
-        }
-    }
-    if let Some((left, right)) = w.out.model.full_join {
-        // Whether a row of either side is unmatched depends on the ON alone: a pair that
-        // meets a WHERE condition but not the ON is no pair. Only the ON's conditions link
-        // the two sides.
-        for (i, edge) in w.out.model.edges.iter_mut().enumerate() {
-            let pair = [edge.left.occ, edge.right.occ];
-            if pair.contains(&left) && pair.contains(&right) && !w.full_on_edges.contains(&i) {
-                edge.unlink();
-            }
-        }
-        // Rows beside the FULL JOIN (subqueries reading other tables): not traced yet.
-        for (occ, o) in w.out.model.occurrences.iter_mut().enumerate() {
-            if occ != left && occ != right {
-                o.untraceable.get_or_insert_with(|| {
-                    "it is read beside a FULL JOIN (only the two joined tables' changes are traced)"
-                        .into()
-                });
-            }
         }
     }
     // SAFETY: the target list belongs to `query`.
@@ -219,14 +194,18 @@ impl Walker {
                             let below = self.null_extended_among(&occs);
                             (occs, below)
                         }
-                        Guards::Join { guarded, below } => (guarded, below),
+                        Guards::Join {
+                            guarded,
+                            below,
+                            join,
+                        } => {
+                            edge.join = join;
+                            (guarded, below)
+                        }
                     };
                     edge.guards = guarded;
                     if edge.null_safe {
                         self.restrict_null_safe(&mut edge, &below, depth);
-                    }
-                    if self.full_on.contains(&conjunct) {
-                        self.full_on_edges.push(self.out.model.edges.len());
                     }
                     self.out.model.edges.push(edge);
                 }
@@ -394,32 +373,30 @@ impl Walker {
                 // The occurrences outer joins under this one NULL-extend (its own are not
                 // recorded yet).
                 let below = self.null_extended_among(&l.union(&r).copied().collect());
-                let top_full = std::ptr::eq(node as *mut pg_sys::JoinExpr, self.top_full_join);
-                // The occurrences each outer join NULL-extends together (the definition's
-                // own FULL JOIN of two tables is traced as such, below).
-                if !top_full {
-                    let sides: &[&BTreeSet<OccId>] = match j.jointype {
-                        JOIN_LEFT => &[&r],
-                        JOIN_RIGHT => &[&l],
-                        JOIN_FULL => &[&l, &r],
-                        _ => &[],
-                    };
-                    for side in sides.iter().filter(|s| !s.is_empty()) {
-                        self.out.model.outer_groups.push((*side).clone());
+                // The occurrences each outer join NULL-extends together, and the join itself
+                // (its conditions link its sides only where it found a match).
+                let nulls = match j.jointype {
+                    JOIN_LEFT => Some([false, true]),
+                    JOIN_RIGHT => Some([true, false]),
+                    JOIN_FULL => Some([true, true]),
+                    _ => None,
+                };
+                let mut join = None;
+                if let Some(nulls) = nulls {
+                    for (side, occs) in [&l, &r].into_iter().enumerate() {
+                        if nulls[side] && !occs.is_empty() {
+                            self.out.model.outer_groups.push(occs.clone());
+                        }
                     }
-                }
-                if top_full {
-                    // The definition's own FULL JOIN of two tables: a matched pair holds its
-                    // ON conditions, and the key (both sides' keys) is traced through them.
-                    if let ([left], [right]) = (
-                        l.iter().copied().collect::<Vec<_>>().as_slice(),
-                        r.iter().copied().collect::<Vec<_>>().as_slice(),
-                    ) {
-                        self.out.model.full_join = Some((*left, *right));
+                    join = Some(self.out.model.outer_joins.len());
+                    self.out.model.outer_joins.push(OuterJoin {
+                        sides: [l.clone(), r.clone()],
+                        nulls,
+                    });
+                    if nulls == [true, true] {
+                        // A matched pair holds the ON's conditions: they guard both sides
+                        // (see `tviews_core::plan::origin_paths` for how they are crossed).
                         guarded = l.union(&r).copied().collect();
-                        let mut on = Vec::new();
-                        conjuncts(j.quals, &mut on);
-                        self.full_on = on;
                     }
                 }
                 let mut cs = Vec::new();
@@ -430,6 +407,7 @@ impl Walker {
                         Guards::Join {
                             guarded: guarded.clone(),
                             below: below.clone(),
+                            join,
                         },
                     ));
                 }
@@ -569,6 +547,7 @@ impl Walker {
                     pg_sys::exprType(list_nth(op.args, 1)?),
                 )?,
                 guards: BTreeSet::new(),
+                join: None,
             })
         }
     }
@@ -588,83 +567,6 @@ pub(super) fn row_by_row(q: &pg_sys::Query) -> bool {
         && q.limitCount.is_null()
         && q.limitOffset.is_null()
         && q.setOperations.is_null()
-}
-
-/// The join of `query`'s FROM list when that list is exactly one `FULL JOIN` of two tables
-/// (null otherwise). With `look_through`, a query that only projects the rows of one
-/// subquery (`SELECT * FROM` the definition's view, as the analysis reads it) is looked
-/// through.
-pub(super) unsafe fn top_full_join(
-    query: *mut pg_sys::Query,
-    look_through: bool,
-) -> *mut pg_sys::JoinExpr {
-    // SAFETY: tags checked before each cast; the nodes belong to the valid `query`.
-    unsafe {
-        let from = (*query).jointree;
-        if from.is_null() || crate::pg::nodes::list_len((*from).fromlist) != 1 {
-            return std::ptr::null_mut();
-        }
-        let Some(node) = list_nth::<pg_sys::Node>((*from).fromlist, 0) else {
-            return std::ptr::null_mut();
-        };
-        if look_through && is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
-            let q = &*query;
-            let only_projects = (*from).quals.is_null() && row_by_row(q);
-            let rte = list_nth::<pg_sys::RangeTblEntry>(
-                q.rtable,
-                (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize - 1,
-            );
-            return match rte {
-                Some(rte) if only_projects && (*rte).rtekind == pg_sys::RTEKind::RTE_SUBQUERY => {
-                    top_full_join((*rte).subquery, true)
-                }
-                _ => std::ptr::null_mut(),
-            };
-        }
-        if !is_a(node, pg_sys::NodeTag::T_JoinExpr) {
-            return std::ptr::null_mut();
-        }
-        let j = node as *mut pg_sys::JoinExpr;
-        // A table, or a subquery (a helper view) that reads one table and keeps or drops
-        // its rows one by one (a filter, computed columns).
-        let relation = |arg: *mut pg_sys::Node| {
-            if !is_a(arg, pg_sys::NodeTag::T_RangeTblRef) {
-                return false;
-            }
-            let Some(rte) = list_nth::<pg_sys::RangeTblEntry>(
-                (*query).rtable,
-                (*(arg as *mut pg_sys::RangeTblRef)).rtindex as usize - 1,
-            ) else {
-                return false;
-            };
-            match (*rte).rtekind {
-                pg_sys::RTEKind::RTE_RELATION => true,
-                pg_sys::RTEKind::RTE_SUBQUERY if !(*rte).lateral => {
-                    let q = &*(*rte).subquery;
-                    let one_table = !q.jointree.is_null()
-                        && crate::pg::nodes::list_len((*q.jointree).fromlist) == 1
-                        && list_nth::<pg_sys::Node>((*q.jointree).fromlist, 0).is_some_and(|n| {
-                            is_a(n, pg_sys::NodeTag::T_RangeTblRef)
-                                && list_nth::<pg_sys::RangeTblEntry>(
-                                    q.rtable,
-                                    (*(n as *mut pg_sys::RangeTblRef)).rtindex as usize - 1,
-                                )
-                                .is_some_and(|r| (*r).rtekind == pg_sys::RTEKind::RTE_RELATION)
-                        });
-                    one_table && !q.hasSubLinks && q.cteList.is_null() && row_by_row(q)
-                }
-                _ => false,
-            }
-        };
-        if (*j).jointype == pg_sys::JoinType::JOIN_FULL
-            && relation((*j).larg)
-            && relation((*j).rarg)
-        {
-            j
-        } else {
-            std::ptr::null_mut()
-        }
-    }
 }
 
 /// Refuse tables whose changes statement triggers with transition tables cannot see.

@@ -143,12 +143,14 @@ pub unsafe fn flatten_grouping(query: *mut pg_sys::Query) {
 /// `reduce_outer_joins`), for the analysis: a LEFT or RIGHT JOIN whose NULL-extended rows a
 /// condition above it always rejects is an inner join (`a LEFT JOIN b ON ... WHERE b.x = 1`;
 /// `c LEFT JOIN (a LEFT JOIN b ON b.aid = a.id) ON c.bid = b.id`, where a row without `b`
-/// never meets a `c`). The definition means the same rows either way, so keys, links and
+/// never meets a `c`); a FULL JOIN whose NULL-extended rows of one side (or both) are
+/// rejected so is a LEFT or RIGHT JOIN (an inner join). The definition means the same rows
+/// either way, so keys, links and
 /// uniqueness proofs read it as the inner join it is. The conditions that count are those
 /// PostgreSQL proves reject a NULL (`find_nonnullable_rels`: strict operators and functions,
 /// `IS NOT NULL`, ...), in `WHERE` or in the `ON` of an inner join above, or in an outer
-/// join's `ON` for its own nullable side; a FULL JOIN is left as written and passes nothing
-/// down, as the planner does. Columns read through a join's alias count for no table.
+/// join's `ON` for its own nullable side; a FULL JOIN left one passes nothing down, as the
+/// planner does. Columns read through a join's alias count for no table.
 ///
 /// # Safety
 /// `query` must be a valid analyzed Query the caller may modify; the result is for analysis
@@ -222,10 +224,17 @@ unsafe fn reduce_joins(level: &Level, node: *mut pg_sys::Node, above: *mut pg_sy
             }
         } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
             let j = node as *mut pg_sys::JoinExpr;
-            let reduced = match (*j).jointype {
-                JOIN_LEFT if pg_sys::bms_overlap(above, base_relids((*j).rarg)) => JOIN_INNER,
-                JOIN_RIGHT if pg_sys::bms_overlap(above, base_relids((*j).larg)) => JOIN_INNER,
-                t => t,
+            let (left, right) = (
+                pg_sys::bms_overlap(above, base_relids((*j).larg)),
+                pg_sys::bms_overlap(above, base_relids((*j).rarg)),
+            );
+            let reduced = match ((*j).jointype, left, right) {
+                (JOIN_LEFT, _, true) | (JOIN_RIGHT, true, _) | (JOIN_FULL, true, true) => {
+                    JOIN_INNER
+                }
+                (JOIN_FULL, true, false) => JOIN_LEFT,
+                (JOIN_FULL, false, true) => JOIN_RIGHT,
+                (t, _, _) => t,
             };
             if reduced != (*j).jointype {
                 (*j).jointype = reduced;

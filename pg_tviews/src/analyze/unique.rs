@@ -261,8 +261,8 @@ unsafe fn unique_sets(
             }
         }
         if sets.is_empty() {
-            if let Some(both) = full_join_set(query, &level, &shown)? {
-                sets.push(both);
+            if let Some(all) = every_item_set(query, &level, &shown)? {
+                sets.push(all);
             }
         }
         if sets.is_empty() {
@@ -309,28 +309,26 @@ unsafe fn unique_sets(
     }
 }
 
-/// For a level whose FROM list is exactly `a FULL JOIN b` of two tables: a unique set of NOT
-/// NULL columns of each side, both shown, identify the rows together. A join returns each
-/// pair of rows at most once, each unmatched row of either side once with the other side's
-/// columns NULL, and NOT NULL columns tell an unmatched row from a matched one.
-unsafe fn full_join_set(
+/// For a level with a FULL JOIN (whose sides' items get no unique set of their own): a
+/// unique set of NOT NULL columns of every item, all shown, identify the rows together. A
+/// join returns each combination of its sides' rows at most once, each unmatched row of a
+/// side once with the other side's columns NULL, and NOT NULL columns tell an unmatched row
+/// from a matched one; so does every join above it, and a FROM list of several items. An
+/// item reading another (LATERAL) proves nothing here.
+unsafe fn every_item_set(
     query: *mut pg_sys::Query,
     level: &Level,
     shown: &BTreeMap<(usize, u32), Vec<u32>>,
 ) -> Result<Option<BTreeSet<u32>>, TviewError> {
-    // SAFETY: per the caller's contract, `query` is valid; tags are checked before casts.
+    if !level.under_full.iter().any(|f| *f) || level.lateral.iter().any(|l| !l.is_empty()) {
+        return Ok(None);
+    }
+    // SAFETY: per the caller's contract, `query` is valid; range table entries by index.
     unsafe {
-        let join = super::model::top_full_join(query, false);
-        if join.is_null() {
-            return Ok(None);
-        }
-        let mut both = BTreeSet::new();
-        for arg in [(*join).larg, (*join).rarg] {
-            let rtindex = (*(arg as *mut pg_sys::RangeTblRef)).rtindex as usize;
-            let (Some(item), Some(rte)) = (
-                level.item_of(rtindex),
-                list_nth::<pg_sys::RangeTblEntry>((*query).rtable, rtindex - 1),
-            ) else {
+        let mut all = BTreeSet::new();
+        for (item, rtindex) in level.rtindexes.iter().enumerate() {
+            let Some(rte) = list_nth::<pg_sys::RangeTblEntry>((*query).rtable, rtindex - 1)
+            else {
                 return Ok(None);
             };
             // A table's unique sets of NOT NULL columns; a helper view's proven unique sets
@@ -341,17 +339,17 @@ unsafe fn full_join_set(
             } else {
                 info.sets
             };
-            let side = sets.into_iter().find_map(|set| {
+            let own = sets.into_iter().find_map(|set| {
                 set.iter()
                     .map(|c| shown.get(&(item, *c)).map(|copies| copies[0]))
                     .collect::<Option<Vec<u32>>>()
             });
-            match side {
-                Some(columns) if !columns.is_empty() => both.extend(columns),
+            match own {
+                Some(columns) if !columns.is_empty() => all.extend(columns),
                 _ => return Ok(None),
             }
         }
-        Ok(Some(both))
+        Ok(Some(all))
     }
 }
 
@@ -571,6 +569,8 @@ struct Level {
     determining: Vec<Vec<BTreeSet<u32>>>,
     /// Per item, the range-table indexes of this level a LATERAL item reads.
     lateral: Vec<BTreeSet<usize>>,
+    /// Per item, whether it is under a FULL JOIN (see [`Level::walk`]).
+    under_full: Vec<bool>,
     pins: Vec<Pin>,
 }
 
@@ -584,6 +584,7 @@ impl Level {
             reach: Vec::new(),
             determining: Vec::new(),
             lateral: Vec::new(),
+            under_full: Vec::new(),
             pins: Vec::new(),
         };
         // SAFETY: query is valid.
@@ -662,6 +663,7 @@ impl Level {
                     d.determining
                 });
                 self.lateral.push(d.lateral);
+                self.under_full.push(under_full);
                 Ok([self.rtindexes.len() - 1].into())
             } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
                 let j = &*(node as *mut pg_sys::JoinExpr);

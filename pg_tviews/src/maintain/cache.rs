@@ -618,16 +618,14 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     if meta.key_type.is_some() {
         // The key's columns in their tables, for whether each may be NULL.
         for (i, column) in meta.key.iter().enumerate() {
-            // A side of a FULL JOIN gives its columns NULL in unmatched rows of the other.
-            let full_join_side = def.model.full_join_side(i);
-            // So does an outer join's nullable side, in rows without a match.
+            // An outer join's nullable side gives its columns NULL in rows without a match.
             let null_extended = def
                 .model
                 .key_origins
                 .get(i)
                 .is_some_and(|o| def.model.null_extended(o.occ));
             let nullable = match def.model.key_column_origin(i) {
-                _ if full_join_side.is_some() || null_extended => true,
+                _ if null_extended => true,
                 Some((t, c)) => !crate::pg::names::column_not_null(pg_sys::Oid::from(t), c)?,
                 None => true,
             };
@@ -642,7 +640,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
                 eq,
                 collation: crate::pg::names::column_collation_sql(meta.table, column)?,
                 nullable,
-                full_join_side,
+                table: def.model.rootless_table(i),
             });
             key_field_types.push(typ);
         }

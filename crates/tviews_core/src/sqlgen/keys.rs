@@ -155,29 +155,18 @@ fn spanning_query(
             Reach::Path(hops) => hops,
             Reach::Untraceable(_) => return None,
         };
-        // A side of a top-level FULL JOIN: its rows are also in rows of their own, unmatched.
-        let side = model
-            .full_join
-            .filter(|(l, r)| occ == l || occ == r)
-            .map(|_| *occ);
+        // With no table in every row, the stored rows holding the changed rows' own key
+        // columns (whatever the other tables' are).
+        let own_only = model.rootless();
         if let Some(old) = old {
             branches.push(stored_rows_branch(
-                model,
-                root,
-                *occ,
-                path,
-                old,
-                stored,
-                side.is_some(),
+                model, root, *occ, path, old, stored, own_only,
             ));
         }
         for images in old.into_iter().chain(new) {
             branches.push(joined_rows_branch(
                 model, plan, root, *occ, path, images, stored,
             ));
-            if let Some(side) = side {
-                branches.push(unmatched_row_branch(model, side, images, stored));
-            }
         }
     }
     let mut distinct: Vec<String> = Vec::new();
@@ -186,16 +175,23 @@ fn spanning_query(
             distinct.push(b);
         }
     }
+    // A key with every column NULL (a changed row that joins nothing, with its own table's
+    // columns NULLed too) is no row's.
+    let some_row = if model.rootless() {
+        " WHERE NOT (s.k IS NULL)"
+    } else {
+        ""
+    };
     Some(format!(
-        "SELECT pg_catalog.array_agg(DISTINCT k) FROM ({}) AS s(k)",
+        "SELECT pg_catalog.array_agg(DISTINCT k) FROM ({}) AS s(k){some_row}",
         distinct.join(" UNION ALL ")
     ))
 }
 
 /// The stored rows side of [`spanning_query`] for the appearance `target` of the source,
-/// reached from the root along `path`; `old` holds the old images. With `own_only` (a side
-/// of a top-level FULL JOIN, whose rows may be stored unmatched, with the other side's key
-/// NULL): the stored rows holding the target's own key columns, whatever the other side.
+/// reached from the root along `path`; `old` holds the old images. With `own_only` (a key
+/// with no table in every row, whose rows may be stored with any other table's columns
+/// NULL): the stored rows holding the target's own key columns, whatever the others.
 fn stored_rows_branch(
     model: &DefinitionModel,
     root: OccId,
@@ -237,8 +233,8 @@ fn stored_rows_branch(
                         .map(|c| format!(" COLLATE {c}"))
                         .unwrap_or_default();
                     let test = compare(&column, &field.eq, &format!("{value}{collate}"));
-                    // A side of a FULL JOIN: its key columns are NOT NULL in its rows.
-                    if field.nullable && field.full_join_side.is_none() {
+                    // The target's own columns are NOT NULL in its rows.
+                    if field.nullable && !own_only {
                         format!("({test} OR ({column} IS NULL AND {value} IS NULL))")
                     } else {
                         test
@@ -281,18 +277,22 @@ fn joined_rows_branch(
     // The occurrences the changed rows are reached through: joined as they are (a row that
     // does not reach them is no row of this branch).
     let on_path: Vec<OccId> = path.iter().map(|h| h.to.occ).chain([target]).collect();
-    // The paths share their prefixes (one breadth-first tree from the root): each hop's
+    // With no table in every row, the changed rows are the start, and every other table may
+    // be NULL-extended in their rows.
+    let rootless = model.rootless();
+    let start = if rootless { target } else { root };
+    // The paths share their prefixes (one breadth-first tree from the start): each hop's
     // starting occurrence is joined before it. An occurrence an outer join NULL-extends,
     // off the changed rows' path, is joined as that join does (LEFT): a row without a match
     // there is a row of the definition too.
-    let mut joined: Vec<OccId> = vec![root];
-    let mut sql = format!("FROM {} AS {}", relation(root), alias(root));
-    for hop in spanning_hops(plan, path) {
+    let mut joined: Vec<OccId> = vec![start];
+    let mut sql = format!("FROM {} AS {}", relation(start), alias(start));
+    for hop in branch_hops(plan, target, path) {
         let to = hop.to.occ;
         if joined.contains(&to) {
             continue;
         }
-        let join = if model.null_extended(to) && !on_path.contains(&to) {
+        let join = if rootless || (model.null_extended(to) && !on_path.contains(&to)) {
             "LEFT JOIN"
         } else {
             "JOIN"
@@ -305,43 +305,26 @@ fn joined_rows_branch(
         ));
         joined.push(to);
     }
-    let Some((left, right)) = model.full_join else {
-        // The key as the join finds it, and with each combination of its outer joins'
-        // columns NULL: the changed rows may decide whether those joins find a match (the
-        // join here leaves the definition's other conditions out, so it may find one the
-        // definition does not).
-        let value =
-            |o: &crate::model::ColumnRef| format!("{}.{}", alias(o.occ), quote_ident(&o.column));
-        let patterns = model.null_patterns();
-        if let [none] = patterns.as_slice() {
-            if none.is_empty() {
-                return format!("SELECT {} {sql}", key_row(model, &value, none, stored));
-            }
+    // The key as the join finds it, and with each combination of its outer joins' columns
+    // NULL: the changed rows may decide whether those joins find a match (the join here
+    // leaves the definition's other conditions out, so it may find one the definition does
+    // not). With no table in every row this includes the changed rows' own row left
+    // unmatched, and the rows their arrival or departure leaves unmatched.
+    let value =
+        |o: &crate::model::ColumnRef| format!("{}.{}", alias(o.occ), quote_ident(&o.column));
+    let patterns = model.null_patterns();
+    if let [none] = patterns.as_slice() {
+        if none.is_empty() {
+            return format!("SELECT {} {sql}", key_row(model, &value, none, stored));
         }
-        let rows: Vec<String> = patterns
-            .iter()
-            .map(|nulled| format!("({})", key_row(model, &value, nulled, stored)))
-            .collect();
-        return format!(
-            "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}) AS p(k)",
-            rows.join(", ")
-        );
-    };
-    // A top-level FULL JOIN: a pair the changed rows match now or matched before decides
-    // whether each of its two rows is also stored unmatched (the other side's key NULL).
-    let pattern = |nulled: Option<OccId>| {
-        let value =
-            |o: &crate::model::ColumnRef| format!("{}.{}", alias(o.occ), quote_ident(&o.column));
-        format!(
-            "({})",
-            key_row(model, &value, &nulled.into_iter().collect(), stored)
-        )
-    };
+    }
+    let rows: Vec<String> = patterns
+        .iter()
+        .map(|nulled| format!("({})", key_row(model, &value, nulled, stored)))
+        .collect();
     format!(
-        "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}, {}, {}) AS p(k)",
-        pattern(None),
-        pattern(Some(right)),
-        pattern(Some(left))
+        "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}) AS p(k)",
+        rows.join(", ")
     )
 }
 
@@ -367,27 +350,23 @@ fn key_row(
     format!("ROW({})::{}", values.join(", "), stored.key_type)
 }
 
-/// For a side `side` of a top-level FULL JOIN: the changed rows (`images`) as rows of their
-/// own, unmatched (the other side's key NULL), whether or not they are stored that way.
-fn unmatched_row_branch(
-    model: &DefinitionModel,
-    side: OccId,
-    images: &str,
-    stored: &RefreshTarget<'_>,
-) -> String {
-    let other = model
-        .full_join
-        .map(|(left, right)| if side == left { right } else { left });
-    let value = |o: &crate::model::ColumnRef| format!("d.{}", quote_ident(&o.column));
-    format!(
-        "SELECT {} FROM {images} AS d",
-        key_row(model, &value, &other.into_iter().collect(), stored)
-    )
-}
-
-/// The hops [`joined_rows_branch`] joins: the paths to the key's occurrences, then `path`.
-fn spanning_hops<'a>(plan: &'a MaintenancePlan, path: &'a [Hop]) -> impl Iterator<Item = &'a Hop> {
-    plan.key_paths.iter().flatten().chain(path)
+/// The hops [`joined_rows_branch`] joins for the appearance `target` of a source: the paths
+/// to the key's occurrences, then `path` (from the root); for a key with no table in every
+/// row, the paths from `target` to the key's occurrences.
+fn branch_hops<'a>(
+    plan: &'a MaintenancePlan,
+    target: OccId,
+    path: &'a [Hop],
+) -> Box<dyn Iterator<Item = &'a Hop> + 'a> {
+    if plan.origin_trees.is_empty() {
+        return Box::new(plan.key_paths.iter().flatten().chain(path));
+    }
+    let tree = plan
+        .origin_trees
+        .iter()
+        .filter(move |(from, _)| *from == target)
+        .flat_map(|(_, paths)| paths.iter().flatten());
+    Box::new(tree)
 }
 
 /// For a key drawn from several tables: the columns of `source`'s rows its key query reads,
@@ -409,7 +388,7 @@ fn spanning_columns(
             Reach::Path(hops) => hops,
             _ => &[],
         };
-        for hop in spanning_hops(plan, path).flat_map(|h| std::iter::once(h).chain(&h.also)) {
+        for hop in branch_hops(plan, *occ, path).flat_map(|h| std::iter::once(h).chain(&h.also)) {
             if hop.from.occ == *occ {
                 add(&hop.from.column);
             }

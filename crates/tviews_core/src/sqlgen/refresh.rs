@@ -16,12 +16,13 @@ pub struct KeyField {
     pub eq: OperatorRef,
     /// The column's collation, qualified, when its type has one.
     pub collation: Option<String>,
-    /// The column may be NULL in a key (its table's column has no NOT NULL, or it comes
-    /// from a side of a FULL JOIN).
+    /// The column may be NULL in a key (its table's column has no NOT NULL, or an outer
+    /// join NULL-extends its table).
     pub nullable: bool,
-    /// For a key drawn from both sides of a top-level FULL JOIN: the side (0 left, 1 right)
-    /// the column comes from (see [`RefreshTarget::with_field_tests`]).
-    pub full_join_side: Option<usize>,
+    /// For a key with no table in every row (`a FULL JOIN b`, see
+    /// `model::DefinitionModel::rootless`): which of the key's tables (in key order) the
+    /// column comes from (see [`RefreshTarget::with_field_tests`]).
+    pub table: Option<usize>,
 }
 
 /// What the refresh statements need to know about a TVIEW.
@@ -196,19 +197,19 @@ impl RefreshTarget<'_> {
         // hundred keys cost a third of a second.
     }
 
-    /// The key is drawn from both sides of a top-level FULL JOIN.
-    fn full_join(&self) -> bool {
-        self.key_fields.iter().any(|f| f.full_join_side.is_some())
+    /// The key has no table in every row (its fields say which table they come from).
+    fn rootless(&self) -> bool {
+        self.key_fields.iter().any(|f| f.table.is_some())
     }
 
     /// The tests of each key column against its keys' values (`values(i, field)`, the right
     /// side of the field's equality), as conditions on the definition's rows (the arms of a
-    /// UNION ALL). One arm, or for a key drawn from both sides of a top-level FULL JOIN two:
-    /// the rows with the left side's key among the keys (a row of that side, matched or not),
-    /// and the rows without a left side whose right side's key is among them. Each arm tests
-    /// its side's columns strictly, so PostgreSQL turns the FULL JOIN into an outer join
-    /// from that side and an index of its key finds the rows; one condition for both would
-    /// read both tables whole.
+    /// UNION ALL). One arm, or for a key with no table in every row one per table of the
+    /// key: the rows with that table's key among the keys and the tables before it NULL
+    /// (`a FULL JOIN b`: the rows with a row of `a`, matched or not, then the rows without
+    /// one whose `b` is among them). Each arm tests its table's columns strictly, so
+    /// PostgreSQL turns the outer joins that NULL-extend it into joins from its side and an
+    /// index of its key finds the rows; one condition for all would read every table whole.
     fn field_arms(&self, values: &dyn Fn(usize, &KeyField) -> String) -> Vec<String> {
         let test = |i: usize, column: &str, field: &KeyField, strict: bool| {
             let column = quote_ident(column);
@@ -224,25 +225,25 @@ impl RefreshTarget<'_> {
                 test
             }
         };
-        // The arm of the rows with side `strict` (of a FULL JOIN) present, or of all rows.
-        let arm = |strict: Option<usize>| {
+        // The arm of the rows whose first table present is `first`, or of all rows.
+        let arm = |first: Option<usize>| {
             let tests: Vec<String> = self
                 .key
                 .iter()
                 .zip(self.key_fields)
                 .enumerate()
-                .map(|(i, (c, f))| match (f.full_join_side, strict) {
-                    (Some(0), Some(1)) => format!("{} IS NULL", quote_ident(c)),
-                    (Some(side), Some(strict)) => test(i, c, f, side == strict),
+                .map(|(i, (c, f))| match (f.table, first) {
+                    (Some(t), Some(first)) if t < first => format!("{} IS NULL", quote_ident(c)),
+                    (Some(t), Some(first)) => test(i, c, f, t == first),
                     _ => test(i, c, f, false),
                 })
                 .collect();
             tests.join(" AND ")
         };
-        if self.full_join() {
-            vec![arm(Some(0)), arm(Some(1))]
-        } else {
-            vec![arm(None)]
+        let tables = self.key_fields.iter().filter_map(|f| f.table).max();
+        match tables {
+            Some(last) => (0..=last).map(|t| arm(Some(t))).collect(),
+            None => vec![arm(None)],
         }
     }
 
@@ -453,9 +454,9 @@ pub fn refresh_one_key(t: &RefreshTarget<'_>) -> String {
 /// keys of `$1` as a join (semi-join), not an array test.
 pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
     let (keys, key) = t.unnest_keys("u");
-    if t.full_join() {
-        // Each side's arm semi-joins its key columns with the keys' values of them (a
-        // whole-key test would read both sides of the FULL JOIN whole).
+    if t.rootless() {
+        // Each table's arm semi-joins its key columns with the keys' values of them (a
+        // whole-key test would read every table whole).
         let arms = t.field_arms(&|i, field| {
             let collate = field
                 .collation
@@ -647,7 +648,7 @@ pub(crate) mod tests {
             eq: OperatorRef::equals(),
             collation: None,
             nullable: false,
-            full_join_side: None,
+            table: None,
         };
         RefreshTarget {
             table: ("public", "tv_post_tag"),
@@ -751,13 +752,13 @@ pub(crate) mod tests {
                 eq: text_eq.clone(),
                 collation: Some("\"C\"".into()),
                 nullable: true,
-                full_join_side: None,
+                table: None,
             },
             KeyField {
                 eq: text_eq,
                 collation: None,
                 nullable: false,
-                full_join_side: None,
+                table: None,
             },
         ];
         let kt_eq = OperatorRef {
