@@ -394,7 +394,17 @@ unsafe fn trace_key(
         }
         origins.push(c.clone());
     }
-    if !origins.is_empty() && origins.iter().all(|o| extracted.model.null_extended(o.occ)) {
+    let all_null_extended =
+        !origins.is_empty() && origins.iter().all(|o| extracted.model.null_extended(o.occ));
+    if all_null_extended && !top_level_rootless(extracted) {
+        // A table the joins keep is in every row, and the key has none of its columns.
+        let t = &extracted.model.occurrences[origins[0].occ].table;
+        return Err(not_traceable(format!(
+            "it comes from {}.{}, on the nullable side of an outer join, NULL in every row without a match: add a key column of a table the outer joins keep",
+            t.schema, t.name
+        )));
+    }
+    if all_null_extended {
         // No table of the key is in every row (a FULL JOIN): a row is told apart by which
         // tables it has a row of, so the key must hold a column of each table of the join
         // (a row of the others alone would have a key of NULLs, and a change of a table
