@@ -72,7 +72,7 @@ impl Error {
                 columns.join(", ")
             )),
             Error::KeyNotTraceable { .. } => Some(
-                "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates, from tables of the top-level FROM list that join conditions link; from an outer join's nullable side only NOT NULL columns (a primary key), after a key column of a table the joins keep, or both sides' keys of a FULL JOIN of two tables."
+                "Select the key's columns as they are in their table (for example p.pk_post), not expressions or aggregates, from tables of the top-level FROM list that join conditions link; from an outer join's nullable side only NOT NULL columns (a primary key), after a key column of a table the joins keep, or, where no table is in every row (a FULL JOIN), with a key column of every table whose rows can stand alone."
                     .into(),
             ),
             Error::KeyNotProvablyUnique {

@@ -212,7 +212,7 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
     if model.key_outer_groups().len() > crate::model::MAX_KEY_OUTER_JOINS {
         return Err(Error::KeyNotTraceable {
             reason: format!(
-                "more than {} outer joins make its columns NULL in rows without a match",
+                "more than {} outer joins (a FULL JOIN counts as two) make its columns NULL in rows without a match",
                 crate::model::MAX_KEY_OUTER_JOINS
             ),
         });

@@ -406,20 +406,19 @@ unsafe fn trace_key(
     }
     if all_null_extended {
         // No table of the key is in every row (a FULL JOIN): a row is told apart by which
-        // tables it has a row of, so the key must hold a column of each table of the join
-        // (a row of the others alone would have a key of NULLs, and a change of a table
-        // outside the key could not find the stored rows it is in).
-        let missing: Vec<String> = (0..extracted.model.occurrences.len())
-            .filter(|occ| !extracted.flags[*occ].in_sublink)
-            .filter(|occ| !origins.iter().any(|o| o.occ == *occ))
-            .map(|occ| {
-                let t = &extracted.model.occurrences[occ].table;
-                format!("{}.{}", t.schema, t.name)
-            })
-            .collect();
-        if !missing.is_empty() {
+        // tables it has a row of, so every row must have a row of one of them (a row of the
+        // others alone would have a key of NULLs).
+        let of: std::collections::BTreeSet<usize> = origins.iter().map(|o| o.occ).collect();
+        if !extracted.shape.always_has_row_of(&of) {
+            let missing: Vec<String> = (0..extracted.model.occurrences.len())
+                .filter(|occ| !extracted.flags[*occ].in_sublink && !of.contains(occ))
+                .map(|occ| {
+                    let t = &extracted.model.occurrences[occ].table;
+                    format!("{}.{}", t.schema, t.name)
+                })
+                .collect();
             return Err(not_traceable(format!(
-                "no table is in every row (outer joins NULL-extend each table of the key), and the key has no column of {}: a key over such joins needs the primary key of every table joined",
+                "no table is in every row (outer joins NULL-extend each table of the key), and rows of {} alone would have a key of NULLs: a key over such joins needs a key column of a table on each side of every FULL JOIN",
                 missing.join(", ")
             )));
         }

@@ -26,6 +26,47 @@ pub struct Extracted {
     pub outputs: Vec<(String, Option<ColumnRef>)>,
     /// Per occurrence: on the nullable side of an outer join, or inside a sublink.
     pub flags: Vec<OccFlags>,
+    /// The outermost query's join tree.
+    pub shape: JoinShape,
+}
+
+/// A level's join tree, as far as which tables a row has a row of.
+#[derive(Debug, Clone, Default)]
+pub enum JoinShape {
+    /// A table.
+    Table(OccId),
+    /// A subquery (a view), by its own join tree.
+    Sub(Box<JoinShape>),
+    /// Something that is no table (a function, VALUES).
+    #[default]
+    Nothing,
+    /// Items joined by inner joins or listed in FROM.
+    Inner(Vec<JoinShape>),
+    /// An outer join: its two sides, and which it NULL-extends.
+    Outer {
+        sides: Box<[JoinShape; 2]>,
+        nulls: [bool; 2],
+    },
+}
+
+impl JoinShape {
+    /// Does every row of this join tree have a row of one of the occurrences `of`?
+    pub fn always_has_row_of(&self, of: &BTreeSet<OccId>) -> bool {
+        match self {
+            JoinShape::Table(occ) => of.contains(occ),
+            JoinShape::Sub(inner) => inner.always_has_row_of(of),
+            JoinShape::Nothing => false,
+            JoinShape::Inner(items) => items.iter().any(|i| i.always_has_row_of(of)),
+            JoinShape::Outer { sides, nulls } => {
+                let (l, r) = (
+                    sides[0].always_has_row_of(of),
+                    sides[1].always_has_row_of(of),
+                );
+                // Matched rows have both sides; unmatched rows of one side, that side only.
+                (l || r) && (!nulls[1] || l) && (!nulls[0] || r)
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -39,6 +80,7 @@ enum Rte {
     Subquery {
         outputs: Vec<Option<ColumnRef>>,
         occs: Vec<OccId>,
+        shape: JoinShape,
     },
     Join,
     Other,
@@ -69,6 +111,8 @@ enum Guards {
 struct Walker {
     out: Extracted,
     levels: Vec<Level>,
+    /// The join tree of the level walked last (see [`JoinShape`]).
+    last_shape: JoinShape,
     /// The NULL-safe edges of a subquery's conjuncts that compare a column of its own with one
     /// of an enclosing level: (edge, the enclosing level's occurrence, the subquery's).
     outer_null_safe: Vec<(usize, OccId, OccId)>,
@@ -82,10 +126,12 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
     let mut w = Walker {
         out: Extracted::default(),
         levels: Vec::new(),
+        last_shape: JoinShape::Nothing,
         outer_null_safe: Vec::new(),
     };
     // SAFETY: per contract.
     let outputs = unsafe { w.level(query, None, false)? };
+    w.out.shape = std::mem::take(&mut w.last_shape);
     // A subquery's NULL-safe condition on a column of an enclosing level that an outer join
     // there NULL-extends without the subquery (a correlated or LATERAL subquery reading
     // `c.code` of a LEFT JOIN's `c`): it holds against the NULL of a row without `c`, where no
@@ -177,6 +223,7 @@ impl Walker {
             }
             let mut pending = Vec::new();
             self.jointree((*query).jointree as *mut pg_sys::Node, false, &mut pending);
+            let shape = self.shape((*query).jointree as *mut pg_sys::Node);
             self.sublinks_in((*query).targetList as *mut pg_sys::Node)?;
             self.sublinks_in((*query).jointree as *mut pg_sys::Node)?;
             self.sublinks_in((*query).havingQual)?;
@@ -211,7 +258,54 @@ impl Walker {
                 }
             }
             self.levels.pop();
+            self.last_shape = shape;
             Ok(outputs)
+        }
+    }
+
+    /// The shape of the current level's join tree `node` (see [`JoinShape`]).
+    unsafe fn shape(&self, node: *mut pg_sys::Node) -> JoinShape {
+        use pg_sys::JoinType::*;
+        // SAFETY: tags checked before each cast; all nodes belong to the current query.
+        unsafe {
+            if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+                let idx = (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize - 1;
+                match self.levels[self.depth()].rtes.get(idx) {
+                    Some(Rte::Relation(o)) => JoinShape::Table(*o),
+                    Some(Rte::Subquery { shape, .. }) => JoinShape::Sub(Box::new(shape.clone())),
+                    _ => JoinShape::Nothing,
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+                let j = &*(node as *mut pg_sys::JoinExpr);
+                let sides = Box::new([self.shape(j.larg), self.shape(j.rarg)]);
+                match j.jointype {
+                    JOIN_LEFT => JoinShape::Outer {
+                        sides,
+                        nulls: [false, true],
+                    },
+                    JOIN_RIGHT => JoinShape::Outer {
+                        sides,
+                        nulls: [true, false],
+                    },
+                    JOIN_FULL => JoinShape::Outer {
+                        sides,
+                        nulls: [true, true],
+                    },
+                    _ => {
+                        let [l, r] = *sides;
+                        JoinShape::Inner(vec![l, r])
+                    }
+                }
+            } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+                let f = &*(node as *mut pg_sys::FromExpr);
+                JoinShape::Inner(
+                    list_iter::<pg_sys::Node>(f.fromlist)
+                        .map(|n| self.shape(n))
+                        .collect(),
+                )
+            } else {
+                JoinShape::Nothing
+            }
         }
     }
 
@@ -257,7 +351,12 @@ impl Walker {
                     let before = self.out.model.occurrences.len();
                     let outputs = self.level(r.subquery, reason, in_sublink)?;
                     let occs = (before..self.out.model.occurrences.len()).collect();
-                    Rte::Subquery { outputs, occs }
+                    let shape = std::mem::take(&mut self.last_shape);
+                    Rte::Subquery {
+                        outputs,
+                        occs,
+                        shape,
+                    }
                 }
                 // A recursive WITH query's reference to itself: its rows are the query's own,
                 // whose tables the enclosing reference already counts.
@@ -275,7 +374,12 @@ impl Walker {
                     let outputs =
                         self.level((*cte).ctequery as *mut pg_sys::Query, reason, in_sublink)?;
                     let occs = (before..self.out.model.occurrences.len()).collect();
-                    Rte::Subquery { outputs, occs }
+                    let shape = std::mem::take(&mut self.last_shape);
+                    Rte::Subquery {
+                        outputs,
+                        occs,
+                        shape,
+                    }
                 }
                 pg_sys::RTEKind::RTE_JOIN => Rte::Join,
                 _ => Rte::Other,

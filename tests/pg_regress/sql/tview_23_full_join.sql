@@ -163,21 +163,28 @@ SELECT pg_tviews_create('cubed', $$
     SELECT a.tenant, a.ref, count(*) AS n FROM tb_ta a GROUP BY CUBE (a.tenant, a.ref) $$,
     key => ARRAY['tenant', 'ref']);
 
--- Refused: a key of one side only, a key column that may be NULL, a third table.
+-- Refused: a key of one side only, a key column that may be NULL.
 SELECT pg_tviews_create('one_side', $$
     SELECT l.pk_left, r.note FROM tb_left l FULL JOIN tb_right r ON r.y = l.x $$,
     key => 'pk_left');
 SELECT pg_tviews_create('nullable_side', $$
     SELECT l.pk_left, r.y, r.note FROM tb_left l FULL JOIN tb_right r ON r.y = l.x $$,
     key => ARRAY['pk_left', 'y']);
+-- A third table: an inner join on the right side's key makes the FULL JOIN a RIGHT JOIN
+-- (a row without a right side never meets a tag); beside a second FULL JOIN, no table is
+-- in every row and every table's key keys the rows (see tview_26).
 SELECT pg_tviews_create('three', $$
     SELECT l.pk_left, r.pk_right, t.pk_tag
       FROM tb_left l FULL JOIN tb_right r ON r.y = l.x JOIN tb_tag t ON t.fk_right = r.pk_right $$);
--- Without a key named, the hint says where the primary keys are (every table on a nullable
--- side), not that there are none.
 SELECT pg_tviews_create('three_full', $$
     SELECT l.pk_left, r.pk_right, t.pk_tag
       FROM tb_left l FULL JOIN tb_right r ON r.y = l.x FULL JOIN tb_tag t ON t.fk_right = r.pk_right $$);
+UPDATE tb_tag SET fk_right = 2 WHERE pk_tag = 3;
+INSERT INTO tb_tag VALUES (4, NULL, 'd');
+DELETE FROM tb_right WHERE pk_right = 4;
+SELECT * FROM pg_tviews_check('three');
+SELECT * FROM pg_tviews_check('three_full');
+-- Showing no key: both primary keys added as hidden columns.
 SELECT pg_tviews_create('values_only', $$
     SELECT l.x, r.note FROM tb_left l FULL JOIN tb_right r ON r.y = l.x $$);
 
