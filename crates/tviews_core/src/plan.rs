@@ -261,48 +261,58 @@ pub fn plan(model: &DefinitionModel) -> Result<MaintenancePlan> {
             }
         }
     }
-    let sources = model
-        .tables()
-        .into_iter()
-        .map(|table| {
-            let reaches = model
-                .occurrences_of(table.oid)
-                .map(|occ| {
-                    let reach = if let Some(why) = &model.occurrences[occ].untraceable {
-                        Reach::Untraceable(why.clone())
-                    } else if occ == root.occ {
-                        Reach::Root
-                    } else if let Some(path) = &paths[occ] {
-                        Reach::Path(path.clone())
-                    } else {
-                        // A NULL-safe condition on it that links nothing (see the analyzer):
-                        // say why, as the user sees a condition there.
-                        let filter_only = model.edges.iter().any(|e| {
-                            e.null_safe && (e.left.occ == occ || e.right.occ == occ) && !e.links()
-                        });
-                        Reach::Untraceable(format!(
-                            "no join condition links {}.{} to the key's table{}",
-                            table.schema,
-                            table.name,
-                            if filter_only {
-                                " (its IS NOT DISTINCT FROM also holds in rows an outer join fills with NULLs, where no row leads to it: it only filters)"
-                            } else {
-                                ""
-                            }
-                        ))
-                    };
-                    (occ, reach)
-                })
-                .collect();
-            SourcePlan { table, reaches }
-        })
-        .collect();
+    let sources = source_plans(model, &|occ, table| {
+        if occ == root.occ {
+            Reach::Root
+        } else if let Some(path) = &paths[occ] {
+            Reach::Path(path.clone())
+        } else {
+            // A NULL-safe condition on it that links nothing (see the analyzer): say why, as
+            // the user sees a condition there.
+            let filter_only = model
+                .edges
+                .iter()
+                .any(|e| e.null_safe && (e.left.occ == occ || e.right.occ == occ) && !e.links());
+            Reach::Untraceable(format!(
+                "no join condition links {}.{} to the key's table{}",
+                table.schema,
+                table.name,
+                if filter_only {
+                    " (its IS NOT DISTINCT FROM also holds in rows an outer join fills with NULLs, where no row leads to it: it only filters)"
+                } else {
+                    ""
+                }
+            ))
+        }
+    });
     Ok(MaintenancePlan {
         root: Some(root),
         sources,
         key_paths,
         origin_trees: Vec::new(),
     })
+}
+
+/// Per source table, how each of its occurrences reaches the keys: untraceable for the
+/// reason the analyzer gave, else as `reach` says.
+fn source_plans(
+    model: &DefinitionModel,
+    reach: &dyn Fn(OccId, &TableRef) -> Reach,
+) -> Vec<SourcePlan> {
+    model
+        .tables()
+        .into_iter()
+        .map(|table| {
+            let reaches = model
+                .occurrences_of(table.oid)
+                .map(|occ| match &model.occurrences[occ].untraceable {
+                    Some(why) => (occ, Reach::Untraceable(why.clone())),
+                    None => (occ, reach(occ, &table)),
+                })
+                .collect();
+            SourcePlan { table, reaches }
+        })
+        .collect()
 }
 
 /// The refusal of a key drawn from tables `this` and `root` that no join conditions link.
@@ -341,29 +351,16 @@ fn rootless_plan(model: &DefinitionModel, root: ColumnRef) -> Result<Maintenance
         }
         origin_trees.push((from, tree));
     }
-    let sources = model
-        .tables()
-        .into_iter()
-        .map(|table| {
-            let reaches = model
-                .occurrences_of(table.oid)
-                .map(|occ| {
-                    let reach = if let Some(why) = &model.occurrences[occ].untraceable {
-                        Reach::Untraceable(why.clone())
-                    } else if origins.contains(&occ) {
-                        Reach::Root
-                    } else {
-                        Reach::Untraceable(format!(
-                            "no table is in every row (outer joins NULL-extend each table of the key), and the key has no column of {}.{}: its rows cannot be told apart in the stored rows",
-                            table.schema, table.name
-                        ))
-                    };
-                    (occ, reach)
-                })
-                .collect();
-            SourcePlan { table, reaches }
-        })
-        .collect();
+    let sources = source_plans(model, &|occ, table| {
+        if origins.contains(&occ) {
+            Reach::Root
+        } else {
+            Reach::Untraceable(format!(
+                "no table is in every row (outer joins NULL-extend each table of the key), and the key has no column of {}.{}: its rows cannot be told apart in the stored rows",
+                table.schema, table.name
+            ))
+        }
+    });
     Ok(MaintenancePlan {
         root: Some(root),
         sources,
@@ -492,7 +489,10 @@ fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>>
         for edge in &model.edges {
             // A FULL JOIN's conditions link its sides only where neither is NULL: a key
             // with a table in every row reaches neither side through them.
-            if edge.join.is_some_and(|j| model.outer_joins[j].nulls == [true, true]) {
+            if edge
+                .join
+                .is_some_and(|j| model.outer_joins[j].nulls == [true, true])
+            {
                 continue;
             }
             let Some((from, to)) = edge.step_from(at) else {
@@ -508,26 +508,10 @@ fn shortest_paths(model: &DefinitionModel, root: OccId) -> Vec<Option<Vec<Hop>>>
                 .filter(|other| !std::ptr::eq(*other, edge))
                 .filter_map(|other| {
                     let (f, t) = other.step_from(at)?;
-                    (t.occ == to.occ).then(|| Hop {
-                        from: f.clone(),
-                        to: t.clone(),
-                        operator: other.operator.clone(),
-                        from_is_left: other.left == *f,
-                        exact: other.exact,
-                        null_safe: other.null_safe,
-                        also: Vec::new(),
-                    })
+                    (t.occ == to.occ).then(|| hop(other, f, t, Vec::new()))
                 })
                 .collect();
-            path.push(Hop {
-                from: from.clone(),
-                to: to.clone(),
-                operator: edge.operator.clone(),
-                from_is_left: edge.left == *from,
-                exact: edge.exact,
-                null_safe: edge.null_safe,
-                also,
-            });
+            path.push(hop(edge, from, to, also));
             paths[to.occ] = Some(path);
             queue.push_back(to.occ);
         }
@@ -676,5 +660,87 @@ mod tests {
         let mut m = blog();
         m.occurrences[0].untraceable = Some("x".into());
         assert!(matches!(plan(&m), Err(Error::KeyNotTraceable { .. })));
+    }
+
+    /// `(a JOIN b ON b.aid = a.id) FULL JOIN c ON c.x = a.x AND c.y = b.y`, keyed by the three
+    /// ids: outer join 0 is the FULL JOIN.
+    fn full_beside_inner() -> DefinitionModel {
+        let on = |l, r| {
+            let mut e = edge(l, r, &[0, 1, 2]);
+            e.join = Some(0);
+            e
+        };
+        let (ca, cb) = (on(col(2, "x"), col(0, "x")), on(col(2, "y"), col(1, "y")));
+        DefinitionModel {
+            occurrences: vec![table(1, "a"), table(2, "b"), table(3, "c")],
+            edges: vec![edge(col(1, "aid"), col(0, "id"), &[0, 1]), ca, cb],
+            root: Some(col(0, "id")),
+            key_origins: vec![col(0, "id"), col(1, "id"), col(2, "id")],
+            outer_groups: vec![[0, 1].into(), [2].into()],
+            outer_joins: vec![crate::model::OuterJoin {
+                sides: [[0, 1].into(), [2].into()],
+                nulls: [true, true],
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn with_no_table_in_every_row_each_key_table_finds_its_own_paths() {
+        let m = full_beside_inner();
+        assert!(m.rootless());
+        let p = plan(&m).unwrap();
+        assert_eq!(p.origin_trees.len(), 3);
+        for s in &p.sources {
+            assert!(matches!(s.reaches.as_slice(), [(_, Reach::Root)]));
+        }
+        // From a: b through the inner join (in every row a is in), c across the FULL JOIN.
+        let from_a = origin_paths(&m, 0);
+        assert_eq!(from_a[1].as_ref().unwrap().len(), 1);
+        assert_eq!(from_a[2].as_ref().unwrap()[0].to.occ, 2);
+    }
+
+    #[test]
+    fn a_path_never_crosses_a_full_join_back() {
+        // From a, c is entered across the FULL JOIN; b must be reached through the inner
+        // join, never from c back across the FULL JOIN (a row of a and b without c has no c
+        // to go through).
+        let mut m = full_beside_inner();
+        let from_a = origin_paths(&m, 0);
+        assert!(from_a[1].as_ref().unwrap().iter().all(|h| h.to.occ != 2));
+        // Without the inner join's condition, b is out of reach from a.
+        m.edges.remove(0);
+        assert!(origin_paths(&m, 0)[1].is_none());
+        assert!(matches!(plan(&m), Err(Error::KeyNotTraceable { .. })));
+        // From c, both a and b are one step across the FULL JOIN's ON.
+        let from_c = origin_paths(&m, 2);
+        assert_eq!(from_c[0].as_ref().unwrap().len(), 1);
+        assert_eq!(from_c[1].as_ref().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_condition_on_one_side_of_a_full_join_links_nothing() {
+        // `a FULL JOIN (b JOIN c ON ...) ON a.x = b.x AND b.y = c.y`: b.y = c.y in the FULL
+        // JOIN's ON only decides matches (an unmatched b and c need not meet it).
+        let mut m = full_beside_inner();
+        m.outer_joins[0].sides = [[0].into(), [1, 2].into()];
+        m.outer_groups = vec![[0].into(), [1, 2].into()];
+        m.edges = vec![
+            {
+                let mut e = edge(col(0, "x"), col(1, "x"), &[0, 1, 2]);
+                e.join = Some(0);
+                e
+            },
+            {
+                let mut e = edge(col(1, "y"), col(2, "y"), &[0, 1, 2]);
+                e.join = Some(0);
+                e
+            },
+        ];
+        assert!(origin_paths(&m, 1)[2].is_none());
+        // On the nullable side of a LEFT JOIN the same condition holds wherever that side
+        // has rows: it links.
+        m.outer_joins[0].nulls = [false, true];
+        assert!(origin_paths(&m, 1)[2].is_some());
     }
 }

@@ -62,8 +62,14 @@ impl JoinShape {
                     sides[0].always_has_row_of(of),
                     sides[1].always_has_row_of(of),
                 );
-                // Matched rows have both sides; unmatched rows of one side, that side only.
-                (l || r) && (!nulls[1] || l) && (!nulls[0] || r)
+                // Matched rows have both sides; unmatched rows of one side (where the join
+                // NULL-extends the other), that side only.
+                match nulls {
+                    [false, true] => l,
+                    [true, false] => r,
+                    [true, true] => l && r,
+                    [false, false] => l || r,
+                }
             }
         }
     }

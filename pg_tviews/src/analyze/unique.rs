@@ -327,8 +327,7 @@ unsafe fn every_item_set(
     unsafe {
         let mut all = BTreeSet::new();
         for (item, rtindex) in level.rtindexes.iter().enumerate() {
-            let Some(rte) = list_nth::<pg_sys::RangeTblEntry>((*query).rtable, rtindex - 1)
-            else {
+            let Some(rte) = list_nth::<pg_sys::RangeTblEntry>((*query).rtable, rtindex - 1) else {
                 return Ok(None);
             };
             // A table's unique sets of NOT NULL columns; a helper view's proven unique sets
