@@ -407,6 +407,54 @@ def bag_definition(rng, name):
     return Definition(name, sql, rng.choice(["immediate", "deferred"]))
 
 
+JOIN_TABLES = [("fzs.root", ["pk", "a", "b", "fk1"]), ("fzs.child", ["pk", "fk", "v"]),
+               ("fzs.lk1", ["pk", "grp", "x"]), ("fzs.child", ["pk", "fk", "v"])]
+
+
+def join_tree_definition(rng, name):
+    """A random join tree of three or four tables: inner, LEFT, RIGHT and FULL JOINs nested
+    any way, ON conditions between any two tables of its sides (sometimes a second one, one
+    within a side, a filter, IS NOT DISTINCT FROM). Often no table is in every row (FULL
+    JOINs): keyed by every table's primary key, shown or added as hidden columns."""
+    tables = rng.sample(JOIN_TABLES, rng.choice([3, 3, 4]))
+    leaves = [(t, cols, f"j{i}") for i, (t, cols) in enumerate(tables)]
+
+    def tree(items):
+        if len(items) == 1:
+            t, cols, alias = items[0]
+            return f"{t} {alias}", [items[0]]
+        cut = rng.randint(1, len(items) - 1)
+        left, ls = tree(items[:cut])
+        right, rs = tree(items[cut:])
+        kind = rng.choice(["JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "FULL JOIN"])
+        col = lambda leaf: f"{leaf[2]}.{rng.choice(leaf[1])}"
+        conds = [f"{col(rng.choice(ls))} = {col(rng.choice(rs))}"]
+        extra = rng.random()
+        if extra < 0.2:
+            conds.append(f"{col(rng.choice(ls))} = {col(rng.choice(rs))}")
+        elif extra < 0.3 and len(ls) > 1:
+            a, b = rng.sample(ls, 2)
+            conds.append(f"{col(a)} = {col(b)}")
+        elif extra < 0.4:
+            conds.append(f"{col(rng.choice(rs))} <> 2")
+        elif extra < 0.45:
+            conds.append(f"{col(rng.choice(ls))} IS NOT DISTINCT FROM {col(rng.choice(rs))}")
+        return f"({left} {kind} {right} ON {' AND '.join(conds)})", ls + rs
+
+    frm, _ = tree(leaves)
+    shown = []
+    for t, cols, alias in leaves:
+        if rng.random() < 0.75:
+            shown.append(f"{alias}.pk AS {alias}_pk")
+        if rng.random() < 0.5:
+            shown.append(f"{alias}.{rng.choice(cols[1:])} AS {alias}_c")
+    if not shown:
+        shown.append(f"{leaves[0][2]}.{leaves[0][1][1]} AS c0")
+    where = rng.choice(["", "", " WHERE coalesce(j0.pk, 0) <> 3"])
+    sql = f"SELECT {', '.join(shown)} FROM {frm[1:-1]}{where}"
+    return Definition(name, sql, rng.choice(["immediate", "deferred"]))
+
+
 def cascade_definition(rng, name, over):
     """A TVIEW over another TVIEW's table (which exposes fk1)."""
     sql = (f"SELECT l1.pk, l1.name, (SELECT coalesce(jsonb_agg(m.data ORDER BY m.pk), '[]') "
@@ -427,6 +475,8 @@ def definitions(rng):
         out.append(one_row_definition(rng, "o4"))
     if rng.random() < 0.25:
         out.append(bag_definition(rng, "b5"))
+    if rng.random() < 0.25:
+        out.append(join_tree_definition(rng, "j6"))
     return out, helper
 
 
