@@ -530,7 +530,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // So are those of a TVIEW whose definition uses what changed (a function replaced:
         // its conditions count other rows now).
         for m in &all {
-            if !cache::compiled(m)?.def.tallies.is_empty()
+            if !compiled_after(m, &tag)?.def.tallies.is_empty()
                 && (m.sources.contains(&relation)
                     || m.table == relation
                     || crate::checks::definition_depends_on(m.view, relation, &m.sources)?
@@ -541,7 +541,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 tallied.push(m.table);
             }
         }
-        let result = after_alter_checks(relation, &all, created, replaced);
+        let result = after_alter_checks(relation, &all, &tag, created, replaced);
         for table in tallied {
             crate::tally::rebuild_for(table)?;
         }
@@ -550,11 +550,31 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
     crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
 }
 
-/// The checks and recomputes of [`pg_tviews_after_alter`] for `relation` (`created`: by a
-/// CREATE command; `replaced`: a view's query replaced), given every TVIEW's catalog row.
+/// The refusal `cause` of analyzing TVIEW `m` again after DDL command `command`, said as
+/// the command's.
+fn breaks(m: &crate::catalog::TviewMeta, command: &str, cause: TviewError) -> TviewError {
+    TviewError::DdlBreaks {
+        command: command.to_string(),
+        tview: crate::pg::names::describe(m.table),
+        cause: Box::new(cause),
+    }
+}
+
+/// TVIEW `m` compiled (analyzed again when DDL command `command` invalidated it).
+fn compiled_after(
+    m: &crate::catalog::TviewMeta,
+    command: &str,
+) -> Result<std::rc::Rc<cache::Compiled>, TviewError> {
+    cache::compiled(m).map_err(|cause| breaks(m, command, cause))
+}
+
+/// The checks and recomputes of [`pg_tviews_after_alter`] for `relation` (changed by
+/// `command`, its tag; `created`: by a CREATE command; `replaced`: a view's query
+/// replaced), given every TVIEW's catalog row.
 fn after_alter_checks(
     relation: pg_sys::Oid,
     all: &[crate::catalog::TviewMeta],
+    command: &str,
     created: bool,
     replaced: bool,
 ) -> Result<(), TviewError> {
@@ -620,7 +640,7 @@ fn after_alter_checks(
                 .ok_or_else(|| TviewError::NoSuchTview(m.tview_name.clone()))?;
             // Analyzing it again applies every rule of creation to what it reads now; a
             // helper view that now reads other tables would leave those without triggers.
-            let compiled = cache::compiled(&fresh)?;
+            let compiled = compiled_after(&fresh, command)?;
             let mut now: Vec<u32> = compiled.def.model.tables().iter().map(|t| t.oid).collect();
             let mut then: Vec<u32> = fresh.sources.iter().map(|o| o.to_u32()).collect();
             now.sort_unstable();
@@ -641,7 +661,8 @@ fn after_alter_checks(
                     &fresh.view_name.1,
                     &fresh.tview_name,
                     &fresh.key,
-                )?;
+                )
+                .map_err(|cause| breaks(&fresh, command, cause))?;
             }
             crate::maintain::run::refresh_all_rows(&fresh)?;
         }

@@ -109,6 +109,16 @@ pub enum TviewError {
         hint: String,
     },
 
+    /// A DDL command that changes what a TVIEW's definition means (a function made
+    /// non-strict, a view replaced) so that it could no longer be maintained: the refusal
+    /// analyzing it again gave, said as the command's.
+    #[error("{command} would leave TVIEW {tview} impossible to maintain: {cause}")]
+    DdlBreaks {
+        command: String,
+        tview: String,
+        cause: Box<TviewError>,
+    },
+
     #[error("pg_tviews internal error: {0}")]
     Internal(String),
 
@@ -121,6 +131,7 @@ impl TviewError {
         use tviews_core::Error as C;
         use PgSqlErrorCode::*;
         match self {
+            TviewError::DdlBreaks { cause, .. } => cause.sqlstate(),
             TviewError::Core(C::InvalidName { .. }) => ERRCODE_INVALID_NAME,
             TviewError::Core(C::UnknownKey { .. }) => ERRCODE_UNDEFINED_COLUMN,
             TviewError::Core(C::RepeatedKeyColumn { .. }) => ERRCODE_DUPLICATE_COLUMN,
@@ -165,6 +176,7 @@ impl TviewError {
 
     fn detail(&self) -> Option<String> {
         match self {
+            TviewError::DdlBreaks { cause, .. } => cause.detail(),
             TviewError::NotASingleSelect { found } => Some(format!("Found {found}.")),
             TviewError::KeyNotUnique { example, .. } => {
                 Some(format!("Key value {example} appears more than once."))
@@ -175,6 +187,9 @@ impl TviewError {
 
     fn hint(&self) -> Option<String> {
         match self {
+            TviewError::DdlBreaks { command, tview, .. } => Some(format!(
+                "The definition means something else after {command}, and pg_tviews analyzed it again as at creation. Keep what it relies on, or drop the TVIEW first (DROP TABLE {tview}) and create it again after the change."
+            )),
             TviewError::Core(e) => e.hint(),
             TviewError::NotASingleSelect { .. } => Some(
                 "Pass one SELECT, without a trailing statement; WITH ... SELECT is fine.".into(),

@@ -139,5 +139,19 @@ UPDATE tb_a SET k = (coalesce(k, 0) + 1) % 3;
 UPDATE tb_c SET id = id + 10 WHERE id = 300;
 SELECT * FROM differing();
 
+-- A FULL JOIN whose unmatched rows of one side a strict condition rejects is a RIGHT JOIN
+-- (PostgreSQL's own reduction): keyed by the side it keeps. The function made non-strict
+-- later changes what the definition means: the command is refused, naming the TVIEW.
+CREATE FUNCTION positive(int) RETURNS bool LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1 > 0';
+SELECT pg_tviews_create('reduced', $$
+    SELECT b.id AS bid, a.v FROM tb_a a FULL JOIN tb_b b ON a.id = b.k WHERE positive(b.k) $$);
+SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'reduced';
+UPDATE tb_b SET k = 2 WHERE k = 3;
+INSERT INTO tb_a VALUES (2, 0, 'two');
+SELECT * FROM differing();
+ALTER FUNCTION positive(int) CALLED ON NULL INPUT;
+CREATE OR REPLACE FUNCTION positive(int) RETURNS bool LANGUAGE sql IMMUTABLE
+    AS 'SELECT coalesce($1 > 0, true)';
+
 RESET search_path;
 DROP SCHEMA fj3 CASCADE;
