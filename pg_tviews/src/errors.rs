@@ -187,8 +187,13 @@ impl TviewError {
 
     fn hint(&self) -> Option<String> {
         match self {
-            TviewError::DdlBreaks { command, tview, .. } => Some(format!(
-                "The definition means something else after {command}, and pg_tviews analyzed it again as at creation. Keep what it relies on, or drop the TVIEW first (DROP TABLE {tview}) and create it again after the change."
+            TviewError::DdlBreaks {
+                command,
+                tview,
+                cause,
+            } => Some(format!(
+                "{}{command} changes what the definition reads or means, and pg_tviews analyzed it again as at creation: keep what it relies on, or drop the TVIEW first (DROP TABLE {tview}) and create it again after the change.",
+                cause.hint().map(|h| format!("{h} ")).unwrap_or_default()
             )),
             TviewError::Core(e) => e.hint(),
             TviewError::NotASingleSelect { .. } => Some(

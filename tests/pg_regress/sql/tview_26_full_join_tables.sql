@@ -147,7 +147,7 @@ SELECT pg_tviews_create('reduced', $$
     SELECT b.id AS bid, a.v FROM tb_a a FULL JOIN tb_b b ON a.id = b.k WHERE positive(b.k) $$);
 SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'reduced';
 UPDATE tb_b SET k = 2 WHERE k = 3;
-INSERT INTO tb_a VALUES (2, 0, 'two');
+INSERT INTO tb_a VALUES (60, 0, 'sixty');
 SELECT * FROM differing();
 ALTER FUNCTION positive(int) CALLED ON NULL INPUT;
 CREATE OR REPLACE FUNCTION positive(int) RETURNS bool LANGUAGE sql IMMUTABLE
