@@ -317,7 +317,7 @@ fn source_plans(
 
 /// The refusal of a key drawn from tables `this` and `root` that no join conditions link.
 fn not_linked(this: &str, root: &str) -> String {
-    format!("the key's columns come from several tables, and no chain of join conditions links {this} to {root} (each comparing a column of one table with a column of another as they are: col = col or col OP col, not inside an OR, not through an expression or a type conversion; across an outer join, in its ON)")
+    format!("the key's columns come from several tables, and no chain of join conditions links {this} to {root} (each comparing a column of one table with a column of another as they are: col = col or col OP col, OP strict (never true on a NULL), not inside an OR, not through an expression or a type conversion; across an outer join, in its ON)")
 }
 
 /// The plan of a key with no table in every row (see `DefinitionModel::rootless`): each
