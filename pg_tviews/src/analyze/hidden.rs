@@ -143,6 +143,7 @@ pub fn candidates(definition: &str) -> Result<(Vec<Candidate>, Vec<String>), Tvi
         join_members(query.jointree as *mut pg_sys::Node, false, &mut members);
         let mut taken: Vec<String> = output_names(query);
         let mut out = Vec::new();
+        let mut aliases: Vec<(String, String)> = Vec::new();
         for (rtindex, nullable) in members {
             let rte = pg_sys::rt_fetch(rtindex as pg_sys::Index, query.rtable);
             if (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION
@@ -222,6 +223,16 @@ pub fn candidates(definition: &str) -> Result<(Vec<Candidate>, Vec<String>), Tvi
                 columns,
                 described: format!("{} ({})", name(), names.join(", ")),
             });
+            aliases.push((name(), alias));
+        }
+        // A table joined twice (a self-join): its appearances are told apart by alias.
+        for (i, c) in out.iter_mut().enumerate() {
+            let (table, alias) = &aliases[i];
+            if aliases.iter().filter(|(t, _)| t == table).count() > 1 {
+                c.described =
+                    c.described
+                        .replacen(table.as_str(), &format!("{table} AS {alias}"), 1);
+            }
         }
         Ok((out, left_out))
     }

@@ -417,9 +417,13 @@ unsafe fn trace_key(
                     format!("{}.{}", t.schema, t.name)
                 })
                 .collect();
-            return Err(not_traceable(format!(
-                "no table is in every row (outer joins NULL-extend each table of the key), and rows of {} alone would have a key of NULLs: a key over such joins needs a key column of a table on each side of every FULL JOIN",
+            let alone = if missing.is_empty() {
+                "something other than a table (a VALUES list, a function)".to_string()
+            } else {
                 missing.join(", ")
+            };
+            return Err(not_traceable(format!(
+                "no table is in every row (outer joins NULL-extend each table of the key), and rows of {alone} alone would have a key of NULLs: a key over such joins needs a key column of a table on each side of every FULL JOIN"
             )));
         }
     }
