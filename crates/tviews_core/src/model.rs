@@ -158,7 +158,6 @@ impl DefinitionModel {
             root_columns: vec!["pk_post".into(), "pk_tag".into()],
             key_type: Some("public.tv_post_tag_key".into()),
             key_origins: vec![c(0, "pk_post"), c(1, "pk_tag")],
-            outer_groups: Vec::new(),
             outer_joins: Vec::new(),
         };
         (model, vec!["pk_post".into(), "pk_tag".into()])
@@ -201,6 +200,15 @@ pub struct OuterJoin {
 }
 
 impl OuterJoin {
+    /// A LEFT JOIN whose nullable side is `nullable` (its other side left empty), for tests.
+    #[cfg(test)]
+    pub fn nulling(nullable: BTreeSet<OccId>) -> OuterJoin {
+        OuterJoin {
+            sides: [BTreeSet::new(), nullable],
+            nulls: [false, true],
+        }
+    }
+
     /// The side (0 left, 1 right) occurrence `occ` is on.
     pub fn side_of(&self, occ: OccId) -> Option<usize> {
         self.sides.iter().position(|s| s.contains(&occ))
@@ -251,13 +259,8 @@ pub struct DefinitionModel {
     /// hold such a key: its keys are found by joining the occurrences (see
     /// `sqlgen::keys`). `root_columns` then names the origins' columns, for messages.
     pub key_origins: Vec<ColumnRef>,
-    /// Per outer join, the occurrences it NULL-extends together: the nullable side of a LEFT
-    /// or RIGHT JOIN, each side of a FULL JOIN. A key column of such an occurrence (its table's NOT NULL column) is NULL
-    /// exactly in the rows where that join found no match: the key of a LEFT JOIN that
-    /// repeats rows is `(a, c)` for a matched pair and `(a, NULL)` for a row of `a` without
-    /// one (see [`Self::null_patterns`]).
-    pub outer_groups: Vec<BTreeSet<OccId>>,
-    /// The outer joins of the definition's levels, which [`Edge::join`] points into.
+    /// The outer joins of the definition's levels, which [`Edge::join`] points into. Each
+    /// NULL-extends its nullable sides' occurrences together (see [`Self::outer_groups`]).
     pub outer_joins: Vec<OuterJoin>,
 }
 
@@ -295,16 +298,31 @@ impl DefinitionModel {
             .any(|o| o.occ != self.key_origins[0].occ)
     }
 
+    /// Per outer join, the occurrences it NULL-extends together: the nullable side of a LEFT
+    /// or RIGHT JOIN, each side of a FULL JOIN. A key column of such an occurrence (its
+    /// table's NOT NULL column) is NULL exactly in the rows where that join found no match:
+    /// the key of a LEFT JOIN that repeats rows is `(a, c)` for a matched pair and `(a, NULL)`
+    /// for a row of `a` without one (see [`Self::null_patterns`]).
+    pub fn outer_groups(&self) -> impl Iterator<Item = &BTreeSet<OccId>> {
+        self.outer_joins.iter().flat_map(|j| {
+            j.sides
+                .iter()
+                .zip(j.nulls)
+                .filter(|(side, nulls)| *nulls && !side.is_empty())
+                .map(|(side, _)| side)
+        })
+    }
+
     /// Is occurrence `occ` NULL-extended by an outer join (see [`Self::outer_groups`])?
     pub fn null_extended(&self, occ: OccId) -> bool {
-        self.outer_groups.iter().any(|g| g.contains(&occ))
+        self.outer_groups().any(|g| g.contains(&occ))
     }
 
     /// The outer joins that NULL-extend some of the key's columns, as the sets of
     /// occurrences each one NULLs.
     pub fn key_outer_groups(&self) -> Vec<&BTreeSet<OccId>> {
         let mut groups: Vec<&BTreeSet<OccId>> = Vec::new();
-        for g in &self.outer_groups {
+        for g in self.outer_groups() {
             if self.key_origins.iter().any(|o| g.contains(&o.occ)) && !groups.contains(&g) {
                 groups.push(g);
             }

@@ -676,7 +676,6 @@ mod tests {
             edges: vec![edge(col(1, "aid"), col(0, "id"), &[0, 1]), ca, cb],
             root: Some(col(0, "id")),
             key_origins: vec![col(0, "id"), col(1, "id"), col(2, "id")],
-            outer_groups: vec![[0, 1].into(), [2].into()],
             outer_joins: vec![crate::model::OuterJoin {
                 sides: [[0, 1].into(), [2].into()],
                 nulls: [true, true],
@@ -724,7 +723,6 @@ mod tests {
         // JOIN's ON only decides matches (an unmatched b and c need not meet it).
         let mut m = full_beside_inner();
         m.outer_joins[0].sides = [[0].into(), [1, 2].into()];
-        m.outer_groups = vec![[0].into(), [1, 2].into()];
         m.edges = vec![
             {
                 let mut e = edge(col(0, "x"), col(1, "x"), &[0, 1, 2]);

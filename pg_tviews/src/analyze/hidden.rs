@@ -143,7 +143,8 @@ pub fn candidates(definition: &str) -> Result<(Vec<Candidate>, Vec<String>), Tvi
         join_members(query.jointree as *mut pg_sys::Node, false, &mut members);
         let mut taken: Vec<String> = output_names(query);
         let mut out = Vec::new();
-        let mut aliases: Vec<(String, String)> = Vec::new();
+        // Per candidate: its table, alias and primary key's columns, for `described`.
+        let mut described: Vec<(String, String, String)> = Vec::new();
         for (rtindex, nullable) in members {
             let rte = pg_sys::rt_fetch(rtindex as pg_sys::Index, query.rtable);
             if (*rte).rtekind != pg_sys::RTEKind::RTE_RELATION
@@ -221,18 +222,18 @@ pub fn candidates(definition: &str) -> Result<(Vec<Candidate>, Vec<String>), Tvi
                 rtindex,
                 nullable,
                 columns,
-                described: format!("{} ({})", name(), names.join(", ")),
+                described: String::new(),
             });
-            aliases.push((name(), alias));
+            described.push((name(), alias, names.join(", ")));
         }
-        // A table joined twice (a self-join): its appearances are told apart by alias.
-        for (i, c) in out.iter_mut().enumerate() {
-            let (table, alias) = &aliases[i];
-            if aliases.iter().filter(|(t, _)| t == table).count() > 1 {
-                c.described =
-                    c.described
-                        .replacen(table.as_str(), &format!("{table} AS {alias}"), 1);
-            }
+        // `schema.table (columns)`; a table joined twice (a self-join) told apart by alias.
+        for (c, (table, alias, columns)) in out.iter_mut().zip(&described) {
+            let twice = described.iter().filter(|(t, _, _)| t == table).count() > 1;
+            c.described = if twice {
+                format!("{table} AS {alias} ({columns})")
+            } else {
+                format!("{table} ({columns})")
+            };
         }
         Ok((out, left_out))
     }

@@ -290,13 +290,10 @@ fn primary_keys_of(
 /// Is every table of the definition's top level NULL-extended by an outer join (`a FULL
 /// JOIN b`, `(a FULL JOIN b) LEFT JOIN c`)?
 fn top_level_rootless(ex: &model::Extracted) -> bool {
-    let mut top = (0..ex.model.occurrences.len()).filter(|o| !ex.flags[*o].in_sublink);
-    let mut any = false;
-    let all = top.all(|o| {
-        any = true;
-        ex.model.null_extended(o)
-    });
-    any && all
+    let top: Vec<usize> = (0..ex.model.occurrences.len())
+        .filter(|o| !ex.flags[*o].in_sublink)
+        .collect();
+    !top.is_empty() && top.iter().all(|o| ex.model.null_extended(*o))
 }
 
 /// What would give a definition without a key one: the primary keys of the tables its rows

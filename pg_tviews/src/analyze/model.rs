@@ -148,8 +148,7 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
         let split = w
             .out
             .model
-            .outer_groups
-            .iter()
+            .outer_groups()
             .any(|g| g.contains(&outer) && !g.contains(&inner));
         if split {
             w.out.model.edges[i].unlink();
@@ -440,8 +439,7 @@ impl Walker {
     fn null_extended_among(&self, occs: &BTreeSet<OccId>) -> BTreeSet<OccId> {
         self.out
             .model
-            .outer_groups
-            .iter()
+            .outer_groups()
             .filter(|g| !g.is_disjoint(occs))
             .flatten()
             .copied()
@@ -493,11 +491,6 @@ impl Walker {
                 };
                 let mut join = None;
                 if let Some(nulls) = nulls {
-                    for (side, occs) in [&l, &r].into_iter().enumerate() {
-                        if nulls[side] && !occs.is_empty() {
-                            self.out.model.outer_groups.push(occs.clone());
-                        }
-                    }
                     join = Some(self.out.model.outer_joins.len());
                     self.out.model.outer_joins.push(OuterJoin {
                         sides: [l.clone(), r.clone()],

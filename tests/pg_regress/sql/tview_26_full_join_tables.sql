@@ -125,6 +125,9 @@ SELECT pg_tviews_create('no_c', $$
 SELECT pg_tviews_create('or_linked', $$
     SELECT a.id AS aid, b.id AS bid, c.id AS cid
       FROM tb_a a FULL JOIN tb_b b ON b.k = a.k FULL JOIN tb_c c ON c.bid = b.id OR c.aid = a.id $$);
+SELECT pg_tviews_create('values_side', $$
+    SELECT a.id AS aid, v.n FROM tb_a a FULL JOIN (VALUES (1), (7), (8)) AS v(n) ON v.n = a.id $$,
+    key => ARRAY['aid']);
 SELECT pg_tviews_create('nullable_key', $$
     SELECT a.id AS aid, b.id AS bid, c.bid AS cbid
       FROM tb_a a FULL JOIN tb_b b ON b.k = a.k LEFT JOIN tb_c c ON c.bid = b.id $$,

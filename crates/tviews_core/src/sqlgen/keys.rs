@@ -882,6 +882,7 @@ fn hop_condition(hop: &Hop, from_alias: &str, to_alias: &str, all: bool) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::OuterJoin;
     use crate::plan::plan;
 
     fn model() -> DefinitionModel {
@@ -982,7 +983,7 @@ mod tests {
         // keyed by `pk_post, pk_comment`, the comment's NULL in a post's row without one.
         let (mut m, cols) = DefinitionModel::posts_and_tags();
         m.edges[0].guards = [1].into();
-        m.outer_groups = vec![[1].into()];
+        m.outer_joins = vec![OuterJoin::nulling([1].into())];
         assert_eq!(m.null_patterns(), vec![[].into(), [1].into()]);
         let p = plan(&m).unwrap();
         let t = crate::sqlgen::refresh::tests::spanning_target(&cols);
@@ -1025,15 +1026,18 @@ mod tests {
             .push(crate::model::Occurrence::public(3, "tb_vote"));
         m.key_origins.push(c(2, "pk_vote"));
         // `p LEFT JOIN (t JOIN v)` is one group; `p LEFT JOIN t LEFT JOIN v` two.
-        m.outer_groups = vec![[1, 2].into()];
+        m.outer_joins = vec![OuterJoin::nulling([1, 2].into())];
         assert_eq!(m.null_patterns(), vec![[].into(), [1, 2].into()]);
-        m.outer_groups = vec![[1].into(), [2].into()];
+        m.outer_joins = vec![
+            OuterJoin::nulling([1].into()),
+            OuterJoin::nulling([2].into()),
+        ];
         assert_eq!(
             m.null_patterns(),
             vec![[].into(), [1].into(), [2].into(), [1, 2].into()]
         );
         // A group holding no key column adds no pattern.
-        m.outer_groups.push([7].into());
+        m.outer_joins.push(OuterJoin::nulling([7].into()));
         assert_eq!(m.null_patterns().len(), 4);
     }
 
