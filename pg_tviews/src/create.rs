@@ -175,6 +175,8 @@ fn create_from_definition(
     // are values like any other.
     let key_nullable = match &def.model.root {
         _ if def.key.len() > 1 => false,
+        // A group's key NULL where an outer join found no match.
+        _ if def.model.null_groups => true,
         Some(c) => !crate::pg::names::column_not_null(
             pg_sys::Oid::from(def.model.occurrences[c.occ].table.oid),
             &c.column,
@@ -237,7 +239,8 @@ fn create_from_definition(
         }
         several => Some(composite_key(&view_name, table, &table_sql, several)?),
     };
-    if def.model.spans_tables() {
+    // (A key of groups from one table has its one column's unique index already.)
+    if def.model.spans_tables() && def.key.len() > 1 {
         spanning_key_indexes(&target.schema, &target.name.table, &table_sql, &def)?;
     }
     // Statistics now, not when autovacuum gets to it: the first maintenance plans (kept per
@@ -537,8 +540,18 @@ pub fn lock_in_order(relations: &[pg_sys::Oid], mode: u32) {
 
 /// Tell the user which sources make every change a full recompute.
 fn warn_recompute_all(def: &Definition) {
-    // A definition of at most one row is recomputed by every change by design.
     if def.plan.root.is_none() {
+        // Every source: one warning, unless by design (a definition of at most one row).
+        let why = def
+            .model
+            .occurrences
+            .iter()
+            .find_map(|o| o.untraceable.as_ref());
+        if let Some(why) = why.filter(|w| w.as_str() != crate::analyze::ONE_ROW) {
+            pgrx::warning!(
+                "every change of a source will recompute every row of this TVIEW: {why}"
+            );
+        }
         return;
     }
     for sp in &def.plan.sources {

@@ -30,6 +30,10 @@ fn describe_reach(model: &DefinitionModel, occ: usize, reach: &Reach) -> String 
                     .filter(|o| o.occ == occ)
                     .map(|o| column(model, o))
                     .collect();
+                if own.is_empty() {
+                    // A table outside a key of groups.
+                    return "its rows joined outward to the key's tables: the groups they count in (NULL where a join finds no match)".into();
+                }
                 format!(
                     "key column{} {}, joined outward to the key's other tables",
                     if own.len() > 1 { "s" } else { "" },
@@ -119,16 +123,23 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
                 .iter()
                 .map(|o| column(model, o))
                 .collect();
-            let how = if model.rootless() {
+            let how = if model.null_groups {
+                "the GROUP BY list, of tables outer joins NULL-extend: a row where a join found no match falls into the group with NULL there, with the rows whose own value is NULL; a change of any table finds its groups through the join of its rows with the key's tables (outer), each with its outer joins' columns NULL too, and the stored groups holding its own rows' values"
+            } else if model.rootless() {
                 "drawn from several tables, no one of them in every row (outer joins NULL-extend each, a FULL JOIN both sides), those without a match NULL; a change of one finds its keys through the join of its rows with the others (outer), each with its outer joins' columns NULL too, and the stored rows holding its own key"
             } else if !model.key_outer_groups().is_empty() {
                 "drawn from several tables, those an outer join NULL-extends NULL in a row without a match; a change finds its keys through their join (outer where the definition's is), each with its outer joins' columns NULL too, and the stored rows"
             } else {
                 "drawn from several tables; a change finds its keys through their join and the stored rows"
             };
+            let columns = if several { "key columns" } else { "key column" };
             (
-                format!("key columns {named} ({}: {how})", origins.join(", ")),
-                together,
+                format!("{columns} {named} ({}: {how})", origins.join(", ")),
+                if model.null_groups && key.proven {
+                    "chosen by pg_tviews (no key named): the GROUP BY list, one row per group"
+                } else {
+                    together
+                },
             )
         }
         Some(r) if several => {
@@ -151,9 +162,22 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
                 "named by the key argument: not proven, a write that repeats it fails (23505)"
             },
         ),
+        None if model
+            .occurrences
+            .iter()
+            .all(|o| o.untraceable.as_deref() == Some(crate::model::ONE_ROW_REASON)) =>
+        {
+            (
+                format!("key column {named} (computed)"),
+                "the definition is at most one row: its first column with an equality keys that row, which every change recomputes",
+            )
+        }
         None => (
-            format!("key column {named} (computed)"),
-            "the definition is at most one row: its first column with an equality keys that row, which every change recomputes",
+            format!(
+                "key column{} {named} (no change is traced to it)",
+                if several { "s" } else { "" }
+            ),
+            "every change recomputes every row (why: the sources above)",
         ),
     };
     let nulls = if several {

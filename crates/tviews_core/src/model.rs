@@ -26,6 +26,11 @@ pub type OccId = usize;
 /// tries every combination of them (see [`DefinitionModel::null_patterns`]).
 pub const MAX_KEY_OUTER_JOINS: usize = 4;
 
+/// Why every change of a definition of at most one row (an aggregate without GROUP BY)
+/// recomputes that row: the reason each of its occurrences is untraceable for.
+pub const ONE_ROW_REASON: &str =
+    "the definition is at most one row (an aggregate without GROUP BY): a change recomputes it";
+
 /// A table as SQL sees it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TableRef {
@@ -159,6 +164,7 @@ impl DefinitionModel {
             key_type: Some("public.tv_post_tag_key".into()),
             key_origins: vec![c(0, "pk_post"), c(1, "pk_tag")],
             outer_joins: Vec::new(),
+            null_groups: false,
         };
         (model, vec!["pk_post".into(), "pk_tag".into()])
     }
@@ -262,6 +268,14 @@ pub struct DefinitionModel {
     /// The outer joins of the definition's levels, which [`Edge::join`] points into. Each
     /// NULL-extends its nullable sides' occurrences together (see [`Self::outer_groups`]).
     pub outer_joins: Vec<OuterJoin>,
+    /// The key is the definition's `GROUP BY` list, every column of it from a table an outer
+    /// join NULL-extends (`GROUP BY a.id` over `a FULL JOIN b`, `GROUP BY c.zone` over `t
+    /// LEFT JOIN c`): a row where that join found no match falls into the group whose key
+    /// has NULL there, with the rows whose own value is NULL. Such keys are found like
+    /// those of [`Self::rootless`] (`key_origins` is set even for one table), every table
+    /// of the definition reaching them along its joins, and a key with every column NULL is
+    /// a group like any other. `false` for every other key.
+    pub null_groups: bool,
 }
 
 impl DefinitionModel {
@@ -292,10 +306,12 @@ impl DefinitionModel {
     }
 
     /// Does the key come from several occurrences (see [`Self::key_origins`])?
+    /// Or is it a key of [`Self::null_groups`], found the same way even from one table?
     pub fn spans_tables(&self) -> bool {
         self.key_origins
             .iter()
             .any(|o| o.occ != self.key_origins[0].occ)
+            || (self.null_groups && !self.key_origins.is_empty())
     }
 
     /// Per outer join, the occurrences it NULL-extends together: the nullable side of a LEFT
@@ -348,9 +364,9 @@ impl DefinitionModel {
                 .flat_map(|(_, g)| g.iter().copied())
                 .collect();
             // A key with every column NULL is no row's (every row has a row of some
-            // table, see [`Self::rootless`]).
+            // table, see [`Self::rootless`]), unless it is a group's (NULL a value).
             let none_left = self.key_origins.iter().all(|o| nulled.contains(&o.occ));
-            if !patterns.contains(&nulled) && !none_left {
+            if !patterns.contains(&nulled) && (!none_left || self.null_groups) {
                 patterns.push(nulled);
             }
         }
@@ -377,10 +393,17 @@ impl DefinitionModel {
     }
 
     /// For a key with no table in every row ([`Self::rootless`]): which of its tables (an
-    /// index into [`Self::origin_occurrences`]) the key's column `i` comes from.
+    /// index into [`Self::origin_occurrences`]) the key's column `i` comes from. For a key
+    /// of groups ([`Self::null_groups`]) each column counts as a table of its own: its NULL
+    /// may be a row's own value, so that a table's row is there says nothing of whether
+    /// its columns are NULL (the keyed refresh reads the rows by the first column of the
+    /// key that is not NULL).
     pub fn rootless_table(&self, i: usize) -> Option<usize> {
         if !self.rootless() {
             return None;
+        }
+        if self.null_groups {
+            return (i < self.key_origins.len()).then_some(i);
         }
         let occ = self.key_origins.get(i)?.occ;
         self.origin_occurrences().iter().position(|o| *o == occ)

@@ -351,8 +351,31 @@ fn rootless_plan(model: &DefinitionModel, root: ColumnRef) -> Result<Maintenance
         }
         origin_trees.push((from, tree));
     }
+    // A key of groups (see `DefinitionModel::null_groups`): a row of another table counts
+    // in the groups its joins lead to (NULL where they find no match), found the same way
+    // from its own changed rows. (For other keys its rows cannot be told apart in the
+    // stored rows: several of them may share one key.)
+    let mut unlinked: Vec<(OccId, String)> = Vec::new();
+    if model.null_groups {
+        for from in 0..model.occurrences.len() {
+            if origins.contains(&from) || model.occurrences[from].untraceable.is_some() {
+                continue;
+            }
+            let paths = origin_paths(model, from);
+            let tree: Option<Vec<Vec<Hop>>> = origins.iter().map(|to| paths[*to].clone()).collect();
+            match tree {
+                Some(tree) => origin_trees.push((from, tree)),
+                None => unlinked.push((from, format!(
+                    "no join condition links {} to every table of the key (each comparing a column of one table with a column of another as they are, OP strict, not inside an OR; across an outer join, in its ON)",
+                    name(from)
+                ))),
+            }
+        }
+    }
     let sources = source_plans(model, &|occ, table| {
-        if origins.contains(&occ) {
+        if let Some((_, why)) = unlinked.iter().find(|(o, _)| *o == occ) {
+            Reach::Untraceable(why.clone())
+        } else if origins.contains(&occ) || model.null_groups {
             Reach::Root
         } else {
             Reach::Untraceable(format!(

@@ -114,7 +114,11 @@ pub fn analyze_view(
             if source == KeySource::ProvenTogether {
                 outer_last(&extracted, &mut key);
             }
-            if source == KeySource::ProvenTogether && top_level_rootless(&extracted) {
+            // SAFETY: the same query, still alive.
+            let grouped_outer = unsafe { grouped_outer_key(query, &extracted, &columns, &key)? };
+            if source == KeySource::ProvenTogether && grouped_outer {
+                // The GROUP BY list: the key whatever its NULLs (see below).
+            } else if source == KeySource::ProvenTogether && top_level_rootless(&extracted) {
                 // The keys of every table of a join where none is in every row (a FULL JOIN):
                 // nothing else could be the key, so say why this one cannot be traced rather
                 // than fall back.
@@ -152,10 +156,24 @@ pub fn analyze_view(
             k.to_vec()
         }
     };
+    // A GROUP BY whose key is NULL where an outer join finds no match (and where a row's own
+    // value is NULL: one group) is the key, but changes are not traced to its groups:
+    // every change recomputes them all, as for a key that can be traced to nothing.
     // SAFETY: the same query, still alive.
-    let origins = match one_row_keyed {
-        true => Vec::new(),
-        false => unsafe { trace_key(query, &extracted, &columns, &key, creating)? },
+    let grouped_outer =
+        !one_row_keyed && unsafe { grouped_outer_key(query, &extracted, &columns, &key)? };
+    // SAFETY: the same query, still alive.
+    let (origins, null_groups) = match one_row_keyed {
+        true => (Vec::new(), false),
+        false => match unsafe { trace_key(query, &extracted, &columns, &key, creating) } {
+            Err(_) if grouped_outer => {
+                // SAFETY: the same query, still alive.
+                let groups = unsafe { null_group_origins(query, &extracted, &columns, &key)? };
+                let found = !groups.is_empty();
+                (groups, found)
+            }
+            other => (other?, false),
+        },
     };
     if prove_unique {
         // SAFETY: the same query, still alive.
@@ -180,22 +198,27 @@ pub fn analyze_view(
         proof?;
     }
     let mut model = extracted.model;
-    if one_row_keyed {
+    let untraced = if one_row_keyed {
         // At most one row: every change recomputes it, whatever the key column is.
-        for occ in &mut model.occurrences {
-            occ.untraceable.get_or_insert_with(|| ONE_ROW.to_string());
-        }
-        model.root = None;
+        Some(ONE_ROW)
+    } else if origins.is_empty() {
+        Some(GROUPED_OUTER)
     } else {
         model.root = origins.first().cloned();
         if origins.len() > 1 {
             model.root_columns = origins.iter().map(|c| c.column.clone()).collect();
         }
-        if origins.iter().any(|o| o.occ != origins[0].occ) {
+        if origins.iter().any(|o| o.occ != origins[0].occ) || null_groups {
             model.key_origins = origins;
         }
-    }
-    let plan = plan(&model)?;
+        model.null_groups = null_groups;
+        None
+    };
+    let plan = match (untraced, plan(&model)) {
+        (None, Err(_)) if grouped_outer => untraced_plan(&mut model, GROUPED_OUTER)?,
+        (None, planned) => planned?,
+        (Some(why), _) => untraced_plan(&mut model, why)?,
+    };
     // SAFETY: the same query, still alive.
     let patch::SettingSources {
         patches,
@@ -664,9 +687,87 @@ unsafe fn whole_row_relations(q: *mut pg_sys::Query) -> Vec<pg_sys::Oid> {
     found
 }
 
+/// Every occurrence of `model` untraceable for reason `why` (those with a reason of their own
+/// keep it), without a root: every change recomputes every row. The plan of that.
+fn untraced_plan(model: &mut DefinitionModel, why: &str) -> Result<MaintenancePlan, TviewError> {
+    for occ in &mut model.occurrences {
+        occ.untraceable.get_or_insert_with(|| why.to_string());
+    }
+    model.root = None;
+    model.root_columns.clear();
+    model.key_origins.clear();
+    Ok(plan(model)?)
+}
+
+/// Is `key` the definition's `GROUP BY` list (see `unique::grouping_key`) with a column
+/// that an outer join makes NULL where it finds no match, every key column a table's
+/// column as it is? Such a key is unique, its NULL group holding the rows without a match
+/// and those whose own value is NULL alike, but changes are not traced to its groups
+/// ([`GROUPED_OUTER`]).
+///
+/// # Safety
+/// `query` must be the valid analyzed and rewritten query `ex` came from.
+unsafe fn grouped_outer_key(
+    query: *mut pg_sys::Query,
+    ex: &model::Extracted,
+    columns: &[String],
+    key: &[String],
+) -> Result<bool, TviewError> {
+    let mut resnos = Vec::new();
+    let mut outer = false;
+    for k in key {
+        let Some(i) = columns.iter().position(|c| c == k) else {
+            return Ok(false);
+        };
+        let Some((_, Some(c))) = ex.outputs.get(i) else {
+            return Ok(false);
+        };
+        if ex.flags[c.occ].in_sublink {
+            return Ok(false);
+        }
+        outer |= ex.flags[c.occ].nullable || ex.model.null_extended(c.occ);
+        resnos.push(i + 1);
+    }
+    // SAFETY: per contract.
+    Ok(outer && unsafe { unique::grouping_key(query, &resnos)? })
+}
+
+/// For a [`grouped_outer_key`]: where its columns come from, when every one is a column of
+/// a table an outer join NULL-extends, as it is (of the same type), at the top level: the
+/// key of groups `DefinitionModel::null_groups` describes. Empty otherwise (some column of a
+/// table in every row: every change recomputes every row).
+///
+/// # Safety
+/// `query` must be the valid analyzed and rewritten query `ex` came from.
+unsafe fn null_group_origins(
+    query: *mut pg_sys::Query,
+    ex: &model::Extracted,
+    columns: &[String],
+    key: &[String],
+) -> Result<Vec<tviews_core::model::ColumnRef>, TviewError> {
+    let mut origins = Vec::new();
+    for k in key {
+        let Some((_, Some(c))) = ex.outputs.iter().find(|(n, _)| n == k) else {
+            return Ok(Vec::new());
+        };
+        let table = pg_sys::Oid::from(ex.model.occurrences[c.occ].table.oid);
+        if ex.flags[c.occ].in_sublink
+            || !ex.model.null_extended(c.occ)
+            // SAFETY: per contract.
+            || crate::pg::names::column_type(table, &c.column)? != unsafe { output_type(query, columns, k) }
+        {
+            return Ok(Vec::new());
+        }
+        origins.push(c.clone());
+    }
+    Ok(origins)
+}
+
+/// Why every change to a [`grouped_outer_key`] definition recomputes every row.
+const GROUPED_OUTER: &str = "the key is a GROUP BY of columns that an outer join makes NULL where it finds no match (those rows and rows whose own value is NULL form the NULL group), and changes are not traced to such groups";
+
 /// Why every change to a one-row definition recomputes its row.
-const ONE_ROW: &str =
-    "the definition is at most one row (an aggregate without GROUP BY): a change recomputes it";
+pub(crate) const ONE_ROW: &str = tviews_core::model::ONE_ROW_REASON;
 
 /// For a definition of at most one row whatever the sources hold: the column that keys
 /// that row. Its first output column of a type that can be a key and has a fixed length (a
@@ -709,7 +810,15 @@ unsafe fn proven_unique_columns(
     for (i, (name, origin)) in ex.outputs.iter().enumerate() {
         let Some(c) = origin else { continue };
         let flags = ex.flags[c.occ];
-        if flags.nullable || flags.in_sublink {
+        if flags.in_sublink {
+            continue;
+        }
+        if flags.nullable {
+            // Only as the whole GROUP BY list (its NULL group is one row).
+            // SAFETY: per contract.
+            if unsafe { unique::grouping_key(query, &[i + 1])? } {
+                out.push(name.clone());
+            }
             continue;
         }
         // SAFETY: per contract.

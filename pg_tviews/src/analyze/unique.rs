@@ -107,6 +107,42 @@ pub unsafe fn output_columns_unique(
     }
 }
 
+/// Are the output columns `resnos` (1-based, several or one) unique because they hold the
+/// query's whole `GROUP BY` list (less the columns other grouping columns determine)? Each
+/// group is then one row, a group whose grouping values are NULL included: a NULL in them is
+/// a value like any other, whether the row's own or an outer join's that found no match.
+///
+/// # Safety
+/// `query` must be a valid analyzed and rewritten Query.
+pub unsafe fn grouping_key(
+    query: *mut pg_sys::Query,
+    resnos: &[usize],
+) -> Result<bool, TviewError> {
+    // SAFETY: per contract.
+    unsafe {
+        // The definition is read as `SELECT * FROM <its view>`: its own level, column for
+        // column.
+        let query = match super::patch::definition_level(query) {
+            Some(level) if (*query).groupClause.is_null() => level,
+            _ => query,
+        };
+        let q = &*query;
+        if q.groupClause.is_null() || shape_repeats(q).is_some() {
+            return Ok(false);
+        }
+        let Some(set) = grouped_set(query)? else {
+            return Ok(false);
+        };
+        let mut wanted = BTreeSet::new();
+        for r in resnos {
+            let te = output_entry(query, *r)
+                .ok_or_else(|| TviewError::Internal(format!("output column {r} vanished")))?;
+            wanted.insert((*te).resno as u32);
+        }
+        Ok(!set.is_empty() && set.is_subset(&wanted))
+    }
+}
+
 /// Does `query` return at most one row whatever the sources hold (an aggregate without GROUP
 /// BY, `LIMIT 1`)?
 ///

@@ -158,7 +158,10 @@ fn spanning_query(
         // With no table in every row, the stored rows holding the changed rows' own key
         // columns (whatever the other tables' are).
         let own_only = model.rootless();
-        if let Some(old) = old {
+        // (A table outside such a key holds none of its columns: its old rows' groups are
+        // those its joins lead to, below.)
+        let holds_key = model.key_origins.iter().any(|o| o.occ == *occ);
+        if let (Some(old), true) = (old, holds_key || !own_only) {
             branches.push(stored_rows_branch(
                 model, root, *occ, path, old, stored, own_only,
             ));
@@ -177,7 +180,7 @@ fn spanning_query(
     }
     // A key with every column NULL (a changed row that joins nothing, with its own table's
     // columns NULLed too) is no row's.
-    let some_row = if model.rootless() {
+    let some_row = if model.rootless() && !model.null_groups {
         " WHERE NOT (s.k IS NULL)"
     } else {
         ""
@@ -233,8 +236,9 @@ fn stored_rows_branch(
                         .map(|c| format!(" COLLATE {c}"))
                         .unwrap_or_default();
                     let test = compare(&column, &field.eq, &format!("{value}{collate}"));
-                    // The target's own columns are NOT NULL in its rows.
-                    if field.nullable && !own_only {
+                    // The target's own columns are NOT NULL in its rows (but for a key of
+                    // groups, whose NULL is a value).
+                    if field.nullable && (!own_only || model.null_groups) {
                         format!("({test} OR ({column} IS NULL AND {value} IS NULL))")
                     } else {
                         test
@@ -347,7 +351,11 @@ fn key_row(
             }
         })
         .collect();
-    format!("ROW({})::{}", values.join(", "), stored.key_type)
+    match values.as_slice() {
+        // A key of one column (of groups, see `DefinitionModel::null_groups`) is that column.
+        [one] if stored.key.len() == 1 => one.clone(),
+        _ => format!("ROW({})::{}", values.join(", "), stored.key_type),
+    }
 }
 
 /// The hops [`joined_rows_branch`] joins for the appearance `target` of a source: the paths

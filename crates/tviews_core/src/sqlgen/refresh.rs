@@ -337,18 +337,41 @@ impl RefreshTarget<'_> {
         }
     }
 
-    /// The definition's rows whose key is among the keys of `$1` by test `among` (which no
-    /// NULL satisfies); for a key that may be NULL, also the NULL group when `$1` holds a
-    /// NULL. Both halves reach an index of the key's table, even under GROUP BY.
-    fn among_keys(&self, among: String) -> String {
+    /// The arm of a keyed refresh that finds the group whose key is NULL (every column NULL,
+    /// for a key of several columns) when `$1` holds it: the other arms test the key with
+    /// operators no NULL satisfies. A key of one column that may be NULL has it; so does a
+    /// key with no table in every row whose columns may all be NULL (a GROUP BY over outer
+    /// joins, see `model::DefinitionModel::null_groups`). A separate arm rather than `OR`:
+    /// the other arms' strict tests let PostgreSQL turn outer joins into joins and reach
+    /// the key's index; when `$1` holds no such key its condition is false once, before any
+    /// row is read.
+    fn null_arm(&self) -> Option<String> {
         if self.null_group() {
-            format!(
-                "({among} OR ({} IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)))",
+            return Some(format!(
+                "{} IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)",
                 self.key_of("")
-            )
-        } else {
-            among
+            ));
         }
+        if !(self.rootless() && self.key_fields.iter().all(|f| f.nullable)) {
+            return None;
+        }
+        let nulls: Vec<String> = self
+            .key
+            .iter()
+            .map(|c| format!("{} IS NULL", quote_ident(c)))
+            .collect();
+        // Every field of the unnested key by its own (reserved) name: a bare `n` would be an
+        // output column of that name of the definition, not the key.
+        let fields: Vec<String> = (1..=self.key.len())
+            .map(|i| quote_ident(&format!("{RESERVED_PREFIX}f{i}")))
+            .collect();
+        let all_null: Vec<String> = fields.iter().map(|f| format!("n.{f} IS NULL")).collect();
+        Some(format!(
+            "{} AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n({}) WHERE {})",
+            nulls.join(" AND "),
+            fields.join(", "),
+            all_null.join(" AND ")
+        ))
     }
     /// ` COLLATE <key collation>`, or nothing for a type without one.
     fn collate(&self) -> String {
@@ -489,7 +512,8 @@ pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
     refresh_keys_where(t, vec![among])
 }
 
-fn refresh_keys_where(t: &RefreshTarget<'_>, among: Vec<String>) -> String {
+fn refresh_keys_where(t: &RefreshTarget<'_>, mut among: Vec<String>) -> String {
+    among.extend(t.null_arm());
     let k = quote_ident(&format!("{RESERVED_PREFIX}key"));
     let found = found_column();
     let null = if !t.guards_null_key() {
@@ -516,7 +540,7 @@ fn refresh_keys_where(t: &RefreshTarget<'_>, among: Vec<String>) -> String {
             .map(|a| format!(
                 "SELECT true AS {found}, * FROM {} WHERE {}",
                 t.keyed_rows_sql(),
-                t.among_keys(a)
+                a
             ))
             .collect::<Vec<_>>()
             .join(" UNION ALL "),
@@ -804,5 +828,38 @@ pub(crate) mod tests {
         assert!(differing_keys(&t).starts_with(
             "SELECT DISTINCT diff.\"__pgtv_key\" FROM ((SELECT ROW(\"region\", \"kind\")::kt AS"
         ));
+    }
+
+    /// A key of groups over outer joins (`GROUP BY a.x, b.y` over `a FULL JOIN b`, see
+    /// `model::DefinitionModel::null_groups`): one arm per column, by the first column that
+    /// is not NULL, and one for the group whose columns are all NULL.
+    #[test]
+    fn a_key_of_groups_reads_the_rows_by_their_first_column_not_null() {
+        let c = vec!["x".to_string(), "y".to_string(), "n".to_string()];
+        let key = vec!["x".to_string(), "y".to_string()];
+        let field = |t| KeyField {
+            eq: OperatorRef::equals(),
+            collation: None,
+            nullable: true,
+            table: Some(t),
+        };
+        let fields = [field(0), field(1)];
+        let mut t = spanning_target(&key);
+        t.columns = &c;
+        t.key_fields = &fields;
+        for sql in [refresh_keys(&t), refresh_one_key(&t), refresh_many_keys(&t)] {
+            let arms: Vec<&str> = sql.split(" UNION ALL ").collect();
+            assert_eq!(arms.len(), 3, "{sql}");
+            assert!(
+                arms[1].contains("WHERE \"x\" IS NULL AND \"y\"::integer"),
+                "{sql}"
+            );
+            assert!(
+                arms[2].contains(
+                    "WHERE \"x\" IS NULL AND \"y\" IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(\"__pgtv_f1\", \"__pgtv_f2\") WHERE n.\"__pgtv_f1\" IS NULL AND n.\"__pgtv_f2\" IS NULL)"
+                ),
+                "{sql}"
+            );
+        }
     }
 }
