@@ -165,6 +165,7 @@ impl DefinitionModel {
             key_origins: vec![c(0, "pk_post"), c(1, "pk_tag")],
             outer_joins: Vec::new(),
             null_groups: false,
+            all_null_group: false,
         };
         (model, vec!["pk_post".into(), "pk_tag".into()])
     }
@@ -203,6 +204,10 @@ pub struct Edge {
 pub struct OuterJoin {
     pub sides: [BTreeSet<OccId>; 2],
     pub nulls: [bool; 2],
+    /// Its `ON` has conjuncts other than links between two occurrences (a filter such as
+    /// `b.y > 2`, an `OR`, a function call): whether it matches two rows is not decided by
+    /// its links alone (see [`DefinitionModel::matched_by_links`]).
+    pub other_conditions: bool,
 }
 
 impl OuterJoin {
@@ -212,6 +217,7 @@ impl OuterJoin {
         OuterJoin {
             sides: [BTreeSet::new(), nullable],
             nulls: [false, true],
+            other_conditions: false,
         }
     }
 
@@ -276,6 +282,12 @@ pub struct DefinitionModel {
     /// of the definition reaching them along its joins, and a key with every column NULL is
     /// a group like any other. `false` for every other key.
     pub null_groups: bool,
+    /// For a key of groups: some row may have every key column NULL (a column that may be
+    /// NULL in its table, or a table outside the key whose rows can stand alone), so the
+    /// group of all NULLs is a group like any other. `false` when every row has a row of a
+    /// key table, with the key's columns `NOT NULL` in their tables (`GROUP BY a.id, b.id`
+    /// over `a FULL JOIN b`): no change then looks for that group.
+    pub all_null_group: bool,
 }
 
 impl DefinitionModel {
@@ -366,11 +378,56 @@ impl DefinitionModel {
             // A key with every column NULL is no row's (every row has a row of some
             // table, see [`Self::rootless`]), unless it is a group's (NULL a value).
             let none_left = self.key_origins.iter().all(|o| nulled.contains(&o.occ));
-            if !patterns.contains(&nulled) && (!none_left || self.null_groups) {
+            if !patterns.contains(&nulled) && (!none_left || self.all_null_group) {
                 patterns.push(nulled);
             }
         }
         patterns
+    }
+
+    /// Does outer join `j` match two rows by its links alone: is every conjunct of its `ON`
+    /// a link (a strict comparison, not `IS NOT DISTINCT FROM`) between the same two
+    /// occurrences? A path across it (which joins by every link between the two) then
+    /// finds exactly the rows the join matches.
+    pub fn matched_by_links(&self, j: usize) -> bool {
+        let Some(join) = self.outer_joins.get(j) else {
+            return false;
+        };
+        let links: Vec<&Edge> = self.edges.iter().filter(|e| e.join == Some(j)).collect();
+        let pair = |e: &Edge| {
+            let (l, r) = (e.left.occ, e.right.occ);
+            (l.min(r), l.max(r))
+        };
+        !join.other_conditions
+            && !links.is_empty()
+            && links
+                .iter()
+                .all(|e| e.links() && !e.null_safe && pair(e) == pair(links[0]))
+    }
+
+    /// [`Self::null_patterns`] a change of occurrence `target` needs. For a key of groups
+    /// ([`Self::null_groups`]) over a single outer join that matches rows by its links
+    /// alone ([`Self::matched_by_links`]), only the combinations of the sides `target` is
+    /// on: the rows of the other side that its rows matched (or now match) are those whose
+    /// match it decides, and its own rows' groups are what the join of its rows finds,
+    /// which is the definition's match. The group whose every column is NULL then costs a
+    /// recompute only when the change can move rows into or out of it (a row of `c` in
+    /// `GROUP BY c.zone` over `t LEFT JOIN c`, not a row of `t`, whose own group the join
+    /// finds). Every combination otherwise.
+    pub fn null_patterns_for(&self, target: OccId) -> Vec<BTreeSet<OccId>> {
+        let all = self.null_patterns();
+        if !(self.null_groups && self.outer_joins.len() == 1 && self.matched_by_links(0)) {
+            return all;
+        }
+        let groups = self.key_outer_groups();
+        all.into_iter()
+            .filter(|p| {
+                groups
+                    .iter()
+                    .filter(|g| g.is_subset(p))
+                    .all(|g| g.contains(&target))
+            })
+            .collect()
     }
 
     /// Is every table the key is drawn from NULL-extended by an outer join (`a FULL JOIN b`,

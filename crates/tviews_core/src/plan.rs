@@ -702,6 +702,7 @@ mod tests {
             outer_joins: vec![crate::model::OuterJoin {
                 sides: [[0, 1].into(), [2].into()],
                 nulls: [true, true],
+                other_conditions: false,
             }],
             ..Default::default()
         }

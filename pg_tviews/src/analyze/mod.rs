@@ -163,16 +163,26 @@ pub fn analyze_view(
     let grouped_outer =
         !one_row_keyed && unsafe { grouped_outer_key(query, &extracted, &columns, &key)? };
     // SAFETY: the same query, still alive.
-    let (origins, null_groups) = match one_row_keyed {
-        true => (Vec::new(), false),
+    // (A key of groups whose columns all come from tables outer joins NULL-extend is found
+    // as such even where the rules for a row's key would accept it: every other table then
+    // reaches the groups too. The group of all NULLs exists only where those rules fail.)
+    let (origins, null_groups, all_null_group) = match one_row_keyed {
+        true => (Vec::new(), false, false),
         false => match unsafe { trace_key(query, &extracted, &columns, &key, creating) } {
+            Ok(o)
+                if grouped_outer
+                    && !o.is_empty()
+                    && o.iter().all(|c| extracted.model.null_extended(c.occ)) =>
+            {
+                (o, true, false)
+            }
             Err(_) if grouped_outer => {
                 // SAFETY: the same query, still alive.
                 let groups = unsafe { null_group_origins(query, &extracted, &columns, &key)? };
                 let found = !groups.is_empty();
-                (groups, found)
+                (groups, found, found)
             }
-            other => (other?, false),
+            other => (other?, false, false),
         },
     };
     if prove_unique {
@@ -212,6 +222,7 @@ pub fn analyze_view(
             model.key_origins = origins;
         }
         model.null_groups = null_groups;
+        model.all_null_group = all_null_group;
         None
     };
     let plan = match (untraced, plan(&model)) {
@@ -696,6 +707,8 @@ fn untraced_plan(model: &mut DefinitionModel, why: &str) -> Result<MaintenancePl
     model.root = None;
     model.root_columns.clear();
     model.key_origins.clear();
+    model.null_groups = false;
+    model.all_null_group = false;
     Ok(plan(model)?)
 }
 

@@ -238,7 +238,11 @@ impl Walker {
                 .map(|te| self.resolve((*te).expr as *mut pg_sys::Node, depth))
                 .collect();
             for (conjunct, guards) in pending {
-                if let Some(mut edge) = self.edge(conjunct) {
+                let edge = self.edge(conjunct);
+                if let (None, Guards::Join { join: Some(j), .. }) = (&edge, &guards) {
+                    self.out.model.outer_joins[*j].other_conditions = true;
+                }
+                if let Some(mut edge) = edge {
                     let (guarded, below) = match guards {
                         Guards::Level => {
                             let occs: BTreeSet<OccId> =
@@ -495,6 +499,8 @@ impl Walker {
                     self.out.model.outer_joins.push(OuterJoin {
                         sides: [l.clone(), r.clone()],
                         nulls,
+                        // Until a conjunct of its ON proves not to be a link (below).
+                        other_conditions: false,
                     });
                     if nulls == [true, true] {
                         // A matched pair holds the ON's conditions: they guard both sides

@@ -180,7 +180,7 @@ fn spanning_query(
     }
     // A key with every column NULL (a changed row that joins nothing, with its own table's
     // columns NULLed too) is no row's.
-    let some_row = if model.rootless() && !model.null_groups {
+    let some_row = if model.rootless() && !model.all_null_group {
         " WHERE NOT (s.k IS NULL)"
     } else {
         ""
@@ -316,7 +316,7 @@ fn joined_rows_branch(
     // unmatched, and the rows their arrival or departure leaves unmatched.
     let value =
         |o: &crate::model::ColumnRef| format!("{}.{}", alias(o.occ), quote_ident(&o.column));
-    let patterns = model.null_patterns();
+    let patterns = model.null_patterns_for(target);
     if let [none] = patterns.as_slice() {
         if none.is_empty() {
             return format!("SELECT {} {sql}", key_row(model, &value, none, stored));
