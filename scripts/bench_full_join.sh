@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What a change costs a TVIEW over a FULL JOIN of two tables, against the same change bare:
 #
-#   scripts/bench_full_join.sh [--transactions N] [--third]
+#   scripts/bench_full_join.sh [--transactions N] [--third | --grouped]
 #
 # 20,000 posts over 1,200 labels and 5,000 tags over 1,100 labels (200 labels of each side
 # that the other lacks), `SELECT p.pk_post, t.pk_tag, jsonb_build_object(...) AS data FROM
@@ -15,6 +15,11 @@
 # --third: a third table beside the FULL JOIN, 10,000 notes on tags (`... LEFT JOIN tb_note n
 # ON n.fk_tag = t.pk_tag`, the note's key in the TVIEW's key: no table is in every row), and
 # one more change, a note moved to another tag.
+#
+# --grouped: the posts grouped by tag over the same FULL JOIN (`GROUP BY t.pk_tag`: a tag's
+# posts, and one group of NULL for the posts whose label no tag has), the same changes. A
+# post's change finds its own group through the join; a tag's change also recomputes the
+# NULL group (the tag's posts may be left without one), which reads the join whole.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -24,6 +29,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --transactions) N=${2:?}; shift 2 ;;
         --third) THIRD=1; shift ;;
+        --grouped) THIRD=2; shift ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) die "unknown argument '$1' (try --help)" ;;
     esac
@@ -62,6 +68,14 @@ SELECT pg_tviews_create('either', $$SELECT p.pk_post, t.pk_tag, n.pk_note,
   FROM tb_post p FULL JOIN tb_tag t ON t.label = p.label LEFT JOIN tb_note n ON n.fk_tag = t.pk_tag$$);
 SQL
     CHANGES="rename move_post move_tag move_note"
+elif [ "$THIRD" = 2 ]; then
+    pg -d postgres -q <<'SQL'
+SELECT pg_tviews_create('grouped', $$SELECT t.pk_tag, max(t.name) AS name, count(p.pk_post) AS posts,
+    jsonb_agg(p.title ORDER BY p.pk_post) AS titles
+  FROM tb_tag t FULL JOIN tb_post p ON p.label = t.label GROUP BY t.pk_tag$$);
+SQL
+    say "$(pg -d postgres -Atc "SELECT format('%s groups, %s posts in the NULL group', count(*), sum(posts) FILTER (WHERE pk_tag IS NULL)) FROM tv_grouped")"
+    CHANGES="rename move_post move_tag"
 else
     pg -d postgres -q <<'SQL'
 SELECT pg_tviews_create('either', $$SELECT p.pk_post, t.pk_tag,
@@ -70,7 +84,9 @@ SELECT pg_tviews_create('either', $$SELECT p.pk_post, t.pk_tag,
 SQL
     CHANGES="rename move_post move_tag"
 fi
-say "$(pg -d postgres -Atc "SELECT format('%s rows, %s posts and %s tags unmatched', count(*), count(*) FILTER (WHERE pk_tag IS NULL), count(*) FILTER (WHERE pk_post IS NULL)) FROM tv_either")"
+TV=either
+[ "$THIRD" = 2 ] && TV=grouped
+[ "$TV" = either ] && say "$(pg -d postgres -Atc "SELECT format('%s rows, %s posts and %s tags unmatched', count(*), count(*) FILTER (WHERE pk_tag IS NULL), count(*) FILTER (WHERE pk_post IS NULL)) FROM tv_either")"
 for side in tb bare; do
     printf '\\set r random(1, 5000)\nUPDATE %s_tag SET name = %s WHERE pk_tag = :r;\n' \
         "$side" "'tag ' || :r || 'x'" >"$WORK/rename_$side.sql"
@@ -82,7 +98,7 @@ for side in tb bare; do
         "$side" >"$WORK/move_note_$side.sql"
 done
 for mode in immediate deferred; do
-    pg -d postgres -q -c "SELECT pg_tviews_set_mode('either', '$mode')" >/dev/null
+    pg -d postgres -q -c "SELECT pg_tviews_set_mode('$TV', '$mode')" >/dev/null
     say "$mode mode: average latency in ms, 1 client, $N transactions each (bare / TVIEW)"
     for change in $CHANGES; do
         line="$change:"
@@ -93,5 +109,5 @@ for mode in immediate deferred; do
         echo "$line"
     done
 done
-[ "$(pg -d postgres -Atc "SELECT count(*) FROM pg_tviews_check('either')")" = 0 ] || die "tv_either differs from its definition"
-say "tv_either equals its definition"
+[ "$(pg -d postgres -Atc "SELECT count(*) FROM pg_tviews_check('$TV')")" = 0 ] || die "tv_$TV differs from its definition"
+say "tv_$TV equals its definition"

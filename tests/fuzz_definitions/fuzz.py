@@ -412,11 +412,12 @@ JOIN_TABLES = [("fzs.root", ["pk", "a", "b", "fk1"]), ("fzs.child", ["pk", "fk",
 
 
 def join_tree_definition(rng, name):
-    """A random join tree of three or four tables: inner, LEFT, RIGHT and FULL JOINs nested
+    """A random join tree of two to four tables: inner, LEFT, RIGHT and FULL JOINs nested
     any way, ON conditions between any two tables of its sides (sometimes a second one, one
     within a side, a filter, IS NOT DISTINCT FROM). Often no table is in every row (FULL
-    JOINs): keyed by every table's primary key, shown or added as hidden columns."""
-    tables = rng.sample(JOIN_TABLES, rng.choice([3, 3, 4]))
+    JOINs): keyed by every table's primary key, shown or added as hidden columns; or
+    grouped by columns of any of them, the NULL-extended rows in the groups of NULLs."""
+    tables = rng.sample(JOIN_TABLES, rng.choice([2, 3, 3, 4]))
     leaves = [(t, cols, f"j{i}") for i, (t, cols) in enumerate(tables)]
 
     def tree(items):
@@ -442,6 +443,22 @@ def join_tree_definition(rng, name):
         return f"({left} {kind} {right} ON {' AND '.join(conds)})", ls + rs
 
     frm, _ = tree(leaves)
+    if rng.random() < 0.4:
+        # Groups over the joins: the GROUP BY columns of any tables (their NULL-extended
+        # rows fall into the groups with NULL there, with the rows whose own value is NULL).
+        by = [f"{alias}.{c}" for _, cols, alias in rng.sample(leaves, rng.choice([1, 1, 2]))
+              for c in [rng.choice(cols)]]
+        counted = rng.choice(leaves)[2]
+        summed = rng.choice(leaves)
+        aggs = [f"count(*) AS n", f"count({counted}.pk) AS n_{counted}",
+                f"sum({summed[2]}.{rng.choice(summed[1])}) AS s"]
+        if rng.random() < 0.3:
+            aggs.append(f"jsonb_agg({counted}.pk ORDER BY {counted}.pk) AS pks")
+        shown = [f"{b} AS g{i}" for i, b in enumerate(by)]
+        having = rng.choice(["", "", " HAVING count(*) > 1"])
+        sql = (f"SELECT {', '.join(shown + aggs)} FROM {frm[1:-1]} "
+               f"GROUP BY {', '.join(by)}{having}")
+        return Definition(name, sql, rng.choice(["immediate", "deferred"]))
     shown = []
     for t, cols, alias in leaves:
         if rng.random() < 0.75:

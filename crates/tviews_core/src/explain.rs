@@ -34,6 +34,13 @@ fn describe_reach(model: &DefinitionModel, occ: usize, reach: &Reach) -> String 
                     // A table outside a key of groups.
                     return "its rows joined outward to the key's tables: the groups they count in (NULL where a join finds no match)".into();
                 }
+                if model.origin_occurrences().len() == 1 {
+                    return format!(
+                        "key column{} {}: the groups of its old and new rows, and those of the rows its joins reach (NULL where they find no match)",
+                        if own.len() > 1 { "s" } else { "" },
+                        own.join(", ")
+                    );
+                }
                 format!(
                     "key column{} {}, joined outward to the key's other tables",
                     if own.len() > 1 { "s" } else { "" },
@@ -174,8 +181,9 @@ pub fn describe_key(model: &DefinitionModel, key: &KeyFacts<'_>) -> SourceExplai
         }
         None => (
             format!(
-                "key column{} {named} (no change is traced to it)",
-                if several { "s" } else { "" }
+                "key column{} {named} (no change is traced to {})",
+                if several { "s" } else { "" },
+                if several { "them" } else { "it" }
             ),
             "every change recomputes every row (why: the sources above)",
         ),
@@ -264,6 +272,9 @@ mod tests {
             .ends_with("never NULL: the table's primary key"));
         let mut one = m.clone();
         one.root = None;
+        for o in &mut one.occurrences {
+            o.untraceable = Some(crate::model::ONE_ROW_REASON.into());
+        }
         let k = describe_key(
             &one,
             &KeyFacts {
@@ -274,6 +285,20 @@ mod tests {
         );
         assert_eq!(k.reaches, "key column n (computed)");
         assert!(k.maintenance.contains("at most one row"));
+        // No root for another reason (a GROUP BY no change is traced to).
+        one.occurrences[0].untraceable = Some("other".into());
+        let k = describe_key(
+            &one,
+            &KeyFacts {
+                columns: &["x".to_string(), "y".to_string()],
+                proven: true,
+                nullable: false,
+            },
+        );
+        assert_eq!(k.reaches, "key columns x, y (no change is traced to them)");
+        assert!(k
+            .maintenance
+            .starts_with("every change recomputes every row"));
         let k = describe_key(
             &m,
             &KeyFacts {

@@ -204,9 +204,11 @@ pub struct Edge {
 pub struct OuterJoin {
     pub sides: [BTreeSet<OccId>; 2],
     pub nulls: [bool; 2],
-    /// Its `ON` has conjuncts other than links between two occurrences (a filter such as
-    /// `b.y > 2`, an `OR`, a function call): whether it matches two rows is not decided by
-    /// its links alone (see [`DefinitionModel::matched_by_links`]).
+    /// Whether it matches two rows is decided by more than its `ON`'s links between two
+    /// occurrences (see [`DefinitionModel::matched_by_links`]): its `ON` has other conjuncts
+    /// (a filter such as `b.y > 2`, an `OR`, a function call), or a side is not one table
+    /// as it is (a join, or a subquery or view with conditions of its own, whose rows the
+    /// links do not see).
     pub other_conditions: bool,
 }
 
@@ -416,7 +418,7 @@ impl DefinitionModel {
     /// finds). Every combination otherwise.
     pub fn null_patterns_for(&self, target: OccId) -> Vec<BTreeSet<OccId>> {
         let all = self.null_patterns();
-        if !(self.null_groups && self.outer_joins.len() == 1 && self.matched_by_links(0)) {
+        if !self.narrow_patterns() {
             return all;
         }
         let groups = self.key_outer_groups();
@@ -428,6 +430,36 @@ impl DefinitionModel {
                     .all(|g| g.contains(&target))
             })
             .collect()
+    }
+
+    /// Does [`Self::null_patterns_for`] narrow the combinations to the changed table's side?
+    fn narrow_patterns(&self) -> bool {
+        self.null_groups && self.outer_joins.len() == 1 && self.matched_by_links(0)
+    }
+
+    /// For a change of occurrence `target` whose combinations are narrowed to its own side
+    /// ([`Self::null_patterns_for`]) where that side is `target` alone: its columns in the
+    /// join's links, which alone decide which rows of the other side its rows match. An
+    /// UPDATE that leaves the set of their values as it was (a renamed customer) leaves
+    /// every match as it was, and needs none of those combinations. `None` otherwise.
+    pub fn match_columns(&self, target: OccId) -> Option<Vec<String>> {
+        if !self.narrow_patterns() {
+            return None;
+        }
+        let join = &self.outer_joins[0];
+        let side = join.side_of(target)?;
+        if join.sides[side].len() != 1 || !join.nulls[side] {
+            return None;
+        }
+        let mut columns: Vec<String> = Vec::new();
+        for e in self.edges.iter().filter(|e| e.join == Some(0)) {
+            for c in [&e.left, &e.right] {
+                if c.occ == target && !columns.contains(&c.column) {
+                    columns.push(c.column.clone());
+                }
+            }
+        }
+        (!columns.is_empty()).then_some(columns)
     }
 
     /// Is every table the key is drawn from NULL-extended by an outer join (`a FULL JOIN b`,

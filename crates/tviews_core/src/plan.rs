@@ -723,6 +723,62 @@ mod tests {
         assert_eq!(from_a[2].as_ref().unwrap()[0].to.occ, 2);
     }
 
+    /// `GROUP BY a.id` over `a FULL JOIN b ON b.aid = a.id`: a key of groups from one
+    /// table (see `DefinitionModel::null_groups`).
+    fn groups_of_a() -> DefinitionModel {
+        let mut e = edge(col(1, "aid"), col(0, "id"), &[0, 1]);
+        e.join = Some(0);
+        DefinitionModel {
+            occurrences: vec![table(1, "a"), table(2, "b")],
+            edges: vec![e],
+            root: Some(col(0, "id")),
+            key_origins: vec![col(0, "id")],
+            outer_joins: vec![crate::model::OuterJoin {
+                sides: [[0].into(), [1].into()],
+                nulls: [true, true],
+                other_conditions: false,
+            }],
+            null_groups: true,
+            all_null_group: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_key_of_groups_traces_every_table_to_its_groups() {
+        let m = groups_of_a();
+        assert!(m.spans_tables() && m.rootless());
+        let p = plan(&m).unwrap();
+        // b, outside the key, finds its groups from its own rows, across the ON to a.
+        let trees: Vec<usize> = p.origin_trees.iter().map(|(from, _)| *from).collect();
+        assert_eq!(trees, vec![0, 1]);
+        assert_eq!(p.origin_trees[1].1[0][0].to.occ, 0);
+        for s in &p.sources {
+            assert!(matches!(s.reaches.as_slice(), [(_, Reach::Root)]), "{s:?}");
+        }
+        // The group of all NULLs is a group: a's changes look for it (its rows leaving
+        // leave b's rows unmatched), b's do not (the join finds their own group).
+        assert_eq!(m.null_patterns().len(), 2);
+        assert_eq!(m.null_patterns_for(0).len(), 2);
+        assert_eq!(m.null_patterns_for(1), vec![Default::default()]);
+        // A filter in the ON: b's rows may be unmatched though the join of its links finds
+        // an a, so every change looks for every combination.
+        let mut loose = m.clone();
+        loose.outer_joins[0].other_conditions = true;
+        assert_eq!(loose.null_patterns_for(1).len(), 2);
+        // Without a key of groups, b's rows cannot be told apart in the stored rows.
+        let mut rows = m.clone();
+        rows.null_groups = false;
+        rows.key_origins = vec![col(0, "id"), col(1, "id")];
+        rows.all_null_group = false;
+        assert_eq!(rows.null_patterns().len(), 3);
+        // A table no join condition links to the key's tables recomputes every row.
+        let mut apart = m;
+        apart.edges.clear();
+        let p = plan(&apart).unwrap();
+        assert!(p.source(2).unwrap().recompute_all_reason().is_some());
+    }
+
     #[test]
     fn a_path_never_crosses_a_full_join_back() {
         // From a, c is entered across the FULL JOIN; b must be reached through the inner

@@ -777,7 +777,7 @@ unsafe fn null_group_origins(
 }
 
 /// Why every change to a [`grouped_outer_key`] definition recomputes every row.
-const GROUPED_OUTER: &str = "the key is a GROUP BY of columns that an outer join makes NULL where it finds no match (those rows and rows whose own value is NULL form the NULL group), and changes are not traced to such groups";
+const GROUPED_OUTER: &str = "the key is a GROUP BY with columns that an outer join makes NULL where it finds no match (those rows and the rows whose own value is NULL form one group); changes are traced to such groups only when every key column comes from a table an outer join NULL-extends, as it is in its table, and join conditions link every table to them (at most four outer joins making key columns NULL)";
 
 /// Why every change to a one-row definition recomputes its row.
 pub(crate) const ONE_ROW: &str = tviews_core::model::ONE_ROW_REASON;

@@ -496,11 +496,23 @@ impl Walker {
                 let mut join = None;
                 if let Some(nulls) = nulls {
                     join = Some(self.out.model.outer_joins.len());
+                    // A side that is not one table as it is (a join, a subquery or view
+                    // with conditions of its own) decides matches beyond the ON's links;
+                    // so does a conjunct of its ON that is not a link (below).
+                    let table = |arg: *mut pg_sys::Node| {
+                        is_a(arg, pg_sys::NodeTag::T_RangeTblRef)
+                            && matches!(
+                                self.levels[depth]
+                                    .rtes
+                                    .get((*(arg as *mut pg_sys::RangeTblRef)).rtindex as usize - 1),
+                                Some(Rte::Relation(_))
+                            )
+                    };
+                    let other_conditions = !(table(j.larg) && table(j.rarg));
                     self.out.model.outer_joins.push(OuterJoin {
                         sides: [l.clone(), r.clone()],
                         nulls,
-                        // Until a conjunct of its ON proves not to be a link (below).
-                        other_conditions: false,
+                        other_conditions,
                     });
                     if nulls == [true, true] {
                         // A matched pair holds the ON's conditions: they guard both sides

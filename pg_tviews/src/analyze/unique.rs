@@ -108,7 +108,8 @@ pub unsafe fn output_columns_unique(
 }
 
 /// Are the output columns `resnos` (1-based, several or one) unique because they hold the
-/// query's whole `GROUP BY` list (less the columns other grouping columns determine)? Each
+/// query's whole `GROUP BY` list (less the columns other grouping columns determine), or
+/// its `DISTINCT` list? Each
 /// group is then one row, a group whose grouping values are NULL included: a NULL in them is
 /// a value like any other, whether the row's own or an outer join's that found no match.
 ///
@@ -123,14 +124,24 @@ pub unsafe fn grouping_key(
         // The definition is read as `SELECT * FROM <its view>`: its own level, column for
         // column.
         let query = match super::patch::definition_level(query) {
-            Some(level) if (*query).groupClause.is_null() => level,
+            Some(level) if (*query).groupClause.is_null() && (*query).distinctClause.is_null() => {
+                level
+            }
             _ => query,
         };
         let q = &*query;
-        if q.groupClause.is_null() || shape_repeats(q).is_some() {
+        if shape_repeats(q).is_some() {
             return Ok(false);
         }
-        let Some(set) = grouped_set(query)? else {
+        // A DISTINCT list without GROUP BY groups the same way (NULLs as one value).
+        let set = if !q.groupClause.is_null() {
+            grouped_set(query)?
+        } else if !q.distinctClause.is_null() && !q.hasDistinctOn && !q.hasAggs {
+            clause_outputs(query, q.distinctClause)
+        } else {
+            None
+        };
+        let Some(set) = set else {
             return Ok(false);
         };
         let mut wanted = BTreeSet::new();
@@ -692,11 +703,9 @@ impl Level {
                 self.sets.push(if under_full { Vec::new() } else { d.sets });
                 self.reach
                     .push(if under_full { Vec::new() } else { d.reach });
-                self.determining.push(if under_full {
-                    Vec::new()
-                } else {
-                    d.determining
-                });
+                // (Under a FULL JOIN too: a row of the item there is either there, its
+                // NOT NULL set not NULL, or NULL-extended, every column NULL.)
+                self.determining.push(d.determining);
                 self.lateral.push(d.lateral);
                 self.under_full.push(under_full);
                 Ok([self.rtindexes.len() - 1].into())

@@ -601,7 +601,15 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             (composite, None, false, pg_sys::InvalidOid)
         }
         None => (
-            crate::pg::names::column_type(meta.table, first)?,
+            match crate::pg::names::column_type(meta.table, first)? {
+                // A key of groups over outer joins is found as values of its base type, as
+                // a composite key's fields are (see `tviews_core::sqlgen::keys::key_row`):
+                // a deferred capture reads them back so, and NULL is one of them even where
+                // a domain says NOT NULL.
+                // SAFETY: a type catalog lookup of an existing type.
+                typ if def.model.null_groups => unsafe { pg_sys::getBaseType(typ) },
+                typ => typ,
+            },
             crate::pg::names::column_collation_sql(meta.table, first)?,
             // Creation decides (see create.rs) and the table's key column records it.
             !crate::pg::names::column_not_null(meta.table, first)?,

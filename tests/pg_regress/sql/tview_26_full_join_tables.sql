@@ -66,8 +66,8 @@ SELECT make_both('bag', $$
      WHERE coalesce(b.k, 0) < 3 $$);
 SELECT key_columns FROM pg_tview_meta WHERE tview_name = 'bag';
 SELECT source, reaches FROM pg_tviews_explain('full3') ORDER BY source;
--- GROUP BY the two sides' keys: the table aggregated beside them has no key column, so its
--- changes recompute every row (with a WARNING).
+-- GROUP BY the two sides' keys: the table aggregated beside them has no key column; its
+-- changes find their groups through its joins (a key of groups, see tview_27).
 SELECT make_both('grouped', $$
     SELECT a.id AS aid, b.id AS bid, count(c.id) AS n, sum(c.aid) AS s
       FROM tb_a a FULL JOIN tb_b b ON b.k = a.k LEFT JOIN tb_c c ON c.bid = b.id

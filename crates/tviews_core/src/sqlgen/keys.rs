@@ -106,7 +106,15 @@ pub fn key_query(
             Event::Delete => (Some(old), None),
             Event::Update => (Some(old), Some(new)),
         };
-        return spanning_query(model, plan, source, old.as_deref(), new.as_deref(), stored);
+        return spanning_query(
+            model,
+            plan,
+            source,
+            old.as_deref(),
+            new.as_deref(),
+            true,
+            stored,
+        );
     }
     let delta = event.delta();
     branches_query(
@@ -135,13 +143,15 @@ pub fn key_query(
 ///   way.
 ///
 /// Filters are left out, as for every key query: extra keys cost a recompute that changes
-/// nothing.
+/// nothing. `images`: `old` and `new` are the changed rows' old and new images apart (not
+/// rows standing for both, as a deferred capture's are).
 fn spanning_query(
     model: &DefinitionModel,
     plan: &MaintenancePlan,
     source: &SourcePlan,
     old: Option<&str>,
     new: Option<&str>,
+    images: bool,
     stored: &RefreshTarget<'_>,
 ) -> Option<String> {
     if source.recompute_all_reason().is_some() || stored.key.len() != model.key_origins.len() {
@@ -166,9 +176,12 @@ fn spanning_query(
                 model, root, *occ, path, old, stored, own_only,
             ));
         }
-        for images in old.into_iter().chain(new) {
+        // Each image, with the other one of an UPDATE (see `joined_rows_branch`).
+        let pairs = [(old, new), (new, old)];
+        for (this, other) in pairs.into_iter().filter_map(|(t, o)| Some((t?, o))) {
+            let other = other.filter(|_| images && old.is_some() && new.is_some());
             branches.push(joined_rows_branch(
-                model, plan, root, *occ, path, images, stored,
+                model, plan, root, *occ, path, this, other, stored,
             ));
         }
     }
@@ -260,7 +273,10 @@ fn stored_rows_branch(
 
 /// The join side of [`spanning_query`]: the root and every occurrence holding a key column,
 /// joined along their paths (and `path`, to the appearance `target` of the source, whose
-/// relation is `images`).
+/// relation is `images`). `other`: an UPDATE's other image, whose rows holding the same
+/// values in the target's [`DefinitionModel::match_columns`] tell that a row of `images`
+/// changed no match.
+#[allow(clippy::too_many_arguments)]
 fn joined_rows_branch(
     model: &DefinitionModel,
     plan: &MaintenancePlan,
@@ -268,6 +284,7 @@ fn joined_rows_branch(
     target: OccId,
     path: &[Hop],
     images: &str,
+    other: Option<&str>,
     stored: &RefreshTarget<'_>,
 ) -> String {
     let relation = |occ: OccId| {
@@ -322,6 +339,38 @@ fn joined_rows_branch(
             return format!("SELECT {} {sql}", key_row(model, &value, none, stored));
         }
     }
+    if let (Some(other), Some(columns)) = (other, model.match_columns(target)) {
+        // The combinations with the target's side NULL only for rows whose values in the
+        // join's links the other image lacks (the rows of the other side they matched lose
+        // or gain a match): an UPDATE of other columns moves no row into or out of those
+        // groups.
+        let same: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                let c = quote_ident(c);
+                format!("x.{c} IS NOT DISTINCT FROM {}.{c}", alias(target))
+            })
+            .collect();
+        let moved = format!(
+            "NOT EXISTS (SELECT FROM {other} AS x WHERE {})",
+            same.join(" AND ")
+        );
+        let rows: Vec<String> = patterns
+            .iter()
+            .map(|nulled| {
+                let k = key_row(model, &value, nulled, stored);
+                if nulled.is_empty() {
+                    format!("SELECT {k}")
+                } else {
+                    format!("SELECT {k} WHERE {moved}")
+                }
+            })
+            .collect();
+        return format!(
+            "SELECT p.k {sql} CROSS JOIN LATERAL ({}) AS p(k)",
+            rows.join(" UNION ALL ")
+        );
+    }
     let rows: Vec<String> = patterns
         .iter()
         .map(|nulled| format!("({})", key_row(model, &value, nulled, stored)))
@@ -352,8 +401,10 @@ fn key_row(
         })
         .collect();
     match values.as_slice() {
-        // A key of one column (of groups, see `DefinitionModel::null_groups`) is that column.
-        [one] if stored.key.len() == 1 => one.clone(),
+        // A key of one column (of groups, see `DefinitionModel::null_groups`) is that
+        // column as its key type: a domain's base type (as a composite key's fields are),
+        // which a cast from the domain reaches without checking its constraints.
+        [one] if stored.key.len() == 1 => format!("{one}::{}", stored.key_type),
         _ => format!("ROW({})::{}", values.join(", "), stored.key_type),
     }
 }
@@ -710,7 +761,16 @@ pub fn replay_key_query(
             "(SELECT {} FROM pg_catalog.unnest($1::pg_catalog.text[]) AS u(v))",
             columns.join(", ")
         );
-        return spanning_query(model, plan, source, Some(&images), Some(&images), stored);
+        // (The captured rows stand for both images: no old row is told from a new one.)
+        return spanning_query(
+            model,
+            plan,
+            source,
+            Some(&images),
+            Some(&images),
+            false,
+            stored,
+        );
     }
     // The type of each captured field, by the delta column it belongs to.
     let type_of = |column: &str| &types[typed.iter().position(|c| c == column).unwrap_or(0)];

@@ -328,9 +328,11 @@ impl RefreshTarget<'_> {
     /// equal to NULL. (Not for a join with the TVIEW table: its key index takes `=`.)
     fn same_key_joinable(&self, lhs: &str, rhs: &str) -> String {
         if self.null_group() {
-            let c = self.collate();
+            // Both as the key's type: a record compares its columns' types as they are (a
+            // domain's value against its base type's is refused).
+            let (c, kt) = (self.collate(), self.key_type);
             format!(
-                "ROW({lhs}{c})::pg_catalog.record OPERATOR(pg_catalog.=) ROW({rhs}{c})::pg_catalog.record"
+                "ROW({lhs}::{kt}{c})::pg_catalog.record OPERATOR(pg_catalog.=) ROW({rhs}::{kt}{c})::pg_catalog.record"
             )
         } else {
             compare(lhs, self.key_eq, rhs)
@@ -722,10 +724,10 @@ pub(crate) mod tests {
         assert!(keyed.contains("\"pk_post\" IS NULL AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n(k) WHERE n.k IS NULL)"));
         assert!(keyed.contains("OR (t.\"pk_post\" IS NULL AND s.\"__pgtv_key\" IS NULL))"));
         // The keys and their new rows, both computed, are joined as records (mergeable).
-        assert!(keyed.contains(") AS d ON ROW(d.\"pk_post\")::pg_catalog.record OPERATOR(pg_catalog.=) ROW(k.k)::pg_catalog.record)"), "{keyed}");
+        assert!(keyed.contains(") AS d ON ROW(d.\"pk_post\"::integer)::pg_catalog.record OPERATOR(pg_catalog.=) ROW(k.k::integer)::pg_catalog.record)"), "{keyed}");
         let all = refresh_all(&t);
         assert!(!all.contains("pg_tviews_key_null"), "{all}");
-        assert!(all.contains("ON ROW(t.\"pk_post\")::pg_catalog.record OPERATOR(pg_catalog.=) ROW(s.\"pk_post\")::pg_catalog.record"));
+        assert!(all.contains("ON ROW(t.\"pk_post\"::integer)::pg_catalog.record OPERATOR(pg_catalog.=) ROW(s.\"pk_post\"::integer)::pg_catalog.record"));
         t.key_nullable = false;
         assert!(refresh_all(&t).contains("pg_tviews_key_null"));
     }
@@ -747,7 +749,7 @@ pub(crate) mod tests {
             // The NULL group is kept NULL-safely, as records (mergeable, not each row
             // against each).
             assert_eq!(
-                all.contains("WHERE ROW(d.\"pk_post\")::pg_catalog.record OPERATOR(pg_catalog.=) ROW(t.\"pk_post\")::pg_catalog.record)"),
+                all.contains("WHERE ROW(d.\"pk_post\"::integer)::pg_catalog.record OPERATOR(pg_catalog.=) ROW(t.\"pk_post\"::integer)::pg_catalog.record)"),
                 nullable,
                 "{all}"
             );
