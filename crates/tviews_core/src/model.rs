@@ -441,9 +441,12 @@ impl DefinitionModel {
     /// ([`Self::null_patterns_for`]) where that side is `target` alone: its columns in the
     /// join's links, which alone decide which rows of the other side its rows match. An
     /// UPDATE that leaves the set of their values as it was (a renamed customer) leaves
-    /// every match as it was, and needs none of those combinations. `None` otherwise.
+    /// every match as it was, and needs none of those combinations. Only where every link
+    /// is its type's own equality (`Edge::exact`): "as it was" is that equality's (a
+    /// link by another operator, `*=` or a case-insensitive one, may tell apart values it
+    /// calls equal). `None` otherwise.
     pub fn match_columns(&self, target: OccId) -> Option<Vec<String>> {
-        if !self.narrow_patterns() {
+        if !self.narrow_patterns() || self.edges.iter().any(|e| e.join == Some(0) && !e.exact) {
             return None;
         }
         let join = &self.outer_joins[0];

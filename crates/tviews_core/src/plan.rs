@@ -123,7 +123,15 @@ impl SourcePlan {
             let [hop] = hops.as_slice() else {
                 return None;
             };
-            if hop.from.occ != root || !hop.exact || !hop.also.is_empty() {
+            // (Nor a join of arrays: the values are collected into one array per column,
+            // which cannot hold arrays of other lengths, or empty ones, as elements.)
+            let array = |t: &str| t.ends_with("[]");
+            if hop.from.occ != root
+                || !hop.exact
+                || !hop.also.is_empty()
+                || array(&hop.operator.left)
+                || array(&hop.operator.right)
+            {
                 return None;
             }
             let link = LookupLink {
@@ -761,6 +769,13 @@ mod tests {
         assert_eq!(m.null_patterns().len(), 2);
         assert_eq!(m.null_patterns_for(0).len(), 2);
         assert_eq!(m.null_patterns_for(1), vec![Default::default()]);
+        // Each side is one table: an UPDATE keeping its ON values moves no row (by its
+        // type's own equality only).
+        assert_eq!(m.match_columns(0), Some(vec!["id".to_string()]));
+        assert_eq!(m.match_columns(1), Some(vec!["aid".to_string()]));
+        let mut other_op = m.clone();
+        other_op.edges[0].exact = false;
+        assert_eq!(other_op.match_columns(0), None);
         // A filter in the ON: b's rows may be unmatched though the join of its links finds
         // an a, so every change looks for every combination.
         let mut loose = m.clone();

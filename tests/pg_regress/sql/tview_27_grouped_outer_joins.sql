@@ -177,6 +177,33 @@ DELETE FROM tb_a WHERE id = 21;
 SELECT * FROM differing();
 SELECT * FROM tv_domain_key ORDER BY c;
 
+-- A second outside review. A link by an operator that tells apart values its type's
+-- equality calls equal (`*=`, a record's image): an UPDATE from 1.0 to 1.00 changes which
+-- rows match, and looks for the NULL group. Arrays as join values (a lookup's value
+-- locks would collect them into one array): empty ones and ones of other lengths.
+CREATE TYPE amount AS (n numeric);
+CREATE TABLE tb_r (id int PRIMARY KEY, r amount);
+CREATE TABLE tb_s (id int PRIMARY KEY, r amount, zone int);
+INSERT INTO tb_r VALUES (1, ROW(1.0)), (2, ROW(5));
+INSERT INTO tb_s VALUES (10, ROW(1.0), 7);
+SELECT make_both('image', $$
+    SELECT s.zone, count(*) AS n, sum(r.id) AS ids FROM tb_r r LEFT JOIN tb_s s ON s.r *= r.r
+     GROUP BY s.zone $$);
+UPDATE tb_s SET r = ROW(1.00);
+SELECT * FROM differing();
+SELECT * FROM tv_image ORDER BY zone;
+CREATE TABLE tb_v (id int PRIMARY KEY, cid int[]);
+CREATE TABLE tb_w (id int PRIMARY KEY, k int[], zone int);
+INSERT INTO tb_v VALUES (1, '{1}');
+INSERT INTO tb_w VALUES (1, '{1}', 7), (2, '{1,2}', 8);
+SELECT make_both('arrays', $$
+    SELECT w.id, count(v.id) AS n FROM tb_w w LEFT JOIN tb_v v ON v.cid = w.k GROUP BY w.id $$);
+SELECT make_both('arrays_null', $$
+    SELECT w.zone, count(*) AS n FROM tb_v v LEFT JOIN tb_w w ON w.k = v.cid GROUP BY w.zone $$);
+UPDATE tb_w SET k = '{}' WHERE id = 1;
+INSERT INTO tb_v VALUES (2, '{}'), (3, '{{1}}'), (4, '{1,2}');
+SELECT * FROM differing();
+
 -- Columns of a table in every row beside them: every change recomputes every group (the
 -- WARNING says so).
 CREATE TABLE tb_t (id int PRIMARY KEY, cid int);
