@@ -1084,6 +1084,53 @@ mod tests {
     }
 
     #[test]
+    fn groups_over_a_left_join_look_for_the_null_group_where_a_change_can_move_rows() {
+        // `SELECT t.label, count(*) FROM tb_post p LEFT JOIN tb_tag t ON t.label = p.label
+        // GROUP BY t.label`: a key of groups from the nullable side alone.
+        let (mut m, _) = DefinitionModel::posts_and_tags();
+        m.edges[0].guards = [1].into();
+        m.edges[0].join = Some(0);
+        m.outer_joins = vec![OuterJoin::nulling([1].into())];
+        m.outer_joins[0].sides[0] = [0].into();
+        let label = m.edges[0].left.clone();
+        m.root = Some(label.clone());
+        m.root_columns.clear();
+        m.key_origins = vec![label];
+        m.null_groups = true;
+        m.all_null_group = true;
+        let p = plan(&m).unwrap();
+        let cols = vec!["label".to_string()];
+        let mut t = crate::sqlgen::refresh::tests::spanning_target(&cols);
+        t.key_type = "integer";
+        t.key_fields = &[];
+        // A post: its own group through the join, no other (a post moves no other row).
+        let post = key_query(&m, &p, p.source(1).unwrap(), Event::Insert, &t).unwrap();
+        assert!(
+            post.contains(
+                "SELECT o1.\"label\"::integer FROM \"pgtv_new\" AS o0 LEFT JOIN \"public\".\"tb_tag\" AS o1"
+            ),
+            "{post}"
+        );
+        assert!(!post.contains("NULL::integer") && !post.contains("IS NULL)"), "{post}");
+        // A tag inserted: its group, and the NULL group (its posts had none).
+        let tag = key_query(&m, &p, p.source(2).unwrap(), Event::Insert, &t).unwrap();
+        assert!(
+            tag.contains("(VALUES (o1.\"label\"::integer), (NULL::integer)) AS p(k)"),
+            "{tag}"
+        );
+        // A tag updated: the NULL group only for rows whose label the other image lacks.
+        let tag = key_query(&m, &p, p.source(2).unwrap(), Event::Update, &t).unwrap();
+        assert!(
+            tag.contains(
+                "SELECT NULL::integer WHERE NOT EXISTS (SELECT FROM \"pgtv_new\" AS x WHERE x.\"label\" IS NOT DISTINCT FROM o1.\"label\")"
+            ),
+            "{tag}"
+        );
+        // No filter for the key with every column NULL: it is a group.
+        assert!(!tag.contains("WHERE NOT (s.k IS NULL)"), "{tag}");
+    }
+
+    #[test]
     fn nested_outer_joins_null_their_tables_in_every_combination() {
         let (mut m, _) = DefinitionModel::posts_and_tags();
         let c = |occ, column: &str| crate::model::ColumnRef {
