@@ -76,6 +76,7 @@ impl Compiled {
             key_collation: self.key_collation.as_deref(),
             key_nullable: self.key_nullable,
             key_fields: &self.key_fields,
+            all_null_group: self.def.model.all_null_group,
             // MERGE ... WHEN NOT MATCHED BY SOURCE arrived with PostgreSQL 17.
             merge_by_source: cfg!(not(feature = "pg16")),
         }

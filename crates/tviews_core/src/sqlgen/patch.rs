@@ -392,6 +392,7 @@ pub(crate) mod tests {
             key_collation: None,
             key_nullable: false,
             key_fields: &[],
+            all_null_group: false,
             merge_by_source: true,
         }
     }

@@ -72,6 +72,10 @@ pub struct RefreshTarget<'a> {
     /// of it (parameters `$2`, `$3`, ...): an index of each column (or of several) then
     /// finds the rows, and the composite equality keeps only the exact keys.
     pub key_fields: &'a [KeyField],
+    /// A key of several columns whose every column may be NULL in one row (a key of groups
+    /// over outer joins, see `model::DefinitionModel::all_null_group`): the keyed refresh
+    /// has an arm for that group.
+    pub all_null_group: bool,
     /// The server runs `MERGE ... WHEN NOT MATCHED BY SOURCE` (PostgreSQL 17 and later).
     /// Without it (16), a whole refresh deletes the rows its definition no longer has in a
     /// CTE of the MERGE instead.
@@ -354,7 +358,7 @@ impl RefreshTarget<'_> {
                 self.key_of("")
             ));
         }
-        if !(self.rootless() && self.key_fields.iter().all(|f| f.nullable)) {
+        if !(self.all_null_group && self.composite()) {
             return None;
         }
         let nulls: Vec<String> = self
@@ -663,6 +667,7 @@ pub(crate) mod tests {
             key_collation: None,
             key_nullable: false,
             key_fields: &[],
+            all_null_group: false,
             merge_by_source: true,
         }
     }
@@ -849,6 +854,7 @@ pub(crate) mod tests {
         let mut t = spanning_target(&key);
         t.columns = &c;
         t.key_fields = &fields;
+        t.all_null_group = true;
         for sql in [refresh_keys(&t), refresh_one_key(&t), refresh_many_keys(&t)] {
             let arms: Vec<&str> = sql.split(" UNION ALL ").collect();
             assert_eq!(arms.len(), 3, "{sql}");
