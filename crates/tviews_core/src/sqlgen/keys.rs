@@ -1111,7 +1111,10 @@ mod tests {
             ),
             "{post}"
         );
-        assert!(!post.contains("NULL::integer") && !post.contains("IS NULL)"), "{post}");
+        assert!(
+            !post.contains("NULL::integer") && !post.contains("IS NULL)"),
+            "{post}"
+        );
         // A tag inserted: its group, and the NULL group (its posts had none).
         let tag = key_query(&m, &p, p.source(2).unwrap(), Event::Insert, &t).unwrap();
         assert!(
