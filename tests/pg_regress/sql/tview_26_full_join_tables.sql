@@ -19,24 +19,7 @@ INSERT INTO tb_b SELECT 10 + g, CASE WHEN g = 4 THEN NULL ELSE g % 4 END, 'b' ||
 INSERT INTO tb_c SELECT 100 + g, CASE WHEN g = 3 THEN NULL ELSE 10 + g % 7 END, g % 5, 'c' || g
   FROM generate_series(1, 8) g;
 
-CREATE FUNCTION differing() RETURNS TABLE (tview text, key text) LANGUAGE sql AS $$
-    SELECT m.tview_name::text, c
-      FROM pg_tview_meta m CROSS JOIN LATERAL pg_tviews_check(m.table_name::text) AS c
-     WHERE m.table_name::regclass::oid IN
-           (SELECT oid FROM pg_class WHERE relnamespace = 'fj3'::regnamespace)
-     ORDER BY 1, 2 $$;
-
-CREATE FUNCTION make_both(name text, sql text, key text[] DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF key IS NULL THEN
-        PERFORM pg_tviews_create(name, sql);
-        PERFORM pg_tviews_create(name || '_d', sql, mode => 'deferred');
-    ELSE
-        PERFORM pg_tviews_create(name, sql, key => key);
-        PERFORM pg_tviews_create(name || '_d', sql, key => key, mode => 'deferred');
-    END IF;
-END $$;
+\i tests/pg_regress/include/both_modes.sql
 
 -- A LEFT JOIN beside a FULL JOIN; a third table inside one side; two FULL JOINs; a FULL
 -- JOIN's ON comparing the third table with both sides; a LEFT JOIN inside a side; RIGHT

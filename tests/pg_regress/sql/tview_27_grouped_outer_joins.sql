@@ -18,24 +18,7 @@ INSERT INTO tb_c SELECT 100 + g, CASE WHEN g = 2 THEN NULL ELSE 10 + g % 10 END,
        CASE WHEN g % 3 = 0 THEN NULL ELSE 'z' || (g % 3) END
   FROM generate_series(1, 8) g;
 
-CREATE FUNCTION differing() RETURNS TABLE (tview text, key text) LANGUAGE sql AS $$
-    SELECT m.tview_name::text, c
-      FROM pg_tview_meta m CROSS JOIN LATERAL pg_tviews_check(m.table_name::text) AS c
-     WHERE m.table_name::regclass::oid IN
-           (SELECT oid FROM pg_class WHERE relnamespace = 'go'::regnamespace)
-     ORDER BY 1, 2 $$;
-
-CREATE FUNCTION make_both(name text, sql text, key text[] DEFAULT NULL) RETURNS void
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF key IS NULL THEN
-        PERFORM pg_tviews_create(name, sql);
-        PERFORM pg_tviews_create(name || '_d', sql, mode => 'deferred');
-    ELSE
-        PERFORM pg_tviews_create(name, sql, key => key);
-        PERFORM pg_tviews_create(name || '_d', sql, key => key, mode => 'deferred');
-    END IF;
-END $$;
+\i tests/pg_regress/include/both_modes.sql
 
 -- One side's key over a FULL JOIN (b's rows without an a: the NULL group); the nullable
 -- side's foreign key over a LEFT JOIN (a's rows without a b and b's rows whose aid is NULL:
