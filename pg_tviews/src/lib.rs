@@ -65,6 +65,10 @@ unsafe extern "C-unwind" fn on_xact_event(
         XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_ABORT
     ) {
         maintain::reset();
+        maintain::cache::transaction_ended(
+            matches!(event, XACT_EVENT_COMMIT | XACT_EVENT_PREPARE),
+            true,
+        );
         ddl::reset();
         pg::hooks::reset();
     }
@@ -90,6 +94,7 @@ unsafe extern "C-unwind" fn on_subxact_event(
             maintain::deferred::subxact_aborted(my);
             maintain::replica::subxact_aborted(my);
             maintain::lock::reset();
+            maintain::cache::transaction_ended(false, false);
             ddl::subxact_aborted(my);
         }
         _ => {}

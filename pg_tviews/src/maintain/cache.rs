@@ -371,6 +371,21 @@ thread_local! {
     /// one of them are rebuilt, the others kept.
     static DIRTY: RefCell<Vec<pg_sys::Oid>> = const { RefCell::new(Vec::new()) };
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
+    /// A TVIEW was compiled in the current transaction (see [`transaction_ended`]).
+    static COMPILED_IN_XACT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The current transaction (or a subtransaction of it, `committed` false) ended. What was
+/// compiled in a transaction that rolls back may have read its catalog changes (a view
+/// replaced, then refused by pg_tviews' own check): forget everything compiled, so the
+/// next use reads the catalog as it is.
+pub fn transaction_ended(committed: bool, top_level: bool) {
+    if !committed && COMPILED_IN_XACT.get() {
+        invalidate();
+    }
+    if top_level {
+        COMPILED_IN_XACT.set(false);
+    }
 }
 
 #[pgrx::pg_guard]
@@ -709,6 +724,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             .compiled
             .insert(meta.table.to_u32(), c.clone())
     });
+    COMPILED_IN_XACT.set(true);
     Ok(c)
 }
 

@@ -187,6 +187,20 @@ UPDATE tb_w SET k = '{}' WHERE id = 1;
 INSERT INTO tb_v VALUES (2, '{}'), (3, '{{1}}'), (4, '{1,2}');
 SELECT * FROM differing();
 
+-- A third outside review: a helper view replaced so that it reads another table is
+-- refused (the TVIEW could not be maintained so); the session that tried goes on
+-- maintaining the definition in place, not the refused one it analyzed.
+CREATE TABLE tb_x (id int PRIMARY KEY, bid int);
+INSERT INTO tb_x VALUES (100, 11);
+CREATE VIEW vx AS SELECT id, aid, y FROM tb_b;
+SELECT pg_tviews_create('replaced', $$
+    SELECT v.y, count(*) AS n FROM tb_a a LEFT JOIN vx v ON v.aid = a.id GROUP BY v.y $$);
+\set VERBOSITY terse
+CREATE OR REPLACE VIEW vx AS SELECT b.id, b.aid, x.id AS y FROM tb_b b JOIN tb_x x ON x.bid = b.id;
+\set VERBOSITY default
+UPDATE tb_b SET y = 7 WHERE id = 11;
+SELECT * FROM differing();
+
 -- Columns of a table in every row beside them: every change recomputes every group (the
 -- WARNING says so).
 CREATE TABLE tb_t (id int PRIMARY KEY, cid int);
