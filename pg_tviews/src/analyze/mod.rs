@@ -123,11 +123,11 @@ pub fn analyze_view(
                 // nothing else could be the key, so say why this one cannot be traced rather
                 // than fall back.
                 // SAFETY: the same query, still alive.
-                let origins = unsafe { trace_key(query, &extracted, &columns, &key, true)? };
+                let origins = unsafe { trace_key(query, &extracted, &columns, &key, true, false)? };
                 linked_plan(&extracted.model, origins)?;
             } else if source == KeySource::ProvenTogether
                 // SAFETY: the same query, still alive.
-                && !unsafe { trace_key(query, &extracted, &columns, &key, true) }
+                && !unsafe { trace_key(query, &extracted, &columns, &key, true, false) }
                     .is_ok_and(|origins| key_is_linked(&extracted.model, origins))
             {
                 // Columns that identify the rows together but cannot be the key (computed,
@@ -168,22 +168,31 @@ pub fn analyze_view(
     // reaches the groups too. The group of all NULLs exists only where those rules fail.)
     let (origins, null_groups, all_null_group) = match one_row_keyed {
         true => (Vec::new(), false, false),
-        false => match unsafe { trace_key(query, &extracted, &columns, &key, creating) } {
-            Ok(o)
-                if grouped_outer
-                    && !o.is_empty()
-                    && o.iter().all(|c| extracted.model.null_extended(c.occ)) =>
-            {
-                (o, true, false)
+        false => {
+            match unsafe { trace_key(query, &extracted, &columns, &key, creating, grouped_outer) } {
+                Ok(o)
+                    if grouped_outer
+                        && !o.is_empty()
+                        && o.iter().all(|c| extracted.model.null_extended(c.occ)) =>
+                {
+                    // Every row has a row of a key table (the rules checked it): the group of
+                    // all NULLs is there only if a key column may be NULL in its table.
+                    let mut nullable = false;
+                    for c in &o {
+                        let table = pg_sys::Oid::from(extracted.model.occurrences[c.occ].table.oid);
+                        nullable |= !crate::pg::names::column_not_null(table, &c.column)?;
+                    }
+                    (o, true, nullable)
+                }
+                Err(_) if grouped_outer => {
+                    // SAFETY: the same query, still alive.
+                    let groups = unsafe { null_group_origins(query, &extracted, &columns, &key)? };
+                    let found = !groups.is_empty();
+                    (groups, found, found)
+                }
+                other => (other?, false, false),
             }
-            Err(_) if grouped_outer => {
-                // SAFETY: the same query, still alive.
-                let groups = unsafe { null_group_origins(query, &extracted, &columns, &key)? };
-                let found = !groups.is_empty();
-                (groups, found, found)
-            }
-            other => (other?, false, false),
-        },
+        }
     };
     if prove_unique {
         // SAFETY: the same query, still alive.
@@ -364,7 +373,10 @@ fn no_key_hint(ex: &model::Extracted) -> Result<String, TviewError> {
 
 /// Where each of the key's columns `key` comes from: columns of one occurrence of the top
 /// level (the root), read as they are, or refused (42P16) saying why not. `creating`: also
-/// refuse a key column that converts its table's column to another type.
+/// refuse a key column that converts its table's column to another type. `grouped`: the key
+/// is a GROUP BY list over outer joins ([`grouped_outer_key`]), where a NULL of a nullable
+/// side's column and a row without a match fall into one group: such a column need not be
+/// NOT NULL.
 ///
 /// # Safety
 /// `query` must be the valid analyzed and rewritten query `extracted` came from.
@@ -374,6 +386,7 @@ unsafe fn trace_key(
     columns: &[String],
     key: &[String],
     creating: bool,
+    grouped: bool,
 ) -> Result<Vec<tviews_core::model::ColumnRef>, TviewError> {
     let mut origins: Vec<tviews_core::model::ColumnRef> = Vec::new();
     for k in key {
@@ -409,6 +422,7 @@ unsafe fn trace_key(
             )));
         }
         if outer
+            && !grouped
             && !crate::pg::names::column_not_null(
                 pg_sys::Oid::from(extracted.model.occurrences[c.occ].table.oid),
                 &c.column,
@@ -777,7 +791,7 @@ unsafe fn null_group_origins(
 }
 
 /// Why every change to a [`grouped_outer_key`] definition recomputes every row.
-const GROUPED_OUTER: &str = "the key is a GROUP BY with columns that an outer join makes NULL where it finds no match (those rows and the rows whose own value is NULL form one group); changes are traced to such groups only when every key column comes from a table an outer join NULL-extends, as it is in its table, and join conditions link every table to them (at most four outer joins making key columns NULL)";
+const GROUPED_OUTER: &str = "the key is a GROUP BY with columns that an outer join makes NULL where it finds no match (those rows and the rows whose own value is NULL form one group); changes are traced to such groups only when every key column is a column of its table as it is (not cast) and join conditions link the tables to them (at most four outer joins making key columns NULL)";
 
 /// Why every change to a one-row definition recomputes its row.
 pub(crate) const ONE_ROW: &str = tviews_core::model::ONE_ROW_REASON;
