@@ -66,8 +66,7 @@ unsafe extern "C-unwind" fn on_xact_event(
     ) {
         maintain::reset();
         maintain::cache::transaction_ended(
-            matches!(event, XACT_EVENT_COMMIT | XACT_EVENT_PREPARE),
-            true,
+            (!matches!(event, XACT_EVENT_COMMIT | XACT_EVENT_PREPARE)).then_some(None),
         );
         ddl::reset();
         pg::hooks::reset();
@@ -94,7 +93,7 @@ unsafe extern "C-unwind" fn on_subxact_event(
             maintain::deferred::subxact_aborted(my);
             maintain::replica::subxact_aborted(my);
             maintain::lock::reset();
-            maintain::cache::transaction_ended(false, false);
+            maintain::cache::transaction_ended(Some(Some(my)));
             ddl::subxact_aborted(my);
         }
         _ => {}

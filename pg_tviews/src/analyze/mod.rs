@@ -791,7 +791,7 @@ unsafe fn null_group_origins(
 }
 
 /// Why every change to a [`grouped_outer_key`] definition recomputes every row.
-const GROUPED_OUTER: &str = "the key is a GROUP BY with columns that an outer join makes NULL where it finds no match (those rows and the rows whose own value is NULL form one group); changes are traced to such groups only when every key column is a column of its table as it is (not cast) and join conditions link the tables to them (at most four outer joins making key columns NULL)";
+const GROUPED_OUTER: &str = "the key is a GROUP BY with columns that an outer join makes NULL where it finds no match (those rows and the rows whose own value is NULL form one group); changes are traced to such groups only when every key column is a column of its table as it is (not cast), a key named with columns of a table in every row lists one of those first, and join conditions link the tables to them (at most four outer joins making key columns NULL)";
 
 /// Why every change to a one-row definition recomputes its row.
 pub(crate) const ONE_ROW: &str = tviews_core::model::ONE_ROW_REASON;

@@ -371,20 +371,34 @@ thread_local! {
     /// one of them are rebuilt, the others kept.
     static DIRTY: RefCell<Vec<pg_sys::Oid>> = const { RefCell::new(Vec::new()) };
     static CALLBACK_REGISTERED: Cell<bool> = const { Cell::new(false) };
-    /// A TVIEW was compiled in the current transaction (see [`transaction_ended`]).
-    static COMPILED_IN_XACT: Cell<bool> = const { Cell::new(false) };
+    /// The latest subtransaction of the current transaction that compiled a TVIEW (see
+    /// [`transaction_ended`]).
+    static COMPILED_IN: Cell<Option<pg_sys::SubTransactionId>> = const { Cell::new(None) };
 }
 
-/// The current transaction (or a subtransaction of it, `committed` false) ended. What was
-/// compiled in a transaction that rolls back may have read its catalog changes (a view
-/// replaced, then refused by pg_tviews' own check): forget everything compiled, so the
-/// next use reads the catalog as it is.
-pub fn transaction_ended(committed: bool, top_level: bool) {
-    if !committed && COMPILED_IN_XACT.get() {
-        invalidate();
-    }
-    if top_level {
-        COMPILED_IN_XACT.set(false);
+/// The current transaction ended (`aborted`: `None` committed, `Some(None)` rolled back,
+/// `Some(Some(id))` subtransaction `id` rolled back). What was compiled in a transaction
+/// or subtransaction that rolls back may have read its catalog changes (a view replaced,
+/// then refused by pg_tviews' own check): then forget everything compiled, so the next use
+/// reads the catalog as it is. A subtransaction that compiled nothing (ids are handed out
+/// in order: what it and the subtransactions under it compiled has an id no lower than
+/// its own) leaves the cache as it is: a PL/pgSQL block catching errors costs nothing.
+pub fn transaction_ended(aborted: Option<Option<pg_sys::SubTransactionId>>) {
+    let compiled = COMPILED_IN.get();
+    match aborted {
+        None => COMPILED_IN.set(None),
+        Some(None) => {
+            if compiled.is_some() {
+                invalidate();
+            }
+            COMPILED_IN.set(None);
+        }
+        Some(Some(sub)) => {
+            if compiled.is_some_and(|c| c >= sub) {
+                invalidate();
+                COMPILED_IN.set(None);
+            }
+        }
     }
 }
 
@@ -724,7 +738,9 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
             .compiled
             .insert(meta.table.to_u32(), c.clone())
     });
-    COMPILED_IN_XACT.set(true);
+    // SAFETY: reads the current subtransaction's id.
+    let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };
+    COMPILED_IN.set(Some(COMPILED_IN.get().map_or(sub, |c| c.max(sub))));
     Ok(c)
 }
 
