@@ -547,7 +547,7 @@ fn warn_recompute_all(def: &Definition) {
             .occurrences
             .iter()
             .find_map(|o| o.untraceable.as_ref());
-        if let Some(why) = why.filter(|w| w.as_str() != crate::analyze::ONE_ROW) {
+        if let Some(why) = why.filter(|w| w.as_str() != tviews_core::model::ONE_ROW_REASON) {
             pgrx::warning!(
                 "every change of a source will recompute every row of this TVIEW: {why}"
             );

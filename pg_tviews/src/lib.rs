@@ -66,7 +66,11 @@ unsafe extern "C-unwind" fn on_xact_event(
     ) {
         maintain::reset();
         maintain::cache::transaction_ended(
-            (!matches!(event, XACT_EVENT_COMMIT | XACT_EVENT_PREPARE)).then_some(None),
+            if matches!(event, XACT_EVENT_COMMIT | XACT_EVENT_PREPARE) {
+                maintain::cache::Ended::Committed
+            } else {
+                maintain::cache::Ended::RolledBack
+            },
         );
         ddl::reset();
         pg::hooks::reset();
@@ -93,7 +97,7 @@ unsafe extern "C-unwind" fn on_subxact_event(
             maintain::deferred::subxact_aborted(my);
             maintain::replica::subxact_aborted(my);
             maintain::lock::reset();
-            maintain::cache::transaction_ended(Some(Some(my)));
+            maintain::cache::transaction_ended(maintain::cache::Ended::SubRolledBack(my));
             ddl::subxact_aborted(my);
         }
         _ => {}

@@ -157,8 +157,8 @@ pub fn analyze_view(
         }
     };
     // A GROUP BY whose key is NULL where an outer join finds no match (and where a row's own
-    // value is NULL: one group) is the key, but changes are not traced to its groups:
-    // every change recomputes them all, as for a key that can be traced to nothing.
+    // value is NULL: one group) is the key, whatever the rules for a row's key say; changes
+    // are traced to its groups where they can be, else every change recomputes them all.
     // SAFETY: the same query, still alive.
     let grouped_outer =
         !one_row_keyed && unsafe { grouped_outer_key(query, &extracted, &columns, &key)? };
@@ -219,7 +219,7 @@ pub fn analyze_view(
     let mut model = extracted.model;
     let untraced = if one_row_keyed {
         // At most one row: every change recomputes it, whatever the key column is.
-        Some(ONE_ROW)
+        Some(tviews_core::model::ONE_ROW_REASON)
     } else if origins.is_empty() {
         Some(GROUPED_OUTER)
     } else {
@@ -729,8 +729,7 @@ fn untraced_plan(model: &mut DefinitionModel, why: &str) -> Result<MaintenancePl
 /// Is `key` the definition's `GROUP BY` list (see `unique::grouping_key`) with a column
 /// that an outer join makes NULL where it finds no match, every key column a table's
 /// column as it is? Such a key is unique, its NULL group holding the rows without a match
-/// and those whose own value is NULL alike, but changes are not traced to its groups
-/// ([`GROUPED_OUTER`]).
+/// and those whose own value is NULL alike (see `DefinitionModel::null_groups`).
 ///
 /// # Safety
 /// `query` must be the valid analyzed and rewritten query `ex` came from.
@@ -761,8 +760,9 @@ unsafe fn grouped_outer_key(
 
 /// For a [`grouped_outer_key`]: where its columns come from, when every one is a column of
 /// a table an outer join NULL-extends, as it is (of the same type), at the top level: the
-/// key of groups `DefinitionModel::null_groups` describes. Empty otherwise (some column of a
-/// table in every row: every change recomputes every row).
+/// key of groups `DefinitionModel::null_groups` describes. Empty otherwise (a column cast,
+/// or of a table in every row that the rules for a row's key did not accept, a key listing
+/// a nullable side's column first: every change recomputes every row, [`GROUPED_OUTER`]).
 ///
 /// # Safety
 /// `query` must be the valid analyzed and rewritten query `ex` came from.
@@ -792,9 +792,6 @@ unsafe fn null_group_origins(
 
 /// Why every change to a [`grouped_outer_key`] definition recomputes every row.
 const GROUPED_OUTER: &str = "the key is a GROUP BY with columns that an outer join makes NULL where it finds no match (those rows and the rows whose own value is NULL form one group); changes are traced to such groups only when every key column is a column of its table as it is (not cast), a key named with columns of a table in every row lists one of those first, and join conditions link the tables to them (at most four outer joins making key columns NULL)";
-
-/// Why every change to a one-row definition recomputes its row.
-pub(crate) const ONE_ROW: &str = tviews_core::model::ONE_ROW_REASON;
 
 /// For a definition of at most one row whatever the sources hold: the column that keys
 /// that row. Its first output column of a type that can be a key and has a fixed length (a

@@ -376,29 +376,33 @@ thread_local! {
     static COMPILED_IN: Cell<Option<pg_sys::SubTransactionId>> = const { Cell::new(None) };
 }
 
-/// The current transaction ended (`aborted`: `None` committed, `Some(None)` rolled back,
-/// `Some(Some(id))` subtransaction `id` rolled back). What was compiled in a transaction
-/// or subtransaction that rolls back may have read its catalog changes (a view replaced,
-/// then refused by pg_tviews' own check): then forget everything compiled, so the next use
-/// reads the catalog as it is. A subtransaction that compiled nothing (ids are handed out
-/// in order: what it and the subtransactions under it compiled has an id no lower than
-/// its own) leaves the cache as it is: a PL/pgSQL block catching errors costs nothing.
-pub fn transaction_ended(aborted: Option<Option<pg_sys::SubTransactionId>>) {
+/// How a transaction (or a subtransaction) ended, for [`transaction_ended`].
+pub enum Ended {
+    Committed,
+    RolledBack,
+    /// Subtransaction `id` rolled back.
+    SubRolledBack(pg_sys::SubTransactionId),
+}
+
+/// The current transaction or one of its subtransactions ended. What was compiled in a
+/// transaction or subtransaction that rolls back may have read its catalog changes (a view
+/// replaced, then refused by pg_tviews' own check): then forget everything compiled, so the
+/// next use reads the catalog as it is. A subtransaction that compiled nothing (ids are
+/// handed out in order: what it and the subtransactions under it compiled has an id no
+/// lower than its own) leaves the cache as it is: a PL/pgSQL block catching errors costs
+/// nothing.
+pub fn transaction_ended(how: Ended) {
     let compiled = COMPILED_IN.get();
-    match aborted {
-        None => COMPILED_IN.set(None),
-        Some(None) => {
-            if compiled.is_some() {
-                invalidate();
-            }
-            COMPILED_IN.set(None);
-        }
-        Some(Some(sub)) => {
-            if compiled.is_some_and(|c| c >= sub) {
-                invalidate();
-                COMPILED_IN.set(None);
-            }
-        }
+    let forget = match how {
+        Ended::Committed => false,
+        Ended::RolledBack => compiled.is_some(),
+        Ended::SubRolledBack(sub) => compiled.is_some_and(|c| c >= sub),
+    };
+    if forget {
+        invalidate();
+    }
+    if forget || !matches!(how, Ended::SubRolledBack(_)) {
+        COMPILED_IN.set(None);
     }
 }
 

@@ -179,7 +179,7 @@ fn spanning_query(
         // Each image, with the other one of an UPDATE (see `joined_rows_branch`).
         let pairs = [(old, new), (new, old)];
         for (this, other) in pairs.into_iter().filter_map(|(t, o)| Some((t?, o))) {
-            let other = other.filter(|_| images && old.is_some() && new.is_some());
+            let other = other.filter(|_| images);
             branches.push(joined_rows_branch(
                 model, plan, root, *occ, path, this, other, stored,
             ));
@@ -339,45 +339,39 @@ fn joined_rows_branch(
             return format!("SELECT {} {sql}", key_row(model, &value, none, stored));
         }
     }
-    if let (Some(other), Some(columns)) = (other, model.match_columns(target)) {
-        // The combinations with the target's side NULL only for rows whose values in the
-        // join's links the other image lacks (the rows of the other side they matched lose
-        // or gain a match): an UPDATE of other columns moves no row into or out of those
-        // groups.
-        let same: Vec<String> = columns
-            .iter()
-            .map(|c| {
-                let c = quote_ident(c);
-                format!("x.{c} IS NOT DISTINCT FROM {}.{c}", alias(target))
-            })
-            .collect();
-        let moved = format!(
-            "NOT EXISTS (SELECT FROM {other} AS x WHERE {})",
-            same.join(" AND ")
-        );
-        let rows: Vec<String> = patterns
-            .iter()
-            .map(|nulled| {
-                let k = key_row(model, &value, nulled, stored);
-                if nulled.is_empty() {
-                    format!("SELECT {k}")
-                } else {
-                    format!("SELECT {k} WHERE {moved}")
-                }
-            })
-            .collect();
-        return format!(
-            "SELECT p.k {sql} CROSS JOIN LATERAL ({}) AS p(k)",
-            rows.join(" UNION ALL ")
-        );
-    }
-    let rows: Vec<String> = patterns
+    let keys = patterns
         .iter()
-        .map(|nulled| format!("({})", key_row(model, &value, nulled, stored)))
+        .map(|nulled| (key_row(model, &value, nulled, stored), nulled.is_empty()));
+    let Some((other, columns)) = other.zip(model.match_columns(target)) else {
+        let rows: Vec<String> = keys.map(|(k, _)| format!("({k})")).collect();
+        return format!(
+            "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}) AS p(k)",
+            rows.join(", ")
+        );
+    };
+    // The combinations with the target's side NULL only for rows whose values in the join's
+    // links the other image lacks (the rows of the other side they matched lose or gain a
+    // match): an UPDATE of other columns moves no row into or out of those groups.
+    let same: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            let c = quote_ident(c);
+            format!("x.{c} IS NOT DISTINCT FROM {}.{c}", alias(target))
+        })
+        .collect();
+    let moved = format!(
+        "NOT EXISTS (SELECT FROM {other} AS x WHERE {})",
+        same.join(" AND ")
+    );
+    let rows: Vec<String> = keys
+        .map(|(k, none_nulled)| match none_nulled {
+            true => format!("SELECT {k}"),
+            false => format!("SELECT {k} WHERE {moved}"),
+        })
         .collect();
     format!(
-        "SELECT p.k {sql} CROSS JOIN LATERAL (VALUES {}) AS p(k)",
-        rows.join(", ")
+        "SELECT p.k {sql} CROSS JOIN LATERAL ({}) AS p(k)",
+        rows.join(" UNION ALL ")
     )
 }
 

@@ -82,6 +82,13 @@ pub struct RefreshTarget<'a> {
     pub merge_by_source: bool,
 }
 
+/// The name (quoted) that the keys' field `i` (1-based) of a key of several columns goes by
+/// where the keys of `$1` are unnested: a reserved name, so that a key column named like the
+/// unnested item's alias is never read instead of its field.
+fn field_name(i: usize) -> String {
+    quote_ident(&format!("{RESERVED_PREFIX}f{i}"))
+}
+
 /// The column of the MERGE source counting the definition's rows per key.
 fn rows_column() -> String {
     quote_ident(&format!("{RESERVED_PREFIX}rows"))
@@ -258,9 +265,7 @@ impl RefreshTarget<'_> {
         if self.composite() {
             // The fields get reserved names: a key column named like the alias would
             // otherwise be read instead of the whole row.
-            let fields: Vec<String> = (1..=self.key.len())
-                .map(|i| quote_ident(&format!("{RESERVED_PREFIX}f{i}")))
-                .collect();
+            let fields: Vec<String> = (1..=self.key.len()).map(field_name).collect();
             (
                 format!("pg_catalog.unnest($1) AS {alias}({})", fields.join(", ")),
                 format!("{alias}::{}", self.key_type),
@@ -366,11 +371,9 @@ impl RefreshTarget<'_> {
             .iter()
             .map(|c| format!("{} IS NULL", quote_ident(c)))
             .collect();
-        // Every field of the unnested key by its own (reserved) name: a bare `n` would be an
-        // output column of that name of the definition, not the key.
-        let fields: Vec<String> = (1..=self.key.len())
-            .map(|i| quote_ident(&format!("{RESERVED_PREFIX}f{i}")))
-            .collect();
+        // Every field of the unnested key by its name: a bare `n` would be an output column
+        // of that name of the definition, not the key.
+        let fields: Vec<String> = (1..=self.key.len()).map(field_name).collect();
         let all_null: Vec<String> = fields.iter().map(|f| format!("n.{f} IS NULL")).collect();
         Some(format!(
             "{} AND EXISTS (SELECT FROM pg_catalog.unnest($1) AS n({}) WHERE {})",
@@ -494,7 +497,7 @@ pub fn refresh_many_keys(t: &RefreshTarget<'_>) -> String {
                 .unwrap_or_default();
             format!(
                 "ANY (SELECT u.{}::{}{collate} FROM {keys})",
-                quote_ident(&format!("{RESERVED_PREFIX}f{}", i + 1)),
+                field_name(i + 1),
                 field.eq.right
             )
         });
