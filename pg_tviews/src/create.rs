@@ -192,6 +192,7 @@ fn create_from_definition(
             // AS would also do, but would fire our own CREATE TABLE AS adoption.
             Spi::run(&format!("CREATE TABLE {table_sql} (LIKE {view_sql})"))?;
             let oid = created(&target.schema, &target.name.table)?;
+            store_base_types(oid, &table_sql)?;
             // The first fill runs the way maintenance will: security-restricted.
             // SAFETY: reads the current user id.
             let me = unsafe { pg_sys::GetUserId() };
@@ -217,6 +218,7 @@ fn create_from_definition(
             oid
         }
         Some(oid) => {
+            store_base_types(oid, &table_sql)?;
             check_same_columns(oid, created(DEFINITION_SCHEMA, &view_name)?)?;
             oid
         }
@@ -760,18 +762,46 @@ fn free_type_name(view_name: &str) -> Result<String, TviewError> {
     .ok_or_else(|| TviewError::Internal("no free key type name".into()))
 }
 
-/// A table made by CREATE TABLE AS must have exactly the definition's columns.
+/// Columns of `table` whose type is a domain (or an array of one) take the domain's base
+/// type, keeping their collation (see `names::stored_type`). The table is new: empty, or
+/// just filled by CREATE TABLE AS.
+fn store_base_types(table: pg_sys::Oid, table_sql: &str) -> Result<(), TviewError> {
+    let mut changes = Vec::new();
+    for c in crate::pg::names::relation_columns(table) {
+        let (typ, typmod) = crate::pg::names::stored_type(c.typ, c.typmod);
+        if (typ, typmod) == (c.typ, c.typmod) {
+            continue;
+        }
+        let collate = crate::pg::names::collation_sql(c.collation)?
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default();
+        changes.push(format!(
+            "ALTER COLUMN {} TYPE {}{collate}",
+            quote_ident(&c.name),
+            crate::pg::names::qualified_type_with_typmod(typ, typmod)
+        ));
+    }
+    if !changes.is_empty() {
+        Spi::run(&format!("ALTER TABLE {table_sql} {}", changes.join(", ")))?;
+    }
+    Ok(())
+}
+
+/// A TVIEW's table has exactly its definition's columns: the same names in the same order,
+/// of the same types (or of the type a table stores them as, see `names::stored_type`: a
+/// TVIEW made before that rule keeps its domains).
 pub fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), TviewError> {
-    let same: Option<bool> = crate::pg::spi::read_one(
-        "SELECT (SELECT array_agg((attname, atttypid, atttypmod) ORDER BY attnum) \
-                   FROM pg_catalog.pg_attribute \
-                  WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped) \
-              = (SELECT array_agg((attname, atttypid, atttypmod) ORDER BY attnum) \
-                   FROM pg_catalog.pg_attribute \
-                  WHERE attrelid = $2 AND attnum > 0 AND NOT attisdropped)",
-        &[table.into(), view.into()],
-    )?;
-    if same == Some(true) {
+    let (table, view) = (
+        crate::pg::names::relation_columns(table),
+        crate::pg::names::relation_columns(view),
+    );
+    let same = table.len() == view.len()
+        && table.iter().zip(&view).all(|(t, v)| {
+            t.name == v.name
+                && ((t.typ, t.typmod) == (v.typ, v.typmod)
+                    || (t.typ, t.typmod) == crate::pg::names::stored_type(v.typ, v.typmod))
+        });
+    if same {
         Ok(())
     } else {
         Err(TviewError::Refused {

@@ -48,6 +48,9 @@ pub struct Compiled {
     pub key_field_types: Vec<pg_sys::Oid>,
     /// Position in the one order pg_tviews takes locks in (`tviews_core::queue::Slot`).
     pub slot: Slot,
+    /// Per column, the type the table stores it as where that is not the definition's (see
+    /// `RefreshTarget::stored_types`).
+    pub stored_types: Vec<Option<String>>,
     /// The definition's rows from a summary's state (see `RefreshTarget::rows`).
     pub summary_rows: Option<String>,
     /// The state tables maintenance writes (their guard lets maintenance's writes through).
@@ -68,6 +71,7 @@ impl Compiled {
             definition: (&self.meta.view_name.0, &self.meta.view_name.1),
             rows: self.summary_rows.as_deref(),
             columns: &self.def.columns,
+            stored_types: &self.stored_types,
             key: &self.def.key,
             key_eq: &self.key_eq,
             extension: self.extension.as_deref(),
@@ -731,6 +735,7 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         key_fields,
         key_field_types,
         slot,
+        stored_types: stored_types(meta.table, meta.view),
         summary_rows,
         state_tables,
         pending_tables,
@@ -746,6 +751,26 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };
     COMPILED_IN.set(Some(COMPILED_IN.get().map_or(sub, |c| c.max(sub))));
     Ok(c)
+}
+
+/// Per column of TVIEW table `table`, its type as SQL where the definition view `view`
+/// computes it as another (see `names::stored_type`); empty if they are not the same columns.
+fn stored_types(table: pg_sys::Oid, view: pg_sys::Oid) -> Vec<Option<String>> {
+    let (stored, computed) = (
+        crate::pg::names::relation_columns(table),
+        crate::pg::names::relation_columns(view),
+    );
+    if stored.len() != computed.len() {
+        return Vec::new();
+    }
+    stored
+        .iter()
+        .zip(&computed)
+        .map(|(s, c)| {
+            ((s.typ, s.typmod) != (c.typ, c.typmod))
+                .then(|| crate::pg::names::qualified_type_with_typmod(s.typ, s.typmod))
+        })
+        .collect()
 }
 
 /// A number for a lookup column's name, the same in every backend (FNV-1a): value locks of

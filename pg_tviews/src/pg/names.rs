@@ -127,15 +127,7 @@ pub fn operator_ref(
 /// change rewrote its neighbours' documents); given "no typmod", PostgreSQL spells them
 /// `pg_catalog.bpchar` and `"bit"`.
 pub fn qualified_type(typ: pg_sys::Oid) -> String {
-    // SAFETY: a type lookup; the returned string is palloc'd and copied.
-    unsafe {
-        cstring(pg_sys::format_type_extended(
-            typ,
-            -1,
-            (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY) as _,
-        ))
-        .unwrap_or_default()
-    }
+    qualified_type_with_typmod(typ, -1)
 }
 
 /// Column `column` of `relid` with its type's equality operator.
@@ -350,5 +342,82 @@ pub fn object_address(class: pg_sys::Oid, oid: pg_sys::Oid) -> pg_sys::ObjectAdd
         classId: class,
         objectId: oid,
         objectSubId: 0,
+    }
+}
+
+/// A column of a relation: name, type, modifier and collation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnType {
+    pub name: String,
+    pub typ: pg_sys::Oid,
+    pub typmod: i32,
+    pub collation: pg_sys::Oid,
+}
+
+/// The columns of relation `relid` (a table or a view), in order, dropped ones left out.
+pub fn relation_columns(relid: pg_sys::Oid) -> Vec<ColumnType> {
+    // SAFETY: opens an existing relation (the caller's transaction knows it) with a lock
+    // its creator or DDL already holds, copies its descriptor's attributes, and closes it.
+    unsafe {
+        let rel = pg_sys::relation_open(relid, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let columns = super::tupdesc::attributes((*rel).rd_att)
+            .iter()
+            .filter(|a| !a.attisdropped)
+            .map(|a| ColumnType {
+                name: std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
+                    .to_string_lossy()
+                    .into_owned(),
+                typ: a.atttypid,
+                typmod: a.atttypmod,
+                collation: a.attcollation,
+            })
+            .collect();
+        pg_sys::relation_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        columns
+    }
+}
+
+/// The type (and modifier) a TVIEW's table stores a definition's column of type `typ` as:
+/// a domain's base type, an array of a domain's an array of the base type; any other type
+/// as it is.
+///
+/// A query passes values of a domain on without checking its constraints: an outer join's
+/// NULL, a subquery without rows or an array element is NULL even where the domain says
+/// NOT NULL (or a CHECK fails on NULL). A table column of the domain would hold those NULLs
+/// (an INSERT of a value already of the column's type checks nothing), and a restore's COPY,
+/// which converts every value, would refuse them; `ALTER DOMAIN` would check the TVIEW's rows
+/// too. The domain's constraints hold where values are written: in the sources.
+pub fn stored_type(typ: pg_sys::Oid, typmod: i32) -> (pg_sys::Oid, i32) {
+    // SAFETY: type syscache lookups of existing types.
+    unsafe {
+        let mut base_mod = typmod;
+        let base = pg_sys::getBaseTypeAndTypmod(typ, &mut base_mod);
+        if base != typ {
+            return (base, base_mod);
+        }
+        let element = pg_sys::get_element_type(typ);
+        if element == pg_sys::InvalidOid {
+            return (typ, typmod);
+        }
+        let mut element_mod = typmod;
+        let element_base = pg_sys::getBaseTypeAndTypmod(element, &mut element_mod);
+        let array = pg_sys::get_array_type(element_base);
+        if element_base == element || array == pg_sys::InvalidOid {
+            return (typ, typmod);
+        }
+        (array, if typmod == -1 { element_mod } else { typmod })
+    }
+}
+
+/// Type `typ` with modifier `typmod`, schema-qualified, as SQL.
+pub fn qualified_type_with_typmod(typ: pg_sys::Oid, typmod: i32) -> String {
+    // SAFETY: a type lookup; the returned string is palloc'd and copied.
+    unsafe {
+        cstring(pg_sys::format_type_extended(
+            typ,
+            typmod,
+            (pg_sys::FORMAT_TYPE_TYPEMOD_GIVEN | pg_sys::FORMAT_TYPE_FORCE_QUALIFY) as _,
+        ))
+        .unwrap_or_default()
     }
 }

@@ -384,6 +384,7 @@ pub(crate) mod tests {
             definition: ("tviews_def", "tv_product"),
             rows: None,
             columns: cols,
+            stored_types: &[],
             key: Box::leak(Box::new(["pk_product".to_string()])),
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
             extension: Some("public"),

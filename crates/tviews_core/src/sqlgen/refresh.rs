@@ -38,6 +38,10 @@ pub struct RefreshTarget<'a> {
     pub rows: Option<&'a str>,
     /// The columns, in order.
     pub columns: &'a [String],
+    /// Per column (or empty: none), the type the table stores it as when that is not the
+    /// definition's (a domain's base type), as qualified SQL: comparing a stored row with a
+    /// computed one by their images needs the same types.
+    pub stored_types: &'a [Option<String>],
     /// The key's columns, in order: one, or for a key of several columns (`GROUP BY a, b`,
     /// a composite primary key) each of them. A key of several columns is handled as one
     /// value of `key_type`, a composite type of those columns: it compares, collects, hashes
@@ -168,6 +172,15 @@ impl RefreshTarget<'_> {
                 self.key_type
             ),
         }
+    }
+
+    /// For a key of one column that the table stores as another type than the definition
+    /// computes (see [`Self::stored_types`]), that type: the keys found in the sources are
+    /// collected as it.
+    pub(crate) fn key_as_stored(&self) -> Option<&str> {
+        let [one] = self.key else { return None };
+        let i = self.columns.iter().position(|c| c == one)?;
+        self.stored_types.get(i)?.as_deref()
     }
 
     /// The parameters of a keyed refresh (see [`Self::key_fields`]).
@@ -416,10 +429,19 @@ impl RefreshTarget<'_> {
     /// The casts to record keep PostgreSQL from comparing the two row constructors column
     /// by column: `*<>` must see two whole records.
     fn differs(&self) -> String {
+        let computed: Vec<String> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match self.stored_types.get(i) {
+                Some(Some(typ)) => format!("s.{}::{typ}", quote_ident(c)),
+                _ => format!("s.{}", quote_ident(c)),
+            })
+            .collect();
         format!(
             "ROW({})::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW({})::pg_catalog.record",
             self.list("t."),
-            self.list("s.")
+            computed.join(", ")
         )
     }
 
@@ -662,6 +684,7 @@ pub(crate) mod tests {
             definition: ("tviews_def", "post"),
             rows: None,
             columns: c,
+            stored_types: &[],
             key: Box::leak(Box::new(["pk_post".to_string()])),
             key_eq: Box::leak(Box::new(OperatorRef::equals())),
             extension: Some("public"),
@@ -708,6 +731,23 @@ pub(crate) mod tests {
         ));
         assert!(sql.contains("WHEN MATCHED AND s.\"__pgtv_found\" IS NULL THEN DELETE"));
         assert!(sql.contains("UPDATE SET \"pk_post\" = s.\"pk_post\", \"data\" = s.\"data\""));
+    }
+
+    #[test]
+    fn a_stored_row_is_compared_with_the_computed_one_as_the_types_it_is_stored_as() {
+        // `data` computed as a domain over jsonb, stored as jsonb: images of records compare
+        // only records of the same column types.
+        let c = cols();
+        let mut t = target(&c);
+        let stored = [None, Some("pg_catalog.jsonb".to_string())];
+        t.stored_types = &stored;
+        for sql in [refresh_keys(&t), refresh_all(&t)] {
+            assert!(sql.contains(
+                "ROW(t.\"pk_post\", t.\"data\")::pg_catalog.record OPERATOR(pg_catalog.*<>) ROW(s.\"pk_post\", s.\"data\"::pg_catalog.jsonb)::pg_catalog.record"
+            ), "{sql}");
+            // Written as computed: the assignment converts.
+            assert!(sql.contains("UPDATE SET \"pk_post\" = s.\"pk_post\", \"data\" = s.\"data\""));
+        }
     }
 
     #[test]
