@@ -789,7 +789,8 @@ fn store_base_types(table: pg_sys::Oid, table_sql: &str) -> Result<(), TviewErro
 
 /// A TVIEW's table has exactly its definition's columns: the same names in the same order,
 /// of the same types (or of the type a table stores them as, see `names::stored_type`: a
-/// TVIEW made before that rule keeps its domains).
+/// TVIEW made before that rule keeps its domains) and collations (`ALTER COLUMN ... TYPE`
+/// without `COLLATE` takes the type's default).
 pub fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), TviewError> {
     let (table, view) = (
         crate::pg::names::relation_columns(table),
@@ -798,6 +799,7 @@ pub fn check_same_columns(table: pg_sys::Oid, view: pg_sys::Oid) -> Result<(), T
     let same = table.len() == view.len()
         && table.iter().zip(&view).all(|(t, v)| {
             t.name == v.name
+                && t.collation == v.collation
                 && ((t.typ, t.typmod) == (v.typ, v.typmod)
                     || (t.typ, t.typmod) == crate::pg::names::stored_type(v.typ, v.typmod))
         });

@@ -406,6 +406,19 @@ fn helper_views(view: pg_sys::Oid) -> Result<Vec<pg_sys::Oid>, TviewError> {
     .map(|v| v.into_iter().flatten().collect())
 }
 
+/// Has this transaction given `relid` new storage (a rewrite by ALTER TABLE)?
+fn rewritten_in_this_transaction(relid: pg_sys::Oid) -> bool {
+    // SAFETY: opens an existing relation that the running ALTER TABLE has locked, reads its
+    // relcache entry and closes it.
+    unsafe {
+        let rel = pg_sys::relation_open(relid, pg_sys::NoLock as pg_sys::LOCKMODE);
+        // (InvalidSubTransactionId is 0.)
+        let rewritten = (*rel).rd_newRelfilelocatorSubid != 0;
+        pg_sys::relation_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        rewritten
+    }
+}
+
 /// The owner of a relation.
 fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
     Ok(crate::pg::spi::read_one::<pg_sys::Oid>(
@@ -702,6 +715,12 @@ fn after_alter_checks(
             change: "rename, retype, add or drop columns".into(),
             hint: "A TVIEW's columns are its definition's: drop the TVIEW and create it again with the new SELECT.".into(),
         })?;
+    if relation == meta.table && rewritten_in_this_transaction(meta.table) {
+        // ALTER TABLE wrote the rows anew (ALTER COLUMN ... TYPE ... USING, SET ACCESS
+        // METHOD): what it wrote is not the definition's, so the definition's rows replace
+        // it.
+        crate::maintain::run::refresh_all_rows(meta)?;
+    }
     if let Some(key_type) = meta.key_type {
         // The type of the keys follows the table's owner too (its owner may alter it).
         let type_owner: Option<pg_sys::Oid> = crate::pg::spi::read_one(

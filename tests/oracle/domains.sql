@@ -27,12 +27,12 @@ SELECT pg_tviews_create('dom.label_counts', $$
 CREATE FUNCTION writes(n int) RETURNS void LANGUAGE plpgsql SET search_path = dom, public AS $$
 BEGIN
     FOR r IN 1..n LOOP
-        INSERT INTO tb_item VALUES (1000 + r, 1 + r % 25, 'new ' || r, r % 9);
+        INSERT INTO tb_item SELECT max(id) + 1, 1 + r % 25, 'new ' || r, r % 9 FROM tb_item;
         UPDATE tb_item SET owner = 1 + (owner + r) % 35 WHERE id % 11 = r % 11;
         UPDATE tb_owner SET name = 'owner ' || id || '.' || r WHERE id % 5 = r % 5;
         DELETE FROM tb_item WHERE id IN (SELECT id FROM tb_item ORDER BY id LIMIT 1);
         IF r % 3 = 0 THEN
-            INSERT INTO tb_owner VALUES (100 + r, 'late ' || r);
+            INSERT INTO tb_owner SELECT max(id) + 1, 'late ' || r FROM tb_owner;
         END IF;
     END LOOP;
 END $$;

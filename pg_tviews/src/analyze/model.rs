@@ -652,7 +652,10 @@ impl Walker {
                     .filter(|a| is_a(*a, pg_sys::NodeTag::T_Var))
                     .map(|a| (*(a as *mut pg_sys::Var)).vartype)
             };
-            let exact = matches!((column_type(0), column_type(1)), (Some(a), Some(b)) if a == b)
+            // (A domain's column against its base type's: the same values, as a cascade
+            // reads a TVIEW table storing a domain's column as its base type.)
+            let exact = matches!((column_type(0), column_type(1)),
+                                 (Some(a), Some(b)) if pg_sys::getBaseType(a) == pg_sys::getBaseType(b))
                 && lt == rt
                 && deterministic
                 && crate::pg::names::equality_operator_oid(lt) == Some(op.opno);

@@ -996,6 +996,7 @@ unsafe fn linking_condition(
                 return None;
             };
             let var = |n: *mut pg_sys::Node| {
+                let n = crate::pg::nodes::strip_domain_relabel(n);
                 is_a(n, pg_sys::NodeTag::T_Var).then(|| &*(n as *mut pg_sys::Var))
             };
             let (vx, vy) = (var(*x)?, var(*y)?);
@@ -1149,6 +1150,7 @@ unsafe fn key_comparison(
             return None;
         };
         let var = |n: *mut pg_sys::Node| {
+            let n = crate::pg::nodes::strip_domain_relabel(n);
             is_a(n, pg_sys::NodeTag::T_Var).then(|| &*(n as *mut pg_sys::Var))
         };
         let (va, vb) = (var(*a)?, var(*b)?);

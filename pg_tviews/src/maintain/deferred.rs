@@ -26,7 +26,7 @@ use tviews_core::queue::{
 use crate::errors::TviewError;
 use crate::maintain::cache::{self, Compiled};
 use crate::maintain::{lock, run};
-use crate::pg::spi::first_datum;
+use crate::pg::spi::first_keys;
 
 /// A key kept until commit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -439,7 +439,7 @@ fn lookup_keys(
         for (of, replay, args, _) in &sources {
             // The captured text is read back as it was printed (see with_exact_text).
             crate::pg::context::with_exact_text(|| replay.execute(args))?;
-            if let Some(keys) = first_datum() {
+            if let Some(keys) = first_keys(tview.key_type) {
                 // SAFETY: the replayed key query returns an array of the key type.
                 found
                     .entry(*of)

@@ -18,7 +18,7 @@ use crate::maintain::lock::KeyLocks;
 use crate::maintain::run::{is_maintenance_write, trigger_depth, with_maintenance};
 use crate::maintain::{deferred, lock};
 use crate::pg::context::{self, Role};
-use crate::pg::spi::{first_datum, first_row, KeptPlan};
+use crate::pg::spi::{first_keys, first_row, KeptPlan};
 
 /// Make `tview` equal its definition for the rows a `write` on `source` may have changed:
 /// now (immediate mode) or by queueing what commit needs (deferred mode).
@@ -97,7 +97,7 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                 } => (lookup_change_keys(tview, *values, &key_query)?, true),
                 _ => {
                     key_query.execute(&[])?;
-                    (first_datum(), false)
+                    (first_keys(tview.key_type), false)
                 }
             };
             // Deferred mode leaves the rows' deltas pending, without a lock, for the commit
@@ -201,7 +201,7 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                     return execute(tview, otherwise);
                 };
                 key_query.execute(&[])?;
-                if let Some(found) = first_datum() {
+                if let Some(found) = first_keys(tview.key_type) {
                     // SAFETY: the key query returns an array of the key type.
                     unsafe { deferred::queue_partial_keys(tview, source, found) };
                 }
@@ -223,7 +223,7 @@ pub fn execute(tview: &Compiled, action: &Action) -> Result<(), TviewError> {
                         }
                         if let Some(key_query) = tview.plan(*keys)? {
                             key_query.execute(&[])?;
-                            if let Some(found) = first_datum() {
+                            if let Some(found) = first_keys(tview.key_type) {
                                 // SAFETY: the key query returns an array of the key type.
                                 unsafe { tview.lock_keys(found) };
                             }
@@ -261,7 +261,7 @@ fn lookup_change_keys(
             continue;
         }
         keys.execute(&[])?;
-        let Some(found) = first_datum() else {
+        let Some(found) = first_keys(tview.key_type) else {
             return Ok(None);
         };
         // SAFETY: the key query returns an array of the key type.
@@ -276,7 +276,7 @@ fn lookup_change_keys(
                 taken.release();
                 lock::lock_whole(tview.meta.table);
                 keys.execute(&[])?;
-                return Ok(first_datum());
+                return Ok(first_keys(tview.key_type));
             }
             KeyLocks::Busy(hash) => {
                 taken.release();

@@ -25,6 +25,27 @@ pub unsafe fn elements(array: pg_sys::Datum, elem_type: pg_sys::Oid) -> Vec<Opti
     }
 }
 
+/// Array datum `array` as an array of `elem_type` when its elements are of a type with the
+/// same base type (a domain's values and its base type's, either way round): the same
+/// values, told apart only by the type the array records. Any other array as it is. A
+/// relabeled array is a copy in the current memory context.
+///
+/// # Safety
+/// `array` must be a valid array datum.
+pub unsafe fn relabeled(array: pg_sys::Datum, elem_type: pg_sys::Oid) -> pg_sys::Datum {
+    // SAFETY: per the contract; the header of a private copy is changed.
+    unsafe {
+        let a = pg_sys::pg_detoast_datum(array.cast_mut_ptr()) as *mut pg_sys::ArrayType;
+        let found = (*a).elemtype;
+        if found == elem_type || pg_sys::getBaseType(found) != pg_sys::getBaseType(elem_type) {
+            return array;
+        }
+        let copy = pg_sys::pg_detoast_datum_copy(array.cast_mut_ptr()) as *mut pg_sys::ArrayType;
+        (*copy).elemtype = elem_type;
+        pg_sys::Datum::from(copy)
+    }
+}
+
 /// The number of elements of array datum `array`.
 ///
 /// # Safety

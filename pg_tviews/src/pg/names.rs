@@ -393,14 +393,14 @@ pub fn stored_type(typ: pg_sys::Oid, typmod: i32) -> (pg_sys::Oid, i32) {
         let mut base_mod = typmod;
         let base = pg_sys::getBaseTypeAndTypmod(typ, &mut base_mod);
         if base != typ {
-            return (base, base_mod);
+            // A domain over an array of a domain's values: the array's elements too.
+            return stored_type(base, base_mod);
         }
         let element = pg_sys::get_element_type(typ);
         if element == pg_sys::InvalidOid {
             return (typ, typmod);
         }
-        let mut element_mod = typmod;
-        let element_base = pg_sys::getBaseTypeAndTypmod(element, &mut element_mod);
+        let (element_base, element_mod) = stored_type(element, typmod);
         let array = pg_sys::get_array_type(element_base);
         if element_base == element || array == pg_sys::InvalidOid {
             return (typ, typmod);

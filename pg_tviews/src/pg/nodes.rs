@@ -138,6 +138,27 @@ pub unsafe fn strip_relabel(mut node: *mut pg_sys::Node) -> *mut pg_sys::Node {
     node
 }
 
+/// `node` without the relabelings that turn a domain's value into its base type's (a
+/// domain-typed column compared with a column of the base type); other relabelings (a
+/// `varchar` read as `text`) stay.
+///
+/// # Safety
+/// `node` must be a valid expression node.
+pub unsafe fn strip_domain_relabel(mut node: *mut pg_sys::Node) -> *mut pg_sys::Node {
+    // SAFETY: tag checked before the cast; type lookups of the expressions' types.
+    unsafe {
+        while is_a(node, pg_sys::NodeTag::T_RelabelType) {
+            let relabel = &*(node as *mut pg_sys::RelabelType);
+            let arg = relabel.arg as *mut pg_sys::Node;
+            if pg_sys::getBaseType(pg_sys::exprType(arg)) != relabel.resulttype {
+                break;
+            }
+            node = arg;
+        }
+    }
+    node
+}
+
 /// What a [`walk`] callback wants next.
 pub enum Visit {
     /// Look inside this node (sub-expressions, and for a Query its range table, quals and

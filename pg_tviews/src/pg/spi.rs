@@ -133,6 +133,14 @@ pub fn first_datum() -> Option<pg_sys::Datum> {
     }
 }
 
+/// [`first_datum`] of a key query: an array of keys, recorded as an array of `key_type`.
+/// Keys are read from whichever column reaches them (a child's column of a domain over the
+/// key's type, a key stored as its domain's base type): the same values under another type.
+pub fn first_keys(key_type: pg_sys::Oid) -> Option<pg_sys::Datum> {
+    // SAFETY: the first datum of a key query is an array.
+    first_datum().map(|d| unsafe { super::arrays::relabeled(d, key_type) })
+}
+
 /// Every column of the first row of the last result (`None` for NULL); empty without a row.
 /// The datums live in the SPI procedure context until `SPI_finish`.
 pub fn first_row() -> Vec<Option<pg_sys::Datum>> {

@@ -120,7 +120,6 @@ pub fn key_query(
     branches_query(
         model,
         source,
-        stored,
         &|_| delta.clone(),
         Some(&|c| event.values_of(c)),
     )
@@ -772,7 +771,6 @@ pub fn replay_key_query(
     branches_query(
         model,
         source,
-        stored,
         &|column| {
             let i = cols.iter().position(|c| c == column).unwrap_or(0);
             if column == KEY_DELTA {
@@ -819,7 +817,6 @@ pub fn replay_key_query(
 fn branches_query(
     model: &DefinitionModel,
     source: &SourcePlan,
-    stored: &RefreshTarget<'_>,
     delta: &dyn Fn(&str) -> String,
     distinct: Option<&dyn Fn(&str) -> String>,
 ) -> Option<String> {
@@ -875,13 +872,8 @@ fn branches_query(
             branches.push(branch);
         }
     }
-    // Keys of the type the table stores them as (a domain's base type).
-    let k = match stored.key_as_stored() {
-        Some(typ) => format!("k::{typ}"),
-        None => "k".into(),
-    };
     Some(format!(
-        "SELECT pg_catalog.array_agg(DISTINCT {k}) FROM ({}) AS s(k)",
+        "SELECT pg_catalog.array_agg(DISTINCT k) FROM ({}) AS s(k)",
         branches.join(" UNION ALL ")
     ))
 }
@@ -1169,26 +1161,6 @@ mod tests {
             key_query(&m, &p, p.source(1).unwrap(), Event::Delete, &stored()).unwrap(),
             "SELECT pg_catalog.array_agg(DISTINCT k) FROM (SELECT d.\"pk_product\" FROM \"pgtv_old\" AS d) AS s(k)"
         );
-    }
-
-    #[test]
-    fn keys_are_collected_as_the_type_the_table_stores_them_as() {
-        // A key of a domain stored as its base type: the changed rows' values (the domain)
-        // are collected as an array of the stored type.
-        let m = model();
-        let p = plan(&m).unwrap();
-        let mut t = stored();
-        t.key = Box::leak(Box::new(["pk_product".to_string()]));
-        t.stored_types = Box::leak(Box::new([Some("pg_catalog.int4".to_string()), None]));
-        assert_eq!(
-            key_query(&m, &p, p.source(1).unwrap(), Event::Delete, &t).unwrap(),
-            "SELECT pg_catalog.array_agg(DISTINCT k::pg_catalog.int4) FROM (SELECT d.\"pk_product\" FROM \"pgtv_old\" AS d) AS s(k)"
-        );
-        // Only the key's own column counts.
-        t.stored_types = Box::leak(Box::new([None, Some("pg_catalog.jsonb".to_string())]));
-        assert!(key_query(&m, &p, p.source(1).unwrap(), Event::Delete, &t)
-            .unwrap()
-            .starts_with("SELECT pg_catalog.array_agg(DISTINCT k) FROM"));
     }
 
     #[test]

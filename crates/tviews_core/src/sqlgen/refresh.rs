@@ -174,15 +174,6 @@ impl RefreshTarget<'_> {
         }
     }
 
-    /// For a key of one column that the table stores as another type than the definition
-    /// computes (see [`Self::stored_types`]), that type: the keys found in the sources are
-    /// collected as it.
-    pub(crate) fn key_as_stored(&self) -> Option<&str> {
-        let [one] = self.key else { return None };
-        let i = self.columns.iter().position(|c| c == one)?;
-        self.stored_types.get(i)?.as_deref()
-    }
-
     /// The parameters of a keyed refresh (see [`Self::key_fields`]).
     pub fn key_params(&self) -> crate::action::Params {
         if self.composite() && self.key_fields.len() == self.key.len() {
