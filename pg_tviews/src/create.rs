@@ -193,6 +193,7 @@ fn create_from_definition(
             Spi::run(&format!("CREATE TABLE {table_sql} (LIKE {view_sql})"))?;
             let oid = created(&target.schema, &target.name.table)?;
             store_base_types(oid, &table_sql)?;
+            warn_domain_fields(oid);
             // The first fill runs the way maintenance will: security-restricted.
             // SAFETY: reads the current user id.
             let me = unsafe { pg_sys::GetUserId() };
@@ -219,6 +220,7 @@ fn create_from_definition(
         }
         Some(oid) => {
             store_base_types(oid, &table_sql)?;
+            warn_domain_fields(oid);
             check_same_columns(oid, created(DEFINITION_SCHEMA, &view_name)?)?;
             oid
         }
@@ -785,6 +787,20 @@ fn store_base_types(table: pg_sys::Oid, table_sql: &str) -> Result<(), TviewErro
         Spi::run(&format!("ALTER TABLE {table_sql} {}", changes.join(", ")))?;
     }
     Ok(())
+}
+
+/// A column of a composite type with a field of a domain with constraints: a query can leave
+/// that field NULL (a row built from an outer join's unmatched side), which the table then
+/// holds and a restore refuses. Said, not refused: the values may never be NULL there.
+fn warn_domain_fields(table: pg_sys::Oid) {
+    for c in crate::pg::names::relation_columns(table) {
+        if let Some(field) = crate::pg::names::constrained_domain_field(c.typ) {
+            pgrx::warning!(
+                "column \"{}\" holds field {field} of a domain with constraints, which a query may leave NULL (an outer join's unmatched side) and a restore then refuses: show the fields as columns of their own, or build jsonb",
+                c.name
+            );
+        }
+    }
 }
 
 /// A TVIEW's table has exactly its definition's columns: the same names in the same order,

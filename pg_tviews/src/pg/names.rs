@@ -421,3 +421,46 @@ pub fn qualified_type_with_typmod(typ: pg_sys::Oid, typmod: i32) -> String {
         .unwrap_or_default()
     }
 }
+
+/// The first field (as `type.field`) of a domain with constraints that a value of type `typ`
+/// holds inside a row: a field of a composite type, at any depth (through arrays, domains
+/// and ranges too). `stored_type` cannot reach such a field: the composite type is the
+/// column's type.
+pub fn constrained_domain_field(typ: pg_sys::Oid) -> Option<String> {
+    fn walk(typ: pg_sys::Oid, in_row: bool, seen: &mut Vec<pg_sys::Oid>) -> Option<String> {
+        if seen.contains(&typ) {
+            return None;
+        }
+        seen.push(typ);
+        // SAFETY: type and relation syscache lookups of existing objects.
+        unsafe {
+            let base = pg_sys::getBaseType(typ);
+            if base != typ {
+                if in_row && pg_sys::DomainHasConstraints(typ) {
+                    return Some(String::new());
+                }
+                return walk(base, in_row, seen);
+            }
+            let element = pg_sys::get_element_type(typ);
+            if element != pg_sys::InvalidOid {
+                return walk(element, in_row, seen);
+            }
+            let range = pg_sys::get_range_subtype(typ);
+            if range != pg_sys::InvalidOid {
+                return walk(range, in_row, seen);
+            }
+            let relid = pg_sys::get_typ_typrelid(typ);
+            if relid == pg_sys::InvalidOid {
+                return None;
+            }
+            for c in relation_columns(relid) {
+                if let Some(inner) = walk(c.typ, true, seen) {
+                    let here = format!("{}.{}", qualified_type(typ), c.name);
+                    return Some(if inner.is_empty() { here } else { inner });
+                }
+            }
+            None
+        }
+    }
+    walk(typ, false, &mut Vec::new()).filter(|f| !f.is_empty())
+}

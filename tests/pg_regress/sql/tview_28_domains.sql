@@ -164,6 +164,14 @@ DELETE FROM tb_kid WHERE id = 1;
 SELECT * FROM tv_par_by_m ORDER BY m;
 SELECT * FROM differing();
 
+-- A composite type with a field of such a domain keeps its type: a WARNING says that a
+-- NULL field (a row of an outer join's unmatched side) would not restore.
+CREATE TYPE pair AS (c code2, n int);
+SELECT pg_tviews_create('pairs', $$
+    SELECT a.id, ROW(b.c, b.n)::pair AS p FROM tb_a a LEFT JOIN tb_b b ON b.aid = a.id AND b.id = 15 $$,
+    key => 'id');
+SELECT * FROM tv_pairs ORDER BY id;
+
 -- CREATE TABLE AS: the table PostgreSQL made takes the base types too.
 CREATE TABLE tv_ctas AS
     SELECT a.id, a.c, b.c AS bc FROM tb_a a LEFT JOIN tb_b b ON b.aid = a.id AND b.id = 15;
