@@ -406,6 +406,43 @@ fn helper_views(view: pg_sys::Oid) -> Result<Vec<pg_sys::Oid>, TviewError> {
     .map(|v| v.into_iter().flatten().collect())
 }
 
+/// `ALTER TABLE ... DISABLE TRIGGER USER` (or `ALL`, or by name) on a source disables
+/// pg_tviews' triggers with the table's own: writes then reach no TVIEW, and enabling them
+/// again brings nothing back. Allowed (a data-only restore disables every trigger while it
+/// loads rows the TVIEWs' tables already hold), but said at once, with what to run after.
+fn warn_disabled_triggers(
+    relation: pg_sys::Oid,
+    all: &[crate::catalog::TviewMeta],
+) -> Result<(), TviewError> {
+    let readers: Vec<&str> = all
+        .iter()
+        .filter(|m| m.sources.contains(&relation))
+        .map(|m| m.tview_name.as_str())
+        .collect();
+    if readers.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = crate::install::source_trigger_specs()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    let disabled: Option<i64> = crate::pg::spi::read_one(
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t \
+          WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+            AND t.tgname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.name[]) \
+            AND t.tgenabled OPERATOR(pg_catalog.=) 'D'",
+        &[relation.into(), names.into()],
+    )?;
+    if disabled.unwrap_or(0) > 0 {
+        let table = crate::pg::names::describe(relation);
+        pgrx::warning!(
+            "pg_tviews' triggers on {table} are disabled: writes to it will not reach TVIEW(s) {}, and enabling the triggers again brings nothing back: after enabling them, run pg_tviews_refresh() on each (a data-only restore needs nothing: it loads the TVIEWs' rows too)",
+            readers.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// Has this transaction given `relid` new storage (a rewrite by ALTER TABLE)?
 fn rewritten_in_this_transaction(relid: pg_sys::Oid) -> bool {
     // SAFETY: opens an existing relation that the running ALTER TABLE has locked, reads its
@@ -611,6 +648,7 @@ fn after_alter_checks(
     for m in all.iter().filter(|m| m.sources.contains(&relation)) {
         crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
     }
+    warn_disabled_triggers(relation, all)?;
     // What a definition computes changed under it: recompute (every backend recompiles,
     // since the TVIEW table's relcache entry is invalidated).
     let is_relation = relation_name(relation).is_some();

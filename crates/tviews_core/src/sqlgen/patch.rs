@@ -12,8 +12,8 @@
 //!
 //! * a guarded column changed, or rows could not be paired: recompute, as without this path;
 //! * only patchable columns changed: [`patch_statement`] sets, for the documents of the
-//!   changed rows, each key those rows feed to its new value: `doc || jsonb_build_object(k,
-//!   v)`. A jsonb object is stored canonically (keys sorted, no duplicates), so the result
+//!   changed rows, each key those rows feed to its value from the row as it is now (another
+//!   trigger may have written it again since): `doc || jsonb_build_object(k, v)`. A jsonb object is stored canonically (keys sorted, no duplicates), so the result
 //!   has exactly the bytes `jsonb_build_object` gives when it recomputes the whole document
 //!   from the same rows; the oracle compares text forms to prove it;
 //! * nothing the definition reads changed: nothing to do.
@@ -220,7 +220,35 @@ pub fn change_query(p: &PatchSource) -> String {
     )
 }
 
-/// The UPDATE patching the documents of the changed rows. `t` names the TVIEW's table.
+/// The changed rows as they are now (`n`, the source's own rows), with their old images
+/// (`o`), paired by the table's primary key through the statement's new images (`s`). Not
+/// the new images themselves: a trigger that fired before this maintenance (an AFTER
+/// trigger on another TVIEW's table, in the same trigger queue) may have written the same
+/// rows again, and its own maintenance has already set their documents from those later
+/// values; a row it deleted has no document of this statement's to patch.
+fn current_rows(p: &PatchSource) -> String {
+    let same = |a: &str, b: &str| -> String {
+        p.identity
+            .iter()
+            .map(|c| {
+                let name = quote_ident(&c.name);
+                compare(&format!("{a}.{name}"), &c.eq, &format!("{b}.{name}"))
+            })
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    format!(
+        "{} AS s JOIN {} AS o ON {} JOIN ONLY {} AS n ON {}",
+        quote_ident(TRANSITION_NEW),
+        quote_ident(TRANSITION_OLD),
+        same("o", "s"),
+        table(&p.table),
+        same("n", "s"),
+    )
+}
+
+/// The UPDATE patching the documents of the changed rows, from those rows as they are now
+/// (see [`current_rows`]). `t` names the TVIEW's table.
 pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
     let sets: Vec<String> = p
         .documents
@@ -231,7 +259,7 @@ pub fn patch_statement(p: &PatchSource, t: &RefreshTarget<'_>) -> String {
         })
         .collect();
     let key = t.key_of("t");
-    let (from, key_of_row) = p.via.documents_of(&paired_rows(p));
+    let (from, key_of_row) = p.via.documents_of(&current_rows(p));
     format!(
         "UPDATE {table} AS t SET {sets} FROM {from} WHERE {matches} AND {changed}",
         table = super::qualified(t.table.0, t.table.1),
@@ -452,7 +480,8 @@ pub(crate) mod tests {
             sql,
             "UPDATE \"public\".\"tv_product\" AS t SET \"data\" = t.\"data\" OPERATOR(pg_catalog.||) \
              pg_catalog.jsonb_build_object(E'price'::pg_catalog.text, (n.price), E'it''s'::pg_catalog.text, (upper(n.name))) \
-             FROM \"pgtv_new\" AS n JOIN \"pgtv_old\" AS o ON o.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer \
+             FROM \"pgtv_new\" AS s JOIN \"pgtv_old\" AS o ON o.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) s.\"pk_product\"::integer \
+             JOIN ONLY \"public\".\"tb_product\" AS n ON n.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) s.\"pk_product\"::integer \
              WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) n.\"pk_product\"::integer AND ROW(o.\"price\", o.\"name\")::pg_catalog.record \
              OPERATOR(pg_catalog.*<>) ROW(n.\"price\", n.\"name\")::pg_catalog.record"
         );
