@@ -422,21 +422,24 @@ fn warn_disabled_triggers(
     if readers.is_empty() {
         return Ok(());
     }
-    let names: Vec<String> = crate::install::source_trigger_specs()
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    // Disabled, or enabled where it does not work (`ENABLE REPLICA TRIGGER pgtv_update`:
+    // ordinary sessions' writes then fire nothing).
+    let specs = crate::install::source_trigger_specs();
+    let names: Vec<String> = specs.iter().map(|t| t.name.to_string()).collect();
+    let working: Vec<String> = specs.iter().map(|t| t.works_when().to_string()).collect();
     let disabled: Option<i64> = crate::pg::spi::read_one(
         "SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t \
+           JOIN ROWS FROM (pg_catalog.unnest($2::pg_catalog.name[]), \
+                           pg_catalog.unnest($3::pg_catalog.text[])) AS s(name, working) \
+             ON s.name OPERATOR(pg_catalog.=) t.tgname \
           WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
-            AND t.tgname OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.name[]) \
-            AND t.tgenabled OPERATOR(pg_catalog.=) 'D'",
-        &[relation.into(), names.into()],
+            AND pg_catalog.strpos(s.working, t.tgenabled::pg_catalog.text) OPERATOR(pg_catalog.=) 0",
+        &[relation.into(), names.into(), working.into()],
     )?;
     if disabled.unwrap_or(0) > 0 {
         let table = crate::pg::names::describe(relation);
         pgrx::warning!(
-            "pg_tviews' triggers on {table} are disabled: writes to it will not reach TVIEW(s) {}, and enabling the triggers again brings nothing back: after enabling them, run pg_tviews_refresh() on each (a data-only restore needs nothing: it loads the TVIEWs' rows too)",
+            "pg_tviews' triggers on {table} are disabled (or enabled for replica sessions only): writes to it will not reach TVIEW(s) {}, and enabling the triggers again brings nothing back: after enabling them, run pg_tviews_refresh() on each (a data-only restore needs nothing: it loads the TVIEWs' rows too)",
             readers.join(", ")
         );
     }

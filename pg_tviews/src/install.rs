@@ -60,6 +60,13 @@ pub struct TriggerSpec {
     fires: Fires,
 }
 
+impl TriggerSpec {
+    /// The `pg_trigger.tgenabled` letters under which this trigger does its job.
+    pub fn works_when(&self) -> &'static str {
+        self.fires.enabled()
+    }
+}
+
 // pg_trigger.tgtype bits (trigger.h): ROW 1, BEFORE 2, INSERT 4, DELETE 8, UPDATE 16,
 // TRUNCATE 32; no INSTEAD.
 const TYPE_ROW: i16 = 1;

@@ -62,5 +62,22 @@ SELECT * FROM differing();
 SELECT pg_tviews_refresh('order'), pg_tviews_refresh('order_d'), pg_tviews_refresh('customer');
 SELECT * FROM differing();
 
+-- Enabled for replica sessions only, an ordinary session's writes fire nothing: said too.
+ALTER TABLE tb_order ENABLE REPLICA TRIGGER pgtv_update;
+ALTER TABLE tb_order ENABLE TRIGGER pgtv_update;
+
+-- A lookup patch reaches documents through the root's rows: only the root's own when the
+-- definition reads it with ONLY (its children's rows, with the same keys, are no documents).
+CREATE TABLE tb_item (pk_item int PRIMARY KEY, fk_customer int NOT NULL, label text);
+CREATE TABLE tb_item_extra (PRIMARY KEY (pk_item)) INHERITS (tb_item);
+INSERT INTO tb_item VALUES (1, 1, 'parent');
+INSERT INTO tb_item_extra VALUES (1, 2, 'child');
+SELECT make_both('item', $$
+    SELECT i.pk_item, jsonb_build_object('label', i.label, 'customer', c.name) AS data
+      FROM ONLY tb_item i JOIN tb_customer c ON c.pk_customer = i.fk_customer $$);
+UPDATE tb_customer SET name = 'zeta, renamed' WHERE pk_customer = 2;
+SELECT pk_item, data FROM tv_item;
+SELECT * FROM differing();
+
 DROP SCHEMA tw CASCADE;
 RESET search_path;

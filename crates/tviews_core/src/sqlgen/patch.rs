@@ -62,9 +62,11 @@ impl Via {
                     format!("n.{}", quote_ident(source_column)),
                 );
                 let (l, rr) = if *root_is_left { (r, s) } else { (s, r) };
+                // ONLY: a root read with ONLY may have children (whose rows are no
+                // documents); one read without has none (pg_tviews refuses them).
                 (
                     format!(
-                        "{rows} JOIN {} AS r ON {}",
+                        "{rows} JOIN ONLY {} AS r ON {}",
                         table(root),
                         compare(&l, op, &rr)
                     ),
@@ -544,7 +546,7 @@ pub(crate) mod tests {
         );
         let sql = patch_keys_statement(&category_patch(), &target(&cols));
         assert!(sql.contains(
-            "FROM ONLY \"public\".\"tb_category\" AS n JOIN \"public\".\"tb_product\" AS r \
+            "FROM ONLY \"public\".\"tb_category\" AS n JOIN ONLY \"public\".\"tb_product\" AS r \
              ON n.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) r.\"fk_category\"::integer \
              WHERE r.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) ANY ($1::integer[]) AND EXISTS"
         ), "{sql}");
@@ -555,7 +557,7 @@ pub(crate) mod tests {
         let cols = vec!["pk_product".to_string(), "data".to_string()];
         let sql = patch_statement(&category_patch(), &target(&cols));
         assert!(sql.contains(
-            "JOIN \"public\".\"tb_product\" AS r ON n.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) r.\"fk_category\"::integer \
+            "JOIN ONLY \"public\".\"tb_product\" AS r ON n.\"pk_category\"::integer OPERATOR(\"pg_catalog\".=) r.\"fk_category\"::integer \
              WHERE t.\"pk_product\"::integer OPERATOR(\"pg_catalog\".=) r.\"pk_product\"::integer AND"
         ), "{sql}");
     }
