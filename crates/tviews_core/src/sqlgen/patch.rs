@@ -13,9 +13,10 @@
 //! * a guarded column changed, or rows could not be paired: recompute, as without this path;
 //! * only patchable columns changed: [`patch_statement`] sets, for the documents of the
 //!   changed rows, each key those rows feed to its value from the row as it is now (another
-//!   trigger may have written it again since): `doc || jsonb_build_object(k, v)`. A jsonb object is stored canonically (keys sorted, no duplicates), so the result
-//!   has exactly the bytes `jsonb_build_object` gives when it recomputes the whole document
-//!   from the same rows; the oracle compares text forms to prove it;
+//!   trigger may have written it again since): `doc || jsonb_build_object(k, v)`. A jsonb
+//!   object is stored canonically (keys sorted, no duplicates), so the result has exactly
+//!   the bytes `jsonb_build_object` gives when it recomputes the whole document from the
+//!   same rows; the oracle compares text forms to prove it;
 //! * nothing the definition reads changed: nothing to do.
 
 use super::quote::{compare, literal, quote_ident, table};
