@@ -153,7 +153,12 @@ pub fn analyze_view(
         KeyRequest::Hidden(k) => {
             prove_unique = true;
             one_row_keyed = false;
-            k.to_vec()
+            // Tables the outer joins keep first, as for a key pg_tviews chose from shown
+            // columns (a FULL JOIN that a strict WHERE makes one-sided, written with the
+            // kept table second).
+            let mut key = k.to_vec();
+            outer_last(&extracted, &mut key);
+            key
         }
     };
     // A GROUP BY whose key is NULL where an outer join finds no match (and where a row's own

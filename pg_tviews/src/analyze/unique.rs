@@ -379,7 +379,7 @@ unsafe fn every_item_set(
             };
             // A table's unique sets of NOT NULL columns; a helper view's proven unique sets
             // (the key's columns are checked NOT NULL in their table when it is traced).
-            let info = describe_item(rte)?;
+            let info = describe_item(query, rte)?;
             let sets = if (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION {
                 info.determining
             } else {
@@ -673,7 +673,10 @@ impl Level {
         unsafe {
             let rte =
                 list_nth::<pg_sys::RangeTblEntry>((*self.query).rtable, self.rtindexes[item] - 1)?;
-            ((*rte).rtekind == pg_sys::RTEKind::RTE_SUBQUERY).then_some((*rte).subquery)
+            match (*rte).rtekind {
+                pg_sys::RTEKind::RTE_SUBQUERY => Some((*rte).subquery),
+                _ => cte_query(self.query, rte),
+            }
         }
     }
 
@@ -697,7 +700,7 @@ impl Level {
                 let rtindex = (*(node as *mut pg_sys::RangeTblRef)).rtindex as usize;
                 let rte = list_nth::<pg_sys::RangeTblEntry>((*self.query).rtable, rtindex - 1)
                     .ok_or_else(|| TviewError::Internal("range table index out of range".into()))?;
-                let d = describe_item(rte)?;
+                let d = describe_item(self.query, rte)?;
                 self.rtindexes.push(rtindex);
                 self.names.push(d.name);
                 self.sets.push(if under_full { Vec::new() } else { d.sets });
@@ -856,8 +859,35 @@ struct ItemInfo {
     lateral: BTreeSet<usize>,
 }
 
+/// The query of a `WITH` query that range-table entry `rte` of `query` reads, when it is one
+/// of `query`'s own and not recursive: its rows are those of that query, as for a subquery
+/// in FROM (PostgreSQL inlines it as one unless it is MATERIALIZED, which changes no row).
+///
+/// # Safety
+/// `query` must be a valid Query and `rte` an entry of its range table.
+unsafe fn cte_query(
+    query: *mut pg_sys::Query,
+    rte: *mut pg_sys::RangeTblEntry,
+) -> Option<*mut pg_sys::Query> {
+    // SAFETY: per the contract; list elements are CommonTableExpr nodes.
+    unsafe {
+        let r = &*rte;
+        if r.rtekind != pg_sys::RTEKind::RTE_CTE || r.self_reference || r.ctelevelsup != 0 {
+            return None;
+        }
+        let name = crate::pg::nodes::cstring(r.ctename)?;
+        list_iter::<pg_sys::CommonTableExpr>((*query).cteList)
+            .find(|c| crate::pg::nodes::cstring((**c).ctename).as_deref() == Some(name.as_str()))
+            .filter(|c| !(**c).cterecursive && is_a((**c).ctequery, pg_sys::NodeTag::T_Query))
+            .map(|c| (*c).ctequery as *mut pg_sys::Query)
+    }
+}
+
 /// A FROM item's name, unique sets and, for a LATERAL one, what it reads of its level.
-unsafe fn describe_item(rte: *mut pg_sys::RangeTblEntry) -> Result<ItemInfo, TviewError> {
+unsafe fn describe_item(
+    query: *mut pg_sys::Query,
+    rte: *mut pg_sys::RangeTblEntry,
+) -> Result<ItemInfo, TviewError> {
     // SAFETY: rte is a valid range-table entry.
     unsafe {
         let r = &*rte;
@@ -923,6 +953,15 @@ unsafe fn describe_item(rte: *mut pg_sys::RangeTblEntry) -> Result<ItemInfo, Tvi
                     BTreeSet::new()
                 },
             ),
+            pg_sys::RTEKind::RTE_CTE => match cte_query(query, rte) {
+                Some(q) => item(
+                    format!("WITH query {}", alias()),
+                    unique_sets(q)?.0,
+                    Vec::new(),
+                    BTreeSet::new(),
+                ),
+                None => item(alias(), Vec::new(), Vec::new(), BTreeSet::new()),
+            },
             pg_sys::RTEKind::RTE_FUNCTION => item(
                 format!("function {}", alias()),
                 Vec::new(),
