@@ -26,6 +26,9 @@ ALTER TABLE @extschema@.pg_tview_meta ADD COLUMN key_type regtype;
 COMMENT ON COLUMN @extschema@.pg_tview_meta.key_column IS 'The column that identifies a row (for a key of several columns, its first column): unique; the table''s primary key, or where the key may be NULL its UNIQUE NULLS NOT DISTINCT constraint.';
 COMMENT ON COLUMN @extschema@.pg_tview_meta.key_columns IS 'The columns of a key of several columns, in order (GROUP BY a, b; a composite primary key; key => ARRAY[...]); empty for a key of one column (key_column).';
 COMMENT ON COLUMN @extschema@.pg_tview_meta.key_type IS 'For a key of several columns: the composite type of its columns (in schema tviews_def, dropped with the table) that holds one key; the table''s unique index is on that value. NULL for a key of one column.';
+-- TVIEWs that may differ from their definitions (triggers disabled meanwhile).
+ALTER TABLE @extschema@.pg_tview_meta ADD COLUMN maybe_stale text;
+COMMENT ON COLUMN @extschema@.pg_tview_meta.maybe_stale IS 'NULL while every write has reached the TVIEW. Otherwise why its rows may differ from the definition: a command left pg_tviews'' triggers disabled on a source or the table (writes made meanwhile reached no TVIEW, or wrote the table directly). pg_tviews_refresh, or a pg_tviews_check that finds no difference, clears it once the triggers are in place again; pg_tviews_health_check reports it.';
 
 CREATE  FUNCTION "pg_tviews_set_setting"(
 	"tview_name" TEXT, /* Option < & str > */
@@ -52,8 +55,11 @@ COMMENT ON FUNCTION pg_tviews_create(text, text, text, text) IS
 COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
 'Change one of the settings a TVIEW pins (DateStyle, TimeZone, extra_float_digits and the others pg_tviews_explain lists), captured from the creating session, then recompute every row under the new value. Owner only.';
 
+COMMENT ON FUNCTION pg_tviews_refresh(text) IS
+'Recompute every row of a TVIEW from its definition, after creating again any of its triggers that were dropped. Maintenance keeps TVIEWs exact, so this is for repairs and tests; it clears the TVIEW''s maybe-stale mark (pg_tview_meta.maybe_stale) when its triggers are in place. Owner only.';
+
 COMMENT ON FUNCTION pg_tviews_check(text) IS
-'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways; then keys whose kept state (tallies, summaries) differs from a recount of its table. No rows means exact.';
+'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways; then keys whose kept state (tallies, summaries) differs from a recount of its table. No rows means exact, and clears the TVIEW''s maybe-stale mark (pg_tview_meta.maybe_stale) when its triggers are in place.';
 
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
 'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
@@ -92,6 +98,15 @@ CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_end IS
 'pg_tviews: CREATE TABLE tv_<name> AS SELECT ... creates a TVIEW; CREATE TABLE ... INHERITS of a TVIEW''s source is refused.';
 
+CREATE  FUNCTION "pg_tviews_after_trigger_drop"(
+	"tables" oid[] /* Option < Vec < pg_sys :: Oid > > */
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_after_trigger_drop_wrapper';
+COMMENT ON FUNCTION pg_tviews_after_trigger_drop(oid[]) IS
+'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER of one of pg_tviews'' triggers on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
+
 CREATE OR REPLACE FUNCTION pg_tviews_on_sql_drop() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -100,6 +115,16 @@ BEGIN
       WHERE (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
              AND d.objsubid OPERATOR(pg_catalog.=) 0)
          OR d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass;
+    -- DROP TRIGGER of one of pg_tviews' triggers on a table that stays (its schema, table and
+    -- trigger name are the dropped trigger's address).
+    PERFORM @extschema@.pg_tviews_after_trigger_drop(pg_catalog.array_agg(DISTINCT c.oid))
+       FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
+       JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) d.address_names[1]
+       JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid
+                                 AND c.relname OPERATOR(pg_catalog.=) d.address_names[2]
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+        AND d.address_names[3] LIKE 'pgtv\_%'
+     HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
 END
 $$;
 

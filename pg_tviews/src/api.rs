@@ -242,11 +242,18 @@ fn pg_tviews_drop(tview_name: Option<&str>, if_exists: default!(bool, false)) {
     }
 }
 
-/// Recompute every row of a TVIEW from its definition (normally never needed).
+/// Recompute every row of a TVIEW from its definition (normally never needed), after creating
+/// again any of its triggers that were dropped.
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_refresh(tview_name: Option<&str>) {
     let meta = existing_tview(required(tview_name, "tview_name"));
     check_owner(&meta);
+    if !crate::monitor::triggers_out_of_place(&meta)
+        .or_raise()
+        .is_empty()
+    {
+        crate::install::restore_missing(&meta).or_raise();
+    }
     crate::tally::rebuild_and_clean(&meta).or_raise();
     refresh_all_rows(&meta).or_raise();
 }
@@ -260,6 +267,8 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
     let compiled = cache::compiled(&meta).or_raise();
     let sql = differing_keys(&compiled.target());
     check_may_read_every_row(&meta);
+    // Read before the comparison's snapshot (see mark_to_clear).
+    let clear = crate::monitor::mark_to_clear(&meta).or_raise();
     // The definition is evaluated exactly as maintenance evaluates it: as the TVIEW's owner,
     // security-restricted, with its settings and the search_path restricted. Never with the
     // caller's rights: a superuser checking a TVIEW after a restore must not run code its
@@ -288,6 +297,11 @@ fn pg_tviews_check(tview_name: Option<&str>) -> SetOfIterator<'static, String> {
         })
     })
     .or_raise();
+    // Exact: a TVIEW marked maybe stale (its triggers were out of place, as in a data-only
+    // restore) is confirmed.
+    if let (Some(seen), true) = (clear, keys.is_empty()) {
+        crate::catalog::clear_maybe_stale(meta.table, &seen).or_raise();
+    }
     SetOfIterator::new(keys)
 }
 
@@ -304,9 +318,9 @@ COMMENT ON FUNCTION pg_tviews_drop(text, boolean) IS
 COMMENT ON FUNCTION pg_tviews_set_setting(text, text, text) IS
 'Change one of the settings a TVIEW pins (DateStyle, TimeZone, extra_float_digits and the others pg_tviews_explain lists), captured from the creating session, then recompute every row under the new value. Owner only.';
 COMMENT ON FUNCTION pg_tviews_refresh(text) IS
-'Recompute every row of a TVIEW from its definition. Maintenance keeps TVIEWs exact, so this is for repairs and tests.';
+'Recompute every row of a TVIEW from its definition, after creating again any of its triggers that were dropped. Maintenance keeps TVIEWs exact, so this is for repairs and tests; it clears the TVIEW''s maybe-stale mark (pg_tview_meta.maybe_stale) when its triggers are in place. Owner only.';
 COMMENT ON FUNCTION pg_tviews_check(text) IS
-'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways; then keys whose kept state (tallies, summaries) differs from a recount of its table. No rows means exact.';
+'The oracle: keys (as text) of rows where the TVIEW''s table and its definition differ, compared with EXCEPT ALL both ways; then keys whose kept state (tallies, summaries) differs from a recount of its table. No rows means exact, and clears the TVIEW''s maybe-stale mark (pg_tview_meta.maybe_stale) when its triggers are in place.';
 "#,
     name = "comment_api",
     requires = [

@@ -34,7 +34,8 @@ CREATE TABLE pg_tview_meta (
     settings        text[]      NOT NULL DEFAULT '{}',
     key_proven      boolean     NOT NULL DEFAULT false,
     key_columns     name[]      NOT NULL DEFAULT '{}',
-    key_type        regtype
+    key_type        regtype,
+    maybe_stale     text
 );
 SELECT pg_catalog.pg_extension_config_dump('pg_tview_meta', '');
 GRANT SELECT ON pg_tview_meta TO PUBLIC;
@@ -52,6 +53,7 @@ COMMENT ON COLUMN pg_tview_meta.settings IS 'The settings maintenance, refresh a
 COMMENT ON COLUMN pg_tview_meta.key_columns IS 'The columns of a key of several columns, in order (GROUP BY a, b; a composite primary key; key => ARRAY[...]); empty for a key of one column (key_column).';
 COMMENT ON COLUMN pg_tview_meta.key_type IS 'For a key of several columns: the composite type of its columns (in schema tviews_def, dropped with the table) that holds one key; the table''s unique index is on that value. NULL for a key of one column.';
 COMMENT ON COLUMN pg_tview_meta.key_proven IS 'true when pg_tviews chose the key itself (no key argument) and proved it unique for every content of the sources; DDL that changes what the definition reads must keep that proof. false for a key passed by name, which writes that repeat it refuse (23505).';
+COMMENT ON COLUMN pg_tview_meta.maybe_stale IS 'NULL while every write has reached the TVIEW. Otherwise why its rows may differ from the definition: a command left pg_tviews'' triggers disabled on a source or the table (writes made meanwhile reached no TVIEW, or wrote the table directly). pg_tviews_refresh, or a pg_tviews_check that finds no difference, clears it once the triggers are in place again; pg_tviews_health_check reports it.';
 "#,
     name = "catalog",
     bootstrap
@@ -76,6 +78,8 @@ pub struct TviewMeta {
     pub settings: Vec<(String, String)>,
     /// pg_tviews chose the key and proved it unique: DDL must keep the proof.
     pub key_proven: bool,
+    /// Why the rows may differ from the definition (`pg_tview_meta.maybe_stale`), if they may.
+    pub maybe_stale: Option<String>,
 }
 
 /// Every TVIEW, as the latest committed catalog has it (see
@@ -100,10 +104,14 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
             "NULL::pg_catalog.oid",
         )
     };
+    let maybe_stale = match has_column(c"maybe_stale")? {
+        true => "m.maybe_stale",
+        false => "NULL::pg_catalog.text",
+    };
     let sql = format!(
         "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
                 m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
-                {settings}, {key_proven}, {key_columns}, {key_type} \
+                {settings}, {key_proven}, {key_columns}, {key_type}, {maybe_stale} \
            FROM @extschema@.pg_tview_meta m \
            JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
           ORDER BY m.table_name::pg_catalog.oid"
@@ -136,6 +144,7 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
                     &value::<Vec<String>>(r[7]).unwrap_or_default(),
                 )?,
                 key_proven: value(r[8]).unwrap_or(false),
+                maybe_stale: value(r[11]),
             }))
         }
     })?;
@@ -147,12 +156,60 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
 /// version's catalog: TVIEWs keep being maintained, without pinned settings until the update
 /// (as before it).
 pub fn has_settings_column() -> Result<bool, TviewError> {
+    has_column(c"settings")
+}
+
+/// Does the catalog have this column? (Columns arrive with versions: see
+/// [`has_settings_column`].)
+pub fn has_column(column: &std::ffi::CStr) -> Result<bool, TviewError> {
     let catalog = catalog_oid()?;
     if catalog == pg_sys::InvalidOid {
         return Ok(false);
     }
     // SAFETY: an attribute lookup of an existing relation.
-    Ok(unsafe { pg_sys::get_attnum(catalog, c"settings".as_ptr()) } > 0)
+    Ok(unsafe { pg_sys::get_attnum(catalog, column.as_ptr()) } > 0)
+}
+
+/// Record that a TVIEW's rows may differ from its definition, and why (the latest cause
+/// replaces an earlier one: either way the TVIEW needs the same refresh). Transactional:
+/// a command rolled back leaves no mark.
+pub fn mark_maybe_stale(table: pg_sys::Oid, reason: &str) -> Result<(), TviewError> {
+    if !has_column(c"maybe_stale")? {
+        return Ok(());
+    }
+    let ext = extension_schema_quoted()?;
+    as_extension_owner(|| {
+        Ok(Spi::run_with_args(
+            &format!(
+                "UPDATE {ext}.pg_tview_meta SET maybe_stale = $2 \
+                  WHERE table_name OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+            ),
+            &[table.into(), reason.into()],
+        )?)
+    })?;
+    // Every backend's compiled TVIEWs watch the table: they reload the catalog row.
+    // SAFETY: queues a relcache invalidation of an existing relation, sent at commit.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(table) };
+    Ok(())
+}
+
+/// Clear the mark [`mark_maybe_stale`] left, if it is still the one `seen` (a mark made
+/// since by another transaction stays).
+pub fn clear_maybe_stale(table: pg_sys::Oid, seen: &str) -> Result<(), TviewError> {
+    let ext = extension_schema_quoted()?;
+    as_extension_owner(|| {
+        Ok(Spi::run_with_args(
+            &format!(
+                "UPDATE {ext}.pg_tview_meta SET maybe_stale = NULL \
+                  WHERE table_name OPERATOR(pg_catalog.=) $1::pg_catalog.regclass \
+                    AND maybe_stale OPERATOR(pg_catalog.=) $2"
+            ),
+            &[table.into(), seen.into()],
+        )?)
+    })?;
+    // SAFETY: as in mark_maybe_stale.
+    unsafe { pg_sys::CacheInvalidateRelcacheByRelid(table) };
+    Ok(())
 }
 
 /// The schema pg_tviews is installed in.

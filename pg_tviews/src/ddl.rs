@@ -194,6 +194,22 @@ fn check_plain_tables(object: pg_sys::Oid) -> Result<(), TviewError> {
     crate::checks::check_plain_tables(&[object], &tables)
 }
 
+/// After `DROP TRIGGER` of one of pg_tviews' triggers on `tables` (tables that stay): the
+/// TVIEWs reading them, or whose tables they are, no longer get every write. Warned about
+/// and marked, as for a disabled trigger; `pg_tviews_refresh` creates the missing triggers
+/// again.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_after_trigger_drop(tables: Option<Vec<pg_sys::Oid>>) {
+    let run = || -> Result<(), TviewError> {
+        let all = cache::all()?;
+        for table in tables.unwrap_or_default() {
+            note_triggers_out_of_place(table, &all, "DROP TRIGGER")?;
+        }
+        Ok(())
+    };
+    run().or_raise();
+}
+
 /// Forget TVIEWs whose tables were dropped; remove triggers no TVIEW needs any more. Only
 /// rows of tables that no longer exist are touched, so calling it by hand changes nothing.
 ///
@@ -406,42 +422,49 @@ fn helper_views(view: pg_sys::Oid) -> Result<Vec<pg_sys::Oid>, TviewError> {
     .map(|v| v.into_iter().flatten().collect())
 }
 
-/// `ALTER TABLE ... DISABLE TRIGGER USER` (or `ALL`, or by name) on a source disables
-/// pg_tviews' triggers with the table's own: writes then reach no TVIEW, and enabling them
-/// again brings nothing back. Allowed (a data-only restore disables every trigger while it
-/// loads rows the TVIEWs' tables already hold), but said at once, with what to run after.
-fn warn_disabled_triggers(
+/// After `command` on `relation`: each TVIEW that reads it or is its table, and whose
+/// triggers are no longer all in place (a source's disabled, or enabled for replica
+/// sessions only, by `DISABLE TRIGGER USER/ALL` or by name; the table's guard disabled), is
+/// warned about and marked maybe stale. Not refused: a data-only restore with
+/// `--disable-triggers` does exactly this, on purpose.
+fn note_triggers_out_of_place(
     relation: pg_sys::Oid,
     all: &[crate::catalog::TviewMeta],
+    command: &str,
 ) -> Result<(), TviewError> {
-    let readers: Vec<&str> = all
+    for m in all
         .iter()
-        .filter(|m| m.sources.contains(&relation))
-        .map(|m| m.tview_name.as_str())
-        .collect();
-    if readers.is_empty() {
-        return Ok(());
-    }
-    // Disabled, or enabled where it does not work (`ENABLE REPLICA TRIGGER pgtv_update`:
-    // ordinary sessions' writes then fire nothing).
-    let specs = crate::install::source_trigger_specs();
-    let names: Vec<String> = specs.iter().map(|t| t.name.to_string()).collect();
-    let working: Vec<String> = specs.iter().map(|t| t.works_when().to_string()).collect();
-    let disabled: Option<i64> = crate::pg::spi::read_one(
-        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger t \
-           JOIN ROWS FROM (pg_catalog.unnest($2::pg_catalog.name[]), \
-                           pg_catalog.unnest($3::pg_catalog.text[])) AS s(name, working) \
-             ON s.name OPERATOR(pg_catalog.=) t.tgname \
-          WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
-            AND pg_catalog.strpos(s.working, t.tgenabled::pg_catalog.text) OPERATOR(pg_catalog.=) 0",
-        &[relation.into(), names.into(), working.into()],
-    )?;
-    if disabled.unwrap_or(0) > 0 {
+        .filter(|m| m.sources.contains(&relation) || m.table == relation)
+    {
+        let problems = crate::monitor::triggers_out_of_place(m)?;
+        if problems.is_empty() {
+            continue;
+        }
+        let problems = problems.join("; ");
         let table = crate::pg::names::describe(relation);
-        pgrx::warning!(
-            "pg_tviews' triggers on {table} are disabled (or enabled for replica sessions only): writes to it will not reach TVIEW(s) {}, and enabling the triggers again brings nothing back: after enabling them, run pg_tviews_refresh() on each (a data-only restore needs nothing: it loads the TVIEWs' rows too)",
-            readers.join(", ")
-        );
+        let what = format!("after {command} on {table}, pg_tviews' triggers are out of place");
+        let since: String = crate::pg::spi::read_one(
+            "SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
+            &[],
+        )?
+        .unwrap_or_default();
+        crate::catalog::mark_maybe_stale(
+            m.table,
+            &format!("after {command} on {table} ({since} UTC), pg_tviews' triggers were out of place: {problems}"),
+        )?;
+        // As the health check names it: an argument pg_tviews_refresh accepts.
+        let tview =
+            tviews_core::sqlgen::qualified(&m.table_name.0, &m.table_name.1).replace('\'', "''");
+        pgrx::pg_sys::panic::ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_WARNING,
+            format!("TVIEW {} may stop following its definition: {what}", m.tview_name),
+            "pg_tviews",
+        )
+        .set_detail(problems)
+        .set_hint(format!(
+            "Writes made meanwhile reach no TVIEW (or write its table directly), and enabling the triggers again brings nothing back. pg_tviews_refresh('{tview}') creates dropped triggers again and recomputes the rows; after a data-only restore, which loads the TVIEW's rows too, pg_tviews_check('{tview}') confirms them instead. Once every trigger is in place and enabled, either clears the mark pg_tviews_health_check() reports as maybe stale."
+        ))
+        .report(PgLogLevel::WARNING);
     }
     Ok(())
 }
@@ -534,6 +557,15 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             &[relation.into()],
         )?;
         if changed != Some(true) {
+            return Ok(());
+        }
+        if relation == crate::catalog::catalog_oid()? {
+            // pg_tview_meta itself: a data-only restore loads its rows between ALTER TABLE
+            // ... DISABLE and ENABLE TRIGGER ALL, and COPY announces them to no backend's
+            // cache. This one reads the catalog again, the others at commit.
+            // SAFETY: queues a relcache invalidation of an existing relation.
+            unsafe { pg_sys::CacheInvalidateRelcacheByRelid(relation) };
+            cache::invalidate();
             return Ok(());
         }
         let tag: String = crate::pg::spi::read_one(
@@ -651,7 +683,7 @@ fn after_alter_checks(
     for m in all.iter().filter(|m| m.sources.contains(&relation)) {
         crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
     }
-    warn_disabled_triggers(relation, all)?;
+    note_triggers_out_of_place(relation, all, command)?;
     // What a definition computes changed under it: recompute (every backend recompiles,
     // since the TVIEW table's relcache entry is invalidated).
     let is_relation = relation_name(relation).is_some();
@@ -869,6 +901,8 @@ COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
 'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE and CREATE FOREIGN TABLE (also inside CREATE SCHEMA); refuses a table that inherits from a TVIEW''s source, table or state table.';
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
+COMMENT ON FUNCTION pg_tviews_after_trigger_drop(oid[]) IS
+'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER of one of pg_tviews'' triggers on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
 
 CREATE FUNCTION pg_tviews_on_ddl_command_end() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -894,6 +928,16 @@ BEGIN
       WHERE (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
              AND d.objsubid OPERATOR(pg_catalog.=) 0)
          OR d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass;
+    -- DROP TRIGGER of one of pg_tviews' triggers on a table that stays (its schema, table and
+    -- trigger name are the dropped trigger's address).
+    PERFORM @extschema@.pg_tviews_after_trigger_drop(pg_catalog.array_agg(DISTINCT c.oid))
+       FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
+       JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) d.address_names[1]
+       JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid
+                                 AND c.relname OPERATOR(pg_catalog.=) d.address_names[2]
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+        AND d.address_names[3] LIKE 'pgtv\_%'
+     HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_sql_drop() IS
@@ -924,6 +968,7 @@ COMMENT ON EVENT TRIGGER pg_tviews_sql_drop IS
     requires = [
         pg_tviews_adopt_table,
         pg_tviews_forget_dropped,
+        pg_tviews_after_trigger_drop,
         pg_tviews_check_inherited
     ]
 );

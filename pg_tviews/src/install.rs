@@ -336,10 +336,8 @@ fn function_installed(function: &str, ext_schema: &str) -> Result<bool, TviewErr
     .unwrap_or(false))
 }
 
-/// Make sure `table` has the source triggers. When its replica triggers are not enabled for
-/// replica (made by someone without the owner's privileges, now or before, or disabled by
-/// hand), a notice says that replicated changes do not maintain the TVIEW and who can fix it.
-pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
+/// Create whichever source triggers `table` lacks.
+fn missing_source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
     for spec in source_trigger_specs() {
         if !function_installed(spec.function, ext_schema)? {
             continue;
@@ -348,6 +346,14 @@ pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), Tview
             create_trigger(table, &spec, ext_schema)?;
         }
     }
+    Ok(())
+}
+
+/// Make sure `table` has the source triggers. When its replica triggers are not enabled for
+/// replica (made by someone without the owner's privileges, now or before, or disabled by
+/// hand), a notice says that replicated changes do not maintain the TVIEW and who can fix it.
+pub fn source_triggers(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewError> {
+    missing_source_triggers(table, ext_schema)?;
     let replica: Vec<&str> = source_trigger_specs()
         .iter()
         .filter(|s| s.fires == Fires::Replica)
@@ -386,6 +392,20 @@ pub fn guard_trigger(table: pg_sys::Oid, ext_schema: &str) -> Result<(), TviewEr
         create_trigger(table, &spec, ext_schema)?;
     }
     Ok(())
+}
+
+/// Create again whichever of a TVIEW's triggers are missing (dropped by hand), as the
+/// current user, as creation made them; triggers that exist stay as they are (enabling a
+/// disabled one is its table owner's decision).
+pub fn restore_missing(meta: &crate::catalog::TviewMeta) -> Result<(), TviewError> {
+    let ext = crate::catalog::extension_schema_quoted()?;
+    // In the order maintenance and DROP take them.
+    crate::create::lock_in_order(&meta.sources, pg_sys::ShareRowExclusiveLock);
+    for s in &meta.sources {
+        missing_source_triggers(*s, &ext)?;
+    }
+    guard_trigger(meta.table, &ext)?;
+    invalidate(&meta.sources, meta.table)
 }
 
 /// Does `table` carry pg_tviews' replica row trigger (in whatever state)?

@@ -7,7 +7,7 @@ use tviews_core::sqlgen::keys::{key_query, Event};
 
 use crate::api::{existing_tview, required};
 use crate::catalog::TviewMeta;
-use crate::errors::OrRaise;
+use crate::errors::{OrRaise, TviewError};
 use crate::maintain::cache;
 
 /// One row per source table of a TVIEW: how its changed rows reach the keys, what
@@ -69,7 +69,8 @@ WITH m AS (
     -- key_type arrived with 0.2.0: read through jsonb, so an older catalog checks too.
     SELECT table_name, definition_view, key_column, sources,
            (pg_catalog.to_jsonb(x) ->> 'key_type')::pg_catalog.regtype::pg_catalog.oid AS key_type,
-           pg_catalog.to_jsonb(x) -> 'key_columns' AS key_columns
+           pg_catalog.to_jsonb(x) -> 'key_columns' AS key_columns,
+           pg_catalog.to_jsonb(x) ->> 'maybe_stale' AS maybe_stale
       FROM @ext@.pg_tview_meta x WHERE table_name = $1::regclass
 ), ours AS (
     -- The trigger functions of this installation: a trigger with the right name that calls
@@ -155,9 +156,99 @@ WITH m AS (
                          AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_guard_trigger'))),
            'direct writes to the table are refused',
            'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own, on the table or one of its state tables (pg_tviews_refresh builds those again): direct writes to it are not refused'
+    UNION ALL
+    SELECT 'maybe stale', (SELECT maybe_stale IS NULL FROM m),
+           'every write has reached the TVIEW since it was created or last refreshed',
+           (SELECT 'its rows may differ from the definition: ' || maybe_stale
+                   || '. pg_tviews_check(' || pg_catalog.quote_literal(table_name::text)
+                   || ') lists the keys that differ; pg_tviews_refresh(' || pg_catalog.quote_literal(table_name::text)
+                   || ') creates dropped triggers again and recomputes the rows. Once every trigger is in place and enabled, either clears this' FROM m)
 )
 SELECT check_name, ok, CASE WHEN ok THEN good ELSE bad END FROM c
+ WHERE $2::text[] IS NULL OR check_name = ANY ($2::text[])
 "#;
+
+/// The checks of [`CATALOG_CHECKS`] whose failure means writes may not reach the TVIEW
+/// (or reach its table directly).
+const TRIGGER_CHECKS: [&str; 2] = ["source triggers", "guard trigger"];
+
+/// The catalog checks of one TVIEW (those named in `names`, or all): (check_name, ok,
+/// detail).
+fn catalog_checks(
+    meta: &TviewMeta,
+    ext: &str,
+    names: Option<&[&str]>,
+) -> Result<Vec<(String, bool, String)>, TviewError> {
+    let names: Option<Vec<String>> = names.map(|n| n.iter().map(|n| n.to_string()).collect());
+    Ok(Spi::connect(|client| {
+        let rows = client.select(
+            &CATALOG_CHECKS.replace("@ext@", ext).replace(
+                "@source_triggers@",
+                &crate::install::source_triggers_values(),
+            ),
+            None,
+            &[meta.table.into(), names.into()],
+        )?;
+        let mut v = Vec::new();
+        for r in rows {
+            v.push((
+                r.get::<String>(1)?.unwrap_or_default(),
+                r.get::<bool>(2)?.unwrap_or(false),
+                r.get::<String>(3)?.unwrap_or_default(),
+            ));
+        }
+        Ok::<_, pgrx::spi::SpiError>(v)
+    })?)
+}
+
+/// The maybe-stale mark a recompute or an exact check about to start may clear: the TVIEW's
+/// mark as seen now, if its triggers are all in place and this statement reads a fresh
+/// snapshot. Read before the rows are: writes made while the triggers were out of place
+/// committed before they were put back (a write and `ALTER TABLE ... ENABLE TRIGGER` lock
+/// each other out), so a snapshot taken after this sees them all. Says why when it cannot.
+pub fn mark_to_clear(meta: &TviewMeta) -> Result<Option<String>, TviewError> {
+    let Some(seen) = meta.maybe_stale.clone() else {
+        return Ok(None);
+    };
+    let tview = &meta.tview_name;
+    // SAFETY: reads backend-global transaction state.
+    let (read_only, xact_snapshot) = unsafe {
+        (
+            pg_sys::XactReadOnly || pg_sys::RecoveryInProgress(),
+            pg_sys::XactIsoLevel >= pg_sys::XACT_REPEATABLE_READ as i32,
+        )
+    };
+    if read_only {
+        // A standby, or a read-only transaction: the mark is left to the primary.
+        return Ok(None);
+    }
+    if xact_snapshot {
+        pgrx::notice!(
+            "TVIEW {tview} stays marked maybe stale: this transaction's snapshot may predate writes that reached no TVIEW; run it in a READ COMMITTED transaction to clear the mark"
+        );
+        return Ok(None);
+    }
+    let problems = triggers_out_of_place(meta)?;
+    if !problems.is_empty() {
+        pgrx::notice!(
+            "TVIEW {tview} stays marked maybe stale: {}",
+            problems.join("; ")
+        );
+        return Ok(None);
+    }
+    Ok(Some(seen))
+}
+
+/// What keeps writes from reaching a TVIEW now, as the health check words it (a source's
+/// trigger disabled, the table's guard disabled); empty when every trigger is in place.
+pub fn triggers_out_of_place(meta: &TviewMeta) -> Result<Vec<String>, TviewError> {
+    let ext = crate::catalog::extension_schema_quoted()?;
+    Ok(catalog_checks(meta, &ext, Some(&TRIGGER_CHECKS))?
+        .into_iter()
+        .filter(|(_, ok, _)| !ok)
+        .map(|(name, _, detail)| format!("{name}: {detail}"))
+        .collect())
+}
 
 /// (tview, check_name, ok, detail)
 type HealthRow = (String, String, bool, String);
@@ -165,27 +256,11 @@ type HealthRow = (String, String, bool, String);
 fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
     // Schema-qualified: TVIEWs of the same name may live in several schemas.
     let tview = format!("{}.{}", meta.table_name.0, meta.table_name.1);
-    let mut out: Vec<HealthRow> = Spi::connect(|client| {
-        let rows = client.select(
-            &CATALOG_CHECKS.replace("@ext@", ext).replace(
-                "@source_triggers@",
-                &crate::install::source_triggers_values(),
-            ),
-            None,
-            &[meta.table.into()],
-        )?;
-        let mut v = Vec::new();
-        for r in rows {
-            v.push((
-                tview.clone(),
-                r.get::<String>(1)?.unwrap_or_default(),
-                r.get::<bool>(2)?.unwrap_or(false),
-                r.get::<String>(3)?.unwrap_or_default(),
-            ));
-        }
-        Ok::<_, pgrx::spi::SpiError>(v)
-    })
-    .or_raise();
+    let mut out: Vec<HealthRow> = catalog_checks(meta, ext, None)
+        .or_raise()
+        .into_iter()
+        .map(|(name, ok, detail)| (tview.clone(), name, ok, detail))
+        .collect();
     // DDL that escaped the event triggers (a replica session's) can have made the table or
     // a state table something maintenance cannot write as a plain table.
     let problems = crate::checks::plain_table_problems(&[meta.table]).or_raise();

@@ -555,15 +555,25 @@ fn refresh_if_stale() -> Result<(), TviewError> {
 
 /// The catalog rows of TVIEWs that read `source`, in dependency order.
 pub fn tviews_reading(source: pg_sys::Oid) -> Result<Vec<TviewMeta>, TviewError> {
-    refresh_if_stale()?;
-    let mut list: Vec<TviewMeta> = CACHE.with(|c| {
-        c.borrow()
-            .metas
-            .iter()
-            .filter(|m| m.sources.contains(&source))
-            .cloned()
-            .collect()
-    });
+    let reading = || -> Result<Vec<TviewMeta>, TviewError> {
+        refresh_if_stale()?;
+        Ok(CACHE.with(|c| {
+            c.borrow()
+                .metas
+                .iter()
+                .filter(|m| m.sources.contains(&source))
+                .cloned()
+                .collect()
+        }))
+    };
+    let mut list = reading()?;
+    if list.is_empty() {
+        // Asked for a table carrying pg_tviews' triggers, which no TVIEW this backend knows
+        // reads: catalog rows may have arrived without an invalidation (a data-only restore
+        // COPYs pg_tview_meta with its triggers disabled). Read the catalog again first.
+        invalidate();
+        list = reading()?;
+    }
     // The order of the deferred queue at commit: a statement and a commit elsewhere (a
     // replica session's, say) must take their locks in one order.
     let slots = slots();

@@ -98,10 +98,16 @@ pub fn with_maintenance<R>(
 }
 
 /// Recompute every row of a TVIEW (pg_tviews_refresh, creation after a restore).
+/// A TVIEW marked maybe stale is no longer once its triggers are in place again.
 pub fn refresh_all_rows(meta: &crate::catalog::TviewMeta) -> Result<u64, TviewError> {
+    let clear = crate::monitor::mark_to_clear(meta)?;
     let compiled = cache::compiled(meta)?;
-    with_maintenance(&compiled, |_| {
+    let rows = with_maintenance(&compiled, |_| {
         lock::lock_whole(meta.table);
         compiled.refresh_everything()
-    })
+    })?;
+    if let Some(seen) = clear {
+        crate::catalog::clear_maybe_stale(meta.table, &seen)?;
+    }
+    Ok(rows)
 }

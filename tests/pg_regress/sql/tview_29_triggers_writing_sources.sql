@@ -54,17 +54,70 @@ DROP TRIGGER undo_tier ON tv_order;
 
 -- ALTER TABLE ... DISABLE TRIGGER USER on a source disables pg_tviews' triggers too: said
 -- at once (a data-only restore does it on purpose). Writes meanwhile reach no TVIEW;
--- pg_tviews_refresh() repairs them.
+-- pg_tviews_refresh() repairs them. The TVIEWs stay marked maybe stale
+-- (pg_tview_meta.maybe_stale, the health check) after the triggers are back, until a refresh
+-- recomputes them; a refresh while the triggers are still out of place leaves the mark.
+CREATE VIEW marks AS
+    SELECT m.tview_name, m.maybe_stale IS NOT NULL AS marked,
+           (SELECT h.ok FROM pg_tviews_health_check() h
+             WHERE h.tview = 'tw.' || m.table_name::regclass::text AND h.check_name = 'maybe stale') AS healthy
+      FROM pg_tview_meta m
+     WHERE m.table_name::regclass::text LIKE 'tv\_%' ORDER BY 1;
 ALTER TABLE tb_order DISABLE TRIGGER USER;
 UPDATE tb_order SET total = 99 WHERE pk_order = 3;
+SELECT * FROM marks;
+SELECT pg_tviews_refresh('order');
 ALTER TABLE tb_order ENABLE TRIGGER USER;
 SELECT * FROM differing();
+SELECT regexp_replace(detail, '\(\d{4}-[^)]* UTC\)', '(time)') AS detail
+  FROM pg_tviews_health_check() WHERE tview = 'tw.tv_order_d' AND check_name = 'maybe stale';
 SELECT pg_tviews_refresh('order'), pg_tviews_refresh('order_d'), pg_tviews_refresh('customer');
 SELECT * FROM differing();
+SELECT * FROM marks;
+-- A mark goes with the transaction that made it.
+BEGIN;
+ALTER TABLE tb_order DISABLE TRIGGER ALL;
+ROLLBACK;
+SELECT * FROM marks;
 
 -- Enabled for replica sessions only, an ordinary session's writes fire nothing: said too.
+-- Nothing was written meanwhile: pg_tviews_check finds the TVIEWs exact, and clears the
+-- mark (in a READ COMMITTED transaction: an older snapshot proves nothing).
 ALTER TABLE tb_order ENABLE REPLICA TRIGGER pgtv_update;
 ALTER TABLE tb_order ENABLE TRIGGER pgtv_update;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM pg_tviews_check('order');
+COMMIT;
+SELECT * FROM differing();
+SELECT * FROM marks;
+
+-- The guard on a TVIEW table disabled: direct writes are not refused, and the TVIEW is
+-- marked. pg_tviews_check lists what differs and leaves the mark; a refresh clears it.
+ALTER TABLE tv_order DISABLE TRIGGER pgtv_guard;
+UPDATE tv_order SET data = '{}' WHERE pk_order = 2;
+ALTER TABLE tv_order ENABLE ALWAYS TRIGGER pgtv_guard;
+SELECT * FROM pg_tviews_check('order');
+SELECT * FROM marks;
+SELECT pg_tviews_refresh('order');
+SELECT * FROM marks;
+
+-- DROP TRIGGER of pg_tviews' own triggers (a source's, a TVIEW table's guard): warned about
+-- and marked the same way; pg_tviews_refresh creates them again.
+DROP TRIGGER pgtv_insert ON tb_order;
+DROP TRIGGER pgtv_guard ON tv_order_d;
+INSERT INTO tb_order VALUES (4, 2, 1);
+SELECT * FROM differing();
+SELECT * FROM marks;
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'tw.tv_order_d' AND NOT ok ORDER BY 1;
+SELECT pg_tviews_refresh('order');
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'tw.tv_order_d' AND NOT ok ORDER BY 1;
+SELECT pg_tviews_refresh('order_d');
+SELECT * FROM differing();
+SELECT * FROM marks;
+SELECT count(*) AS problems FROM pg_tviews_health_check() WHERE tview LIKE 'tw.%' AND NOT ok;
+INSERT INTO tb_order VALUES (5, 2, 2);
+SELECT * FROM differing();
+DROP VIEW marks;
 
 -- A lookup patch reaches documents through the root's rows: only the root's own when the
 -- definition reads it with ONLY (its children's rows, with the same keys, are no documents).
