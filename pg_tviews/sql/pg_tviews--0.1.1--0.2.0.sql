@@ -107,6 +107,17 @@ AS 'MODULE_PATHNAME', 'pg_tviews_after_trigger_drop_wrapper';
 COMMENT ON FUNCTION pg_tviews_after_trigger_drop(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER of one of pg_tviews'' triggers on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
 
+CREATE  FUNCTION "pg_tviews_after_cast"(
+	"source" oid, /* Option < pg_sys :: Oid > */
+	"target" oid, /* Option < pg_sys :: Oid > */
+	"command" TEXT /* Option < & str > */
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'pg_tviews_after_cast_wrapper';
+COMMENT ON FUNCTION pg_tviews_after_cast(oid, oid, text) IS
+'pg_tviews internal: called by the event triggers after CREATE CAST and DROP CAST: a cast to json or jsonb from a type whose values a TVIEW''s definition handles changes what to_json and the like compute there, so each such TVIEW is checked again (the DDL is refused if the cast''s function may not run in its maintenance) and recomputed.';
+
 CREATE OR REPLACE FUNCTION pg_tviews_on_sql_drop() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -125,6 +136,12 @@ BEGIN
       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
         AND d.address_names[3] LIKE 'pgtv\_%'
      HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+    -- DROP CAST (a cast to json changes what to_json and the like compute).
+    PERFORM @extschema@.pg_tviews_after_cast(pg_catalog.to_regtype(d.address_names[1])::pg_catalog.oid,
+                                             pg_catalog.to_regtype(d.address_args[1])::pg_catalog.oid,
+                                             'DROP CAST')
+       FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_cast'::pg_catalog.regclass;
 END
 $$;
 
@@ -152,6 +169,10 @@ BEGIN
                                                               'pg_catalog.pg_ts_dict'::pg_catalog.regclass,
                                                               'pg_catalog.pg_rewrite'::pg_catalog.regclass,
                                                               'pg_catalog.pg_trigger'::pg_catalog.regclass])) AS c;
+    PERFORM @extschema@.pg_tviews_after_cast(k.castsource, k.casttarget, c.command_tag)
+       FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
+       JOIN pg_catalog.pg_cast k ON k.oid OPERATOR(pg_catalog.=) c.objid
+      WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_cast'::pg_catalog.regclass;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
@@ -161,7 +182,7 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
-                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT')
+                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

@@ -232,6 +232,22 @@ fn pg_tviews_drop(tview_name: Option<&str>, if_exists: default!(bool, false)) {
         }
         None => TviewError::NoSuchTview(name.into()).raise(),
         Some(meta) => {
+            // Who may DROP TABLE it (its owner, or its schema's) before any lock: queueing
+            // for the sources' locks would stall their writers for a caller DROP refuses.
+            // SAFETY: ownership checks of an existing relation and its schema by the current
+            // user.
+            let may_drop = unsafe {
+                let user = pg_sys::GetUserId();
+                pg_sys::object_ownercheck(pg_sys::RelationRelationId, meta.table, user)
+                    || pg_sys::object_ownercheck(
+                        pg_sys::NamespaceRelationId,
+                        pg_sys::get_rel_namespace(meta.table),
+                        user,
+                    )
+            };
+            if !may_drop {
+                TviewError::NotOwner(meta.tview_name.clone()).raise();
+            }
             // The sources first, then the table, in the order maintenance locks them (a
             // writer holds its TVIEW tables from its first row to its commit): taking the
             // table first and the sources after, when the triggers go, deadlocks with it.

@@ -177,6 +177,25 @@ fn function_facts(f: pg_sys::Oid) -> Option<(String, u8, String, bool, Option<St
     }
 }
 
+/// May the current role read everything maintenance of a TVIEW reads and writes: SELECT on
+/// its table and on every source, with no row security filtering any of them? Errors raised
+/// inside maintenance run as the owner, so their text may carry values of rows the writer
+/// could not read (a constraint's "Failing row contains ...", a cast's input); a role that
+/// may read them all sees the errors whole.
+pub fn may_read_everything(table: pg_sys::Oid, sources: &[pg_sys::Oid]) -> bool {
+    // SAFETY: privilege and row security checks of existing relations by the current user
+    // (noError).
+    unsafe {
+        let user = pg_sys::GetUserId();
+        std::iter::once(&table).chain(sources).all(|rel| {
+            pg_sys::pg_class_aclcheck(*rel, user, pg_sys::ACL_SELECT as pg_sys::AclMode)
+                == pg_sys::AclResult::ACLCHECK_OK
+                && pg_sys::check_enable_rls(*rel, pg_sys::InvalidOid, true)
+                    != pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32
+        })
+    }
+}
+
 /// Refuse functions that would make maintenance inexact or steerable:
 ///
 /// * a function that sets its own search_path without `pg_temp` in it searches the session's
@@ -190,10 +209,8 @@ fn function_facts(f: pg_sys::Oid) -> Option<(String, u8, String, bool, Option<St
 ///   leave the TVIEW stale.
 pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
     // Read from the catalogs directly: this runs on every backend's first maintained write.
-    let mut rows: Vec<_> = crate::pg::scan::definition_functions(view)
-        .into_iter()
-        .filter_map(function_facts)
-        .collect();
+    let (functions, types) = crate::pg::scan::definition_reach(view);
+    let mut rows: Vec<_> = functions.into_iter().filter_map(function_facts).collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     // SAFETY: a catalog lookup of an existing role.
     let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
@@ -224,6 +241,31 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
                 function,
                 reason: "its owner is not a superuser, and the TVIEW's owner is: every write to a source would run code that role can change with superuser rights".into(),
                 hint: "Let a role that is not a superuser own the TVIEW (ALTER TABLE ... OWNER TO, or create it as that role), or have a superuser own the function.".into(),
+            });
+        }
+    }
+    // A cast to json runs where the definition never names it, and the owner of its type can
+    // make one at any time (CREATE CAST): its function must be the TVIEW owner's own, or a
+    // superuser's, or it would run someone else's code with the owner's rights on every write.
+    for (typ, target, function) in crate::pg::scan::json_casts(&types) {
+        // SAFETY: a PROCOID syscache lookup (pg_proc rows), and a role lookup.
+        let trusted = unsafe {
+            crate::pg::scan::syscache_row(
+                pg_sys::SysCacheIdentifier::PROCOID,
+                &[pg_sys::Datum::from(function)],
+                |p: &pg_sys::FormData_pg_proc, _| p.proowner,
+            )
+            .is_some_and(|o| o == owner || pg_sys::superuser_arg(o))
+        };
+        if !trusted {
+            return Err(TviewError::UnsafeFunction {
+                function: crate::pg::names::describe_function(function),
+                reason: format!(
+                    "it is the cast from {} to {}, which the definition's json functions run without naming it, and its owner is neither the TVIEW's owner nor a superuser: every write to a source would run that role's code with the TVIEW owner's rights",
+                    crate::pg::names::qualified_type(typ),
+                    if target == pg_sys::JSONBOID { "jsonb" } else { "json" }
+                ),
+                hint: "Have the TVIEW's owner own the cast's function (ALTER FUNCTION ... OWNER TO), or drop the cast.".into(),
             });
         }
     }

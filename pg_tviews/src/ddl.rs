@@ -194,6 +194,38 @@ fn check_plain_tables(object: pg_sys::Oid) -> Result<(), TviewError> {
     crate::checks::check_plain_tables(&[object], &tables)
 }
 
+/// After `CREATE CAST` or `DROP CAST` from `source` to `target`: `to_json`, `to_jsonb` and
+/// the functions that build json from values (`jsonb_build_object`, `json_agg`, ...) find a
+/// type's cast to `json` or `jsonb` at run time, so such a cast changes what a definition
+/// handling values of `source` computes, and which functions its maintenance runs. Each
+/// such TVIEW is compiled again (its checks refuse the command if the cast's function may
+/// not run in its maintenance) and recomputed. Other casts change nothing already parsed.
+#[pg_extern(volatile, parallel_unsafe)]
+fn pg_tviews_after_cast(
+    source: Option<pg_sys::Oid>,
+    target: Option<pg_sys::Oid>,
+    command: Option<&str>,
+) {
+    let (Some(source), Some(target)) = (source, target) else {
+        return; // a cast dropped with its type
+    };
+    if target != pg_sys::JSONOID && target != pg_sys::JSONBOID {
+        return;
+    }
+    let command = command.unwrap_or("CREATE CAST");
+    let run = || -> Result<(), TviewError> {
+        cache::invalidate();
+        for m in cache::all()? {
+            if crate::pg::scan::definition_types(m.view).contains(&source) {
+                compiled_after(&m, command)?;
+                crate::maintain::run::refresh_all_rows(&m)?;
+            }
+        }
+        Ok(())
+    };
+    run().or_raise();
+}
+
 /// After `DROP TRIGGER` of one of pg_tviews' triggers on `tables` (tables that stay): the
 /// TVIEWs reading them, or whose tables they are, no longer get every write. Warned about
 /// and marked, as for a disabled trigger; `pg_tviews_refresh` creates the missing triggers
@@ -869,6 +901,10 @@ BEGIN
                                                               'pg_catalog.pg_ts_dict'::pg_catalog.regclass,
                                                               'pg_catalog.pg_rewrite'::pg_catalog.regclass,
                                                               'pg_catalog.pg_trigger'::pg_catalog.regclass])) AS c;
+    PERFORM @extschema@.pg_tviews_after_cast(k.castsource, k.casttarget, c.command_tag)
+       FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
+       JOIN pg_catalog.pg_cast k ON k.oid OPERATOR(pg_catalog.=) c.objid
+      WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_cast'::pg_catalog.regclass;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_alter() IS
@@ -878,7 +914,7 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
-                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT')
+                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST')
     EXECUTE FUNCTION pg_tviews_on_alter();
 ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
@@ -901,6 +937,8 @@ COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
 'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE and CREATE FOREIGN TABLE (also inside CREATE SCHEMA); refuses a table that inherits from a TVIEW''s source, table or state table.';
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
+COMMENT ON FUNCTION pg_tviews_after_cast(oid, oid, text) IS
+'pg_tviews internal: called by the event triggers after CREATE CAST and DROP CAST: a cast to json or jsonb from a type whose values a TVIEW''s definition handles changes what to_json and the like compute there, so each such TVIEW is checked again (the DDL is refused if the cast''s function may not run in its maintenance) and recomputed.';
 COMMENT ON FUNCTION pg_tviews_after_trigger_drop(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER of one of pg_tviews'' triggers on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
 
@@ -938,6 +976,12 @@ BEGIN
       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
         AND d.address_names[3] LIKE 'pgtv\_%'
      HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+    -- DROP CAST (a cast to json changes what to_json and the like compute).
+    PERFORM @extschema@.pg_tviews_after_cast(pg_catalog.to_regtype(d.address_names[1])::pg_catalog.oid,
+                                             pg_catalog.to_regtype(d.address_args[1])::pg_catalog.oid,
+                                             'DROP CAST')
+       FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_cast'::pg_catalog.regclass;
 END
 $$;
 COMMENT ON FUNCTION pg_tviews_on_sql_drop() IS
@@ -969,6 +1013,7 @@ COMMENT ON EVENT TRIGGER pg_tviews_sql_drop IS
         pg_tviews_adopt_table,
         pg_tviews_forget_dropped,
         pg_tviews_after_trigger_drop,
+        pg_tviews_after_cast,
         pg_tviews_check_inherited
     ]
 );

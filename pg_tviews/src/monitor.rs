@@ -137,7 +137,7 @@ WITH m AS (
     SELECT 'source triggers', coalesce(bool_and(coalesce(strpos(enabled, tgenabled) > 0, false)), true),
            'every source has its triggers (four for ordinary sessions, two for replication''s apply), each enabled where it works',
            'missing, not enabled where it works (origin for pgtv_insert, pgtv_update, pgtv_delete, pgtv_truncate; replica for pgtv_replica_row, pgtv_replica_truncate) or not pg_tviews'' own: '
-               || string_agg(src::regclass::text || '.' || tgname, ', ') FILTER (WHERE tgenabled IS NULL OR strpos(enabled, tgenabled) = 0)
+               || string_agg(src::regclass::text || '.' || tgname, ', ' ORDER BY src::regclass::text, tgname) FILTER (WHERE tgenabled IS NULL OR strpos(enabled, tgenabled) = 0)
       FROM source_triggers
     UNION ALL
     -- On the table and on each of its state tables (tables made part of it).

@@ -435,6 +435,7 @@ unsafe extern "C-unwind" fn on_relcache_invalidation(_arg: pg_sys::Datum, relid:
 ///   type and function through its schema, and a schema rename sends no relcache
 ///   invalidation for what it holds: PostgreSQL would re-parse the kept plans with the old
 ///   names (and find nothing, or tables made since under those names);
+/// * a cast changed: `to_json` and the like find a type's cast to `json` at run time;
 /// * a function, a role, or an operator family's members changed: what the checks of
 ///   [`crate::checks::check_functions`] decided (a function's volatility or owner, whether
 ///   the TVIEW's owner is a superuser, the support functions a sort or a join calls) may no
@@ -467,6 +468,9 @@ fn ensure_callback() {
                 pg_sys::SysCacheIdentifier::AUTHOID,
                 pg_sys::SysCacheIdentifier::AMOPOPID,
                 pg_sys::SysCacheIdentifier::AMPROCNUM,
+                // A cast to json made or dropped: to_json and the like look it up at run
+                // time, so the functions a definition reaches change with it.
+                pg_sys::SysCacheIdentifier::CASTSOURCETARGET,
             ] {
                 pg_sys::CacheRegisterSyscacheCallback(
                     cache as std::ffi::c_int,

@@ -14,13 +14,17 @@ use crate::pg::context::{self, Role};
 use crate::pg::spi::Connection;
 
 thread_local! {
-    /// The maintenance in progress in this backend: which TVIEW table it writes, and the
-    /// trigger depth its statements run at. The guard lets a write through only when it is
-    /// one of those statements: the same table, one trigger level deeper (the guard is a
-    /// trigger of that statement). A write from anything those statements fire in turn
-    /// (a user's trigger on a TVIEW table, another TVIEW's maintenance writing elsewhere) runs
-    /// deeper still, and is refused like any direct write.
-    static MAINTAINING: RefCell<Vec<(pg_sys::Oid, i32)>> = const { RefCell::new(Vec::new()) };
+    /// The maintenance in progress in this backend: which TVIEW table it writes, the trigger
+    /// depth its statements run at, and the executor depth where it started (see
+    /// `pg::hooks::run_depth`). The guard lets a write through only when it is one of those
+    /// statements: the same table, one trigger level deeper (the guard is a trigger of that
+    /// statement), one executor level deeper (or, for a TRUNCATE, which runs no executor, at
+    /// it). A write from anything those statements fire in turn (a user's trigger on a TVIEW
+    /// table, another TVIEW's maintenance writing elsewhere) runs at a deeper trigger level;
+    /// one from a function they call (a cast to json, a function in the definition, however
+    /// it writes) runs inside their executor, deeper; both are refused like any direct
+    /// write.
+    static MAINTAINING: RefCell<Vec<(pg_sys::Oid, i32, u32)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The current trigger nesting level (what `pg_trigger_depth()` returns).
@@ -37,7 +41,8 @@ pub struct MaintenanceScope(());
 impl MaintenanceScope {
     pub fn enter(table: pg_sys::Oid) -> MaintenanceScope {
         let depth = trigger_depth();
-        MAINTAINING.with(|m| m.borrow_mut().push((table, depth)));
+        let run = crate::pg::hooks::run_depth();
+        MAINTAINING.with(|m| m.borrow_mut().push((table, depth, run)));
         MaintenanceScope(())
     }
 }
@@ -49,12 +54,14 @@ impl Drop for MaintenanceScope {
 }
 
 /// Is this write of TVIEW table `table` (or of one of its state tables), at trigger depth
-/// `depth`, one of maintenance's own statements (see `MAINTAINING`)?
-pub fn is_maintenance_write(table: pg_sys::Oid, depth: i32) -> bool {
+/// `depth`, one of maintenance's own statements (see `MAINTAINING`)? `truncate`: a TRUNCATE,
+/// which runs no executor.
+pub fn is_maintenance_write(table: pg_sys::Oid, depth: i32, truncate: bool) -> bool {
+    let run = crate::pg::hooks::run_depth();
     MAINTAINING.with(|m| {
-        m.borrow()
-            .iter()
-            .any(|(t, d)| *t == table && *d + 1 == depth)
+        m.borrow().iter().any(|(t, d, r)| {
+            *t == table && *d + 1 == depth && run == if truncate { *r } else { *r + 1 }
+        })
     })
 }
 
@@ -77,24 +84,90 @@ pub fn with_maintenance<R>(
         &tview.meta.sources,
         tview.meta.owner,
     )?;
+    // Decided before running as the owner: who asked.
+    let writer_reads = crate::checks::may_read_everything(tview.meta.table, &tview.meta.sources);
     let run = crate::stats::Run::start(tview.meta.table);
     let owner = Role::As {
         user: tview.meta.owner,
         restricted: true,
     };
-    let r = context::run(owner, &tview.meta.settings, || -> Result<R, TviewError> {
-        let conn = Connection::open()?;
-        // The TVIEW's table, and the state tables its tallies write.
-        let _scopes: Vec<MaintenanceScope> = std::iter::once(tview.meta.table)
-            .chain(tview.state_tables.iter().copied())
-            .map(MaintenanceScope::enter)
-            .collect();
-        let r = f(&conn)?;
-        drop(conn);
-        Ok(r)
-    })?;
+    let body = std::panic::AssertUnwindSafe(|| {
+        context::run(owner, &tview.meta.settings, || -> Result<R, TviewError> {
+            let conn = Connection::open()?;
+            // The TVIEW's table, and the state tables its tallies write.
+            let _scopes: Vec<MaintenanceScope> = std::iter::once(tview.meta.table)
+                .chain(tview.state_tables.iter().copied())
+                .map(MaintenanceScope::enter)
+                .collect();
+            let r = f(&conn)?;
+            drop(conn);
+            Ok(r)
+        })
+    });
+    let r = if writer_reads {
+        body()?
+    } else {
+        let tview_name = tview.meta.tview_name.as_str();
+        pgrx::PgTryBuilder::new(body)
+            .catch_others(|e| withheld(e, tview_name))
+            .execute()?
+    };
     run.finish();
     Ok(r)
+}
+
+/// Errors whose text may carry values of the rows maintenance read or wrote (SQLSTATE
+/// classes): data exceptions (a cast's input), integrity violations (a constraint's failing
+/// row or key), PL/pgSQL's RAISE, external routine errors, internal errors.
+const CLASSES_WITH_VALUES: [&str; 6] = ["22", "23", "P0", "38", "39", "XX"];
+
+/// An error raised inside maintenance, for a writer who may not read everything the TVIEW
+/// reads (see `checks::may_read_everything`): errors of [`CLASSES_WITH_VALUES`] are raised
+/// again with their SQLSTATE and without their text, which goes to the server log only;
+/// others (a refusal, a deadlock, a lock timeout, a cancel) as they are.
+fn withheld(e: pgrx::pg_sys::panic::CaughtError, tview: &str) -> ! {
+    use pgrx::pg_sys::panic::{CaughtError, ErrorReport};
+    use pgrx::PgLogLevel;
+    let report = match &e {
+        CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) => r,
+        CaughtError::RustPanic { ereport, .. } => ereport,
+    };
+    let code = report.sql_error_code();
+    // SAFETY: unpacks an error code PostgreSQL made.
+    let sqlstate = unsafe {
+        std::ffi::CStr::from_ptr(pg_sys::unpack_sql_state(code as i32))
+            .to_string_lossy()
+            .into_owned()
+    };
+    if !CLASSES_WITH_VALUES.iter().any(|c| sqlstate.starts_with(c)) {
+        e.rethrow();
+    }
+    let mut whole = ErrorReport::new(
+        code,
+        format!(
+            "pg_tviews: maintaining TVIEW {tview} failed: {}",
+            report.message()
+        ),
+        "pg_tviews",
+    );
+    if let Some(d) = report.detail() {
+        whole = whole.set_detail(d.to_string());
+    }
+    whole.report(PgLogLevel::LOG_SERVER_ONLY);
+    ErrorReport::new(
+        code,
+        format!("maintaining TVIEW {tview} failed with SQLSTATE {sqlstate}"),
+        "pg_tviews",
+    )
+    .set_detail(
+        "The error's text is withheld: it may hold values of rows that maintenance reads as the TVIEW's owner, and this role may not read all of them.".to_string(),
+    )
+    .set_hint(format!(
+        "The server log has the whole error. A role with SELECT on the TVIEW's table and every table it reads sees it whole; the TVIEW's owner can also run pg_tviews_check('{}').",
+        tview.replace('\'', "''")
+    ))
+    .report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
 }
 
 /// Recompute every row of a TVIEW (pg_tviews_refresh, creation after a restore).

@@ -382,7 +382,9 @@ fn pg_tviews_guard_trigger<'a>(
         .relid()
         .map_err(|e| TviewError::Internal(e.to_string()))?;
     let depth = trigger_depth();
-    if !is_maintenance_write(table, depth) {
+    let truncate = trigger.trigger_data().tg_event & pg_sys::TRIGGER_EVENT_OPMASK
+        == pg_sys::TRIGGER_EVENT_TRUNCATE;
+    if !is_maintenance_write(table, depth, truncate) {
         let name = format!(
             "{}.{}",
             trigger.table_schema().unwrap_or_default(),

@@ -106,5 +106,91 @@ pub fn install() {
     unsafe {
         PREVIOUS = pg_sys::fmgr_hook;
         pg_sys::fmgr_hook = Some(check_call);
+        PREVIOUS_RUN = pg_sys::ExecutorRun_hook;
+        pg_sys::ExecutorRun_hook = Some(executor_run);
+        PREVIOUS_FINISH = pg_sys::ExecutorFinish_hook;
+        pg_sys::ExecutorFinish_hook = Some(executor_finish);
+    }
+}
+
+thread_local! {
+    /// How many executor runs or finishes this backend is inside: a query executes its plan
+    /// in ExecutorRun and, in ExecutorFinish, the data-modifying WITH queries nobody read to
+    /// the end and its AFTER triggers. A query run by a function that another query's run or
+    /// finish called is one deeper. Maintenance's own statements write one level below the
+    /// point where it started; a function its statements call writes deeper still (see
+    /// `maintain::run::is_maintenance_write`).
+    static RUN_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+static mut PREVIOUS_RUN: pg_sys::ExecutorRun_hook_type = None;
+static mut PREVIOUS_FINISH: pg_sys::ExecutorFinish_hook_type = None;
+
+/// The executor nesting level now (runs and finishes).
+pub fn run_depth() -> u32 {
+    RUN_DEPTH.get()
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn executor_finish(query: *mut pg_sys::QueryDesc) {
+    let _level = InRun::enter();
+    // SAFETY: the argument PostgreSQL passed, handed on unchanged.
+    unsafe {
+        match PREVIOUS_FINISH {
+            Some(previous) => previous(query),
+            None => pg_sys::standard_ExecutorFinish(query),
+        }
+    }
+}
+
+/// One level of [`RUN_DEPTH`] for its lifetime (also when an ERROR unwinds through it).
+struct InRun(u32);
+
+impl InRun {
+    fn enter() -> InRun {
+        let outer = RUN_DEPTH.get();
+        RUN_DEPTH.set(outer + 1);
+        InRun(outer)
+    }
+}
+
+impl Drop for InRun {
+    fn drop(&mut self) {
+        RUN_DEPTH.set(self.0);
+    }
+}
+
+#[cfg(not(feature = "pg18"))]
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn executor_run(
+    query: *mut pg_sys::QueryDesc,
+    direction: pg_sys::ScanDirection::Type,
+    count: u64,
+    execute_once: bool,
+) {
+    let _level = InRun::enter();
+    // SAFETY: the arguments PostgreSQL passed, handed on unchanged.
+    unsafe {
+        match PREVIOUS_RUN {
+            Some(previous) => previous(query, direction, count, execute_once),
+            None => pg_sys::standard_ExecutorRun(query, direction, count, execute_once),
+        }
+    }
+}
+
+#[cfg(feature = "pg18")]
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn executor_run(
+    query: *mut pg_sys::QueryDesc,
+    direction: pg_sys::ScanDirection::Type,
+    count: u64,
+) {
+    let _level = InRun::enter();
+    // SAFETY: the arguments PostgreSQL passed, handed on unchanged.
+    unsafe {
+        match PREVIOUS_RUN {
+            Some(previous) => previous(query, direction, count),
+            None => pg_sys::standard_ExecutorRun(query, direction, count),
+        }
     }
 }

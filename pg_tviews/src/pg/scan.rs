@@ -618,22 +618,57 @@ fn type_functions(typ: pg_sys::Oid, types: &mut Vec<pg_sys::Oid>) -> Vec<pg_sys:
 ///   the columns it reads (and of its tables' rows), of the types it names, and of what the
 ///   functions above return, element by element and field by field.
 pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    definition_reach(view).0
+}
+
+/// The types whose values a definition handles, as [`definition_functions`] walks them:
+/// those of the columns it reads and of its tables' rows, the types it names, what its
+/// functions return, and the types inside each (a domain's base type, an array's elements, a
+/// row's fields, a range's subtype). A cast from one of them to `json` or `jsonb`, made or
+/// dropped, changes what the definition computes.
+pub fn definition_types(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    definition_reach(view).1
+}
+
+/// The casts to `json` or `jsonb` with a function that values of `types` (a definition's,
+/// [`definition_types`]) go through without the definition naming them (`to_json`, `jsonb_build_object`, `json_agg` and the
+/// like look them up at run time): (type, target, function).
+pub fn json_casts(types: &[pg_sys::Oid]) -> Vec<(pg_sys::Oid, pg_sys::Oid, pg_sys::Oid)> {
+    types
+        .iter()
+        .copied()
+        .filter(|t| t.to_u32() >= pg_sys::FirstNormalObjectId)
+        .flat_map(|t| {
+            [pg_sys::JSONOID, pg_sys::JSONBOID]
+                .into_iter()
+                .filter_map(move |target| cast_function(t, target).map(|f| (t, target, f)))
+        })
+        .collect()
+}
+
+/// ([`definition_functions`], [`definition_types`]) of a definition, each sorted.
+pub fn definition_reach(view: pg_sys::Oid) -> (Vec<pg_sys::Oid>, Vec<pg_sys::Oid>) {
     let constraint = pg_sys::Oid::from(CONSTRAINT_RELATION);
     let mut funcs: Vec<pg_sys::Oid> = Vec::new();
+    let mut types: Vec<pg_sys::Oid> = Vec::new();
     let mut seen: std::collections::HashSet<(pg_sys::Oid, pg_sys::Oid)> =
         std::collections::HashSet::new();
     let mut work: Vec<(pg_sys::Oid, pg_sys::Oid)> = Vec::new();
     for (class, object, column) in definition_dependencies(view) {
         if class == pg_sys::RelationRelationId {
             // SAFETY: relation and attribute syscache lookups; InvalidOid when missing.
-            let typ = unsafe {
-                if column == 0 {
-                    pg_sys::get_rel_type_id(object)
-                } else {
-                    pg_sys::get_atttype(object, column as i16)
+            unsafe {
+                if column != 0 {
+                    work.push((
+                        pg_sys::TypeRelationId,
+                        pg_sys::get_atttype(object, column as i16),
+                    ));
                 }
-            };
-            work.push((pg_sys::TypeRelationId, typ));
+                // Every column of a table the definition reads counts, used or not: a
+                // whole-row reference (to_jsonb(t)) reaches them all, and PostgreSQL records
+                // no dependency for it (only the columns named elsewhere).
+                work.push((pg_sys::TypeRelationId, pg_sys::get_rel_type_id(object)));
+            }
         } else {
             work.push((class, object));
         }
@@ -664,6 +699,7 @@ pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
                 );
             }
         } else if class == pg_sys::TypeRelationId {
+            types.push(object);
             if domain_parent(object).is_some() {
                 for k in domain_constraints(object) {
                     work.extend(
@@ -681,7 +717,9 @@ pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     }
     funcs.sort_by_key(|f| f.to_u32());
     funcs.dedup();
-    funcs
+    types.sort_by_key(|t| t.to_u32());
+    types.dedup();
+    (funcs, types)
 }
 
 /// The relations that are internal parts of relation `relid` (pg_depend rows with deptype

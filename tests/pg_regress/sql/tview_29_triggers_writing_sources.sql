@@ -61,8 +61,8 @@ CREATE VIEW marks AS
     SELECT m.tview_name, m.maybe_stale IS NOT NULL AS marked,
            (SELECT h.ok FROM pg_tviews_health_check() h
              WHERE h.tview = 'tw.' || m.table_name::regclass::text AND h.check_name = 'maybe stale') AS healthy
-      FROM pg_tview_meta m
-     WHERE m.table_name::regclass::text LIKE 'tv\_%' ORDER BY 1;
+      FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name
+     WHERE c.relnamespace = 'tw'::regnamespace ORDER BY 1;
 ALTER TABLE tb_order DISABLE TRIGGER USER;
 UPDATE tb_order SET total = 99 WHERE pk_order = 3;
 SELECT * FROM marks;

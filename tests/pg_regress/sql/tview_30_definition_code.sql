@@ -1,0 +1,121 @@
+-- What code that maintenance runs may do, and what its errors tell a writer. From an outside
+-- security review: a cast to json made after creation ran unchecked (as a superuser owner's,
+-- rows stale), a function run inside maintenance's statements wrote the TVIEW table, a
+-- constraint's error showed a writer the row it could not read, and pg_tviews_drop queued
+-- for the sources' locks before checking who asked.
+CREATE SCHEMA dc;
+SET search_path = dc, public;
+CREATE ROLE dc_owner;
+CREATE ROLE dc_other;
+CREATE ROLE dc_writer;
+GRANT USAGE, CREATE ON SCHEMA dc TO dc_owner, dc_other;
+GRANT USAGE ON SCHEMA dc TO dc_writer;
+CREATE TYPE dc.mood AS ENUM ('happy', 'sad');
+ALTER TYPE dc.mood OWNER TO dc_other;
+CREATE TABLE dc.tb_item (pk_item int PRIMARY KEY, mood dc.mood, name text);
+INSERT INTO dc.tb_item VALUES (1, 'happy', 'a'), (2, 'sad', 'b');
+ALTER TABLE dc.tb_item OWNER TO dc_owner;
+GRANT SELECT, UPDATE ON dc.tb_item TO dc_other, dc_writer;
+
+SET ROLE dc_owner;
+-- The mood as json, named, and the whole row (whose columns it reaches without naming them).
+SELECT pg_tviews_create('dc.item', $$
+    SELECT i.pk_item, jsonb_build_object('mood', i.mood, 'name', i.name) AS data FROM dc.tb_item i $$);
+SELECT pg_tviews_create('dc.item_row', $$ SELECT i.pk_item, to_jsonb(i) AS data FROM dc.tb_item i $$,
+                        mode => 'deferred');
+RESET ROLE;
+
+-- 1. A cast to json changes what to_json and the like compute: made or dropped after
+-- creation, every TVIEW whose values go through it is recomputed (a named column or a whole
+-- row). The owner's own cast function is accepted.
+SET ROLE dc_owner;
+CREATE FUNCTION dc.mood_json(dc.mood) RETURNS json IMMUTABLE LANGUAGE sql
+    AS $$ SELECT pg_catalog.to_json($1::text || '!') $$;
+RESET ROLE;
+CREATE CAST (dc.mood AS json) WITH FUNCTION dc.mood_json(dc.mood);
+SELECT pk_item, data FROM dc.tv_item ORDER BY 1;
+SELECT pk_item, data->>'mood' AS mood FROM dc.tv_item_row ORDER BY 1;
+SELECT * FROM pg_tviews_check('dc.item') UNION ALL SELECT * FROM pg_tviews_check('dc.item_row');
+DROP CAST (dc.mood AS json);
+SELECT pk_item, data FROM dc.tv_item ORDER BY 1;
+SELECT * FROM pg_tviews_check('dc.item') UNION ALL SELECT * FROM pg_tviews_check('dc.item_row');
+
+-- 2. A cast whose function another role owns (the type's owner may make one at any time):
+-- refused, as it would run that role's code with the TVIEW owner's rights on every write.
+SET ROLE dc_other;
+CREATE FUNCTION dc.loud(dc.mood) RETURNS json IMMUTABLE LANGUAGE sql
+    AS $$ SELECT pg_catalog.to_json(upper($1::text)) $$;
+CREATE CAST (dc.mood AS json) WITH FUNCTION dc.loud(dc.mood);
+RESET ROLE;
+SELECT count(*) AS casts FROM pg_cast WHERE castsource = 'dc.mood'::regtype;
+
+-- 3. Code a maintenance statement runs may not write the TVIEW table, whichever way it
+-- writes: a statement, a data-modifying WITH query (run when its statement finishes), or
+-- TRUNCATE (which PostgreSQL itself refuses on a table in use).
+SET ROLE dc_owner;
+CREATE FUNCTION dc.forge(how text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF how = 'none' THEN
+        RETURN;
+    ELSIF how = 'insert' THEN
+        INSERT INTO dc.tv_item VALUES (666, '{"forged": true}');
+    ELSIF how = 'with' THEN
+        EXECUTE 'WITH x AS (INSERT INTO dc.tv_item VALUES (777, ''{}'') RETURNING 1) SELECT 1';
+    ELSE
+        TRUNCATE dc.tv_item;
+    END IF;
+END $$;
+CREATE TABLE dc.how (how text);
+INSERT INTO dc.how VALUES ('none');
+-- IMMUTABLE, so the definition may call it (its body is the owner's responsibility).
+CREATE FUNCTION dc.mood_forging(dc.mood) RETURNS json IMMUTABLE LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM dc.forge((SELECT how FROM dc.how));
+    RETURN pg_catalog.to_json($1::text);
+END $$;
+RESET ROLE;
+CREATE CAST (dc.mood AS json) WITH FUNCTION dc.mood_forging(dc.mood);
+UPDATE dc.how SET how = 'insert';
+UPDATE dc.tb_item SET name = 'i' WHERE pk_item = 1;
+UPDATE dc.how SET how = 'with';
+UPDATE dc.tb_item SET name = 'w' WHERE pk_item = 1;
+UPDATE dc.how SET how = 'truncate';
+UPDATE dc.tb_item SET name = 't' WHERE pk_item = 1;
+DROP CAST (dc.mood AS json);
+SELECT pk_item, data FROM dc.tv_item ORDER BY 1;
+SELECT * FROM pg_tviews_check('dc.item');
+
+-- 4. An error raised inside maintenance may carry values of rows the writer cannot read
+-- (maintenance reads as the owner). A writer without SELECT on the TVIEW table and every
+-- table it reads gets the SQLSTATE, not the text; one who may read them gets it whole.
+SET ROLE dc_owner;
+CREATE TABLE dc.tb_salary (fk_item int PRIMARY KEY REFERENCES dc.tb_item, amount int NOT NULL);
+INSERT INTO dc.tb_salary VALUES (1, 123456), (2, 654321);
+SELECT pg_tviews_create('dc.pay', $$
+    SELECT i.pk_item, i.name, jsonb_build_object('amount', s.amount) AS data
+      FROM dc.tb_item i JOIN dc.tb_salary s ON s.fk_item = i.pk_item $$);
+ALTER TABLE dc.tv_pay ADD CONSTRAINT short_name CHECK (length(name) < 5);
+RESET ROLE;
+SET ROLE dc_writer;
+\set VERBOSITY default
+UPDATE dc.tb_item SET name = 'too long' WHERE pk_item = 1;
+RESET ROLE;
+GRANT SELECT ON dc.tv_pay, dc.tb_salary TO dc_writer;
+SET ROLE dc_writer;
+UPDATE dc.tb_item SET name = 'too long' WHERE pk_item = 1;
+RESET ROLE;
+\set VERBOSITY terse
+
+-- 5. pg_tviews_drop by a role that may not drop the table: refused before any lock.
+SET ROLE dc_writer;
+SELECT pg_tviews_drop('dc.item');
+RESET ROLE;
+SELECT count(*) AS tviews FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name
+ WHERE c.relnamespace = 'dc'::regnamespace;
+
+SELECT tview, check_name FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE 'dc.%';
+DROP SCHEMA dc CASCADE;
+DROP ROLE dc_owner;
+DROP ROLE dc_other;
+DROP ROLE dc_writer;
+RESET search_path;
