@@ -105,7 +105,7 @@ VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_after_trigger_drop_wrapper';
 COMMENT ON FUNCTION pg_tviews_after_trigger_drop(oid[]) IS
-'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER of one of pg_tviews'' triggers on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
+'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
 
 CREATE  FUNCTION "pg_tviews_after_cast"(
 	"source" oid, /* Option < pg_sys :: Oid > */
@@ -126,15 +126,14 @@ BEGIN
       WHERE (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
              AND d.objsubid OPERATOR(pg_catalog.=) 0)
          OR d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass;
-    -- DROP TRIGGER of one of pg_tviews' triggers on a table that stays (its schema, table and
-    -- trigger name are the dropped trigger's address).
+    -- DROP TRIGGER on a table that stays (its schema, table and trigger name are the dropped
+    -- trigger's address), whatever the trigger's name: one of pg_tviews' may have been renamed.
     PERFORM @extschema@.pg_tviews_after_trigger_drop(pg_catalog.array_agg(DISTINCT c.oid))
        FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
        JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) d.address_names[1]
        JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid
                                  AND c.relname OPERATOR(pg_catalog.=) d.address_names[2]
       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
-        AND d.address_names[3] LIKE 'pgtv\_%'
      HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
     -- DROP CAST (a cast to json changes what to_json and the like compute).
     PERFORM @extschema@.pg_tviews_after_cast(pg_catalog.to_regtype(d.address_names[1])::pg_catalog.oid,
@@ -182,7 +181,7 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
-                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST')
+                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST', 'ALTER TRIGGER')
     EXECUTE FUNCTION pg_tviews_on_alter();
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';

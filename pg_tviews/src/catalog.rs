@@ -148,7 +148,47 @@ pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
             }))
         }
     })?;
-    Ok(rows.into_iter().flatten().collect())
+    let mut metas: Vec<TviewMeta> = rows.into_iter().flatten().collect();
+    // A row restored from a dump of a version before 0.2.0 pins nothing: maintenance would
+    // otherwise run with each writer's own settings (a SET TimeZone would reach the rows).
+    // Such a TVIEW runs with PostgreSQL's built-in values until pg_tviews_set_setting pins
+    // others; the health check says so. (Before ALTER EXTENSION ... UPDATE there is no
+    // settings column: as before the update, nothing is pinned.)
+    if metas.iter().any(|m| m.settings.is_empty()) && has_settings_column()? {
+        let built_in = built_in_settings()?;
+        for m in metas.iter_mut().filter(|m| m.settings.is_empty()) {
+            m.settings = built_in.clone();
+        }
+    }
+    Ok(metas)
+}
+
+/// PostgreSQL's built-in value (`boot_val`) of every setting a TVIEW pins.
+fn built_in_settings() -> Result<Vec<(String, String)>, TviewError> {
+    let names: Vec<String> = tviews_core::settings::CAPTURED
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    let mut out = Vec::new();
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT s.name, s.boot_val FROM pg_catalog.pg_settings s \
+              JOIN pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS n(name, i) \
+                ON pg_catalog.lower(n.name) OPERATOR(pg_catalog.=) pg_catalog.lower(s.name) \
+             ORDER BY n.i",
+            None,
+            &[names.into()],
+        )?;
+        for r in rows {
+            if let (Some(name), Some(value)) = (r.get::<String>(1)?, r.get::<String>(2)?) {
+                if let Some(captured) = tviews_core::settings::captured_name(&name) {
+                    out.push((captured.to_string(), value));
+                }
+            }
+        }
+        Ok::<_, pgrx::spi::SpiError>(())
+    })?;
+    Ok(out)
 }
 
 /// Does the catalog have the `settings` column (version 0.2.0)? Between installing a new

@@ -202,7 +202,8 @@ pub fn may_read_everything(table: pg_sys::Oid, sources: &[pg_sys::Oid]) -> bool 
 ///   temporary schema first: run by maintenance in a writer's session, as the TVIEW's owner, it
 ///   would find what the writer put there (the rule PostgreSQL gives SECURITY DEFINER
 ///   functions);
-/// * a function of the user's own (SQL or a procedural language) that is not IMMUTABLE
+/// * a function that is not built in (SQL, a procedural language, or C from an extension)
+///   and is not IMMUTABLE
 ///   (STABLE, or VOLATILE where the definition reaches it other than by calling it, as an
 ///   aggregate's or an operator class's support function or a cast run by `to_json`) may
 ///   read tables: those would be sources pg_tviews cannot see, and a change to them would
@@ -214,7 +215,7 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     // SAFETY: a catalog lookup of an existing role.
     let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
-    for (function, volatility, language, builtin, search_path, owned_by_superuser) in rows {
+    for (function, volatility, _language, builtin, search_path, owned_by_superuser) in rows {
         if let Some(path) = search_path {
             if !tviews_core::settings::search_path_keeps_pg_temp_last(&path) {
                 return Err(TviewError::UnsafeFunction {
@@ -224,7 +225,10 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
                 });
             }
         }
-        if !builtin && volatility != b'i' && language != "c" && language != "internal" {
+        // Whatever its language: a C function of an extension may read tables (tablefunc's
+        // connectby runs SQL given as text) or its own settings (pg_trgm's % reads
+        // pg_trgm.similarity_threshold), neither of which maintenance can follow.
+        if !builtin && volatility != b'i' {
             let declared = if volatility == b's' {
                 "STABLE"
             } else {

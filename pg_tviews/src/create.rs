@@ -243,6 +243,12 @@ fn create_from_definition(
         }
         several => Some(composite_key(&view_name, table, &table_sql, several)?),
     };
+    if key_nullable || key_type.is_some() {
+        // No primary key (a unique index that counts NULL as a value, or one on the key's
+        // composite value): without a replica identity, a publication FOR ALL TABLES (or for
+        // the table's schema) would refuse maintenance's UPDATE and DELETE of its rows.
+        Spi::run(&format!("ALTER TABLE {table_sql} REPLICA IDENTITY FULL"))?;
+    }
     // (A key of groups from one table has its one column's unique index already.)
     if def.model.spans_tables() && def.key.len() > 1 {
         spanning_key_indexes(&target.schema, &target.name.table, &table_sql, &def)?;

@@ -214,6 +214,28 @@ fn pg_tviews_after_cast(
     }
     let command = command.unwrap_or("CREATE CAST");
     let run = || -> Result<(), TviewError> {
+        // Only for a cast the DDL command in progress made or dropped: called by hand (it is
+        // callable, as event trigger functions must be), it raises, as the event trigger
+        // functions PostgreSQL provides do outside an event trigger (a recompute under the
+        // TVIEW's lock is not for anyone to start).
+        let ours: Option<bool> = if command == "DROP CAST" {
+            crate::pg::spi::read_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() AS d \
+                                 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_cast'::pg_catalog.regclass)",
+                &[],
+            )?
+        } else {
+            crate::pg::spi::read_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_ddl_commands() AS c \
+                                  JOIN pg_catalog.pg_cast k ON k.oid OPERATOR(pg_catalog.=) c.objid \
+                                 WHERE k.castsource OPERATOR(pg_catalog.=) $1 \
+                                   AND k.casttarget OPERATOR(pg_catalog.=) $2)",
+                &[source.into(), target.into()],
+            )?
+        };
+        if ours != Some(true) {
+            return Ok(());
+        }
         cache::invalidate();
         for m in cache::all()? {
             if crate::pg::scan::definition_types(m.view).contains(&source) {
@@ -226,13 +248,18 @@ fn pg_tviews_after_cast(
     run().or_raise();
 }
 
-/// After `DROP TRIGGER` of one of pg_tviews' triggers on `tables` (tables that stay): the
-/// TVIEWs reading them, or whose tables they are, no longer get every write. Warned about
-/// and marked, as for a disabled trigger; `pg_tviews_refresh` creates the missing triggers
-/// again.
+/// After `DROP TRIGGER` on `tables` (tables that stay): when it took one of pg_tviews'
+/// triggers (under its name or another it was renamed to), the TVIEWs reading them, or whose
+/// tables they are, no longer get every write. Warned about and marked, as for a disabled
+/// trigger; `pg_tviews_refresh` creates the missing triggers again.
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_after_trigger_drop(tables: Option<Vec<pg_sys::Oid>>) {
     let run = || -> Result<(), TviewError> {
+        // Only inside the sql_drop event trigger (this raises elsewhere).
+        crate::pg::spi::read_one::<i64>(
+            "SELECT pg_catalog.count(*) FROM pg_catalog.pg_event_trigger_dropped_objects()",
+            &[],
+        )?;
         let all = cache::all()?;
         for table in tables.unwrap_or_default() {
             note_triggers_out_of_place(table, &all, "DROP TRIGGER")?;
@@ -475,14 +502,18 @@ fn note_triggers_out_of_place(
         let problems = problems.join("; ");
         let table = crate::pg::names::describe(relation);
         let what = format!("after {command} on {table}, pg_tviews' triggers are out of place");
+        // The transaction's id makes each mark its own: a check clears only the mark it
+        // read, never one another transaction made since with the same words.
         let since: String = crate::pg::spi::read_one(
-            "SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')",
+            "SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') \
+                    OPERATOR(pg_catalog.||) ' UTC, transaction ' \
+                    OPERATOR(pg_catalog.||) pg_catalog.txid_current()",
             &[],
         )?
         .unwrap_or_default();
         crate::catalog::mark_maybe_stale(
             m.table,
-            &format!("after {command} on {table} ({since} UTC), pg_tviews' triggers were out of place: {problems}"),
+            &format!("after {command} on {table} ({since}), pg_tviews' triggers were out of place: {problems}"),
         )?;
         // As the health check names it: an argument pg_tviews_refresh accepts.
         let tview =
@@ -611,6 +642,17 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         check_plain_tables(relation)?;
         if tag == "CREATE TRIGGER" {
             // A trigger changes no value a definition reads.
+            return Ok(());
+        }
+        if tag == "ALTER TRIGGER" {
+            // A rename takes one of pg_tviews' triggers out of place as surely as DROP
+            // TRIGGER (and makes it look like someone else's to DROP TRIGGER after it).
+            if let Some(table) = crate::pg::spi::read_one::<pg_sys::Oid>(
+                "SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) $1",
+                &[relation.into()],
+            )? {
+                note_triggers_out_of_place(table, &cache::all()?, &tag)?;
+            }
             return Ok(());
         }
         // Deferred changes this transaction captured as text before this DDL.
@@ -914,7 +956,7 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
-                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST')
+                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST', 'ALTER TRIGGER')
     EXECUTE FUNCTION pg_tviews_on_alter();
 ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
@@ -940,7 +982,7 @@ COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 COMMENT ON FUNCTION pg_tviews_after_cast(oid, oid, text) IS
 'pg_tviews internal: called by the event triggers after CREATE CAST and DROP CAST: a cast to json or jsonb from a type whose values a TVIEW''s definition handles changes what to_json and the like compute there, so each such TVIEW is checked again (the DDL is refused if the cast''s function may not run in its maintenance) and recomputed.';
 COMMENT ON FUNCTION pg_tviews_after_trigger_drop(oid[]) IS
-'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER of one of pg_tviews'' triggers on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
+'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
 
 CREATE FUNCTION pg_tviews_on_ddl_command_end() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -966,15 +1008,14 @@ BEGIN
       WHERE (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
              AND d.objsubid OPERATOR(pg_catalog.=) 0)
          OR d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass;
-    -- DROP TRIGGER of one of pg_tviews' triggers on a table that stays (its schema, table and
-    -- trigger name are the dropped trigger's address).
+    -- DROP TRIGGER on a table that stays (its schema, table and trigger name are the dropped
+    -- trigger's address), whatever the trigger's name: one of pg_tviews' may have been renamed.
     PERFORM @extschema@.pg_tviews_after_trigger_drop(pg_catalog.array_agg(DISTINCT c.oid))
        FROM pg_catalog.pg_event_trigger_dropped_objects() AS d
        JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) d.address_names[1]
        JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid
                                  AND c.relname OPERATOR(pg_catalog.=) d.address_names[2]
       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
-        AND d.address_names[3] LIKE 'pgtv\_%'
      HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
     -- DROP CAST (a cast to json changes what to_json and the like compute).
     PERFORM @extschema@.pg_tviews_after_cast(pg_catalog.to_regtype(d.address_names[1])::pg_catalog.oid,

@@ -27,8 +27,9 @@ impl Fires {
     /// The `tgenabled` letters under which the trigger does its job.
     fn enabled(self) -> &'static str {
         match self {
-            // ALWAYS also fires in ordinary sessions.
-            Fires::Origin => "OA",
+            // ALWAYS would fire in replica sessions too, where the replica triggers already
+            // collect every change: each would be maintained twice (tallies counted twice).
+            Fires::Origin => "O",
             // ALWAYS would fire in ordinary sessions too, maintaining every change twice.
             Fires::Replica => "R",
             Fires::Always => "A",

@@ -70,7 +70,8 @@ WITH m AS (
     SELECT table_name, definition_view, key_column, sources,
            (pg_catalog.to_jsonb(x) ->> 'key_type')::pg_catalog.regtype::pg_catalog.oid AS key_type,
            pg_catalog.to_jsonb(x) -> 'key_columns' AS key_columns,
-           pg_catalog.to_jsonb(x) ->> 'maybe_stale' AS maybe_stale
+           pg_catalog.to_jsonb(x) ->> 'maybe_stale' AS maybe_stale,
+           pg_catalog.jsonb_array_length(coalesce(pg_catalog.to_jsonb(x) -> 'settings', '[]')) AS settings
       FROM @ext@.pg_tview_meta x WHERE table_name = $1::regclass
 ), ours AS (
     -- The trigger functions of this installation: a trigger with the right name that calls
@@ -156,6 +157,11 @@ WITH m AS (
                          AND t.tgfoid = (SELECT oid FROM ours WHERE proname = 'pg_tviews_guard_trigger'))),
            'direct writes to the table are refused',
            'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own, on the table or one of its state tables (pg_tviews_refresh builds those again): direct writes to it are not refused'
+    UNION ALL
+    -- A catalog row restored from a dump of a version before 0.2.0 pins no settings.
+    SELECT 'pinned settings', (SELECT settings > 0 FROM m),
+           'maintenance runs with the settings pinned at creation (pg_tviews_explain lists them)',
+           'no settings are pinned (a TVIEW restored from a dump of a version before 0.2.0): maintenance runs with PostgreSQL''s built-in values (TimeZone GMT, DateStyle ISO, MDY, ...), which may not be the ones its rows were computed with; pin yours with pg_tviews_set_setting, or run pg_tviews_refresh to recompute the rows with the built-in ones'
     UNION ALL
     SELECT 'maybe stale', (SELECT maybe_stale IS NULL FROM m),
            'every write has reached the TVIEW since it was created or last refreshed',

@@ -328,6 +328,14 @@ fn make_state_table(
     };
     crate::pg::context::run(owner, &meta.settings, || {
         Spi::run(create)?;
+        // Its key may be NULL (a unique constraint, no primary key), or it has none (a
+        // pending table): with a publication FOR ALL TABLES (or for its schema), whose
+        // tables need a replica identity to be updated or deleted from, maintenance could
+        // not write it. Its rows are small counts.
+        Spi::run(&format!(
+            "ALTER TABLE {} REPLICA IDENTITY FULL",
+            tviews_core::sqlgen::qualified(DEFINITION_SCHEMA, name)
+        ))?;
         Spi::run(&format!(
             "COMMENT ON TABLE {} IS {}",
             tviews_core::sqlgen::qualified(DEFINITION_SCHEMA, name),

@@ -553,6 +553,18 @@ const CATALOG_FUNCTIONS: &[&str] = &[
 /// The families of built-ins that read catalog state, by name: `pg_get_*` (definitions),
 /// `*_is_visible`, `has_*_privilege`, `to_reg*`, `pg_relation_*` (storage, updatability),
 /// `*_has_property`.
+/// Built-in functions that read server state no write to a source changes: the statistics
+/// system (`pg_stat_get_*`), transaction ids' age, a table or query's rows given as text
+/// (`table_to_xml`, `query_to_xml` and the rest of that family read tables the TVIEW cannot
+/// see).
+fn reads_server_state(name: &str, func: pg_sys::Oid) -> bool {
+    name.starts_with("pg_stat_get_")
+        || name.starts_with("pg_stat_have_")
+        || name.contains("_to_xml")
+        || func == pg_sys::Oid::from(pg_sys::F_AGE_XID)
+        || func == pg_sys::Oid::from(pg_sys::F_MXID_AGE)
+}
+
 fn reads_catalog_by_name(name: &str) -> bool {
     name.starts_with("pg_get_")
         || name.ends_with("_is_visible")
@@ -862,6 +874,13 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                         *found = Some(refused(
                             &format!("{name}()"),
                             "Its result depends on the session that runs it, and maintenance runs in whichever session writes a source.",
+                        ));
+                        return Visit::Stop;
+                    }
+                    if reads_server_state(&name, f.funcid) {
+                        *found = Some(refused(
+                            &format!("{name}()"),
+                            "It reads server state (statistics, transaction ids, or tables named in its arguments) that changes without any write to a source, so stored rows would not follow.",
                         ));
                         return Visit::Stop;
                     }

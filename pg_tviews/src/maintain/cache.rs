@@ -559,30 +559,33 @@ fn refresh_if_stale() -> Result<(), TviewError> {
 
 /// The catalog rows of TVIEWs that read `source`, in dependency order.
 pub fn tviews_reading(source: pg_sys::Oid) -> Result<Vec<TviewMeta>, TviewError> {
-    let reading = || -> Result<Vec<TviewMeta>, TviewError> {
-        refresh_if_stale()?;
-        Ok(CACHE.with(|c| {
-            c.borrow()
-                .metas
-                .iter()
-                .filter(|m| m.sources.contains(&source))
-                .cloned()
-                .collect()
-        }))
-    };
-    let mut list = reading()?;
-    if list.is_empty() {
-        // Asked for a table carrying pg_tviews' triggers, which no TVIEW this backend knows
-        // reads: catalog rows may have arrived without an invalidation (a data-only restore
-        // COPYs pg_tview_meta with its triggers disabled). Read the catalog again first.
-        invalidate();
-        list = reading()?;
-    }
+    refresh_if_stale()?;
+    let mut list: Vec<TviewMeta> = CACHE.with(|c| {
+        c.borrow()
+            .metas
+            .iter()
+            .filter(|m| m.sources.contains(&source))
+            .cloned()
+            .collect()
+    });
     // The order of the deferred queue at commit: a statement and a commit elsewhere (a
     // replica session's, say) must take their locks in one order.
     let slots = slots();
     list.sort_by_key(|m| slot_in(&slots, m.table));
     Ok(list)
+}
+
+/// [`tviews_reading`] for a table that carries pg_tviews' triggers, so some TVIEW should
+/// read it: when none this backend knows does, catalog rows may have arrived without an
+/// invalidation (a data-only restore COPYs pg_tview_meta with its triggers disabled), so the
+/// catalog is read again before the answer is taken.
+pub fn tviews_reading_triggered(source: pg_sys::Oid) -> Result<Vec<TviewMeta>, TviewError> {
+    let list = tviews_reading(source)?;
+    if !list.is_empty() {
+        return Ok(list);
+    }
+    invalidate();
+    tviews_reading(source)
 }
 
 /// All TVIEWs' catalog rows.

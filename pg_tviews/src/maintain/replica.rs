@@ -306,7 +306,7 @@ fn queue_collected(e: &Collected, recounted: &mut Vec<pg_sys::Oid>) -> Result<()
     if crate::pg::names::relation_name(e.source).is_none() {
         return Ok(()); // dropped in this transaction
     }
-    let tviews = cache::tviews_reading(e.source)?;
+    let tviews = cache::tviews_reading_triggered(e.source)?;
     if tviews.is_empty() {
         if !crate::install::has_replica_trigger(e.source)? {
             return Ok(()); // its last TVIEW was dropped in this transaction, after the rows

@@ -116,15 +116,21 @@ pub fn with_maintenance<R>(
     Ok(r)
 }
 
-/// Errors whose text may carry values of the rows maintenance read or wrote (SQLSTATE
-/// classes): data exceptions (a cast's input), integrity violations (a constraint's failing
-/// row or key), PL/pgSQL's RAISE, external routine errors, internal errors.
-const CLASSES_WITH_VALUES: [&str; 6] = ["22", "23", "P0", "38", "39", "XX"];
+/// Errors whose text carries no values of the rows maintenance reads (SQLSTATE classes, or
+/// codes): transaction rollbacks (serialization failures, deadlocks), resources and
+/// program limits, objects not ready (a lock not available), operator intervention (a
+/// cancel, a statement timeout), system and connection errors, invalid transaction state,
+/// features not supported (pg_tviews' refusals), insufficient privilege. Any other error
+/// may quote a value (a constraint's failing row, a cast's or a parser's input: a tsquery,
+/// a jsonpath), wherever its class.
+const CLASSES_WITHOUT_VALUES: [&str; 10] = [
+    "40", "53", "54", "55", "57", "58", "08", "25", "0A", "42501",
+];
 
 /// An error raised inside maintenance, for a writer who may not read everything the TVIEW
-/// reads (see `checks::may_read_everything`): errors of [`CLASSES_WITH_VALUES`] are raised
-/// again with their SQLSTATE and without their text, which goes to the server log only;
-/// others (a refusal, a deadlock, a lock timeout, a cancel) as they are.
+/// reads (see `checks::may_read_everything`): errors outside [`CLASSES_WITHOUT_VALUES`] are
+/// raised again with their SQLSTATE and without their text, which goes to the server log
+/// only; the others (a refusal, a deadlock, a lock timeout, a cancel) as they are.
 fn withheld(e: pgrx::pg_sys::panic::CaughtError, tview: &str) -> ! {
     use pgrx::pg_sys::panic::{CaughtError, ErrorReport};
     use pgrx::PgLogLevel;
@@ -139,7 +145,10 @@ fn withheld(e: pgrx::pg_sys::panic::CaughtError, tview: &str) -> ! {
             .to_string_lossy()
             .into_owned()
     };
-    if !CLASSES_WITH_VALUES.iter().any(|c| sqlstate.starts_with(c)) {
+    if CLASSES_WITHOUT_VALUES
+        .iter()
+        .any(|c| sqlstate.starts_with(c))
+    {
         e.rethrow();
     }
     let mut whole = ErrorReport::new(

@@ -305,7 +305,7 @@ fn pg_tviews_source_trigger<'a>(
         let source = trigger
             .relid()
             .map_err(|e| TviewError::Internal(e.to_string()))?;
-        let tviews = cache::tviews_reading(source)?;
+        let tviews = cache::tviews_reading_triggered(source)?;
         if tviews.is_empty() {
             // Triggers are dropped with the last TVIEW reading a table: the catalog is
             // missing rows, and a change maintained nowhere would silently go stale.

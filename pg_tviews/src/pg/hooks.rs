@@ -110,21 +110,57 @@ pub fn install() {
         pg_sys::ExecutorRun_hook = Some(executor_run);
         PREVIOUS_FINISH = pg_sys::ExecutorFinish_hook;
         pg_sys::ExecutorFinish_hook = Some(executor_finish);
+        PREVIOUS_START = pg_sys::ExecutorStart_hook;
+        pg_sys::ExecutorStart_hook = Some(executor_start);
+        PREVIOUS_PLANNER = pg_sys::planner_hook;
+        pg_sys::planner_hook = Some(planner);
     }
 }
 
 thread_local! {
-    /// How many executor runs or finishes this backend is inside: a query executes its plan
-    /// in ExecutorRun and, in ExecutorFinish, the data-modifying WITH queries nobody read to
-    /// the end and its AFTER triggers. A query run by a function that another query's run or
-    /// finish called is one deeper. Maintenance's own statements write one level below the
-    /// point where it started; a function its statements call writes deeper still (see
-    /// `maintain::run::is_maintenance_write`).
+    /// How many query stages this backend is inside, each a point where a query can call
+    /// functions: planning (which folds calls of immutable functions over constants),
+    /// ExecutorStart (initial partition pruning), ExecutorRun (the plan) and ExecutorFinish
+    /// (the data-modifying WITH queries nobody read to the end, and AFTER triggers). A query
+    /// run by a function that another query's stage called is one deeper. Maintenance's own
+    /// statements write one level below the point where it started; a function its
+    /// statements call writes deeper still (see `maintain::run::is_maintenance_write`).
     static RUN_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
 static mut PREVIOUS_RUN: pg_sys::ExecutorRun_hook_type = None;
 static mut PREVIOUS_FINISH: pg_sys::ExecutorFinish_hook_type = None;
+static mut PREVIOUS_START: pg_sys::ExecutorStart_hook_type = None;
+static mut PREVIOUS_PLANNER: pg_sys::planner_hook_type = None;
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn executor_start(query: *mut pg_sys::QueryDesc, eflags: std::ffi::c_int) {
+    let _level = InRun::enter();
+    // SAFETY: the arguments PostgreSQL passed, handed on unchanged.
+    unsafe {
+        match PREVIOUS_START {
+            Some(previous) => previous(query, eflags),
+            None => pg_sys::standard_ExecutorStart(query, eflags),
+        }
+    }
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn planner(
+    parse: *mut pg_sys::Query,
+    query_string: *const std::ffi::c_char,
+    cursor_options: std::ffi::c_int,
+    bound_params: pg_sys::ParamListInfo,
+) -> *mut pg_sys::PlannedStmt {
+    let _level = InRun::enter();
+    // SAFETY: the arguments PostgreSQL passed, handed on unchanged.
+    unsafe {
+        match PREVIOUS_PLANNER {
+            Some(previous) => previous(parse, query_string, cursor_options, bound_params),
+            None => pg_sys::standard_planner(parse, query_string, cursor_options, bound_params),
+        }
+    }
+}
 
 /// The executor nesting level now (runs and finishes).
 pub fn run_depth() -> u32 {

@@ -32,7 +32,7 @@ SELECT bool_and(ok) AS all_ok FROM pg_tviews_health_check() WHERE tview LIKE 'mo
 -- A disabled source trigger and a dropped guard trigger are reported.
 ALTER TABLE tb_review DISABLE TRIGGER pgtv_update;
 DROP TRIGGER pgtv_guard ON tv_product;
-SELECT tview, check_name, ok, regexp_replace(detail, '\(\d{4}-[^)]* UTC\)', '(time)') AS detail
+SELECT tview, check_name, ok, regexp_replace(detail, '\(\d{4}-[^)]* UTC, transaction \d+\)', '(time)') AS detail
   FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE 'monitor.%' ORDER BY 1, 2;
 ALTER TABLE tb_review ENABLE TRIGGER pgtv_update;
 

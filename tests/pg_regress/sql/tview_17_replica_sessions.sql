@@ -173,7 +173,7 @@ ALTER TABLE tb_prod ENABLE ALWAYS TRIGGER pgtv_replica_row;
 SELECT tgrelid::regclass, tgname, tgenabled FROM pg_trigger
  WHERE tgrelid IN ('rs.tb_rev'::regclass, 'rs.tb_prod'::regclass) AND tgname LIKE 'pgtv_replica%' ORDER BY 1, 2;
 ALTER TABLE tb_cat DISABLE TRIGGER pgtv_replica_truncate;
-SELECT tview, check_name, regexp_replace(detail, '\(\d{4}-[^)]* UTC\)', '(time)') AS detail
+SELECT tview, check_name, regexp_replace(detail, '\(\d{4}-[^)]* UTC, transaction \d+\)', '(time)') AS detail
   FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE 'rs.%' ORDER BY 1, 2;
 ALTER TABLE tb_cat ENABLE REPLICA TRIGGER pgtv_replica_truncate;
 -- The TVIEWs stay marked maybe stale until the oracle finds them exact.

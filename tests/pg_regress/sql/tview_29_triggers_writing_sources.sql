@@ -69,7 +69,7 @@ SELECT * FROM marks;
 SELECT pg_tviews_refresh('order');
 ALTER TABLE tb_order ENABLE TRIGGER USER;
 SELECT * FROM differing();
-SELECT regexp_replace(detail, '\(\d{4}-[^)]* UTC\)', '(time)') AS detail
+SELECT regexp_replace(detail, '\(\d{4}-[^)]* UTC, transaction \d+\)', '(time)') AS detail
   FROM pg_tviews_health_check() WHERE tview = 'tw.tv_order_d' AND check_name = 'maybe stale';
 SELECT pg_tviews_refresh('order'), pg_tviews_refresh('order_d'), pg_tviews_refresh('customer');
 SELECT * FROM differing();

@@ -114,6 +114,107 @@ SELECT count(*) AS tviews FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.tabl
  WHERE c.relnamespace = 'dc'::regnamespace;
 
 SELECT tview, check_name FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE 'dc.%';
+
+-- From a second review of the above.
+-- 6. A function folded while maintenance plans its statement (an IMMUTABLE function over
+-- constants, calling one that writes) runs outside any executor run: refused all the same.
+SET ROLE dc_owner;
+CREATE FUNCTION dc.write_tv() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT how FROM dc.how) = 'insert' THEN
+        INSERT INTO dc.tv_item VALUES (888, '{"folded": true}');
+    END IF;
+    RETURN 1;
+END $$;
+CREATE FUNCTION dc.folded(int) RETURNS int IMMUTABLE LANGUAGE plpgsql AS $$
+DECLARE v int;
+BEGIN v := dc.write_tv(); RETURN $1 + v - 1; END $$;
+UPDATE dc.how SET how = 'none';
+SELECT pg_tviews_create('dc.fold', $$ SELECT i.pk_item, i.name, dc.folded(1) AS one FROM dc.tb_item i $$);
+UPDATE dc.how SET how = 'insert';
+RESET ROLE;
+UPDATE dc.tb_item SET name = 'f' WHERE pk_item = 2;
+SELECT count(*) AS forged FROM dc.tv_item WHERE pk_item = 888;
+UPDATE dc.how SET how = 'none';
+SELECT * FROM pg_tviews_check('dc.fold');
+
+-- 7. Renaming one of pg_tviews' triggers takes it out of place as dropping it does (and a
+-- DROP under the new name is still noticed); ENABLE ALWAYS on a trigger for ordinary
+-- sessions would maintain a replica session's rows twice. Each warns and marks.
+CREATE VIEW dc.marks AS
+    SELECT m.tview_name, m.maybe_stale IS NOT NULL AS marked
+      FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name
+     WHERE c.relnamespace = 'dc'::regnamespace ORDER BY 1;
+ALTER TRIGGER pgtv_update ON dc.tb_item RENAME TO zz_update;
+DROP TRIGGER zz_update ON dc.tb_item;
+SELECT * FROM dc.marks;
+SELECT pg_tviews_refresh('dc.item'), pg_tviews_refresh('dc.item_row'), pg_tviews_refresh('dc.pay'),
+       pg_tviews_refresh('dc.fold');
+SELECT * FROM dc.marks;
+ALTER TABLE dc.tb_item ENABLE ALWAYS TRIGGER pgtv_insert;
+SELECT * FROM dc.marks;
+ALTER TABLE dc.tb_item ENABLE TRIGGER pgtv_insert;
+SELECT count(*) AS cleared FROM pg_tview_meta m, pg_tviews_check(m.table_name::text) c
+ WHERE m.table_name::regclass::oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'dc'::regnamespace);
+SELECT * FROM dc.marks;
+DROP VIEW dc.marks;
+
+-- 8. The event triggers' helpers are not for calling by hand.
+SET ROLE dc_writer;
+SELECT pg_tviews_after_cast('int4'::regtype, 'jsonb'::regtype, 'CREATE CAST');
+SELECT pg_tviews_after_trigger_drop(ARRAY['dc.tb_item'::regclass::oid]);
+RESET ROLE;
+
+-- 9. Withheld by default: an error of any class may quote a value (a tsquery's parser
+-- quotes its input: SQLSTATE 42601).
+SET ROLE dc_owner;
+CREATE TABLE dc.tb_note (fk_item int PRIMARY KEY REFERENCES dc.tb_item, q text NOT NULL);
+INSERT INTO dc.tb_note VALUES (1, 'secret code 4711');
+UPDATE dc.tb_item SET name = 'x' WHERE pk_item = 1;
+-- Item 1's note is read only once its name is not 'x'.
+SELECT pg_tviews_create('dc.note', $$
+    SELECT i.pk_item, to_tsquery('simple', n.q)::text AS q
+      FROM dc.tb_item i JOIN dc.tb_note n ON n.fk_item = i.pk_item WHERE i.name <> 'x' $$);
+RESET ROLE;
+SET ROLE dc_writer;
+\set VERBOSITY default
+UPDATE dc.tb_item SET name = 'n' WHERE pk_item = 1;
+\set VERBOSITY terse
+RESET ROLE;
+
+-- 10. Built-in functions reading server state no write changes: refused.
+SELECT pg_tviews_create('dc.live', $$ SELECT i.pk_item, pg_stat_get_live_tuples('dc.tb_item'::regclass) AS n FROM dc.tb_item i $$);
+SELECT pg_tviews_create('dc.aged', $$ SELECT i.pk_item, age(i.xmin) AS a FROM dc.tb_item i $$);
+SELECT pg_tviews_create('dc.xml', $$ SELECT i.pk_item, table_to_xml('dc.tb_note', true, false, '') AS x FROM dc.tb_item i $$);
+
+-- 11. Tables without a primary key get a replica identity (a publication FOR ALL TABLES
+-- would refuse maintenance's UPDATE and DELETE without one): a TVIEW keyed by a column
+-- that may be NULL or by several, and the state tables.
+CREATE TABLE dc.tb_sale (pk_sale int PRIMARY KEY, region text, kind text, amount int NOT NULL);
+INSERT INTO dc.tb_sale VALUES (1, NULL, 'a', 5), (2, 'n', 'b', 7);
+SELECT pg_tviews_create('dc.by_region', $$ SELECT s.region, count(*) AS n, sum(s.amount) AS total FROM dc.tb_sale s GROUP BY s.region $$);
+SELECT pg_tviews_create('dc.by_pair', $$ SELECT s.region, s.kind, count(*) AS n FROM dc.tb_sale s WHERE s.region IS NOT NULL GROUP BY s.region, s.kind $$);
+SELECT c.relname, c.relreplident FROM pg_class c
+ WHERE (c.relnamespace = 'dc'::regnamespace AND c.relname IN ('tv_by_region', 'tv_by_pair', 'tv_item'))
+    OR (c.relnamespace = 'tviews_def'::regnamespace AND c.relname LIKE 'tv\_by\_%')
+ ORDER BY 1;
+
+-- 12. A catalog row without pinned settings (restored from a dump of a version before
+-- 0.2.0): maintenance runs with PostgreSQL's built-in values, never the writer's, and the
+-- health check says so.
+SET ROLE dc_owner;
+CREATE TABLE dc.tb_event (pk_event int PRIMARY KEY, at timestamptz NOT NULL);
+SELECT pg_tviews_create('dc.event', $$ SELECT e.pk_event, e.at::text AS at FROM dc.tb_event e $$);
+RESET ROLE;
+UPDATE pg_tview_meta SET settings = '{}' WHERE table_name = 'dc.tv_event'::regclass;
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_event' AND NOT ok;
+SET TimeZone = 'Asia/Tokyo';
+INSERT INTO dc.tb_event VALUES (1, '2026-01-01 00:00:00+00');
+RESET TimeZone;
+SELECT at FROM dc.tv_event;
+SELECT pg_tviews_set_setting('dc.event', 'TimeZone', 'UTC');
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_event' AND NOT ok;
+SELECT at FROM dc.tv_event;
 DROP SCHEMA dc CASCADE;
 DROP ROLE dc_owner;
 DROP ROLE dc_other;
