@@ -172,7 +172,9 @@ fn built_in_settings() -> Result<Vec<(String, String)>, TviewError> {
     let mut out = Vec::new();
     Spi::connect(|client| {
         let rows = client.select(
-            "SELECT s.name, s.boot_val FROM pg_catalog.pg_settings s \
+            // timezone_abbreviations has no boot value: PostgreSQL loads its Default set.
+            "SELECT s.name, coalesce(s.boot_val, CASE s.name WHEN 'timezone_abbreviations' THEN 'Default' END) \
+               FROM pg_catalog.pg_settings s \
               JOIN pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS n(name, i) \
                 ON pg_catalog.lower(n.name) OPERATOR(pg_catalog.=) pg_catalog.lower(s.name) \
              ORDER BY n.i",

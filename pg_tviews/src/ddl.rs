@@ -532,6 +532,23 @@ fn note_triggers_out_of_place(
     Ok(())
 }
 
+/// The table and name of trigger `trigger` (None for another kind of object).
+fn trigger_table_and_name(
+    trigger: pg_sys::Oid,
+) -> Result<Option<(pg_sys::Oid, String)>, TviewError> {
+    let found = crate::pg::spi::select_latest(
+        "SELECT t.tgrelid, t.tgname::pg_catalog.text FROM pg_catalog.pg_trigger t \
+          WHERE t.oid OPERATOR(pg_catalog.=) $1",
+        &[(pg_sys::OIDOID, pg_sys::Datum::from(trigger))],
+        // SAFETY: an oid and a text column.
+        |r| unsafe {
+            Ok(crate::pg::spi::value::<pg_sys::Oid>(r[0])
+                .zip(crate::pg::spi::value::<String>(r[1])))
+        },
+    )?;
+    Ok(found.into_iter().flatten().next())
+}
+
 /// Has this transaction given `relid` new storage (a rewrite by ALTER TABLE)?
 fn rewritten_in_this_transaction(relid: pg_sys::Oid) -> bool {
     // SAFETY: opens an existing relation that the running ALTER TABLE has locked, reads its
@@ -641,16 +658,19 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // trigger or rule its table), no table pg_tviews writes may stop being plain.
         check_plain_tables(relation)?;
         if tag == "CREATE TRIGGER" {
-            // A trigger changes no value a definition reads.
+            // A trigger changes no value a definition reads. But CREATE OR REPLACE TRIGGER
+            // of one of pg_tviews' own makes it something else under the same name.
+            if let Some((table, name)) = trigger_table_and_name(relation)? {
+                if install::is_impostor(table, &name)? {
+                    note_triggers_out_of_place(table, &cache::all()?, &tag)?;
+                }
+            }
             return Ok(());
         }
         if tag == "ALTER TRIGGER" {
             // A rename takes one of pg_tviews' triggers out of place as surely as DROP
             // TRIGGER (and makes it look like someone else's to DROP TRIGGER after it).
-            if let Some(table) = crate::pg::spi::read_one::<pg_sys::Oid>(
-                "SELECT t.tgrelid FROM pg_catalog.pg_trigger t WHERE t.oid OPERATOR(pg_catalog.=) $1",
-                &[relation.into()],
-            )? {
+            if let Some((table, _)) = trigger_table_and_name(relation)? {
                 note_triggers_out_of_place(table, &cache::all()?, &tag)?;
             }
             return Ok(());

@@ -180,6 +180,26 @@ pub fn reserved_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// Is the trigger named `name` on `table`, if it bears the name of one of pg_tviews'
+/// triggers, something else (another function, events or timing: `CREATE OR REPLACE
+/// TRIGGER` of one of them)? Whether it is enabled is not asked (a restore enables it after
+/// creating it).
+pub fn is_impostor(table: pg_sys::Oid, name: &str) -> Result<bool, TviewError> {
+    let Some(spec) = source_trigger_specs()
+        .into_iter()
+        .chain(std::iter::once(guard_spec()))
+        .find(|s| s.name == name)
+    else {
+        return Ok(false);
+    };
+    let ext = crate::catalog::extension_schema_quoted()?;
+    match has_trigger(table, &spec, &ext) {
+        Ok(_) => Ok(false),
+        Err(TviewError::ForeignTrigger { .. }) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// The source triggers as SQL rows `(tgname, function, tgtype, oldtable, newtable, enabled)`
 /// for the health check: `enabled` holds the `tgenabled` letters that count as working.
 pub fn source_triggers_values() -> String {

@@ -451,6 +451,9 @@ const SESSION_FUNCTIONS: &[&str] = &[
     "pg_notification_queue_usage",
     "pg_current_logfile",
     "pg_stat_get_activity",
+    // Who logged in (the keywords SESSION_USER and SYSTEM_USER are refused as such too).
+    "session_user",
+    "system_user",
 ];
 
 /// Built-in aggregates whose result over floating-point input depends on the order of the

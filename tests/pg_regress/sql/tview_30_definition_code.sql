@@ -157,6 +157,19 @@ ALTER TABLE dc.tb_item ENABLE TRIGGER pgtv_insert;
 SELECT count(*) AS cleared FROM pg_tview_meta m, pg_tviews_check(m.table_name::text) c
  WHERE m.table_name::regclass::oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'dc'::regnamespace);
 SELECT * FROM dc.marks;
+-- CREATE OR REPLACE TRIGGER of one of them with another function: warned and marked; put
+-- back with pg_tviews' own, no new warning, and the mark stays until a check or refresh.
+CREATE FUNCTION dc.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE OR REPLACE TRIGGER pgtv_update AFTER UPDATE ON dc.tb_item
+    REFERENCING OLD TABLE AS pgtv_old NEW TABLE AS pgtv_new FOR EACH STATEMENT EXECUTE FUNCTION dc.noop();
+UPDATE dc.tb_item SET name = 'r' WHERE pk_item = 2;
+CREATE OR REPLACE TRIGGER pgtv_update AFTER UPDATE ON dc.tb_item
+    REFERENCING OLD TABLE AS pgtv_old NEW TABLE AS pgtv_new FOR EACH STATEMENT EXECUTE FUNCTION public.pg_tviews_source_trigger();
+SELECT * FROM dc.marks;
+SELECT * FROM pg_tviews_check('dc.item');
+SELECT pg_tviews_refresh('dc.item'), pg_tviews_refresh('dc.item_row'), pg_tviews_refresh('dc.pay'),
+       pg_tviews_refresh('dc.fold');
+SELECT * FROM dc.marks;
 DROP VIEW dc.marks;
 
 -- 8. The event triggers' helpers are not for calling by hand.
@@ -186,6 +199,8 @@ RESET ROLE;
 SELECT pg_tviews_create('dc.live', $$ SELECT i.pk_item, pg_stat_get_live_tuples('dc.tb_item'::regclass) AS n FROM dc.tb_item i $$);
 SELECT pg_tviews_create('dc.aged', $$ SELECT i.pk_item, age(i.xmin) AS a FROM dc.tb_item i $$);
 SELECT pg_tviews_create('dc.xml', $$ SELECT i.pk_item, table_to_xml('dc.tb_note', true, false, '') AS x FROM dc.tb_item i $$);
+-- Who logged in, called as a function rather than by its keyword: refused like the keyword.
+SELECT pg_tviews_create('dc.who', $$ SELECT i.pk_item, pg_catalog."session_user"()::text AS who FROM dc.tb_item i $$);
 
 -- 11. Tables without a primary key get a replica identity (a publication FOR ALL TABLES
 -- would refuse maintenance's UPDATE and DELETE without one): a TVIEW keyed by a column
@@ -209,8 +224,12 @@ RESET ROLE;
 UPDATE pg_tview_meta SET settings = '{}' WHERE table_name = 'dc.tv_event'::regclass;
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_event' AND NOT ok;
 SET TimeZone = 'Asia/Tokyo';
+SET timezone_abbreviations = 'India';
 INSERT INTO dc.tb_event VALUES (1, '2026-01-01 00:00:00+00');
 RESET TimeZone;
+RESET timezone_abbreviations;
+SELECT source, maintenance LIKE '%timezone_abbreviations=Default%' AS abbreviations_pinned
+  FROM pg_tviews_explain('dc.event') WHERE source = '(every source)';
 SELECT at FROM dc.tv_event;
 SELECT pg_tviews_set_setting('dc.event', 'TimeZone', 'UTC');
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_event' AND NOT ok;
