@@ -41,6 +41,28 @@ for l in "${LAYERS[@]}"; do
     case " ${ALL[*]} " in *" $l "*) ;; *) die "unknown layer '$l' (layers: ${ALL[*]})" ;; esac
 done
 
+# Disk: a full run on a fresh clone writes about 8 GB under target/ (debug, release and one
+# directory per other major) and a few hundred MB under /tmp. A disk that fills half way fails
+# in a compiler with "No space left on device" after minutes; say it first, with what is big.
+# A run of chosen layers asks for 2 GB. PG_TVIEWS_MIN_FREE_GB sets the threshold, 0 skips it.
+check_free_space() {
+    local need_gb=$1 dir free_kb
+    [ "$need_gb" -gt 0 ] || return 0
+    for dir in "$ROOT" /tmp; do
+        free_kb=$(df -Pk "$dir" | awk 'NR == 2 { print $4 }')
+        if [ "$((free_kb / 1048576))" -lt "$need_gb" ]; then
+            printf 'Largest entries (du -xsh %s/target /tmp/pg_tviews-*):\n' "$ROOT" >&2
+            du -xsh "$ROOT/target" /tmp/pg_tviews-* 2>/dev/null | sort -h | tail -10 >&2 || true
+            die "only $((free_kb / 1024)) MB free on the disk holding $dir; this run asks for ${need_gb} GB (PG_TVIEWS_MIN_FREE_GB sets the threshold, 0 skips the check). Failed runs keep their clusters under /tmp/pg_tviews-*; cargo clean frees target/."
+        fi
+    done
+}
+if [ $# -eq 0 ]; then
+    check_free_space "${PG_TVIEWS_MIN_FREE_GB:-10}"
+else
+    check_free_space "${PG_TVIEWS_MIN_FREE_GB:-2}"
+fi
+
 BOOT_START=$(date +%s)
 bootstrap debug
 cd "$ROOT"
