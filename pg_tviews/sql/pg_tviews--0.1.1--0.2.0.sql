@@ -248,6 +248,17 @@ $upgrade$;
 -- rows_patched also counts partial recomputes.
 COMMENT ON COLUMN pg_tviews_stats.rows_patched IS 'Documents patched in place without a recompute (the fast path), or whose child-fed keys alone were recomputed (partial recompute).';
 
+-- DROP VIEW / TABLE / TYPE of a TVIEW's part alone detaches the TVIEW first (pg_restore
+-- --clean drops each object on its own).
+DROP EVENT TRIGGER pg_tviews_ddl_command_start;
+CREATE EVENT TRIGGER pg_tviews_ddl_command_start ON ddl_command_start
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'DROP TABLE', 'DROP VIEW', 'DROP TYPE')
+    EXECUTE FUNCTION @extschema@.pg_tviews_on_ddl_command_start();
+COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_start IS
+'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates, and detaches a TVIEW whose definition view, state table or key type is dropped alone (its table stays, as a plain table).';
+COMMENT ON FUNCTION @extschema@.pg_tviews_on_ddl_command_start() IS
+'pg_tviews: event trigger function capturing the SELECT of CREATE TABLE tv_<name> AS before it runs, and detaching a TVIEW before DROP VIEW, DROP TABLE or DROP TYPE of one of its parts alone (what pg_restore --clean does).';
+
 -- The event triggers fire in replica sessions too (session_replication_role = replica): DDL
 -- there (a TVIEW dropped, a trigger added to its table) is checked and followed up like
 -- anywhere else instead of escaping.

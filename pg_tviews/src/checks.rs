@@ -73,7 +73,10 @@ pub fn definition_depends_on(
     use pgrx::IntoDatum;
     // Every function the definition can run, however reached (an operator class's support
     // function, a cast to json run by to_jsonb): replacing one changes what it computes.
-    if crate::pg::scan::definition_functions(view).contains(&object) {
+    // A type it handles, however deep (a domain nested in a domain, an element's or a
+    // field's domain): ALTER DOMAIN ... ADD CHECK changes what converting to it runs.
+    let reach = crate::pg::scan::definition_reach(view);
+    if reach.functions.contains(&object) || reach.types.contains(&object) {
         return Ok(true);
     }
     let sources = sources
@@ -210,8 +213,13 @@ pub fn may_read_everything(table: pg_sys::Oid, sources: &[pg_sys::Oid]) -> bool 
 ///   leave the TVIEW stale.
 pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
     // Read from the catalogs directly: this runs on every backend's first maintained write.
-    let (functions, types) = crate::pg::scan::definition_reach(view);
-    let mut rows: Vec<_> = functions.into_iter().filter_map(function_facts).collect();
+    let reach = crate::pg::scan::definition_reach(view);
+    let mut rows: Vec<_> = reach
+        .functions
+        .iter()
+        .copied()
+        .filter_map(function_facts)
+        .collect();
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     // SAFETY: a catalog lookup of an existing role.
     let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
@@ -251,17 +259,33 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
     // A cast to json runs where the definition never names it, and the owner of its type can
     // make one at any time (CREATE CAST): its function must be the TVIEW owner's own, or a
     // superuser's, or it would run someone else's code with the owner's rights on every write.
-    for (typ, target, function) in crate::pg::scan::json_casts(&types) {
+    // The same holds for what a domain's CHECK calls: its owner adds one at any time (ALTER
+    // DOMAIN ... ADD CHECK).
+    let trusted = |function: pg_sys::Oid| {
         // SAFETY: a PROCOID syscache lookup (pg_proc rows), and a role lookup.
-        let trusted = unsafe {
+        unsafe {
             crate::pg::scan::syscache_row(
                 pg_sys::SysCacheIdentifier::PROCOID,
                 &[pg_sys::Datum::from(function)],
                 |p: &pg_sys::FormData_pg_proc, _| p.proowner,
             )
             .is_some_and(|o| o == owner || pg_sys::superuser_arg(o))
-        };
-        if !trusted {
+        }
+    };
+    for &(function, domain) in &reach.domain_checks {
+        if !trusted(function) {
+            return Err(TviewError::UnsafeFunction {
+                function: crate::pg::names::describe_function(function),
+                reason: format!(
+                    "a CHECK constraint of domain {} calls it where the definition converts values to that domain, and its owner is neither the TVIEW's owner nor a superuser: every write to a source would run that role's code with the TVIEW owner's rights",
+                    crate::pg::names::qualified_type(domain)
+                ),
+                hint: "Have the TVIEW's owner own the function (ALTER FUNCTION ... OWNER TO), or drop the constraint; a domain's owner can add checks at any time, so what they call must be trusted like the definition itself.".into(),
+            });
+        }
+    }
+    for (typ, target, function) in crate::pg::scan::json_casts(&reach.types) {
+        if !trusted(function) {
             return Err(TviewError::UnsafeFunction {
                 function: crate::pg::names::describe_function(function),
                 reason: format!(

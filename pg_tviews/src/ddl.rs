@@ -81,8 +81,165 @@ pub unsafe extern "C-unwind" fn pg_tviews_on_ddl_command_start(
         if crate::guc::CREATE_TABLE_AS.get() {
             capture(data.parsetree).or_raise();
         }
+        detach_before_drop(data.parsetree).or_raise();
         pg_sys::Datum::from(0)
     }
+}
+
+/// `DROP VIEW`, `DROP TABLE` or `DROP TYPE` of a part of a TVIEW (its definition view, one
+/// of its state tables, the type of its keys) without its table, by a role that owns that
+/// part. The TVIEW is detached first: its table stays, a plain table with the rows it has;
+/// its catalog row, its guard triggers and the source triggers no other TVIEW needs go. The
+/// part named is no longer part of the table, so the drop goes ahead (and fails as
+/// PostgreSQL says if something else still needs it); the other parts stay parts of the
+/// table, dropped with it or one by one. This is what `pg_restore --clean` relies on: it
+/// drops each object of the dump on its own, a TVIEW's parts before its table, and the
+/// sources a definition view reads after the view.
+unsafe fn detach_before_drop(stmt: *mut pg_sys::Node) -> Result<(), TviewError> {
+    use crate::pg::nodes::list_iter;
+    // SAFETY: tags are checked before casts; the names are resolved without locks, only to
+    // find the TVIEWs concerned (the DROP itself locks and checks them).
+    unsafe {
+        if !is_a(stmt, pg_sys::NodeTag::T_DropStmt) {
+            return Ok(());
+        }
+        let drop = &*(stmt as *mut pg_sys::DropStmt);
+        let mut named: Vec<(pg_sys::Oid, pg_sys::Oid)> = Vec::new();
+        match drop.removeType {
+            pg_sys::ObjectType::OBJECT_TABLE | pg_sys::ObjectType::OBJECT_VIEW => {
+                for names in list_iter::<pg_sys::List>(drop.objects) {
+                    let rv = pg_sys::makeRangeVarFromNameList(names);
+                    let oid = pg_sys::RangeVarGetRelidExtended(
+                        rv,
+                        pg_sys::NoLock as pg_sys::LOCKMODE,
+                        pg_sys::RVROption::RVR_MISSING_OK,
+                        None,
+                        std::ptr::null_mut(),
+                    );
+                    if oid != pg_sys::InvalidOid {
+                        named.push((pg_sys::RelationRelationId, oid));
+                    }
+                }
+            }
+            pg_sys::ObjectType::OBJECT_TYPE => {
+                for name in list_iter::<pg_sys::TypeName>(drop.objects) {
+                    let oid = pg_sys::LookupTypeNameOid(std::ptr::null_mut(), name, true);
+                    if oid != pg_sys::InvalidOid {
+                        named.push((pg_sys::TypeRelationId, oid));
+                    }
+                }
+            }
+            _ => return Ok(()),
+        }
+        let definition_schema = pg_sys::get_namespace_oid(
+            std::ffi::CString::new(crate::catalog::DEFINITION_SCHEMA)
+                .expect("no NUL")
+                .as_ptr(),
+            true,
+        );
+        let in_definition_schema = |class: pg_sys::Oid, oid: pg_sys::Oid| {
+            definition_schema != pg_sys::InvalidOid
+                && if class == pg_sys::TypeRelationId {
+                    crate::pg::scan::syscache_row(
+                        pg_sys::SysCacheIdentifier::TYPEOID,
+                        &[pg_sys::Datum::from(oid)],
+                        |t: &pg_sys::FormData_pg_type, _| t.typnamespace,
+                    ) == Some(definition_schema)
+                } else {
+                    pg_sys::get_rel_namespace(oid) == definition_schema
+                }
+        };
+        named.retain(|(class, oid)| in_definition_schema(*class, *oid));
+        if named.is_empty() {
+            return Ok(());
+        }
+        let Ok(ext) = extension_schema_quoted() else {
+            return Ok(());
+        };
+        let parts = tview_parts(&ext)?;
+        let user = pg_sys::GetUserId();
+        for &(class, oid) in &named {
+            if !pg_sys::object_ownercheck(class, oid, user) {
+                continue; // the DROP refuses it
+            }
+            // Whose part it is: the table it is an internal part of, or (after a restore,
+            // which brings no such dependency back) the TVIEW whose catalog row names it.
+            let owner = crate::pg::scan::internal_owner(class, oid).or_else(|| {
+                parts
+                    .iter()
+                    .find(|(_, view, key_type)| {
+                        if class == pg_sys::TypeRelationId {
+                            *key_type == Some(oid)
+                        } else {
+                            *view == oid
+                        }
+                    })
+                    .map(|(table, _, _)| *table)
+            });
+            let Some(table) = owner else {
+                continue;
+            };
+            if named.contains(&(pg_sys::RelationRelationId, table)) {
+                continue; // dropped whole
+            }
+            if parts.iter().any(|(t, _, _)| *t == table) {
+                detach(&ext, table, class, oid)?;
+            }
+            // SAFETY: the rows that make it an internal part of the table (if any).
+            pg_sys::deleteDependencyRecordsForClass(
+                class,
+                oid,
+                pg_sys::RelationRelationId,
+                pg_sys::DependencyType::DEPENDENCY_INTERNAL as std::ffi::c_char,
+            );
+            pg_sys::CommandCounterIncrement();
+        }
+        Ok(())
+    }
+}
+
+/// Turn the TVIEW whose table is `table` into a plain table (see [`detach_before_drop`]),
+/// because `DROP` names its part `part` (of catalog `class`).
+fn detach(
+    ext: &str,
+    table: pg_sys::Oid,
+    class: pg_sys::Oid,
+    part: pg_sys::Oid,
+) -> Result<(), TviewError> {
+    let tview = crate::pg::names::describe(table);
+    let what = if class == pg_sys::TypeRelationId {
+        format!("DROP TYPE of its key type {}", crate::pg::names::qualified_type(part))
+    } else if crate::pg::names::relation_kind(part) == Some(pg_sys::RELKIND_VIEW) {
+        format!("DROP VIEW of its definition view {}", crate::pg::names::describe(part))
+    } else {
+        format!("DROP TABLE of its state table {}", crate::pg::names::describe(part))
+    };
+    let guarded: Vec<pg_sys::Oid> = std::iter::once(table)
+        .chain(crate::pg::scan::internal_parts(table))
+        .filter(|r| crate::pg::names::relation_kind(*r) == Some(pg_sys::RELKIND_RELATION))
+        .collect();
+    as_extension_owner(|| -> Result<(), TviewError> {
+        // The catalog row first: the guards' drops below then concern no TVIEW.
+        forget_tviews(ext, &[table])?;
+        cache::invalidate();
+        for rel in &guarded {
+            if let Some((schema, name)) = relation_name(*rel) {
+                if crate::pg::names::has_trigger(*rel, install::GUARD_TRIGGER) {
+                    Spi::run(&format!(
+                        "DROP TRIGGER {} ON {}",
+                        tviews_core::sqlgen::quote_ident(install::GUARD_TRIGGER),
+                        tviews_core::sqlgen::qualified(&schema, &name)
+                    ))?;
+                }
+            }
+        }
+        Ok(())
+    })?;
+    cache::invalidate();
+    pgrx::warning!(
+        "TVIEW {tview} is no longer maintained: {what} detached it; table {tview} stays as a plain table with the rows it had (drop it, or create the TVIEW again with pg_tviews_create)"
+    );
+    Ok(())
 }
 
 /// Remember the SELECT of a CREATE TABLE tv_x AS statement.
@@ -327,52 +484,59 @@ fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
                     }
                 }
             }
-            // A write: pgrx's get_one marks the transaction as writing (DROP did already).
-            let gone: Option<Vec<pg_sys::Oid>> = Spi::get_one_with_args(
-                &format!(
-                    "WITH d AS (DELETE FROM {ext}.pg_tview_meta \
-                     WHERE table_name::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) RETURNING sources) \
-                     SELECT pg_catalog.array_agg(DISTINCT s::pg_catalog.oid) \
-                       FROM d, pg_catalog.unnest(d.sources) AS s"
-                ),
-                &[dropped.clone().into()],
-            )?;
-            for t in &dropped {
-                crate::stats::forget(*t);
-            }
-            let gone = gone.unwrap_or_default();
-            if gone.is_empty() {
-                return Ok(());
-            }
-            // Concurrent drops of the last TVIEWs on a source must not each leave the
-            // triggers to the other: whoever drops second waits here, then sees the first.
-            let existing: Vec<pg_sys::Oid> = gone
-                .iter()
-                .copied()
-                .filter(|s| relation_name(*s).is_some())
-                .collect();
-            crate::create::lock_in_order(&existing, pg_sys::ShareRowExclusiveLock);
-            let still: Vec<pg_sys::Oid> = crate::pg::spi::select_latest(
-                &format!(
-                    "SELECT DISTINCT s::pg_catalog.oid \
-                       FROM {ext}.pg_tview_meta, pg_catalog.unnest(sources) AS s"
-                ),
-                &[],
-                // SAFETY: an oid column.
-                |r| Ok(unsafe { crate::pg::spi::value::<pg_sys::Oid>(r[0]) }),
-            )?
-            .into_iter()
-            .flatten()
-            .collect();
-            for s in gone.iter().filter(|s| !still.contains(s)) {
-                install::remove_source_triggers(*s)?;
-            }
-            install::invalidate(&gone, pg_sys::InvalidOid)?;
-            Ok(())
+            forget_tviews(&ext, &dropped)
         })
     };
     run().or_raise();
     cache::invalidate();
+}
+
+/// Remove the catalog rows of the TVIEWs whose tables are `tables` (dropped, or detached
+/// from their definitions), their statistics, and the source triggers no TVIEW needs any
+/// more. Runs as the extension's owner.
+fn forget_tviews(ext: &str, tables: &[pg_sys::Oid]) -> Result<(), TviewError> {
+    // A write: pgrx's get_one marks the transaction as writing (DROP did already).
+    let gone: Option<Vec<pg_sys::Oid>> = Spi::get_one_with_args(
+            &format!(
+                "WITH d AS (DELETE FROM {ext}.pg_tview_meta \
+                 WHERE table_name::pg_catalog.oid OPERATOR(pg_catalog.=) ANY ($1) RETURNING sources) \
+                 SELECT pg_catalog.array_agg(DISTINCT s::pg_catalog.oid) \
+                   FROM d, pg_catalog.unnest(d.sources) AS s"
+            ),
+            &[tables.to_vec().into()],
+        )?;
+    for t in tables {
+        crate::stats::forget(*t);
+    }
+    let gone = gone.unwrap_or_default();
+    if gone.is_empty() {
+        return Ok(());
+    }
+    // Concurrent drops of the last TVIEWs on a source must not each leave the
+    // triggers to the other: whoever drops second waits here, then sees the first.
+    let existing: Vec<pg_sys::Oid> = gone
+        .iter()
+        .copied()
+        .filter(|s| relation_name(*s).is_some())
+        .collect();
+    crate::create::lock_in_order(&existing, pg_sys::ShareRowExclusiveLock);
+    let still: Vec<pg_sys::Oid> = crate::pg::spi::select_latest(
+        &format!(
+            "SELECT DISTINCT s::pg_catalog.oid \
+                   FROM {ext}.pg_tview_meta, pg_catalog.unnest(sources) AS s"
+        ),
+        &[],
+        // SAFETY: an oid column.
+        |r| Ok(unsafe { crate::pg::spi::value::<pg_sys::Oid>(r[0]) }),
+    )?
+    .into_iter()
+    .flatten()
+    .collect();
+    for s in gone.iter().filter(|s| !still.contains(s)) {
+        install::remove_source_triggers(*s)?;
+    }
+    install::invalidate(&gone, pg_sys::InvalidOid)?;
+    Ok(())
 }
 
 /// The type holding a TVIEW's keys (a key of several columns) must stay what creation made:
@@ -777,7 +941,15 @@ fn after_alter_checks(
     for m in all.iter().filter(|m| m.sources.contains(&relation)) {
         crate::checks::check_row_security(&m.tview_name, &[relation], m.owner)?;
     }
-    note_triggers_out_of_place(relation, all, command)?;
+    // ALTER TABLE ... DISABLE / ENABLE [REPLICA | ALWAYS] TRIGGER: one of pg_tviews'
+    // triggers there now fires where it does not work (or nowhere). Triggers that are merely
+    // missing are another command's doing (DROP TRIGGER marks), or a restore's post-data
+    // section that has not created them all yet (it enables each replica trigger as it
+    // creates it: marking then would mark every TVIEW of every restore, and parallel
+    // restores' sessions would update the same catalog rows in opposite orders).
+    if !install::enabled_out_of_place(relation)?.is_empty() {
+        note_triggers_out_of_place(relation, all, command)?;
+    }
     // What a definition computes changed under it: recompute (every backend recompiles,
     // since the TVIEW table's relcache entry is invalidated).
     let is_relation = relation_name(relation).is_some();
@@ -994,7 +1166,7 @@ COMMENT ON FUNCTION pg_tviews_adopt_table(oid) IS
 CREATE FUNCTION pg_tviews_on_ddl_command_start() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'pg_tviews_on_ddl_command_start';
 COMMENT ON FUNCTION pg_tviews_on_ddl_command_start() IS
-'pg_tviews: event trigger function capturing the SELECT of CREATE TABLE tv_<name> AS before it runs.';
+'pg_tviews: event trigger function capturing the SELECT of CREATE TABLE tv_<name> AS before it runs, and detaching a TVIEW before DROP VIEW, DROP TABLE or DROP TYPE of one of its parts alone (what pg_restore --clean does).';
 COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
 'pg_tviews internal: called by the ddl_command_end event trigger after CREATE TABLE and CREATE FOREIGN TABLE (also inside CREATE SCHEMA); refuses a table that inherits from a TVIEW''s source, table or state table.';
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
@@ -1049,11 +1221,11 @@ COMMENT ON FUNCTION pg_tviews_on_sql_drop() IS
 'pg_tviews: event trigger function cleaning up after dropped TVIEWs.';
 
 CREATE EVENT TRIGGER pg_tviews_ddl_command_start ON ddl_command_start
-    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO')
+    WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'DROP TABLE', 'DROP VIEW', 'DROP TYPE')
     EXECUTE FUNCTION pg_tviews_on_ddl_command_start();
 ALTER EVENT TRIGGER pg_tviews_ddl_command_start ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_ddl_command_start IS
-'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates.';
+'pg_tviews: captures the SELECT of CREATE TABLE tv_<name> AS for the TVIEW it creates, and detaches a TVIEW whose definition view, state table or key type is dropped alone (its table stays, as a plain table).';
 
 CREATE EVENT TRIGGER pg_tviews_ddl_command_end ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE AS', 'SELECT INTO', 'CREATE TABLE', 'CREATE FOREIGN TABLE',

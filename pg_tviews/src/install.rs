@@ -221,7 +221,41 @@ pub fn source_triggers_values() -> String {
     format!("VALUES {}", rows.join(", "))
 }
 
-const GUARD_TRIGGER: &str = "pgtv_guard";
+/// The names of pg_tviews' triggers on `table` that exist but are not enabled where they
+/// work (disabled, or switched to fire in the wrong sessions). Missing triggers are not
+/// among them: a restore creates them one at a time.
+pub fn enabled_out_of_place(table: pg_sys::Oid) -> Result<Vec<String>, TviewError> {
+    let specs: Vec<TriggerSpec> = source_trigger_specs()
+        .into_iter()
+        .chain(std::iter::once(guard_spec()))
+        .collect();
+    let names: Vec<String> = specs.iter().map(|s| s.name.to_string()).collect();
+    let enabled: Vec<String> = specs.iter().map(|s| s.fires.enabled().to_string()).collect();
+    let found = crate::pg::spi::select_latest(
+        "SELECT t.tgname::pg_catalog.text FROM pg_catalog.pg_trigger t \
+           JOIN ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[])) AS e(name, enabled) \
+             ON e.name OPERATOR(pg_catalog.=) t.tgname::pg_catalog.text \
+          WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+            AND pg_catalog.strpos(e.enabled, t.tgenabled::pg_catalog.text) OPERATOR(pg_catalog.=) 0 \
+          ORDER BY 1",
+        &[
+            (pg_sys::OIDOID, pg_sys::Datum::from(table)),
+            (
+                pg_sys::TEXTARRAYOID,
+                pgrx::IntoDatum::into_datum(names).expect("an array is never NULL"),
+            ),
+            (
+                pg_sys::TEXTARRAYOID,
+                pgrx::IntoDatum::into_datum(enabled).expect("an array is never NULL"),
+            ),
+        ],
+        // SAFETY: a text column.
+        |r| Ok(unsafe { crate::pg::spi::value::<String>(r[0]) }),
+    )?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+pub const GUARD_TRIGGER: &str = "pgtv_guard";
 
 fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
     let (s, n) = relation_name(oid).ok_or(TviewError::Internal(format!(

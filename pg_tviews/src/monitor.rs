@@ -158,6 +158,18 @@ WITH m AS (
            'direct writes to the table are refused',
            'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own, on the table or one of its state tables (pg_tviews_refresh builds those again): direct writes to it are not refused'
     UNION ALL
+    -- Maintenance reads every source as the TVIEW table's owner (a restore with --no-acl,
+    -- or a REVOKE, takes that away: every write to a source then fails).
+    -- (Column privileges count: a grant of the columns it reads is enough.)
+    SELECT 'owner privileges', coalesce(bool_and(pg_catalog.has_any_column_privilege(c.relowner, s.src, 'SELECT')), true),
+           'the TVIEW''s owner may read every source',
+           'the TVIEW''s owner (' || pg_catalog.max(c.relowner::regrole::text) || ') may read nothing of '
+               || string_agg(s.src::regclass::text, ', ' ORDER BY s.src::regclass::text)
+                      FILTER (WHERE NOT pg_catalog.has_any_column_privilege(c.relowner, s.src, 'SELECT'))
+               || ': maintenance reads them as the owner, so every write to them fails with "permission denied"; GRANT SELECT ON them TO the owner'
+      FROM m CROSS JOIN unnest(m.sources) AS s(src)
+      JOIN pg_catalog.pg_class c ON c.oid = m.table_name
+    UNION ALL
     -- A catalog row restored from a dump of a version before 0.2.0 pins no settings.
     SELECT 'pinned settings', (SELECT settings > 0 FROM m),
            'maintenance runs with the settings pinned at creation (pg_tviews_explain lists them)',

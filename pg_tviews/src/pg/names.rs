@@ -464,3 +464,22 @@ pub fn constrained_domain_field(typ: pg_sys::Oid) -> Option<String> {
     }
     walk(typ, false, &mut Vec::new()).filter(|f| !f.is_empty())
 }
+
+/// The relkind of relation `relid`; `None` when there is no such relation.
+pub fn relation_kind(relid: pg_sys::Oid) -> Option<u8> {
+    // SAFETY: a syscache lookup; '\0' for a missing relation.
+    let kind = unsafe { pg_sys::get_rel_relkind(relid) } as u8;
+    (kind != 0).then_some(kind)
+}
+
+/// Has relation `relid` a trigger named `name`?
+pub fn has_trigger(relid: pg_sys::Oid, name: &str) -> bool {
+    crate::pg::spi::read_one::<bool>(
+        "SELECT true FROM pg_catalog.pg_trigger \
+          WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgname OPERATOR(pg_catalog.=) $2",
+        &[relid.into(), name.into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
+}

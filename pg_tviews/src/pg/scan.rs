@@ -618,7 +618,7 @@ fn type_functions(typ: pg_sys::Oid, types: &mut Vec<pg_sys::Oid>) -> Vec<pg_sys:
 ///   the columns it reads (and of its tables' rows), of the types it names, and of what the
 ///   functions above return, element by element and field by field.
 pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    definition_reach(view).0
+    definition_reach(view).functions
 }
 
 /// The types whose values a definition handles, as [`definition_functions`] walks them:
@@ -627,7 +627,7 @@ pub fn definition_functions(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 /// row's fields, a range's subtype). A cast from one of them to `json` or `jsonb`, made or
 /// dropped, changes what the definition computes.
 pub fn definition_types(view: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    definition_reach(view).1
+    definition_reach(view).types
 }
 
 /// The casts to `json` or `jsonb` with a function that values of `types` (a definition's,
@@ -646,14 +646,33 @@ pub fn json_casts(types: &[pg_sys::Oid]) -> Vec<(pg_sys::Oid, pg_sys::Oid, pg_sy
         .collect()
 }
 
-/// ([`definition_functions`], [`definition_types`]) of a definition, each sorted.
-pub fn definition_reach(view: pg_sys::Oid) -> (Vec<pg_sys::Oid>, Vec<pg_sys::Oid>) {
+/// What a definition reaches ([`definition_reach`]).
+pub struct Reach {
+    /// [`definition_functions`], sorted.
+    pub functions: Vec<pg_sys::Oid>,
+    /// [`definition_types`], sorted.
+    pub types: Vec<pg_sys::Oid>,
+    /// The functions the CHECK constraints of a domain run where the definition's values are
+    /// converted to that domain (a cast to it, an argument or a field of its type, a function
+    /// returning it), with that domain: the domain's owner adds such a check at any time
+    /// (ALTER DOMAIN ... ADD CHECK), without the definition naming it. Sorted by function.
+    /// The domains of the columns of tables the definition reads are not converted to when
+    /// read, so their checks never run there and are not among these.
+    pub domain_checks: Vec<(pg_sys::Oid, pg_sys::Oid)>,
+}
+
+/// [`definition_functions`], [`definition_types`] and the functions of domain checks
+/// ([`Reach::domain_checks`]) of a definition, in one walk.
+pub fn definition_reach(view: pg_sys::Oid) -> Reach {
     let constraint = pg_sys::Oid::from(CONSTRAINT_RELATION);
     let mut funcs: Vec<pg_sys::Oid> = Vec::new();
     let mut types: Vec<pg_sys::Oid> = Vec::new();
-    let mut seen: std::collections::HashSet<(pg_sys::Oid, pg_sys::Oid)> =
-        std::collections::HashSet::new();
-    let mut work: Vec<(pg_sys::Oid, pg_sys::Oid)> = Vec::new();
+    let mut domain_checks: Vec<(pg_sys::Oid, pg_sys::Oid)> = Vec::new();
+    // An item: (class, object, whether the definition's values are converted to it (for a
+    // type), the domain whose CHECK reaches it (if any)).
+    type Item = (pg_sys::Oid, pg_sys::Oid, bool, Option<pg_sys::Oid>);
+    let mut seen: std::collections::HashSet<Item> = std::collections::HashSet::new();
+    let mut work: Vec<Item> = Vec::new();
     for (class, object, column) in definition_dependencies(view) {
         if class == pg_sys::RelationRelationId {
             // SAFETY: relation and attribute syscache lookups; InvalidOid when missing.
@@ -662,64 +681,136 @@ pub fn definition_reach(view: pg_sys::Oid) -> (Vec<pg_sys::Oid>, Vec<pg_sys::Oid
                     work.push((
                         pg_sys::TypeRelationId,
                         pg_sys::get_atttype(object, column as i16),
+                        false,
+                        None,
                     ));
                 }
                 // Every column of a table the definition reads counts, used or not: a
                 // whole-row reference (to_jsonb(t)) reaches them all, and PostgreSQL records
                 // no dependency for it (only the columns named elsewhere).
-                work.push((pg_sys::TypeRelationId, pg_sys::get_rel_type_id(object)));
+                work.push((
+                    pg_sys::TypeRelationId,
+                    pg_sys::get_rel_type_id(object),
+                    false,
+                    None,
+                ));
             }
         } else {
-            work.push((class, object));
+            // A type the query itself names or converts to (PostgreSQL records a dependency
+            // on the target of every conversion to a domain).
+            work.push((class, object, true, None));
         }
     }
-    while let Some((class, object)) = work.pop() {
-        if object == pg_sys::InvalidOid || !seen.insert((class, object)) {
+    while let Some(item) = work.pop() {
+        let (class, object, converted, check) = item;
+        if object == pg_sys::InvalidOid || !seen.insert(item) {
             continue;
         }
         if class == pg_sys::ProcedureRelationId {
             funcs.push(object);
+            if let Some(domain) = check {
+                domain_checks.push((object, domain));
+            }
             // SAFETY: a function syscache lookup of an existing function.
             let returns = unsafe { pg_sys::get_func_rettype(object) };
-            work.push((pg_sys::TypeRelationId, returns));
+            // What a function returns is converted to its declared type (a domain's checks
+            // run on it).
+            work.push((pg_sys::TypeRelationId, returns, true, check));
             work.extend(
                 aggregate_functions(object)
                     .into_iter()
-                    .map(|f| (pg_sys::ProcedureRelationId, f)),
+                    .map(|f| (pg_sys::ProcedureRelationId, f, converted, check)),
             );
         } else if class == pg_sys::OperatorRelationId {
             // SAFETY: an operator syscache lookup; InvalidOid when missing.
             let code = unsafe { pg_sys::get_opcode(object) };
-            work.push((pg_sys::ProcedureRelationId, code));
+            work.push((pg_sys::ProcedureRelationId, code, converted, check));
             for family in operator_families(object) {
                 work.extend(
                     family_functions(family)
                         .into_iter()
-                        .map(|f| (pg_sys::ProcedureRelationId, f)),
+                        .map(|f| (pg_sys::ProcedureRelationId, f, converted, check)),
                 );
             }
         } else if class == pg_sys::TypeRelationId {
             types.push(object);
             if domain_parent(object).is_some() {
                 for k in domain_constraints(object) {
-                    work.extend(
-                        depends_on(constraint, k)
-                            .into_iter()
-                            .map(|(c, o, _)| (c, o)),
-                    );
+                    work.extend(depends_on(constraint, k).into_iter().map(|(c, o, _)| {
+                        // A check of a domain nested in one the values are converted to
+                        // (its base domain, an element or field domain) runs too.
+                        (
+                            c,
+                            o,
+                            converted,
+                            if converted { Some(object) } else { check },
+                        )
+                    }));
                 }
             }
             let mut inner = Vec::new();
             let found = type_functions(object, &mut inner);
-            work.extend(found.into_iter().map(|f| (pg_sys::ProcedureRelationId, f)));
-            work.extend(inner.into_iter().map(|t| (pg_sys::TypeRelationId, t)));
+            work.extend(
+                found
+                    .into_iter()
+                    .map(|f| (pg_sys::ProcedureRelationId, f, converted, check)),
+            );
+            work.extend(
+                inner
+                    .into_iter()
+                    .map(|t| (pg_sys::TypeRelationId, t, converted, check)),
+            );
         }
     }
     funcs.sort_by_key(|f| f.to_u32());
     funcs.dedup();
     types.sort_by_key(|t| t.to_u32());
     types.dedup();
-    (funcs, types)
+    domain_checks.sort_by_key(|(f, d)| (f.to_u32(), d.to_u32()));
+    domain_checks.dedup_by_key(|(f, _)| *f);
+    Reach {
+        functions: funcs,
+        types,
+        domain_checks,
+    }
+}
+
+/// The relation that object `objid` of catalog `class` is an internal part of (a pg_depend
+/// row with deptype `i` from it to a relation as a whole), if any.
+pub fn internal_owner(class: pg_sys::Oid, objid: pg_sys::Oid) -> Option<pg_sys::Oid> {
+    let att = |name: &std::ffi::CStr| catalog_attnum(DEPEND_RELATION, name);
+    let (classid, objid_att, refclassid, refobjid, refobjsubid, deptype) = (
+        att(c"classid"),
+        att(c"objid"),
+        att(c"refclassid"),
+        att(c"refobjid"),
+        att(c"refobjsubid"),
+        att(c"deptype"),
+    );
+    let mut found = None;
+    // SAFETY: pg_depend_depender_index starts with (classid, objid), both oids; refobjsubid
+    // is an int4 and deptype a "char", read as such.
+    unsafe {
+        scan_by_oids(
+            DEPEND_RELATION,
+            DEPEND_DEPENDER_INDEX,
+            &[(classid, class), (objid_att, objid)],
+            |tuple, desc| {
+                let mut isnull = false;
+                let subid = pg_sys::heap_getattr(tuple, refobjsubid as i32, desc, &mut isnull);
+                let kind = pg_sys::heap_getattr(tuple, deptype as i32, desc, &mut isnull);
+                if oid_column(tuple, desc, refclassid) == pg_sys::RelationRelationId
+                    && subid.value() as i32 == 0
+                    && kind.value() as u8 == pg_sys::DependencyType::DEPENDENCY_INTERNAL as u8
+                {
+                    found = Some(oid_column(tuple, desc, refobjid));
+                    return false;
+                }
+                true
+            },
+        )
+    };
+    found
 }
 
 /// The relations that are internal parts of relation `relid` (pg_depend rows with deptype

@@ -234,6 +234,52 @@ SELECT at FROM dc.tv_event;
 SELECT pg_tviews_set_setting('dc.event', 'TimeZone', 'UTC');
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_event' AND NOT ok;
 SELECT at FROM dc.tv_event;
+
+-- 13. A domain's CHECK runs where the definition converts values to the domain, and the
+-- domain's owner may add one at any time: what it calls must be the TVIEW owner's or a
+-- superuser's (like a cast to json). Built-in checks, and domains of source columns (read,
+-- never converted to), are fine.
+SET ROLE dc_other;
+CREATE FUNCTION dc.other_ok(int) RETURNS boolean IMMUTABLE LANGUAGE sql AS $$ SELECT $1 >= 0 $$;
+CREATE DOMAIN dc.qty AS int CHECK (VALUE >= 0);
+CREATE DOMAIN dc.qty_base AS int;
+CREATE DOMAIN dc.qty_outer AS dc.qty_base;
+CREATE DOMAIN dc.checked AS int CHECK (dc.other_ok(VALUE));
+CREATE DOMAIN dc.label AS text CHECK (dc.other_ok(length(VALUE)));
+RESET ROLE;
+SET ROLE dc_owner;
+CREATE TABLE dc.tb_stock (pk_stock int PRIMARY KEY, n int NOT NULL, tag dc.label);
+INSERT INTO dc.tb_stock VALUES (1, 5, 'a');
+SELECT pg_tviews_create('dc.stock', $$
+    SELECT s.pk_stock, s.n::dc.qty AS q, s.n::dc.qty_outer AS o, s.tag FROM dc.tb_stock s $$);
+-- Converting to a domain whose check calls another role's function: refused at creation.
+SELECT pg_tviews_create('dc.stock_checked', $$ SELECT s.pk_stock, s.n::dc.checked AS c FROM dc.tb_stock s $$);
+RESET ROLE;
+SET ROLE dc_other;
+-- Adding such a check later (to the domain, or to one it is over): refused.
+ALTER DOMAIN dc.qty ADD CONSTRAINT qty_other CHECK (dc.other_ok(VALUE));
+ALTER DOMAIN dc.qty_base ADD CONSTRAINT base_other CHECK (dc.other_ok(VALUE));
+-- A built-in check: accepted, and the TVIEW is recomputed under it.
+ALTER DOMAIN dc.qty_base ADD CONSTRAINT base_small CHECK (VALUE < 1000);
+RESET ROLE;
+SET ROLE dc_owner;
+UPDATE dc.tb_stock SET n = 7;
+UPDATE dc.tb_stock SET n = 5000;
+SELECT pk_stock, q, o, tag FROM dc.tv_stock;
+SELECT * FROM pg_tviews_check('dc.stock');
+RESET ROLE;
+
+-- 14. The owner loses SELECT on a source (a restore with --no-acl, a REVOKE): every write
+-- to it fails, and the health check names the source.
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_stock' AND check_name = 'owner privileges';
+ALTER TABLE dc.tb_stock OWNER TO postgres;
+REVOKE ALL ON dc.tb_stock FROM dc_owner;
+SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE tview = 'dc.tv_stock' AND NOT ok;
+UPDATE dc.tb_stock SET n = 8;
+GRANT SELECT (pk_stock, n, tag) ON dc.tb_stock TO dc_owner;
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_stock' AND NOT ok;
+UPDATE dc.tb_stock SET n = 8;
+SELECT pk_stock, q FROM dc.tv_stock;
 DROP SCHEMA dc CASCADE;
 DROP ROLE dc_owner;
 DROP ROLE dc_other;
