@@ -218,18 +218,39 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
         .functions
         .iter()
         .copied()
-        .filter_map(function_facts)
+        .filter_map(|f| function_facts(f).map(|facts| (f, facts)))
         .collect();
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.sort_by(|a, b| a.1 .0.cmp(&b.1 .0));
     // SAFETY: a catalog lookup of an existing role.
     let owner_is_superuser = unsafe { pg_sys::superuser_arg(owner) };
-    for (function, volatility, _language, builtin, search_path, owned_by_superuser) in rows {
+    for (oid, (function, volatility, _language, builtin, search_path, owned_by_superuser)) in rows {
         if let Some(path) = search_path {
             if !tviews_core::settings::search_path_keeps_pg_temp_last(&path) {
                 return Err(TviewError::UnsafeFunction {
                     function,
                     reason: format!("it sets search_path = {path}, which does not end with pg_temp"),
                     hint: "Maintenance runs it as the TVIEW's owner in whichever session writes a source, whose temporary objects it would find first: list pg_temp last (SET search_path = app, pg_temp), as for SECURITY DEFINER functions.".into(),
+                });
+            }
+        }
+        if builtin {
+            // A built-in that may run anything (a query given as text: ts_rewrite, ts_stat,
+            // query_to_xml; files; sequences; settings) is VOLATILE; none of those that
+            // aggregates, operator classes or casts of built-in types run is. A definition
+            // naming one is refused earlier; a domain's CHECK added later reaches here.
+            if volatility == b'v' {
+                return Err(TviewError::UnsafeFunction {
+                    function,
+                    reason: "it is VOLATILE: it may run queries given as text, read files or change state, with the TVIEW owner's rights, in every writer's session".into(),
+                    hint: "Maintenance runs everything a definition reaches (a domain's CHECK too) as the TVIEW's owner: use IMMUTABLE expressions there.".into(),
+                });
+            }
+            let name = crate::pg::names::function_name(oid).unwrap_or_default();
+            if let Some(why) = crate::analyze::parse::builtin_refusal(&name, oid) {
+                return Err(TviewError::UnsafeFunction {
+                    function,
+                    reason: format!("a definition may not reach it: {why}"),
+                    hint: "Maintenance runs everything a definition reaches (a domain's CHECK too): keep such functions out of it.".into(),
                 });
             }
         }
@@ -337,6 +358,14 @@ WITH t(rel) AS (
                         AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 1) OPERATOR(pg_catalog.<>) 0
                         AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 66) OPERATOR(pg_catalog.<>) 0)
             THEN 'have BEFORE or INSTEAD OF row triggers'
+        -- Any other trigger fires inside maintenance, as the TVIEW's owner, for every writer
+        -- of every source: its function must be the owner's or a superuser's.
+        WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+                       JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) g.tgfoid
+                       JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) f.proowner
+                      WHERE g.tgrelid OPERATOR(pg_catalog.=) t.rel AND NOT g.tgisinternal
+                        AND f.proowner OPERATOR(pg_catalog.<>) c.relowner AND NOT o.rolsuper)
+            THEN 'have a trigger whose function another role owns (it would run as the TVIEW''s owner)'
         END AS problem
       FROM t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.rel
 )
@@ -344,7 +373,7 @@ SELECT rel, problem FROM p WHERE problem IS NOT NULL ORDER BY rel
 ";
 
 /// The hint of [`TviewError::NotPlainTable`].
-pub const PLAIN_TABLE_HINT: &str = "Maintenance writes the table with MERGE and reads it back: rows written through a parent bypass it, a child's rows or a BEFORE row trigger's changes would be taken for the definition's, and MERGE refuses a table with rules. Use AFTER triggers, or views over the TVIEW.";
+pub const PLAIN_TABLE_HINT: &str = "Maintenance writes the table with MERGE and reads it back: rows written through a parent bypass it, a child's rows or a BEFORE row trigger's changes would be taken for the definition's, and MERGE refuses a table with rules. Use AFTER triggers, or views over the TVIEW. A trigger there runs as the TVIEW's owner for every writer of a source: its function must be the owner's or a superuser's (ALTER FUNCTION ... OWNER TO).";
 
 /// The tables of the TVIEWs `tables` (their state tables included) that stopped being plain
 /// tables, with what each became (see [`PLAIN_TABLE_PROBLEMS`]).

@@ -208,11 +208,20 @@ fn detach(
 ) -> Result<(), TviewError> {
     let tview = crate::pg::names::describe(table);
     let what = if class == pg_sys::TypeRelationId {
-        format!("DROP TYPE of its key type {}", crate::pg::names::qualified_type(part))
+        format!(
+            "DROP TYPE of its key type {}",
+            crate::pg::names::qualified_type(part)
+        )
     } else if crate::pg::names::relation_kind(part) == Some(pg_sys::RELKIND_VIEW) {
-        format!("DROP VIEW of its definition view {}", crate::pg::names::describe(part))
+        format!(
+            "DROP VIEW of its definition view {}",
+            crate::pg::names::describe(part)
+        )
     } else {
-        format!("DROP TABLE of its state table {}", crate::pg::names::describe(part))
+        format!(
+            "DROP TABLE of its state table {}",
+            crate::pg::names::describe(part)
+        )
     };
     let guarded: Vec<pg_sys::Oid> = std::iter::once(table)
         .chain(crate::pg::scan::internal_parts(table))
@@ -956,11 +965,15 @@ fn after_alter_checks(
     let text_search_object = !is_relation && is_text_search_object(relation)?;
     for m in all {
         let stale = if m.sources.contains(&relation) {
-            // ADD, DROP or RENAME COLUMN on a table read as whole rows.
+            // ADD, DROP or RENAME COLUMN on a table read as whole rows; or an ALTER TABLE
+            // that wrote the source's rows anew, with values that may differ, and no trigger
+            // fired (ALTER COLUMN ... SET EXPRESSION recomputes a stored generated column;
+            // a column's type changed under USING).
             cache::compiled(m)?
                 .def
                 .whole_row_sources
                 .contains(&relation)
+                || rewritten_in_this_transaction(relation)
         } else if is_relation {
             // CREATE OR REPLACE VIEW (or RULE) of a helper view the definition reads or of
             // its own definition view; RENAME ATTRIBUTE or COLUMN of a composite type, a

@@ -230,7 +230,10 @@ pub fn enabled_out_of_place(table: pg_sys::Oid) -> Result<Vec<String>, TviewErro
         .chain(std::iter::once(guard_spec()))
         .collect();
     let names: Vec<String> = specs.iter().map(|s| s.name.to_string()).collect();
-    let enabled: Vec<String> = specs.iter().map(|s| s.fires.enabled().to_string()).collect();
+    let enabled: Vec<String> = specs
+        .iter()
+        .map(|s| s.fires.enabled().to_string())
+        .collect();
     let found = crate::pg::spi::select_latest(
         "SELECT t.tgname::pg_catalog.text FROM pg_catalog.pg_trigger t \
            JOIN ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[])) AS e(name, enabled) \

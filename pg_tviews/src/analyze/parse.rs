@@ -454,6 +454,32 @@ const SESSION_FUNCTIONS: &[&str] = &[
     // Who logged in (the keywords SESSION_USER and SYSTEM_USER are refused as such too).
     "session_user",
     "system_user",
+    "getpgusername",
+    "current_user",
+    // The session's search_path (maintenance runs with its own).
+    "current_schema",
+    // The session's prepared statements and cursors, the DDL command it is running.
+    "pg_prepared_statement",
+    "pg_cursor",
+    "pg_event_trigger_ddl_commands",
+    "pg_event_trigger_dropped_objects",
+    "pg_event_trigger_table_rewrite_oid",
+    "pg_event_trigger_table_rewrite_reason",
+];
+
+/// Built-in functions that read server state outside any table (the databases of a
+/// tablespace, the time zone files, the extensions installed on disk, the server's build,
+/// planner statistics), which no write to a source changes.
+const SERVER_STATE_FUNCTIONS: &[&str] = &[
+    "pg_tablespace_databases",
+    "pg_timezone_names",
+    "pg_timezone_abbrevs",
+    "pg_available_extensions",
+    "pg_available_extension_versions",
+    "pg_extension_update_paths",
+    "pg_config",
+    "pg_mcv_list_items",
+    "version",
 ];
 
 /// Built-in aggregates whose result over floating-point input depends on the order of the
@@ -561,11 +587,30 @@ const CATALOG_FUNCTIONS: &[&str] = &[
 /// (`table_to_xml`, `query_to_xml` and the rest of that family read tables the TVIEW cannot
 /// see).
 fn reads_server_state(name: &str, func: pg_sys::Oid) -> bool {
-    name.starts_with("pg_stat_get_")
+    SERVER_STATE_FUNCTIONS.contains(&name)
+        || name.starts_with("pg_stat_get_")
         || name.starts_with("pg_stat_have_")
         || name.contains("_to_xml")
         || func == pg_sys::Oid::from(pg_sys::F_AGE_XID)
         || func == pg_sys::Oid::from(pg_sys::F_MXID_AGE)
+}
+
+/// Why built-in function `func` (named `name`) may not run in maintenance, if it may not:
+/// its result depends on the session, on server state or on the catalogs, none of which a
+/// write to a source changes. Read for the functions a definition calls
+/// ([`check_query`](self)) and for every function maintenance may run without the
+/// definition naming it (`checks::check_functions`: a domain's CHECK, a cast, an operator
+/// class).
+pub fn builtin_refusal(name: &str, func: pg_sys::Oid) -> Option<&'static str> {
+    if SESSION_FUNCTIONS.contains(&name) {
+        Some("Its result depends on the session that runs it, and maintenance runs in whichever session writes a source.")
+    } else if reads_server_state(name, func) {
+        Some("It reads server state (statistics, transaction ids, or tables named in its arguments) that changes without any write to a source, so stored rows would not follow.")
+    } else if CATALOG_FUNCTIONS.contains(&name) || reads_catalog_by_name(name) {
+        Some("It reads the catalogs (names, comments, privileges, definitions), which renames, COMMENT, GRANT and DDL change without any write to a source, so stored rows would not follow.")
+    } else {
+        None
+    }
 }
 
 fn reads_catalog_by_name(name: &str) -> bool {
@@ -873,25 +918,8 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
             } else if is_a(node, pg_sys::NodeTag::T_FuncExpr) {
                 let f = &*(node as *mut pg_sys::FuncExpr);
                 if let Some(name) = builtin_name(f.funcid) {
-                    if SESSION_FUNCTIONS.contains(&name.as_str()) {
-                        *found = Some(refused(
-                            &format!("{name}()"),
-                            "Its result depends on the session that runs it, and maintenance runs in whichever session writes a source.",
-                        ));
-                        return Visit::Stop;
-                    }
-                    if reads_server_state(&name, f.funcid) {
-                        *found = Some(refused(
-                            &format!("{name}()"),
-                            "It reads server state (statistics, transaction ids, or tables named in its arguments) that changes without any write to a source, so stored rows would not follow.",
-                        ));
-                        return Visit::Stop;
-                    }
-                    if CATALOG_FUNCTIONS.contains(&name.as_str()) || reads_catalog_by_name(&name) {
-                        *found = Some(refused(
-                            &format!("{name}()"),
-                            "It reads the catalogs (names, comments, privileges, definitions), which renames, COMMENT, GRANT and DDL change without any write to a source, so stored rows would not follow.",
-                        ));
+                    if let Some(why) = builtin_refusal(&name, f.funcid) {
+                        *found = Some(refused(&format!("{name}()"), why));
                         return Visit::Stop;
                     }
                 }

@@ -483,3 +483,9 @@ pub fn has_trigger(relid: pg_sys::Oid, name: &str) -> bool {
     .flatten()
     .unwrap_or(false)
 }
+
+/// The name of function `func` (without schema or arguments); `None` when there is none.
+pub fn function_name(func: pg_sys::Oid) -> Option<String> {
+    // SAFETY: a syscache lookup; NULL for a missing function (palloc'd otherwise).
+    unsafe { crate::pg::nodes::cstring(pg_sys::get_func_name(func)) }
+}

@@ -399,6 +399,59 @@ fn domain_constraints(typid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     )
 }
 
+/// The functions the expression of CHECK constraint `constraint` calls, operators' and type
+/// conversions' included. PostgreSQL records no dependency on built-in (pinned) functions,
+/// so what it recorded says nothing of them: the expression itself is read.
+fn constraint_expression_functions(constraint: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    use pg_sys::SysCacheIdentifier::CONSTROID;
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn collect(func: pg_sys::Oid, ctx: *mut std::ffi::c_void) -> bool {
+        // SAFETY: ctx is the Vec below, alive for the walk.
+        unsafe { (*(ctx as *mut Vec<pg_sys::Oid>)).push(func) };
+        false
+    }
+    let mut funcs: Vec<pg_sys::Oid> = Vec::new();
+    // SAFETY: CONSTROID rows are pg_constraint rows; conbin is a pg_node_tree (text), turned
+    // into a node tree (palloc'd, in the current context) before the row is released; the
+    // walk only reads it.
+    unsafe {
+        let tree = syscache_row(
+            CONSTROID,
+            &[pg_sys::Datum::from(constraint)],
+            |_: &(), tup| {
+                let mut isnull = false;
+                let d = pg_sys::SysCacheGetAttr(
+                    CONSTROID as std::ffi::c_int,
+                    tup,
+                    catalog_attnum(CONSTRAINT_RELATION, c"conbin"),
+                    &mut isnull,
+                );
+                if isnull {
+                    std::ptr::null_mut()
+                } else {
+                    pg_sys::stringToNode(pg_sys::text_to_cstring(d.cast_mut_ptr()))
+                        as *mut pg_sys::Node
+                }
+            },
+        )
+        .unwrap_or(std::ptr::null_mut());
+        if tree.is_null() {
+            return funcs;
+        }
+        pg_sys::fix_opfuncids(tree);
+        let ctx = &mut funcs as *mut Vec<pg_sys::Oid> as *mut std::ffi::c_void;
+        crate::pg::nodes::walk(tree, &mut |node, _| {
+            if !crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
+                pg_sys::check_functions_in_node(node, Some(collect), ctx);
+            }
+            crate::pg::nodes::Visit::Descend
+        });
+    }
+    funcs.sort_by_key(|f| f.to_u32());
+    funcs.dedup();
+    funcs
+}
+
 /// The support functions of aggregate `aggfnoid`, if it is one: transition, final, combine,
 /// serialization, and the moving-aggregate ones a window frame uses.
 fn aggregate_functions(aggfnoid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
@@ -736,16 +789,19 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
             types.push(object);
             if domain_parent(object).is_some() {
                 for k in domain_constraints(object) {
-                    work.extend(depends_on(constraint, k).into_iter().map(|(c, o, _)| {
-                        // A check of a domain nested in one the values are converted to
-                        // (its base domain, an element or field domain) runs too.
-                        (
-                            c,
-                            o,
-                            converted,
-                            if converted { Some(object) } else { check },
-                        )
-                    }));
+                    // A check of a domain nested in one the values are converted to (its
+                    // base domain, an element or field domain) runs too.
+                    let via = if converted { Some(object) } else { check };
+                    work.extend(
+                        depends_on(constraint, k)
+                            .into_iter()
+                            .map(|(c, o, _)| (c, o, converted, via)),
+                    );
+                    work.extend(
+                        constraint_expression_functions(k)
+                            .into_iter()
+                            .map(|f| (pg_sys::ProcedureRelationId, f, converted, via)),
+                    );
                 }
             }
             let mut inner = Vec::new();

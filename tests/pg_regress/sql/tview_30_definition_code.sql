@@ -280,6 +280,47 @@ GRANT SELECT (pk_stock, n, tag) ON dc.tb_stock TO dc_owner;
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'dc.tv_stock' AND NOT ok;
 UPDATE dc.tb_stock SET n = 8;
 SELECT pk_stock, q FROM dc.tv_stock;
+
+-- 15. Built-ins a domain's CHECK calls count too (PostgreSQL records no dependency on
+-- them): one that runs a query given as text (ts_rewrite ran the domain owner's function
+-- as a superuser TVIEW owner), reads tables named in its arguments, or reads the session.
+SET ROLE dc_other;
+CREATE FUNCTION dc.noisy() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'ran as %', current_user; RETURN 1; END $$;
+ALTER DOMAIN dc.qty ADD CHECK (ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery FROM (SELECT dc.noisy()) s') IS NOT NULL);
+ALTER DOMAIN dc.qty ADD CHECK (length(table_to_xml('dc.tb_stock'::regclass, true, false, '')::text) > 0);
+ALTER DOMAIN dc.qty ADD CHECK (VALUE::text <> current_setting('application_name'));
+RESET ROLE;
+SELECT count(*) AS checks FROM pg_constraint WHERE contypid = 'dc.qty'::regtype;
+
+-- 16. Functions answering for the session or the server, named in a definition: refused.
+SELECT pg_tviews_create('dc.prepared', $$ SELECT s.pk_stock, (SELECT count(*) FROM pg_prepared_statement()) AS n FROM dc.tb_stock s $$);
+SELECT pg_tviews_create('dc.dbs', $$ SELECT s.pk_stock, (SELECT count(*) FROM pg_tablespace_databases(1663)) AS n FROM dc.tb_stock s $$);
+SELECT pg_tviews_create('dc.schema', $$ SELECT s.pk_stock, current_schema() AS s FROM dc.tb_stock s $$);
+
+-- 17. A trigger on a TVIEW table fires inside maintenance, as the TVIEW's owner: its
+-- function must be the owner's or a superuser's (TRIGGER on the table is not enough).
+GRANT TRIGGER ON dc.tv_stock TO dc_other;
+SET ROLE dc_other;
+CREATE FUNCTION dc.other_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER z_other AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW EXECUTE FUNCTION dc.other_trigger();
+RESET ROLE;
+SET ROLE dc_owner;
+CREATE FUNCTION dc.own_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER z_own AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW EXECUTE FUNCTION dc.own_trigger();
+RESET ROLE;
+UPDATE dc.tb_stock SET n = 9;
+SELECT pk_stock, q FROM dc.tv_stock;
+
+-- 18. ALTER TABLE that writes a source's rows anew without firing a trigger (a stored
+-- generated column's new expression): the TVIEWs reading it are recomputed.
+CREATE TABLE dc.tb_gen (pk_gen int PRIMARY KEY, n int NOT NULL, g int GENERATED ALWAYS AS (n * 2) STORED);
+INSERT INTO dc.tb_gen (pk_gen, n) VALUES (1, 1), (2, 2);
+SELECT pg_tviews_create('dc.gen', $$ SELECT t.pk_gen, jsonb_build_object('g', t.g) AS data FROM dc.tb_gen t $$);
+SELECT pg_tviews_create('dc.gen_deferred', $$ SELECT t.pk_gen, t.g FROM dc.tb_gen t $$, mode => 'deferred');
+ALTER TABLE dc.tb_gen ALTER COLUMN g SET EXPRESSION AS (n * 3);
+SELECT pk_gen, data FROM dc.tv_gen ORDER BY 1;
+SELECT pk_gen, g FROM dc.tv_gen_deferred ORDER BY 1;
+SELECT * FROM pg_tviews_check('dc.gen') UNION ALL SELECT * FROM pg_tviews_check('dc.gen_deferred');
 DROP SCHEMA dc CASCADE;
 DROP ROLE dc_owner;
 DROP ROLE dc_other;
