@@ -844,8 +844,8 @@ fn free_view_name(table: &str) -> Result<String, TviewError> {
 }
 
 /// The definition view (and the key type of a key of several columns) is part of the table:
-/// DROP TABLE drops it, dropping it alone is refused, and a CASCADE that reaches it drops the
-/// table too. `class` is the catalog of `object`.
+/// DROP TABLE drops it, dropping it alone detaches the TVIEW (`ddl::detach_before_drop`), and
+/// a CASCADE that reaches it drops the table too. `class` is the catalog of `object`.
 pub(crate) fn record_internal_dependency(
     class: pg_sys::Oid,
     object: pg_sys::Oid,

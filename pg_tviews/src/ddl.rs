@@ -439,10 +439,10 @@ fn pg_tviews_after_trigger_drop(tables: Option<Vec<pg_sys::Oid>>) {
 /// rows of tables that no longer exist are touched, so calling it by hand changes nothing.
 ///
 /// A TVIEW's definition view and key type (of a key of several columns) are part of its
-/// table: dropping one of them while the table stays is refused. (PostgreSQL refuses it by
-/// itself through their internal dependency on the table, which a dump and restore does not
-/// bring back.) A dropped table's view and key type go with it, whether or not that
-/// dependency was there.
+/// table: dropping one of them by name detaches the TVIEW first ([`detach_before_drop`]);
+/// one dropped otherwise while the table stays (by a CASCADE, after a restore that did not
+/// bring back their internal dependency on the table) is refused. A dropped table's view
+/// and key type go with it, whether or not that dependency was there.
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
     let all_dropped = dropped.unwrap_or_default();

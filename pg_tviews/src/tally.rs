@@ -2,8 +2,8 @@
 //! TVIEW is compiled, built and dropped when what they hold may have changed.
 //!
 //! A state table lives in the definition schema, is owned by the TVIEW's owner, is part of the
-//! TVIEW's table (an internal dependency: dropping the table drops it, dropping it alone is
-//! refused), and its comment is the spec of the group it holds ([`TallyGroup::spec`]). A TVIEW
+//! TVIEW's table (an internal dependency: dropping the table drops it, dropping it alone
+//! detaches the TVIEW, see `ddl::detach_before_drop`), and its comment is the spec of the group it holds ([`TallyGroup::spec`]). A TVIEW
 //! uses a state table only while its definition still asks for exactly that spec, the TVIEW
 //! is in immediate mode, and the table was built by pg_tviews for that TVIEW (the dependency,
 //! which a restore does not bring back: a restored TVIEW scans until `pg_tviews_refresh`).
