@@ -144,6 +144,13 @@ step_backup() {
     some_writes bk_full
     pg -d bk_full -qc "SELECT dom.writes(3)" >/dev/null
     expect_exact bk_full "pg_restore, then writes"
+    # Parallel jobs: post-data's ALTER TABLEs run side by side, each holding its table.
+    restore_into bk_jobs
+    as_postgres "$PG_BIN/pg_restore" -h "$PGHOST" -p "$PGPORT" -j 4 --exit-on-error -d bk_jobs "$d/bk.dump"
+    # (Before the verdict, whose exact checks would clear marks.)
+    [ "$(pg -d bk_jobs -Atc "SELECT count(*) FROM pg_tview_meta WHERE maybe_stale IS NOT NULL")" = 0 ] ||
+        die "a whole restore left TVIEWs marked maybe stale"
+    expect_exact bk_jobs "pg_restore -j 4"
     # pg_restore --clean into the database that has the TVIEWs (what restoring a staging copy
     # over itself does): each part of a TVIEW dropped alone detaches it, so the drops go
     # through and the restore ends as the dump was. Once as it comes, once in one

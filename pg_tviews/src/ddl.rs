@@ -705,6 +705,84 @@ fn note_triggers_out_of_place(
     Ok(())
 }
 
+/// The ALTER TABLE subcommands that change no column and no value ([`alter_changes_no_values`]).
+const VALUE_NEUTRAL_ALTERS: [pg_sys::AlterTableType::Type; 28] = {
+    use pg_sys::AlterTableType as A;
+    [
+        A::AT_AddIndex,
+        A::AT_ReAddIndex,
+        A::AT_AddConstraint,
+        A::AT_ReAddConstraint,
+        A::AT_AddIndexConstraint,
+        A::AT_ValidateConstraint,
+        A::AT_DropConstraint,
+        A::AT_ClusterOn,
+        A::AT_DropCluster,
+        A::AT_SetStatistics,
+        A::AT_SetOptions,
+        A::AT_ResetOptions,
+        A::AT_SetStorage,
+        A::AT_SetCompression,
+        A::AT_SetRelOptions,
+        A::AT_ResetRelOptions,
+        A::AT_ReplaceRelOptions,
+        A::AT_ReplicaIdentity,
+        A::AT_ColumnDefault,
+        A::AT_CookedColumnDefault,
+        A::AT_EnableTrig,
+        A::AT_EnableAlwaysTrig,
+        A::AT_EnableReplicaTrig,
+        A::AT_DisableTrig,
+        A::AT_EnableTrigAll,
+        A::AT_DisableTrigAll,
+        A::AT_EnableTrigUser,
+        A::AT_DisableTrigUser,
+    ]
+};
+
+/// Does every ALTER TABLE command the running DDL reported for `relation` leave its columns
+/// and values as they were: constraints and indexes added, validated or dropped, triggers
+/// enabled or disabled, statistics, storage, options, replica identity, clustering, column
+/// defaults? (Not: columns added, dropped or retyped, generated expressions, NOT NULL,
+/// owner, row security, access method, partitions, inheritance.)
+fn alter_changes_no_values(relation: pg_sys::Oid) -> Result<bool, TviewError> {
+    // The command column is a pointer to the collected command, alive while the event
+    // trigger runs (a by-value datum).
+    let commands = crate::pg::spi::select_latest(
+        "SELECT c.command FROM pg_catalog.pg_event_trigger_ddl_commands() AS c \
+          WHERE c.objid OPERATOR(pg_catalog.=) $1",
+        &[(pg_sys::OIDOID, pg_sys::Datum::from(relation))],
+        |r| Ok(r[0]),
+    )?;
+    if commands.is_empty() {
+        return Ok(false);
+    }
+    for command in commands {
+        let Some(datum) = command else {
+            return Ok(false);
+        };
+        // SAFETY: a CollectedCommand of the running event trigger; tags are checked before
+        // casts.
+        let neutral = unsafe {
+            let cmd = datum.cast_mut_ptr::<pg_sys::CollectedCommand>();
+            if cmd.is_null()
+                || (*cmd).type_ != pg_sys::CollectedCommandType::SCT_AlterTable
+                || !is_a((*cmd).parsetree, pg_sys::NodeTag::T_AlterTableStmt)
+            {
+                false
+            } else {
+                let stmt = &*((*cmd).parsetree as *mut pg_sys::AlterTableStmt);
+                crate::pg::nodes::list_iter::<pg_sys::AlterTableCmd>(stmt.cmds)
+                    .all(|c| VALUE_NEUTRAL_ALTERS.contains(&(*c).subtype))
+            }
+        };
+        if !neutral {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 /// The table and name of trigger `trigger` (None for another kind of object).
 fn trigger_table_and_name(
     trigger: pg_sys::Oid,
@@ -876,13 +954,23 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             install::keep_trigger_states(relation)?;
         }
         let all = cache::all()?;
+        // An ALTER TABLE that changes no column and no value (a constraint or index added, a
+        // trigger enabled: a restore's post-data is made of these) needs no TVIEW analyzed
+        // again. Analyzing opens every table a definition reads, and the jobs of a parallel
+        // restore, each holding the table it alters, deadlocked doing so.
+        let neutral = tag == "ALTER TABLE" && alter_changes_no_values(relation)?;
         // Tallies of a table that changed (a renamed or retyped column, another owner of the
         // TVIEW) are built again at the end, from the tables as they are then.
         let mut tallied = Vec::new();
         // So are those of a TVIEW whose definition uses what changed (a function replaced:
         // its conditions count other rows now).
-        for m in &all {
+        for m in all.iter().filter(|_| !neutral) {
+            // Only TVIEWs that use state tables now: one without (restored, its copies not
+            // linked to it; see tally.rs) computes from the children until
+            // pg_tviews_refresh, and rebuilding it here, in every ALTER TABLE of a
+            // restore's post-data, made parallel restores' jobs deadlock over its tables.
             if !compiled_after(m, &tag)?.def.tallies.is_empty()
+                && crate::tally::has_linked_states(m)
                 && (m.sources.contains(&relation)
                     || m.table == relation
                     || crate::checks::definition_depends_on(m.view, relation, &m.sources)?
@@ -893,7 +981,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
                 tallied.push(m.table);
             }
         }
-        let result = after_alter_checks(relation, &all, &tag, created, replaced);
+        let result = after_alter_checks(relation, &all, &tag, created, replaced, neutral);
         for table in tallied {
             crate::tally::rebuild_for(table)?;
         }
@@ -922,13 +1010,15 @@ fn compiled_after(
 
 /// The checks and recomputes of [`pg_tviews_after_alter`] for `relation` (changed by
 /// `command`, its tag; `created`: by a CREATE command; `replaced`: a view's query
-/// replaced), given every TVIEW's catalog row.
+/// replaced; `neutral`: an ALTER TABLE that changed no column or value, see
+/// [`alter_changes_no_values`]), given every TVIEW's catalog row.
 fn after_alter_checks(
     relation: pg_sys::Oid,
     all: &[crate::catalog::TviewMeta],
     command: &str,
     created: bool,
     replaced: bool,
+    neutral: bool,
 ) -> Result<(), TviewError> {
     // ALTER TYPE ... ATTRIBUTE reports the composite type's relation, OWNER and RENAME
     // the type itself.
@@ -969,11 +1059,12 @@ fn after_alter_checks(
             // that wrote the source's rows anew, with values that may differ, and no trigger
             // fired (ALTER COLUMN ... SET EXPRESSION recomputes a stored generated column;
             // a column's type changed under USING).
-            cache::compiled(m)?
-                .def
-                .whole_row_sources
-                .contains(&relation)
-                || rewritten_in_this_transaction(relation)
+            rewritten_in_this_transaction(relation)
+                || (!neutral
+                    && cache::compiled(m)?
+                        .def
+                        .whole_row_sources
+                        .contains(&relation))
         } else if is_relation {
             // CREATE OR REPLACE VIEW (or RULE) of a helper view the definition reads or of
             // its own definition view; RENAME ATTRIBUTE or COLUMN of a composite type, a
