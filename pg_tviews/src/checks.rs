@@ -76,7 +76,9 @@ pub fn definition_depends_on(
     // A type it handles, however deep (a domain nested in a domain, an element's or a
     // field's domain): ALTER DOMAIN ... ADD CHECK changes what converting to it runs.
     let reach = crate::pg::scan::definition_reach(view);
-    if reach.functions.contains(&object) || reach.types.contains(&object) {
+    if reach.functions.contains(&object)
+        || (reach.types.contains(&object) && crate::pg::scan::is_domain(object))
+    {
         return Ok(true);
     }
     let sources = sources
@@ -359,13 +361,24 @@ WITH t(rel) AS (
                         AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 66) OPERATOR(pg_catalog.<>) 0)
             THEN 'have BEFORE or INSTEAD OF row triggers'
         -- Any other trigger fires inside maintenance, as the TVIEW's owner, for every writer
-        -- of every source: its function must be the owner's or a superuser's.
+        -- of every source: what it runs must be the owner's or a superuser's, its function
+        -- and what its WHEN condition calls (directly or through an operator; PostgreSQL
+        -- records those, built-ins aside, which superusers own).
         WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
-                       JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) g.tgfoid
+                       JOIN pg_catalog.pg_depend d
+                         ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                        AND d.objid OPERATOR(pg_catalog.=) g.oid
+                       LEFT JOIN pg_catalog.pg_operator op
+                         ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+                        AND op.oid OPERATOR(pg_catalog.=) d.refobjid
+                       JOIN pg_catalog.pg_proc f
+                         ON f.oid OPERATOR(pg_catalog.=) CASE
+                                WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+                                THEN d.refobjid ELSE op.oprcode::pg_catalog.oid END
                        JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) f.proowner
                       WHERE g.tgrelid OPERATOR(pg_catalog.=) t.rel AND NOT g.tgisinternal
                         AND f.proowner OPERATOR(pg_catalog.<>) c.relowner AND NOT o.rolsuper)
-            THEN 'have a trigger whose function another role owns (it would run as the TVIEW''s owner)'
+            THEN 'have a trigger whose function, or a function its WHEN condition calls, another role owns (it would run as the TVIEW''s owner)'
         END AS problem
       FROM t JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.rel
 )

@@ -43,13 +43,29 @@ thread_local! {
     static PENDING: RefCell<HashMap<(String, String), Captured>> = RefCell::new(HashMap::new());
 }
 
-/// Forget captured statements (transaction end).
+thread_local! {
+    /// TVIEWs detached by the DROP command running (see [`detach_before_drop`]), with the
+    /// subtransaction that detached them: announced once the drop went through (at
+    /// sql_drop), never when it failed.
+    static DETACHED: RefCell<Vec<(pg_sys::SubTransactionId, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Forget captured statements and detached TVIEWs not yet announced (transaction end).
 pub fn reset() {
     PENDING.with(|p| p.borrow_mut().clear());
+    DETACHED.with(|d| d.borrow_mut().clear());
+}
+
+/// Announce the TVIEWs the DROP that just went through detached.
+fn announce_detached() {
+    for message in DETACHED.with(|d| std::mem::take(&mut *d.borrow_mut())) {
+        pgrx::warning!("{}", message.1);
+    }
 }
 
 /// Forget what subtransaction `sub` (and those it contained, whose ids are larger) captured.
 pub fn subxact_aborted(sub: pg_sys::SubTransactionId) {
+    DETACHED.with(|d| d.borrow_mut().retain(|(s, _)| *s < sub));
     PENDING.with(|p| p.borrow_mut().retain(|_, c| c.sub < sub));
 }
 
@@ -245,9 +261,12 @@ fn detach(
         Ok(())
     })?;
     cache::invalidate();
-    pgrx::warning!(
+    let message = format!(
         "TVIEW {tview} is no longer maintained: {what} detached it; table {tview} stays as a plain table with the rows it had (drop it, or create the TVIEW again with pg_tviews_create)"
     );
+    // SAFETY: reads backend-global transaction state.
+    let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };
+    DETACHED.with(|d| d.borrow_mut().push((sub, message)));
     Ok(())
 }
 
@@ -445,6 +464,7 @@ fn pg_tviews_after_trigger_drop(tables: Option<Vec<pg_sys::Oid>>) {
 /// and key type go with it, whether or not that dependency was there.
 #[pg_extern(volatile, parallel_unsafe)]
 fn pg_tviews_forget_dropped(dropped: Option<Vec<pg_sys::Oid>>) {
+    announce_detached();
     let all_dropped = dropped.unwrap_or_default();
     let dropped: Vec<pg_sys::Oid> = all_dropped
         .iter()

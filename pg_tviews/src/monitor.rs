@@ -158,17 +158,24 @@ WITH m AS (
            'direct writes to the table are refused',
            'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own, on the table or one of its state tables (pg_tviews_refresh builds those again): direct writes to it are not refused'
     UNION ALL
-    -- Maintenance reads every source as the TVIEW table's owner (a restore with --no-acl,
-    -- or a REVOKE, takes that away: every write to a source then fails).
-    -- (Column privileges count: a grant of the columns it reads is enough.)
-    SELECT 'owner privileges', coalesce(bool_and(pg_catalog.has_any_column_privilege(c.relowner, s.src, 'SELECT')), true),
-           'the TVIEW''s owner may read every source',
-           'the TVIEW''s owner (' || pg_catalog.max(c.relowner::regrole::text) || ') may read nothing of '
-               || string_agg(s.src::regclass::text, ', ' ORDER BY s.src::regclass::text)
-                      FILTER (WHERE NOT pg_catalog.has_any_column_privilege(c.relowner, s.src, 'SELECT'))
-               || ': maintenance reads them as the owner, so every write to them fails with "permission denied"; GRANT SELECT ON them TO the owner'
-      FROM m CROSS JOIN unnest(m.sources) AS s(src)
-      JOIN pg_catalog.pg_class c ON c.oid = m.table_name
+    -- Maintenance reads what the definition reads as the TVIEW table's owner (a restore
+    -- with --no-acl, or a REVOKE, takes that away: every write to a source then fails):
+    -- each table or view its definition view names, whole or the columns it reads.
+    SELECT 'owner privileges', coalesce(bool_and(p.ok), true),
+           'the TVIEW''s owner may read what its definition reads',
+           'the TVIEW''s owner (' || pg_catalog.max(p.owner::regrole::text) || ') may not read what the definition reads of '
+               || string_agg(p.rel::regclass::text, ', ' ORDER BY p.rel::regclass::text) FILTER (WHERE NOT p.ok)
+               || ': maintenance reads it as the owner, so every write to a source fails with "permission denied"; GRANT SELECT on it (or on the columns the definition reads) TO the owner'
+      FROM (SELECT d.refobjid AS rel, c.relowner AS owner,
+                   pg_catalog.has_table_privilege(c.relowner, d.refobjid, 'SELECT')
+                   OR coalesce(bool_and(pg_catalog.has_column_privilege(c.relowner, d.refobjid, d.refobjsubid::pg_catalog.int2, 'SELECT'))
+                                   FILTER (WHERE d.refobjsubid > 0), false) AS ok
+              FROM m JOIN pg_catalog.pg_class c ON c.oid = m.table_name
+              JOIN pg_catalog.pg_rewrite r ON r.ev_class = m.definition_view
+              JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+                                         AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                                         AND d.refobjid <> m.definition_view
+             GROUP BY d.refobjid, c.relowner) AS p
     UNION ALL
     -- A catalog row restored from a dump of a version before 0.2.0 pins no settings.
     SELECT 'pinned settings', (SELECT settings > 0 FROM m),

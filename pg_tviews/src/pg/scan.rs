@@ -441,7 +441,23 @@ fn constraint_expression_functions(constraint: pg_sys::Oid) -> Vec<pg_sys::Oid> 
         pg_sys::fix_opfuncids(tree);
         let ctx = &mut funcs as *mut Vec<pg_sys::Oid> as *mut std::ffi::c_void;
         crate::pg::nodes::walk(tree, &mut |node, _| {
-            if !crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
+            if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_SQLValueFunction) {
+                // CURRENT_USER, SESSION_USER, CURRENT_CATALOG ... are no function calls: the
+                // functions they stand for, which the rules know by name.
+                use pg_sys::SQLValueFunctionOp::*;
+                let f = match (*(node as *mut pg_sys::SQLValueFunction)).op {
+                    SVFOP_CURRENT_ROLE | SVFOP_CURRENT_USER | SVFOP_USER => {
+                        Some(pg_sys::F_CURRENT_USER)
+                    }
+                    SVFOP_SESSION_USER => Some(pg_sys::F_SESSION_USER),
+                    SVFOP_CURRENT_CATALOG => Some(pg_sys::F_CURRENT_DATABASE),
+                    SVFOP_CURRENT_SCHEMA => Some(pg_sys::F_CURRENT_SCHEMA),
+                    _ => None,
+                };
+                if let Some(f) = f {
+                    (*(ctx as *mut Vec<pg_sys::Oid>)).push(pg_sys::Oid::from(f));
+                }
+            } else if !crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
                 pg_sys::check_functions_in_node(node, Some(collect), ctx);
             }
             crate::pg::nodes::Visit::Descend
@@ -505,6 +521,11 @@ pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::O
         i += 1;
     }
     deps
+}
+
+/// Is `typ` a domain?
+pub fn is_domain(typ: pg_sys::Oid) -> bool {
+    domain_parent(typ).is_some()
 }
 
 /// For a domain, the type it is over (a base type or another domain); `None` for any other

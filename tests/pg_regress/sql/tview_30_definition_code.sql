@@ -289,6 +289,9 @@ CREATE FUNCTION dc.noisy() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE
 ALTER DOMAIN dc.qty ADD CHECK (ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery FROM (SELECT dc.noisy()) s') IS NOT NULL);
 ALTER DOMAIN dc.qty ADD CHECK (length(table_to_xml('dc.tb_stock'::regclass, true, false, '')::text) > 0);
 ALTER DOMAIN dc.qty ADD CHECK (VALUE::text <> current_setting('application_name'));
+-- Keywords standing for such functions too.
+ALTER DOMAIN dc.qty ADD CHECK (VALUE::text <> SESSION_USER);
+ALTER DOMAIN dc.qty ADD CHECK (VALUE::text <> CURRENT_CATALOG);
 RESET ROLE;
 SELECT count(*) AS checks FROM pg_constraint WHERE contypid = 'dc.qty'::regtype;
 
@@ -303,6 +306,9 @@ GRANT TRIGGER ON dc.tv_stock TO dc_other;
 SET ROLE dc_other;
 CREATE FUNCTION dc.other_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
 CREATE TRIGGER z_other AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW EXECUTE FUNCTION dc.other_trigger();
+-- Nor may its WHEN condition call such a function (whatever function the trigger names).
+CREATE FUNCTION dc.other_when() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'ran as %', current_user; RETURN false; END $$;
+CREATE TRIGGER z_when AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW WHEN (dc.other_when()) EXECUTE FUNCTION pg_tviews_guard_trigger();
 RESET ROLE;
 SET ROLE dc_owner;
 CREATE FUNCTION dc.own_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
