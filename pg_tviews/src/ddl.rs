@@ -165,6 +165,7 @@ unsafe fn detach_before_drop(stmt: *mut pg_sys::Node) -> Result<(), TviewError> 
                     pg_sys::get_rel_namespace(oid) == definition_schema
                 }
         };
+        let all_named = named.clone();
         named.retain(|(class, oid)| in_definition_schema(*class, *oid));
         if named.is_empty() {
             return Ok(());
@@ -195,7 +196,7 @@ unsafe fn detach_before_drop(stmt: *mut pg_sys::Node) -> Result<(), TviewError> 
             let Some(table) = owner else {
                 continue;
             };
-            if named.contains(&(pg_sys::RelationRelationId, table)) {
+            if all_named.contains(&(pg_sys::RelationRelationId, table)) {
                 continue; // dropped whole
             }
             if parts.iter().any(|(t, _, _)| *t == table) {
@@ -985,12 +986,7 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // So are those of a TVIEW whose definition uses what changed (a function replaced:
         // its conditions count other rows now).
         for m in all.iter().filter(|_| !neutral) {
-            // Only TVIEWs that use state tables now: one without (restored, its copies not
-            // linked to it; see tally.rs) computes from the children until
-            // pg_tviews_refresh, and rebuilding it here, in every ALTER TABLE of a
-            // restore's post-data, made parallel restores' jobs deadlock over its tables.
             if !compiled_after(m, &tag)?.def.tallies.is_empty()
-                && crate::tally::has_linked_states(m)
                 && (m.sources.contains(&relation)
                     || m.table == relation
                     || crate::checks::definition_depends_on(m.view, relation, &m.sources)?

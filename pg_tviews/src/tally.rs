@@ -422,12 +422,6 @@ fn state_name_prefix(view: &str) -> String {
     prefix
 }
 
-/// Has TVIEW `meta` state tables linked to its table (built by pg_tviews, not copies a
-/// restore brought back)?
-pub fn has_linked_states(meta: &TviewMeta) -> bool {
-    state_tables(meta, true).is_ok_and(|t| !t.is_empty())
-}
-
 /// [`rebuild`] for the TVIEW whose table is `table`, as the catalog says now (after a change
 /// this transaction made to it).
 pub fn rebuild_for(table: pg_sys::Oid) -> Result<(), TviewError> {
