@@ -394,17 +394,71 @@ pub fn plain_table_problems(
     tables: &[pg_sys::Oid],
 ) -> Result<Vec<(pg_sys::Oid, String)>, TviewError> {
     let tables = tables.to_vec();
-    Ok(pgrx::Spi::connect(|client| {
+    let (mut out, conditions) = pgrx::Spi::connect(|client| {
         let mut out = Vec::new();
-        for r in client.select(PLAIN_TABLE_PROBLEMS, None, &[tables.into()])? {
+        for r in client.select(PLAIN_TABLE_PROBLEMS, None, &[tables.clone().into()])? {
             out.push((
                 r.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid),
                 r.get::<String>(2)?.unwrap_or_default(),
             ));
         }
-        Ok::<_, pgrx::spi::SpiError>(out)
-    })?)
+        let mut conditions = Vec::new();
+        for r in client.select(TRIGGER_CONDITIONS, None, &[tables.into()])? {
+            conditions.push((
+                r.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid),
+                r.get::<String>(2)?.unwrap_or_default(),
+                r.get::<String>(3)?.unwrap_or_default(),
+                r.get::<pg_sys::Oid>(4)?.unwrap_or(pg_sys::InvalidOid),
+            ));
+        }
+        Ok::<_, pgrx::spi::SpiError>((out, conditions))
+    })?;
+    // A trigger's WHEN condition runs inside maintenance, as the owner, too: it may call
+    // only IMMUTABLE functions of the owner's or a superuser's (a VOLATILE built-in runs SQL
+    // given as text; a domain's CHECK whatever it calls).
+    for (rel, trigger, condition, owner) in conditions {
+        let funcs = crate::pg::scan::condition_functions(&condition);
+        let bad = funcs.into_iter().find(|f| {
+            // SAFETY: catalog lookups of functions and roles.
+            unsafe {
+                pg_sys::func_volatile(*f) != pg_sys::PROVOLATILE_IMMUTABLE as std::ffi::c_char
+                    || crate::pg::scan::syscache_row(
+                        pg_sys::SysCacheIdentifier::PROCOID,
+                        &[pg_sys::Datum::from(*f)],
+                        |p: &pg_sys::FormData_pg_proc, _| p.proowner,
+                    )
+                    .is_none_or(|o| o != owner && !pg_sys::superuser_arg(o))
+            }
+        });
+        if let Some(f) = bad {
+            out.push((
+                rel,
+                format!(
+                    "have trigger {} whose WHEN condition calls {} (it would run as the TVIEW's owner: only IMMUTABLE functions of the owner or a superuser may)",
+                    tviews_core::sqlgen::quote_ident(&trigger),
+                    crate::pg::names::describe_function(f)
+                ),
+            ));
+        }
+    }
+    Ok(out)
 }
+
+/// The WHEN conditions of the triggers (not PostgreSQL's internal ones) on the TVIEW tables
+/// `$1` and their state tables: (table, trigger, condition as a node tree, table's owner).
+const TRIGGER_CONDITIONS: &str = "
+SELECT g.tgrelid, g.tgname::pg_catalog.text, g.tgqual::pg_catalog.text, c.relowner
+  FROM pg_catalog.pg_trigger g
+  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) g.tgrelid
+ WHERE NOT g.tgisinternal AND g.tgqual IS NOT NULL
+   AND (g.tgrelid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])
+        OR g.tgrelid IN (SELECT d.objid FROM pg_catalog.pg_depend d
+                          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                            AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                            AND d.refobjid OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])
+                            AND d.deptype OPERATOR(pg_catalog.=) 'i'))
+ ORDER BY 1, 2
+";
 
 /// Which of the TVIEW tables `tables` the objects `objects` (what a DDL command created or
 /// altered) can have changed the shape of: a TVIEW table or one of its state tables among

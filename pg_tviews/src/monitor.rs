@@ -160,22 +160,44 @@ WITH m AS (
     UNION ALL
     -- Maintenance reads what the definition reads as the TVIEW table's owner (a restore
     -- with --no-acl, or a REVOKE, takes that away: every write to a source then fails):
-    -- each table or view its definition view names, whole or the columns it reads.
+    -- each table or view its definition view names (and, through a security_invoker view,
+    -- what that view names), whole or the columns it reads (a relation read for no column,
+    -- count(*), needs one; a whole row needs all, which this does not tell apart), and
+    -- EXECUTE on each function it calls.
     SELECT 'owner privileges', coalesce(bool_and(p.ok), true),
-           'the TVIEW''s owner may read what its definition reads',
-           'the TVIEW''s owner (' || pg_catalog.max(p.owner::regrole::text) || ') may not read what the definition reads of '
-               || string_agg(p.rel::regclass::text, ', ' ORDER BY p.rel::regclass::text) FILTER (WHERE NOT p.ok)
-               || ': maintenance reads it as the owner, so every write to a source fails with "permission denied"; GRANT SELECT on it (or on the columns the definition reads) TO the owner'
-      FROM (SELECT d.refobjid AS rel, c.relowner AS owner,
+           'the TVIEW''s owner may read what its definition reads and run what it calls',
+           'the TVIEW''s owner (' || pg_catalog.max(p.owner::regrole::text) || ') may not read or run what the definition needs of '
+               || string_agg(p.what, ', ' ORDER BY p.what) FILTER (WHERE NOT p.ok)
+               || ': maintenance runs the definition as the owner, so every write to a source fails with "permission denied"; GRANT SELECT (or EXECUTE) on it TO the owner'
+      FROM (WITH RECURSIVE v(view) AS (
+                SELECT m.definition_view::pg_catalog.oid FROM m
+                UNION
+                SELECT d.refobjid FROM v
+                  JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.view
+                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+                                             AND d.refclassid = 'pg_catalog.pg_class'::regclass
+                  JOIN pg_catalog.pg_class k ON k.oid = d.refobjid
+                 WHERE k.relkind = 'v' AND d.refobjid <> v.view
+                   AND k.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on', 'security_invoker=1', 'security_invoker=yes']
+            ), deps AS (
+                SELECT d.refclassid, d.refobjid, d.refobjsubid
+                  FROM v JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.view
+                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
+                 WHERE d.refobjid NOT IN (SELECT view FROM v)
+            )
+            SELECT d.refobjid::regclass::text AS what, c.relowner AS owner,
                    pg_catalog.has_table_privilege(c.relowner, d.refobjid, 'SELECT')
                    OR coalesce(bool_and(pg_catalog.has_column_privilege(c.relowner, d.refobjid, d.refobjsubid::pg_catalog.int2, 'SELECT'))
-                                   FILTER (WHERE d.refobjsubid > 0), false) AS ok
-              FROM m JOIN pg_catalog.pg_class c ON c.oid = m.table_name
-              JOIN pg_catalog.pg_rewrite r ON r.ev_class = m.definition_view
-              JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
-                                         AND d.refclassid = 'pg_catalog.pg_class'::regclass
-                                         AND d.refobjid <> m.definition_view
-             GROUP BY d.refobjid, c.relowner) AS p
+                                   FILTER (WHERE d.refobjsubid > 0),
+                               pg_catalog.has_any_column_privilege(c.relowner, d.refobjid, 'SELECT')) AS ok
+              FROM deps d, m JOIN pg_catalog.pg_class c ON c.oid = m.table_name
+             WHERE d.refclassid = 'pg_catalog.pg_class'::regclass
+             GROUP BY d.refobjid, c.relowner
+            UNION ALL
+            SELECT DISTINCT d.refobjid::regprocedure::text, c.relowner,
+                   pg_catalog.has_function_privilege(c.relowner, d.refobjid, 'EXECUTE')
+              FROM deps d, m JOIN pg_catalog.pg_class c ON c.oid = m.table_name
+             WHERE d.refclassid = 'pg_catalog.pg_proc'::regclass) AS p
     UNION ALL
     -- A catalog row restored from a dump of a version before 0.2.0 pins no settings.
     SELECT 'pinned settings', (SELECT settings > 0 FROM m),

@@ -404,18 +404,10 @@ fn domain_constraints(typid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 /// so what it recorded says nothing of them: the expression itself is read.
 fn constraint_expression_functions(constraint: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     use pg_sys::SysCacheIdentifier::CONSTROID;
-    #[pgrx::pg_guard]
-    unsafe extern "C-unwind" fn collect(func: pg_sys::Oid, ctx: *mut std::ffi::c_void) -> bool {
-        // SAFETY: ctx is the Vec below, alive for the walk.
-        unsafe { (*(ctx as *mut Vec<pg_sys::Oid>)).push(func) };
-        false
-    }
-    let mut funcs: Vec<pg_sys::Oid> = Vec::new();
-    // SAFETY: CONSTROID rows are pg_constraint rows; conbin is a pg_node_tree (text), turned
-    // into a node tree (palloc'd, in the current context) before the row is released; the
-    // walk only reads it.
-    unsafe {
-        let tree = syscache_row(
+    // SAFETY: CONSTROID rows are pg_constraint rows; conbin is a pg_node_tree (text), copied
+    // out as a string before the row is released.
+    let text = unsafe {
+        syscache_row(
             CONSTROID,
             &[pg_sys::Datum::from(constraint)],
             |_: &(), tup| {
@@ -427,20 +419,51 @@ fn constraint_expression_functions(constraint: pg_sys::Oid) -> Vec<pg_sys::Oid> 
                     &mut isnull,
                 );
                 if isnull {
-                    std::ptr::null_mut()
+                    None
                 } else {
-                    pg_sys::stringToNode(pg_sys::text_to_cstring(d.cast_mut_ptr()))
-                        as *mut pg_sys::Node
+                    crate::pg::nodes::cstring(pg_sys::text_to_cstring(d.cast_mut_ptr()))
                 }
             },
         )
-        .unwrap_or(std::ptr::null_mut());
-        if tree.is_null() {
+    }
+    .flatten();
+    text.map(|t| expression_functions(&t, false))
+        .unwrap_or_default()
+}
+
+/// The functions a stored condition (a trigger's WHEN, as `pg_node_tree` text) calls,
+/// including what the CHECK constraints of the domains it converts to call (and those of
+/// the domains they are over).
+pub fn condition_functions(tree: &str) -> Vec<pg_sys::Oid> {
+    expression_functions(tree, true)
+}
+
+/// The functions expression `tree` (`pg_node_tree` text) calls, operators' and type
+/// conversions' included, and the SQL keywords that stand for functions (CURRENT_USER, ...)
+/// as those functions; with `domains`, also what the CHECKs of the domains it converts to
+/// call.
+fn expression_functions(tree: &str, domains: bool) -> Vec<pg_sys::Oid> {
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn collect(func: pg_sys::Oid, ctx: *mut std::ffi::c_void) -> bool {
+        // SAFETY: ctx is the Vec below, alive for the walk.
+        unsafe { (*(ctx as *mut Vec<pg_sys::Oid>)).push(func) };
+        false
+    }
+    let mut funcs: Vec<pg_sys::Oid> = Vec::new();
+    let mut converted: Vec<pg_sys::Oid> = Vec::new();
+    let Ok(c) = std::ffi::CString::new(tree) else {
+        return funcs;
+    };
+    // SAFETY: a node tree PostgreSQL stored, read into the current memory context; the walk
+    // only reads it (fix_opfuncids fills in operators' functions).
+    unsafe {
+        let node = pg_sys::stringToNode(c.as_ptr()) as *mut pg_sys::Node;
+        if node.is_null() {
             return funcs;
         }
-        pg_sys::fix_opfuncids(tree);
+        pg_sys::fix_opfuncids(node);
         let ctx = &mut funcs as *mut Vec<pg_sys::Oid> as *mut std::ffi::c_void;
-        crate::pg::nodes::walk(tree, &mut |node, _| {
+        crate::pg::nodes::walk(node, &mut |node, _| {
             if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_SQLValueFunction) {
                 // CURRENT_USER, SESSION_USER, CURRENT_CATALOG ... are no function calls: the
                 // functions they stand for, which the rules know by name.
@@ -457,11 +480,34 @@ fn constraint_expression_functions(constraint: pg_sys::Oid) -> Vec<pg_sys::Oid> 
                 if let Some(f) = f {
                     (*(ctx as *mut Vec<pg_sys::Oid>)).push(pg_sys::Oid::from(f));
                 }
+            } else if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_CoerceToDomain) {
+                converted.push((*(node as *mut pg_sys::CoerceToDomain)).resulttype);
             } else if !crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
                 pg_sys::check_functions_in_node(node, Some(collect), ctx);
             }
             crate::pg::nodes::Visit::Descend
         });
+    }
+    if domains {
+        let constraint = pg_sys::Oid::from(CONSTRAINT_RELATION);
+        let mut seen = std::collections::HashSet::new();
+        while let Some(typ) = converted.pop() {
+            if !seen.insert(typ) {
+                continue;
+            }
+            if let Some(parent) = domain_parent(typ) {
+                converted.push(parent);
+                for k in domain_constraints(typ) {
+                    funcs.extend(constraint_expression_functions(k));
+                    funcs.extend(
+                        depends_on(constraint, k)
+                            .into_iter()
+                            .filter(|(c, _, _)| *c == pg_sys::ProcedureRelationId)
+                            .map(|(_, o, _)| o),
+                    );
+                }
+            }
+        }
     }
     funcs.sort_by_key(|f| f.to_u32());
     funcs.dedup();

@@ -88,7 +88,7 @@ DROP VIEW v_locked;
 -- The definition view dropped on its own detaches the TVIEW: its table stays, a plain
 -- table (tview_31_parts_dropped has more).
 DROP VIEW tviews_def.tv_thing;
-SELECT count(*) AS tviews FROM pg_tview_meta WHERE tview_name = 'thing';
+SELECT count(*) AS tviews FROM pg_tview_meta WHERE table_name = 'refused.tv_thing'::regclass;
 DROP TABLE tv_thing;
 
 RESET search_path;

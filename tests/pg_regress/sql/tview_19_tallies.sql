@@ -103,7 +103,7 @@ SELECT * FROM pg_tviews_check('product');
 SELECT min(state) AS first_state FROM tal.state_tables() \gset
 BEGIN;
 DROP TABLE tviews_def.:"first_state";
-SELECT count(*) AS tviews FROM pg_tview_meta WHERE tview_name = 'product';
+SELECT count(*) AS tviews FROM pg_tview_meta WHERE table_name = 'tal.tv_product'::regclass;
 ROLLBACK;
 -- A column renamed: the state is built again for the new name.
 ALTER TABLE tb_review RENAME COLUMN rating TO stars;

@@ -309,10 +309,18 @@ CREATE TRIGGER z_other AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW EXECUT
 -- Nor may its WHEN condition call such a function (whatever function the trigger names).
 CREATE FUNCTION dc.other_when() RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'ran as %', current_user; RETURN false; END $$;
 CREATE TRIGGER z_when AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW WHEN (dc.other_when()) EXECUTE FUNCTION pg_tviews_guard_trigger();
+-- Nor a built-in that runs a query given as text, nor a conversion to a domain whose CHECK
+-- calls such a function: only IMMUTABLE functions of the owner's or a superuser's.
+CREATE TRIGGER z_text AFTER UPDATE ON dc.tv_stock FOR EACH ROW
+    WHEN (ts_rewrite('a'::tsquery, 'SELECT ''a''::tsquery, ''b''::tsquery') IS NULL) EXECUTE FUNCTION suppress_redundant_updates_trigger();
+CREATE DOMAIN dc.when_dom AS int CHECK (dc.other_ok(VALUE));
+CREATE TRIGGER z_dom AFTER UPDATE ON dc.tv_stock FOR EACH ROW
+    WHEN ((NEW.pk_stock)::dc.when_dom IS NULL) EXECUTE FUNCTION suppress_redundant_updates_trigger();
 RESET ROLE;
 SET ROLE dc_owner;
 CREATE FUNCTION dc.own_trigger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE TRIGGER z_own AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW EXECUTE FUNCTION dc.own_trigger();
+CREATE TRIGGER z_own AFTER INSERT OR UPDATE ON dc.tv_stock FOR EACH ROW
+    WHEN (OLD.q IS DISTINCT FROM NEW.q) EXECUTE FUNCTION dc.own_trigger();
 RESET ROLE;
 UPDATE dc.tb_stock SET n = 9;
 SELECT pk_stock, q FROM dc.tv_stock;

@@ -16,60 +16,60 @@ ALTER TABLE pd.tb_product OWNER TO pd_owner;
 ALTER TABLE pd.tb_review OWNER TO pd_owner;
 SET ROLE pd_owner;
 -- Counts and averages of reviews kept in a state table; a key of two columns (its type).
-SELECT pg_tviews_create('pd.product', $$
+SELECT pg_tviews_create('pd.pdproduct', $$
     SELECT p.pk_product, jsonb_build_object('price', p.price,
            'reviews', (SELECT count(*) FROM pd.tb_review r WHERE r.fk_product = p.pk_product),
            'rating', (SELECT avg(r.rating) FROM pd.tb_review r WHERE r.fk_product = p.pk_product)) AS data
       FROM pd.tb_product p $$);
-SELECT pg_tviews_create('pd.mix', $$ SELECT p.region, p.kind, count(*) AS n FROM pd.tb_product p GROUP BY p.region, p.kind $$);
-SELECT pg_tviews_create('pd.top', $$ SELECT t.pk_product, t.data FROM pd.tv_product t $$);
+SELECT pg_tviews_create('pd.pdmix', $$ SELECT p.region, p.kind, count(*) AS n FROM pd.tb_product p GROUP BY p.region, p.kind $$);
+SELECT pg_tviews_create('pd.pdtop', $$ SELECT t.pk_product, t.data FROM pd.tv_pdproduct t $$);
 RESET ROLE;
 SELECT c.relname, c.relkind FROM pg_depend d JOIN pg_class c ON c.oid = d.objid
- WHERE d.refobjid = 'pd.tv_product'::regclass AND d.deptype = 'i' AND c.relkind IN ('r', 'v') ORDER BY 1;
+ WHERE d.refobjid = 'pd.tv_pdproduct'::regclass AND d.deptype = 'i' AND c.relkind IN ('r', 'v') ORDER BY 1;
 
 -- 1. Another role may not detach a TVIEW by dropping its parts: PostgreSQL refuses the
 -- drop, and nothing changes.
 SET ROLE pd_other;
-DROP VIEW tviews_def.tv_product;
-DROP TYPE tviews_def.tv_mix_key;
+DROP VIEW tviews_def.tv_pdproduct;
+DROP TYPE tviews_def.tv_pdmix_key;
 RESET ROLE;
 SELECT count(*) AS tviews FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name WHERE c.relnamespace = 'pd'::regnamespace;
 
 -- 2. In a transaction rolled back: the TVIEW is back as it was.
 BEGIN;
-DROP TABLE tviews_def.tv_product_tally;
+DROP TABLE tviews_def.tv_pdproduct_tally;
 SELECT count(*) AS tviews FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name WHERE c.relnamespace = 'pd'::regnamespace;
 ROLLBACK;
 SELECT count(*) AS tviews FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name WHERE c.relnamespace = 'pd'::regnamespace;
 INSERT INTO pd.tb_review VALUES (4, 2, 2);
-SELECT pk_product, data FROM pd.tv_top ORDER BY 1;
+SELECT pk_product, data FROM pd.tv_pdtop ORDER BY 1;
 
 -- 3. The owner drops the state table: the TVIEW is detached, its table stays with its rows,
 -- no longer maintained; the TVIEW reading it (top) still is, from its table.
 SET ROLE pd_owner;
-DROP TABLE tviews_def.tv_product_tally;
+DROP TABLE tviews_def.tv_pdproduct_tally;
 RESET ROLE;
 SELECT m.table_name FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name WHERE c.relnamespace = 'pd'::regnamespace ORDER BY 1;
 SELECT tgrelid::regclass AS "table", tgname FROM pg_trigger
- WHERE tgrelid IN ('pd.tv_product'::regclass, 'pd.tb_review'::regclass) AND NOT tgisinternal ORDER BY 1, 2;
+ WHERE tgrelid IN ('pd.tv_pdproduct'::regclass, 'pd.tb_review'::regclass) AND NOT tgisinternal ORDER BY 1, 2;
 INSERT INTO pd.tb_review VALUES (5, 2, 1);
-SELECT pk_product, data FROM pd.tv_product ORDER BY 1;
+SELECT pk_product, data FROM pd.tv_pdproduct ORDER BY 1;
 -- Its table is a plain table now: writable, and its writes reach the TVIEW reading it.
-UPDATE pd.tv_product SET data = data || '{"note": "by hand"}' WHERE pk_product = 1;
-SELECT pk_product, data FROM pd.tv_top ORDER BY 1;
-SELECT * FROM pg_tviews_check('pd.top');
+UPDATE pd.tv_pdproduct SET data = data || '{"note": "by hand"}' WHERE pk_product = 1;
+SELECT pk_product, data FROM pd.tv_pdtop ORDER BY 1;
+SELECT * FROM pg_tviews_check('pd.pdtop');
 -- Its other parts drop one by one; then the table, once the TVIEW reading it is gone.
-DROP VIEW tviews_def.tv_product;
-DROP TABLE pd.tv_top;
-DROP TABLE pd.tv_product;
+DROP VIEW tviews_def.tv_pdproduct;
+DROP TABLE pd.tv_pdtop;
+DROP TABLE pd.tv_pdproduct;
 
 -- 4. The type of a key of several columns: the unique index on it still needs it, so the
 -- drop fails and the TVIEW stays as it was (no warning: the drop did not happen).
 SET ROLE pd_owner;
-DROP TYPE tviews_def.tv_mix_key;
-SELECT count(*) AS tviews FROM pg_tview_meta WHERE table_name = 'pd.tv_mix'::regclass;
+DROP TYPE tviews_def.tv_pdmix_key;
+SELECT count(*) AS tviews FROM pg_tview_meta WHERE table_name = 'pd.tv_pdmix'::regclass;
 -- With CASCADE the index goes too: the TVIEW is detached.
-DROP TYPE tviews_def.tv_mix_key CASCADE;
+DROP TYPE tviews_def.tv_pdmix_key CASCADE;
 RESET ROLE;
 SELECT count(*) AS tviews FROM pg_tview_meta m JOIN pg_class c ON c.oid = m.table_name WHERE c.relnamespace = 'pd'::regnamespace;
 SELECT * FROM pg_tviews_health_check() WHERE tview LIKE 'pd.%' AND NOT ok;
@@ -77,12 +77,12 @@ SELECT * FROM pg_tviews_health_check() WHERE tview LIKE 'pd.%' AND NOT ok;
 -- 5. Dropping a TVIEW's table with its parts named too changes nothing of the above: the
 -- table drops them.
 SET ROLE pd_owner;
-SELECT pg_tviews_create('pd.again', $$
+SELECT pg_tviews_create('pd.pdagain', $$
     SELECT p.pk_product, jsonb_build_object('price', p.price,
            'reviews', (SELECT count(*) FROM pd.tb_review r WHERE r.fk_product = p.pk_product),
            'rating', (SELECT avg(r.rating) FROM pd.tb_review r WHERE r.fk_product = p.pk_product)) AS data
       FROM pd.tb_product p $$);
-DROP TABLE pd.tv_again, tviews_def.tv_again_tally;
+DROP TABLE pd.tv_pdagain, tviews_def.tv_pdagain_tally;
 RESET ROLE;
 SELECT count(*) AS leftovers FROM pg_class WHERE relname LIKE 'tv\_again%';
 DROP SCHEMA pd CASCADE;
