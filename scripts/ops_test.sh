@@ -7,7 +7,9 @@
 # backup   pg_dump/pg_restore of a database with every TVIEW shape, cascades, immediate and
 #          deferred TVIEWs, NULLs of NOT NULL domains from outer joins: custom format,
 #          schema-only + data-only, and the restore with the TVIEWs' data before and after
-#          their sources' data; exact and maintained after
+#          their sources' data; with 4 parallel jobs; --clean (also --if-exists
+#          --single-transaction) over a restored database and over TVIEWs made in place;
+#          exact and maintained after
 # pooling  PgBouncer (Debian package) in transaction pooling mode, 16 clients on 3 server
 #          connections running the concurrent workload while TVIEW modes are switched
 # replica  a streaming standby made by pg_basebackup: after the workload its TVIEWs equal the

@@ -22,7 +22,7 @@
 #          PostgreSQL's pg_isolation_regress; each permutation ends with the oracle
 # stress   scripts/stress.sh for 15 s in each mode: 8 pgbench clients on hot documents, then
 #          the oracle (deferred mode must not deadlock at all)
-# ops      scripts/ops_test.sh, short form: pg_dump/pg_restore four ways, PgBouncer transaction
+# ops      scripts/ops_test.sh, short form: pg_dump/pg_restore four ways (-j 4, --clean), PgBouncer transaction
 #          pooling, a streaming standby, kill -9 of the postmaster, ALTER EXTENSION UPDATE from
 #          every released version (schema equal to a fresh install), a 30 s soak
 # docker   scripts/docker_test.sh: the image built from host-built artifacts on an offline
