@@ -102,7 +102,9 @@ SELECT * FROM pg_tviews_check('product');
 -- here; tview_31_parts_dropped has more).
 SELECT min(state) AS first_state FROM tal.state_tables() \gset
 BEGIN;
+SET client_min_messages = error;
 DROP TABLE tviews_def.:"first_state";
+RESET client_min_messages;
 SELECT count(*) AS tviews FROM pg_tview_meta WHERE table_name = 'tal.tv_product'::regclass;
 ROLLBACK;
 -- A column renamed: the state is built again for the new name.
