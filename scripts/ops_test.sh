@@ -250,7 +250,7 @@ step_backup() {
     fi
     grep -q -- "--disable-triggers" "$d/live.log" || { cat "$d/live.log" >&2; die "the refusal does not say what to do"; }
     echo "  data-only restore with live triggers: refused with a hint to use --disable-triggers"
-    RESULTS+=("backup: custom-format restore, TVIEW data before/after sources, schema-only + data-only: exact and maintained")
+    RESULTS+=("backup: custom-format restore (also -j 4, and --clean over existing TVIEWs), TVIEW data before/after sources, schema-only + data-only: exact and maintained")
 }
 
 # ---------------------------------------------------------------------------------------------
