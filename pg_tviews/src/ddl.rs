@@ -685,10 +685,14 @@ fn note_triggers_out_of_place(
     all: &[crate::catalog::TviewMeta],
     command: &str,
 ) -> Result<(), TviewError> {
-    for m in all
-        .iter()
-        .filter(|m| m.sources.contains(&relation) || m.table == relation)
-    {
+    for m in all.iter() {
+        // A source, the TVIEW's table, or one of its state tables (their guards too).
+        if !(m.sources.contains(&relation)
+            || m.table == relation
+            || crate::tally::is_state_table(m, relation)?)
+        {
+            continue;
+        }
         let problems = crate::monitor::triggers_out_of_place(m)?;
         if problems.is_empty() {
             continue;

@@ -107,6 +107,15 @@ DROP TABLE tviews_def.:"first_state";
 RESET client_min_messages;
 SELECT count(*) AS tviews FROM pg_tview_meta WHERE table_name = 'tal.tv_product'::regclass;
 ROLLBACK;
+-- Its guard disabled (direct writes to the state then pass): warned (quietly here: the
+-- warning names the state table) and marked like the TVIEW's own guard.
+SET client_min_messages = error;
+ALTER TABLE tviews_def.:"first_state" DISABLE TRIGGER ALL;
+RESET client_min_messages;
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'tal.tv_product' AND NOT ok ORDER BY 1;
+ALTER TABLE tviews_def.:"first_state" ENABLE TRIGGER ALL;
+SELECT pg_tviews_refresh('product');
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'tal.tv_product' AND NOT ok ORDER BY 1;
 -- A column renamed: the state is built again for the new name.
 ALTER TABLE tb_review RENAME COLUMN rating TO stars;
 SELECT * FROM show_state();
