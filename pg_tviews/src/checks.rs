@@ -471,6 +471,12 @@ rel(r) AS (
     SELECT x FROM o
     UNION SELECT g.tgrelid FROM pg_catalog.pg_trigger g JOIN o ON g.oid OPERATOR(pg_catalog.=) o.x
     UNION SELECT w.ev_class FROM pg_catalog.pg_rewrite w JOIN o ON w.oid OPERATOR(pg_catalog.=) o.x
+    -- A function a trigger calls (its own, or in its WHEN condition), given another owner.
+    UNION SELECT g.tgrelid FROM pg_catalog.pg_trigger g
+      JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                                 AND d.objid OPERATOR(pg_catalog.=) g.oid
+                                 AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+      JOIN o ON d.refobjid OPERATOR(pg_catalog.=) o.x
 ), near(r) AS (
     SELECT r FROM rel
     UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN rel ON i.inhrelid OPERATOR(pg_catalog.=) rel.r

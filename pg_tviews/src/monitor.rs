@@ -325,6 +325,20 @@ fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
         },
     ));
     // The definition must still analyze to the plan maintenance runs, over the same sources.
+    // Analyzing locks every table it reads until the caller's transaction ends: only for
+    // callers who may read the TVIEW (any role may call this; one that may not must not be
+    // able to hold those locks).
+    // SAFETY: a privilege check of an existing relation by the current user.
+    let may_read = unsafe {
+        pg_sys::pg_class_aclcheck(
+            meta.table,
+            pg_sys::GetUserId(),
+            pg_sys::ACL_SELECT as pg_sys::AclMode,
+        ) == pg_sys::AclResult::ACLCHECK_OK
+    };
+    if !may_read {
+        return out;
+    }
     let (ok, detail) = match cache::compiled(meta) {
         Err(e) => (false, format!("the definition no longer analyzes: {e}")),
         Ok(c) => {

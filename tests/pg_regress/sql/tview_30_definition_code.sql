@@ -324,6 +324,17 @@ CREATE TRIGGER z_own AFTER UPDATE ON dc.tv_stock FOR EACH ROW
 RESET ROLE;
 UPDATE dc.tb_stock SET n = 9;
 SELECT pk_stock, q FROM dc.tv_stock;
+-- Nor may its function be given to another role afterwards.
+ALTER FUNCTION dc.own_trigger() OWNER TO dc_other;
+
+-- 18. The health check analyzes a definition (which locks the tables it reads until the
+-- transaction ends) only for callers that may read the TVIEW.
+BEGIN;
+SET LOCAL ROLE dc_writer;
+SELECT count(*) > 0 AS rows FROM pg_tviews_health_check();
+SELECT count(*) AS locked FROM pg_locks
+ WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation = 'dc.tb_stock'::regclass;
+COMMIT;
 
 DROP SCHEMA dc CASCADE;
 DROP ROLE dc_owner;
