@@ -212,7 +212,7 @@ SELECT pg_tviews_create('dc.by_pair', $$ SELECT s.region, s.kind, count(*) AS n 
 SELECT c.relname, c.relreplident FROM pg_class c
  WHERE (c.relnamespace = 'dc'::regnamespace AND c.relname IN ('tv_by_region', 'tv_by_pair', 'tv_item'))
     OR (c.relnamespace = 'tviews_def'::regnamespace AND c.relname LIKE 'tv\_by\_%')
- ORDER BY 1;
+ ORDER BY 1, 2;
 
 -- 12. A catalog row without pinned settings (restored from a dump of a version before
 -- 0.2.0): maintenance runs with PostgreSQL's built-in values, never the writer's, and the
