@@ -182,6 +182,20 @@ fn function_facts(f: pg_sys::Oid) -> Option<(String, u8, String, bool, Option<St
     }
 }
 
+/// Is function `function` owned by `owner` or by a superuser (code maintenance may run as
+/// `owner` without the definition naming it)? False for a function that is gone.
+fn owned_by_or_superuser(function: pg_sys::Oid, owner: pg_sys::Oid) -> bool {
+    // SAFETY: a PROCOID syscache lookup (pg_proc rows), and a role lookup.
+    unsafe {
+        crate::pg::scan::syscache_row(
+            pg_sys::SysCacheIdentifier::PROCOID,
+            &[pg_sys::Datum::from(function)],
+            |p: &pg_sys::FormData_pg_proc, _| p.proowner,
+        )
+        .is_some_and(|o| o == owner || pg_sys::superuser_arg(o))
+    }
+}
+
 /// May the current role read everything maintenance of a TVIEW reads and writes: SELECT on
 /// its table and on every source, with no row security filtering any of them? Errors raised
 /// inside maintenance run as the owner, so their text may carry values of rows the writer
@@ -284,17 +298,7 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
     // superuser's, or it would run someone else's code with the owner's rights on every write.
     // The same holds for what a domain's CHECK calls: its owner adds one at any time (ALTER
     // DOMAIN ... ADD CHECK).
-    let trusted = |function: pg_sys::Oid| {
-        // SAFETY: a PROCOID syscache lookup (pg_proc rows), and a role lookup.
-        unsafe {
-            crate::pg::scan::syscache_row(
-                pg_sys::SysCacheIdentifier::PROCOID,
-                &[pg_sys::Datum::from(function)],
-                |p: &pg_sys::FormData_pg_proc, _| p.proowner,
-            )
-            .is_some_and(|o| o == owner || pg_sys::superuser_arg(o))
-        }
-    };
+    let trusted = |function| owned_by_or_superuser(function, owner);
     for &(function, domain) in &reach.domain_checks {
         if !trusted(function) {
             return Err(TviewError::UnsafeFunction {
@@ -419,16 +423,10 @@ pub fn plain_table_problems(
     for (rel, trigger, condition, owner) in conditions {
         let funcs = crate::pg::scan::condition_functions(&condition);
         let bad = funcs.into_iter().find(|f| {
-            // SAFETY: catalog lookups of functions and roles.
-            unsafe {
-                pg_sys::func_volatile(*f) != pg_sys::PROVOLATILE_IMMUTABLE as std::ffi::c_char
-                    || crate::pg::scan::syscache_row(
-                        pg_sys::SysCacheIdentifier::PROCOID,
-                        &[pg_sys::Datum::from(*f)],
-                        |p: &pg_sys::FormData_pg_proc, _| p.proowner,
-                    )
-                    .is_none_or(|o| o != owner && !pg_sys::superuser_arg(o))
-            }
+            // SAFETY: a catalog lookup of a function.
+            let volatility = unsafe { pg_sys::func_volatile(*f) };
+            volatility != pg_sys::PROVOLATILE_IMMUTABLE as std::ffi::c_char
+                || !owned_by_or_superuser(*f, owner)
         });
         if let Some(f) = bad {
             out.push((

@@ -249,19 +249,10 @@ fn detach(
         forget_tviews(ext, &[table])?;
         cache::invalidate();
         for rel in &guarded {
-            if let Some((schema, name)) = relation_name(*rel) {
-                if crate::pg::names::has_trigger(*rel, install::GUARD_TRIGGER) {
-                    Spi::run(&format!(
-                        "DROP TRIGGER {} ON {}",
-                        tviews_core::sqlgen::quote_ident(install::GUARD_TRIGGER),
-                        tviews_core::sqlgen::qualified(&schema, &name)
-                    ))?;
-                }
-            }
+            install::remove_guard_trigger(*rel)?;
         }
         Ok(())
     })?;
-    cache::invalidate();
     let message = format!(
         "TVIEW {tview} is no longer maintained: {what} detached it; table {tview} stays as a plain table with the rows it had (drop it, or create the TVIEW again with pg_tviews_create)"
     );

@@ -258,7 +258,7 @@ pub fn enabled_out_of_place(table: pg_sys::Oid) -> Result<Vec<String>, TviewErro
     Ok(found.into_iter().flatten().collect())
 }
 
-pub const GUARD_TRIGGER: &str = "pgtv_guard";
+const GUARD_TRIGGER: &str = "pgtv_guard";
 
 fn qualified_table(oid: pg_sys::Oid) -> Result<String, TviewError> {
     let (s, n) = relation_name(oid).ok_or(TviewError::Internal(format!(
@@ -535,6 +535,26 @@ pub fn remove_source_triggers(table: pg_sys::Oid) -> Result<(), TviewError> {
         Spi::run(&format!(
             "DROP TRIGGER IF EXISTS {} ON {t}",
             quote_ident(spec.name)
+        ))?;
+    }
+    Ok(())
+}
+
+/// Remove the guard from `table` (a TVIEW table or state table that is one no more), if it
+/// has one.
+pub fn remove_guard_trigger(table: pg_sys::Oid) -> Result<(), TviewError> {
+    let Ok(t) = qualified_table(table) else {
+        return Ok(()); // dropped along
+    };
+    let present: Option<bool> = crate::pg::spi::read_one(
+        "SELECT true FROM pg_catalog.pg_trigger \
+          WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgname OPERATOR(pg_catalog.=) $2",
+        &[table.into(), GUARD_TRIGGER.into()],
+    )?;
+    if present == Some(true) {
+        Spi::run(&format!(
+            "DROP TRIGGER {} ON {t}",
+            quote_ident(GUARD_TRIGGER)
         ))?;
     }
     Ok(())

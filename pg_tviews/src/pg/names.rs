@@ -472,18 +472,6 @@ pub fn relation_kind(relid: pg_sys::Oid) -> Option<u8> {
     (kind != 0).then_some(kind)
 }
 
-/// Has relation `relid` a trigger named `name`?
-pub fn has_trigger(relid: pg_sys::Oid, name: &str) -> bool {
-    crate::pg::spi::read_one::<bool>(
-        "SELECT true FROM pg_catalog.pg_trigger \
-          WHERE tgrelid OPERATOR(pg_catalog.=) $1 AND tgname OPERATOR(pg_catalog.=) $2",
-        &[relid.into(), name.into()],
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(false)
-}
-
 /// The name of function `func` (without schema or arguments); `None` when there is none.
 pub fn function_name(func: pg_sys::Oid) -> Option<String> {
     // SAFETY: a syscache lookup; NULL for a missing function (palloc'd otherwise).
