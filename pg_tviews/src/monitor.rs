@@ -158,47 +158,6 @@ WITH m AS (
            'direct writes to the table are refused',
            'trigger pgtv_guard is missing, not enabled ALWAYS (replica sessions and logical replication''s apply included), or not pg_tviews'' own, on the table or one of its state tables (pg_tviews_refresh builds those again): direct writes to it are not refused'
     UNION ALL
-    -- Maintenance reads what the definition reads as the TVIEW table's owner (a restore
-    -- with --no-acl, or a REVOKE, takes that away: every write to a source then fails):
-    -- each table or view its definition view names (and, through a security_invoker view,
-    -- what that view names), whole or the columns it reads (a relation read for no column,
-    -- count(*), needs one; a whole row needs all, which this does not tell apart), and
-    -- EXECUTE on each function it calls.
-    SELECT 'owner privileges', coalesce(bool_and(p.ok), true),
-           'the TVIEW''s owner may read what its definition reads and run what it calls',
-           'the TVIEW''s owner (' || pg_catalog.max(p.owner::regrole::text) || ') may not read or run what the definition needs of '
-               || string_agg(p.what, ', ' ORDER BY p.what) FILTER (WHERE NOT p.ok)
-               || ': maintenance runs the definition as the owner, so every write to a source fails with "permission denied"; GRANT SELECT (or EXECUTE) on it TO the owner'
-      FROM (WITH RECURSIVE v(view) AS (
-                SELECT m.definition_view::pg_catalog.oid FROM m
-                UNION
-                SELECT d.refobjid FROM v
-                  JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.view
-                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
-                                             AND d.refclassid = 'pg_catalog.pg_class'::regclass
-                  JOIN pg_catalog.pg_class k ON k.oid = d.refobjid
-                 WHERE k.relkind = 'v' AND d.refobjid <> v.view
-                   AND k.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on', 'security_invoker=1', 'security_invoker=yes']
-            ), deps AS (
-                SELECT d.refclassid, d.refobjid, d.refobjsubid
-                  FROM v JOIN pg_catalog.pg_rewrite r ON r.ev_class = v.view
-                  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = r.oid
-                 WHERE d.refobjid NOT IN (SELECT view FROM v)
-            )
-            SELECT d.refobjid::regclass::text AS what, c.relowner AS owner,
-                   pg_catalog.has_table_privilege(c.relowner, d.refobjid, 'SELECT')
-                   OR coalesce(bool_and(pg_catalog.has_column_privilege(c.relowner, d.refobjid, d.refobjsubid::pg_catalog.int2, 'SELECT'))
-                                   FILTER (WHERE d.refobjsubid > 0),
-                               pg_catalog.has_any_column_privilege(c.relowner, d.refobjid, 'SELECT')) AS ok
-              FROM deps d, m JOIN pg_catalog.pg_class c ON c.oid = m.table_name
-             WHERE d.refclassid = 'pg_catalog.pg_class'::regclass
-             GROUP BY d.refobjid, c.relowner
-            UNION ALL
-            SELECT DISTINCT d.refobjid::regprocedure::text, c.relowner,
-                   pg_catalog.has_function_privilege(c.relowner, d.refobjid, 'EXECUTE')
-              FROM deps d, m JOIN pg_catalog.pg_class c ON c.oid = m.table_name
-             WHERE d.refclassid = 'pg_catalog.pg_proc'::regclass) AS p
-    UNION ALL
     -- A catalog row restored from a dump of a version before 0.2.0 pins no settings.
     SELECT 'pinned settings', (SELECT settings > 0 FROM m),
            'maintenance runs with the settings pinned at creation (pg_tviews_explain lists them)',
@@ -297,6 +256,70 @@ pub fn triggers_out_of_place(meta: &TviewMeta) -> Result<Vec<String>, TviewError
         .collect())
 }
 
+/// The health check's row 'owner privileges'. Maintenance runs the definition as the
+/// TVIEW table's owner (a restore with --no-acl, or a REVOKE, can take its rights away:
+/// every write to a source then fails): the owner must have what the executor checks when
+/// it reads the definition view (see [`crate::pg::scan::view_needs`]): SELECT on each
+/// relation it reads, or on each column it reads of it (every column for a whole row, one
+/// for a relation read for no column), and EXECUTE on each function it calls.
+fn owner_privileges(meta: &TviewMeta) -> (bool, String) {
+    use pg_sys::AclResult::ACLCHECK_OK;
+    let select = pg_sys::ACL_SELECT as pg_sys::AclMode;
+    let owner = crate::pg::names::relation_owner(meta.table).unwrap_or(meta.owner);
+    let needs = crate::pg::scan::view_needs(meta.view);
+    let mut missing: Vec<String> = Vec::new();
+    for (relid, columns) in &needs.reads {
+        // SAFETY: privilege checks of relations and columns the catalogs hold now.
+        let ok = unsafe {
+            let column = |attnum: i16| match attnum {
+                0 => pg_sys::pg_attribute_aclcheck_all(*relid, owner, select, pg_sys::AclMaskHow::ACLMASK_ALL),
+                n => pg_sys::pg_attribute_aclcheck(*relid, n, owner, select),
+            } == ACLCHECK_OK;
+            pg_sys::pg_class_aclcheck(*relid, owner, select) == ACLCHECK_OK
+                || match columns.is_empty() {
+                    true => {
+                        pg_sys::pg_attribute_aclcheck_all(*relid, owner, select, pg_sys::AclMaskHow::ACLMASK_ANY)
+                            == ACLCHECK_OK
+                    }
+                    false => columns.iter().all(|&c| column(c)),
+                }
+        };
+        if !ok {
+            missing.push(crate::pg::names::describe(*relid));
+        }
+    }
+    for function in &needs.functions {
+        // SAFETY: a privilege check of a function the catalogs hold now.
+        let ok = unsafe {
+            pg_sys::object_aclcheck(
+                pg_sys::ProcedureRelationId,
+                *function,
+                owner,
+                pg_sys::ACL_EXECUTE as pg_sys::AclMode,
+            ) == ACLCHECK_OK
+        };
+        if !ok {
+            missing.push(crate::pg::names::describe_function(*function));
+        }
+    }
+    if missing.is_empty() {
+        return (
+            true,
+            "the TVIEW's owner may read what its definition reads and run what it calls".into(),
+        );
+    }
+    missing.sort();
+    missing.dedup();
+    (
+        false,
+        format!(
+            "the TVIEW's owner ({}) may not read or run what the definition needs of {}: maintenance runs the definition as the owner, so every write to a source fails with \"permission denied\"; GRANT SELECT (or EXECUTE) on it TO the owner",
+            crate::pg::names::role_name(owner),
+            missing.join(", ")
+        ),
+    )
+}
+
 /// (tview, check_name, ok, detail)
 type HealthRow = (String, String, bool, String);
 
@@ -308,6 +331,12 @@ fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
         .into_iter()
         .map(|(name, ok, detail)| (tview.clone(), name, ok, detail))
         .collect();
+    let (ok, detail) = owner_privileges(meta);
+    let at = out
+        .iter()
+        .position(|r| r.1 == "guard trigger")
+        .map_or(out.len(), |i| i + 1);
+    out.insert(at, (tview.clone(), "owner privileges".into(), ok, detail));
     // DDL that escaped the event triggers (a replica session's) can have made the table or
     // a state table something maintenance cannot write as a plain table.
     let problems = crate::checks::plain_table_problems(&[meta.table]).or_raise();

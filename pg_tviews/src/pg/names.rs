@@ -310,6 +310,25 @@ pub fn describe_function(oid: pg_sys::Oid) -> String {
         .unwrap_or_else(|| format!("function {}", oid.to_u32()))
 }
 
+/// The owner of relation `relid`, if it exists.
+pub fn relation_owner(relid: pg_sys::Oid) -> Option<pg_sys::Oid> {
+    // SAFETY: RELOID rows are pg_class rows.
+    unsafe {
+        crate::pg::scan::syscache_row(
+            pg_sys::SysCacheIdentifier::RELOID,
+            &[pg_sys::Datum::from(relid)],
+            |c: &pg_sys::FormData_pg_class, _| c.relowner,
+        )
+    }
+}
+
+/// A role's name for messages (its OID when it no longer exists).
+pub fn role_name(role: pg_sys::Oid) -> String {
+    // SAFETY: a catalog lookup that returns NULL for an unknown role (noerr).
+    unsafe { cstring(pg_sys::GetUserNameFromId(role, true)) }
+        .unwrap_or_else(|| format!("role {}", role.to_u32()))
+}
+
 /// Describe a relation for messages.
 pub fn describe(oid: pg_sys::Oid) -> String {
     relation_name(oid)

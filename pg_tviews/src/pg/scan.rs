@@ -569,6 +569,147 @@ pub fn definition_dependencies(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::O
     deps
 }
 
+/// What reading a view needs of the reader, as the executor checks it: the relations the
+/// view's query (subqueries, `WITH` and sublinks included) reads, each with the columns it
+/// reads of them (0 for a whole row, which needs every column; none when it reads a
+/// relation for no column, as `count(*)` does, which needs one), and the functions its rule
+/// records a dependency on (built-ins record none). A `security_invoker` view among them is
+/// read with the reader's rights too: its own needs count, transitively.
+pub struct ViewNeeds {
+    pub reads: Vec<(pg_sys::Oid, Vec<i16>)>,
+    pub functions: Vec<pg_sys::Oid>,
+}
+
+/// [`ViewNeeds`] of view `view` (empty for a relation that is not a view).
+pub fn view_needs(view: pg_sys::Oid) -> ViewNeeds {
+    let rewrite = pg_sys::Oid::from(REWRITE_RELATION);
+    let mut needs = ViewNeeds {
+        reads: Vec::new(),
+        functions: Vec::new(),
+    };
+    let mut views = vec![view];
+    let mut seen: std::collections::HashSet<pg_sys::Oid> = views.iter().copied().collect();
+    while let Some(v) = views.pop() {
+        for rule in rules_of(v) {
+            needs.functions.extend(
+                depends_on(rewrite, rule)
+                    .into_iter()
+                    .filter(|(c, _, _)| *c == pg_sys::ProcedureRelationId)
+                    .map(|(_, o, _)| o),
+            );
+        }
+        for (relid, columns) in view_reads(v) {
+            if is_invoker_view(relid) && seen.insert(relid) {
+                views.push(relid);
+            }
+            match needs.reads.iter_mut().find(|(r, _)| *r == relid) {
+                Some((_, cols)) => cols.extend(columns),
+                None => needs.reads.push((relid, columns)),
+            }
+        }
+    }
+    for (_, cols) in needs.reads.iter_mut() {
+        cols.sort_unstable();
+        cols.dedup();
+    }
+    needs.functions.sort_by_key(|f| f.to_u32());
+    needs.functions.dedup();
+    needs
+}
+
+/// The relations the `_RETURN` rule of view `view` reads with the reader's rights, from the
+/// permission entries of every query level: `(relation, columns read)` (see [`ViewNeeds`]).
+fn view_reads(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, Vec<i16>)> {
+    use pg_sys::SysCacheIdentifier::RULERELNAME;
+    // SAFETY: RULERELNAME rows are pg_rewrite rows keyed by (ev_class, rulename); ev_action
+    // is a pg_node_tree (text), copied out before the row is released.
+    let text = unsafe {
+        syscache_row(
+            RULERELNAME,
+            &[
+                pg_sys::Datum::from(view),
+                pg_sys::Datum::from(c"_RETURN".as_ptr()),
+            ],
+            |_: &(), tup| {
+                let mut isnull = false;
+                let d = pg_sys::SysCacheGetAttr(
+                    RULERELNAME as std::ffi::c_int,
+                    tup,
+                    catalog_attnum(REWRITE_RELATION, c"ev_action"),
+                    &mut isnull,
+                );
+                if isnull {
+                    std::ptr::null_mut()
+                } else {
+                    pg_sys::text_to_cstring(d.cast_mut_ptr())
+                }
+            },
+        )
+    };
+    let mut out: Vec<(pg_sys::Oid, Vec<i16>)> = Vec::new();
+    let Some(text) = text.filter(|t| !t.is_null()) else {
+        return out;
+    };
+    // SAFETY: a node tree PostgreSQL stored (a list of one Query), read into the current
+    // memory context; the walk only reads it.
+    unsafe {
+        let node = pg_sys::stringToNode(text) as *mut pg_sys::Node;
+        crate::pg::nodes::walk(node, &mut |node, _| {
+            if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
+                let q = node as *mut pg_sys::Query;
+                for p in crate::pg::nodes::list_iter::<pg_sys::RTEPermissionInfo>((*q).rteperminfos) {
+                    // Entries checked as a role of their own are not the reader's to have.
+                    if (*p).requiredPerms & pg_sys::ACL_SELECT as pg_sys::AclMode == 0
+                        || (*p).checkAsUser != pg_sys::InvalidOid
+                    {
+                        continue;
+                    }
+                    let mut columns = Vec::new();
+                    let mut bit = -1;
+                    loop {
+                        bit = pg_sys::bms_next_member((*p).selectedCols, bit);
+                        if bit < 0 {
+                            break;
+                        }
+                        columns.push((bit + pg_sys::FirstLowInvalidHeapAttributeNumber) as i16);
+                    }
+                    out.push(((*p).relid, columns));
+                }
+            }
+            crate::pg::nodes::Visit::Descend
+        });
+    }
+    out
+}
+
+/// Is `relid` a view whose contents are read with its reader's rights (`security_invoker`)?
+fn is_invoker_view(relid: pg_sys::Oid) -> bool {
+    use pg_sys::SysCacheIdentifier::RELOID;
+    // SAFETY: a catalog lookup; an unknown relation gives '\0'.
+    if unsafe { pg_sys::get_rel_relkind(relid) } as u8 != pg_sys::RELKIND_VIEW {
+        return false;
+    }
+    // SAFETY: RELOID rows are pg_class rows; reloptions is a text[] parsed into a fresh
+    // ViewOptions before the row is released.
+    unsafe {
+        syscache_row(RELOID, &[pg_sys::Datum::from(relid)], |_: &(), tup| {
+            let mut isnull = false;
+            let d = pg_sys::SysCacheGetAttr(
+                RELOID as std::ffi::c_int,
+                tup,
+                catalog_attnum(pg_sys::RelationRelationId.to_u32(), c"reloptions"),
+                &mut isnull,
+            );
+            if isnull {
+                return false;
+            }
+            let opts = pg_sys::view_reloptions(d, false) as *mut pg_sys::ViewOptions;
+            !opts.is_null() && (*opts).security_invoker
+        })
+    }
+    .unwrap_or(false)
+}
+
 /// Is `typ` a domain?
 pub fn is_domain(typ: pg_sys::Oid) -> bool {
     domain_parent(typ).is_some()

@@ -336,6 +336,35 @@ SELECT count(*) AS locked FROM pg_locks
  WHERE pid = pg_backend_pid() AND locktype = 'relation' AND relation = 'dc.tb_stock'::regclass;
 COMMIT;
 
+
+-- 19. The owner privileges row counts what the executor checks: a whole row (to_jsonb(t))
+-- needs every column, count(*) needs one, a security_invoker view's tables count for the
+-- owner too.
+CREATE TABLE dc.tb_wide (pk_wide int PRIMARY KEY, x int, secret text);
+INSERT INTO dc.tb_wide VALUES (1, 2, 's');
+GRANT SELECT, TRIGGER ON dc.tb_wide TO dc_owner;
+CREATE VIEW dc.wide_inv WITH (security_invoker) AS SELECT w.pk_wide, w.x FROM dc.tb_wide w;
+ALTER VIEW dc.wide_inv OWNER TO dc_owner;
+SET ROLE dc_owner;
+SELECT pg_tviews_create('dc.wide_whole', $$ SELECT w.pk_wide, to_jsonb(w) AS data FROM dc.tb_wide w $$);
+SELECT pg_tviews_create('dc.wide_count', $$ SELECT 1 AS pk, count(*) AS n FROM dc.tb_wide w $$);
+SELECT pg_tviews_create('dc.wide_view', $$ SELECT v.pk_wide, v.x FROM dc.wide_inv v $$);
+RESET ROLE;
+REVOKE SELECT ON dc.tb_wide FROM dc_owner;
+GRANT SELECT (pk_wide, x) ON dc.tb_wide TO dc_owner;
+SELECT tview, ok, detail FROM pg_tviews_health_check()
+ WHERE check_name = 'owner privileges' AND tview LIKE 'dc.tv_wide%' ORDER BY tview;
+UPDATE dc.tb_wide SET x = 3;
+GRANT SELECT (secret) ON dc.tb_wide TO dc_owner;
+SELECT tview, ok FROM pg_tviews_health_check()
+ WHERE check_name = 'owner privileges' AND tview LIKE 'dc.tv_wide%' ORDER BY tview;
+UPDATE dc.tb_wide SET x = 4;
+REVOKE SELECT (pk_wide, x, secret) ON dc.tb_wide FROM dc_owner;
+SELECT tview, ok FROM pg_tviews_health_check()
+ WHERE check_name = 'owner privileges' AND tview LIKE 'dc.tv_wide%' ORDER BY tview;
+GRANT SELECT ON dc.tb_wide TO dc_owner;
+SELECT pk_wide, data->>'x' AS x FROM dc.tv_wide_whole;
+
 DROP SCHEMA dc CASCADE;
 DROP ROLE dc_owner;
 DROP ROLE dc_other;
