@@ -185,15 +185,8 @@ fn function_facts(f: pg_sys::Oid) -> Option<(String, u8, String, bool, Option<St
 /// Is function `function` owned by `owner` or by a superuser (code maintenance may run as
 /// `owner` without the definition naming it)? False for a function that is gone.
 fn owned_by_or_superuser(function: pg_sys::Oid, owner: pg_sys::Oid) -> bool {
-    // SAFETY: a PROCOID syscache lookup (pg_proc rows), and a role lookup.
-    unsafe {
-        crate::pg::scan::syscache_row(
-            pg_sys::SysCacheIdentifier::PROCOID,
-            &[pg_sys::Datum::from(function)],
-            |p: &pg_sys::FormData_pg_proc, _| p.proowner,
-        )
-        .is_some_and(|o| o == owner || pg_sys::superuser_arg(o))
-    }
+    // SAFETY: a role lookup.
+    function_owner(function).is_some_and(|o| o == owner || unsafe { pg_sys::superuser_arg(o) })
 }
 
 /// May the current role read everything maintenance of a TVIEW reads and writes: SELECT on
@@ -324,7 +317,58 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
             });
         }
     }
+    // A helper view that reads with its reader's rights (security_invoker) reads with the
+    // TVIEW owner's during maintenance, so its owner could make it read, and the TVIEW
+    // show, what only the TVIEW's owner may read (CREATE OR REPLACE VIEW, at any time).
+    for (class, relation, _) in crate::pg::scan::definition_dependencies(view) {
+        if class != pg_sys::RelationRelationId
+            || relation == view
+            || !crate::pg::scan::is_invoker_view(relation)
+        {
+            continue;
+        }
+        let view_owner = crate::pg::names::relation_owner(relation).unwrap_or(pg_sys::InvalidOid);
+        // SAFETY: a role lookup.
+        if view_owner != owner && !unsafe { pg_sys::superuser_arg(view_owner) } {
+            return Err(TviewError::Refused {
+                construct: format!(
+                    "view {}, which reads with its reader's rights (security_invoker) and is owned by {}, neither the TVIEW's owner nor a superuser",
+                    crate::pg::names::describe(relation),
+                    crate::pg::names::role_name(view_owner)
+                ),
+                hint: "Maintenance reads the definition as the TVIEW's owner: that view's owner could replace it to read, and show in the TVIEW, what only the TVIEW's owner may read. Have the TVIEW's owner own the view (ALTER VIEW ... OWNER TO), or make it a view that reads with its own owner's rights (ALTER VIEW ... RESET (security_invoker)).".into(),
+            });
+        }
+    }
+    // Any other function maintenance runs as the owner: its own role can replace it at any
+    // time (CREATE OR REPLACE FUNCTION), and so can the owner of a helper view the definition
+    // reads (CREATE OR REPLACE VIEW calling a function of its own); both would then run with
+    // the TVIEW owner's rights on every write, and at once in the recompute that follows.
+    for &function in &reach.run {
+        if !trusted(function) {
+            return Err(TviewError::UnsafeFunction {
+                function: crate::pg::names::describe_function(function),
+                reason: format!(
+                    "its owner ({}) is neither the TVIEW's owner nor a superuser: that role can replace it at any time, and every write to a source would run it with the TVIEW owner's rights",
+                    function_owner(function).map_or_else(|| "unknown".into(), crate::pg::names::role_name)
+                ),
+                hint: "Have the TVIEW's owner own the function (ALTER FUNCTION ... OWNER TO; in one transaction with ALTER TABLE ... OWNER TO when the TVIEW changes hands), or create the TVIEW as the function's owner.".into(),
+            });
+        }
+    }
     Ok(())
+}
+
+/// The owner of function `function`, if it exists.
+fn function_owner(function: pg_sys::Oid) -> Option<pg_sys::Oid> {
+    // SAFETY: a PROCOID syscache lookup (pg_proc rows).
+    unsafe {
+        crate::pg::scan::syscache_row(
+            pg_sys::SysCacheIdentifier::PROCOID,
+            &[pg_sys::Datum::from(function)],
+            |p: &pg_sys::FormData_pg_proc, _| p.proowner,
+        )
+    }
 }
 
 /// What keeps a table pg_tviews writes (a TVIEW's table, and the state tables that are part

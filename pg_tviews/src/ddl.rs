@@ -745,6 +745,23 @@ const VALUE_NEUTRAL_ALTERS: [pg_sys::AlterTableType::Type; 28] = {
         A::AT_ReplicaIdentity,
         A::AT_ColumnDefault,
         A::AT_CookedColumnDefault,
+        TRIGGER_STATE_ALTERS[0],
+        TRIGGER_STATE_ALTERS[1],
+        TRIGGER_STATE_ALTERS[2],
+        TRIGGER_STATE_ALTERS[3],
+        TRIGGER_STATE_ALTERS[4],
+        TRIGGER_STATE_ALTERS[5],
+        TRIGGER_STATE_ALTERS[6],
+        TRIGGER_STATE_ALTERS[7],
+    ]
+};
+
+/// The ALTER TABLE subcommands that enable or disable triggers: only these can put one of
+/// pg_tviews' triggers out of place (DROP TRIGGER and ALTER TRIGGER are commands of their
+/// own).
+const TRIGGER_STATE_ALTERS: [pg_sys::AlterTableType::Type; 8] = {
+    use pg_sys::AlterTableType as A;
+    [
         A::AT_EnableTrig,
         A::AT_EnableAlwaysTrig,
         A::AT_EnableReplicaTrig,
@@ -756,12 +773,11 @@ const VALUE_NEUTRAL_ALTERS: [pg_sys::AlterTableType::Type; 28] = {
     ]
 };
 
-/// Does every ALTER TABLE command the running DDL reported for `relation` leave its columns
-/// and values as they were: constraints and indexes added, validated or dropped, triggers
-/// enabled or disabled, statistics, storage, options, replica identity, clustering, column
-/// defaults? (Not: columns added, dropped or retyped, generated expressions, NOT NULL,
-/// owner, row security, access method, partitions, inheritance.)
-fn alter_changes_no_values(relation: pg_sys::Oid) -> Result<bool, TviewError> {
+/// The subcommands of the ALTER TABLE commands the running DDL reported for `relation`;
+/// `None` when one of them is not an ALTER TABLE that can be read (or none was reported).
+fn alter_subcommands(
+    relation: pg_sys::Oid,
+) -> Result<Option<Vec<pg_sys::AlterTableType::Type>>, TviewError> {
     // The command column is a pointer to the collected command, alive while the event
     // trigger runs (a by-value datum).
     let commands = crate::pg::spi::select_latest(
@@ -771,32 +787,48 @@ fn alter_changes_no_values(relation: pg_sys::Oid) -> Result<bool, TviewError> {
         |r| Ok(r[0]),
     )?;
     if commands.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
+    let mut out = Vec::new();
     for command in commands {
         let Some(datum) = command else {
-            return Ok(false);
+            return Ok(None);
         };
         // SAFETY: a CollectedCommand of the running event trigger; tags are checked before
         // casts.
-        let neutral = unsafe {
+        unsafe {
             let cmd = datum.cast_mut_ptr::<pg_sys::CollectedCommand>();
             if cmd.is_null()
                 || (*cmd).type_ != pg_sys::CollectedCommandType::SCT_AlterTable
                 || !is_a((*cmd).parsetree, pg_sys::NodeTag::T_AlterTableStmt)
             {
-                false
-            } else {
-                let stmt = &*((*cmd).parsetree as *mut pg_sys::AlterTableStmt);
-                crate::pg::nodes::list_iter::<pg_sys::AlterTableCmd>(stmt.cmds)
-                    .all(|c| VALUE_NEUTRAL_ALTERS.contains(&(*c).subtype))
+                return Ok(None);
             }
-        };
-        if !neutral {
-            return Ok(false);
+            let stmt = &*((*cmd).parsetree as *mut pg_sys::AlterTableStmt);
+            out.extend(
+                crate::pg::nodes::list_iter::<pg_sys::AlterTableCmd>(stmt.cmds)
+                    .map(|c| (*c).subtype),
+            );
         }
     }
-    Ok(true)
+    Ok(Some(out))
+}
+
+/// Does every ALTER TABLE command the running DDL reported for `relation` leave its columns
+/// and values as they were: constraints and indexes added, validated or dropped, triggers
+/// enabled or disabled, statistics, storage, options, replica identity, clustering, column
+/// defaults? (Not: columns added, dropped or retyped, generated expressions, NOT NULL,
+/// owner, row security, access method, partitions, inheritance.)
+fn alter_changes_no_values(relation: pg_sys::Oid) -> Result<bool, TviewError> {
+    Ok(alter_subcommands(relation)?
+        .is_some_and(|subs| subs.iter().all(|s| VALUE_NEUTRAL_ALTERS.contains(s))))
+}
+
+/// May the running ALTER TABLE of `relation` have enabled or disabled triggers (one that
+/// cannot be read may have)?
+fn alter_sets_triggers(relation: pg_sys::Oid) -> Result<bool, TviewError> {
+    Ok(alter_subcommands(relation)?
+        .is_none_or(|subs| subs.iter().any(|s| TRIGGER_STATE_ALTERS.contains(s))))
 }
 
 /// The table and name of trigger `trigger` (None for another kind of object).
@@ -924,20 +956,25 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // Whatever the command named (ATTACH PARTITION the parent, INHERIT the child, a
         // trigger or rule its table), no table pg_tviews writes may stop being plain.
         check_plain_tables(relation)?;
-        if tag == "CREATE TRIGGER" {
-            // A trigger changes no value a definition reads. But CREATE OR REPLACE TRIGGER
-            // of one of pg_tviews' own makes it something else under the same name.
-            if let Some((table, name)) = trigger_table_and_name(relation)? {
-                if install::is_impostor(table, &name)? {
-                    note_triggers_out_of_place(table, &cache::all()?, &tag)?;
-                }
+        if tag == "CREATE TRIGGER" || tag == "ALTER TRIGGER" {
+            let Some((table, name)) = trigger_table_and_name(relation)? else {
+                return Ok(());
+            };
+            // A trigger under one of the names pg_tviews reserves that is not pg_tviews'
+            // own would pass for it: CREATE OR REPLACE TRIGGER of one of them (which TRIGGER
+            // on the table allows, no ownership needed) would stop maintenance of every
+            // write to the table, and another trigger renamed to one of them would make a
+            // TVIEW created later trust it.
+            if install::is_impostor(table, &name)? {
+                return Err(TviewError::ReservedTrigger {
+                    table: crate::pg::names::describe(table),
+                    trigger: name,
+                });
             }
-            return Ok(());
-        }
-        if tag == "ALTER TRIGGER" {
             // A rename takes one of pg_tviews' triggers out of place as surely as DROP
-            // TRIGGER (and makes it look like someone else's to DROP TRIGGER after it).
-            if let Some((table, _)) = trigger_table_and_name(relation)? {
+            // TRIGGER (and makes it look like someone else's to DROP TRIGGER after it). A
+            // trigger created changes no value a definition reads.
+            if tag == "ALTER TRIGGER" {
                 note_triggers_out_of_place(table, &cache::all()?, &tag)?;
             }
             return Ok(());
@@ -980,14 +1017,21 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         let mut tallied = Vec::new();
         // So are those of a TVIEW whose definition uses what changed (a function replaced:
         // its conditions count other rows now).
+        // What the DDL touched is decided from the catalogs first: analyzing a definition
+        // locks every table it reads until the transaction ends, which a role's DDL on its
+        // own objects (CREATE FUNCTION) must not do to TVIEWs it has nothing to do with.
+        // A table made a child of a source (CREATE TABLE ... INHERITS, ALTER TABLE ...
+        // INHERIT) is reported itself: analysis refuses the source.
+        let parents = crate::pg::scan::inheritance_parents(relation);
         for m in all.iter().filter(|_| !neutral) {
-            if !compiled_after(m, &tag)?.def.tallies.is_empty()
-                && (m.sources.contains(&relation)
-                    || m.table == relation
-                    || crate::checks::definition_depends_on(m.view, relation, &m.sources)?
-                    // A state table altered by hand (its owner changed and changed back):
-                    // it may have missed rows meanwhile.
-                    || crate::tally::is_state_table(m, relation)?)
+            if (m.sources.contains(&relation)
+                || parents.iter().any(|p| m.sources.contains(p))
+                || m.table == relation
+                || crate::checks::definition_depends_on(m.view, relation, &m.sources)?
+                // A state table altered by hand (its owner changed and changed back): it may
+                // have missed rows meanwhile.
+                || crate::tally::is_state_table(m, relation)?)
+                && !compiled_after(m, &tag)?.def.tallies.is_empty()
             {
                 tallied.push(m.table);
             }
@@ -1057,7 +1101,13 @@ fn after_alter_checks(
     // section that has not created them all yet (it enables each replica trigger as it
     // creates it: marking then would mark every TVIEW of every restore, and parallel
     // restores' sessions would update the same catalog rows in opposite orders).
-    if !install::enabled_out_of_place(relation)?.is_empty() {
+    // Only a command that enables or disables triggers marks: a trigger left disabled since
+    // it was created (the replica triggers on a table its owner did not enable them on)
+    // was out of place before any other ALTER TABLE, which changes nothing of it.
+    if command == "ALTER TABLE"
+        && alter_sets_triggers(relation)?
+        && !install::enabled_out_of_place(relation)?.is_empty()
+    {
         note_triggers_out_of_place(relation, all, command)?;
     }
     // What a definition computes changed under it: recompute (every backend recompiles,

@@ -73,6 +73,9 @@ pub enum TviewError {
     #[error("table {table} already has a trigger named {trigger} that is not pg_tviews'")]
     ForeignTrigger { table: String, trigger: String },
 
+    #[error("trigger name {trigger} is reserved for pg_tviews' own trigger, which this trigger on {table} is not")]
+    ReservedTrigger { table: String, trigger: String },
+
     #[error("row level security filters what you see of TVIEW table {0}")]
     OracleFiltered(String),
 
@@ -148,7 +151,9 @@ impl TviewError {
                 ERRCODE_UNIQUE_VIOLATION
             }
             TviewError::KeyNull { .. } => ERRCODE_NOT_NULL_VIOLATION,
-            TviewError::ReservedColumn(_) => ERRCODE_RESERVED_NAME,
+            TviewError::ReservedColumn(_) | TviewError::ReservedTrigger { .. } => {
+                ERRCODE_RESERVED_NAME
+            }
             TviewError::DirectWrite(_) | TviewError::StateWrite(_) => {
                 ERRCODE_INSUFFICIENT_PRIVILEGE
             }
@@ -261,6 +266,10 @@ impl TviewError {
             TviewError::AlterRefused { hint, .. } => Some(hint.clone()),
             TviewError::NotPlainTable { .. } => Some(crate::checks::PLAIN_TABLE_HINT.into()),
             TviewError::UnsafeFunction { hint, .. } => Some(hint.clone()),
+            TviewError::ReservedTrigger { .. } => Some(format!(
+                "pg_tviews reserves the trigger names {} for its own triggers (a trigger under one of them that does something else would pass for pg_tviews' and stop maintenance): give yours another name.",
+                crate::install::reserved_names().join(", ")
+            )),
             TviewError::ForeignTrigger { .. } => Some(format!(
                 "pg_tviews reserves the trigger names {}: rename or drop the other trigger.",
                 crate::install::reserved_names().join(", ")

@@ -278,8 +278,12 @@ fn owner_privileges(meta: &TviewMeta) -> (bool, String) {
             pg_sys::pg_class_aclcheck(*relid, owner, select) == ACLCHECK_OK
                 || match columns.is_empty() {
                     true => {
-                        pg_sys::pg_attribute_aclcheck_all(*relid, owner, select, pg_sys::AclMaskHow::ACLMASK_ANY)
-                            == ACLCHECK_OK
+                        pg_sys::pg_attribute_aclcheck_all(
+                            *relid,
+                            owner,
+                            select,
+                            pg_sys::AclMaskHow::ACLMASK_ANY,
+                        ) == ACLCHECK_OK
                     }
                     false => columns.iter().all(|&c| column(c)),
                 }

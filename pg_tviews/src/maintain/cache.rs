@@ -495,6 +495,15 @@ fn depends_on(meta: &TviewMeta, relid: pg_sys::Oid) -> bool {
 
 fn refresh_if_stale() -> Result<(), TviewError> {
     ensure_callback();
+    // Take in what other sessions committed since this backend last looked: PostgreSQL
+    // delivers invalidations only when a lock is acquired or a transaction starts, and
+    // maintenance runs at the end of a statement or at commit, long after both. Without
+    // this, a rename of a TVIEW table or of its schema, or pg_tviews_set_setting, committed
+    // while the writer's statement ran (or its deferred transaction was open) reached this
+    // cache only once the generated statements had been parsed again under the new names:
+    // they wrote whatever table now bore the old name, with the old settings.
+    // SAFETY: processes pending invalidation messages; outside any critical section.
+    unsafe { pg_sys::AcceptInvalidationMessages() };
     let dirty: Vec<pg_sys::Oid> = DIRTY.with(|d| std::mem::take(&mut *d.borrow_mut()));
     let everything = STALE.get() || !CACHE.with(|c| c.borrow().loaded);
     if !everything && dirty.is_empty() {

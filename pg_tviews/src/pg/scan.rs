@@ -657,7 +657,8 @@ fn view_reads(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, Vec<i16>)> {
         crate::pg::nodes::walk(node, &mut |node, _| {
             if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
                 let q = node as *mut pg_sys::Query;
-                for p in crate::pg::nodes::list_iter::<pg_sys::RTEPermissionInfo>((*q).rteperminfos) {
+                for p in crate::pg::nodes::list_iter::<pg_sys::RTEPermissionInfo>((*q).rteperminfos)
+                {
                     // Entries checked as a role of their own are not the reader's to have.
                     if (*p).requiredPerms & pg_sys::ACL_SELECT as pg_sys::AclMode == 0
                         || (*p).checkAsUser != pg_sys::InvalidOid
@@ -683,7 +684,7 @@ fn view_reads(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, Vec<i16>)> {
 }
 
 /// Is `relid` a view whose contents are read with its reader's rights (`security_invoker`)?
-fn is_invoker_view(relid: pg_sys::Oid) -> bool {
+pub fn is_invoker_view(relid: pg_sys::Oid) -> bool {
     use pg_sys::SysCacheIdentifier::RELOID;
     // SAFETY: a catalog lookup; an unknown relation gives '\0'.
     if unsafe { pg_sys::get_rel_relkind(relid) } as u8 != pg_sys::RELKIND_VIEW {
@@ -920,6 +921,12 @@ pub struct Reach {
     /// The domains of the columns of tables the definition reads are not converted to when
     /// read, so their checks never run there and are not among these.
     pub domain_checks: Vec<(pg_sys::Oid, pg_sys::Oid)>,
+    /// The functions among [`Reach::functions`] that maintenance runs: those the definition
+    /// and its helper views call (directly, or as an operator's, an aggregate's or an
+    /// operator family's support functions) and those of the types it converts to; not
+    /// those of the types of columns it only reads (a domain's CHECK never runs on a value
+    /// read). Sorted.
+    pub run: Vec<pg_sys::Oid>,
 }
 
 /// [`definition_functions`], [`definition_types`] and the functions of domain checks
@@ -929,6 +936,7 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
     let mut funcs: Vec<pg_sys::Oid> = Vec::new();
     let mut types: Vec<pg_sys::Oid> = Vec::new();
     let mut domain_checks: Vec<(pg_sys::Oid, pg_sys::Oid)> = Vec::new();
+    let mut run: Vec<pg_sys::Oid> = Vec::new();
     // An item: (class, object, whether the definition's values are converted to it (for a
     // type), the domain whose CHECK reaches it (if any)).
     type Item = (pg_sys::Oid, pg_sys::Oid, bool, Option<pg_sys::Oid>);
@@ -969,6 +977,9 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
         }
         if class == pg_sys::ProcedureRelationId {
             funcs.push(object);
+            if converted {
+                run.push(object);
+            }
             if let Some(domain) = check {
                 domain_checks.push((object, domain));
             }
@@ -1032,10 +1043,13 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
     types.dedup();
     domain_checks.sort_by_key(|(f, d)| (f.to_u32(), d.to_u32()));
     domain_checks.dedup_by_key(|(f, _)| *f);
+    run.sort_by_key(|f| f.to_u32());
+    run.dedup();
     Reach {
         functions: funcs,
         types,
         domain_checks,
+        run,
     }
 }
 

@@ -335,7 +335,20 @@ CREATE FUNCTION hr_fn.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN
 GRANT USAGE ON SCHEMA hr_fn TO hr_app;
 SET ROLE hr_app;
 CREATE TRIGGER pgtv_insert AFTER INSERT ON hr.tb_decoy FOR EACH STATEMENT EXECUTE FUNCTION hr_fn.noop();
+\echo :LAST_ERROR_SQLSTATE
+CREATE TRIGGER decoy AFTER INSERT ON hr.tb_decoy FOR EACH STATEMENT EXECUTE FUNCTION hr_fn.noop();
 RESET ROLE;
+-- Renamed to one of the names (as the table's owner): refused too.
+ALTER TRIGGER decoy ON hr.tb_decoy RENAME TO pgtv_update;
+DROP TRIGGER decoy ON hr.tb_decoy;
+-- In a replica session too (pg_tviews' event triggers fire ALWAYS). One made while they
+-- were disabled is found by the creation.
+SET session_replication_role = replica;
+CREATE TRIGGER pgtv_insert AFTER INSERT ON hr.tb_decoy FOR EACH STATEMENT EXECUTE FUNCTION hr_fn.noop();
+RESET session_replication_role;
+ALTER EVENT TRIGGER pg_tviews_alter DISABLE;
+CREATE TRIGGER pgtv_insert AFTER INSERT ON hr.tb_decoy FOR EACH STATEMENT EXECUTE FUNCTION hr_fn.noop();
+ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 SELECT pg_tviews_create('hr.decoy', 'SELECT d.pk FROM hr.tb_decoy d');
 \echo :LAST_ERROR_SQLSTATE
 
@@ -438,14 +451,18 @@ GRANT TRIGGER ON hr.tb_decoy2 TO hr_app;
 SET ROLE hr_app;
 CREATE TRIGGER pgtv_insert AFTER TRUNCATE ON hr.tb_decoy2 FOR EACH STATEMENT EXECUTE FUNCTION public.pg_tviews_source_trigger();
 RESET ROLE;
+ALTER EVENT TRIGGER pg_tviews_alter DISABLE;
+CREATE TRIGGER pgtv_insert AFTER TRUNCATE ON hr.tb_decoy2 FOR EACH STATEMENT EXECUTE FUNCTION public.pg_tviews_source_trigger();
+ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 SELECT pg_tviews_create('hr.decoy2', 'SELECT d.pk, d.v FROM hr.tb_decoy2 d');
 -- Triggers switched to fire only on replicas no longer maintain: the health check says so.
 ALTER TABLE hr.tb_cat ENABLE REPLICA TRIGGER pgtv_update;
 SELECT tview, check_name, ok FROM pg_tviews_health_check() WHERE NOT ok AND tview LIKE 'hr.%' ORDER BY 1, 2;
 ALTER TABLE hr.tb_cat ENABLE TRIGGER pgtv_update;
 
--- A TVIEW reassigned to a superuser would run, on every write, code its creator can still
--- change: maintenance refuses it.
+-- A function of another role: that role could replace it at any time, and every write
+-- (and the recompute that follows its replacement, at once) would run it with the TVIEW
+-- owner's rights: refused, whoever owns the TVIEW.
 SET ROLE hr_app;
 CREATE FUNCTION hr_app.shout(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT upper(t) $$;
 RESET ROLE;
@@ -453,7 +470,18 @@ GRANT USAGE ON SCHEMA hr_app TO hr_creator;
 SET ROLE hr_creator;
 SELECT pg_tviews_create('hr.loud', 'SELECT c.pk_cat, hr_app.shout(c.title) AS t FROM hr.tb_cat c');
 RESET ROLE;
+ALTER FUNCTION hr_app.shout(text) OWNER TO hr_creator;
+SET ROLE hr_creator;
+SELECT pg_tviews_create('hr.loud', 'SELECT c.pk_cat, hr_app.shout(c.title) AS t FROM hr.tb_cat c');
+RESET ROLE;
+-- Given to another role afterwards: refused.
+ALTER FUNCTION hr_app.shout(text) OWNER TO hr_app;
+UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
+-- Both reassigned to a superuser: fine. A TVIEW of a superuser whose function another role
+-- owns would run, on every write, code that role can change: refused.
 REASSIGN OWNED BY hr_creator TO postgres;
+UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
+ALTER FUNCTION hr_app.shout(text) OWNER TO hr_app;
 UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
 ALTER FUNCTION hr_app.shout(text) OWNER TO postgres;
 UPDATE hr.tb_cat SET title = 'TOOLS' WHERE pk_cat = 1;
