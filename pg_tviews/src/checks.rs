@@ -340,6 +340,49 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
             });
         }
     }
+    // The tables the definition reads, each with the role that reads it there (the owner, or
+    // a helper view's owner, see scan::definition_readers).
+    let readers = crate::pg::scan::definition_readers(view, owner);
+    // Row security applies to whoever reads a table (a helper view's owner, reading it for
+    // the view), but its policies' expressions run as the current user: the TVIEW's owner.
+    // A policy of a table read through another role's view would run that role's code with
+    // the owner's rights, and make the rows depend on who reads them.
+    for &(table, reader, through) in &readers {
+        // SAFETY: check_enable_rls reads the catalogs of an existing relation; noError.
+        let rls = unsafe { pg_sys::check_enable_rls(table, reader, true) };
+        if rls == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32 {
+            return Err(TviewError::Refused {
+                construct: format!(
+                    "table {}, whose row level security applies to {}, who reads it for the definition through view {}",
+                    describe(table),
+                    crate::pg::names::role_name(reader),
+                    describe(through)
+                ),
+                hint: "A policy's expressions run as the TVIEW's owner during maintenance, whoever the policy applies to, and its rows depend on who reads them: let the view's owner bypass row security on that table (own it without FORCE ROW LEVEL SECURITY, or BYPASSRLS), or read the table by name in the definition.".into(),
+            });
+        }
+    }
+    // The planner evaluates the predicates of partial indexes (and may fold index
+    // expressions) of the tables it plans over, as whoever plans: maintenance plans as the
+    // owner, and a table's owner may add an index at any time.
+    let mut tables: Vec<pg_sys::Oid> = readers.iter().map(|(t, _, _)| *t).collect();
+    tables.sort_by_key(|t| t.to_u32());
+    tables.dedup();
+    for table in tables {
+        for function in crate::pg::scan::index_functions(table) {
+            if !trusted(function) {
+                return Err(TviewError::UnsafeFunction {
+                    function: crate::pg::names::describe_function(function),
+                    reason: format!(
+                        "an index of {} calls it (an expression or a partial index's predicate, which planning a query over the table evaluates), and its owner ({}) is neither the TVIEW's owner nor a superuser: every write to a source would run it with the TVIEW owner's rights",
+                        describe(table),
+                        function_owner(function).map_or_else(|| "unknown".into(), crate::pg::names::role_name)
+                    ),
+                    hint: "Have the TVIEW's owner (or a superuser) own the function, or drop the index.".into(),
+                });
+            }
+        }
+    }
     // Any other function maintenance runs as the owner: its own role can replace it at any
     // time (CREATE OR REPLACE FUNCTION), and so can the owner of a helper view the definition
     // reads (CREATE OR REPLACE VIEW calling a function of its own); both would then run with

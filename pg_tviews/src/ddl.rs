@@ -1026,6 +1026,8 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         for m in all.iter().filter(|_| !neutral) {
             if (m.sources.contains(&relation)
                 || parents.iter().any(|p| m.sources.contains(p))
+                // ATTACH PARTITION reports the parent: a source now has one.
+                || m.sources.iter().any(|s| crate::pg::scan::has_inheritance_parent(*s))
                 || m.table == relation
                 || crate::checks::definition_depends_on(m.view, relation, &m.sources)?
                 // A state table altered by hand (its owner changed and changed back): it may

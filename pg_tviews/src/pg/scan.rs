@@ -711,6 +711,65 @@ pub fn is_invoker_view(relid: pg_sys::Oid) -> bool {
     .unwrap_or(false)
 }
 
+/// The tables a definition reads and, for each, the role that reads it there: the TVIEW's
+/// owner for the tables its definition view (and `security_invoker` views under it) names,
+/// the owner of a view that reads with its own rights for the tables that view names (and
+/// the `security_invoker` views under it). Row security is applied, and policies run, for
+/// that role; their code runs as the TVIEW's owner all the same. `(table, reader, view)`.
+pub fn definition_readers(
+    view: pg_sys::Oid,
+    owner: pg_sys::Oid,
+) -> Vec<(pg_sys::Oid, pg_sys::Oid, pg_sys::Oid)> {
+    let rewrite = pg_sys::Oid::from(REWRITE_RELATION);
+    let mut out = Vec::new();
+    let mut work = vec![(view, owner)];
+    let mut seen: std::collections::HashSet<(pg_sys::Oid, pg_sys::Oid)> =
+        std::collections::HashSet::new();
+    while let Some((v, reader)) = work.pop() {
+        if !seen.insert((v, reader)) {
+            continue;
+        }
+        for rule in rules_of(v) {
+            for (class, object, _) in depends_on(rewrite, rule) {
+                if class != pg_sys::RelationRelationId || object == v {
+                    continue;
+                }
+                // SAFETY: a catalog lookup; '\0' for a missing relation.
+                let kind = unsafe { pg_sys::get_rel_relkind(object) } as u8;
+                if kind == pg_sys::RELKIND_VIEW {
+                    let next = if is_invoker_view(object) {
+                        reader
+                    } else {
+                        crate::pg::names::relation_owner(object).unwrap_or(reader)
+                    };
+                    work.push((object, next));
+                } else if !out.contains(&(object, reader, v)) {
+                    out.push((object, reader, v));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The functions the expressions and predicates of `relid`'s indexes call (as PostgreSQL
+/// recorded them: built-ins are not). The planner evaluates a partial index's predicate
+/// when it plans a query over the table, with the rights of whoever plans it.
+pub fn index_functions(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let mut out = Vec::new();
+    for index in indexes(relid) {
+        out.extend(
+            depends_on(pg_sys::RelationRelationId, index.index)
+                .into_iter()
+                .filter(|(c, _, _)| *c == pg_sys::ProcedureRelationId)
+                .map(|(_, o, _)| o),
+        );
+    }
+    out.sort_by_key(|f| f.to_u32());
+    out.dedup();
+    out
+}
+
 /// Is `typ` a domain?
 pub fn is_domain(typ: pg_sys::Oid) -> bool {
     domain_parent(typ).is_some()
@@ -921,11 +980,11 @@ pub struct Reach {
     /// The domains of the columns of tables the definition reads are not converted to when
     /// read, so their checks never run there and are not among these.
     pub domain_checks: Vec<(pg_sys::Oid, pg_sys::Oid)>,
-    /// The functions among [`Reach::functions`] that maintenance runs: those the definition
-    /// and its helper views call (directly, or as an operator's, an aggregate's or an
-    /// operator family's support functions) and those of the types it converts to; not
-    /// those of the types of columns it only reads (a domain's CHECK never runs on a value
-    /// read). Sorted.
+    /// The functions among [`Reach::functions`] that maintenance may run: all but those
+    /// reached only through the CHECK of a domain the definition's values are not converted
+    /// to (a domain's CHECK never runs on a value read). The support functions of the types
+    /// of columns it only reads count: the planner runs a range type's `subtype_diff` to
+    /// estimate a condition, output functions run when values are turned into text. Sorted.
     pub run: Vec<pg_sys::Oid>,
 }
 
@@ -938,8 +997,9 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
     let mut domain_checks: Vec<(pg_sys::Oid, pg_sys::Oid)> = Vec::new();
     let mut run: Vec<pg_sys::Oid> = Vec::new();
     // An item: (class, object, whether the definition's values are converted to it (for a
-    // type), the domain whose CHECK reaches it (if any)).
-    type Item = (pg_sys::Oid, pg_sys::Oid, bool, Option<pg_sys::Oid>);
+    // type), the domain whose CHECK reaches it (if any), whether it is reached only through
+    // the CHECK of a domain the values are not converted to, which never runs).
+    type Item = (pg_sys::Oid, pg_sys::Oid, bool, Option<pg_sys::Oid>, bool);
     let mut seen: std::collections::HashSet<Item> = std::collections::HashSet::new();
     let mut work: Vec<Item> = Vec::new();
     for (class, object, column) in definition_dependencies(view) {
@@ -952,6 +1012,7 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
                         pg_sys::get_atttype(object, column as i16),
                         false,
                         None,
+                        false,
                     ));
                 }
                 // Every column of a table the definition reads counts, used or not: a
@@ -962,22 +1023,23 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
                     pg_sys::get_rel_type_id(object),
                     false,
                     None,
+                    false,
                 ));
             }
         } else {
             // A type the query itself names or converts to (PostgreSQL records a dependency
             // on the target of every conversion to a domain).
-            work.push((class, object, true, None));
+            work.push((class, object, true, None, false));
         }
     }
     while let Some(item) = work.pop() {
-        let (class, object, converted, check) = item;
+        let (class, object, converted, check, inert) = item;
         if object == pg_sys::InvalidOid || !seen.insert(item) {
             continue;
         }
         if class == pg_sys::ProcedureRelationId {
             funcs.push(object);
-            if converted {
+            if !inert {
                 run.push(object);
             }
             if let Some(domain) = check {
@@ -987,21 +1049,21 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
             let returns = unsafe { pg_sys::get_func_rettype(object) };
             // What a function returns is converted to its declared type (a domain's checks
             // run on it).
-            work.push((pg_sys::TypeRelationId, returns, true, check));
+            work.push((pg_sys::TypeRelationId, returns, true, check, inert));
             work.extend(
                 aggregate_functions(object)
                     .into_iter()
-                    .map(|f| (pg_sys::ProcedureRelationId, f, converted, check)),
+                    .map(|f| (pg_sys::ProcedureRelationId, f, converted, check, inert)),
             );
         } else if class == pg_sys::OperatorRelationId {
             // SAFETY: an operator syscache lookup; InvalidOid when missing.
             let code = unsafe { pg_sys::get_opcode(object) };
-            work.push((pg_sys::ProcedureRelationId, code, converted, check));
+            work.push((pg_sys::ProcedureRelationId, code, converted, check, inert));
             for family in operator_families(object) {
                 work.extend(
                     family_functions(family)
                         .into_iter()
-                        .map(|f| (pg_sys::ProcedureRelationId, f, converted, check)),
+                        .map(|f| (pg_sys::ProcedureRelationId, f, converted, check, inert)),
                 );
             }
         } else if class == pg_sys::TypeRelationId {
@@ -1011,15 +1073,16 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
                     // A check of a domain nested in one the values are converted to (its
                     // base domain, an element or field domain) runs too.
                     let via = if converted { Some(object) } else { check };
+                    let quiet = inert || !converted;
                     work.extend(
                         depends_on(constraint, k)
                             .into_iter()
-                            .map(|(c, o, _)| (c, o, converted, via)),
+                            .map(|(c, o, _)| (c, o, converted, via, quiet)),
                     );
                     work.extend(
                         constraint_expression_functions(k)
                             .into_iter()
-                            .map(|f| (pg_sys::ProcedureRelationId, f, converted, via)),
+                            .map(|f| (pg_sys::ProcedureRelationId, f, converted, via, quiet)),
                     );
                 }
             }
@@ -1028,12 +1091,12 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
             work.extend(
                 found
                     .into_iter()
-                    .map(|f| (pg_sys::ProcedureRelationId, f, converted, check)),
+                    .map(|f| (pg_sys::ProcedureRelationId, f, converted, check, inert)),
             );
             work.extend(
                 inner
                     .into_iter()
-                    .map(|t| (pg_sys::TypeRelationId, t, converted, check)),
+                    .map(|t| (pg_sys::TypeRelationId, t, converted, check, inert)),
             );
         }
     }

@@ -96,6 +96,63 @@ SELECT * FROM pg_tviews_check('oa.item');
 SELECT * FROM pg_tviews_check('oa.own');
 SELECT * FROM oa.tv_item ORDER BY 1;
 
+-- 6. Row security of a table read through another role's view applies to that role, but
+-- its policies run as the TVIEW's owner: refused, at creation and when enabled later.
+SET ROLE or_lib;
+CREATE TABLE ol.tb_note (pk_note int PRIMARY KEY, body text NOT NULL);
+INSERT INTO ol.tb_note VALUES (1, 'x');
+CREATE VIEW ol.v_note AS SELECT n.pk_note, n.body FROM ol.tb_note n;
+GRANT SELECT, TRIGGER ON ol.tb_note TO or_owner;
+GRANT SELECT ON ol.v_note TO or_owner;
+RESET ROLE;
+SET ROLE or_owner;
+SELECT pg_tviews_create('oa.note', $$ SELECT v.pk_note, v.body FROM ol.v_note v $$);
+RESET ROLE;
+SET ROLE or_lib;
+ALTER TABLE ol.tb_note ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY everything ON ol.tb_note USING (true);
+ALTER TABLE ol.tb_note FORCE ROW LEVEL SECURITY;
+ALTER TABLE ol.tb_note ENABLE ROW LEVEL SECURITY;
+RESET ROLE;
+SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = 'ol.tb_note'::regclass;
+SET ROLE or_lib;
+ALTER TABLE ol.tb_note DISABLE ROW LEVEL SECURITY;
+DROP TABLE ol.tb_note CASCADE;
+RESET ROLE;
+SELECT count(*) AS note_tviews FROM pg_tview_meta WHERE tview_name = 'note';
+
+-- 7. A partial index's predicate (evaluated when a query over the table is planned, as
+-- whoever plans it) calling another role's function: refused.
+SET ROLE or_lib;
+CREATE FUNCTION ol.always(i int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT i > 0 $$;
+CREATE INDEX tb_item_partial ON ol.tb_item (label) WHERE ol.always(1);
+RESET ROLE;
+UPDATE ol.tb_item SET label = 'd' WHERE pk_item = 1;
+SET ROLE or_lib;
+DROP INDEX ol.tb_item_partial;
+RESET ROLE;
+UPDATE ol.tb_item SET label = 'd' WHERE pk_item = 1;
+SELECT * FROM pg_tviews_check('oa.item');
+
+-- 8. A range type's subtype_diff, which the planner calls to estimate a condition on a
+-- column of that type even when the definition never names it, of another role: refused.
+SET ROLE or_lib;
+CREATE FUNCTION ol.diff(a int, b int) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$ SELECT (a - b)::float8 $$;
+CREATE TYPE ol.span AS RANGE (subtype = int, subtype_diff = ol.diff);
+CREATE TABLE ol.tb_span (pk_span int PRIMARY KEY, r ol.span NOT NULL);
+GRANT SELECT, TRIGGER ON ol.tb_span TO or_owner;
+GRANT USAGE ON TYPE ol.span TO or_owner;
+RESET ROLE;
+SET ROLE or_owner;
+SELECT pg_tviews_create('oa.span', $$ SELECT s.pk_span, s.r FROM ol.tb_span s WHERE s.r @> 500 $$);
+RESET ROLE;
+
+-- 9. A source made a partition (ALTER TABLE ... ATTACH PARTITION names the parent): refused,
+-- as INHERIT is.
+CREATE TABLE ol.parted (pk_item int NOT NULL, label varchar(20) NOT NULL) PARTITION BY RANGE (pk_item);
+ALTER TABLE ol.parted ATTACH PARTITION ol.tb_item FOR VALUES FROM (1) TO (100);
+SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'ol.parted'::regclass;
+
 DROP SCHEMA oa CASCADE;
 DROP SCHEMA ol CASCADE;
 DROP SCHEMA ot CASCADE;
