@@ -348,6 +348,10 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
     // A policy of a table read through another role's view would run that role's code with
     // the owner's rights, and make the rows depend on who reads them.
     for &(table, reader, through) in &readers {
+        // The owner's own reads: check_row_security says so, for every source.
+        if reader == owner {
+            continue;
+        }
         // SAFETY: check_enable_rls reads the catalogs of an existing relation; noError.
         let rls = unsafe { pg_sys::check_enable_rls(table, reader, true) };
         if rls == pg_sys::CheckEnableRlsResult::RLS_ENABLED as i32 {
@@ -369,16 +373,16 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
     tables.sort_by_key(|t| t.to_u32());
     tables.dedup();
     for table in tables {
-        for function in crate::pg::scan::index_functions(table) {
+        for function in crate::pg::scan::table_code_functions(table) {
             if !trusted(function) {
                 return Err(TviewError::UnsafeFunction {
                     function: crate::pg::names::describe_function(function),
                     reason: format!(
-                        "an index of {} calls it (an expression or a partial index's predicate, which planning a query over the table evaluates), and its owner ({}) is neither the TVIEW's owner nor a superuser: every write to a source would run it with the TVIEW owner's rights",
+                        "an index, a CHECK constraint or extended statistics of {} call it (planning a query over the table evaluates their expressions), and its owner ({}) is neither the TVIEW's owner nor a superuser: every write to a source would run it with the TVIEW owner's rights",
                         describe(table),
                         function_owner(function).map_or_else(|| "unknown".into(), crate::pg::names::role_name)
                     ),
-                    hint: "Have the TVIEW's owner (or a superuser) own the function, or drop the index.".into(),
+                    hint: "Have the TVIEW's owner (or a superuser) own the function, or drop the index, constraint or statistics object.".into(),
                 });
             }
         }
@@ -395,7 +399,7 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
                     "its owner ({}) is neither the TVIEW's owner nor a superuser: that role can replace it at any time, and every write to a source would run it with the TVIEW owner's rights",
                     function_owner(function).map_or_else(|| "unknown".into(), crate::pg::names::role_name)
                 ),
-                hint: "Have the TVIEW's owner own the function (ALTER FUNCTION ... OWNER TO; in one transaction with ALTER TABLE ... OWNER TO when the TVIEW changes hands), or create the TVIEW as the function's owner.".into(),
+                hint: "Have the TVIEW's owner own the function (ALTER FUNCTION ... OWNER TO), or create the TVIEW as the function's owner. To hand a TVIEW and its functions to another role: REASSIGN OWNED BY, or give the functions to a superuser first, then the TVIEW, then the functions.".into(),
             });
         }
     }

@@ -292,6 +292,9 @@ const REWRITE_RELATION: u32 = 2618;
 const REWRITE_REL_RULENAME_INDEX: u32 = 2693;
 const CONSTRAINT_RELATION: u32 = 2606;
 const CONSTRAINT_TYPID_INDEX: u32 = 2666;
+const CONSTRAINT_RELID_TYPID_NAME_INDEX: u32 = 2665;
+const STATISTIC_EXT_RELATION: u32 = 3381;
+const STATISTIC_EXT_RELID_INDEX: u32 = 3379;
 const AGGREGATE_RELATION: u32 = 2600;
 const AMOP_RELATION: u32 = 2602;
 const AMOP_OPR_FAM_INDEX: u32 = 2654;
@@ -752,22 +755,66 @@ pub fn definition_readers(
     out
 }
 
-/// The functions the expressions and predicates of `relid`'s indexes call (as PostgreSQL
-/// recorded them: built-ins are not). The planner evaluates a partial index's predicate
-/// when it plans a query over the table, with the rights of whoever plans it.
-pub fn index_functions(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    let mut out = Vec::new();
+/// The functions the planner may run, as whoever plans a query over table `relid`, without
+/// the query naming them: those of its indexes' expressions and partial indexes'
+/// predicates, of its CHECK constraints (`constraint_exclusion`) and of its extended
+/// statistics' expressions, all of which it folds as constants, operators' functions (and
+/// their negators' and commutators', which it may put in their place) included. As
+/// PostgreSQL recorded them: built-ins are not.
+pub fn table_code_functions(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let mut deps: Vec<(pg_sys::Oid, pg_sys::Oid, i32)> = Vec::new();
     for index in indexes(relid) {
-        out.extend(
-            depends_on(pg_sys::RelationRelationId, index.index)
-                .into_iter()
-                .filter(|(c, _, _)| *c == pg_sys::ProcedureRelationId)
-                .map(|(_, o, _)| o),
-        );
+        deps.extend(depends_on(pg_sys::RelationRelationId, index.index));
+    }
+    let constraint_class = pg_sys::Oid::from(CONSTRAINT_RELATION);
+    for constraint in column_where(
+        CONSTRAINT_RELATION,
+        CONSTRAINT_RELID_TYPID_NAME_INDEX,
+        c"conrelid",
+        relid,
+        c"oid",
+    ) {
+        deps.extend(depends_on(constraint_class, constraint));
+    }
+    let statistics_class = pg_sys::Oid::from(STATISTIC_EXT_RELATION);
+    for statistics in column_where(
+        STATISTIC_EXT_RELATION,
+        STATISTIC_EXT_RELID_INDEX,
+        c"stxrelid",
+        relid,
+        c"oid",
+    ) {
+        deps.extend(depends_on(statistics_class, statistics));
+    }
+    let mut out = Vec::new();
+    for (class, object, _) in deps {
+        if class == pg_sys::ProcedureRelationId {
+            out.push(object);
+        } else if class == pg_sys::OperatorRelationId {
+            out.extend(operator_code(object));
+        }
     }
     out.sort_by_key(|f| f.to_u32());
     out.dedup();
     out
+}
+
+/// The functions operator `opno` may run as: its own, and those of its negator and its
+/// commutator, which the planner may put in its place (`NOT (a = b)` becomes `a <> b`).
+pub fn operator_code(opno: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    // SAFETY: operator syscache lookups; InvalidOid when missing.
+    unsafe {
+        [
+            opno,
+            pg_sys::get_negator(opno),
+            pg_sys::get_commutator(opno),
+        ]
+        .into_iter()
+        .filter(|o| *o != pg_sys::InvalidOid)
+        .map(|o| pg_sys::get_opcode(o))
+        .filter(|f| *f != pg_sys::InvalidOid)
+        .collect()
+    }
 }
 
 /// Is `typ` a domain?
@@ -1056,9 +1103,11 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
                     .map(|f| (pg_sys::ProcedureRelationId, f, converted, check, inert)),
             );
         } else if class == pg_sys::OperatorRelationId {
-            // SAFETY: an operator syscache lookup; InvalidOid when missing.
-            let code = unsafe { pg_sys::get_opcode(object) };
-            work.push((pg_sys::ProcedureRelationId, code, converted, check, inert));
+            // Its function, and its negator's and commutator's, which the planner may use
+            // in its place.
+            for code in operator_code(object) {
+                work.push((pg_sys::ProcedureRelationId, code, converted, check, inert));
+            }
             for family in operator_families(object) {
                 work.extend(
                     family_functions(family)

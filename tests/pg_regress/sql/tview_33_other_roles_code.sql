@@ -153,10 +153,78 @@ CREATE TABLE ol.parted (pk_item int NOT NULL, label varchar(20) NOT NULL) PARTIT
 ALTER TABLE ol.parted ATTACH PARTITION ol.tb_item FOR VALUES FROM (1) TO (100);
 SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'ol.parted'::regclass;
 
+-- 10. CHECK constraints (folded by the planner under constraint_exclusion, which a writer
+-- sets) and extended statistics' expressions (folded whenever a query over the table is
+-- planned) of a table the definition reads, and operators in an index: their functions are
+-- held to the same rule. Found at the next write, before anything is planned.
+SET ROLE or_lib;
+CREATE FUNCTION ol.zero() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 0 $$;
+ALTER TABLE ol.tb_item ADD CONSTRAINT positive CHECK (pk_item > ol.zero());
+RESET ROLE;
+SET ROLE or_lib;
+CREATE STATISTICS ol.item_stats ON (pk_item + ol.zero()) FROM ol.tb_item;
+RESET ROLE;
+SET constraint_exclusion = on;
+UPDATE ol.tb_item SET label = 'e' WHERE pk_item = 1;
+RESET constraint_exclusion;
+SET ROLE or_lib;
+DROP STATISTICS ol.item_stats;
+CREATE OPERATOR ol.## (LEFTARG = int, RIGHTARG = int, FUNCTION = ol.diff);
+CREATE INDEX tb_item_op ON ol.tb_item (label) WHERE (1 OPERATOR(ol.##) 2) > 0;
+RESET ROLE;
+UPDATE ol.tb_item SET label = 'e' WHERE pk_item = 1;
+SET ROLE or_lib;
+DROP INDEX ol.tb_item_op;
+ALTER TABLE ol.tb_item DROP CONSTRAINT positive;
+RESET ROLE;
+UPDATE ol.tb_item SET label = 'e' WHERE pk_item = 1;
+SELECT * FROM pg_tviews_check('oa.item');
+
+-- 11. An operator's negator (the planner turns NOT (a = b) into a <> b) given later to one
+-- of another role's functions: refused.
+CREATE FUNCTION oa_same(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT a = b $$;
+CREATE OPERATOR public.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = oa_same);
+GRANT EXECUTE ON FUNCTION oa_same(int, int) TO or_owner;
+SET ROLE or_owner;
+CREATE TABLE oa.tb_num (pk_num int PRIMARY KEY, v int NOT NULL);
+INSERT INTO oa.tb_num VALUES (1, 10), (2, 20);
+SELECT pg_tviews_create('oa.num', $$ SELECT n.pk_num FROM oa.tb_num n WHERE NOT (n.v OPERATOR(public.===) 10) $$);
+RESET ROLE;
+SET ROLE or_lib;
+CREATE FUNCTION ol.differ(a int, b int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT a <> b $$;
+CREATE OPERATOR ol.!== (LEFTARG = int, RIGHTARG = int, FUNCTION = ol.differ);
+RESET ROLE;
+ALTER OPERATOR public.=== (int, int) SET (NEGATOR = OPERATOR(ol.!==));
+INSERT INTO oa.tb_num VALUES (3, 30);
+DROP TABLE oa.tv_num;
+
+-- 12. A TVIEW and its functions handed to another role: REASSIGN OWNED, or the functions to
+-- a superuser first, then the TVIEW, then the functions.
+SET ROLE or_owner;
+CREATE FUNCTION oa.twice(i int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT i * 2 $$;
+SELECT pg_tviews_create('oa.twice', $$ SELECT n.pk_num, oa.twice(n.v) AS w FROM oa.tb_num n $$);
+RESET ROLE;
+CREATE ROLE or_heir;
+GRANT USAGE, CREATE ON SCHEMA oa TO or_heir;
+GRANT SELECT, TRIGGER ON oa.tb_num TO or_heir;
+ALTER FUNCTION oa.twice(int) OWNER TO postgres;
+ALTER TABLE oa.tv_twice OWNER TO or_heir;
+ALTER FUNCTION oa.twice(int) OWNER TO or_heir;
+UPDATE oa.tb_num SET v = 11 WHERE pk_num = 1;
+SELECT * FROM oa.tv_twice ORDER BY 1;
+SELECT * FROM pg_tviews_check('oa.twice');
+DROP TABLE oa.tv_twice;
+DROP FUNCTION oa.twice(int);
+REVOKE ALL ON oa.tb_num FROM or_heir;
+REVOKE ALL ON SCHEMA oa FROM or_heir;
+DROP ROLE or_heir;
+
 DROP SCHEMA oa CASCADE;
 DROP SCHEMA ol CASCADE;
 DROP SCHEMA ot CASCADE;
 REVOKE CREATE, USAGE ON SCHEMA public FROM or_tenant;
+DROP OPERATOR public.=== (int, int);
+DROP FUNCTION oa_same(int, int);
 DROP ROLE or_owner;
 DROP ROLE or_lib;
 DROP ROLE or_tenant;
