@@ -106,6 +106,37 @@ pub unsafe fn syscache_row<T, R>(
     }
 }
 
+/// The text column `column` of catalog `catalog` in the row syscache `cache` holds for
+/// `keys` (a `pg_node_tree` is text too), copied out; `None` without a row or when NULL.
+///
+/// # Safety
+/// `cache` must be a syscache of `catalog`, and `column` a text-like column of it.
+unsafe fn syscache_text(
+    cache: pg_sys::SysCacheIdentifier::Type,
+    keys: &[pg_sys::Datum],
+    catalog: u32,
+    column: &std::ffi::CStr,
+) -> Option<String> {
+    // SAFETY: per contract; the text is copied before the row is released.
+    unsafe {
+        syscache_row(cache, keys, |_: &(), tup| {
+            let mut isnull = false;
+            let d = pg_sys::SysCacheGetAttr(
+                cache as std::ffi::c_int,
+                tup,
+                catalog_attnum(catalog, column),
+                &mut isnull,
+            );
+            if isnull {
+                None
+            } else {
+                crate::pg::nodes::cstring(pg_sys::text_to_cstring(d.cast_mut_ptr()))
+            }
+        })
+        .flatten()
+    }
+}
+
 /// The oid column `attno` of a tuple syscache `cache` returned (InvalidOid when NULL).
 ///
 /// # Safety
@@ -406,30 +437,15 @@ fn domain_constraints(typid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 /// conversions' included. PostgreSQL records no dependency on built-in (pinned) functions,
 /// so what it recorded says nothing of them: the expression itself is read.
 fn constraint_expression_functions(constraint: pg_sys::Oid) -> Vec<pg_sys::Oid> {
-    use pg_sys::SysCacheIdentifier::CONSTROID;
-    // SAFETY: CONSTROID rows are pg_constraint rows; conbin is a pg_node_tree (text), copied
-    // out as a string before the row is released.
+    // SAFETY: CONSTROID rows are pg_constraint rows, and conbin one of its text columns.
     let text = unsafe {
-        syscache_row(
-            CONSTROID,
+        syscache_text(
+            pg_sys::SysCacheIdentifier::CONSTROID,
             &[pg_sys::Datum::from(constraint)],
-            |_: &(), tup| {
-                let mut isnull = false;
-                let d = pg_sys::SysCacheGetAttr(
-                    CONSTROID as std::ffi::c_int,
-                    tup,
-                    catalog_attnum(CONSTRAINT_RELATION, c"conbin"),
-                    &mut isnull,
-                );
-                if isnull {
-                    None
-                } else {
-                    crate::pg::nodes::cstring(pg_sys::text_to_cstring(d.cast_mut_ptr()))
-                }
-            },
+            CONSTRAINT_RELATION,
+            c"conbin",
         )
-    }
-    .flatten();
+    };
     text.map(|t| expression_functions(&t, false))
         .unwrap_or_default()
 }
@@ -623,40 +639,27 @@ pub fn view_needs(view: pg_sys::Oid) -> ViewNeeds {
 /// The relations the `_RETURN` rule of view `view` reads with the reader's rights, from the
 /// permission entries of every query level: `(relation, columns read)` (see [`ViewNeeds`]).
 fn view_reads(view: pg_sys::Oid) -> Vec<(pg_sys::Oid, Vec<i16>)> {
-    use pg_sys::SysCacheIdentifier::RULERELNAME;
-    // SAFETY: RULERELNAME rows are pg_rewrite rows keyed by (ev_class, rulename); ev_action
-    // is a pg_node_tree (text), copied out before the row is released.
+    // SAFETY: RULERELNAME rows are pg_rewrite rows keyed by (ev_class, rulename), and
+    // ev_action one of its text columns.
     let text = unsafe {
-        syscache_row(
-            RULERELNAME,
+        syscache_text(
+            pg_sys::SysCacheIdentifier::RULERELNAME,
             &[
                 pg_sys::Datum::from(view),
                 pg_sys::Datum::from(c"_RETURN".as_ptr()),
             ],
-            |_: &(), tup| {
-                let mut isnull = false;
-                let d = pg_sys::SysCacheGetAttr(
-                    RULERELNAME as std::ffi::c_int,
-                    tup,
-                    catalog_attnum(REWRITE_RELATION, c"ev_action"),
-                    &mut isnull,
-                );
-                if isnull {
-                    std::ptr::null_mut()
-                } else {
-                    pg_sys::text_to_cstring(d.cast_mut_ptr())
-                }
-            },
+            REWRITE_RELATION,
+            c"ev_action",
         )
     };
     let mut out: Vec<(pg_sys::Oid, Vec<i16>)> = Vec::new();
-    let Some(text) = text.filter(|t| !t.is_null()) else {
+    let Some(text) = text.and_then(|t| std::ffi::CString::new(t).ok()) else {
         return out;
     };
     // SAFETY: a node tree PostgreSQL stored (a list of one Query), read into the current
     // memory context; the walk only reads it.
     unsafe {
-        let node = pg_sys::stringToNode(text) as *mut pg_sys::Node;
+        let node = pg_sys::stringToNode(text.as_ptr()) as *mut pg_sys::Node;
         crate::pg::nodes::walk(node, &mut |node, _| {
             if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
                 let q = node as *mut pg_sys::Query;
