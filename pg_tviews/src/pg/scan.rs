@@ -769,25 +769,23 @@ pub fn table_code_functions(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     for index in indexes(relid) {
         deps.extend(depends_on(pg_sys::RelationRelationId, index.index));
     }
-    let constraint_class = pg_sys::Oid::from(CONSTRAINT_RELATION);
-    for constraint in column_where(
-        CONSTRAINT_RELATION,
-        CONSTRAINT_RELID_TYPID_NAME_INDEX,
-        c"conrelid",
-        relid,
-        c"oid",
-    ) {
-        deps.extend(depends_on(constraint_class, constraint));
-    }
-    let statistics_class = pg_sys::Oid::from(STATISTIC_EXT_RELATION);
-    for statistics in column_where(
-        STATISTIC_EXT_RELATION,
-        STATISTIC_EXT_RELID_INDEX,
-        c"stxrelid",
-        relid,
-        c"oid",
-    ) {
-        deps.extend(depends_on(statistics_class, statistics));
+    // The table's constraints and extended statistics objects, each found through its
+    // catalog's index on the table's OID.
+    for (catalog, index, column) in [
+        (
+            CONSTRAINT_RELATION,
+            CONSTRAINT_RELID_TYPID_NAME_INDEX,
+            c"conrelid",
+        ),
+        (
+            STATISTIC_EXT_RELATION,
+            STATISTIC_EXT_RELID_INDEX,
+            c"stxrelid",
+        ),
+    ] {
+        for object in column_where(catalog, index, column, relid, c"oid") {
+            deps.extend(depends_on(pg_sys::Oid::from(catalog), object));
+        }
     }
     let mut out = Vec::new();
     for (class, object, _) in deps {
