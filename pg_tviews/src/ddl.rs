@@ -598,7 +598,7 @@ fn check_key_type(meta: &crate::catalog::TviewMeta) -> Result<(), TviewError> {
             AND NOT a.attisdropped",
         &[key_type.into()],
     )?;
-    expected.push(relation_owner(meta.table)?.to_u32().to_string());
+    expected.push(owner_of(meta.table).to_u32().to_string());
     if found.as_ref() == Some(&expected) {
         return Ok(());
     }
@@ -721,8 +721,10 @@ fn note_triggers_out_of_place(
     Ok(())
 }
 
-/// The ALTER TABLE subcommands that change no column and no value ([`alter_changes_no_values`]).
-const VALUE_NEUTRAL_ALTERS: [pg_sys::AlterTableType::Type; 28] = {
+/// The ALTER TABLE subcommands other than enabling or disabling triggers
+/// ([`TRIGGER_STATE_ALTERS`]) that change no column and no value
+/// ([`alter_changes_no_values`]).
+const VALUE_NEUTRAL_ALTERS: [pg_sys::AlterTableType::Type; 20] = {
     use pg_sys::AlterTableType as A;
     [
         A::AT_AddIndex,
@@ -745,14 +747,6 @@ const VALUE_NEUTRAL_ALTERS: [pg_sys::AlterTableType::Type; 28] = {
         A::AT_ReplicaIdentity,
         A::AT_ColumnDefault,
         A::AT_CookedColumnDefault,
-        TRIGGER_STATE_ALTERS[0],
-        TRIGGER_STATE_ALTERS[1],
-        TRIGGER_STATE_ALTERS[2],
-        TRIGGER_STATE_ALTERS[3],
-        TRIGGER_STATE_ALTERS[4],
-        TRIGGER_STATE_ALTERS[5],
-        TRIGGER_STATE_ALTERS[6],
-        TRIGGER_STATE_ALTERS[7],
     ]
 };
 
@@ -820,8 +814,10 @@ fn alter_subcommands(
 /// defaults? (Not: columns added, dropped or retyped, generated expressions, NOT NULL,
 /// owner, row security, access method, partitions, inheritance.)
 fn alter_changes_no_values(relation: pg_sys::Oid) -> Result<bool, TviewError> {
-    Ok(alter_subcommands(relation)?
-        .is_some_and(|subs| subs.iter().all(|s| VALUE_NEUTRAL_ALTERS.contains(s))))
+    Ok(alter_subcommands(relation)?.is_some_and(|subs| {
+        subs.iter()
+            .all(|s| VALUE_NEUTRAL_ALTERS.contains(s) || TRIGGER_STATE_ALTERS.contains(s))
+    }))
 }
 
 /// May the running ALTER TABLE of `relation` have enabled or disabled triggers (one that
@@ -861,13 +857,9 @@ fn rewritten_in_this_transaction(relid: pg_sys::Oid) -> bool {
     }
 }
 
-/// The owner of a relation.
-fn relation_owner(relid: pg_sys::Oid) -> Result<pg_sys::Oid, TviewError> {
-    Ok(crate::pg::spi::read_one::<pg_sys::Oid>(
-        "SELECT relowner FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1",
-        &[relid.into()],
-    )?
-    .unwrap_or(pg_sys::InvalidOid))
+/// The owner of a relation (InvalidOid for one that is gone).
+fn owner_of(relid: pg_sys::Oid) -> pg_sys::Oid {
+    crate::pg::names::relation_owner(relid).unwrap_or(pg_sys::InvalidOid)
 }
 
 /// The relation whose rule `object` is, when it is a rule.
@@ -1192,7 +1184,7 @@ fn after_alter_checks(
     else {
         return Ok(());
     };
-    let (table_owner, view_owner) = (relation_owner(meta.table)?, relation_owner(meta.view)?);
+    let (table_owner, view_owner) = (owner_of(meta.table), owner_of(meta.view));
     let table = crate::pg::names::describe(meta.table);
     if relation == meta.view && table_owner != view_owner {
         return Err(TviewError::AlterRefused {
