@@ -666,6 +666,19 @@ fn helper_views(view: pg_sys::Oid) -> Result<Vec<pg_sys::Oid>, TviewError> {
     .map(|v| v.into_iter().flatten().collect())
 }
 
+/// Is `relation` a state table of one of the TVIEWs `all`?
+fn is_any_state_table(
+    relation: pg_sys::Oid,
+    all: &[crate::catalog::TviewMeta],
+) -> Result<bool, TviewError> {
+    for m in all {
+        if crate::tally::is_state_table(m, relation)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// After `command` on `relation`: each TVIEW that reads it or is its table, and whose
 /// triggers are no longer all in place (a source's disabled, or enabled for replica
 /// sessions only, by `DISABLE TRIGGER USER/ALL` or by name; the table's guard disabled), is
@@ -945,6 +958,12 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
             &[relation.into()],
         )?
         .unwrap_or_default();
+        // Code of another role that maintenance would now run without its definition
+        // changing: refused here, rather than at every later write.
+        check_code_after(relation, &tag)?;
+        if CODE_TAGS.contains(&tag.as_str()) {
+            return Ok(());
+        }
         // Whatever the command named (ATTACH PARTITION the parent, INHERIT the child, a
         // trigger or rule its table), no table pg_tviews writes may stop being plain.
         check_plain_tables(relation)?;
@@ -1003,7 +1022,11 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // trigger enabled: a restore's post-data is made of these) needs no TVIEW analyzed
         // again. Analyzing opens every table a definition reads, and the jobs of a parallel
         // restore, each holding the table it alters, deadlocked doing so.
-        let neutral = tag == "ALTER TABLE" && alter_changes_no_values(relation)?;
+        // A state table is pg_tviews' own, whatever its owner does to it: any ALTER TABLE of
+        // one (a dropped key would fail every write to its source, an added CHECK some) has
+        // it built again below.
+        let is_state = is_any_state_table(relation, &all)?;
+        let neutral = tag == "ALTER TABLE" && !is_state && alter_changes_no_values(relation)?;
         // Tallies of a table that changed (a renamed or retyped column, another owner of the
         // TVIEW) are built again at the end, from the tables as they are then.
         let mut tallied = Vec::new();
@@ -1037,6 +1060,68 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         result
     };
     crate::pg::context::run(crate::pg::context::Role::Caller, &[], run).or_raise();
+}
+
+/// Commands the event trigger reports only for [`check_code_after`]: what they make or
+/// change is read by maintenance's planning, never by a definition's values.
+const CODE_TAGS: [&str; 4] = [
+    "CREATE INDEX",
+    "CREATE STATISTICS",
+    "CREATE OPERATOR",
+    "ALTER OPERATOR",
+];
+
+/// After DDL command `tag` on `object`: the TVIEWs whose maintenance may now run code of a
+/// role that is neither their owner nor a superuser, though no definition changed, are
+/// refused as their next write would be (`checks::check_functions`). The planner evaluates
+/// the expressions of the indexes, CHECK constraints and statistics objects of the tables
+/// it plans over (CREATE INDEX, CREATE STATISTICS, ALTER TABLE ... ADD CONSTRAINT), and may
+/// put an operator's negator or commutator in its place (ALTER OPERATOR ... SET NEGATOR,
+/// CREATE OPERATOR naming an existing operator as either); ALTER FUNCTION ... OWNER TO
+/// gives a function maintenance runs to another role. Only TVIEWs that read the table, or
+/// run the function or operator, are checked (from the catalogs: no table is locked), so a
+/// TVIEW broken by something else never refuses an unrelated role's DDL.
+fn check_code_after(object: pg_sys::Oid, tag: &str) -> Result<(), TviewError> {
+    // What to look for: a table read, or a function run.
+    enum Touched {
+        Table(pg_sys::Oid),
+        Function(pg_sys::Oid),
+    }
+    // SAFETY: catalog lookups; InvalidOid / '\0' for what is not there.
+    let touched = unsafe {
+        match tag {
+            "CREATE INDEX" | "ALTER TABLE" => match pg_sys::get_rel_relkind(object) as u8 {
+                pg_sys::RELKIND_INDEX | pg_sys::RELKIND_PARTITIONED_INDEX => {
+                    Touched::Table(pg_sys::IndexGetRelation(object, true))
+                }
+                _ => Touched::Table(object),
+            },
+            "CREATE STATISTICS" => Touched::Table(crate::pg::scan::statistics_table(object)),
+            "CREATE OPERATOR" | "ALTER OPERATOR" => Touched::Function(pg_sys::get_opcode(object)),
+            "ALTER FUNCTION" => Touched::Function(object),
+            _ => return Ok(()),
+        }
+    };
+    for m in cache::all()? {
+        let readers = crate::pg::scan::definition_readers(m.view, m.owner);
+        let concerned = match touched {
+            Touched::Table(t) => t != pg_sys::InvalidOid && readers.iter().any(|r| r.0 == t),
+            Touched::Function(f) => {
+                f != pg_sys::InvalidOid
+                    && (crate::pg::scan::definition_reach(m.view)
+                        .functions
+                        .contains(&f)
+                        || readers
+                            .iter()
+                            .any(|r| crate::pg::scan::table_code_functions(r.0).contains(&f)))
+            }
+        };
+        if concerned {
+            crate::checks::check_functions(m.view, m.owner)
+                .map_err(|cause| breaks(&m, tag, cause))?;
+        }
+    }
+    Ok(())
 }
 
 /// The refusal `cause` of analyzing TVIEW `m` again after DDL command `command`, said as
@@ -1098,8 +1183,10 @@ fn after_alter_checks(
     // Only a command that enables or disables triggers marks: a trigger left disabled since
     // it was created (the replica triggers on a table its owner did not enable them on)
     // was out of place before any other ALTER TABLE, which changes nothing of it.
+    // A state table's triggers are made anew with it (it is built again after any ALTER).
     if command == "ALTER TABLE"
         && alter_sets_triggers(relation)?
+        && !is_any_state_table(relation, all)?
         && !install::enabled_out_of_place(relation)?.is_empty()
     {
         note_triggers_out_of_place(relation, all, command)?;
@@ -1280,7 +1367,7 @@ fn after_alter_checks(
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates) and COMMENT, for an object that command changed (a comment matters only on a tally state table, which is built again): the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, CREATE STATISTICS, CREATE OPERATOR and ALTER OPERATOR, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, CHECK or statistics expression on a table it reads, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -1293,7 +1380,9 @@ BEGIN
                                                               'pg_catalog.pg_ts_config'::pg_catalog.regclass,
                                                               'pg_catalog.pg_ts_dict'::pg_catalog.regclass,
                                                               'pg_catalog.pg_rewrite'::pg_catalog.regclass,
-                                                              'pg_catalog.pg_trigger'::pg_catalog.regclass])) AS c;
+                                                              'pg_catalog.pg_trigger'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_statistic_ext'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_operator'::pg_catalog.regclass])) AS c;
     PERFORM @extschema@.pg_tviews_after_cast(k.castsource, k.casttarget, c.command_tag)
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
        JOIN pg_catalog.pg_cast k ON k.oid OPERATOR(pg_catalog.=) c.objid
@@ -1307,7 +1396,8 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
     WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'CREATE VIEW', 'CREATE FUNCTION', 'ALTER FUNCTION',
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
-                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST', 'ALTER TRIGGER')
+                 'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST', 'ALTER TRIGGER',
+                 'CREATE INDEX', 'CREATE STATISTICS', 'CREATE OPERATOR', 'ALTER OPERATOR')
     EXECUTE FUNCTION pg_tviews_on_alter();
 ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS

@@ -357,6 +357,16 @@ fn check_one(meta: &TviewMeta, ext: &str) -> Vec<HealthRow> {
                 .join("; "),
         },
     ));
+    let problems = crate::tally::state_problems(meta).or_raise();
+    out.push((
+        tview.clone(),
+        "state tables".into(),
+        problems.is_empty(),
+        match problems.is_empty() {
+            true => "every state table of a tallied aggregate is the TVIEW owner's and keyed by its group columns (or there is none)".into(),
+            false => format!("{}; pg_tviews_refresh builds them again", problems.join("; ")),
+        },
+    ));
     // The definition must still analyze to the plan maintenance runs, over the same sources.
     // Analyzing locks every table it reads until the caller's transaction ends: only for
     // callers who may read the TVIEW (any role may call this; one that may not must not be

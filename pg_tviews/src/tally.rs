@@ -88,6 +88,57 @@ pub fn is_state_table(meta: &TviewMeta, relation: pg_sys::Oid) -> Result<bool, T
     Ok(state_tables(meta, true)?.iter().any(|t| t.oid == relation))
 }
 
+/// What keeps the state tables of TVIEW `meta` from serving maintenance, one line each
+/// (empty when nothing): a state table owned by another role (maintenance no longer uses
+/// it), or one without its unique key on the group columns (every write to its source fails:
+/// maintenance adds to a state row by that key). ALTER TABLE of a state table builds it again
+/// (see `ddl`); these come from DDL the event triggers did not see.
+pub fn state_problems(meta: &TviewMeta) -> Result<Vec<String>, TviewError> {
+    let mut out = Vec::new();
+    for t in state_tables(meta, true)? {
+        let name = crate::pg::names::describe(t.oid);
+        let owner = crate::pg::names::relation_owner(t.oid).unwrap_or(pg_sys::InvalidOid);
+        if owner != meta.owner {
+            out.push(format!(
+                "{name} is owned by {}, not by the TVIEW's owner: maintenance no longer uses it",
+                crate::pg::names::role_name(owner)
+            ));
+            continue;
+        }
+        if t.spec
+            .as_deref()
+            .is_some_and(tviews_core::sqlgen::tally::is_pending_spec)
+        {
+            continue;
+        }
+        let keyed: Option<bool> = crate::pg::spi::read_one(
+            // A unique index maintenance's ON CONFLICT can use: on exactly the key columns
+            // (k, k1, ...), valid, checked at once, whole-table.
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index AS i \
+                             WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisunique \
+                               AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL \
+                               AND i.indexprs IS NULL \
+                               AND (SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attname) \
+                                      FROM pg_catalog.pg_attribute AS a \
+                                     WHERE a.attrelid OPERATOR(pg_catalog.=) $1 \
+                                       AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey::pg_catalog.int2[])) \
+                                   OPERATOR(pg_catalog.=) \
+                                   (SELECT pg_catalog.array_agg(a.attname::pg_catalog.text ORDER BY a.attname) \
+                                      FROM pg_catalog.pg_attribute AS a \
+                                     WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0 \
+                                       AND NOT a.attisdropped \
+                                       AND a.attname::pg_catalog.text OPERATOR(pg_catalog.~) '^k[0-9]*$'))",
+            &[t.oid.into()],
+        )?;
+        if keyed != Some(true) {
+            out.push(format!(
+                "{name} has lost its unique key on the group columns: every write to the source it counts fails"
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// Make `def`'s partial recomputes read their aggregates from the state tables of `meta`,
 /// where every group of a source has its state (see the module's rules).
 pub fn attach(def: &mut Definition, meta: &TviewMeta) -> Result<(), TviewError> {

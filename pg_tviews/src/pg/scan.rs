@@ -800,6 +800,20 @@ pub fn table_code_functions(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     out
 }
 
+/// The table extended statistics object `stats` is on (InvalidOid when it is gone).
+pub fn statistics_table(stats: pg_sys::Oid) -> pg_sys::Oid {
+    use pg_sys::SysCacheIdentifier::STATEXTOID;
+    // SAFETY: STATEXTOID rows are pg_statistic_ext rows.
+    unsafe {
+        syscache_row(
+            STATEXTOID,
+            &[pg_sys::Datum::from(stats)],
+            |s: &pg_sys::FormData_pg_statistic_ext, _| s.stxrelid,
+        )
+    }
+    .unwrap_or(pg_sys::InvalidOid)
+}
+
 /// The functions operator `opno` may run as: its own, and those of its negator and its
 /// commutator, which the planner may put in its place (`NOT (a = b)` becomes `a <> b`).
 pub fn operator_code(opno: pg_sys::Oid) -> Vec<pg_sys::Oid> {

@@ -107,13 +107,34 @@ DROP TABLE tviews_def.:"first_state";
 RESET client_min_messages;
 SELECT count(*) AS tviews FROM pg_tview_meta WHERE table_name = 'tal.tv_product'::regclass;
 ROLLBACK;
--- Its guard disabled (direct writes to the state then pass): warned (quietly here: the
--- warning names the state table) and marked like the TVIEW's own guard.
-SET client_min_messages = error;
+-- A state table is pg_tviews' own: any ALTER TABLE of it by its owner builds it again as
+-- pg_tviews makes it. Its guard disabled (direct writes would pass), its key dropped (every
+-- write to the source would fail), a CHECK added (some would): each time a new state table,
+-- guarded and keyed, and nothing marked.
 ALTER TABLE tviews_def.:"first_state" DISABLE TRIGGER ALL;
-RESET client_min_messages;
+SELECT count(*) AS same_table FROM tal.state_tables() WHERE state = :'first_state';
+SELECT min(state) AS first_state FROM tal.state_tables() \gset
+SELECT conname AS state_key FROM pg_constraint
+ WHERE conrelid = format('tviews_def.%I', :'first_state')::regclass AND contype IN ('p', 'u') \gset
+ALTER TABLE tviews_def.:"first_state" DROP CONSTRAINT :"state_key";
+SELECT min(state) AS first_state FROM tal.state_tables() \gset
+ALTER TABLE tviews_def.:"first_state" ADD CONSTRAINT few CHECK (n < 3) NOT VALID;
+SELECT min(state) AS first_state FROM tal.state_tables() \gset
+SELECT contype, count(*) FROM pg_constraint
+ WHERE conrelid = format('tviews_def.%I', :'first_state')::regclass GROUP BY 1 ORDER BY 1;
+SELECT tgenabled FROM pg_trigger WHERE tgrelid = format('tviews_def.%I', :'first_state')::regclass;
+INSERT INTO tb_review SELECT g, 1, 4, 4, 4, true, 'g' FROM generate_series(290, 294) g;
+SELECT * FROM pg_tviews_check('product');
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'tal.tv_product' AND NOT ok ORDER BY 1;
-ALTER TABLE tviews_def.:"first_state" ENABLE TRIGGER ALL;
+-- Done while pg_tviews' event triggers were disabled, the health check says so; a refresh
+-- builds the state again.
+ALTER EVENT TRIGGER pg_tviews_alter DISABLE;
+SELECT conname AS state_key FROM pg_constraint
+ WHERE conrelid = format('tviews_def.%I', :'first_state')::regclass AND contype IN ('p', 'u') \gset
+ALTER TABLE tviews_def.:"first_state" DROP CONSTRAINT :"state_key";
+ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
+SELECT check_name, ok, regexp_replace(detail, 'tv_[a-z_0-9]+', '<state>', 'g') AS detail
+  FROM pg_tviews_health_check() WHERE tview = 'tal.tv_product' AND NOT ok ORDER BY 1;
 SELECT pg_tviews_refresh('product');
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'tal.tv_product' AND NOT ok ORDER BY 1;
 -- A column renamed: the state is built again for the new name.

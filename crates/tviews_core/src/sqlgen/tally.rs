@@ -189,6 +189,11 @@ pub const SPEC_PREFIX: &str = "pg_tviews tally state:";
 /// What follows [`SPEC_PREFIX`] in a pending table's comment.
 const PENDING_MARK: &str = "pending";
 
+/// Is `comment` a pending table's (deferred mode's deltas, no key), rather than a state's?
+pub fn is_pending_spec(comment: &str) -> bool {
+    comment.starts_with(&format!("{SPEC_PREFIX} {PENDING_MARK} "))
+}
+
 impl GroupColumn {
     fn collate(&self) -> String {
         self.key_collation
@@ -1352,6 +1357,8 @@ mod tests {
         assert!(g.matches_pending(&g.pending_spec()));
         assert!(!g.matches(&g.pending_spec()));
         assert!(!g.matches_pending(&g.spec()));
+        assert!(is_pending_spec(&g.pending_spec()));
+        assert!(!is_pending_spec(&g.spec()));
     }
 
     #[test]
