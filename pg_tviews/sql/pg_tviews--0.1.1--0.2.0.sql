@@ -218,7 +218,7 @@ CREATE FUNCTION "pg_tviews_replica_trigger"()
 	AS 'MODULE_PATHNAME', 'pg_tviews_replica_trigger_wrapper';
 COMMENT ON FUNCTION pg_tviews_replica_trigger() IS 'pg_tviews: row and TRUNCATE trigger on a TVIEW source table, enabled for replica sessions only (logical replication''s apply worker); collects the changes it applies for maintenance at commit.';
 COMMENT ON FUNCTION pg_tviews_health_check() IS
-'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore) and no catalog row outlives its table. One row per check; ok = false needs attention.';
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, the owner''s privileges, plain tables, state tables (the owner''s, keyed by their group columns), pinned settings, the maybe-stale mark, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore) and no catalog row outlives its table. One row per check; ok = false needs attention.';
 DO $upgrade$
 DECLARE
     source regclass;

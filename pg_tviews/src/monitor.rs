@@ -500,7 +500,7 @@ extension_sql!(
 COMMENT ON FUNCTION pg_tviews_explain(text) IS
 'How a TVIEW is maintained: one row per source table with how its changed rows reach the keys, what maintenance does and when (per the TVIEW''s mode), and the key query run after an UPDATE; a last row says as whom and with which pinned settings maintenance runs.';
 COMMENT ON FUNCTION pg_tviews_health_check() IS
-'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore) and no catalog row outlives its table. One row per check; ok = false needs attention.';
+'Checks every TVIEW: primary key on the key column, definition view and its dependencies, the source triggers on every source (present, and enabled for ordinary sessions or for replication''s apply), the guard trigger, the owner''s privileges, plain tables, state tables (the owner''s, keyed by their group columns), pinned settings, the maybe-stale mark, that the definition still analyzes over the recorded sources, and that no table carries pg_tviews triggers without a catalog row (schema-only restore) and no catalog row outlives its table. One row per check; ok = false needs attention.';
 "#,
     name = "comment_monitor",
     requires = [pg_tviews_explain, pg_tviews_health_check]

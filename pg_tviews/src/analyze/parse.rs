@@ -924,28 +924,14 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                     }
                 }
             } else if is_a(node, pg_sys::NodeTag::T_SQLValueFunction) {
+                // A keyword standing for a function: that function's rule.
                 let f = &*(node as *mut pg_sys::SQLValueFunction);
-                use pg_sys::SQLValueFunctionOp::*;
-                if f.op == SVFOP_SESSION_USER {
-                    *found = Some(refused(
-                        "SESSION_USER",
-                        "It names whoever writes a source, a different role in every session.",
-                    ));
-                    return Visit::Stop;
-                }
-                let name = match f.op {
-                    SVFOP_CURRENT_USER => Some("CURRENT_USER"),
-                    SVFOP_CURRENT_ROLE => Some("CURRENT_ROLE"),
-                    SVFOP_USER => Some("USER"),
-                    SVFOP_CURRENT_CATALOG => Some("CURRENT_CATALOG"),
-                    _ => None,
-                };
-                if let Some(name) = name {
-                    *found = Some(refused(
-                        name,
-                        "It prints a catalog name (the TVIEW owner's, the database's), which ALTER ... RENAME changes without any write to a source.",
-                    ));
-                    return Visit::Stop;
+                if let Some((keyword, func)) = crate::pg::nodes::keyword_function(f.op) {
+                    let name = builtin_name(func).unwrap_or_default();
+                    if let Some(why) = builtin_refusal(&name, func) {
+                        *found = Some(refused(keyword, why));
+                        return Visit::Stop;
+                    }
                 }
             } else if is_a(node, pg_sys::NodeTag::T_Var) {
                 let v = &*(node as *mut pg_sys::Var);

@@ -159,6 +159,28 @@ pub unsafe fn strip_domain_relabel(mut node: *mut pg_sys::Node) -> *mut pg_sys::
     node
 }
 
+/// The built-in function a keyword parsed as an SQLValueFunction stands for, with the
+/// keyword: `CURRENT_USER`, `CURRENT_ROLE` and `USER` are `current_user()`, `SESSION_USER`
+/// `session_user()`, `CURRENT_CATALOG` `current_database()`, `CURRENT_SCHEMA`
+/// `current_schema()`. The rules for functions (`analyze::parse::builtin_refusal`) decide
+/// for the keyword too, wherever a definition reaches it. `None` for the date and time
+/// keywords (`CURRENT_DATE`, `LOCALTIMESTAMP`, ...), stable values like `now()`.
+pub fn keyword_function(
+    op: pg_sys::SQLValueFunctionOp::Type,
+) -> Option<(&'static str, pg_sys::Oid)> {
+    use pg_sys::SQLValueFunctionOp::*;
+    let (keyword, function) = match op {
+        SVFOP_CURRENT_ROLE => ("CURRENT_ROLE", pg_sys::F_CURRENT_USER),
+        SVFOP_CURRENT_USER => ("CURRENT_USER", pg_sys::F_CURRENT_USER),
+        SVFOP_USER => ("USER", pg_sys::F_CURRENT_USER),
+        SVFOP_SESSION_USER => ("SESSION_USER", pg_sys::F_SESSION_USER),
+        SVFOP_CURRENT_CATALOG => ("CURRENT_CATALOG", pg_sys::F_CURRENT_DATABASE),
+        SVFOP_CURRENT_SCHEMA => ("CURRENT_SCHEMA", pg_sys::F_CURRENT_SCHEMA),
+        _ => return None,
+    };
+    Some((keyword, pg_sys::Oid::from(function)))
+}
+
 /// What a [`walk`] callback wants next.
 pub enum Visit {
     /// Look inside this node (sub-expressions, and for a Query its range table, quals and

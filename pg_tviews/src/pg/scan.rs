@@ -486,18 +486,9 @@ fn expression_functions(tree: &str, domains: bool) -> Vec<pg_sys::Oid> {
             if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_SQLValueFunction) {
                 // CURRENT_USER, SESSION_USER, CURRENT_CATALOG ... are no function calls: the
                 // functions they stand for, which the rules know by name.
-                use pg_sys::SQLValueFunctionOp::*;
-                let f = match (*(node as *mut pg_sys::SQLValueFunction)).op {
-                    SVFOP_CURRENT_ROLE | SVFOP_CURRENT_USER | SVFOP_USER => {
-                        Some(pg_sys::F_CURRENT_USER)
-                    }
-                    SVFOP_SESSION_USER => Some(pg_sys::F_SESSION_USER),
-                    SVFOP_CURRENT_CATALOG => Some(pg_sys::F_CURRENT_DATABASE),
-                    SVFOP_CURRENT_SCHEMA => Some(pg_sys::F_CURRENT_SCHEMA),
-                    _ => None,
-                };
-                if let Some(f) = f {
-                    (*(ctx as *mut Vec<pg_sys::Oid>)).push(pg_sys::Oid::from(f));
+                let op = (*(node as *mut pg_sys::SQLValueFunction)).op;
+                if let Some((_, f)) = crate::pg::nodes::keyword_function(op) {
+                    (*(ctx as *mut Vec<pg_sys::Oid>)).push(f);
                 }
             } else if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_CoerceToDomain) {
                 converted.push((*(node as *mut pg_sys::CoerceToDomain)).resulttype);

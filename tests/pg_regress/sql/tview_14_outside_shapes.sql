@@ -366,6 +366,11 @@ SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, o.drel::text AS r FROM tb_o o
 SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, to_jsonb(o.p) AS r FROM tb_o o $$);
 SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, pg_relation_filenode(o.rel) AS r FROM tb_o o $$);
 SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, current_user AS r FROM tb_o o $$);
+-- The keywords standing for functions follow those functions' rules (CURRENT_SCHEMA is
+-- current_schema(): the search_path of whoever runs it).
+SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, CURRENT_SCHEMA AS r FROM tb_o o $$);
+SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, CURRENT_CATALOG AS r FROM tb_o o $$);
+SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, USER AS r FROM tb_o o $$);
 SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, current_database() AS r FROM tb_o o $$);
 SELECT pg_tviews_create('loose', $$ SELECT o.pk_o, (SELECT count(*) FROM ts_debug('a b')) AS r FROM tb_o o $$);
 CREATE TABLE tb_text (pk_text int PRIMARY KEY, cfg regconfig, cfgname text, body text);
