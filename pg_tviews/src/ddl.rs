@@ -666,6 +666,44 @@ fn helper_views(view: pg_sys::Oid) -> Result<Vec<pg_sys::Oid>, TviewError> {
     .map(|v| v.into_iter().flatten().collect())
 }
 
+/// ALTER TABLE ... SET SCHEMA of a state table of one of the TVIEWs `all` (a table made
+/// part of a TVIEW's table, found outside the definition schema): refused. Moved, it would
+/// stay part of the TVIEW's table, guarded, and no longer be its state.
+fn refuse_state_table_moved(
+    relation: pg_sys::Oid,
+    all: &[crate::catalog::TviewMeta],
+) -> Result<(), TviewError> {
+    let definition_schema =
+        std::ffi::CString::new(crate::catalog::DEFINITION_SCHEMA).expect("no NUL in a schema name");
+    // SAFETY: catalog lookups; '\0' / InvalidOid for a relation that is gone.
+    let (kind, schema, definition_schema, name) = unsafe {
+        (
+            pg_sys::get_rel_relkind(relation) as u8,
+            pg_sys::get_rel_namespace(relation),
+            pg_sys::get_namespace_oid(definition_schema.as_ptr(), true),
+            crate::pg::nodes::cstring(pg_sys::get_rel_name(relation)).unwrap_or_default(),
+        )
+    };
+    if kind != pg_sys::RELKIND_RELATION || schema == definition_schema {
+        return Ok(());
+    }
+    match all
+        .iter()
+        .find(|m| crate::pg::scan::internal_parts(m.table).contains(&relation))
+    {
+        Some(m) => Err(TviewError::AlterRefused {
+            table: crate::pg::names::describe(m.table),
+            change: format!(
+                "move state table {} out of schema {}",
+                tviews_core::sqlgen::quote::quote_ident(&name),
+                crate::catalog::DEFINITION_SCHEMA
+            ),
+            hint: "State tables are pg_tviews' own, found in that schema; any other ALTER TABLE of one builds it again.".into(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Is `relation` a state table of one of the TVIEWs `all`?
 fn is_any_state_table(
     relation: pg_sys::Oid,
@@ -1026,6 +1064,9 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // one (a dropped key would fail every write to its source, an added CHECK some) has
         // it built again below.
         let is_state = is_any_state_table(relation, &all)?;
+        if tag == "ALTER TABLE" && !is_state {
+            refuse_state_table_moved(relation, &all)?;
+        }
         let neutral = tag == "ALTER TABLE" && !is_state && alter_changes_no_values(relation)?;
         // Tallies of a table that changed (a renamed or retyped column, another owner of the
         // TVIEW) are built again at the end, from the tables as they are then.

@@ -123,6 +123,16 @@ SELECT min(state) AS first_state FROM tal.state_tables() \gset
 SELECT contype, count(*) FROM pg_constraint
  WHERE conrelid = format('tviews_def.%I', :'first_state')::regclass GROUP BY 1 ORDER BY 1;
 SELECT tgenabled FROM pg_trigger WHERE tgrelid = format('tviews_def.%I', :'first_state')::regclass;
+-- Renamed: built again under its name; moved to another schema: refused (it would stay part
+-- of the TVIEW's table without being its state).
+ALTER TABLE tviews_def.:"first_state" RENAME TO renamed_by_hand;
+SELECT count(*) AS renamed FROM tal.state_tables() WHERE state = 'renamed_by_hand';
+SELECT min(state) AS first_state FROM tal.state_tables() \gset
+CREATE SCHEMA tal_elsewhere;
+\set VERBOSITY sqlstate
+ALTER TABLE tviews_def.:"first_state" SET SCHEMA tal_elsewhere;
+\set VERBOSITY default
+DROP SCHEMA tal_elsewhere;
 INSERT INTO tb_review SELECT g, 1, 4, 4, 4, true, 'g' FROM generate_series(290, 294) g;
 SELECT * FROM pg_tviews_check('product');
 SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'tal.tv_product' AND NOT ok ORDER BY 1;
