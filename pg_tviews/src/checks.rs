@@ -220,7 +220,14 @@ pub fn may_read_everything(table: pg_sys::Oid, sources: &[pg_sys::Oid]) -> bool 
 ///   aggregate's or an operator class's support function or a cast run by `to_json`) may
 ///   read tables: those would be sources pg_tviews cannot see, and a change to them would
 ///   leave the TVIEW stale.
-pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), TviewError> {
+///
+/// `table` is the TVIEW's table once it exists: the code of its indexes and constraints, and
+/// of its state tables', runs when maintenance writes them.
+pub fn check_functions(
+    view: pg_sys::Oid,
+    owner: pg_sys::Oid,
+    table: Option<pg_sys::Oid>,
+) -> Result<(), TviewError> {
     // Read from the catalogs directly: this runs on every backend's first maintained write.
     let reach = crate::pg::scan::definition_reach(view);
     let mut rows: Vec<_> = reach
@@ -369,17 +376,20 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
     // The planner evaluates the predicates of partial indexes (and may fold index
     // expressions) of the tables it plans over, as whoever plans: maintenance plans as the
     // owner, and a table's owner may add an index at any time.
-    let mut tables: Vec<pg_sys::Oid> = readers.iter().map(|(t, _, _)| *t).collect();
-    tables.sort_by_key(|t| t.to_u32());
-    tables.dedup();
-    for table in tables {
-        for function in crate::pg::scan::table_code_functions(table) {
+    // Writing the TVIEW's table and its state tables runs their indexes' code too.
+    for (table, written) in maintained_tables(view, owner, table) {
+        for function in crate::pg::scan::table_code_functions(table, written) {
             if !trusted(function) {
                 return Err(TviewError::UnsafeFunction {
                     function: crate::pg::names::describe_function(function),
                     reason: format!(
-                        "an index, a CHECK constraint or extended statistics of {} call it (planning a query over the table evaluates their expressions), and its owner ({}) is neither the TVIEW's owner nor a superuser: every write to a source would run it with the TVIEW owner's rights",
+                        "an index, its operator class, a CHECK constraint or extended statistics of {} call it ({}), and its owner ({}) is neither the TVIEW's owner nor a superuser: every write to a source would run it with the TVIEW owner's rights",
                         describe(table),
+                        if written {
+                            "maintenance writes the table"
+                        } else {
+                            "planning a query over the table evaluates their expressions"
+                        },
                         function_owner(function).map_or_else(|| "unknown".into(), crate::pg::names::role_name)
                     ),
                     hint: "Have the TVIEW's owner (or a superuser) own the function, or drop the index, constraint or statistics object.".into(),
@@ -404,6 +414,33 @@ pub fn check_functions(view: pg_sys::Oid, owner: pg_sys::Oid) -> Result<(), Tvie
         }
     }
     Ok(())
+}
+
+/// The tables maintenance of the TVIEW whose definition view is `view` (owned by `owner`)
+/// reads, and those it writes once `table` exists (its table and its state tables), each
+/// with whether maintenance writes it.
+pub fn maintained_tables(
+    view: pg_sys::Oid,
+    owner: pg_sys::Oid,
+    table: Option<pg_sys::Oid>,
+) -> Vec<(pg_sys::Oid, bool)> {
+    let mut read: Vec<pg_sys::Oid> = crate::pg::scan::definition_readers(view, owner)
+        .iter()
+        .map(|(t, _, _)| *t)
+        .collect();
+    read.sort_by_key(|t| t.to_u32());
+    read.dedup();
+    let mut out: Vec<(pg_sys::Oid, bool)> = read.into_iter().map(|t| (t, false)).collect();
+    if let Some(table) = table {
+        out.push((table, true));
+        for part in crate::pg::scan::internal_parts(table) {
+            // SAFETY: a catalog lookup; '\0' for a relation that is gone.
+            if unsafe { pg_sys::get_rel_relkind(part) } as u8 == pg_sys::RELKIND_RELATION {
+                out.push((part, true));
+            }
+        }
+    }
+    out
 }
 
 /// The owner of function `function`, if it exists.

@@ -143,10 +143,12 @@ fn create_from_definition(
         define(target, definition, key, existing.is_none(), &view_name)?;
     let definition = definition.as_str();
     warn_recompute_all(&def);
-    // SAFETY: reads the current user id (who will own the TVIEW).
-    check_functions(created(DEFINITION_SCHEMA, &view_name)?, unsafe {
-        pg_sys::GetUserId()
-    })?;
+    check_functions(
+        created(DEFINITION_SCHEMA, &view_name)?,
+        // SAFETY: reads the current user id (who will own the TVIEW).
+        unsafe { pg_sys::GetUserId() },
+        existing,
+    )?;
     for k in &def.key {
         check_key_type(
             &target.name.entity,

@@ -667,9 +667,11 @@ fn helper_views(view: pg_sys::Oid) -> Result<Vec<pg_sys::Oid>, TviewError> {
 }
 
 /// ALTER TABLE ... SET SCHEMA of a state table of one of the TVIEWs `all` (a table made
-/// part of a TVIEW's table, found outside the definition schema): refused. Moved, it would
-/// stay part of the TVIEW's table, guarded, and no longer be its state.
-fn refuse_state_table_moved(
+/// part of a TVIEW's table, found outside the definition schema), or of a definition view:
+/// refused. Moved, a state table would stay part of the TVIEW's table, guarded, and no
+/// longer be its state; a definition view would be out of every writer's reach (writers
+/// need no rights on a TVIEW, but compiling it reads its view).
+fn refuse_part_moved(
     relation: pg_sys::Oid,
     all: &[crate::catalog::TviewMeta],
 ) -> Result<(), TviewError> {
@@ -684,21 +686,27 @@ fn refuse_state_table_moved(
             crate::pg::nodes::cstring(pg_sys::get_rel_name(relation)).unwrap_or_default(),
         )
     };
-    if kind != pg_sys::RELKIND_RELATION || schema == definition_schema {
+    if schema == definition_schema {
         return Ok(());
     }
-    match all
-        .iter()
-        .find(|m| crate::pg::scan::internal_parts(m.table).contains(&relation))
-    {
+    let part = match kind {
+        pg_sys::RELKIND_RELATION => "state table",
+        pg_sys::RELKIND_VIEW => "definition view",
+        _ => return Ok(()),
+    };
+    match all.iter().find(|m| {
+        m.view == relation
+            || (kind == pg_sys::RELKIND_RELATION
+                && crate::pg::scan::internal_parts(m.table).contains(&relation))
+    }) {
         Some(m) => Err(TviewError::AlterRefused {
             table: crate::pg::names::describe(m.table),
             change: format!(
-                "move state table {} out of schema {}",
+                "move {part} {} out of schema {}",
                 tviews_core::sqlgen::quote::quote_ident(&name),
                 crate::catalog::DEFINITION_SCHEMA
             ),
-            hint: "State tables are pg_tviews' own, found in that schema; any other ALTER TABLE of one builds it again.".into(),
+            hint: "A TVIEW's definition view and state tables are pg_tviews' own, found in that schema (any other ALTER TABLE of a state table builds it again).".into(),
         }),
         None => Ok(()),
     }
@@ -1064,8 +1072,8 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
         // one (a dropped key would fail every write to its source, an added CHECK some) has
         // it built again below.
         let is_state = is_any_state_table(relation, &all)?;
-        if tag == "ALTER TABLE" && !is_state {
-            refuse_state_table_moved(relation, &all)?;
+        if (tag == "ALTER TABLE" || tag == "ALTER VIEW") && !is_state {
+            refuse_part_moved(relation, &all)?;
         }
         let neutral = tag == "ALTER TABLE" && !is_state && alter_changes_no_values(relation)?;
         // Tallies of a table that changed (a renamed or retyped column, another owner of the
@@ -1139,26 +1147,26 @@ fn check_code_after(object: pg_sys::Oid, tag: &str) -> Result<(), TviewError> {
             },
             "CREATE STATISTICS" => Touched::Table(crate::pg::scan::statistics_table(object)),
             "CREATE OPERATOR" | "ALTER OPERATOR" => Touched::Function(pg_sys::get_opcode(object)),
-            "ALTER FUNCTION" => Touched::Function(object),
+            "ALTER FUNCTION" | "ALTER ROUTINE" => Touched::Function(object),
             _ => return Ok(()),
         }
     };
     for m in cache::all()? {
-        let readers = crate::pg::scan::definition_readers(m.view, m.owner);
+        let tables = crate::checks::maintained_tables(m.view, m.owner, Some(m.table));
         let concerned = match touched {
-            Touched::Table(t) => t != pg_sys::InvalidOid && readers.iter().any(|r| r.0 == t),
+            Touched::Table(t) => t != pg_sys::InvalidOid && tables.iter().any(|r| r.0 == t),
             Touched::Function(f) => {
                 f != pg_sys::InvalidOid
                     && (crate::pg::scan::definition_reach(m.view)
                         .functions
                         .contains(&f)
-                        || readers
-                            .iter()
-                            .any(|r| crate::pg::scan::table_code_functions(r.0).contains(&f)))
+                        || tables.iter().any(|&(t, written)| {
+                            crate::pg::scan::table_code_functions(t, written).contains(&f)
+                        }))
             }
         };
         if concerned {
-            crate::checks::check_functions(m.view, m.owner)
+            crate::checks::check_functions(m.view, m.owner, Some(m.table))
                 .map_err(|cause| breaks(&m, tag, cause))?;
         }
     }
@@ -1168,6 +1176,10 @@ fn check_code_after(object: pg_sys::Oid, tag: &str) -> Result<(), TviewError> {
 /// The refusal `cause` of analyzing TVIEW `m` again after DDL command `command`, said as
 /// the command's.
 fn breaks(m: &crate::catalog::TviewMeta, command: &str, cause: TviewError) -> TviewError {
+    if let TviewError::AlterRefused { .. } = cause {
+        // Already said as a change refused to the TVIEW's table.
+        return cause;
+    }
     TviewError::DdlBreaks {
         command: command.to_string(),
         tview: crate::pg::names::describe(m.table),
@@ -1279,18 +1291,8 @@ fn after_alter_checks(
                 .ok_or_else(|| TviewError::NoSuchTview(m.tview_name.clone()))?;
             // Analyzing it again applies every rule of creation to what it reads now; a
             // helper view that now reads other tables would leave those without triggers.
-            let compiled = compiled_after(&fresh, command)?;
-            let mut now: Vec<u32> = compiled.def.model.tables().iter().map(|t| t.oid).collect();
-            let mut then: Vec<u32> = fresh.sources.iter().map(|o| o.to_u32()).collect();
-            now.sort_unstable();
-            then.sort_unstable();
-            if now != then {
-                return Err(TviewError::AlterRefused {
-                        table: crate::pg::names::describe(fresh.table),
-                        change: "read other tables through a replaced view".into(),
-                        hint: "The TVIEW keeps triggers on the tables it was created over: drop it, replace the view, and create the TVIEW again.".into(),
-                    });
-            }
+            // (Compiling refuses one that now reads other tables than its sources.)
+            compiled_after(&fresh, command)?;
             // A proven key stays proven through a replaced helper view or function (not
             // re-proven at ALTER TABLE of a source: a restore adds constraints in any
             // order, and a dropped unique index is caught by the first repeating write).
@@ -1370,7 +1372,7 @@ fn after_alter_checks(
     if table_owner != view_owner {
         // The new owner is who maintenance runs as: the same rules as at creation.
         crate::checks::check_row_security(&meta.tview_name, &meta.sources, table_owner)?;
-        crate::checks::check_functions(meta.view, table_owner)?;
+        crate::checks::check_functions(meta.view, table_owner, Some(meta.table))?;
         let view = tviews_core::sqlgen::qualified(&meta.view_name.0, &meta.view_name.1);
         // SAFETY: a catalog lookup of an existing role's name (palloc'd).
         let role =
@@ -1408,7 +1410,7 @@ fn after_alter_checks(
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, CREATE STATISTICS, CREATE OPERATOR and ALTER OPERATOR, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, CHECK or statistics expression on a table it reads, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, CREATE STATISTICS, CREATE OPERATOR, ALTER OPERATOR and ALTER ROUTINE, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, its operator class, a CHECK or statistics expression on a table it reads or writes, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -1438,7 +1440,8 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
                  'ALTER TYPE', 'ALTER DOMAIN', 'ALTER TEXT SEARCH CONFIGURATION',
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
                  'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST', 'ALTER TRIGGER',
-                 'CREATE INDEX', 'CREATE STATISTICS', 'CREATE OPERATOR', 'ALTER OPERATOR')
+                 'CREATE INDEX', 'CREATE STATISTICS', 'CREATE OPERATOR', 'ALTER OPERATOR',
+                 'ALTER ROUTINE')
     EXECUTE FUNCTION pg_tviews_on_alter();
 ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS

@@ -306,10 +306,41 @@ fn owner_privileges(meta: &TviewMeta) -> (bool, String) {
             missing.push(crate::pg::names::describe_function(*function));
         }
     }
+    // What maintenance writes as the owner: the table and its state tables (a REVOKE by the
+    // owner from itself takes that away too).
+    let mut written = vec![meta.table];
+    written.extend(
+        crate::checks::maintained_tables(meta.view, owner, Some(meta.table))
+            .into_iter()
+            .filter(|&(t, w)| w && t != meta.table)
+            .map(|(t, _)| t),
+    );
+    for relid in written {
+        let lacking: Vec<&str> = [
+            (pg_sys::ACL_SELECT, "SELECT"),
+            (pg_sys::ACL_INSERT, "INSERT"),
+            (pg_sys::ACL_UPDATE, "UPDATE"),
+            (pg_sys::ACL_DELETE, "DELETE"),
+        ]
+        .into_iter()
+        // SAFETY: privilege checks of a relation the catalogs hold now.
+        .filter(|(mode, _)| unsafe {
+            pg_sys::pg_class_aclcheck(relid, owner, *mode as pg_sys::AclMode) != ACLCHECK_OK
+        })
+        .map(|(_, name)| name)
+        .collect();
+        if !lacking.is_empty() {
+            missing.push(format!(
+                "{} ({})",
+                crate::pg::names::describe(relid),
+                lacking.join(", ")
+            ));
+        }
+    }
     if missing.is_empty() {
         return (
             true,
-            "the TVIEW's owner may read what its definition reads and run what it calls".into(),
+            "the TVIEW's owner may read what its definition reads, run what it calls, and write its table and state tables".into(),
         );
     }
     missing.sort();
@@ -317,7 +348,7 @@ fn owner_privileges(meta: &TviewMeta) -> (bool, String) {
     (
         false,
         format!(
-            "the TVIEW's owner ({}) may not read or run what the definition needs of {}: maintenance runs the definition as the owner, so every write to a source fails with \"permission denied\"; GRANT SELECT (or EXECUTE) on it TO the owner",
+            "the TVIEW's owner ({}) may not read, run or write what maintenance needs of {}: maintenance runs as the owner, so every write to a source fails with \"permission denied\"; GRANT what is missing (SELECT, EXECUTE, or on the TVIEW's table and state tables SELECT, INSERT, UPDATE, DELETE) on it TO the owner",
             crate::pg::names::role_name(owner),
             missing.join(", ")
         ),

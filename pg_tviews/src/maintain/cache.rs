@@ -58,6 +58,11 @@ pub struct Compiled {
     /// Those of them that are pending tables (deferred mode), whose rows the commit takes
     /// out by id.
     pub pending_tables: Vec<pg_sys::Oid>,
+    /// Relations besides the catalog row's (table, definition view, sources) whose
+    /// invalidation rebuilds this entry: the helper views the definition reads (a view
+    /// replaced while pg_tviews' event triggers were disabled must not keep its old query,
+    /// or its old checks, in a backend that compiled it before) and the state tables.
+    relations: Vec<pg_sys::Oid>,
     /// One prepared plan per query the actions name (`None`: the TVIEW has no such
     /// statement, see [`Inputs::statement`]), made on first use.
     plans: RefCell<HashMap<Query, Option<Rc<KeptPlan>>>>,
@@ -488,9 +493,14 @@ pub fn invalidate() {
     STALE.set(true);
 }
 
-/// The relations a compiled TVIEW was built from: an invalidation of any of them rebuilds it.
-fn depends_on(meta: &TviewMeta, relid: pg_sys::Oid) -> bool {
+/// The relations a TVIEW's catalog row names: an invalidation of any of them rebuilds it.
+fn depends_on_meta(meta: &TviewMeta, relid: pg_sys::Oid) -> bool {
     meta.table == relid || meta.view == relid || meta.sources.contains(&relid)
+}
+
+/// [`depends_on_meta`], and the other relations compiling it read.
+fn depends_on(compiled: &Compiled, relid: pg_sys::Oid) -> bool {
+    depends_on_meta(&compiled.meta, relid) || compiled.relations.contains(&relid)
 }
 
 fn refresh_if_stale() -> Result<(), TviewError> {
@@ -517,7 +527,7 @@ fn refresh_if_stale() -> Result<(), TviewError> {
         let rows_may_differ = CACHE.with(|c| {
             let mut c = c.borrow_mut();
             c.compiled
-                .retain(|_, t| !dirty.iter().any(|r| depends_on(&t.meta, *r)));
+                .retain(|_, t| !dirty.iter().any(|r| depends_on(t, *r)));
             dirty
                 .iter()
                 .any(|r| c.metas.iter().any(|m| m.table == *r || m.view == *r))
@@ -552,6 +562,12 @@ fn refresh_if_stale() -> Result<(), TviewError> {
         }
         c.metas = metas;
         c.catalog = catalog;
+        // Kept entries' other relations stay watched.
+        watched.extend(
+            c.compiled
+                .values()
+                .flat_map(|t| t.relations.iter().copied()),
+        );
         c.watched = watched;
     });
     if !everything {
@@ -645,13 +661,29 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
     let def = crate::pg::context::run(crate::pg::context::Role::Caller, &meta.settings, || {
         // What creation refused may have come about since (functions altered, ownership
         // reassigned): maintenance refuses to run it.
-        crate::checks::check_functions(meta.view, meta.owner)?;
+        crate::checks::check_functions(meta.view, meta.owner, Some(meta.table))?;
         let mut def = analyze_view(
             &meta.view_name.0,
             &meta.view_name.1,
             &meta.tview_name,
             KeyRequest::Fixed(&meta.key),
         )?;
+        // Its tables are the ones its triggers are on: a helper view replaced (CREATE OR
+        // REPLACE VIEW, refused here; or while pg_tviews' event triggers were disabled) may
+        // read others, whose changes would never reach it.
+        let mut now: Vec<u32> = def.model.tables().iter().map(|t| t.oid).collect();
+        let mut then: Vec<u32> = meta.sources.iter().map(|o| o.to_u32()).collect();
+        now.sort_unstable();
+        now.dedup();
+        then.sort_unstable();
+        then.dedup();
+        if now != then {
+            return Err(TviewError::AlterRefused {
+                table: crate::pg::names::describe(meta.table),
+                change: "read other tables through a replaced view".into(),
+                hint: "The TVIEW keeps triggers on the tables it was created over: drop it, replace the view, and create the TVIEW again.".into(),
+            });
+        }
         crate::tally::attach(&mut def, meta)?;
         Ok(def)
     })?;
@@ -743,6 +775,16 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         .filter_map(|g| g.pending.as_ref())
         .filter_map(oid)
         .collect();
+    let mut relations: Vec<pg_sys::Oid> = crate::pg::scan::definition_dependencies(meta.view)
+        .into_iter()
+        .filter(|(class, object, _)| {
+            *class == pg_sys::RelationRelationId && !depends_on_meta(meta, *object)
+        })
+        .map(|(_, object, _)| object)
+        .chain(state_tables.iter().copied())
+        .collect();
+    relations.sort_by_key(|r| r.to_u32());
+    relations.dedup();
     let c = Rc::new(Compiled {
         meta: meta.clone(),
         def,
@@ -765,13 +807,13 @@ pub fn compiled(meta: &TviewMeta) -> Result<Rc<Compiled>, TviewError> {
         summary_rows,
         state_tables,
         pending_tables,
+        relations,
         plans: RefCell::new(HashMap::new()),
     });
     CACHE.with(|cache| {
-        cache
-            .borrow_mut()
-            .compiled
-            .insert(meta.table.to_u32(), c.clone())
+        let mut cache = cache.borrow_mut();
+        cache.watched.extend(c.relations.iter().copied());
+        cache.compiled.insert(meta.table.to_u32(), c.clone())
     });
     // SAFETY: reads the current subtransaction's id.
     let sub = unsafe { pg_sys::GetCurrentSubTransactionId() };

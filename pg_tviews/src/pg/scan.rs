@@ -193,6 +193,8 @@ pub struct IndexRow {
     /// Checked at every statement (not DEFERRABLE).
     pub immediate: bool,
     pub valid: bool,
+    /// Maintained by writes (an index CREATE INDEX CONCURRENTLY left invalid still is).
+    pub ready: bool,
     pub nulls_not_distinct: bool,
     /// A partial index (`WHERE ...`).
     pub partial: bool,
@@ -236,6 +238,7 @@ pub fn indexes(relid: pg_sys::Oid) -> Vec<IndexRow> {
                     primary: (*form).indisprimary,
                     immediate: (*form).indimmediate,
                     valid: (*form).indisvalid,
+                    ready: (*form).indisready,
                     nulls_not_distinct: (*form).indnullsnotdistinct,
                     partial: !pg_sys::heap_attisnull(
                         tuple,
@@ -753,12 +756,33 @@ pub fn definition_readers(
 /// the query naming them: those of its indexes' expressions and partial indexes'
 /// predicates, of its CHECK constraints (`constraint_exclusion`) and of its extended
 /// statistics' expressions, all of which it folds as constants, operators' functions (and
-/// their negators' and commutators', which it may put in their place) included. As
-/// PostgreSQL recorded them: built-ins are not.
-pub fn table_code_functions(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+/// their negators' and commutators', which it may put in their place) included; and the
+/// support functions and operators of its indexes' operator classes, which an index scan
+/// (or, for a table maintenance `written`, an insert into the index) runs. The indexes
+/// counted are those the planner may use (valid ones), or for a `written` table those
+/// writes maintain (ready ones: an index CREATE INDEX CONCURRENTLY left invalid is
+/// maintained, never planned). As PostgreSQL recorded them: built-ins are not (their
+/// operator classes' functions are, and are built-in).
+pub fn table_code_functions(relid: pg_sys::Oid, written: bool) -> Vec<pg_sys::Oid> {
     let mut deps: Vec<(pg_sys::Oid, pg_sys::Oid, i32)> = Vec::new();
+    let mut out = Vec::new();
+    let mut families = Vec::new();
     for index in indexes(relid) {
+        if !(if written { index.ready } else { index.valid }) {
+            continue;
+        }
         deps.extend(depends_on(pg_sys::RelationRelationId, index.index));
+        for &(_, class, _) in &index.keys {
+            // SAFETY: an operator class syscache lookup; InvalidOid when missing.
+            let family = unsafe { pg_sys::get_opclass_family(class) };
+            if family != pg_sys::InvalidOid && !families.contains(&family) {
+                families.push(family);
+            }
+        }
+    }
+    for family in families {
+        out.extend(family_functions(family));
+        out.extend(family_operator_functions(family));
     }
     // The table's constraints and extended statistics objects, each found through its
     // catalog's index on the table's OID.
@@ -778,7 +802,6 @@ pub fn table_code_functions(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
             deps.extend(depends_on(pg_sys::Oid::from(catalog), object));
         }
     }
-    let mut out = Vec::new();
     for (class, object, _) in deps {
         if class == pg_sys::ProcedureRelationId {
             out.push(object);

@@ -178,6 +178,7 @@ SET ROLE or_lib;
 CREATE INDEX tb_item_one ON ol.tb_item (label) WHERE pk_item > ol.one();
 RESET ROLE;
 ALTER FUNCTION ol.one() OWNER TO or_lib;
+ALTER ROUTINE ol.one() OWNER TO or_lib;
 -- A function of that role's used by no TVIEW changes hands freely.
 ALTER FUNCTION ol.zero() OWNER TO postgres;
 ALTER FUNCTION ol.zero() OWNER TO or_lib;
@@ -203,7 +204,51 @@ INSERT INTO oa.tb_num VALUES (1, 10), (2, 20);
 SELECT pg_tviews_create('oa.num', $$ SELECT n.pk_num FROM oa.tb_num n WHERE NOT (n.v OPERATOR(public.===) 10) $$);
 RESET ROLE;
 
--- 12. A TVIEW and its functions handed to another role: REASSIGN OWNED, or the functions to
+-- 12. The support functions of an index's operator class (index scans run them), and the
+-- code of indexes and constraints on the TVIEW's own table and its state tables (writing
+-- them runs it): held to the same rule.
+SET ROLE or_lib;
+CREATE FUNCTION ol.cmp(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT btint4cmp(a, b) $$;
+RESET ROLE;
+CREATE OPERATOR CLASS ol.int4_lib_ops FOR TYPE int USING btree AS
+    OPERATOR 1 <, OPERATOR 2 <=, OPERATOR 3 =, OPERATOR 4 >=, OPERATOR 5 >, FUNCTION 1 ol.cmp(int, int);
+SET ROLE or_lib;
+CREATE INDEX tb_item_lib_ops ON ol.tb_item (pk_item ol.int4_lib_ops);
+RESET ROLE;
+SET ROLE or_owner;
+CREATE INDEX tv_item_shout ON oa.tv_item (ol.shout(label));
+ALTER TABLE oa.tv_item ADD CONSTRAINT shouted CHECK (ol.shout(label) IS NOT NULL);
+CREATE INDEX tv_item_own ON oa.tv_item (upper(label));
+DROP INDEX oa.tv_item_own;
+-- Its definition view stays in the definition schema (writers compile the TVIEW through it).
+RESET ROLE;
+SELECT definition_view AS item_view FROM pg_tview_meta WHERE table_name = 'oa.tv_item'::regclass \gset
+\set VERBOSITY sqlstate
+ALTER VIEW :item_view SET SCHEMA ol;
+\set VERBOSITY terse
+SET ROLE or_owner;
+-- The owner revoking its own right to write the TVIEW's table: the health check says so.
+REVOKE UPDATE ON oa.tv_item FROM or_owner;
+SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE tview = 'oa.tv_item' AND NOT ok;
+GRANT UPDATE ON oa.tv_item TO or_owner;
+RESET ROLE;
+
+-- 13. A helper view replaced while pg_tviews' event triggers were disabled: a backend that
+-- compiled the TVIEW before compiles it again, and refuses, as a new backend would.
+UPDATE ol.tb_item SET label = 'f' WHERE pk_item = 1;
+ALTER EVENT TRIGGER pg_tviews_alter DISABLE;
+SET ROLE or_lib;
+CREATE OR REPLACE VIEW ol.v_item AS SELECT i.pk_item, ol.shout(i.label)::varchar(20) AS label FROM ol.tb_item i;
+RESET ROLE;
+ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
+UPDATE ol.tb_item SET label = 'g' WHERE pk_item = 1;
+SET ROLE or_lib;
+CREATE OR REPLACE VIEW ol.v_item AS SELECT i.pk_item, i.label FROM ol.tb_item i;
+RESET ROLE;
+UPDATE ol.tb_item SET label = 'g' WHERE pk_item = 1;
+SELECT * FROM pg_tviews_check('oa.item');
+
+-- 14. A TVIEW and its functions handed to another role: REASSIGN OWNED, or the functions to
 -- a superuser first, then the TVIEW, then the functions.
 SET ROLE or_owner;
 CREATE FUNCTION oa.twice(i int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT i * 2 $$;
