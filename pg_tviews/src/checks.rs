@@ -324,6 +324,32 @@ pub fn check_functions(
             });
         }
     }
+    // Values of the tables it reads are carried as text and read back by maintenance (a
+    // deferred TVIEW's captured lookup values, a replica session's rows): the type's owner
+    // may add casts to and from text at any time (CREATE CAST), and the domains inside a
+    // composite, array or range check their values when it is read back.
+    for (table, written) in maintained_tables(view, owner, None) {
+        if written {
+            continue;
+        }
+        for typ in crate::pg::scan::column_types(table) {
+            for (function, through) in crate::pg::scan::text_round_trip_functions(typ) {
+                if !trusted(function) {
+                    return Err(TviewError::UnsafeFunction {
+                        function: crate::pg::names::describe_function(function),
+                        reason: format!(
+                            "a column of {} has type {}, whose values maintenance carries as text and reads back (deferred mode, replica sessions), which runs it (a cast between {} and text, or a CHECK of that domain), and its owner ({}) is neither the TVIEW's owner nor a superuser: a write to a source would run it with the TVIEW owner's rights",
+                            describe(table),
+                            crate::pg::names::qualified_type(typ),
+                            crate::pg::names::qualified_type(through),
+                            function_owner(function).map_or_else(|| "unknown".into(), crate::pg::names::role_name)
+                        ),
+                        hint: "Have the TVIEW's owner (or a superuser) own the function, or drop the cast or the domain's constraint.".into(),
+                    });
+                }
+            }
+        }
+    }
     // A helper view that reads with its reader's rights (security_invoker) reads with the
     // TVIEW owner's during maintenance, so its owner could make it read, and the TVIEW
     // show, what only the TVIEW's owner may read (CREATE OR REPLACE VIEW, at any time).

@@ -386,10 +386,21 @@ fn pg_tviews_after_cast(
     let (Some(source), Some(target)) = (source, target) else {
         return; // a cast dropped with its type
     };
+    let command = command.unwrap_or("CREATE CAST");
+    if command == "CREATE CAST" && (source == pg_sys::TEXTOID || target == pg_sys::TEXTOID) {
+        // A cast between a type and text runs when maintenance carries that type's values as
+        // text (see scan::text_round_trip_functions): its function must be trusted.
+        let typ = if source == pg_sys::TEXTOID {
+            target
+        } else {
+            source
+        };
+        check_code_after(typ, "CREATE CAST").or_raise();
+        return;
+    }
     if target != pg_sys::JSONOID && target != pg_sys::JSONBOID {
         return;
     }
-    let command = command.unwrap_or("CREATE CAST");
     let run = || -> Result<(), TviewError> {
         // Only for a cast the DDL command in progress made or dropped: called by hand (it is
         // callable, as event trigger functions must be), it raises, as the event trigger
@@ -1113,11 +1124,13 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
 
 /// Commands the event trigger reports only for [`check_code_after`]: what they make or
 /// change is read by maintenance's planning, never by a definition's values.
-const CODE_TAGS: [&str; 4] = [
+const CODE_TAGS: [&str; 6] = [
     "CREATE INDEX",
     "CREATE STATISTICS",
     "CREATE OPERATOR",
     "ALTER OPERATOR",
+    "CREATE OPERATOR CLASS",
+    "ALTER OPERATOR FAMILY",
 ];
 
 /// After DDL command `tag` on `object`: the TVIEWs whose maintenance may now run code of a
@@ -1135,6 +1148,10 @@ fn check_code_after(object: pg_sys::Oid, tag: &str) -> Result<(), TviewError> {
     enum Touched {
         Table(pg_sys::Oid),
         Function(pg_sys::Oid),
+        // An operator family indexes may use.
+        Family(pg_sys::Oid),
+        // A domain or type whose values maintenance may carry as text and read back.
+        Type(pg_sys::Oid),
     }
     // SAFETY: catalog lookups; InvalidOid / '\0' for what is not there.
     let touched = unsafe {
@@ -1148,21 +1165,53 @@ fn check_code_after(object: pg_sys::Oid, tag: &str) -> Result<(), TviewError> {
             "CREATE STATISTICS" => Touched::Table(crate::pg::scan::statistics_table(object)),
             "CREATE OPERATOR" | "ALTER OPERATOR" => Touched::Function(pg_sys::get_opcode(object)),
             "ALTER FUNCTION" | "ALTER ROUTINE" => Touched::Function(object),
+            "CREATE OPERATOR CLASS" => Touched::Family(pg_sys::get_opclass_family(object)),
+            "ALTER OPERATOR FAMILY" => Touched::Family(object),
+            "ALTER DOMAIN" | "CREATE CAST" => Touched::Type(object),
             _ => return Ok(()),
         }
     };
     for m in cache::all()? {
-        let tables = crate::checks::maintained_tables(m.view, m.owner, Some(m.table));
         let concerned = match touched {
-            Touched::Table(t) => t != pg_sys::InvalidOid && tables.iter().any(|r| r.0 == t),
+            // The tables a definition reads are its sources (compiling refuses others); the
+            // ones it writes, its table and state tables. Decided without walking anything:
+            // a restore's post-data runs this for every index and constraint it adds.
+            Touched::Table(t) => {
+                t != pg_sys::InvalidOid
+                    && (m.sources.contains(&t)
+                        || m.table == t
+                        || crate::pg::scan::internal_parts(m.table).contains(&t))
+            }
+            Touched::Family(f) => {
+                f != pg_sys::InvalidOid
+                    && crate::checks::maintained_tables(m.view, m.owner, Some(m.table))
+                        .iter()
+                        .any(|&(t, _)| {
+                            crate::pg::scan::indexes(t).iter().any(|i| {
+                                i.keys.iter().any(|&(_, class, _)| {
+                                    // SAFETY: an operator class syscache lookup.
+                                    (unsafe { pg_sys::get_opclass_family(class) }) == f
+                                })
+                            })
+                        })
+            }
+            Touched::Type(typ) => m.sources.iter().any(|&t| {
+                crate::pg::scan::column_types(t).iter().any(|&c| {
+                    crate::pg::scan::text_round_trip_functions(c)
+                        .iter()
+                        .any(|&(_, through)| through == typ)
+                })
+            }),
             Touched::Function(f) => {
                 f != pg_sys::InvalidOid
                     && (crate::pg::scan::definition_reach(m.view)
                         .functions
                         .contains(&f)
-                        || tables.iter().any(|&(t, written)| {
-                            crate::pg::scan::table_code_functions(t, written).contains(&f)
-                        }))
+                        || crate::checks::maintained_tables(m.view, m.owner, Some(m.table))
+                            .iter()
+                            .any(|&(t, written)| {
+                                crate::pg::scan::table_code_functions(t, written).contains(&f)
+                            }))
             }
         };
         if concerned {
@@ -1410,7 +1459,7 @@ fn after_alter_checks(
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, CREATE STATISTICS, CREATE OPERATOR, ALTER OPERATOR and ALTER ROUTINE, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, its operator class, a CHECK or statistics expression on a table it reads or writes, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, CREATE STATISTICS, CREATE OPERATOR, ALTER OPERATOR, ALTER ROUTINE, CREATE OPERATOR CLASS and ALTER OPERATOR FAMILY, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, its operator class, a CHECK or statistics expression on a table it reads or writes, a cast to or from text or a domain CHECK inside a column''s type, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -1425,7 +1474,9 @@ BEGIN
                                                               'pg_catalog.pg_rewrite'::pg_catalog.regclass,
                                                               'pg_catalog.pg_trigger'::pg_catalog.regclass,
                                                               'pg_catalog.pg_statistic_ext'::pg_catalog.regclass,
-                                                              'pg_catalog.pg_operator'::pg_catalog.regclass])) AS c;
+                                                              'pg_catalog.pg_operator'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_opclass'::pg_catalog.regclass,
+                                                              'pg_catalog.pg_opfamily'::pg_catalog.regclass])) AS c;
     PERFORM @extschema@.pg_tviews_after_cast(k.castsource, k.casttarget, c.command_tag)
        FROM pg_catalog.pg_event_trigger_ddl_commands() AS c
        JOIN pg_catalog.pg_cast k ON k.oid OPERATOR(pg_catalog.=) c.objid
@@ -1441,7 +1492,7 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
                  'ALTER TEXT SEARCH DICTIONARY', 'CREATE TEXT SEARCH CONFIGURATION', 'CREATE RULE',
                  'CREATE TRIGGER', 'CREATE SCHEMA', 'COMMENT', 'CREATE CAST', 'ALTER TRIGGER',
                  'CREATE INDEX', 'CREATE STATISTICS', 'CREATE OPERATOR', 'ALTER OPERATOR',
-                 'ALTER ROUTINE')
+                 'ALTER ROUTINE', 'CREATE OPERATOR CLASS', 'ALTER OPERATOR FAMILY')
     EXECUTE FUNCTION pg_tviews_on_alter();
 ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
@@ -1465,7 +1516,7 @@ COMMENT ON FUNCTION pg_tviews_check_inherited(oid) IS
 COMMENT ON FUNCTION pg_tviews_forget_dropped(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger to remove catalog rows and triggers of dropped TVIEWs.';
 COMMENT ON FUNCTION pg_tviews_after_cast(oid, oid, text) IS
-'pg_tviews internal: called by the event triggers after CREATE CAST and DROP CAST: a cast to json or jsonb from a type whose values a TVIEW''s definition handles changes what to_json and the like compute there, so each such TVIEW is checked again (the DDL is refused if the cast''s function may not run in its maintenance) and recomputed.';
+'pg_tviews internal: called by the event triggers after CREATE CAST and DROP CAST: a cast to json or jsonb from a type whose values a TVIEW''s definition handles changes what to_json and the like compute there, so each such TVIEW is checked again (the DDL is refused if the cast''s function may not run in its maintenance) and recomputed; a cast between text and the type of a column of a table a TVIEW reads (maintenance carries such values as text) is refused when its function may not run in that TVIEW''s maintenance.';
 COMMENT ON FUNCTION pg_tviews_after_trigger_drop(oid[]) IS
 'pg_tviews internal: called by the sql_drop event trigger after DROP TRIGGER on these tables: the TVIEWs that read them or are them are warned about and marked maybe stale.';
 

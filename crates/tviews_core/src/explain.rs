@@ -91,12 +91,18 @@ pub fn explain(inputs: &Inputs<'_>) -> Vec<SourceExplain> {
         .iter()
         .map(|s| SourceExplain {
             source: format!("{}.{}", s.table.schema, s.table.name),
-            reaches: s
-                .reaches
-                .iter()
-                .map(|(occ, r)| describe_reach(model, *occ, r))
-                .collect::<Vec<_>>()
-                .join("; "),
+            reaches: {
+                // Each way once: several subqueries reading the table the same way (a
+                // count and a sum of the same children) reach the keys alike.
+                let mut ways: Vec<String> = Vec::new();
+                for (occ, r) in &s.reaches {
+                    let way = describe_reach(model, *occ, r);
+                    if !ways.contains(&way) {
+                        ways.push(way);
+                    }
+                }
+                ways.join("; ")
+            },
             maintenance: inputs.describe_source(s.table.oid),
         })
         .collect()

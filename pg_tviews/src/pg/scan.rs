@@ -828,6 +828,63 @@ pub fn statistics_table(stats: pg_sys::Oid) -> pg_sys::Oid {
     .unwrap_or(pg_sys::InvalidOid)
 }
 
+/// The functions a value of type `typ` may run through when maintenance carries it as text
+/// and reads it back, as the TVIEW's owner (a deferred TVIEW's captured lookup values, rows a
+/// replica session collected: `value::text`, later `text::type` of the type or, for a
+/// domain, its base type): the casts between those types and text, and the CHECK
+/// constraints of every domain inside it (a composite's fields, an array's elements, a
+/// range's bounds, at any depth: reading the value back converts to each). Each with what
+/// brings it in.
+pub fn text_round_trip_functions(typ: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::Oid)> {
+    let mut out = Vec::new();
+    // SAFETY: type catalog lookups; InvalidOid / false for what a type is not.
+    unsafe {
+        let base = pg_sys::getBaseType(typ);
+        for t in [typ, base] {
+            for (source, target) in [(t, pg_sys::TEXTOID), (pg_sys::TEXTOID, t)] {
+                if let Some(f) = cast_function(source, target) {
+                    out.push((f, t));
+                }
+            }
+        }
+        let mut work = vec![base];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(t) = work.pop() {
+            if t == pg_sys::InvalidOid || !seen.insert(t) || seen.len() > 1000 {
+                continue;
+            }
+            if let Some(parent) = domain_parent(t) {
+                for k in domain_constraints(t) {
+                    out.extend(
+                        constraint_expression_functions(k)
+                            .into_iter()
+                            .map(|f| (f, t)),
+                    );
+                }
+                work.push(parent);
+                continue;
+            }
+            let element = pg_sys::get_element_type(t);
+            if element != pg_sys::InvalidOid {
+                work.push(element);
+            } else if pg_sys::type_is_range(t) {
+                work.push(pg_sys::get_range_subtype(t));
+            } else if pg_sys::type_is_multirange(t) {
+                work.push(pg_sys::get_multirange_range(t));
+            } else if t != pg_sys::RECORDOID && pg_sys::type_is_rowtype(t) {
+                let desc = pg_sys::lookup_rowtype_tupdesc(t, -1);
+                for a in crate::pg::tupdesc::attributes(desc) {
+                    if !a.attisdropped {
+                        work.push(a.atttypid);
+                    }
+                }
+                pg_sys::DecrTupleDescRefCount(desc);
+            }
+        }
+    }
+    out
+}
+
 /// The functions operator `opno` may run as: its own, and those of its negator and its
 /// commutator, which the planner may put in its place (`NOT (a = b)` becomes `a <> b`).
 pub fn operator_code(opno: pg_sys::Oid) -> Vec<pg_sys::Oid> {
@@ -907,7 +964,7 @@ fn family_operator_functions(family: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 }
 
 /// The function of the cast from `source` to `target`, if there is one with a function.
-fn cast_function(source: pg_sys::Oid, target: pg_sys::Oid) -> Option<pg_sys::Oid> {
+pub fn cast_function(source: pg_sys::Oid, target: pg_sys::Oid) -> Option<pg_sys::Oid> {
     use pg_sys::SysCacheIdentifier::CASTSOURCETARGET;
     let keys = [pg_sys::Datum::from(source), pg_sys::Datum::from(target)];
     let castfunc = catalog_attnum(CAST_RELATION, c"castfunc");
@@ -922,7 +979,7 @@ fn cast_function(source: pg_sys::Oid, target: pg_sys::Oid) -> Option<pg_sys::Oid
 }
 
 /// The types of the columns of relation `relid` (dropped ones left out).
-fn column_types(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+pub fn column_types(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
     use pg_sys::SysCacheIdentifier::ATTNUM;
     // Column numbers run from 1 without gaps (a dropped column keeps its row).
     (1..=i16::MAX)

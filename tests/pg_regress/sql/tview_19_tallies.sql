@@ -54,6 +54,8 @@ SELECT pg_tviews_create('product', $$
       FROM tb_product p $$);
 SELECT * FROM show_state();
 SELECT regexp_replace(maintenance, '"tviews_def"\."[^"]+"', '<state table>', 'g') AS maintenance FROM pg_tviews_explain('product') WHERE source = 'tal.tb_review';
+-- Every subquery reads the reviews the same way: said once.
+SELECT reaches FROM pg_tviews_explain('product') WHERE source = 'tal.tb_review';
 SELECT data FROM tv_product WHERE pk_product = 2;
 SELECT * FROM pg_tviews_check('product');
 

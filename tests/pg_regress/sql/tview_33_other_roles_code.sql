@@ -233,6 +233,43 @@ SELECT check_name, ok, detail FROM pg_tviews_health_check() WHERE tview = 'oa.tv
 GRANT UPDATE ON oa.tv_item TO or_owner;
 RESET ROLE;
 
+-- Functions added later to an operator family an index of a source uses: refused.
+CREATE OPERATOR CLASS ol.int4_hash_ops FOR TYPE int USING hash AS
+    OPERATOR 1 =, FUNCTION 1 hashint4(int);
+SET ROLE or_lib;
+CREATE INDEX tb_item_hash ON ol.tb_item USING hash (pk_item ol.int4_hash_ops);
+CREATE FUNCTION ol.hext(i int, seed bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$ SELECT hashint4extended(i, seed) $$;
+RESET ROLE;
+ALTER OPERATOR FAMILY ol.int4_hash_ops USING hash ADD FUNCTION 2 ol.hext(int, bigint);
+SET ROLE or_lib;
+DROP INDEX ol.tb_item_hash;
+RESET ROLE;
+-- Values maintenance carries as text and reads back (a deferred TVIEW's captured lookup
+-- values, a replica session's rows) run the casts between their type and text, and the
+-- CHECKs of the domains inside them (a composite's fields, an array's elements).
+SET ROLE or_lib;
+CREATE DOMAIN ol.pos AS int CHECK (VALUE > ol.zero());
+CREATE TYPE ol.code AS (a int, b ol.pos);
+CREATE TYPE ol.mood AS ENUM ('up', 'down');
+CREATE TABLE ol.tb_coded (pk_coded int PRIMARY KEY, c ol.code, m ol.mood);
+INSERT INTO ol.tb_coded VALUES (1, ROW(1, 1), 'up');
+GRANT SELECT, TRIGGER ON ol.tb_coded TO or_owner;
+CREATE FUNCTION ol.mood_text(m ol.mood) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'x' $$;
+RESET ROLE;
+SET ROLE or_owner;
+SELECT pg_tviews_create('oa.coded', $$ SELECT c.pk_coded, (c.c).a AS a FROM ol.tb_coded c $$);
+RESET ROLE;
+SET ROLE or_lib;
+ALTER TABLE ol.tb_coded DROP COLUMN c;
+RESET ROLE;
+SET ROLE or_owner;
+SELECT pg_tviews_create('oa.coded', $$ SELECT c.pk_coded, c.m FROM ol.tb_coded c $$);
+RESET ROLE;
+SET ROLE or_lib;
+CREATE CAST (ol.mood AS text) WITH FUNCTION ol.mood_text(ol.mood);
+RESET ROLE;
+SELECT * FROM pg_tviews_check('oa.coded');
+
 -- 13. A helper view replaced while pg_tviews' event triggers were disabled: a backend that
 -- compiled the TVIEW before compiles it again, and refuses, as a new backend would.
 UPDATE ol.tb_item SET label = 'f' WHERE pk_item = 1;
