@@ -465,6 +465,20 @@ pub fn condition_functions(tree: &str) -> Vec<pg_sys::Oid> {
 /// as those functions; with `domains`, also what the CHECKs of the domains it converts to
 /// call.
 fn expression_functions(tree: &str, domains: bool) -> Vec<pg_sys::Oid> {
+    let (mut funcs, converted) = expression_walk(tree);
+    if domains {
+        funcs.extend(conversion_functions(converted).into_iter().map(|(f, _)| f));
+    }
+    funcs.sort_by_key(|f| f.to_u32());
+    funcs.dedup();
+    funcs
+}
+
+/// The functions expression `tree` (`pg_node_tree` text) calls, operators' and type
+/// conversions' included, and the SQL keywords that stand for functions (CURRENT_USER, ...)
+/// as those functions; and the types it converts values to that may check them (domains
+/// coerced to, types read from text: their fields' and elements' domains check them).
+fn expression_walk(tree: &str) -> (Vec<pg_sys::Oid>, Vec<pg_sys::Oid>) {
     #[pgrx::pg_guard]
     unsafe extern "C-unwind" fn collect(func: pg_sys::Oid, ctx: *mut std::ffi::c_void) -> bool {
         // SAFETY: ctx is the Vec below, alive for the walk.
@@ -474,14 +488,14 @@ fn expression_functions(tree: &str, domains: bool) -> Vec<pg_sys::Oid> {
     let mut funcs: Vec<pg_sys::Oid> = Vec::new();
     let mut converted: Vec<pg_sys::Oid> = Vec::new();
     let Ok(c) = std::ffi::CString::new(tree) else {
-        return funcs;
+        return (funcs, converted);
     };
     // SAFETY: a node tree PostgreSQL stored, read into the current memory context; the walk
     // only reads it (fix_opfuncids fills in operators' functions).
     unsafe {
         let node = pg_sys::stringToNode(c.as_ptr()) as *mut pg_sys::Node;
         if node.is_null() {
-            return funcs;
+            return (funcs, converted);
         }
         pg_sys::fix_opfuncids(node);
         let ctx = &mut funcs as *mut Vec<pg_sys::Oid> as *mut std::ffi::c_void;
@@ -496,35 +510,80 @@ fn expression_functions(tree: &str, domains: bool) -> Vec<pg_sys::Oid> {
             } else if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_CoerceToDomain) {
                 converted.push((*(node as *mut pg_sys::CoerceToDomain)).resulttype);
             } else if !crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_Query) {
+                if crate::pg::nodes::is_a(node, pg_sys::NodeTag::T_CoerceViaIO) {
+                    // Read from text: the domains inside the type check what is read.
+                    converted.push((*(node as *mut pg_sys::CoerceViaIO)).resulttype);
+                }
                 pg_sys::check_functions_in_node(node, Some(collect), ctx);
             }
             crate::pg::nodes::Visit::Descend
         });
     }
-    if domains {
-        let constraint = pg_sys::Oid::from(CONSTRAINT_RELATION);
-        let mut seen = std::collections::HashSet::new();
-        while let Some(typ) = converted.pop() {
-            if !seen.insert(typ) {
-                continue;
-            }
-            if let Some(parent) = domain_parent(typ) {
-                converted.push(parent);
-                for k in domain_constraints(typ) {
-                    funcs.extend(constraint_expression_functions(k));
-                    funcs.extend(
-                        depends_on(constraint, k)
-                            .into_iter()
-                            .filter(|(c, _, _)| *c == pg_sys::ProcedureRelationId)
-                            .map(|(_, o, _)| o),
-                    );
+    (funcs, converted)
+}
+
+/// What converting values to the types `types` may run, each function with the domain whose
+/// CHECK runs it: the CHECKs of those that are domains (and of the domains they are over),
+/// of the domains inside the others (a composite's fields, an array's elements, a range's
+/// bounds: a value read from text is built of them), and of the domains those CHECKs
+/// themselves convert to, at any depth.
+fn conversion_functions(types: Vec<pg_sys::Oid>) -> Vec<(pg_sys::Oid, pg_sys::Oid)> {
+    let constraint = pg_sys::Oid::from(CONSTRAINT_RELATION);
+    let mut out = Vec::new();
+    let mut work = types;
+    let mut seen = std::collections::HashSet::new();
+    while let Some(t) = work.pop() {
+        if t == pg_sys::InvalidOid || !seen.insert(t) || seen.len() > 10_000 {
+            continue;
+        }
+        if let Some(parent) = domain_parent(t) {
+            for k in domain_constraints(t) {
+                // SAFETY: CONSTROID rows are pg_constraint rows, and conbin one of its text
+                // columns.
+                let text = unsafe {
+                    syscache_text(
+                        pg_sys::SysCacheIdentifier::CONSTROID,
+                        &[pg_sys::Datum::from(k)],
+                        CONSTRAINT_RELATION,
+                        c"conbin",
+                    )
+                };
+                if let Some(text) = text {
+                    let (funcs, converts) = expression_walk(&text);
+                    out.extend(funcs.into_iter().map(|f| (f, t)));
+                    work.extend(converts);
                 }
+                out.extend(
+                    depends_on(constraint, k)
+                        .into_iter()
+                        .filter(|(c, _, _)| *c == pg_sys::ProcedureRelationId)
+                        .map(|(_, o, _)| (o, t)),
+                );
+            }
+            work.push(parent);
+            continue;
+        }
+        // SAFETY: type catalog lookups; InvalidOid / false for what a type is not.
+        unsafe {
+            let element = pg_sys::get_element_type(t);
+            if element != pg_sys::InvalidOid {
+                work.push(element);
+            } else if pg_sys::type_is_range(t) {
+                work.push(pg_sys::get_range_subtype(t));
+            } else if pg_sys::type_is_multirange(t) {
+                work.push(pg_sys::get_multirange_range(t));
+            } else if t != pg_sys::RECORDOID && pg_sys::type_is_rowtype(t) {
+                let desc = pg_sys::lookup_rowtype_tupdesc(t, -1);
+                for a in crate::pg::tupdesc::attributes(desc) {
+                    if !a.attisdropped {
+                        work.push(a.atttypid);
+                    }
+                }
+                pg_sys::DecrTupleDescRefCount(desc);
             }
         }
     }
-    funcs.sort_by_key(|f| f.to_u32());
-    funcs.dedup();
-    funcs
+    out
 }
 
 /// The support functions of aggregate `aggfnoid`, if it is one: transition, final, combine,
@@ -847,40 +906,7 @@ pub fn text_round_trip_functions(typ: pg_sys::Oid) -> Vec<(pg_sys::Oid, pg_sys::
                 }
             }
         }
-        let mut work = vec![base];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(t) = work.pop() {
-            if t == pg_sys::InvalidOid || !seen.insert(t) || seen.len() > 1000 {
-                continue;
-            }
-            if let Some(parent) = domain_parent(t) {
-                for k in domain_constraints(t) {
-                    out.extend(
-                        constraint_expression_functions(k)
-                            .into_iter()
-                            .map(|f| (f, t)),
-                    );
-                }
-                work.push(parent);
-                continue;
-            }
-            let element = pg_sys::get_element_type(t);
-            if element != pg_sys::InvalidOid {
-                work.push(element);
-            } else if pg_sys::type_is_range(t) {
-                work.push(pg_sys::get_range_subtype(t));
-            } else if pg_sys::type_is_multirange(t) {
-                work.push(pg_sys::get_multirange_range(t));
-            } else if t != pg_sys::RECORDOID && pg_sys::type_is_rowtype(t) {
-                let desc = pg_sys::lookup_rowtype_tupdesc(t, -1);
-                for a in crate::pg::tupdesc::attributes(desc) {
-                    if !a.attisdropped {
-                        work.push(a.atttypid);
-                    }
-                }
-                pg_sys::DecrTupleDescRefCount(desc);
-            }
-        }
+        out.extend(conversion_functions(vec![base]));
     }
     out
 }

@@ -267,6 +267,9 @@ SELECT pg_tviews_create('oa.coded', $$ SELECT c.pk_coded, c.m FROM ol.tb_coded c
 RESET ROLE;
 SET ROLE or_lib;
 CREATE CAST (ol.mood AS text) WITH FUNCTION ol.mood_text(ol.mood);
+-- A domain whose CHECK converts to another domain, inside an array: followed.
+CREATE DOMAIN ol.pos2 AS int CHECK ((VALUE)::ol.pos IS NOT NULL);
+ALTER TABLE ol.tb_coded ADD COLUMN p ol.pos2[];
 RESET ROLE;
 SELECT * FROM pg_tviews_check('oa.coded');
 
