@@ -876,13 +876,14 @@ pub fn table_code_functions(relid: pg_sys::Oid, written: bool) -> Vec<pg_sys::Oi
 /// The table extended statistics object `stats` is on (InvalidOid when it is gone).
 pub fn statistics_table(stats: pg_sys::Oid) -> pg_sys::Oid {
     use pg_sys::SysCacheIdentifier::STATEXTOID;
-    // SAFETY: STATEXTOID rows are pg_statistic_ext rows.
+    // Read by column number: not every major's bindings carry pg_statistic_ext's struct.
+    let stxrelid = catalog_attnum(STATISTIC_EXT_RELATION, c"stxrelid");
+    // SAFETY: STATEXTOID rows are pg_statistic_ext rows (no FormData struct is read: `()`);
+    // stxrelid is an oid column.
     unsafe {
-        syscache_row(
-            STATEXTOID,
-            &[pg_sys::Datum::from(stats)],
-            |s: &pg_sys::FormData_pg_statistic_ext, _| s.stxrelid,
-        )
+        syscache_row(STATEXTOID, &[pg_sys::Datum::from(stats)], |_: &(), t| {
+            syscache_oid(STATEXTOID, t, stxrelid)
+        })
     }
     .unwrap_or(pg_sys::InvalidOid)
 }
