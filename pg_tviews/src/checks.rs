@@ -328,7 +328,8 @@ pub fn check_functions(
     // deferred TVIEW's captured lookup values, a replica session's rows): the type's owner
     // may add casts to and from text at any time (CREATE CAST), and the domains inside a
     // composite, array or range check their values when it is read back.
-    for (table, written) in maintained_tables(view, owner, None) {
+    let tables = maintained_tables(view, owner, table);
+    for &(table, written) in &tables {
         if written {
             continue;
         }
@@ -403,7 +404,7 @@ pub fn check_functions(
     // expressions) of the tables it plans over, as whoever plans: maintenance plans as the
     // owner, and a table's owner may add an index at any time.
     // Writing the TVIEW's table and its state tables runs their indexes' code too.
-    for (table, written) in maintained_tables(view, owner, table) {
+    for &(table, written) in &tables {
         for function in crate::pg::scan::table_code_functions(table, written) {
             if !trusted(function) {
                 return Err(TviewError::UnsafeFunction {
@@ -458,12 +459,19 @@ pub fn maintained_tables(
     read.dedup();
     let mut out: Vec<(pg_sys::Oid, bool)> = read.into_iter().map(|t| (t, false)).collect();
     if let Some(table) = table {
-        out.push((table, true));
-        for part in crate::pg::scan::internal_parts(table) {
-            // SAFETY: a catalog lookup; '\0' for a relation that is gone.
-            if unsafe { pg_sys::get_rel_relkind(part) } as u8 == pg_sys::RELKIND_RELATION {
-                out.push((part, true));
-            }
+        out.extend(written_tables(table).into_iter().map(|t| (t, true)));
+    }
+    out
+}
+
+/// The tables maintenance writes for the TVIEW whose table is `table`: it and its state
+/// tables (the tables made part of it).
+pub fn written_tables(table: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let mut out = vec![table];
+    for part in crate::pg::scan::internal_parts(table) {
+        // SAFETY: a catalog lookup; '\0' for a relation that is gone.
+        if unsafe { pg_sys::get_rel_relkind(part) } as u8 == pg_sys::RELKIND_RELATION {
+            out.push(part);
         }
     }
     out

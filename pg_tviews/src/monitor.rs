@@ -308,14 +308,7 @@ fn owner_privileges(meta: &TviewMeta) -> (bool, String) {
     }
     // What maintenance writes as the owner: the table and its state tables (a REVOKE by the
     // owner from itself takes that away too).
-    let mut written = vec![meta.table];
-    written.extend(
-        crate::checks::maintained_tables(meta.view, owner, Some(meta.table))
-            .into_iter()
-            .filter(|&(t, w)| w && t != meta.table)
-            .map(|(t, _)| t),
-    );
-    for relid in written {
+    for relid in crate::checks::written_tables(meta.table) {
         let lacking: Vec<&str> = [
             (pg_sys::ACL_SELECT, "SELECT"),
             (pg_sys::ACL_INSERT, "INSERT"),

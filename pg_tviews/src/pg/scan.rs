@@ -440,17 +440,22 @@ fn domain_constraints(typid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 /// conversions' included. PostgreSQL records no dependency on built-in (pinned) functions,
 /// so what it recorded says nothing of them: the expression itself is read.
 fn constraint_expression_functions(constraint: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    constraint_expression(constraint)
+        .map(|t| expression_functions(&t, false))
+        .unwrap_or_default()
+}
+
+/// The expression of constraint `constraint` (`conbin`, as `pg_node_tree` text).
+fn constraint_expression(constraint: pg_sys::Oid) -> Option<String> {
     // SAFETY: CONSTROID rows are pg_constraint rows, and conbin one of its text columns.
-    let text = unsafe {
+    unsafe {
         syscache_text(
             pg_sys::SysCacheIdentifier::CONSTROID,
             &[pg_sys::Datum::from(constraint)],
             CONSTRAINT_RELATION,
             c"conbin",
         )
-    };
-    text.map(|t| expression_functions(&t, false))
-        .unwrap_or_default()
+    }
 }
 
 /// The functions a stored condition (a trigger's WHEN, as `pg_node_tree` text) calls,
@@ -538,17 +543,7 @@ fn conversion_functions(types: Vec<pg_sys::Oid>) -> Vec<(pg_sys::Oid, pg_sys::Oi
         }
         if let Some(parent) = domain_parent(t) {
             for k in domain_constraints(t) {
-                // SAFETY: CONSTROID rows are pg_constraint rows, and conbin one of its text
-                // columns.
-                let text = unsafe {
-                    syscache_text(
-                        pg_sys::SysCacheIdentifier::CONSTROID,
-                        &[pg_sys::Datum::from(k)],
-                        CONSTRAINT_RELATION,
-                        c"conbin",
-                    )
-                };
-                if let Some(text) = text {
+                if let Some(text) = constraint_expression(k) {
                     let (funcs, converts) = expression_walk(&text);
                     out.extend(funcs.into_iter().map(|f| (f, t)));
                     work.extend(converts);
