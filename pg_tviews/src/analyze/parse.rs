@@ -622,53 +622,12 @@ fn reads_catalog_by_name(name: &str) -> bool {
         || name.ends_with("_has_property")
 }
 
-/// The object identifier types, whose values print as the catalog names of the objects.
-const NAME_PRINTING_TYPES: &[pg_sys::Oid] = &[
-    pg_sys::REGPROCOID,
-    pg_sys::REGPROCEDUREOID,
-    pg_sys::REGOPEROID,
-    pg_sys::REGOPERATOROID,
-    pg_sys::REGCLASSOID,
-    pg_sys::REGTYPEOID,
-    pg_sys::REGCOLLATIONOID,
-    pg_sys::REGCONFIGOID,
-    pg_sys::REGDICTIONARYOID,
-    pg_sys::REGNAMESPACEOID,
-    pg_sys::REGROLEOID,
-    // An ACL entry prints the role names it grants to and from.
-    pg_sys::ACLITEMOID,
-];
-
-/// Does a value of type `ty` hold an object identifier: one of those types, or a domain,
-/// array, range or composite type built on one?
-fn type_holds_catalog_reference(ty: pg_sys::Oid, depth: u32) -> bool {
-    if depth > 8 || ty == pg_sys::InvalidOid {
-        return false;
-    }
-    // SAFETY: syscache and typcache lookups of a type the analyzer resolved.
-    unsafe {
-        let base = pg_sys::getBaseType(ty);
-        if NAME_PRINTING_TYPES.contains(&base) {
-            return true;
-        }
-        let element = pg_sys::get_element_type(base);
-        if element != pg_sys::InvalidOid {
-            return type_holds_catalog_reference(element, depth + 1);
-        }
-        if pg_sys::type_is_range(base) {
-            return type_holds_catalog_reference(pg_sys::get_range_subtype(base), depth + 1);
-        }
-        if base != pg_sys::RECORDOID && pg_sys::type_is_rowtype(base) {
-            let desc = pg_sys::lookup_rowtype_tupdesc(base, -1);
-            let attrs = crate::pg::tupdesc::attributes(desc);
-            let found = attrs
-                .iter()
-                .any(|a| !a.attisdropped && type_holds_catalog_reference(a.atttypid, depth + 1));
-            pg_sys::DecrTupleDescRefCount(desc);
-            return found;
-        }
-        false
-    }
+/// Does a value of type `ty` hold an object identifier (or an ACL entry): one of those
+/// types, or a domain, array, range or composite type built on one, at any depth?
+fn type_holds_catalog_reference(ty: pg_sys::Oid) -> bool {
+    crate::pg::names::contained_types(ty)
+        .into_iter()
+        .any(crate::pg::names::prints_catalog_names)
 }
 
 /// Is `node` a value holding an object identifier (see [`type_holds_catalog_reference`]), or
@@ -676,7 +635,7 @@ fn type_holds_catalog_reference(ty: pg_sys::Oid, depth: u32) -> bool {
 unsafe fn is_catalog_reference(node: *mut pg_sys::Node) -> bool {
     // SAFETY: a valid expression node (caller's contract); tag checked before the cast.
     unsafe {
-        type_holds_catalog_reference(pg_sys::exprType(node), 0)
+        type_holds_catalog_reference(pg_sys::exprType(node))
             || (is_a(node, pg_sys::NodeTag::T_RowExpr)
                 && list_iter::<pg_sys::Node>((*(node as *mut pg_sys::RowExpr)).args)
                     .any(|a| is_catalog_reference(a)))
@@ -696,8 +655,7 @@ unsafe fn prints_catalog_name(node: *mut pg_sys::Node) -> bool {
         if is_a(node, T_CoerceViaIO) {
             // Out as a name, or in from one (text::regclass looks the name up).
             let c = &*(node as *mut pg_sys::CoerceViaIO);
-            return is_catalog_reference(c.arg as _)
-                || type_holds_catalog_reference(c.resulttype, 0);
+            return is_catalog_reference(c.arg as _) || type_holds_catalog_reference(c.resulttype);
         }
         // JSON_OBJECT(...), JSON_ARRAY(...), JSON_SCALAR(...) and the XML constructors print
         // their arguments.
@@ -766,9 +724,9 @@ unsafe fn prints_catalog_name(node: *mut pg_sys::Node) -> bool {
             // A row, array or domain holding one, taken apart by a function whose result
             // holds none (row_to_json, record_out) and is no comparison: printed.
             let ty = pg_sys::exprType(*a);
-            let taken_apart = !NAME_PRINTING_TYPES.contains(&ty)
+            let taken_apart = !crate::pg::names::prints_catalog_names(ty)
                 && returns != pg_sys::BOOLOID
-                && !type_holds_catalog_reference(returns, 0);
+                && !type_holds_catalog_reference(returns);
             is_catalog_reference(*a) && ((param != Some(ty) && !carried) || taken_apart)
         })
     }

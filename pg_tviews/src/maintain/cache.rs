@@ -347,16 +347,51 @@ fn column_type_sql(table: pg_sys::Oid, column: &str) -> Result<String, TviewErro
     ))
 }
 
-/// What a deferred capture needs of the type of `column` of `table`.
+/// What a deferred capture needs of the type of `column` of `table`: how its values travel
+/// to the commit (see [`tviews_core::sqlgen::keys::Capture`]). A value must read back as
+/// itself whatever other sessions commit meanwhile. One whose text names catalog rows (an
+/// enum's label, an object identifier's name) is kept as the OID of the row where the value
+/// stands alone (or in an array of object identifiers). Anywhere else (inside a composite,
+/// a range, an array of enums; an ACL entry's roles), or when a domain lies inside the
+/// type (reading back would check its constraints again, ones added since too: a domain
+/// column itself is read back as its base type), it is not captured.
 fn captured_type(
     table: pg_sys::Oid,
     column: &str,
 ) -> Result<tviews_core::sqlgen::keys::ColumnType, TviewError> {
+    use crate::pg::names::{contained_types, prints_catalog_names, OBJECT_IDENTIFIER_TYPES};
+    use tviews_core::sqlgen::keys::Capture;
     let typ = crate::pg::names::column_type(table, column)?;
+    // SAFETY: type catalog lookups of existing types.
+    let (base, element) = unsafe {
+        let base = pg_sys::getBaseType(typ);
+        (base, pg_sys::get_element_type(base))
+    };
+    // The types strictly inside the base type's values.
+    let inside = contained_types(base).split_off(1);
+    // SAFETY: type catalog lookups.
+    let is_enum = |t: pg_sys::Oid| unsafe { pg_sys::type_is_enum(t) };
+    // SAFETY: as above.
+    let is_domain = |t: pg_sys::Oid| unsafe { pg_sys::getBaseType(t) != t };
+    let capture = if inside.iter().any(|t| is_domain(*t)) {
+        Capture::Never
+    } else if is_enum(base) {
+        Capture::EnumOid
+    } else if OBJECT_IDENTIFIER_TYPES.contains(&base) {
+        Capture::Oid
+    } else if OBJECT_IDENTIFIER_TYPES.contains(&element) {
+        Capture::OidArray
+    } else if std::iter::once(base)
+        .chain(inside)
+        .any(|t| is_enum(t) || prints_catalog_names(t))
+    {
+        Capture::Never
+    } else {
+        Capture::Text
+    };
     Ok(tviews_core::sqlgen::keys::ColumnType {
         sql: column_type_sql(table, column)?,
-        // SAFETY: type catalog lookups of an existing type.
-        is_enum: unsafe { pg_sys::type_is_enum(pg_sys::getBaseType(typ)) },
+        capture,
     })
 }
 

@@ -441,6 +441,69 @@ pub fn qualified_type_with_typmod(typ: pg_sys::Oid, typmod: i32) -> String {
     }
 }
 
+/// The object identifier types: a value prints as the current name of a catalog row (and
+/// reads back from a name), whose OID is the value.
+pub const OBJECT_IDENTIFIER_TYPES: &[pg_sys::Oid] = &[
+    pg_sys::REGPROCOID,
+    pg_sys::REGPROCEDUREOID,
+    pg_sys::REGOPEROID,
+    pg_sys::REGOPERATOROID,
+    pg_sys::REGCLASSOID,
+    pg_sys::REGTYPEOID,
+    pg_sys::REGCOLLATIONOID,
+    pg_sys::REGCONFIGOID,
+    pg_sys::REGDICTIONARYOID,
+    pg_sys::REGNAMESPACEOID,
+    pg_sys::REGROLEOID,
+];
+
+/// Does a value of type `typ` (itself, not a type holding it) print names of catalog rows:
+/// an object identifier, or an ACL entry (the role names it grants to and from)?
+pub fn prints_catalog_names(typ: pg_sys::Oid) -> bool {
+    OBJECT_IDENTIFIER_TYPES.contains(&typ) || typ == pg_sys::ACLITEMOID
+}
+
+/// The types directly inside a value of type `typ`: a domain's base type, an array's
+/// elements, a range's subtype, a multirange's range, a composite type's fields.
+pub fn inner_types(typ: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    // SAFETY: type and relation syscache lookups; InvalidOid / false for what a type is not.
+    unsafe {
+        let base = pg_sys::getBaseType(typ);
+        if base != typ {
+            return vec![base];
+        }
+        let element = pg_sys::get_element_type(typ);
+        if element != pg_sys::InvalidOid {
+            return vec![element];
+        }
+        if pg_sys::type_is_range(typ) {
+            return vec![pg_sys::get_range_subtype(typ)];
+        }
+        if pg_sys::type_is_multirange(typ) {
+            return vec![pg_sys::get_multirange_range(typ)];
+        }
+        let relid = pg_sys::get_typ_typrelid(typ);
+        if relid == pg_sys::InvalidOid {
+            return Vec::new();
+        }
+        relation_columns(relid).into_iter().map(|c| c.typ).collect()
+    }
+}
+
+/// `typ` and every type inside its values, at any depth (see [`inner_types`]), each once.
+pub fn contained_types(typ: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    let mut out: Vec<pg_sys::Oid> = Vec::new();
+    let mut work = vec![typ];
+    while let Some(t) = work.pop() {
+        if t == pg_sys::InvalidOid || out.contains(&t) {
+            continue;
+        }
+        out.push(t);
+        work.extend(inner_types(t));
+    }
+    out
+}
+
 /// The first field (as `type.field`) of a domain with constraints that a value of type `typ`
 /// holds inside a row: a field of a composite type, at any depth (through arrays, domains
 /// and ranges too). `stored_type` cannot reach such a field: the composite type is the

@@ -558,25 +558,7 @@ fn conversion_functions(types: Vec<pg_sys::Oid>) -> Vec<(pg_sys::Oid, pg_sys::Oi
             work.push(parent);
             continue;
         }
-        // SAFETY: type catalog lookups; InvalidOid / false for what a type is not.
-        unsafe {
-            let element = pg_sys::get_element_type(t);
-            if element != pg_sys::InvalidOid {
-                work.push(element);
-            } else if pg_sys::type_is_range(t) {
-                work.push(pg_sys::get_range_subtype(t));
-            } else if pg_sys::type_is_multirange(t) {
-                work.push(pg_sys::get_multirange_range(t));
-            } else if t != pg_sys::RECORDOID && pg_sys::type_is_rowtype(t) {
-                let desc = pg_sys::lookup_rowtype_tupdesc(t, -1);
-                for a in crate::pg::tupdesc::attributes(desc) {
-                    if !a.attisdropped {
-                        work.push(a.atttypid);
-                    }
-                }
-                pg_sys::DecrTupleDescRefCount(desc);
-            }
-        }
+        work.extend(crate::pg::names::inner_types(t));
     }
     out
 }

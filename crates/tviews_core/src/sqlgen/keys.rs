@@ -553,7 +553,7 @@ pub fn capture_query(
     if source.recompute_all_reason().is_some()
         || model.root.is_none()
         || typed_columns(model, plan, source).len() != types.len()
-        || !types.iter().all(|t| capturable(&t.sql))
+        || !capturable(types)
     {
         return None;
     }
@@ -594,40 +594,27 @@ pub fn capture_query(
     Some(format!("SELECT {}", cols.join(", ")))
 }
 
-/// The object identifier types: their text is a name that need not read back as the same
-/// object at commit (an overloaded function's name, a relation's name under another
-/// search_path), so they are captured as their OID.
-const OID_ALIASES: [&str; 11] = [
-    "regclass",
-    "regcollation",
-    "regconfig",
-    "regdictionary",
-    "regnamespace",
-    "regoper",
-    "regoperator",
-    "regproc",
-    "regprocedure",
-    "regrole",
-    "regtype",
-];
-
-/// How a value of SQL type `typ` is captured: `Some("")` as an OID, `Some("[]")` as an array
-/// of OIDs (an array of such a type), `None` as its own text.
-fn captured_as_oid(typ: &str) -> Option<&'static str> {
-    let t = typ.strip_prefix("pg_catalog.")?;
-    let (element, dims) = match t.strip_suffix("[]") {
-        Some(e) => (e, "[]"),
-        None => (t, ""),
-    };
-    OID_ALIASES.contains(&element).then_some(dims)
-}
-
-/// Can values of SQL type `typ` travel as text from a statement to its commit? Not an
-/// `aclitem`: its text names roles, which a rename (seen by no event trigger) changes, and it
-/// has no OID to keep instead. Such a source's changes recompute the TVIEW at commit.
-fn capturable(typ: &str) -> bool {
-    let t = typ.strip_suffix("[]").unwrap_or(typ);
-    t != "pg_catalog.aclitem"
+/// How a captured column's values travel from a statement to its commit, by what their
+/// text would name (the shell decides from the catalog, see [`ColumnType`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Capture {
+    /// As their own text: it reads back as the same value whatever other sessions do.
+    #[default]
+    Text,
+    /// An object identifier (`regclass`, `regproc`, ...): its text is a name that need not
+    /// read back as the same object at commit (an overloaded function's name, two roles
+    /// trading names, which no event trigger of this session sees): kept as its OID.
+    Oid,
+    /// An array of object identifiers: kept as an array of OIDs.
+    OidArray,
+    /// An enum: its text is a label that another session may rename (or two labels swap)
+    /// meanwhile: kept as the OID of its value's `pg_enum` row.
+    EnumOid,
+    /// Not captured: the value might not read back as itself. Its text names catalog rows
+    /// and no OID can stand for it (an `aclitem`'s roles; an enum, or an object identifier,
+    /// inside a composite, a range, an array of enums), or a domain inside it would check
+    /// its constraints again. Such a source's changes recompute the TVIEW at commit.
+    Never,
 }
 
 /// The type of a captured column, as the shell reads it from the catalog.
@@ -636,49 +623,50 @@ pub struct ColumnType {
     /// SQL naming the type from any search_path (a domain's base type), with the column's
     /// collation.
     pub sql: String,
-    /// An enum: captured as the OID of its value's `pg_enum` row, since its text is a label
-    /// that a rename (another session's, which this one's event trigger does not see) turns
-    /// into another value or none.
-    pub is_enum: bool,
+    /// How its values are kept until commit.
+    pub capture: Capture,
 }
 
 impl From<&str> for ColumnType {
     fn from(sql: &str) -> Self {
         ColumnType {
             sql: sql.to_string(),
-            is_enum: false,
+            capture: Capture::Text,
         }
     }
 }
 
+/// Can every one of `types` travel from a statement to its commit?
+fn capturable(types: &[ColumnType]) -> bool {
+    types.iter().all(|t| t.capture != Capture::Never)
+}
+
 /// `value` (of type `typ`) as the text a capture keeps.
 fn as_captured(value: &str, typ: &ColumnType) -> String {
-    if typ.is_enum {
-        let sql = &typ.sql;
-        return format!(
+    let sql = &typ.sql;
+    match typ.capture {
+        Capture::EnumOid => format!(
             "(SELECT e.oid::pg_catalog.text FROM pg_catalog.pg_enum AS e \
              WHERE e.enumtypid OPERATOR(pg_catalog.=) pg_catalog.pg_typeof(NULL::{sql})::pg_catalog.oid \
              AND e.enumlabel OPERATOR(pg_catalog.=) {value}::pg_catalog.text::pg_catalog.name)"
-        );
-    }
-    match captured_as_oid(&typ.sql) {
-        Some(dims) => format!("{value}::pg_catalog.oid{dims}::pg_catalog.text"),
-        None => format!("{value}::pg_catalog.text"),
+        ),
+        Capture::Oid => format!("{value}::pg_catalog.oid::pg_catalog.text"),
+        Capture::OidArray => format!("{value}::pg_catalog.oid[]::pg_catalog.text"),
+        Capture::Text | Capture::Never => format!("{value}::pg_catalog.text"),
     }
 }
 
 /// The captured text `text` read back as type `typ`.
 fn from_captured(text: &str, typ: &ColumnType) -> String {
     let sql = &typ.sql;
-    if typ.is_enum {
-        return format!(
+    match typ.capture {
+        Capture::EnumOid => format!(
             "(SELECT e.enumlabel::pg_catalog.text FROM pg_catalog.pg_enum AS e \
              WHERE e.oid OPERATOR(pg_catalog.=) ({text})::pg_catalog.oid)::{sql}"
-        );
-    }
-    match captured_as_oid(sql) {
-        Some(dims) => format!("{text}::pg_catalog.oid{dims}::{sql}"),
-        None => format!("{text}::{sql}"),
+        ),
+        Capture::Oid => format!("{text}::pg_catalog.oid::{sql}"),
+        Capture::OidArray => format!("{text}::pg_catalog.oid[]::{sql}"),
+        Capture::Text | Capture::Never => format!("{text}::{sql}"),
     }
 }
 
@@ -700,7 +688,7 @@ pub fn replay_values_query(
     if model.spans_tables()
         || columns.is_empty()
         || typed.len() != types.len()
-        || !types.iter().all(|t| capturable(&t.sql))
+        || !capturable(types)
     {
         return None;
     }
@@ -736,7 +724,7 @@ pub fn replay_key_query(
 ) -> Option<String> {
     let cols = delta_columns(model, plan, source);
     let typed = typed_columns(model, plan, source);
-    if typed.len() != types.len() || !types.iter().all(|t| capturable(&t.sql)) {
+    if typed.len() != types.len() || !capturable(types) {
         return None;
     }
     if model.spans_tables() {
@@ -959,20 +947,30 @@ mod tests {
 
     #[test]
     fn object_identifiers_and_their_arrays_are_captured_as_oids() {
+        let typ = |sql: &str, capture| ColumnType {
+            sql: sql.into(),
+            capture,
+        };
         assert_eq!(
-            as_captured("d.f", &"pg_catalog.regproc".into()),
+            as_captured("d.f", &typ("pg_catalog.regproc", Capture::Oid)),
             "d.f::pg_catalog.oid::pg_catalog.text"
         );
         assert_eq!(
-            from_captured("u.v", &"pg_catalog.regclass[]".into()),
+            from_captured("u.v", &typ("pg_catalog.regclass[]", Capture::OidArray)),
             "u.v::pg_catalog.oid[]::pg_catalog.regclass[]"
         );
         assert_eq!(
             as_captured("d.f", &"public.regproc".into()),
             "d.f::pg_catalog.text"
         );
-        assert!(!capturable("pg_catalog.aclitem") && !capturable("pg_catalog.aclitem[]"));
-        assert!(capturable("public.aclitem") && capturable("pg_catalog.text"));
+        assert!(!capturable(&[
+            "pg_catalog.text".into(),
+            typ("pg_catalog.aclitem", Capture::Never)
+        ]));
+        assert!(capturable(&[
+            "pg_catalog.text".into(),
+            typ("public.mood", Capture::EnumOid)
+        ]));
         assert_eq!(
             from_captured("u.v", &"pg_catalog.text COLLATE \"C\"".into()),
             "u.v::pg_catalog.text COLLATE \"C\""
@@ -1024,7 +1022,20 @@ mod tests {
             vec!["label".to_string(), "pk_tag".to_string()]
         );
         assert_eq!(
-            capture_query(&m, &p, tags, Event::Insert, &["integer".into(), "pg_catalog.regproc".into()]).unwrap(),
+            capture_query(
+                &m,
+                &p,
+                tags,
+                Event::Insert,
+                &[
+                    "integer".into(),
+                    ColumnType {
+                        sql: "pg_catalog.regproc".into(),
+                        capture: Capture::Oid
+                    }
+                ]
+            )
+            .unwrap(),
             "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[d.\"label\"::pg_catalog.text, \
              d.\"pk_tag\"::pg_catalog.oid::pg_catalog.text]::pg_catalog.text) FROM \"pgtv_new\" AS d)"
         );
@@ -1255,7 +1266,16 @@ mod tests {
             None
         );
         assert_eq!(
-            replay_values_query(&m, &p, src, &["pg_catalog.aclitem".into()], &cols),
+            replay_values_query(
+                &m,
+                &p,
+                src,
+                &[ColumnType {
+                    sql: "pg_catalog.aclitem".into(),
+                    capture: Capture::Never
+                }],
+                &cols
+            ),
             None
         );
     }

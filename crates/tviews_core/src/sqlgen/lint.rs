@@ -124,7 +124,7 @@ mod every_statement {
     use crate::model::DefinitionModel;
     use crate::plan::plan;
     use crate::sqlgen::keys::{
-        capture_query, delta_columns, key_query, replay_key_query, ColumnType, Event,
+        capture_query, delta_columns, key_query, replay_key_query, Capture, ColumnType, Event,
     };
     use crate::sqlgen::patch::tests::{category_patch, price_patch, target};
     use crate::sqlgen::patch::{change_query, patch_keys_statement, patch_statement};
@@ -146,7 +146,7 @@ mod every_statement {
                 let enums = vec![
                     ColumnType {
                         sql: "public.mood".into(),
-                        is_enum: true
+                        capture: Capture::EnumOid
                     };
                     delta_columns(&m, &p, sp).len()
                 ];
