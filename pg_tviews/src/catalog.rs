@@ -82,72 +82,98 @@ pub struct TviewMeta {
     pub maybe_stale: Option<String>,
 }
 
-/// Every TVIEW, as the latest committed catalog has it (see
-/// [`crate::pg::spi::select_latest`]): a REPEATABLE READ writer whose snapshot predates a
+/// Every TVIEW, as the latest committed catalog has it (read with a new snapshot, see
+/// [`crate::pg::scan::table_rows`]): a REPEATABLE READ writer whose snapshot predates a
 /// TVIEW's creation still maintains it, since the TVIEW's triggers, being catalog entries,
 /// already fire for it.
 pub fn load_all() -> Result<Vec<TviewMeta>, TviewError> {
-    use crate::pg::spi::{select_latest, value};
-    // Both columns arrive with 0.2.0.
-    let (settings, key_proven, key_columns, key_type) = if has_settings_column()? {
-        (
-            "m.settings",
-            "m.key_proven",
-            "m.key_columns::pg_catalog.text[]",
-            "m.key_type::pg_catalog.oid",
-        )
-    } else {
-        (
-            "NULL::pg_catalog.text[]",
-            "false",
-            "NULL::pg_catalog.text[]",
-            "NULL::pg_catalog.oid",
-        )
+    use pgrx::FromDatum;
+    let catalog = catalog_oid()?;
+    if catalog == pg_sys::InvalidOid {
+        return Err(TviewError::Internal("pg_tviews is not installed".into()));
+    }
+    // Read from the table itself, not with SQL: a new backend's first write pays this, and
+    // a query would be parsed and planned there first. Columns by name: `settings`,
+    // `key_proven`, `key_columns` and `key_type` arrive with 0.2.0, `maybe_stale` later
+    // (missing, they read as NULL).
+    const COLUMNS: [&std::ffi::CStr; 11] = [
+        c"table_name",
+        c"tview_name",
+        c"definition_view",
+        c"key_column",
+        c"sources",
+        c"mode",
+        c"settings",
+        c"key_proven",
+        c"key_columns",
+        c"key_type",
+        c"maybe_stale",
+    ];
+    // SAFETY (for the closures below): each datum is of its column's type, read while the
+    // row is current; everything is copied out.
+    let oid = |d: Option<pg_sys::Datum>| {
+        d.map(|d| pg_sys::Oid::from(d.value() as u32))
+            .unwrap_or(pg_sys::InvalidOid)
     };
-    let maybe_stale = match has_column(c"maybe_stale")? {
-        true => "m.maybe_stale",
-        false => "NULL::pg_catalog.text",
+    let text = |d: Option<pg_sys::Datum>| d.and_then(|d| unsafe { String::from_datum(d, false) });
+    let name = |d: pg_sys::Datum| unsafe {
+        crate::pg::nodes::cstring((*d.cast_mut_ptr::<pg_sys::NameData>()).data.as_ptr() as _)
     };
-    let sql = format!(
-        "SELECT m.table_name::pg_catalog.oid, m.tview_name, m.definition_view::pg_catalog.oid, \
-                m.key_column::pg_catalog.text, m.sources::pg_catalog.oid[], c.relowner, m.mode, \
-                {settings}, {key_proven}, {key_columns}, {key_type}, {maybe_stale} \
-           FROM @extschema@.pg_tview_meta m \
-           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.table_name::pg_catalog.oid \
-          ORDER BY m.table_name::pg_catalog.oid"
-    )
-    .replace("@extschema@", &extension_schema_quoted()?);
-    let rows = select_latest(&sql, &[], |r| {
-        // SAFETY: the columns have the types the query selects.
-        unsafe {
-            let table: pg_sys::Oid = value(r[0]).unwrap_or(pg_sys::InvalidOid);
-            let view: pg_sys::Oid = value(r[2]).unwrap_or(pg_sys::InvalidOid);
-            let (Some(table_name), Some(view_name)) = (relation_name(table), relation_name(view))
-            else {
-                return Ok(None); // dropped in this transaction; the sql_drop trigger removes the row
-            };
+    let array = |d: Option<pg_sys::Datum>, elem: pg_sys::Oid| {
+        d.map(|d| unsafe { crate::pg::arrays::elements(d, elem) })
+            .unwrap_or_default()
+    };
+    let mut rows: Vec<Result<Option<TviewMeta>, TviewError>> = Vec::new();
+    crate::pg::scan::table_rows(catalog, &COLUMNS, |r| {
+        let table = oid(r[0]);
+        let view = oid(r[2]);
+        let (Some(table_name), Some(view_name), Some(owner)) = (
+            relation_name(table),
+            relation_name(view),
+            crate::pg::names::relation_owner(table),
+        ) else {
+            // Dropped in this transaction; the sql_drop trigger removes the row.
+            rows.push(Ok(None));
+            return;
+        };
+        let key_columns: Vec<String> = array(r[8], pg_sys::NAMEOID)
+            .into_iter()
+            .flatten()
+            .filter_map(name)
+            .collect();
+        let settings: Vec<String> = array(r[6], pg_sys::TEXTOID)
+            .into_iter()
+            .flatten()
+            .filter_map(|d| text(Some(d)))
+            .collect();
+        rows.push((|| {
             Ok(Some(TviewMeta {
                 table,
                 table_name,
-                tview_name: value(r[1]).unwrap_or_default(),
+                tview_name: text(r[1]).unwrap_or_default(),
                 view,
                 view_name,
-                key: match value::<Vec<String>>(r[9]).unwrap_or_default() {
+                key: match key_columns {
                     several if several.len() > 1 => several,
-                    _ => vec![value(r[3]).unwrap_or_default()],
+                    _ => vec![r[3].and_then(name).unwrap_or_default()],
                 },
-                key_type: value::<pg_sys::Oid>(r[10]).filter(|o| *o != pg_sys::InvalidOid),
-                sources: value::<Vec<pg_sys::Oid>>(r[4]).unwrap_or_default(),
-                owner: value(r[5]).unwrap_or(pg_sys::InvalidOid),
-                mode: Mode::parse(&value::<String>(r[6]).unwrap_or_default())?,
-                settings: tviews_core::settings::parse_settings(
-                    &value::<Vec<String>>(r[7]).unwrap_or_default(),
-                )?,
-                key_proven: value(r[8]).unwrap_or(false),
-                maybe_stale: value(r[11]),
+                key_type: Some(oid(r[9])).filter(|o| *o != pg_sys::InvalidOid),
+                sources: array(r[4], pg_sys::REGCLASSOID)
+                    .into_iter()
+                    .map(oid)
+                    .collect(),
+                owner,
+                mode: Mode::parse(&text(r[5]).unwrap_or_default())?,
+                settings: tviews_core::settings::parse_settings(&settings)?,
+                // SAFETY: a boolean datum.
+                key_proven: r[7]
+                    .is_some_and(|d| unsafe { bool::from_datum(d, false) } == Some(true)),
+                maybe_stale: text(r[10]),
             }))
-        }
-    })?;
+        })());
+    });
+    let mut rows = rows.into_iter().collect::<Result<Vec<_>, TviewError>>()?;
+    rows.sort_by_key(|m: &Option<TviewMeta>| m.as_ref().map(|m| m.table.to_u32()));
     let mut metas: Vec<TviewMeta> = rows.into_iter().flatten().collect();
     // A row restored from a dump of a version before 0.2.0 pins nothing: maintenance would
     // otherwise run with each writer's own settings (a SET TimeZone would reach the rows).

@@ -81,6 +81,59 @@ unsafe fn scan_by_oids(
     }
 }
 
+/// Call `each` with columns `columns` of every row of table `relid` (any table, read whole)
+/// that a new snapshot sees: what is committed now and this transaction's own writes, as a
+/// query run with the latest snapshot would. A column the table lacks (a catalog of an older
+/// version) reads as NULL (`None`). `each` reads the values only while it runs: they point
+/// into the row.
+pub fn table_rows(
+    relid: pg_sys::Oid,
+    columns: &[&std::ffi::CStr],
+    mut each: impl FnMut(&[Option<pg_sys::Datum>]),
+) {
+    // SAFETY: the table is opened and closed here, under AccessShareLock; the snapshot is
+    // registered for the scan's life; attribute numbers come from the table's own catalog
+    // rows (0 for a missing column, never read).
+    unsafe {
+        let attnums: Vec<i16> = columns
+            .iter()
+            .map(|c| pg_sys::get_attnum(relid, c.as_ptr()))
+            .collect();
+        let rel = pg_sys::table_open(relid, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetLatestSnapshot());
+        let scan = pg_sys::systable_beginscan(
+            rel,
+            pg_sys::InvalidOid,
+            false,
+            snapshot,
+            0,
+            std::ptr::null_mut(),
+        );
+        let desc = (*rel).rd_att;
+        let mut values: Vec<Option<pg_sys::Datum>> = Vec::with_capacity(attnums.len());
+        loop {
+            let tuple = pg_sys::systable_getnext(scan);
+            if tuple.is_null() {
+                break;
+            }
+            values.clear();
+            for &attno in &attnums {
+                let mut isnull = true;
+                let d = if attno > 0 {
+                    pg_sys::heap_getattr(tuple, attno as i32, desc, &mut isnull)
+                } else {
+                    pg_sys::Datum::from(0)
+                };
+                values.push((!isnull).then_some(d));
+            }
+            each(&values);
+        }
+        pg_sys::systable_endscan(scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+    }
+}
+
 /// Read the catalog row syscache `cache` holds for `keys` (one to four): `read` gets its
 /// fixed part as `T` (the catalog's FormData struct) and the tuple (for columns past the
 /// fixed part, with `SysCacheGetAttr`); `None` when there is no such row.
