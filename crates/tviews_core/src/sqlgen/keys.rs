@@ -567,7 +567,7 @@ pub fn capture_query(
             .map(|(c, t)| as_captured(&format!("d.{}", quote_ident(c)), t))
             .collect();
         return Some(format!(
-            "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[{}]::pg_catalog.text) FROM {delta} AS d)",
+            "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[{}]::pg_catalog.text {BYTES}) FROM {delta} AS d)",
             values.join(", ")
         ));
     }
@@ -582,7 +582,7 @@ pub fn capture_query(
                     .iter()
                     .map(|f| Some(as_captured(&format!("d.{}", quote_ident(f)), types.next()?)))
                     .collect::<Option<Vec<String>>>()?;
-                format!("ARRAY[{}]::pg_catalog.text", fields.join(", "))
+                format!("ARRAY[{}]::pg_catalog.text {BYTES}", fields.join(", "))
             } else {
                 as_captured(&format!("d.{}", quote_ident(c)), types.next()?)
             };
@@ -641,8 +641,21 @@ fn capturable(types: &[ColumnType]) -> bool {
     types.iter().all(|t| t.capture != Capture::Never)
 }
 
-/// `value` (of type `typ`) as the text a capture keeps.
+/// The collation captured text is compared in: byte for byte. Captured values are kept
+/// once each (`DISTINCT`); compared under a column's own collation, two values that it
+/// holds equal but that differ (`'t1'` and `'T1'` under a case-insensitive collation) would
+/// be kept once, and a row captured with several columns would lose a row whose other
+/// columns differ; columns of two different collations side by side in one row could not be
+/// compared at all. Reading back gives each value its column's collation again.
+const BYTES: &str = "COLLATE pg_catalog.\"C\"";
+
+/// `value` (of type `typ`) as the text a capture keeps, compared byte for byte.
 fn as_captured(value: &str, typ: &ColumnType) -> String {
+    format!("{} {BYTES}", captured_text(value, typ))
+}
+
+/// `value` (of type `typ`) as text, the way [`from_captured`] reads it back.
+fn captured_text(value: &str, typ: &ColumnType) -> String {
     let sql = &typ.sql;
     match typ.capture {
         Capture::EnumOid => format!(
@@ -953,7 +966,7 @@ mod tests {
         };
         assert_eq!(
             as_captured("d.f", &typ("pg_catalog.regproc", Capture::Oid)),
-            "d.f::pg_catalog.oid::pg_catalog.text"
+            "d.f::pg_catalog.oid::pg_catalog.text COLLATE pg_catalog.\"C\""
         );
         assert_eq!(
             from_captured("u.v", &typ("pg_catalog.regclass[]", Capture::OidArray)),
@@ -961,7 +974,7 @@ mod tests {
         );
         assert_eq!(
             as_captured("d.f", &"public.regproc".into()),
-            "d.f::pg_catalog.text"
+            "d.f::pg_catalog.text COLLATE pg_catalog.\"C\""
         );
         assert!(!capturable(&[
             "pg_catalog.text".into(),
@@ -1036,8 +1049,8 @@ mod tests {
                 ]
             )
             .unwrap(),
-            "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[d.\"label\"::pg_catalog.text, \
-             d.\"pk_tag\"::pg_catalog.oid::pg_catalog.text]::pg_catalog.text) FROM \"pgtv_new\" AS d)"
+            "SELECT (SELECT pg_catalog.array_agg(DISTINCT ARRAY[d.\"label\"::pg_catalog.text COLLATE pg_catalog.\"C\", \
+             d.\"pk_tag\"::pg_catalog.oid::pg_catalog.text COLLATE pg_catalog.\"C\"]::pg_catalog.text COLLATE pg_catalog.\"C\") FROM \"pgtv_new\" AS d)"
         );
         assert_eq!(captured_arrays(&m, &p, tags), 1);
         let types = vec![ColumnType::from("integer"); 2];
@@ -1241,7 +1254,7 @@ mod tests {
         assert_eq!(delta_columns(&m, &p, src), vec!["pk_category".to_string()]);
         assert_eq!(
             capture_query(&m, &p, src, Event::Delete, &["integer".into()]).unwrap(),
-            "SELECT (SELECT pg_catalog.array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text) FROM \"pgtv_old\" AS d)"
+            "SELECT (SELECT pg_catalog.array_agg(DISTINCT d.\"pk_category\"::pg_catalog.text COLLATE pg_catalog.\"C\") FROM \"pgtv_old\" AS d)"
         );
         let replay = replay_key_query(&m, &p, src, &["integer".into()], &stored()).unwrap();
         assert!(replay.contains(
