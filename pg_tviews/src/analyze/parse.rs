@@ -842,7 +842,19 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                                 .find(|te| (**te).ressortgroupref == (*c).tleSortGroupRef)
                         })
                         .collect();
-                let by_values = ordered && sort_keys.iter().all(|te| !(**te).resjunk);
+                // Ordered by what the aggregated values show: every sort key is one of the
+                // aggregated values, or reads only columns they read (`x COLLATE ci`,
+                // `jsonb_build_object('n', x) ORDER BY x`).
+                let shown: Vec<(i32, i16, u32)> = list_iter::<pg_sys::TargetEntry>(a.args)
+                    .filter(|te| !(**te).resjunk)
+                    .flat_map(|te| columns_read((*te).expr as *mut pg_sys::Node))
+                    .collect();
+                let by_values = ordered
+                    && sort_keys.iter().all(|te| {
+                        let read = columns_read((**te).expr as *mut pg_sys::Node);
+                        !(**te).resjunk
+                            || (!read.is_empty() && read.iter().all(|c| shown.contains(c)))
+                    });
                 let spelled = |te: &*mut pg_sys::TargetEntry| {
                     let e = (**te).expr as *mut pg_sys::Node;
                     !equal_means_identical(
@@ -1123,6 +1135,30 @@ unsafe fn set_operation_matches_rows(node: *mut pg_sys::Node) -> bool {
             || set_operation_matches_rows(op.larg)
             || set_operation_matches_rows(op.rarg)
     }
+}
+
+/// The columns expression `node` reads at its own level, as (range table index, column
+/// number, levels up): the columns of enclosing queries it reads count, a subquery's own do
+/// not.
+///
+/// # Safety
+/// `node` must be a valid analyzed expression.
+unsafe fn columns_read(node: *mut pg_sys::Node) -> Vec<(i32, i16, u32)> {
+    let mut out = Vec::new();
+    // SAFETY: per contract; the tag is checked before the cast.
+    unsafe {
+        walk(node, &mut |n, levels| {
+            if is_a(n, pg_sys::NodeTag::T_Var) {
+                let v = &*(n as *mut pg_sys::Var);
+                let depth = levels.len() as u32;
+                if v.varlevelsup >= depth {
+                    out.push((v.varno, v.varattno, v.varlevelsup - depth));
+                }
+            }
+            Visit::Descend
+        });
+    }
+    out
 }
 
 /// For an aggregate `name` over `args` that keeps one of several equal values: what to call

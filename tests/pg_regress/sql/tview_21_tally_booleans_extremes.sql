@@ -276,3 +276,33 @@ SELECT * FROM pg_tviews_check('order2');
 SELECT pg_tviews_drop('order2');
 SELECT pg_tviews_drop('order');
 DROP SCHEMA tbe CASCADE;
+
+-- An aggregate ordered by what its values show (the values themselves, an expression of
+-- them, or the same column under another collation) over values that are equal but
+-- spelled differently (1.0 and 1.00): they tie, and the result shows them in the order they
+-- came in, which CLUSTER or another plan changes. Refused; ordered completely, accepted.
+CREATE SCHEMA tbo;
+CREATE TABLE tbo.tb_p (id int PRIMARY KEY, g int, price numeric);
+INSERT INTO tbo.tb_p VALUES (1, 1, 1.0), (2, 1, 1.00);
+SELECT pg_tviews_create('tbo.o1', $$SELECT p.g, jsonb_agg(jsonb_build_object('p', p.price) ORDER BY p.price) AS s FROM tbo.tb_p p GROUP BY p.g$$);
+SELECT pg_tviews_create('tbo.o2', $$SELECT p.g, string_agg(p.price::text, ',' ORDER BY p.price) AS s FROM tbo.tb_p p GROUP BY p.g$$);
+SELECT pg_tviews_create('tbo.o3', $$SELECT p.g, string_agg(p.price::text, ',' ORDER BY p.price, p.id) AS s FROM tbo.tb_p p GROUP BY p.g$$);
+SELECT pg_tviews_create('tbo.o4', $$SELECT p.g, jsonb_agg(p.id ORDER BY p.price) AS s FROM tbo.tb_p p GROUP BY p.g$$);
+SELECT * FROM tbo.tv_o3;
+
+-- pg_tviews_check compares values as maintenance writes them, not only as text: under a
+-- pinned extra_float_digits = 0, 0.3 and 0.1 + 0.2 print alike. A write made with the
+-- triggers disabled is found, and the TVIEW stays marked maybe stale.
+CREATE TABLE tbo.tb_f (id int PRIMARY KEY, f float8);
+INSERT INTO tbo.tb_f VALUES (1, 0.3);
+SET extra_float_digits = 0;
+SELECT pg_tviews_create('tbo.f', $$SELECT f.id, f.f FROM tbo.tb_f f$$);
+RESET extra_float_digits;
+ALTER TABLE tbo.tb_f DISABLE TRIGGER USER;
+UPDATE tbo.tb_f SET f = 0.1::float8 + 0.2::float8;
+ALTER TABLE tbo.tb_f ENABLE TRIGGER USER;
+SELECT * FROM pg_tviews_check('tbo.f');
+SELECT maybe_stale IS NOT NULL AS still_marked FROM pg_tview_meta WHERE table_name = 'tbo.tv_f'::regclass;
+SELECT pg_tviews_refresh('tbo.f');
+SELECT * FROM pg_tviews_check('tbo.f');
+DROP SCHEMA tbo CASCADE;
