@@ -79,15 +79,15 @@ SELECT pg_tviews_create('tie', $$ SELECT o.pk_order,
 -- Set operations that match rows up (UNION without ALL, INTERSECT, EXCEPT, a recursive
 -- UNION) keep one spelling of equal values too; a grouped value shown through a subquery;
 -- an ORDER BY of the aggregated values alone, which leaves their ties as they came.
-SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(x::text, ',' ORDER BY x) FROM
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM
     (SELECT p.amt AS x FROM tb_pick p WHERE p.fk_order = o.pk_order
      UNION SELECT p.amt FROM tb_pick p WHERE p.fk_order = o.pk_order AND p.pk_pick < 0) s) AS m FROM tb_order o $$);
-SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(x::text, ',' ORDER BY x) FROM
+SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(x::text, ',' ORDER BY x::text) FROM
     (SELECT p.amt AS x FROM tb_pick p WHERE p.fk_order = o.pk_order
      INTERSECT ALL SELECT p.amt FROM tb_pick p WHERE p.fk_order = o.pk_order) s) AS m FROM tb_order o $$);
 SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (WITH RECURSIVE r(x) AS (
       SELECT p.amt FROM tb_pick p WHERE p.fk_order = o.pk_order UNION SELECT r.x FROM r WHERE false)
-    SELECT string_agg(x::text, ',' ORDER BY x) FROM r) AS m FROM tb_order o $$);
+    SELECT string_agg(x::text, ',' ORDER BY x::text) FROM r) AS m FROM tb_order o $$);
 SELECT pg_tviews_create('tie', $$ SELECT o.pk_order, (SELECT string_agg(s.x, ',' ORDER BY s.x) FROM
     (SELECT (SELECT p.amt::text) AS x FROM tb_pick p WHERE p.fk_order = o.pk_order GROUP BY p.amt) s) AS m
       FROM tb_order o $$);
