@@ -850,8 +850,8 @@ pub fn definition_readers(
 /// (or, for a table maintenance `written`, an insert into the index) runs. The indexes
 /// counted are those the planner may use (valid ones), or for a `written` table those
 /// writes maintain (ready ones: an index CREATE INDEX CONCURRENTLY left invalid is
-/// maintained, never planned). As PostgreSQL recorded them: built-ins are not (their
-/// operator classes' functions are, and are built-in).
+/// maintained, never planned). As PostgreSQL recorded them: built-ins are not (nor are the
+/// functions of built-in operator families, which are built-in).
 pub fn table_code_functions(relid: pg_sys::Oid, written: bool) -> Vec<pg_sys::Oid> {
     let mut deps: Vec<(pg_sys::Oid, pg_sys::Oid, i32)> = Vec::new();
     let mut out = Vec::new();
@@ -864,7 +864,9 @@ pub fn table_code_functions(relid: pg_sys::Oid, written: bool) -> Vec<pg_sys::Oi
         for &(_, class, _) in &index.keys {
             // SAFETY: an operator class syscache lookup; InvalidOid when missing.
             let family = unsafe { pg_sys::get_opclass_family(class) };
-            if family != pg_sys::InvalidOid && !families.contains(&family) {
+            // A built-in family holds built-in functions only (only a superuser changes
+            // one), as for the types' default families in `type_functions`.
+            if family.to_u32() >= pg_sys::FirstNormalObjectId && !families.contains(&family) {
                 families.push(family);
             }
         }
@@ -1060,7 +1062,11 @@ pub fn column_types(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
 /// value of a type of one's own with its cast to `json` or `jsonb`. Returns the functions;
 /// pushes the types inside `typ` (a domain's base type, an array's elements, a row's fields,
 /// a range's subtype) onto `types`.
-fn type_functions(typ: pg_sys::Oid, types: &mut Vec<pg_sys::Oid>) -> Vec<pg_sys::Oid> {
+fn type_functions(
+    typ: pg_sys::Oid,
+    types: &mut Vec<pg_sys::Oid>,
+    defaults: &DefaultFamilies,
+) -> Vec<pg_sys::Oid> {
     let mut funcs = Vec::new();
     if let Some(parent) = domain_parent(typ) {
         types.push(parent);
@@ -1099,20 +1105,76 @@ fn type_functions(typ: pg_sys::Oid, types: &mut Vec<pg_sys::Oid>) -> Vec<pg_sys:
         for target in [pg_sys::JSONOID, pg_sys::JSONBOID] {
             funcs.extend(cast_function(typ, target));
         }
-        for am in [pg_sys::BTREE_AM_OID, pg_sys::HASH_AM_OID] {
-            // SAFETY: catalog lookups; InvalidOid when the type has no default class.
-            let family = unsafe {
-                let opclass = pg_sys::GetDefaultOpClass(typ, am);
-                if opclass == pg_sys::InvalidOid {
-                    continue;
-                }
-                pg_sys::get_opclass_family(opclass)
-            };
+        for family in defaults.families_for(typ) {
             funcs.extend(family_functions(family));
             funcs.extend(family_operator_functions(family));
         }
     }
     funcs
+}
+
+/// The default B-tree and hash operator classes that are not built in (an extension's, a
+/// user's), as `(input type, family)`: what PostgreSQL may pick to compare, sort or hash a
+/// type of one's own. Read once per walk: `GetDefaultOpClass` reads every class of the
+/// access method and asks of each whether the type converts to its input type, for each
+/// type; a new backend's first write paid that for every table's row type. The built-in
+/// classes' families hold built-in functions only, which no rule here needs to see.
+struct DefaultFamilies(Vec<(pg_sys::Oid, pg_sys::Oid)>);
+
+impl DefaultFamilies {
+    fn read() -> Self {
+        let catalog = pg_sys::OperatorClassRelationId.to_u32();
+        let att = |name: &std::ffi::CStr| catalog_attnum(catalog, name);
+        let (method, default, intype, family, oid) = (
+            att(c"opcmethod"),
+            att(c"opcdefault"),
+            att(c"opcintype"),
+            att(c"opcfamily"),
+            att(c"oid"),
+        );
+        let mut out = Vec::new();
+        for am in [pg_sys::BTREE_AM_OID, pg_sys::HASH_AM_OID] {
+            // SAFETY: pg_opclass_am_name_nsp_index starts with opcmethod (an oid); opcdefault
+            // is a bool, the others oids, read as such.
+            unsafe {
+                scan_by_oid(
+                    catalog,
+                    pg_sys::OpclassAmNameNspIndexId,
+                    method,
+                    am,
+                    |t, d| {
+                        let mut isnull = false;
+                        let is_default = pg_sys::heap_getattr(t, default as i32, d, &mut isnull);
+                        let class = oid_column(t, d, oid);
+                        let class_family = oid_column(t, d, family);
+                        if !isnull
+                            && is_default.value() != 0
+                            && (class.to_u32() >= pg_sys::FirstNormalObjectId
+                                || class_family.to_u32() >= pg_sys::FirstNormalObjectId)
+                        {
+                            out.push((oid_column(t, d, intype), class_family));
+                        }
+                        true
+                    },
+                )
+            };
+        }
+        DefaultFamilies(out)
+    }
+
+    /// The families of those classes PostgreSQL may take as the default for `typ`: of its
+    /// own type, or of one it converts to without a function (as `GetDefaultOpClass`
+    /// considers; where several would tie PostgreSQL takes none, and all are counted).
+    fn families_for(&self, typ: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+        self.0
+            .iter()
+            // SAFETY: a cast catalog lookup of existing types.
+            .filter(|(intype, _)| {
+                *intype == typ || unsafe { pg_sys::IsBinaryCoercible(typ, *intype) }
+            })
+            .map(|(_, family)| *family)
+            .collect()
+    }
 }
 
 /// The functions a definition can run, found from what PostgreSQL recorded it depends on:
@@ -1192,6 +1254,7 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
     type Item = (pg_sys::Oid, pg_sys::Oid, bool, Option<pg_sys::Oid>, bool);
     let mut seen: std::collections::HashSet<Item> = std::collections::HashSet::new();
     let mut work: Vec<Item> = Vec::new();
+    let defaults = DefaultFamilies::read();
     for (class, object, column) in definition_dependencies(view) {
         if class == pg_sys::RelationRelationId {
             // SAFETY: relation and attribute syscache lookups; InvalidOid when missing.
@@ -1279,7 +1342,7 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
                 }
             }
             let mut inner = Vec::new();
-            let found = type_functions(object, &mut inner);
+            let found = type_functions(object, &mut inner, &defaults);
             work.extend(
                 found
                     .into_iter()
