@@ -1182,19 +1182,10 @@ fn check_code_after(object: pg_sys::Oid, tag: &str) -> Result<(), TviewError> {
                         || m.table == t
                         || crate::pg::scan::internal_parts(m.table).contains(&t))
             }
-            Touched::Family(f) => {
-                f != pg_sys::InvalidOid
-                    && crate::checks::maintained_tables(m.view, m.owner, Some(m.table))
-                        .iter()
-                        .any(|&(t, _)| {
-                            crate::pg::scan::indexes(t).iter().any(|i| {
-                                i.keys.iter().any(|&(_, class, _)| {
-                                    // SAFETY: an operator class syscache lookup.
-                                    (unsafe { pg_sys::get_opclass_family(class) }) == f
-                                })
-                            })
-                        })
-            }
+            // A family's members run through the indexes that use it, and (a default class)
+            // wherever values of its type are compared, sorted or hashed, a built-in type's
+            // too: every TVIEW is checked (only a superuser changes a family, rarely).
+            Touched::Family(f) => f != pg_sys::InvalidOid,
             Touched::Type(typ) => m.sources.iter().any(|&t| {
                 crate::pg::scan::column_types(t).iter().any(|&c| {
                     crate::pg::scan::text_round_trip_functions(c)

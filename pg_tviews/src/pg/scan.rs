@@ -1105,12 +1105,35 @@ fn type_functions(
         for target in [pg_sys::JSONOID, pg_sys::JSONBOID] {
             funcs.extend(cast_function(typ, target));
         }
-        for family in defaults.families_for(typ) {
-            funcs.extend(family_functions(family));
-            funcs.extend(family_operator_functions(family));
-        }
+    }
+    // Built-in types too: json, point, xml and others have no default class of their own,
+    // and one a superuser makes for them (over another role's functions) compares their
+    // arrays and rows.
+    for family in defaults.families_for(typ) {
+        funcs.extend(family_functions(family));
+        funcs.extend(family_operator_functions(family));
     }
     funcs
+}
+
+/// The types of the columns a function returns through OUT (or INOUT, or `RETURNS TABLE`)
+/// parameters: its declared result is `record`, and PostgreSQL records no dependency on
+/// them, yet their values are what the definition handles.
+fn result_column_types(func: pg_sys::Oid) -> Vec<pg_sys::Oid> {
+    // SAFETY: a function lookup; the descriptor (when there is one) is read, not kept.
+    unsafe {
+        let mut result: pg_sys::Oid = pg_sys::InvalidOid;
+        let mut desc: pg_sys::TupleDesc = std::ptr::null_mut();
+        let class = pg_sys::get_func_result_type(func, &mut result, &mut desc);
+        if class != pg_sys::TypeFuncClass::TYPEFUNC_COMPOSITE || desc.is_null() {
+            return Vec::new();
+        }
+        crate::pg::tupdesc::attributes(desc)
+            .iter()
+            .filter(|a| !a.attisdropped)
+            .map(|a| a.atttypid)
+            .collect()
+    }
 }
 
 /// The default B-tree and hash operator classes that are not built in (an extension's, a
@@ -1301,8 +1324,13 @@ pub fn definition_reach(view: pg_sys::Oid) -> Reach {
             // SAFETY: a function syscache lookup of an existing function.
             let returns = unsafe { pg_sys::get_func_rettype(object) };
             // What a function returns is converted to its declared type (a domain's checks
-            // run on it).
+            // run on it), and through OUT parameters to theirs.
             work.push((pg_sys::TypeRelationId, returns, true, check, inert));
+            work.extend(
+                result_column_types(object)
+                    .into_iter()
+                    .map(|t| (pg_sys::TypeRelationId, t, true, check, inert)),
+            );
             work.extend(
                 aggregate_functions(object)
                     .into_iter()

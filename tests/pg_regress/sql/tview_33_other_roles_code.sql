@@ -309,6 +309,51 @@ REVOKE ALL ON oa.tb_num FROM or_heir;
 REVOKE ALL ON SCHEMA oa FROM or_heir;
 DROP ROLE or_heir;
 
+-- 15. Types PostgreSQL compares with a default operator class found at run time: a class a
+-- superuser makes for a built-in type that has none (point) over another role's functions
+-- compares point arrays; a function returning a tenant's type through OUT parameters
+-- (declared as record) hands its values to to_jsonb, which runs the type's cast to json
+-- made later. Refused at creation, and the cast refused at the DDL. (A class made after
+-- creation for a type the definition compares is refused at the DDL, as the families of
+-- every TVIEW are checked then.)
+SET ROLE or_tenant;
+CREATE FUNCTION ot.pcmp(a point, b point) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 0 $$;
+CREATE FUNCTION ot.peq(a point, b point) RETURNS bool LANGUAGE sql IMMUTABLE AS $$ SELECT a ~= b $$;
+CREATE FUNCTION ot.plt(a point, b point) RETURNS bool LANGUAGE sql IMMUTABLE AS $$ SELECT false $$;
+CREATE OPERATOR ot.= (leftarg = point, rightarg = point, function = ot.peq);
+CREATE OPERATOR ot.< (leftarg = point, rightarg = point, function = ot.plt);
+CREATE OPERATOR ot.<= (leftarg = point, rightarg = point, function = ot.peq);
+CREATE OPERATOR ot.> (leftarg = point, rightarg = point, function = ot.plt);
+CREATE OPERATOR ot.>= (leftarg = point, rightarg = point, function = ot.peq);
+CREATE TYPE ot.color AS ENUM ('red', 'green');
+CREATE FUNCTION ot.c2j(x ot.color) RETURNS json LANGUAGE sql IMMUTABLE AS $$ SELECT to_json('x' || x::text) $$;
+RESET ROLE;
+GRANT USAGE ON SCHEMA ot TO or_owner;
+SET ROLE or_owner;
+CREATE TABLE oa.tb_pt (pk_pt int PRIMARY KEY, pts point[] NOT NULL, a text NOT NULL);
+INSERT INTO oa.tb_pt VALUES (1, ARRAY[point(1, 1)], 'red,green');
+CREATE FUNCTION oa.colors(x text) RETURNS TABLE(c ot.color, n int) LANGUAGE sql IMMUTABLE
+    AS $$ SELECT u::ot.color, 1 FROM pg_catalog.unnest(pg_catalog.string_to_array(x, ',')) u $$;
+RESET ROLE;
+CREATE OPERATOR CLASS ot.point_ops DEFAULT FOR TYPE point USING btree AS
+    OPERATOR 1 ot.<, OPERATOR 2 ot.<=, OPERATOR 3 ot.=, OPERATOR 4 ot.>=, OPERATOR 5 ot.>,
+    FUNCTION 1 ot.pcmp(point, point);
+SET ROLE or_owner;
+SELECT pg_tviews_create('oa.pt', $$ SELECT p.pk_pt, p.pts <> ARRAY[point(0, 0)] AS moved FROM oa.tb_pt p $$);
+RESET ROLE;
+DROP OPERATOR CLASS ot.point_ops USING btree;
+SET ROLE or_owner;
+SELECT pg_tviews_create('oa.cj', $$ SELECT p.pk_pt,
+    (SELECT max(to_jsonb(c.c)::text) FROM oa.colors(p.a) c) AS m FROM oa.tb_pt p $$);
+RESET ROLE;
+SET ROLE or_tenant;
+CREATE CAST (ot.color AS json) WITH FUNCTION ot.c2j(ot.color);
+RESET ROLE;
+UPDATE oa.tb_pt SET a = 'green' WHERE pk_pt = 1;
+SELECT * FROM oa.tv_cj;
+SELECT * FROM pg_tviews_check('oa.cj');
+DROP TABLE oa.tv_cj;
+
 DROP SCHEMA oa CASCADE;
 DROP SCHEMA ol CASCADE;
 DROP SCHEMA ot CASCADE;
