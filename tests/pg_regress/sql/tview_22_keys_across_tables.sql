@@ -327,10 +327,11 @@ DO $$
 DECLARE
     t text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_collation WHERE collprovider = 'i') THEN
-        RETURN;
-    END IF;
-    CREATE COLLATION kat.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    BEGIN
+        CREATE COLLATION kat.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+    EXCEPTION WHEN feature_not_supported THEN
+        RETURN;  -- a build without ICU (PostgreSQL 16 lists ICU collations all the same)
+    END;
     CREATE TABLE kat.tb_ci_post (pk_post int PRIMARY KEY, label text COLLATE kat.ci, title text);
     CREATE TABLE kat.tb_ci_tag (pk_tag text PRIMARY KEY, label text COLLATE kat.ci, descr text);
     INSERT INTO kat.tb_ci_post VALUES (1, 'red', 'T1');
@@ -373,6 +374,10 @@ BEGIN
         IS DISTINCT FROM 'D2-new+r,D1-new+r' THEN
         RAISE EXCEPTION 'tv_ci_post_tag: %', (SELECT pg_catalog.string_agg(descr, ',') FROM kat.tv_ci_post_tag);
     END IF;
+    -- Dropped here: the output is the same with or without ICU.
+    DROP TABLE kat.tv_ci_post_tag, kat.tv_ci_node, kat.tv_mix_post_tag;
+    DROP TABLE kat.tb_ci_post, kat.tb_ci_tag, kat.tb_ci_node, kat.tb_mix_post, kat.tb_mix_tag;
+    DROP COLLATION kat.ci;
 END
 $$;
 
