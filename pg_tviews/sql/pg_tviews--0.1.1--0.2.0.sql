@@ -154,7 +154,7 @@ STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'pg_tviews_after_alter_wrapper';
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, CREATE STATISTICS, CREATE OPERATOR, ALTER OPERATOR, ALTER ROUTINE, CREATE OPERATOR CLASS and ALTER OPERATOR FAMILY, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, its operator class, a CHECK or statistics expression on a table it reads or writes, a cast to or from text or a domain CHECK inside a column''s type, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, REINDEX (PostgreSQL 17 and later), CREATE STATISTICS, CREATE OPERATOR, ALTER OPERATOR, ALTER ROUTINE, CREATE OPERATOR CLASS and ALTER OPERATOR FAMILY, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, its operator class, a CHECK or statistics expression on a table it reads or writes, a cast to or from text or a domain CHECK inside a column''s type, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -272,3 +272,17 @@ ALTER EVENT TRIGGER pg_tviews_ddl_command_start ENABLE ALWAYS;
 ALTER EVENT TRIGGER pg_tviews_ddl_command_end ENABLE ALWAYS;
 ALTER EVENT TRIGGER pg_tviews_sql_drop ENABLE ALWAYS;
 ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
+-- REINDEX fires event triggers from PostgreSQL 17 on (each index it builds, tagged REINDEX):
+-- it makes valid an index a refused CREATE INDEX CONCURRENTLY left invalid. Before 17 the
+-- next write refuses such an index instead.
+DO $pgtv$
+BEGIN
+    IF pg_catalog.current_setting('server_version_num')::int >= 170000 THEN
+        CREATE EVENT TRIGGER pg_tviews_reindex ON ddl_command_end WHEN TAG IN ('REINDEX')
+            EXECUTE FUNCTION @extschema@.pg_tviews_on_alter();
+        ALTER EVENT TRIGGER pg_tviews_reindex ENABLE ALWAYS;
+        COMMENT ON EVENT TRIGGER pg_tviews_reindex IS
+        'pg_tviews: REINDEX that makes valid an index running code of a role other than a TVIEW''s owner or a superuser is refused (PostgreSQL 17 and later).';
+    END IF;
+END
+$pgtv$;

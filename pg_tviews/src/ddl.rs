@@ -1124,8 +1124,9 @@ fn pg_tviews_after_alter(relation: pg_sys::Oid) {
 
 /// Commands the event trigger reports only for [`check_code_after`]: what they make or
 /// change is read by maintenance's planning, never by a definition's values.
-const CODE_TAGS: [&str; 6] = [
+const CODE_TAGS: [&str; 7] = [
     "CREATE INDEX",
+    "REINDEX",
     "CREATE STATISTICS",
     "CREATE OPERATOR",
     "ALTER OPERATOR",
@@ -1156,12 +1157,16 @@ fn check_code_after(object: pg_sys::Oid, tag: &str) -> Result<(), TviewError> {
     // SAFETY: catalog lookups; InvalidOid / '\0' for what is not there.
     let touched = unsafe {
         match tag {
-            "CREATE INDEX" | "ALTER TABLE" => match pg_sys::get_rel_relkind(object) as u8 {
-                pg_sys::RELKIND_INDEX | pg_sys::RELKIND_PARTITIONED_INDEX => {
-                    Touched::Table(pg_sys::IndexGetRelation(object, true))
+            // REINDEX makes an index valid again (one a refused CREATE INDEX CONCURRENTLY
+            // left invalid): from then on the planner uses it.
+            "CREATE INDEX" | "REINDEX" | "ALTER TABLE" => {
+                match pg_sys::get_rel_relkind(object) as u8 {
+                    pg_sys::RELKIND_INDEX | pg_sys::RELKIND_PARTITIONED_INDEX => {
+                        Touched::Table(pg_sys::IndexGetRelation(object, true))
+                    }
+                    _ => Touched::Table(object),
                 }
-                _ => Touched::Table(object),
-            },
+            }
             "CREATE STATISTICS" => Touched::Table(crate::pg::scan::statistics_table(object)),
             "CREATE OPERATOR" | "ALTER OPERATOR" => Touched::Function(pg_sys::get_opcode(object)),
             "ALTER FUNCTION" | "ALTER ROUTINE" => Touched::Function(object),
@@ -1450,7 +1455,7 @@ fn after_alter_checks(
 extension_sql!(
     r#"
 COMMENT ON FUNCTION pg_tviews_after_alter(oid) IS
-'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, CREATE STATISTICS, CREATE OPERATOR, ALTER OPERATOR, ALTER ROUTINE, CREATE OPERATOR CLASS and ALTER OPERATOR FAMILY, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, its operator class, a CHECK or statistics expression on a table it reads or writes, a cast to or from text or a domain CHECK inside a column''s type, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
+'pg_tviews internal: called by the ddl_command_end event trigger after ALTER TABLE, ALTER VIEW, CREATE (OR REPLACE) VIEW or FUNCTION, ALTER FUNCTION, ALTER TYPE, ALTER DOMAIN, ALTER TEXT SEARCH CONFIGURATION or DICTIONARY, CREATE TEXT SEARCH CONFIGURATION, CREATE RULE, CREATE TRIGGER, CREATE SCHEMA (for the objects it creates), COMMENT, CREATE INDEX, REINDEX (PostgreSQL 17 and later), CREATE STATISTICS, CREATE OPERATOR, ALTER OPERATOR, ALTER ROUTINE, CREATE OPERATOR CLASS and ALTER OPERATOR FAMILY, for an object that command changed (a comment matters only on a tally state table, which is built again, as is a state table altered in any way): code of a role other than a TVIEW''s owner or a superuser that its maintenance would now run (an index, its operator class, a CHECK or statistics expression on a table it reads or writes, a cast to or from text or a domain CHECK inside a column''s type, an operator''s new negator or commutator, a function given to another owner) is refused; the definition view follows its TVIEW table''s owner; FORCE ROW LEVEL SECURITY, changed columns or an unlogged TVIEW table, a TVIEW table or state table made a partition, a parent or child by inheritance or given rules or BEFORE row triggers, and row security on a source that applies to its owner are refused; TVIEWs whose definition changed under them (a helper view, a function, type or text search configuration they use, a column added to a table read as whole rows) are checked again and recomputed.';
 
 CREATE FUNCTION pg_tviews_on_alter() RETURNS event_trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
@@ -1488,6 +1493,20 @@ CREATE EVENT TRIGGER pg_tviews_alter ON ddl_command_end
 ALTER EVENT TRIGGER pg_tviews_alter ENABLE ALWAYS;
 COMMENT ON EVENT TRIGGER pg_tviews_alter IS
 'pg_tviews: ALTER TABLE tv_<name> OWNER TO carries the TVIEW; changes that would break maintenance are refused.';
+-- REINDEX fires event triggers from PostgreSQL 17 on (each index it builds, tagged REINDEX):
+-- it makes valid an index a refused CREATE INDEX CONCURRENTLY left invalid. Before 17 the
+-- next write refuses such an index instead.
+DO $pgtv$
+BEGIN
+    IF pg_catalog.current_setting('server_version_num')::int >= 170000 THEN
+        CREATE EVENT TRIGGER pg_tviews_reindex ON ddl_command_end WHEN TAG IN ('REINDEX')
+            EXECUTE FUNCTION @extschema@.pg_tviews_on_alter();
+        ALTER EVENT TRIGGER pg_tviews_reindex ENABLE ALWAYS;
+        COMMENT ON EVENT TRIGGER pg_tviews_reindex IS
+        'pg_tviews: REINDEX that makes valid an index running code of a role other than a TVIEW''s owner or a superuser is refused (PostgreSQL 17 and later).';
+    END IF;
+END
+$pgtv$;
 "#,
     name = "event_trigger_alter",
     requires = [pg_tviews_after_alter]

@@ -197,8 +197,15 @@ impl TviewError {
                 tview,
                 cause,
             } => Some(format!(
-                "{}{command} changes what the definition reads or means, and pg_tviews analyzed it again as at creation: keep what it relies on, or drop the TVIEW first (DROP TABLE {tview}) and create it again after the change.",
-                cause.hint().map(|h| format!("{h} ")).unwrap_or_default()
+                "{}{command} changes what the definition reads or means, and pg_tviews analyzed it again as at creation: keep what it relies on, or drop the TVIEW first (DROP TABLE {tview}) and create it again after the change.{}",
+                cause.hint().map(|h| format!("{h} ")).unwrap_or_default(),
+                if command == "REINDEX" {
+                    // These commit each index before ddl_command_end runs: the error cannot
+                    // undo them.
+                    " REINDEX CONCURRENTLY and REINDEX SCHEMA, DATABASE or SYSTEM keep each index they built before this check: if the index is valid now, drop it (DROP INDEX); every write to the TVIEW's sources is refused until then."
+                } else {
+                    ""
+                }
             )),
             TviewError::Core(e) => e.hint(),
             TviewError::NotASingleSelect { .. } => Some(

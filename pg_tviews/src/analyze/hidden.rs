@@ -161,7 +161,7 @@ pub fn candidates(definition: &str) -> Result<(Vec<Candidate>, Vec<String>), Tvi
             };
             let Some(pk) = crate::pg::scan::indexes(relid)
                 .into_iter()
-                .find(|i| i.primary && i.immediate && i.valid)
+                .find(|i| i.primary && i.immediate && i.valid && i.compares_as_columns(relid))
             else {
                 left_out.push(format!(
                     "{} has no primary key checked at every statement",

@@ -882,7 +882,9 @@ pub fn primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, TviewError
 
 /// The primary key columns of `relid` when the key is checked at every statement, not
 /// deferred to commit: old and new rows of one statement pair up on such a key only (with a
-/// DEFERRABLE key, two new rows may claim one old row's key until commit).
+/// DEFERRABLE key, two new rows may claim one old row's key until commit). Either counts
+/// only when the key compares its columns as their own `=` does (see
+/// [`crate::pg::scan::IndexRow::compares_as_columns`]): rows are paired and found with `=`.
 pub fn immediate_primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, TviewError> {
     Ok(primary_key_where(relid, true))
 }
@@ -890,7 +892,8 @@ pub fn immediate_primary_key(relid: pg_sys::Oid) -> Result<Option<Vec<String>>, 
 fn primary_key_where(relid: pg_sys::Oid, immediate: bool) -> Option<Vec<String>> {
     let index = crate::pg::scan::indexes(relid)
         .into_iter()
-        .find(|i| i.primary && (i.immediate || !immediate))?;
+        .find(|i| i.primary && (i.immediate || !immediate))
+        .filter(|i| i.compares_as_columns(relid))?;
     let cols: Vec<String> = index
         .keys
         .iter()

@@ -993,8 +993,9 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
 /// The name of a GROUP BY or DISTINCT column of `q` whose equal values need not be identical
 /// (see [`equal_means_identical`]) and that the level shows: a DISTINCT column, or a
 /// grouping column read by an output column outside aggregates (as it is, or in an
-/// expression: `to_jsonb(x)`, `x::text`). Grouping columns the table's primary key (or
-/// another NOT NULL unique set) among the grouping columns determines come from one row.
+/// expression: `to_jsonb(x)`, `x::text`). The columns of a table whose primary key (or
+/// another NOT NULL unique set) is among the grouping columns, that key's own included, come
+/// from one row (see [`super::unique::grouping_from_one_row`]).
 ///
 /// # Safety
 /// `q` must be a valid analyzed Query.
@@ -1056,10 +1057,10 @@ unsafe fn shows_grouped_spelling(q: *mut pg_sys::Query) -> Result<Option<String>
             return Ok(None);
         }
         // Only now the catalog reads of the grouped tables' unique sets.
-        let dependents = super::unique::grouping_dependents(q)?;
+        let one_row = super::unique::grouping_from_one_row(q)?;
         let exposed: Vec<*mut pg_sys::Node> = exposed
             .into_iter()
-            .filter(|(resno, _)| !dependents.contains(resno))
+            .filter(|(resno, _)| !one_row.contains(resno))
             .map(|(_, expr)| expr)
             .collect();
         if exposed.is_empty() {

@@ -60,10 +60,12 @@ pub unsafe fn output_column_unique(
                 // a helper view): say what repeats it there.
                 // (For the message only: what repeats it inside may be all there is to say.)
                 Err(ids) if ids == [item] => match level.subquery(item) {
-                    Some(sub) => match output_column_unique(sub, column as usize)? {
-                        Err(inner) => Err(inner),
-                        Ok(()) => Err(vec![format!("rows of {}", items[item].name)]),
-                    },
+                    Some((sub, chain)) => {
+                        match within(chain, || output_column_unique(sub, column as usize))? {
+                            Err(inner) => Err(inner),
+                            Ok(()) => Err(vec![format!("rows of {}", items[item].name)]),
+                        }
+                    }
                     None => Err(vec![format!("rows of {}", items[item].name)]),
                 },
                 Err(ids) => Err(ids
@@ -429,46 +431,64 @@ unsafe fn grouped_set(query: *mut pg_sys::Query) -> Result<Option<BTreeSet<u32>>
         return Ok(None);
     };
     let mut set = BTreeSet::new();
-    for (te, dependent) in grouping {
-        if dependent {
+    for g in grouping {
+        if g.dependent {
             continue;
         }
         // SAFETY: target entries of the query.
         unsafe {
-            if (*te).resjunk {
+            if (*g.entry).resjunk {
                 return Ok(None);
             }
-            set.insert((*te).resno as u32);
+            set.insert((*g.entry).resno as u32);
         }
     }
     Ok(Some(set))
 }
 
-/// The output columns (resnos) of `query`'s GROUP BY list that other grouping columns
-/// determine: the rest of a row of a table whose NOT NULL unique set is grouped by (`GROUP BY
-/// p.pk, p.title`: title). A group holds one value of each, from one row.
+/// The output columns (resnos) of `query`'s GROUP BY list whose value a group takes from one
+/// row: every column of a table whose NOT NULL unique set is grouped by, that set's own
+/// columns included (`GROUP BY p.pk, p.title`: pk and title; a group holds one row of `p`,
+/// the set compared with the equality its uniqueness holds in, so `p.pk` shows that row's
+/// spelling even under a case-insensitive collation).
 ///
 /// # Safety
 /// `query` must be a valid analyzed and rewritten Query.
-pub unsafe fn grouping_dependents(query: *mut pg_sys::Query) -> Result<BTreeSet<u32>, TviewError> {
+pub unsafe fn grouping_from_one_row(
+    query: *mut pg_sys::Query,
+) -> Result<BTreeSet<u32>, TviewError> {
     // SAFETY: per contract.
     Ok(unsafe { grouping_entries(query)? }
         .unwrap_or_default()
         .into_iter()
-        .filter(|(_, dependent)| *dependent)
+        .filter(|g| g.one_row)
         // SAFETY: target entries of the query.
-        .map(|(te, _)| unsafe { (*te).resno as u32 })
+        .map(|g| unsafe { (*g.entry).resno as u32 })
         .collect())
 }
 
+/// One GROUP BY expression, as [`grouping_entries`] sees it.
+struct Grouping {
+    entry: *mut pg_sys::TargetEntry,
+    /// Other grouping columns determine it (a column of a table whose unique set is grouped
+    /// by, outside that set).
+    dependent: bool,
+    /// The group takes it from one row of its table (a column of a table whose unique set is
+    /// grouped by, that set's columns included).
+    one_row: bool,
+}
+
 /// The GROUP BY list's target entries, each with whether other grouping columns determine
-/// it; `None` when a grouping uses an equality other than its type's default.
-unsafe fn grouping_entries(
-    query: *mut pg_sys::Query,
-) -> Result<Option<Vec<(*mut pg_sys::TargetEntry, bool)>>, TviewError> {
+/// it; `None` when a grouping uses an equality other than its type's default, or the level
+/// has GROUPING SETS, ROLLUP or CUBE (its groupings are each a part of the list: the group
+/// of `(title)` in `GROUPING SETS ((pk, title), (title))` holds several rows of the table).
+unsafe fn grouping_entries(query: *mut pg_sys::Query) -> Result<Option<Vec<Grouping>>, TviewError> {
     // SAFETY: as for unique_sets.
     unsafe {
         let q = &*query;
+        if !q.groupingSets.is_null() {
+            return Ok(None);
+        }
         let level = Level::describe(query)?;
         let items = level.items();
         let mut grouping: Vec<(*mut pg_sys::TargetEntry, Option<(usize, u32)>)> = Vec::new();
@@ -487,7 +507,9 @@ unsafe fn grouping_entries(
         // that set. Its other grouping columns are the same throughout a group (a row with
         // the set NULL is a null-extended row, all NULL). A subquery's or a one-row item's
         // unique sets do not count: a NULL-extended and a real row, or LATERAL rows of
-        // different outer rows, can meet in one group.
+        // different outer rows, can meet in one group. The set's columns are grouped as
+        // plain columns (origin), so with their column's collation, the one the unique
+        // index holds in (unique_indexes): one group, one row of the table.
         let determining: BTreeMap<usize, &BTreeSet<u32>> = (0..items.len())
             .filter_map(|id| {
                 level.determining[id]
@@ -499,11 +521,13 @@ unsafe fn grouping_entries(
         Ok(Some(
             grouping
                 .into_iter()
-                .map(|(te, origin)| {
-                    let dependent = origin.is_some_and(|(id, c)| {
-                        determining.get(&id).is_some_and(|s| !s.contains(&c))
-                    });
-                    (te, dependent)
+                .map(|(entry, origin)| {
+                    let set = origin.and_then(|(id, c)| determining.get(&id).map(|s| (s, c)));
+                    Grouping {
+                        entry,
+                        dependent: set.is_some_and(|(s, c)| !s.contains(&c)),
+                        one_row: set.is_some(),
+                    }
                 })
                 .collect(),
         ))
@@ -667,14 +691,18 @@ impl Level {
             .collect()
     }
 
-    /// The query of item `item`, when it is a subquery.
-    unsafe fn subquery(&self, item: usize) -> Option<*mut pg_sys::Query> {
+    /// The query of item `item`, when it is a subquery or a `WITH` query, with the queries
+    /// enclosing it.
+    unsafe fn subquery(
+        &self,
+        item: usize,
+    ) -> Option<(*mut pg_sys::Query, Vec<*mut pg_sys::Query>)> {
         // SAFETY: rtindexes index this query's range table.
         unsafe {
             let rte =
                 list_nth::<pg_sys::RangeTblEntry>((*self.query).rtable, self.rtindexes[item] - 1)?;
             match (*rte).rtekind {
-                pg_sys::RTEKind::RTE_SUBQUERY => Some((*rte).subquery),
+                pg_sys::RTEKind::RTE_SUBQUERY => Some(((*rte).subquery, chain_to(self.query))),
                 _ => cte_query(self.query, rte),
             }
         }
@@ -859,27 +887,62 @@ struct ItemInfo {
     lateral: BTreeSet<usize>,
 }
 
-/// The query of a `WITH` query that range-table entry `rte` of `query` reads, when it is one
-/// of `query`'s own and not recursive: its rows are those of that query, as for a subquery
-/// in FROM (PostgreSQL inlines it as one unless it is MATERIALIZED, which changes no row).
+thread_local! {
+    /// The queries enclosing the level being described, outermost first: where a `WITH`
+    /// query that an inner level reads (`ctelevelsup` levels up) is found.
+    static ENCLOSING: std::cell::RefCell<Vec<*mut pg_sys::Query>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Run `f` with `chain` as the enclosing queries, the previous ones restored after (on an
+/// error or an unwinding PostgreSQL error too).
+fn within<T>(chain: Vec<*mut pg_sys::Query>, f: impl FnOnce() -> T) -> T {
+    struct Restore(Vec<*mut pg_sys::Query>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = std::mem::take(&mut self.0);
+            ENCLOSING.with(|e| *e.borrow_mut() = previous);
+        }
+    }
+    let _restore = Restore(ENCLOSING.with(|e| std::mem::replace(&mut *e.borrow_mut(), chain)));
+    f()
+}
+
+/// `query` below the queries enclosing it: the enclosing queries of its subqueries.
+fn chain_to(query: *mut pg_sys::Query) -> Vec<*mut pg_sys::Query> {
+    let mut chain = ENCLOSING.with(|e| e.borrow().clone());
+    chain.push(query);
+    chain
+}
+
+/// The query of a `WITH` query that range-table entry `rte` of `query` reads, when it is not
+/// recursive and is `query`'s own or an enclosing query's (`WITH a AS (...), b AS (SELECT ...
+/// FROM a ...)`: `b` reads `a` one level up), with the queries enclosing it (the one that
+/// defines it last): its rows are those of that query, as for a subquery in FROM
+/// (PostgreSQL inlines it as one unless it is MATERIALIZED, which changes no row). None for
+/// a level further up than the enclosing queries known (a level described on its own).
 ///
 /// # Safety
 /// `query` must be a valid Query and `rte` an entry of its range table.
 unsafe fn cte_query(
     query: *mut pg_sys::Query,
     rte: *mut pg_sys::RangeTblEntry,
-) -> Option<*mut pg_sys::Query> {
-    // SAFETY: per the contract; list elements are CommonTableExpr nodes.
+) -> Option<(*mut pg_sys::Query, Vec<*mut pg_sys::Query>)> {
+    // SAFETY: per the contract; list elements are CommonTableExpr nodes; the enclosing
+    // queries are valid while `query` is (they hold it).
     unsafe {
         let r = &*rte;
-        if r.rtekind != pg_sys::RTEKind::RTE_CTE || r.self_reference || r.ctelevelsup != 0 {
+        if r.rtekind != pg_sys::RTEKind::RTE_CTE || r.self_reference {
             return None;
         }
+        let mut chain = chain_to(query);
+        let definer = chain.len().checked_sub(1 + r.ctelevelsup as usize)?;
+        chain.truncate(definer + 1);
         let name = crate::pg::nodes::cstring(r.ctename)?;
-        list_iter::<pg_sys::CommonTableExpr>((*query).cteList)
+        list_iter::<pg_sys::CommonTableExpr>((*chain[definer]).cteList)
             .find(|c| crate::pg::nodes::cstring((**c).ctename).as_deref() == Some(name.as_str()))
             .filter(|c| !(**c).cterecursive && is_a((**c).ctequery, pg_sys::NodeTag::T_Query))
-            .map(|c| (*c).ctequery as *mut pg_sys::Query)
+            .map(|c| ((*c).ctequery as *mut pg_sys::Query, chain))
     }
 }
 
@@ -945,7 +1008,7 @@ unsafe fn describe_item(
             }
             pg_sys::RTEKind::RTE_SUBQUERY => item(
                 format!("subquery {}", alias()),
-                unique_sets(r.subquery)?.0,
+                within(chain_to(query), || unique_sets(r.subquery))?.0,
                 Vec::new(),
                 if r.lateral {
                     outer_references(r.subquery)
@@ -954,9 +1017,9 @@ unsafe fn describe_item(
                 },
             ),
             pg_sys::RTEKind::RTE_CTE => match cte_query(query, rte) {
-                Some(q) => item(
+                Some((q, chain)) => item(
                     format!("WITH query {}", alias()),
-                    unique_sets(q)?.0,
+                    within(chain, || unique_sets(q))?.0,
                     Vec::new(),
                     BTreeSet::new(),
                 ),
@@ -1031,22 +1094,14 @@ pub(crate) fn unique_indexes(
             }
             continue;
         }
-        let mut cols = BTreeSet::new();
-        let mut all_not_null = true;
-        let usable = index.keys.iter().all(|&(attnum, class, collation)| {
-            let Some((not_null, column_collation, _)) = scan::attribute(relid, attnum) else {
-                return false; // an expression (attnum 0) or no such column
-            };
-            let Some((default, method)) = scan::opclass(class) else {
-                return false;
-            };
-            all_not_null &= not_null;
-            cols.insert(attnum as u32);
-            default && method == pg_sys::BTREE_AM_OID && collation == column_collation
-        });
-        if !usable || index.keys.is_empty() {
+        if !index.compares_as_columns(relid) {
             continue;
         }
+        let cols: BTreeSet<u32> = index.keys.iter().map(|k| k.0 as u32).collect();
+        let all_not_null = index
+            .keys
+            .iter()
+            .all(|k| scan::attribute(relid, k.0).is_some_and(|a| a.0));
         let nulls = if all_not_null {
             Nulls::NotNull
         } else if index.nulls_not_distinct {
@@ -1075,7 +1130,9 @@ unsafe fn composite_index_columns(
 ) -> Option<(BTreeSet<u32>, Nulls)> {
     use crate::pg::nodes::{is_a, list_iter, list_len, list_nth};
     use crate::pg::scan;
-    if scan::opclass(class) != Some((true, pg_sys::BTREE_AM_OID)) {
+    // SAFETY: the index's one expression gives its type (checked again below).
+    let typ = unsafe { pg_sys::get_atttype(index, 1) };
+    if scan::opclass_is_default_for(class, typ) != Some((true, pg_sys::BTREE_AM_OID)) {
         return None;
     }
     // SAFETY: per contract; the index expressions are a copy in the current memory context,

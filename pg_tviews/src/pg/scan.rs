@@ -255,6 +255,27 @@ pub struct IndexRow {
     pub keys: Vec<(i16, pg_sys::Oid, pg_sys::Oid)>,
 }
 
+impl IndexRow {
+    /// Does the index compare its key columns of `relid` as the columns' own equality does:
+    /// each a plain column, under its type's default btree class (see
+    /// [`opclass_is_default_for`]) and the column's collation? Only then do two rows it
+    /// tells apart differ for every query comparing those columns with `=` (a primary key
+    /// `USING INDEX` of a `text_ops` index on a `citext` column holds `'a'` and `'A'`,
+    /// which `=` finds equal).
+    pub fn compares_as_columns(&self, relid: pg_sys::Oid) -> bool {
+        !self.keys.is_empty()
+            && self.keys.iter().all(|&(attnum, class, collation)| {
+                let Some((_, column_collation, _)) = attribute(relid, attnum) else {
+                    return false; // an expression (attnum 0) or no such column
+                };
+                // SAFETY: a column of `relid`, found above.
+                let typ = unsafe { pg_sys::get_atttype(relid, attnum) };
+                opclass_is_default_for(class, typ) == Some((true, pg_sys::BTREE_AM_OID))
+                    && collation == column_collation
+            })
+    }
+}
+
 /// The indexes of `relid`, in OID order.
 pub fn indexes(relid: pg_sys::Oid) -> Vec<IndexRow> {
     let mut rows = Vec::new();
@@ -334,16 +355,31 @@ pub fn attribute(relid: pg_sys::Oid, attnum: i16) -> Option<(bool, pg_sys::Oid, 
     .flatten()
 }
 
-/// Operator class `opclass`: whether it is its type's default, and its access method.
-pub fn opclass(opclass: pg_sys::Oid) -> Option<(bool, pg_sys::Oid)> {
+/// Operator class `opclass`: its access method, and whether it compares values of `typ` as
+/// `typ`'s default class of that method does (the class of an index on a column of type
+/// `typ`: `text_ops` on a `citext` column is the default class of `text`, not of `citext`,
+/// and tells `'a'` from `'A'`). The same family means the same operators.
+pub fn opclass_is_default_for(
+    opclass: pg_sys::Oid,
+    typ: pg_sys::Oid,
+) -> Option<(bool, pg_sys::Oid)> {
     use pg_sys::SysCacheIdentifier::CLAOID;
-    // SAFETY: CLAOID rows are pg_opclass rows.
+    // SAFETY: CLAOID rows are pg_opclass rows; type and class lookups by OID.
     unsafe {
-        syscache_row(
+        let (default, method, intype, family) = syscache_row(
             CLAOID,
             &[pg_sys::Datum::from(opclass)],
-            |c: &pg_sys::FormData_pg_opclass, _| (c.opcdefault, c.opcmethod),
-        )
+            |c: &pg_sys::FormData_pg_opclass, _| {
+                (c.opcdefault, c.opcmethod, c.opcintype, c.opcfamily)
+            },
+        )?;
+        // The common case without a search of the method's classes: the default class of
+        // the column's own type (a domain's: its base type's).
+        let same = (default && (intype == typ || intype == pg_sys::getBaseType(typ))) || {
+            let theirs = pg_sys::GetDefaultOpClass(typ, method);
+            theirs != pg_sys::InvalidOid && pg_sys::get_opclass_family(theirs) == family
+        };
+        Some((same, method))
     }
 }
 

@@ -201,6 +201,47 @@ SELECT * FROM tv_by_price;
 SELECT * FROM tv_tags_counted;
 SELECT * FROM tv_tagged_rows ORDER BY id;
 SELECT pg_tviews_check('tagged_rows') AS tagged_rows, pg_tviews_check('by_money') AS by_money;
+CREATE TABLE tb_num (k numeric PRIMARY KEY, label text);
+CREATE TABLE tb_num_part (id int PRIMARY KEY, k numeric, qty int);
+INSERT INTO tb_num VALUES (1.0, 'one');
+INSERT INTO tb_num_part VALUES (1, 1.00, 2), (2, 1, 3);
+SELECT pg_tviews_create('num_parts', $$SELECT n.k, n.label, sum(p.qty) AS qty FROM tb_num n LEFT JOIN tb_num_part p ON p.k = n.k GROUP BY n.k$$);
+UPDATE tb_num SET k = 1.000 WHERE k = 1;
+INSERT INTO tb_num_part VALUES (3, 1.0000, 4);
+SELECT k, label, qty FROM tv_num_parts;
+SELECT pg_tviews_check('num_parts') AS num_parts;
+-- Not with GROUPING SETS: the group of (amount) holds several rows of the table.
+CREATE TABLE tb_gs (id int PRIMARY KEY, amount numeric NOT NULL);
+INSERT INTO tb_gs VALUES (1, 1.0), (2, 1.00);
+SELECT pg_tviews_create('gs', $$SELECT p.k, (SELECT jsonb_agg(s.amount ORDER BY s.id) FROM (SELECT g.id, g.amount FROM tb_gs g GROUP BY GROUPING SETS ((g.id, g.amount), (g.amount))) s) AS amounts FROM tb_num p$$);
+-- A unique index counts only with the default operator class of its column's type:
+-- text_ops on a citext column tells 'a' from 'A' (two rows of the table, one group; a
+-- join on it can add two rows).
+CREATE EXTENSION IF NOT EXISTS citext;
+CREATE TABLE tb_cs (code citext NOT NULL, v int);
+CREATE UNIQUE INDEX tb_cs_code_text ON tb_cs (code text_ops);
+INSERT INTO tb_cs VALUES ('a', 1), ('A', 2);
+CREATE TABLE tb_cs_note (id int PRIMARY KEY, code citext);
+INSERT INTO tb_cs_note VALUES (1, 'a');
+SELECT pg_tviews_create('cs_codes', $$SELECT c.code, count(n.id) AS n FROM tb_cs c LEFT JOIN tb_cs_note n ON n.code = c.code GROUP BY c.code$$);
+SELECT pg_tviews_create('cs_notes', $$SELECT n.id, c.v FROM tb_cs_note n JOIN tb_cs c ON c.code = n.code$$);
+DELETE FROM tb_cs WHERE v = 2;
+CREATE UNIQUE INDEX tb_cs_code ON tb_cs (code);
+SELECT pg_tviews_create('cs_codes', $$SELECT c.code, count(n.id) AS n FROM tb_cs c LEFT JOIN tb_cs_note n ON n.code = c.code GROUP BY c.code$$);
+SELECT pg_tviews_create('cs_notes', $$SELECT n.id, c.v FROM tb_cs_note n JOIN tb_cs c ON c.code = n.code$$);
+UPDATE tb_cs SET code = 'A';
+SELECT code, n FROM tv_cs_codes;
+SELECT pg_tviews_check('cs_codes') AS cs_codes, pg_tviews_check('cs_notes') AS cs_notes;
+-- Without the index that makes each group one row, the definition is refused again: every
+-- write fails until the index is back.
+DROP INDEX tb_cs_code;
+UPDATE tb_cs SET v = 3;
+SELECT check_name, ok FROM pg_tviews_health_check() WHERE tview = 'keys.tv_cs_codes' AND NOT ok;
+CREATE UNIQUE INDEX tb_cs_code ON tb_cs (code);
+UPDATE tb_cs SET v = 4;
+SELECT code, n FROM tv_cs_codes;
+DROP TABLE tv_cs_codes, tv_cs_notes, tb_cs, tb_cs_note;
+DROP EXTENSION citext;
 -- 7e. Key locks hash keys under the key column's collation: 'a' and 'A' are one key under
 -- a case-insensitive one, and lock alike (a concurrent writer of the other spelling waits;
 -- the isolation layer runs the two sessions).
@@ -209,6 +250,15 @@ INSERT INTO tb_item_ci VALUES (1, 'a', 1);
 SELECT pg_tviews_create('item_ci', $$SELECT i.code, i.qty FROM tb_item_ci i$$, key => 'code');
 UPDATE tb_item_ci SET qty = 2 WHERE code = 'A';
 SELECT * FROM tv_item_ci;
+-- Grouped by a table's own unique key, a group is one row of that table: the key shows the
+-- row's own spelling, under a case-insensitive collation or in a numeric without a scale.
+CREATE TABLE tb_item_ci_note (id int PRIMARY KEY, code text COLLATE keys.ci NOT NULL, note text);
+INSERT INTO tb_item_ci_note VALUES (1, 'A', 'x'), (2, 'a', 'y');
+SELECT pg_tviews_create('item_ci_notes', $$SELECT i.code, count(n.id) AS notes FROM tb_item_ci i LEFT JOIN tb_item_ci_note n ON n.code = i.code GROUP BY i.code$$);
+UPDATE tb_item_ci SET code = 'A' WHERE id = 1;
+INSERT INTO tb_item_ci_note VALUES (3, 'a', 'z');
+SELECT code, notes FROM tv_item_ci_notes;
+SELECT pg_tviews_check('item_ci_notes') AS item_ci_notes;
 
 -- 7f. Deferred mode keeps a lookup's joined values as text until commit: printed exactly
 -- even when the TVIEW pinned extra_float_digits = 0 (a float printed rounded matched no row).
@@ -284,8 +334,9 @@ UPDATE tb_ord SET amt = amt + 1 WHERE id = 1;
 SELECT pg_tviews_check('code_p') AS code_p, pg_tviews_check('zones') AS zones;
 
 -- A WITH query read like a subquery in FROM proves a key the same way (it was refused: "rows
--- of b can repeat its values"), MATERIALIZED or not, a grouped one by its GROUP BY; a WITH
--- query reading another WITH query of the definition still proves nothing (name the key).
+-- of b can repeat its values"), MATERIALIZED or not, a grouped one by its GROUP BY; so does a
+-- WITH query reading another WITH query of the definition, and a subquery reading one (from
+-- a level below the one that defines it).
 CREATE TABLE tb_wa (id int PRIMARY KEY, i int, j int);
 CREATE TABLE tb_wb (id int PRIMARY KEY, i int, k int);
 INSERT INTO tb_wa SELECT g, g % 4, g FROM generate_series(1, 10) g;
@@ -299,6 +350,9 @@ SELECT pg_tviews_create('w_grouped', $$WITH g AS (SELECT i, count(*) AS n FROM t
     SELECT g.i, g.n FROM g$$);
 SELECT pg_tviews_create('w_nested', $$WITH b AS (SELECT * FROM tb_wb), c AS (SELECT b.id, b.k FROM b WHERE b.k > 4)
     SELECT c.id, c.k FROM c$$);
+SELECT pg_tviews_create('w_below', $$WITH b AS (SELECT * FROM tb_wb)
+    SELECT s.id, s.k, s.j FROM (WITH a AS (SELECT * FROM tb_wa)
+                                SELECT b.id, b.k, a.j FROM b LEFT JOIN a ON a.id = b.i) s$$);
 SELECT tview_name, key_column, key_proven FROM pg_tview_meta WHERE tview_name LIKE 'w\_%' ORDER BY tview_name;
 INSERT INTO tb_wb VALUES (9, 0, 18), (10, 1, 1);
 UPDATE tb_wb SET i = 2 WHERE id = 1;

@@ -377,7 +377,9 @@ INSERT INTO tb_rc VALUES (1, 1, 5);
 SELECT pg_tviews_create('rx', $$ SELECT p.pk, jsonb_build_object('name', p.name,
     'n', (SELECT count(*) FROM tb_rc c WHERE c.fk = p.pk)) AS data FROM tb_rp p $$);
 SELECT pg_tviews_create('ry', $$ SELECT p.pk, p.name FROM tb_rp p $$);
-SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'pg_tviews%' ORDER BY 1;
+-- (pg_tviews_reindex exists from PostgreSQL 17 on: counted, not listed.)
+SELECT evtname, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'pg_tviews%' AND evtname <> 'pg_tviews_reindex' ORDER BY 1;
+SELECT count(*) AS not_always FROM pg_event_trigger WHERE evtname LIKE 'pg_tviews%' AND evtenabled <> 'A';
 SET session_replication_role = replica;
 SELECT pg_tviews_drop('rx');
 DROP TABLE tv_ry;

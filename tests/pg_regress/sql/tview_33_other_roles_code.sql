@@ -354,6 +354,34 @@ SELECT * FROM oa.tv_cj;
 SELECT * FROM pg_tviews_check('oa.cj');
 DROP TABLE oa.tv_cj;
 
+-- 16. A refused CREATE INDEX CONCURRENTLY leaves its index invalid: never planned, no code
+-- runs, writes go on. REINDEX makes it valid: refused too (PostgreSQL 17 and later fire
+-- event triggers for REINDEX; on 16 the next write is refused instead, before anything is
+-- planned). The block prints the same on both.
+SET ROLE or_lib;
+CREATE INDEX CONCURRENTLY tb_item_cic ON ol.tb_item (label) WHERE ol.always(1);
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'ol.tb_item_cic'::regclass;
+RESET ROLE;
+UPDATE ol.tb_item SET label = 'e' WHERE pk_item = 1;
+SET ROLE or_lib;
+DO $$
+BEGIN
+    REINDEX INDEX ol.tb_item_cic;
+    IF pg_catalog.current_setting('server_version_num')::int >= 170000 THEN
+        RAISE EXCEPTION 'REINDEX was not refused';
+    END IF;
+    UPDATE ol.tb_item SET label = 'f' WHERE pk_item = 1;
+    RAISE EXCEPTION 'the write was not refused';
+EXCEPTION WHEN feature_not_supported THEN
+    RAISE NOTICE 'refused: %', regexp_replace(SQLERRM, '^.* impossible to maintain: ', '');
+END
+$$;
+SELECT indisvalid FROM pg_index WHERE indexrelid = 'ol.tb_item_cic'::regclass;
+DROP INDEX ol.tb_item_cic;
+RESET ROLE;
+UPDATE ol.tb_item SET label = 'g' WHERE pk_item = 1;
+SELECT * FROM pg_tviews_check('oa.item');
+
 DROP SCHEMA oa CASCADE;
 DROP SCHEMA ol CASCADE;
 DROP SCHEMA ot CASCADE;
