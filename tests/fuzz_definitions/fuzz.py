@@ -171,6 +171,11 @@ def root_definition(rng, name, helper_view):
         f"FROM fzs.child c WHERE c.fk = r.pk{cfilter})",
         "coalesce((SELECT jsonb_agg(x.w ORDER BY x.pk) FROM (SELECT c.pk, c.w FROM fzs.child c "
         "WHERE c.fk = r.pk ORDER BY c.pk DESC LIMIT 2) x), '[]')",
+        # Tables read in the other places a subquery may sit: a VALUES list, a function's
+        # argument in FROM, a LIMIT.
+        f"(SELECT v.x FROM (VALUES ((SELECT count(*) FROM fzs.child c WHERE c.fk = r.pk{cfilter}))) v(x))",
+        "(SELECT max(g.n) FROM generate_series(0, (SELECT count(*) FROM fzs.child c WHERE c.fk = r.pk)::int) g(n))",
+        "ARRAY(SELECT c.v FROM fzs.child c WHERE c.fk = r.pk ORDER BY c.pk LIMIT (SELECT count(*) FROM fzs.lk4))",
     ]
     chosen = rng.sample(values, k=min(len(values), rng.randint(1, 7)))
     pairs = ", ".join(f"'k{i}', {v}" for i, v in enumerate(chosen))
@@ -181,6 +186,12 @@ def root_definition(rng, name, helper_view):
     extra_cols = ", r.fk1" if exposes_fk1 else ""
     sql = (f"SELECT r.pk, jsonb_build_object({pairs}) AS data{extra_cols} FROM fzs.root r "
            + " ".join(joins) + (" WHERE " + " AND ".join(wheres) if wheres else ""))
+    if rng.random() < 0.25:
+        # The same rows through WITH queries: a chain for the root, one for the children,
+        # read from the subqueries below (key proofs and change paths through them).
+        children = ", cw AS (SELECT * FROM fzs.child)" if "FROM fzs.child c" in sql else ""
+        sql = (f"WITH rw AS (SELECT * FROM fzs.root), rr AS (SELECT * FROM rw){children} "
+               + sql.replace("FROM fzs.root r", "FROM rr r").replace("FROM fzs.child c", "FROM cw c"))
     return Definition(name, sql, rng.choice(["immediate", "immediate", "deferred"]), exposes_fk1, key)
 
 

@@ -154,6 +154,26 @@ pub unsafe fn extract(query: *mut pg_sys::Query) -> Result<Extracted, TviewError
             w.out.model.edges[i].unlink();
         }
     }
+    // Every table the definition reads must be among the occurrences walked above, or its
+    // changes would reach no TVIEW row (and its row security and privileges go unchecked):
+    // one read where the walk does not look (an unreferenced WITH query's, or a place
+    // PostgreSQL adds later) is refused.
+    // SAFETY: per contract.
+    let read = unsafe { crate::pg::nodes::relations_read(query) };
+    let walked: BTreeSet<u32> = w
+        .out
+        .model
+        .occurrences
+        .iter()
+        .map(|o| o.table.oid)
+        .collect();
+    if let Some(missed) = read.into_iter().find(|r| !walked.contains(&r.to_u32())) {
+        let (schema, name) = relation_name(missed).unwrap_or_default();
+        return Err(TviewError::Refused {
+            construct: format!("{schema}.{name} where it is read"),
+            hint: "pg_tviews follows the tables a definition reads in its FROM lists, subqueries, WITH queries it reads, LIMIT and OFFSET, window frames, VALUES lists and function calls in FROM; this one is read elsewhere (a WITH query nothing reads?), so its changes would reach no row: read it from one of those places, or drop what reads it.".into(),
+        });
+    }
     // SAFETY: the target list belongs to `query`.
     let names = unsafe { output_names(query) };
     w.out.outputs = names.into_iter().zip(outputs).collect();
@@ -232,6 +252,30 @@ impl Walker {
             self.sublinks_in((*query).targetList as *mut pg_sys::Node)?;
             self.sublinks_in((*query).jointree as *mut pg_sys::Node)?;
             self.sublinks_in((*query).havingQual)?;
+            // The other places of a level where a subquery may read a table: LIMIT and
+            // OFFSET, a window frame's offsets, and FROM items computed from expressions
+            // (VALUES lists, function calls, JSON_TABLE and XMLTABLE). `extract` refuses a
+            // table read anywhere else.
+            self.sublinks_in((*query).limitCount)?;
+            self.sublinks_in((*query).limitOffset)?;
+            for w in list_iter::<pg_sys::WindowClause>((*query).windowClause) {
+                self.sublinks_in((*w).startOffset)?;
+                self.sublinks_in((*w).endOffset)?;
+            }
+            for rte in list_iter::<pg_sys::RangeTblEntry>((*query).rtable) {
+                match (*rte).rtekind {
+                    pg_sys::RTEKind::RTE_VALUES => {
+                        self.sublinks_in((*rte).values_lists as *mut pg_sys::Node)?
+                    }
+                    pg_sys::RTEKind::RTE_FUNCTION => {
+                        self.sublinks_in((*rte).functions as *mut pg_sys::Node)?
+                    }
+                    pg_sys::RTEKind::RTE_TABLEFUNC => {
+                        self.sublinks_in((*rte).tablefunc as *mut pg_sys::Node)?
+                    }
+                    _ => {}
+                }
+            }
             let depth = self.depth();
             let outputs = list_iter::<pg_sys::TargetEntry>((*query).targetList)
                 .filter(|te| !(**te).resjunk)
@@ -380,9 +424,22 @@ impl Walker {
                     };
                     let in_sublink = self.levels.last().is_some_and(|l| l.in_sublink);
                     let before = self.out.model.occurrences.len();
-                    let outputs =
-                        self.level((*cte).ctequery as *mut pg_sys::Query, reason, in_sublink)?;
-                    let occs = (before..self.out.model.occurrences.len()).collect();
+                    // The WITH query is written one level below the query defining it, not
+                    // below this reference: its outer columns and the WITH queries it reads
+                    // are found from there (`WITH b AS (...), c AS (SELECT ... FROM b)` read
+                    // from a subquery that defines another `b`). The levels in between wait
+                    // aside, and count its occurrences as theirs after.
+                    let definer = self.cte_definer(r)?;
+                    let aside = self.levels.split_off(definer + 1);
+                    let walked =
+                        self.level((*cte).ctequery as *mut pg_sys::Query, reason, in_sublink);
+                    self.levels.extend(aside);
+                    let outputs = walked?;
+                    let created = before..self.out.model.occurrences.len();
+                    for l in &mut self.levels[definer + 1..] {
+                        l.occs.extend(created.clone());
+                    }
+                    let occs = created.collect();
                     let shape = std::mem::take(&mut self.last_shape);
                     Rte::Subquery {
                         outputs,
@@ -396,14 +453,18 @@ impl Walker {
         }
     }
 
+    /// The level (index into `levels`) of the query that defines the WITH query `r` reads.
+    fn cte_definer(&self, r: &pg_sys::RangeTblEntry) -> Result<usize, TviewError> {
+        self.depth()
+            .checked_sub(r.ctelevelsup as usize)
+            .ok_or(TviewError::Internal("WITH reference out of range".into()))
+    }
+
     unsafe fn find_cte(
         &self,
         r: &pg_sys::RangeTblEntry,
     ) -> Result<*mut pg_sys::CommonTableExpr, TviewError> {
-        let at = self
-            .depth()
-            .checked_sub(r.ctelevelsup as usize)
-            .ok_or(TviewError::Internal("WITH reference out of range".into()))?;
+        let at = self.cte_definer(r)?;
         // SAFETY: the CTE list of a valid query holds CommonTableExpr nodes.
         unsafe {
             let want = std::ffi::CStr::from_ptr(r.ctename);

@@ -240,6 +240,52 @@ pub unsafe fn walk(
     unsafe { trampoline(node, &mut ctx as *mut Ctx as *mut std::ffi::c_void) }
 }
 
+/// Every table (relation range-table entry) query tree `query` reads, at any level and in
+/// any place: FROM items, subqueries and sublinks wherever they are (VALUES lists, function
+/// arguments, LIMIT, window frames), `WITH` queries (unreferenced ones too), in range-table
+/// order of a depth-first walk, repeats included.
+///
+/// # Safety
+/// `query` must be a valid analyzed Query, alive for the call.
+pub unsafe fn relations_read(query: *mut pg_sys::Query) -> Vec<pg_sys::Oid> {
+    #[pgrx::pg_guard]
+    unsafe extern "C-unwind" fn visit(node: *mut pg_sys::Node, ctx: *mut std::ffi::c_void) -> bool {
+        if node.is_null() {
+            return false;
+        }
+        // SAFETY: ctx is the Vec below, alive for the walk; tags are checked before casts.
+        unsafe {
+            let out = &mut *(ctx as *mut Vec<pg_sys::Oid>);
+            if is_a(node, pg_sys::NodeTag::T_RangeTblEntry) {
+                let rte = &*(node as *mut pg_sys::RangeTblEntry);
+                if rte.rtekind == pg_sys::RTEKind::RTE_RELATION {
+                    out.push(rte.relid);
+                }
+                // The walker goes on into the entry (its subquery, functions, values).
+                return false;
+            }
+            if is_a(node, pg_sys::NodeTag::T_Query) {
+                return pg_sys::query_tree_walker_impl(
+                    node as *mut pg_sys::Query,
+                    Some(visit),
+                    ctx,
+                    pg_sys::QTW_EXAMINE_RTES_BEFORE as i32,
+                );
+            }
+            pg_sys::expression_tree_walker_impl(node, Some(visit), ctx)
+        }
+    }
+    let mut out: Vec<pg_sys::Oid> = Vec::new();
+    // SAFETY: per the contract; the walk only reads the tree.
+    unsafe {
+        visit(
+            query as *mut pg_sys::Node,
+            &mut out as *mut Vec<pg_sys::Oid> as *mut std::ffi::c_void,
+        );
+    }
+    out
+}
+
 /// A copy of an expression tree with some nodes replaced: `f` returns the replacement of a
 /// node, or `None` to copy it and look inside. Queries inside sublinks are kept as they are
 /// (shared with the original, not looked into).
