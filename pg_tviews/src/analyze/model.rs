@@ -191,16 +191,9 @@ pub(super) unsafe fn output_names(query: *mut pg_sys::Query) -> Vec<String> {
     }
 }
 
-/// Does `q` reference any query level outside itself (a correlated or LATERAL subquery)?
-unsafe fn references_outer(q: *mut pg_sys::Query, levels_out: usize) -> bool {
-    // SAFETY: q is a valid Query; contain_vars_of_level walks it read-only.
-    (1..=levels_out as i32)
-        .any(|k| unsafe { pg_sys::contain_vars_of_level(q as *mut pg_sys::Node, k) })
-}
-
 /// Why the rows of a subquery can influence TVIEW rows they are not linked to, if they can.
-/// LIMIT and friends stay local when the subquery is evaluated per outer row (correlated):
-/// only rows satisfying the correlation compete for its slots.
+/// LIMIT and friends stay local when a condition ties the subquery's rows to each outer row
+/// (see `Walker::linked_to_outer`): only rows satisfying it compete for its slots.
 unsafe fn nonlocal_reason(q: *mut pg_sys::Query) -> Option<String> {
     // SAFETY: q is a valid Query.
     unsafe {
@@ -397,9 +390,9 @@ impl Walker {
                 }
                 pg_sys::RTEKind::RTE_SUBQUERY => {
                     let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
-                    let correlated = references_outer(r.subquery, self.levels.len());
+                    let linked = self.linked_to_outer(r.subquery);
                     let reason = inherited
-                        .or_else(|| (!correlated).then(|| nonlocal_reason(r.subquery)).flatten());
+                        .or_else(|| (!linked).then(|| nonlocal_reason(r.subquery)).flatten());
                     let in_sublink = self.levels.last().is_some_and(|l| l.in_sublink);
                     let before = self.out.model.occurrences.len();
                     let outputs = self.level(r.subquery, reason, in_sublink)?;
@@ -449,6 +442,84 @@ impl Walker {
                 }
                 pg_sys::RTEKind::RTE_JOIN => Rte::Join,
                 _ => Rte::Other,
+            })
+        }
+    }
+
+    /// Does subquery `q` (about to be walked one level below the current one) keep only rows
+    /// tied to each outer row: a condition of its `WHERE`, or of an inner join's `ON` no outer
+    /// join is above, comparing a column of a table of its own with a column of an enclosing
+    /// level by a strict (or `IS NOT DISTINCT FROM`) non-volatile operator (`c.fk = p.pk`,
+    /// `c.v > p.target`)? Every row ranked for an outer row then satisfies it, so a changed
+    /// row can change only the outer rows it holds for, which the change path finds through
+    /// that same condition: its LIMIT, OFFSET, window functions or DISTINCT ON stay local. An
+    /// outer column read anywhere else (its ORDER BY, its select list, a filter on the outer
+    /// row alone as `WHERE p.active`) leaves every row competing for every outer row.
+    unsafe fn linked_to_outer(&self, q: *mut pg_sys::Query) -> bool {
+        // SAFETY: q is a valid Query below the current level; tags are checked before casts.
+        unsafe {
+            let mut quals: Vec<*mut pg_sys::Node> = Vec::new();
+            let mut inner: Vec<*mut pg_sys::Node> = Vec::new();
+            let from = (*q).jointree;
+            if from.is_null() {
+                return false;
+            }
+            quals.push((*from).quals);
+            inner.extend(list_iter::<pg_sys::Node>((*from).fromlist));
+            while let Some(node) = inner.pop() {
+                if is_a(node, pg_sys::NodeTag::T_JoinExpr) {
+                    let j = &*(node as *mut pg_sys::JoinExpr);
+                    if j.jointype == pg_sys::JoinType::JOIN_INNER {
+                        quals.push(j.quals);
+                        inner.extend([j.larg, j.rarg]);
+                    }
+                } else if is_a(node, pg_sys::NodeTag::T_FromExpr) {
+                    let f = &*(node as *mut pg_sys::FromExpr);
+                    quals.push(f.quals);
+                    inner.extend(list_iter::<pg_sys::Node>(f.fromlist));
+                }
+            }
+            let mut all = Vec::new();
+            for qual in quals {
+                conjuncts(qual, &mut all);
+            }
+            let below = self.levels.len();
+            all.into_iter().any(|conjunct| {
+                let null_safe = crate::pg::nodes::not_distinct(conjunct);
+                if null_safe.is_none() && !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
+                    return false;
+                }
+                let op = &*null_safe.unwrap_or(conjunct as *mut pg_sys::OpExpr);
+                if crate::pg::nodes::list_len(op.args) != 2
+                    || op.opresulttype != pg_sys::BOOLOID
+                    || op.opretset
+                    || pg_sys::op_volatile(op.opno)
+                        == pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
+                    || (null_safe.is_none() && !pg_sys::op_strict(op.opno))
+                {
+                    return false;
+                }
+                let var = |i: usize| {
+                    list_nth::<pg_sys::Node>(op.args, i)
+                        .map(|a| strip_relabel(a))
+                        .filter(|a| is_a(*a, pg_sys::NodeTag::T_Var))
+                        .map(|a| a as *mut pg_sys::Var)
+                };
+                let (Some(l), Some(r)) = (var(0), var(1)) else {
+                    return false;
+                };
+                // A column of a table of q's own, and one of an enclosing level that is a
+                // table's column there (resolved against the levels walked so far).
+                let own = |v: *mut pg_sys::Var| {
+                    (*v).varlevelsup == 0
+                        && (*v).varattno > 0
+                        && list_nth::<pg_sys::RangeTblEntry>((*q).rtable, (*v).varno as usize - 1)
+                            .is_some_and(|rte| (*rte).rtekind == pg_sys::RTEKind::RTE_RELATION)
+                };
+                let outer = |v: *mut pg_sys::Var| {
+                    (*v).varlevelsup >= 1 && self.resolve(v as *mut pg_sys::Node, below).is_some()
+                };
+                (own(l) && outer(r)) || (own(r) && outer(l))
             })
         }
     }
@@ -622,10 +693,9 @@ impl Walker {
             unsafe {
                 let sub = (*sublink).subselect as *mut pg_sys::Query;
                 let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
-                let correlated = references_outer(sub, self.levels.len());
                 let reason = inherited.or_else(|| {
-                    if correlated {
-                        None // LIMIT and friends apply per outer row: still local
+                    if self.linked_to_outer(sub) {
+                        None // LIMIT and friends rank each outer row's rows: still local
                     } else {
                         nonlocal_reason(sub)
                     }

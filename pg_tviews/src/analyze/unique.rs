@@ -262,7 +262,11 @@ unsafe fn unique_sets(
         if !q.groupClause.is_null() {
             return Ok((grouped_set(query)?.into_iter().collect(), None));
         }
-        if q.hasAggs || !q.havingQual.is_null() || at_most_one_row_limit(q) {
+        // An aggregate without GROUP BY, LIMIT 1, or no FROM item at all (`SELECT (SELECT
+        // ...) AS n`): at most one row.
+        let no_from =
+            q.jointree.is_null() || crate::pg::nodes::list_len((*q.jointree).fromlist) == 0;
+        if q.hasAggs || !q.havingQual.is_null() || at_most_one_row_limit(q) || no_from {
             return Ok((vec![BTreeSet::new()], None));
         }
         let mut sets = Vec::new();
@@ -1011,7 +1015,7 @@ unsafe fn describe_item(
                 within(chain_to(query), || unique_sets(r.subquery))?.0,
                 Vec::new(),
                 if r.lateral {
-                    outer_references(r.subquery)
+                    outer_references(r.subquery as *mut pg_sys::Node)
                 } else {
                     BTreeSet::new()
                 },
@@ -1025,6 +1029,17 @@ unsafe fn describe_item(
                 ),
                 None => item(alias(), Vec::new(), Vec::new(), BTreeSet::new()),
             },
+            // A VALUES list of one row (`CROSS JOIN LATERAL (VALUES ((SELECT ...))) v(n)`).
+            pg_sys::RTEKind::RTE_VALUES if crate::pg::nodes::list_len(r.values_lists) == 1 => item(
+                format!("VALUES {}", alias()),
+                vec![BTreeSet::new()],
+                Vec::new(),
+                if r.lateral {
+                    outer_references(r.values_lists as *mut pg_sys::Node)
+                } else {
+                    BTreeSet::new()
+                },
+            ),
             pg_sys::RTEKind::RTE_FUNCTION => item(
                 format!("function {}", alias()),
                 Vec::new(),
@@ -1036,14 +1051,15 @@ unsafe fn describe_item(
     }
 }
 
-/// The range-table indexes of the enclosing level that subquery `q` reads (LATERAL).
-unsafe fn outer_references(q: *mut pg_sys::Query) -> BTreeSet<usize> {
+/// The range-table indexes of the level that a LATERAL item reads, from
+/// `node`: a subquery of the level (a Var as many levels up as there are queries around it,
+/// the subquery's own included, is of the level), or an expression of it (a VALUES list:
+/// its own Vars are the level's).
+unsafe fn outer_references(node: *mut pg_sys::Node) -> BTreeSet<usize> {
     let mut found = BTreeSet::new();
-    // SAFETY: a valid Query; tags checked before casts. Inside the subquery, a Var as many
-    // levels up as there are queries around it (the subquery's own included) is of the
-    // enclosing level.
+    // SAFETY: a valid Query or expression; tags checked before casts.
     unsafe {
-        walk(q as *mut pg_sys::Node, &mut |node, levels| {
+        walk(node, &mut |node, levels| {
             if !is_a(node, pg_sys::NodeTag::T_Var) {
                 return Visit::Descend;
             }

@@ -116,6 +116,49 @@ SELECT pg_tviews_create('wr.guarded_vals', $$
     FROM wr.tb_a a$$);
 RESET ROLE;
 
+-- 6. A subquery that reads an outer column without a condition tying its rows to the outer
+-- row (in its ORDER BY, its select list, a filter on the outer row alone) ranks every row
+-- for every outer row: its LIMIT, OFFSET, window functions and DISTINCT ON are not local,
+-- and its table's changes recompute every row (WARNING). Tied by a condition, they are.
+CREATE TABLE tb_p1 (id int PRIMARY KEY, active bool, target int);
+CREATE TABLE tb_c1 (id int PRIMARY KEY, pid int, v int);
+INSERT INTO tb_p1 VALUES (1, true, 100), (2, true, 200), (3, true, 300);
+INSERT INTO tb_c1 VALUES (10, 1, 100), (20, 2, 200), (30, 3, 300);
+SELECT pg_tviews_create('nearest', $$
+  SELECT p.id, s.v AS nearest_v
+    FROM tb_p1 p LEFT JOIN LATERAL (SELECT c.pid, c.v FROM tb_c1 c ORDER BY abs(c.v - p.target), c.id LIMIT 1) s
+      ON s.pid = p.id$$);
+SELECT pg_tviews_create('top2', $$
+  SELECT p.id, (SELECT count(*) FROM (SELECT c.pid FROM tb_c1 c WHERE p.active ORDER BY c.v DESC, c.id LIMIT 2) s
+                 WHERE s.pid = p.id) AS in_top2
+    FROM tb_p1 p$$, mode => 'deferred');
+SELECT pg_tviews_create('ranked', $$
+  SELECT p.id, (SELECT s.rk FROM (SELECT c.pid, rank() OVER (ORDER BY c.v) + 0 * p.id AS rk FROM tb_c1 c) s
+                 WHERE s.pid = p.id) AS rk
+    FROM tb_p1 p$$);
+SELECT pg_tviews_create('lowest', $$
+  SELECT p.id, (SELECT s.v FROM (SELECT DISTINCT ON (p.active) c.pid, c.v FROM tb_c1 c ORDER BY p.active, c.v, c.id) s
+                 WHERE s.pid = p.id) AS lowest_v
+    FROM tb_p1 p$$);
+SELECT pg_tviews_create('own_top', $$
+  SELECT p.id, ARRAY(SELECT c.v FROM tb_c1 c WHERE c.pid = p.id ORDER BY c.v DESC, c.id LIMIT 2) AS top_v
+    FROM tb_p1 p$$);
+INSERT INTO tb_c1 VALUES (40, 9, 1000), (5, 9, 100);
+UPDATE tb_c1 SET v = 150 WHERE id = 10;
+SELECT m.tview_name, c FROM pg_tview_meta m CROSS JOIN LATERAL pg_tviews_check('wr.' || m.tview_name) c
+ WHERE m.tview_name IN ('nearest', 'top2', 'ranked', 'lowest', 'own_top');
+SELECT id, rk FROM tv_ranked ORDER BY id;
+
+-- 7. A FROM item of one row (a VALUES list of one row, a SELECT without FROM) adds no row:
+-- the key is proven beside it.
+SELECT pg_tviews_create('one_row_items', $$
+  SELECT p.id, v.n, w.m, x.k
+    FROM tb_p1 p CROSS JOIN LATERAL (VALUES ((SELECT count(*) FROM tb_c1 c WHERE c.pid = p.id))) v(n)
+         CROSS JOIN LATERAL (SELECT (SELECT max(c.v) FROM tb_c1 c WHERE c.pid = p.id) AS m) w
+         CROSS JOIN (VALUES ('only')) x(k)$$);
+DELETE FROM tb_c1 WHERE id = 10;
+SELECT * FROM pg_tviews_check('wr.one_row_items');
+
 DROP SCHEMA wr CASCADE;
 DROP ROLE wr_owner;
 DROP ROLE wr_other;
