@@ -390,7 +390,7 @@ impl Walker {
                 }
                 pg_sys::RTEKind::RTE_SUBQUERY => {
                     let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
-                    let linked = self.linked_to_outer(r.subquery);
+                    let linked = self.linked_to_outer(r.subquery, self.levels.len());
                     let reason = inherited
                         .or_else(|| (!linked).then(|| nonlocal_reason(r.subquery)).flatten());
                     let in_sublink = self.levels.last().is_some_and(|l| l.in_sublink);
@@ -454,10 +454,25 @@ impl Walker {
     /// row can change only the outer rows it holds for, which the change path finds through
     /// that same condition: its LIMIT, OFFSET, window functions or DISTINCT ON stay local. An
     /// outer column read anywhere else (its ORDER BY, its select list, a filter on the outer
-    /// row alone as `WHERE p.active`) leaves every row competing for every outer row.
-    unsafe fn linked_to_outer(&self, q: *mut pg_sys::Query) -> bool {
+    /// row alone as `WHERE p.active`) leaves every row competing for every outer row. A set
+    /// operation is tied when each of its branches is (`WHERE p.fk = o.pk UNION ALL ...`).
+    /// `below` is the level `q` is walked at (the branches of a set operation one further).
+    unsafe fn linked_to_outer(&self, q: *mut pg_sys::Query, below: usize) -> bool {
         // SAFETY: q is a valid Query below the current level; tags are checked before casts.
         unsafe {
+            if !(*q).setOperations.is_null() {
+                let mut leaves = Vec::new();
+                set_operation_leaves((*q).setOperations, &mut leaves);
+                return !leaves.is_empty()
+                    && leaves.into_iter().all(|rtindex| {
+                        list_nth::<pg_sys::RangeTblEntry>((*q).rtable, rtindex - 1).is_some_and(
+                            |rte| {
+                                (*rte).rtekind == pg_sys::RTEKind::RTE_SUBQUERY
+                                    && self.linked_to_outer((*rte).subquery, below + 1)
+                            },
+                        )
+                    });
+            }
             let mut quals: Vec<*mut pg_sys::Node> = Vec::new();
             let mut inner: Vec<*mut pg_sys::Node> = Vec::new();
             let from = (*q).jointree;
@@ -483,7 +498,6 @@ impl Walker {
             for qual in quals {
                 conjuncts(qual, &mut all);
             }
-            let below = self.levels.len();
             all.into_iter().any(|conjunct| {
                 let null_safe = crate::pg::nodes::not_distinct(conjunct);
                 if null_safe.is_none() && !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
@@ -694,7 +708,7 @@ impl Walker {
                 let sub = (*sublink).subselect as *mut pg_sys::Query;
                 let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
                 let reason = inherited.or_else(|| {
-                    if self.linked_to_outer(sub) {
+                    if self.linked_to_outer(sub, self.levels.len()) {
                         None // LIMIT and friends rank each outer row's rows: still local
                     } else {
                         nonlocal_reason(sub)
@@ -876,6 +890,20 @@ pub fn constrained_by_join(
         JOIN_LEFT => r.clone(),
         JOIN_RIGHT => l.clone(),
         _ => BTreeSet::new(),
+    }
+}
+
+/// The range-table indexes of the branches of set operation tree `node`.
+unsafe fn set_operation_leaves(node: *mut pg_sys::Node, out: &mut Vec<usize>) {
+    // SAFETY: tags are checked before casts.
+    unsafe {
+        if is_a(node, pg_sys::NodeTag::T_RangeTblRef) {
+            out.push((*(node as *mut pg_sys::RangeTblRef)).rtindex as usize);
+        } else if is_a(node, pg_sys::NodeTag::T_SetOperationStmt) {
+            let op = &*(node as *mut pg_sys::SetOperationStmt);
+            set_operation_leaves(op.larg, out);
+            set_operation_leaves(op.rarg, out);
+        }
     }
 }
 

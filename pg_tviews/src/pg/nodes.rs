@@ -242,8 +242,9 @@ pub unsafe fn walk(
 
 /// Every table (relation range-table entry) query tree `query` reads, at any level and in
 /// any place: FROM items, subqueries and sublinks wherever they are (VALUES lists, function
-/// arguments, LIMIT, window frames), `WITH` queries (unreferenced ones too), in range-table
-/// order of a depth-first walk, repeats included.
+/// arguments, LIMIT, window frames), `WITH` queries (unreferenced ones too), in a depth-first
+/// walk, repeats included. Not the tables only row security policies read (the rewriter adds
+/// them to an entry's `securityQuals`): policies that apply are refused on their own.
 ///
 /// # Safety
 /// `query` must be a valid analyzed Query, alive for the call.
@@ -255,24 +256,35 @@ pub unsafe fn relations_read(query: *mut pg_sys::Query) -> Vec<pg_sys::Oid> {
         }
         // SAFETY: ctx is the Vec below, alive for the walk; tags are checked before casts.
         unsafe {
-            let out = &mut *(ctx as *mut Vec<pg_sys::Oid>);
-            if is_a(node, pg_sys::NodeTag::T_RangeTblEntry) {
-                let rte = &*(node as *mut pg_sys::RangeTblEntry);
-                if rte.rtekind == pg_sys::RTEKind::RTE_RELATION {
-                    out.push(rte.relid);
+            if !is_a(node, pg_sys::NodeTag::T_Query) {
+                return pg_sys::expression_tree_walker_impl(node, Some(visit), ctx);
+            }
+            let q = node as *mut pg_sys::Query;
+            // The range table by hand (the walker would also enter securityQuals), the rest
+            // of the query (its expressions, WITH queries, window frames) by the walker.
+            for rte in list_iter::<pg_sys::RangeTblEntry>((*q).rtable) {
+                let r = &*rte;
+                let part: *mut pg_sys::Node = match r.rtekind {
+                    pg_sys::RTEKind::RTE_RELATION => {
+                        (*(ctx as *mut Vec<pg_sys::Oid>)).push(r.relid);
+                        r.tablesample as *mut pg_sys::Node
+                    }
+                    pg_sys::RTEKind::RTE_SUBQUERY => r.subquery as *mut pg_sys::Node,
+                    pg_sys::RTEKind::RTE_FUNCTION => r.functions as *mut pg_sys::Node,
+                    pg_sys::RTEKind::RTE_TABLEFUNC => r.tablefunc as *mut pg_sys::Node,
+                    pg_sys::RTEKind::RTE_VALUES => r.values_lists as *mut pg_sys::Node,
+                    _ => std::ptr::null_mut(),
+                };
+                if visit(part, ctx) {
+                    return true;
                 }
-                // The walker goes on into the entry (its subquery, functions, values).
-                return false;
             }
-            if is_a(node, pg_sys::NodeTag::T_Query) {
-                return pg_sys::query_tree_walker_impl(
-                    node as *mut pg_sys::Query,
-                    Some(visit),
-                    ctx,
-                    pg_sys::QTW_EXAMINE_RTES_BEFORE as i32,
-                );
-            }
-            pg_sys::expression_tree_walker_impl(node, Some(visit), ctx)
+            pg_sys::query_tree_walker_impl(
+                q,
+                Some(visit),
+                ctx,
+                pg_sys::QTW_IGNORE_RANGE_TABLE as i32,
+            )
         }
     }
     let mut out: Vec<pg_sys::Oid> = Vec::new();
