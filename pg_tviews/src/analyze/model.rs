@@ -499,20 +499,10 @@ impl Walker {
                 conjuncts(qual, &mut all);
             }
             all.into_iter().any(|conjunct| {
-                let null_safe = crate::pg::nodes::not_distinct(conjunct);
-                if null_safe.is_none() && !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
+                let Some((op, _)) = linking_operator(conjunct) else {
                     return false;
-                }
-                let op = &*null_safe.unwrap_or(conjunct as *mut pg_sys::OpExpr);
-                if crate::pg::nodes::list_len(op.args) != 2
-                    || op.opresulttype != pg_sys::BOOLOID
-                    || op.opretset
-                    || pg_sys::op_volatile(op.opno)
-                        == pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
-                    || (null_safe.is_none() && !pg_sys::op_strict(op.opno))
-                {
-                    return false;
-                }
+                };
+                let op = &*op;
                 let var = |i: usize| {
                     list_nth::<pg_sys::Node>(op.args, i)
                         .map(|a| strip_relabel(a))
@@ -756,25 +746,13 @@ impl Walker {
     }
 
     /// An edge from a conjunct of the current level, if it is `col OP col` across two
-    /// occurrences with a non-volatile strict boolean operator, or `col IS NOT DISTINCT FROM
-    /// col`. An operator that is not strict may hold with a NULL operand, and so in a row an
-    /// outer join NULL-extends, where no link leads: its conjunct is a filter only.
+    /// occurrences with an operator that can link rows (see [`linking_operator`]); another
+    /// conjunct is a filter only.
     unsafe fn edge(&self, conjunct: *mut pg_sys::Node) -> Option<Edge> {
         // SAFETY: tags checked before the casts.
         unsafe {
-            let null_safe = crate::pg::nodes::not_distinct(conjunct);
-            if null_safe.is_none() && !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
-                return None;
-            }
-            let op = &*null_safe.unwrap_or(conjunct as *mut pg_sys::OpExpr);
-            if crate::pg::nodes::list_len(op.args) != 2
-                || op.opresulttype != pg_sys::BOOLOID
-                || op.opretset
-                || pg_sys::op_volatile(op.opno) == pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
-                || (null_safe.is_none() && !pg_sys::op_strict(op.opno))
-            {
-                return None;
-            }
+            let (op, null_safe) = linking_operator(conjunct)?;
+            let op = &*op;
             let depth = self.depth();
             let left = self.resolve(list_nth(op.args, 0)?, depth)?;
             let right = self.resolve(list_nth(op.args, 1)?, depth)?;
@@ -808,8 +786,8 @@ impl Walker {
                 left,
                 right,
                 // NULL matching NULL: a value does not stand for the rows equal to it alone.
-                exact: exact && null_safe.is_none(),
-                null_safe: null_safe.is_some(),
+                exact: exact && !null_safe,
+                null_safe,
                 operator: crate::pg::names::operator_ref(
                     op.opno,
                     pg_sys::exprType(list_nth(op.args, 0)?),
@@ -890,6 +868,28 @@ pub fn constrained_by_join(
         JOIN_LEFT => r.clone(),
         JOIN_RIGHT => l.clone(),
         _ => BTreeSet::new(),
+    }
+}
+
+/// The operator of conjunct `conjunct` when it can link rows: `a OP b` with a non-volatile
+/// strict boolean operator of two arguments (one that is not strict may hold with a NULL
+/// operand, in a row an outer join NULL-extends, where no link leads), or `a IS NOT
+/// DISTINCT FROM b` (then true, the second value).
+unsafe fn linking_operator(conjunct: *mut pg_sys::Node) -> Option<(*mut pg_sys::OpExpr, bool)> {
+    // SAFETY: tags checked before the casts.
+    unsafe {
+        let null_safe = crate::pg::nodes::not_distinct(conjunct);
+        if null_safe.is_none() && !is_a(conjunct, pg_sys::NodeTag::T_OpExpr) {
+            return None;
+        }
+        let op = null_safe.unwrap_or(conjunct as *mut pg_sys::OpExpr);
+        let o = &*op;
+        (crate::pg::nodes::list_len(o.args) == 2
+            && o.opresulttype == pg_sys::BOOLOID
+            && !o.opretset
+            && pg_sys::op_volatile(o.opno) != pg_sys::PROVOLATILE_VOLATILE as std::ffi::c_char
+            && (null_safe.is_some() || pg_sys::op_strict(o.opno)))
+        .then_some((op, null_safe.is_some()))
     }
 }
 
