@@ -959,7 +959,7 @@ unsafe fn nondeterministic(q: *mut pg_sys::Query, found: &mut Option<TviewError>
                     Ok(Some(column)) => {
                         *found = Some(refused(
                             &format!("GROUP BY, DISTINCT, INTERSECT, EXCEPT or UNION without ALL on \"{column}\", whose equal values can be spelled differently, shown"),
-                            "Values that compare equal but differ (text under a nondeterministic collation, 1.0 and 1.00 in a numeric without a scale, 0 and -0, 1 day and 24 hours, jsonb) are one group, and the group shows the spelling of whichever row comes first, which another plan or write changes: group by a type whose equal values are identical (a deterministic collation, numeric(p, s)), group by the table's primary key too (its other columns then come from one row), or show the column only inside aggregates.",
+                            "Values that compare equal but differ (text under a nondeterministic collation, 1.0 and 1.00 in a numeric without a scale, 0 and -0, 1 day and 24 hours, jsonb) are one group, and the group shows the spelling of whichever row comes first, which another plan or write changes: group by a type whose equal values are identical (a deterministic collation, numeric(p, s)), group by the table's primary key too (a group is then one row of that table, whose spelling it shows), or show the column only inside aggregates.",
                         ));
                         return Visit::Stop;
                     }
