@@ -270,9 +270,20 @@ impl Walker {
                 }
             }
             let depth = self.depth();
+            // A set operation's columns come from every branch (its target list names the
+            // first one's), and GROUPING SETS, ROLLUP and CUBE show a grouped column NULL in
+            // the rows that roll it up: neither is one table's column, nothing links through
+            // them.
+            let mixed = !(*query).setOperations.is_null() || !(*query).groupingSets.is_null();
             let outputs = list_iter::<pg_sys::TargetEntry>((*query).targetList)
                 .filter(|te| !(**te).resjunk)
-                .map(|te| self.resolve((*te).expr as *mut pg_sys::Node, depth))
+                .map(|te| {
+                    if mixed {
+                        None
+                    } else {
+                        self.resolve((*te).expr as *mut pg_sys::Node, depth)
+                    }
+                })
                 .collect();
             for (conjunct, guards) in pending {
                 let edge = self.edge(conjunct);
@@ -410,10 +421,13 @@ impl Walker {
                 pg_sys::RTEKind::RTE_CTE => {
                     let cte = self.find_cte(r)?;
                     let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
+                    let body = (*cte).ctequery as *mut pg_sys::Query;
                     let reason = if (*cte).cterecursive {
                         Some("it is inside a recursive WITH query".into())
                     } else {
-                        inherited.or_else(|| nonlocal_reason((*cte).ctequery as *mut pg_sys::Query))
+                        // Walked one level below the query that defines it (see below).
+                        let linked = self.linked_to_outer(body, self.cte_definer(r)? + 1);
+                        inherited.or_else(|| (!linked).then(|| nonlocal_reason(body)).flatten())
                     };
                     let in_sublink = self.levels.last().is_some_and(|l| l.in_sublink);
                     let before = self.out.model.occurrences.len();

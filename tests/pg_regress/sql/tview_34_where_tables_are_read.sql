@@ -159,6 +159,36 @@ SELECT pg_tviews_create('one_row_items', $$
 DELETE FROM tb_c1 WHERE id = 10;
 SELECT * FROM pg_tviews_check('wr.one_row_items');
 
+-- 8. A set operation's column comes from every branch, and ROLLUP shows a grouped column
+-- NULL in its total row: neither links a table to the key (its changes recompute every row).
+-- A WITH query inside a sublink, tied to the outer row, stays incremental.
+DROP TABLE tv_ranked;
+CREATE TABLE tb_l (id int PRIMARY KEY, pid int, k int);
+CREATE TABLE tb_d (id int PRIMARY KEY, cid int, v int);
+CREATE TABLE tb_k (id int PRIMARY KEY, k int, v int);
+INSERT INTO tb_l VALUES (1, 2, 7), (2, 1, 5);
+INSERT INTO tb_d VALUES (1, 1, 100);
+INSERT INTO tb_k VALUES (1, 100, 55), (2, 5, 10);
+SELECT pg_tviews_create('union_col', $$
+  SELECT p.id, (SELECT max(c.v) FROM (SELECT l.k AS x FROM tb_l l WHERE l.pid = p.id
+                                      UNION ALL SELECT d.v FROM tb_d d WHERE d.cid = p.id) u
+                  JOIN tb_k c ON c.k = u.x) AS v
+    FROM tb_p1 p$$);
+SELECT pg_tviews_create('rollup_col', $$
+  SELECT p.id, (SELECT max(c.v) FROM (SELECT l.k FROM tb_l l WHERE l.pid = p.id GROUP BY ROLLUP (l.k)) g
+                  JOIN tb_k c ON c.k IS NOT DISTINCT FROM g.k) AS v
+    FROM tb_p1 p$$, mode => 'deferred');
+SELECT pg_tviews_create('with_in_sublink', $$
+  SELECT p.id, (WITH x AS (SELECT c.v FROM tb_c1 c WHERE c.pid = p.id ORDER BY c.v LIMIT 2)
+                SELECT jsonb_agg(x.v ORDER BY x.v) FROM x) AS kids
+    FROM tb_p1 p$$);
+UPDATE tb_k SET v = 56 WHERE id = 1;
+INSERT INTO tb_k VALUES (3, NULL, 99);
+INSERT INTO tb_c1 VALUES (7, 2, 1);
+SELECT m.tview_name, c FROM pg_tview_meta m CROSS JOIN LATERAL pg_tviews_check('wr.' || m.tview_name) c
+ WHERE m.tview_name IN ('union_col', 'rollup_col', 'with_in_sublink');
+SELECT id, v FROM tv_union_col ORDER BY id;
+
 DROP SCHEMA wr CASCADE;
 DROP ROLE wr_owner;
 DROP ROLE wr_other;
