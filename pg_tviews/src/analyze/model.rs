@@ -422,11 +422,12 @@ impl Walker {
                     let cte = self.find_cte(r)?;
                     let inherited = self.levels.last().and_then(|l| l.untraceable.clone());
                     let body = (*cte).ctequery as *mut pg_sys::Query;
+                    let definer = self.cte_definer(r)?;
                     let reason = if (*cte).cterecursive {
                         Some("it is inside a recursive WITH query".into())
                     } else {
                         // Walked one level below the query that defines it (see below).
-                        let linked = self.linked_to_outer(body, self.cte_definer(r)? + 1);
+                        let linked = self.linked_to_outer(body, definer + 1);
                         inherited.or_else(|| (!linked).then(|| nonlocal_reason(body)).flatten())
                     };
                     let in_sublink = self.levels.last().is_some_and(|l| l.in_sublink);
@@ -436,10 +437,8 @@ impl Walker {
                     // are found from there (`WITH b AS (...), c AS (SELECT ... FROM b)` read
                     // from a subquery that defines another `b`). The levels in between wait
                     // aside, and count its occurrences as theirs after.
-                    let definer = self.cte_definer(r)?;
                     let aside = self.levels.split_off(definer + 1);
-                    let walked =
-                        self.level((*cte).ctequery as *mut pg_sys::Query, reason, in_sublink);
+                    let walked = self.level(body, reason, in_sublink);
                     self.levels.extend(aside);
                     let outputs = walked?;
                     let created = before..self.out.model.occurrences.len();
